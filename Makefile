@@ -1,0 +1,108 @@
+# aicensus - build, test, install.  `make deps` installs what Debian 12
+# needs to build and test; `make test` runs the whole suite.
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+BINDIR	?= $(PREFIX)/bin
+LIBDIR	?= $(PREFIX)/lib
+SYSCONFDIR ?= /etc
+MANDIR	?= $(PREFIX)/share/man
+UNITDIR	?= /lib/systemd/system
+PLUGINDIR ?= $(LIBDIR)/aicensus/plugins
+DESTDIR	?=
+VERSION	:= 0.1.0
+
+CC	?= cc
+PKGS	:= libpcap libevent sqlite3 libconfig libcrypto libsystemd jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl -lm
+
+# Warnings are errors: a warning today is a bug report tomorrow.
+WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
+# Hardening: stack canaries, checked libc calls, full RELRO, PIE.
+HARDEN	:= -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+HARDEN_LD := -Wl,-z,relro,-z,now -pie
+OPT	?= -O2 -g
+SANITIZE ?=
+ifneq ($(SANITIZE),)
+  OPT	:= -O1 -g -fno-omit-frame-pointer
+  SAN	:= -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
+  HARDEN := -fPIE
+endif
+CPPFLAGS += -D_DEFAULT_SOURCE -D_GNU_SOURCE -DAIC_VERSION='"$(VERSION)"' \
+	    -DAIC_PLUGINDIR='"$(PLUGINDIR)"' -DAIC_SYSCONFDIR='"$(SYSCONFDIR)"' \
+	    -Idaemon -Iplugins -Itests/unit
+CFLAGS	+= -std=c11 $(WARN) $(OPT) $(HARDEN) $(SAN) $(PKG_CFLAGS)
+LDFLAGS	+= $(HARDEN_LD) $(SAN)
+
+BUILD	:= build$(if $(SANITIZE),-san)
+
+# Everything in daemon/ but the two programs' mains is the library.
+CORE_SRC := $(filter-out daemon/aicensusd.c daemon/aicensus.c, $(wildcard daemon/*.c))
+CORE_OBJ := $(CORE_SRC:daemon/%.c=$(BUILD)/%.o)
+PLUGINS	:= $(patsubst plugins/%.c,$(BUILD)/plugins/%.so,$(wildcard plugins/*.c))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+all: $(BUILD)/aicensusd $(BUILD)/aicensus $(PLUGINS)
+
+$(BUILD)/%.o: daemon/%.c $(wildcard daemon/*.h plugins/*.h) | $(BUILD)
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libaicensus.a: $(CORE_OBJ)
+	@ar rcs $@ $^
+
+$(BUILD)/aicensusd: $(BUILD)/aicensusd.o $(BUILD)/libaicensus.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -rdynamic $^ $(PKG_LIBS) -o $@
+
+$(BUILD)/aicensus: $(BUILD)/aicensus.o $(BUILD)/libaicensus.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+$(BUILD)/plugins/%.so: plugins/%.c plugins/aicensus_plugin.h | $(BUILD)
+	@mkdir -p $(BUILD)/plugins
+	@echo "  PLUGIN  $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared $< $(PKG_LIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libaicensus.a tests/unit/t.h
+	@mkdir -p $(BUILD)/tests
+	@echo "  TEST    $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libaicensus.a $(LDFLAGS) $(PKG_LIBS) -lm -o $@
+
+$(BUILD):
+	@mkdir -p $(BUILD)
+
+unit: $(UNIT_BIN)
+
+# The whole suite: unit tests, then the end-to-end scripts.
+test: all unit
+	@BUILD=$(BUILD) sh tests/run.sh
+
+# Debian 12 packages needed to build and to run every test.
+DEPS_BUILD := build-essential pkg-config libpcap-dev libevent-dev \
+	libsqlite3-dev libconfig-dev libssl-dev libsystemd-dev libjansson-dev
+DEPS_TEST := tshark tcpreplay python3 python3-scapy python3-cryptography \
+	sqlite3 iproute2 dnsutils openssl dnsmasq-base valgrind
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		$(DEPS_BUILD) $(DEPS_TEST)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/aicensus
+	install -m 0755 $(BUILD)/aicensusd $(DESTDIR)$(SBINDIR)/aicensusd
+	install -m 0755 $(BUILD)/aicensus $(DESTDIR)$(BINDIR)/aicensus
+	install -m 0644 $(PLUGINS) $(DESTDIR)$(PLUGINDIR)/
+	install -m 0644 config/catalog.conf $(DESTDIR)$(SYSCONFDIR)/aicensus/catalog.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/aicensus/aicensus.conf || \
+		install -m 0640 config/aicensus.conf $(DESTDIR)$(SYSCONFDIR)/aicensus/aicensus.conf
+	install -d $(DESTDIR)$(PREFIX)/include
+	install -m 0644 plugins/aicensus_plugin.h $(DESTDIR)$(PREFIX)/include/
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all unit test deps install clean

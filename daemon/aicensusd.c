@@ -1,0 +1,738 @@
+/*
+ * aicensusd.c - the daemon: set-up in a fixed order, then the event loop.
+ *
+ * Order of start-up: parse the configuration and the catalog (any error
+ * stops here, before anything is opened); open the state directory, the
+ * database and the capture (needs root); drop to the configured user
+ * keeping only CAP_NET_RAW (to reopen a capture that went away); then
+ * serve.  Nothing here formats an address.
+ */
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <systemd/sd-daemon.h>
+
+#include "agg.h"
+#include "capture.h"
+#include "catalog.h"
+#include "cfgerr.h"
+#include "config.h"
+#include "devkey.h"
+#include "log.h"
+#include "period.h"
+#include "pipeline.h"
+#include "plugin.h"
+#include "store.h"
+
+#ifndef AIC_VERSION
+#define AIC_VERSION "dev"
+#endif
+#ifndef AIC_SYSCONFDIR
+#define AIC_SYSCONFDIR "/etc"
+#endif
+
+#define MAX_PLUGINS		16
+#define DISPATCH_BATCH		256
+#define CAPTURE_RETRY_SEC	5
+#define RETENTION_EVERY_SEC	3600
+
+struct daemon {
+	const char		*cfg_path;
+	const char		*iface;
+	const char		*rfile;
+	const char		*db_override;
+	struct config		*cfg;
+	struct catalog		*cat;
+	struct agg		*agg;
+	struct devkey		*dk;
+	struct store		*st;
+	struct pipeline		*P;
+	struct capture		*cap;
+	struct event_base	*base;
+	struct event		*ev_cap, *ev_flush, *ev_wd, *ev_retry;
+	struct loaded_plugin	 plugins[MAX_PLUGINS];
+	size_t			 nplugins;
+	int			 exporting;	/* an export_begin is open */
+	int64_t			 next_flush;	/* offline: packet time */
+	int64_t			 last_retention;
+	uint64_t		 packets;
+	int			 under_systemd;
+	int			 read_error;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: aicensusd [-n] [-c CONFIG] [-i IFACE | -r FILE] [--db PATH]\n"
+	    "\n"
+	    "  -c, --config FILE  configuration (default %s/aicensus/aicensus.conf)\n"
+	    "  -i, --interface IF capture live on IF (overrides the configuration)\n"
+	    "  -r, --read FILE    read a pcap/pcapng file to its end, store, exit\n"
+	    "      --db PATH      database (overrides the configuration)\n"
+	    "  -n, --check        check the configuration and catalog, then exit\n"
+	    "  -v, --verbose      with -n: print the configuration normalised\n"
+	    "  -h, --help         this text\n"
+	    "  -V, --version      print the version\n", AIC_SYSCONFDIR);
+}
+
+static int64_t
+now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* --- configuration ---------------------------------------------------- */
+
+static int
+load_config(const char *path, struct config **cfgp, struct catalog **catp,
+    char *msg, size_t msglen)
+{
+	struct cfgerr err;
+	struct config *cfg;
+	struct catalog *cat;
+
+	memset(&err, 0, sizeof(err));
+	if ((cfg = config_load(path, &err)) == NULL) {
+		cfgerr_format(&err, msg, msglen);
+		return -1;
+	}
+	if ((cat = catalog_load(cfg->catalog, &err)) == NULL) {
+		cfgerr_format(&err, msg, msglen);
+		config_free(cfg);
+		return -1;
+	}
+	if (config_check_sanctioned(cfg, cat, &err) != 0) {
+		cfgerr_format(&err, msg, msglen);
+		catalog_free(cat);
+		config_free(cfg);
+		return -1;
+	}
+	*cfgp = cfg;
+	*catp = cat;
+	return 0;
+}
+
+static int
+set_dims(struct store *st, const struct config *cfg, const struct catalog *cat)
+{
+	char **sanct = calloc(cfg->n_sanctioned + 1, sizeof(*sanct));
+	size_t i;
+	int rc;
+
+	if (sanct == NULL)
+		return -1;
+	for (i = 0; i < cfg->n_sanctioned; i++)
+		sanct[i] = cfg->sanctioned[i].s;
+	rc = store_set_dims(st, cfg->dept_names, cfg->n_depts, cat, sanct,
+	    cfg->n_sanctioned, cfg->timezone, cfg->min_group_size);
+	free(sanct);
+	return rc;
+}
+
+/* --- exporters -------------------------------------------------------- */
+
+static void
+export_row(void *arg, const void *cellp, const char *dept, const char *svc,
+    uint64_t devhours)
+{
+	struct daemon *d = arg;
+	const struct agg_cell *c = cellp;
+	struct aic_row row;
+	size_t i;
+
+	row.hour = c->per.hour;
+	row.department = dept;
+	row.service = svc;
+	row.tls_conns = c->c[C_TLS];
+	row.quic_conns = c->c[C_QUIC];
+	row.ech_conns = c->c[C_ECH];
+	row.dns_lookups = c->c[C_DNS];
+	row.dns_nxdomain = c->c[C_NXDOMAIN];
+	row.bytes_up = c->c[C_UP];
+	row.bytes_down = c->c[C_DOWN];
+	row.device_hours = devhours;
+	for (i = 0; i < d->nplugins; i++) {
+		const struct aic_plugin *pl = d->plugins[i].pl;
+
+		if (pl->export_row == NULL)
+			continue;
+		if (!d->exporting && pl->export_begin)
+			pl->export_begin(d->plugins[i].state, c->per.hour);
+		pl->export_row(d->plugins[i].state, &row);
+	}
+	d->exporting = 1;
+}
+
+static void
+export_end(struct daemon *d)
+{
+	size_t i;
+
+	if (!d->exporting)
+		return;
+	for (i = 0; i < d->nplugins; i++)
+		if (d->plugins[i].pl->export_end)
+			d->plugins[i].pl->export_end(d->plugins[i].state);
+	d->exporting = 0;
+}
+
+/* --- flushing --------------------------------------------------------- */
+
+static void
+flush(struct daemon *d, int64_t now_sec)
+{
+	uint64_t recv, drop, ifdrop;
+	static uint64_t last_drop, last_ifdrop;
+
+	if (d->cap && capture_stats(d->cap, &recv, &drop, &ifdrop) == 0) {
+		pipeline_drops(d->P, (uint64_t)now_sec * 1000000,
+		    drop - last_drop, ifdrop - last_ifdrop);
+		last_drop = drop;
+		last_ifdrop = ifdrop;
+	}
+	if (store_flush(d->st, d->agg, now_sec) == 0)
+		export_end(d);
+	if (now_sec - d->last_retention >= RETENTION_EVERY_SEC) {
+		if (store_retention(d->st, now_sec, d->cfg->retention_days) == 0)
+			d->last_retention = now_sec;
+	}
+}
+
+/* --- packets ---------------------------------------------------------- */
+
+static void
+on_packet(void *arg, uint64_t ts, const uint8_t *p, size_t caplen,
+    size_t wirelen)
+{
+	struct daemon *d = arg;
+
+	d->packets++;
+	pipeline_packet(d->P, capture_dlt(d->cap), ts, p, caplen, wirelen);
+	if (d->rfile != NULL) {
+		/* offline: flush on the capture's clock, as live would */
+		int64_t sec = (int64_t)(ts / 1000000);
+
+		if (d->next_flush == 0)
+			d->next_flush = sec + d->cfg->flush_interval;
+		else if (sec >= d->next_flush) {
+			pipeline_tick(d->P, ts);
+			flush(d, sec);
+			d->next_flush = sec + d->cfg->flush_interval;
+		}
+	}
+}
+
+static void retry_capture(evutil_socket_t, short, void *);
+
+static void
+capture_lost(struct daemon *d)
+{
+	struct timeval tv = { CAPTURE_RETRY_SEC, 0 };
+
+	log_warn("capture on %s failed: %s; retrying every %d s",
+	    d->cfg->interface, capture_error(d->cap), CAPTURE_RETRY_SEC);
+	if (d->under_systemd)
+		sd_notify(0, "STATUS=capture interface lost, retrying");
+	event_free(d->ev_cap);
+	d->ev_cap = NULL;
+	capture_close(d->cap);
+	d->cap = NULL;
+	d->ev_retry = evtimer_new(d->base, retry_capture, d);
+	evtimer_add(d->ev_retry, &tv);
+}
+
+static void
+on_capture(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	int i, n;
+
+	(void)fd;
+	(void)what;
+	/* bounded work per wake-up keeps timers and signals responsive */
+	for (i = 0; i < 64; i++) {
+		n = capture_dispatch(d->cap, DISPATCH_BATCH, on_packet, d);
+		if (n < 0) {
+			capture_lost(d);
+			return;
+		}
+		if (n < DISPATCH_BATCH)
+			break;
+	}
+}
+
+static int
+open_live(struct daemon *d, char *err, size_t errlen)
+{
+	struct capture_opts o;
+
+	o.snaplen = d->cfg->capture.snaplen;
+	o.buffer_mb = d->cfg->capture.buffer_mb;
+	o.promisc = d->cfg->capture.promisc;
+	o.immediate = d->cfg->capture.immediate;
+	o.filter = d->cfg->capture.filter;
+	if ((d->cap = capture_open_live(d->cfg->interface, &o, err,
+	    errlen)) == NULL)
+		return -1;
+	d->ev_cap = event_new(d->base, capture_fd(d->cap),
+	    EV_READ | EV_PERSIST, on_capture, d);
+	event_add(d->ev_cap, NULL);
+	return 0;
+}
+
+static void
+retry_capture(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval tv = { CAPTURE_RETRY_SEC, 0 };
+	char err[512];
+
+	(void)fd;
+	(void)what;
+	if (open_live(d, err, sizeof(err)) != 0) {
+		evtimer_add(d->ev_retry, &tv);
+		return;
+	}
+	event_free(d->ev_retry);
+	d->ev_retry = NULL;
+	log_info("capture on %s resumed", d->cfg->interface);
+	if (d->under_systemd)
+		sd_notify(0, "STATUS=capturing");
+}
+
+/* --- signals and timers ----------------------------------------------- */
+
+static void
+on_flush_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	int64_t now = now_usec();
+
+	(void)fd;
+	(void)what;
+	pipeline_tick(d->P, (uint64_t)now);
+	flush(d, now / 1000000);
+}
+
+static void
+on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	sd_notify(0, "WATCHDOG=1");
+}
+
+static void
+on_term(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)what;
+	log_info("signal %d: storing counts and stopping", (int)sig);
+	if (d->under_systemd)
+		sd_notify(0, "STOPPING=1\nSTATUS=final flush");
+	event_base_loopbreak(d->base);
+}
+
+static void
+reload(struct daemon *d)
+{
+	struct config *cfg;
+	struct catalog *cat;
+	char msg[1024];
+	size_t dropped;
+
+	if (load_config(d->cfg_path, &cfg, &cat, msg, sizeof(msg)) != 0) {
+		log_error("reload rejected, keeping the running configuration: "
+		    "%s", msg);
+		return;
+	}
+	if (d->db_override == NULL && strcmp(cfg->database,
+	    d->cfg->database) != 0)
+		log_warn("reload: a new database path takes effect at restart");
+	if (d->iface == NULL && strcmp(cfg->interface, d->cfg->interface) != 0)
+		log_warn("reload: a new interface takes effect at restart");
+	/* store what is counted under the old names before re-keying */
+	flush(d, now_usec() / 1000000);
+	if (set_dims(d->st, cfg, cat) != 0) {
+		log_error("reload rejected: the database would not take the new "
+		    "departments and services");
+		catalog_free(cat);
+		config_free(cfg);
+		return;
+	}
+	dropped = pipeline_reconfigure(d->P, cfg, cat);
+	if (period_set_tz(cfg->timezone) != 0)
+		log_warn("reload: unknown time zone %s", cfg->timezone);
+	/* keep the capture-time settings of the running instance */
+	memcpy(cfg->interface, d->cfg->interface, sizeof(cfg->interface));
+	memcpy(cfg->database, d->cfg->database, sizeof(cfg->database));
+	log_set_level(cfg->log_level);
+	catalog_free(d->cat);
+	config_free(d->cfg);
+	d->cfg = cfg;
+	d->cat = cat;
+	log_info("configuration reloaded: %zu departments, %zu services%s",
+	    cfg->n_depts, catalog_count(cat),
+	    dropped ? " (counts of removed departments/services dropped)" : "");
+}
+
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)sig;
+	(void)what;
+	if (d->under_systemd)
+		sd_notify(0, "RELOADING=1");
+	reload(d);
+	if (d->under_systemd)
+		sd_notify(0, "READY=1");
+}
+
+/* --- privileges -------------------------------------------------------- */
+
+static int
+keep_net_raw(void)
+{
+	struct __user_cap_header_struct hdr;
+	struct __user_cap_data_struct data[2];
+
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	data[0].effective = data[0].permitted = 1u << CAP_NET_RAW;
+	return (int)syscall(SYS_capset, &hdr, data);
+}
+
+static void
+chown_path(const char *path, uid_t uid, gid_t gid)
+{
+	if (chown(path, uid, gid) != 0 && errno != ENOENT)
+		log_warn("cannot hand %s to the service user: %s", path,
+		    strerror(errno));
+}
+
+static int
+drop_privileges(struct daemon *d, const char *dbpath, char *err,
+    size_t errlen)
+{
+	struct passwd *pw;
+	char p[PATH_MAX + 8];
+
+	if (geteuid() != 0 || d->cfg->user[0] == '\0')
+		return 0;
+	if ((pw = getpwnam(d->cfg->user)) == NULL) {
+		snprintf(err, errlen, "user %s does not exist: create it "
+		    "(systemd-sysusers) or set user = \"\"", d->cfg->user);
+		return -1;
+	}
+	chown_path(dbpath, pw->pw_uid, pw->pw_gid);
+	snprintf(p, sizeof(p), "%s-wal", dbpath);
+	chown_path(p, pw->pw_uid, pw->pw_gid);
+	snprintf(p, sizeof(p), "%s-shm", dbpath);
+	chown_path(p, pw->pw_uid, pw->pw_gid);
+	if (d->cfg->state_dir[0] != '\0') {
+		chown_path(d->cfg->state_dir, pw->pw_uid, pw->pw_gid);
+		snprintf(p, sizeof(p), "%s/devkey", d->cfg->state_dir);
+		chown_path(p, pw->pw_uid, pw->pw_gid);
+	}
+	if (prctl(PR_SET_KEEPCAPS, 1) != 0 ||
+	    setgroups(1, &pw->pw_gid) != 0 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0) {
+		snprintf(err, errlen, "cannot drop to user %s: %s",
+		    d->cfg->user, strerror(errno));
+		return -1;
+	}
+	if (keep_net_raw() != 0)
+		log_warn("could not keep CAP_NET_RAW; a lost capture interface "
+		    "will need a restart");
+	prctl(PR_SET_KEEPCAPS, 0);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	log_info("running as user %s", d->cfg->user);
+	return 0;
+}
+
+static int
+make_dir(const char *path, mode_t mode)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) == 0)
+		return S_ISDIR(sb.st_mode) ? 0 : -1;
+	return mkdir(path, mode);
+}
+
+/* --- plugins ---------------------------------------------------------- */
+
+static int
+load_plugins(struct daemon *d, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < d->cfg->n_plugins; i++) {
+		struct loaded_plugin *lp = &d->plugins[d->nplugins];
+		const struct aic_plugin *pl;
+
+		if (d->nplugins == MAX_PLUGINS) {
+			snprintf(err, errlen, "too many plugins (at most %d)",
+			    MAX_PLUGINS);
+			return -1;
+		}
+		if (plugin_load(d->cfg->plugin_dir, d->cfg->plugins[i], lp, err,
+		    errlen) != 0)
+			return -1;
+		d->nplugins++;
+		pl = lp->pl;
+		if (pl->tcp_claim || pl->udp) {
+			if (pipeline_add_detector(d->P, pl, lp->arg, &lp->state,
+			    err, errlen) != 0)
+				return -1;
+			lp->state = NULL;	/* the pipeline finalises it */
+			if (pl->export_row) {
+				snprintf(err, errlen, "plugin %s is both a "
+				    "detector and an exporter; load two plugins",
+				    lp->name);
+				return -1;
+			}
+		} else if (pl->init && pl->init(pipeline_host(d->P), lp->arg,
+		    &lp->state) != 0) {
+			snprintf(err, errlen, "plugin %s failed to start "
+			    "(argument \"%s\")", lp->name, lp->arg);
+			return -1;
+		}
+		log_info("plugin %s %s loaded", pl->name,
+		    pl->version ? pl->version : "");
+	}
+	return 0;
+}
+
+/* --- main ------------------------------------------------------------- */
+
+static void
+cleanup(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nplugins; i++)
+		plugin_unload(&d->plugins[i]);
+	pipeline_free(d->P);
+	if (d->ev_cap)
+		event_free(d->ev_cap);
+	if (d->ev_flush)
+		event_free(d->ev_flush);
+	if (d->ev_wd)
+		event_free(d->ev_wd);
+	if (d->ev_retry)
+		event_free(d->ev_retry);
+	capture_close(d->cap);
+	store_close(d->st);
+	agg_free(d->agg);
+	devkey_close(d->dk);
+	catalog_free(d->cat);
+	config_free(d->cfg);
+	if (d->base)
+		event_base_free(d->base);
+}
+
+static int
+run_offline(struct daemon *d)
+{
+	int n;
+
+	while ((n = capture_dispatch(d->cap, 4096, on_packet, d)) > 0)
+		;
+	if (n == -1) {
+		log_error("%s: read error after %llu packets: %s; the counts up "
+		    "to there are stored", d->rfile,
+		    (unsigned long long)d->packets, capture_error(d->cap));
+		d->read_error = 1;
+	}
+	flush(d, (int64_t)time(NULL));
+	if (!agg_empty(d->agg)) {
+		log_error("the final flush failed; counts of this file are NOT "
+		    "stored");
+		return 1;
+	}
+	log_info("%s: %llu packets read", d->rfile,
+	    (unsigned long long)d->packets);
+	return d->read_error ? 1 : 0;
+}
+
+static int
+run_live(struct daemon *d)
+{
+	struct event *sig[3];
+	struct timeval tv = { d->cfg->flush_interval, 0 };
+	uint64_t wd_usec = 0;
+	int i;
+
+	sig[0] = evsignal_new(d->base, SIGTERM, on_term, d);
+	sig[1] = evsignal_new(d->base, SIGINT, on_term, d);
+	sig[2] = evsignal_new(d->base, SIGHUP, on_hup, d);
+	for (i = 0; i < 3; i++)
+		evsignal_add(sig[i], NULL);
+	d->ev_flush = event_new(d->base, -1, EV_PERSIST, on_flush_timer, d);
+	event_add(d->ev_flush, &tv);
+	if (d->under_systemd && sd_watchdog_enabled(0, &wd_usec) > 0) {
+		struct timeval wtv;
+
+		wd_usec /= 2;
+		wtv.tv_sec = (time_t)(wd_usec / 1000000);
+		wtv.tv_usec = (suseconds_t)(wd_usec % 1000000);
+		d->ev_wd = event_new(d->base, -1, EV_PERSIST, on_watchdog, d);
+		event_add(d->ev_wd, &wtv);
+	}
+	if (d->under_systemd)
+		sd_notify(0, "READY=1\nSTATUS=capturing");
+	log_info("capturing on %s; flushing every %d s", d->cfg->interface,
+	    d->cfg->flush_interval);
+	event_base_dispatch(d->base);
+	/* drain what the kernel already holds, then the final flush */
+	if (d->cap)
+		capture_dispatch(d->cap, 65536, on_packet, d);
+	flush(d, now_usec() / 1000000);
+	for (i = 0; i < 3; i++)
+		event_free(sig[i]);
+	if (!agg_empty(d->agg)) {
+		log_error("final flush failed: counts since the last good flush "
+		    "are lost");
+		return 1;
+	}
+	log_info("stopped; all counts stored");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "read", required_argument, NULL, 'r' },
+		{ "db", required_argument, NULL, 'D' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct daemon d;
+	char err[1024];
+	const char *dbpath;
+	int ch, check = 0, verbose = 0, rc;
+
+	memset(&d, 0, sizeof(d));
+	d.cfg_path = AIC_SYSCONFDIR "/aicensus/aicensus.conf";
+	while ((ch = getopt_long(argc, argv, "c:i:r:nvhV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c': d.cfg_path = optarg; break;
+		case 'i': d.iface = optarg; break;
+		case 'r': d.rfile = optarg; break;
+		case 'D': d.db_override = optarg; break;
+		case 'n': check = 1; break;
+		case 'v': verbose = 1; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("aicensusd %s\n", AIC_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc || (d.iface && d.rfile)) {
+		usage(stderr);
+		return 2;
+	}
+	log_init("aicensusd", 0, LOG_LVL_INFO);
+	if (load_config(d.cfg_path, &d.cfg, &d.cat, err, sizeof(err)) != 0) {
+		fprintf(stderr, "aicensusd: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		if (verbose)
+			config_print(d.cfg, stdout);
+		printf("%s: configuration OK (%zu departments, %zu services)\n",
+		    d.cfg_path, d.cfg->n_depts, catalog_count(d.cat));
+		cleanup(&d);
+		return 0;
+	}
+	d.under_systemd = getenv("NOTIFY_SOCKET") != NULL;
+	log_init("aicensusd", d.cfg->log_syslog, d.cfg->log_level);
+	if (d.cfg->min_group_size < 5)
+		log_warn("min_group_size is %d: groups this small can single "
+		    "people out; use 5 or more outside tests",
+		    d.cfg->min_group_size);
+	if (d.iface) {
+		if (strlen(d.iface) >= sizeof(d.cfg->interface))
+			fatalx("interface name %s is too long", d.iface);
+		snprintf(d.cfg->interface, sizeof(d.cfg->interface), "%s",
+		    d.iface);
+	}
+	if (d.rfile == NULL && d.cfg->interface[0] == '\0') {
+		fprintf(stderr, "aicensusd: no interface: set interface in %s "
+		    "or give -i IFACE (or -r FILE)\n", d.cfg_path);
+		cleanup(&d);
+		return 1;
+	}
+	if (period_set_tz(d.cfg->timezone) != 0)
+		fatalx("unknown time zone %s", d.cfg->timezone);
+	dbpath = d.db_override ? d.db_override : d.cfg->database;
+	if (*d.cfg->state_dir &&
+	    make_dir(d.cfg->state_dir, 0700) != 0)
+		fatalx("cannot create state directory %s: %s",
+		    d.cfg->state_dir, strerror(errno));
+	if ((d.dk = devkey_open(d.cfg->state_dir, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if ((d.st = store_open(dbpath, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (set_dims(d.st, d.cfg, d.cat) != 0)
+		fatalx("database %s: cannot record departments and services",
+		    dbpath);
+	store_set_row_cb(d.st, export_row, &d);
+	d.agg = agg_new((size_t)d.cfg->limits.max_pending_cells,
+	    (size_t)d.cfg->limits.memory_mb * 1024 * 1024 / 2);
+	if (d.agg == NULL)
+		fatalx("out of memory");
+	if ((d.P = pipeline_new(d.cfg, d.cat, d.agg, d.dk, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (load_plugins(&d, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	if (d.rfile) {
+		if ((d.cap = capture_open_file(d.rfile, err, sizeof(err))) == NULL)
+			fatalx("%s", err);
+	} else if (open_live(&d, err, sizeof(err)) != 0) {
+		fatalx("%s", err);
+	}
+	if (drop_privileges(&d, dbpath, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	d.last_retention = 0;
+	rc = d.rfile ? run_offline(&d) : run_live(&d);
+	cleanup(&d);
+	return rc;
+}

@@ -1,0 +1,50 @@
+/*
+ * store.h - the SQLite database: the only place aggregates are written.
+ *
+ * One writer (the daemon), WAL so readers (reports, the API, a person
+ * with sqlite3) never block it, one transaction per flush, and a numbered
+ * migration ladder in PRAGMA user_version.  A flush either commits every
+ * cell or none: on failure (locked, read-only, disk full) it rolls back,
+ * leaves the in-memory aggregates untouched for the next try, and says
+ * so once in the log, not once per try.  The schema is in docs/SCHEMA.md.
+ */
+#ifndef AIC_STORE_H
+#define AIC_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+struct agg;
+struct catalog;
+
+#define STORE_SCHEMA_VERSION	1
+#define STORE_UNASSIGNED	"unassigned"
+
+struct store;
+
+/* Opens (creating when absent) and migrates; NULL with err on failure. */
+struct store *store_open(const char *path, char *err, size_t errlen);
+void	 store_close(struct store *);
+sqlite3	*store_db(struct store *);
+
+/*
+ * Make sure every configured department and catalog service has a row,
+ * and remember their ids for flushes (called again after a reload).
+ */
+int	 store_set_dims(struct store *, char *const *dept_names, size_t n_depts,
+	    const struct catalog *cat, char *const *sanctioned, size_t n_sanct,
+	    const char *timezone, int min_group_size);
+
+/* Merge the aggregates into the database; clears them on success. */
+int	 store_flush(struct store *, struct agg *, int64_t now);
+/* Drop usage older than days; hour sketches older than two days. */
+int	 store_retention(struct store *, int64_t now, int days);
+
+/* Called by store_flush for each committed usage cell (exporters). */
+typedef void (*store_row_cb)(void *arg, const void *cell, const char *dept,
+	    const char *svc, uint64_t device_hours);
+void	 store_set_row_cb(struct store *, store_row_cb cb, void *arg);
+
+#endif /* AIC_STORE_H */

@@ -1,0 +1,153 @@
+/*
+ * aicensus_plugin.h - the plugin ABI of aicensus (version 1).
+ *
+ * A plugin is a shared object that exports one symbol,
+ *
+ *	const struct aic_plugin *aicensus_plugin(void);
+ *
+ * returning a descriptor whose abi field must equal AIC_PLUGIN_ABI; the
+ * daemon refuses to start otherwise.  A plugin is a detector (payload in,
+ * named events out) or an exporter (flushed aggregates in), or both.
+ * The built-in DNS, TLS and QUIC detectors use this same interface.
+ *
+ * Privacy by construction: a plugin never sees a client address.  The
+ * host hands a detector the transport payload and an opaque flow key
+ * (a keyed hash, useless outside this process) and attributes each event
+ * to a department itself.  An exporter sees only aggregates.
+ */
+#ifndef AICENSUS_PLUGIN_H
+#define AICENSUS_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AIC_PLUGIN_ABI	1
+
+/* What a detector tells the host it found. */
+enum aic_event_kind {
+	AIC_EV_DNS_QUERY = 1,	/* a DNS query for name (counts a lookup) */
+	AIC_EV_DNS_RESPONSE,	/* a DNS response for name; addrs = A/AAAA */
+	AIC_EV_TLS_SNI,		/* a TLS ClientHello over TCP naming name */
+	AIC_EV_QUIC_SNI,	/* a QUIC Initial ClientHello naming name */
+	AIC_EV_HTTP_HOST,	/* a cleartext HTTP Host / CONNECT target */
+	AIC_EV_ANOMALY		/* name = short anomaly id, e.g. "dns_name_loop" */
+};
+
+/* Event flags. */
+#define AIC_EVF_ECH		0x01	/* ClientHello carries encrypted_client_hello */
+#define AIC_EVF_NXDOMAIN	0x02	/* response code 3 */
+#define AIC_EVF_NO_NAME		0x04	/* ClientHello without server_name */
+#define AIC_EVF_TO_CLIENT	0x08	/* the packet travels towards the client */
+#define AIC_EVF_PARTIAL		0x10	/* name seen, rest of ClientHello not yet */
+
+struct aic_event {
+	enum aic_event_kind	 kind;
+	unsigned		 flags;
+	const char		*name;		/* not NUL-terminated */
+	size_t			 name_len;
+	/* DNS responses: server addresses from A/AAAA answers. */
+	unsigned		 n_addrs;
+	const uint8_t		(*addrs)[16];	/* IPv4 as ::ffff:a.b.c.d */
+	uint32_t		 ttl;		/* of those answers, seconds */
+	/*
+	 * Identifies the connection within the flow (QUIC: derived from
+	 * the original destination connection ID), so a repeated event
+	 * for the same connection is not counted twice; 0 for TCP.
+	 */
+	uint64_t		 conn_id;
+};
+
+/* One transport payload, as the host hands it to a detector. */
+struct aic_payload {
+	uint64_t	 ts_usec;
+	uint64_t	 flow_key;	/* opaque, direction-independent */
+	uint8_t		 l4;		/* 6 TCP, 17 UDP */
+	uint8_t		 from_client;	/* TCP: sender opened the connection */
+	uint16_t	 sport, dport;
+	const uint8_t	*data;
+	size_t		 len;
+	/*
+	 * TCP only: data is the client's byte stream from the start of
+	 * what the detector claimed (stream_off 0) up to the first gap;
+	 * it grows with each call.  UDP: one datagram.
+	 */
+	int		 is_stream;
+	uint64_t	 stream_off;	/* offset of data[0] in the stream */
+	/*
+	 * Per-flow scratch the host keeps for this detector (flow_state_size
+	 * bytes, zeroed when the detector claims the flow); NULL for UDP.
+	 */
+	void		*fstate;
+};
+
+/* What a TCP detector answers about a stream. */
+enum aic_verdict {
+	AIC_NOT_MINE = 0,	/* never call again for this flow */
+	AIC_MORE,		/* call again when the stream grows */
+	AIC_DONE		/* found what it wanted; stop */
+};
+
+/* What a UDP detector answers about a datagram. */
+#define AIC_UDP_NOT_MINE	0
+#define AIC_UDP_MINE		1	/* handled; no flow state needed */
+#define AIC_UDP_TRACK		2	/* handled; count this flow's bytes */
+
+struct aic_host {
+	unsigned	  abi;
+	void		 *ctx;
+	/* Report an event for the packet being handled. */
+	void		(*emit)(void *ctx, const struct aic_event *ev);
+	/* Logging: never pass an address. */
+	void		(*log)(void *ctx, int level, const char *msg);
+};
+
+/* One aggregate row handed to exporters after each flush. */
+struct aic_row {
+	int64_t		 hour;		/* UTC epoch of the hour start */
+	const char	*department;
+	const char	*service;
+	uint64_t	 tls_conns, quic_conns, ech_conns;
+	uint64_t	 dns_lookups, dns_nxdomain;
+	uint64_t	 bytes_up, bytes_down;
+	/* counters are what this flush added; device_hours is the hour's
+	 * whole value so far */
+	uint64_t	 device_hours;
+};
+
+struct aic_plugin {
+	unsigned	 abi;		/* AIC_PLUGIN_ABI */
+	const char	*name;
+	const char	*version;
+
+	/* Bytes of per-flow scratch a TCP detector wants (at most 64). */
+	size_t		 flow_state_size;
+
+	/*
+	 * arg is the text after ':' in the configuration's plugin entry
+	 * ("jsonl_export:/var/lib/aicensus/export.jsonl"), or "".
+	 */
+	int		 (*init)(const struct aic_host *host, const char *arg,
+			    void **state);
+	void		 (*fini)(void *state);
+	/* TCP: is this the start of a stream this detector understands? */
+	int		 (*tcp_claim)(void *state, const struct aic_payload *pl);
+	/*
+	 * TCP: the stream grew.  *consumed (0 on entry) may be set to the
+	 * number of leading bytes the detector is finished with; the host
+	 * drops them, so a long DNS-over-TCP session needs no big buffer.
+	 */
+	enum aic_verdict (*tcp_stream)(void *state, const struct aic_payload *pl,
+			    size_t *consumed);
+	/* UDP: called for every datagram; returns an AIC_UDP_* value. */
+	int		 (*udp)(void *state, const struct aic_payload *pl);
+
+	/* Exporter side; NULL when the plugin exports nothing. */
+	int		 (*export_begin)(void *state, int64_t now);
+	void		 (*export_row)(void *state, const struct aic_row *row);
+	int		 (*export_end)(void *state);
+};
+
+typedef const struct aic_plugin *(*aic_plugin_entry)(void);
+#define AIC_PLUGIN_SYMBOL	"aicensus_plugin"
+
+#endif /* AICENSUS_PLUGIN_H */
