@@ -48,6 +48,8 @@ struct srcfile {
 	char	*path;
 	char	*text;
 	size_t	 len;
+	size_t	*starts;	/* offset of each line, so lookups are O(1) */
+	size_t	 n_lines;
 	int	 tried;
 };
 
@@ -166,6 +168,23 @@ src_entry(struct ctx *x, const char *raw)
 	return sf;
 }
 
+static int
+index_lines(struct srcfile *sf)
+{
+	size_t i, n = 1;
+
+	for (i = 0; i < sf->len; i++)
+		n += sf->text[i] == '\n';
+	if ((sf->starts = malloc(n * sizeof(*sf->starts))) == NULL)
+		return -1;
+	sf->starts[0] = 0;
+	sf->n_lines = 1;
+	for (i = 0; i < sf->len; i++)
+		if (sf->text[i] == '\n')
+			sf->starts[sf->n_lines++] = i + 1;
+	return 0;
+}
+
 /* The text of the file setting s was written in, NULL if unreadable. */
 static const struct srcfile *
 src_get(struct ctx *x, const config_setting_t *s)
@@ -193,7 +212,7 @@ src_get(struct ctx *x, const config_setting_t *s)
 	fclose(fp);
 	sf->text[n] = '\0';
 	sf->len = n;
-	return sf;
+	return index_lines(sf) == 0 ? sf : NULL;
 }
 
 /*
@@ -209,13 +228,9 @@ src_line(struct ctx *x, const config_setting_t *s, int line, char *buf,
 	size_t n = 0;
 	int inq = 0;
 
-	if (sf == NULL || line < 1)
+	if (sf == NULL || line < 1 || (size_t)line > sf->n_lines)
 		return -1;
-	for (p = sf->text; line > 1; line--)
-		if ((p = strchr(p, '\n')) == NULL)
-			return -1;
-		else
-			p++;
+	p = sf->text + sf->starts[line - 1];
 	end = strchr(p, '\n');
 	if (end == NULL)
 		end = sf->text + sf->len;
@@ -1100,10 +1115,6 @@ load_dept(struct ctx *x, const config_setting_t *g, size_t idx)
 	const config_setting_t *seq;
 	char what[CONFIG_DEPT_NAME_MAX + 32];
 
-	if (!config_setting_is_group(g))
-		return fail(x, g, "department #%zu must be a group, not %s — "
-		    "write { name = \"Sales\"; prefixes = [ \"10.1.0.0/16\" "
-		    "]; }", idx + 1, type_name(g));
 	if (check_keys(x, g, "a department", dept_keys) != 0 ||
 	    load_dept_name(x, g, idx) != 0)
 		return -1;
@@ -1128,8 +1139,7 @@ static int
 load_departments(struct ctx *x, const config_setting_t *top)
 {
 	struct config *c = x->c;
-	const config_setting_t *seq = member(top,
-	    "departments");
+	const config_setting_t *seq = member(top, "departments"), *g;
 	int i, n;
 
 	if (seq == NULL)
@@ -1153,8 +1163,14 @@ load_departments(struct ctx *x, const config_setting_t *top)
 		/* Counted first so config_free() sees partial entries. */
 		c->n_depts++;
 		c->dept_names[i] = c->departments[i].name;
-		if (load_dept(x, config_setting_get_elem(seq, (unsigned)i),
-		    (size_t)i) != 0)
+		g = config_setting_get_elem(seq, (unsigned)i);
+		if (!config_setting_is_group(g))
+			return fail_at(x, setting_file(x, g),
+			    element_line(x, seq, i), "department #%d must be "
+			    "a group, not %s — write { name = \"Sales\"; "
+			    "prefixes = [ \"10.1.0.0/16\" ]; }", i + 1,
+			    type_name(g));
+		if (load_dept(x, g, (size_t)i) != 0)
 			return -1;
 	}
 	return 0;
@@ -1312,6 +1328,7 @@ ctx_done(struct ctx *x)
 		free(x->src[i].raw);
 		free(x->src[i].path);
 		free(x->src[i].text);
+		free(x->src[i].starts);
 	}
 	config_destroy(&x->lc);
 }

@@ -310,6 +310,8 @@ decode_ipv4(struct rd *r, struct pkt *out, int depth)
 	if (frag & 0x1fff)
 		return DEC_FRAGMENT;
 	out->first_frag = (frag & 0x2000) != 0;
+	if (rd_left(r) < (size_t)(total - hlen) && !out->snap_cut)
+		return DEC_BAD_IP;	/* claims bytes the frame never had */
 	/* Ethernet pads short frames: trust the IP length, not caplen. */
 	body = rd_init(r->p, rd_left(r) < (size_t)(total - hlen) ?
 	    rd_left(r) : (size_t)(total - hlen));
@@ -335,6 +337,8 @@ decode_ipv6(struct rd *r, struct pkt *out, int depth)
 	if (!rd_ok(r))
 		return DEC_BAD_IP;
 	out->af = 6;
+	if (rd_left(r) < plen && !out->snap_cut)
+		return DEC_BAD_IP;	/* claims bytes the frame never had */
 	body = rd_init(r->p, rd_left(r) < plen ? rd_left(r) : plen);
 	for (i = 0; i < MAX_IP6_EXT; i++) {
 		size_t before = rd_left(&body);
@@ -388,7 +392,8 @@ decode_ip(struct rd *r, struct pkt *out, int depth)
 }
 
 enum decode_result
-decode_packet(int dlt, const uint8_t *p, size_t caplen, struct pkt *out)
+decode_packet(int dlt, const uint8_t *p, size_t caplen, size_t wirelen,
+    struct pkt *out)
 {
 	struct rd r = rd_init(p, caplen);
 	uint64_t ts = out->ts_usec;
@@ -396,6 +401,7 @@ decode_packet(int dlt, const uint8_t *p, size_t caplen, struct pkt *out)
 	memset(out, 0, sizeof(*out));
 	out->ts_usec = ts;
 	out->vlan = -1;
+	out->snap_cut = caplen < wirelen;
 	switch (dlt) {
 	case DLT_EN10MB:
 		return decode_ether(&r, out);

@@ -33,6 +33,7 @@ struct pkt {
 	uint8_t		 l4;		/* 6 or 17 */
 	uint8_t		 tcp_flags;
 	uint8_t		 first_frag;	/* payload may be cut by fragmentation */
+	uint8_t		 snap_cut;	/* the capture kept less than the wire */
 	int		 vlan;		/* innermost 802.1Q id, or -1 */
 	/* IPv4 addresses are stored as ::ffff:a.b.c.d */
 	uint8_t		 src[16], dst[16];
@@ -49,8 +50,12 @@ struct pkt {
 #define TCP_PSH	0x08
 #define TCP_ACK	0x10
 
+/*
+ * wirelen is the frame's length on the wire: when the capture kept all
+ * of it, an IP length pointing past the end is a lie, not a snaplen cut.
+ */
 enum decode_result decode_packet(int dlt, const uint8_t *p, size_t caplen,
-	    struct pkt *out);
+	    size_t wirelen, struct pkt *out);
 const char *decode_result_name(enum decode_result r);
 int	decode_dlt_supported(int dlt);
 

@@ -556,9 +556,13 @@ handle_udp(struct pipeline *P, const struct pkt *p)
 	f = flow_lookup(P->flows, p, P->cur_flow_key, &from_client);
 	if (f != NULL) {
 		flow_touch(P->flows, f, P->now);
-		/* a counted flow's later packets need no detector */
-		if ((f->flags & FL_COUNTED) && p->payload_len > 0 &&
-		    !(p->payload[0] & 0x80)) {
+		/*
+		 * A counted flow's later packets need no detector, nor does a
+		 * finished one; keeping the finished entry (until it ages out)
+		 * is what tells the server's Initials from a client's.
+		 */
+		if (((f->flags & FL_COUNTED) && p->payload_len > 0 &&
+		    !(p->payload[0] & 0x80)) || (f->flags & FL_DONE)) {
 			account_bytes(P, f, from_client, p->wire_len);
 			return;
 		}
@@ -582,11 +586,8 @@ handle_udp(struct pipeline *P, const struct pkt *p)
 		f = flow_create(P->flows, p, P->cur_flow_key, P->now);
 		from_client = 1;
 	}
-	if (f != NULL) {
+	if (f != NULL)
 		account_bytes(P, f, from_client, p->wire_len);
-		if ((f->flags & FL_DONE) && !(f->flags & FL_COUNTED))
-			flow_remove(P->flows, f);
-	}
 }
 
 /* --- packets ---------------------------------------------------------- */
@@ -624,7 +625,7 @@ pipeline_packet(struct pipeline *P, int dlt, uint64_t ts_usec,
 	agg_blind(P->agg, &P->per, BL_PACKETS, 1);
 	agg_blind(P->agg, &P->per, BL_BYTES, wirelen);
 	p.ts_usec = ts_usec;
-	r = decode_packet(dlt, data, caplen, &p);
+	r = decode_packet(dlt, data, caplen, wirelen, &p);
 	if (r != DEC_OK) {
 		if (r < DEC_NRESULTS && (r == DEC_FRAGMENT || r >= DEC_BAD_LINK))
 			agg_anomaly(P->agg, &P->per, dec_anomaly[r]);

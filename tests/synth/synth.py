@@ -62,7 +62,8 @@ class Host:
 
     def eport(self, rng):
         self.port += rng.randrange(1, 8)
-        assert self.port < 65535
+        if self.port > 65000:   # only the resolver gets here, at large --scale
+            self.port -= 32000
         return self.port
 
     def next_ipid(self):
@@ -444,7 +445,8 @@ class Synth:
         elif sni is None and not cli.ignored:
             T.blind["tls_no_sni"] += 1
         if case:
-            T.cases.append(dict(case=case, kind="tls", time=int(t), department=cli.dept,
+            T.cases.append(dict(case=case, kind="tls", time=int(t),
+                                department="ignored" if cli.ignored else cli.dept,
                                 sni=sni, service=None if cli.ignored else svc,
                                 counted=bool(svc) and not cli.ignored))
 
@@ -617,7 +619,8 @@ class Synth:
                 T.count_flow(fid, cli, svc)
         if case:
             svc = None if corrupt or cli.ignored else M.match_service(sni)
-            T.cases.append(dict(case=case, kind="quic", time=int(t), department=cli.dept,
+            T.cases.append(dict(case=case, kind="quic", time=int(t),
+                                department="ignored" if cli.ignored else cli.dept,
                                 sni=sni, service=svc, counted=bool(svc)))
 
     def quic_vn(self, cli, srv_addr, t):

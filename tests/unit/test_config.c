@@ -1,0 +1,678 @@
+/*
+ * test_config.c - loading, validation errors (file:line + hint), printing.
+ *
+ * Run from the top of the tree: the shipped config/aicensus.conf and
+ * config/catalog.conf are loaded by relative path.  Bad configurations
+ * are written to a fresh directory under /tmp.
+ */
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "config.h"
+#include "t.h"
+
+static char dir[PATH_MAX];
+
+static const char *
+write_file(const char *name, const char *text)
+{
+	static char path[PATH_MAX + 64];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	if (fp == NULL)
+		return path;
+	fputs(text, fp);
+	fclose(fp);
+	return path;
+}
+
+/* A bad configuration must fail at exactly file:line with kw in it. */
+static void
+expect_err(int tline, const char *text, int line, const char *kw)
+{
+	struct cfgerr e;
+	struct config *c;
+	char want[PATH_MAX + 64], got[1024];
+	const char *path = write_file("bad.conf", text);
+
+	memset(&e, 0, sizeof(e));
+	c = config_load(path, &e);
+	T_CHECK(c == NULL);
+	config_free(c);
+	cfgerr_format(&e, got, sizeof(got));
+	if (line > 0)
+		snprintf(want, sizeof(want), "%s:%d: ", path, line);
+	else
+		snprintf(want, sizeof(want), "%s: ", path);
+	if (strncmp(got, want, strlen(want)) != 0 || strstr(got, kw) == NULL)
+		fprintf(stderr, "test line %d: got \"%s\"\n  want prefix "
+		    "\"%s\" and \"%s\"\n", tline, got, want, kw);
+	T_CHECK(strncmp(got, want, strlen(want)) == 0);
+	T_CHECK(strstr(got, kw) != NULL);
+}
+#define EXPECT_ERR(text, line, kw) expect_err(__LINE__, text, line, kw)
+
+static int
+addr(int af, const char *s, uint8_t *a)
+{
+	memset(a, 0, 16);
+	return inet_pton(af, s, a) == 1;
+}
+
+static int
+dept_of(const struct config *c, const char *s, int vlan)
+{
+	uint8_t a[16];
+	int af = strchr(s, ':') ? AF_INET6 : AF_INET;
+
+	if (!addr(af, s, a))
+		return -100;
+	return config_dept_of(c, af, a, vlan);
+}
+
+static int
+ignored(const struct config *c, const char *s)
+{
+	uint8_t a[16];
+	int af = strchr(s, ':') ? AF_INET6 : AF_INET;
+
+	if (!addr(af, s, a))
+		return -100;
+	return config_ignored(c, af, a);
+}
+
+static int
+dept_index(const struct config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_depts; i++)
+		if (strcmp(c->dept_names[i], name) == 0)
+			return (int)i;
+	return -2;
+}
+
+static void
+test_shipped_config(void)
+{
+	struct cfgerr e;
+	struct config *c = config_load("config/aicensus.conf", &e);
+	char buf[1024], cwd[PATH_MAX], want[PATH_MAX + 64];
+
+	if (c == NULL) {
+		fprintf(stderr, "%s\n", cfgerr_format(&e, buf, sizeof(buf)));
+		T_CHECK(c != NULL);
+		return;
+	}
+	T_CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	snprintf(want, sizeof(want), "%s/config/catalog.conf", cwd);
+	T_EQ_STR(c->catalog, want);
+	snprintf(want, sizeof(want), "%s/config/aicensus.conf", cwd);
+	T_EQ_STR(c->path, want);
+	T_CHECK(strncmp(c->database, "/var/lib/aicensus/", 18) == 0);
+	T_CHECK(strcmp(c->state_dir, c->database) != 0);
+	T_CHECK(c->n_depts >= 4 && c->n_depts <= 5);
+	T_CHECK(c->vlan_departments);
+	T_EQ_INT(c->n_sanctioned, 3);
+	T_EQ_INT(c->min_group_size, 5);
+	T_CHECK(!c->min_group_size_unsafe);
+	T_EQ_INT(dept_of(c, "10.20.1.1", 0), dept_index(c, "Sales"));
+	T_EQ_INT(dept_of(c, "10.30.1.1", 0), dept_index(c, "Engineering"));
+	T_EQ_INT(dept_of(c, "10.30.99.1", 0), dept_index(c, "Lab"));
+	T_EQ_INT(dept_of(c, "2001:db8:30:99::1", 0), dept_index(c, "Lab"));
+	T_EQ_INT(dept_of(c, "2001:db8:30:98::1", 0),
+	    dept_index(c, "Engineering"));
+	T_EQ_INT(dept_of(c, "2001:db8:20::5", 0), dept_index(c, "Sales"));
+	T_EQ_INT(dept_of(c, "192.168.1.1", 0), -1);
+	/* vlan_departments: the VLAN wins over the address. */
+	T_EQ_INT(dept_of(c, "10.20.1.1", 50), dept_index(c, "Guests"));
+	T_EQ_INT(dept_of(c, "192.168.1.1", 50), dept_index(c, "Guests"));
+	T_EQ_INT(dept_of(c, "10.20.1.1", 51), dept_index(c, "Sales"));
+	T_EQ_INT(dept_of(c, "10.20.1.1", 4095), dept_index(c, "Sales"));
+	T_EQ_INT(dept_of(c, "10.20.1.1", -1), dept_index(c, "Sales"));
+	T_EQ_INT(ignored(c, "10.0.0.53"), 1);
+	T_EQ_INT(ignored(c, "10.0.0.54"), 0);
+	T_EQ_INT(ignored(c, "2001:db8:0:1::53"), 1);
+	T_EQ_INT(c->n_ech_public_names, 1);
+	config_free(c);
+}
+
+/* The shipped sanctioned ids exist in the shipped catalog, and a typo is
+ * reported at the line of the list element with a suggestion. */
+static void
+test_sanctioned_vs_catalog(void)
+{
+	struct cfgerr e;
+	struct catalog *cat = catalog_load("config/catalog.conf", &e);
+	struct config *c;
+	char buf[1024], want[PATH_MAX + 64];
+	const char *path;
+
+	if (cat == NULL) {
+		fprintf(stderr, "%s\n", cfgerr_format(&e, buf, sizeof(buf)));
+		T_CHECK(cat != NULL);
+		return;
+	}
+	c = config_load("config/aicensus.conf", &e);
+	T_CHECK(c != NULL);
+	if (c != NULL)
+		T_EQ_INT(config_check_sanctioned(c, cat, &e), 0);
+	config_free(c);
+
+	path = write_file("sanct.conf", "aicensus = {\n"
+	    "  sanctioned = [\n"
+	    "    \"deepl\",\n"
+	    "    \"openai-chatgtp\"\n"
+	    "  ];\n"
+	    "};\n");
+	c = config_load(path, &e);
+	T_CHECK(c != NULL);
+	if (c != NULL) {
+		T_EQ_INT(config_check_sanctioned(c, cat, &e), -1);
+		cfgerr_format(&e, buf, sizeof(buf));
+		snprintf(want, sizeof(want), "%s:4: ", path);
+		T_CHECK(strncmp(buf, want, strlen(want)) == 0);
+		T_CHECK(strstr(buf, "did you mean \"openai-chatgpt\"") != NULL);
+		if (strncmp(buf, want, strlen(want)) != 0)
+			fprintf(stderr, "got %s\n", buf);
+	}
+	config_free(c);
+	catalog_free(cat);
+}
+
+static const char golden_in[] =
+    "# a small configuration\n"
+    "aicensus = {\n"
+    "  interface = \"br-lan\";\n"
+    "  database = \"db/aicensus.db\";\n"
+    "  plugins = [ \"demo\" ];\n"
+    "  log = \"syslog\";\n"
+    "  log_level = \"debug\";\n"
+    "  flush_interval = 30;\n"
+    "  min_group_size = 3;\n"
+    "  timezone = \"UTC\";\n"
+    "  language = \"nl\";\n"
+    "  capture = { promisc = true; filter = \"udp port 53 or "
+    "tcp port 443\"; };\n"
+    "  limits = { memory_mb = 128; };\n"
+    "  ignore = [ \"192.0.2.53\", \"2001:DB8::53\" ];\n"
+    "  sanctioned = [ \"deepl\" ];\n"
+    "  ech_public_names = [ \"Cloudflare-ECH.com\", \"ech.example\" ];\n"
+    "  vlan_departments = true;\n"
+    "  departments = (\n"
+    "    { name = \"Sales\"; prefixes = [ \"10.1.0.0/16\", "
+    "\"2001:db8:1::/48\" ]; },\n"
+    "    { name = \"Wifi Guests\"; vlans = [ 20, 21 ]; }\n"
+    "  );\n"
+    "};\n";
+
+static const char golden_out[] =
+    "aicensus = {\n"
+    "  interface = \"br-lan\";\n"
+    "  database = \"@DIR@/db/aicensus.db\";\n"
+    "  state_dir = \"/var/lib/aicensus/state\";\n"
+    "  catalog = \"/etc/aicensus/catalog.conf\";\n"
+    "  plugin_dir = \"/usr/lib/aicensus/plugins\";\n"
+    "  plugins = [ \"demo\" ];\n"
+    "  user = \"aicensus\";\n"
+    "  log = \"syslog\";\n"
+    "  log_level = \"debug\";\n"
+    "  flush_interval = 30;\n"
+    "  retention_days = 400;\n"
+    "  min_group_size = 3;  # below 5: small groups can single out a "
+    "person\n"
+    "  timezone = \"UTC\";\n"
+    "  language = \"nl\";\n"
+    "  capture = {\n"
+    "    snaplen = 65535;\n"
+    "    buffer_mb = 32;\n"
+    "    promisc = true;\n"
+    "    filter = \"udp port 53 or tcp port 443\";\n"
+    "    immediate = false;\n"
+    "  };\n"
+    "  limits = {\n"
+    "    max_flows = 262144;\n"
+    "    max_quic = 65536;\n"
+    "    dns_cache_entries = 65536;\n"
+    "    dns_cache_seconds = 600;\n"
+    "    memory_mb = 128;\n"
+    "    max_pending_cells = 200000;\n"
+    "  };\n"
+    "  ignore = [ \"192.0.2.53/32\", \"2001:db8::53/128\" ];\n"
+    "  sanctioned = [ \"deepl\" ];\n"
+    "  ech_public_names = [ \"cloudflare-ech.com\", \"ech.example\" ];\n"
+    "  vlan_departments = true;\n"
+    "  departments = (\n"
+    "    {\n"
+    "      name = \"Sales\";\n"
+    "      prefixes = [ \"10.1.0.0/16\", \"2001:db8:1::/48\" ];\n"
+    "      vlans = [ ];\n"
+    "    },\n"
+    "    {\n"
+    "      name = \"Wifi Guests\";\n"
+    "      prefixes = [ ];\n"
+    "      vlans = [ 20, 21 ];\n"
+    "    }\n"
+    "  );\n"
+    "};\n";
+
+/* config_print output without its first (comment) line. */
+static char *
+printed(const struct config *c)
+{
+	char *buf = NULL, *nl;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	config_print(c, fp);
+	fclose(fp);
+	nl = strchr(buf, '\n');
+	memmove(buf, nl + 1, strlen(nl + 1) + 1);
+	return buf;
+}
+
+static void
+test_print_golden(void)
+{
+	struct cfgerr e;
+	struct config *c, *c2;
+	char want[sizeof(golden_out) + PATH_MAX], *at, *out, *out2, line0[64];
+	const char *path = write_file("golden.conf", golden_in), *path2;
+	char *all = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	c = config_load(path, &e);
+	T_CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	at = strstr(golden_out, "@DIR@");
+	snprintf(want, sizeof(want), "%.*s%s%s", (int)(at - golden_out),
+	    golden_out, dir, at + 5);
+	out = printed(c);
+	T_EQ_STR(out, want);
+	T_CHECK(c->min_group_size_unsafe);
+	T_EQ_INT(dept_of(c, "10.1.2.3", 20), dept_index(c, "Wifi Guests"));
+	T_EQ_INT(dept_of(c, "10.1.2.3", 0), dept_index(c, "Sales"));
+	/* The comment line names the file. */
+	fp = open_memstream(&all, &len);
+	config_print(c, fp);
+	fclose(fp);
+	snprintf(line0, sizeof(line0), "# effective configuration of ");
+	T_CHECK(strncmp(all, line0, strlen(line0)) == 0);
+	T_CHECK(strstr(all, path) != NULL);
+	free(all);
+	/* The printed form loads back to the same configuration. */
+	path2 = write_file("golden2.conf", out);
+	c2 = config_load(path2, &e);
+	T_CHECK(c2 != NULL);
+	if (c2 != NULL) {
+		out2 = printed(c2);
+		T_EQ_STR(out2, out);
+		free(out2);
+	}
+	config_free(c2);
+	free(out);
+	config_free(c);
+}
+
+static void
+test_defaults(void)
+{
+	struct cfgerr e;
+	struct config *c = config_load(write_file("empty.conf",
+	    "aicensus = { };\n"), &e);
+
+	T_CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	T_EQ_STR(c->interface, "");
+	T_EQ_STR(c->database, "/var/lib/aicensus/aicensus.db");
+	T_EQ_STR(c->state_dir, "/var/lib/aicensus/state");
+	T_EQ_STR(c->catalog, "/etc/aicensus/catalog.conf");
+	T_EQ_STR(c->plugin_dir, "/usr/lib/aicensus/plugins");
+	T_EQ_INT(c->n_plugins, 0);
+	T_EQ_STR(c->user, "aicensus");
+	T_CHECK(!c->log_syslog);
+	T_EQ_INT(c->log_level, 2);
+	T_EQ_INT(c->flush_interval, 60);
+	T_EQ_INT(c->retention_days, 400);
+	T_EQ_INT(c->min_group_size, 5);
+	T_EQ_STR(c->timezone, "");
+	T_EQ_STR(c->language, "en");
+	T_EQ_INT(c->capture.snaplen, 65535);
+	T_EQ_INT(c->capture.buffer_mb, 32);
+	T_CHECK(!c->capture.promisc && !c->capture.immediate);
+	T_EQ_STR(c->capture.filter, "");
+	T_EQ_INT(c->limits.max_flows, 262144);
+	T_EQ_INT(c->limits.max_quic, 65536);
+	T_EQ_INT(c->limits.dns_cache_entries, 65536);
+	T_EQ_INT(c->limits.dns_cache_seconds, 600);
+	T_EQ_INT(c->limits.memory_mb, 64);
+	T_EQ_INT(c->limits.max_pending_cells, 200000);
+	T_EQ_INT(c->n_ignore, 0);
+	T_EQ_INT(c->n_sanctioned, 0);
+	T_EQ_INT(c->n_ech_public_names, 1);
+	T_EQ_STR(c->ech_public_names[0], "cloudflare-ech.com");
+	T_CHECK(!c->vlan_departments);
+	T_EQ_INT(c->n_depts, 0);
+	T_EQ_INT(dept_of(c, "10.0.0.1", 5), -1);
+	T_EQ_INT(ignored(c, "10.0.0.1"), 0);
+	config_free(c);
+	/* An explicitly empty ech list disables it. */
+	c = config_load(write_file("empty.conf",
+	    "aicensus = { ech_public_names = [ ]; user = \"\"; };\n"), &e);
+	T_CHECK(c != NULL);
+	if (c != NULL) {
+		T_EQ_INT(c->n_ech_public_names, 0);
+		T_EQ_STR(c->user, "");
+	}
+	config_free(c);
+}
+
+static void
+test_relative_paths(void)
+{
+	struct cfgerr e;
+	struct config *c;
+	char sub[PATH_MAX + 16], path[PATH_MAX + 32], want[PATH_MAX + 64];
+	char cwd[PATH_MAX];
+	FILE *fp;
+
+	snprintf(sub, sizeof(sub), "%s/etc", dir);
+	T_EQ_INT(mkdir(sub, 0700), 0);
+	snprintf(path, sizeof(path), "%s/main.conf", sub);
+	fp = fopen(path, "w");
+	fputs("aicensus = {\n  catalog = \"catalog.conf\";\n"
+	    "  state_dir = \"../state\";\n  database = \"/abs/x.db\";\n};\n",
+	    fp);
+	fclose(fp);
+	/* Load by a relative path from another directory. */
+	T_CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	T_EQ_INT(chdir(dir), 0);
+	c = config_load("etc/main.conf", &e);
+	T_EQ_INT(chdir(cwd), 0);
+	T_CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	snprintf(want, sizeof(want), "%s/catalog.conf", sub);
+	T_EQ_STR(c->catalog, want);
+	snprintf(want, sizeof(want), "%s/../state", sub);
+	T_EQ_STR(c->state_dir, want);
+	T_EQ_STR(c->database, "/abs/x.db");
+	T_EQ_STR(c->path, path);
+	T_EQ_STR(c->dir, sub);
+	config_free(c);
+}
+
+static void
+test_errors_basic(void)
+{
+	struct cfgerr e;
+	char want[PATH_MAX + 64], got[1024];
+
+	/* syntax */
+	EXPECT_ERR("aicensus = {\n  flush_interval = = 60;\n};\n", 2,
+	    "syntax error");
+	EXPECT_ERR("aicensus = {\n  log = \"stderr\";\n  capture = {\n"
+	    "};\nx = 1;\n", 6, "syntax");
+	EXPECT_ERR("aicensus = {\n  log = \"stderr\";\n  log = \"syslog\";\n"
+	    "};\n", 3, "duplicate");
+	/* unknown keys, with the nearest valid one or where it belongs */
+	EXPECT_ERR("aicensus = {\n  log = \"stderr\";\n"
+	    "  flush_intervall = 5;\n};\n", 3, "did you mean 'flush_interval'");
+	EXPECT_ERR("aicensus = {\n  capture = {\n    snaplem = 300;\n  };\n"
+	    "};\n", 3, "did you mean 'snaplen'");
+	EXPECT_ERR("aicensus = {\n  snaplen = 300;\n};\n", 2,
+	    "inside capture");
+	EXPECT_ERR("aicensus = {\n  frobnicate = 1;\n};\n", 2,
+	    "valid settings there are: interface");
+	EXPECT_ERR("flush_interval = 60;\n", 1, "inside aicensus");
+	EXPECT_ERR("# nothing\n", 0, "no aicensus group");
+	EXPECT_ERR("aicensus = {\n  departments = (\n    { name = \"A\";\n"
+	    "      prefix = [ \"10.0.0.0/8\" ]; }\n  );\n};\n", 4,
+	    "did you mean 'prefixes'");
+	/* wrong types */
+	EXPECT_ERR("aicensus = {\n  retention_days = \"400\";\n};\n", 2,
+	    "must be a whole number");
+	EXPECT_ERR("aicensus = {\n  flush_interval = 1.5;\n};\n", 2,
+	    "not a decimal number");
+	EXPECT_ERR("aicensus = {\n  database = 5;\n};\n", 2,
+	    "must be a string");
+	EXPECT_ERR("aicensus = {\n  capture = {\n    promisc = \"yes\";\n"
+	    "  };\n};\n", 3, "true or false");
+	EXPECT_ERR("aicensus = {\n  capture = 5;\n};\n", 2, "must be a group");
+	EXPECT_ERR("aicensus = {\n  ignore = \"10.0.0.53\";\n};\n", 2,
+	    "must be a list");
+	EXPECT_ERR("aicensus = {\n  ignore = [ 10 ];\n};\n", 2,
+	    "must be a string");
+	EXPECT_ERR("aicensus = {\n  departments = [ \"x\" ];\n};\n", 2,
+	    "round brackets");
+	EXPECT_ERR("aicensus = 5;\n", 1, "must be a group");
+	/* out of range */
+	EXPECT_ERR("aicensus = {\n  flush_interval = 0;\n};\n", 2,
+	    "out of range");
+	EXPECT_ERR("aicensus = {\n  flush_interval = 3601;\n};\n", 2,
+	    "from 1 to 3600");
+	EXPECT_ERR("aicensus = {\n  flush_interval = 4294967356;\n};\n", 2,
+	    "out of range");	/* would wrap to 60 in libconfig */
+	EXPECT_ERR("aicensus = {\n  retention_days = 99999999999L;\n};\n", 2,
+	    "out of range");
+	EXPECT_ERR("aicensus = {\n  min_group_size = 0;\n};\n", 2,
+	    "out of range");
+	EXPECT_ERR("aicensus = {\n  capture = { snaplen = 100; };\n};\n", 2,
+	    "256 to 262144");
+	EXPECT_ERR("aicensus = {\n  limits = {\n    memory_mb = 1;\n  };\n"
+	    "};\n", 3, "limits.memory_mb is out of range");
+	/* enumerations */
+	EXPECT_ERR("aicensus = {\n  log = \"journal\";\n};\n", 2,
+	    "one of: stderr, syslog");
+	EXPECT_ERR("aicensus = {\n  log_level = \"verbose\";\n};\n", 2,
+	    "error, warning, info, debug");
+	EXPECT_ERR("aicensus = {\n  language = \"de\";\n};\n", 2, "en, nl");
+	/* values */
+	EXPECT_ERR("aicensus = {\n  timezone = \"Mars/Olympus\";\n};\n", 2,
+	    "not a zone");
+	EXPECT_ERR("aicensus = {\n  timezone = \"../../etc/passwd\";\n};\n", 2,
+	    "not a zone");
+	EXPECT_ERR("aicensus = {\n  timezone = \"Europe\";\n};\n", 2,
+	    "not a zone");	/* a directory */
+	EXPECT_ERR("aicensus = {\n  database = \"\";\n};\n", 2,
+	    "must not be empty");
+	EXPECT_ERR("aicensus = {\n  user = \"Root User\";\n};\n", 2,
+	    "not a valid user name");
+	EXPECT_ERR("aicensus = {\n  interface = \"eth 1\";\n};\n", 2,
+	    "not an interface name");
+	EXPECT_ERR("aicensus = {\n  interface = \"a-very-long-ifname0\";\n};\n",
+	    2, "too long");
+	EXPECT_ERR("aicensus = {\n  capture = {\n    filter = \"tcp port "
+	    "99999\";\n  };\n};\n", 3, "does not compile");
+	EXPECT_ERR("aicensus = {\n  sanctioned = [ \"DeepL\" ];\n};\n", 2,
+	    "lower-case ids");
+	EXPECT_ERR("aicensus = {\n  sanctioned = [\n    \"deepl\",\n"
+	    "    \"deepl\"\n  ];\n};\n", 4, "listed twice");
+	EXPECT_ERR("aicensus = {\n  ech_public_names = [ \"ech..example\" ];\n"
+	    "};\n", 2, "host name");
+	EXPECT_ERR("aicensus = {\n  plugins = [ \"\" ];\n};\n", 2,
+	    "plugin name");
+
+	/* a missing file says why */
+	memset(&e, 0, sizeof(e));
+	T_CHECK(config_load("/nonexistent/aicensus.conf", &e) == NULL);
+	cfgerr_format(&e, got, sizeof(got));
+	snprintf(want, sizeof(want), "/nonexistent/aicensus.conf: cannot open");
+	T_CHECK(strncmp(got, want, strlen(want)) == 0);
+	T_CHECK(strstr(got, "No such file") != NULL);
+	T_CHECK(config_load(NULL, NULL) == NULL);
+	T_CHECK(config_load("/nonexistent", NULL) == NULL);
+}
+
+static void
+test_errors_prefixes(void)
+{
+	EXPECT_ERR("aicensus = {\n  ignore = [ \"10.0.0/8\" ];\n};\n", 2,
+	    "not an IPv4 or IPv6 address");
+	EXPECT_ERR("aicensus = {\n  ignore = [\n    \"10.0.0.53\",\n"
+	    "    \"10.0.0.0/33\"\n  ];\n};\n", 4, "bad prefix length");
+	/* The element is the last one, on its own line: libconfig alone
+	 * would report the line of the closing bracket. */
+	EXPECT_ERR("aicensus = {\n  departments = (\n    {\n"
+	    "      name = \"Sales\";\n      prefixes = [\n"
+	    "        \"10.2.0.0/16\",\n        \"10.1.2.3/16\"\n"
+	    "      ];\n    }\n  );\n};\n", 7,
+	    "host bits set beyond /16 — did you mean \"10.1.0.0/16\"?");
+	EXPECT_ERR("aicensus = {\n  ignore = [ \"2001:db8::1/32\" ];\n};\n", 2,
+	    "did you mean \"2001:db8::/32\"");
+	/* The same prefix in two departments names both. */
+	EXPECT_ERR("aicensus = {\n  departments = (\n"
+	    "    { name = \"Sales\"; prefixes = [ \"10.1.0.0/16\" ]; },\n"
+	    "    { name = \"Support\";\n"
+	    "      prefixes = [ \"10.9.0.0/16\",\n"
+	    "                   \"10.1.0.0/16\" ]; }\n  );\n};\n", 6,
+	    "listed in department 'Sales' (line 3) and again in department "
+	    "'Support'");
+	EXPECT_ERR("aicensus = {\n  departments = (\n"
+	    "    { name = \"A\"; prefixes = [ \"2001:db8::/32\" ]; },\n"
+	    "    { name = \"B\"; prefixes = [ \"2001:DB8:0::/32\" ]; }\n"
+	    "  );\n};\n", 4, "prefix 2001:db8::/32 is listed in department 'A'");
+}
+
+static void
+test_errors_departments(void)
+{
+	EXPECT_ERR("aicensus = {\n  departments = (\n"
+	    "    { name = \"Sales\"; prefixes = [ \"10.1.0.0/16\" ]; },\n"
+	    "    {\n      name = \"sales\";\n"
+	    "      prefixes = [ \"10.2.0.0/16\" ];\n    }\n  );\n};\n", 5,
+	    "defined twice");
+	EXPECT_ERR("aicensus = {\n  departments = (\n"
+	    "    { name = \"Unassigned\"; prefixes = [ \"10.1.0.0/16\" ]; }\n"
+	    "  );\n};\n", 3, "reserved");
+	EXPECT_ERR("aicensus = {\n  departments = (\n"
+	    "    { name = \"A\"; prefixes = [ \"10.1.0.0/16\" ]; },\n"
+	    "    {\n      prefixes = [ \"10.2.0.0/16\" ];\n    }\n"
+	    "  );\n};\n", 4, "department #2 has no name");
+	EXPECT_ERR("aicensus = {\n  departments = (\n"
+	    "    { name = \"\"; prefixes = [ \"10.1.0.0/16\" ]; }\n"
+	    "  );\n};\n", 3, "not valid");
+	EXPECT_ERR("aicensus = {\n  departments = (\n"
+	    "    { name = \"R&D\"; prefixes = [ \"10.1.0.0/16\" ]; }\n"
+	    "  );\n};\n", 3, "letters, digits");
+	EXPECT_ERR("aicensus = {\n  departments = (\n"
+	    "    { name = 5; prefixes = [ \"10.1.0.0/16\" ]; }\n"
+	    "  );\n};\n", 3, "must be a string");
+	EXPECT_ERR("aicensus = {\n  departments = (\n    \"Sales\"\n  );\n};\n",
+	    3, "must be a group");
+	EXPECT_ERR("aicensus = {\n  vlan_departments = true;\n"
+	    "  departments = (\n    { name = \"A\";\n"
+	    "      vlans = [ 10,\n                4095 ]; }\n  );\n};\n", 6,
+	    "VLAN 4095 of department 'A' is out of range");
+	EXPECT_ERR("aicensus = {\n  vlan_departments = true;\n"
+	    "  departments = (\n    { name = \"A\"; vlans = [ 0 ]; }\n"
+	    "  );\n};\n", 4, "1..4094");
+	EXPECT_ERR("aicensus = {\n  vlan_departments = true;\n"
+	    "  departments = (\n    { name = \"A\"; vlans = [ \"10\" ]; }\n"
+	    "  );\n};\n", 4, "whole numbers");
+	EXPECT_ERR("aicensus = {\n  vlan_departments = true;\n"
+	    "  departments = (\n    { name = \"A\"; vlans = [ 10 ]; },\n"
+	    "    { name = \"B\"; vlans = [ 11, 10 ]; }\n  );\n};\n", 5,
+	    "VLAN 10 is given to both department 'A' and department 'B'");
+	EXPECT_ERR("aicensus = {\n  departments = (\n"
+	    "    { name = \"A\"; vlans = [ 10 ]; }\n  );\n};\n", 3,
+	    "vlan_departments = true");
+	EXPECT_ERR("aicensus = {\n  departments = (\n"
+	    "    { name = \"A\"; prefixes = [ ]; }\n  );\n};\n", 3,
+	    "neither prefixes nor vlans");
+}
+
+static void
+test_include(void)
+{
+	char want[PATH_MAX + 64];
+	struct cfgerr e;
+	struct config *c;
+
+	write_file("depts.conf", "{ name = \"X\"; prefixes = [ \"10.0.0.0/8\" ]; "
+	    "},\n{ name = \"Y\";\n  prefixes = [ \"10.1.0.0/16\" ]; }\n");
+	c = config_load(write_file("inc.conf", "aicensus = {\n"
+	    "  departments = (\n    @include \"depts.conf\"\n  );\n};\n"), &e);
+	T_CHECK(c != NULL);
+	if (c != NULL)
+		T_EQ_INT(c->n_depts, 2);
+	config_free(c);
+	/* An error inside an included file names that file. */
+	write_file("depts.conf", "{ name = \"X\"; prefixes = [ \"10.0.0.0/8\" ]; "
+	    "},\n{ name = \"Y\";\n  prefixes = [ \"10.1.0.1/16\" ]; }\n");
+	c = config_load(write_file("inc.conf", "aicensus = {\n"
+	    "  departments = (\n    @include \"depts.conf\"\n  );\n};\n"), &e);
+	T_CHECK(c == NULL);
+	snprintf(want, sizeof(want), "%s/depts.conf", dir);
+	T_EQ_STR(e.file, want);
+	T_EQ_INT(e.line, 3);
+}
+
+/* Every truncation of a valid file either loads or fails with a
+ * position; none crashes or leaks (ASan/valgrind watch). */
+static void
+test_truncated(void)
+{
+	size_t len = strlen(golden_in), n, ok = 0, bad = 0;
+	char *buf = malloc(len + 1);
+	struct cfgerr e;
+
+	for (n = 0; n < len; n++) {
+		struct config *c;
+
+		memcpy(buf, golden_in, n);
+		buf[n] = '\0';
+		memset(&e, 0, sizeof(e));
+		c = config_load(write_file("trunc.conf", buf), &e);
+		if (c != NULL) {
+			ok++;
+		} else {
+			bad++;
+			T_CHECK(e.file[0] != '\0' && e.msg[0] != '\0');
+		}
+		config_free(c);
+	}
+	T_CHECK(bad > len / 2);
+	free(buf);
+	(void)ok;
+}
+
+int
+main(void)
+{
+	char tmpl[] = "/tmp/aicensus_test_config_XXXXXX";
+
+	if (mkdtemp(tmpl) == NULL || realpath(tmpl, dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	T_RUN(test_shipped_config);
+	T_RUN(test_sanctioned_vs_catalog);
+	T_RUN(test_print_golden);
+	T_RUN(test_defaults);
+	T_RUN(test_relative_paths);
+	T_RUN(test_errors_basic);
+	T_RUN(test_errors_prefixes);
+	T_RUN(test_errors_departments);
+	T_RUN(test_include);
+	T_RUN(test_truncated);
+	{
+		char cmd[PATH_MAX + 16];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", dir);
+	}
+	return T_DONE();
+}
