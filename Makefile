@@ -74,7 +74,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libaicensus.a tests/unit/t.h
 $(BUILD):
 	@mkdir -p $(BUILD)
 
-unit: $(UNIT_BIN)
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libaicensus.a
+	@mkdir -p $(BUILD)/tools
+	@echo "  TOOL    $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libaicensus.a $(LDFLAGS) $(PKG_LIBS) -o $@
+
+TOOLS	:= $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+
+unit: $(UNIT_BIN) $(TOOLS)
 
 # The whole suite: unit tests, then the end-to-end scripts.
 test: all unit

@@ -71,6 +71,7 @@ struct daemon {
 	size_t			 nplugins;
 	int			 exporting;	/* an export_begin is open */
 	int64_t			 next_flush;	/* offline: packet time */
+	int64_t			 last_sec;	/* offline: newest packet time */
 	int64_t			 last_retention;
 	uint64_t		 packets;
 	int			 under_systemd;
@@ -233,6 +234,8 @@ on_packet(void *arg, uint64_t ts, const uint8_t *p, size_t caplen,
 		/* offline: flush on the capture's clock, as live would */
 		int64_t sec = (int64_t)(ts / 1000000);
 
+		if (sec > d->last_sec)
+			d->last_sec = sec;
 		if (d->next_flush == 0)
 			d->next_flush = sec + d->cfg->flush_interval;
 		else if (sec >= d->next_flush) {
@@ -572,7 +575,8 @@ run_offline(struct daemon *d)
 		    (unsigned long long)d->packets, capture_error(d->cap));
 		d->read_error = 1;
 	}
-	flush(d, (int64_t)time(NULL));
+	/* the capture's own clock: retention must not judge old files by today */
+	flush(d, d->last_sec);
 	if (!agg_empty(d->agg)) {
 		log_error("the final flush failed; counts of this file are NOT "
 		    "stored");

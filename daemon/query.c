@@ -273,8 +273,8 @@ query_run(sqlite3 *db, const struct query *q, struct qresult *out,
 		out->min_group = q->min_group;
 	switch (q->interval) {
 	case QI_HOUR: pcol = "u.hour"; break;
-	case QI_DAY: pcol = "u.day"; break;
-	case QI_WEEK: pcol = "u.week"; break;
+	case QI_DAY: pcol = "h.day"; break;
+	case QI_WEEK: pcol = "h.week"; break;
 	default: pcol = "0"; break;
 	}
 	snprintf(sql, sizeof(sql),
@@ -283,7 +283,7 @@ query_run(sqlite3 *db, const struct query *q, struct qresult *out,
 	    " SUM(u.dns_lookups), SUM(u.dns_nxdomain), SUM(u.bytes_up),"
 	    " SUM(u.bytes_down), SUM(u.device_hours)"
 	    " FROM usage_hour u JOIN department d ON d.id = u.dept"
-	    " JOIN service s ON s.id = u.svc"
+	    " JOIN service s ON s.id = u.svc JOIN hour_dim h ON h.hour = u.hour"
 	    " WHERE u.hour >= ?1 AND u.hour < ?2"
 	    " GROUP BY 1, 2, 3, 5 ORDER BY 1, 2, 3, 5",
 	    pcol, q->by_dept ? "d.name" : "''", q->by_svc ? "s.sid" : "''",

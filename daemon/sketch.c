@@ -134,6 +134,7 @@ sketch_add(struct sketch *s, uint64_t h)
 {
 	uint32_t i;
 
+	h &= SKETCH_HASH_MASK;
 	if (s->regs) {
 		reg_add(s->regs, h);
 		return 0;
@@ -388,7 +389,9 @@ leb_len(uint64_t v)
 static uint64_t
 gap(const uint64_t *sp, uint32_t i)
 {
-	return i == 0 ? sp[0] : sp[i] - sp[i - 1] - 1;
+	uint64_t cur = sp[i] >> SKETCH_DROP_BITS;
+
+	return i == 0 ? cur : cur - (sp[i - 1] >> SKETCH_DROP_BITS) - 1;
 }
 
 /* Rice parameter with the fewest bits; *bits gets that size. */
@@ -659,7 +662,10 @@ read_sparse(struct rd *r, uint64_t **spp, uint32_t *np)
 				goto bad;
 			g += prev + 1;
 		}
-		sp[i] = prev = g;
+		if (g >> (64 - SKETCH_DROP_BITS))
+			goto bad;	/* more bits than a stored hash has */
+		prev = g;
+		sp[i] = g << SKETCH_DROP_BITS;
 	}
 	/* Canonical form: zero padding, nothing after it. */
 	if ((b.cur & ((1u << b.left) - 1)) != 0 || rd_left(r) != 0)

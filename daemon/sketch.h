@@ -37,13 +37,21 @@
 #include <stdint.h>
 
 #define SKETCH_SPARSE_MAX	1024	/* exact up to this many hashes */
+/*
+ * Only the top 40 bits of a hash are kept: a chance collision among the
+ * at most 1024 hashes of a sparse sketch stays below 1 in a million, the
+ * 26 bits below the register index give ranks up to 27 (cardinalities
+ * far beyond any network), and a stored sparse hash costs 3 bytes less.
+ */
+#define SKETCH_DROP_BITS	24
+#define SKETCH_HASH_MASK	(~(uint64_t)0 << SKETCH_DROP_BITS)
 #define SKETCH_P		14
 #define SKETCH_REGS		(1u << SKETCH_P)
 /* Largest serialised size of any sketch (dense, 6-bit packed). */
 #define SKETCH_SERIALIZED_MAX	(2 + SKETCH_REGS * 6 / 8)
 
 struct sketch {
-	uint64_t	*sp;	/* sorted unique hashes while sparse */
+	uint64_t	*sp;	/* sorted unique hashes (masked) while sparse */
 	uint8_t		*regs;	/* SKETCH_REGS registers once dense */
 	uint32_t	 n;	/* entries used in sp */
 	uint32_t	 cap;	/* entries allocated in sp */
@@ -66,9 +74,9 @@ int	 sketch_is_dense(const struct sketch *s);
  *   mode 0 sparse: LEB128 count (<= SKETCH_SPARSE_MAX); if count > 0,
  *          u8 k (0..63) and the sorted hashes as Rice-coded gaps
  *          (first value, then each difference minus one) with parameter
- *          k, bits MSB-first, zero-padded to a byte.  About
- *          66 - log2(count) bits per hash: below 8 bytes even for tiny
- *          sets, where LEB128 deltas would need 9.
+ *          k, bits MSB-first, zero-padded to a byte; the values coded
+ *          are the hashes' top 40 bits (SKETCH_DROP_BITS).  About
+ *          42 - log2(count) bits per hash.
  *   mode 1 dense packed: 16384 registers, 6 bits each, MSB-first
  *          (12288 bytes).
  *   mode 2 dense run-length: a byte 1..51 is one register, a 0 byte is

@@ -25,8 +25,10 @@ static const char *migrations[] = {
 	"  name TEXT NOT NULL, vendor TEXT NOT NULL, category TEXT NOT NULL,"
 	"  jurisdiction TEXT NOT NULL, sanctioned INTEGER NOT NULL DEFAULT 0,"
 	"  in_catalog INTEGER NOT NULL DEFAULT 1);"
-	"CREATE TABLE usage_hour(hour INTEGER NOT NULL, day INTEGER NOT NULL,"
-	"  week INTEGER NOT NULL, dept INTEGER NOT NULL, svc INTEGER NOT NULL,"
+	"CREATE TABLE hour_dim(hour INTEGER PRIMARY KEY,"
+	"  day INTEGER NOT NULL, week INTEGER NOT NULL);"
+	"CREATE TABLE usage_hour(hour INTEGER NOT NULL,"
+	"  dept INTEGER NOT NULL, svc INTEGER NOT NULL,"
 	"  tls_conns INTEGER NOT NULL DEFAULT 0,"
 	"  quic_conns INTEGER NOT NULL DEFAULT 0,"
 	"  ech_conns INTEGER NOT NULL DEFAULT 0,"
@@ -36,15 +38,13 @@ static const char *migrations[] = {
 	"  bytes_down INTEGER NOT NULL DEFAULT 0,"
 	"  device_hours INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY(hour, dept, svc)) WITHOUT ROWID;"
-	"CREATE INDEX usage_hour_day ON usage_hour(day);"
-	"CREATE INDEX usage_hour_week ON usage_hour(week);"
 	"CREATE TABLE sketch_hour(hour INTEGER NOT NULL, dept INTEGER NOT NULL,"
 	"  svc INTEGER NOT NULL, sketch BLOB NOT NULL,"
 	"  PRIMARY KEY(hour, dept, svc));"
 	"CREATE TABLE devices_day(day INTEGER NOT NULL, week INTEGER NOT NULL,"
 	"  dept INTEGER NOT NULL, svc INTEGER NOT NULL,"
 	"  devices INTEGER NOT NULL, sketch BLOB NOT NULL,"
-	"  PRIMARY KEY(day, dept, svc));"
+	"  PRIMARY KEY(day, dept, svc)) WITHOUT ROWID;"
 	"CREATE TABLE devices_week(week INTEGER NOT NULL,"
 	"  dept INTEGER NOT NULL, svc INTEGER NOT NULL,"
 	"  devices INTEGER NOT NULL, sketch BLOB NOT NULL,"
@@ -66,16 +66,25 @@ static const char *migrations[] = {
 };
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
 
+/*
+ * Hour sketches exist so that a restart within an hour neither loses nor
+ * double-counts that hour's devices; once the hour is well past, its
+ * device_hours figure is final and the sketch is dead weight.
+ */
+#define SKETCH_HOUR_KEEP	(3 * 3600)
+
 enum {
-	S_USAGE, S_SK_HOUR_GET, S_SK_HOUR_PUT, S_DEVHOURS, S_DAY_GET,
+	S_HOURDIM, S_USAGE, S_SK_HOUR_GET, S_SK_HOUR_PUT, S_DEVHOURS, S_DAY_GET,
 	S_DAY_PUT, S_WEEK_GET, S_WEEK_PUT, S_CAPTURE, S_ANOMALY, S_NSTMT
 };
 
 static const char *stmt_sql[S_NSTMT] = {
+	[S_HOURDIM] =
+	"INSERT OR IGNORE INTO hour_dim(hour, day, week) VALUES(?1, ?2, ?3)",
 	[S_USAGE] =
-	"INSERT INTO usage_hour(hour, day, week, dept, svc, tls_conns,"
+	"INSERT INTO usage_hour(hour, dept, svc, tls_conns,"
 	" quic_conns, ech_conns, dns_lookups, dns_nxdomain, bytes_up,"
-	" bytes_down) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
+	" bytes_down) VALUES(?1,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
 	" ON CONFLICT(hour, dept, svc) DO UPDATE SET"
 	" tls_conns = tls_conns + excluded.tls_conns,"
 	" quic_conns = quic_conns + excluded.quic_conns,"
@@ -136,6 +145,11 @@ struct store {
 	size_t		 bufcap;
 	store_row_cb	 row_cb;
 	void		*row_arg;
+	/* flush order scratch */
+	int64_t		 last_hourdim;	/* hour_dim row written last */
+	struct agg_cell	**csort;
+	struct agg_dev	**dsort;
+	size_t		 sortcap, ncsort, ndsort;
 };
 
 static int
@@ -299,6 +313,8 @@ store_close(struct store *s)
 		sqlite3_close(s->db);
 	free_dims(s);
 	free(s->buf);
+	free(s->csort);
+	free(s->dsort);
 	free(s);
 }
 
@@ -543,6 +559,16 @@ flush_cell(struct store *s, struct agg_cell *c)
 
 	if (d < 0 || v < 0)
 		return 0;	/* left the configuration: nowhere to go */
+	if (c->per.hour != s->last_hourdim) {
+		sqlite3_stmt *hd = s->st[S_HOURDIM];
+
+		sqlite3_bind_int64(hd, 1, c->per.hour);
+		sqlite3_bind_int(hd, 2, c->per.day);
+		sqlite3_bind_int(hd, 3, c->per.week);
+		if (step_done(hd) != 0)
+			return -1;
+		s->last_hourdim = c->per.hour;
+	}
 	sqlite3_bind_int64(st, 1, c->per.hour);
 	sqlite3_bind_int(st, 2, c->per.day);
 	sqlite3_bind_int(st, 3, c->per.week);
@@ -579,6 +605,69 @@ flush_dev(struct store *s, const struct agg_dev *dv)
 		    dv->period, d, v, dv->week, &dv->dev, &est);
 	return merge_sketch(s, s->st[S_WEEK_GET], s->st[S_WEEK_PUT],
 	    dv->period, d, v, -1, &dv->dev, &est);
+}
+
+static int
+cmp_cell(const void *a, const void *b)
+{
+	const struct agg_cell *x = *(const struct agg_cell *const *)a;
+	const struct agg_cell *y = *(const struct agg_cell *const *)b;
+
+	if (x->per.hour != y->per.hour)
+		return x->per.hour < y->per.hour ? -1 : 1;
+	if (x->dept != y->dept)
+		return x->dept < y->dept ? -1 : 1;
+	return (x->svc > y->svc) - (x->svc < y->svc);
+}
+
+static int
+cmp_dev(const void *a, const void *b)
+{
+	const struct agg_dev *x = *(const struct agg_dev *const *)a;
+	const struct agg_dev *y = *(const struct agg_dev *const *)b;
+
+	if (x->kind != y->kind)
+		return x->kind - y->kind;
+	if (x->period != y->period)
+		return x->period < y->period ? -1 : 1;
+	if (x->dept != y->dept)
+		return x->dept < y->dept ? -1 : 1;
+	return (x->svc > y->svc) - (x->svc < y->svc);
+}
+
+/*
+ * Write rows in key order: new hours then land at the end of the B-trees
+ * and pages fill up, where hash order would split pages and leave the
+ * database half empty.
+ */
+static int
+sort_for_flush(struct store *s, struct agg *a)
+{
+	size_t n = agg_ncells(a), i;
+	struct agg_cell *c;
+	struct agg_dev *d;
+
+	if (n > s->sortcap) {
+		void *nc = realloc(s->csort, n * sizeof(*s->csort));
+		void *nd;
+
+		if (nc == NULL)
+			return -1;
+		s->csort = nc;
+		if ((nd = realloc(s->dsort, n * sizeof(*s->dsort))) == NULL)
+			return -1;
+		s->dsort = nd;
+		s->sortcap = n;
+	}
+	for (i = 0, c = agg_cells(a); c != NULL; c = c->all)
+		s->csort[i++] = c;
+	s->ncsort = i;
+	for (i = 0, d = agg_devs(a); d != NULL; d = d->all)
+		s->dsort[i++] = d;
+	s->ndsort = i;
+	qsort(s->csort, s->ncsort, sizeof(*s->csort), cmp_cell);
+	qsort(s->dsort, s->ndsort, sizeof(*s->dsort), cmp_dev);
+	return 0;
 }
 
 static int
@@ -625,19 +714,20 @@ int
 store_flush(struct store *s, struct agg *a, int64_t now)
 {
 	struct agg_cell *c;
-	const struct agg_dev *d;
 	const struct agg_hour *h;
+	size_t i;
 
 	(void)now;
 	if (agg_empty(a))
 		return 0;
-	if (exec(s, "BEGIN IMMEDIATE") != 0)
+	if (sort_for_flush(s, a) != 0 || exec(s, "BEGIN IMMEDIATE") != 0)
 		goto fail;
-	for (c = agg_cells(a); c != NULL; c = c->all)
-		if (flush_cell(s, c) != 0)
+	s->last_hourdim = INT64_MIN;
+	for (i = 0; i < s->ncsort; i++)
+		if (flush_cell(s, s->csort[i]) != 0)
 			goto rollback;
-	for (d = agg_devs(a); d != NULL; d = d->all)
-		if (flush_dev(s, d) != 0)
+	for (i = 0; i < s->ndsort; i++)
+		if (flush_dev(s, s->dsort[i]) != 0)
 			goto rollback;
 	for (h = agg_hours(a); h != NULL; h = h->next)
 		if (flush_hour(s, h) != 0)
@@ -672,6 +762,7 @@ store_retention(struct store *s, int64_t now, int days)
 	sqlite3_stmt *st;
 	static const char *sql[] = {
 		"DELETE FROM usage_hour WHERE hour < ?1",
+		"DELETE FROM hour_dim WHERE hour < ?1",
 		"DELETE FROM capture_hour WHERE hour < ?1",
 		"DELETE FROM anomaly_hour WHERE hour < ?1",
 		"DELETE FROM devices_day WHERE day < ?3 AND ?1 IS NOT NULL",
@@ -694,7 +785,7 @@ store_retention(struct store *s, int64_t now, int days)
 		}
 		sqlite3_bind_int64(st, 1, cut);
 		if (sqlite3_bind_parameter_count(st) >= 2)
-			sqlite3_bind_int64(st, 2, now - 2 * 86400);
+			sqlite3_bind_int64(st, 2, now - SKETCH_HOUR_KEEP);
 		if (sqlite3_bind_parameter_count(st) >= 3)
 			sqlite3_bind_int(st, 3, pc.day);
 		if (sqlite3_bind_parameter_count(st) >= 4)

@@ -39,7 +39,7 @@ int	 store_set_dims(struct store *, char *const *dept_names, size_t n_depts,
 
 /* Merge the aggregates into the database; clears them on success. */
 int	 store_flush(struct store *, struct agg *, int64_t now);
-/* Drop usage older than days; hour sketches older than two days. */
+/* Drop usage older than days, and hour sketches of finished hours. */
 int	 store_retention(struct store *, int64_t now, int days);
 
 /* Called by store_flush for each committed usage cell (exporters). */

@@ -643,15 +643,16 @@ test_malformed(void)
 	T_CHECK(bad_blob(bb.buf, put_done(&bb)));
 
 	/*
-	 * Unsorted data shows up as a gap that runs past 2^64: from
-	 * 2^63 + 1 the largest gap is 2^63 - 3 (reaching UINT64_MAX).
+	 * Coded values are the hashes' top 40 bits: from 2^39 + 1 the
+	 * largest gap is 2^39 - 3 (reaching 2^40 - 1); one more needs a
+	 * 41st bit, which no stored hash has.
 	 */
-	n = two_hashes(&bb, (1ULL << 63) + 1, (1ULL << 63) - 3);
+	n = two_hashes(&bb, (1ULL << 39) + 1, (1ULL << 39) - 3);
 	sketch_init(&s);
 	T_EQ_INT(sketch_deserialize(&s, bb.buf, n), 0);
 	T_EQ_INT(sketch_estimate(&s), 2);
 	sketch_reset(&s);
-	n = two_hashes(&bb, (1ULL << 63) + 1, (1ULL << 63) - 2);
+	n = two_hashes(&bb, (1ULL << 39) + 1, (1ULL << 39) - 2);
 	T_CHECK(bad_blob(bb.buf, n));
 	n = two_hashes(&bb, UINT64_MAX, 0);
 	T_CHECK(bad_blob(bb.buf, n));
