@@ -32,6 +32,8 @@ rc=$?
 [ $rc -eq 0 ] && ok "aicensusd -r on the synthesized capture exits 0" ||
 	nok "aicensusd -r exited $rc: $(tail -3 "$out/r1/daemon.log")"
 $PY tests/e2e_compare.py "$out/r1/aicensus.db" "$out/truth.json" || fails=$((fails + 1))
+$PY tests/query_check.py "$BUILD/aicensus" "$out/r1/aicensus.db" "$out/truth.json" ||
+	fails=$((fails + 1))
 
 # The exporter saw the same totals as the database.
 want=$(sqlite3 "$out/r1/aicensus.db" "SELECT SUM(tls_conns + quic_conns + ech_conns) FROM usage_hour")
