@@ -8,6 +8,8 @@ LIBDIR	?= $(PREFIX)/lib
 SYSCONFDIR ?= /etc
 MANDIR	?= $(PREFIX)/share/man
 UNITDIR	?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
 PLUGINDIR ?= $(LIBDIR)/aicensus/plugins
 DESTDIR	?=
 VERSION	:= 0.1.0
@@ -108,8 +110,22 @@ install: all
 		install -m 0640 config/aicensus.conf $(DESTDIR)$(SYSCONFDIR)/aicensus/aicensus.conf
 	install -d $(DESTDIR)$(PREFIX)/include
 	install -m 0644 plugins/aicensus_plugin.h $(DESTDIR)$(PREFIX)/include/
+	install -D -m 0644 systemd/aicensus.sysusers $(DESTDIR)$(SYSUSERSDIR)/aicensus.conf
+	install -D -m 0644 systemd/aicensus.tmpfiles $(DESTDIR)$(TMPFILESDIR)/aicensus.conf
+	# on a live system (no DESTDIR) create the user and the state directory now
+	if [ -z "$(DESTDIR)" ]; then \
+		systemd-sysusers $(SYSUSERSDIR)/aicensus.conf && \
+		systemd-tmpfiles --create $(TMPFILESDIR)/aicensus.conf; fi
+
+# Try it without a gateway: synthesized traffic through the daemon, then
+# the stored aggregates.
+demo: all
+	@rm -rf /tmp/aicensus-demo
+	/usr/bin/python3 tests/synth/synth.py --seed 1 --out /tmp/aicensus-demo
+	cd /tmp/aicensus-demo && $(CURDIR)/$(BUILD)/aicensusd -c aicensus.conf -r traffic.pcap
+	$(BUILD)/aicensus query --db /tmp/aicensus-demo/aicensus.db --by department,service
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit test deps install clean
+.PHONY: all unit test deps install demo clean

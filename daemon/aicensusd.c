@@ -652,6 +652,8 @@ main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	d.cfg_path = AIC_SYSCONFDIR "/aicensus/aicensus.conf";
+	/* aggregates are for the reporting group, the key for us alone */
+	umask(027);
 	while ((ch = getopt_long(argc, argv, "c:i:r:nvhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

@@ -17,6 +17,12 @@
  */
 #include "config.h"
 
+/* Where `make install` puts plugins; the Makefile defines it. */
+#ifndef AIC_PLUGINDIR
+#define AIC_PLUGINDIR "/usr/local/lib/aicensus/plugins"
+#endif
+
+
 #include <ctype.h>
 #include <errno.h>
 #include <libconfig.h>
@@ -797,9 +803,9 @@ load_limits(struct ctx *x, const config_setting_t *top)
 	if (g != NULL && check_keys(x, g, "limits", limits_keys) != 0)
 		return -1;
 	if (get_int(x, g, "max_flows", "limits.", &l->max_flows, 1024,
-	    16777216, 262144, "tracked TCP/UDP flows") != 0 ||
+	    16777216, 131072, "tracked TCP/UDP flows") != 0 ||
 	    get_int(x, g, "max_quic", "limits.", &l->max_quic, 256, 4194304,
-	    65536, "QUIC connections being reassembled") != 0 ||
+	    4096, "QUIC connections being reassembled") != 0 ||
 	    get_int(x, g, "dns_cache_entries", "limits.",
 	    &l->dns_cache_entries, 256, 4194304, 65536, "entries") != 0 ||
 	    get_int(x, g, "dns_cache_seconds", "limits.",
@@ -1196,7 +1202,7 @@ load_scalars(struct ctx *x, const config_setting_t *top)
 	    resolve_path(x, top, "catalog", c->catalog,
 	    "/etc/aicensus/catalog.conf") != 0 ||
 	    resolve_path(x, top, "plugin_dir", c->plugin_dir,
-	    "/usr/lib/aicensus/plugins") != 0 ||
+	    AIC_PLUGINDIR) != 0 ||
 	    get_string(x, top, "user", "", c->user, sizeof(c->user),
 	    "aicensus") != 0)
 		return -1;

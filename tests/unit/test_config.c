@@ -220,7 +220,7 @@ static const char golden_out[] =
     "  database = \"@DIR@/db/aicensus.db\";\n"
     "  state_dir = \"/var/lib/aicensus/state\";\n"
     "  catalog = \"/etc/aicensus/catalog.conf\";\n"
-    "  plugin_dir = \"/usr/lib/aicensus/plugins\";\n"
+    "  plugin_dir = \"" AIC_PLUGINDIR "\";\n"
     "  plugins = [ \"demo\" ];\n"
     "  user = \"aicensus\";\n"
     "  log = \"syslog\";\n"
@@ -239,8 +239,8 @@ static const char golden_out[] =
     "    immediate = false;\n"
     "  };\n"
     "  limits = {\n"
-    "    max_flows = 262144;\n"
-    "    max_quic = 65536;\n"
+    "    max_flows = 131072;\n"
+    "    max_quic = 4096;\n"
     "    dns_cache_entries = 65536;\n"
     "    dns_cache_seconds = 600;\n"
     "    memory_mb = 128;\n"
@@ -338,7 +338,7 @@ test_defaults(void)
 	T_EQ_STR(c->database, "/var/lib/aicensus/aicensus.db");
 	T_EQ_STR(c->state_dir, "/var/lib/aicensus/state");
 	T_EQ_STR(c->catalog, "/etc/aicensus/catalog.conf");
-	T_EQ_STR(c->plugin_dir, "/usr/lib/aicensus/plugins");
+	T_EQ_STR(c->plugin_dir, AIC_PLUGINDIR);
 	T_EQ_INT(c->n_plugins, 0);
 	T_EQ_STR(c->user, "aicensus");
 	T_CHECK(!c->log_syslog);
@@ -352,8 +352,8 @@ test_defaults(void)
 	T_EQ_INT(c->capture.buffer_mb, 32);
 	T_CHECK(!c->capture.promisc && !c->capture.immediate);
 	T_EQ_STR(c->capture.filter, "");
-	T_EQ_INT(c->limits.max_flows, 262144);
-	T_EQ_INT(c->limits.max_quic, 65536);
+	T_EQ_INT(c->limits.max_flows, 131072);
+	T_EQ_INT(c->limits.max_quic, 4096);
 	T_EQ_INT(c->limits.dns_cache_entries, 65536);
 	T_EQ_INT(c->limits.dns_cache_seconds, 600);
 	T_EQ_INT(c->limits.memory_mb, 64);

@@ -218,6 +218,7 @@ prefixes(int dlt, const uint8_t *f, size_t len, size_t ip_end)
 	struct pkt p;
 	size_t k;
 	int bad_nocut = 0, bad_range = 0, bad_bounds = 0, bad_cut = 0;
+	int cut_ok = 0, whole_ok = dec(dlt, f, len, len, &p) == DEC_OK;
 
 	for (k = 0; k < len; k++) {
 		enum decode_result r = dec(dlt, f, k, k, &p);
@@ -232,6 +233,7 @@ prefixes(int dlt, const uint8_t *f, size_t len, size_t ip_end)
 		if ((int)r < 0 || (int)r >= DEC_NRESULTS)
 			bad_range++;
 		if (r == DEC_OK) {
+			cut_ok++;
 			if (!in_frame(&p, k))
 				bad_bounds++;
 			if (p.payload_len > p.wire_len || !p.snap_cut)
@@ -242,6 +244,8 @@ prefixes(int dlt, const uint8_t *f, size_t len, size_t ip_end)
 	T_EQ_INT(bad_nocut, 0);
 	T_EQ_INT(bad_bounds, 0);
 	T_EQ_INT(bad_cut, 0);
+	/* a snaplen that keeps the headers still decodes */
+	T_CHECK(!whole_ok || cut_ok > 0);
 	dec_done();
 }
 
