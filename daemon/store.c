@@ -152,17 +152,11 @@ struct store {
 	size_t		 sortcap, ncsort, ndsort;
 };
 
+/* Silent: the caller, which knows what failed, logs (once). */
 static int
 exec(struct store *s, const char *sql)
 {
-	char *msg = NULL;
-
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		log_warn("database: %s", msg ? msg : sqlite3_errmsg(s->db));
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
+	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
 static int
