@@ -89,6 +89,11 @@ unit: $(UNIT_BIN) $(TOOLS)
 test: all unit
 	@BUILD=$(BUILD) sh tests/run.sh
 
+# What CI runs: the suite, then the suite again under ASan and UBSan.
+check:
+	$(MAKE) test
+	$(MAKE) SANITIZE=address,undefined test
+
 # Debian 12 packages needed to build and to run every test.
 DEPS_BUILD := build-essential pkg-config libpcap-dev libevent-dev \
 	libsqlite3-dev libconfig-dev libssl-dev libsystemd-dev libjansson-dev
@@ -128,4 +133,4 @@ demo: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit test deps install demo clean
+.PHONY: all unit test check deps install demo clean
