@@ -279,6 +279,7 @@ agg_remap(struct agg *a, const int32_t *dmap, size_t nd, const int32_t *smap,
 		cn = c->all;
 		if (remap_one(dmap, nd, c->dept, 1, &c->dept) != 0 ||
 		    remap_one(smap, ns, c->svc, 0, &c->svc) != 0) {
+			a->mem -= sizeof(*c) + sketch_mem(&c->dev);
 			sketch_reset(&c->dev);
 			free(c);
 			a->ncells--;
@@ -296,6 +297,7 @@ agg_remap(struct agg *a, const int32_t *dmap, size_t nd, const int32_t *smap,
 		dn = d->all;
 		if (remap_one(dmap, nd, d->dept, 1, &d->dept) != 0 ||
 		    remap_one(smap, ns, d->svc, 0, &d->svc) != 0) {
+			a->mem -= sizeof(*d) + sketch_mem(&d->dev);
 			sketch_reset(&d->dev);
 			free(d);
 			a->ndevs--;

@@ -120,8 +120,12 @@ devkey_open(const char *state_dir, char *err, unsigned errlen)
 	if (state_dir == NULL || *state_dir == '\0')
 		return k;
 	if (stat(state_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		int e = errno;
+
+		if (stat(state_dir, &sb) == 0)
+			e = ENOTDIR;
 		snprintf(err, errlen, "state directory %s: %s", state_dir,
-		    errno ? strerror(errno) : "not a directory");
+		    strerror(e));
 		free(k);
 		return NULL;
 	}

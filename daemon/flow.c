@@ -359,8 +359,15 @@ range_add(struct stream *s, uint32_t a, uint32_t b)
 		j++;
 	}
 	if (j == i) {			/* no overlap: insert at i */
-		if (n == STREAM_RANGES)
-			return -1;
+		if (n == STREAM_RANGES) {
+			/*
+			 * Full: keep the islands nearest the start, which
+			 * are the ones that can become contiguous soonest.
+			 */
+			if (i == n)
+				return -1;
+			n = --s->nranges;
+		}
 		memmove(&s->r[i + 1], &s->r[i], (n - i) * sizeof(s->r[0]));
 		s->nranges++;
 	} else if (j > i + 1) {		/* swallowed several */

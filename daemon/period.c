@@ -8,8 +8,7 @@
 
 #include "period.h"
 
-static int64_t	cache_hour = INT64_MIN;
-static struct period cache;
+static struct period cache = { INT64_MIN, 0, 0 };
 
 int
 period_set_tz(const char *tz)
@@ -17,7 +16,7 @@ period_set_tz(const char *tz)
 	char path[512];
 	FILE *f;
 
-	cache_hour = INT64_MIN;
+	cache.hour = INT64_MIN;
 	if (tz == NULL || *tz == '\0') {
 		unsetenv("TZ");
 		tzset();
@@ -36,37 +35,57 @@ period_set_tz(const char *tz)
 	return 0;
 }
 
+/*
+ * An hour is a local clock hour: in a zone whose offset is not a whole
+ * number of hours (India, +5:30) it starts at half past in UTC, so that
+ * no hour straddles two local days.
+ */
 void
 period_of(int64_t ts_sec, struct period *out)
 {
-	int64_t hour = ts_sec - (((ts_sec % 3600) + 3600) % 3600);
-	time_t t = (time_t)hour;
+	time_t t = (time_t)ts_sec;
 	struct tm tm;
 	char buf[16];
+	int64_t local;
 
-	if (hour == cache_hour) {
+	if (cache.hour != INT64_MIN && ts_sec >= cache.hour &&
+	    ts_sec < cache.hour + 3600) {
 		*out = cache;
 		return;
 	}
 	localtime_r(&t, &tm);
-	out->hour = hour;
+	local = ts_sec + tm.tm_gmtoff;
+	out->hour = local - (((local % 3600) + 3600) % 3600) - tm.tm_gmtoff;
 	out->day = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 +
 	    tm.tm_mday;
 	strftime(buf, sizeof(buf), "%G%V", &tm);
 	out->week = (int32_t)atoi(buf);
 	cache = *out;
-	cache_hour = hour;
 }
 
+/* Strictly "YYYY-Www", and only weeks the year has (52 or 53). */
 int32_t
 period_week_parse(const char *s)
 {
-	int y, w;
-	char tail;
+	int y, w, i;
+	struct period p;
 
-	if (sscanf(s, "%4d-W%2d%c", &y, &w, &tail) != 2 || y < 1970 ||
-	    y > 9999 || w < 1 || w > 53)
+	if (strlen(s) != 8 || s[4] != '-' || s[5] != 'W')
 		return -1;
+	for (i = 0; i < 8; i++)
+		if (i != 4 && i != 5 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	y = atoi(s);
+	w = (s[6] - '0') * 10 + (s[7] - '0');
+	if (y < 1970 || w < 1 || w > 53)
+		return -1;
+	if (w == 53) {
+		/* the Thursday of week 53 must still be in year y */
+		period_of(period_week_start(y * 100 + 53) + 3 * 86400 + 43200,
+		    &p);
+		if (p.week != y * 100 + 53)
+			return -1;
+	}
 	return y * 100 + w;
 }
 
