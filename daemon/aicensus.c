@@ -365,7 +365,7 @@ cmd_query(int argc, char **argv)
 	}
 	period_set_tz(strcmp(tz, "system") == 0 ? "" : tz);
 	q.from = 0;
-	q.to = INT64_MAX / 2;
+	q.to = QUERY_END_OF_TIME;
 	if (from && query_parse_range(from, &q.from, &b) != 0) {
 		fprintf(stderr, "aicensus: --from %s: use 2026-11-16, 2026-W47 "
 		    "or 2026-Q4\n", from);

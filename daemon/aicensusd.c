@@ -18,6 +18,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -587,6 +588,32 @@ run_offline(struct daemon *d)
 	return d->read_error ? 1 : 0;
 }
 
+/*
+ * Before the final flush, read what the kernel still holds.  Without
+ * immediate mode libpcap hands over a packet block only once the block
+ * is full or its timeout (100 ms) has passed, so wait for the fd a
+ * little while packets keep coming: a connection made just before the
+ * stop is counted too.
+ */
+static void
+drain(struct daemon *d)
+{
+	struct pollfd pfd;
+	int round;
+
+	if (d->cap == NULL)
+		return;
+	pfd.fd = capture_fd(d->cap);
+	pfd.events = POLLIN;
+	for (round = 0; round < 20; round++) {
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 150) <= 0)
+			break;
+		if (capture_dispatch(d->cap, 65536, on_packet, d) < 0)
+			break;
+	}
+}
+
 static int
 run_live(struct daemon *d)
 {
@@ -616,9 +643,7 @@ run_live(struct daemon *d)
 	log_info("capturing on %s; flushing every %d s", d->cfg->interface,
 	    d->cfg->flush_interval);
 	event_base_dispatch(d->base);
-	/* drain what the kernel already holds, then the final flush */
-	if (d->cap)
-		capture_dispatch(d->cap, 65536, on_packet, d);
+	drain(d);
 	flush(d, now_usec() / 1000000);
 	for (i = 0; i < 3; i++)
 		event_free(sig[i]);

@@ -53,7 +53,13 @@ period_of(int64_t ts_sec, struct period *out)
 		*out = cache;
 		return;
 	}
-	localtime_r(&t, &tm);
+	if (localtime_r(&t, &tm) == NULL) {
+		/* beyond what the C library can represent: clamp, never guess */
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = 9999 - 1900;
+		tm.tm_mon = 11;
+		tm.tm_mday = 31;
+	}
 	local = ts_sec + tm.tm_gmtoff;
 	out->hour = local - (((local % 3600) + 3600) % 3600) - tm.tm_gmtoff;
 	out->day = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 +

@@ -30,6 +30,9 @@ enum q_metric {
 
 extern const char *const q_metric_names[QM_N];
 
+/* End of time for an open range: 10000-01-01, what calendars can show. */
+#define QUERY_END_OF_TIME	253402300800LL
+
 struct query {
 	int64_t		 from, to;	/* UTC epoch seconds, [from, to) */
 	int		 by_dept, by_svc, by_cat;

@@ -201,7 +201,7 @@ test_query_suppression(void)
 	T_EQ_INT(store_flush(s, a, T0), 0);
 	memset(&q, 0, sizeof(q));
 	q.from = 0;
-	q.to = INT64_MAX / 2;
+	q.to = QUERY_END_OF_TIME;
 	q.by_dept = q.by_svc = 1;
 	T_EQ_INT(query_run(store_db(s), &q, &r, err, sizeof(err)), 0);
 	T_EQ_INT(r.n, 2);
