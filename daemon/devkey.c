@@ -73,6 +73,25 @@ load(struct devkey *k)
 	return 0;
 }
 
+/*
+ * Overwrite the old key in place before the new file replaces it, so the
+ * old key's blocks are not simply left behind by the rename (on file
+ * systems that write in place; copy-on-write ones may still keep them).
+ */
+static void
+wipe_file(const char *path)
+{
+	uint8_t zero[8 + 4 + 16];
+	int fd;
+
+	memset(zero, 0, sizeof(zero));
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return;
+	if (write(fd, zero, sizeof(zero)) == (ssize_t)sizeof(zero))
+		(void)fsync(fd);
+	close(fd);
+}
+
 /* Write to a temporary file, fsync, rename: never a half-written key. */
 static int
 save(const struct devkey *k)
@@ -84,6 +103,7 @@ save(const struct devkey *k)
 	if (k->path[0] == '\0')
 		return 0;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", k->path);
+	wipe_file(k->path);
 	memcpy(buf, KEY_MAGIC, 8);
 	buf[8] = (uint8_t)(k->week >> 24);
 	buf[9] = (uint8_t)(k->week >> 16);
