@@ -31,7 +31,9 @@ ifneq ($(SANITIZE),)
   SAN	:= -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
   HARDEN := -fPIE
 endif
+WEBDIR	?= $(PREFIX)/share/aicensus/web
 CPPFLAGS += -D_DEFAULT_SOURCE -D_GNU_SOURCE -DAIC_VERSION='"$(VERSION)"' \
+	    -DAIC_WEBDIR='"$(WEBDIR)"' \
 	    -DAIC_PLUGINDIR='"$(PLUGINDIR)"' -DAIC_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	    -Idaemon -Iplugins -Itests/unit
 CFLAGS	+= -std=c11 $(WARN) $(OPT) $(HARDEN) $(SAN) $(PKG_CFLAGS)
@@ -98,11 +100,24 @@ check:
 DEPS_BUILD := build-essential pkg-config libpcap-dev libevent-dev \
 	libsqlite3-dev libconfig-dev libssl-dev libsystemd-dev libjansson-dev
 DEPS_TEST := tshark tcpreplay python3 python3-scapy python3-cryptography \
-	sqlite3 iproute2 dnsutils openssl dnsmasq-base valgrind
+	sqlite3 iproute2 dnsutils openssl dnsmasq-base valgrind tzdata \
+	prometheus chromium wrk curl poppler-utils mandoc man-db groff-base \
+	systemd util-linux clang libclang-rt-14-dev
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		$(DEPS_BUILD) $(DEPS_TEST)
+
+# Installed with this installation's paths filled in (@sbindir@ & co.).
+install uninstall: AIC_UNITS = aicensusd.service aicensus-report.service \
+	aicensus-report-mail.service aicensus-report.timer
+install uninstall: AIC_MANS = aicensus.1 aicensus.conf.5 aicensusd.8
+install uninstall: AIC_LIBEXECDIR = $(LIBDIR)/aicensus
+install uninstall: AIC_WEBDIR = $(WEBDIR)
+install uninstall: AIC_SUBST = sed -e 's|@sbindir@|$(SBINDIR)|g' \
+	-e 's|@bindir@|$(BINDIR)|g' -e 's|@sysconfdir@|$(SYSCONFDIR)|g' \
+	-e 's|@libexecdir@|$(AIC_LIBEXECDIR)|g' -e 's|@plugindir@|$(PLUGINDIR)|g' \
+	-e 's|@webdir@|$(AIC_WEBDIR)|g' -e 's|@version@|$(VERSION)|g'
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) \
@@ -117,10 +132,51 @@ install: all
 	install -m 0644 plugins/aicensus_plugin.h $(DESTDIR)$(PREFIX)/include/
 	install -D -m 0644 systemd/aicensus.sysusers $(DESTDIR)$(SYSUSERSDIR)/aicensus.conf
 	install -D -m 0644 systemd/aicensus.tmpfiles $(DESTDIR)$(TMPFILESDIR)/aicensus.conf
-	# on a live system (no DESTDIR) create the user and the state directory now
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(AIC_LIBEXECDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	for f in $(AIC_UNITS); do \
+		$(AIC_SUBST) systemd/$$f >$(DESTDIR)$(UNITDIR)/$$f && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$f || exit 1; done
+	$(AIC_SUBST) systemd/aicensus-weekly-report \
+		>$(DESTDIR)$(AIC_LIBEXECDIR)/aicensus-weekly-report
+	chmod 0755 $(DESTDIR)$(AIC_LIBEXECDIR)/aicensus-weekly-report
+	for m in $(AIC_MANS); do \
+		d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
+		$(AIC_SUBST) docs/man/$$m >$$d/$$m && chmod 0644 $$d/$$m || exit 1; done
+	# the dashboard: exactly the files of web/, nothing left from before
+	rm -rf $(DESTDIR)$(AIC_WEBDIR)
+	if [ -d web ]; then cd web && find . -type f | while read -r f; do \
+		install -D -m 0644 "$$f" "$(DESTDIR)$(AIC_WEBDIR)/$$f" || exit 1; \
+		done; fi
+	# on a live system (no DESTDIR) create the user and the state directory
+	# now; the daemon runs as aicensus and must read its configuration
 	if [ -z "$(DESTDIR)" ]; then \
 		systemd-sysusers $(SYSUSERSDIR)/aicensus.conf && \
-		systemd-tmpfiles --create $(TMPFILESDIR)/aicensus.conf; fi
+		systemd-tmpfiles --create $(TMPFILESDIR)/aicensus.conf && \
+		chgrp aicensus $(SYSCONFDIR)/aicensus/aicensus.conf && \
+		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; fi
+
+# Everything install put in place but the configuration and the data
+# (/etc/aicensus/aicensus.conf, /var/lib/aicensus): remove those by hand.
+uninstall:
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		systemctl disable --now aicensusd.service aicensus-report.timer || true; fi
+	rm -f $(DESTDIR)$(SBINDIR)/aicensusd $(DESTDIR)$(BINDIR)/aicensus \
+		$(addprefix $(DESTDIR)$(PLUGINDIR)/,$(notdir $(PLUGINS))) \
+		$(DESTDIR)$(SYSCONFDIR)/aicensus/catalog.conf \
+		$(DESTDIR)$(PREFIX)/include/aicensus_plugin.h \
+		$(DESTDIR)$(SYSUSERSDIR)/aicensus.conf $(DESTDIR)$(TMPFILESDIR)/aicensus.conf \
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(AIC_UNITS)) \
+		$(DESTDIR)$(AIC_LIBEXECDIR)/aicensus-weekly-report \
+		$(foreach m,$(AIC_MANS),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(m))
+	rm -rf $(DESTDIR)$(AIC_WEBDIR)
+	-rmdir $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(AIC_LIBEXECDIR) \
+		$(DESTDIR)$(PREFIX)/share/aicensus 2>/dev/null
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		systemctl daemon-reload; fi
+	@echo "kept: $(DESTDIR)$(SYSCONFDIR)/aicensus/aicensus.conf and /var/lib/aicensus"
+
+.PHONY: uninstall
 
 # Try it without a gateway: synthesized traffic through the daemon, then
 # the stored aggregates.

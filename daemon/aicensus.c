@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -21,6 +23,7 @@
 #include "period.h"
 #include "pipeline.h"
 #include "query.h"
+#include "report.h"
 
 #ifndef AIC_VERSION
 #define AIC_VERSION "dev"
@@ -37,10 +40,16 @@ usage(FILE *f)
 	    "       aicensus query --db DB [--from WHEN] [--to WHEN]\n"
 	    "                [--by department,service,category[,hour|day|week]]\n"
 	    "                [--format table|csv|json] [--min-group N]\n"
+	    "       aicensus report [-c CONFIG] [--db DB] --week WEEK|--quarter Q\n"
+	    "                [--format html|md|csv|json] [--lang en|nl]\n"
+	    "                [--min-group N] [-o FILE]\n"
 	    "       aicensus --version\n"
 	    "\n"
 	    "WHEN is a day (2026-11-16), an ISO week (2026-W47) or a quarter\n"
-	    "(2026-Q4); --to includes the whole day, week or quarter.\n");
+	    "(2026-Q4); --to includes the whole day, week or quarter.\n"
+	    "A report covers an ISO week (2026-W47) or the ISO weeks of a quarter\n"
+	    "(2026-Q4); \"last\" is the last complete one.  -c takes the database,\n"
+	    "language and retention from the configuration.\n");
 }
 
 /* --- inspect ---------------------------------------------------------- */
@@ -232,6 +241,9 @@ print_json(const struct query *q, const struct qresult *r)
 			    json_integer((json_int_t)w->devices));
 			json_object_set_new(o, "devices_exact",
 			    json_boolean(w->devices_exact));
+			if (w->withheld > 0)
+				json_object_set_new(o, "withheld_cells",
+				    json_integer(w->withheld));
 		}
 		json_array_append_new(rows, o);
 	}
@@ -391,6 +403,160 @@ out:
 	return rc;
 }
 
+/* --- report ------------------------------------------------------------ */
+
+/*
+ * Written next to FILE and renamed over it, so a reader (a mail job, the
+ * web server) never sees half a report.  Anything but a regular file
+ * (/dev/stdout, a pipe) is written in place: renaming over it would
+ * replace the device.
+ */
+static int
+report_to_file(sqlite3 *h, const struct report_opts *o, const char *path,
+    char *err, size_t errlen)
+{
+	struct stat sb;
+	char tmp[1024];
+	FILE *f;
+
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		if ((f = fopen(path, "w")) == NULL) {
+			snprintf(err, errlen, "%s: %m", path);
+			return -1;
+		}
+		if (report_write(h, o, f, err, errlen) != 0) {
+			fclose(f);
+			return -1;
+		}
+		if (fclose(f) != 0) {
+			snprintf(err, errlen, "%s: %m", path);
+			return -1;
+		}
+		return 0;
+	}
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	if ((f = fopen(tmp, "w")) == NULL) {
+		snprintf(err, errlen, "%s: %m", tmp);
+		return -1;
+	}
+	if (report_write(h, o, f, err, errlen) != 0) {
+		fclose(f);
+		unlink(tmp);
+		return -1;
+	}
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		snprintf(err, errlen, "%s: %m", path);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_report(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "week", required_argument, NULL, 'w' },
+		{ "quarter", required_argument, NULL, 'q' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "lang", required_argument, NULL, 'l' },
+		{ "min-group", required_argument, NULL, 'm' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "now", required_argument, NULL, 'N' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct report_opts o;
+	struct config *cfg = NULL;
+	struct cfgerr e;
+	const char *cfgpath = NULL, *db = NULL, *outpath = NULL, *lang = NULL;
+	const char *week = NULL, *quarter = NULL;
+	sqlite3 *h = NULL;
+	char err[2048];
+	int ch, rc = 1;
+
+	report_opts_init(&o);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:o:", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cfgpath = optarg; break;
+		case 'd': db = optarg; break;
+		case 'w': week = optarg; break;
+		case 'q': quarter = optarg; break;
+		case 'l': lang = optarg; break;
+		case 'm': o.min_group = atoi(optarg); break;
+		case 'o': outpath = optarg; break;
+		case 'N': o.now = strtoll(optarg, NULL, 10); break;
+		case 'F':
+			if (report_format_parse(optarg, &o.format) != 0) {
+				fprintf(stderr, "aicensus: --format is html, md,"
+				    " csv or json\n");
+				return 2;
+			}
+			break;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc || (week != NULL) == (quarter != NULL)) {
+		fprintf(stderr, "aicensus: report needs one of --week or"
+		    " --quarter\n");
+		usage(stderr);
+		return 2;
+	}
+	if ((week && report_parse_week(week, &o) != 0) ||
+	    (quarter && report_parse_quarter(quarter, &o) != 0)) {
+		fprintf(stderr, "aicensus: use --week 2026-W47 or --week last,"
+		    " --quarter 2026-Q4 or --quarter last\n");
+		return 2;
+	}
+	if (cfgpath != NULL) {
+		memset(&e, 0, sizeof(e));
+		if ((cfg = config_load(cfgpath, &e)) == NULL) {
+			cfgerr_format(&e, err, sizeof(err));
+			fprintf(stderr, "aicensus: %s\n", err);
+			return 1;
+		}
+		if (db == NULL)
+			db = cfg->database;
+		snprintf(o.lang, sizeof(o.lang), "%s", cfg->language);
+		o.retention_days = cfg->retention_days;
+		if (cfg->min_group_size > o.min_group)
+			o.min_group = cfg->min_group_size;
+	}
+	if (lang != NULL) {
+		if (strcmp(lang, "en") != 0 && strcmp(lang, "nl") != 0) {
+			fprintf(stderr, "aicensus: --lang is en or nl\n");
+			goto out;
+		}
+		snprintf(o.lang, sizeof(o.lang), "%s", lang);
+	}
+	if (db == NULL) {
+		fprintf(stderr, "aicensus: report needs --db DB or -c CONFIG\n");
+		goto out;
+	}
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		fprintf(stderr, "aicensus: %s: %s\n", db, sqlite3_errmsg(h));
+		goto out;
+	}
+	sqlite3_busy_timeout(h, 5000);
+	if (outpath != NULL && strcmp(outpath, "-") != 0)
+		rc = report_to_file(h, &o, outpath, err, sizeof(err));
+	else
+		rc = report_write(h, &o, stdout, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "aicensus: report: %s\n", err);
+		rc = 1;
+	}
+out:
+	sqlite3_close(h);
+	config_free(cfg);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -410,6 +576,8 @@ main(int argc, char **argv)
 		return cmd_inspect(argc - 1, argv + 1);
 	if (strcmp(argv[1], "query") == 0)
 		return cmd_query(argc - 1, argv + 1);
+	if (strcmp(argv[1], "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
 	usage(stderr);
 	return 2;
 }

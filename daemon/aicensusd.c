@@ -31,6 +31,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "agg.h"
+#include "api.h"
 #include "capture.h"
 #include "catalog.h"
 #include "cfgerr.h"
@@ -40,6 +41,7 @@
 #include "period.h"
 #include "pipeline.h"
 #include "plugin.h"
+#include "status.h"
 #include "store.h"
 
 #ifndef AIC_VERSION
@@ -75,6 +77,8 @@ struct daemon {
 	int64_t			 last_sec;	/* offline: newest packet time */
 	int64_t			 last_retention;
 	uint64_t		 packets;
+	struct aic_status	 status;	/* API: health it reports */
+	struct api		*api;		/* HTTP API, live only */
 	int			 under_systemd;
 	int			 read_error;
 };
@@ -201,20 +205,50 @@ export_end(struct daemon *d)
 
 /* --- flushing --------------------------------------------------------- */
 
+/*
+ * API status: malformed packets waiting in the aggregates, by the rule
+ * store.c applies to capture_hour.parse_failures (fragments and evicted
+ * flows are limits, not failures).  Added once their flush commits.
+ */
+static uint64_t
+status_parse_failures(const struct agg *a)
+{
+	const struct agg_hour *h;
+	uint64_t n = 0;
+	int i;
+
+	for (h = agg_hours(a); h != NULL; h = h->next)
+		for (i = 0; i < ANOM_N; i++)
+			if (i != ANOM_IP_FRAGMENT && i != ANOM_FLOW_EVICTED)
+				n += h->anom[i];
+	return n;
+}
+
 static void
 flush(struct daemon *d, int64_t now_sec)
 {
 	uint64_t recv, drop, ifdrop;
 	static uint64_t last_drop, last_ifdrop;
 
+	uint64_t parse = status_parse_failures(d->agg);
+
 	if (d->cap && capture_stats(d->cap, &recv, &drop, &ifdrop) == 0) {
 		pipeline_drops(d->P, (uint64_t)now_sec * 1000000,
 		    drop - last_drop, ifdrop - last_ifdrop);
 		last_drop = drop;
 		last_ifdrop = ifdrop;
+		d->status.pcap_drops = drop;		/* API status */
+		d->status.if_drops = ifdrop;
 	}
-	if (store_flush(d->st, d->agg, now_sec) == 0)
+	d->status.last_flush = (int64_t)time(NULL);	/* API status */
+	d->status.last_flush_ok = 0;
+	if (store_flush(d->st, d->agg, now_sec) == 0) {
 		export_end(d);
+		d->status.last_flush_ok = 1;		/* API status */
+		d->status.parse_failures += parse;
+	} else {
+		d->status.flush_failures++;
+	}
 	if (now_sec - d->last_retention >= RETENTION_EVERY_SEC) {
 		if (store_retention(d->st, now_sec, d->cfg->retention_days) == 0)
 			d->last_retention = now_sec;
@@ -230,6 +264,7 @@ on_packet(void *arg, uint64_t ts, const uint8_t *p, size_t caplen,
 	struct daemon *d = arg;
 
 	d->packets++;
+	d->status.packets++;
 	pipeline_packet(d->P, capture_dlt(d->cap), ts, p, caplen, wirelen);
 	if (d->rfile != NULL) {
 		/* offline: flush on the capture's clock, as live would */
@@ -258,6 +293,7 @@ capture_lost(struct daemon *d)
 	    d->cfg->interface, capture_error(d->cap), CAPTURE_RETRY_SEC);
 	if (d->under_systemd)
 		sd_notify(0, "STATUS=capture interface lost, retrying");
+	d->status.capturing = 0;	/* API status */
 	event_free(d->ev_cap);
 	d->ev_cap = NULL;
 	capture_close(d->cap);
@@ -320,6 +356,7 @@ retry_capture(evutil_socket_t fd, short what, void *arg)
 	}
 	event_free(d->ev_retry);
 	d->ev_retry = NULL;
+	d->status.capturing = 1;	/* API status */
 	log_info("capture on %s resumed", d->cfg->interface);
 	if (d->under_systemd)
 		sd_notify(0, "STATUS=capturing");
@@ -371,6 +408,7 @@ reload(struct daemon *d)
 	if (load_config(d->cfg_path, &cfg, &cat, msg, sizeof(msg)) != 0) {
 		log_error("reload rejected, keeping the running configuration: "
 		    "%s", msg);
+		d->status.reload_failures++;	/* API status */
 		return;
 	}
 	if (d->db_override == NULL && strcmp(cfg->database,
@@ -383,6 +421,7 @@ reload(struct daemon *d)
 	if (set_dims(d->st, cfg, cat) != 0) {
 		log_error("reload rejected: the database would not take the new "
 		    "departments and services");
+		d->status.reload_failures++;	/* API status */
 		catalog_free(cat);
 		config_free(cfg);
 		return;
@@ -398,6 +437,8 @@ reload(struct daemon *d)
 	config_free(d->cfg);
 	d->cfg = cfg;
 	d->cat = cat;
+	api_set_config(d->api, cfg);	/* token, group size: the new ones */
+	d->status.reloads++;
 	log_info("configuration reloaded: %zu departments, %zu services%s",
 	    cfg->n_depts, catalog_count(cat),
 	    dropped ? " (counts of removed departments/services dropped)" : "");
@@ -493,25 +534,36 @@ make_dir(const char *path, mode_t mode)
 
 /* --- plugins ---------------------------------------------------------- */
 
+/* dlopen and ABI check only: before anything is created, and with -n */
 static int
-load_plugins(struct daemon *d, char *err, size_t errlen)
+open_plugins(struct daemon *d, char *err, size_t errlen)
 {
 	size_t i;
 
 	for (i = 0; i < d->cfg->n_plugins; i++) {
-		struct loaded_plugin *lp = &d->plugins[d->nplugins];
-		const struct aic_plugin *pl;
-
 		if (d->nplugins == MAX_PLUGINS) {
 			snprintf(err, errlen, "too many plugins (at most %d)",
 			    MAX_PLUGINS);
 			return -1;
 		}
-		if (plugin_load(d->cfg->plugin_dir, d->cfg->plugins[i], lp, err,
-		    errlen) != 0)
+		if (plugin_load(d->cfg->plugin_dir, d->cfg->plugins[i],
+		    &d->plugins[d->nplugins], err, errlen) != 0)
 			return -1;
 		d->nplugins++;
-		pl = lp->pl;
+	}
+	return 0;
+}
+
+/* start what open_plugins() opened, once the pipeline exists */
+static int
+load_plugins(struct daemon *d, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < d->nplugins; i++) {
+		struct loaded_plugin *lp = &d->plugins[i];
+		const struct aic_plugin *pl = lp->pl;
+
 		if (pl->tcp_claim || pl->udp) {
 			if (pipeline_add_detector(d->P, pl, lp->arg, &lp->state,
 			    err, errlen) != 0)
@@ -542,6 +594,7 @@ cleanup(struct daemon *d)
 {
 	size_t i;
 
+	api_free(d->api);
 	for (i = 0; i < d->nplugins; i++)
 		plugin_unload(&d->plugins[i]);
 	pipeline_free(d->P);
@@ -702,6 +755,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "aicensusd: %s\n", err);
 		return 1;
 	}
+	if (open_plugins(&d, err, sizeof(err)) != 0) {
+		fprintf(stderr, "aicensusd: %s\n", err);
+		cleanup(&d);
+		return 1;
+	}
 	if (check) {
 		if (verbose)
 			config_print(d.cfg, stdout);
@@ -760,6 +818,12 @@ main(int argc, char **argv)
 	} else if (open_live(&d, err, sizeof(err)) != 0) {
 		fatalx("%s", err);
 	}
+	/* API: bind now (a port < 1024 needs root), serve in the loop */
+	d.status.start_time = (int64_t)time(NULL);
+	d.status.capturing = d.rfile == NULL;
+	if (d.rfile == NULL && d.cfg->api.enabled && (d.api = api_new(d.base,
+	    d.cfg, dbpath, &d.status, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	if (drop_privileges(&d, dbpath, err, sizeof(err)) != 0)
 		fatalx("%s", err);
 	d.last_retention = 0;

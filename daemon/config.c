@@ -21,10 +21,16 @@
 #ifndef AIC_PLUGINDIR
 #define AIC_PLUGINDIR "/usr/local/lib/aicensus/plugins"
 #endif
+/* Where `make install` puts the dashboard; the Makefile defines it. */
+#ifndef AIC_WEBDIR
+#define AIC_WEBDIR "/usr/local/share/aicensus/web"
+#endif
 
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <pcap/pcap.h>
@@ -35,6 +41,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "log.h"
 
@@ -383,7 +392,7 @@ static const char *const top_keys[] = {
 	"plugins", "user", "log", "log_level", "flush_interval",
 	"retention_days", "min_group_size", "timezone", "language",
 	"capture", "limits", "ignore", "sanctioned", "ech_public_names",
-	"vlan_departments", "departments", NULL
+	"vlan_departments", "departments", "api", "report", NULL
 };
 static const char *const capture_keys[] = {
 	"snaplen", "buffer_mb", "promisc", "filter", "immediate", NULL
@@ -393,6 +402,10 @@ static const char *const limits_keys[] = {
 	"memory_mb", "max_pending_cells", NULL
 };
 static const char *const dept_keys[] = { "name", "prefixes", "vlans", NULL };
+static const char *const api_keys[] = {
+	"enabled", "listen", "token_file", "web_dir", NULL
+};
+static const char *const report_keys[] = { "dir", "mail_to", NULL };
 
 static int
 in_list(const char *s, const char *const *names)
@@ -424,6 +437,10 @@ home_of(const char *key)
 		return "limits = { ... }";
 	if (in_list(key, dept_keys))
 		return "a department { ... } in departments = ( ... )";
+	if (in_list(key, api_keys))
+		return "api = { ... }";
+	if (in_list(key, report_keys))
+		return "report = { ... }";
 	if (in_list(key, top_keys))
 		return "aicensus = { ... } itself";
 	return NULL;
@@ -594,27 +611,35 @@ elem_string(struct ctx *x, const config_setting_t *seq, int i,
 /* ---- value checks ---- */
 
 static int
-resolve_path(struct ctx *x, const config_setting_t *g, const char *name,
-    char *out, const char *dflt)
+resolve_path_in(struct ctx *x, const config_setting_t *g, const char *where,
+    const char *name, char *out, const char *dflt)
 {
 	char v[CONFIG_PATH_MAX];
 	const config_setting_t *s;
 	int n;
 
-	if (get_string(x, g, name, "", v, sizeof(v), dflt) != 0)
+	if (get_string(x, g, name, where, v, sizeof(v), dflt) != 0)
 		return -1;
 	s = member(g, name);
 	if (v[0] == '\0')
-		return fail(x, s, "%s must not be empty — the default is "
-		    "\"%s\"", name, dflt);
+		return fail(x, s, "%s%s must not be empty — the default is "
+		    "\"%s\"", where, name, dflt);
 	if (v[0] == '/')
 		n = snprintf(out, CONFIG_PATH_MAX, "%s", v);
 	else
 		n = snprintf(out, CONFIG_PATH_MAX, "%s/%s", x->c->dir, v);
 	if (n < 0 || n >= CONFIG_PATH_MAX)
-		return fail(x, s, "%s is too long once made absolute against "
-		    "%s — use a shorter or absolute path", name, x->c->dir);
+		return fail(x, s, "%s%s is too long once made absolute against "
+		    "%s — use a shorter or absolute path", where, name,
+		    x->c->dir);
 	return 0;
+}
+
+static int
+resolve_path(struct ctx *x, const config_setting_t *g, const char *name,
+    char *out, const char *dflt)
+{
+	return resolve_path_in(x, g, "", name, out, dflt);
 }
 
 static int
@@ -816,6 +841,238 @@ load_limits(struct ctx *x, const config_setting_t *top)
 	    &l->max_pending_cells, 1000, 10000000, 200000,
 	    "aggregate cells waiting for the next flush") != 0)
 		return -1;
+	return 0;
+}
+
+/* ---- api and report ---- */
+
+/*
+ * "127.0.0.1:8080" or "[::1]:8080": a numeric address (no name to
+ * resolve, so the listener never depends on DNS) and a port 1..65535.
+ */
+static int
+parse_listen(const char *v, char *host, size_t hostlen, int *port)
+{
+	const char *colon, *end;
+	unsigned char bin[16];
+	char addr[64];
+	size_t n;
+	long p;
+	char *pe;
+	int af = AF_INET;
+
+	if (v[0] == '[') {
+		if ((end = strchr(v, ']')) == NULL || end[1] != ':')
+			return -1;
+		v++;
+		colon = end + 1;
+		af = AF_INET6;
+	} else {
+		if ((colon = strrchr(v, ':')) == NULL)
+			return -1;
+		end = colon;
+	}
+	n = (size_t)(end - v);
+	if (n == 0 || n >= sizeof(addr) || n >= hostlen)
+		return -1;
+	memcpy(addr, v, n);
+	addr[n] = '\0';
+	if (inet_pton(af, addr, bin) != 1 || !isdigit((unsigned char)colon[1]))
+		return -1;
+	errno = 0;
+	p = strtol(colon + 1, &pe, 10);
+	if (*pe != '\0' || errno != 0 || p < 1 || p > 65535)
+		return -1;
+	memcpy(host, addr, n + 1);
+	*port = (int)p;
+	return 0;
+}
+
+/* Like resolve_path(), but "" stays "" (not set). */
+static int
+optional_path(struct ctx *x, const config_setting_t *g, const char *name,
+    const char *where, char *out)
+{
+	char v[CONFIG_PATH_MAX];
+	int n;
+
+	if (get_string(x, g, name, where, v, sizeof(v), "") != 0)
+		return -1;
+	if (v[0] == '\0' || v[0] == '/')
+		n = snprintf(out, CONFIG_PATH_MAX, "%s", v);
+	else
+		n = snprintf(out, CONFIG_PATH_MAX, "%s/%s", x->c->dir, v);
+	if (n < 0 || n >= CONFIG_PATH_MAX)
+		return fail(x, member(g, name), "%s%s is too long once made "
+		    "absolute against %s — use a shorter or absolute path",
+		    where, name, x->c->dir);
+	return 0;
+}
+
+/* The whole token file, trimmed, into buf; its length, or -1 (reported). */
+static long
+token_text(struct ctx *x, const config_setting_t *s, const char *path,
+    char *buf, size_t len)
+{
+	struct stat st;
+	size_t n = 0;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return fail(x, s, "api.token_file %s cannot be read: %s — "
+		    "create it with (umask 027; openssl rand -hex 32 > %s) "
+		    "and let the daemon's user read it", path,
+		    strerror(errno), path);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(x, s, "api.token_file %s is not a regular file — "
+		    "name the file that holds the token", path);
+	}
+	if (st.st_mode & S_IROTH) {
+		close(fd);
+		return fail(x, s, "api.token_file %s is readable by every "
+		    "user — chmod o-rwx %s (and chgrp it to the daemon's "
+		    "group)", path, path);
+	}
+	while (n < len && (r = read(fd, buf + n, len - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			close(fd);
+			return fail(x, s, "api.token_file %s: %s", path,
+			    strerror(errno));
+		}
+		n += (size_t)r;
+	}
+	close(fd);
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		n--;
+	return (long)n;
+}
+
+/*
+ * Read the token and keep only its SHA-256.  A token is one word of
+ * printable ASCII (it travels in an HTTP header), long enough not to be
+ * guessed.
+ */
+static int
+load_token(struct ctx *x, const config_setting_t *s, const char *path,
+    unsigned char digest[32])
+{
+	char buf[CONFIG_TOKEN_MAX + 2];
+	const char *why = NULL;
+	long n, i, start = 0;
+	unsigned dlen = 32;
+
+	if ((n = token_text(x, s, path, buf, sizeof(buf))) < 0)
+		return -1;
+	while (start < n && isspace((unsigned char)buf[start]))
+		start++;
+	if (n - start > CONFIG_TOKEN_MAX)
+		why = "is too long — at most 1024 characters";
+	else if (n - start < CONFIG_TOKEN_MIN)
+		why = "holds a token shorter than 16 characters — use a random "
+		    "one: openssl rand -hex 32";
+	for (i = start; why == NULL && i < n; i++)
+		if (buf[i] < 0x21 || buf[i] > 0x7e)
+			why = "holds a space or control character — the token "
+			    "is one word of printable ASCII";
+	if (why == NULL && EVP_Digest(buf + start, (size_t)(n - start),
+	    digest, &dlen, EVP_sha256(), NULL) != 1)
+		why = "cannot be hashed (OpenSSL failed)";
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (why != NULL)
+		return fail(x, s, "api.token_file %s %s", path, why);
+	return 0;
+}
+
+static int
+load_api(struct ctx *x, const config_setting_t *top)
+{
+	const config_setting_t *g = member(top, "api");
+	struct config_api *a = &x->c->api;
+
+	if (g != NULL && !config_setting_is_group(g))
+		return fail(x, g, "api must be a group, not %s — write "
+		    "api = { token_file = \"api.token\"; };", type_name(g));
+	if (g != NULL && check_keys(x, g, "api", api_keys) != 0)
+		return -1;
+	/* No group, no listener: the API is there once it is configured. */
+	if (get_bool(x, g, "enabled", "api.", &a->enabled, g != NULL) != 0 ||
+	    get_string(x, g, "listen", "api.", a->listen, sizeof(a->listen),
+	    "127.0.0.1:8080") != 0 ||
+	    optional_path(x, g, "token_file", "api.", a->token_file) != 0 ||
+	    resolve_path_in(x, g, "api.", "web_dir", a->web_dir,
+	    AIC_WEBDIR) != 0)
+		return -1;
+	if (parse_listen(a->listen, a->host, sizeof(a->host), &a->port) != 0)
+		return fail(x, member(g, "listen"), "api.listen = \"%s\" is not "
+		    "an address and port — write \"127.0.0.1:8080\" or "
+		    "\"[::1]:8080\" (numeric address, port 1..65535)",
+		    a->listen);
+	if (!a->enabled)
+		return 0;
+	if (a->token_file[0] == '\0')
+		return fail(x, g, "api.token_file is required when the API is "
+		    "enabled — create one with (umask 027; openssl rand -hex 32 "
+		    "> /etc/aicensus/api.token) and set token_file = "
+		    "\"api.token\"; or set enabled = false;");
+	return load_token(x, member(g, "token_file"), a->token_file,
+	    a->token_sha256);
+}
+
+/* "a@example.org" or "a@example.org, b@example.org"; "" is valid. */
+static int
+valid_mail_list(const char *s)
+{
+	static const char local_ok[] = "!#$%&'*+/=?^_`{|}~.-";
+	char buf[512], *tok, *save = NULL, *at, *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
+		return 0;
+	if (buf[0] == '\0')
+		return 1;
+	if (buf[strlen(buf) - 1] == ',')
+		return 0;
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ')
+			tok++;
+		if ((at = strchr(tok, '@')) == NULL || at == tok ||
+		    at - tok > 64 || strchr(at + 1, '@') != NULL ||
+		    !valid_hostname(at + 1))
+			return 0;
+		for (p = tok; p < at; p++)
+			if (!isalnum((unsigned char)*p) &&
+			    strchr(local_ok, *p) == NULL)
+				return 0;
+	}
+	return 1;
+}
+
+static int
+load_report(struct ctx *x, const config_setting_t *top)
+{
+	const config_setting_t *g = member(top, "report");
+	struct config_report *r = &x->c->report;
+
+	if (g != NULL && !config_setting_is_group(g))
+		return fail(x, g, "report must be a group, not %s — write "
+		    "report = { dir = \"/var/lib/aicensus/reports\"; };",
+		    type_name(g));
+	if (g != NULL && check_keys(x, g, "report", report_keys) != 0)
+		return -1;
+	if (resolve_path_in(x, g, "report.", "dir", r->dir,
+	    "/var/lib/aicensus/reports") != 0 ||
+	    get_string(x, g, "mail_to", "report.", r->mail_to,
+	    sizeof(r->mail_to), "") != 0)
+		return -1;
+	if (!valid_mail_list(r->mail_to))
+		return fail(x, member(g, "mail_to"), "report.mail_to = \"%s\" "
+		    "is not a list of mail addresses — write "
+		    "\"cio@example.org\" or \"a@example.org, b@example.org\", "
+		    "or \"\" to not mail reports", r->mail_to);
 	return 0;
 }
 
@@ -1257,7 +1514,8 @@ load_top(struct ctx *x)
 	if (check_keys(x, top, "aicensus", top_keys) != 0 ||
 	    load_scalars(x, top) != 0 || load_capture(x, top) != 0 ||
 	    load_limits(x, top) != 0 || load_ignore(x, top) != 0 ||
-	    load_lists(x, top) != 0 || load_departments(x, top) != 0)
+	    load_lists(x, top) != 0 || load_departments(x, top) != 0 ||
+	    load_api(x, top) != 0 || load_report(x, top) != 0)
 		return -1;
 	return 0;
 }
@@ -1405,6 +1663,7 @@ config_free(struct config *c)
 	free(c->capture.filter);
 	dept_map_free(c->depts);
 	dept_map_free(c->ignore);
+	OPENSSL_cleanse(c->api.token_sha256, sizeof(c->api.token_sha256));
 	free(c);
 }
 
@@ -1584,6 +1843,15 @@ config_print(const struct config *c, FILE *fp)
 	    "    memory_mb = %d;\n    max_pending_cells = %d;\n  };\n",
 	    l->max_flows, l->max_quic, l->dns_cache_entries,
 	    l->dns_cache_seconds, l->memory_mb, l->max_pending_cells);
+	fprintf(fp, "  api = {\n    enabled = %s;\n",
+	    c->api.enabled ? "true" : "false");
+	print_kv(fp, "    ", "listen", c->api.listen);
+	print_kv(fp, "    ", "token_file", c->api.token_file);
+	print_kv(fp, "    ", "web_dir", c->api.web_dir);
+	fputs("  };\n  report = {\n", fp);
+	print_kv(fp, "    ", "dir", c->report.dir);
+	print_kv(fp, "    ", "mail_to", c->report.mail_to);
+	fputs("  };\n", fp);
 	print_prefixes(fp, "  ", "ignore", c->ignore_prefixes, c->n_ignore);
 	fputs("  sanctioned = [", fp);
 	for (i = 0; i < c->n_sanctioned; i++) {

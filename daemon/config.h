@@ -14,8 +14,12 @@
  * the caller: sanctioned service ids are checked against the catalog
  * with config_check_sanctioned(), the run-as user with getpwnam().
  *
- * Relative paths (database, state_dir, catalog, plugin_dir, and
- * @include directives) are resolved against the directory of the
+ * The API token file (api.token_file) is read here too, so a missing,
+ * unreadable, world-readable or weak token is a load error naming the
+ * key, and a reload picks up a new token; only its SHA-256 is kept.
+ *
+ * Relative paths (database, state_dir, catalog, plugin_dir, the api and
+ * report paths, and @include directives) are resolved against the directory of the
  * configuration file, so the result never depends on the working
  * directory; the struct holds absolute paths.
  *
@@ -82,6 +86,30 @@ struct config_limits {
 	int		max_pending_cells;
 };
 
+/*
+ * The HTTP API and dashboard (group api).  Off when the group is absent;
+ * inside it enabled defaults to true and then token_file is required.
+ * The token itself is never kept: only its SHA-256, which the API
+ * compares in constant time with the SHA-256 of what a client presents.
+ */
+#define CONFIG_TOKEN_MIN	16	/* characters */
+#define CONFIG_TOKEN_MAX	1024
+struct config_api {
+	bool		enabled;
+	char		listen[64];		/* "127.0.0.1:8080", "[::1]:8080" */
+	char		host[46];		/* its address part, numeric */
+	int		port;
+	char		token_file[CONFIG_PATH_MAX];	/* "" when disabled */
+	unsigned char	token_sha256[32];
+	char		web_dir[CONFIG_PATH_MAX];	/* checked when served */
+};
+
+/* Reports (group report): where they are written and who gets them. */
+struct config_report {
+	char		dir[CONFIG_PATH_MAX];
+	char		mail_to[512];		/* "" = do not mail */
+};
+
 struct config {
 	char		path[CONFIG_PATH_MAX];	/* absolute; for reloads */
 	char		dir[CONFIG_PATH_MAX];	/* its directory, absolute */
@@ -105,6 +133,8 @@ struct config {
 
 	struct config_capture	capture;
 	struct config_limits	limits;
+	struct config_api	api;
+	struct config_report	report;
 
 	struct config_prefix	*ignore_prefixes;
 	size_t			 n_ignore;

@@ -106,92 +106,98 @@ struct devacc {
 	struct sketch	 sk;
 };
 
-/*
- * Merge the sketches rows of one result cell: per (department, week)
- * union, then per department the largest week, then the sum over
- * departments.
- */
+struct devset {
+	struct devacc	*acc;
+	size_t		 n, cap;
+	int		 exact;
+};
+
+/* Merge the sketches of one base cell into the set, per (dept, week). */
 static int
-devices_from(sqlite3 *db, const char *sql, const struct qrow *r,
-    const struct query *q, int64_t lo, int64_t hi, uint64_t *out,
-    int *exact)
+devset_add(sqlite3 *db, const char *sql, const struct qrow *r, int64_t lo,
+    int64_t hi, struct devset *ds)
 {
 	sqlite3_stmt *st;
-	struct devacc *acc = NULL;
-	size_t nacc = 0, cap = 0, i, j;
-	uint64_t total = 0;
+	size_t i;
 	int rc = 0;
 
-	*exact = 1;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, lo);
 	sqlite3_bind_int64(st, 2, hi);
 	sqlite3_bind_text(st, 3, r->dept, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, q->by_dept);
-	sqlite3_bind_text(st, 5, r->svc, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, q->by_svc);
-	sqlite3_bind_text(st, 7, r->category, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 8, q->by_cat);
+	sqlite3_bind_text(st, 4, r->svc, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int64_t dept = sqlite3_column_int64(st, 0);
 		int32_t week = sqlite3_column_int(st, 1);
 
-		for (i = 0; i < nacc; i++)
-			if (acc[i].dept == dept && acc[i].week == week)
+		for (i = 0; i < ds->n; i++)
+			if (ds->acc[i].dept == dept && ds->acc[i].week == week)
 				break;
-		if (i == nacc) {
-			if (nacc == cap) {
-				struct devacc *na;
+		if (i == ds->n) {
+			if (ds->n == ds->cap) {
+				size_t nc = ds->cap ? ds->cap * 2 : 8;
+				struct devacc *na = realloc(ds->acc,
+				    nc * sizeof(*na));
 
-				cap = cap ? cap * 2 : 16;
-				na = realloc(acc, cap * sizeof(*acc));
 				if (na == NULL) {
 					rc = -1;
 					break;
 				}
-				acc = na;
+				ds->acc = na;
+				ds->cap = nc;
 			}
-			acc[nacc].dept = dept;
-			acc[nacc].week = week;
-			sketch_init(&acc[nacc].sk);
-			nacc++;
+			ds->acc[i].dept = dept;
+			ds->acc[i].week = week;
+			sketch_init(&ds->acc[i].sk);
+			ds->n++;
 		}
-		if (sketch_merge_serialized(&acc[i].sk,
+		if (sketch_merge_serialized(&ds->acc[i].sk,
 		    sqlite3_column_blob(st, 2),
 		    (size_t)sqlite3_column_bytes(st, 2)) != 0)
-			*exact = 0;
+			ds->exact = 0;
 	}
 	sqlite3_finalize(st);
-	for (i = 0; i < nacc; i++) {
-		uint64_t best;
-		int seen_other = 0;
-
-		if (acc[i].dept == INT64_MIN)
-			continue;
-		best = sketch_estimate(&acc[i].sk);
-		for (j = i + 1; j < nacc; j++) {
-			if (acc[j].dept != acc[i].dept)
-				continue;
-			seen_other = 1;
-			if (sketch_estimate(&acc[j].sk) > best)
-				best = sketch_estimate(&acc[j].sk);
-			acc[j].dept = INT64_MIN;
-		}
-		if (seen_other)
-			*exact = 0;
-		total += best;
-	}
-	for (i = 0; i < nacc; i++)
-		sketch_reset(&acc[i].sk);
-	free(acc);
-	*out = total;
 	return rc;
 }
 
-#define GROUP_FILTER							\
-	" AND (?4 = 0 OR d.name = ?3) AND (?6 = 0 OR s.sid = ?5)"	\
-	" AND (?8 = 0 OR s.category = ?7)"
+/*
+ * Per department the largest week (sketches of different weeks were made
+ * under different keys: a lower bound), then the sum over departments
+ * (a device belongs to one department).  Frees the set.
+ */
+static uint64_t
+devset_total(struct devset *ds, int *exact)
+{
+	uint64_t total = 0;
+	size_t i, j;
+
+	*exact = ds->exact;
+	for (i = 0; i < ds->n; i++) {
+		uint64_t best;
+
+		if (ds->acc[i].dept == INT64_MIN)
+			continue;
+		best = sketch_estimate(&ds->acc[i].sk);
+		for (j = i + 1; j < ds->n; j++) {
+			if (ds->acc[j].dept != ds->acc[i].dept)
+				continue;
+			*exact = 0;
+			if (sketch_estimate(&ds->acc[j].sk) > best)
+				best = sketch_estimate(&ds->acc[j].sk);
+			ds->acc[j].dept = INT64_MIN;
+		}
+		total += best;
+	}
+	for (i = 0; i < ds->n; i++)
+		sketch_reset(&ds->acc[i].sk);
+	free(ds->acc);
+	memset(ds, 0, sizeof(*ds));
+	ds->exact = 1;
+	return total;
+}
+
+#define GROUP_FILTER " AND d.name = ?3 AND s.sid = ?4"
 
 static const char sql_days[] =
 	"SELECT x.dept, x.week, x.sketch FROM devices_day x"
@@ -206,71 +212,105 @@ static const char sql_hours[] =
 	" JOIN department d ON d.id = x.dept JOIN service s ON s.id = x.svc"
 	" WHERE x.hour BETWEEN ?1 AND ?2" GROUP_FILTER;
 
-static int
-row_devices(sqlite3 *db, const struct query *q, struct qrow *r)
+/* Which sketches hold a cell's devices, and over which key range. */
+static const char *
+devices_source(const struct query *q, int64_t period, int64_t *lo,
+    int64_t *hi)
 {
 	struct period a, b;
-	int64_t lo, hi;
 
+	*lo = *hi = period;
 	switch (q->interval) {
 	case QI_HOUR:
-		/*
-		 * One department and service: the stored device_hours is the
-		 * hour's exact figure.  Otherwise merge the hour sketches
-		 * while they are kept (two days), else a lower bound.
-		 */
-		if (q->by_dept && q->by_svc) {
-			r->devices = r->m[QM_DEVHOURS];
-			r->devices_exact = 1;
-			return 0;
-		}
-		if (devices_from(db, sql_hours, r, q, r->period, r->period,
-		    &r->devices, &r->devices_exact) != 0)
-			return -1;
-		if (r->devices == 0 && r->m[QM_DEVHOURS] > 0) {
-			r->devices = 1;
-			r->devices_exact = 0;
-		}
-		return 0;
+		return sql_hours;
 	case QI_DAY:
-		return devices_from(db, sql_days, r, q, r->period, r->period,
-		    &r->devices, &r->devices_exact);
+		return sql_days;
 	case QI_WEEK:
-		return devices_from(db, sql_weeks, r, q, r->period, r->period,
-		    &r->devices, &r->devices_exact);
+		return sql_weeks;
 	case QI_NONE:
 		break;
 	}
 	period_of(q->from, &a);
 	period_of(q->to - 1, &b);
-	lo = a.day;
-	hi = b.day;
 	if (a.week != b.week && period_week_start(a.week) == q->from &&
 	    period_week_start(b.week) + 7 * 86400 >= q->to) {
-		/* whole weeks: their own sketches */
-		return devices_from(db, sql_weeks, r, q, a.week, b.week,
-		    &r->devices, &r->devices_exact);
+		*lo = a.week;	/* whole weeks: their own sketches */
+		*hi = b.week;
+		return sql_weeks;
 	}
-	return devices_from(db, sql_days, r, q, lo, hi, &r->devices,
-	    &r->devices_exact);
+	*lo = a.day;
+	*hi = b.day;
+	return sql_days;
+}
+
+/* Distinct devices of one base (period, department, service) cell. */
+static int
+base_devices(sqlite3 *db, const struct query *q, struct qrow *r)
+{
+	struct devset ds = { NULL, 0, 0, 1 };
+	const char *sql;
+	int64_t lo, hi;
+
+	if (q->interval == QI_HOUR) {
+		/* the stored device_hours is the hour's exact figure */
+		r->devices = r->m[QM_DEVHOURS];
+		r->devices_exact = 1;
+		return 0;
+	}
+	sql = devices_source(q, r->period, &lo, &hi);
+	if (devset_add(db, sql, r, lo, hi, &ds) != 0) {
+		devset_total(&ds, &r->devices_exact);
+		return -1;
+	}
+	r->devices = devset_total(&ds, &r->devices_exact);
+	return 0;
 }
 
 /* --- the query -------------------------------------------------------- */
 
-int
-query_run(sqlite3 *db, const struct query *q, struct qresult *out,
+static int
+out_key_cmp(const struct query *q, const struct qrow *a, const struct qrow *b)
+{
+	int c;
+
+	if (a->period != b->period)
+		return a->period < b->period ? -1 : 1;
+	if (q->by_dept && (c = strcmp(a->dept, b->dept)) != 0)
+		return c;
+	if (q->by_svc && (c = strcmp(a->svc, b->svc)) != 0)
+		return c;
+	if ((q->by_cat || q->by_svc) && (c = strcmp(a->category,
+	    b->category)) != 0)
+		return c;
+	return 0;
+}
+
+static const struct query *sort_q;
+
+static int
+base_cmp(const void *x, const void *y)
+{
+	const struct qrow *a = x, *b = y;
+	int c = out_key_cmp(sort_q, a, b);
+
+	if (c != 0)
+		return c;
+	if ((c = strcmp(a->dept, b->dept)) != 0)
+		return c;
+	return strcmp(a->svc, b->svc);
+}
+
+/* The base cells: one per (period, department, service). */
+static int
+load_base(sqlite3 *db, const struct query *q, struct qresult *base,
     char *err, size_t errlen)
 {
-	char sql[2048];
+	char sql[1024];
 	const char *pcol;
 	sqlite3_stmt *st;
 	size_t cap = 0;
 	int i;
 
-	memset(out, 0, sizeof(*out));
-	out->min_group = query_db_min_group(db);
-	if (q->min_group > out->min_group)
-		out->min_group = q->min_group;
 	switch (q->interval) {
 	case QI_HOUR: pcol = "u.hour"; break;
 	case QI_DAY: pcol = "h.day"; break;
@@ -278,17 +318,14 @@ query_run(sqlite3 *db, const struct query *q, struct qresult *out,
 	default: pcol = "0"; break;
 	}
 	snprintf(sql, sizeof(sql),
-	    "SELECT %s, %s, %s, %s, %s,"
+	    "SELECT %s, d.name, s.sid, MIN(s.name), MIN(s.category),"
 	    " SUM(u.tls_conns), SUM(u.quic_conns), SUM(u.ech_conns),"
 	    " SUM(u.dns_lookups), SUM(u.dns_nxdomain), SUM(u.bytes_up),"
 	    " SUM(u.bytes_down), SUM(u.device_hours)"
 	    " FROM usage_hour u JOIN department d ON d.id = u.dept"
 	    " JOIN service s ON s.id = u.svc JOIN hour_dim h ON h.hour = u.hour"
 	    " WHERE u.hour >= ?1 AND u.hour < ?2"
-	    " GROUP BY 1, 2, 3, 5 ORDER BY 1, 2, 3, 5",
-	    pcol, q->by_dept ? "d.name" : "''", q->by_svc ? "s.sid" : "''",
-	    q->by_svc ? "MIN(s.name)" : "''",
-	    q->by_cat || q->by_svc ? "s.category" : "''");
+	    " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", pcol);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "query: %s", sqlite3_errmsg(db));
 		return -1;
@@ -298,19 +335,19 @@ query_run(sqlite3 *db, const struct query *q, struct qresult *out,
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct qrow *r;
 
-		if (out->n == cap) {
+		if (base->n == cap) {
 			struct qrow *nr;
 
 			cap = cap ? cap * 2 : 64;
-			if ((nr = realloc(out->rows, cap * sizeof(*nr))) ==
+			if ((nr = realloc(base->rows, cap * sizeof(*nr))) ==
 			    NULL) {
 				sqlite3_finalize(st);
 				snprintf(err, errlen, "out of memory");
 				return -1;
 			}
-			out->rows = nr;
+			base->rows = nr;
 		}
-		r = &out->rows[out->n++];
+		r = &base->rows[base->n++];
 		memset(r, 0, sizeof(*r));
 		r->period = sqlite3_column_int64(st, 0);
 		snprintf(r->dept, sizeof(r->dept), "%s",
@@ -325,22 +362,127 @@ query_run(sqlite3 *db, const struct query *q, struct qresult *out,
 			r->m[i] = (uint64_t)sqlite3_column_int64(st, 5 + i);
 	}
 	sqlite3_finalize(st);
-	for (size_t k = 0; k < out->n; k++) {
-		struct qrow *r = &out->rows[k];
+	return 0;
+}
 
-		if (row_devices(db, q, r) != 0) {
-			snprintf(err, errlen, "query: %s", sqlite3_errmsg(db));
-			return -1;
+static void
+suppress(struct qrow *r)
+{
+	r->suppressed = 1;
+	memset(r->m, 0, sizeof(r->m));
+	r->devices = 0;
+}
+
+/*
+ * Roll the published base cells of one output group up into *o.  A
+ * suppressed base cell contributes nothing to any total: otherwise a
+ * total minus its shown parts would give the hidden cell away.
+ */
+static int
+roll_up(sqlite3 *db, const struct query *q, const struct qrow *b, size_t n,
+    struct qrow *o)
+{
+	struct devset ds = { NULL, 0, 0, 1 };
+	uint64_t best = 0;
+	size_t i;
+	int k, rc = 0;
+
+	*o = b[0];
+	o->suppressed = 0;
+	memset(o->m, 0, sizeof(o->m));
+	if (!q->by_dept)
+		o->dept[0] = '\0';
+	if (!q->by_svc) {
+		o->svc[0] = '\0';
+		o->svc_name[0] = '\0';
+		if (!q->by_cat)
+			o->category[0] = '\0';
+	}
+	o->withheld = 0;
+	for (i = 0; i < n; i++) {
+		const char *sql;
+		int64_t lo, hi;
+
+		if (b[i].suppressed) {
+			o->withheld++;
+			continue;
 		}
-		/* the privacy rule: the whole cell goes, not just a number */
-		if (r->devices < (uint64_t)out->min_group) {
-			r->suppressed = 1;
-			memset(r->m, 0, sizeof(r->m));
-			r->devices = 0;
+		for (k = 0; k < QM_N; k++)
+			o->m[k] += b[i].m[k];
+		if (b[i].devices > best)
+			best = b[i].devices;
+		sql = devices_source(q, b[i].period, &lo, &hi);
+		if (devset_add(db, sql, &b[i], lo, hi, &ds) != 0)
+			rc = -1;
+	}
+	o->devices = devset_total(&ds, &o->devices_exact);
+	if (q->interval == QI_HOUR && o->devices < best) {
+		/* hour sketches are gone after a few hours: a lower bound */
+		o->devices = best;
+		o->devices_exact = 0;
+	}
+	return rc;
+}
+
+int
+query_run(sqlite3 *db, const struct query *q, struct qresult *out,
+    char *err, size_t errlen)
+{
+	struct qresult base;
+	size_t i, j, nout = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(&base, 0, sizeof(base));
+	out->min_group = query_db_min_group(db);
+	if (q->min_group > out->min_group)
+		out->min_group = q->min_group;
+	if (load_base(db, q, &base, err, errlen) != 0)
+		goto fail;
+	/* the privacy rule, first on every base cell, as a whole */
+	for (i = 0; i < base.n; i++) {
+		if (base_devices(db, q, &base.rows[i]) != 0)
+			goto dberr;
+		if (base.rows[i].devices < (uint64_t)out->min_group)
+			suppress(&base.rows[i]);
+	}
+	if (q->by_dept && q->by_svc) {
+		*out = base;
+		out->min_group = q->min_group > query_db_min_group(db) ?
+		    q->min_group : query_db_min_group(db);
+		for (i = 0; i < out->n; i++)
+			out->suppressed += out->rows[i].suppressed;
+		return 0;
+	}
+	sort_q = q;
+	qsort(base.rows, base.n, sizeof(*base.rows), base_cmp);
+	if (base.n > 0 && (out->rows = calloc(base.n, sizeof(*out->rows))) ==
+	    NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < base.n; i = j) {
+		struct qrow *o = &out->rows[nout++];
+
+		for (j = i + 1; j < base.n &&
+		    out_key_cmp(q, &base.rows[i], &base.rows[j]) == 0; j++)
+			;
+		if (roll_up(db, q, &base.rows[i], j - i, o) != 0)
+			goto dberr;
+		/* and then on the group itself */
+		if (o->devices < (uint64_t)out->min_group) {
+			suppress(o);
 			out->suppressed++;
 		}
 	}
+	out->n = nout;
+	query_free(&base);
 	return 0;
+dberr:
+	snprintf(err, errlen, "query: %s", sqlite3_errmsg(db));
+fail:
+	query_free(&base);
+	query_free(out);
+	return -1;
 }
 
 void

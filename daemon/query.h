@@ -6,6 +6,12 @@
  * enforced: a result cell whose distinct devices are below it is
  * suppressed whole (all its metrics), never shown as zero.
  *
+ * Totals over several departments or services are sums of the finer
+ * (period, department, service) cells that are themselves published:
+ * a suppressed cell is left out of every total (and counted in
+ * `withheld`), or subtracting the shown parts from a total would give
+ * it away.
+ *
  * Distinct devices: a device belongs to one department (its address
  * decides), so devices add up across departments; across services and
  * days the keyed sketches are merged.  Sketches of different ISO weeks
@@ -50,6 +56,8 @@ struct qrow {
 	uint64_t	 devices;
 	int		 devices_exact;
 	int		 suppressed;
+	/* rolled-up rows: suppressed finer cells left out of the totals */
+	unsigned	 withheld;
 };
 
 struct qresult {

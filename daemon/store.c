@@ -659,8 +659,10 @@ sort_for_flush(struct store *s, struct agg *a)
 	for (i = 0, d = agg_devs(a); d != NULL; d = d->all)
 		s->dsort[i++] = d;
 	s->ndsort = i;
-	qsort(s->csort, s->ncsort, sizeof(*s->csort), cmp_cell);
-	qsort(s->dsort, s->ndsort, sizeof(*s->dsort), cmp_dev);
+	if (s->ncsort > 1)
+		qsort(s->csort, s->ncsort, sizeof(*s->csort), cmp_cell);
+	if (s->ndsort > 1)
+		qsort(s->dsort, s->ndsort, sizeof(*s->dsort), cmp_dev);
 	return 0;
 }
 

@@ -13,9 +13,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "catalog.h"
 #include "config.h"
 #include "t.h"
+
+#ifndef AIC_WEBDIR
+#define AIC_WEBDIR "/usr/local/share/aicensus/web"
+#endif
 
 static char dir[PATH_MAX];
 
@@ -203,6 +209,9 @@ static const char golden_in[] =
     "  capture = { promisc = true; filter = \"udp port 53 or "
     "tcp port 443\"; };\n"
     "  limits = { memory_mb = 128; };\n"
+    "  api = { listen = \"[::1]:9000\"; token_file = \"tok\"; };\n"
+    "  report = { dir = \"reports\";\n"
+    "    mail_to = \"cio@example.org, it.dept@example.org\"; };\n"
     "  ignore = [ \"192.0.2.53\", \"2001:DB8::53\" ];\n"
     "  sanctioned = [ \"deepl\" ];\n"
     "  ech_public_names = [ \"Cloudflare-ECH.com\", \"ech.example\" ];\n"
@@ -246,6 +255,16 @@ static const char golden_out[] =
     "    memory_mb = 128;\n"
     "    max_pending_cells = 200000;\n"
     "  };\n"
+    "  api = {\n"
+    "    enabled = true;\n"
+    "    listen = \"[::1]:9000\";\n"
+    "    token_file = \"@DIR@/tok\";\n"
+    "    web_dir = \"" AIC_WEBDIR "\";\n"
+    "  };\n"
+    "  report = {\n"
+    "    dir = \"@DIR@/reports\";\n"
+    "    mail_to = \"cio@example.org, it.dept@example.org\";\n"
+    "  };\n"
     "  ignore = [ \"192.0.2.53/32\", \"2001:db8::53/128\" ];\n"
     "  sanctioned = [ \"deepl\" ];\n"
     "  ech_public_names = [ \"cloudflare-ech.com\", \"ech.example\" ];\n"
@@ -279,24 +298,54 @@ printed(const struct config *c)
 	return buf;
 }
 
+/* A token file the loader accepts (not readable by others). */
+static const char *
+write_token(const char *name, const char *text)
+{
+	const char *path = write_file(name, text);
+
+	chmod(path, 0600);
+	return path;
+}
+
+/* golden_out with every @DIR@ replaced by the test directory. */
+static void
+golden_want(char *want, size_t len)
+{
+	const char *p = golden_out, *at;
+	size_t n = 0;
+
+	while ((at = strstr(p, "@DIR@")) != NULL && n < len) {
+		n += (size_t)snprintf(want + n, len - n, "%.*s%s",
+		    (int)(at - p), p, dir);
+		p = at + 5;
+	}
+	if (n < len)
+		snprintf(want + n, len - n, "%s", p);
+}
+
 static void
 test_print_golden(void)
 {
 	struct cfgerr e;
 	struct config *c, *c2;
-	char want[sizeof(golden_out) + PATH_MAX], *at, *out, *out2, line0[64];
-	const char *path = write_file("golden.conf", golden_in), *path2;
+	char want[sizeof(golden_out) + 4 * PATH_MAX], *out, *out2, line0[64];
+	const char *path, *path2;
 	char *all = NULL;
 	size_t len = 0;
 	FILE *fp;
 
+	write_token("tok", "  golden-token-0123456789abcdef\n\n");
+	path = write_file("golden.conf", golden_in);
 	c = config_load(path, &e);
 	T_CHECK(c != NULL);
-	if (c == NULL)
+	if (c == NULL) {
+		char msg[1024];
+
+		fprintf(stderr, "%s\n", cfgerr_format(&e, msg, sizeof(msg)));
 		return;
-	at = strstr(golden_out, "@DIR@");
-	snprintf(want, sizeof(want), "%.*s%s%s", (int)(at - golden_out),
-	    golden_out, dir, at + 5);
+	}
+	golden_want(want, sizeof(want));
 	out = printed(c);
 	T_EQ_STR(out, want);
 	T_CHECK(c->min_group_size_unsafe);
@@ -364,6 +413,15 @@ test_defaults(void)
 	T_EQ_STR(c->ech_public_names[0], "cloudflare-ech.com");
 	T_CHECK(!c->vlan_departments);
 	T_EQ_INT(c->n_depts, 0);
+	/* no api group: no listener, nothing to read */
+	T_CHECK(!c->api.enabled);
+	T_EQ_STR(c->api.listen, "127.0.0.1:8080");
+	T_EQ_STR(c->api.host, "127.0.0.1");
+	T_EQ_INT(c->api.port, 8080);
+	T_EQ_STR(c->api.token_file, "");
+	T_EQ_STR(c->api.web_dir, AIC_WEBDIR);
+	T_EQ_STR(c->report.dir, "/var/lib/aicensus/reports");
+	T_EQ_STR(c->report.mail_to, "");
 	T_EQ_INT(dept_of(c, "10.0.0.1", 5), -1);
 	T_EQ_INT(ignored(c, "10.0.0.1"), 0);
 	config_free(c);
@@ -376,6 +434,131 @@ test_defaults(void)
 		T_EQ_STR(c->user, "");
 	}
 	config_free(c);
+}
+
+/* The api group: enabled by being there, the token kept as its hash. */
+static void
+test_api_report(void)
+{
+	static const char tok[] = "s3cret-token-0123456789";
+	unsigned char want[32];
+	unsigned dlen = 32;
+	struct cfgerr e;
+	struct config *c;
+	char sub[PATH_MAX + 16];
+
+	write_token("api.token", "\n s3cret-token-0123456789 \r\n");
+	c = config_load(write_file("api.conf", "aicensus = {\n"
+	    "  api = { token_file = \"api.token\"; web_dir = \"web\"; };\n"
+	    "  report = { dir = \"/srv/reports\"; mail_to = \"a@b.example\"; };"
+	    "\n};\n"), &e);
+	T_CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	T_CHECK(c->api.enabled);
+	T_EQ_STR(c->api.host, "127.0.0.1");
+	T_EQ_INT(c->api.port, 8080);
+	snprintf(sub, sizeof(sub), "%s/web", dir);
+	T_EQ_STR(c->api.web_dir, sub);
+	snprintf(sub, sizeof(sub), "%s/api.token", dir);
+	T_EQ_STR(c->api.token_file, sub);
+	EVP_Digest(tok, strlen(tok), want, &dlen, EVP_sha256(), NULL);
+	T_CHECK(memcmp(c->api.token_sha256, want, 32) == 0);
+	T_EQ_STR(c->report.dir, "/srv/reports");
+	T_EQ_STR(c->report.mail_to, "a@b.example");
+	config_free(c);
+
+	/* disabled: the token file need not exist */
+	c = config_load(write_file("api.conf", "aicensus = {\n"
+	    "  api = { enabled = false; listen = \"[::1]:1\"; };\n};\n"), &e);
+	T_CHECK(c != NULL);
+	if (c != NULL) {
+		T_CHECK(!c->api.enabled);
+		T_EQ_STR(c->api.host, "::1");
+		T_EQ_INT(c->api.port, 1);
+	}
+	config_free(c);
+}
+
+static void
+test_errors_api(void)
+{
+	char text[PATH_MAX + 256], sub[PATH_MAX + 16];
+
+	write_token("good.token", "0123456789abcdef0123\n");
+	EXPECT_ERR("aicensus = {\n  api = 5;\n};\n", 2, "must be a group");
+	EXPECT_ERR("aicensus = {\n  api = {\n    tokenfile = \"x\";\n  };\n"
+	    "};\n", 3, "did you mean 'token_file'");
+	EXPECT_ERR("aicensus = {\n  token_file = \"x\";\n};\n", 2,
+	    "inside api = { ... }");
+	EXPECT_ERR("aicensus = {\n  mail_to = \"\";\n};\n", 2,
+	    "inside report = { ... }");
+	EXPECT_ERR("aicensus = {\n  api = {\n    enabled = \"yes\";\n  };\n"
+	    "};\n", 3, "api.enabled must be true or false");
+	EXPECT_ERR("aicensus = {\n  api = {\n    listen = \"localhost:8080\";\n"
+	    "    token_file = \"good.token\";\n  };\n};\n", 3,
+	    "not an address and port");
+	EXPECT_ERR("aicensus = {\n  api = { listen = \"127.0.0.1\"; };\n};\n",
+	    2, "\"127.0.0.1:8080\" or \"[::1]:8080\"");
+	EXPECT_ERR("aicensus = {\n  api = { listen = \"127.0.0.1:0\"; };\n};\n",
+	    2, "port 1..65535");
+	EXPECT_ERR("aicensus = {\n  api = { listen = \"127.0.0.1:65536\"; };\n"
+	    "};\n", 2, "not an address");
+	EXPECT_ERR("aicensus = {\n  api = { listen = \"[::1]8080\"; };\n};\n",
+	    2, "not an address");
+	EXPECT_ERR("aicensus = {\n  api = { listen = \"::1:8080\"; };\n};\n",
+	    2, "not an address");
+	EXPECT_ERR("aicensus = {\n  api = { listen = 8080; };\n};\n", 2,
+	    "api.listen must be a string");
+	/* the token */
+	EXPECT_ERR("aicensus = {\n  api = {\n    enabled = true;\n  };\n};\n",
+	    2, "api.token_file is required");
+	EXPECT_ERR("aicensus = {\n  api = {\n    token_file = \"\";\n  };\n"
+	    "};\n", 2, "api.token_file is required");
+	EXPECT_ERR("aicensus = {\n  api = {\n    token_file = \"nosuch\";\n"
+	    "  };\n};\n", 3, "api.token_file");
+	EXPECT_ERR("aicensus = {\n  api = {\n    token_file = \"nosuch\";\n"
+	    "  };\n};\n", 3, "cannot be read: No such file");
+	write_file("open.token", "0123456789abcdef0123\n");
+	chmod(write_file("open.token", "0123456789abcdef0123\n"), 0644);
+	EXPECT_ERR("aicensus = {\n  api = { token_file = \"open.token\"; };\n"
+	    "};\n", 2, "readable by every user");
+	write_token("short.token", "abc\n");
+	EXPECT_ERR("aicensus = {\n  api = { token_file = \"short.token\"; };\n"
+	    "};\n", 2, "shorter than 16");
+	write_token("empty.token", "\n");
+	EXPECT_ERR("aicensus = {\n  api = { token_file = \"empty.token\"; };\n"
+	    "};\n", 2, "shorter than 16");
+	write_token("space.token", "0123456789 abcdef0123\n");
+	EXPECT_ERR("aicensus = {\n  api = { token_file = \"space.token\"; };\n"
+	    "};\n", 2, "printable ASCII");
+	snprintf(sub, sizeof(sub), "%s/tokdir", dir);
+	mkdir(sub, 0700);
+	EXPECT_ERR("aicensus = {\n  api = { token_file = \"tokdir\"; };\n"
+	    "};\n", 2, "not a regular file");
+	memset(text, 'x', 1100);
+	text[1100] = '\0';
+	write_token("long.token", text);
+	EXPECT_ERR("aicensus = {\n  api = { token_file = \"long.token\"; };\n"
+	    "};\n", 2, "too long");
+	EXPECT_ERR("aicensus = {\n  api = { token_file = \"good.token\";\n"
+	    "    web_dir = \"\"; };\n};\n", 3, "api.web_dir must not be empty");
+	/* report */
+	EXPECT_ERR("aicensus = {\n  report = [ ];\n};\n", 2, "must be a group");
+	EXPECT_ERR("aicensus = {\n  report = {\n    mailto = \"\";\n  };\n"
+	    "};\n", 3, "did you mean 'mail_to'");
+	EXPECT_ERR("aicensus = {\n  report = { mail_to = \"cio\"; };\n};\n", 2,
+	    "not a list of mail addresses");
+	EXPECT_ERR("aicensus = {\n  report = { mail_to = \"a@b.example,\"; };\n"
+	    "};\n", 2, "not a list of mail addresses");
+	EXPECT_ERR("aicensus = {\n  report = { mail_to = \"a@b.example\\nBcc: "
+	    "c@d.example\"; };\n};\n", 2, "not a list of mail addresses");
+	EXPECT_ERR("aicensus = {\n  report = { mail_to = \"a b@c.example\"; };\n"
+	    "};\n", 2, "not a list of mail addresses");
+	EXPECT_ERR("aicensus = {\n  report = { dir = \"\"; };\n};\n", 2,
+	    "report.dir must not be empty");
+	EXPECT_ERR("aicensus = {\n  report = { dir = 5; };\n};\n", 2,
+	    "report.dir must be a string");
 }
 
 static void
@@ -661,6 +844,8 @@ main(void)
 	T_RUN(test_sanctioned_vs_catalog);
 	T_RUN(test_print_golden);
 	T_RUN(test_defaults);
+	T_RUN(test_api_report);
+	T_RUN(test_errors_api);
 	T_RUN(test_relative_paths);
 	T_RUN(test_errors_basic);
 	T_RUN(test_errors_prefixes);

@@ -219,12 +219,26 @@ test_query_suppression(void)
 	}
 	T_EQ_INT(r.suppressed, 1);
 	query_free(&r);
-	/* by service alone: devices add up across departments (3 + 1) */
+	/*
+	 * By service alone: the total is the sum of the published cells
+	 * only, so Finance's 3 devices and 3 connections; Sales's hidden
+	 * cell (1 device, 4 connections) is withheld, or the total minus
+	 * Finance would reveal it.
+	 */
 	q.by_dept = 0;
 	T_EQ_INT(query_run(store_db(s), &q, &r, err, sizeof(err)), 0);
 	T_EQ_INT(r.n, 1);
-	T_EQ_INT(r.rows[0].devices, 4);
-	T_EQ_INT(r.rows[0].m[QM_TLS], 7);
+	T_EQ_INT(r.rows[0].devices, 3);
+	T_EQ_INT(r.rows[0].m[QM_TLS], 3);
+	T_EQ_INT(r.rows[0].withheld, 1);
+	query_free(&r);
+	/* with a second Sales device the cell is shown and added in */
+	use(a, T0 + 60, 1, 0, 11, 1);
+	T_EQ_INT(store_flush(s, a, T0 + 60), 0);
+	T_EQ_INT(query_run(store_db(s), &q, &r, err, sizeof(err)), 0);
+	T_EQ_INT(r.rows[0].devices, 5);
+	T_EQ_INT(r.rows[0].m[QM_TLS], 8);
+	T_EQ_INT(r.rows[0].withheld, 0);
 	query_free(&r);
 	/* per day: the day sketches are merged */
 	q.by_dept = 1;

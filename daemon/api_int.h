@@ -1,0 +1,90 @@
+/*
+ * api_int.h - what the API's modules share (not for the rest of the
+ * daemon: that uses api.h).
+ *
+ * api.c owns the server (listener, limits, routing, the token) and the
+ * reply helpers; api_data.c answers the JSON endpoints, api_metrics.c
+ * the Prometheus one, api_static.c the dashboard's files.  A handler is
+ * called only for an authorised GET or HEAD whose query string parsed
+ * and is within bounds; it answers exactly once.
+ */
+#ifndef AIC_API_INT_H
+#define AIC_API_INT_H
+
+#include <stdint.h>
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "api_cache.h"
+#include "config.h"
+#include "status.h"
+
+struct api {
+	struct event_base		*base;
+	struct evhttp			*http;
+	const struct config		*cfg;	/* the one in force */
+	const struct aic_status		*st;
+	char				 dbpath[CONFIG_PATH_MAX];
+	sqlite3				*db;	/* read-only; NULL until used */
+	struct api_cache		*cache;	/* answers until a flush */
+	char				 listen[64];	/* bound at start */
+};
+
+/* One request, as handlers see it. */
+struct api_call {
+	struct api		*api;
+	struct evhttp_request	*req;
+	struct evkeyvalq	*params;	/* decoded query string */
+};
+
+/* Send root (reference stolen) as the JSON answer. */
+void	api_reply_json(struct evhttp_request *, int code, json_t *root);
+/* {"error": {"status": code, "message": ...}} */
+void	api_reply_error(struct evhttp_request *, int code, const char *fmt,
+	    ...) __attribute__((format(printf, 3, 4)));
+/* Send text with this Content-Type. */
+void	api_reply_text(struct evhttp_request *, int code, const char *type,
+	    const char *text, size_t len);
+
+/*
+ * 0 when every parameter is in allowed[] (NULL-terminated) and none is
+ * given twice; else a 400 has been sent and -1 is returned.
+ */
+int	api_params_check(struct api_call *, const char *const *allowed);
+
+/*
+ * A from/to parameter: "2026-11-16", "2026-W47", "2026-Q4" (the start
+ * of it for from, the end for to) or epoch seconds.  1 when given, 0
+ * when absent (*out untouched), -1 after sending a 400.
+ */
+int	api_param_time(struct api_call *, const char *name, int is_to,
+	    int64_t *out);
+
+/* The read-only database; NULL after sending a 503. */
+sqlite3	*api_db(struct api_call *);
+/* The same without answering: NULL when it cannot be opened. */
+sqlite3	*api_db_get(struct api *);
+/* Moves whenever the daemon commits a flush; -1 when unknown. */
+int64_t	 api_db_version(struct api *);
+
+/*
+ * Answers that depend only on the request and the database: send the
+ * one kept for this request at this version (1), or 0 to compute it and
+ * then send it with api_reply_json_keep(), which keeps a copy.
+ */
+int	api_cache_send(struct api_call *, int64_t version);
+void	api_reply_json_keep(struct api_call *, json_t *root, int64_t version);
+
+void	api_usage(struct api_call *);
+void	api_services(struct api_call *);
+void	api_departments(struct api_call *);
+void	api_status(struct api_call *);
+void	api_metrics(struct api_call *);
+
+/* The current ISO week as [from, to), in the configured zone. */
+void	api_this_week(int64_t now, int64_t *from, int64_t *to);
+
+#endif /* AIC_API_INT_H */

@@ -1,0 +1,441 @@
+#!/bin/bash
+# The HTTP API end to end: aicensusd runs LIVE (on lo, in a network
+# namespace of its own) with --db a database that `aicensusd -r` filled
+# from synthesized traffic, and curl, promtool, a real Prometheus and wrk
+# talk to it on 127.0.0.1:8080 inside that namespace.
+#
+# Checks: /healthz without a token; 401 on every other endpoint without
+# or with a wrong token; 400/404/405/414/431 with JSON errors; path
+# traversal and symlinks out of the web root never return a file; static
+# Content-Types; usage JSON equal to `aicensus query --format json`;
+# suppressed cells without numbers; /metrics through promtool and scraped
+# by Prometheus; a reload swaps token and group size; no client address
+# in any answer.  Then the latency of the usage endpoint under wrk,
+# printed as "# ..." lines (measured, not asserted).
+#
+# Needs root (network namespace).  Run from anywhere:
+#   bash tests/e2e/api.sh          (BUILD=build-san for the sanitizer build)
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$PWD
+BUILD=${BUILD:-build}
+PY=/usr/bin/python3
+PATH=$PATH:/usr/sbin:/sbin
+export PATH LC_ALL=C
+
+fails=0
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; fails=$((fails + 1)); }
+check() {	# check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else nok "$what"; fi
+}
+# after a command list: pass DESCRIPTION (ok when the list succeeded)
+pass() {
+	if [ $? -eq 0 ]; then ok "$*"; else nok "$*"; fi
+}
+
+tmp=
+. tests/api_fixture.sh
+trap fixture_cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+missing=0
+for t in ip curl openssl promtool prometheus wrk; do
+	command -v "$t" >/dev/null 2>&1 || { nok "$t missing (make deps)"; missing=1; }
+done
+for b in "$BUILD/aicensusd" "$BUILD/aicensus"; do
+	[ -x "$b" ] || { nok "$b missing (run make)"; missing=1; }
+done
+[ "$(id -u)" -eq 0 ] || { nok "the API test needs root (network namespace)"; missing=1; }
+[ $missing -eq 0 ] || exit 1
+
+tmp=$(mktemp -d /tmp/aic-api.XXXXXX) || exit 1
+ans=$tmp/answers
+mkdir -p "$ans"
+
+# A copy of the dashboard with traps in it: a symlink to a file outside
+# the web root, one to a directory outside, a directory without index.
+web=$tmp/web
+cp -r web "$web"
+mkdir -p "$tmp/outside" "$web/empty"
+echo "OUTSIDE-SECRET" >"$tmp/outside/secret.html"
+echo "OUTSIDE-SECRET" >"$tmp/outside/index.html"
+ln -s "$tmp/outside/secret.html" "$web/leak.html"
+ln -s ../outside "$web/out"
+ln -s /etc/passwd "$web/passwd.txt"
+
+fixture_db || { nok "could not build the test database: $(tail -3 "$RUN/offline.log" 2>/dev/null)"; exit 1; }
+ok "database filled from 5 synthesized captures, moved to $WEEK"
+fixture_daemon "$web" || { nok "aicensusd with the API did not come up"; exit 1; }
+ok "aicensusd runs live in namespace $NS with the API on 127.0.0.1:8080"
+
+# status FILE [curl args...] -> HTTP status; the body goes to FILE
+status() {
+	local f=$1
+	shift
+	in_ns curl -s -o "$f" -w '%{http_code}' "$@"
+}
+
+# is a JSON error: {"error": {"status": CODE, "message": "..."}}
+json_error() {	# json_error FILE CODE
+	$PY -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; sys.exit(0 if e["status"]==int(sys.argv[2]) and e["message"] else 1)' "$1" "$2" 2>/dev/null
+}
+
+U=http://127.0.0.1:8080
+AUTH="Authorization: Bearer $TOKEN"
+n=0
+
+# --- health and tokens -----------------------------------------------------
+
+c=$(status "$ans/healthz.json" "$U/healthz")
+check "GET /healthz without a token: 200 ($c)" [ "$c" = 200 ]
+
+endpoints="/api/v1/usage /api/v1/services /api/v1/departments /api/v1/status /metrics /api/v1/nosuch /api/"
+bad=0
+for e in $endpoints; do
+	for hdr in "" "Authorization: Bearer wrong-token-0123456789" \
+		"Authorization: Bearer ${TOKEN}x" "Authorization: Bearer ${TOKEN:0:63}" \
+		"Authorization: Basic $TOKEN" "Authorization: $TOKEN"; do
+		n=$((n + 1))
+		c=$(status "$ans/401-$n.json" ${hdr:+-H "$hdr"} "$U$e")
+		if [ "$c" != 401 ] || ! json_error "$ans/401-$n.json" 401; then
+			bad=$((bad + 1))
+			echo "  $e with '${hdr:0:30}': $c $(head -c 100 "$ans/401-$n.json")"
+		fi
+	done
+done
+check "401 with a JSON error on every endpoint but /healthz without, or with a wrong, token ($n requests)" [ $bad -eq 0 ]
+c=$(status /dev/null -D "$tmp/h401" "$U/metrics")
+check "a 401 says WWW-Authenticate: Bearer" grep -qi '^WWW-Authenticate: Bearer' "$tmp/h401"
+c=$(status "$ans/ok-token.json" -H "$AUTH" "$U/api/v1/services")
+check "the right token opens /api/v1/services ($c)" [ "$c" = 200 ]
+c=$(status "$ans/ok-token2.json" -H "authorization: bearer   $TOKEN  " "$U/api/v1/departments")
+check "the scheme is case-insensitive and spaces around the token do not matter ($c)" [ "$c" = 200 ]
+
+# --- bad requests ------------------------------------------------------------
+
+bad=0
+for q in "from=garbage" "to=2026-13-01" "by=nonsense" "by=department,hour" \
+	"interval=month" "interval=" "color=red" "from=2026-W47&from=2026-W48" \
+	"from=2026-W48&to=2026-W47" "interval=hour" "from=2026-Q5" \
+	"from=99999999999999"; do
+	n=$((n + 1))
+	c=$(status "$ans/400-$n.json" -H "$AUTH" "$U/api/v1/usage?$q")
+	if [ "$c" != 400 ] || ! json_error "$ans/400-$n.json" 400; then
+		bad=$((bad + 1))
+		echo "  usage?$q: $c $(head -c 120 "$ans/400-$n.json")"
+	fi
+done
+for e in "/api/v1/services?x=1" "/api/v1/status?from=nope" "/metrics?debug=1" "/api/v1/usage?%zz=1"; do
+	n=$((n + 1))
+	c=$(status "$ans/400-$n.json" -H "$AUTH" "$U$e")
+	if [ "$c" != 400 ] || ! json_error "$ans/400-$n.json" 400; then
+		bad=$((bad + 1))
+		echo "  $e: $c $(head -c 120 "$ans/400-$n.json")"
+	fi
+done
+check "400 with a JSON error on bad parameters (from=garbage, by=nonsense, interval=month, unknown or repeated ones, ...)" [ $bad -eq 0 ]
+
+bad=0
+for e in /api/v1/nosuch /api/v2/usage /api/v1/usage/x /nosuch.html /nosuch /empty /empty/ /out/; do
+	c=$(status "$ans/404.json" -H "$AUTH" "$U$e")
+	if [ "$c" != 404 ] || ! json_error "$ans/404.json" 404; then
+		bad=$((bad + 1))
+		echo "  $e: $c"
+	fi
+done
+check "404 with a JSON error on unknown paths and directories (no listing)" [ $bad -eq 0 ]
+
+bad=0
+for m in POST PUT DELETE PATCH OPTIONS TRACE; do
+	for e in /api/v1/usage / /healthz; do
+		c=$(status "$ans/405.json" -X $m -D "$tmp/h405" -H "$AUTH" "$U$e")
+		if [ "$c" != 405 ] || ! json_error "$ans/405.json" 405 ||
+			! grep -qi '^Allow: GET, HEAD' "$tmp/h405"; then
+			bad=$((bad + 1))
+			echo "  $m $e: $c"
+		fi
+	done
+done
+c=$(status "$ans/405b.json" -X POST -H "$AUTH" --data-binary @/dev/null "$U/api/v1/usage")
+[ $bad -eq 0 ] && [ "$c" = 405 ]
+pass "405 (JSON, Allow: GET, HEAD) for POST, PUT, DELETE, PATCH, OPTIONS, TRACE"
+
+long=$(head -c 10240 /dev/zero | tr '\0' a)
+c=$(status "$ans/414.json" -H "$AUTH" "$U/api/v1/usage?from=$long")
+[ "$c" = 414 ] && json_error "$ans/414.json" 414
+pass "a 10 KB query string is refused with a JSON error: $c"
+c=$(status "$ans/414b.json" "$U/$long")
+check "a 10 KB path is refused: $c" [ "$c" = 414 ]
+c=$(status /dev/null -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' b)" "$U/healthz")
+[ "$c" = 431 ] || [ "$c" = 400 ] || [ "$c" = 413 ]
+pass "20 KB of request headers are refused: $c"
+c=$(status /dev/null -H "$AUTH" --data-binary "@$RUN/day1.pcap" -X GET "$U/api/v1/services")
+[ "$c" = 413 ] || [ "$c" = 400 ]
+pass "a request body beyond the limit is refused: $c"
+c=$(status "$ans/after.json" -H "$AUTH" "$U/api/v1/departments")
+check "the daemon still answers after the oversized requests ($c)" [ "$c" = 200 ]
+
+# --- static files -------------------------------------------------------------
+
+bad=0
+for p in '/../../etc/passwd' '/%2e%2e/%2e%2e/etc/passwd' '/web/../config/aicensus.conf' \
+	'/%2e%2e%2f%2e%2e%2fetc%2fpasswd' '/..%2f..%2fetc%2fpasswd' '/..%252f..%252fetc%252fpasswd' \
+	'//etc/passwd' '/./index.html' '/.%2e/.%2e/etc/passwd' '/index.html%00.js' \
+	'/%5c..%5c..%5cetc%5cpasswd' '/leak.html' '/out/secret.html' '/out/index.html' \
+	'/out/' '/passwd.txt' '/empty/../../outside/secret.html' \
+	"/$(printf '..%%2f%.0s' $(seq 1 20))etc%2fpasswd" '/api/../../etc/passwd' \
+	'/%2e%2e/run/api.token' '/../run/api.conf' '/.hidden'; do
+	c=$(status "$tmp/trav" --path-as-is "$U$p")
+	if { [ "$c" != 404 ] && [ "$c" != 400 ] && [ "$c" != 401 ]; } ||
+		grep -q -e 'root:' -e 'OUTSIDE-SECRET' -e "$TOKEN" "$tmp/trav" 2>/dev/null; then
+		bad=$((bad + 1))
+		echo "  $p: $c $(head -c 80 "$tmp/trav")"
+	fi
+	n=$((n + 1))
+	cp "$tmp/trav" "$ans/trav-$n.txt"
+done
+check "path traversal and symlinks out of the web root never return a file (22 attempts)" [ $bad -eq 0 ]
+
+bad=0
+for pt in "/ text/html" "/index.html text/html" "/app.js text/javascript" \
+	"/style.css text/css" "/favicon.svg image/svg+xml"; do
+	set -- $pt
+	c=$(status "$tmp/static" -D "$tmp/hs" "$U$1")
+	if [ "$c" != 200 ] || ! grep -qi "^Content-Type: $2" "$tmp/hs" ||
+		! cmp -s "$tmp/static" "web/$( [ "$1" = / ] && echo index.html || echo "${1#/}")"; then
+		bad=$((bad + 1))
+		echo "  $1: $c $(grep -i '^Content-Type' "$tmp/hs")"
+	fi
+done
+check "static files: the repository's bytes with the right Content-Type, no token needed" [ $bad -eq 0 ]
+check "the page may run only its own script and style (Content-Security-Policy)" \
+	grep -qi "^Content-Security-Policy: default-src 'none'; script-src 'self'" "$tmp/hs"
+read -r c size <<<"$(in_ns curl -s -I -o /dev/null -w '%{http_code} %{size_download}' "$U/healthz")"
+[ "$c" = 200 ] && [ "$size" = 0 ]
+pass "HEAD /healthz: 200 without a body"
+
+# --- usage against the CLI -------------------------------------------------------
+
+prev=$($PY -c 'import sys; y,w=sys.argv[1].split("-W"); y,w=int(y),int(w)-1
+import datetime
+if w<1: w=datetime.date(y-1,12,28).isocalendar()[1]; y-=1
+print("%d-W%02d"%(y,w))' "$WEEK")
+monday=$($PY -c 'import datetime,sys; print(datetime.date.fromisocalendar(int(sys.argv[1][:4]),int(sys.argv[1][6:]),1))' "$WEEK")
+quarter=$($PY -c 'import sys,datetime; d=datetime.date.fromisoformat(sys.argv[1]); print("%d-Q%d"%(d.year,(d.month-1)//3+1))' "$monday")
+i=0
+for spec in "$WEEK|$WEEK|department,service|" "$WEEK|$WEEK|department|day" \
+	"$WEEK|$WEEK|service|day" "$prev|$WEEK|service,category|week" \
+	"$monday|$monday|department,service|hour" "$quarter|$quarter|category|" \
+	"||department,service|day" "$WEEK|$WEEK||"; do
+	IFS='|' read -r f t by iv <<<"$spec"
+	i=$((i + 1))
+	cli=(query --db "$DB" --by "${by}${iv:+${by:+,}$iv}" --format json)
+	[ -n "$f" ] && cli+=(--from "$f")
+	[ -n "$t" ] && cli+=(--to "$t")
+	q="by=$by"
+	[ -n "$iv" ] && q="$q&interval=$iv"
+	[ -n "$f" ] && q="$q&from=$f"
+	[ -n "$t" ] && q="$q&to=$t"
+	"$BUILD/aicensus" "${cli[@]}" >"$tmp/cli-$i.json" 2>"$tmp/cli-$i.err" ||
+		{ nok "aicensus ${cli[*]} failed: $(cat "$tmp/cli-$i.err")"; continue; }
+	c=$(status "$ans/usage-$i.json" -H "$AUTH" "$U/api/v1/usage?$q")
+	[ "$c" = 200 ] || { nok "usage?$q: HTTP $c $(head -c 200 "$ans/usage-$i.json")"; continue; }
+	echo "# usage?$q"
+	$PY tests/api_check.py compare "$tmp/cli-$i.json" "$ans/usage-$i.json" || fails=$((fails + 1))
+done
+c=$(status "$ans/usage-epoch.json" -H "$AUTH" "$U/api/v1/usage?from=$(date -d "$monday 00:00Z" +%s)&to=$(date -d "$monday 00:00Z + 1 day" +%s)&by=department")
+c2=$(status "$ans/usage-day.json" -H "$AUTH" "$U/api/v1/usage?from=$monday&to=$monday&by=department")
+[ "$c" = 200 ] && [ "$c2" = 200 ] &&
+	$PY -c 'import json,sys; a,b=(json.load(open(p)) for p in sys.argv[1:]); sys.exit(0 if a["rows"]==b["rows"] and a["rows"] else 1)' \
+	"$ans/usage-epoch.json" "$ans/usage-day.json"
+pass "from/to as epoch seconds give the same answer as the day $monday"
+$PY tests/api_check.py suppressed "$ans"/usage-*.json || fails=$((fails + 1))
+
+# --- the other endpoints ---------------------------------------------------------------
+
+c=$(status "$ans/services.json" -H "$AUTH" "$U/api/v1/services")
+[ "$c" = 200 ] && $PY -c 'import json,sys; s={x["id"]:x for x in json.load(open(sys.argv[1]))["services"]}
+sys.exit(0 if len(s)==5 and s["openai-chatgpt"]["sanctioned"] and not s["deepseek"]["sanctioned"] and s["deepseek"]["vendor"] else 1)' "$ans/services.json"
+pass "services: the catalog with sanctioned flags from the configuration"
+c=$(status "$ans/departments.json" -H "$AUTH" "$U/api/v1/departments")
+[ "$c" = 200 ] && $PY -c 'import json,sys; d=[x["name"] for x in json.load(open(sys.argv[1]))["departments"]]
+sys.exit(0 if sorted(d)==["Engineering","Finance","Research","Sales","unassigned"] else 1)' "$ans/departments.json"
+pass "departments: the four configured ones and unassigned"
+c=$(status "$ans/status.json" -H "$AUTH" "$U/api/v1/status?from=$WEEK&to=$WEEK")
+want_pk=$(sqlite3 "$DB" "SELECT SUM(packets) FROM capture_hour")
+[ "$c" = 200 ] && $PY -c 'import json,sys; s=json.load(open(sys.argv[1])); b=s["blind_spots"]
+need=("uptime_seconds","packets","pcap_drops","parse_failures","last_flush","reloads")
+sys.exit(0 if all(k in s for k in need) and b["all_time"]["packets"]==int(sys.argv[2]) and b["range"]["packets"]==int(sys.argv[2]) and b["all_time"]["parse_failures"]>0 and "last_24h" in b and s["capturing"] else 1)' "$ans/status.json" "$want_pk"
+pass "status: uptime, packets, drops, parse failures, last flush; blind spots = capture_hour ($want_pk packets)"
+
+# --- metrics ----------------------------------------------------------------------------
+
+c=$(status "$ans/metrics.txt" -D "$tmp/hm" -H "$AUTH" "$U/metrics")
+out=$(promtool check metrics <"$ans/metrics.txt" 2>&1)
+[ "$c" = 200 ] && [ -z "$out" ]
+pass "promtool check metrics accepts /metrics ($(wc -l <"$ans/metrics.txt") lines)${out:+: $out}"
+check "/metrics is text/plain; version=0.0.4" grep -qi '^Content-Type: text/plain; version=0.0.4' "$tmp/hm"
+for m in aicensus_up aicensus_build_info aicensus_packets_total aicensus_pcap_drops_total \
+	aicensus_parse_failures_total aicensus_last_flush_timestamp_seconds; do
+	grep -q "^$m[ {]" "$ans/metrics.txt" || nok "/metrics lacks $m"
+done
+"$BUILD/aicensus" query --db "$DB" --from "$WEEK" --to "$WEEK" --by department,service \
+	--format json >"$tmp/week.json"
+res=$($PY - "$tmp/week.json" "$ans/metrics.txt" <<'EOF'
+import json, re, sys
+week = json.load(open(sys.argv[1]))
+text = open(sys.argv[2]).read()
+series = {}
+for line in text.splitlines():
+    m = re.match(r'aicensus_connections_total\{department="([^"]*)",service="([^"]*)",protocol="(\w+)"\} (\d+)$', line)
+    if m:
+        series[(m[1], m[2], m[3])] = int(m[4])
+bad, shown, hidden = [], 0, 0
+for r in week["rows"]:
+    if r["suppressed"]:
+        hidden += 1
+        if re.search(r'department="%s",service="%s"' % (re.escape(r["department"]), re.escape(r["service"])), text):
+            bad.append("suppressed %s/%s emitted" % (r["department"], r["service"]))
+    else:
+        shown += 1
+        for p in ("tls", "quic", "ech"):
+            if series.get((r["department"], r["service"], p)) != r[p + "_conns"]:
+                bad.append("%s/%s %s: %r != %d" % (r["department"], r["service"], p, series.get((r["department"], r["service"], p)), r[p + "_conns"]))
+print("%d %d %s" % (shown, hidden, "; ".join(bad[:3])))
+EOF
+)
+read -r shown hidden why <<<"$res"
+[ -z "$why" ] && [ "${shown:-0}" -gt 0 ] && [ "${hidden:-0}" -gt 0 ]
+pass "/metrics: $shown department x service cells of $WEEK equal aicensus query; $hidden cells below min_group_size are not emitted${why:+: $why}"
+
+# A real Prometheus scrapes it (bearer token from a file), every second.
+mkdir -p "$tmp/prom"
+echo "$TOKEN" >"$tmp/prom/token"
+cat >"$tmp/prom/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: aicensus
+    authorization:
+      type: Bearer
+      credentials_file: $tmp/prom/token
+    static_configs:
+      - targets: ['127.0.0.1:8080']
+EOF
+fixture_bg prometheus --config.file="$tmp/prom/prometheus.yml" \
+	--storage.tsdb.path="$tmp/prom/data" --web.listen-address=127.0.0.1:9090 \
+	--log.level=warn >"$tmp/prom/log" 2>&1
+pick=$($PY -c 'import json,sys
+r=[x for x in json.load(open(sys.argv[1]))["rows"] if not x["suppressed"]]
+r.sort(key=lambda x: -x["tls_conns"]); print(r[0]["department"], r[0]["service"], r[0]["tls_conns"])' "$tmp/week.json")
+read -r pdept psvc pval <<<"$pick"
+query="aicensus_connections_total{department=\"$pdept\",service=\"$psvc\",protocol=\"tls\"}"
+got=
+for i in $(seq 1 120); do
+	in_ns curl -s -G --data-urlencode "query=$query" http://127.0.0.1:9090/api/v1/query \
+		>"$tmp/prom/answer.json" 2>/dev/null
+	got=$($PY tests/api_check.py prom-value "$tmp/prom/answer.json" 2>/dev/null) && [ -n "$got" ] && break
+	sleep 0.5
+done
+check "Prometheus scraped /metrics with the bearer token: $query = ${got:-nothing} (database: $pval)" \
+	[ "$got" = "$pval" ]
+in_ns curl -s -G --data-urlencode 'query=up{job="aicensus"}' http://127.0.0.1:9090/api/v1/query >"$tmp/prom/up.json"
+check "Prometheus sees the target up" [ "$($PY tests/api_check.py prom-value "$tmp/prom/up.json")" = 1 ]
+in_ns curl -s -G --data-urlencode 'query=aicensus_up' http://127.0.0.1:9090/api/v1/query >"$tmp/prom/up2.json"
+check "Prometheus has aicensus_up = 1" [ "$($PY tests/api_check.py prom-value "$tmp/prom/up2.json")" = 1 ]
+
+# --- reload: a new token and a new group size, same listener -----------------------------
+
+old=$TOKEN
+TOKEN=$(openssl rand -hex 32)
+(umask 077 && echo "$TOKEN" >"$RUN/api.token.new" && mv "$RUN/api.token.new" "$RUN/api.token")
+# hup: SIGHUP, then wait for the daemon to log one more reload
+hup() {
+	local before i
+	before=$(grep -c 'configuration reloaded' "$RUN/daemon.log")
+	kill -HUP "$DPID"
+	for i in $(seq 1 100); do
+		[ "$(grep -c 'configuration reloaded' "$RUN/daemon.log")" -gt "$before" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+sed -i "s/min_group_size = $MIN_GROUP;/min_group_size = 1000;/" "$RUN/api.conf"
+hup
+c_old=$(status /dev/null -H "Authorization: Bearer $old" "$U/api/v1/services")
+c_new=$(status "$ans/reload.json" -H "Authorization: Bearer $TOKEN" "$U/api/v1/usage?from=$WEEK&to=$WEEK")
+[ "$c_old" = 401 ] && [ "$c_new" = 200 ]
+pass "after SIGHUP the old token gets $c_old, the new one $c_new (same listener)"
+check "after SIGHUP min_group_size = 1000 suppresses every cell" \
+	$PY -c 'import json,sys; a=json.load(open(sys.argv[1])); sys.exit(0 if a["min_group_size"]==1000 and a["rows"] and all(r["suppressed"] and "tls_conns" not in r for r in a["rows"]) else 1)' "$ans/reload.json"
+c=$(status "$ans/metrics-after.txt" -H "Authorization: Bearer $TOKEN" "$U/metrics")
+[ "$c" = 200 ] && ! grep -q 'department=' "$ans/metrics-after.txt"
+pass "after SIGHUP /metrics emits no department series"
+sed -i "s/min_group_size = 1000;/min_group_size = $MIN_GROUP;/" "$RUN/api.conf"
+hup
+AUTH="Authorization: Bearer $TOKEN"
+
+# --- privacy: no client address in anything the API said -----------------------------------
+
+for e in "/api/v1/status" "/api/v1/usage?by=department,service&interval=hour&from=$monday&to=$monday" "/"; do
+	n=$((n + 1))
+	status "$ans/extra-$n.txt" -H "$AUTH" "$U$e" >/dev/null
+done
+$PY tests/api_check.py addresses "$tmp"/gen*/truth.json -- "$ans"/* || fails=$((fails + 1))
+$PY tests/api_check.py addresses "$tmp"/gen*/truth.json -- "$RUN/daemon.log" >/dev/null
+pass "the daemon's log names no client address"
+
+# --- latency (reported, not asserted) ----------------------------------------------------------
+
+# wrk has no rate option: a Lua delay() paces each of 10 connections to
+# one request per 10 ms (about 1,000/s).  Answers are cached until the
+# database changes; the last run defeats the cache (every request names
+# another start second) to show the cost of a fresh query_run.
+wstart=$(date -d "$monday 00:00Z" +%s)
+echo 'function delay() return 10 end' >"$tmp/pace.lua"
+cat >"$tmp/fresh.lua" <<EOF
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, "/api/v1/usage?by=department,service&from=" .. ($wstart + n) .. "&to=$WEEK")
+end
+EOF
+path="/api/v1/usage?from=$WEEK&to=$WEEK&by=department,service"
+echo "# latency: wrk 4.1 on loopback inside the namespace, 1 thread, 10 keep-alive connections, 10 s each,"
+echo "#   GET $path ($(wc -c <"$ans/usage-1.json") bytes of JSON)"
+for mode in paced max fresh; do
+	case $mode in
+	paced) args=(-s "$tmp/pace.lua"); label="paced to ~1,000 requests/s" ;;
+	max) args=(); label="unpaced (as fast as it answers)" ;;
+	fresh) args=(-s "$tmp/fresh.lua"); label="unpaced, every answer computed afresh (no cache)" ;;
+	esac
+	in_ns wrk -t1 -c10 -d10s --latency "${args[@]}" -H "$AUTH" "$U$path" >"$tmp/wrk-$mode.txt" 2>&1
+	rps=$(awk '/^Requests\/sec/ {print $2}' "$tmp/wrk-$mode.txt")
+	pct=$(awk '/Latency Distribution/ {f=1; next} f && /%/ {printf "p%s %s, ", substr($1, 1, length($1) - 1), $2} /requests in/ {f=0}' "$tmp/wrk-$mode.txt")
+	avg=$(awk '$1 == "Latency" && NF > 3 {print $2; exit}' "$tmp/wrk-$mode.txt")
+	errs=$(grep -E 'Non-2xx|Socket errors' "$tmp/wrk-$mode.txt" | tr -s ' \n' ' ')
+	echo "# $label: $rps requests/s; latency mean $avg, ${pct%, }${errs:+; $errs}"
+	[ -z "$errs" ] || nok "wrk ($mode) saw errors: $errs"
+done
+c=$(status /dev/null "$U/healthz")
+[ "$c" = 200 ] && kill -0 "$DPID"
+pass "the daemon answers after the load ($c) and is still running"
+
+# A clean stop: the final flush, the API freed, nothing for the
+# sanitizers or the leak checker to report (BUILD=build-san).
+kill -TERM "$DPID"
+for i in $(seq 1 100); do
+	kill -0 "$DPID" 2>/dev/null || break
+	sleep 0.1
+done
+wait "$DPID" 2>/dev/null
+rc=$?
+grep -q 'stopped; all counts stored' "$RUN/daemon.log" &&
+	! grep -qE 'Sanitizer|runtime error|leak' "$RUN/daemon.log"
+pass "SIGTERM stops the daemon cleanly (exit $rc), no sanitizer report in its log"
+
+[ $fails -eq 0 ]

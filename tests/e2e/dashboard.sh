@@ -1,0 +1,118 @@
+#!/bin/bash
+# The dashboard end to end: aicensusd runs LIVE (on lo, in a network
+# namespace of its own) serving the repository's web/ with --db a database
+# that `aicensusd -r` filled from synthesized traffic; headless Chromium,
+# in the same namespace, opens the page with the token in the URL
+# fragment.  The rendered DOM must hold SVG bars whose data-value sums
+# are the database's figures (as `aicensus query` gives them), the
+# sanctioned share, the new services and the sensor panel; without or
+# with a wrong token the login form shows and no data.  The screenshot
+# is kept as tests/artefacts/dashboard.png.
+#
+# Needs root (network namespace) and chromium.  Run from anywhere:
+#   bash tests/e2e/dashboard.sh     (BUILD=build-san for the sanitizer build)
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$PWD
+BUILD=${BUILD:-build}
+PY=/usr/bin/python3
+PATH=$PATH:/usr/sbin:/sbin
+export PATH LC_ALL=C
+MIN_GROUP=5
+SHOT=tests/artefacts/dashboard.png
+
+fails=0
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; fails=$((fails + 1)); }
+pass() {
+	if [ $? -eq 0 ]; then ok "$*"; else nok "$*"; fi
+}
+
+tmp=
+. tests/api_fixture.sh
+trap fixture_cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+missing=0
+for t in ip curl openssl chromium; do
+	command -v "$t" >/dev/null 2>&1 || { nok "$t missing (make deps)"; missing=1; }
+done
+for b in "$BUILD/aicensusd" "$BUILD/aicensus"; do
+	[ -x "$b" ] || { nok "$b missing (run make)"; missing=1; }
+done
+[ "$(id -u)" -eq 0 ] || { nok "the dashboard test needs root (network namespace)"; missing=1; }
+[ $missing -eq 0 ] || exit 1
+tmp=$(mktemp -d /tmp/aic-dash.XXXXXX) || exit 1
+
+# No external code or fonts: every URL in web/ is an XML namespace.
+ext=$(grep -rhoE "(https?:)?//[a-zA-Z0-9.-]+\.[a-z]{2,}[^\"' )]*" web/ | grep -v '^http://www.w3.org/' | sort -u)
+[ -z "$ext" ]
+pass "web/ loads nothing from elsewhere (no CDN)${ext:+: $ext}"
+
+fixture_db || { nok "could not build the test database: $(tail -3 "$RUN/offline.log" 2>/dev/null)"; exit 1; }
+fixture_daemon "$ROOT/web" || { nok "aicensusd with the API did not come up"; exit 1; }
+ok "aicensusd serves web/ live in namespace $NS, database filled for $WEEK"
+
+# What the page must show, from the CLI (the same query_run the API uses).
+q() { "$BUILD/aicensus" query --db "$DB" --format json "$@"; }
+prev4=$($PY -c 'import datetime,sys
+y,w=int(sys.argv[1][:4]),int(sys.argv[1][6:])
+d=datetime.date.fromisocalendar(y,w,1)-datetime.timedelta(weeks=4)
+print("%d-W%02d"%d.isocalendar()[:2])' "$WEEK")
+q --from "$WEEK" --to "$WEEK" --by department,service,day >"$tmp/days.json" &&
+	q --from "$WEEK" --to "$WEEK" --by department,service >"$tmp/cells.json" &&
+	q --from "$prev4" --to "$WEEK" --by service,week >"$tmp/hist.json" &&
+	$PY tests/api_check.py expect "$WEEK" "$tmp/days.json" "$tmp/cells.json" \
+		"$tmp/hist.json" "$(sqlite3 "$DB" "SELECT group_concat(sid) FROM service WHERE sanctioned")" \
+		>"$tmp/expect.json"
+pass "expected figures from aicensus query ($(wc -c <"$tmp/expect.json") bytes)"
+
+# chrome OUT-OPTION URL: headless Chromium inside the namespace, a fresh
+# profile each time; virtual time lets the page's requests finish.
+chrome() {
+	local out=$1 url=$2 prof
+	prof=$(mktemp -d "$tmp/profile.XXXXXX")
+	timeout 60 ip netns exec "$NS" chromium --headless --no-sandbox --disable-gpu \
+		--disable-quic --no-first-run --disable-background-networking \
+		--disable-component-update --disable-sync --disable-dev-shm-usage \
+		--user-data-dir="$prof" --virtual-time-budget=5000 \
+		--window-size=1400,1000 "$out" "$url" 2>>"$tmp/chrome.log"
+}
+
+U=http://127.0.0.1:8080
+chrome --dump-dom "$U/#token=$TOKEN" >"$tmp/dom.html"
+pass "Chromium rendered the dashboard ($(wc -c <"$tmp/dom.html") bytes of DOM)"
+$PY tests/api_check.py dom "$tmp/dom.html" "$tmp/expect.json" || fails=$((fails + 1))
+grep -q "Minimum group size $MIN_GROUP" "$tmp/dom.html"
+pass "the page states the minimum group size ($MIN_GROUP) and how many cells it hides"
+$PY tests/api_check.py addresses "$tmp"/gen*/truth.json -- "$tmp/dom.html" >/dev/null
+pass "no client address in the rendered page"
+
+# The token does not stay in the address bar: the page rewrites the
+# fragment to the view only.
+grep -q "$TOKEN" "$tmp/dom.html"
+[ $? -ne 0 ]
+pass "the token appears nowhere in the rendered DOM"
+
+chrome --dump-dom "$U/" >"$tmp/dom-none.html"
+grep -q '<div id="login" class="overlay">' "$tmp/dom-none.html" &&
+	! grep -q 'data-value=' "$tmp/dom-none.html"
+pass "without a token the login form shows, and no data"
+chrome --dump-dom "$U/#token=not-the-token-0123456789" >"$tmp/dom-bad.html"
+grep -q '<div id="login" class="overlay">' "$tmp/dom-bad.html" &&
+	grep -q 'That token was not accepted' "$tmp/dom-bad.html" &&
+	! grep -q 'data-value=' "$tmp/dom-bad.html"
+pass "with a wrong token (401) the login form shows why, and no data"
+
+chrome --dump-dom "$U/#token=$TOKEN&interval=hour" >"$tmp/dom-hour.html"
+grep -q 'data-ready="1"' "$tmp/dom-hour.html" &&
+	[ "$(grep -o 'data-chart="department" data-series=' "$tmp/dom-hour.html" | wc -l)" -gt 0 ]
+pass "the hourly view renders too ($(grep -o 'class="bar"' "$tmp/dom-hour.html" | wc -l) bars)"
+
+mkdir -p "$(dirname "$SHOT")"
+rm -f "$SHOT"
+chrome --screenshot="$ROOT/$SHOT" "$U/#token=$TOKEN" >/dev/null
+$PY -c 'import struct,sys; d=open(sys.argv[1],"rb").read(32)
+w,h=struct.unpack(">II",d[16:24]); sys.exit(0 if d[:8]==b"\x89PNG\r\n\x1a\n" and (w,h)==(1400,1000) else 1)' "$SHOT" 2>/dev/null
+pass "screenshot kept as $SHOT (1400x1000 PNG, $(wc -c <"$SHOT" 2>/dev/null) bytes)"
+
+[ $fails -eq 0 ]

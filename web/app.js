@@ -1,0 +1,803 @@
+/*
+ * aicensus dashboard: plain JavaScript, charts drawn here as SVG, no
+ * external code.  Every number comes from the daemon's API, which
+ * applies the minimum group size; a suppressed cell arrives without
+ * numbers and is shown as suppressed (hatched), never as zero.
+ *
+ * The token: read once from the URL fragment (#token=...) or the login
+ * form, kept in sessionStorage (this tab only), sent as
+ * "Authorization: Bearer ...".  A 401 brings the login form back.
+ */
+'use strict';
+
+const SVGNS = 'http://www.w3.org/2000/svg';
+const TOKEN_KEY = 'aicensus.token';
+const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2',
+  '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#6b8fb5', '#d37295',
+  '#8cd17d'];
+/* services get their own colours: never mistaken for a department */
+const SVC_PALETTE = ['#5b5fc7', '#2a9d8f', '#e76f51', '#e9b44c', '#8e5ea2',
+  '#3d8fd1', '#9bbf5a', '#d1495b', '#6c757d', '#c27c0e', '#00798c',
+  '#b56576'];
+const OTHER_COLOR = '#c5cdd6';
+const MAX_SERIES = 8;
+const SANCTIONED = '#2f7f78';
+const UNSANCTIONED = '#e0863a';
+const METRICS = {
+  connections: 'connections',
+  dns_lookups: 'DNS lookups',
+  device_hours: 'device-hours',
+};
+const DAY = 86400000;
+
+const state = {
+  week: null,
+  interval: 'day',
+  metric: 'connections',
+  boot: null,          /* status without a range: data span, now */
+  services: new Map(), /* id -> service */
+  deptColor: new Map(),
+  svcColor: new Map(),
+  data: null,          /* the answers for the current view */
+  loading: 0,
+};
+
+const nf = new Intl.NumberFormat('en');
+const num = (v) => nf.format(v);
+
+function short(v) {
+  if (v >= 1e9) return (v / 1e9).toFixed(1).replace(/\.0$/, '') + 'G';
+  if (v >= 1e6) return (v / 1e6).toFixed(1).replace(/\.0$/, '') + 'M';
+  if (v >= 1e4) return Math.round(v / 1e3) + 'k';
+  if (v >= 1e3) return (v / 1e3).toFixed(1).replace(/\.0$/, '') + 'k';
+  return String(Math.round(v * 100) / 100);
+}
+
+function $(id) { return document.getElementById(id); }
+
+function el(tag, attrs, text) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'class') e.className = v; else e.setAttribute(k, v);
+  }
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function svg(tag, attrs, text) {
+  const e = document.createElementNS(SVGNS, tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function titled(node, text) {
+  node.appendChild(svg('title', {}, text));
+  return node;
+}
+
+/* --- ISO weeks (calendar arithmetic, independent of time zones) ------- */
+
+function weekMonday(label) {
+  const m = /^(\d{4})-W(\d{2})$/.exec(label);
+  const y = Number(m[1]), w = Number(m[2]);
+  const jan4 = Date.UTC(y, 0, 4);
+  const dow = (new Date(jan4).getUTCDay() + 6) % 7;
+  return new Date(jan4 - dow * DAY + (w - 1) * 7 * DAY);
+}
+
+function weekOf(date) {
+  const d = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(),
+    date.getUTCDate()));
+  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7) + 3);
+  const y = d.getUTCFullYear();
+  const w = 1 + Math.floor((d - Date.UTC(y, 0, 4) +
+    ((new Date(Date.UTC(y, 0, 4)).getUTCDay() + 6) % 7) * DAY) / (7 * DAY));
+  return y + '-W' + String(w).padStart(2, '0');
+}
+
+function shiftWeek(label, n) {
+  return weekOf(new Date(weekMonday(label).getTime() + n * 7 * DAY));
+}
+
+const isoDay = (d) => d.toISOString().slice(0, 10);
+const dayName = (d) => d.toLocaleDateString('en-GB',
+  { weekday: 'short', day: 'numeric', timeZone: 'UTC' });
+const dateShort = (d) => d.toLocaleDateString('en-GB',
+  { day: 'numeric', month: 'short', timeZone: 'UTC' });
+
+function ago(sec) {
+  if (sec < 90) return Math.max(0, Math.round(sec)) + ' s ago';
+  if (sec < 5400) return Math.round(sec / 60) + ' min ago';
+  if (sec < 172800) return Math.round(sec / 3600) + ' h ago';
+  return Math.round(sec / 86400) + ' days ago';
+}
+
+function duration(sec) {
+  const d = Math.floor(sec / 86400), h = Math.floor(sec % 86400 / 3600),
+    m = Math.floor(sec % 3600 / 60);
+  if (d) return d + ' d ' + h + ' h';
+  if (h) return h + ' h ' + m + ' min';
+  return m + ' min ' + Math.floor(sec % 60) + ' s';
+}
+
+/* --- the API ---------------------------------------------------------- */
+
+class AuthError extends Error {}
+
+async function api(path) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (!token) throw new AuthError('no token');
+  const r = await fetch(path, {
+    headers: { Authorization: 'Bearer ' + token },
+    cache: 'no-store',
+    credentials: 'omit',
+  });
+  if (r.status === 401) throw new AuthError('rejected');
+  let body = null;
+  try { body = await r.json(); } catch (e) { body = null; }
+  if (!r.ok) {
+    throw new Error(body && body.error ? body.error.message :
+      'HTTP ' + r.status);
+  }
+  return body;
+}
+
+function usage(params) {
+  return api('/api/v1/usage?' + new URLSearchParams(params).toString());
+}
+
+/* --- URL fragment: token once, then the view (bookmarkable) ----------- */
+
+function readFragment() {
+  const p = new URLSearchParams(location.hash.replace(/^#/, ''));
+  if (p.get('token')) sessionStorage.setItem(TOKEN_KEY, p.get('token'));
+  if (/^\d{4}-W\d{2}$/.test(p.get('week') || '')) state.week = p.get('week');
+  if (['day', 'hour'].includes(p.get('interval'))) {
+    state.interval = p.get('interval');
+  }
+  if (METRICS[p.get('metric')]) state.metric = p.get('metric');
+  writeFragment();
+}
+
+function writeFragment() {
+  const p = new URLSearchParams();
+  if (state.week) p.set('week', state.week);
+  p.set('interval', state.interval);
+  p.set('metric', state.metric);
+  /* never leave the token in the address bar or the history */
+  history.replaceState(null, '', location.pathname + '#' + p.toString());
+}
+
+/* --- login ------------------------------------------------------------ */
+
+function showLogin(message) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  $('login').hidden = false;
+  const err = $('login-error');
+  err.hidden = !message;
+  err.textContent = message || '';
+  $('token').value = '';
+  $('token').focus();
+}
+
+function onLogin(ev) {
+  ev.preventDefault();
+  const t = $('token').value.trim();
+  if (!t) return;
+  sessionStorage.setItem(TOKEN_KEY, t);
+  $('login').hidden = true;
+  start();
+}
+
+/* --- charts ----------------------------------------------------------- */
+
+function niceScale(max, ticks) {
+  if (!(max > 0)) return { max: 1, step: 1 };
+  const raw = max / ticks;
+  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const f = raw / mag;
+  let step = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10) * mag;
+  if (step < 1) step = 1;
+  return { max: Math.ceil(max / step) * step, step };
+}
+
+function hatch(defs, id) {
+  const p = svg('pattern', { id, width: 4, height: 4,
+    patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' });
+  p.appendChild(svg('rect', { width: 4, height: 4, fill: '#ffffff' }));
+  p.appendChild(svg('rect', { width: 2, height: 4, fill: '#b9c3ce' }));
+  defs.appendChild(p);
+}
+
+/*
+ * Stacked bars.  slots: [{key, label, title, major}], series:
+ * [{name, color, values: Map(key -> n)}], suppressed: Map(key -> cells).
+ */
+function stackedBars(box, o) {
+  box.textContent = '';
+  const W = Math.max(box.clientWidth || 600, 320), H = 236;
+  const m = { l: 46, r: 6, t: 10, b: 34 };
+  const iw = W - m.l - m.r, ih = H - m.t - m.b;
+  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img',
+    'aria-label': o.title, 'data-chart': o.id });
+  const defs = svg('defs');
+  const hid = 'hatch-' + o.id;
+  hatch(defs, hid);
+  root.appendChild(defs);
+
+  const totals = o.slots.map((s) =>
+    o.series.reduce((a, se) => a + (se.values.get(s.key) || 0), 0));
+  const sc = niceScale(Math.max(0, ...totals), 4);
+  const y = (v) => m.t + ih - (v / sc.max) * ih;
+
+  const grid = svg('g', { class: 'tick' });
+  for (let v = 0; v <= sc.max + 1e-9; v += sc.step) {
+    grid.appendChild(svg('line', { class: v ? 'grid-line' : 'baseline',
+      x1: m.l, x2: W - m.r, y1: y(v), y2: y(v) }));
+    grid.appendChild(svg('text', { x: m.l - 6, y: y(v) + 3.5,
+      'text-anchor': 'end' }, short(v)));
+  }
+  root.appendChild(grid);
+
+  const band = iw / Math.max(1, o.slots.length);
+  const bw = Math.max(1, band * (o.slots.length > 40 ? 0.86 : 0.62));
+  const bars = svg('g', { class: 'bars' });
+  const axis = svg('g', { class: 'axis' });
+  o.slots.forEach((s, i) => {
+    const x = m.l + i * band + (band - bw) / 2;
+    let acc = 0;
+    for (const se of o.series) {
+      const v = se.values.get(s.key) || 0;
+      if (!v) continue;
+      const y0 = y(acc), y1 = y(acc + v);
+      acc += v;
+      bars.appendChild(titled(svg('rect', { class: 'bar', x: x.toFixed(2),
+        y: y1.toFixed(2), width: bw.toFixed(2),
+        height: Math.max(0.5, y0 - y1).toFixed(2), fill: se.color,
+        'data-chart': o.id, 'data-series': se.name, 'data-period': s.key,
+        'data-value': v }), `${se.name} · ${s.title}: ${num(v)} ${o.unit}`));
+    }
+    const sup = o.suppressed.get(s.key) || 0;
+    if (sup) {
+      bars.appendChild(titled(svg('rect', { class: 'suppressed-mark',
+        x: x.toFixed(2), y: m.t + ih + 2, width: bw.toFixed(2), height: 5,
+        fill: `url(#${hid})`, 'data-suppressed': sup }),
+      `${s.title}: ${sup} cell(s) suppressed (fewer than ${o.minGroup} devices)`));
+    }
+    if (s.major) {
+      axis.appendChild(svg('text', { x: (m.l + i * band +
+        (o.slots.length > 40 ? 2 : band / 2)).toFixed(1), y: H - 12,
+      'text-anchor': o.slots.length > 40 ? 'start' : 'middle' }, s.label));
+      if (o.slots.length > 40 && i) {
+        axis.appendChild(svg('line', { class: 'grid-line',
+          x1: m.l + i * band, x2: m.l + i * band, y1: m.t, y2: m.t + ih }));
+      }
+    }
+  });
+  root.appendChild(axis);
+  root.appendChild(bars);
+  if (!totals.some((t) => t > 0)) {
+    root.appendChild(svg('text', { class: 'empty', x: m.l + iw / 2,
+      y: m.t + ih / 2, 'text-anchor': 'middle' },
+    o.suppressed.size ? 'Every cell is below the minimum group size'
+      : 'No use recorded in this period'));
+  }
+  box.appendChild(root);
+
+  const legend = el('div', { class: 'legend' });
+  for (const se of o.series) {
+    const total = o.slots.reduce((a, s) => a + (se.values.get(s.key) || 0), 0);
+    const item = el('span', { 'data-series': se.name });
+    const sw = el('i');
+    sw.style.background = se.color;
+    item.append(sw, document.createTextNode(se.name + ' '), el('b', {},
+      short(total)));
+    legend.appendChild(item);
+  }
+  const supTotal = [...o.suppressed.values()].reduce((a, b) => a + b, 0);
+  if (supTotal) {
+    const item = el('span');
+    item.append(el('i', { class: 'hatch' }),
+      document.createTextNode(`suppressed cells ${supTotal}`));
+    legend.appendChild(item);
+  }
+  box.appendChild(legend);
+}
+
+function donut(parts, center, sub) {
+  const R = 56, r = 38, C = 64;
+  const root = svg('svg', { viewBox: '0 0 128 128', role: 'img',
+    'aria-label': 'sanctioned and unsanctioned share', 'data-chart': 'sanction' });
+  const total = parts.reduce((a, p) => a + p.value, 0);
+  if (!total) {
+    root.appendChild(svg('circle', { cx: C, cy: C, r: (R + r) / 2,
+      fill: 'none', stroke: '#e3e8ee', 'stroke-width': R - r }));
+  }
+  let a0 = -Math.PI / 2;
+  for (const p of parts) {
+    if (!p.value) continue;
+    const frac = p.value / total;
+    const a1 = a0 + frac * 2 * Math.PI - (frac < 1 ? 0 : 1e-4);
+    const large = a1 - a0 > Math.PI ? 1 : 0;
+    const pt = (rad, a) => `${(C + rad * Math.cos(a)).toFixed(3)} ${(C + rad * Math.sin(a)).toFixed(3)}`;
+    const d = `M ${pt(R, a0)} A ${R} ${R} 0 ${large} 1 ${pt(R, a1)} ` +
+      `L ${pt(r, a1)} A ${r} ${r} 0 ${large} 0 ${pt(r, a0)} Z`;
+    root.appendChild(titled(svg('path', { d, fill: p.color, class: 'arc',
+      'data-series': p.name, 'data-value': p.value }),
+    `${p.name}: ${num(p.value)} (${Math.round(frac * 100)}%)`));
+    a0 = a1;
+  }
+  root.appendChild(svg('text', { class: 'donut-total', x: C, y: C + 4,
+    'text-anchor': 'middle' }, center));
+  root.appendChild(svg('text', { class: 'donut-label', x: C, y: C + 18,
+    'text-anchor': 'middle' }, sub));
+  return root;
+}
+
+function splitBar(a, b, attrs) {
+  const root = svg('svg', { viewBox: '0 0 100 12', preserveAspectRatio: 'none' });
+  const t = a + b;
+  root.appendChild(svg('rect', { x: 0, y: 0, width: 100, height: 12, rx: 2,
+    fill: '#eef2f6' }));
+  if (t) {
+    const wa = 100 * a / t;
+    root.appendChild(titled(svg('rect', Object.assign({ x: 0, y: 0,
+      width: wa.toFixed(2), height: 12, fill: SANCTIONED,
+      'data-series': 'sanctioned', 'data-value': a }, attrs)),
+    `sanctioned: ${num(a)}`));
+    root.appendChild(titled(svg('rect', Object.assign({ x: wa.toFixed(2),
+      y: 0, width: (100 - wa).toFixed(2), height: 12, fill: UNSANCTIONED,
+      'data-series': 'unsanctioned', 'data-value': b }, attrs)),
+    `unsanctioned: ${num(b)}`));
+  }
+  return root;
+}
+
+function miniBar(frac, color) {
+  const root = svg('svg', { viewBox: '0 0 100 8', preserveAspectRatio: 'none' });
+  root.appendChild(svg('rect', { width: 100, height: 8, rx: 2, fill: '#eef2f6' }));
+  if (frac > 0) {
+    root.appendChild(svg('rect', { width: Math.max(1.5, 100 * Math.min(1, frac)).toFixed(2),
+      height: 8, rx: 2, fill: color }));
+  }
+  return root;
+}
+
+/* --- shaping the answers ---------------------------------------------- */
+
+function metricOf(row, metric) {
+  return row.suppressed ? 0 : (row[metric] || 0);
+}
+
+function slotsFor(answer) {
+  const mon = weekMonday(state.week);
+  if (state.interval === 'day') {
+    return [...Array(7).keys()].map((i) => {
+      const d = new Date(mon.getTime() + i * DAY);
+      return { key: isoDay(d), label: dayName(d), title: dayName(d), major: true };
+    });
+  }
+  const slots = [];
+  for (let t = answer.from, i = 0; t < answer.to; t += 3600, i++) {
+    const d = new Date(mon.getTime() + Math.floor(i / 24) * DAY);
+    const h = String(i % 24).padStart(2, '0');
+    slots.push({ key: String(t), label: dayName(d), major: i % 24 === 0,
+      title: `${dayName(d)} ${h}:00` });
+  }
+  return slots;
+}
+
+function slotKey(row) {
+  return state.interval === 'day' ? row.period : String(row.period_start);
+}
+
+/* Series per name (department or service), the largest first. */
+function seriesFrom(answer, nameOf, colorOf) {
+  const by = new Map();
+  const suppressed = new Map();
+  for (const row of answer.rows) {
+    const k = slotKey(row);
+    if (row.suppressed) {
+      suppressed.set(k, (suppressed.get(k) || 0) + 1);
+      continue;
+    }
+    const name = nameOf(row);
+    if (!by.has(name)) by.set(name, new Map());
+    const m = by.get(name);
+    m.set(k, (m.get(k) || 0) + metricOf(row, state.metric));
+  }
+  let series = [...by.entries()].map(([name, values]) => ({
+    name, values, color: colorOf(name),
+    total: [...values.values()].reduce((a, b) => a + b, 0),
+  })).filter((s) => s.total > 0).sort((a, b) => b.total - a.total);
+  if (series.length > MAX_SERIES) {
+    const rest = series.slice(MAX_SERIES - 1);
+    const values = new Map();
+    for (const s of rest) {
+      for (const [k, v] of s.values) values.set(k, (values.get(k) || 0) + v);
+    }
+    series = series.slice(0, MAX_SERIES - 1);
+    series.push({ name: `${rest.length} other services`, values,
+      color: OTHER_COLOR, total: 0 });
+  }
+  return { series, suppressed };
+}
+
+function colorFor(map, name) {
+  const pal = map === state.svcColor ? SVC_PALETTE : PALETTE;
+  if (!map.has(name)) map.set(name, pal[map.size % pal.length]);
+  return map.get(name);
+}
+
+function svcName(id) {
+  const s = state.services.get(id);
+  return s ? s.name : id;
+}
+
+/* --- rendering -------------------------------------------------------- */
+
+function kpi(label, value, sub, tone) {
+  const k = el('div', { class: 'kpi' + (tone ? ' ' + tone : '') });
+  k.append(el('div', { class: 'label' }, label),
+    el('div', { class: 'value' }, value), el('div', { class: 'sub' }, sub));
+  return k;
+}
+
+/*
+ * Every additive figure (connections, lookups) is the sum of the
+ * department x service cells shown, so no total can be set against its
+ * shown parts to recover a suppressed cell.
+ */
+function shownCells(answer) {
+  return answer.rows.filter((r) => !r.suppressed);
+}
+
+function renderKpis(d) {
+  const box = $('kpis');
+  box.textContent = '';
+  const sum = (rows, f) => rows.reduce((a, r) => a + (r[f] || 0), 0);
+  const cells = shownCells(d.cells);
+  const conns = sum(cells, 'connections');
+  const dept = shownCells(d.deptTotals);
+  const devices = sum(dept, 'devices');
+  const exact = dept.every((r) => r.devices_exact);
+  const svcs = new Set(cells.map((r) => r.service));
+  const sanct = [...svcs].filter((id) => (state.services.get(id) || {}).sanctioned);
+  const unsConns = sum(cells.filter((r) => !sanct.includes(r.service)), 'connections');
+  const share = conns ? Math.round(100 * unsConns / conns) : 0;
+  box.append(
+    kpi('Connections', num(conns), `TLS ${num(sum(cells, 'tls_conns'))} · ` +
+      `QUIC ${num(sum(cells, 'quic_conns'))} · ECH ${num(sum(cells, 'ech_conns'))}`),
+    kpi('Distinct devices', (exact ? '' : '≥ ') + num(devices),
+      `in ${dept.length} department${dept.length === 1 ? '' : 's'}`),
+    kpi('Services in use', num(svcs.size), `${sanct.length} sanctioned · ` +
+      `${svcs.size - sanct.length} unsanctioned`),
+    kpi('Unsanctioned share', conns ? share + '%' : '–',
+      `${num(unsConns)} connections to unapproved services`,
+      share >= 50 ? 'warn' : ''),
+  );
+  const st = d.status;
+  const flushAge = st.last_flush.time ? st.now - st.last_flush.time : null;
+  const healthy = st.capturing && (st.last_flush.time === null || st.last_flush.ok);
+  box.append(kpi('Sensor', st.capturing ? 'Capturing' : 'Interface lost',
+    st.last_flush.time === null ? `up ${duration(st.uptime_seconds)}, no flush yet`
+      : `last flush ${ago(flushAge)}${st.last_flush.ok ? '' : ' (failed)'}`,
+    healthy ? 'ok' : 'bad'));
+}
+
+function renderCharts(d) {
+  const common = { unit: METRICS[state.metric], minGroup: d.minGroup };
+  const slots = slotsFor(d.series);
+  const dept = seriesFrom(d.series, (r) => r.department,
+    (n) => colorFor(state.deptColor, n));
+  stackedBars($('chart-dept'), Object.assign({ id: 'department',
+    title: 'usage by department', slots }, dept, common));
+  const svc = seriesFrom(d.series, (r) => svcName(r.service),
+    (n) => colorFor(state.svcColor, n));
+  stackedBars($('chart-svc'), Object.assign({ id: 'service',
+    title: 'usage by service', slots }, svc, common));
+  const per = state.interval === 'day' ? 'per day' : 'per hour';
+  $('dept-hint').textContent = `${METRICS[state.metric]} ${per}`;
+  $('svc-hint').textContent = `${METRICS[state.metric]} ${per}`;
+}
+
+function renderSanction(d) {
+  const box = $('sanction');
+  box.textContent = '';
+  const isS = (id) => !!(state.services.get(id) || {}).sanctioned;
+  let s = 0, u = 0;
+  const per = new Map();
+  let sup = 0;
+  for (const r of d.cells.rows) {
+    if (r.suppressed) { sup++; continue; }
+    const v = metricOf(r, state.metric);
+    if (isS(r.service)) s += v; else u += v;
+    if (!per.has(r.department)) per.set(r.department, [0, 0]);
+    per.get(r.department)[isS(r.service) ? 0 : 1] += v;
+  }
+  const wrap = el('div', { class: 'sanction' });
+  const t = s + u;
+  wrap.appendChild(donut([
+    { name: 'sanctioned', value: s, color: SANCTIONED },
+    { name: 'unsanctioned', value: u, color: UNSANCTIONED },
+  ], t ? Math.round(100 * u / t) + '%' : '–', 'unsanctioned'));
+  const bars = el('div', { class: 'hbars' });
+  const rows = [...per.entries()].sort((a, b) => (b[1][0] + b[1][1]) -
+    (a[1][0] + a[1][1]));
+  for (const [name, [a, b]] of rows) {
+    const line = el('div', { class: 'hbar', 'data-department': name });
+    line.append(el('span', { class: 'name', title: name }, name),
+      splitBar(a, b, { 'data-department': name }),
+      el('span', { class: 'pct' }, a + b ? Math.round(100 * b / (a + b)) + '%' : '–'));
+    bars.appendChild(line);
+  }
+  if (!rows.length) bars.appendChild(el('p', { class: 'muted' }, 'No department above the minimum group size.'));
+  wrap.appendChild(bars);
+  box.appendChild(wrap);
+  const key = el('div', { class: 'key' });
+  for (const [label, color] of [['sanctioned', SANCTIONED], ['unsanctioned (shadow AI)', UNSANCTIONED]]) {
+    const k = el('span');
+    const sw = el('i');
+    sw.style.background = color;
+    k.append(sw, document.createTextNode(label));
+    key.appendChild(k);
+  }
+  box.appendChild(key);
+  /* shadow AI: the unsanctioned services with the most use */
+  const top = new Map();
+  for (const r of d.cells.rows) {
+    if (r.suppressed || isS(r.service)) continue;
+    top.set(r.service, (top.get(r.service) || 0) + metricOf(r, state.metric));
+  }
+  const ranked = [...top.entries()].filter((e) => e[1] > 0)
+    .sort((a, b) => b[1] - a[1]).slice(0, 4);
+  if (ranked.length) {
+    box.appendChild(el('h3', { class: 'sub' }, 'Most used unsanctioned services'));
+    const list = el('div', { class: 'toplist' });
+    for (const [id, v] of ranked) {
+      const line = el('div', { class: 'hbar', 'data-unsanctioned': id });
+      line.append(el('span', { class: 'name', title: svcName(id) }, svcName(id)),
+        miniBar(v / ranked[0][1], UNSANCTIONED),
+        el('span', { class: 'pct' }, short(v)));
+      list.appendChild(line);
+    }
+    box.appendChild(list);
+  }
+  if (sup) {
+    box.appendChild(el('p', { class: 'muted small' }, `Per department: ${sup} ` +
+      `department × service cell${sup === 1 ? '' : 's'} below the minimum ` +
+      'group size left out.'));
+  }
+}
+
+function renderNew(d) {
+  const box = $('newsvc');
+  box.textContent = '';
+  const weeks = new Map();
+  for (const r of d.history.rows) {
+    if (!weeks.has(r.service)) weeks.set(r.service, []);
+    weeks.get(r.service).push(r);
+  }
+  const fresh = [];
+  for (const [id, rows] of weeks) {
+    const now = rows.find((r) => r.period === state.week);
+    if (!now || now.suppressed) continue;
+    if (rows.some((r) => r.period < state.week)) continue;
+    fresh.push(now);
+  }
+  /* connections: the shown cells' sum, "+" when some were suppressed */
+  const conns = new Map(), partial = new Set();
+  for (const r of d.cells.rows) {
+    if (r.suppressed) partial.add(r.service);
+    else conns.set(r.service, (conns.get(r.service) || 0) + r.connections);
+  }
+  for (const r of fresh) r.shown = conns.get(r.service) || 0;
+  fresh.sort((a, b) => b.shown - a.shown);
+  const first = state.boot.data.first_week === state.week;
+  if (!fresh.length) {
+    box.appendChild(el('p', { class: 'muted' },
+      'No service was used for the first time this week.'));
+    return;
+  }
+  const table = el('table', { 'data-table': 'new-services' });
+  const head = el('tr');
+  for (const [h, c] of [['Service', ''], ['Category', ''], ['Status', ''],
+    ['Conn.', 'num'], ['Devices', 'num']]) head.appendChild(el('th', { class: c }, h));
+  table.appendChild(head);
+  for (const r of fresh.slice(0, 7)) {
+    const s = state.services.get(r.service) || { name: r.service, vendor: '' };
+    const tr = el('tr', { 'data-service': r.service });
+    const name = el('td');
+    name.append(el('div', { class: 'svcname' }, s.name),
+      el('div', { class: 'vendor' }, `${s.vendor}${s.jurisdiction ? ' · ' + s.jurisdiction : ''}`));
+    const cat = el('td');
+    cat.appendChild(el('span', { class: 'badge cat' }, r.category));
+    const st = el('td');
+    st.appendChild(el('span', { class: 'badge ' + (s.sanctioned ? 'yes' : 'no') },
+      s.sanctioned ? 'sanctioned' : 'unsanctioned'));
+    tr.append(name, cat, st, el('td', { class: 'num' },
+      num(r.shown) + (partial.has(r.service) ? '+' : '')),
+      el('td', { class: 'num' }, (r.devices_exact ? '' : '≥') + num(r.devices)));
+    table.appendChild(tr);
+  }
+  box.appendChild(table);
+  if (first) {
+    box.appendChild(el('p', { class: 'muted' },
+      'This is the first week on record, so every service in use is new.'));
+  } else if (fresh.length > 7) {
+    box.appendChild(el('p', { class: 'muted' }, `and ${fresh.length - 7} more`));
+  }
+}
+
+function renderHealth(d) {
+  const box = $('health');
+  box.textContent = '';
+  const st = d.status;
+  const kv = el('div', { class: 'health' });
+  const add = (label, value, tone) => {
+    const row = el('div');
+    const v = el('b');
+    if (tone) v.appendChild(el('i', { class: 'dot ' + tone }));
+    v.appendChild(document.createTextNode(value));
+    row.append(el('span', {}, label), v);
+    kv.appendChild(row);
+  };
+  add('Capture', st.capturing ? `on ${st.interface || '?'}` : 'interface lost',
+    st.capturing ? 'ok' : 'bad');
+  add('Uptime', duration(st.uptime_seconds));
+  add('Packets since start', num(st.packets));
+  add('Capture drops', num(st.pcap_drops + st.if_drops),
+    st.pcap_drops + st.if_drops ? 'warn' : 'ok');
+  add('Malformed since start', num(st.parse_failures));
+  add('Last flush', st.last_flush.time === null ? 'none yet'
+    : ago(st.now - st.last_flush.time), st.last_flush.time === null ? ''
+    : st.last_flush.ok ? 'ok' : 'bad');
+  add('Reloads', num(st.reloads) + (st.reload_failures ? ` (${st.reload_failures} refused)` : ''));
+  add('Min. group size', num(st.min_group_size));
+  box.appendChild(kv);
+
+  const b = (st.blind_spots && st.blind_spots.range) || {};
+  $('health-hint').textContent = `blind spots in ${state.week}`;
+  const items = [
+    ['Dropped before counting', (b.pcap_drops || 0) + (b.if_drops || 0)],
+    ['ECH, service unknown', b.ech_unattributed || 0, b.ech_conns],
+    ['ClientHello without name', b.nosni_conns || 0],
+    ['DNS-over-HTTPS connections', b.doh_conns || 0],
+    ['Malformed packets', b.parse_failures || 0],
+    ['Counts lost (memory full)', b.lost || 0],
+    ['Ignored lookups (resolver)', b.ignored || 0],
+  ];
+  const max = Math.max(1, ...items.map((i) => i[1]));
+  const table = el('table', { class: 'blind', 'data-table': 'blind-spots' });
+  const head = el('tr');
+  head.append(el('th', {}, 'What the sensor could not count'), el('th'),
+    el('th', { class: 'num' }, `of ${short(b.packets || 0)} packets`));
+  table.appendChild(head);
+  for (const [label, v, of] of items) {
+    const tr = el('tr', { 'data-blind': label });
+    const bar = el('td', { class: 'bar-cell' });
+    bar.appendChild(miniBar(v / max, v ? '#c98b4a' : '#cfd6dd'));
+    tr.append(el('td', {}, label), bar, el('td', { class: 'num' },
+      num(v) + (of ? ` of ${num(of)}` : '')));
+    table.appendChild(tr);
+  }
+  box.appendChild(table);
+}
+
+function renderAll() {
+  const d = state.data;
+  if (!d) return;
+  renderKpis(d);
+  renderCharts(d);
+  renderSanction(d);
+  renderNew(d);
+  renderHealth(d);
+  const per = state.interval === 'day' ? 'daily' : 'hourly';
+  $('privacy').className = 'notice';
+  $('privacy').textContent = `Minimum group size ${d.minGroup}: a department ` +
+    '× service cell with fewer devices is suppressed — left out of every ' +
+    `figure, never shown as zero. ${state.week}: ` +
+    `${d.cells.suppressed_cells} of ${d.cells.rows.length} weekly cells, ` +
+    `${d.series.suppressed_cells} of ${d.series.rows.length} ${per} cells suppressed.`;
+  $('version').textContent = `aicensusd ${d.status.version}`;
+}
+
+/* --- loading ---------------------------------------------------------- */
+
+function renderWeek() {
+  const mon = weekMonday(state.week);
+  $('week').textContent = state.week;
+  $('weekdates').textContent = `${dateShort(mon)} – ${dateShort(new Date(mon.getTime() + 6 * DAY))}`;
+  const current = weekOf(new Date(state.boot.now * 1000));
+  $('next').disabled = state.week >= current;
+  $('prev').disabled = !!state.boot.data.first_week &&
+    state.week <= state.boot.data.first_week;
+  for (const b of $('interval').querySelectorAll('button')) {
+    b.classList.toggle('on', b.dataset.v === state.interval);
+  }
+  $('metric').value = state.metric;
+}
+
+async function loadView() {
+  const w = state.week;
+  const ticket = ++state.loading;
+  document.body.dataset.ready = '0';
+  $('main').setAttribute('aria-busy', 'true');
+  renderWeek();
+  writeFragment();
+  const range = { from: w, to: w };
+  const [series, deptTotals, cells, history, status] = await Promise.all([
+    usage(Object.assign({ by: 'department,service', interval: state.interval },
+      range)),
+    usage(Object.assign({ by: 'department' }, range)),
+    usage(Object.assign({ by: 'department,service' }, range)),
+    usage({ from: shiftWeek(w, -4), to: w, by: 'service', interval: 'week' }),
+    api('/api/v1/status?' + new URLSearchParams(range).toString()),
+  ]);
+  if (ticket !== state.loading) return;  /* a newer view won */
+  state.data = { series, deptTotals, cells, history, status,
+    minGroup: cells.min_group_size };
+  renderAll();
+  $('main').setAttribute('aria-busy', 'false');
+  document.body.dataset.ready = '1';
+}
+
+async function start() {
+  try {
+    const [boot, services, depts] = await Promise.all([
+      api('/api/v1/status'), api('/api/v1/services'),
+      api('/api/v1/departments')]);
+    state.boot = boot;
+    state.services = new Map(services.services.map((s) => [s.id, s]));
+    for (const dpt of depts.departments) colorFor(state.deptColor, dpt.name);
+    for (const s of services.services) colorFor(state.svcColor, s.name);
+    if (!state.week) {
+      state.week = boot.data.last_week || weekOf(new Date(boot.now * 1000));
+    }
+    await loadView();
+  } catch (e) {
+    fail(e);
+  }
+}
+
+function fail(e) {
+  if (e instanceof AuthError) {
+    showLogin(e.message === 'rejected' ? 'That token was not accepted.' : '');
+    return;
+  }
+  $('privacy').className = 'notice error';
+  $('privacy').textContent = 'Could not load the data: ' + e.message;
+}
+
+function go(fn) {
+  return () => { fn(); loadView().catch(fail); };
+}
+
+function init() {
+  readFragment();
+  $('login-form').addEventListener('submit', onLogin);
+  $('prev').addEventListener('click', go(() => { state.week = shiftWeek(state.week, -1); }));
+  $('next').addEventListener('click', go(() => { state.week = shiftWeek(state.week, 1); }));
+  for (const b of $('interval').querySelectorAll('button')) {
+    b.addEventListener('click', go(() => { state.interval = b.dataset.v; }));
+  }
+  $('metric').addEventListener('change', go(() => { state.metric = $('metric').value; }));
+  $('signout').addEventListener('click', () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    state.data = null;
+    showLogin('');
+  });
+  let t = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(t);
+    t = setTimeout(() => { if (state.data) renderCharts(state.data); }, 150);
+  });
+  if (!sessionStorage.getItem(TOKEN_KEY)) {
+    showLogin('');
+    return;
+  }
+  start();
+}
+
+document.addEventListener('DOMContentLoaded', init);
