@@ -285,13 +285,12 @@ out_key_cmp(const struct query *q, const struct qrow *a, const struct qrow *b)
 	return 0;
 }
 
-static const struct query *sort_q;
-
+/* qsort_r: no global, so queries may run in threads */
 static int
-base_cmp(const void *x, const void *y)
+base_cmp(const void *x, const void *y, void *qp)
 {
 	const struct qrow *a = x, *b = y;
-	int c = out_key_cmp(sort_q, a, b);
+	int c = out_key_cmp(qp, a, b);
 
 	if (c != 0)
 		return c;
@@ -453,8 +452,9 @@ query_run(sqlite3 *db, const struct query *q, struct qresult *out,
 			out->suppressed += out->rows[i].suppressed;
 		return 0;
 	}
-	sort_q = q;
-	qsort(base.rows, base.n, sizeof(*base.rows), base_cmp);
+	if (base.n > 1)
+		qsort_r(base.rows, base.n, sizeof(*base.rows), base_cmp,
+		    (void *)(uintptr_t)q);
 	if (base.n > 0 && (out->rows = calloc(base.n, sizeof(*out->rows))) ==
 	    NULL) {
 		snprintf(err, errlen, "out of memory");
