@@ -93,8 +93,8 @@ test: all unit
 
 # What CI runs: the suite, then the suite again under ASan and UBSan.
 check:
-	$(MAKE) test
-	$(MAKE) SANITIZE=address,undefined test
+	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined test
 
 # Debian 12 packages needed to build and to run every test.
 DEPS_BUILD := build-essential pkg-config libpcap-dev libevent-dev \
@@ -186,7 +186,20 @@ demo: all
 	cd /tmp/aicensus-demo && $(CURDIR)/$(BUILD)/aicensusd -c aicensus.conf -r traffic.pcap
 	$(BUILD)/aicensus query --db /tmp/aicensus-demo/aicensus.db --by department,service
 
+# Throughput against a bare libpcap loop, tshark and ndpiReader, scaling,
+# memory under floods, live replay and flush time (docs/PERFORMANCE.md).
+# Needs root for the live row; BENCH_ARGS="--skip-live", "--profile", ...
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+BENCH_ARGS ?=
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libaicensus.a
+	@mkdir -p $(BUILD)/bench
+	@echo "  BENCH   $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libaicensus.a $(LDFLAGS) $(PKG_LIBS) -o $@
+
+bench: all $(BENCH_BIN)
+	/usr/bin/python3 bench/bench.py --build $(BUILD) $(BENCH_ARGS)
+
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit test check deps install demo clean
+.PHONY: all unit test check deps install demo bench clean
