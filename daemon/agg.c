@@ -15,8 +15,10 @@ struct agg {
 	struct agg_cell	*cells;		/* all cells, for the store */
 	struct agg_dev	*devs;
 	struct agg_hour	*hours;
+	struct agg_hour	*hlast;		/* the hour used last: every packet's */
 	size_t		 ncells, ndevs, max_cells;
 	size_t		 mem, mem_limit;
+	uint32_t	 gen;		/* see agg_generation() */
 };
 
 static inline size_t
@@ -62,18 +64,20 @@ agg_free(struct agg *a)
 static struct agg_hour *
 hour_rec(struct agg *a, const struct period *p)
 {
-	struct agg_hour *h;
+	struct agg_hour *h = a->hlast;
 
+	if (h != NULL && h->per.hour == p->hour)
+		return h;
 	for (h = a->hours; h != NULL; h = h->next)
 		if (h->per.hour == p->hour)
-			return h;
+			return a->hlast = h;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return NULL;
 	h->per = *p;
 	h->next = a->hours;
 	a->hours = h;
 	a->mem += sizeof(*h);
-	return h;
+	return a->hlast = h;
 }
 
 void
@@ -83,6 +87,19 @@ agg_blind(struct agg *a, const struct period *p, enum blind b, uint64_t n)
 
 	if (h != NULL)
 		h->b[b] += n;
+}
+
+void
+agg_packet(struct agg *a, const struct period *p, uint64_t wirelen)
+{
+	struct agg_hour *h = a->hlast;
+
+	if (h == NULL || h->per.hour != p->hour)
+		h = hour_rec(a, p);
+	if (h != NULL) {
+		h->b[BL_PACKETS]++;
+		h->b[BL_BYTES] += wirelen;
+	}
 }
 
 void
@@ -216,6 +233,12 @@ agg_mem(const struct agg *a)
 	return a->mem;
 }
 
+uint32_t
+agg_generation(const struct agg *a)
+{
+	return a->gen;
+}
+
 void
 agg_clear(struct agg *a)
 {
@@ -240,12 +263,14 @@ agg_clear(struct agg *a)
 	a->cells = NULL;
 	a->devs = NULL;
 	a->hours = NULL;
+	a->hlast = NULL;
 	if (a->cb != NULL)
 		memset(a->cb, 0, NBUCKETS * sizeof(*a->cb));
 	if (a->db != NULL)
 		memset(a->db, 0, NBUCKETS * sizeof(*a->db));
 	a->ncells = a->ndevs = 0;
 	a->mem = 2 * NBUCKETS * sizeof(void *);
+	a->gen++;
 }
 
 /*
@@ -273,6 +298,7 @@ agg_remap(struct agg *a, const int32_t *dmap, size_t nd, const int32_t *smap,
 	struct agg_dev *d, *dn, *keepd = NULL;
 	size_t dropped = 0, b;
 
+	a->gen++;
 	memset(a->cb, 0, NBUCKETS * sizeof(*a->cb));
 	memset(a->db, 0, NBUCKETS * sizeof(*a->db));
 	for (c = a->cells; c != NULL; c = cn) {

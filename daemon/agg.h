@@ -72,7 +72,16 @@ struct agg_cell *agg_cell(struct agg *, const struct period *, int dept,
 void	 agg_device(struct agg *, const struct period *, int dept, int svc,
 	    uint64_t devhash);
 void	 agg_blind(struct agg *, const struct period *, enum blind, uint64_t n);
+/* One captured frame of wirelen bytes: BL_PACKETS and BL_BYTES at once. */
+void	 agg_packet(struct agg *, const struct period *, uint64_t wirelen);
 void	 agg_anomaly(struct agg *, const struct period *, enum anomaly);
+
+/*
+ * Changes whenever cells may have been freed or re-keyed (agg_clear,
+ * agg_remap): a cell pointer kept with the generation it was got in is
+ * still the right cell while the generation is the same.
+ */
+uint32_t agg_generation(const struct agg *);
 
 /* For the store: walk everything, then clear after a committed flush. */
 struct agg_cell *agg_cells(const struct agg *);	/* linked through all */

@@ -207,6 +207,9 @@ struct loader {
 	struct cfgerr	*err;
 	struct catalog	*cat;
 	char		 label[80];	/* "service 'id'" or "service #n" */
+	/* ids seen so far: open addressing, service index + 1, 0 = empty */
+	uint32_t	*ids;
+	size_t		 idcap;		/* a power of two, kept half empty */
 };
 
 static int fail(struct loader *, int, const char *, ...)
@@ -300,6 +303,51 @@ get_text(struct loader *ld, const config_setting_t *grp, const char *key,
 	return 0;
 }
 
+/*
+ * The id of the service just added (the last one) is not taken yet:
+ * one hash probe, so that a catalog of thousands of services loads in
+ * linear time.
+ */
+static int
+check_unique_id(struct loader *ld, const config_setting_t *m, const char *id)
+{
+	size_t n = ld->cat->nsvc, mask, i;
+
+	if (n * 2 > ld->idcap) {
+		size_t cap = ld->idcap ? ld->idcap * 2 : 256, j;
+		uint32_t *t = calloc(cap, sizeof(*t));
+
+		if (t == NULL)
+			return fail(ld, line_of(m), "out of memory");
+		for (j = 0; j < ld->idcap; j++) {
+			uint32_t v = ld->ids[j];
+
+			if (v == 0)
+				continue;
+			for (i = name_hash(ld->cat->svc[v - 1].id,
+			    strlen(ld->cat->svc[v - 1].id)) & (cap - 1);
+			    t[i] != 0; i = (i + 1) & (cap - 1))
+				;
+			t[i] = v;
+		}
+		free(ld->ids);
+		ld->ids = t;
+		ld->idcap = cap;
+	}
+	mask = ld->idcap - 1;
+	for (i = name_hash(id, strlen(id)) & mask; ld->ids[i] != 0;
+	    i = (i + 1) & mask) {
+		size_t k = ld->ids[i] - 1;
+
+		if (strcmp(ld->cat->svc[k].id, id) == 0)
+			return fail(ld, line_of(m), "duplicate service id '%s' "
+			    "— line %d already uses it; ids must be unique",
+			    id, ld->cat->svc_line[k]);
+	}
+	ld->ids[i] = (uint32_t)n;	/* index n - 1, plus one */
+	return 0;
+}
+
 static int
 check_id(struct loader *ld, const config_setting_t *grp, const char *id)
 {
@@ -320,12 +368,7 @@ check_id(struct loader *ld, const config_setting_t *grp, const char *id)
 		    "ids use only a-z, 0-9 and '-'", shown(id, b, sizeof(b)),
 		    (c >= 0x20 && c < 0x7f) ? c : '?');
 	}
-	for (i = 0; i + 1 < ld->cat->nsvc; i++)
-		if (strcmp(ld->cat->svc[i].id, id) == 0)
-			return fail(ld, line_of(m), "duplicate service id '%s' "
-			    "— line %d already uses it; ids must be unique",
-			    id, ld->cat->svc_line[i]);
-	return 0;
+	return check_unique_id(ld, m, id);
 }
 
 static int
@@ -602,6 +645,7 @@ catalog_load(const char *path, struct cfgerr *err)
 		catalog_free(ld.cat);
 		ld.cat = NULL;
 	}
+	free(ld.ids);
 	config_destroy(&cf);
 	return ld.cat;
 }

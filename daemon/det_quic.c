@@ -130,6 +130,21 @@ quic_udp(void *state, const struct aic_payload *pl)
 
 	if (pl->len < 7 || !(pl->data[0] & 0x80))
 		return AIC_UDP_NOT_MINE;
+	/*
+	 * RTP, SRTP and the like also start with the high bit set.  A long
+	 * header without the fixed bit (0x40) is QUIC only as Version
+	 * Negotiation (version 0) or, for v1 and v2, a greased QUIC bit;
+	 * quic_feed() says QUIC_NOT_QUIC to anything else, so say it here
+	 * before it parses the header.
+	 */
+	if (!(pl->data[0] & 0x40)) {
+		uint32_t v = (uint32_t)pl->data[1] << 24 |
+		    (uint32_t)pl->data[2] << 16 | (uint32_t)pl->data[3] << 8 |
+		    pl->data[4];
+
+		if (v != 0 && v != QUIC_V1 && v != QUIC_V2)
+			return AIC_UDP_NOT_MINE;
+	}
 	rc = quic_feed(s->t, pl->flow_key, pl->from_client, pl->ts_usec,
 	    pl->data, pl->len, &res);
 	if (res.anomalies)

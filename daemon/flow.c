@@ -12,6 +12,8 @@ struct range {
 
 struct stream {
 	uint32_t	 owner;		/* flow index, FLOW_NONE when free */
+	uint32_t	 older, newer;	/* in use: allocation order; free:
+					 * newer links the free stack */
 	uint32_t	 base;		/* sequence number of buf[0] */
 	uint64_t	 off;		/* stream offset of buf[0] */
 	uint32_t	 contig;	/* bytes in order from buf[0] */
@@ -21,15 +23,25 @@ struct stream {
 	uint8_t		 buf[STREAM_BUF];
 };
 
+/*
+ * Entries and stream buffers never used yet are handed out in index
+ * order (fresh, s_fresh) and are not touched before: the memory of a
+ * large table costs nothing until the traffic needs it.  Freed ones go
+ * on a free list and are reused first, the most recently freed (and so
+ * most likely still cached) first.
+ */
 struct flow_table {
 	struct flow	*flows;
 	uint32_t	*buckets;
 	size_t		 nflows, nbuckets;
-	uint32_t	 free_head;
+	uint32_t	 free_head;		/* freed entries */
+	uint32_t	 fresh;			/* first never-used entry */
 	uint32_t	 lru_head, lru_tail;	/* head = most recent */
 	struct stream	*streams;
 	size_t		 nstreams;
-	size_t		 stream_next;		/* FIFO recycling cursor */
+	uint32_t	 s_free;		/* freed stream buffers */
+	uint32_t	 s_fresh;		/* first never-used buffer */
+	uint32_t	 s_old, s_new;		/* in use, oldest and newest */
 	uint64_t	 k0, k1;
 	struct flow_stats st;
 };
@@ -79,7 +91,8 @@ flow_table_new(size_t max_flows, size_t max_streams, uint64_t seed)
 	struct flow_table *t;
 	size_t i;
 
-	if (max_flows < 16 || max_flows >= FLOW_NONE || max_streams < 1)
+	if (max_flows < 16 || max_flows >= FLOW_NONE || max_streams < 1 ||
+	    max_streams >= FLOW_NONE)
 		return NULL;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
@@ -97,16 +110,11 @@ flow_table_new(size_t max_flows, size_t max_streams, uint64_t seed)
 	t->nstreams = max_streams;
 	for (i = 0; i < t->nbuckets; i++)
 		t->buckets[i] = FLOW_NONE;
-	for (i = 0; i < max_flows; i++) {
-		t->flows[i].hnext = i + 1 < max_flows ? (uint32_t)i + 1 :
-		    FLOW_NONE;
-		t->flows[i].slot = FLOW_NONE;
-		t->flows[i].l4 = 0;
-	}
-	for (i = 0; i < max_streams; i++)
-		t->streams[i].owner = FLOW_NONE;
-	t->free_head = 0;
+	t->free_head = FLOW_NONE;
+	t->fresh = 0;
 	t->lru_head = t->lru_tail = FLOW_NONE;
+	t->s_free = t->s_old = t->s_new = FLOW_NONE;
+	t->s_fresh = 0;
 	t->k0 = mix(seed, 0x736f6d6570736575ULL);
 	t->k1 = mix(seed ^ 0x646f72616e646f6dULL, t->k0);
 	return t;
@@ -234,13 +242,18 @@ flow_create(struct flow_table *t, const struct pkt *p, uint64_t hash,
 	struct flow *f;
 	uint32_t i, *b;
 
-	if (t->free_head == FLOW_NONE) {
-		flow_remove(t, &t->flows[t->lru_tail]);
-		t->st.evicted++;
+	if (t->free_head == FLOW_NONE && t->fresh < t->nflows) {
+		i = t->fresh++;
+		f = &t->flows[i];
+	} else {
+		if (t->free_head == FLOW_NONE) {
+			flow_remove(t, &t->flows[t->lru_tail]);
+			t->st.evicted++;
+		}
+		i = t->free_head;
+		f = &t->flows[i];
+		t->free_head = f->hnext;
 	}
-	i = t->free_head;
-	f = &t->flows[i];
-	t->free_head = f->hnext;
 	memset(f, 0, sizeof(*f));
 	memcpy(f->cli, p->src, 16);
 	memcpy(f->srv, p->dst, 16);
@@ -290,35 +303,58 @@ stream_of(const struct flow_table *t, const struct flow *f)
 	return &t->streams[f->slot];
 }
 
+/* Take stream i out of the in-use list. */
+static void
+stream_unlink(struct flow_table *t, uint32_t i)
+{
+	struct stream *s = &t->streams[i];
+
+	if (s->older != FLOW_NONE)
+		t->streams[s->older].newer = s->newer;
+	else
+		t->s_old = s->newer;
+	if (s->newer != FLOW_NONE)
+		t->streams[s->newer].older = s->older;
+	else
+		t->s_new = s->older;
+}
+
 int
 flow_stream_open(struct flow_table *t, struct flow *f, uint32_t base_seq)
 {
 	struct stream *s;
-	size_t tries;
+	uint32_t i;
 
 	flow_stream_close(t, f);
 	/*
-	 * Take the next free slot at or after the cursor; when a whole
-	 * turn finds none, recycle the one under the cursor, which is the
-	 * oldest handed out.
+	 * A freed buffer, else one never used, else the oldest in use:
+	 * its flow loses the stream and stops being detected.
 	 */
-	for (tries = 0; tries < t->nstreams; tries++) {
-		s = &t->streams[t->stream_next];
-		if (s->owner == FLOW_NONE)
-			break;
-		t->stream_next = (t->stream_next + 1) % t->nstreams;
-	}
-	s = &t->streams[t->stream_next];
-	if (s->owner != FLOW_NONE) {
-		struct flow *victim = &t->flows[s->owner];
+	if (t->s_free != FLOW_NONE) {
+		i = t->s_free;
+		t->s_free = t->streams[i].newer;
+	} else if (t->s_fresh < t->nstreams) {
+		i = t->s_fresh++;
+	} else {
+		struct flow *victim;
 
+		i = t->s_old;
+		victim = &t->flows[t->streams[i].owner];
+		stream_unlink(t, i);
 		victim->slot = FLOW_NONE;
 		victim->flags |= FL_DONE;
 		t->st.streams_in_use--;
 		t->st.stream_evicted++;
 	}
-	f->slot = (uint32_t)t->stream_next;
-	t->stream_next = (t->stream_next + 1) % t->nstreams;
+	s = &t->streams[i];
+	s->older = t->s_new;
+	s->newer = FLOW_NONE;
+	if (t->s_new != FLOW_NONE)
+		t->streams[t->s_new].newer = i;
+	else
+		t->s_old = i;
+	t->s_new = i;
+	f->slot = i;
 	s->owner = idx_of(t, f);
 	s->base = base_seq;
 	s->off = 0;
@@ -336,7 +372,10 @@ flow_stream_close(struct flow_table *t, struct flow *f)
 
 	if (s == NULL)
 		return;
+	stream_unlink(t, f->slot);
 	s->owner = FLOW_NONE;
+	s->newer = t->s_free;
+	t->s_free = f->slot;
 	f->slot = FLOW_NONE;
 	t->st.streams_in_use--;
 }

@@ -23,6 +23,8 @@
 
 #include "decode.h"
 
+struct agg_cell;
+
 #define STREAM_BUF		8192	/* a post-quantum ClientHello is ~1.8 KB */
 #define STREAM_RANGES		8	/* out-of-order islands kept per stream */
 #define STREAM_FSTATE		64	/* detector scratch per stream */
@@ -51,6 +53,9 @@ struct flow {
 	uint64_t	 pend_up, pend_down;	/* bytes before it was counted */
 	uint64_t	 conn_id;	/* QUIC: connection already counted */
 	uint64_t	 hash;
+	/* the usage cell its bytes went to last (pipeline's cache) */
+	struct agg_cell	*cell;
+	uint32_t	 cell_gen;	/* agg_generation() when cell was got */
 	/* table links */
 	uint32_t	 hnext, lru_prev, lru_next;
 };

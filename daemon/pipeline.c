@@ -61,6 +61,7 @@ struct pipeline {
 	uint64_t		 cur_flow_key;
 	size_t			 cur_det;
 	struct period		 per;
+	int64_t			 per_sec;	/* per is for this second */
 	uint32_t		 now;
 	uint64_t		 last_tick;
 };
@@ -362,7 +363,18 @@ account_bytes(struct pipeline *P, struct flow *f, int from_client,
 			f->pend_down += wire_len;
 		return;
 	}
-	cell = agg_cell(P->agg, &P->per, f->dept, f->svc);
+	/*
+	 * The cell of the flow's last packet, while no flush or reload has
+	 * freed or moved cells and the hour is the same: no hash lookup for
+	 * the bulk of a counted connection.
+	 */
+	cell = f->cell;
+	if (cell == NULL || f->cell_gen != agg_generation(P->agg) ||
+	    cell->per.hour != P->per.hour) {
+		cell = agg_cell(P->agg, &P->per, f->dept, f->svc);
+		f->cell = cell;
+		f->cell_gen = agg_generation(P->agg);
+	}
 	if (cell != NULL)
 		cell->c[from_client ? C_UP : C_DOWN] += wire_len;
 }
@@ -621,9 +633,11 @@ pipeline_packet(struct pipeline *P, int dlt, uint64_t ts_usec,
 	enum decode_result r;
 
 	P->now = (uint32_t)(ts_usec / 1000000);
-	period_of((int64_t)(ts_usec / 1000000), &P->per);
-	agg_blind(P->agg, &P->per, BL_PACKETS, 1);
-	agg_blind(P->agg, &P->per, BL_BYTES, wirelen);
+	if ((int64_t)(ts_usec / 1000000) != P->per_sec) {
+		P->per_sec = (int64_t)(ts_usec / 1000000);
+		period_of(P->per_sec, &P->per);
+	}
+	agg_packet(P->agg, &P->per, wirelen);
 	p.ts_usec = ts_usec;
 	r = decode_packet(dlt, data, caplen, wirelen, &p);
 	if (r != DEC_OK) {
@@ -733,6 +747,7 @@ pipeline_new(const struct config *cfg, const struct catalog *cat,
 	P->cat = cat;
 	P->agg = agg;
 	P->dk = dk;
+	P->per_sec = INT64_MIN;
 	if (getentropy(&seed, sizeof(seed)) != 0)
 		seed = (uint64_t)(uintptr_t)P ^ 0x5bd1e995;
 	P->flows = flow_table_new((size_t)cfg->limits.max_flows,
@@ -847,5 +862,6 @@ pipeline_reconfigure(struct pipeline *P, const struct config *cfg,
 	free(smap);
 	P->cfg = cfg;
 	P->cat = cat;
+	P->per_sec = INT64_MIN;		/* the time zone may have changed */
 	return dropped;
 }
