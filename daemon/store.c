@@ -711,6 +711,7 @@ store_flush(struct store *s, struct agg *a, int64_t now)
 {
 	struct agg_cell *c;
 	const struct agg_hour *h;
+	char why[256];
 	size_t i;
 
 	(void)now;
@@ -730,6 +731,17 @@ store_flush(struct store *s, struct agg *a, int64_t now)
 			goto rollback;
 	if (exec(s, "COMMIT") != 0)
 		goto rollback;
+	/*
+	 * Copy the flush into the database file now, so the next flush
+	 * writes the WAL from its start again, into space it already has.
+	 * Left to the 1000-page auto-checkpoint, the WAL grows with every
+	 * flush; once it has filled a file system nothing can commit, so
+	 * nothing is ever checkpointed and the space never comes back
+	 * (tests/e2e/faults.sh, "nearly full").  PASSIVE never waits:
+	 * pages a reader still needs are copied after a later flush.
+	 */
+	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL);
 	/* exporters hear only about committed rows */
 	if (s->row_cb != NULL)
 		for (c = agg_cells(a); c != NULL; c = c->all)
@@ -743,11 +755,21 @@ store_flush(struct store *s, struct agg *a, int64_t now)
 	agg_clear(a);
 	return 0;
 rollback:
+	/*
+	 * Keep the reason before ROLLBACK replaces it: after a COMMIT that
+	 * failed on a full disk or an I/O error SQLite has rolled back
+	 * already, and the log would say "cannot rollback - no transaction
+	 * is active" instead of what went wrong (tests/e2e/faults.sh).
+	 */
+	snprintf(why, sizeof(why), "%s", sqlite3_errmsg(s->db));
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	goto failed;
 fail:
+	snprintf(why, sizeof(why), "%s", sqlite3_errmsg(s->db));
+failed:
 	if (!s->failing)
 		log_warn("database flush failed (%s); keeping counts in memory "
-		    "and retrying at the next flush", sqlite3_errmsg(s->db));
+		    "and retrying at the next flush", why);
 	s->failing = 1;
 	return -1;
 }
