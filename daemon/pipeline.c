@@ -381,29 +381,33 @@ account_bytes(struct pipeline *P, struct flow *f, int from_client,
 
 /* --- TCP -------------------------------------------------------------- */
 
-static struct aic_payload
-payload_of(const struct pipeline *P, const struct pkt *p, int from_client)
+/*
+ * Filled in place: a struct returned by value was assembled on the stack
+ * from narrow stores and copied out in wide loads, which stalled on
+ * every packet that reaches a detector.
+ */
+static void
+payload_of(struct aic_payload *pl, const struct pipeline *P,
+    const struct pkt *p, int from_client)
 {
-	struct aic_payload pl;
-
-	memset(&pl, 0, sizeof(pl));
-	pl.ts_usec = p->ts_usec;
-	pl.flow_key = P->cur_flow_key;
-	pl.l4 = p->l4;
-	pl.from_client = (uint8_t)from_client;
-	pl.sport = p->sport;
-	pl.dport = p->dport;
-	pl.data = p->payload;
-	pl.len = p->payload_len;
-	return pl;
+	memset(pl, 0, sizeof(*pl));
+	pl->ts_usec = p->ts_usec;
+	pl->flow_key = P->cur_flow_key;
+	pl->l4 = p->l4;
+	pl->from_client = (uint8_t)from_client;
+	pl->sport = p->sport;
+	pl->dport = p->dport;
+	pl->data = p->payload;
+	pl->len = p->payload_len;
 }
 
 static int
 tcp_claim(struct pipeline *P, const struct pkt *p)
 {
-	struct aic_payload pl = payload_of(P, p, 1);
+	struct aic_payload pl;
 	size_t i;
 
+	payload_of(&pl, P, p, 1);
 	for (i = 0; i < P->ndet; i++) {
 		const struct aic_plugin *pg = P->det[i].pl;
 
@@ -580,7 +584,7 @@ handle_udp(struct pipeline *P, const struct pkt *p)
 		}
 	}
 	P->cur_flow = f;
-	pl = payload_of(P, p, from_client);
+	payload_of(&pl, P, p, from_client);
 	for (i = 0; i < P->ndet; i++) {
 		int rc;
 
