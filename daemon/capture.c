@@ -1,6 +1,7 @@
 /*
  * capture.c - thin wrapper over libpcap.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,10 @@ struct capture {
 	/* pcap_stats counters are 32 bits and wrap; keep 64-bit totals */
 	uint32_t	 last_recv, last_drop, last_ifdrop;
 	uint64_t	 recv, drop, ifdrop;
+	char		*iobuf;		/* stdio buffer of a capture file */
 };
+
+#define CAPTURE_FILE_BUF	(64 * 1024)
 
 static void
 handler(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
@@ -102,13 +106,35 @@ capture_open_file(const char *path, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct capture *c;
+	FILE *fp;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if ((c->pc = pcap_open_offline(path, ebuf)) == NULL) {
+	/*
+	 * libpcap reads a file through stdio, whose default buffer is one
+	 * 4 KiB block from malloc: a read() per 4 KiB, which costs as much
+	 * as decoding the packets in it, and where malloc happens to put the
+	 * block decides how fast the kernel copies into it (a block 16 bytes
+	 * past a 64-byte boundary was measured 3 times slower: the same run
+	 * took 0.9 s or 1.5 s depending on the configuration's size).  So:
+	 * our own 64 KiB, page-aligned, 16 times fewer system calls.
+	 */
+	if ((fp = fopen(path, "rb")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(c);
+		return NULL;
+	}
+	/* (glibc ignores a size given without the buffer) */
+	if (posix_memalign((void **)&c->iobuf, 4096, CAPTURE_FILE_BUF) == 0)
+		setvbuf(fp, c->iobuf, _IOFBF, CAPTURE_FILE_BUF);
+	else
+		c->iobuf = NULL;
+	if ((c->pc = pcap_fopen_offline(fp, ebuf)) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, ebuf);
+		fclose(fp);
+		free(c->iobuf);
 		free(c);
 		return NULL;
 	}
@@ -126,6 +152,7 @@ capture_close(struct capture *c)
 		return;
 	if (c->pc != NULL)
 		pcap_close(c->pc);
+	free(c->iobuf);		/* after the FILE that used it is closed */
 	free(c);
 }
 

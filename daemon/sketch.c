@@ -394,32 +394,55 @@ gap(const uint64_t *sp, uint32_t i)
 	return i == 0 ? cur : cur - (sp[i - 1] >> SKETCH_DROP_BITS) - 1;
 }
 
-/* Rice parameter with the fewest bits; *bits gets that size. */
+/* Bits of the gaps Rice-coded with parameter k; UINT64_MAX when a
+ * quotient is too large to be worth counting (never optimal anyway). */
+static uint64_t
+rice_cost(const uint64_t *sp, uint32_t n, int k)
+{
+	uint64_t cost = 0;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t q = gap(sp, i) >> k;
+
+		if (q > UINT32_MAX)
+			return UINT64_MAX;
+		cost += q + 1 + (uint64_t)k;
+	}
+	return cost;
+}
+
+/*
+ * Rice parameter with the fewest bits (the smallest such k); *bits gets
+ * that size.  The size is a convex function of k: one step up halves
+ * every quotient (rounding down), which saves fewer bits at each step,
+ * and costs n bits.  So a walk from the k the mean gap suggests, down
+ * while not worse and up while better, ends on the same k as trying all
+ * 64, after a few steps.
+ */
 static int
 rice_k(const uint64_t *sp, uint32_t n, uint64_t *bits)
 {
-	uint64_t best = UINT64_MAX;
-	int bestk = 63;
+	uint64_t sum = 0, c, cn, m;
+	uint32_t i;
+	int k = 0;
 
-	for (int k = 0; k < 64; k++) {
-		uint64_t cost = 0;
-		uint32_t i;
-
-		for (i = 0; i < n; i++) {
-			uint64_t q = gap(sp, i) >> k;
-
-			/* Bounds the sum; never optimal anyway. */
-			if (q > UINT32_MAX)
-				break;
-			cost += q + 1 + (uint64_t)k;
+	for (i = 0; i < n; i++)
+		sum += gap(sp, i);	/* < 2^40 each, n <= 2^10 */
+	for (m = n ? sum / n : 0; m > 1; m >>= 1)
+		k++;
+	c = rice_cost(sp, n, k);
+	if (c != UINT64_MAX)
+		while (k > 0 && (cn = rice_cost(sp, n, k - 1)) <= c) {
+			k--;
+			c = cn;
 		}
-		if (i == n && cost < best) {
-			best = cost;
-			bestk = k;
-		}
+	while (k < 63 && (cn = rice_cost(sp, n, k + 1)) < c) {
+		k++;
+		c = cn;
 	}
-	*bits = best;
-	return bestk;
+	*bits = c;
+	return k;
 }
 
 static size_t
