@@ -179,6 +179,15 @@ uninstall:
 
 .PHONY: uninstall
 
+# Fuzzing: every fuzz/fuzz_*.c built with clang (libFuzzer, ASan, UBSan)
+# into build-fuzz/ and run FUZZ_SECONDS each, one after the other, on
+# seeds made from ../shared/pcaps and tests/synth (fuzz/README.md).
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(MAKE) -f fuzz/fuzz.mk FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz-run
+
+.PHONY: fuzz
+
 # Try it without a gateway: synthesized traffic through the daemon, then
 # the stored aggregates.
 demo: all

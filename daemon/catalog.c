@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "catalog.h"
 
@@ -611,6 +612,7 @@ catalog_load(const char *path, struct cfgerr *err)
 {
 	struct loader ld;
 	config_t cf;
+	struct stat st;
 	FILE *fp;
 	int ok;
 
@@ -625,6 +627,13 @@ catalog_load(const char *path, struct cfgerr *err)
 		cfgerr_set(err, path, 0, "cannot open the catalog: %s — check "
 		    "the path and that the daemon may read it",
 		    strerror(errno));
+		return NULL;
+	}
+	/* libconfig 1.5 exit()s on a directory and blocks on a FIFO */
+	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+		cfgerr_set(err, path, 0, "the catalog is not a regular file — "
+		    "set catalog to the path of catalog.conf");
+		fclose(fp);
 		return NULL;
 	}
 	config_init(&cf);

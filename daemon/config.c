@@ -1554,6 +1554,63 @@ set_paths(struct ctx *x, const char *path)
 	return 0;
 }
 
+/*
+ * libconfig 1.5's scanner exit()s the process when it cannot read an
+ * @included file (a directory: "input in flex scanner failed") and would
+ * block on a FIFO, so every file it will include must be a regular file;
+ * a reload must fail, not end the daemon.  Its directive: at the start
+ * of a line, blanks, "@include", blanks, '"', the name up to the next
+ * '"', read as include_dir "/" name; at most 10 levels deep.
+ */
+#define INCLUDE_DEPTH_MAX	10
+
+static int
+check_includes(struct ctx *x, const char *path, int depth)
+{
+	char *text, *p, *q, *name;
+	const char *dir = x->c->dir;
+	struct stat st;
+	size_t n, l;
+	int line = 1, rc = 0;
+	FILE *fp;
+
+	if (depth >= INCLUDE_DEPTH_MAX || (fp = fopen(path, "r")) == NULL)
+		return 0;	/* libconfig says what is wrong */
+	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (size_t)st.st_size > SRC_FILE_MAX ||
+	    (text = malloc((size_t)st.st_size + 1)) == NULL) {
+		fclose(fp);
+		return 0;
+	}
+	n = fread(text, 1, (size_t)st.st_size, fp);
+	fclose(fp);
+	text[n] = '\0';
+	for (p = text; rc == 0 && p < text + n; line++) {
+		q = p + strspn(p, " \t");
+		if (strncmp(q, "@include", 8) == 0 &&
+		    (l = strspn(q + 8, " \t")) > 0 && q[8 + l] == '"' &&
+		    (q = strchr(name = q + 9 + l, '"')) != NULL) {
+			char full[2 * CONFIG_PATH_MAX];
+
+			*q = '\0';
+			snprintf(full, sizeof(full), "%s/%s", dir, name);
+			if (stat(full, &st) == 0 && !S_ISREG(st.st_mode))
+				rc = fail_at(x, path, line, "@include \"%s\" is "
+				    "not a regular file — include a "
+				    "configuration file", name);
+			else
+				rc = check_includes(x, full, depth + 1);
+			for (*q = '"'; p < q; p++)	/* the name's lines */
+				line += *p == '\n';
+		}
+		if ((p = strchr(p, '\n')) == NULL)
+			break;
+		p++;
+	}
+	free(text);
+	return rc;
+}
+
 static int
 read_file(struct ctx *x)
 {
@@ -1561,6 +1618,8 @@ read_file(struct ctx *x)
 	struct srcfile *sf;
 
 	config_set_include_dir(&x->lc, x->c->dir);
+	if (check_includes(x, x->c->path, 0) != 0)
+		return -1;
 	if (config_read_file(&x->lc, x->c->path) == CONFIG_TRUE)
 		return 0;
 	text = config_error_text(&x->lc);
