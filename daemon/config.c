@@ -1567,10 +1567,9 @@ set_paths(struct ctx *x, const char *path)
 static int
 check_includes(struct ctx *x, const char *path, int depth)
 {
-	char *text, *p, *q, *name;
-	const char *dir = x->c->dir;
+	char *text, *end, *p, *q, *e, *full;
 	struct stat st;
-	size_t n, l;
+	size_t n, fl;
 	int line = 1, rc = 0;
 	FILE *fp;
 
@@ -1584,26 +1583,37 @@ check_includes(struct ctx *x, const char *path, int depth)
 	}
 	n = fread(text, 1, (size_t)st.st_size, fp);
 	fclose(fp);
-	text[n] = '\0';
-	for (p = text; rc == 0 && p < text + n; line++) {
-		q = p + strspn(p, " \t");
-		if (strncmp(q, "@include", 8) == 0 &&
-		    (l = strspn(q + 8, " \t")) > 0 && q[8 + l] == '"' &&
-		    (q = strchr(name = q + 9 + l, '"')) != NULL) {
-			char full[2 * CONFIG_PATH_MAX];
-
-			*q = '\0';
-			snprintf(full, sizeof(full), "%s/%s", dir, name);
-			if (stat(full, &st) == 0 && !S_ISREG(st.st_mode))
-				rc = fail_at(x, path, line, "@include \"%s\" is "
-				    "not a regular file — include a "
-				    "configuration file", name);
-			else
-				rc = check_includes(x, full, depth + 1);
-			for (*q = '"'; p < q; p++)	/* the name's lines */
-				line += *p == '\n';
+	end = text + n;
+	/* the text may hold NUL bytes: lengths, not C strings */
+	for (p = text; rc == 0 && p < end; line++) {
+		for (q = p; q < end && (*q == ' ' || *q == '\t'); q++)
+			;
+		if (end - q > 8 && memcmp(q, "@include", 8) == 0) {
+			for (e = q + 8; e < end && (*e == ' ' || *e == '\t'); e++)
+				;
+			if (e > q + 8 && e < end && *e == '"' &&
+			    (q = memchr(e + 1, '"', (size_t)(end - e - 1))) !=
+			    NULL) {
+				/* libconfig takes the name up to a NUL */
+				n = strnlen(e + 1, (size_t)(q - e - 1));
+				fl = strlen(x->c->dir) + n + 2;
+				if ((full = malloc(fl)) == NULL)
+					break;
+				snprintf(full, fl, "%s/%.*s", x->c->dir, (int)n,
+				    e + 1);
+				if (stat(full, &st) == 0 && !S_ISREG(st.st_mode))
+					rc = fail_at(x, path, line, "@include "
+					    "\"%.*s\" is not a regular file — "
+					    "include a configuration file",
+					    (int)n, e + 1);
+				else
+					rc = check_includes(x, full, depth + 1);
+				free(full);
+				for (; p < q; p++)	/* the name's lines */
+					line += *p == '\n';
+			}
 		}
-		if ((p = strchr(p, '\n')) == NULL)
+		if ((p = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			break;
 		p++;
 	}

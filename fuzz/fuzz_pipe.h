@@ -17,9 +17,16 @@
  *
  * Every detection the pipeline reports through the inspect callback is
  * checked for sane fields; FUZZ_DEBUG=1 prints them.
+ *
+ * pipe_swap() is a reload (SIGHUP) in the middle of the traffic: the
+ * pipeline is re-keyed to a second catalog that keeps some services
+ * (in another order), drops the others and adds one, and back again
+ * before the input ends.
  */
 #ifndef AIC_FUZZ_PIPE_H
 #define AIC_FUZZ_PIPE_H
+
+#include <unistd.h>
 
 #include "fuzz.h"
 #include "agg.h"
@@ -40,13 +47,45 @@
 
 static struct config	*pipe_loaded;
 static struct config	 pipe_cfg;
-static struct catalog	*pipe_cat;
+static struct catalog	*pipe_cat, *pipe_alt;	/* shipped, reloaded */
+static const struct catalog *pipe_cur;		/* in force */
 static struct devkey	*pipe_dk;
 static struct agg	*pipe_agg;
 static struct pipeline	*pipe_P;
 static unsigned		 pipe_k;	/* inputs served by pipe_P */
 static size_t		 pipe_detections;
 static int		 pipe_debug;	/* FUZZ_DEBUG set: print detections */
+
+/* The catalog a reload brings: two kept, reordered, one new. */
+static struct catalog *
+pipe_alt_catalog(void)
+{
+	static const char text[] = "version = 1;\nservices = (\n"
+	    " { id = \"new-service\"; name = \"New\"; vendor = \"V\";"
+	    " category = \"chat\"; jurisdiction = \"US\";"
+	    " domains = [ \"gemini.google.com\", \"svc.example\" ]; },\n"
+	    " { id = \"anthropic-claude\"; name = \"Claude\"; vendor = \"A\";"
+	    " category = \"chat\"; jurisdiction = \"US\";"
+	    " domains = [ \"claude.ai\" ]; },\n"
+	    " { id = \"openai-chatgpt\"; name = \"ChatGPT\"; vendor = \"O\";"
+	    " category = \"chat\"; jurisdiction = \"US\";"
+	    " domains = [ \"chatgpt.com\" ]; }\n);\n";
+	char path[] = "/tmp/aicensus-fuzz-catalog-XXXXXX";
+	struct catalog *cat;
+	struct cfgerr e;
+	int fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, text, sizeof(text) - 1) !=
+	    (ssize_t)(sizeof(text) - 1) || close(fd) != 0)
+		abort();
+	cat = catalog_load(path, &e);
+	unlink(path);
+	if (cat == NULL) {
+		fprintf(stderr, "fuzz: reload catalog: %s\n", e.msg);
+		abort();
+	}
+	return cat;
+}
 
 static FUZZ_UNUSED void
 pipe_init(void)
@@ -68,6 +107,8 @@ pipe_init(void)
 		fprintf(stderr, "fuzz: devkey: %s\n", err);
 		abort();
 	}
+	pipe_alt = pipe_alt_catalog();
+	pipe_cur = pipe_cat;
 	pipe_debug = getenv("FUZZ_DEBUG") != NULL;
 	pipe_cfg = *pipe_loaded;
 	pipe_cfg.limits.max_flows = 64;
@@ -84,7 +125,7 @@ pipe_on_detection(void *arg, const struct detection *d)
 	    d->outcome != NULL && d->name != NULL);
 	FUZZ_ASSERT(d->name_len <= 255 && strlen(d->name) <= d->name_len);
 	FUZZ_ASSERT(d->service == NULL ||
-	    catalog_find_id(pipe_cat, d->service) >= 0);
+	    catalog_find_id(pipe_cur, d->service) >= 0);
 	if (pipe_debug)
 		fprintf(stderr, "detection: %s %s \"%s\" %s %s\n", d->detector,
 		    d->what, d->name, d->service ? d->service : "-",
@@ -118,10 +159,23 @@ pipe_start(uint64_t *t0)
 	return pipe_P;
 }
 
+/* A reload: to the other catalog, or back (to_alt = 0). */
+static FUZZ_UNUSED void
+pipe_swap(int to_alt)
+{
+	const struct catalog *next = to_alt ? pipe_alt : pipe_cat;
+
+	if (next == pipe_cur)
+		return;
+	(void)pipeline_reconfigure(pipe_P, &pipe_cfg, next);
+	pipe_cur = next;
+}
+
 /* After the input's last packet (at now). */
 static FUZZ_UNUSED void
 pipe_end(uint64_t now)
 {
+	pipe_swap(0);
 	pipeline_tick(pipe_P, now + 86400ull * 1000000);
 	FUZZ_ASSERT(pipeline_mem(pipe_P) > 0);
 	agg_clear(pipe_agg);

@@ -6,7 +6,8 @@
  *
  * Input: a header byte, then segments separated by FUZZ_SEP.
  *  header  bit 0: server port 53 instead of 443 (raw segments then
- *          reach the DNS detector through the pipeline)
+ *          reach the DNS detector through the pipeline); bit 1: a reload
+ *          to another catalog before segment number header >> 4
  *  segment [ctl][pn][plaintext frames]: sealed into an authentic client
  *          Initial (fixed DCID; ctl bit 0: QUIC v2), or with ctl bit 1
  *          sent as the raw datagram [pn][...]; ctl bit 2 sends it from
@@ -48,6 +49,7 @@ FUZZ_ONE(quic_reasm)(const uint8_t *data, size_t size)
 	size_t seglen;
 	uint64_t ts;
 	uint16_t port;
+	unsigned i;
 
 	if (size < 1)
 		return 0;
@@ -57,11 +59,13 @@ FUZZ_ONE(quic_reasm)(const uint8_t *data, size_t size)
 	P = pipe_start(&ts);
 	sp.p = data + 1;
 	sp.len = size - 1;
-	while (fuzz_next(&sp, &seg, &seglen)) {
+	for (i = 0; fuzz_next(&sp, &seg, &seglen); i++) {
 		const uint8_t *pl;
 		size_t n, plen;
 		uint8_t ctl;
 
+		if ((data[0] & 2) && i == (unsigned)(data[0] >> 4))
+			pipe_swap(1);
 		if (seglen < 2)
 			continue;
 		ctl = seg[0];

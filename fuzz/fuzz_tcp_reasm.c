@@ -5,7 +5,9 @@
  *
  * Input: a header of 5 bytes, then segments separated by FUZZ_SEP.
  *  header[0]  bit 0: open with SYN, SYN-ACK; bit 1: close with FIN from
- *             both sides; bit 2: server port 53 instead of 443
+ *             both sides; bit 2: server port 53 instead of 443; bit 3:
+ *             a reload to another catalog before segment number
+ *             header[0] >> 4 (pipe_swap)
  *  header[1..4]  the client's initial sequence number (big endian)
  *  segment    [delta hi][delta lo][ctl][payload]: the segment's sequence
  *             number is the running next sequence number plus the signed
@@ -56,6 +58,7 @@ FUZZ_ONE(tcp_reasm)(const uint8_t *data, size_t size)
 	uint32_t isn, next, srv_next = 0x50000000;
 	uint16_t port;
 	uint8_t hdr;
+	unsigned i;
 
 	if (size < 5)
 		return 0;
@@ -73,12 +76,14 @@ FUZZ_ONE(tcp_reasm)(const uint8_t *data, size_t size)
 	}
 	sp.p = data + 5;
 	sp.len = size - 5;
-	while (fuzz_next(&sp, &seg, &seglen)) {
+	for (i = 0; fuzz_next(&sp, &seg, &seglen); i++) {
 		uint32_t seq;
 		uint8_t ctl, flags;
 		size_t plen, cut;
 		int16_t delta;
 
+		if ((hdr & 8) && i == (unsigned)(hdr >> 4))
+			pipe_swap(1);
 		if (seglen < 3)
 			continue;
 		delta = (int16_t)((uint16_t)seg[0] << 8 | seg[1]);

@@ -336,6 +336,7 @@ def handmade(C, rng):
                           + p + b"\x01" for k, p in enumerate(parts)]
                 C.add("quic", bytes([1 | (i % 4) << 1]) + SEP.join(frames))
                 C.add("quic_reasm", b"\x00" + SEP.join(frames))
+                C.add("quic_reasm", b"\x12" + SEP.join(frames))  # reload
             else:
                 # a TCP ClientHello in 2..5 segments, sometimes reordered
                 n = 2 + i % 4
@@ -352,6 +353,9 @@ def handmade(C, rng):
                     segs.insert(1, segs[0])     # retransmission
                 C.add("tcp_reasm", tcp_reasm_input(segs, isn, True))
                 C.add("tcp_reasm", tcp_reasm_input(segs, isn, False, fin=False))
+                # a reload (another catalog) before the second segment
+                r = tcp_reasm_input(segs, isn, True)
+                C.add("tcp_reasm", bytes([r[0] | 8 | 1 << 4]) + r[1:])
     for i, n in enumerate(["chatgpt.com", "claude.ai", "example.org",
                            "a.b.c.d.e.f.g.h", "xn--bcher-kva.example"]):
         q = dnsbuild.query(i, n, qtype=(1, 28, 65)[i % 3], edns=bool(i % 2))
@@ -410,10 +414,10 @@ def configs(C, synth_dir):
     C.add("config", b'aicensus: {\n  user = "";\n  timezone = "UTC";\n'
           b'  departments = ( { name = "Finance"; prefixes = [ "10.10.0.0/16",'
           b' "2001:db8:10::/48" ]; vlans = [ 30 ]; } );\n'
-          b'  ignore = [ "10.0.0.53" ];\n  sanctioned = [ "chatgpt" ];\n'
+          b'  ignore = [ "10.0.0.53" ];\n  sanctioned = [ "openai-chatgpt" ];\n'
           b'  limits = { max_flows = 4096; };\n'
           b'  capture = { snaplen = 1024; filter = "udp or tcp"; };\n};\n')
-    C.add("catalog", b'services = (\n  { id = "x"; name = "X"; vendor = "V";'
+    C.add("catalog", b'version = 1;\nservices = (\n  { id = "x"; name = "X"; vendor = "V";'
           b' category = "chat"; jurisdiction = "US";\n'
           b'    domains = [ "x.example" ]; hosts = [ "h.x2.example" ]; }\n);\n')
 
