@@ -9,6 +9,11 @@
  *   - "same hour again": the same aggregates flushed again, as the next
  *     flush_interval's flush of a busy hour does (rows updated, sketches
  *     read back and merged).
+ *   - "new hour, sliced": the first flush of the next hour written as
+ *     the daemon writes it, in slices of 20 ms (store_flush_step) with
+ *     its event loop reading packets between them, and the COMMIT on a
+ *     thread: the longest slice is how long capture waits, the total
+ *     how long the write takes.
  * Each is repeated RUNS times on a fresh database; prints the median,
  * the minimum and the maximum in milliseconds.
  *
@@ -109,11 +114,15 @@ main(int argc, char **argv)
 	char **names = calloc(nd, sizeof(*names));
 	double *tnew = calloc(runs ? runs : 1, sizeof(double));
 	double *tagain = calloc(runs ? runs : 1, sizeof(double));
+	double *tslice = calloc(runs ? runs : 1, sizeof(double));
+	double *tsliced = calloc(runs ? runs : 1, sizeof(double));
+	double *nslices = calloc(runs ? runs : 1, sizeof(double));
 	char path[4096], err[512];
 	size_t d, r, cells = 0;
 
 	if (argc < 2 || cat == NULL || names == NULL || tnew == NULL ||
-	    tagain == NULL || nd == 0 || ns == 0 || runs == 0) {
+	    tagain == NULL || tslice == NULL || tsliced == NULL ||
+	    nslices == NULL || nd == 0 || ns == 0 || runs == 0) {
 		fprintf(stderr, "usage: flushbench DIR [departments services "
 		    "runs]\n");
 		return 2;
@@ -157,6 +166,29 @@ main(int argc, char **argv)
 		if (store_flush(st, agg, hour + 3599) != 0)
 			return 1;
 		tagain[r] = now_ms() - t0;
+		/* the next hour, in slices */
+		fill(agg, dk, hour + 3600, nd, ns);
+		t0 = now_ms();
+		if (store_flush_begin(st, agg) != 1)
+			return 1;
+		for (;;) {
+			double s0 = now_ms(), dt;
+			int rc = store_flush_step(st, agg, 20000);
+
+			dt = now_ms() - s0;
+			if (dt > tslice[r])
+				tslice[r] = dt;
+			if (rc == 2) {		/* the commit, on its thread */
+				usleep(2000);
+				continue;
+			}
+			nslices[r]++;
+			if (rc < 0)
+				return 1;
+			if (rc == 0)
+				break;
+		}
+		tsliced[r] = now_ms() - t0;
 		store_close(st);
 		agg_free(agg);
 		devkey_close(dk);
@@ -166,11 +198,17 @@ main(int argc, char **argv)
 	    nd * ns, cells);
 	report("new hour", tnew, runs);
 	report("same hour again", tagain, runs);
+	report("sliced: total", tsliced, runs);
+	report("sliced: longest", tslice, runs);
+	report("sliced: slices", nslices, runs);
 	for (d = 0; d < nd; d++)
 		free(names[d]);
 	free(names);
 	free(tnew);
 	free(tagain);
+	free(tslice);
+	free(tsliced);
+	free(nslices);
 	catalog_free(cat);
 	return 0;
 }

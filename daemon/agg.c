@@ -19,6 +19,7 @@ struct agg {
 	size_t		 ncells, ndevs, max_cells;
 	size_t		 mem, mem_limit;
 	uint32_t	 gen;		/* see agg_generation() */
+	const struct agg *peer;		/* shares the limits (agg_pair) */
 };
 
 static inline size_t
@@ -114,15 +115,22 @@ agg_anomaly(struct agg *a, const struct period *p, enum anomaly an)
 static int
 full(struct agg *a, const struct period *p)
 {
-	if (a->ncells + a->ndevs < a->max_cells && a->mem < a->mem_limit)
+	size_t n = a->ncells + a->ndevs, mem = a->mem;
+
+	if (a->peer != NULL) {
+		n += a->peer->ncells + a->peer->ndevs;
+		mem += a->peer->mem;
+	}
+	if (n < a->max_cells && mem < a->mem_limit)
 		return 0;
 	agg_blind(a, p, BL_LOST, 1);
 	agg_anomaly(a, p, ANOM_CELLS_FULL);
 	return 1;
 }
 
-struct agg_cell *
-agg_cell(struct agg *a, const struct period *p, int dept, int svc)
+static struct agg_cell *
+cell_get(struct agg *a, const struct period *p, int dept, int svc,
+    int limited)
 {
 	size_t b = cell_bucket(p->hour, dept, svc);
 	struct agg_cell *c;
@@ -130,7 +138,7 @@ agg_cell(struct agg *a, const struct period *p, int dept, int svc)
 	for (c = a->cb[b]; c != NULL; c = c->next)
 		if (c->per.hour == p->hour && c->dept == dept && c->svc == svc)
 			return c;
-	if (full(a, p) || (c = calloc(1, sizeof(*c))) == NULL)
+	if ((limited && full(a, p)) || (c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->per = *p;
 	c->dept = dept;
@@ -145,10 +153,16 @@ agg_cell(struct agg *a, const struct period *p, int dept, int svc)
 	return c;
 }
 
-static struct agg_dev *
-dev_cell(struct agg *a, const struct period *p, int kind, int dept, int svc)
+struct agg_cell *
+agg_cell(struct agg *a, const struct period *p, int dept, int svc)
 {
-	int32_t per = kind == DEV_DAY ? p->day : p->week;
+	return cell_get(a, p, dept, svc, 1);
+}
+
+static struct agg_dev *
+dev_get(struct agg *a, const struct period *p, int kind, int32_t per,
+    int32_t week, int dept, int svc, int limited)
+{
 	size_t b = cell_bucket(((int64_t)kind << 40) | per, dept, svc);
 	struct agg_dev *d;
 
@@ -156,11 +170,11 @@ dev_cell(struct agg *a, const struct period *p, int kind, int dept, int svc)
 		if (d->kind == kind && d->period == per && d->dept == dept &&
 		    d->svc == svc)
 			return d;
-	if (full(a, p) || (d = calloc(1, sizeof(*d))) == NULL)
+	if ((limited && full(a, p)) || (d = calloc(1, sizeof(*d))) == NULL)
 		return NULL;
 	d->kind = kind;
 	d->period = per;
-	d->week = p->week;
+	d->week = week;
 	d->dept = dept;
 	d->svc = svc;
 	sketch_init(&d->dev);
@@ -171,6 +185,13 @@ dev_cell(struct agg *a, const struct period *p, int kind, int dept, int svc)
 	a->ndevs++;
 	a->mem += sizeof(*d);
 	return d;
+}
+
+static struct agg_dev *
+dev_cell(struct agg *a, const struct period *p, int kind, int dept, int svc)
+{
+	return dev_get(a, p, kind, kind == DEV_DAY ? p->day : p->week,
+	    p->week, dept, svc, 1);
 }
 
 static void
@@ -339,4 +360,77 @@ agg_remap(struct agg *a, const int32_t *dmap, size_t nd, const int32_t *smap,
 	}
 	a->devs = keepd;
 	return dropped;
+}
+
+void
+agg_pair(struct agg *a, struct agg *b)
+{
+	a->peer = b;
+	b->peer = a;
+}
+
+/*
+ * Everything but the pairing changes place.  Both generations move past
+ * either old one: a cell pointer cached from the live side must not be
+ * taken for valid in what the live side now holds.
+ */
+void
+agg_swap(struct agg *a, struct agg *b)
+{
+	struct agg t = *a;
+	uint32_t gen = (a->gen > b->gen ? a->gen : b->gen) + 1;
+
+	*a = *b;
+	*b = t;
+	a->peer = b->peer;
+	b->peer = t.peer;
+	a->gen = b->gen = gen;
+}
+
+static void
+sketch_absorb(struct agg *a, struct sketch *dst, struct sketch *src)
+{
+	size_t before = sketch_mem(dst);
+
+	if (sketch_merge(dst, src) == 0)
+		a->mem += sketch_mem(dst) - before;
+}
+
+/*
+ * No limit is checked: what comes back was held in memory already, and
+ * the from side is freed as it goes, so the pair never holds more than
+ * before (a cell present on both sides holds less).
+ */
+void
+agg_absorb(struct agg *a, struct agg *from)
+{
+	struct agg_cell *c, *fc;
+	struct agg_dev *d, *fd;
+	struct agg_hour *h, *fh;
+	size_t i;
+
+	for (fc = from->cells; fc != NULL; fc = fc->all) {
+		if ((c = cell_get(a, &fc->per, fc->dept, fc->svc, 0)) == NULL)
+			continue;
+		for (i = 0; i < C_N; i++)
+			c->c[i] += fc->c[i];
+		sketch_absorb(a, &c->dev, &fc->dev);
+	}
+	for (fd = from->devs; fd != NULL; fd = fd->all) {
+		struct period p = { 0 };
+
+		if ((d = dev_get(a, &p, fd->kind, fd->period, fd->week,
+		    fd->dept, fd->svc, 0)) != NULL)
+			sketch_absorb(a, &d->dev, &fd->dev);
+	}
+	for (fh = from->hours; fh != NULL; fh = fh->next) {
+		if ((h = hour_rec(a, &fh->per)) == NULL)
+			continue;
+		for (i = 0; i < BL_N; i++)
+			h->b[i] += fh->b[i];
+		for (i = 0; i < ANOM_N; i++)
+			h->anom[i] += fh->anom[i];
+	}
+	agg_clear(from);
+	a->gen++;
 }

@@ -91,6 +91,19 @@ int	 agg_empty(const struct agg *);
 void	 agg_clear(struct agg *);
 size_t	 agg_ncells(const struct agg *);
 size_t	 agg_mem(const struct agg *);
+/*
+ * Double buffering for a flush written in slices while capture goes on:
+ * the store writes one of a pair while packets land in the other.
+ * agg_pair makes two share max_cells and mem_limit (each counts the
+ * other's cells and memory), so the pair is bounded as one was.
+ * agg_swap exchanges their contents; agg_absorb moves everything of from
+ * into a (adding counters, merging sketches) and leaves from empty, for a
+ * flush that failed.
+ */
+void	 agg_pair(struct agg *, struct agg *);
+void	 agg_swap(struct agg *, struct agg *);
+void	 agg_absorb(struct agg *, struct agg *from);
+
 /* Re-key after a reload; returns the number of cells dropped. */
 size_t	 agg_remap(struct agg *, const int32_t *dept_map, size_t nd,
 	    const int32_t *svc_map, size_t ns);

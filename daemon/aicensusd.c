@@ -55,6 +55,13 @@
 #define DISPATCH_BATCH		256
 #define CAPTURE_RETRY_SEC	5
 #define RETENTION_EVERY_SEC	3600
+/*
+ * A flush is written in slices of about this long, with packets read
+ * between them: a full hour of a large site is hundreds of milliseconds
+ * of SQLite work, which the kernel's capture buffer should not have to
+ * absorb in one piece.
+ */
+#define FLUSH_SLICE_USEC	20000
 
 struct daemon {
 	const char		*cfg_path;
@@ -63,13 +70,17 @@ struct daemon {
 	const char		*db_override;
 	struct config		*cfg;
 	struct catalog		*cat;
-	struct agg		*agg;
+	struct agg		*agg;		/* capture adds here */
+	struct agg		*frozen;	/* the flush under way writes */
 	struct devkey		*dk;
 	struct store		*st;
 	struct pipeline		*P;
 	struct capture		*cap;
 	struct event_base	*base;
 	struct event		*ev_cap, *ev_flush, *ev_wd, *ev_retry;
+	struct event		*ev_step;	/* next slice of a flush */
+	uint64_t		 fl_parse;	/* parse failures it holds */
+	int64_t			 fl_now;	/* its clock */
 	struct loaded_plugin	 plugins[MAX_PLUGINS];
 	size_t			 nplugins;
 	int			 exporting;	/* an export_begin is open */
@@ -224,13 +235,37 @@ status_parse_failures(const struct agg *a)
 	return n;
 }
 
+/* A flush ended: committed (rc 0) or rolled back (rc -1). */
 static void
-flush(struct daemon *d, int64_t now_sec)
+flush_finished(struct daemon *d, int rc)
+{
+	if (rc == 0) {
+		export_end(d);
+		d->status.last_flush_ok = 1;		/* API status */
+		d->status.parse_failures += d->fl_parse;
+	} else {
+		/* back to the live side, for the next try */
+		agg_absorb(d->agg, d->frozen);
+		d->status.flush_failures++;
+	}
+	if (d->fl_now - d->last_retention >= RETENTION_EVERY_SEC) {
+		if (store_retention(d->st, d->fl_now,
+		    d->cfg->retention_days) == 0)
+			d->last_retention = d->fl_now;
+	}
+}
+
+/*
+ * Start a flush: what capture gathered becomes the frozen side, which
+ * the store writes while packets land in the (now empty) live side.
+ * Returns 1 when there are slices to write.
+ */
+static int
+flush_start(struct daemon *d, int64_t now_sec)
 {
 	uint64_t recv, drop, ifdrop;
 	static uint64_t last_drop, last_ifdrop;
-
-	uint64_t parse = status_parse_failures(d->agg);
+	int rc;
 
 	if (d->cap && capture_stats(d->cap, &recv, &drop, &ifdrop) == 0) {
 		pipeline_drops(d->P, (uint64_t)now_sec * 1000000,
@@ -242,17 +277,55 @@ flush(struct daemon *d, int64_t now_sec)
 	}
 	d->status.last_flush = (int64_t)time(NULL);	/* API status */
 	d->status.last_flush_ok = 0;
-	if (store_flush(d->st, d->agg, now_sec) == 0) {
-		export_end(d);
-		d->status.last_flush_ok = 1;		/* API status */
-		d->status.parse_failures += parse;
-	} else {
-		d->status.flush_failures++;
+	if (!agg_empty(d->frozen))	/* cannot happen: flush_finished */
+		agg_absorb(d->agg, d->frozen);
+	agg_swap(d->agg, d->frozen);
+	d->fl_parse = status_parse_failures(d->frozen);
+	d->fl_now = now_sec;
+	if ((rc = store_flush_begin(d->st, d->frozen)) <= 0) {
+		flush_finished(d, rc);
+		return 0;
 	}
-	if (now_sec - d->last_retention >= RETENTION_EVERY_SEC) {
-		if (store_retention(d->st, now_sec, d->cfg->retention_days) == 0)
-			d->last_retention = now_sec;
-	}
+	return 1;
+}
+
+/* Write what is left of a flush under way, at once. */
+static void
+flush_complete(struct daemon *d)
+{
+	if (d->ev_step != NULL)
+		event_del(d->ev_step);
+	if (store_flush_busy(d->st))
+		flush_finished(d, store_flush_step(d->st, d->frozen, 0));
+}
+
+/* Everything counted so far stored before returning: stop, reload, -r. */
+static void
+flush(struct daemon *d, int64_t now_sec)
+{
+	flush_complete(d);
+	if (flush_start(d, now_sec))
+		flush_finished(d, store_flush_step(d->st, d->frozen, 0));
+}
+
+static void
+on_flush_step(evutil_socket_t fd, short what, void *arg)
+{
+	static const struct timeval now = { 0, 0 }, soon = { 0, 2000 };
+	struct daemon *d = arg;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	if (!store_flush_busy(d->st))
+		return;
+	rc = store_flush_step(d->st, d->frozen, FLUSH_SLICE_USEC);
+	if (rc == 1)
+		evtimer_add(d->ev_step, &now);	/* after the packets waiting */
+	else if (rc == 2)
+		evtimer_add(d->ev_step, &soon);	/* the commit's thread */
+	else
+		flush_finished(d, rc);
 }
 
 /* --- packets ---------------------------------------------------------- */
@@ -373,7 +446,13 @@ on_flush_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	pipeline_tick(d->P, (uint64_t)now);
-	flush(d, now / 1000000);
+	if (store_flush_busy(d->st))
+		return;		/* the last one is still being written */
+	if (flush_start(d, now / 1000000)) {
+		static const struct timeval zero = { 0, 0 };
+
+		evtimer_add(d->ev_step, &zero);
+	}
 }
 
 static void
@@ -602,6 +681,8 @@ cleanup(struct daemon *d)
 		event_free(d->ev_cap);
 	if (d->ev_flush)
 		event_free(d->ev_flush);
+	if (d->ev_step)
+		event_free(d->ev_step);
 	if (d->ev_wd)
 		event_free(d->ev_wd);
 	if (d->ev_retry)
@@ -609,6 +690,7 @@ cleanup(struct daemon *d)
 	capture_close(d->cap);
 	store_close(d->st);
 	agg_free(d->agg);
+	agg_free(d->frozen);
 	devkey_close(d->dk);
 	catalog_free(d->cat);
 	config_free(d->cfg);
@@ -682,6 +764,7 @@ run_live(struct daemon *d)
 		evsignal_add(sig[i], NULL);
 	d->ev_flush = event_new(d->base, -1, EV_PERSIST, on_flush_timer, d);
 	event_add(d->ev_flush, &tv);
+	d->ev_step = evtimer_new(d->base, on_flush_step, d);
 	if (d->under_systemd && sd_watchdog_enabled(0, &wd_usec) > 0) {
 		struct timeval wtv;
 
@@ -803,8 +886,11 @@ main(int argc, char **argv)
 	store_set_row_cb(d.st, export_row, &d);
 	d.agg = agg_new((size_t)d.cfg->limits.max_pending_cells,
 	    (size_t)d.cfg->limits.memory_mb * 1024 * 1024 / 2);
-	if (d.agg == NULL)
+	d.frozen = agg_new((size_t)d.cfg->limits.max_pending_cells,
+	    (size_t)d.cfg->limits.memory_mb * 1024 * 1024 / 2);
+	if (d.agg == NULL || d.frozen == NULL)
 		fatalx("out of memory");
+	agg_pair(d.agg, d.frozen);	/* the limits hold for both together */
 	if ((d.P = pipeline_new(d.cfg, d.cat, d.agg, d.dk, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);

@@ -359,11 +359,25 @@ wr_bit(struct wr *w, unsigned b)
 	}
 }
 
+/* The low n bits of v, most significant first; a byte at a time (a
+ * flush serialises tens of thousands of sketches). */
 static void
 wr_bits(struct wr *w, uint64_t v, int n)
 {
-	while (n-- > 0)
-		wr_bit(w, (unsigned)(v >> n));
+	while (n > 0) {
+		int take = 8 - w->nacc < n ? 8 - w->nacc : n;
+		unsigned chunk = (unsigned)(v >> (n - take)) &
+		    ((1u << take) - 1);
+
+		w->acc = (uint8_t)((unsigned)w->acc << take | chunk);
+		w->nacc += take;
+		n -= take;
+		if (w->nacc == 8) {
+			wr_u8(w, w->acc);
+			w->acc = 0;
+			w->nacc = 0;
+		}
+	}
 }
 
 static void

@@ -1,9 +1,12 @@
 /*
  * store.c - schema, migrations, the flush transaction, retention.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agg.h"
 #include "catalog.h"
@@ -74,7 +77,7 @@ static const char *migrations[] = {
 #define SKETCH_HOUR_KEEP	(3 * 3600)
 
 enum {
-	S_HOURDIM, S_USAGE, S_SK_HOUR_GET, S_SK_HOUR_PUT, S_DEVHOURS, S_DAY_GET,
+	S_HOURDIM, S_USAGE, S_SK_HOUR_GET, S_SK_HOUR_PUT, S_DAY_GET,
 	S_DAY_PUT, S_WEEK_GET, S_WEEK_PUT, S_CAPTURE, S_ANOMALY, S_NSTMT
 };
 
@@ -84,8 +87,9 @@ static const char *stmt_sql[S_NSTMT] = {
 	[S_USAGE] =
 	"INSERT INTO usage_hour(hour, dept, svc, tls_conns,"
 	" quic_conns, ech_conns, dns_lookups, dns_nxdomain, bytes_up,"
-	" bytes_down) VALUES(?1,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
+	" bytes_down, device_hours) VALUES(?1,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
 	" ON CONFLICT(hour, dept, svc) DO UPDATE SET"
+	" device_hours = excluded.device_hours,"
 	" tls_conns = tls_conns + excluded.tls_conns,"
 	" quic_conns = quic_conns + excluded.quic_conns,"
 	" ech_conns = ech_conns + excluded.ech_conns,"
@@ -98,9 +102,6 @@ static const char *stmt_sql[S_NSTMT] = {
 	[S_SK_HOUR_PUT] =
 	"INSERT OR REPLACE INTO sketch_hour(hour, dept, svc, sketch)"
 	" VALUES(?1, ?2, ?3, ?4)",
-	[S_DEVHOURS] =
-	"UPDATE usage_hour SET device_hours = ?4"
-	" WHERE hour = ?1 AND dept = ?2 AND svc = ?3",
 	[S_DAY_GET] =
 	"SELECT sketch FROM devices_day WHERE day = ?1 AND dept = ?2 AND svc = ?3",
 	[S_DAY_PUT] =
@@ -150,7 +151,20 @@ struct store {
 	struct agg_cell	**csort;
 	struct agg_dev	**dsort;
 	size_t		 sortcap, ncsort, ndsort;
+	/* a flush in slices: where the next slice starts */
+	const struct agg *fl_agg;	/* NULL: none under way */
+	int		 fl_phase;
+	size_t		 fl_next;
+	const struct agg_hour *fl_hour;
+	/* its COMMIT and checkpoint, on a thread of their own */
+	pthread_t	 fl_thr;
+	int		 fl_thr_on;
+	atomic_int	 fl_thr_done;
+	int		 fl_thr_rc;
+	char		 fl_why[256];
 };
+
+enum { PH_CELLS, PH_DEVS, PH_HOURS, PH_COMMIT };
 
 /* Silent: the caller, which knows what failed, logs (once). */
 static int
@@ -301,6 +315,7 @@ store_close(struct store *s)
 
 	if (s == NULL)
 		return;
+	store_flush_abort(s);
 	for (i = 0; i < S_NSTMT; i++)
 		sqlite3_finalize(s->st[i]);
 	if (s->db != NULL)
@@ -563,6 +578,10 @@ flush_cell(struct store *s, struct agg_cell *c)
 			return -1;
 		s->last_hourdim = c->per.hour;
 	}
+	/* the hour's sketch first: its estimate is the row's device_hours */
+	if (merge_sketch(s, s->st[S_SK_HOUR_GET], s->st[S_SK_HOUR_PUT],
+	    c->per.hour, d, v, -1, &c->dev, &est) != 0)
+		return -1;
 	sqlite3_bind_int64(st, 1, c->per.hour);
 	sqlite3_bind_int(st, 2, c->per.day);
 	sqlite3_bind_int(st, 3, c->per.week);
@@ -570,16 +589,7 @@ flush_cell(struct store *s, struct agg_cell *c)
 	sqlite3_bind_int64(st, 5, v);
 	for (i = 0; i < C_N; i++)
 		sqlite3_bind_int64(st, 6 + i, (int64_t)c->c[i]);
-	if (step_done(st) != 0)
-		return -1;
-	if (merge_sketch(s, s->st[S_SK_HOUR_GET], s->st[S_SK_HOUR_PUT],
-	    c->per.hour, d, v, -1, &c->dev, &est) != 0)
-		return -1;
-	st = s->st[S_DEVHOURS];
-	sqlite3_bind_int64(st, 1, c->per.hour);
-	sqlite3_bind_int64(st, 2, d);
-	sqlite3_bind_int64(st, 3, v);
-	sqlite3_bind_int64(st, 4, (int64_t)est);
+	sqlite3_bind_int64(st, 6 + C_N, (int64_t)est);
 	if (step_done(st) != 0)
 		return -1;
 	c->dev_est = est;
@@ -706,42 +716,105 @@ flush_hour(struct store *s, const struct agg_hour *h)
 	return 0;
 }
 
-int
-store_flush(struct store *s, struct agg *a, int64_t now)
+static uint64_t
+mono_usec(void)
 {
-	struct agg_cell *c;
-	const struct agg_hour *h;
-	char why[256];
-	size_t i;
+	struct timespec ts;
 
-	(void)now;
-	if (agg_empty(a))
-		return 0;
-	if (sort_for_flush(s, a) != 0 || exec(s, "BEGIN IMMEDIATE") != 0)
-		goto fail;
-	s->last_hourdim = INT64_MIN;
-	for (i = 0; i < s->ncsort; i++)
-		if (flush_cell(s, s->csort[i]) != 0)
-			goto rollback;
-	for (i = 0; i < s->ndsort; i++)
-		if (flush_dev(s, s->dsort[i]) != 0)
-			goto rollback;
-	for (h = agg_hours(a); h != NULL; h = h->next)
-		if (flush_hour(s, h) != 0)
-			goto rollback;
-	if (exec(s, "COMMIT") != 0)
-		goto rollback;
-	/*
-	 * Copy the flush into the database file now, so the next flush
-	 * writes the WAL from its start again, into space it already has.
-	 * Left to the 1000-page auto-checkpoint, the WAL grows with every
-	 * flush; once it has filled a file system nothing can commit, so
-	 * nothing is ever checkpointed and the space never comes back
-	 * (tests/e2e/faults.sh, "nearly full").  PASSIVE never waits:
-	 * pages a reader still needs are copied after a later flush.
-	 */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void
+flush_failed(struct store *s, const char *why)
+{
+	if (!s->failing)
+		log_warn("database flush failed (%s); keeping counts in memory "
+		    "and retrying at the next flush", why);
+	s->failing = 1;
+	s->fl_agg = NULL;
+}
+
+/*
+ * COMMIT, then copy the flush into the database file now, so the next
+ * flush writes the WAL from its start again, into space it already has.
+ * Left to the 1000-page auto-checkpoint, the WAL grows with every flush;
+ * once it has filled a file system nothing can commit, so nothing is
+ * ever checkpointed and the space never comes back (tests/e2e/faults.sh,
+ * "nearly full").  PASSIVE never waits: pages a reader still needs are
+ * copied after a later flush.
+ */
+static int
+commit_now(struct store *s)
+{
+	if (exec(s, "COMMIT") != 0) {
+		/*
+		 * Keep the reason before ROLLBACK replaces it: after a COMMIT
+		 * that failed on a full disk or an I/O error SQLite has rolled
+		 * back already, and the log would say "cannot rollback - no
+		 * transaction is active" (tests/e2e/faults.sh).
+		 */
+		snprintf(s->fl_why, sizeof(s->fl_why), "%s",
+		    sqlite3_errmsg(s->db));
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
 	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
 	    NULL, NULL);
+	return 0;
+}
+
+/*
+ * The COMMIT writes every page the flush changed into the WAL at once
+ * (2,900 pages, 65 ms for a full hour of 100 x 300 cells): longer than
+ * a slice may take.  Nothing else uses this connection meanwhile (the
+ * store refuses other work while a flush is under way; readers have
+ * their own), so a thread may run it while the loop reads packets.
+ */
+static void *
+commit_thread(void *arg)
+{
+	struct store *s = arg;
+
+	s->fl_thr_rc = commit_now(s);
+	atomic_store(&s->fl_thr_done, 1);
+	return NULL;
+}
+
+int
+store_flush_begin(struct store *s, struct agg *a)
+{
+	if (s->fl_agg != NULL)
+		return -1;	/* one at a time: a caller's bug */
+	if (agg_empty(a))
+		return 0;
+	if (sort_for_flush(s, a) != 0 || exec(s, "BEGIN IMMEDIATE") != 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", sqlite3_errmsg(s->db));
+		flush_failed(s, why);
+		return -1;
+	}
+	s->last_hourdim = INT64_MIN;
+	s->fl_agg = a;
+	s->fl_phase = PH_CELLS;
+	s->fl_next = 0;
+	s->fl_hour = agg_hours(a);
+	return 1;
+}
+
+int
+store_flush_busy(const struct store *s)
+{
+	return s->fl_agg != NULL;
+}
+
+/* After the commit: checkpoint, exporters, clear. */
+static void
+flush_done(struct store *s, struct agg *a)
+{
+	struct agg_cell *c;
+
 	/* exporters hear only about committed rows */
 	if (s->row_cb != NULL)
 		for (c = agg_cells(a); c != NULL; c = c->all)
@@ -752,26 +825,111 @@ store_flush(struct store *s, struct agg *a, int64_t now)
 		log_info("database writable again; counts kept in memory "
 		    "are now stored");
 	s->failing = 0;
+	s->fl_agg = NULL;
 	agg_clear(a);
-	return 0;
+}
+
+/*
+ * One slice: rows until budget_usec has passed (checked every few rows);
+ * then the commit, on a thread.  0 means no limit: everything, here.
+ */
+int
+store_flush_step(struct store *s, struct agg *a, uint64_t budget_usec)
+{
+	uint64_t stop = budget_usec ? mono_usec() + budget_usec : 0;
+	unsigned rows = 0;
+	char why[256];
+	int rc;
+
+	if (s->fl_agg != a)
+		return -1;
+	for (;;) {
+		if (stop != 0 && (++rows & 7) == 0 && mono_usec() >= stop)
+			return 1;
+		switch (s->fl_phase) {
+		case PH_CELLS:
+			if (s->fl_next < s->ncsort) {
+				if (flush_cell(s, s->csort[s->fl_next++]) != 0)
+					goto rollback;
+				continue;
+			}
+			s->fl_phase = PH_DEVS;
+			s->fl_next = 0;
+			continue;
+		case PH_DEVS:
+			if (s->fl_next < s->ndsort) {
+				if (flush_dev(s, s->dsort[s->fl_next++]) != 0)
+					goto rollback;
+				continue;
+			}
+			s->fl_phase = PH_HOURS;
+			continue;
+		case PH_HOURS:
+			if (s->fl_hour != NULL) {
+				if (flush_hour(s, s->fl_hour) != 0)
+					goto rollback;
+				s->fl_hour = s->fl_hour->next;
+				continue;
+			}
+			s->fl_phase = PH_COMMIT;
+			if (stop != 0)
+				return 1;
+			continue;
+		default:	/* PH_COMMIT */
+			if (stop != 0 && !s->fl_thr_on) {
+				atomic_store(&s->fl_thr_done, 0);
+				if (pthread_create(&s->fl_thr, NULL,
+				    commit_thread, s) == 0) {
+					s->fl_thr_on = 1;
+					return 2;
+				}
+			}
+			if (s->fl_thr_on) {
+				if (stop != 0 &&
+				    !atomic_load(&s->fl_thr_done))
+					return 2;
+				pthread_join(s->fl_thr, NULL);
+				s->fl_thr_on = 0;
+				rc = s->fl_thr_rc;
+			} else
+				rc = commit_now(s);
+			if (rc != 0) {
+				flush_failed(s, s->fl_why);
+				return -1;
+			}
+			flush_done(s, a);
+			return 0;
+		}
+	}
 rollback:
-	/*
-	 * Keep the reason before ROLLBACK replaces it: after a COMMIT that
-	 * failed on a full disk or an I/O error SQLite has rolled back
-	 * already, and the log would say "cannot rollback - no transaction
-	 * is active" instead of what went wrong (tests/e2e/faults.sh).
-	 */
 	snprintf(why, sizeof(why), "%s", sqlite3_errmsg(s->db));
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	goto failed;
-fail:
-	snprintf(why, sizeof(why), "%s", sqlite3_errmsg(s->db));
-failed:
-	if (!s->failing)
-		log_warn("database flush failed (%s); keeping counts in memory "
-		    "and retrying at the next flush", why);
-	s->failing = 1;
+	flush_failed(s, why);
 	return -1;
+}
+
+void
+store_flush_abort(struct store *s)
+{
+	if (s->fl_agg == NULL)
+		return;
+	if (s->fl_thr_on) {	/* too late to take back: let it end */
+		pthread_join(s->fl_thr, NULL);
+		s->fl_thr_on = 0;
+	} else
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->fl_agg = NULL;
+}
+
+int
+store_flush(struct store *s, struct agg *a, int64_t now)
+{
+	int rc;
+
+	(void)now;
+	if ((rc = store_flush_begin(s, a)) <= 0)
+		return rc;
+	return store_flush_step(s, a, 0);
 }
 
 int
@@ -793,7 +951,7 @@ store_retention(struct store *s, int64_t now, int days)
 	int rc = 0;
 
 	period_of(cut, &pc);
-	if (exec(s, "BEGIN IMMEDIATE") != 0)
+	if (s->fl_agg != NULL || exec(s, "BEGIN IMMEDIATE") != 0)
 		return -1;
 	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
 		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) !=

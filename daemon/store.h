@@ -39,6 +39,24 @@ int	 store_set_dims(struct store *, char *const *dept_names, size_t n_depts,
 
 /* Merge the aggregates into the database; clears them on success. */
 int	 store_flush(struct store *, struct agg *, int64_t now);
+
+/*
+ * The same flush in slices, for an event loop that must keep reading
+ * packets (a full hour of 100 departments x 300 services is far more
+ * than one loop turn should take).  begin: 1 started, 0 nothing to
+ * write, -1 failed (logged once).  step: writes for about budget_usec
+ * (0: to the end) and returns 1 while there is more, 2 while the COMMIT
+ * runs on a thread of its own (call again a little later), 0 once
+ * committed and a cleared, -1 if rolled back (a untouched).  The aggregates must
+ * not change between begin and the end: the daemon writes one of a pair
+ * (agg_pair) while capture fills the other.  One transaction covers
+ * all slices, so readers see the whole flush or none of it.  abort
+ * rolls back one under way (a untouched).
+ */
+int	 store_flush_begin(struct store *, struct agg *);
+int	 store_flush_step(struct store *, struct agg *, uint64_t budget_usec);
+int	 store_flush_busy(const struct store *);
+void	 store_flush_abort(struct store *);
 /* Drop usage older than days, and hour sketches of finished hours. */
 int	 store_retention(struct store *, int64_t now, int days);
 

@@ -465,6 +465,75 @@ test_remap(void)
 	agg_free(a);
 }
 
+/*
+ * The daemon's double buffer: a pair shares the cap, a swap hands the
+ * store one side while capture fills the other, and a failed flush gives
+ * everything back (counters added, device sets merged) without loss.
+ */
+static void
+test_pair_swap_absorb(void)
+{
+	struct agg *live = agg_new(10, (size_t)1 << 30);
+	struct agg *frozen = agg_new(10, (size_t)1 << 30);
+	struct period h0 = per(0), h1 = per(3600);
+	const struct agg_hour *h;
+	const struct agg_dev *d;
+	struct agg_cell *c;
+	uint32_t gen;
+	int i;
+
+	T_CHECK(live != NULL && frozen != NULL);
+	agg_pair(live, frozen);
+	for (i = 0; i < 3; i++)
+		agg_device(live, &h0, 0, i, mix((uint64_t)i));	/* 9 cells */
+	c = agg_cell(live, &h0, 0, 0);
+	c->c[C_TLS] = 5;
+	agg_blind(live, &h0, BL_PACKETS, 100);
+	agg_anomaly(live, &h0, ANOM_BAD_IP);
+	T_EQ_INT(agg_ncells(live), 9);
+	gen = agg_generation(live);
+
+	agg_swap(live, frozen);
+	T_CHECK(agg_empty(live));
+	T_EQ_INT(agg_ncells(frozen), 9);
+	T_CHECK(agg_generation(live) != gen);
+	T_CHECK(agg_cells(frozen) != NULL && find_hour(frozen, T0) != NULL);
+	/* the pair's cap: one more cell fits, the next is lost and counted */
+	T_CHECK(agg_cell(live, &h0, 0, 0) != NULL);
+	T_CHECK(agg_cell(live, &h0, 0, 7) == NULL);
+	h = find_hour(live, T0);
+	T_CHECK(h != NULL && h->b[BL_LOST] == 1);
+	/* capture goes on in the live side: the same cell and device again,
+	 * and a new device (their day and week cells do not fit: 4 lost) */
+	c = agg_cell(live, &h0, 0, 0);
+	c->c[C_TLS] = 2;
+	agg_device(live, &h0, 0, 0, mix(0));
+	agg_device(live, &h0, 0, 0, mix(99));
+	agg_blind(live, &h1, BL_PACKETS, 1);
+
+	/* the flush failed: everything back into the live side */
+	agg_absorb(live, frozen);
+	T_CHECK(agg_empty(frozen));
+	T_EQ_INT(agg_ncells(frozen), 0);
+	c = agg_cell(live, &h0, 0, 0);
+	T_EQ_INT(c->c[C_TLS], 7);
+	T_EQ_INT(sketch_estimate(&c->dev), 2);		/* mix(0), mix(99) */
+	d = find_dev(live, DEV_DAY, 20261116, 0, 0);
+	T_CHECK(d != NULL && sketch_estimate(&d->dev) == 1);
+	d = find_dev(live, DEV_WEEK, 202647, 0, 2);
+	T_CHECK(d != NULL && sketch_estimate(&d->dev) == 1);
+	h = find_hour(live, T0);
+	T_CHECK(h != NULL && h->b[BL_PACKETS] == 100 && h->b[BL_LOST] == 5 &&
+	    h->anom[ANOM_BAD_IP] == 1);
+	h = find_hour(live, T0 + 3600);
+	T_CHECK(h != NULL && h->b[BL_PACKETS] == 1);
+	T_EQ_INT(count_cells(live), 3);
+	T_EQ_INT(count_devs(live), 6);
+	T_EQ_INT(agg_ncells(live), 9);
+	agg_free(live);
+	agg_free(frozen);
+}
+
 int
 main(void)
 {
@@ -477,5 +546,6 @@ main(void)
 	T_RUN(test_mem_limit);
 	T_RUN(test_clear);
 	T_RUN(test_remap);
+	T_RUN(test_pair_swap_absorb);
 	return T_DONE();
 }

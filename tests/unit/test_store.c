@@ -251,6 +251,147 @@ test_query_suppression(void)
 	store_close(s);
 }
 
+/* Every row of the tables a flush writes, as one text (for comparing). */
+static char *
+dump(struct store *s)
+{
+	static const char *sql =
+	    "SELECT group_concat(r, ';') FROM ("
+	    " SELECT hour||','||dept||','||svc||','||tls_conns||','||bytes_up"
+	    "  ||','||device_hours AS r FROM usage_hour"
+	    " UNION ALL SELECT 'd'||day||','||dept||','||svc||','||devices"
+	    "  FROM devices_day"
+	    " UNION ALL SELECT 'w'||week||','||dept||','||svc||','||devices"
+	    "  FROM devices_week"
+	    " UNION ALL SELECT 'h'||hour||','||hex(sketch) FROM sketch_hour"
+	    " UNION ALL SELECT 'c'||hour||','||packets FROM capture_hour"
+	    " ORDER BY 1)";
+	sqlite3_stmt *st;
+	char *out = NULL;
+
+	if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		out = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return out;
+}
+
+static void
+traffic(struct agg *a, int64_t t, int round)
+{
+	struct period p;
+	int d, v;
+
+	period_of(t, &p);
+	for (d = 0; d < 2; d++)
+		for (v = 0; v < 3; v++) {
+			use(a, t, d, v, (uint64_t)(d * 100 + v * 10 + round), 1);
+			use(a, t + 1, d, v, (uint64_t)(d * 100 + round), 2);
+		}
+	agg_packet(a, &p, 1500);
+}
+
+/*
+ * The daemon's flush: in slices (a tiny budget: a few rows each), the
+ * COMMIT on a thread, capture filling the other side of the pair
+ * meanwhile.  The database must end exactly as with one flush at once.
+ */
+static void
+test_sliced_flush(void)
+{
+	struct store *s1 = fresh("sliced.db"), *s2;
+	struct agg *live = agg_new(1000, 1 << 26);
+	struct agg *frozen = agg_new(1000, 1 << 26);
+	struct agg *once = agg_new(1000, 1 << 26);
+	char *a = NULL, *b = NULL;
+	int rc, slices = 0, waits = 0, round;
+
+	s2 = fresh("once.db");
+	T_CHECK(s1 != NULL && s2 != NULL && live && frozen && once);
+	agg_pair(live, frozen);
+	for (round = 0; round < 3; round++) {
+		traffic(live, T0 + round * 1800, round);
+		traffic(once, T0 + round * 1800, round);
+		agg_swap(live, frozen);
+		T_EQ_INT(store_flush_begin(s1, frozen), 1);
+		T_CHECK(store_flush_busy(s1));
+		/* one at a time */
+		T_EQ_INT(store_flush_begin(s1, live), -1);
+		do {
+			rc = store_flush_step(s1, frozen, 1);
+			if (rc == 1) {
+				slices++;
+				/* packets between slices land on the live side */
+				traffic(live, T0 + round * 1800 + 60, round + 10);
+				traffic(once, T0 + round * 1800 + 60, round + 10);
+			} else if (rc == 2) {
+				waits++;
+				usleep(1000);
+			}
+		} while (rc > 0);
+		T_EQ_INT(rc, 0);
+		T_CHECK(agg_empty(frozen));
+		T_CHECK(!store_flush_busy(s1));
+		/* the rest, at once (as at a stop) */
+		T_EQ_INT(store_flush(s1, live, 0), 0);
+		T_EQ_INT(store_flush(s2, once, 0), 0);
+	}
+	T_CHECK(slices >= 6);		/* it really was written in slices */
+	T_CHECK(waits >= 3);		/* and each COMMIT ran on its thread */
+	a = dump(s1);
+	b = dump(s2);
+	T_CHECK(a != NULL && b != NULL && strlen(a) > 100);
+	if (a != NULL && b != NULL)
+		T_EQ_STR(a, b);
+	free(a);
+	free(b);
+
+	/* abort: rolled back, the aggregates untouched */
+	traffic(frozen, T0 + 7200, 50);
+	T_EQ_INT(store_flush_begin(s1, frozen), 1);
+	T_EQ_INT(store_flush_step(s1, frozen, 1), 1);
+	store_flush_abort(s1);
+	T_CHECK(!store_flush_busy(s1) && !agg_empty(frozen));
+	T_EQ_INT(q1(s1, "SELECT COUNT(*) FROM usage_hour WHERE hour >= "
+	    "1794823200"), 0);
+	/* a step for aggregates that are not the ones begun is refused */
+	T_EQ_INT(store_flush_step(s1, frozen, 0), -1);
+	T_EQ_INT(store_flush(s1, frozen, 0), 0);
+	T_EQ_INT(q1(s1, "SELECT COUNT(*) FROM usage_hour WHERE hour >= "
+	    "1794823200"), 6);
+	agg_free(live);
+	agg_free(frozen);
+	agg_free(once);
+	store_close(s1);
+	store_close(s2);
+}
+
+/* A flush that cannot begin (another writer) leaves the aggregates for
+ * the caller to give back; the store is free for the next try. */
+static void
+test_sliced_begin_fails(void)
+{
+	struct store *s = fresh("busy.db"), *s2;
+	struct agg *a = agg_new(1000, 1 << 26);
+	char err[512];
+
+	traffic(a, T0, 1);
+	s2 = store_open(dbpath, err, sizeof(err));
+	T_CHECK(s != NULL && s2 != NULL);
+	T_EQ_INT(sqlite3_exec(store_db(s2), "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	T_EQ_INT(store_flush_begin(s, a), -1);
+	T_CHECK(!store_flush_busy(s) && !agg_empty(a));
+	sqlite3_exec(store_db(s2), "ROLLBACK", NULL, NULL, NULL);
+	store_close(s2);
+	T_EQ_INT(store_flush_begin(s, a), 1);
+	T_EQ_INT(store_flush_step(s, a, 0), 0);
+	T_EQ_INT(q1(s, "SELECT SUM(tls_conns) FROM usage_hour"), 18);
+	agg_free(a);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -265,6 +406,8 @@ main(void)
 	T_RUN(test_retention);
 	T_RUN(test_refuses_damaged_and_newer);
 	T_RUN(test_query_suppression);
+	T_RUN(test_sliced_flush);
+	T_RUN(test_sliced_begin_fails);
 	catalog_free(cat);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
