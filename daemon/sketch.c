@@ -459,14 +459,16 @@ rice_k(const uint64_t *sp, uint32_t n, uint64_t *bits)
 	return k;
 }
 
+/* Serialised size of a sparse sketch; *k gets its Rice parameter. */
 static size_t
-sparse_size(const struct sketch *s)
+sparse_size(const struct sketch *s, int *k)
 {
 	uint64_t bits;
 
+	*k = 0;
 	if (s->n == 0)
 		return 2 + leb_len(0);
-	rice_k(s->sp, s->n, &bits);
+	*k = rice_k(s->sp, s->n, &bits);
 	return 2 + leb_len(s->n) + 1 + (size_t)((bits + 7) / 8);
 }
 
@@ -508,23 +510,20 @@ size_t
 sketch_serialized_size(const struct sketch *s)
 {
 	size_t size;
+	int k;
 
 	if (s->regs == NULL)
-		return sparse_size(s);
+		return sparse_size(s, &k);
 	dense_mode(s->regs, &size);
 	return size;
 }
 
 static void
-write_sparse(struct wr *w, const struct sketch *s)
+write_sparse(struct wr *w, const struct sketch *s, int k)
 {
-	uint64_t bits;
-	int k;
-
 	wr_leb(w, s->n);
 	if (s->n == 0)
 		return;
-	k = rice_k(s->sp, s->n, &bits);
 	wr_u8(w, (uint8_t)k);
 	for (uint32_t i = 0; i < s->n; i++) {
 		uint64_t g = gap(s->sp, i);
@@ -560,11 +559,11 @@ sketch_serialize(const struct sketch *s, uint8_t *buf, size_t cap)
 {
 	struct wr w = { buf, cap, 0, 0, 0, 0 };
 	size_t size;
-	int mode;
+	int mode, k = 0;
 
 	if (s->regs == NULL) {
 		mode = MODE_SPARSE;
-		size = sparse_size(s);
+		size = sparse_size(s, &k);
 	} else
 		mode = dense_mode(s->regs, &size);
 	if (cap < size)
@@ -572,7 +571,7 @@ sketch_serialize(const struct sketch *s, uint8_t *buf, size_t cap)
 	wr_u8(&w, FORMAT_VERSION);
 	wr_u8(&w, (uint8_t)mode);
 	if (mode == MODE_SPARSE)
-		write_sparse(&w, s);
+		write_sparse(&w, s, k);
 	else if (mode == MODE_RLE)
 		write_rle(&w, s->regs);
 	else
