@@ -405,6 +405,8 @@ request = function()
 end
 EOF
 path="/api/v1/usage?from=$WEEK&to=$WEEK&by=department,service"
+total=0
+declare -A rss
 echo "# latency: wrk 4.1 on loopback inside the namespace, 1 thread, 10 keep-alive connections, 10 s each,"
 echo "#   GET $path ($(wc -c <"$ans/usage-1.json") bytes of JSON)"
 for mode in paced max fresh; do
@@ -420,7 +422,27 @@ for mode in paced max fresh; do
 	errs=$(grep -E 'Non-2xx|Socket errors' "$tmp/wrk-$mode.txt" | tr -s ' \n' ' ')
 	echo "# $label: $rps requests/s; latency mean $avg, ${pct%, }${errs:+; $errs}"
 	[ -z "$errs" ] || nok "wrk ($mode) saw errors: $errs"
+	reqs=$(awk '/requests in/ {print $1; exit}' "$tmp/wrk-$mode.txt")
+	total=$((total + ${reqs:-0}))
+	[ -z "$errs" ] && [ "${reqs:-0}" -gt 0 ] && rss[$mode]=$(awk '/^VmRSS/ {print $2}' "/proc/$DPID/status")
 done
+# The soak: every answer must be a 200 (wrk counts anything else as an
+# error, checked above), and the daemon must not grow with the number of
+# requests: the cache is a bounded LRU, connections are freed.  The
+# paced run warms the cache and allocator; after it, the unpaced runs
+# (tens of thousands of requests, thousands of distinct URLs) may move
+# RSS by allocator noise only.
+grow=$(( ${rss[fresh]:-0} - ${rss[paced]:-0} ))
+echo "# soak: $total requests, RSS after the paced run ${rss[paced]:-?} kB, after the others ${rss[fresh]:-?} kB"
+[ "$total" -ge 10000 ] || [ -n "$VALGRIND" ] &&
+	pass "wrk: $total requests on loopback, all answered 200" ||
+	nok "wrk: only $total requests"
+case $BUILD${VALGRIND:+ valgrind} in
+*san*|*valgrind) echo "# RSS growth not judged under the sanitizers or valgrind (their own bookkeeping grows)";;
+*)	[ -n "${rss[paced]}" ] && [ -n "${rss[fresh]}" ] && [ "$grow" -lt 2048 ] &&
+		pass "no memory growth under load: RSS ${rss[paced]} -> ${rss[fresh]} kB (+$grow kB < 2 MB)" ||
+		nok "RSS grew under load: ${rss[paced]:-?} -> ${rss[fresh]:-?} kB";;
+esac
 c=$(status /dev/null "$U/healthz")
 [ "$c" = 200 ] && kill -0 "$DPID"
 pass "the daemon answers after the load ($c) and is still running"
