@@ -96,11 +96,11 @@ cmpd(const void *a, const void *b)
 }
 
 static void
-report(const char *what, double *v, size_t n)
+report(const char *what, double *v, size_t n, const char *unit)
 {
 	qsort(v, n, sizeof(*v), cmpd);
-	printf("%-16s median %7.1f ms  min %7.1f  max %7.1f  (%zu runs)\n",
-	    what, v[n / 2], v[0], v[n - 1], n);
+	printf("%-16s median %7.1f %s  min %7.1f  max %7.1f  (%zu runs)\n",
+	    what, v[n / 2], unit, v[0], v[n - 1], n);
 }
 
 int
@@ -196,11 +196,11 @@ main(int argc, char **argv)
 	printf("flush of one hour: %zu departments x %zu services = %zu usage "
 	    "cells (%zu cells with the day and week device cells)\n", nd, ns,
 	    nd * ns, cells);
-	report("new hour", tnew, runs);
-	report("same hour again", tagain, runs);
-	report("sliced: total", tsliced, runs);
-	report("sliced: longest", tslice, runs);
-	report("sliced: slices", nslices, runs);
+	report("new hour", tnew, runs, "ms");
+	report("same hour again", tagain, runs, "ms");
+	report("sliced: total", tsliced, runs, "ms");
+	report("sliced: longest", tslice, runs, "ms");
+	report("sliced: slices", nslices, runs, "  ");
 	for (d = 0; d < nd; d++)
 		free(names[d]);
 	free(names);
