@@ -31,6 +31,15 @@ ifneq ($(SANITIZE),)
   SAN	:= -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
   HARDEN := -fPIE
 endif
+# VALGRIND=1: a plain build in build-vg/ whose suite runs every program
+# under memcheck (tests/valgrind/); -O1 keeps its reports readable.
+VALGRIND ?=
+ifneq ($(VALGRIND),)
+  ifneq ($(SANITIZE),)
+    $(error SANITIZE and VALGRIND do not mix: one or the other)
+  endif
+  OPT	:= -O1 -g
+endif
 WEBDIR	?= $(PREFIX)/share/aicensus/web
 CPPFLAGS += -D_DEFAULT_SOURCE -D_GNU_SOURCE -DAIC_VERSION='"$(VERSION)"' \
 	    -DAIC_WEBDIR='"$(WEBDIR)"' \
@@ -39,7 +48,7 @@ CPPFLAGS += -D_DEFAULT_SOURCE -D_GNU_SOURCE -DAIC_VERSION='"$(VERSION)"' \
 CFLAGS	+= -std=c11 $(WARN) $(OPT) $(HARDEN) $(SAN) $(PKG_CFLAGS)
 LDFLAGS	+= $(HARDEN_LD) $(SAN)
 
-BUILD	:= build$(if $(SANITIZE),-san)
+BUILD	:= build$(if $(SANITIZE),-san)$(if $(VALGRIND),-vg)
 
 # Everything in daemon/ but the two programs' mains is the library.
 CORE_SRC := $(filter-out daemon/aicensusd.c daemon/aicensus.c, $(wildcard daemon/*.c))
@@ -87,14 +96,27 @@ TOOLS	:= $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c)
 
 unit: $(UNIT_BIN) $(TOOLS)
 
-# The whole suite: unit tests, then the end-to-end scripts.
+# The whole suite: unit tests, then the end-to-end scripts; with
+# VALGRIND=1 every program of it under memcheck; with TEST_FUZZ=N also
+# every fuzz target N seconds (tests/run.sh).
+TEST_FUZZ ?=
 test: all unit
-	@BUILD=$(BUILD) sh tests/run.sh
+	@BUILD=$(BUILD) VALGRIND=$(VALGRIND) TEST_FUZZ=$(TEST_FUZZ) sh tests/run.sh
 
-# What CI runs: the suite, then the suite again under ASan and UBSan.
+# What CI runs: the suite, the suite again under ASan and UBSan followed
+# by the fuzz stage, then the suite under valgrind.  Every stage runs
+# even when one before failed; the last line sums them all.
+CHECK_STAGES := plain sanitized valgrind
+check_args_plain =
+check_args_sanitized = SANITIZE=address,undefined TEST_FUZZ=$(FUZZ_SECONDS)
+check_args_valgrind = VALGRIND=1
 check:
-	@$(MAKE) --no-print-directory test
-	@$(MAKE) --no-print-directory SANITIZE=address,undefined test
+	@t=$$(mktemp); trap 'rm -f "$$t"' EXIT; \
+	$(foreach s,$(CHECK_STAGES),echo "=== stage: $(s)"; \
+	    TEST_TOTALS=$$t TEST_STAGE=$(s) $(MAKE) --no-print-directory \
+	    $(check_args_$(s)) test || grep -q " $(s)$$" "$$t" || \
+	    echo "0 1 $(s) (did not finish)" >>"$$t";) \
+	sh tests/sum.sh "$$t"
 
 # Debian 12 packages needed to build and to run every test.
 DEPS_BUILD := build-essential pkg-config libpcap-dev libevent-dev \
@@ -210,6 +232,6 @@ bench: all $(BENCH_BIN)
 	/usr/bin/python3 bench/bench.py --build $(BUILD) $(BENCH_ARGS)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-vg
 
 .PHONY: all unit test check deps install demo bench clean

@@ -75,6 +75,27 @@ reason(int code)
 	}
 }
 
+/*
+ * evhttp 2.1 sends whatever body it is given, also to a HEAD request:
+ * a HEAD answer gets the GET answer's headers and length, no body.
+ */
+void
+api_send(struct evhttp_request *req, int code, const char *why,
+    struct evbuffer *body)
+{
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		char len[32];
+
+		snprintf(len, sizeof(len), "%zu",
+		    body != NULL ? evbuffer_get_length(body) : (size_t)0);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Length", len);
+		evhttp_send_reply(req, code, why, NULL);
+		return;
+	}
+	evhttp_send_reply(req, code, why, body);
+}
+
 void
 api_reply_text(struct evhttp_request *req, int code, const char *type,
     const char *text, size_t len)
@@ -90,7 +111,7 @@ api_reply_text(struct evhttp_request *req, int code, const char *type,
 		evbuffer_free(body);
 		body = NULL;
 	}
-	evhttp_send_reply(req, body != NULL ? code : HTTP_INTERNAL,
+	api_send(req, body != NULL ? code : HTTP_INTERNAL,
 	    reason(body != NULL ? code : HTTP_INTERNAL), body);
 	if (body != NULL)
 		evbuffer_free(body);
@@ -144,6 +165,61 @@ api_reply_json_keep(struct api_call *c, json_t *root, int64_t version)
 	free(text);
 }
 
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0. */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;
+		else if (p[0] == 0xed)
+			hi = 0x9f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (p[1] < lo || p[1] > hi)	/* a NUL ends it here too */
+		return 0;
+	for (i = 2; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/*
+ * In place: every byte that is not part of well-formed UTF-8, and every
+ * control character, becomes '?' (jansson refuses the rest, and the
+ * client would get a 500 instead of its 400).
+ */
+static void
+utf8_scrub(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t n;
+
+	while (*p != '\0') {
+		if (*p < 0x80) {
+			if (*p < 0x20 || *p == 0x7f)
+				*p = '?';
+			p++;
+		} else if ((n = utf8_len(p)) == 0)
+			*p++ = '?';
+		else
+			p += n;
+	}
+}
+
 void
 api_reply_error(struct evhttp_request *req, int code, const char *fmt, ...)
 {
@@ -153,6 +229,7 @@ api_reply_error(struct evhttp_request *req, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	utf8_scrub(msg);	/* it may echo request bytes; JSON needs UTF-8 */
 	api_reply_json(req, code, json_pack("{s:{s:i,s:s}}", "error",
 	    "status", code, "message", msg));
 }

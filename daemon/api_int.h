@@ -46,6 +46,9 @@ void	api_reply_json(struct evhttp_request *, int code, json_t *root);
 void	api_reply_error(struct evhttp_request *, int code, const char *fmt,
 	    ...) __attribute__((format(printf, 3, 4)));
 /* Send text with this Content-Type. */
+/* evhttp_send_reply, but a HEAD request gets no body (its length only) */
+void	api_send(struct evhttp_request *, int code, const char *why,
+	    struct evbuffer *body);
 void	api_reply_text(struct evhttp_request *, int code, const char *type,
 	    const char *text, size_t len);
 

@@ -176,6 +176,6 @@ api_static_serve(struct evhttp_request *req, const char *root,
 		return;
 	}
 	add_headers(req, api_static_type(path));
-	evhttp_send_reply(req, HTTP_OK, "OK", body);
+	api_send(req, HTTP_OK, "OK", body);
 	evbuffer_free(body);
 }

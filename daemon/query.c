@@ -2,6 +2,7 @@
  * query.c - sums from usage_hour, distinct devices from the sketches,
  * suppression below the minimum group size.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,11 @@ query_parse_range(const char *s, int64_t *from, int64_t *to)
 		}
 		return 0;
 	}
+	/* The year must be four digits: %4d alone also takes a sign and
+	 * leading white space, and " -6-11-16" gave from > to. */
+	if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) ||
+	    !isdigit((unsigned char)s[2]) || !isdigit((unsigned char)s[3]))
+		return -1;
 	if (sscanf(s, "%4d-Q%1d%c", &y, &q, &tail) == 2 && q >= 1 && q <= 4) {
 		*from = period_day_start(y * 10000 + (q * 3 - 2) * 100 + 1);
 		*to = q == 4 ? period_day_start((y + 1) * 10000 + 101) :

@@ -389,6 +389,41 @@ $PY tests/api_check.py addresses "$tmp"/gen*/truth.json -- "$ans"/* || fails=$((
 $PY tests/api_check.py addresses "$tmp"/gen*/truth.json -- "$RUN/daemon.log" >/dev/null
 pass "the daemon's log names no client address"
 
+# --- HEAD and request bytes that are not UTF-8 (both found by fuzz_api) ----------------------
+
+cat >"$tmp/head.py" <<'EOF'
+import socket, sys
+host, port, path, auth = "127.0.0.1", 8080, sys.argv[1], sys.argv[2]
+def ask(method):
+    s = socket.create_connection((host, port))
+    s.sendall(f"{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}\r\n"
+              "Connection: close\r\n\r\n".encode())
+    out = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            return out
+        out += b
+head, get = ask("HEAD"), ask("GET")
+hh, _, hbody = head.partition(b"\r\n\r\n")
+gh, _, gbody = get.partition(b"\r\n\r\n")
+clen = [l.split(b":")[1].strip() for l in hh.split(b"\r\n")
+        if l.lower().startswith(b"content-length:")]
+ok = (hh.split(b" ")[1] == b"200" and hbody == b"" and len(gbody) > 0
+      and clen == [str(len(gbody)).encode()])
+print(f"HEAD {path}: status {hh.split(b' ')[1].decode()}, Content-Length "
+      f"{clen[0].decode() if clen else '-'}, {len(hbody)} body bytes; "
+      f"GET body {len(gbody)} bytes")
+sys.exit(0 if ok else 1)
+EOF
+for p in /api/v1/status /index.html; do
+	r=$(in_ns $PY "$tmp/head.py" "$p" "$AUTH")
+	pass "$r (headers only, the GET's length)"
+done
+c=$(status "$ans/nonutf8.json" -H "$AUTH" "$U/api/v1/usage?%ff%fe=1&by=%c3")
+[ "$c" = 400 ] && json_error "$ans/nonutf8.json" 400
+pass "a parameter name that is not UTF-8 gets a JSON 400 ($c), not a 500"
+
 # --- latency (reported, not asserted) ----------------------------------------------------------
 
 # wrk has no rate option: a Lua delay() paces each of 10 connections to

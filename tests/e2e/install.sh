@@ -74,7 +74,9 @@ same() { cmp -s "$1" "$2" && return 0; nok "$2 differs from $1"; return 1; }
 all=1
 same config/aicensus.conf "$D/etc/aicensus/aicensus.conf" || all=0
 same config/catalog.conf "$D/etc/aicensus/catalog.conf" || all=0
-same "$BUILD/aicensusd" "$D/usr/sbin/aicensusd" || all=0
+# under valgrind $BUILD holds wrappers; make install (VALGRIND=1 in the
+# environment) installs the real programs of $VG_BUILD
+same "${VG_BUILD:-$BUILD}/aicensusd" "$D/usr/sbin/aicensusd" || all=0
 if [ -d web ]; then
 	for f in $(cd web && find . -type f); do
 		same "web/$f" "$D/usr/share/aicensus/web/$f" || all=0
