@@ -421,6 +421,57 @@ def profile(T, work, conf, seed):
     print(f"full profile: {out} (callgrind_annotate {out})")
 
 
+# ---- scaling in instructions -------------------------------------------------
+
+def callgrind_total(T, conf, pcap, rundir):
+    """Instructions aicensusd -r executes (callgrind), in a fresh dir."""
+    fresh_dir(rundir)
+    shutil.copy(conf, os.path.join(rundir, "aicensus.conf"))
+    shutil.copy(os.path.join(os.path.dirname(conf),
+                             re.search(r'catalog = "([^"]+)"',
+                                       open(conf).read()).group(1)), rundir)
+    out = os.path.join(rundir, "callgrind.out")
+    r = subprocess.run(["valgrind", "--tool=callgrind",
+                        f"--callgrind-out-file={out}", T.aicensusd, "-c",
+                        "aicensus.conf", "-r", pcap], cwd=rundir,
+                       capture_output=True, text=True)
+    check(r.returncode == 0, f"callgrind aicensusd failed: {r.stderr[-300:]}")
+    m = re.search(r"Collected : (\d+)", r.stderr)
+    check(m is not None, "no instruction total from callgrind")
+    return int(m.group(1))
+
+
+def scaling_instructions(T, work, pcap, confs, packets):
+    """The scaling rows counted in instructions, which a shared machine's
+    noise does not move: each configuration on the capture and on an
+    empty capture (start-up), the difference per packet."""
+    keys = [(30, 100), (300, 100), (3000, 100), (300, 10), (300, 1000)]
+    epcap = os.path.join(work, "empty.pcap")
+    with open(pcap, "rb") as f, open(epcap, "wb") as g:
+        g.write(f.read(24))
+    rows = {}
+    for k in keys:
+        log(f"bench: callgrind, {k[0]} services, {k[1]} departments")
+        full = callgrind_total(T, confs[k], pcap, os.path.join(work, "run"))
+        start = callgrind_total(T, confs[k], epcap,
+                                os.path.join(work, "run"))
+        rows[k] = dict(total=full, start=start,
+                       per_packet=(full - start) / packets)
+    print("| catalog | departments | instructions | start-up | per packet "
+          "(less start-up) |")
+    print("|---|---|---|---|---|")
+    for k in keys:
+        r = rows[k]
+        print(f"| {k[0]:,} | {k[1]:,} | {r['total'] / 1e6:,.1f} M | "
+              f"{r['start'] / 1e6:,.1f} M | {r['per_packet']:,.1f} |")
+    for what, ks in (("catalog sizes", keys[:3]),
+                     ("department counts", [keys[3], keys[1], keys[4]])):
+        v = [rows[k]["per_packet"] for k in ks]
+        print(f"spread across {what}: {max(v) / min(v) - 1:.1%} "
+              "(target <= 10 %)")
+    return rows
+
+
 # ---- report -------------------------------------------------------------------
 
 def machine():
@@ -470,6 +521,8 @@ def main():
     ap.add_argument("--flood", type=int, default=1000000)
     ap.add_argument("--skip-live", action="store_true")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--instructions", action="store_true",
+                    help="only the scaling rows, in callgrind instructions")
     a = ap.parse_args()
     T = Tools(a.build)
     global TMP
@@ -481,6 +534,10 @@ def main():
     main_conf = confs[(300, 100)]
     if a.profile:
         profile(T, work, main_conf, a.seed)
+        return 0
+    if a.instructions:
+        packets, _, _ = capture_size(T.pcaploop, files["pcap"])
+        scaling_instructions(T, work, files["pcap"], confs, packets)
         return 0
     for f in (files["pcap"], files["syn"], files["dns"]):
         warm(f)
