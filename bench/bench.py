@@ -152,13 +152,19 @@ def generate(T, work, packets, seed, flood):
 
 # ---- 1. throughput ----------------------------------------------------------
 
-def aicensusd_run(T, conf, pcap, rundir):
-    """aicensusd -r in a fresh directory (database and key file there)."""
+def run_dir(conf, rundir):
+    """A fresh directory holding the configuration and the catalog it
+    names, where aicensusd -r writes its database and key file."""
     fresh_dir(rundir)
     shutil.copy(conf, os.path.join(rundir, "aicensus.conf"))
     shutil.copy(os.path.join(os.path.dirname(conf),
                              re.search(r'catalog = "([^"]+)"',
                                        open(conf).read()).group(1)), rundir)
+
+
+def aicensusd_run(T, conf, pcap, rundir):
+    """aicensusd -r in a fresh directory (database and key file there)."""
+    run_dir(conf, rundir)
     r = run_measured([T.aicensusd, "-c", "aicensus.conf", "-r", pcap],
                      cwd=rundir)
     check(r["rc"] == 0, f"aicensusd -r failed: {r['err'][-500:]}")
@@ -425,11 +431,7 @@ def profile(T, work, conf, seed):
 
 def callgrind_total(T, conf, pcap, rundir):
     """Instructions aicensusd -r executes (callgrind), in a fresh dir."""
-    fresh_dir(rundir)
-    shutil.copy(conf, os.path.join(rundir, "aicensus.conf"))
-    shutil.copy(os.path.join(os.path.dirname(conf),
-                             re.search(r'catalog = "([^"]+)"',
-                                       open(conf).read()).group(1)), rundir)
+    run_dir(conf, rundir)
     out = os.path.join(rundir, "callgrind.out")
     r = subprocess.run(["valgrind", "--tool=callgrind",
                         f"--callgrind-out-file={out}", T.aicensusd, "-c",
