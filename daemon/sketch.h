@@ -105,4 +105,17 @@ int	 sketch_merge_serialized(struct sketch *dst, const uint8_t *p,
 /* Heap bytes held by s, for memory accounting. */
 size_t	 sketch_mem(const struct sketch *s);
 
+/*
+ * The cell key of the set, for the release stage's cell key method:
+ * while sparse, the sum mod 2^64 of rk(arg, token) over the stored
+ * tokens (token = a stored hash >> SKETCH_DROP_BITS, the 40 bits that
+ * stand for a device all week); once dense, dense(arg, registers,
+ * SKETCH_REGS).  Depends only on the set of devices, never on order or
+ * on how sketches were merged; 0 for an empty sketch.
+ */
+uint64_t sketch_cell_key(const struct sketch *s,
+	    uint64_t (*rk)(void *arg, uint64_t token),
+	    uint64_t (*dense)(void *arg, const uint8_t *regs, size_t n),
+	    void *arg);
+
 #endif /* AIC_SKETCH_H */

@@ -1,0 +1,142 @@
+/*
+ * released.h - reading released figures: the only door through which
+ * numbers reach an output (the CLI, the API, /metrics, the dashboard,
+ * reports, exporter plugins).
+ *
+ * The release database holds nothing but cells that the release stage
+ * (release.h) published once, at the close of their period, with their
+ * protection already applied; a cell is never revised.  Everything here
+ * reads that database read-only.  There is no way from here to the raw
+ * working database (the vault) or to a raw aggregate.
+ *
+ * The grid is fixed by configuration: for a released period every
+ * department (plus "unassigned" and "*") crosses every service, category
+ * and "*" that the level publishes (see PUBLISHED LEVELS), zeros
+ * included.  released_cells() returns that whole grid, so which rows
+ * exist never depends on the data.  A cell that the protection turned
+ * into zero is a zero like any other: there is no "suppressed" flag.
+ *
+ * PUBLISHED LEVELS
+ *   week: dept in {departments, unassigned, *} x svc in {services,
+ *         cat:<category>, *}: every measure.
+ *   day:  dept in {departments, unassigned, *} x svc in {cat:<category>, *}
+ *         and dept * x svc in {services}: devices, devhours, conns, dns,
+ *         nxdomain (REL_DAY_MEASURES).
+ *   day blind spots: released_blind().
+ */
+#ifndef AIC_RELEASED_H
+#define AIC_RELEASED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum rel_kind { REL_DAY = 1, REL_WEEK = 2 };
+
+enum rel_measure {
+	RM_DEVICES, RM_DEVHOURS, RM_TLS, RM_QUIC, RM_ECH, RM_CONNS, RM_DNS,
+	RM_NXDOMAIN, RM_UP, RM_DOWN, RM_N
+};
+/* Column names, also the JSON keys: "devices", "device_hours", "tls_conns",
+ * "quic_conns", "ech_conns", "connections", "dns_lookups", "dns_nxdomain",
+ * "bytes_up", "bytes_down". */
+extern const char *const rel_measure_names[RM_N];
+#define REL_ALL_MEASURES	((1u << RM_N) - 1)
+#define REL_DAY_MEASURES	((1u << RM_DEVICES) | (1u << RM_DEVHOURS) | \
+	(1u << RM_CONNS) | (1u << RM_DNS) | (1u << RM_NXDOMAIN))
+
+enum rel_blind {
+	RB_PACKETS, RB_BYTES, RB_PCAP_DROPS, RB_IF_DROPS, RB_ECH_UNATTRIBUTED,
+	RB_NOSNI, RB_DOH, RB_IGNORED, RB_LOST, RB_PARSE_FAILURES, RB_LATE,
+	RB_N
+};
+/* "packets", "bytes", "pcap_drops", "if_drops", "ech_unattributed",
+ * "nosni_conns", "doh_conns", "ignored", "lost", "parse_failures", "late" */
+extern const char *const rel_blind_names[RB_N];
+
+#define REL_ALL		"*"		/* all departments / all services */
+#define REL_CAT_PREFIX	"cat:"		/* svc "cat:chat": a category */
+#define REL_UNASSIGNED	"unassigned"
+
+struct rel_cell {
+	enum rel_kind	 kind;
+	int32_t		 period;	/* YYYYMMDD or YYYYWW (local) */
+	char		 dept[64];	/* name, "unassigned" or "*" */
+	char		 svc[48];	/* catalog id, "cat:<category>" or "*" */
+	uint64_t	 m[RM_N];
+	unsigned	 published;	/* bit per rel_measure the level publishes */
+};
+
+struct rel_period {
+	enum rel_kind	 kind;
+	int32_t		 period;
+	int32_t		 week;		/* ISO week the period belongs to */
+	int64_t		 released_at;	/* UTC epoch */
+	unsigned	 coverage_hours;	/* hours the sensor saw traffic */
+	unsigned	 hours_total;	/* hours in the period */
+	int		 complete;	/* 0: released before its end */
+	int		 min_group;	/* 1: released without protection */
+};
+
+/* Catalog facts about a service (labels, not figures). */
+struct rel_service {
+	char		 sid[48];
+	char		 name[96];
+	char		 vendor[96];
+	char		 category[16];
+	char		 jurisdiction[8];
+	int		 sanctioned;
+};
+
+struct released;
+
+/*
+ * Opens a release database read-only.  NULL with err when it is absent,
+ * not a release database (the raw working database is named as such:
+ * "... is the raw working database; read the release database ..."), or
+ * of a newer version.
+ */
+struct released *released_open(const char *path, char *err, size_t errlen);
+void	 released_close(struct released *);
+
+/*
+ * Released periods of a kind whose period lies in [from, to] (YYYYMMDD
+ * or YYYYWW; 0 for an open end), ascending.  *out is malloc'd (free()).
+ * 0 ok, -1 error (err).
+ */
+int	 released_periods(struct released *, enum rel_kind, int32_t from,
+	    int32_t to, struct rel_period **out, size_t *n, char *err,
+	    size_t errlen);
+/* One released period; 0 found, 1 not released, -1 error. */
+int	 released_period(struct released *, enum rel_kind, int32_t period,
+	    struct rel_period *out);
+
+/*
+ * Every cell of one released period's grid (zeros included), in grid
+ * order: departments in configuration order, then "unassigned", then
+ * "*"; within each, services in catalog order, then categories, then
+ * "*".  *out malloc'd.  0 ok, 1 period not released, -1 error.
+ */
+int	 released_cells(struct released *, enum rel_kind, int32_t period,
+	    struct rel_cell **out, size_t *n, char *err, size_t errlen);
+/* One cell (a zero when the grid has it but nothing was published);
+ * 0 ok, 1 the period is not released or the grid has no such cell. */
+int	 released_cell(struct released *, enum rel_kind, int32_t period,
+	    const char *dept, const char *svc, struct rel_cell *out);
+
+/* The grid's axes of a period: names malloc'd as one block (free(*names)). */
+int	 released_depts(struct released *, enum rel_kind, int32_t period,
+	    char ***names, size_t *n);
+int	 released_svcs(struct released *, enum rel_kind, int32_t period,
+	    char ***names, size_t *n);	/* catalog ids, then "cat:..." */
+
+/* Catalog facts of every service ever in a grid, by sid order. */
+int	 released_services(struct released *, struct rel_service **out,
+	    size_t *n);
+
+/* Blind-spot figures of a released day; 0 ok, 1 not released. */
+int	 released_blind(struct released *, int32_t day, uint64_t v[RB_N]);
+
+/* The database's meta "timezone" ("" when none). */
+const char *released_timezone(struct released *);
+
+#endif /* AIC_RELEASED_H */
