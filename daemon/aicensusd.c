@@ -2,10 +2,16 @@
  * aicensusd.c - the daemon: set-up in a fixed order, then the event loop.
  *
  * Order of start-up: parse the configuration and the catalog (any error
- * stops here, before anything is opened); open the state directory, the
- * database and the capture (needs root); drop to the configured user
- * keeping only CAP_NET_RAW (to reopen a capture that went away); then
- * serve.  Nothing here formats an address.
+ * stops here, before anything is opened); open the week keys, the
+ * release database, the vault and the capture (needs root); release
+ * whatever came due while the daemon was down; drop to the configured
+ * user keeping only CAP_NET_RAW (to reopen a capture that went away);
+ * then serve.  Nothing here formats an address.
+ *
+ * The data path: packets -> pipeline -> agg (pair) -> vault (sealed,
+ * every flush_interval) -> release stage (each closed day and ISO week,
+ * checked after every flush, also when no traffic comes) -> release
+ * database, which is all that outputs read.
  */
 #include <linux/capability.h>
 #include <sys/prctl.h>
@@ -14,6 +20,7 @@
 #include <sys/time.h>
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
@@ -36,13 +43,14 @@
 #include "catalog.h"
 #include "cfgerr.h"
 #include "config.h"
-#include "devkey.h"
 #include "log.h"
 #include "period.h"
 #include "pipeline.h"
 #include "plugin.h"
 #include "status.h"
-#include "store.h"
+#include "release.h"
+#include "vault.h"
+#include "weekkey.h"
 
 #ifndef AIC_VERSION
 #define AIC_VERSION "dev"
@@ -54,7 +62,6 @@
 #define MAX_PLUGINS		16
 #define DISPATCH_BATCH		256
 #define CAPTURE_RETRY_SEC	5
-#define RETENTION_EVERY_SEC	3600
 /*
  * A flush is written in slices of about this long, with packets read
  * between them: a full hour of a large site is hundreds of milliseconds
@@ -68,12 +75,17 @@ struct daemon {
 	const char		*iface;
 	const char		*rfile;
 	const char		*db_override;
+	const char		*rel_override;
 	struct config		*cfg;
 	struct catalog		*cat;
 	struct agg		*agg;		/* capture adds here */
 	struct agg		*frozen;	/* the flush under way writes */
-	struct devkey		*dk;
-	struct store		*st;
+	struct weekkey		*keys;
+	struct vault		*st;
+	struct reldb		*rel;
+	struct rel_dims		 dims;
+	char			**sanct;	/* dims.sanctioned */
+	struct rel_params	 params;
 	struct pipeline		*P;
 	struct capture		*cap;
 	struct event_base	*base;
@@ -86,24 +98,29 @@ struct daemon {
 	int			 exporting;	/* an export_begin is open */
 	int64_t			 next_flush;	/* offline: packet time */
 	int64_t			 last_sec;	/* offline: newest packet time */
-	int64_t			 last_retention;
 	uint64_t		 packets;
 	struct aic_status	 status;	/* API: health it reports */
 	struct api		*api;		/* HTTP API, live only */
 	int			 under_systemd;
 	int			 read_error;
+	int			 finalising;	/* --finalise */
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: aicensusd [-n] [-c CONFIG] [-i IFACE | -r FILE] [--db PATH]\n"
+	    "usage: aicensusd [-n] [-c CONFIG] [-i IFACE | -r FILE | --finalise]\n"
+	    "                 [--db PATH] [--release-db PATH]\n"
 	    "\n"
 	    "  -c, --config FILE  configuration (default %s/aicensus/aicensus.conf)\n"
 	    "  -i, --interface IF capture live on IF (overrides the configuration)\n"
-	    "  -r, --read FILE    read a pcap/pcapng file to its end, store, exit\n"
-	    "      --db PATH      database (overrides the configuration)\n"
+	    "  -r, --read FILE    read a pcap/pcapng file to its end, release what it\n"
+	    "                     holds, exit (keys in memory only, no raw file)\n"
+	    "      --finalise     release everything counted so far now, destroy\n"
+	    "                     the week keys, exit (decommissioning)\n"
+	    "      --db PATH      raw working database (overrides the configuration)\n"
+	    "      --release-db PATH  release database (overrides the configuration)\n"
 	    "  -n, --check        check the configuration and catalog, then exit\n"
 	    "  -v, --verbose      with -n: print the configuration normalised\n"
 	    "  -h, --help         this text\n"
@@ -150,53 +167,55 @@ load_config(const char *path, struct config **cfgp, struct catalog **catp,
 	return 0;
 }
 
+/*
+ * The release grid and the vault's names follow the configuration in
+ * force (again after a reload).
+ */
 static int
-set_dims(struct store *st, const struct config *cfg, const struct catalog *cat)
+set_dims(struct daemon *d, const struct config *cfg, const struct catalog *cat)
 {
 	char **sanct = calloc(cfg->n_sanctioned + 1, sizeof(*sanct));
 	size_t i;
-	int rc;
 
 	if (sanct == NULL)
 		return -1;
 	for (i = 0; i < cfg->n_sanctioned; i++)
 		sanct[i] = cfg->sanctioned[i].s;
-	rc = store_set_dims(st, cfg->dept_names, cfg->n_depts, cat, sanct,
-	    cfg->n_sanctioned, cfg->timezone, cfg->min_group_size);
-	free(sanct);
-	return rc;
+	free(d->sanct);
+	d->sanct = sanct;
+	d->dims.dept = cfg->dept_names;
+	d->dims.ndept = cfg->n_depts;
+	d->dims.cat = cat;
+	d->dims.sanctioned = sanct;
+	d->dims.nsanct = cfg->n_sanctioned;
+	d->dims.timezone = cfg->timezone;
+	d->params.k = cfg->min_group_size;
+	if (d->st != NULL)
+		vault_set_dims(d->st, cfg->dept_names, cfg->n_depts, cat);
+	return 0;
 }
 
 /* --- exporters -------------------------------------------------------- */
 
+/*
+ * Exporter plugins see released cells only, handed over by the release
+ * stage after each period's COMMIT.
+ */
 static void
-export_row(void *arg, const void *cellp, const char *dept, const char *svc,
-    uint64_t devhours)
+export_cell(void *arg, const struct rel_period *per,
+    const struct rel_cell *cell)
 {
 	struct daemon *d = arg;
-	const struct agg_cell *c = cellp;
-	struct aic_row row;
 	size_t i;
 
-	row.hour = c->per.hour;
-	row.department = dept;
-	row.service = svc;
-	row.tls_conns = c->c[C_TLS];
-	row.quic_conns = c->c[C_QUIC];
-	row.ech_conns = c->c[C_ECH];
-	row.dns_lookups = c->c[C_DNS];
-	row.dns_nxdomain = c->c[C_NXDOMAIN];
-	row.bytes_up = c->c[C_UP];
-	row.bytes_down = c->c[C_DOWN];
-	row.device_hours = devhours;
 	for (i = 0; i < d->nplugins; i++) {
 		const struct aic_plugin *pl = d->plugins[i].pl;
 
 		if (pl->export_row == NULL)
 			continue;
 		if (!d->exporting && pl->export_begin)
-			pl->export_begin(d->plugins[i].state, c->per.hour);
-		pl->export_row(d->plugins[i].state, &row);
+			pl->export_begin(d->plugins[i].state, per->released_at);
+		plugin_export_cell(&d->plugins[i], per, cell);
 	}
 	d->exporting = 1;
 }
@@ -235,6 +254,34 @@ status_parse_failures(const struct agg *a)
 	return n;
 }
 
+/*
+ * Publish every day and week that has closed by now_sec (local time):
+ * the vault releases them through the release stage in a crash-safe
+ * order and destroys the keys of weeks that are over.  Called after
+ * every committed flush, so the flush timer drives it also when no
+ * traffic comes.  now_sec 0: everything open, now (end of -r,
+ * --finalise).
+ */
+static void
+release_due(struct daemon *d, int64_t now_sec)
+{
+	struct period per;
+	int n;
+
+	if (now_sec > 0)
+		period_of(now_sec, &per);
+	else
+		memset(&per, 0, sizeof(per));
+	n = vault_release_due(d->st, d->rel, &d->dims, &d->params, per.day,
+	    per.week, (int64_t)time(NULL));
+	export_end(d);
+	if (n > 0) {
+		d->status.last_release = (int64_t)time(NULL);	/* API status */
+		d->status.releases += (uint64_t)n;
+	} else if (n < 0)
+		d->status.release_failures++;
+}
+
 /* A flush ended: committed (rc 0) or rolled back (rc -1). */
 static void
 flush_finished(struct daemon *d, int rc)
@@ -248,11 +295,8 @@ flush_finished(struct daemon *d, int rc)
 		agg_absorb(d->agg, d->frozen);
 		d->status.flush_failures++;
 	}
-	if (d->fl_now - d->last_retention >= RETENTION_EVERY_SEC) {
-		if (store_retention(d->st, d->fl_now,
-		    d->cfg->retention_days) == 0)
-			d->last_retention = d->fl_now;
-	}
+	if (rc == 0 && !d->finalising)
+		release_due(d, d->fl_now);
 }
 
 /*
@@ -282,7 +326,7 @@ flush_start(struct daemon *d, int64_t now_sec)
 	agg_swap(d->agg, d->frozen);
 	d->fl_parse = status_parse_failures(d->frozen);
 	d->fl_now = now_sec;
-	if ((rc = store_flush_begin(d->st, d->frozen)) <= 0) {
+	if ((rc = vault_flush_begin(d->st, d->frozen)) <= 0) {
 		flush_finished(d, rc);
 		return 0;
 	}
@@ -295,8 +339,8 @@ flush_complete(struct daemon *d)
 {
 	if (d->ev_step != NULL)
 		event_del(d->ev_step);
-	if (store_flush_busy(d->st))
-		flush_finished(d, store_flush_step(d->st, d->frozen, 0));
+	if (vault_flush_busy(d->st))
+		flush_finished(d, vault_flush_step(d->st, d->frozen, 0));
 }
 
 /* Everything counted so far stored before returning: stop, reload, -r. */
@@ -305,7 +349,7 @@ flush(struct daemon *d, int64_t now_sec)
 {
 	flush_complete(d);
 	if (flush_start(d, now_sec))
-		flush_finished(d, store_flush_step(d->st, d->frozen, 0));
+		flush_finished(d, vault_flush_step(d->st, d->frozen, 0));
 }
 
 static void
@@ -317,9 +361,9 @@ on_flush_step(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!store_flush_busy(d->st))
+	if (!vault_flush_busy(d->st))
 		return;
-	rc = store_flush_step(d->st, d->frozen, FLUSH_SLICE_USEC);
+	rc = vault_flush_step(d->st, d->frozen, FLUSH_SLICE_USEC);
 	if (rc == 1)
 		evtimer_add(d->ev_step, &now);	/* after the packets waiting */
 	else if (rc == 2)
@@ -338,6 +382,7 @@ on_packet(void *arg, uint64_t ts, const uint8_t *p, size_t caplen,
 
 	d->packets++;
 	d->status.packets++;
+	d->status.last_packet = (int64_t)(ts / 1000000);	/* API status */
 	pipeline_packet(d->P, capture_dlt(d->cap), ts, p, caplen, wirelen);
 	if (d->rfile != NULL) {
 		/* offline: flush on the capture's clock, as live would */
@@ -446,7 +491,7 @@ on_flush_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	pipeline_tick(d->P, (uint64_t)now);
-	if (store_flush_busy(d->st))
+	if (vault_flush_busy(d->st))
 		return;		/* the last one is still being written */
 	if (flush_start(d, now / 1000000)) {
 		static const struct timeval zero = { 0, 0 };
@@ -497,9 +542,8 @@ reload(struct daemon *d)
 		log_warn("reload: a new interface takes effect at restart");
 	/* store what is counted under the old names before re-keying */
 	flush(d, now_usec() / 1000000);
-	if (set_dims(d->st, cfg, cat) != 0) {
-		log_error("reload rejected: the database would not take the new "
-		    "departments and services");
+	if (set_dims(d, cfg, cat) != 0) {
+		log_error("reload rejected: out of memory");
 		d->status.reload_failures++;	/* API status */
 		catalog_free(cat);
 		config_free(cfg);
@@ -511,6 +555,9 @@ reload(struct daemon *d)
 	/* keep the capture-time settings of the running instance */
 	memcpy(cfg->interface, d->cfg->interface, sizeof(cfg->interface));
 	memcpy(cfg->database, d->cfg->database, sizeof(cfg->database));
+	memcpy(cfg->release_database, d->cfg->release_database,
+	    sizeof(cfg->release_database));
+	memcpy(cfg->state_dir, d->cfg->state_dir, sizeof(cfg->state_dir));
 	log_set_level(cfg->log_level);
 	catalog_free(d->cat);
 	config_free(d->cfg);
@@ -560,12 +607,42 @@ chown_path(const char *path, uid_t uid, gid_t gid)
 		    strerror(errno));
 }
 
+static void
+chown_db(const char *db, uid_t uid, gid_t gid)
+{
+	char p[PATH_MAX + 8];
+
+	chown_path(db, uid, gid);
+	snprintf(p, sizeof(p), "%s-wal", db);
+	chown_path(p, uid, gid);
+	snprintf(p, sizeof(p), "%s-shm", db);
+	chown_path(p, uid, gid);
+}
+
+/* The week keys in the state directory, for the service user. */
+static void
+chown_keys(const char *dir, uid_t uid, gid_t gid)
+{
+	struct dirent *de;
+	char p[PATH_MAX + 8];
+	DIR *dp;
+
+	if ((dp = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL) {
+		if (strncmp(de->d_name, "week-", 5) != 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		chown_path(p, uid, gid);
+	}
+	closedir(dp);
+}
+
 static int
-drop_privileges(struct daemon *d, const char *dbpath, char *err,
-    size_t errlen)
+drop_privileges(struct daemon *d, const char *dbpath, const char *relpath,
+    char *err, size_t errlen)
 {
 	struct passwd *pw;
-	char p[PATH_MAX + 8];
 
 	if (geteuid() != 0 || d->cfg->user[0] == '\0')
 		return 0;
@@ -574,15 +651,12 @@ drop_privileges(struct daemon *d, const char *dbpath, char *err,
 		    "(systemd-sysusers) or set user = \"\"", d->cfg->user);
 		return -1;
 	}
-	chown_path(dbpath, pw->pw_uid, pw->pw_gid);
-	snprintf(p, sizeof(p), "%s-wal", dbpath);
-	chown_path(p, pw->pw_uid, pw->pw_gid);
-	snprintf(p, sizeof(p), "%s-shm", dbpath);
-	chown_path(p, pw->pw_uid, pw->pw_gid);
-	if (d->cfg->state_dir[0] != '\0') {
+	if (dbpath != NULL)
+		chown_db(dbpath, pw->pw_uid, pw->pw_gid);
+	chown_db(relpath, pw->pw_uid, pw->pw_gid);
+	if (d->cfg->state_dir[0] != '\0' && d->rfile == NULL) {
 		chown_path(d->cfg->state_dir, pw->pw_uid, pw->pw_gid);
-		snprintf(p, sizeof(p), "%s/devkey", d->cfg->state_dir);
-		chown_path(p, pw->pw_uid, pw->pw_gid);
+		chown_keys(d->cfg->state_dir, pw->pw_uid, pw->pw_gid);
 	}
 	if (prctl(PR_SET_KEEPCAPS, 1) != 0 ||
 	    setgroups(1, &pw->pw_gid) != 0 ||
@@ -688,10 +762,12 @@ cleanup(struct daemon *d)
 	if (d->ev_retry)
 		event_free(d->ev_retry);
 	capture_close(d->cap);
-	store_close(d->st);
+	vault_close(d->st);
+	reldb_close(d->rel);
 	agg_free(d->agg);
 	agg_free(d->frozen);
-	devkey_close(d->dk);
+	weekkey_close(d->keys);
+	free(d->sanct);
 	catalog_free(d->cat);
 	config_free(d->cfg);
 	if (d->base)
@@ -711,15 +787,25 @@ run_offline(struct daemon *d)
 		    (unsigned long long)d->packets, capture_error(d->cap));
 		d->read_error = 1;
 	}
-	/* the capture's own clock: retention must not judge old files by today */
+	/*
+	 * The capture's own clock decides what closed while reading; then
+	 * everything still open is released, since the keys of -r live in
+	 * memory only and die with the process.
+	 */
 	flush(d, d->last_sec);
 	if (!agg_empty(d->agg)) {
 		log_error("the final flush failed; counts of this file are NOT "
-		    "stored");
+		    "released");
 		return 1;
 	}
-	log_info("%s: %llu packets read", d->rfile,
-	    (unsigned long long)d->packets);
+	release_due(d, 0);
+	if (d->status.release_failures > 0) {
+		log_error("releasing the counts of %s failed", d->rfile);
+		return 1;
+	}
+	log_info("%s: %llu packets read, %llu periods released", d->rfile,
+	    (unsigned long long)d->packets,
+	    (unsigned long long)d->status.releases);
 	return d->read_error ? 1 : 0;
 }
 
@@ -800,6 +886,9 @@ main(int argc, char **argv)
 		{ "interface", required_argument, NULL, 'i' },
 		{ "read", required_argument, NULL, 'r' },
 		{ "db", required_argument, NULL, 'D' },
+		{ "release-db", required_argument, NULL, 'R' },
+		{ "finalise", no_argument, NULL, 'F' },
+		{ "finalize", no_argument, NULL, 'F' },
 		{ "check", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -808,7 +897,7 @@ main(int argc, char **argv)
 	};
 	struct daemon d;
 	char err[1024];
-	const char *dbpath;
+	const char *dbpath, *relpath;
 	int ch, check = 0, verbose = 0, rc;
 
 	memset(&d, 0, sizeof(d));
@@ -822,6 +911,8 @@ main(int argc, char **argv)
 		case 'i': d.iface = optarg; break;
 		case 'r': d.rfile = optarg; break;
 		case 'D': d.db_override = optarg; break;
+		case 'R': d.rel_override = optarg; break;
+		case 'F': d.finalising = 1; break;
 		case 'n': check = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -829,7 +920,8 @@ main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc || (d.iface && d.rfile)) {
+	if (optind != argc || (d.iface && d.rfile) ||
+	    (d.finalising && (d.iface || d.rfile || check))) {
 		usage(stderr);
 		return 2;
 	}
@@ -853,7 +945,10 @@ main(int argc, char **argv)
 	}
 	d.under_systemd = getenv("NOTIFY_SOCKET") != NULL;
 	log_init("aicensusd", d.cfg->log_syslog, d.cfg->log_level);
-	if (d.cfg->min_group_size < 5)
+	if (d.cfg->min_group_size == 1)
+		log_warn("min_group_size is 1: figures are released WITHOUT any "
+		    "protection; for validation with synthetic traffic only");
+	else if (d.cfg->min_group_size < 5)
 		log_warn("min_group_size is %d: groups this small can single "
 		    "people out; use 5 or more outside tests",
 		    d.cfg->min_group_size);
@@ -863,7 +958,7 @@ main(int argc, char **argv)
 		snprintf(d.cfg->interface, sizeof(d.cfg->interface), "%s",
 		    d.iface);
 	}
-	if (d.rfile == NULL && d.cfg->interface[0] == '\0') {
+	if (d.rfile == NULL && !d.finalising && d.cfg->interface[0] == '\0') {
 		fprintf(stderr, "aicensusd: no interface: set interface in %s "
 		    "or give -i IFACE (or -r FILE)\n", d.cfg_path);
 		cleanup(&d);
@@ -872,18 +967,39 @@ main(int argc, char **argv)
 	if (period_set_tz(d.cfg->timezone) != 0)
 		fatalx("unknown time zone %s", d.cfg->timezone);
 	dbpath = d.db_override ? d.db_override : d.cfg->database;
-	if (*d.cfg->state_dir &&
+	relpath = d.rel_override ? d.rel_override : d.cfg->release_database;
+	if (set_dims(&d, d.cfg, d.cat) != 0)
+		fatalx("out of memory");
+	/*
+	 * aicensusd -r keeps its keys and its vault in memory: an old
+	 * capture leaves no key and no raw file behind, only released cells.
+	 */
+	if (d.rfile == NULL && *d.cfg->state_dir &&
 	    make_dir(d.cfg->state_dir, 0700) != 0)
 		fatalx("cannot create state directory %s: %s",
 		    d.cfg->state_dir, strerror(errno));
-	if ((d.dk = devkey_open(d.cfg->state_dir, err, sizeof(err))) == NULL)
+	if ((d.keys = weekkey_open(d.rfile ? NULL : d.cfg->state_dir, err,
+	    sizeof(err))) == NULL)
 		fatalx("%s", err);
-	if ((d.st = store_open(dbpath, err, sizeof(err))) == NULL)
+	if ((d.rel = reldb_open(relpath, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
-	if (set_dims(d.st, d.cfg, d.cat) != 0)
-		fatalx("database %s: cannot record departments and services",
-		    dbpath);
-	store_set_row_cb(d.st, export_row, &d);
+	release_set_cell_cb(d.rel, export_cell, &d);
+	if ((d.st = vault_open(d.rfile ? NULL : dbpath, d.keys, d.rel, &d.dims,
+	    &d.params, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	vault_set_dims(d.st, d.cfg->dept_names, d.cfg->n_depts, d.cat);
+	if (d.finalising) {
+		/* load_plugins needs the pipeline: exporters are not run here */
+		release_due(&d, 0);
+		rc = d.status.release_failures > 0;
+		log_info("finalised: %llu periods released, every week key "
+		    "destroyed", (unsigned long long)d.status.releases);
+		cleanup(&d);
+		return rc;
+	}
+	/* what closed while the daemon was down, before anything new */
+	if (d.rfile == NULL)
+		release_due(&d, (int64_t)time(NULL));
 	d.agg = agg_new((size_t)d.cfg->limits.max_pending_cells,
 	    (size_t)d.cfg->limits.memory_mb * 1024 * 1024 / 2);
 	d.frozen = agg_new((size_t)d.cfg->limits.max_pending_cells,
@@ -891,7 +1007,7 @@ main(int argc, char **argv)
 	if (d.agg == NULL || d.frozen == NULL)
 		fatalx("out of memory");
 	agg_pair(d.agg, d.frozen);	/* the limits hold for both together */
-	if ((d.P = pipeline_new(d.cfg, d.cat, d.agg, d.dk, err,
+	if ((d.P = pipeline_new(d.cfg, d.cat, d.agg, d.keys, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if (load_plugins(&d, err, sizeof(err)) != 0)
@@ -908,11 +1024,11 @@ main(int argc, char **argv)
 	d.status.start_time = (int64_t)time(NULL);
 	d.status.capturing = d.rfile == NULL;
 	if (d.rfile == NULL && d.cfg->api.enabled && (d.api = api_new(d.base,
-	    d.cfg, dbpath, &d.status, err, sizeof(err))) == NULL)
+	    d.cfg, relpath, &d.status, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
-	if (drop_privileges(&d, dbpath, err, sizeof(err)) != 0)
+	if (drop_privileges(&d, d.rfile ? NULL : dbpath, relpath, err,
+	    sizeof(err)) != 0)
 		fatalx("%s", err);
-	d.last_retention = 0;
 	rc = d.rfile ? run_offline(&d) : run_live(&d);
 	cleanup(&d);
 	return rc;

@@ -23,6 +23,10 @@ struct aic_status {
 	uint64_t	reloads;	/* configurations taken */
 	uint64_t	reload_failures;/* configurations refused */
 	int		capturing;	/* 0 while the interface is lost */
+	int64_t		last_packet;	/* epoch seconds; 0 none yet */
+	int64_t		last_release;	/* epoch seconds of the last release */
+	uint64_t	releases;	/* periods released since start */
+	uint64_t	release_failures;
 };
 
 #endif /* AIC_STATUS_H */
