@@ -1076,6 +1076,12 @@ class Synth:
             "usage": T.usage_rows(),
             "devices_day": T.device_rows(T.dev_day, "day"),
             "devices_week": T.device_rows(T.dev_week, "week"),
+            # the device sets themselves, so margins (a department over all
+            # its services, a category) can be checked exactly
+            "device_sets": {
+                "day": [[k[0], k[1], k[2], sorted(v)] for k, v in sorted(T.dev_day.items())],
+                "week": [[k[0], k[1], k[2], sorted(v)] for k, v in sorted(T.dev_week.items())],
+            },
             "blind": {k: T.blind[k] for k in sorted(T.blind)},
             "client_addresses": sorted(T.clients),
             "server_addresses": sorted(T.servers),
