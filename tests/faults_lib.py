@@ -10,7 +10,9 @@
   totals DB TRUTH K WHAT [PPS]    "ok"/"not ok" line: totals per
                                   (department, service) == K x truth; also
                                   fails on capture drops
-  sums DB                         JSON {"dept|svc": [metrics...]}
+  sums DB                         JSON {"dept|svc": [metrics...]} of a release
+                                  database, or of a vault (a copy of it and
+                                  its keys finalised in lab mode)
   killcheck DB TRUTH LO HI WHAT   after a SIGKILL: truth + LO <= DB <=
                                   truth + HI in every (department, service)
                                   and metric (LO, HI: JSON of `sums`);
@@ -165,16 +167,82 @@ def cmd_prefix(src, n, out):
 
 # --- database -----------------------------------------------------------
 
-def db_sums(db):
+# The release database's columns for M, in M's order.
+REL = ["tls", "quic", "ech", "dns", "nxdomain", "bytes_up", "bytes_down"]
+
+
+def release_sums(db):
+    """Weekly (department, service) leaves of a release database made in
+    lab mode (min_group_size = 1: exact), summed over its weeks."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     got = {f"{r[0]}|{r[1]}": list(r[2:]) for r in con.execute(
-        "SELECT d.name, s.sid, " + ", ".join(f"SUM(u.{m})" for m in M) +
-        " FROM usage_hour u JOIN department d ON d.id = u.dept"
-        " JOIN service s ON s.id = u.svc GROUP BY 1, 2")}
-    drops = con.execute("SELECT COALESCE(SUM(pcap_drops + if_drops), 0)"
-                        " FROM capture_hour").fetchone()[0]
+        "SELECT dept, svc, " + ", ".join(f"SUM({m})" for m in REL) +
+        " FROM cell WHERE kind = 2 AND dept <> '*' AND svc <> '*'"
+        " AND svc NOT LIKE 'cat:%' GROUP BY 1, 2")}
+    drops = con.execute("SELECT COALESCE(SUM(value), 0) FROM blind"
+                        " WHERE name IN ('pcap_drops', 'if_drops')").fetchone()[0]
     con.close()
     return got, drops
+
+
+def vault_sums(db):
+    """What a raw working database (the vault) holds, read as its operator
+    could during the week: a consistent copy of it and of the state
+    directory's keys is finalised in a scratch directory, in lab mode, and
+    the release it makes is summed.  The original is left as it was."""
+    import re
+    import shutil
+    import subprocess
+    import tempfile
+    run = os.path.dirname(os.path.abspath(db))
+    conf = open(os.path.join(run, "aicensus.conf")).read()
+    m = re.search(r'state_dir\s*=\s*"([^"]*)"', conf)
+    state = m.group(1) if m else "state"
+    if not os.path.isabs(state):
+        state = os.path.join(run, state)
+    daemon = os.path.join(os.environ.get("AIC_ROOT", os.getcwd()),
+                          os.environ.get("BUILD", "build"), "aicensusd")
+    with tempfile.TemporaryDirectory(prefix="aic-vsums.") as tmp:
+        os.chmod(tmp, 0o700)
+        src = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+        dst = sqlite3.connect(os.path.join(tmp, "vault.db"))
+        src.backup(dst)
+        src.close()
+        dst.close()
+        os.chmod(os.path.join(tmp, "vault.db"), 0o600)
+        if os.path.isdir(state):
+            shutil.copytree(state, os.path.join(tmp, "state"))
+        else:
+            os.mkdir(os.path.join(tmp, "state"), 0o700)
+        os.chmod(os.path.join(tmp, "state"), 0o700)
+        conf = re.sub(r'\bdatabase\s*=\s*"[^"]*"', 'database = "vault.db"', conf)
+        conf = re.sub(r'\brelease_database\s*=\s*"[^"]*";?', '', conf)
+        conf = re.sub(r'\bstate_dir\s*=\s*"[^"]*"', 'state_dir = "state"', conf)
+        conf = re.sub(r'\bmin_group_size\s*=\s*\d+', 'min_group_size = 1', conf)
+        conf = re.sub(r'\buser\s*=\s*"[^"]*"', 'user = ""', conf)
+        conf = re.sub(r'\bplugins\s*=\s*\[[^\]]*\];?', '', conf)
+        for name in os.listdir(run):
+            if name.endswith(".conf") and name != "aicensus.conf":
+                shutil.copy(os.path.join(run, name), tmp)
+        with open(os.path.join(tmp, "aicensus.conf"), "w") as f:
+            f.write(conf)
+        r = subprocess.run([daemon, "-c", "aicensus.conf", "--finalise",
+                            "--release-db", "released.db"], cwd=tmp,
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("finalising a copy of the vault failed: "
+                               + r.stderr.strip()[-300:])
+        return release_sums(os.path.join(tmp, "released.db"))
+
+
+def db_sums(db):
+    """Totals per (department, service) of a release database, or of what a
+    raw working database holds (see vault_sums)."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    tables = {r[0] for r in con.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    con.close()
+    return release_sums(db) if "cell" in tables else vault_sums(db)
 
 
 def truth_sums(truth, k=1):
@@ -271,7 +339,7 @@ def cmd_hold(db, mode, flag):
     else:
         # a read transaction starts at its first read, and lasts
         con.execute("BEGIN")
-        con.execute("SELECT COUNT(*) FROM usage_hour").fetchone()
+        con.execute("SELECT COUNT(*) FROM delta").fetchone()
     print("held", flush=True)
     while os.path.exists(flag):
         time.sleep(0.05)
