@@ -92,6 +92,7 @@ struct daemon {
 	struct event		*ev_cap, *ev_flush, *ev_wd, *ev_retry;
 	struct event		*ev_step;	/* next slice of a flush */
 	uint64_t		 fl_parse;	/* parse failures it holds */
+	uint64_t		 fl_anom[ANOM_N];	/* anomalies it holds */
 	int64_t			 fl_now;	/* its clock */
 	struct loaded_plugin	 plugins[MAX_PLUGINS];
 	size_t			 nplugins;
@@ -241,16 +242,19 @@ export_end(struct daemon *d)
  * flows are limits, not failures).  Added once their flush commits.
  */
 static uint64_t
-status_parse_failures(const struct agg *a)
+status_parse_failures(const struct agg *a, uint64_t anom[ANOM_N])
 {
 	const struct agg_hour *h;
 	uint64_t n = 0;
 	int i;
 
+	memset(anom, 0, ANOM_N * sizeof(*anom));
 	for (h = agg_hours(a); h != NULL; h = h->next)
-		for (i = 0; i < ANOM_N; i++)
+		for (i = 0; i < ANOM_N; i++) {
+			anom[i] += h->anom[i];
 			if (i != ANOM_IP_FRAGMENT && i != ANOM_FLOW_EVICTED)
 				n += h->anom[i];
+		}
 	return n;
 }
 
@@ -287,9 +291,12 @@ static void
 flush_finished(struct daemon *d, int rc)
 {
 	if (rc == 0) {
-		export_end(d);
+		size_t i;
+
 		d->status.last_flush_ok = 1;		/* API status */
 		d->status.parse_failures += d->fl_parse;
+		for (i = 0; i < ANOM_N; i++)
+			d->status.anomalies[i] += d->fl_anom[i];
 	} else {
 		/* back to the live side, for the next try */
 		agg_absorb(d->agg, d->frozen);
@@ -324,7 +331,7 @@ flush_start(struct daemon *d, int64_t now_sec)
 	if (!agg_empty(d->frozen))	/* cannot happen: flush_finished */
 		agg_absorb(d->agg, d->frozen);
 	agg_swap(d->agg, d->frozen);
-	d->fl_parse = status_parse_failures(d->frozen);
+	d->fl_parse = status_parse_failures(d->frozen, d->fl_anom);
 	d->fl_now = now_sec;
 	if ((rc = vault_flush_begin(d->st, d->frozen)) <= 0) {
 		flush_finished(d, rc);
@@ -774,6 +781,28 @@ cleanup(struct daemon *d)
 		event_base_free(d->base);
 }
 
+/* The sensor's own health after an offline read: malformed packets by name. */
+static void
+log_anomalies(const struct daemon *d)
+{
+	char buf[2048];
+	size_t off = 0;
+	int i, n;
+
+	buf[0] = '\0';
+	for (i = 0; i < ANOM_N; i++) {
+		if (d->status.anomalies[i] == 0)
+			continue;
+		n = snprintf(buf + off, sizeof(buf) - off, " %s=%llu",
+		    anomaly_name((enum anomaly)i),
+		    (unsigned long long)d->status.anomalies[i]);
+		if (n < 0 || (size_t)n >= sizeof(buf) - off)
+			break;
+		off += (size_t)n;
+	}
+	log_info("%s: anomalies:%s", d->rfile, off ? buf : " none");
+}
+
 static int
 run_offline(struct daemon *d)
 {
@@ -806,6 +835,7 @@ run_offline(struct daemon *d)
 	log_info("%s: %llu packets read, %llu periods released", d->rfile,
 	    (unsigned long long)d->packets,
 	    (unsigned long long)d->status.releases);
+	log_anomalies(d);
 	return d->read_error ? 1 : 0;
 }
 

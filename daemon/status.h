@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "anomaly.h"
+
 struct aic_status {
 	int64_t		start_time;	/* epoch seconds */
 	uint64_t	packets;	/* seen since start */
@@ -27,6 +29,7 @@ struct aic_status {
 	int64_t		last_release;	/* epoch seconds of the last release */
 	uint64_t	releases;	/* periods released since start */
 	uint64_t	release_failures;
+	uint64_t	anomalies[ANOM_N];	/* by name, stored flushes */
 };
 
 #endif /* AIC_STATUS_H */
