@@ -83,7 +83,7 @@ r=$("$DAEMON" -n -c "$tmpl/aicensus.conf" 2>&1)
 
 # What a run left behind in its directory besides the inputs.
 leftovers() {
-	(cd "$1" && ls -d aicensus.db* state 2>/dev/null | tr '\n' ' ')
+	(cd "$1" && ls -d aicensus.db* released.db* state 2>/dev/null | tr '\n' ' ')
 }
 
 # One run: $1 = case name, $2 = mode label, then the fragments the single
@@ -105,7 +105,7 @@ judge() {
 	[ -z "$missing" ] || why="$why; the message lacks$missing"
 	left=$(leftovers "$dir")
 	[ -z "$left" ] || why="$why; created $left"
-	rm -rf "$dir"/aicensus.db* "$dir/state"
+	rm -rf "$dir"/aicensus.db* "$dir"/released.db* "$dir/state"
 	if [ -z "$why" ]; then
 		ok "$name ($mode): exit 1, nothing created: ${line//$dir\//}"
 	else
@@ -193,7 +193,9 @@ rc=$?
 damaged() {	# $1 = name; the file is already in $dir/aicensus.db
 	local before after rc left
 	before=$(sha256sum <"$dir/aicensus.db")
-	"$DAEMON" -c "$dir/aicensus.conf" -r "$out/empty.pcap" >"$dir/stdout" 2>"$dir/stderr"
+	# -r never opens the raw working database (its vault is in memory):
+	# --finalise does, as a live start would
+	"$DAEMON" -c "$dir/aicensus.conf" --finalise >"$dir/stdout" 2>"$dir/stderr"
 	rc=$?
 	after=$(sha256sum <"$dir/aicensus.db")
 	left=$(cd "$dir" && ls -d aicensus.db-* 2>/dev/null | tr '\n' ' ')
