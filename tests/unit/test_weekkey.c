@@ -622,6 +622,32 @@ out:
 	rmstate();
 }
 
+/* A key that cannot be written is kept in memory: counting goes on. */
+static void
+test_unwritable(void)
+{
+	struct weekkey *k;
+	uint64_t h;
+
+	mkstate();
+	k = weekkey_open(dir, err, sizeof(err));
+	T_CHECK(k != NULL);
+	if (k == NULL)
+		goto out;
+	T_EQ_INT(rmdir(dir), 0);		/* the directory vanished */
+	T_EQ_INT(weekkey_ensure(k, 202647), -1);
+	T_EQ_INT(weekkey_has(k, 202647), 0);
+	h = weekkey_devhash(k, 202647, ADDR);
+	T_EQ_INT(weekkey_has(k, 202647), 1);
+	T_EQ_INT(weekkey_devhash(k, 202647, ADDR), h);
+	T_CHECK(weekkey_devhash(k, 202647, ADDR2) != h);
+	T_EQ_INT(weekkey_destroy(k, 202647), 0);
+	T_EQ_INT(weekkey_has(k, 202647), 0);
+	weekkey_close(k);
+out:
+	rmstate();
+}
+
 /* A flush thread seals while the capture path makes keys for new weeks. */
 static void *
 maker(void *arg)
@@ -682,6 +708,7 @@ main(void)
 	T_RUN(test_permissions);
 	T_RUN(test_owner);
 	T_RUN(test_several_weeks);
+	T_RUN(test_unwritable);
 	T_RUN(test_threads);
 	return T_DONE();
 }
