@@ -4,8 +4,9 @@
  * write the result, once, to the release database.
  *
  * Everything in the noise path is integer arithmetic (unsigned __int128
- * where a product needs 128 bits): no floating point, no libm, so the
- * same inputs and keys give the same published figures on every machine.
+ * where a product needs 128 bits), nothing fractional and no libm, so
+ * the same inputs and keys give the same published figures on every
+ * machine (test_release greps this file to keep it so).
  */
 #include <sys/stat.h>
 
