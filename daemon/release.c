@@ -265,6 +265,23 @@ has_table(sqlite3 *db, const char *name)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* 1 when the file's meta says a schema version this code does not know. */
+static int
+newer_schema(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int v = 0;
+
+	if (has_table(db, "meta") != 1 || sqlite3_prepare_v2(db, "SELECT "
+	    "CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'",
+	    -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v > 1;
+}
+
 struct reldb *
 reldb_open(const char *path, char *err, size_t errlen)
 {
@@ -320,6 +337,11 @@ reldb_open(const char *path, char *err, size_t errlen)
 	    has_table(r->db, "cell") != 1) {
 		snprintf(err, errlen, "%s is not a release database; refusing "
 		    "to touch it", path);
+		goto fail;
+	}
+	if (!created && newer_schema(r->db)) {
+		snprintf(err, errlen, "release database %s was written by a "
+		    "newer aicensus (schema version above 1): upgrade", path);
 		goto fail;
 	}
 	/*
@@ -527,12 +549,12 @@ bind_cell(sqlite3_stmt *st, const struct rel_cell *c)
 	sqlite3_bind_text(st, 3, c->dept, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, c->svc, -1, SQLITE_STATIC);
 	for (i = 0; i < RM_N; i++) {
+		/* SQLite integers are signed: clip (never reached in practice). */
 		if (!(c->published & (1u << i)))
 			sqlite3_bind_null(st, 5 + i);
-		else if (c->m[i] > INT64_MAX)
-			return -1;
 		else
-			sqlite3_bind_int64(st, 5 + i, (sqlite3_int64)c->m[i]);
+			sqlite3_bind_int64(st, 5 + i, c->m[i] > INT64_MAX ?
+			    INT64_MAX : (sqlite3_int64)c->m[i]);
 	}
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 }

@@ -884,6 +884,10 @@ test_wrong_db(void)
 		sqlite3_close(db);
 	}
 	T_CHECK(released_open(path, err, sizeof(err)) == NULL);
+	T_CHECK(strstr(err, "upgrade") != NULL);
+	r = reldb_open(path, err, sizeof(err));
+	T_CHECK(r == NULL && strstr(err, "newer") != NULL);
+	reldb_close(r);
 	/* Absent. */
 	unlink(path);
 	err[0] = '\0';
