@@ -23,8 +23,6 @@
 #include "weekkey.h"
 #include "t.h"
 
-#include "tmp_keys_stub.h"
-
 typedef unsigned __int128 u128;
 
 static uint64_t rng_state = 0x5eed;
