@@ -382,7 +382,7 @@ released_cells(struct released *r, enum rel_kind kind, int32_t period,
 	struct rel_cell *v = NULL;
 	sqlite3_stmt *st = NULL;
 	char **dn = NULL, **sn = NULL;
-	size_t nd = 0, ns = 0, i, j, cnt = 0;
+	size_t nd = 0, ns = 0, i, j, cnt = 0, *pos = NULL;
 	int rc;
 
 	*out = NULL;
@@ -395,15 +395,20 @@ released_cells(struct released *r, enum rel_kind kind, int32_t period,
 	if (read_axis(r, kind, period, 0, &dn, &nd) != 0 ||
 	    read_axis(r, kind, period, 1, &sn, &ns) != 0)
 		goto dberr;
-	if (nd > 0 && (v = calloc(nd * ns, sizeof(*v))) == NULL) {
+	/* pos[dept * ns + svc]: the cell's place in v, or SIZE_MAX. */
+	if (nd > 0 && ns > 0 && ((v = calloc(nd * ns, sizeof(*v))) == NULL ||
+	    (pos = calloc(nd * ns, sizeof(*pos))) == NULL)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	for (i = 0; i < nd; i++)
-		for (j = 0; j < ns; j++)
-			if (level_has(kind, dn[i], sn[j]))
-				cell_init(&v[cnt++], kind, period, dn[i],
-				    sn[j]);
+		for (j = 0; j < ns; j++) {
+			pos[i * ns + j] = SIZE_MAX;
+			if (!level_has(kind, dn[i], sn[j]))
+				continue;
+			pos[i * ns + j] = cnt;
+			cell_init(&v[cnt++], kind, period, dn[i], sn[j]);
+		}
 	if (sqlite3_prepare_v2(r->db, "SELECT dept, svc, " CELL_COLS
 	    " FROM cell WHERE kind = ? AND period = ?", -1, &st, NULL) !=
 	    SQLITE_OK)
@@ -414,19 +419,22 @@ released_cells(struct released *r, enum rel_kind kind, int32_t period,
 		const char *d = (const char *)sqlite3_column_text(st, 0);
 		const char *s = (const char *)sqlite3_column_text(st, 1);
 
+		if (d == NULL || s == NULL)
+			continue;
+		for (i = 0; i < nd && strcmp(dn[i], d) != 0; i++)
+			;
+		for (j = 0; j < ns && strcmp(sn[j], s) != 0; j++)
+			;
 		/* A row outside the recorded grid is never shown. */
-		for (i = 0; d != NULL && s != NULL && i < cnt; i++)
-			if (strcmp(v[i].dept, d) == 0 &&
-			    strcmp(v[i].svc, s) == 0) {
-				cell_row(st, 2, &v[i]);
-				break;
-			}
+		if (i < nd && j < ns && pos[i * ns + j] != SIZE_MAX)
+			cell_row(st, 2, &v[pos[i * ns + j]]);
 	}
 	if (rc != SQLITE_DONE)
 		goto dberr;
 	sqlite3_finalize(st);
 	free(dn);
 	free(sn);
+	free(pos);
 	*out = v;
 	*n = cnt;
 	return 0;
@@ -436,6 +444,7 @@ fail:
 	sqlite3_finalize(st);
 	free(dn);
 	free(sn);
+	free(pos);
 	free(v);
 	return -1;
 }
