@@ -212,6 +212,8 @@ draw_blind_ck(const struct draw *dr, int32_t day, int cls)
 
 /* ---- the release database ------------------------------------------ */
 
+#define DEPT_MAX	sizeof(((struct rel_cell *)0)->dept)
+
 struct reldb {
 	sqlite3		*db;
 	char		*path;
@@ -549,7 +551,7 @@ bind_cell(sqlite3_stmt *st, const struct rel_cell *c)
 	sqlite3_bind_text(st, 3, c->dept, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, c->svc, -1, SQLITE_STATIC);
 	for (i = 0; i < RM_N; i++) {
-		/* SQLite integers are signed: clip (never reached in practice). */
+		/* SQLite integers are signed: clip (never reached). */
 		if (!(c->published & (1u << i)))
 			sqlite3_bind_null(st, 5 + i);
 		else
@@ -722,6 +724,12 @@ release_publish(struct reldb *r, const struct rel_dims *dims,
 		in_tx = 0;
 		goto fail;
 	}
+	/* Names are stored whole or not at all (rel_cell.dept is 64 bytes). */
+	for (i = 0; i < dims->ndept; i++)
+		if (strlen(dims->dept[i]) >= DEPT_MAX) {
+			why = "a department name longer than 63 bytes";
+			goto fail;
+		}
 	if (grid_init(&g, dims) != 0)
 		goto fail;
 	/* Each leaf feeds its cell and the margins above it. */

@@ -131,7 +131,8 @@ released_open(const char *path, char *err, size_t errlen)
 	}
 	if (has_table(r->db, "meta") != 1 || has_table(r->db, "period") != 1 ||
 	    has_table(r->db, "dim") != 1 || has_table(r->db, "cell") != 1 ||
-	    has_table(r->db, "blind") != 1 || has_table(r->db, "service") != 1 ||
+	    has_table(r->db, "blind") != 1 ||
+	    has_table(r->db, "service") != 1 ||
 	    meta_get(r->db, "schema_version", ver, sizeof(ver)) != 0) {
 		snprintf(err, errlen, "%s is not a release database", path);
 		goto fail;
@@ -280,8 +281,11 @@ read_axis(struct released *r, enum rel_kind kind, int32_t period, int axis,
 
 		off = (cnt + 1) * sizeof(char *);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *t = (const char *)sqlite3_column_text(st, 0);
-			size_t len = t ? strlen(t) + 1 : 1;
+			const char *t;
+			size_t len;
+
+			t = (const char *)sqlite3_column_text(st, 0);
+			len = t ? strlen(t) + 1 : 1;
 
 			if (pass == 0) {
 				cnt++;

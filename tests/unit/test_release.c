@@ -162,7 +162,7 @@ test_ptable(void)
 				bad_mean++;	/* exact: the mirror layout */
 			}
 			if (n >= k && k > 1) {
-				/* Triangular weights d + 1 - |e| over (d+1)^2. */
+				/* Triangular: d + 1 - |e| over (d+1)^2. */
 				uint64_t dd = n - k < k - 1 ? n - k : k - 1;
 				u128 W = (u128)(dd + 1) * (dd + 1);
 
@@ -449,6 +449,21 @@ test_publish_k1(void)
 	T_CHECK(r != NULL);
 	if (r == NULL)
 		return;
+	/* A name that a cell could not hold whole: refused, nothing kept. */
+	{
+		char longname[80];
+		char *ld[2];
+
+		memset(longname, 'x', sizeof(longname) - 1);
+		longname[sizeof(longname) - 1] = '\0';
+		ld[0] = depts[0];
+		ld[1] = longname;
+		f.dims.dept = ld;
+		T_EQ_INT(release_publish(r, &f.dims, &p, &f.in, NULL, 1000),
+		    -1);
+		f.dims.dept = depts;
+		T_EQ_INT(reldb_is_released(r, REL_WEEK, WEEK), 0);
+	}
 	/* k = 1 needs no key at all. */
 	T_EQ_INT(release_publish(r, &f.dims, &p, &f.in, NULL, 1000), 1);
 	rd = released_open(path, err, sizeof(err));
@@ -697,7 +712,7 @@ test_publish_k5(void)
 	    strcmp(sv[2].category, "chat") == 0);
 	free(sv);
 
-	/* Published once: a second publish (even other data) changes nothing. */
+	/* Published once: publishing again (other data) changes nothing. */
 	f.leaf[0].m[RM_DEVHOURS] += 5000;
 	rows = sql_int(path, "SELECT COUNT(*) FROM cell") +
 	    sql_int(path, "SELECT COUNT(*) FROM dim") +
