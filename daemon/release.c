@@ -515,6 +515,26 @@ svc_name(const struct rel_dims *dims, const struct grid *g, size_t vi,
 }
 
 /* Protect one accumulated cell into out->m. */
+/*
+ * A magnitude follows its cell's published device count: x n' / n,
+ * rounded.  Otherwise the published figures would contradict each other
+ * where the count moved (five devices with two device-hours between
+ * them can only be a cell of at most two), which tells a reader that
+ * the count was moved, and which way.  The figure per device stays
+ * what it was, and the mean is kept: a count below k becomes k with
+ * probability n/k, so E[x k/n] over the p-table is x.
+ */
+static uint64_t
+rel_scale(uint64_t x, uint64_t n, uint64_t published)
+{
+	u128 r;
+
+	if (n == 0 || published == n)
+		return x;
+	r = ((u128)x * published + n / 2) / n;
+	return r > UINT64_MAX ? UINT64_MAX : (uint64_t)r;
+}
+
 static void
 protect(const struct rel_params *p, struct draw *dr, struct acc *a,
     unsigned published, struct rel_cell *out)
@@ -535,9 +555,17 @@ protect(const struct rel_params *p, struct draw *dr, struct acc *a,
 		if (i == RM_DEVICES || !(published & (1u << i)))
 			continue;
 		out->m[i] = p->k > 1 && a->m[i] > 0 ?
-		    rel_magnitude(p, a->m[i], draw_mag(dr, ck, i, a->m[i])) :
-		    a->m[i];
+		    rel_magnitude(p, rel_scale(a->m[i], n, out->m[RM_DEVICES]),
+		    draw_mag(dr, ck, i, a->m[i])) : a->m[i];
 	}
+	/*
+	 * Every device was seen in at least one hour: noise must not make a
+	 * cell claim fewer device-hours than devices.  A clamp of published
+	 * figures against each other tells nothing new.
+	 */
+	if ((published & (1u << RM_DEVHOURS)) &&
+	    out->m[RM_DEVHOURS] < out->m[RM_DEVICES])
+		out->m[RM_DEVHOURS] = out->m[RM_DEVICES];
 }
 
 static int
