@@ -850,6 +850,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
+		struct cfgerr ce;
+
+		memset(&ce, 0, sizeof(ce));
+		if (config_check_state_dir(d.cfg, &ce) != 0) {
+			cfgerr_format(&ce, err, sizeof(err));
+			fprintf(stderr, "aicensusd: %s\n", err);
+			cleanup(&d);
+			return 1;
+		}
 		if (verbose)
 			config_print(d.cfg, stdout);
 		printf("%s: configuration OK (%zu departments, %zu services)\n",

@@ -276,7 +276,8 @@ if ! mkdir "$cg" 2>/dev/null; then
 fi
 
 rm -rf "$STATE"
-mkdir -p "$STATE/state" "$STATE/reports"
+mkdir -p "$STATE/reports"
+mkdir -m 0700 "$STATE/state"	# as aicensus.tmpfiles makes it: keys refuse more
 chown -R aicensus:aicensus "$STATE"
 week=$(date -u +%G-W%V)
 mkdir -p "$tmp/units/aicensusd.service.d" "$tmp/units/aicensus-report.service.d" \
