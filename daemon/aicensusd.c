@@ -41,7 +41,7 @@
 #include "pipeline.h"
 #include "plugin.h"
 #include "status.h"
-#include "store.h"
+#include "vault.h"
 #include "weekkey.h"
 
 #ifndef AIC_VERSION
@@ -73,7 +73,7 @@ struct daemon {
 	struct agg		*agg;		/* capture adds here */
 	struct agg		*frozen;	/* the flush under way writes */
 	struct weekkey		*dk;
-	struct store		*st;
+	struct vault		*st;
 	struct pipeline		*P;
 	struct capture		*cap;
 	struct event_base	*base;
@@ -151,20 +151,10 @@ load_config(const char *path, struct config **cfgp, struct catalog **catp,
 }
 
 static int
-set_dims(struct store *st, const struct config *cfg, const struct catalog *cat)
+set_dims(struct vault *st, const struct config *cfg, const struct catalog *cat)
 {
-	char **sanct = calloc(cfg->n_sanctioned + 1, sizeof(*sanct));
-	size_t i;
-	int rc;
-
-	if (sanct == NULL)
-		return -1;
-	for (i = 0; i < cfg->n_sanctioned; i++)
-		sanct[i] = cfg->sanctioned[i].s;
-	rc = store_set_dims(st, cfg->dept_names, cfg->n_depts, cat, sanct,
-	    cfg->n_sanctioned, cfg->timezone, cfg->min_group_size);
-	free(sanct);
-	return rc;
+	vault_set_dims(st, cfg->dept_names, cfg->n_depts, cat);
+	return 0;
 }
 
 /* --- exporters -------------------------------------------------------- */
@@ -248,11 +238,6 @@ flush_finished(struct daemon *d, int rc)
 		agg_absorb(d->agg, d->frozen);
 		d->status.flush_failures++;
 	}
-	if (d->fl_now - d->last_retention >= RETENTION_EVERY_SEC) {
-		if (store_retention(d->st, d->fl_now,
-		    d->cfg->retention_days) == 0)
-			d->last_retention = d->fl_now;
-	}
 }
 
 /*
@@ -282,7 +267,7 @@ flush_start(struct daemon *d, int64_t now_sec)
 	agg_swap(d->agg, d->frozen);
 	d->fl_parse = status_parse_failures(d->frozen);
 	d->fl_now = now_sec;
-	if ((rc = store_flush_begin(d->st, d->frozen)) <= 0) {
+	if ((rc = vault_flush_begin(d->st, d->frozen)) <= 0) {
 		flush_finished(d, rc);
 		return 0;
 	}
@@ -295,8 +280,8 @@ flush_complete(struct daemon *d)
 {
 	if (d->ev_step != NULL)
 		event_del(d->ev_step);
-	if (store_flush_busy(d->st))
-		flush_finished(d, store_flush_step(d->st, d->frozen, 0));
+	if (vault_flush_busy(d->st))
+		flush_finished(d, vault_flush_step(d->st, d->frozen, 0));
 }
 
 /* Everything counted so far stored before returning: stop, reload, -r. */
@@ -305,7 +290,7 @@ flush(struct daemon *d, int64_t now_sec)
 {
 	flush_complete(d);
 	if (flush_start(d, now_sec))
-		flush_finished(d, store_flush_step(d->st, d->frozen, 0));
+		flush_finished(d, vault_flush_step(d->st, d->frozen, 0));
 }
 
 static void
@@ -317,9 +302,9 @@ on_flush_step(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!store_flush_busy(d->st))
+	if (!vault_flush_busy(d->st))
 		return;
-	rc = store_flush_step(d->st, d->frozen, FLUSH_SLICE_USEC);
+	rc = vault_flush_step(d->st, d->frozen, FLUSH_SLICE_USEC);
 	if (rc == 1)
 		evtimer_add(d->ev_step, &now);	/* after the packets waiting */
 	else if (rc == 2)
@@ -446,7 +431,7 @@ on_flush_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	pipeline_tick(d->P, (uint64_t)now);
-	if (store_flush_busy(d->st))
+	if (vault_flush_busy(d->st))
 		return;		/* the last one is still being written */
 	if (flush_start(d, now / 1000000)) {
 		static const struct timeval zero = { 0, 0 };
@@ -694,7 +679,7 @@ cleanup(struct daemon *d)
 	if (d->ev_retry)
 		event_free(d->ev_retry);
 	capture_close(d->cap);
-	store_close(d->st);
+	vault_close(d->st);
 	agg_free(d->agg);
 	agg_free(d->frozen);
 	weekkey_close(d->dk);
@@ -893,12 +878,15 @@ main(int argc, char **argv)
 		    d.cfg->state_dir, strerror(errno));
 	if ((d.dk = weekkey_open(d.cfg->state_dir, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
-	if ((d.st = store_open(dbpath, err, sizeof(err))) == NULL)
+	/* the release stage is wired in by the schedule's own change */
+	if ((d.st = vault_open(dbpath, d.dk, NULL, NULL, NULL, err,
+	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if (set_dims(d.st, d.cfg, d.cat) != 0)
 		fatalx("database %s: cannot record departments and services",
 		    dbpath);
-	store_set_row_cb(d.st, export_row, &d);
+	/* exporters hear of released cells (release_set_cell_cb), not rows */
+	(void)export_row;
 	d.agg = agg_new((size_t)d.cfg->limits.max_pending_cells,
 	    (size_t)d.cfg->limits.memory_mb * 1024 * 1024 / 2);
 	d.frozen = agg_new((size_t)d.cfg->limits.max_pending_cells,

@@ -52,6 +52,14 @@ struct vault {
 	int		 failing;
 	uint64_t	 late;		/* committed as BL_LATE */
 	uint64_t	 late_pending;	/* counted, not yet in a sealed hour */
+	/*
+	 * Days sealed since the last release pass (kept in memory only), so
+	 * that a pass with nothing due opens no row; scan_all after open or
+	 * a failed pass: every week is opened.
+	 */
+	struct wday { int32_t week, day; } *pd, *fl_pd;
+	size_t		 npd, capd, nfl_pd, capfl_pd;
+	int		 scan_all;
 	/* a flush in slices */
 	struct agg	*fl_agg;
 	int		 fl_phase;
@@ -267,6 +275,7 @@ vault_open(const char *path, struct weekkey *keys, struct reldb *rel,
 		return NULL;
 	}
 	v->keys = keys;
+	v->scan_all = 1;
 	if (path != NULL && check_mode(path, err, errlen) != 0)
 		goto fail2;
 	rc = sqlite3_open_v2(path ? path : ":memory:", &v->db,
@@ -374,6 +383,7 @@ fl_free(struct vault *v)
 	free(v->fw);
 	v->fw = NULL;
 	v->nfw = 0;
+	v->nfl_pd = 0;
 	v->fl_agg = NULL;
 }
 
@@ -386,6 +396,8 @@ vault_close(struct vault *v)
 	if (v->db != NULL)
 		sqlite3_close(v->db);
 	free_dims(v);
+	free(v->pd);
+	free(v->fl_pd);
 	free(v);
 }
 
@@ -532,6 +544,28 @@ vault_flush_busy(const struct vault *v)
 }
 
 static int
+wday_add(struct wday **a, size_t *n, size_t *cap, int32_t week, int32_t day)
+{
+	size_t i;
+
+	for (i = *n; i-- > 0; )
+		if ((*a)[i].day == day)
+			return 0;
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		void *np = realloc(*a, nc * sizeof(**a));
+
+		if (np == NULL)
+			return -1;
+		*a = np;
+		*cap = nc;
+	}
+	(*a)[*n].week = week;
+	(*a)[(*n)++].day = day;
+	return 0;
+}
+
+static int
 flush_cell(struct vault *v, const struct agg_cell *c)
 {
 	struct fweek *f = fweek_of(v, c->per.week);
@@ -549,6 +583,9 @@ flush_cell(struct vault *v, const struct agg_cell *c)
 		return 0;	/* left the configuration: nowhere to go */
 	dept = c->dept >= 0 && (size_t)c->dept < v->ndept ? v->dept[c->dept] :
 	    REL_UNASSIGNED;
+	if (wday_add(&v->fl_pd, &v->nfl_pd, &v->capfl_pd, c->per.week,
+	    c->per.day) != 0)
+		return -1;
 	return wacc_add_cell(f->w, c->per.hour, c->per.day, dept,
 	    v->svc[c->svc], c->c, &c->dev);
 }
@@ -562,6 +599,9 @@ flush_hour(struct vault *v, const struct agg_hour *h)
 		return -1;
 	if (f->drop)
 		return 0;
+	if (wday_add(&v->fl_pd, &v->nfl_pd, &v->capfl_pd, h->per.week,
+	    h->per.day) != 0)
+		return -1;
 	return wacc_add_blind(f->w, h->per.hour, h->per.day, h->b, h->anom);
 }
 
@@ -650,6 +690,8 @@ commit_thread(void *arg)
 static void
 flush_done(struct vault *v, struct agg *a)
 {
+	size_t i;
+
 	if (v->failing)
 		log_info("database writable again; counts kept in memory "
 		    "are now stored");
@@ -659,6 +701,10 @@ flush_done(struct vault *v, struct agg *a)
 		v->late_pending = 0;
 	} else
 		v->late_pending += v->fl_late;
+	for (i = 0; i < v->nfl_pd; i++)
+		if (wday_add(&v->pd, &v->npd, &v->capd, v->fl_pd[i].week,
+		    v->fl_pd[i].day) != 0)
+			v->scan_all = 1;
 	fl_free(v);
 	agg_clear(a);
 }
@@ -1042,6 +1088,15 @@ vault_release_due(struct vault *v, struct reldb *rel,
 	}
 	sqlite3_finalize(st);
 	for (i = 0; i < nw; i++) {
+		if (!v->scan_all && !(week == 0 || weeks[i] < week)) {
+			/* a week not due: opened only when a day of it is */
+			for (j = 0; j < v->npd; j++)
+				if (v->pd[j].week == weeks[i] &&
+				    (today == 0 || v->pd[j].day < today))
+					break;
+			if (j == v->npd)
+				continue;
+		}
 		if ((rc = release_week(v, rel, dims, params, weeks[i], today,
 		    week, now)) < 0) {
 			failed = 1;
@@ -1064,6 +1119,15 @@ vault_release_due(struct vault *v, struct reldb *rel,
 			failed = 1;
 	}
 	free(weeks);
+	if (!failed) {
+		v->scan_all = 0;
+		for (i = j = 0; i < v->npd; i++)
+			if (!(today == 0 || week == 0 || v->pd[i].day < today ||
+			    v->pd[i].week < week))
+				v->pd[j++] = v->pd[i];
+		v->npd = j;
+	} else
+		v->scan_all = 1;
 	return failed ? -1 : total;
 }
 

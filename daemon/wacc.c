@@ -118,12 +118,12 @@ elem_hash(const struct wacc *w, int kind, size_t i)
 }
 
 static int
-idx_rebuild(struct wacc *w, struct idx *x, int kind, size_t n)
+idx_rebuild(struct wacc *w, struct idx *x, int kind, size_t n, size_t want)
 {
 	size_t cap = 16, i, j;
 	uint32_t *slot;
 
-	while (cap < n * 2)
+	while (cap < want * 2)
 		cap *= 2;
 	if ((slot = calloc(cap, sizeof(*slot))) == NULL)
 		return -1;
@@ -145,7 +145,7 @@ idx_room(struct wacc *w, struct idx *x, int kind, size_t n)
 {
 	if (x->cap != 0 && (n + 1) * 2 <= x->cap)
 		return 0;
-	return idx_rebuild(w, x, kind, n + 1);
+	return idx_rebuild(w, x, kind, n, n + 1);
 }
 
 static void
@@ -564,7 +564,7 @@ wacc_fold_day(struct wacc *w, int32_t day)
 	}
 	w->nbh = j;
 	/* the index is rebuilt; if that fails, lookups scan nothing stale */
-	if (idx_rebuild(w, &w->hidx, IX_HCELL, w->nhc) != 0) {
+	if (idx_rebuild(w, &w->hidx, IX_HCELL, w->nhc, w->nhc) != 0) {
 		free(w->hidx.slot);
 		w->hidx.slot = NULL;
 		w->hidx.cap = 0;
@@ -1202,11 +1202,10 @@ wacc_rel_week(const struct wacc *w, const struct rel_dims *dims,
 		    sketch_estimate(&c->dev), &c->dev) != 0)
 			goto fail;
 	}
-	for (i = 0; i < w->nbh; i++) {
-		blind_map(&w->bh[i], out->in.blind);
+	/* blind figures are released per day only */
+	for (i = 0; i < w->nbh; i++)
 		if (w->bh[i].b[BL_PACKETS] > 0)
 			out->in.coverage_hours++;
-	}
 	relb_finish(&b);
 	relb_done(&b);
 	return 0;
