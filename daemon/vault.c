@@ -106,14 +106,13 @@ static int
 seal_wacc(struct vault *v, const struct wacc *w, int64_t seq, uint8_t **out,
     size_t *outlen)
 {
-	size_t n = wacc_serialized_size(w);
+	size_t n;
 	uint8_t *pt, *ct, aad[AADLEN];
 
 	*out = NULL;
-	if ((pt = malloc(n ? n : 1)) == NULL)
+	if ((pt = wacc_serialize_alloc(w, &n)) == NULL)
 		return -1;
-	if ((ct = malloc(n + WEEKKEY_SEAL_OVERHEAD)) == NULL ||
-	    wacc_serialize(w, pt, n) != n)
+	if ((ct = malloc(n + WEEKKEY_SEAL_OVERHEAD)) == NULL)
 		goto fail;
 	aad_make(aad, wacc_week(w), seq);
 	if (weekkey_seal(v->keys, wacc_week(w), aad, AADLEN, pt, n, ct) != 0)

@@ -635,16 +635,40 @@ struct wr {
 	uint8_t		*p;
 	size_t		 len, cap;
 	int		 bad;
+	int		 grow;		/* p is ours: realloc when short */
 };
+
+/* Room for n more bytes (growing the buffer when it is ours). */
+static int
+room(struct wr *o, size_t n)
+{
+	size_t nc;
+	uint8_t *np;
+
+	if (o->bad)
+		return 0;
+	if (n <= o->cap - o->len)
+		return 1;
+	if (!o->grow) {
+		o->bad = 1;
+		return 0;
+	}
+	for (nc = o->cap ? o->cap : 4096; nc - o->len < n; nc *= 2)
+		;
+	if ((np = realloc(o->p, nc)) == NULL) {
+		o->bad = 1;
+		return 0;
+	}
+	o->p = np;
+	o->cap = nc;
+	return 1;
+}
 
 static void
 put_u8(struct wr *o, uint8_t v)
 {
-	if (o->len >= o->cap) {
-		o->bad = 1;
-		return;
-	}
-	o->p[o->len++] = v;
+	if (room(o, 1))
+		o->p[o->len++] = v;
 }
 
 static void
@@ -660,10 +684,8 @@ put_leb(struct wr *o, uint64_t v)
 static void
 put_bytes(struct wr *o, const void *b, size_t n)
 {
-	if (n > o->cap - o->len) {
-		o->bad = 1;
+	if (!room(o, n))
 		return;
-	}
 	memcpy(o->p + o->len, b, n);
 	o->len += n;
 }
@@ -671,26 +693,45 @@ put_bytes(struct wr *o, const void *b, size_t n)
 static void
 put_sketch(struct wr *o, const struct sketch *s)
 {
-	size_t n = sketch_serialized_size(s), got;
+	size_t n, got;
 
-	put_leb(o, n);
-	if (o->bad || n > o->cap - o->len) {
+	if (!o->grow) {
+		n = sketch_serialized_size(s);
+		put_leb(o, n);
+		if (!room(o, n) || sketch_serialize(s, o->p + o->len, n) != n) {
+			o->bad = 1;
+			return;
+		}
+		o->len += n;
+		return;
+	}
+	/*
+	 * One pass: written 2 bytes on (a length below 2^14 is at most two
+	 * LEB128 bytes), the length put before it afterwards.
+	 */
+	if (!room(o, 2 + SKETCH_SERIALIZED_MAX))
+		return;
+	got = sketch_serialize(s, o->p + o->len + 2, SKETCH_SERIALIZED_MAX);
+	if (got == 0 || got >= (1u << 14)) {
 		o->bad = 1;
 		return;
 	}
-	got = sketch_serialize(s, o->p + o->len, n);
-	if (got != n) {
-		o->bad = 1;
-		return;
+	if (got < 0x80) {
+		o->p[o->len] = (uint8_t)got;
+		memmove(o->p + o->len + 1, o->p + o->len + 2, got);
+		o->len += 1 + got;
+	} else {
+		o->p[o->len] = (uint8_t)(got | 0x80);
+		o->p[o->len + 1] = (uint8_t)(got >> 7);
+		o->len += 2 + got;
 	}
-	o->len += n;
 }
 
 /* Both the size (p NULL, cap huge: counts only) and the bytes. */
 static size_t
-emit(const struct wacc *w, uint8_t *buf, size_t cap, int sizing)
+emit(const struct wacc *w, struct wr *op, int sizing)
 {
-	struct wr o = { buf, 0, cap, 0 };
+	struct wr o = *op;
 	size_t i, n, len = 0, k, na;
 
 #define U8(v)	(sizing ? (void)(len += 1) : put_u8(&o, (v)))
@@ -763,6 +804,7 @@ emit(const struct wacc *w, uint8_t *buf, size_t cap, int sizing)
 #undef U8
 #undef LEB
 #undef SK
+	*op = o;
 	if (sizing)
 		return len;
 	return o.bad ? 0 : o.len;
@@ -771,13 +813,30 @@ emit(const struct wacc *w, uint8_t *buf, size_t cap, int sizing)
 size_t
 wacc_serialized_size(const struct wacc *w)
 {
-	return emit(w, NULL, 0, 1);
+	struct wr o = { NULL, 0, 0, 0, 0 };
+
+	return emit(w, &o, 1);
 }
 
 size_t
 wacc_serialize(const struct wacc *w, uint8_t *buf, size_t cap)
 {
-	return emit(w, buf, cap, 0);
+	struct wr o = { buf, 0, cap, 0, 0 };
+
+	return emit(w, &o, 0);
+}
+
+uint8_t *
+wacc_serialize_alloc(const struct wacc *w, size_t *len)
+{
+	struct wr o = { NULL, 0, 0, 0, 1 };
+
+	*len = emit(w, &o, 0);
+	if (*len == 0) {
+		free(o.p);
+		return NULL;
+	}
+	return o.p;
 }
 
 struct rd {

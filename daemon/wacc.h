@@ -71,6 +71,8 @@ int	 wacc_merge(struct wacc *dst, const struct wacc *src);
 /* Serialised size, and the serialisation (bytes written, 0: cap short). */
 size_t	 wacc_serialized_size(const struct wacc *);
 size_t	 wacc_serialize(const struct wacc *, uint8_t *buf, size_t cap);
+/* The same in one pass into a malloc'd buffer (NULL: out of memory). */
+uint8_t	*wacc_serialize_alloc(const struct wacc *, size_t *len);
 /* A new wacc from a blob of the given week; NULL when invalid. */
 struct wacc *wacc_deserialize(int32_t week, const uint8_t *p, size_t len);
 
