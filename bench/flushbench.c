@@ -1,16 +1,17 @@
 /*
- * flushbench.c - how long does the store take to write a full hour?
+ * flushbench.c - how long does the vault take to write a full hour?
  *
  * Fills the real aggregates with one hour in which each of D departments
  * uses each of S services (every usage cell present, 2..9 devices each,
- * with their day and week device cells), then times store_flush() on a
+ * with their day and week device cells), then times vault_flush() on a
  * database on disk, as the daemon would run it:
- *   - "new hour": the first flush of that hour (rows inserted);
+ *   - "new hour": the first flush of that hour (one sealed row: the
+ *     hour's cells with their sketches, serialised and encrypted);
  *   - "same hour again": the same aggregates flushed again, as the next
- *     flush_interval's flush of a busy hour does (rows updated, sketches
- *     read back and merged).
+ *     flush_interval's flush of a busy hour does (another sealed row;
+ *     nothing is read back: rows are merged when a day is released).
  *   - "new hour, sliced": the first flush of the next hour written as
- *     the daemon writes it, in slices of 20 ms (store_flush_step) with
+ *     the daemon writes it, in slices of 20 ms (vault_flush_step) with
  *     its event loop reading packets between them, and the COMMIT on a
  *     thread: the longest slice is how long capture waits, the total
  *     how long the write takes.
@@ -28,7 +29,7 @@
 #include "agg.h"
 #include "catalog.h"
 #include "period.h"
-#include "store.h"
+#include "vault.h"
 #include "weekkey.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
@@ -133,7 +134,7 @@ main(int argc, char **argv)
 		snprintf(names[d], 32, "dept%04zu", d);
 	}
 	for (r = 0; r < runs; r++) {
-		struct store *st;
+		struct vault *st;
 		struct agg *agg = agg_new(10000000, (size_t)1 << 31);
 		struct weekkey *dk = weekkey_open(NULL, err, sizeof(err));
 		double t0;
@@ -146,34 +147,35 @@ main(int argc, char **argv)
 		unlink(path);
 		snprintf(path, sizeof(path), "%s/flushbench.db", argv[1]);
 		if (agg == NULL || dk == NULL ||
-		    (st = store_open(path, err, sizeof(err))) == NULL ||
-		    store_set_dims(st, names, nd, cat, NULL, 0, "UTC", 5) != 0) {
+		    (st = vault_open(path, dk, NULL, NULL, NULL, err,
+		    sizeof(err))) == NULL) {
 			fprintf(stderr, "flushbench: %s\n", err);
 			return 1;
 		}
+		vault_set_dims(st, names, nd, cat);
 		/* the hour before, so the tables are not empty */
 		fill(agg, dk, hour - 3600, nd, ns);
-		if (store_flush(st, agg, hour - 1) != 0)
+		if (vault_flush(st, agg) != 0)
 			return 1;
 		fill(agg, dk, hour, nd, ns);
 		cells = agg_ncells(agg);
 		t0 = now_ms();
-		if (store_flush(st, agg, hour + 3599) != 0)
+		if (vault_flush(st, agg) != 0)
 			return 1;
 		tnew[r] = now_ms() - t0;
 		fill(agg, dk, hour, nd, ns);
 		t0 = now_ms();
-		if (store_flush(st, agg, hour + 3599) != 0)
+		if (vault_flush(st, agg) != 0)
 			return 1;
 		tagain[r] = now_ms() - t0;
 		/* the next hour, in slices */
 		fill(agg, dk, hour + 3600, nd, ns);
 		t0 = now_ms();
-		if (store_flush_begin(st, agg) != 1)
+		if (vault_flush_begin(st, agg) != 1)
 			return 1;
 		for (;;) {
 			double s0 = now_ms(), dt;
-			int rc = store_flush_step(st, agg, 20000);
+			int rc = vault_flush_step(st, agg, 20000);
 
 			dt = now_ms() - s0;
 			if (dt > tslice[r])
@@ -189,7 +191,7 @@ main(int argc, char **argv)
 				break;
 		}
 		tsliced[r] = now_ms() - t0;
-		store_close(st);
+		vault_close(st);
 		agg_free(agg);
 		weekkey_close(dk);
 	}

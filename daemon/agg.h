@@ -28,7 +28,9 @@ enum agg_counter {
 
 enum blind {
 	BL_PACKETS, BL_BYTES, BL_PCAP_DROPS, BL_IF_DROPS, BL_ECH,
-	BL_ECH_UNATTRIBUTED, BL_NOSNI, BL_DOH, BL_IGNORED, BL_LOST, BL_N
+	BL_ECH_UNATTRIBUTED, BL_NOSNI, BL_DOH, BL_IGNORED, BL_LOST,
+	BL_LATE,	/* counts for a week already released: dropped (vault) */
+	BL_N
 };
 
 struct agg_cell {

@@ -18,7 +18,6 @@
 #include "log.h"
 #include "period.h"
 #include "pipeline.h"
-#include "store.h"
 #include "weekkey.h"
 
 #define MAX_DETECTORS	16
@@ -101,7 +100,7 @@ static const char *
 dept_name(const struct pipeline *P, int dept)
 {
 	if (dept < 0 || (size_t)dept >= P->cfg->n_depts)
-		return STORE_UNASSIGNED;
+		return CONFIG_UNASSIGNED;
 	return P->cfg->dept_names[dept];
 }
 

@@ -47,7 +47,9 @@
 #include "period.h"
 #include "query.h"
 #include "status.h"
-#include "store.h"
+#include "release.h"
+#include "vault.h"
+#include "weekkey.h"
 
 #define API_TOKEN	"fuzz-token-5b1f0c9e2d7a4e8f"
 
@@ -112,25 +114,36 @@ fa_webroot(const char *dir)
 		abort();
 }
 
-/* A database with a few cells, enough devices to be shown. */
+/*
+ * A database with a few cells, enough devices to be shown: counted into
+ * a vault in memory and released (k = 5) into the release database at
+ * path, which is what the API reads.
+ */
 static void
 fa_database(const char *path, const struct config *cfg,
     const struct catalog *cat)
 {
-	struct store *st;
+	struct vault *st = NULL;
+	struct reldb *rel = NULL;
+	struct weekkey *wk;
 	struct agg *agg;
 	struct period per;
+	struct rel_dims dims = { cfg->dept_names, cfg->n_depts, cat, NULL, 0,
+	    "UTC" };
+	struct rel_params rp = { 5 };
 	char err[256];
 	int64_t t;
 	int d, s, h;
 	uint64_t dev;
 
-	if ((st = store_open(path, err, sizeof(err))) == NULL ||
-	    store_set_dims(st, cfg->dept_names, cfg->n_depts, cat,
-	    NULL, 0, "UTC", 5) != 0 || (agg = agg_new(4096, 64u << 20)) == NULL) {
+	if ((wk = weekkey_open(NULL, err, sizeof(err))) == NULL ||
+	    (rel = reldb_open(path, err, sizeof(err))) == NULL ||
+	    (st = vault_open(NULL, wk, NULL, NULL, NULL, err,
+	    sizeof(err))) == NULL || (agg = agg_new(4096, 64u << 20)) == NULL) {
 		fprintf(stderr, "fuzz_api: database: %s\n", err);
 		abort();
 	}
+	vault_set_dims(st, cfg->dept_names, cfg->n_depts, cat);
 	/* Monday 2026-11-16 08:00 UTC, three hours */
 	for (h = 0; h < 3; h++) {
 		t = 1794816000 + h * 3600;
@@ -150,10 +163,13 @@ fa_database(const char *path, const struct config *cfg,
 					    (uint64_t)d);
 			}
 	}
-	if (store_flush(st, agg, 1794816000 + 4 * 3600) != 0)
+	if (vault_flush(st, agg) != 0 || vault_release_due(st, rel, &dims, &rp,
+	    0, 0, 1794816000 + 7 * 86400) < 0)
 		abort();
 	agg_free(agg);
-	store_close(st);
+	vault_close(st);
+	reldb_close(rel);
+	weekkey_close(wk);
 }
 
 static void

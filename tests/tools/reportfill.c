@@ -1,8 +1,10 @@
 /*
  * reportfill.c - a database worth a report: three ISO weeks (2026-W45 to
  * 2026-W47) of plausible use of the real catalog by six departments and
- * unmapped guests, written through the real aggregation and store code
- * (as the daemon would, flushing every hour).
+ * unmapped guests, written through the real aggregation code, the vault
+ * (in memory) and the release stage (as the daemon would: flushing every
+ * hour, releasing each day and week as it ends).  DB is the release
+ * database.
  *
  * Built in, so the report's tests have something to find:
  *  - sanctioned (ChatGPT, Copilot, DeepL) and shadow services, vendors
@@ -27,7 +29,8 @@
 #include "agg.h"
 #include "catalog.h"
 #include "period.h"
-#include "store.h"
+#include "release.h"
+#include "vault.h"
 #include "weekkey.h"
 
 #define NWEEKS	3
@@ -209,7 +212,7 @@ blind(struct agg *agg, const struct period *per, int local_hour, int weekday,
 static int flushed;
 
 static int
-fill_hour(struct store *st, struct agg *agg, struct weekkey *dk,
+fill_hour(struct vault *st, struct agg *agg, struct weekkey *dk,
     const struct catalog *cat, size_t wi, int64_t hour)
 {
 	struct period per;
@@ -237,15 +240,10 @@ fill_hour(struct store *st, struct agg *agg, struct weekkey *dk,
 		}
 	}
 	blind(agg, &per, local_hour, weekday, weeks[wi]);
-	/*
-	 * The quiet first hours are flushed with the first busy one:
-	 * store_flush() hands qsort() a NULL array when its very first flush
-	 * has no usage cell (UBSan; reported to the store's owner).
-	 */
 	if (agg_ncells(agg) == 0 && !flushed)
 		return 0;
 	flushed = 1;
-	if (store_flush(st, agg, hour + 3599) != 0) {
+	if (vault_flush(st, agg) != 0) {
 		fprintf(stderr, "reportfill: flush failed\n");
 		return -1;
 	}
@@ -258,7 +256,10 @@ main(int argc, char **argv)
 	char *names[NDEPT], err[512];
 	struct cfgerr ce;
 	struct catalog *cat;
-	struct store *st;
+	struct vault *st;
+	struct reldb *rel;
+	struct rel_dims dims;
+	struct rel_params rp = { 5 };
 	struct agg *agg;
 	struct weekkey *dk;
 	size_t i, wi;
@@ -279,28 +280,40 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < NDEPT; i++)
 		names[i] = (char *)depts[i].name;
-	if ((st = store_open(argv[1], err, sizeof(err))) == NULL) {
+	agg = agg_new(1000000, (size_t)1 << 30);
+	dk = weekkey_open(NULL, err, sizeof(err));
+	if ((rel = reldb_open(argv[1], err, sizeof(err))) == NULL ||
+	    (st = vault_open(NULL, dk, NULL, NULL, NULL, err,
+	    sizeof(err))) == NULL) {
 		fprintf(stderr, "reportfill: %s\n", err);
 		return 1;
 	}
-	if (store_set_dims(st, names, NDEPT, cat, sanctioned,
-	    sizeof(sanctioned) / sizeof(sanctioned[0]), TZ, 5) != 0) {
-		fprintf(stderr, "reportfill: cannot set up %s\n", argv[1]);
-		return 1;
-	}
-	agg = agg_new(1000000, (size_t)1 << 30);
-	dk = weekkey_open(NULL, err, sizeof(err));
+	vault_set_dims(st, names, NDEPT, cat);
+	dims.dept = names;
+	dims.ndept = NDEPT;
+	dims.cat = cat;
+	dims.sanctioned = (char *const *)sanctioned;
+	dims.nsanct = sizeof(sanctioned) / sizeof(sanctioned[0]);
+	dims.timezone = TZ;
 	for (wi = 0; wi < NWEEKS && rc == 0 && agg && dk; wi++) {
 		int64_t t = period_week_start(weeks[wi]);
 		int64_t end = period_week_start(weeks[wi]) + 7 * 86400;
 
-		for (; t < end && rc == 0; t += 3600)
+		for (; t < end && rc == 0; t += 3600) {
+			struct period p;
+
 			rc = fill_hour(st, agg, dk, cat, wi, t);
-		store_retention(st, end, 3650);
+			/* the days before this hour's, the weeks before its */
+			period_of(t + 3600, &p);
+			if (rc == 0 && vault_release_due(st, rel, &dims, &rp,
+			    p.day, p.week, t + 3600) < 0)
+				rc = -1;
+		}
 	}
 	if (agg == NULL || dk == NULL)
 		rc = -1;
-	store_close(st);
+	vault_close(st);
+	reldb_close(rel);
 	agg_free(agg);
 	weekkey_close(dk);
 	catalog_free(cat);

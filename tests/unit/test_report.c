@@ -18,7 +18,8 @@
 #include "period.h"
 #include "report.h"
 #include "report_model.h"
-#include "store.h"
+#include "release.h"
+#include "vault.h"
 #include "t.h"
 #include "weekkey.h"
 
@@ -61,7 +62,10 @@ make_db(void)
 	char *names[] = { "A", "B", "C" };
 	struct catalog *cat = catalog_synthetic(3);
 	char err[256];
-	struct store *st;
+	struct vault *st;
+	struct reldb *rel;
+	struct rel_dims dims = { names, 3, cat, NULL, 0, "UTC" };
+	struct rel_params rp = { 4 };
 	struct agg *agg = agg_new(10000, 1 << 24);
 	struct weekkey *dk = weekkey_open(NULL, err, sizeof(err));
 	int64_t w46 = 1794182400, w47 = 1794787200;	/* Mondays, UTC */
@@ -73,11 +77,14 @@ make_db(void)
 	close(fd);
 	unlink(dbpath);
 	period_set_tz("UTC");
-	if ((st = store_open(dbpath, err, sizeof(err))) == NULL ||
-	    store_set_dims(st, names, 3, cat, NULL, 0, "UTC", 4) != 0)
+	/* the vault in memory; dbpath is the release database it fills */
+	if ((rel = reldb_open(dbpath, err, sizeof(err))) == NULL ||
+	    (st = vault_open(NULL, dk, NULL, NULL, NULL, err,
+	    sizeof(err))) == NULL)
 		return -1;
+	vault_set_dims(st, names, 3, cat);
 	use(agg, dk, w46 + 10 * 3600, 0, 0, 4, 0);
-	store_flush(st, agg, w46 + 11 * 3600);
+	vault_flush(st, agg);
 	use(agg, dk, w47 + 10 * 3600, 0, 0, 5, 0);
 	use(agg, dk, w47 + 10 * 3600, 1, 0, 2, 0);
 	use(agg, dk, w47 + 10 * 3600, 2, 0, 4, 0);
@@ -87,8 +94,10 @@ make_db(void)
 	period_of(w47 + 10 * 3600, &p);
 	agg_blind(agg, &p, BL_ECH_UNATTRIBUTED, 7);
 	agg_blind(agg, &p, BL_DOH, 3);
-	store_flush(st, agg, w47 + 35 * 3600);
-	store_close(st);
+	vault_flush(st, agg);
+	vault_release_due(st, rel, &dims, &rp, 0, 0, w47 + 7 * 86400);
+	vault_close(st);
+	reldb_close(rel);
 	agg_free(agg);
 	weekkey_close(dk);
 	catalog_free(cat);
