@@ -169,36 +169,20 @@ set_dims(struct store *st, const struct config *cfg, const struct catalog *cat)
 
 /* --- exporters -------------------------------------------------------- */
 
+/*
+ * Exporters get released cells at release time (plugin_export_cell,
+ * registered with release_set_cell_cb), no longer flushed aggregates:
+ * the flush hands them nothing.
+ */
 static void
 export_row(void *arg, const void *cellp, const char *dept, const char *svc,
     uint64_t devhours)
 {
-	struct daemon *d = arg;
-	const struct agg_cell *c = cellp;
-	struct aic_row row;
-	size_t i;
-
-	row.hour = c->per.hour;
-	row.department = dept;
-	row.service = svc;
-	row.tls_conns = c->c[C_TLS];
-	row.quic_conns = c->c[C_QUIC];
-	row.ech_conns = c->c[C_ECH];
-	row.dns_lookups = c->c[C_DNS];
-	row.dns_nxdomain = c->c[C_NXDOMAIN];
-	row.bytes_up = c->c[C_UP];
-	row.bytes_down = c->c[C_DOWN];
-	row.device_hours = devhours;
-	for (i = 0; i < d->nplugins; i++) {
-		const struct aic_plugin *pl = d->plugins[i].pl;
-
-		if (pl->export_row == NULL)
-			continue;
-		if (!d->exporting && pl->export_begin)
-			pl->export_begin(d->plugins[i].state, c->per.hour);
-		pl->export_row(d->plugins[i].state, &row);
-	}
-	d->exporting = 1;
+	(void)arg;
+	(void)cellp;
+	(void)dept;
+	(void)svc;
+	(void)devhours;
 }
 
 static void
