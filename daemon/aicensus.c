@@ -22,6 +22,7 @@
 #include "period.h"
 #include "pipeline.h"
 #include "query.h"
+#include "released.h"
 #include "report.h"
 #include "weekkey.h"
 
@@ -37,16 +38,18 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: aicensus inspect [-c CONFIG] FILE\n"
-	    "       aicensus query --db DB [--from WHEN] [--to WHEN]\n"
-	    "                [--by department,service,category[,hour|day|week]]\n"
-	    "                [--format table|csv|json] [--min-group N]\n"
+	    "       aicensus query --db RELEASED.db [--week W | --day D |\n"
+	    "                --from A --to B] [--by department,service,category,\n"
+	    "                day|week] [--format table|csv|json]\n"
 	    "       aicensus report [-c CONFIG] [--db DB] --week WEEK|--quarter Q\n"
 	    "                [--format html|md|csv|json] [--lang en|nl]\n"
 	    "                [--min-group N] [-o FILE]\n"
 	    "       aicensus --version\n"
 	    "\n"
-	    "WHEN is a day (2026-11-16), an ISO week (2026-W47) or a quarter\n"
-	    "(2026-Q4); --to includes the whole day, week or quarter.\n"
+	    "A query reads released periods only: A and B are days (2026-11-16)\n"
+	    "or ISO weeks (2026-W47), widened to whole released periods.\n"
+	    "--by day gives day cells (no department x service), --by week\n"
+	    "week cells; neither sums the weeks of the range (device-weeks).\n"
 	    "A report covers an ISO week (2026-W47) or the ISO weeks of a quarter\n"
 	    "(2026-Q4); \"last\" is the last complete one.  -c takes the database,\n"
 	    "language and retention from the configuration.\n");
@@ -169,139 +172,129 @@ out:
 
 enum fmt { F_TABLE, F_CSV, F_JSON };
 
-static int
-parse_by(const char *s, struct query *q)
+/* The published columns of a result: those every row carries. */
+static unsigned
+columns(const struct qresult *r)
 {
-	char buf[256], *tok, *save = NULL;
+	unsigned m = r->n > 0 ? REL_ALL_MEASURES : 0;
+	size_t i;
 
-	snprintf(buf, sizeof(buf), "%s", s);
-	for (tok = strtok_r(buf, ",", &save); tok;
-	    tok = strtok_r(NULL, ",", &save)) {
-		if (strcmp(tok, "department") == 0)
-			q->by_dept = 1;
-		else if (strcmp(tok, "service") == 0)
-			q->by_svc = 1;
-		else if (strcmp(tok, "category") == 0)
-			q->by_cat = 1;
-		else if (strcmp(tok, "hour") == 0)
-			q->interval = QI_HOUR;
-		else if (strcmp(tok, "day") == 0)
-			q->interval = QI_DAY;
-		else if (strcmp(tok, "week") == 0)
-			q->interval = QI_WEEK;
-		else
-			return -1;
-	}
-	return 0;
+	for (i = 0; i < r->n; i++)
+		m &= r->rows[i].published;
+	return m;
 }
 
 static void
-print_json(const struct query *q, const struct qresult *r)
+row_label(const struct qresult *r, const struct qrow *w, char *buf,
+    size_t n)
 {
-	json_t *root = json_object(), *rows = json_array();
+	char a[16], b[16];
+
+	query_period_label(w->kind, w->period, a, sizeof(a));
+	if (r->derived) {
+		query_period_label(w->kind, w->period_to, b, sizeof(b));
+		snprintf(buf, n, "%s..%s", a, b);
+	} else
+		snprintf(buf, n, "%s", a);
+}
+
+/* CSV: a field with a comma, a quote or a line break is quoted. */
+static void
+csv_field(const char *s)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static void
+print_csv(const struct qresult *r)
+{
+	unsigned cols = columns(r);
 	size_t i;
 	int k;
-	char label[40];
 
-	json_object_set_new(root, "interval",
-	    json_string(query_interval_name(q->interval)));
-	json_object_set_new(root, "from", json_integer(q->from));
-	json_object_set_new(root, "to", json_integer(q->to));
-	json_object_set_new(root, "min_group_size",
-	    json_integer(r->min_group));
-	json_object_set_new(root, "suppressed_cells",
-	    json_integer((json_int_t)r->suppressed));
-	for (i = 0; i < r->n; i++) {
-		const struct qrow *w = &r->rows[i];
-		json_t *o = json_object();
-
-		if (q->interval != QI_NONE) {
-			query_period_label(q->interval, w->period, label,
-			    sizeof(label));
-			json_object_set_new(o, "period", json_string(label));
-		}
-		if (q->by_dept)
-			json_object_set_new(o, "department",
-			    json_string(w->dept));
-		if (q->by_svc) {
-			json_object_set_new(o, "service", json_string(w->svc));
-			json_object_set_new(o, "service_name",
-			    json_string(w->svc_name));
-		}
-		if (q->by_cat || q->by_svc)
-			json_object_set_new(o, "category",
-			    json_string(w->category));
-		json_object_set_new(o, "suppressed",
-		    json_boolean(w->suppressed));
-		if (!w->suppressed) {
-			for (k = 0; k < QM_N; k++)
-				json_object_set_new(o, q_metric_names[k],
-				    json_integer((json_int_t)w->m[k]));
-			json_object_set_new(o, "devices",
-			    json_integer((json_int_t)w->devices));
-			json_object_set_new(o, "devices_exact",
-			    json_boolean(w->devices_exact));
-			if (w->withheld > 0)
-				json_object_set_new(o, "withheld_cells",
-				    json_integer(w->withheld));
-		}
-		json_array_append_new(rows, o);
-	}
-	json_object_set_new(root, "rows", rows);
-	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("period,department,service");
+	for (k = 0; k < RM_N; k++)
+		if (cols & (1u << k))
+			printf(",%s", rel_measure_names[k]);
 	putchar('\n');
-	json_decref(root);
+	for (i = 0; i < r->n; i++) {
+		const struct qrow *w = &r->rows[i];
+		char lab[40];
+
+		row_label(r, w, lab, sizeof(lab));
+		printf("%s,", lab);
+		csv_field(w->dept);
+		putchar(',');
+		csv_field(w->svc);
+		for (k = 0; k < RM_N; k++)
+			if (cols & (1u << k))
+				printf(",%llu", (unsigned long long)w->m[k]);
+		putchar('\n');
+	}
 }
 
+/* Columns padded to their widest cell; numbers right-aligned. */
 static void
-print_rows(const struct query *q, const struct qresult *r, enum fmt f)
+print_table(const struct qresult *r)
 {
-	const char *sep = f == F_CSV ? "," : "\t";
-	char label[40];
-	size_t i;
+	unsigned cols = columns(r);
+	size_t wl = strlen("period"), wd = strlen("department"),
+	    ws = strlen("service"), wm[RM_N], i;
+	char lab[40], num[32];
 	int k;
 
-	if (q->interval != QI_NONE)
-		printf("period%s", sep);
-	if (q->by_dept)
-		printf("department%s", sep);
-	if (q->by_svc)
-		printf("service%s", sep);
-	if (q->by_cat || q->by_svc)
-		printf("category%s", sep);
-	for (k = 0; k < QM_N; k++)
-		printf("%s%s", q_metric_names[k], sep);
-	printf("devices\n");
+	for (k = 0; k < RM_N; k++)
+		wm[k] = strlen(rel_measure_names[k]);
 	for (i = 0; i < r->n; i++) {
 		const struct qrow *w = &r->rows[i];
 
-		if (q->interval != QI_NONE) {
-			query_period_label(q->interval, w->period, label,
-			    sizeof(label));
-			printf("%s%s", label, sep);
+		row_label(r, w, lab, sizeof(lab));
+		if (strlen(lab) > wl)
+			wl = strlen(lab);
+		if (strlen(w->dept) > wd)
+			wd = strlen(w->dept);
+		if (strlen(w->svc) > ws)
+			ws = strlen(w->svc);
+		for (k = 0; k < RM_N; k++) {
+			snprintf(num, sizeof(num), "%llu",
+			    (unsigned long long)w->m[k]);
+			if (strlen(num) > wm[k])
+				wm[k] = strlen(num);
 		}
-		if (q->by_dept)
-			printf("%s%s", w->dept, sep);
-		if (q->by_svc)
-			printf("%s%s", w->svc, sep);
-		if (q->by_cat || q->by_svc)
-			printf("%s%s", w->category, sep);
-		for (k = 0; k < QM_N; k++)
-			if (w->suppressed)
-				printf("%s%s", f == F_CSV ? "" : "*", sep);
-			else
-				printf("%llu%s", (unsigned long long)w->m[k],
-				    sep);
-		if (w->suppressed)
-			printf("%s\n", f == F_CSV ? "suppressed" : "*");
-		else
-			printf("%llu%s\n", (unsigned long long)w->devices,
-			    w->devices_exact ? "" : (f == F_CSV ? "" : "+"));
 	}
-	if (f == F_TABLE)
-		fprintf(stderr, "%zu row(s); %zu suppressed (fewer than %d "
-		    "devices, shown as *)%s\n", r->n, r->suppressed,
-		    r->min_group, "");
+	printf("%-*s  %-*s  %-*s", (int)wl, "period", (int)wd, "department",
+	    (int)ws, "service");
+	for (k = 0; k < RM_N; k++)
+		if (cols & (1u << k))
+			printf("  %*s", (int)wm[k], rel_measure_names[k]);
+	putchar('\n');
+	for (i = 0; i < r->n; i++) {
+		const struct qrow *w = &r->rows[i];
+
+		row_label(r, w, lab, sizeof(lab));
+		printf("%-*s  %-*s  %-*s", (int)wl, lab, (int)wd, w->dept,
+		    (int)ws, w->svc);
+		for (k = 0; k < RM_N; k++)
+			if (cols & (1u << k))
+				printf("  %*llu", (int)wm[k],
+				    (unsigned long long)w->m[k]);
+		putchar('\n');
+	}
+	fprintf(stderr, "%zu row(s) of %zu released period(s)%s; figures are "
+	    "perturbed (cell key method, minimum group size %d): rows need "
+	    "not add up%s\n", r->n, r->nperiods, r->derived ? ", summed over "
+	    "weeks (devices are device-weeks)" : "", r->min_group,
+	    r->min_group == 1 ? "; min_group 1: NOT protected" : "");
 }
 
 static int
@@ -309,33 +302,34 @@ cmd_query(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "db", required_argument, NULL, 'd' },
+		{ "week", required_argument, NULL, 'w' },
+		{ "day", required_argument, NULL, 'D' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 't' },
 		{ "by", required_argument, NULL, 'b' },
 		{ "format", required_argument, NULL, 'F' },
-		{ "min-group", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct query q;
 	struct qresult r;
-	const char *db = NULL, *by = "department,service", *from = NULL,
-	    *to = NULL;
+	struct released *rel = NULL;
+	const char *db = NULL, *by = NULL, *from = NULL, *to = NULL,
+	    *week = NULL, *day = NULL;
 	enum fmt f = F_TABLE;
-	sqlite3 *h = NULL;
-	char err[512], tz[64] = "";
+	char err[512];
 	int ch, rc = 1;
-	int64_t a, b;
-	sqlite3_stmt *st;
+	json_t *doc;
 
 	memset(&q, 0, sizeof(q));
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'd': db = optarg; break;
+		case 'w': week = optarg; break;
+		case 'D': day = optarg; break;
 		case 'f': from = optarg; break;
 		case 't': to = optarg; break;
 		case 'b': by = optarg; break;
-		case 'm': q.min_group = atoi(optarg); break;
 		case 'F':
 			if (strcmp(optarg, "table") == 0) f = F_TABLE;
 			else if (strcmp(optarg, "csv") == 0) f = F_CSV;
@@ -353,53 +347,71 @@ cmd_query(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (parse_by(by, &q) != 0) {
-		fprintf(stderr, "aicensus: --by takes department, service, "
-		    "category and one of hour, day, week\n");
+	if ((week != NULL) + (day != NULL) + (from != NULL || to != NULL) >
+	    1) {
+		fprintf(stderr, "aicensus: --week, --day and --from/--to "
+		    "exclude each other\n");
 		return 2;
 	}
-	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		fprintf(stderr, "aicensus: %s: %s\n", db, sqlite3_errmsg(h));
-		goto out;
+	/* --day asks for day cells, --week for week cells */
+	if (query_parse_by(by == NULL && day != NULL ? "day" : by, &q, err,
+	    sizeof(err)) != 0 || ((week != NULL || day != NULL) &&
+	    query_imply_level(&q, day != NULL ? REL_DAY : REL_WEEK, err,
+	    sizeof(err)) != 0)) {
+		fprintf(stderr, "aicensus: %s\n", err);
+		return 2;
 	}
-	sqlite3_busy_timeout(h, 2000);
-	/* dates are read in the zone the daemon counted in */
-	if (sqlite3_prepare_v2(h, "SELECT value FROM meta WHERE key ="
-	    " 'timezone'", -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			snprintf(tz, sizeof(tz), "%s",
-			    (const char *)sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
-	} else {
-		fprintf(stderr, "aicensus: %s is not an aicensus database\n",
-		    db);
-		goto out;
+	if (week != NULL) {
+		if (period_week_parse(week) <= 0) {
+			fprintf(stderr, "aicensus: --week %s: use 2026-W47\n",
+			    week);
+			return 2;
+		}
+		from = to = week;
 	}
-	period_set_tz(strcmp(tz, "system") == 0 ? "" : tz);
-	q.from = 0;
-	q.to = QUERY_END_OF_TIME;
-	if (from && query_parse_range(from, &q.from, &b) != 0) {
-		fprintf(stderr, "aicensus: --from %s: use 2026-11-16, 2026-W47 "
-		    "or 2026-Q4\n", from);
-		goto out;
+	if (day != NULL) {
+		if (period_week_parse(day) > 0) {
+			fprintf(stderr, "aicensus: --day %s: use 2026-11-18\n",
+			    day);
+			return 2;
+		}
+		from = to = day;
 	}
-	if (to && query_parse_range(to, &a, &q.to) != 0) {
-		fprintf(stderr, "aicensus: --to %s: use 2026-11-16, 2026-W47 "
-		    "or 2026-Q4\n", to);
-		goto out;
+	if ((from != NULL && query_parse_when(from, 0, 0, &q.from_day, err,
+	    sizeof(err)) != 0) || (to != NULL && query_parse_when(to, 1, 0,
+	    &q.to_day, err, sizeof(err)) != 0) ||
+	    query_check_range(&q, err, sizeof(err)) != 0) {
+		fprintf(stderr, "aicensus: %s\n", err);
+		return 2;
 	}
-	if (query_run(h, &q, &r, err, sizeof(err)) != 0) {
+	if ((rel = released_open(db, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "aicensus: %s\n", err);
+		return 1;
+	}
+	/* epochs are shown in the zone the periods were released in */
+	period_set_tz(strcmp(released_timezone(rel), "system") == 0 ? "" :
+	    released_timezone(rel));
+	if (query_run(rel, &q, &r, err, sizeof(err)) != 0) {
 		fprintf(stderr, "aicensus: %s\n", err);
 		goto out;
 	}
-	if (f == F_JSON)
-		print_json(&q, &r);
-	else
-		print_rows(&q, &r, f);
-	query_free(&r);
 	rc = 0;
+	if (f == F_JSON) {
+		if ((doc = query_json(&r)) == NULL ||
+		    json_dumpf(doc, stdout, JSON_INDENT(2) |
+		    JSON_PRESERVE_ORDER) != 0)
+			rc = 1;
+		putchar('\n');
+		json_decref(doc);
+	} else if (f == F_CSV)
+		print_csv(&r);
+	else
+		print_table(&r);
+	query_free(&r);
+	if (fflush(stdout) != 0)
+		rc = 1;
 out:
-	sqlite3_close(h);
+	released_close(rel);
 	return rc;
 }
 

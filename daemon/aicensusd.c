@@ -96,7 +96,7 @@ struct daemon {
 	int64_t			 fl_now;	/* its clock */
 	struct loaded_plugin	 plugins[MAX_PLUGINS];
 	size_t			 nplugins;
-	int			 exporting;	/* an export_begin is open */
+	struct plugin_exports	 exports;	/* fed by the release stage */
 	int64_t			 next_flush;	/* offline: packet time */
 	int64_t			 last_sec;	/* offline: newest packet time */
 	uint64_t		 packets;
@@ -196,44 +196,6 @@ set_dims(struct daemon *d, const struct config *cfg, const struct catalog *cat)
 	return 0;
 }
 
-/* --- exporters -------------------------------------------------------- */
-
-/*
- * Exporter plugins see released cells only, handed over by the release
- * stage after each period's COMMIT.
- */
-static void
-export_cell(void *arg, const struct rel_period *per,
-    const struct rel_cell *cell)
-{
-	struct daemon *d = arg;
-	size_t i;
-
-	for (i = 0; i < d->nplugins; i++) {
-		const struct aic_plugin *pl = d->plugins[i].pl;
-
-		if (pl->export_row == NULL)
-			continue;
-		if (!d->exporting && pl->export_begin)
-			pl->export_begin(d->plugins[i].state, per->released_at);
-		plugin_export_cell(&d->plugins[i], per, cell);
-	}
-	d->exporting = 1;
-}
-
-static void
-export_end(struct daemon *d)
-{
-	size_t i;
-
-	if (!d->exporting)
-		return;
-	for (i = 0; i < d->nplugins; i++)
-		if (d->plugins[i].pl->export_end)
-			d->plugins[i].pl->export_end(d->plugins[i].state);
-	d->exporting = 0;
-}
-
 /* --- flushing --------------------------------------------------------- */
 
 /*
@@ -270,15 +232,18 @@ static void
 release_due(struct daemon *d, int64_t now_sec)
 {
 	struct period per;
+	int64_t t0;
 	int n;
 
 	if (now_sec > 0)
 		period_of(now_sec, &per);
 	else
 		memset(&per, 0, sizeof(per));
+	t0 = now_usec();
 	n = vault_release_due(d->st, d->rel, &d->dims, &d->params, per.day,
 	    per.week, (int64_t)time(NULL));
-	export_end(d);
+	if (n > 0)
+		d->status.last_release_usec = (uint64_t)(now_usec() - t0);
 	if (n > 0) {
 		d->status.last_release = (int64_t)time(NULL);	/* API status */
 		d->status.releases += (uint64_t)n;
@@ -1022,7 +987,10 @@ main(int argc, char **argv)
 		fatalx("%s", err);
 	if ((d.rel = reldb_open(relpath, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
-	release_set_cell_cb(d.rel, export_cell, &d);
+	/* --finalise starts no plugin: exporters would have no state */
+	d.exports.v = d.plugins;
+	d.exports.n = d.finalising ? 0 : d.nplugins;
+	release_set_cell_cb(d.rel, plugin_export_cell, &d.exports);
 	if ((d.st = vault_open(d.rfile ? NULL : dbpath, d.keys, d.rel, &d.dims,
 	    &d.params, err, sizeof(err))) == NULL)
 		fatalx("%s", err);

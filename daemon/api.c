@@ -17,6 +17,7 @@
 #include <netinet/tcp.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -40,7 +41,7 @@
 #include "api_static.h"
 #include "log.h"
 #include "period.h"
-#include "query.h"
+#include "released.h"
 
 /* Request line and headers together; evhttp refuses beyond it. */
 #define API_MAX_HEADERS		16384
@@ -261,98 +262,84 @@ api_params_check(struct api_call *c, const char *const *allowed)
 	return 0;
 }
 
-/* Epoch seconds: digits only, within a sane range. */
-static int
-parse_epoch(const char *s, int64_t *out)
-{
-	size_t n = strlen(s), i;
+/* --- the release database ---------------------------------------------- */
 
-	if (n == 0 || n > 12)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-	*out = strtoll(s, NULL, 10);
-	return *out <= QUERY_END_OF_TIME ? 0 : -1;
+/*
+ * TEMPORARY: the release database is config `release_database` (branch
+ * h-keys adds cfg->release_database); until that is merged it is its
+ * default, released.db next to the database the daemon writes.
+ */
+static void
+release_path(const char *dbpath, char *out, size_t n)
+{
+	const char *slash = strrchr(dbpath, '/');
+
+	if (slash == NULL)
+		snprintf(out, n, "released.db");
+	else
+		snprintf(out, n, "%.*s/released.db", (int)(slash - dbpath),
+		    dbpath);
 }
 
-int
-api_param_time(struct api_call *c, const char *name, int is_to,
-    int64_t *out)
+static uint64_t
+mix(uint64_t h, uint64_t v)
 {
-	const char *v = evhttp_find_header(c->params, name);
-	int64_t from, to;
-
-	if (v == NULL)
-		return 0;
-	if (parse_epoch(v, out) == 0)
-		return 1;
-	if (query_parse_range(v, &from, &to) != 0) {
-		api_reply_error(c->req, HTTP_BADREQUEST, "%s: use a day "
-		    "(2026-11-16), an ISO week (2026-W47), a quarter (2026-Q4) "
-		    "or epoch seconds", name);
-		return -1;
-	}
-	*out = is_to ? to : from;
-	return 1;
-}
-
-void
-api_this_week(int64_t now, int64_t *from, int64_t *to)
-{
-	struct period p;
-
-	period_of(now, &p);
-	*from = period_week_start(p.week);
-	/* the next Monday, whatever DST did in between */
-	period_of(*from + 7 * 86400 + 3 * 3600, &p);
-	*to = period_week_start(p.week);
-}
-
-/* --- the database ----------------------------------------------------- */
-
-sqlite3 *
-api_db_get(struct api *a)
-{
-	if (a->db != NULL)
-		return a->db;
-	if (sqlite3_open_v2(a->dbpath, &a->db, SQLITE_OPEN_READONLY,
-	    NULL) != SQLITE_OK) {
-		log_warn("api: cannot open %s read-only: %s", a->dbpath,
-		    a->db ? sqlite3_errmsg(a->db) : "out of memory");
-		sqlite3_close(a->db);
-		a->db = NULL;
-		return NULL;
-	}
-	/* short: the event loop (and so the capture) waits meanwhile */
-	sqlite3_busy_timeout(a->db, 250);
-	return a->db;
+	h ^= v;
+	return h * 0x100000001b3ULL;
 }
 
 int64_t
-api_db_version(struct api *a)
+api_rel_version(struct api *a)
 {
-	sqlite3_stmt *st;
-	int64_t v = -1;
+	char wal[CONFIG_PATH_MAX + 8];
+	struct stat sb;
+	uint64_t h = 0xcbf29ce484222325ULL;
 
-	if (a->db == NULL || sqlite3_prepare_v2(a->db, "PRAGMA data_version",
-	    -1, &st, NULL) != SQLITE_OK)
+	if (stat(a->relpath, &sb) != 0)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	h = mix(mix(mix(h, (uint64_t)sb.st_ino), (uint64_t)sb.st_size),
+	    (uint64_t)sb.st_mtim.tv_sec * 1000000000ULL +
+	    (uint64_t)sb.st_mtim.tv_nsec);
+	snprintf(wal, sizeof(wal), "%s-wal", a->relpath);
+	if (stat(wal, &sb) == 0)
+		h = mix(mix(h, (uint64_t)sb.st_size),
+		    (uint64_t)sb.st_mtim.tv_sec * 1000000000ULL +
+		    (uint64_t)sb.st_mtim.tv_nsec);
+	return (int64_t)(h >> 1);
 }
 
-sqlite3 *
-api_db(struct api_call *c)
+struct released *
+api_rel_get(struct api *a)
 {
-	sqlite3 *db = api_db_get(c->api);
+	char err[512];
+	struct stat sb;
 
-	if (db == NULL)
-		api_reply_error(c->req, HTTP_SERVUNAVAIL, "the database is "
-		    "not available yet");
-	return db;
+	if (stat(a->relpath, &sb) != 0) {
+		/* nothing released yet, or the file went away */
+		released_close(a->rel);
+		a->rel = NULL;
+		return NULL;
+	}
+	if (a->rel != NULL && (uint64_t)sb.st_ino == a->rel_ino)
+		return a->rel;
+	released_close(a->rel);
+	if ((a->rel = released_open(a->relpath, err, sizeof(err))) == NULL) {
+		log_warn("api: %s", err);
+		return NULL;
+	}
+	a->rel_ino = (uint64_t)sb.st_ino;
+	return a->rel;
+}
+
+struct released *
+api_rel(struct api_call *c)
+{
+	struct released *r = api_rel_get(c->api);
+
+	if (r == NULL)
+		api_reply_error(c->req, HTTP_SERVUNAVAIL, "no release database "
+		    "yet: nothing has been released");
+	return r;
 }
 
 /* --- the token -------------------------------------------------------- */
@@ -392,6 +379,8 @@ static const struct route {
 	void		(*fn)(struct api_call *);
 } routes[] = {
 	{ "/api/v1/usage", api_usage },
+	{ "/api/v1/periods", api_periods },
+	{ "/api/v1/blind", api_blind },
 	{ "/api/v1/services", api_services },
 	{ "/api/v1/departments", api_departments },
 	{ "/api/v1/status", api_status },
@@ -519,7 +508,7 @@ api_new(struct event_base *base, const struct config *cfg,
 	a->base = base;
 	a->cfg = cfg;
 	a->st = status;
-	snprintf(a->dbpath, sizeof(a->dbpath), "%s", dbpath);
+	release_path(dbpath, a->relpath, sizeof(a->relpath));
 	snprintf(a->listen, sizeof(a->listen), "%s", cfg->api.listen);
 	evhttp_set_max_headers_size(a->http, API_MAX_HEADERS);
 	evhttp_set_max_body_size(a->http, API_MAX_BODY);
@@ -566,7 +555,7 @@ api_set_config(struct api *a, const struct config *cfg)
 		log_warn("reload: the API is disabled; it answers 503 until "
 		    "the restart closes it");
 	a->cfg = cfg;
-	/* a new group size changes what may be shown */
+	/* labels (departments) come from it */
 	api_cache_clear(a->cache);
 }
 
@@ -576,7 +565,7 @@ api_free(struct api *a)
 	if (a == NULL)
 		return;
 	evhttp_free(a->http);
-	sqlite3_close(a->db);
+	released_close(a->rel);
 	api_cache_free(a->cache);
 	free(a);
 }

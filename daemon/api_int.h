@@ -16,10 +16,10 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "api_cache.h"
 #include "config.h"
+#include "released.h"
 #include "status.h"
 
 struct api {
@@ -27,9 +27,10 @@ struct api {
 	struct evhttp			*http;
 	const struct config		*cfg;	/* the one in force */
 	const struct aic_status		*st;
-	char				 dbpath[CONFIG_PATH_MAX];
-	sqlite3				*db;	/* read-only; NULL until used */
-	struct api_cache		*cache;	/* answers until a flush */
+	char				 relpath[CONFIG_PATH_MAX];
+	struct released			*rel;	/* read-only; NULL until used */
+	uint64_t			 rel_ino;	/* of the file opened */
+	struct api_cache		*cache;	/* answers until a release */
 	char				 listen[64];	/* bound at start */
 };
 
@@ -59,19 +60,18 @@ void	api_reply_text(struct evhttp_request *, int code, const char *type,
 int	api_params_check(struct api_call *, const char *const *allowed);
 
 /*
- * A from/to parameter: "2026-11-16", "2026-W47", "2026-Q4" (the start
- * of it for from, the end for to) or epoch seconds.  1 when given, 0
- * when absent (*out untouched), -1 after sending a 400.
+ * The release database (released.h), opened read-only on first use and
+ * again when the file was replaced; NULL after sending a 503.
  */
-int	api_param_time(struct api_call *, const char *name, int is_to,
-	    int64_t *out);
-
-/* The read-only database; NULL after sending a 503. */
-sqlite3	*api_db(struct api_call *);
+struct released *api_rel(struct api_call *);
 /* The same without answering: NULL when it cannot be opened. */
-sqlite3	*api_db_get(struct api *);
-/* Moves whenever the daemon commits a flush; -1 when unknown. */
-int64_t	 api_db_version(struct api *);
+struct released *api_rel_get(struct api *);
+/*
+ * Moves whenever the release database changes (a release commits: the
+ * file or its WAL changes size or time); -1 when unknown.  Answers are
+ * kept per version: they change at release instants, not at flushes.
+ */
+int64_t	 api_rel_version(struct api *);
 
 /*
  * Answers that depend only on the request and the database: send the
@@ -82,12 +82,11 @@ int	api_cache_send(struct api_call *, int64_t version);
 void	api_reply_json_keep(struct api_call *, json_t *root, int64_t version);
 
 void	api_usage(struct api_call *);
+void	api_periods(struct api_call *);
+void	api_blind(struct api_call *);
 void	api_services(struct api_call *);
 void	api_departments(struct api_call *);
 void	api_status(struct api_call *);
 void	api_metrics(struct api_call *);
-
-/* The current ISO week as [from, to), in the configured zone. */
-void	api_this_week(int64_t now, int64_t *from, int64_t *to);
 
 #endif /* AIC_API_INT_H */

@@ -6,6 +6,68 @@
 #include <string.h>
 
 #include "plugin.h"
+#include "released.h"
+
+/* struct aic_row's measures are released.h's, in the same order */
+_Static_assert((int)AIC_M_N == (int)RM_N, "aic_measure != rel_measure");
+_Static_assert((int)AIC_M_CONNECTIONS == (int)RM_CONNS &&
+    (int)AIC_M_BYTES_DOWN == (int)RM_DOWN &&
+    (int)AIC_M_DNS_NXDOMAIN == (int)RM_NXDOMAIN,
+    "aic_measure != rel_measure");
+_Static_assert(AIC_PERIOD_DAY == REL_DAY && AIC_PERIOD_WEEK == REL_WEEK,
+    "period kinds");
+
+void
+plugin_row_of(const struct rel_period *p, const struct rel_cell *c,
+    struct aic_row *row)
+{
+	int i;
+
+	memset(row, 0, sizeof(*row));
+	row->kind = c->kind;
+	row->period = c->period;
+	row->week = p->week;
+	row->released_at = p->released_at;
+	row->complete = p->complete;
+	row->min_group = p->min_group;
+	row->department = c->dept;
+	row->service = c->svc;
+	row->published = c->published & ((1u << AIC_M_N) - 1);
+	for (i = 0; i < AIC_M_N; i++)
+		if (row->published & (1u << i))
+			row->m[i] = c->m[i];
+}
+
+/*
+ * release_cell_cb: called by the release stage for every non-zero cell
+ * of a period it has just committed.  Exporters see what every other
+ * output sees, nothing finer.
+ */
+void
+plugin_export_cell(void *arg, const struct rel_period *p,
+    const struct rel_cell *c)
+{
+	const struct plugin_exports *e = arg;
+	struct aic_row row;
+	size_t i;
+
+	if (e == NULL)
+		return;
+	plugin_row_of(p, c, &row);
+	for (i = 0; i < e->n; i++) {
+		const struct aic_plugin *pl = e->v[i].pl;
+		void *st = e->v[i].state;
+
+		if (pl == NULL || pl->export_row == NULL)
+			continue;
+		if (pl->export_begin != NULL &&
+		    pl->export_begin(st, p->released_at) != 0)
+			continue;
+		pl->export_row(st, &row);
+		if (pl->export_end != NULL)
+			pl->export_end(st);
+	}
+}
 
 static int
 valid_name(const char *s, size_t n)

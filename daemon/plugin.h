@@ -20,6 +20,28 @@ struct loaded_plugin {
 	void			*state;		/* exporters' instance */
 };
 
+/*
+ * The exporters to feed at release: the daemon registers
+ *	release_set_cell_cb(reldb, plugin_export_cell, &exports);
+ * with exports.v = its loaded plugins, exports.n = how many.  Each
+ * released non-zero cell then goes to every exporter as a struct aic_row
+ * (export_begin, export_row, export_end around each cell, so a plugin
+ * never holds a file open between releases).
+ */
+struct plugin_exports {
+	struct loaded_plugin	*v;
+	size_t			 n;
+};
+
+struct rel_period;
+struct rel_cell;
+
+void	plugin_export_cell(void *arg, const struct rel_period *,
+	    const struct rel_cell *);
+/* The row an exporter gets for a released cell (no copy of the names). */
+void	plugin_row_of(const struct rel_period *, const struct rel_cell *,
+	    struct aic_row *);
+
 int	plugin_load(const char *dir, const char *spec, struct loaded_plugin *out,
 	    char *err, size_t errlen);
 void	plugin_unload(struct loaded_plugin *);

@@ -1,492 +1,345 @@
 /*
- * query.c - sums from usage_hour, distinct devices from the sketches,
- * suppression below the minimum group size.
+ * query.c - released cells of whole periods, selected by level.
+ *
+ * Nothing here decides what may be shown: the release stage did, once,
+ * cell by cell.  This file only picks whole released periods and rows of
+ * their fixed grid, and, for a range without day or week, sums released
+ * week cells (labelled derived).
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "period.h"
 #include "query.h"
-#include "sketch.h"
 
-const char *const q_metric_names[QM_N] = {
-	"tls_conns", "quic_conns", "ech_conns", "dns_lookups", "dns_nxdomain",
-	"bytes_up", "bytes_down", "device_hours"
-};
+/* --- calendar (civil dates; a date needs no zone) ---------------------- */
 
-const char *
-query_interval_name(enum q_interval i)
+static int64_t
+civil_days(int y, int m, int d)
 {
-	static const char *n[] = { "all", "hour", "day", "week" };
+	int64_t era, yoe, doy, doe;
 
-	return n[i];
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int32_t
+days_civil(int64_t z)
+{
+	int64_t era, doe, yoe, y, doy, mp, d, m;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp + (mp < 10 ? 3 : -9);
+	y += m <= 2;
+	return (int32_t)(y * 10000 + m * 100 + d);
+}
+
+static int64_t
+day_num(int32_t day)
+{
+	return civil_days(day / 10000, day / 100 % 100, day % 100);
+}
+
+int32_t
+query_day_week(int32_t day)
+{
+	int64_t z = day_num(day);
+	int64_t wd = ((z % 7) + 7 + 3) % 7;	/* 0 = Monday (1970-01-01 Thu) */
+	int32_t thu = days_civil(z - wd + 3);
+	int64_t doy = day_num(thu) - civil_days(thu / 10000, 1, 1);
+
+	return (thu / 10000) * 100 + (int32_t)(doy / 7 + 1);
+}
+
+int32_t
+query_week_monday(int32_t week)
+{
+	int y = week / 100, w = week % 100;
+	int64_t jan4 = civil_days(y, 1, 4);
+	int64_t wd = ((jan4 % 7) + 7 + 3) % 7;
+
+	return days_civil(jan4 - wd + (int64_t)(w - 1) * 7);
 }
 
 void
-query_period_label(enum q_interval iv, int64_t period, char *buf, size_t n)
+query_period_label(enum rel_kind k, int32_t period, char *buf, size_t n)
 {
-	time_t t;
-	struct tm tm;
+	if (k == REL_DAY)
+		snprintf(buf, n, "%04d-%02d-%02d", period / 10000,
+		    period / 100 % 100, period % 100);
+	else
+		snprintf(buf, n, "%04d-W%02d", period / 100, period % 100);
+}
 
-	switch (iv) {
-	case QI_HOUR:
-		t = (time_t)period;
-		localtime_r(&t, &tm);
-		strftime(buf, n, "%Y-%m-%dT%H:00%z", &tm);
-		break;
-	case QI_DAY:
-		period_day_format((int32_t)period, buf, (unsigned)n);
-		break;
-	case QI_WEEK:
-		period_week_format((int32_t)period, buf, (unsigned)n);
-		break;
-	default:
-		snprintf(buf, n, "all");
+/* --- parsing ----------------------------------------------------------- */
+
+int
+query_parse_by(const char *s, struct query *q, char *err, size_t errlen)
+{
+	char buf[128], *tok, *save = NULL;
+
+	q->by_dept = q->by_svc = q->by_cat = q->by_day = q->by_week = 0;
+	if (s == NULL || *s == '\0') {
+		q->by_week = 1;
+		return 0;
 	}
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf)) {
+		snprintf(err, errlen, "by: too long");
+		return -1;
+	}
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (strcmp(tok, "department") == 0)
+			q->by_dept = 1;
+		else if (strcmp(tok, "service") == 0)
+			q->by_svc = 1;
+		else if (strcmp(tok, "category") == 0)
+			q->by_cat = 1;
+		else if (strcmp(tok, "day") == 0)
+			q->by_day = 1;
+		else if (strcmp(tok, "week") == 0)
+			q->by_week = 1;
+		else if (strcmp(tok, "hour") == 0) {
+			snprintf(err, errlen, "hour figures are not released "
+			    "(use day or week)");
+			return -1;
+		} else {
+			snprintf(err, errlen, "by: '%.32s' is not one of "
+			    "department, service, category, day, week", tok);
+			return -1;
+		}
+	}
+	return query_check_by(q, err, errlen);
 }
 
 int
-query_db_min_group(sqlite3 *db)
+query_check_by(const struct query *q, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
-	int v = 5;
-
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key ="
-	    " 'min_group_size'", -1, &st, NULL) != SQLITE_OK)
-		return v;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = atoi((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return v > 0 ? v : 5;
+	if (q->by_day && q->by_week) {
+		snprintf(err, errlen, "by: day or week, not both");
+		return -1;
+	}
+	if (q->by_day && q->by_dept && q->by_svc) {
+		snprintf(err, errlen, "department x service is released per "
+		    "week only (use --by department,service,week)");
+		return -1;
+	}
+	return 0;
 }
 
 int
-query_parse_range(const char *s, int64_t *from, int64_t *to)
+query_imply_level(struct query *q, enum rel_kind k, char *err,
+    size_t errlen)
 {
-	int y, m, d, q;
-	char tail;
+	if (!q->by_day && !q->by_week) {
+		if (k == REL_DAY)
+			q->by_day = 1;
+		else
+			q->by_week = 1;
+	}
+	return query_check_by(q, err, errlen);
+}
+
+int
+query_parse_when(const char *s, int is_to, int allow_epoch, int32_t *day,
+    char *err, size_t errlen)
+{
+	const char *what = is_to ? "to" : "from";
 	int32_t w;
+	int y, m, d;
+	size_t i, n = strlen(s);
 
 	if ((w = period_week_parse(s)) > 0) {
-		*from = period_week_start(w);
-		*to = *from + 7 * 86400 + 3600;	/* DST-safe: snap below */
-		{
+		*day = query_week_monday(w);
+		if (is_to)
+			*day = days_civil(day_num(*day) + 6);
+		return 0;
+	}
+	if (n == 10 && s[4] == '-' && s[7] == '-' &&
+	    isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
+	    isdigit((unsigned char)s[2]) && isdigit((unsigned char)s[3]) &&
+	    isdigit((unsigned char)s[5]) && isdigit((unsigned char)s[6]) &&
+	    isdigit((unsigned char)s[8]) && isdigit((unsigned char)s[9])) {
+		y = atoi(s);
+		m = atoi(s + 5);
+		d = atoi(s + 8);
+		/* a date that does not round-trip does not exist */
+		if (y >= 1970 && m >= 1 && m <= 12 && d >= 1 && d <= 31 &&
+		    days_civil(civil_days(y, m, d)) == y * 10000 + m * 100 + d) {
+			*day = y * 10000 + m * 100 + d;
+			return 0;
+		}
+	}
+	if (allow_epoch && n > 0 && n <= 12) {
+		for (i = 0; i < n && isdigit((unsigned char)s[i]); i++)
+			;
+		if (i == n) {
+			int64_t t = strtoll(s, NULL, 10);
 			struct period p;
 
-			period_of(*to, &p);
-			*to = period_day_start(p.day);
+			period_of(t, &p);
+			if (p.day >= 19700101 && p.day <= 99991231 &&
+			    period_day_start(p.day) == t) {
+				/* as to, midnight ends the day before */
+				*day = is_to ? days_civil(day_num(p.day) - 1) :
+				    p.day;
+				return 0;
+			}
+			snprintf(err, errlen, "%s: %lld is not the start of a "
+			    "local day; ranges are whole released days or "
+			    "weeks", what, (long long)t);
+			return -1;
 		}
-		return 0;
 	}
-	/* The year must be four digits: %4d alone also takes a sign and
-	 * leading white space, and " -6-11-16" gave from > to. */
-	if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) ||
-	    !isdigit((unsigned char)s[2]) || !isdigit((unsigned char)s[3]))
-		return -1;
-	if (sscanf(s, "%4d-Q%1d%c", &y, &q, &tail) == 2 && q >= 1 && q <= 4) {
-		*from = period_day_start(y * 10000 + (q * 3 - 2) * 100 + 1);
-		*to = q == 4 ? period_day_start((y + 1) * 10000 + 101) :
-		    period_day_start(y * 10000 + (q * 3 + 1) * 100 + 1);
-		return 0;
-	}
-	if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && m >= 1 &&
-	    m <= 12 && d >= 1 && d <= 31) {
-		struct period p;
-
-		*from = period_day_start(y * 10000 + m * 100 + d);
-		period_of(*from + 26 * 3600, &p);	/* the next day */
-		*to = period_day_start(p.day);
-		return 0;
-	}
+	snprintf(err, errlen, "%s: use a date (2026-11-18) or an ISO week "
+	    "(2026-W47)%s", what, allow_epoch ? " or the epoch of a local "
+	    "midnight" : "");
 	return -1;
 }
 
-/* --- distinct devices ------------------------------------------------- */
-
-struct devacc {
-	int64_t		 dept;
-	int32_t		 week;
-	struct sketch	 sk;
-};
-
-struct devset {
-	struct devacc	*acc;
-	size_t		 n, cap;
-	int		 exact;
-};
-
-/* Merge the sketches of one base cell into the set, per (dept, week). */
-static int
-devset_add(sqlite3 *db, const char *sql, const struct qrow *r, int64_t lo,
-    int64_t hi, struct devset *ds)
+int
+query_check_range(const struct query *q, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
-	size_t i;
-	int rc = 0;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (q->from_day != 0 && q->to_day != 0 && q->from_day > q->to_day) {
+		snprintf(err, errlen, "the range is reversed: from is after "
+		    "to");
 		return -1;
-	sqlite3_bind_int64(st, 1, lo);
-	sqlite3_bind_int64(st, 2, hi);
-	sqlite3_bind_text(st, 3, r->dept, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, r->svc, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t dept = sqlite3_column_int64(st, 0);
-		int32_t week = sqlite3_column_int(st, 1);
-
-		for (i = 0; i < ds->n; i++)
-			if (ds->acc[i].dept == dept && ds->acc[i].week == week)
-				break;
-		if (i == ds->n) {
-			if (ds->n == ds->cap) {
-				size_t nc = ds->cap ? ds->cap * 2 : 8;
-				struct devacc *na = realloc(ds->acc,
-				    nc * sizeof(*na));
-
-				if (na == NULL) {
-					rc = -1;
-					break;
-				}
-				ds->acc = na;
-				ds->cap = nc;
-			}
-			ds->acc[i].dept = dept;
-			ds->acc[i].week = week;
-			sketch_init(&ds->acc[i].sk);
-			ds->n++;
-		}
-		if (sketch_merge_serialized(&ds->acc[i].sk,
-		    sqlite3_column_blob(st, 2),
-		    (size_t)sqlite3_column_bytes(st, 2)) != 0)
-			ds->exact = 0;
 	}
-	sqlite3_finalize(st);
-	return rc;
+	return 0;
 }
 
-/*
- * Per department the largest week (sketches of different weeks were made
- * under different keys: a lower bound), then the sum over departments
- * (a device belongs to one department).  Frees the set.
- */
-static uint64_t
-devset_total(struct devset *ds, int *exact)
-{
-	uint64_t total = 0;
-	size_t i, j;
+/* --- the query ----------------------------------------------------------- */
 
-	*exact = ds->exact;
-	for (i = 0; i < ds->n; i++) {
-		uint64_t best;
-
-		if (ds->acc[i].dept == INT64_MIN)
-			continue;
-		best = sketch_estimate(&ds->acc[i].sk);
-		for (j = i + 1; j < ds->n; j++) {
-			if (ds->acc[j].dept != ds->acc[i].dept)
-				continue;
-			*exact = 0;
-			if (sketch_estimate(&ds->acc[j].sk) > best)
-				best = sketch_estimate(&ds->acc[j].sk);
-			ds->acc[j].dept = INT64_MIN;
-		}
-		total += best;
-	}
-	for (i = 0; i < ds->n; i++)
-		sketch_reset(&ds->acc[i].sk);
-	free(ds->acc);
-	memset(ds, 0, sizeof(*ds));
-	ds->exact = 1;
-	return total;
-}
-
-#define GROUP_FILTER " AND d.name = ?3 AND s.sid = ?4"
-
-static const char sql_days[] =
-	"SELECT x.dept, x.week, x.sketch FROM devices_day x"
-	" JOIN department d ON d.id = x.dept JOIN service s ON s.id = x.svc"
-	" WHERE x.day BETWEEN ?1 AND ?2" GROUP_FILTER;
-static const char sql_weeks[] =
-	"SELECT x.dept, x.week, x.sketch FROM devices_week x"
-	" JOIN department d ON d.id = x.dept JOIN service s ON s.id = x.svc"
-	" WHERE x.week BETWEEN ?1 AND ?2" GROUP_FILTER;
-static const char sql_hours[] =
-	"SELECT x.dept, 0, x.sketch FROM sketch_hour x"
-	" JOIN department d ON d.id = x.dept JOIN service s ON s.id = x.svc"
-	" WHERE x.hour BETWEEN ?1 AND ?2" GROUP_FILTER;
-
-/* Which sketches hold a cell's devices, and over which key range. */
-static const char *
-devices_source(const struct query *q, int64_t period, int64_t *lo,
-    int64_t *hi)
-{
-	struct period a, b;
-
-	*lo = *hi = period;
-	switch (q->interval) {
-	case QI_HOUR:
-		return sql_hours;
-	case QI_DAY:
-		return sql_days;
-	case QI_WEEK:
-		return sql_weeks;
-	case QI_NONE:
-		break;
-	}
-	period_of(q->from, &a);
-	period_of(q->to - 1, &b);
-	if (a.week != b.week && period_week_start(a.week) == q->from &&
-	    period_week_start(b.week) + 7 * 86400 >= q->to) {
-		*lo = a.week;	/* whole weeks: their own sketches */
-		*hi = b.week;
-		return sql_weeks;
-	}
-	*lo = a.day;
-	*hi = b.day;
-	return sql_days;
-}
-
-/* Distinct devices of one base (period, department, service) cell. */
+/* Is this grid cell a row of the query? */
 static int
-base_devices(sqlite3 *db, const struct query *q, struct qrow *r)
+wanted(const struct query *q, const struct rel_cell *c)
 {
-	struct devset ds = { NULL, 0, 0, 1 };
-	const char *sql;
-	int64_t lo, hi;
+	int all_d = strcmp(c->dept, REL_ALL) == 0;
+	int all_s = strcmp(c->svc, REL_ALL) == 0;
+	int cat = strncmp(c->svc, REL_CAT_PREFIX,
+	    sizeof(REL_CAT_PREFIX) - 1) == 0;
 
-	if (q->interval == QI_HOUR) {
-		/* the stored device_hours is the hour's exact figure */
-		r->devices = r->m[QM_DEVHOURS];
-		r->devices_exact = 1;
+	if (q->by_dept == all_d)
 		return 0;
+	if (all_s)
+		return !q->by_svc && !q->by_cat;
+	return cat ? q->by_cat : q->by_svc;
+}
+
+static int
+push(struct qresult *r, size_t *cap, const struct rel_cell *c)
+{
+	struct qrow *w;
+
+	if (r->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 256;
+
+		if ((w = realloc(r->rows, nc * sizeof(*w))) == NULL)
+			return -1;
+		r->rows = w;
+		*cap = nc;
 	}
-	sql = devices_source(q, r->period, &lo, &hi);
-	if (devset_add(db, sql, r, lo, hi, &ds) != 0) {
-		devset_total(&ds, &r->devices_exact);
-		return -1;
-	}
-	r->devices = devset_total(&ds, &r->devices_exact);
+	w = &r->rows[r->n++];
+	w->kind = c->kind;
+	w->period = w->period_to = c->period;
+	memcpy(w->dept, c->dept, sizeof(w->dept));
+	w->dept[sizeof(w->dept) - 1] = '\0';
+	memcpy(w->svc, c->svc, sizeof(w->svc));
+	w->svc[sizeof(w->svc) - 1] = '\0';
+	memcpy(w->m, c->m, sizeof(w->m));
+	w->published = c->published;
 	return 0;
 }
 
-/* --- the query -------------------------------------------------------- */
-
+/* Derived: add a week's cell into the row of the same labels. */
 static int
-out_key_cmp(const struct query *q, const struct qrow *a, const struct qrow *b)
+add_sum(struct qresult *r, size_t *cap, size_t idx,
+    const struct rel_cell *c)
 {
-	int c;
-
-	if (a->period != b->period)
-		return a->period < b->period ? -1 : 1;
-	if (q->by_dept && (c = strcmp(a->dept, b->dept)) != 0)
-		return c;
-	if (q->by_svc && (c = strcmp(a->svc, b->svc)) != 0)
-		return c;
-	if ((q->by_cat || q->by_svc) && (c = strcmp(a->category,
-	    b->category)) != 0)
-		return c;
-	return 0;
-}
-
-/* qsort_r: no global, so queries may run in threads */
-static int
-base_cmp(const void *x, const void *y, void *qp)
-{
-	const struct qrow *a = x, *b = y;
-	int c = out_key_cmp(qp, a, b);
-
-	if (c != 0)
-		return c;
-	if ((c = strcmp(a->dept, b->dept)) != 0)
-		return c;
-	return strcmp(a->svc, b->svc);
-}
-
-/* The base cells: one per (period, department, service). */
-static int
-load_base(sqlite3 *db, const struct query *q, struct qresult *base,
-    char *err, size_t errlen)
-{
-	char sql[1024];
-	const char *pcol;
-	sqlite3_stmt *st;
-	size_t cap = 0;
-	int i;
-
-	switch (q->interval) {
-	case QI_HOUR: pcol = "u.hour"; break;
-	case QI_DAY: pcol = "h.day"; break;
-	case QI_WEEK: pcol = "h.week"; break;
-	default: pcol = "0"; break;
-	}
-	snprintf(sql, sizeof(sql),
-	    "SELECT %s, d.name, s.sid, MIN(s.name), MIN(s.category),"
-	    " SUM(u.tls_conns), SUM(u.quic_conns), SUM(u.ech_conns),"
-	    " SUM(u.dns_lookups), SUM(u.dns_nxdomain), SUM(u.bytes_up),"
-	    " SUM(u.bytes_down), SUM(u.device_hours)"
-	    " FROM usage_hour u JOIN department d ON d.id = u.dept"
-	    " JOIN service s ON s.id = u.svc JOIN hour_dim h ON h.hour = u.hour"
-	    " WHERE u.hour >= ?1 AND u.hour < ?2"
-	    " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", pcol);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "query: %s", sqlite3_errmsg(db));
-		return -1;
-	}
-	sqlite3_bind_int64(st, 1, q->from);
-	sqlite3_bind_int64(st, 2, q->to);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct qrow *r;
-
-		if (base->n == cap) {
-			struct qrow *nr;
-
-			cap = cap ? cap * 2 : 64;
-			if ((nr = realloc(base->rows, cap * sizeof(*nr))) ==
-			    NULL) {
-				sqlite3_finalize(st);
-				snprintf(err, errlen, "out of memory");
-				return -1;
-			}
-			base->rows = nr;
-		}
-		r = &base->rows[base->n++];
-		memset(r, 0, sizeof(*r));
-		r->period = sqlite3_column_int64(st, 0);
-		snprintf(r->dept, sizeof(r->dept), "%s",
-		    (const char *)sqlite3_column_text(st, 1));
-		snprintf(r->svc, sizeof(r->svc), "%s",
-		    (const char *)sqlite3_column_text(st, 2));
-		snprintf(r->svc_name, sizeof(r->svc_name), "%s",
-		    (const char *)sqlite3_column_text(st, 3));
-		snprintf(r->category, sizeof(r->category), "%s",
-		    (const char *)sqlite3_column_text(st, 4));
-		for (i = 0; i < QM_N; i++)
-			r->m[i] = (uint64_t)sqlite3_column_int64(st, 5 + i);
-	}
-	sqlite3_finalize(st);
-	return 0;
-}
-
-static void
-suppress(struct qrow *r)
-{
-	r->suppressed = 1;
-	memset(r->m, 0, sizeof(r->m));
-	r->devices = 0;
-}
-
-/*
- * Roll the published base cells of one output group up into *o.  A
- * suppressed base cell contributes nothing to any total: otherwise a
- * total minus its shown parts would give the hidden cell away.
- */
-static int
-roll_up(sqlite3 *db, const struct query *q, const struct qrow *b, size_t n,
-    struct qrow *o)
-{
-	struct devset ds = { NULL, 0, 0, 1 };
-	uint64_t best = 0;
 	size_t i;
-	int k, rc = 0;
+	int k;
 
-	*o = b[0];
-	o->suppressed = 0;
-	memset(o->m, 0, sizeof(o->m));
-	if (!q->by_dept)
-		o->dept[0] = '\0';
-	if (!q->by_svc) {
-		o->svc[0] = '\0';
-		o->svc_name[0] = '\0';
-		if (!q->by_cat)
-			o->category[0] = '\0';
+	/* the grid seldom changes: try the same place first */
+	if (idx < r->n && strcmp(r->rows[idx].dept, c->dept) == 0 &&
+	    strcmp(r->rows[idx].svc, c->svc) == 0)
+		i = idx;
+	else {
+		for (i = 0; i < r->n; i++)
+			if (strcmp(r->rows[i].dept, c->dept) == 0 &&
+			    strcmp(r->rows[i].svc, c->svc) == 0)
+				break;
+		if (i == r->n)
+			return push(r, cap, c);
 	}
-	o->withheld = 0;
-	for (i = 0; i < n; i++) {
-		const char *sql;
-		int64_t lo, hi;
-
-		if (b[i].suppressed) {
-			o->withheld++;
-			continue;
-		}
-		for (k = 0; k < QM_N; k++)
-			o->m[k] += b[i].m[k];
-		if (b[i].devices > best)
-			best = b[i].devices;
-		sql = devices_source(q, b[i].period, &lo, &hi);
-		if (devset_add(db, sql, &b[i], lo, hi, &ds) != 0)
-			rc = -1;
-	}
-	o->devices = devset_total(&ds, &o->devices_exact);
-	if (q->interval == QI_HOUR && o->devices < best) {
-		/* hour sketches are gone after a few hours: a lower bound */
-		o->devices = best;
-		o->devices_exact = 0;
-	}
-	return rc;
+	for (k = 0; k < RM_N; k++)
+		r->rows[i].m[k] += c->m[k];
+	r->rows[i].published &= c->published;
+	r->rows[i].period_to = c->period;
+	return 0;
 }
 
 int
-query_run(sqlite3 *db, const struct query *q, struct qresult *out,
+query_run(struct released *rel, const struct query *q, struct qresult *out,
     char *err, size_t errlen)
 {
-	struct qresult base;
-	size_t i, j, nout = 0;
+	enum rel_kind kind = q->by_day ? REL_DAY : REL_WEEK;
+	int32_t from = 0, to = 0;
+	struct rel_cell *cells = NULL;
+	size_t ncell, i, j, cap = 0, idx;
 
 	memset(out, 0, sizeof(*out));
-	memset(&base, 0, sizeof(base));
-	out->min_group = query_db_min_group(db);
-	if (q->min_group > out->min_group)
-		out->min_group = q->min_group;
-	if (load_base(db, q, &base, err, errlen) != 0)
-		goto fail;
-	/* the privacy rule, first on every base cell, as a whole */
-	for (i = 0; i < base.n; i++) {
-		if (base_devices(db, q, &base.rows[i]) != 0)
-			goto dberr;
-		if (base.rows[i].devices < (uint64_t)out->min_group)
-			suppress(&base.rows[i]);
+	out->derived = !q->by_day && !q->by_week;
+	/* snap outward: a week level takes every week the range touches */
+	if (kind == REL_DAY) {
+		from = q->from_day;
+		to = q->to_day;
+	} else {
+		from = q->from_day ? query_day_week(q->from_day) : 0;
+		to = q->to_day ? query_day_week(q->to_day) : 0;
 	}
-	if (q->by_dept && q->by_svc) {
-		*out = base;
-		out->min_group = q->min_group > query_db_min_group(db) ?
-		    q->min_group : query_db_min_group(db);
-		for (i = 0; i < out->n; i++)
-			out->suppressed += out->rows[i].suppressed;
-		return 0;
-	}
-	if (base.n > 1)
-		qsort_r(base.rows, base.n, sizeof(*base.rows), base_cmp,
-		    (void *)(uintptr_t)q);
-	if (base.n > 0 && (out->rows = calloc(base.n, sizeof(*out->rows))) ==
-	    NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	for (i = 0; i < base.n; i = j) {
-		struct qrow *o = &out->rows[nout++];
+	if (released_periods(rel, kind, from, to, &out->periods,
+	    &out->nperiods, err, errlen) != 0)
+		return -1;
+	for (i = 0; i < out->nperiods; i++) {
+		int rc;
 
-		for (j = i + 1; j < base.n &&
-		    out_key_cmp(q, &base.rows[i], &base.rows[j]) == 0; j++)
-			;
-		if (roll_up(db, q, &base.rows[i], j - i, o) != 0)
-			goto dberr;
-		/* and then on the group itself */
-		if (o->devices < (uint64_t)out->min_group) {
-			suppress(o);
-			out->suppressed++;
+		if (out->periods[i].min_group > out->min_group)
+			out->min_group = out->periods[i].min_group;
+		rc = released_cells(rel, kind, out->periods[i].period, &cells,
+		    &ncell, err, errlen);
+		if (rc < 0)
+			goto fail;
+		if (rc > 0)
+			continue;	/* cannot happen: it was listed */
+		for (j = 0, idx = 0; j < ncell; j++) {
+			if (!wanted(q, &cells[j]))
+				continue;
+			if ((out->derived ? add_sum(out, &cap, idx,
+			    &cells[j]) : push(out, &cap, &cells[j])) != 0) {
+				snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
+			idx++;
 		}
+		free(cells);
+		cells = NULL;
 	}
-	out->n = nout;
-	query_free(&base);
 	return 0;
-dberr:
-	snprintf(err, errlen, "query: %s", sqlite3_errmsg(db));
 fail:
-	query_free(&base);
+	free(cells);
 	query_free(out);
 	return -1;
 }
@@ -494,6 +347,81 @@ fail:
 void
 query_free(struct qresult *r)
 {
+	free(r->periods);
 	free(r->rows);
 	memset(r, 0, sizeof(*r));
+}
+
+/* --- the document -------------------------------------------------------- */
+
+static const char *
+kind_name(enum rel_kind k)
+{
+	return k == REL_DAY ? "day" : "week";
+}
+
+json_t *
+query_period_json(const struct rel_period *p)
+{
+	char a[16], w[16];
+
+	query_period_label(p->kind, p->period, a, sizeof(a));
+	query_period_label(REL_WEEK, p->week, w, sizeof(w));
+	return json_pack("{s:s,s:s,s:s,s:I,s:i,s:i,s:b}", "kind",
+	    kind_name(p->kind), "period", a, "week", w, "released_at",
+	    (json_int_t)p->released_at, "coverage_hours",
+	    (int)p->coverage_hours, "hours_total", (int)p->hours_total,
+	    "complete", p->complete != 0);
+}
+
+json_t *
+query_json(const struct qresult *r)
+{
+	json_t *root = json_object(), *periods = json_array(),
+	    *rows = json_array(), *o;
+	char a[16], b[16], lab[40];
+	size_t i;
+	int k;
+
+	if (root == NULL || periods == NULL || rows == NULL) {
+		json_decref(root);
+		json_decref(periods);
+		json_decref(rows);
+		return NULL;
+	}
+	json_object_set_new(root, "method", json_string("ckm-1"));
+	json_object_set_new(root, "min_group_size", r->nperiods > 0 ?
+	    json_integer(r->min_group) : json_null());
+	json_object_set_new(root, "derived", json_boolean(r->derived));
+	if (r->derived)
+		json_object_set_new(root, "devices_unit",
+		    json_string("device-weeks"));
+	for (i = 0; i < r->nperiods; i++)
+		json_array_append_new(periods,
+		    query_period_json(&r->periods[i]));
+	for (i = 0; i < r->n; i++) {
+		const struct qrow *w = &r->rows[i];
+
+		query_period_label(w->kind, w->period, a, sizeof(a));
+		if (r->derived) {
+			query_period_label(w->kind, w->period_to, b,
+			    sizeof(b));
+			snprintf(lab, sizeof(lab), "%s..%s", a, b);
+		} else
+			snprintf(lab, sizeof(lab), "%s", a);
+		o = json_object();
+		json_object_set_new(o, "kind", json_string(r->derived ?
+		    "weeks" : kind_name(w->kind)));
+		json_object_set_new(o, "period", json_string(lab));
+		json_object_set_new(o, "department", json_string(w->dept));
+		json_object_set_new(o, "service", json_string(w->svc));
+		for (k = 0; k < RM_N; k++)
+			if (w->published & (1u << k))
+				json_object_set_new(o, rel_measure_names[k],
+				    json_integer((json_int_t)w->m[k]));
+		json_array_append_new(rows, o);
+	}
+	json_object_set_new(root, "periods", periods);
+	json_object_set_new(root, "rows", rows);
+	return root;
 }

@@ -1,81 +1,103 @@
 /*
- * query.h - reading the aggregates back, with the privacy rule applied.
+ * query.h - released figures, selected as the CLI and the API ask for
+ * them.  The only source is released.h: no number here was computed
+ * from anything but released cells.
  *
- * Every output of aicensus (the CLI, the API, reports) gets its numbers
- * from query_run(), and query_run() is where the minimum group size is
- * enforced: a result cell whose distinct devices are below it is
- * suppressed whole (all its metrics), never shown as zero.
- *
- * Totals over several departments or services are sums of the finer
- * (period, department, service) cells that are themselves published:
- * a suppressed cell is left out of every total (and counted in
- * `withheld`), or subtracting the shown parts from a total would give
- * it away.
- *
- * Distinct devices: a device belongs to one department (its address
- * decides), so devices add up across departments; across services and
- * days the keyed sketches are merged.  Sketches of different ISO weeks
- * use different keys and cannot be merged: over a range spanning weeks
- * the figure is the largest weekly one, a lower bound, and is flagged
- * as such (devices_exact = 0).
+ * A query names a published level, never a free window:
+ *   --by week [+ department] [+ service | category]   -> W1 (week cells)
+ *   --by day [+ department] [+ category]               -> D1 (day cells)
+ *   --by day + service (no department)                 -> D2 (day cells)
+ *   neither day nor week                               -> the SUM of the
+ *        released week cells of the range ("derived": devices are then
+ *        device-weeks, margins are sums of perturbed cells)
+ * day + department + service and hour are refused: they are not
+ * published.  A range is given as dates or ISO weeks (the API also takes
+ * the epoch of a local midnight) and is snapped OUTWARD to whole periods
+ * of the level; only released periods appear, each with its full grid,
+ * zeros included.
  */
+#ifdef AIC_QUERY_V1
+#include "query_v1.h"	/* TEMPORARY: the v1 report.c only (Makefile) */
+#else
 #ifndef AIC_QUERY_H
 #define AIC_QUERY_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
+#include <jansson.h>
 
-enum q_interval { QI_NONE, QI_HOUR, QI_DAY, QI_WEEK };
-
-enum q_metric {
-	QM_TLS, QM_QUIC, QM_ECH, QM_DNS, QM_NXDOMAIN, QM_UP, QM_DOWN,
-	QM_DEVHOURS, QM_N
-};
-
-extern const char *const q_metric_names[QM_N];
-
-/* End of time for an open range: 10000-01-01, what calendars can show. */
-#define QUERY_END_OF_TIME	253402300800LL
+#include "released.h"
 
 struct query {
-	int64_t		 from, to;	/* UTC epoch seconds, [from, to) */
-	int		 by_dept, by_svc, by_cat;
-	enum q_interval	 interval;
-	int		 min_group;	/* 0: the database's own */
+	int		 by_dept, by_svc, by_cat, by_day, by_week;
+	int32_t		 from_day, to_day;	/* inclusive YYYYMMDD; 0 open */
 };
 
 struct qrow {
-	char		 dept[64];	/* "" when not grouped by it */
-	char		 svc[48];
-	char		 svc_name[96];
-	char		 category[16];
-	int64_t		 period;	/* hour epoch, YYYYMMDD, YYYYWW or 0 */
-	uint64_t	 m[QM_N];
-	uint64_t	 devices;
-	int		 devices_exact;
-	int		 suppressed;
-	/* rolled-up rows: suppressed finer cells left out of the totals */
-	unsigned	 withheld;
+	enum rel_kind	 kind;
+	int32_t		 period;	/* YYYYMMDD or YYYYWW */
+	int32_t		 period_to;	/* derived rows: the last week */
+	char		 dept[64];	/* name, "unassigned" or "*" */
+	char		 svc[48];	/* sid, "cat:<category>" or "*" */
+	uint64_t	 m[RM_N];
+	unsigned	 published;	/* bit per rel_measure */
 };
 
 struct qresult {
+	int		 derived;	/* sums of weekly cells */
+	int		 min_group;	/* largest of the periods'; 0: none */
+	struct rel_period *periods;
+	size_t		 nperiods;
 	struct qrow	*rows;
 	size_t		 n;
-	int		 min_group;
-	size_t		 suppressed;
 };
 
-int	query_run(sqlite3 *db, const struct query *q, struct qresult *out,
-	    char *err, size_t errlen);
+/*
+ * "department,service,day" into q (the by_* flags; a NULL or "" list is
+ * the default, week).  -1 with a message when the list names something
+ * unknown or a combination that is not published.
+ */
+int	query_parse_by(const char *list, struct query *q, char *err,
+	    size_t errlen);
+
+/* The combination refusals of query_parse_by(); -1 with the message. */
+int	query_check_by(const struct query *q, char *err, size_t errlen);
+/*
+ * --week W / --day D (API week=, day=): a list without day or week
+ * takes the level of the period named (k), then is checked again.
+ */
+int	query_imply_level(struct query *q, enum rel_kind k, char *err,
+	    size_t errlen);
+
+/*
+ * A range end: "2026-11-18" or "2026-W47" (a week stands for its Monday
+ * as from, its Sunday as to); with allow_epoch also epoch seconds, which
+ * must be a local midnight (as to: the end, exclusive).  *day is the
+ * inclusive YYYYMMDD.  -1 with a message otherwise.
+ */
+int	query_parse_when(const char *text, int is_to, int allow_epoch,
+	    int32_t *day, char *err, size_t errlen);
+
+/* -1 with a message when from is after to. */
+int	query_check_range(const struct query *q, char *err, size_t errlen);
+
+int	query_run(struct released *, const struct query *q,
+	    struct qresult *out, char *err, size_t errlen);
 void	query_free(struct qresult *);
-/* Minimum group size recorded by the daemon (5 when absent). */
-int	query_db_min_group(sqlite3 *db);
-/* "2026-11-16", "2026-W47" or "2026-Q4" -> [from, to); -1 if malformed. */
-int	query_parse_range(const char *text, int64_t *from, int64_t *to);
-const char *query_interval_name(enum q_interval);
-void	query_period_label(enum q_interval, int64_t period, char *buf,
+
+/* The result document of the CLI and the API (spec.md, Output formats). */
+json_t	*query_json(const struct qresult *);
+/* One period object: {"kind", "period", "week", "released_at", ...}. */
+json_t	*query_period_json(const struct rel_period *);
+
+/* "2026-11-18" / "2026-W47" */
+void	query_period_label(enum rel_kind, int32_t period, char *buf,
 	    size_t n);
+/* The ISO week YYYYWW of a YYYYMMDD date (calendar, no zone). */
+int32_t	query_day_week(int32_t day);
+/* Monday of an ISO week as YYYYMMDD. */
+int32_t	query_week_monday(int32_t week);
 
 #endif /* AIC_QUERY_H */
+#endif /* AIC_QUERY_V1 */

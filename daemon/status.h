@@ -5,6 +5,7 @@
  * they arrive, the rest at each flush and reload); the API only reads
  * it, from the same thread, when a request comes in.  Nothing in it is
  * about a device or a department: these are the sensor's own counters.
+ * The last released week and day are read from the release database.
  */
 #ifndef AIC_STATUS_H
 #define AIC_STATUS_H
@@ -12,6 +13,14 @@
 #include <stdint.h>
 
 #include "anomaly.h"
+
+/* What the capture is doing (API status "capture", /metrics). */
+enum aic_capture_state {
+	AIC_CAPTURE_UNSET = 0,	/* not filled in: "capturing" decides */
+	AIC_CAPTURE_RUNNING,	/* live, the interface open */
+	AIC_CAPTURE_DOWN,	/* live, the interface lost */
+	AIC_CAPTURE_OFFLINE	/* reading a file (-r) or finalising */
+};
 
 struct aic_status {
 	int64_t		start_time;	/* epoch seconds */
@@ -25,11 +34,16 @@ struct aic_status {
 	uint64_t	reloads;	/* configurations taken */
 	uint64_t	reload_failures;/* configurations refused */
 	int		capturing;	/* 0 while the interface is lost */
-	int64_t		last_packet;	/* epoch seconds; 0 none yet */
-	int64_t		last_release;	/* epoch seconds of the last release */
-	uint64_t	releases;	/* periods released since start */
+	/* issue 10: health only, never a figure about people */
+	enum aic_capture_state capture;
+	int64_t		last_packet;	/* epoch seconds of the last packet; 0 */
+	uint64_t	last_flush_usec;	/* duration of the last flush */
+	int64_t		last_release;	/* epoch seconds of the last release
+					   (a day or week published); 0 */
+	uint64_t	last_release_usec;	/* its duration */
 	uint64_t	release_failures;
-	uint64_t	anomalies[ANOM_N];	/* by name, stored flushes */
+	uint64_t	anomalies[ANOM_N];	/* counted since start */
+	uint64_t	releases;	/* periods released since start */
 };
 
 #endif /* AIC_STATUS_H */

@@ -7,11 +7,11 @@
  *             api_static_resolve() against a web root holding files, a
  *             hidden file, a subdirectory and a symlink out of the root;
  *             the query string through evhttp_parse_query_str() and each
- *             value through query_parse_range().  An accepted path must
+ *             value through query_parse_when().  An accepted path must
  *             name a regular file inside the root.
  *  bit 3 clear  a real request: the API (api_new) is running in this
  *             process on its own event base, with a configuration whose
- *             API is on, a database holding a few aggregates, and the
+ *             API is on, a release database (tests/unit/relfix.h), and the
  *             dashboard's web root above.  The request goes over a Unix
  *             socket accepted by the API's evhttp, so evhttp's parser,
  *             the routing, the token check, the parameter checks and the
@@ -46,10 +46,8 @@
 #include "log.h"
 #include "period.h"
 #include "query.h"
+#include "relfix.h"
 #include "status.h"
-#include "release.h"
-#include "vault.h"
-#include "weekkey.h"
 
 #define API_TOKEN	"fuzz-token-5b1f0c9e2d7a4e8f"
 
@@ -57,7 +55,7 @@
  * Bugs this target found, fixed, and asserted against below: an error
  * message echoing request bytes that are not UTF-8 made the answer a 500
  * (api.c now scrubs them); a HEAD request got the body too (api_send);
- * query_parse_range() took " -6-11-16" and gave from > to (query.c).
+ * query_parse_range() took " -6-11-16" and gave from > to (query.c, v1).
  */
 
 static struct event_base	*fa_base;
@@ -114,62 +112,15 @@ fa_webroot(const char *dir)
 		abort();
 }
 
-/*
- * A database with a few cells, enough devices to be shown: counted into
- * a vault in memory and released (k = 5) into the release database at
- * path, which is what the API reads.
- */
+/* The release database next to the database (what the API reads). */
 static void
-fa_database(const char *path, const struct config *cfg,
-    const struct catalog *cat)
+fa_database(const char *dir)
 {
-	struct vault *st = NULL;
-	struct reldb *rel = NULL;
-	struct weekkey *wk;
-	struct agg *agg;
-	struct period per;
-	struct rel_dims dims = { cfg->dept_names, cfg->n_depts, cat, NULL, 0,
-	    "UTC" };
-	struct rel_params rp = { 5 };
-	char err[256];
-	int64_t t;
-	int d, s, h;
-	uint64_t dev;
+	char path[512];
 
-	if ((wk = weekkey_open(NULL, err, sizeof(err))) == NULL ||
-	    (rel = reldb_open(path, err, sizeof(err))) == NULL ||
-	    (st = vault_open(NULL, wk, NULL, NULL, NULL, err,
-	    sizeof(err))) == NULL || (agg = agg_new(4096, 64u << 20)) == NULL) {
-		fprintf(stderr, "fuzz_api: database: %s\n", err);
+	fa_join(path, sizeof(path), dir, "released.db");
+	if (relfix_write(path) != 0)
 		abort();
-	}
-	vault_set_dims(st, cfg->dept_names, cfg->n_depts, cat);
-	/* Monday 2026-11-16 08:00 UTC, three hours */
-	for (h = 0; h < 3; h++) {
-		t = 1794816000 + h * 3600;
-		period_of(t, &per);
-		for (d = -1; d < (int)cfg->n_depts; d++)
-			for (s = 0; s < 3; s++) {
-				struct agg_cell *c = agg_cell(agg, &per, d, s);
-
-				if (c == NULL)
-					abort();
-				c->c[C_TLS] += 10 + (uint64_t)s;
-				c->c[C_DNS] += 20;
-				for (dev = 0; dev < (uint64_t)(s == 2 ? 2 : 7);
-				    dev++)
-					agg_device(agg, &per, d, s,
-					    dev * 0x9e3779b97f4a7c15ull +
-					    (uint64_t)d);
-			}
-	}
-	if (vault_flush(st, agg) != 0 || vault_release_due(st, rel, &dims, &rp,
-	    0, 0, 1794816000 + 7 * 86400) < 0)
-		abort();
-	agg_free(agg);
-	vault_close(st);
-	reldb_close(rel);
-	weekkey_close(wk);
 }
 
 static void
@@ -234,7 +185,7 @@ FUZZ_INIT(api)(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_api: %s:%d: %s\n", e.file, e.line, e.msg);
 		abort();
 	}
-	fa_database(db, fa_loaded, fa_cat);
+	fa_database(dir);
 	fa_debug = getenv("FUZZ_DEBUG") != NULL;
 	/* the configured port is a placeholder: bind an ephemeral one */
 	fa_cfg = *fa_loaded;
@@ -276,7 +227,8 @@ fa_pure(const char *target)
 	struct evkeyval *kv;
 	const char *path, *query;
 	char out[PATH_MAX];
-	int64_t from, to;
+	int32_t from, to;
+	char err[256];
 	size_t n;
 
 	(void)api_static_type(target);
@@ -298,8 +250,15 @@ fa_pure(const char *target)
 	TAILQ_INIT(&q);
 	if (query != NULL && evhttp_parse_query_str(query, &q) == 0)
 		TAILQ_FOREACH(kv, &q, next)
-			if (query_parse_range(kv->value, &from, &to) == 0)
-				FUZZ_ASSERT(from < to);
+			if (query_parse_when(kv->value, 0, 1, &from, err,
+			    sizeof(err)) == 0 && query_parse_when(kv->value,
+			    1, 1, &to, err, sizeof(err)) == 0) {
+				/* a date or week: its first day, its last;
+				 * an epoch midnight: the day, the one before */
+				FUZZ_ASSERT(from >= 19691231 && to >= 19691231);
+				FUZZ_ASSERT(from <= to ||
+				    query_day_week(from) >= query_day_week(to));
+			}
 	evhttp_clear_headers(&q);
 	evhttp_uri_free(u);
 }

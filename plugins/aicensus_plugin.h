@@ -1,5 +1,5 @@
 /*
- * aicensus_plugin.h - the plugin ABI of aicensus (version 1).
+ * aicensus_plugin.h - the plugin ABI of aicensus (version 2).
  *
  * A plugin is a shared object that exports one symbol,
  *
@@ -7,13 +7,16 @@
  *
  * returning a descriptor whose abi field must equal AIC_PLUGIN_ABI; the
  * daemon refuses to start otherwise.  A plugin is a detector (payload in,
- * named events out) or an exporter (flushed aggregates in), or both.
+ * named events out) or an exporter (released cells in), or both.
  * The built-in DNS, TLS and QUIC detectors use this same interface.
  *
  * Privacy by construction: a plugin never sees a client address.  The
  * host hands a detector the transport payload and an opaque flow key
  * (a keyed hash, useless outside this process) and attributes each event
- * to a department itself.  An exporter sees only aggregates.
+ * to a department itself.  An exporter sees only released cells: the
+ * figures of a closed day or ISO week, after the release stage protected
+ * them, exactly as every other output shows them (ABI 2; ABI 1 handed
+ * raw hourly aggregates at each flush and is refused).
  */
 #ifndef AICENSUS_PLUGIN_H
 #define AICENSUS_PLUGIN_H
@@ -21,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AIC_PLUGIN_ABI	1
+#define AIC_PLUGIN_ABI	2
 
 /* What a detector tells the host it found. */
 enum aic_event_kind {
@@ -101,17 +104,37 @@ struct aic_host {
 	void		(*log)(void *ctx, int level, const char *msg);
 };
 
-/* One aggregate row handed to exporters after each flush. */
+/* Kinds of released period. */
+#define AIC_PERIOD_DAY		1	/* period YYYYMMDD */
+#define AIC_PERIOD_WEEK		2	/* period YYYYWW (ISO) */
+
+/* Measures of a released cell; bit (1 << AIC_M_x) in `published`. */
+enum aic_measure {
+	AIC_M_DEVICES, AIC_M_DEVICE_HOURS, AIC_M_TLS_CONNS, AIC_M_QUIC_CONNS,
+	AIC_M_ECH_CONNS, AIC_M_CONNECTIONS, AIC_M_DNS_LOOKUPS,
+	AIC_M_DNS_NXDOMAIN, AIC_M_BYTES_UP, AIC_M_BYTES_DOWN, AIC_M_N
+};
+
+/*
+ * One released cell handed to exporters when its period is released
+ * (after the release database committed it), once.  The cells of a
+ * period come in grid order between export_begin and export_end.  A
+ * cell the release left at zero is not handed over (an absent cell is
+ * a released zero).  Measures whose bit is clear in `published` are
+ * not released at this level (days: devices, device_hours,
+ * connections, dns_lookups, dns_nxdomain) and are 0.
+ */
 struct aic_row {
-	int64_t		 hour;		/* UTC epoch of the hour start */
-	const char	*department;
-	const char	*service;
-	uint64_t	 tls_conns, quic_conns, ech_conns;
-	uint64_t	 dns_lookups, dns_nxdomain;
-	uint64_t	 bytes_up, bytes_down;
-	/* counters are what this flush added; device_hours is the hour's
-	 * whole value so far */
-	uint64_t	 device_hours;
+	int		 kind;		/* AIC_PERIOD_DAY or AIC_PERIOD_WEEK */
+	int32_t		 period;	/* YYYYMMDD or YYYYWW, local */
+	int32_t		 week;		/* ISO week of the period */
+	int64_t		 released_at;	/* UTC epoch */
+	int		 complete;	/* 0: released before its end */
+	int		 min_group;	/* 1: released WITHOUT protection */
+	const char	*department;	/* name, "unassigned" or "*" (all) */
+	const char	*service;	/* catalog id, "cat:<category>", "*" */
+	uint64_t	 m[AIC_M_N];
+	unsigned	 published;	/* bit per enum aic_measure */
 };
 
 struct aic_plugin {
@@ -141,7 +164,8 @@ struct aic_plugin {
 	/* UDP: called for every datagram; returns an AIC_UDP_* value. */
 	int		 (*udp)(void *state, const struct aic_payload *pl);
 
-	/* Exporter side; NULL when the plugin exports nothing. */
+	/* Exporter side; NULL when the plugin exports nothing.  now is
+	 * the period's release time. */
 	int		 (*export_begin)(void *state, int64_t now);
 	void		 (*export_row)(void *state, const struct aic_row *row);
 	int		 (*export_end)(void *state);

@@ -1,11 +1,14 @@
 /*
- * jsonl_export.c - an exporter plugin: each flush appended to a file as
- * JSON lines, one object per (hour, department, service) cell that the
- * flush changed.  Configure as "jsonl_export:/var/lib/aicensus/export.jsonl".
+ * jsonl_export.c - an exporter plugin: every released cell appended to a
+ * file as a JSON line when its day or week is released.  Configure as
+ * "jsonl_export:/var/lib/aicensus/export.jsonl".
  *
- * It sees what the database sees - aggregates, never an address - and
- * nothing more.  The minimum group size is NOT applied here: this is a
- * feed for a system that applies it itself, like the database.
+ * It sees what every output sees - released, protected cells of whole
+ * days and ISO weeks, never an hour, an address or a raw count - and
+ * writes them in the form of `aicensus query --format json` rows:
+ * {"kind": "week", "period": "2026-W47", "week": "2026-W47",
+ *  "released_at": ..., "department": ..., "service": ..., measures}.
+ * Only the measures the level publishes are written.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,27 +73,45 @@ jsonl_begin(void *state, int64_t now)
 	return 0;
 }
 
+static const char *const measure_names[AIC_M_N] = {
+	"devices", "device_hours", "tls_conns", "quic_conns", "ech_conns",
+	"connections", "dns_lookups", "dns_nxdomain", "bytes_up", "bytes_down"
+};
+
+static void
+label(int kind, int32_t p, char *buf, size_t n)
+{
+	if (kind == AIC_PERIOD_DAY)
+		snprintf(buf, n, "%04d-%02d-%02d", (int)(p / 10000),
+		    (int)(p / 100 % 100), (int)(p % 100));
+	else
+		snprintf(buf, n, "%04d-W%02d", (int)(p / 100), (int)(p % 100));
+}
+
 static void
 jsonl_row(void *state, const struct aic_row *r)
 {
 	struct jsonl *j = state;
+	char per[16], wk[16];
 	json_t *o;
+	int i;
 
-	if (j->f == NULL)
+	if (j->f == NULL || r->department == NULL || r->service == NULL)
 		return;
-	o = json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-	    "hour", (json_int_t)r->hour, "department", r->department,
-	    "service", r->service,
-	    "tls_conns", (json_int_t)r->tls_conns,
-	    "quic_conns", (json_int_t)r->quic_conns,
-	    "ech_conns", (json_int_t)r->ech_conns,
-	    "dns_lookups", (json_int_t)r->dns_lookups,
-	    "dns_nxdomain", (json_int_t)r->dns_nxdomain,
-	    "bytes_up", (json_int_t)r->bytes_up,
-	    "bytes_down", (json_int_t)r->bytes_down,
-	    "device_hours", (json_int_t)r->device_hours);
+	label(r->kind, r->period, per, sizeof(per));
+	label(AIC_PERIOD_WEEK, r->week, wk, sizeof(wk));
+	o = json_pack("{s:s, s:s, s:s, s:I, s:b, s:i, s:s, s:s}",
+	    "kind", r->kind == AIC_PERIOD_DAY ? "day" : "week",
+	    "period", per, "week", wk,
+	    "released_at", (json_int_t)r->released_at,
+	    "complete", r->complete != 0, "min_group_size", r->min_group,
+	    "department", r->department, "service", r->service);
 	if (o == NULL)
 		return;
+	for (i = 0; i < AIC_M_N; i++)
+		if (r->published & (1u << i))
+			json_object_set_new(o, measure_names[i],
+			    json_integer((json_int_t)r->m[i]));
 	json_dumpf(o, j->f, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	fputc('\n', j->f);
 	json_decref(o);
@@ -113,7 +134,7 @@ jsonl_end(void *state)
 static const struct aic_plugin plugin = {
 	.abi = AIC_PLUGIN_ABI,
 	.name = "jsonl_export",
-	.version = "1",
+	.version = "2",
 	.init = jsonl_init,
 	.fini = jsonl_fini,
 	.export_begin = jsonl_begin,

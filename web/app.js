@@ -1,8 +1,11 @@
 /*
  * aicensus dashboard: plain JavaScript, charts drawn here as SVG, no
- * external code.  Every number comes from the daemon's API, which
- * applies the minimum group size; a suppressed cell arrives without
- * numbers and is shown as suppressed (hatched), never as zero.
+ * external code.  Every number is a RELEASED figure from the daemon's
+ * API: whole closed days and ISO weeks, perturbed once by the release
+ * stage (cell key method).  The weeks and days to show come from
+ * /api/v1/periods, the cells from /api/v1/usage, the blind spots from
+ * /api/v1/blind.  There is no "suppressed" mark: a zero is a zero,
+ * shown as "–", whether nothing happened or too few devices did.
  *
  * The token: read once from the URL fragment (#token=...) or the login
  * form, kept in sessionStorage (this tab only), sent as
@@ -27,6 +30,7 @@ const METRICS = {
   connections: 'connections',
   dns_lookups: 'DNS lookups',
   device_hours: 'device-hours',
+  devices: 'devices',
 };
 const DAY = 86400000;
 
@@ -34,7 +38,8 @@ const state = {
   week: null,
   interval: 'day',
   metric: 'connections',
-  boot: null,          /* status without a range: data span, now */
+  weeks: [],           /* released ISO weeks, ascending */
+  days: [],            /* released days: period objects */
   services: new Map(), /* id -> service */
   deptColor: new Map(),
   svcColor: new Map(),
@@ -44,6 +49,8 @@ const state = {
 
 const nf = new Intl.NumberFormat('en');
 const num = (v) => nf.format(v);
+/* one glyph for every zero: nothing, or too few devices to show */
+const fig = (v) => (v ? nf.format(v) : '–');
 
 function short(v) {
   if (v >= 1e9) return (v / 1e9).toFixed(1).replace(/\.0$/, '') + 'G';
@@ -153,7 +160,7 @@ function readFragment() {
   const p = new URLSearchParams(location.hash.replace(/^#/, ''));
   if (p.get('token')) sessionStorage.setItem(TOKEN_KEY, p.get('token'));
   if (/^\d{4}-W\d{2}$/.test(p.get('week') || '')) state.week = p.get('week');
-  if (['day', 'hour'].includes(p.get('interval'))) {
+  if (['day', 'week'].includes(p.get('interval'))) {
     state.interval = p.get('interval');
   }
   if (METRICS[p.get('metric')]) state.metric = p.get('metric');
@@ -202,17 +209,9 @@ function niceScale(max, ticks) {
   return { max: Math.ceil(max / step) * step, step };
 }
 
-function hatch(defs, id) {
-  const p = svg('pattern', { id, width: 4, height: 4,
-    patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' });
-  p.appendChild(svg('rect', { width: 4, height: 4, fill: '#ffffff' }));
-  p.appendChild(svg('rect', { width: 2, height: 4, fill: '#b9c3ce' }));
-  defs.appendChild(p);
-}
-
 /*
  * Stacked bars.  slots: [{key, label, title, major}], series:
- * [{name, color, values: Map(key -> n)}], suppressed: Map(key -> cells).
+ * [{name, color, values: Map(key -> n)}].
  */
 function stackedBars(box, o) {
   box.textContent = '';
@@ -221,10 +220,6 @@ function stackedBars(box, o) {
   const iw = W - m.l - m.r, ih = H - m.t - m.b;
   const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img',
     'aria-label': o.title, 'data-chart': o.id });
-  const defs = svg('defs');
-  const hid = 'hatch-' + o.id;
-  hatch(defs, hid);
-  root.appendChild(defs);
 
   const totals = o.slots.map((s) =>
     o.series.reduce((a, se) => a + (se.values.get(s.key) || 0), 0));
@@ -258,13 +253,6 @@ function stackedBars(box, o) {
         'data-chart': o.id, 'data-series': se.name, 'data-period': s.key,
         'data-value': v }), `${se.name} · ${s.title}: ${num(v)} ${o.unit}`));
     }
-    const sup = o.suppressed.get(s.key) || 0;
-    if (sup) {
-      bars.appendChild(titled(svg('rect', { class: 'suppressed-mark',
-        x: x.toFixed(2), y: m.t + ih + 2, width: bw.toFixed(2), height: 5,
-        fill: `url(#${hid})`, 'data-suppressed': sup }),
-      `${s.title}: ${sup} cell(s) suppressed (fewer than ${o.minGroup} devices)`));
-    }
     if (s.major) {
       axis.appendChild(svg('text', { x: (m.l + i * band +
         (o.slots.length > 40 ? 2 : band / 2)).toFixed(1), y: H - 12,
@@ -280,8 +268,8 @@ function stackedBars(box, o) {
   if (!totals.some((t) => t > 0)) {
     root.appendChild(svg('text', { class: 'empty', x: m.l + iw / 2,
       y: m.t + ih / 2, 'text-anchor': 'middle' },
-    o.suppressed.size ? 'Every cell is below the minimum group size'
-      : 'No use recorded in this period'));
+    o.slots.length ? 'Every released figure is 0 (or too few devices to show)'
+      : 'Nothing released for this week yet'));
   }
   box.appendChild(root);
 
@@ -293,13 +281,6 @@ function stackedBars(box, o) {
     sw.style.background = se.color;
     item.append(sw, document.createTextNode(se.name + ' '), el('b', {},
       short(total)));
-    legend.appendChild(item);
-  }
-  const supTotal = [...o.suppressed.values()].reduce((a, b) => a + b, 0);
-  if (supTotal) {
-    const item = el('span');
-    item.append(el('i', { class: 'hatch' }),
-      document.createTextNode(`suppressed cells ${supTotal}`));
     legend.appendChild(item);
   }
   box.appendChild(legend);
@@ -367,41 +348,26 @@ function miniBar(frac, color) {
 /* --- shaping the answers ---------------------------------------------- */
 
 function metricOf(row, metric) {
-  return row.suppressed ? 0 : (row[metric] || 0);
+  return row[metric] || 0;
 }
 
-function slotsFor(answer) {
-  const mon = weekMonday(state.week);
-  if (state.interval === 'day') {
-    return [...Array(7).keys()].map((i) => {
-      const d = new Date(mon.getTime() + i * DAY);
-      return { key: isoDay(d), label: dayName(d), title: dayName(d), major: true };
-    });
+/* The released periods of the view: the week's released days, or the week. */
+function slotsFor() {
+  if (state.interval === 'week') {
+    return [{ key: state.week, label: state.week, title: state.week, major: true }];
   }
-  const slots = [];
-  for (let t = answer.from, i = 0; t < answer.to; t += 3600, i++) {
-    const d = new Date(mon.getTime() + Math.floor(i / 24) * DAY);
-    const h = String(i % 24).padStart(2, '0');
-    slots.push({ key: String(t), label: dayName(d), major: i % 24 === 0,
-      title: `${dayName(d)} ${h}:00` });
-  }
-  return slots;
-}
-
-function slotKey(row) {
-  return state.interval === 'day' ? row.period : String(row.period_start);
+  return state.days.filter((p) => p.week === state.week).map((p) => {
+    const d = new Date(p.period + 'T00:00:00Z');
+    return { key: p.period, label: dayName(d), title: dayName(d) +
+      (p.complete ? '' : ' (partial)'), major: true };
+  });
 }
 
 /* Series per name (department or service), the largest first. */
 function seriesFrom(answer, nameOf, colorOf) {
   const by = new Map();
-  const suppressed = new Map();
   for (const row of answer.rows) {
-    const k = slotKey(row);
-    if (row.suppressed) {
-      suppressed.set(k, (suppressed.get(k) || 0) + 1);
-      continue;
-    }
+    const k = row.period;
     const name = nameOf(row);
     if (!by.has(name)) by.set(name, new Map());
     const m = by.get(name);
@@ -418,10 +384,10 @@ function seriesFrom(answer, nameOf, colorOf) {
       for (const [k, v] of s.values) values.set(k, (values.get(k) || 0) + v);
     }
     series = series.slice(0, MAX_SERIES - 1);
-    series.push({ name: `${rest.length} other services`, values,
+    series.push({ name: `${rest.length} others`, values,
       color: OTHER_COLOR, total: 0 });
   }
-  return { series, suppressed };
+  return { series };
 }
 
 function colorFor(map, name) {
@@ -444,60 +410,49 @@ function kpi(label, value, sub, tone) {
   return k;
 }
 
-/*
- * Every additive figure (connections, lookups) is the sum of the
- * department x service cells shown, so no total can be set against its
- * shown parts to recover a suppressed cell.
- */
-function shownCells(answer) {
-  return answer.rows.filter((r) => !r.suppressed);
-}
+const isSanctioned = (id) => !!(state.services.get(id) || {}).sanctioned;
 
 function renderKpis(d) {
   const box = $('kpis');
   box.textContent = '';
-  const sum = (rows, f) => rows.reduce((a, r) => a + (r[f] || 0), 0);
-  const cells = shownCells(d.cells);
-  const conns = sum(cells, 'connections');
-  const dept = shownCells(d.deptTotals);
-  const devices = sum(dept, 'devices');
-  const exact = dept.every((r) => r.devices_exact);
-  const svcs = new Set(cells.map((r) => r.service));
-  const sanct = [...svcs].filter((id) => (state.services.get(id) || {}).sanctioned);
-  const unsConns = sum(cells.filter((r) => !sanct.includes(r.service)), 'connections');
-  const share = conns ? Math.round(100 * unsConns / conns) : 0;
+  /* the week's own released total: a cell of its own, not a sum */
+  const tot = d.total.rows[0] || {};
+  const svcs = d.svcWeek.rows.filter((r) => r.devices > 0);
+  const sanct = svcs.filter((r) => isSanctioned(r.service));
+  const sumOf = (rows) => rows.reduce((a, r) => a + (r.connections || 0), 0);
+  const s = sumOf(sanct), u = sumOf(svcs) - s;
+  const share = s + u ? Math.round(100 * u / (s + u)) : 0;
   box.append(
-    kpi('Connections', num(conns), `TLS ${num(sum(cells, 'tls_conns'))} · ` +
-      `QUIC ${num(sum(cells, 'quic_conns'))} · ECH ${num(sum(cells, 'ech_conns'))}`),
-    kpi('Distinct devices', (exact ? '' : '≥ ') + num(devices),
-      `in ${dept.length} department${dept.length === 1 ? '' : 's'}`),
-    kpi('Services in use', num(svcs.size), `${sanct.length} sanctioned · ` +
-      `${svcs.size - sanct.length} unsanctioned`),
-    kpi('Unsanctioned share', conns ? share + '%' : '–',
-      `${num(unsConns)} connections to unapproved services`,
+    kpi('Connections', fig(tot.connections), `TLS ${fig(tot.tls_conns)} · ` +
+      `QUIC ${fig(tot.quic_conns)} · ECH ${fig(tot.ech_conns)}`),
+    kpi('Distinct devices', fig(tot.devices), 'in the week, all departments'),
+    kpi('Services in use', fig(svcs.length), `${sanct.length} sanctioned · ` +
+      `${svcs.length - sanct.length} unsanctioned`),
+    kpi('Unsanctioned share', s + u ? share + '%' : '–',
+      `${fig(u)} connections to unapproved services`,
       share >= 50 ? 'warn' : ''),
   );
   const st = d.status;
-  const flushAge = st.last_flush.time ? st.now - st.last_flush.time : null;
-  const healthy = st.capturing && (st.last_flush.time === null || st.last_flush.ok);
-  box.append(kpi('Sensor', st.capturing ? 'Capturing' : 'Interface lost',
-    st.last_flush.time === null ? `up ${duration(st.uptime_seconds)}, no flush yet`
-      : `last flush ${ago(flushAge)}${st.last_flush.ok ? '' : ' (failed)'}`,
-    healthy ? 'ok' : 'bad'));
+  const healthy = st.capture === 'running' &&
+    (st.last_flush.time === null || st.last_flush.ok);
+  box.append(kpi('Sensor', st.capture === 'running' ? 'Capturing'
+    : st.capture === 'offline' ? 'Offline' : 'Interface lost',
+  st.last_release === null ? `up ${duration(st.uptime_seconds)}, no release since start`
+    : `last release ${ago(st.now - st.last_release)}`, healthy ? 'ok' : 'bad'));
 }
 
 function renderCharts(d) {
-  const common = { unit: METRICS[state.metric], minGroup: d.minGroup };
-  const slots = slotsFor(d.series);
-  const dept = seriesFrom(d.series, (r) => r.department,
+  const common = { unit: METRICS[state.metric] };
+  const slots = slotsFor();
+  const dept = seriesFrom(d.deptSeries, (r) => r.department,
     (n) => colorFor(state.deptColor, n));
   stackedBars($('chart-dept'), Object.assign({ id: 'department',
     title: 'usage by department', slots }, dept, common));
-  const svc = seriesFrom(d.series, (r) => svcName(r.service),
+  const svc = seriesFrom(d.svcSeries, (r) => svcName(r.service),
     (n) => colorFor(state.svcColor, n));
   stackedBars($('chart-svc'), Object.assign({ id: 'service',
     title: 'usage by service', slots }, svc, common));
-  const per = state.interval === 'day' ? 'per day' : 'per hour';
+  const per = state.interval === 'day' ? 'per released day' : 'in the week';
   $('dept-hint').textContent = `${METRICS[state.metric]} ${per}`;
   $('svc-hint').textContent = `${METRICS[state.metric]} ${per}`;
 }
@@ -505,16 +460,13 @@ function renderCharts(d) {
 function renderSanction(d) {
   const box = $('sanction');
   box.textContent = '';
-  const isS = (id) => !!(state.services.get(id) || {}).sanctioned;
   let s = 0, u = 0;
   const per = new Map();
-  let sup = 0;
   for (const r of d.cells.rows) {
-    if (r.suppressed) { sup++; continue; }
-    const v = metricOf(r, state.metric);
-    if (isS(r.service)) s += v; else u += v;
+    const v = r.connections || 0;
+    if (isSanctioned(r.service)) s += v; else u += v;
     if (!per.has(r.department)) per.set(r.department, [0, 0]);
-    per.get(r.department)[isS(r.service) ? 0 : 1] += v;
+    per.get(r.department)[isSanctioned(r.service) ? 0 : 1] += v;
   }
   const wrap = el('div', { class: 'sanction' });
   const t = s + u;
@@ -532,7 +484,7 @@ function renderSanction(d) {
       el('span', { class: 'pct' }, a + b ? Math.round(100 * b / (a + b)) + '%' : '–'));
     bars.appendChild(line);
   }
-  if (!rows.length) bars.appendChild(el('p', { class: 'muted' }, 'No department above the minimum group size.'));
+  if (!rows.length) bars.appendChild(el('p', { class: 'muted' }, 'No department in the released grid.'));
   wrap.appendChild(bars);
   box.appendChild(wrap);
   const key = el('div', { class: 'key' });
@@ -545,29 +497,19 @@ function renderSanction(d) {
   }
   box.appendChild(key);
   /* shadow AI: the unsanctioned services with the most use */
-  const top = new Map();
-  for (const r of d.cells.rows) {
-    if (r.suppressed || isS(r.service)) continue;
-    top.set(r.service, (top.get(r.service) || 0) + metricOf(r, state.metric));
-  }
-  const ranked = [...top.entries()].filter((e) => e[1] > 0)
-    .sort((a, b) => b[1] - a[1]).slice(0, 4);
+  const ranked = d.svcWeek.rows.filter((r) => !isSanctioned(r.service) &&
+    r.connections > 0).sort((a, b) => b.connections - a.connections).slice(0, 4);
   if (ranked.length) {
     box.appendChild(el('h3', { class: 'sub' }, 'Most used unsanctioned services'));
     const list = el('div', { class: 'toplist' });
-    for (const [id, v] of ranked) {
-      const line = el('div', { class: 'hbar', 'data-unsanctioned': id });
-      line.append(el('span', { class: 'name', title: svcName(id) }, svcName(id)),
-        miniBar(v / ranked[0][1], UNSANCTIONED),
-        el('span', { class: 'pct' }, short(v)));
+    for (const r of ranked) {
+      const line = el('div', { class: 'hbar', 'data-unsanctioned': r.service });
+      line.append(el('span', { class: 'name', title: svcName(r.service) }, svcName(r.service)),
+        miniBar(r.connections / ranked[0].connections, UNSANCTIONED),
+        el('span', { class: 'pct' }, short(r.connections)));
       list.appendChild(line);
     }
     box.appendChild(list);
-  }
-  if (sup) {
-    box.appendChild(el('p', { class: 'muted small' }, `Per department: ${sup} ` +
-      `department × service cell${sup === 1 ? '' : 's'} below the minimum ` +
-      'group size left out.'));
   }
 }
 
@@ -580,21 +522,14 @@ function renderNew(d) {
     weeks.get(r.service).push(r);
   }
   const fresh = [];
-  for (const [id, rows] of weeks) {
+  for (const [, rows] of weeks) {
     const now = rows.find((r) => r.period === state.week);
-    if (!now || now.suppressed) continue;
-    if (rows.some((r) => r.period < state.week)) continue;
+    if (!now || !(now.devices > 0)) continue;
+    if (rows.some((r) => r.period < state.week && r.devices > 0)) continue;
     fresh.push(now);
   }
-  /* connections: the shown cells' sum, "+" when some were suppressed */
-  const conns = new Map(), partial = new Set();
-  for (const r of d.cells.rows) {
-    if (r.suppressed) partial.add(r.service);
-    else conns.set(r.service, (conns.get(r.service) || 0) + r.connections);
-  }
-  for (const r of fresh) r.shown = conns.get(r.service) || 0;
-  fresh.sort((a, b) => b.shown - a.shown);
-  const first = state.boot.data.first_week === state.week;
+  fresh.sort((a, b) => b.connections - a.connections);
+  const first = state.weeks[0] === state.week;
   if (!fresh.length) {
     box.appendChild(el('p', { class: 'muted' },
       'No service was used for the first time this week.'));
@@ -612,19 +547,18 @@ function renderNew(d) {
     name.append(el('div', { class: 'svcname' }, s.name),
       el('div', { class: 'vendor' }, `${s.vendor}${s.jurisdiction ? ' · ' + s.jurisdiction : ''}`));
     const cat = el('td');
-    cat.appendChild(el('span', { class: 'badge cat' }, r.category));
+    cat.appendChild(el('span', { class: 'badge cat' }, s.category || ''));
     const st = el('td');
     st.appendChild(el('span', { class: 'badge ' + (s.sanctioned ? 'yes' : 'no') },
       s.sanctioned ? 'sanctioned' : 'unsanctioned'));
-    tr.append(name, cat, st, el('td', { class: 'num' },
-      num(r.shown) + (partial.has(r.service) ? '+' : '')),
-      el('td', { class: 'num' }, (r.devices_exact ? '' : '≥') + num(r.devices)));
+    tr.append(name, cat, st, el('td', { class: 'num' }, fig(r.connections)),
+      el('td', { class: 'num' }, fig(r.devices)));
     table.appendChild(tr);
   }
   box.appendChild(table);
   if (first) {
     box.appendChild(el('p', { class: 'muted' },
-      'This is the first week on record, so every service in use is new.'));
+      'This is the first released week, so every service in use is new.'));
   } else if (fresh.length > 7) {
     box.appendChild(el('p', { class: 'muted' }, `and ${fresh.length - 7} more`));
   }
@@ -643,30 +577,37 @@ function renderHealth(d) {
     row.append(el('span', {}, label), v);
     kv.appendChild(row);
   };
-  add('Capture', st.capturing ? `on ${st.interface || '?'}` : 'interface lost',
-    st.capturing ? 'ok' : 'bad');
+  add('Capture', st.capture === 'running' ? `on ${st.interface || '?'}`
+    : st.capture, st.capture === 'running' ? 'ok' : 'bad');
   add('Uptime', duration(st.uptime_seconds));
+  add('Last packet', st.last_packet === null ? 'none yet' : ago(st.now - st.last_packet));
   add('Packets since start', num(st.packets));
   add('Capture drops', num(st.pcap_drops + st.if_drops),
     st.pcap_drops + st.if_drops ? 'warn' : 'ok');
-  add('Malformed since start', num(st.parse_failures));
   add('Last flush', st.last_flush.time === null ? 'none yet'
     : ago(st.now - st.last_flush.time), st.last_flush.time === null ? ''
     : st.last_flush.ok ? 'ok' : 'bad');
-  add('Reloads', num(st.reloads) + (st.reload_failures ? ` (${st.reload_failures} refused)` : ''));
+  add('Last released', `${st.last_released_week || '–'} · ${st.last_released_day || '–'}`);
   add('Min. group size', num(st.min_group_size));
   box.appendChild(kv);
 
-  const b = (st.blind_spots && st.blind_spots.range) || {};
-  $('health-hint').textContent = `blind spots in ${state.week}`;
+  /* released B1 figures of the week's released days */
+  const b = {};
+  for (const day of d.blind.days) {
+    for (const [k, v] of Object.entries(day)) {
+      if (k !== 'day') b[k] = (b[k] || 0) + v;
+    }
+  }
+  $('health-hint').textContent = `blind spots, ${d.blind.days.length} released day(s) of ${state.week}`;
   const items = [
     ['Dropped before counting', (b.pcap_drops || 0) + (b.if_drops || 0)],
-    ['ECH, service unknown', b.ech_unattributed || 0, b.ech_conns],
+    ['ECH, service unknown', b.ech_unattributed || 0],
     ['ClientHello without name', b.nosni_conns || 0],
     ['DNS-over-HTTPS connections', b.doh_conns || 0],
     ['Malformed packets', b.parse_failures || 0],
     ['Counts lost (memory full)', b.lost || 0],
     ['Ignored lookups (resolver)', b.ignored || 0],
+    ['Arrived after release', b.late || 0],
   ];
   const max = Math.max(1, ...items.map((i) => i[1]));
   const table = el('table', { class: 'blind', 'data-table': 'blind-spots' });
@@ -674,12 +615,11 @@ function renderHealth(d) {
   head.append(el('th', {}, 'What the sensor could not count'), el('th'),
     el('th', { class: 'num' }, `of ${short(b.packets || 0)} packets`));
   table.appendChild(head);
-  for (const [label, v, of] of items) {
+  for (const [label, v] of items) {
     const tr = el('tr', { 'data-blind': label });
     const bar = el('td', { class: 'bar-cell' });
     bar.appendChild(miniBar(v / max, v ? '#c98b4a' : '#cfd6dd'));
-    tr.append(el('td', {}, label), bar, el('td', { class: 'num' },
-      num(v) + (of ? ` of ${num(of)}` : '')));
+    tr.append(el('td', {}, label), bar, el('td', { class: 'num' }, fig(v)));
     table.appendChild(tr);
   }
   box.appendChild(table);
@@ -693,13 +633,16 @@ function renderAll() {
   renderSanction(d);
   renderNew(d);
   renderHealth(d);
-  const per = state.interval === 'day' ? 'daily' : 'hourly';
+  const p = d.cells.periods[0];
   $('privacy').className = 'notice';
-  $('privacy').textContent = `Minimum group size ${d.minGroup}: a department ` +
-    '× service cell with fewer devices is suppressed — left out of every ' +
-    `figure, never shown as zero. ${state.week}: ` +
-    `${d.cells.suppressed_cells} of ${d.cells.rows.length} weekly cells, ` +
-    `${d.series.suppressed_cells} of ${d.series.rows.length} ${per} cells suppressed.`;
+  $('privacy').textContent = `Minimum group size ${d.minGroup}: every figure ` +
+    'is released once, per closed day or ISO week, with small random ' +
+    'perturbation (cell key method); a group of fewer devices shows as – ' +
+    '(0) or at least the minimum, and rows need not add up. ' +
+    (p ? `${state.week}: ${d.cells.rows.length} department × service cells, ` +
+      `released ${new Date(p.released_at * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC` +
+      (p.complete ? '.' : ' (partial week).')
+      : `${state.week}: the week is not released yet; days released so far are shown.`);
   $('version').textContent = `aicensusd ${d.status.version}`;
 }
 
@@ -709,10 +652,9 @@ function renderWeek() {
   const mon = weekMonday(state.week);
   $('week').textContent = state.week;
   $('weekdates').textContent = `${dateShort(mon)} – ${dateShort(new Date(mon.getTime() + 6 * DAY))}`;
-  const current = weekOf(new Date(state.boot.now * 1000));
-  $('next').disabled = state.week >= current;
-  $('prev').disabled = !!state.boot.data.first_week &&
-    state.week <= state.boot.data.first_week;
+  const i = state.weeks.indexOf(state.week);
+  $('next').disabled = i < 0 || i === state.weeks.length - 1;
+  $('prev').disabled = i <= 0;
   for (const b of $('interval').querySelectorAll('button')) {
     b.classList.toggle('on', b.dataset.v === state.interval);
   }
@@ -726,18 +668,21 @@ async function loadView() {
   $('main').setAttribute('aria-busy', 'true');
   renderWeek();
   writeFragment();
-  const range = { from: w, to: w };
-  const [series, deptTotals, cells, history, status] = await Promise.all([
-    usage(Object.assign({ by: 'department,service', interval: state.interval },
-      range)),
-    usage(Object.assign({ by: 'department' }, range)),
-    usage(Object.assign({ by: 'department,service' }, range)),
-    usage({ from: shiftWeek(w, -4), to: w, by: 'service', interval: 'week' }),
-    api('/api/v1/status?' + new URLSearchParams(range).toString()),
-  ]);
+  const lvl = state.interval;
+  const [deptSeries, svcSeries, cells, total, svcWeek, history, status, blind] =
+    await Promise.all([
+      usage({ week: w, by: 'department,' + lvl }),
+      usage({ week: w, by: 'service,' + lvl }),
+      usage({ week: w, by: 'department,service,week' }),
+      usage({ week: w, by: 'week' }),
+      usage({ week: w, by: 'service,week' }),
+      usage({ from: shiftWeek(w, -4), to: w, by: 'service,week' }),
+      api('/api/v1/status'),
+      api('/api/v1/blind?' + new URLSearchParams({ week: w }).toString()),
+    ]);
   if (ticket !== state.loading) return;  /* a newer view won */
-  state.data = { series, deptTotals, cells, history, status,
-    minGroup: cells.min_group_size };
+  state.data = { deptSeries, svcSeries, cells, total, svcWeek, history,
+    status, blind, minGroup: cells.min_group_size || status.min_group_size };
   renderAll();
   $('main').setAttribute('aria-busy', 'false');
   document.body.dataset.ready = '1';
@@ -745,15 +690,29 @@ async function loadView() {
 
 async function start() {
   try {
-    const [boot, services, depts] = await Promise.all([
-      api('/api/v1/status'), api('/api/v1/services'),
+    const [periods, services, depts] = await Promise.all([
+      api('/api/v1/periods'), api('/api/v1/services'),
       api('/api/v1/departments')]);
-    state.boot = boot;
+    state.weeks = periods.weeks.map((p) => p.period);
+    state.days = periods.days;
+    /* a week in progress shows its released days */
+    for (const p of periods.days) {
+      if (!state.weeks.includes(p.week)) state.weeks.push(p.week);
+    }
+    state.weeks.sort();
     state.services = new Map(services.services.map((s) => [s.id, s]));
     for (const dpt of depts.departments) colorFor(state.deptColor, dpt.name);
     for (const s of services.services) colorFor(state.svcColor, s.name);
-    if (!state.week) {
-      state.week = boot.data.last_week || weekOf(new Date(boot.now * 1000));
+    if (!state.weeks.length) {
+      $('privacy').textContent = 'Nothing has been released yet: figures ' +
+        'appear when the first day closes.';
+      document.body.dataset.ready = '1';
+      return;
+    }
+    if (!state.week || !state.weeks.includes(state.week)) {
+      state.week = periods.weeks.length ?
+        periods.weeks[periods.weeks.length - 1].period :
+        state.weeks[state.weeks.length - 1];
     }
     await loadView();
   } catch (e) {
@@ -774,11 +733,16 @@ function go(fn) {
   return () => { fn(); loadView().catch(fail); };
 }
 
+function step(n) {
+  const i = state.weeks.indexOf(state.week) + n;
+  if (i >= 0 && i < state.weeks.length) state.week = state.weeks[i];
+}
+
 function init() {
   readFragment();
   $('login-form').addEventListener('submit', onLogin);
-  $('prev').addEventListener('click', go(() => { state.week = shiftWeek(state.week, -1); }));
-  $('next').addEventListener('click', go(() => { state.week = shiftWeek(state.week, 1); }));
+  $('prev').addEventListener('click', go(() => step(-1)));
+  $('next').addEventListener('click', go(() => step(1)));
   for (const b of $('interval').querySelectorAll('button')) {
     b.addEventListener('click', go(() => { state.interval = b.dataset.v; }));
   }

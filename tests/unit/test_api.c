@@ -1,6 +1,9 @@
 /*
  * test_api.c - the API's pieces that need no network: the static file
- * fence (paths, encodings, symlinks) and the answer cache.
+ * fence (paths, encodings, symlinks), the answer cache, and the query
+ * over a release database (tests/unit/relfix.h) that the CLI and the API
+ * share: levels, refusals, ranges snapped to whole periods, the full
+ * grid with its zeros, the JSON document.
  *
  * The web root is built in a fresh directory under /tmp with a symlink
  * to a file outside it, one to a directory outside it, and one inside.
@@ -12,8 +15,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "api_cache.h"
 #include "api_static.h"
+#include "period.h"
+#include "query.h"
+#include "released.h"
+#include "relfix.h"
 #include "t.h"
 
 static char dir[PATH_MAX], root[PATH_MAX + 8];
@@ -225,6 +234,295 @@ test_cache(void)
 	T_CHECK(api_cache_get(NULL, "/a", 1, &len) == NULL);
 }
 
+/* --- the query over released cells -------------------------------------- */
+
+static char relpath[PATH_MAX + 16];
+
+/* by must be refused with exactly msg */
+static void
+by_refused(int line, const char *by, const char *msg)
+{
+	struct query q;
+	char err[256] = "";
+
+	memset(&q, 0, sizeof(q));
+	if (query_parse_by(by, &q, err, sizeof(err)) == 0 ||
+	    strcmp(err, msg) != 0) {
+		fprintf(stderr, "line %d: by=%s gave '%s'\n", line, by, err);
+		T_CHECK(0);
+		return;
+	}
+	T_CHECK(1);
+}
+
+static void
+test_query_parse(void)
+{
+	struct query q;
+	char err[256];
+	int32_t d;
+
+	memset(&q, 0, sizeof(q));
+	T_CHECK(query_parse_by(NULL, &q, err, sizeof(err)) == 0 && q.by_week &&
+	    !q.by_day && !q.by_dept && !q.by_svc);
+	T_CHECK(query_parse_by("department,service,week", &q, err,
+	    sizeof(err)) == 0 && q.by_week && q.by_dept && q.by_svc);
+	T_CHECK(query_parse_by("department,category,day", &q, err,
+	    sizeof(err)) == 0 && q.by_day && q.by_cat && q.by_dept);
+	T_CHECK(query_parse_by("service,day", &q, err, sizeof(err)) == 0 &&
+	    q.by_day && q.by_svc && !q.by_dept);
+	T_CHECK(query_parse_by("department,service", &q, err, sizeof(err)) ==
+	    0 && !q.by_day && !q.by_week);
+	by_refused(__LINE__, "day,department,service", "department x service "
+	    "is released per week only (use --by department,service,week)");
+	by_refused(__LINE__, "department,hour", "hour figures are not "
+	    "released (use day or week)");
+	by_refused(__LINE__, "day,week", "by: day or week, not both");
+	by_refused(__LINE__, "colour", "by: 'colour' is not one of "
+	    "department, service, category, day, week");
+	/* --day with department,service is the same refusal */
+	memset(&q, 0, sizeof(q));
+	T_CHECK(query_parse_by("department,service", &q, err, sizeof(err)) ==
+	    0 && query_imply_level(&q, REL_DAY, err, sizeof(err)) != 0);
+	memset(&q, 0, sizeof(q));
+	T_CHECK(query_parse_by("department,service", &q, err, sizeof(err)) ==
+	    0 && query_imply_level(&q, REL_WEEK, err, sizeof(err)) == 0 &&
+	    q.by_week);
+
+	/* dates, weeks: outward (a week is Monday as from, Sunday as to) */
+	T_CHECK(query_parse_when("2026-11-18", 0, 0, &d, err, sizeof(err)) ==
+	    0 && d == 20261118);
+	T_CHECK(query_parse_when("2026-W47", 0, 0, &d, err, sizeof(err)) ==
+	    0 && d == 20261116);
+	T_CHECK(query_parse_when("2026-W47", 1, 0, &d, err, sizeof(err)) ==
+	    0 && d == 20261122);
+	T_CHECK(query_parse_when("2026-W53", 0, 0, &d, err, sizeof(err)) ==
+	    0 && d == 20261228);
+	T_CHECK(query_parse_when("2020-W01", 0, 0, &d, err, sizeof(err)) ==
+	    0 && d == 20191230);
+	T_CHECK(query_parse_when("2026-02-30", 0, 0, &d, err, sizeof(err)) !=
+	    0);
+	T_CHECK(query_parse_when("2026-Q4", 0, 0, &d, err, sizeof(err)) != 0);
+	T_CHECK(query_parse_when(" 2026-11-18", 0, 0, &d, err, sizeof(err)) !=
+	    0);
+	T_EQ_INT(query_day_week(20261231), 202653);
+	T_EQ_INT(query_day_week(20270101), 202653);
+	T_EQ_INT(query_day_week(20210104), 202101);
+	T_EQ_INT(query_day_week(20261118), 202647);
+	/* epochs: the CLI takes none; the API only a local midnight */
+	T_CHECK(query_parse_when("1794787200", 0, 0, &d, err, sizeof(err)) !=
+	    0);
+	T_CHECK(query_parse_when("1794787200", 0, 1, &d, err, sizeof(err)) ==
+	    0 && d == 20261116);
+	/* as to, a midnight ends the day before it */
+	T_CHECK(query_parse_when("1794873600", 1, 1, &d, err, sizeof(err)) ==
+	    0 && d == 20261116);
+	T_CHECK(query_parse_when("1794787201", 0, 1, &d, err, sizeof(err)) !=
+	    0);
+	T_EQ_STR(err, "from: 1794787201 is not the start of a local day; "
+	    "ranges are whole released days or weeks");
+	T_CHECK(query_parse_when("1794790800", 1, 1, &d, err, sizeof(err)) !=
+	    0);
+	T_EQ_STR(err, "to: 1794790800 is not the start of a local day; "
+	    "ranges are whole released days or weeks");
+	memset(&q, 0, sizeof(q));
+	q.from_day = 20261118;
+	q.to_day = 20261117;
+	T_CHECK(query_check_range(&q, err, sizeof(err)) != 0);
+	q.to_day = 20261118;
+	T_CHECK(query_check_range(&q, err, sizeof(err)) == 0);
+}
+
+static int
+didx(const char *name)
+{
+	int i;
+
+	for (i = 0; i < RELFIX_NDEPT; i++)
+		if (strcmp(relfix_depts[i], name) == 0)
+			return i;
+	return -1;
+}
+
+static int
+sidx(const char *name)
+{
+	int i;
+
+	for (i = 0; i < RELFIX_NSVC; i++)
+		if (strcmp(relfix_week_svcs[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* Every row equals the fixture's cell (0 where none was stored). */
+static int
+rows_match(const struct qresult *r, unsigned measures)
+{
+	size_t i;
+	int k, bad = 0;
+
+	for (i = 0; i < r->n; i++) {
+		const struct qrow *w = &r->rows[i];
+		int d = didx(w->dept), s = sidx(w->svc);
+
+		if (d < 0 || s < 0 || w->published != measures) {
+			bad++;
+			continue;
+		}
+		for (k = 0; k < RM_N; k++) {
+			unsigned long long want = k == 0 ?
+			    relfix_devices(w->period, d, s) :
+			    relfix_devices(w->period, d, s) == 0 ? 0 :
+			    relfix_measure(w->period, d, s, k);
+
+			if (!(measures & (1u << k)))
+				want = 0;
+			if (w->m[k] != want)
+				bad++;
+		}
+	}
+	return bad == 0;
+}
+
+static size_t
+zeros(const struct qresult *r)
+{
+	size_t i, z = 0;
+
+	for (i = 0; i < r->n; i++)
+		z += r->rows[i].m[RM_DEVICES] == 0;
+	return z;
+}
+
+static int
+run(struct released *rel, const char *by, const char *from, const char *to,
+    struct qresult *r)
+{
+	struct query q;
+	char err[256];
+
+	memset(&q, 0, sizeof(q));
+	memset(r, 0, sizeof(*r));
+	if (query_parse_by(by, &q, err, sizeof(err)) != 0 ||
+	    (from && query_parse_when(from, 0, 1, &q.from_day, err,
+	    sizeof(err)) != 0) ||
+	    (to && query_parse_when(to, 1, 1, &q.to_day, err,
+	    sizeof(err)) != 0) ||
+	    query_run(rel, &q, r, err, sizeof(err)) != 0) {
+		fprintf(stderr, "query %s %s..%s: %s\n", by, from, to, err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+test_query_grid(void)
+{
+	struct released *rel;
+	struct qresult r;
+	char err[256];
+	json_t *doc, *row;
+	size_t i;
+
+	snprintf(relpath, sizeof(relpath), "%s/released.db", dir);
+	T_CHECK(relfix_write(relpath) == 0);
+	if ((rel = released_open(relpath, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		T_CHECK(0);
+		return;
+	}
+	/* W1: department x service of the week, the full grid */
+	T_CHECK(run(rel, "department,service,week", "2026-W47", "2026-W47",
+	    &r) == 0);
+	T_EQ_INT(r.n, 3 * 3);
+	T_EQ_INT(r.nperiods, 1);
+	T_CHECK(rows_match(&r, REL_ALL_MEASURES));
+	T_CHECK(zeros(&r) > 0 && zeros(&r) < r.n);
+	T_CHECK(!r.derived && r.min_group == 5);
+	T_EQ_STR(r.rows[0].dept, "Finance");
+	T_EQ_STR(r.rows[0].svc, "openai-chatgpt");
+	T_EQ_STR(r.rows[8].dept, "unassigned");
+	query_free(&r);
+	/* a day inside the week snaps outward to the whole week */
+	T_CHECK(run(rel, "category,week", "2026-11-19", "2026-11-19", &r) ==
+	    0);
+	T_EQ_INT(r.nperiods, 1);
+	T_EQ_INT(r.n, 2);
+	T_CHECK(r.n == 2 && strcmp(r.rows[0].dept, "*") == 0 &&
+	    strcmp(r.rows[0].svc, "cat:chat") == 0);
+	T_CHECK(rows_match(&r, REL_ALL_MEASURES));
+	query_free(&r);
+	/* the default: the week total, every released week (W48 is not) */
+	T_CHECK(run(rel, NULL, NULL, NULL, &r) == 0);
+	T_EQ_INT(r.n, 1);
+	T_EQ_INT(r.nperiods, 1);
+	T_CHECK(rows_match(&r, REL_ALL_MEASURES));
+	query_free(&r);
+	/* D1: department x category per day, day measures only */
+	T_CHECK(run(rel, "department,category,day", "2026-W47", "2026-W48",
+	    &r) == 0);
+	T_EQ_INT(r.nperiods, 9);
+	T_EQ_INT(r.n, 9 * 3 * 2);
+	T_CHECK(rows_match(&r, REL_DAY_MEASURES));
+	T_CHECK(zeros(&r) > 0);
+	query_free(&r);
+	/* D2: services per day, all departments */
+	T_CHECK(run(rel, "service,day", "1794960000", "1795046400", &r) == 0);
+	T_EQ_INT(r.nperiods, 1);
+	T_EQ_INT(r.n, 3);
+	for (i = 0; i < r.n; i++)
+		T_EQ_STR(r.rows[i].dept, "*");
+	T_CHECK(rows_match(&r, REL_DAY_MEASURES));
+	/* the document: day rows carry day measures only */
+	doc = query_json(&r);
+	T_CHECK(doc != NULL);
+	row = json_array_get(json_object_get(doc, "rows"), 0);
+	T_EQ_STR(json_string_value(json_object_get(doc, "method")), "ckm-1");
+	T_CHECK(json_is_false(json_object_get(doc, "derived")));
+	T_EQ_INT(json_integer_value(json_object_get(doc, "min_group_size")),
+	    5);
+	T_EQ_STR(json_string_value(json_object_get(row, "kind")), "day");
+	T_EQ_STR(json_string_value(json_object_get(row, "period")),
+	    "2026-11-18");
+	T_EQ_STR(json_string_value(json_object_get(row, "service")),
+	    "openai-chatgpt");
+	T_CHECK(json_object_get(row, "devices") != NULL &&
+	    json_object_get(row, "connections") != NULL &&
+	    json_object_get(row, "device_hours") != NULL &&
+	    json_object_get(row, "tls_conns") == NULL &&
+	    json_object_get(row, "bytes_up") == NULL &&
+	    json_object_get(row, "suppressed") == NULL);
+	row = json_array_get(json_object_get(doc, "periods"), 0);
+	T_EQ_STR(json_string_value(json_object_get(row, "week")), "2026-W47");
+	T_CHECK(json_is_true(json_object_get(row, "complete")));
+	T_EQ_INT(json_integer_value(json_object_get(row, "coverage_hours")),
+	    24);
+	json_decref(doc);
+	query_free(&r);
+	/* derived: the sum of the week cells of the range */
+	T_CHECK(run(rel, "department", "2026-W40", "2026-W50", &r) == 0);
+	T_CHECK(r.derived);
+	T_EQ_INT(r.n, 3);
+	T_CHECK(rows_match(&r, REL_ALL_MEASURES));	/* one week: itself */
+	doc = query_json(&r);
+	T_CHECK(json_is_true(json_object_get(doc, "derived")));
+	row = json_array_get(json_object_get(doc, "rows"), 0);
+	T_EQ_STR(json_string_value(json_object_get(row, "period")),
+	    "2026-W47..2026-W47");
+	json_decref(doc);
+	query_free(&r);
+	/* nothing released in range: no period, no row */
+	T_CHECK(run(rel, "department,service,week", "2026-W49", "2026-W50",
+	    &r) == 0);
+	T_CHECK(r.n == 0 && r.nperiods == 0);
+	doc = query_json(&r);
+	T_CHECK(json_is_null(json_object_get(doc, "min_group_size")));
+	json_decref(doc);
+	query_free(&r);
+	released_close(rel);
+}
+
 int
 main(void)
 {
@@ -238,6 +536,9 @@ main(void)
 	T_RUN(test_static_paths);
 	T_RUN(test_static_types);
 	T_RUN(test_cache);
+	period_set_tz("UTC");
+	T_RUN(test_query_parse);
+	T_RUN(test_query_grid);
 	{
 		char cmd[PATH_MAX + 16];
 

@@ -1,0 +1,177 @@
+#!/usr/bin/python3
+"""Write a release database (schema of spec.md, release DB version 1) with
+made-up released cells, for the output tests (query, API, dashboard,
+metrics) without a daemon.  Deterministic for a seed.  Every published
+cell of the grid is drawn; a cell drawn as zero is left out of `cell`, as
+the release stage does (an absent cell is a released zero).
+
+Usage: relfixture.py OUT.db [--weeks 2026-W46,2026-W47] [--open-days N]
+                     [--seed S] [--min-group K] [--truth OUT.json]
+
+Every listed week is released whole (its seven days, then the week);
+--open-days N more days of the following week are released without
+their week (a week in progress).  --truth writes what was stored, as
+{"weeks": {...}, "days": {...}, "blind": {...}, "grid": {...}}.
+"""
+import argparse
+import datetime
+import json
+import os
+import random
+import sqlite3
+import sys
+
+DEPTS = ["Legal", "Finance", "Engineering"]
+SERVICES = [  # sid, name, vendor, category, jurisdiction, sanctioned
+    ("chatgpt", "ChatGPT", "OpenAI", "chat", "US", 1),
+    ("claude", "Claude", "Anthropic", "chat", "US", 0),
+    ("copilot", "GitHub Copilot", "GitHub", "code", "US", 1),
+    ("deepl", "DeepL", "DeepL SE", "translate", "DE", 0),
+]
+MEASURES = ["devices", "devhours", "tls", "quic", "ech", "conns", "dns",
+            "nxdomain", "bytes_up", "bytes_down"]
+DAY_MEASURES = ["devices", "devhours", "conns", "dns", "nxdomain"]
+BLIND = ["packets", "bytes", "pcap_drops", "if_drops", "ech_unattributed",
+         "nosni_conns", "doh_conns", "ignored", "lost", "parse_failures",
+         "late"]
+
+SCHEMA = """
+PRAGMA user_version = 1;
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE period(kind INTEGER NOT NULL, period INTEGER NOT NULL,
+  week INTEGER NOT NULL, released_at INTEGER NOT NULL,
+  coverage_hours INTEGER NOT NULL, hours_total INTEGER NOT NULL,
+  complete INTEGER NOT NULL, min_group INTEGER NOT NULL,
+  PRIMARY KEY(kind, period));
+CREATE TABLE dim(kind INTEGER, period INTEGER, axis INTEGER, ord INTEGER,
+  name TEXT NOT NULL, PRIMARY KEY(kind, period, axis, ord));
+CREATE TABLE service(sid TEXT PRIMARY KEY, name TEXT, vendor TEXT,
+  category TEXT, jurisdiction TEXT, sanctioned INTEGER);
+CREATE TABLE cell(kind INTEGER, period INTEGER, dept TEXT, svc TEXT,
+  devices, devhours, tls, quic, ech, conns, dns, nxdomain, bytes_up,
+  bytes_down, PRIMARY KEY(kind, period, dept, svc)) WITHOUT ROWID;
+CREATE TABLE blind(day INTEGER, name TEXT, value INTEGER NOT NULL,
+  PRIMARY KEY(day, name)) WITHOUT ROWID;
+"""
+
+
+def week_id(d):
+    y, w, _ = d.isocalendar()
+    return y * 100 + w
+
+
+def parse_week(s):
+    y, w = int(s[:4]), int(s[6:])
+    return datetime.date.fromisocalendar(y, w, 1)
+
+
+def day_start(d):
+    """Epoch of local midnight (the fixture's zone is UTC)."""
+    return int(datetime.datetime(d.year, d.month, d.day,
+                                 tzinfo=datetime.timezone.utc).timestamp())
+
+
+def draw(rng, k, measures):
+    """One released cell: devices 0 or >= k; magnitudes 0 with devices 0."""
+    if rng.random() < 0.3:
+        return None
+    dev = rng.randint(k, 40)
+    v = {"devices": dev, "devhours": dev * rng.randint(1, 20)}
+    v["tls"] = rng.randint(0, 500)
+    v["quic"] = rng.randint(0, 100)
+    v["ech"] = rng.randint(0, 20)
+    v["conns"] = v["tls"] + v["quic"] + v["ech"]
+    if "tls" not in measures:
+        v["conns"] = rng.randint(1, 300)
+    v["dns"] = rng.randint(0, 900)
+    v["nxdomain"] = rng.randint(0, 9)
+    v["bytes_up"] = rng.randint(0, 10 ** 7)
+    v["bytes_down"] = rng.randint(0, 10 ** 8)
+    return {m: v[m] for m in measures}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out")
+    ap.add_argument("--weeks", default="2026-W46,2026-W47")
+    ap.add_argument("--open-days", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--min-group", type=int, default=5)
+    ap.add_argument("--truth")
+    a = ap.parse_args()
+    rng = random.Random(a.seed)
+    k = a.min_group
+    if os.path.exists(a.out):
+        os.unlink(a.out)
+    db = sqlite3.connect(a.out)
+    db.executescript(SCHEMA)
+    db.executemany("INSERT INTO meta VALUES (?, ?)", [
+        ("schema_version", "1"), ("method", "ckm-1"), ("timezone", "UTC")])
+    db.executemany("INSERT INTO service VALUES (?,?,?,?,?,?)", SERVICES)
+    cats = []
+    for s in SERVICES:
+        if s[3] not in cats:
+            cats.append(s[3])
+    depts = DEPTS + ["unassigned"]
+    sids = [s[0] for s in SERVICES]
+    svc_axis = sids + ["cat:" + c for c in cats]
+    truth = {"weeks": {}, "days": {}, "blind": {},
+             "grid": {"departments": depts, "services": sids,
+                      "categories": cats}}
+
+    def period(kind, per, week, start, hours, complete=1):
+        db.execute("INSERT INTO period VALUES (?,?,?,?,?,?,?,?)",
+                   (kind, per, week, start + hours * 3600 + 120, hours,
+                    hours, complete, k))
+        for ax, names in ((0, depts), (1, svc_axis)):
+            for i, n in enumerate(names):
+                db.execute("INSERT INTO dim VALUES (?,?,?,?,?)",
+                           (kind, per, ax, i, n))
+
+    def cells(kind, per, grid, measures, store):
+        for dept, svc in grid:
+            v = draw(rng, k, measures)
+            if v is None:
+                continue
+            store["%s|%s" % (dept, svc)] = v
+            db.execute("INSERT INTO cell VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                       (kind, per, dept, svc,
+                        *[v.get(m, 0) for m in MEASURES]))
+
+    week_grid = [(d, s) for d in depts + ["*"] for s in svc_axis + ["*"]]
+    day_grid = [(d, s) for d in depts + ["*"]
+                for s in ["cat:" + c for c in cats] + ["*"]] + \
+        [("*", s) for s in sids]
+    weeks = [parse_week(w) for w in a.weeks.split(",") if w]
+    days = []
+    for mon in weeks:
+        days += [(mon + datetime.timedelta(days=i), True) for i in range(7)]
+    if weeks:
+        nxt = weeks[-1] + datetime.timedelta(days=7)
+        days += [(nxt + datetime.timedelta(days=i), False)
+                 for i in range(a.open_days)]
+    for d, _ in days:
+        did = d.year * 10000 + d.month * 100 + d.day
+        period(1, did, week_id(d), day_start(d), 24)
+        store = truth["days"].setdefault(str(did), {})
+        cells(1, did, day_grid, DAY_MEASURES, store)
+        b = {n: rng.randint(0, 10 ** 6) for n in BLIND}
+        truth["blind"][str(did)] = b
+        db.executemany("INSERT INTO blind VALUES (?,?,?)",
+                       [(did, n, v) for n, v in b.items()])
+    for mon in weeks:
+        wid = week_id(mon)
+        period(2, wid, wid, day_start(mon), 168)
+        store = truth["weeks"].setdefault(str(wid), {})
+        cells(2, wid, week_grid, MEASURES, store)
+    db.commit()
+    db.close()
+    os.chmod(a.out, 0o640)
+    if a.truth:
+        with open(a.truth, "w") as f:
+            json.dump(truth, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
