@@ -94,6 +94,7 @@ struct daemon {
 	uint64_t		 fl_parse;	/* parse failures it holds */
 	uint64_t		 fl_anom[ANOM_N];	/* anomalies it holds */
 	int64_t			 fl_now;	/* its clock */
+	int64_t			 fl_t0;		/* when it started */
 	struct loaded_plugin	 plugins[MAX_PLUGINS];
 	size_t			 nplugins;
 	struct plugin_exports	 exports;	/* fed by the release stage */
@@ -259,6 +260,7 @@ flush_finished(struct daemon *d, int rc)
 		size_t i;
 
 		d->status.last_flush_ok = 1;		/* API status */
+		d->status.last_flush_usec = (uint64_t)(now_usec() - d->fl_t0);
 		d->status.parse_failures += d->fl_parse;
 		for (i = 0; i < ANOM_N; i++)
 			d->status.anomalies[i] += d->fl_anom[i];
@@ -298,6 +300,7 @@ flush_start(struct daemon *d, int64_t now_sec)
 	agg_swap(d->agg, d->frozen);
 	d->fl_parse = status_parse_failures(d->frozen, d->fl_anom);
 	d->fl_now = now_sec;
+	d->fl_t0 = now_usec();
 	if ((rc = vault_flush_begin(d->st, d->frozen)) <= 0) {
 		flush_finished(d, rc);
 		return 0;
@@ -384,6 +387,7 @@ capture_lost(struct daemon *d)
 	if (d->under_systemd)
 		sd_notify(0, "STATUS=capture interface lost, retrying");
 	d->status.capturing = 0;	/* API status */
+	d->status.capture = AIC_CAPTURE_DOWN;
 	event_free(d->ev_cap);
 	d->ev_cap = NULL;
 	capture_close(d->cap);
@@ -447,6 +451,7 @@ retry_capture(evutil_socket_t fd, short what, void *arg)
 	event_free(d->ev_retry);
 	d->ev_retry = NULL;
 	d->status.capturing = 1;	/* API status */
+	d->status.capture = AIC_CAPTURE_RUNNING;
 	log_info("capture on %s resumed", d->cfg->interface);
 	if (d->under_systemd)
 		sd_notify(0, "STATUS=capturing");
@@ -1030,6 +1035,7 @@ main(int argc, char **argv)
 	/* API: bind now (a port < 1024 needs root), serve in the loop */
 	d.status.start_time = (int64_t)time(NULL);
 	d.status.capturing = d.rfile == NULL;
+	d.status.capture = d.rfile ? AIC_CAPTURE_OFFLINE : AIC_CAPTURE_RUNNING;
 	if (d.rfile == NULL && d.cfg->api.enabled && (d.api = api_new(d.base,
 	    d.cfg, relpath, &d.status, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
