@@ -584,10 +584,13 @@ write_dims(sqlite3 *db, const struct rel_dims *dims, const struct grid *g,
 	if (sqlite3_prepare_v2(db, "INSERT INTO dim VALUES(?, ?, ?, ?, ?)",
 	    -1, &st, NULL) != SQLITE_OK)
 		return -1;
+	/* The configured names; "*" closes both axes implicitly. */
 	for (i = 0; i < g->nd + g->nv; i++) {
 		int axis = i >= g->nd;
 		size_t ord = axis ? i - g->nd : i;
 
+		if (ord == (axis ? g->nv : g->nd) - 1)
+			continue;
 		if (axis)
 			svc_name(dims, g, ord, name, sizeof(name));
 		else
