@@ -95,7 +95,9 @@ rel_count(const struct rel_params *p, uint64_t n, uint64_t u)
 /*
  * x + round(x s / 2^63), s uniform on [-S, S], S = floor(2^63 pct / 100):
  * at most pct % of x (plus the rounding's half unit), zero mean (s is
- * symmetric and rounding is half-up on |q| only), clipped to [0, 2^64).
+ * symmetric and the rounding, half away from zero, is too), clipped to
+ * [0, 2^64).  Rounding rather than spec.md's floor: floor would pull
+ * every small value down by half a unit on average.
  */
 uint64_t
 rel_magnitude(const struct rel_params *p, uint64_t x, uint64_t u)
