@@ -95,7 +95,9 @@ rel_count(const struct rel_params *p, uint64_t n, uint64_t u)
 /*
  * x + round(x s / 2^63), s uniform on [-S, S], S = floor(2^63 pct / 100):
  * at most pct % of x (plus the rounding's half unit), zero mean (s is
- * symmetric and rounding is half-up on |q| only), clipped to [0, 2^64).
+ * symmetric and the rounding, half away from zero, is too), clipped to
+ * [0, 2^64).  Rounding rather than spec.md's floor: floor would pull
+ * every small value down by half a unit on average.
  */
 uint64_t
 rel_magnitude(const struct rel_params *p, uint64_t x, uint64_t u)
@@ -612,10 +614,13 @@ write_dims(sqlite3 *db, const struct rel_dims *dims, const struct grid *g,
 	if (sqlite3_prepare_v2(db, "INSERT INTO dim VALUES(?, ?, ?, ?, ?)",
 	    -1, &st, NULL) != SQLITE_OK)
 		return -1;
+	/* The configured names; "*" closes both axes implicitly. */
 	for (i = 0; i < g->nd + g->nv; i++) {
 		int axis = i >= g->nd;
 		size_t ord = axis ? i - g->nd : i;
 
+		if (ord == (axis ? g->nv : g->nd) - 1)
+			continue;
 		if (axis)
 			svc_name(dims, g, ord, name, sizeof(name));
 		else

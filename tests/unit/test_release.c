@@ -699,13 +699,37 @@ test_publish_k5(void)
 		free(pv);
 	}
 	T_EQ_INT(released_depts(rd, REL_WEEK, WEEK, &names, &i), 0);
-	T_CHECK(i == 4 && strcmp(names[0], "Legal") == 0 &&
-	    strcmp(names[2], "unassigned") == 0 && strcmp(names[3], "*") == 0);
+	/* The axes: configured names, "*" implied (not listed). */
+	T_CHECK(i == 3 && strcmp(names[0], "Legal") == 0 &&
+	    strcmp(names[2], "unassigned") == 0 && names[3] == NULL);
 	free(names);
 	T_EQ_INT(released_svcs(rd, REL_DAY, DAY, &names, &i), 0);
-	T_CHECK(i == 6 && strcmp(names[0], "a-chat") == 0 &&
-	    strcmp(names[3], "cat:chat") == 0 && strcmp(names[5], "*") == 0);
+	T_CHECK(i == 5 && strcmp(names[0], "a-chat") == 0 &&
+	    strcmp(names[3], "cat:chat") == 0 &&
+	    strcmp(names[4], "cat:code") == 0 && names[5] == NULL);
 	free(names);
+	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM dim WHERE name = '*'"), 0);
+	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM dim WHERE kind = 2"),
+	    3 + 5);
+	/* A "*" row written into dim by hand is not repeated. */
+	{
+		sqlite3 *db;
+		struct rel_cell *c4 = NULL;
+		size_t n4 = 0;
+
+		if (sqlite3_open(path, &db) == SQLITE_OK)
+			sqlite3_exec(db, "INSERT INTO dim VALUES(2, 202647, 0, "
+			    "99, '*')", NULL, NULL, NULL);
+		sqlite3_close(db);
+		T_EQ_INT(released_cells(rd, REL_WEEK, WEEK, &c4, &n4, err,
+		    sizeof(err)), 0);
+		T_CHECK(n4 == n && same_cells(c, c4, n));
+		free(c4);
+		if (sqlite3_open(path, &db) == SQLITE_OK)
+			sqlite3_exec(db, "DELETE FROM dim WHERE name = '*'",
+			    NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
 	T_EQ_INT(released_services(rd, &sv, &i), 0);
 	T_CHECK(i == 3 && strcmp(sv[1].sid, "b-code") == 0 &&
 	    sv[1].sanctioned == 1 && sv[0].sanctioned == 0 &&
