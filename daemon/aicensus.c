@@ -23,6 +23,7 @@
 #include "period.h"
 #include "pipeline.h"
 #include "query.h"
+#include "released.h"
 #include "report.h"
 
 #ifndef AIC_VERSION
@@ -40,16 +41,16 @@ usage(FILE *f)
 	    "       aicensus query --db DB [--from WHEN] [--to WHEN]\n"
 	    "                [--by department,service,category[,hour|day|week]]\n"
 	    "                [--format table|csv|json] [--min-group N]\n"
-	    "       aicensus report [-c CONFIG] [--db DB] --week WEEK|--quarter Q\n"
-	    "                [--format html|md|csv|json] [--lang en|nl]\n"
-	    "                [--min-group N] [-o FILE]\n"
+	    "       aicensus report [-c CONFIG] [--db RELEASED.db] --week WEEK|--quarter Q\n"
+	    "                [--format html|md|csv|json] [--lang en|nl] [-o FILE]\n"
 	    "       aicensus --version\n"
 	    "\n"
 	    "WHEN is a day (2026-11-16), an ISO week (2026-W47) or a quarter\n"
 	    "(2026-Q4); --to includes the whole day, week or quarter.\n"
 	    "A report covers an ISO week (2026-W47) or the ISO weeks of a quarter\n"
-	    "(2026-Q4); \"last\" is the last complete one.  -c takes the database,\n"
-	    "language and retention from the configuration.\n");
+	    "(2026-Q4) from the release database; \"last\" is the last released week\n"
+	    "or the last complete quarter.  -c takes the release database (released.db\n"
+	    "next to the database), language and retention from the configuration.\n");
 }
 
 /* --- inspect ---------------------------------------------------------- */
@@ -412,7 +413,8 @@ out:
  * replace the device.
  */
 static int
-report_to_file(sqlite3 *h, const struct report_opts *o, const char *path,
+report_to_file(struct released *h, const struct report_opts *o,
+    const char *path,
     char *err, size_t errlen)
 {
 	struct stat sb;
@@ -465,7 +467,6 @@ cmd_report(int argc, char **argv)
 		{ "quarter", required_argument, NULL, 'q' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "lang", required_argument, NULL, 'l' },
-		{ "min-group", required_argument, NULL, 'm' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "now", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 }
@@ -475,8 +476,8 @@ cmd_report(int argc, char **argv)
 	struct cfgerr e;
 	const char *cfgpath = NULL, *db = NULL, *outpath = NULL, *lang = NULL;
 	const char *week = NULL, *quarter = NULL;
-	sqlite3 *h = NULL;
-	char err[2048];
+	struct released *h = NULL;
+	char err[2048], reldb[CONFIG_PATH_MAX + 16];
 	int ch, rc = 1;
 
 	report_opts_init(&o);
@@ -488,7 +489,6 @@ cmd_report(int argc, char **argv)
 		case 'w': week = optarg; break;
 		case 'q': quarter = optarg; break;
 		case 'l': lang = optarg; break;
-		case 'm': o.min_group = atoi(optarg); break;
 		case 'o': outpath = optarg; break;
 		case 'N': o.now = strtoll(optarg, NULL, 10); break;
 		case 'F':
@@ -520,12 +520,20 @@ cmd_report(int argc, char **argv)
 			fprintf(stderr, "aicensus: %s\n", err);
 			return 1;
 		}
-		if (db == NULL)
-			db = cfg->database;
+		if (db == NULL) {
+			/*
+			 * The release database's default place (spec:
+			 * release_database, released.db next to database).
+			 */
+			const char *sl = strrchr(cfg->database, '/');
+
+			snprintf(reldb, sizeof(reldb), "%.*sreleased.db",
+			    sl ? (int)(sl - cfg->database + 1) : 0,
+			    cfg->database);
+			db = reldb;
+		}
 		snprintf(o.lang, sizeof(o.lang), "%s", cfg->language);
 		o.retention_days = cfg->retention_days;
-		if (cfg->min_group_size > o.min_group)
-			o.min_group = cfg->min_group_size;
 	}
 	if (lang != NULL) {
 		if (strcmp(lang, "en") != 0 && strcmp(lang, "nl") != 0) {
@@ -538,11 +546,10 @@ cmd_report(int argc, char **argv)
 		fprintf(stderr, "aicensus: report needs --db DB or -c CONFIG\n");
 		goto out;
 	}
-	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		fprintf(stderr, "aicensus: %s: %s\n", db, sqlite3_errmsg(h));
+	if ((h = released_open(db, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "aicensus: %s\n", err);
 		goto out;
 	}
-	sqlite3_busy_timeout(h, 5000);
 	if (outpath != NULL && strcmp(outpath, "-") != 0)
 		rc = report_to_file(h, &o, outpath, err, sizeof(err));
 	else
@@ -552,7 +559,8 @@ cmd_report(int argc, char **argv)
 		rc = 1;
 	}
 out:
-	sqlite3_close(h);
+	if (h != NULL)
+		released_close(h);
 	config_free(cfg);
 	return rc;
 }
