@@ -23,7 +23,6 @@
 #include "weekkey.h"
 #include "t.h"
 
-#include "tmp_keys_stub.h"
 
 typedef unsigned __int128 u128;
 
