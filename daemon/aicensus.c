@@ -49,8 +49,8 @@ usage(FILE *f)
 	    "(2026-Q4); --to includes the whole day, week or quarter.\n"
 	    "A report covers an ISO week (2026-W47) or the ISO weeks of a quarter\n"
 	    "(2026-Q4) from the release database; \"last\" is the last released week\n"
-	    "or the last complete quarter.  -c takes the release database (released.db\n"
-	    "next to the database), language and retention from the configuration.\n");
+	    "or the last complete quarter.  -c takes the release database\n"
+	    "(release_database), language and retention from the configuration.\n");
 }
 
 /* --- inspect ---------------------------------------------------------- */
@@ -477,7 +477,7 @@ cmd_report(int argc, char **argv)
 	const char *cfgpath = NULL, *db = NULL, *outpath = NULL, *lang = NULL;
 	const char *week = NULL, *quarter = NULL;
 	struct released *h = NULL;
-	char err[2048], reldb[CONFIG_PATH_MAX + 16];
+	char err[2048];
 	int ch, rc = 1;
 
 	report_opts_init(&o);
@@ -520,18 +520,8 @@ cmd_report(int argc, char **argv)
 			fprintf(stderr, "aicensus: %s\n", err);
 			return 1;
 		}
-		if (db == NULL) {
-			/*
-			 * The release database's default place (spec:
-			 * release_database, released.db next to database).
-			 */
-			const char *sl = strrchr(cfg->database, '/');
-
-			snprintf(reldb, sizeof(reldb), "%.*sreleased.db",
-			    sl ? (int)(sl - cfg->database + 1) : 0,
-			    cfg->database);
-			db = reldb;
-		}
+		if (db == NULL)
+			db = cfg->release_database;
 		snprintf(o.lang, sizeof(o.lang), "%s", cfg->language);
 		o.retention_days = cfg->retention_days;
 	}
