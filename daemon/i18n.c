@@ -571,9 +571,6 @@ static const char *const text[T_N][LANG_N] = {
 	    " figure of this report.",
 	    "Vrijgegeven cijfers worden nooit herzien: deze zitten in"
 	    " geen enkel cijfer van dit rapport." },
-	[T_WEEK_FIRST] = {
-	    "week {1}",
-	    "week {1}" },
 	[T_NOT_RELEASED] = {
 	    "not released",
 	    "niet vrijgegeven" },

@@ -747,6 +747,7 @@ departments(const struct out *o)
 	if (R->quarter) {
 		th(o, "n", T_DEVICES_AVG);
 		th(o, "n", T_DEVICES_PEAK);
+		th(o, "n", T_DEVICE_WEEKS);
 	} else {
 		th(o, "n", T_DEVICES);
 	}
@@ -769,8 +770,10 @@ departments(const struct out *o)
 		esc(o->f, org ? T(T_ORGANISATION) : dept_label(o, o->didx[i]));
 		fprintf(o->f, "</td>");
 		td_fig(o, &c->dev);
-		if (R->quarter)
+		if (R->quarter) {
 			td_peak(o, &c->dev);
+			td_count(o, c->dev.sum, 0);
+		}
 		td_change(o, &c->dev, &p->dev);
 		td_count(o, rrow_conns(c), 0);
 		td_shadowbar(o, c);

@@ -424,19 +424,20 @@ md_departments(const struct report *R, FILE *f, const size_t *didx, size_t nd)
 {
 	const char *h[] = { T(T_DEPARTMENT), T(R->quarter ? T_DEVICES_AVG :
 	    T_DEVICES), T(R->quarter ? T_CHANGE_Q : T_CHANGE_W),
-	    T(T_CONNECTIONS), T(T_SHADOW_SHARE), T(T_UPLOADED), T(T_BLOCKED) };
-	const int num[] = { 0, 1, 1, 1, 1, 1, 1 };
-	size_t i;
+	    T(T_CONNECTIONS), T(T_SHADOW_SHARE), T(T_UPLOADED), T(T_BLOCKED),
+	    T(T_DEVICE_WEEKS) };
+	const int num[] = { 0, 1, 1, 1, 1, 1, 1, 1 };
+	size_t i, nc = R->quarter ? 8 : 7;
 
 	fprintf(f, "\n## %s\n\n", T(T_DEPARTMENTS));
-	md_header(f, 7, h, num);
+	md_header(f, nc, h, num);
 	for (i = 0; i <= nd; i++) {
 		const struct rrow *c = i < nd ? &R->cur.dept[didx[i]] :
 		    &R->cur.org;
 		const struct rrow *p = i < nd ? &R->prev.dept[didx[i]] :
 		    &R->prev.org;
-		char a[48], b[48], d[48], e[48], g[48], k[48];
-		const char *cells[7];
+		char a[48], b[48], d[48], e[48], g[48], k[48], w[48];
+		const char *cells[8];
 
 		cells[0] = i < nd ? md_dept(R, didx[i]) : T(T_ORGANISATION);
 		cells[1] = rfmt_fig(R, &c->dev, a, sizeof(a));
@@ -450,7 +451,9 @@ md_departments(const struct report *R, FILE *f, const size_t *didx, size_t nd)
 		cells[4] = e;
 		cells[5] = md_count(R, c->m[RM_UP], 1, g, sizeof(g));
 		cells[6] = md_count(R, c->m[RM_NXDOMAIN], 0, k, sizeof(k));
-		md_cells(f, 7, cells);
+		/* a quarter: the sum of weekly devices, not devices */
+		cells[7] = md_count(R, c->dev.sum, 0, w, sizeof(w));
+		md_cells(f, nc, cells);
 	}
 	fprintf(f, "\n%s\n", T(T_DEPT_NOTE));
 }
