@@ -149,7 +149,6 @@ static const char css[] =
 "tfoot td{border-top:1.5px solid var(--ink);border-bottom:0;"
 "font-weight:600}\n"
 ".mx td.n{text-align:center}\n.mx th.n{text-align:center}\n"
-".sup{color:var(--muted);font-style:italic}\n"
 ".nil{color:#b5bdc7}\n"
 ".sub{color:var(--muted);font-size:7.5pt}\n"
 ".tag{display:inline-block;font-size:7pt;border-radius:2px;"
