@@ -571,6 +571,15 @@ static const char *const text[T_N][LANG_N] = {
 	    " figure of this report.",
 	    "Vrijgegeven cijfers worden nooit herzien: deze zitten in"
 	    " geen enkel cijfer van dit rapport." },
+	[T_M_GROUP_NONE] = {
+	    "these figures were released WITHOUT protection (minimum group"
+	    " size 1, a validation mode): they are exact and must not be"
+	    " distributed. In normal operation every figure is protected"
+	    " with the cell key method.",
+	    "deze cijfers zijn ZONDER bescherming vrijgegeven (minimale"
+	    " groepsgrootte 1, een validatiemodus): ze zijn exact en mogen"
+	    " niet verspreid worden. Normaal is elk cijfer beschermd met de"
+	    " celsleutelmethode." },
 	[T_NOT_RELEASED] = {
 	    "not released",
 	    "niet vrijgegeven" },

@@ -150,6 +150,7 @@ enum msg {
 	T_BL_LATE_NOTE,
 	T_DEVICE_WEEKS,
 	T_NOT_RELEASED,
+	T_M_GROUP_NONE,
 	T_N
 };
 

@@ -1359,7 +1359,7 @@ methodology(const struct out *o)
 	esc(o->f, T(T_M_GROUP_H));
 	fprintf(o->f, "</b> ");
 	snprintf(a, sizeof(a), "%d", R->min_group);
-	fill(o, T_M_GROUP, a, NULL, NULL);
+	fill(o, R->min_group > 1 ? T_M_GROUP : T_M_GROUP_NONE, a, NULL, NULL);
 	fprintf(o->f, "</p><p><b>");
 	esc(o->f, T(T_M_KEY_H));
 	fprintf(o->f, "</b> ");

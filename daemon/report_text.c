@@ -694,7 +694,7 @@ md_method(const struct report *R, FILE *f)
 	    T(T_M_NOT_COLLECTED));
 	snprintf(a, sizeof(a), "%d", R->min_group);
 	fprintf(f, "**%s** %s\n\n", T(T_M_GROUP_H), i18n_fill(t, sizeof(t),
-	    T(T_M_GROUP), a, NULL, NULL));
+	    T(R->min_group > 1 ? T_M_GROUP : T_M_GROUP_NONE), a, NULL, NULL));
 	fprintf(f, "**%s** %s", T(T_M_KEY_H), T(T_M_KEY));
 	if (R->quarter) {
 		snprintf(b, sizeof(b), "%u", R->cur.weeks_with_data);
