@@ -23,7 +23,6 @@
 #include "weekkey.h"
 #include "t.h"
 
-
 typedef unsigned __int128 u128;
 
 static uint64_t rng_state = 0x5eed;
@@ -163,7 +162,7 @@ test_ptable(void)
 				bad_mean++;	/* exact: the mirror layout */
 			}
 			if (n >= k && k > 1) {
-				/* Triangular weights d + 1 - |e| over (d+1)^2. */
+				/* Triangular: d + 1 - |e| over (d+1)^2. */
 				uint64_t dd = n - k < k - 1 ? n - k : k - 1;
 				u128 W = (u128)(dd + 1) * (dd + 1);
 
@@ -283,8 +282,11 @@ static char *const sanct[] = { "b-code" };
 static uint64_t
 dev(int i)
 {
-	return ((uint64_t)(i + 1) * 0x9e3779b97f4a7c15ULL) |
-	    (1ULL << 63);
+	uint64_t z = (uint64_t)(i + 1) * 0x9e3779b97f4a7c15ULL;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
 }
 
 struct fixture {
@@ -447,6 +449,21 @@ test_publish_k1(void)
 	T_CHECK(r != NULL);
 	if (r == NULL)
 		return;
+	/* A name that a cell could not hold whole: refused, nothing kept. */
+	{
+		char longname[80];
+		char *ld[2];
+
+		memset(longname, 'x', sizeof(longname) - 1);
+		longname[sizeof(longname) - 1] = '\0';
+		ld[0] = depts[0];
+		ld[1] = longname;
+		f.dims.dept = ld;
+		T_EQ_INT(release_publish(r, &f.dims, &p, &f.in, NULL, 1000),
+		    -1);
+		f.dims.dept = depts;
+		T_EQ_INT(reldb_is_released(r, REL_WEEK, WEEK), 0);
+	}
 	/* k = 1 needs no key at all. */
 	T_EQ_INT(release_publish(r, &f.dims, &p, &f.in, NULL, 1000), 1);
 	rd = released_open(path, err, sizeof(err));
@@ -682,20 +699,44 @@ test_publish_k5(void)
 		free(pv);
 	}
 	T_EQ_INT(released_depts(rd, REL_WEEK, WEEK, &names, &i), 0);
-	T_CHECK(i == 4 && strcmp(names[0], "Legal") == 0 &&
-	    strcmp(names[2], "unassigned") == 0 && strcmp(names[3], "*") == 0);
+	/* The axes: configured names, "*" implied (not listed). */
+	T_CHECK(i == 3 && strcmp(names[0], "Legal") == 0 &&
+	    strcmp(names[2], "unassigned") == 0 && names[3] == NULL);
 	free(names);
 	T_EQ_INT(released_svcs(rd, REL_DAY, DAY, &names, &i), 0);
-	T_CHECK(i == 6 && strcmp(names[0], "a-chat") == 0 &&
-	    strcmp(names[3], "cat:chat") == 0 && strcmp(names[5], "*") == 0);
+	T_CHECK(i == 5 && strcmp(names[0], "a-chat") == 0 &&
+	    strcmp(names[3], "cat:chat") == 0 &&
+	    strcmp(names[4], "cat:code") == 0 && names[5] == NULL);
 	free(names);
+	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM dim WHERE name = '*'"), 0);
+	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM dim WHERE kind = 2"),
+	    3 + 5);
+	/* A "*" row written into dim by hand is not repeated. */
+	{
+		sqlite3 *db;
+		struct rel_cell *c4 = NULL;
+		size_t n4 = 0;
+
+		if (sqlite3_open(path, &db) == SQLITE_OK)
+			sqlite3_exec(db, "INSERT INTO dim VALUES(2, 202647, 0, "
+			    "99, '*')", NULL, NULL, NULL);
+		sqlite3_close(db);
+		T_EQ_INT(released_cells(rd, REL_WEEK, WEEK, &c4, &n4, err,
+		    sizeof(err)), 0);
+		T_CHECK(n4 == n && same_cells(c, c4, n));
+		free(c4);
+		if (sqlite3_open(path, &db) == SQLITE_OK)
+			sqlite3_exec(db, "DELETE FROM dim WHERE name = '*'",
+			    NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
 	T_EQ_INT(released_services(rd, &sv, &i), 0);
 	T_CHECK(i == 3 && strcmp(sv[1].sid, "b-code") == 0 &&
 	    sv[1].sanctioned == 1 && sv[0].sanctioned == 0 &&
 	    strcmp(sv[2].category, "chat") == 0);
 	free(sv);
 
-	/* Published once: a second publish (even other data) changes nothing. */
+	/* Published once: publishing again (other data) changes nothing. */
 	f.leaf[0].m[RM_DEVHOURS] += 5000;
 	rows = sql_int(path, "SELECT COUNT(*) FROM cell") +
 	    sql_int(path, "SELECT COUNT(*) FROM dim") +
@@ -818,6 +859,110 @@ test_publish_many(void)
 	unlink(path);
 }
 
+/*
+ * A department past the exact range (dense sketch, 3000 devices) whose
+ * only service is a-chat: the cell key comes from the registers, and the
+ * three cells with that one set still agree.  The exporter callback sees
+ * exactly the non-zero cells that were stored.
+ */
+static struct rel_cell cb_cells[64];
+static size_t cb_n;
+
+static void
+keep_cb(void *arg, const struct rel_period *p, const struct rel_cell *c)
+{
+	(void)arg;
+	if (p->kind == REL_WEEK && p->period == WEEK && p->min_group == 5 &&
+	    cb_n < 64)
+		cb_cells[cb_n++] = *c;
+}
+
+static void
+test_publish_dense(void)
+{
+	char path[64], err[256];
+	struct fixture f;
+	struct reldb *r;
+	struct released *rd = NULL;
+	struct weekkey *keys;
+	struct rel_params p = { 5 }, p1 = { 1 };
+	struct rel_cell *c = NULL, one;
+	const struct rel_cell *x, *y, *z;
+	size_t n = 0, i, nz = 0;
+	int j, bad = 0;
+
+	snprintf(path, sizeof(path), "/tmp/aicensus-test-reld-%d.db",
+	    (int)getpid());
+	unlink(path);
+	T_CHECK(fixture_init(&f, REL_WEEK) == 0);
+	add_range(&f.sk[0], 1000, 3999);
+	T_CHECK(sketch_is_dense(&f.sk[0]));
+	keys = weekkey_open(NULL, err, sizeof(err));
+	r = reldb_open(path, err, sizeof(err));
+	T_CHECK(keys != NULL && r != NULL);
+	if (keys == NULL || r == NULL)
+		return;
+	T_CHECK(weekkey_ensure(keys, WEEK) == 0);
+	cb_n = 0;
+	release_set_cell_cb(r, keep_cb, NULL);
+	T_EQ_INT(release_publish(r, &f.dims, &p, &f.in, keys, 7), 1);
+	rd = released_open(path, err, sizeof(err));
+	T_CHECK(rd != NULL);
+	if (rd == NULL)
+		return;
+	T_EQ_INT(released_cells(rd, REL_WEEK, WEEK, &c, &n, err,
+	    sizeof(err)), 0);
+	x = find(c, n, "Legal", "a-chat");
+	y = find(c, n, "Legal", "cat:chat");
+	z = find(c, n, "Legal", "*");
+	T_CHECK(x && y && z && x->m[RM_DEVICES] == y->m[RM_DEVICES] &&
+	    x->m[RM_DEVICES] == z->m[RM_DEVICES]);
+	/* HLL estimate within 5 %, then at most k - 1 away. */
+	T_CHECK(x && x->m[RM_DEVICES] > 2850 && x->m[RM_DEVICES] < 3160);
+	/* The same device count, but other values: independent noise. */
+	for (i = 0; i < n; i++) {
+		if (c[i].m[RM_DEVICES] == 0)
+			continue;
+		nz++;
+		if (released_cell(rd, REL_WEEK, WEEK, c[i].dept, c[i].svc,
+		    &one) != 0 || memcmp(one.m, c[i].m, sizeof(one.m)) != 0)
+			bad++;
+	}
+	/* The callback saw exactly the stored non-zero cells, in order. */
+	T_EQ_INT(cb_n, nz);
+	for (i = 0, j = 0; i < n && (size_t)j < cb_n; i++) {
+		if (c[i].m[RM_DEVICES] == 0)
+			continue;
+		if (strcmp(cb_cells[j].dept, c[i].dept) != 0 ||
+		    strcmp(cb_cells[j].svc, c[i].svc) != 0 ||
+		    memcmp(cb_cells[j].m, c[i].m, sizeof(c[i].m)) != 0 ||
+		    cb_cells[j].published != REL_ALL_MEASURES)
+			bad++;
+		j++;
+	}
+	T_EQ_INT(bad, 0);
+	free(c);
+	released_close(rd);
+	reldb_close(r);
+	unlink(path);
+	/* k = 1: the estimate itself, same in all three cells. */
+	r = reldb_open(path, err, sizeof(err));
+	T_CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	T_EQ_INT(release_publish(r, &f.dims, &p1, &f.in, NULL, 7), 1);
+	rd = released_open(path, err, sizeof(err));
+	T_CHECK(rd != NULL);
+	if (rd != NULL && released_cell(rd, REL_WEEK, WEEK, "Legal", "*",
+	    &one) == 0)
+		T_EQ_INT(one.m[RM_DEVICES], sketch_estimate(&f.sk[0]));
+	released_close(rd);
+	reldb_close(r);
+	weekkey_close(keys);
+	fixture_free(&f);
+	unlink(path);
+}
+
 /* ---- (d) the wrong database ---------------------------------------- */
 
 static void
@@ -883,6 +1028,10 @@ test_wrong_db(void)
 		sqlite3_close(db);
 	}
 	T_CHECK(released_open(path, err, sizeof(err)) == NULL);
+	T_CHECK(strstr(err, "upgrade") != NULL);
+	r = reldb_open(path, err, sizeof(err));
+	T_CHECK(r == NULL && strstr(err, "newer") != NULL);
+	reldb_close(r);
 	/* Absent. */
 	unlink(path);
 	err[0] = '\0';
@@ -932,6 +1081,7 @@ main(void)
 	T_RUN(test_publish_k1);
 	T_RUN(test_publish_k5);
 	T_RUN(test_publish_many);
+	T_RUN(test_publish_dense);
 	T_RUN(test_wrong_db);
 	T_RUN(test_no_float);
 	return T_DONE();
