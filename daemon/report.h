@@ -77,7 +77,7 @@ int	report_period_label(struct released *, const struct report_opts *,
 	    char *buf, size_t n, char *err, size_t errlen);
 
 /* Writes the whole report to out; 0, or -1 with err filled in. */
-int	report_write(struct released *, const struct report_opts *, FILE *out,
-	    char *err, size_t errlen);
+int	report_write(struct released *, const struct report_opts *,
+	    FILE *out, char *err, size_t errlen);
 
 #endif /* AIC_REPORT_H */

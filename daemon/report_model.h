@@ -67,7 +67,7 @@ struct rsvc {
 	char		 jurisdiction[8];
 	enum rjur	 jur;
 	int		 sanctioned;
-	int32_t		 first_week;	/* first released week in use; 0 */
+	int32_t		 first_week;	/* first released week used; 0 */
 };
 
 /* One period: a week, a quarter, or the weeks of a trend chart. */
@@ -75,22 +75,22 @@ struct rperiod {
 	char		 label[24];	/* "2026-W47", "2026-Q4" */
 	int32_t		*weeks;		/* YYYYWW, ascending */
 	size_t		 nweeks;
-	unsigned char	*released;	/* [nweeks]: the week is released */
+	unsigned char	*released;	/* [nweeks]: week is released */
 	int64_t		 from, to;	/* [from, to) */
 	int32_t		 first_day;	/* YYYYMMDD */
 	int32_t		 last_day;	/* YYYYMMDD, inclusive */
 	unsigned	 weeks_with_data;	/* released weeks */
-	unsigned	 weeks_incomplete;	/* released before their end */
+	unsigned	 weeks_incomplete; /* released before the end */
 	unsigned	 coverage_hours;	/* of the released weeks */
 	unsigned	 hours_total;		/* of the released weeks */
-	int		 min_group;	/* largest of the released weeks' */
+	int		 min_group;	/* largest of the weeks' */
 	struct rrow	 org;		/* ("*", "*") */
 	struct rrow	*dept;		/* [ndept]: (d, "*") */
 	struct rrow	*svc;		/* [nsvc]: ("*", s) */
 	struct rrow	*cell;		/* [ndept * nsvc]: (d, s) */
 	struct rrow	*cat;		/* [ncat]: ("*", "cat:c") */
-	struct rrow	 jur[RJ_N];	/* sums of service cells (derived) */
-	struct rrow	*week;		/* [nweeks]: ("*", "*") of the week */
+	struct rrow	 jur[RJ_N];	/* sums of service cells */
+	struct rrow	*week;		/* [nweeks]: ("*", "*") by week */
 };
 
 struct rblind {
@@ -114,7 +114,7 @@ struct report {
 	const struct report_opts *o;
 	enum lang	 lang;
 	int		 quarter;	/* a quarterly roll-up */
-	int		 min_group;	/* recorded in the released periods */
+	int		 min_group;	/* the released periods' */
 	char		 tz[64];
 	int64_t		 generated;
 

@@ -666,7 +666,8 @@ md_blind(const struct report *R, FILE *f)
 	for (d = 0; d < R->ndept; d++)
 		if (R->dept[d].unassigned)
 			fprintf(f, "| %s | %s |\n", T(T_BL_UNASSIGNED),
-			    md_count(R, rrow_conns(&R->cur.dept[d]), 0, v, sizeof(v)));
+			    md_count(R, rrow_conns(&R->cur.dept[d]), 0, v,
+			    sizeof(v)));
 	fprintf(f, "| %s | %s |\n", T(T_BL_NOSNI),
 	    rfmt_cnt(R, b->nosni_conns, v, sizeof(v)));
 	snprintf(a, sizeof(a), "%u", b->hours);
