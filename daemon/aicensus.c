@@ -38,12 +38,16 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: aicensus inspect [-c CONFIG] FILE\n"
-	    "       aicensus query --db RELEASED.db [--week W | --day D |\n"
-	    "                --from A --to B] [--by department,service,category,\n"
-	    "                day|week] [--format table|csv|json]\n"
-	    "       aicensus report [-c CONFIG] [--db DB] --week WEEK|--quarter Q\n"
-	    "                [--format html|md|csv|json] [--lang en|nl]\n"
-	    "                [--min-group N] [-o FILE]\n"
+	    "       aicensus query --db RELEASED.db [--week W | --day D |
+"
+	    "                --from A --to B] [--by department,service,category,
+"
+	    "                day|week] [--format table|csv|json]
+"
+	    "       aicensus report [-c CONFIG] [--db RELEASED.db] --week WEEK|--quarter Q
+"
+	    "                [--format html|md|csv|json] [--lang en|nl] [-o FILE]
+"
 	    "       aicensus --version\n"
 	    "\n"
 	    "A query reads released periods only: A and B are days (2026-11-16)\n"
@@ -51,8 +55,9 @@ usage(FILE *f)
 	    "--by day gives day cells (no department x service), --by week\n"
 	    "week cells; neither sums the weeks of the range (device-weeks).\n"
 	    "A report covers an ISO week (2026-W47) or the ISO weeks of a quarter\n"
-	    "(2026-Q4); \"last\" is the last complete one.  -c takes the database,\n"
-	    "language and retention from the configuration.\n");
+	    "(2026-Q4) from the release database; \"last\" is the last released week\n"
+	    "or the last complete quarter.  -c takes the release database\n"
+	    "(release_database), language and retention from the configuration.\n");
 }
 
 /* --- inspect ---------------------------------------------------------- */
@@ -424,7 +429,8 @@ out:
  * replace the device.
  */
 static int
-report_to_file(sqlite3 *h, const struct report_opts *o, const char *path,
+report_to_file(struct released *h, const struct report_opts *o,
+    const char *path,
     char *err, size_t errlen)
 {
 	struct stat sb;
@@ -477,7 +483,6 @@ cmd_report(int argc, char **argv)
 		{ "quarter", required_argument, NULL, 'q' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "lang", required_argument, NULL, 'l' },
-		{ "min-group", required_argument, NULL, 'm' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "now", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 }
@@ -487,7 +492,7 @@ cmd_report(int argc, char **argv)
 	struct cfgerr e;
 	const char *cfgpath = NULL, *db = NULL, *outpath = NULL, *lang = NULL;
 	const char *week = NULL, *quarter = NULL;
-	sqlite3 *h = NULL;
+	struct released *h = NULL;
 	char err[2048];
 	int ch, rc = 1;
 
@@ -500,7 +505,6 @@ cmd_report(int argc, char **argv)
 		case 'w': week = optarg; break;
 		case 'q': quarter = optarg; break;
 		case 'l': lang = optarg; break;
-		case 'm': o.min_group = atoi(optarg); break;
 		case 'o': outpath = optarg; break;
 		case 'N': o.now = strtoll(optarg, NULL, 10); break;
 		case 'F':
@@ -533,11 +537,9 @@ cmd_report(int argc, char **argv)
 			return 1;
 		}
 		if (db == NULL)
-			db = cfg->database;
+			db = cfg->release_database;
 		snprintf(o.lang, sizeof(o.lang), "%s", cfg->language);
 		o.retention_days = cfg->retention_days;
-		if (cfg->min_group_size > o.min_group)
-			o.min_group = cfg->min_group_size;
 	}
 	if (lang != NULL) {
 		if (strcmp(lang, "en") != 0 && strcmp(lang, "nl") != 0) {
@@ -550,11 +552,10 @@ cmd_report(int argc, char **argv)
 		fprintf(stderr, "aicensus: report needs --db DB or -c CONFIG\n");
 		goto out;
 	}
-	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		fprintf(stderr, "aicensus: %s: %s\n", db, sqlite3_errmsg(h));
+	if ((h = released_open(db, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "aicensus: %s\n", err);
 		goto out;
 	}
-	sqlite3_busy_timeout(h, 5000);
 	if (outpath != NULL && strcmp(outpath, "-") != 0)
 		rc = report_to_file(h, &o, outpath, err, sizeof(err));
 	else
@@ -564,7 +565,8 @@ cmd_report(int argc, char **argv)
 		rc = 1;
 	}
 out:
-	sqlite3_close(h);
+	if (h != NULL)
+		released_close(h);
 	config_free(cfg);
 	return rc;
 }

@@ -48,8 +48,8 @@ static const char *const text[T_N][LANG_N] = {
 	    "of {1}",
 	    "van {1}" },
 	[T_KPI_DEPTS_SUB] = {
-	    "counted when at least {1} devices",
-	    "geteld bij minstens {1} apparaten" },
+	    "with a device figure in this report",
+	    "met een apparaatcijfer in dit rapport" },
 	[T_KPI_SHADOW] = {
 	    "Shadow AI",
 	    "Schaduw-AI" },
@@ -191,11 +191,14 @@ static const char *const text[T_N][LANG_N] = {
 	    "Aandeel schaduw" },
 	[T_DEPT_NOTE] = {
 	    "Devices are distinct devices per ISO week; a device counts"
-	    " for the department its address belongs to. Counts marked ≥"
-	    " leave out suppressed cells.",
+	    " for the department its address belongs to. Every figure"
+	    " is protected by a small random change, so the departments"
+	    " need not add up to the organisation.",
 	    "Apparaten zijn unieke apparaten per ISO-week; een apparaat"
-	    " telt voor de afdeling waar zijn adres bij hoort. Tellingen"
-	    " met ≥ laten onderdrukte cellen weg." },
+	    " telt voor de afdeling waar zijn adres bij hoort. Elk"
+	    " cijfer is beschermd door een kleine willekeurige"
+	    " verandering, dus de afdelingen tellen niet per se op tot"
+	    " de organisatie." },
 	[T_NONE] = {
 	    "None.",
 	    "Geen." },
@@ -239,14 +242,14 @@ static const char *const text[T_N][LANG_N] = {
 	    "First seen",
 	    "Eerst gezien" },
 	[T_NEW_NOTE] = {
-	    "First seen is the first hour the service, or the"
-	    " department's use of it, appears in the database. A first"
-	    " use is listed only when that figure was shown in its week,"
-	    " that is, rested on at least {1} devices.",
-	    "Eerst gezien is het eerste uur waarin de dienst, of het"
-	    " gebruik ervan door de afdeling, in de database voorkomt."
-	    " Een eerste gebruik staat er alleen als dat cijfer in die"
-	    " week getoond werd, dus op minstens {1} apparaten berustte." },
+	    "First seen is the first released week in which the"
+	    " service, or the department's use of it, has a device"
+	    " figure (not “–”). Earlier use too small to show is not"
+	    " known to this report.",
+	    "Eerst gezien is de eerste vrijgegeven week waarin de"
+	    " dienst, of het gebruik ervan door de afdeling, een"
+	    " apparaatcijfer heeft (geen „–”). Eerder gebruik dat te"
+	    " klein was om te tonen, kent dit rapport niet." },
 	[T_CATEGORIES] = {
 	    "Categories",
 	    "Categorieën" },
@@ -261,9 +264,12 @@ static const char *const text[T_N][LANG_N] = {
 	    "Aandeel verbindingen per jurisdictie" },
 	[T_JURIS_NOTE] = {
 	    "Where the vendor is established according to the service"
-	    " catalog, not where the data is processed.",
+	    " catalog, not where the data is processed. Derived: each"
+	    " row is the sum of the released figures of its services.",
 	    "Waar de leverancier volgens de dienstencatalogus gevestigd"
-	    " is, niet waar de gegevens verwerkt worden." },
+	    " is, niet waar de gegevens verwerkt worden. Afgeleid: elke"
+	    " rij is de som van de vrijgegeven cijfers van haar"
+	    " diensten." },
 	[T_UPLOAD_TITLE] = {
 	    "Upload volume per department and service",
 	    "Uploadvolume per afdeling en dienst" },
@@ -345,24 +351,12 @@ static const char *const text[T_N][LANG_N] = {
 	    " not attributed to any department.",
 	    "{1} van de getelde verbindingen, door {2} apparaten:"
 	    " geteld, maar aan geen afdeling toe te wijzen." },
-	[T_BL_UNASSIGNED_SUP] = {
-	    "Fewer devices than the minimum group size: not shown.",
-	    "Minder apparaten dan de minimale groepsgrootte: niet"
-	    " getoond." },
 	[T_BL_NOSNI] = {
 	    "TLS connections without a server name",
 	    "TLS-verbindingen zonder servernaam" },
 	[T_BL_NOSNI_NOTE] = {
 	    "Cannot be matched to any service.",
 	    "Kunnen aan geen dienst gekoppeld worden." },
-	[T_BL_SUPPRESSED] = {
-	    "Suppressed cells",
-	    "Onderdrukte cellen" },
-	[T_BL_SUPPRESSED_NOTE] = {
-	    "Department × service cells with fewer than {1} devices:"
-	    " left out of every count in this report.",
-	    "Cellen afdeling × dienst met minder dan {1} apparaten: in"
-	    " geen enkele telling van dit rapport meegenomen." },
 	[T_BL_HOURS] = {
 	    "Hours with sensor data",
 	    "Uren met sensorgegevens" },
@@ -398,12 +392,15 @@ static const char *const text[T_N][LANG_N] = {
 	    "Collected:",
 	    "Verzameld:" },
 	[T_M_COLLECTED] = {
-	    "per department and service, the numbers of lookups, blocked"
-	    " lookups, connections, bytes and distinct devices; per"
-	    " hour, what the sensor could not see.",
+	    "per department and service, the numbers of lookups,"
+	    " blocked lookups, connections, bytes and distinct devices;"
+	    " per day, what the sensor could not see. Figures are"
+	    " published once, at the end of each day and ISO week.",
 	    "per afdeling en dienst de aantallen opzoekingen,"
 	    " geblokkeerde opzoekingen, verbindingen, bytes en unieke"
-	    " apparaten; per uur wat de sensor niet kon zien." },
+	    " apparaten; per dag wat de sensor niet kon zien. Cijfers"
+	    " worden eenmaal gepubliceerd, aan het eind van elke dag en"
+	    " ISO-week." },
 	[T_M_NOT_COLLECTED_H] = {
 	    "Not collected:",
 	    "Niet verzameld:" },
@@ -416,41 +413,54 @@ static const char *const text[T_N][LANG_N] = {
 	    " apparaat of persoon. Niets in dit rapport is naar een"
 	    " persoon te herleiden." },
 	[T_M_GROUP_H] = {
-	    "Minimum group size:",
-	    "Minimale groepsgrootte:" },
+	    "Protection:",
+	    "Bescherming:" },
 	[T_M_GROUP] = {
-	    "every figure that rests on fewer than {1} devices is"
-	    " suppressed and shown as “{2}”, never as 0. Totals leave"
-	    " suppressed cells out, so they cannot be recovered by"
-	    " subtraction; such totals are marked ≥.",
-	    "elk cijfer dat op minder dan {1} apparaten berust, wordt"
-	    " onderdrukt en als „{2}” getoond, nooit als 0. Totalen"
-	    " laten onderdrukte cellen weg, zodat die niet door"
-	    " aftrekken te achterhalen zijn; zulke totalen zijn met ≥"
-	    " gemarkeerd." },
+	    "figures are protected with the cell key method. Every"
+	    " figure may be moved a little, by a random amount that is"
+	    " the same wherever the same devices are counted, so"
+	    " comparing tables gives nothing away. A cell of fewer than"
+	    " {1} devices shows as “–” or as {1}; “–” means none, or"
+	    " too few devices to show, and the two cannot be told"
+	    " apart. Rows and columns therefore need not add up to"
+	    " their totals.",
+	    "de cijfers zijn beschermd met de celsleutelmethode (cell"
+	    " key method). Elk cijfer kan een beetje verschoven zijn,"
+	    " met een willekeurige waarde die gelijk is overal waar"
+	    " dezelfde apparaten geteld worden, zodat het vergelijken"
+	    " van tabellen niets prijsgeeft. Een cel met minder dan {1}"
+	    " apparaten staat er als „–” of als {1}; „–” betekent geen,"
+	    " of te weinig apparaten om te tonen, en die twee zijn niet"
+	    " te onderscheiden. Rijen en kolommen tellen daarom niet"
+	    " per se op tot hun totaal." },
 	[T_M_KEY_H] = {
 	    "Key rotation:",
 	    "Sleutelrotatie:" },
 	[T_M_KEY] = {
-	    "a device is counted as a keyed hash of its address. The key"
-	    " is random, kept apart from the database, and replaced and"
-	    " wiped at the start of every ISO week, so devices cannot be"
-	    " followed from one week to the next or traced back to an"
-	    " address.",
+	    "a device is counted as a keyed hash of its address. The"
+	    " key is random, kept apart from the database, and"
+	    " destroyed with every per-device trace when the ISO week"
+	    " is released, so devices cannot be linked across weeks or"
+	    " sites, or traced back to an address.",
 	    "een apparaat wordt geteld als een versleutelde hash van"
 	    " zijn adres. De sleutel is willekeurig, staat los van de"
-	    " database en wordt aan het begin van elke ISO-week"
-	    " vervangen en gewist, zodat apparaten niet van week tot"
-	    " week te volgen of naar een adres te herleiden zijn." },
+	    " database en wordt samen met elk spoor per apparaat"
+	    " vernietigd zodra de ISO-week is vrijgegeven, zodat"
+	    " apparaten niet over weken of locaties heen te koppelen"
+	    " zijn, of naar een adres te herleiden." },
 	[T_M_QUARTER] = {
 	    "For that reason this quarterly roll-up cannot count"
-	    " distinct devices over the quarter: device figures are per"
-	    " week, averaged over the {1} weeks with data, with the"
-	    " busiest week; all other counts are sums over the quarter.",
-	    "Daarom kan dit kwartaaloverzicht geen unieke apparaten over"
-	    " het hele kwartaal tellen: apparaatcijfers zijn per week,"
-	    " gemiddeld over de {1} weken met gegevens, met de drukste"
-	    " week; alle andere tellingen zijn sommen over het kwartaal." },
+	    " distinct devices over the quarter. It is derived from the"
+	    " {1} released weeks: every count is the sum of the weekly"
+	    " released figures; devices are shown as the average per"
+	    " week and the busiest week, and their sum is device-weeks,"
+	    " not devices.",
+	    "Daarom kan dit kwartaaloverzicht geen unieke apparaten"
+	    " over het hele kwartaal tellen. Het is afgeleid van de {1}"
+	    " vrijgegeven weken: elke telling is de som van de"
+	    " vrijgegeven weekcijfers; apparaten staan er als"
+	    " gemiddelde per week en als drukste week, en hun som is"
+	    " apparaat-weken, geen apparaten." },
 	[T_M_RETENTION_H] = {
 	    "Retention:",
 	    "Bewaartermijn:" },
@@ -476,12 +486,12 @@ static const char *const text[T_N][LANG_N] = {
 	    " schaduw-AI; veranderingen vergelijken met de vorige"
 	    " ISO-week (of het vorige kwartaal)." },
 	[T_LEGEND] = {
-	    "“{1}” = fewer than {2} devices, suppressed · “≥” = at"
-	    " least: part of the figure is suppressed or left out · “·”"
-	    " = no use.",
-	    "„{1}” = minder dan {2} apparaten, onderdrukt · „≥” ="
-	    " minstens: een deel van het cijfer is onderdrukt of"
-	    " weggelaten · „·” = geen gebruik." },
+	    "“–” : none, or too few devices to show · figures may be"
+	    " moved a little to protect small groups, so rows need not"
+	    " add up to totals.",
+	    "„–” : geen, of te weinig apparaten om te tonen · cijfers"
+	    " kunnen een beetje verschoven zijn om kleine groepen te"
+	    " beschermen, dus rijen tellen niet per se op tot totalen." },
 	[T_MATRIX] = {
 	    "Devices per department and service",
 	    "Apparaten per afdeling en dienst" },
@@ -503,8 +513,8 @@ static const char *const text[T_N][LANG_N] = {
 	    "Week",
 	    "Week" },
 	[T_NO_DATA_FOR] = {
-	    "no data for {1}",
-	    "geen gegevens voor {1}" },
+	    "{1} not released",
+	    "{1} niet vrijgegeven" },
 	[T_CHART_SHADOW_TOP] = {
 	    "Share of connections: sanctioned and shadow AI (busiest"
 	    " departments)",
@@ -533,6 +543,49 @@ static const char *const text[T_N][LANG_N] = {
 	[T_NEW_SERVICES_FIRST] = {
 	    "New services (first seen)",
 	    "Nieuwe diensten (eerst gezien)" },
+	[T_COVERAGE] = {
+	    "The sensor saw traffic in {1} of the {2} hours of this"
+	    " period; the figures cover those hours only.",
+	    "De sensor zag verkeer in {1} van de {2} uren van deze"
+	    " periode; de cijfers gaan alleen over die uren." },
+	[T_INCOMPLETE] = {
+	    "Released before the end of its period (the sensor stopped):"
+	    " the figures are incomplete.",
+	    "Vrijgegeven voor het einde van de periode (de sensor"
+	    " stopte): de cijfers zijn onvolledig." },
+	[T_Q_WEEKS] = {
+	    "{1} of the quarter's {2} weeks are released; this report"
+	    " covers those.",
+	    "{1} van de {2} weken van het kwartaal zijn vrijgegeven; dit"
+	    " rapport gaat over die weken." },
+	[T_UNPROTECTED] = {
+	    "Released WITHOUT protection (minimum group size 1,"
+	    " validation mode): not for distribution.",
+	    "ZONDER bescherming vrijgegeven (minimale groepsgrootte 1,"
+	    " validatiemodus): niet verspreiden." },
+	[T_BL_LATE] = {
+	    "Counts that arrived after their period was released",
+	    "Tellingen die binnenkwamen na vrijgave van hun periode" },
+	[T_BL_LATE_NOTE] = {
+	    "Released figures are never revised: these are not in any"
+	    " figure of this report.",
+	    "Vrijgegeven cijfers worden nooit herzien: deze zitten in"
+	    " geen enkel cijfer van dit rapport." },
+	[T_M_GROUP_NONE] = {
+	    "these figures were released WITHOUT protection (minimum group"
+	    " size 1, a validation mode): they are exact and must not be"
+	    " distributed. In normal operation every figure is protected"
+	    " with the cell key method.",
+	    "deze cijfers zijn ZONDER bescherming vrijgegeven (minimale"
+	    " groepsgrootte 1, een validatiemodus): ze zijn exact en mogen"
+	    " niet verspreid worden. Normaal is elk cijfer beschermd met de"
+	    " celsleutelmethode." },
+	[T_NOT_RELEASED] = {
+	    "not released",
+	    "niet vrijgegeven" },
+	[T_DEVICE_WEEKS] = {
+	    "Device-weeks",
+	    "Apparaat-weken" },
 };
 
 static const char *const months[LANG_N][12] = {

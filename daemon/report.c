@@ -1,7 +1,8 @@
 /*
- * report.c - the figures of a report: periods, the queries, the privacy
- * rules of report.h, first uses and blind spots.  Layout is left to the
- * renderers (report_html.c, report_text.c, report_json.c).
+ * report.c - the figures of a report, read from released cells only
+ * (released.h): periods, the cells of their weeks, first uses and blind
+ * spots.  Layout is left to the renderers (report_html.c,
+ * report_text.c, report_json.c), which read nothing but the model.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 
 #include "i18n.h"
 #include "period.h"
-#include "query.h"
+#include "released.h"
 #include "report.h"
 #include "report_model.h"
 
@@ -141,13 +142,13 @@ quarter_weeks(int y, int q, int32_t *out, size_t max)
 }
 
 static void
-resolve_last(const struct report_opts *o, int64_t now, int32_t *week,
-    int *year, int *quarter)
+resolve_last(const struct report_opts *o, int64_t now, int32_t last_released,
+    int32_t *week, int *year, int *quarter)
 {
 	int32_t today = day_of(now);
 	int q = (today / 100 % 100 - 1) / 3 + 1;
 
-	*week = o->week ? o->week : week_prev(week_of(now));
+	*week = o->week ? o->week : last_released;
 	*year = o->year;
 	*quarter = o->quarter;
 	if (o->quarter == 0) {
@@ -160,23 +161,13 @@ resolve_last(const struct report_opts *o, int64_t now, int32_t *week,
 	}
 }
 
-/* --- the database ------------------------------------------------------ */
+/* --- the release database --------------------------------------------- */
 
 static int
-db_timezone(sqlite3 *db, char *tz, size_t n, char *err, size_t errlen)
+set_timezone(struct released *rel, char *tz, size_t n, char *err,
+    size_t errlen)
 {
-	sqlite3_stmt *st;
-
-	*tz = '\0';
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key ="
-	    " 'timezone'", -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "not an aicensus database (%s)",
-		    sqlite3_errmsg(db));
-		return -1;
-	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(tz, n, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	snprintf(tz, n, "%s", released_timezone(rel));
 	if (strcmp(tz, "system") == 0)
 		*tz = '\0';
 	if (period_set_tz(tz) != 0) {
@@ -193,17 +184,51 @@ opts_now(const struct report_opts *o)
 	return o->now ? o->now : (int64_t)time(NULL);
 }
 
+/* The last released week, 0 when none; -1 on error. */
+static int32_t
+last_released_week(struct released *rel, char *err, size_t errlen)
+{
+	struct rel_period *p = NULL;
+	size_t n = 0;
+	int32_t w;
+
+	if (released_periods(rel, REL_WEEK, 0, 0, &p, &n, err, errlen) != 0)
+		return -1;
+	w = n ? p[n - 1].period : 0;
+	free(p);
+	return w;
+}
+
+static int
+resolve(struct released *rel, const struct report_opts *o, int64_t now,
+    int32_t *week, int *year, int *quarter, char *err, size_t errlen)
+{
+	int32_t last = 0;
+
+	if (o->span == REPORT_WEEK && o->week == 0) {
+		if ((last = last_released_week(rel, err, errlen)) < 0)
+			return -1;
+		if (last == 0) {
+			snprintf(err, errlen, "no week is released yet; weeks"
+			    " are released at the end of the ISO week");
+			return -1;
+		}
+	}
+	resolve_last(o, now, last, week, year, quarter);
+	return 0;
+}
+
 int
-report_period_label(sqlite3 *db, const struct report_opts *o, char *buf,
-    size_t n, char *err, size_t errlen)
+report_period_label(struct released *rel, const struct report_opts *o,
+    char *buf, size_t n, char *err, size_t errlen)
 {
 	char tz[64];
 	int32_t w;
 	int y, q;
 
-	if (db_timezone(db, tz, sizeof(tz), err, errlen) != 0)
+	if (set_timezone(rel, tz, sizeof(tz), err, errlen) != 0 ||
+	    resolve(rel, o, opts_now(o), &w, &y, &q, err, errlen) != 0)
 		return -1;
-	resolve_last(o, opts_now(o), &w, &y, &q);
 	if (o->span == REPORT_QUARTER)
 		snprintf(buf, n, "%04d-Q%d", y, q);
 	else
@@ -230,93 +255,114 @@ jur_group(const char *code)
 	return RJ_OTHER;
 }
 
-static int
-load_dims(struct report *R, sqlite3 *db)
+/* The released grid of one week, read once. */
+struct wcells {
+	int32_t		 week;
+	struct rel_period per;
+	struct rel_cell	*c;
+	size_t		 n;
+};
+
+struct cache {
+	struct wcells	*w;
+	size_t		 n;
+};
+
+static void
+cache_free(struct cache *C)
 {
-	sqlite3_stmt *st;
-	size_t cap;
+	size_t i;
 
-	/* ORDER BY uses strcmp order, so the arrays can be bsearch()ed. */
-	if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM department", -1,
-	    &st, NULL) != SQLITE_OK)
-		return -1;
-	cap = sqlite3_step(st) == SQLITE_ROW ?
-	    (size_t)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
-	R->dept = calloc(cap + 1, sizeof(*R->dept));
-	if (R->dept == NULL || sqlite3_prepare_v2(db, "SELECT id, name FROM"
-	    " department ORDER BY name", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	while (R->ndept < cap && sqlite3_step(st) == SQLITE_ROW) {
-		struct rdept *d = &R->dept[R->ndept++];
+	for (i = 0; i < C->n; i++)
+		free(C->w[i].c);
+	free(C->w);
+	memset(C, 0, sizeof(*C));
+}
 
-		d->id = sqlite3_column_int64(st, 0);
-		snprintf(d->name, sizeof(d->name), "%s",
-		    (const char *)sqlite3_column_text(st, 1));
-		d->unassigned = strcmp(d->name, "unassigned") == 0;
+static const struct wcells *
+cache_get(const struct cache *C, int32_t week)
+{
+	size_t i;
+
+	for (i = 0; i < C->n; i++)
+		if (C->w[i].week == week)
+			return &C->w[i];
+	return NULL;
+}
+
+/* Reads the weeks of P that are released (once each). */
+static int
+cache_period(struct cache *C, struct released *rel, struct rperiod *P,
+    char *err, size_t errlen)
+{
+	size_t i;
+
+	P->released = calloc(P->nweeks + 1, 1);
+	if (P->released == NULL)
+		goto oom;
+	for (i = 0; i < P->nweeks; i++) {
+		struct wcells *x;
+		struct rel_period per;
+		int rc;
+
+		if (cache_get(C, P->weeks[i]) != NULL) {
+			P->released[i] = 1;
+			continue;
+		}
+		rc = released_period(rel, REL_WEEK, P->weeks[i], &per);
+		if (rc < 0) {
+			snprintf(err, errlen, "reading the release database");
+			return -1;
+		}
+		if (rc == 1)
+			continue;
+		x = realloc(C->w, (C->n + 1) * sizeof(*x));
+		if (x == NULL)
+			goto oom;
+		C->w = x;
+		x = &C->w[C->n];
+		memset(x, 0, sizeof(*x));
+		x->week = P->weeks[i];
+		x->per = per;
+		rc = released_cells(rel, REL_WEEK, P->weeks[i], &x->c, &x->n,
+		    err, errlen);
+		if (rc != 0) {
+			if (rc == 1)
+				snprintf(err, errlen, "week %d vanished from"
+				    " the release database", P->weeks[i]);
+			return -1;
+		}
+		C->n++;
+		P->released[i] = 1;
 	}
-	sqlite3_finalize(st);
-
-	if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM service", -1, &st,
-	    NULL) != SQLITE_OK)
-		return -1;
-	cap = sqlite3_step(st) == SQLITE_ROW ?
-	    (size_t)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
-	R->svc = calloc(cap + 1, sizeof(*R->svc));
-	R->cat = calloc(cap + 1, sizeof(*R->cat));
-	if (R->svc == NULL || R->cat == NULL ||
-	    sqlite3_prepare_v2(db, "SELECT id, sid, name, vendor, category,"
-	    " jurisdiction, sanctioned FROM service ORDER BY sid", -1, &st,
-	    NULL) != SQLITE_OK)
-		return -1;
-	while (R->nsvc < cap && sqlite3_step(st) == SQLITE_ROW) {
-		struct rsvc *s = &R->svc[R->nsvc++];
-		size_t i;
-
-		s->id = sqlite3_column_int64(st, 0);
-		snprintf(s->sid, sizeof(s->sid), "%s",
-		    (const char *)sqlite3_column_text(st, 1));
-		snprintf(s->name, sizeof(s->name), "%s",
-		    (const char *)sqlite3_column_text(st, 2));
-		snprintf(s->vendor, sizeof(s->vendor), "%s",
-		    (const char *)sqlite3_column_text(st, 3));
-		snprintf(s->category, sizeof(s->category), "%s",
-		    (const char *)sqlite3_column_text(st, 4));
-		snprintf(s->jurisdiction, sizeof(s->jurisdiction), "%s",
-		    (const char *)sqlite3_column_text(st, 5));
-		s->sanctioned = sqlite3_column_int(st, 6) != 0;
-		s->jur = jur_group(s->jurisdiction);
-		for (i = 0; i < R->ncat; i++)
-			if (strcmp(R->cat[i], s->category) == 0)
-				break;
-		if (i == R->ncat)
-			snprintf(R->cat[R->ncat++], sizeof(R->cat[0]), "%s",
-			    s->category);
-	}
-	sqlite3_finalize(st);
 	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
 }
 
 static int
-cmp_dept(const void *key, const void *elem)
+cmp_svc_sid(const void *a, const void *b)
 {
-	return strcmp(key, ((const struct rdept *)elem)->name);
+	return strcmp(((const struct rsvc *)a)->sid,
+	    ((const struct rsvc *)b)->sid);
+}
+
+static long
+dept_index(const struct report *R, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < R->ndept; i++)
+		if (strcmp(R->dept[i].name, name) == 0)
+			return (long)i;
+	return -1;
 }
 
 static int
 cmp_svc(const void *key, const void *elem)
 {
 	return strcmp(key, ((const struct rsvc *)elem)->sid);
-}
-
-static long
-dept_index(const struct report *R, const char *name)
-{
-	const struct rdept *d = bsearch(name, R->dept, R->ndept,
-	    sizeof(*R->dept), cmp_dept);
-
-	return d ? (long)(d - R->dept) : -1;
 }
 
 static long
@@ -339,129 +385,81 @@ cat_index(const struct report *R, const char *cat)
 	return -1;
 }
 
-static long
-week_index(const struct rperiod *P, int64_t week)
-{
-	size_t i;
-
-	for (i = 0; i < P->nweeks; i++)
-		if (P->weeks[i] == week)
-			return (long)i;
-	return -1;
-}
-
-/* --- one period -------------------------------------------------------- */
-
 static int
-run(sqlite3 *db, const struct report *R, const struct rperiod *P,
-    int by_dept, int by_svc, int by_cat, struct qresult *res, char *err,
-    size_t errlen)
+add_cat(struct report *R, const char *cat, size_t cap)
 {
-	struct query q;
-
-	memset(&q, 0, sizeof(q));
-	q.from = P->from;
-	q.to = P->to;
-	q.by_dept = by_dept;
-	q.by_svc = by_svc;
-	q.by_cat = by_cat;
-	q.interval = QI_WEEK;
-	q.min_group = R->min_group;
-	return query_run(db, &q, res, err, errlen);
-}
-
-static void
-fig_add(struct rfig *f, uint64_t v, int lower_bound, int estimate)
-{
-	if (f->shown == 0 || v > f->max) {
-		f->max = v;
-		f->max_lb = lower_bound;
-	} else if (v == f->max) {
-		f->max_lb &= lower_bound;
-	}
-	f->shown++;
-	f->sum += v;
-	f->lower_bound |= lower_bound;
-	f->estimate |= estimate;
+	if (cat_index(R, cat) >= 0)
+		return 0;
+	if (R->ncat >= cap)
+		return -1;
+	snprintf(R->cat[R->ncat++], sizeof(R->cat[0]), "%s", cat);
+	return 0;
 }
 
 /*
- * A total shown next to its shown parts (a partition: departments of the
- * organisation, departments of a service; or a cover: services of a
- * department or a category, categories of the organisation).  When the
- * total exceeds the sum of a set of shown parts by less than the minimum
- * group, the difference tells a reader about suppressed parts, so that
- * sum stands in for the total, as a lower bound.  Returns the figure
- * shown (what later totals see as a part).
+ * The axes: departments in the grids' order (configuration order, then
+ * "unassigned"), every service the release database knows (sid order,
+ * for bsearch), categories of those services and of the grids.
  */
-static uint64_t
-fig_add_total(struct rfig *f, const struct qrow *row, const uint64_t *parts,
-    size_t nparts, int min_group)
+static int
+load_dims(struct report *R, struct released *rel, const struct cache *C)
 {
-	uint64_t v = row->devices;
-	int cut = 0;
-	size_t i;
+	struct rel_service *sv = NULL;
+	size_t nsv = 0, i, j, capd = 0, capc;
 
-	for (i = 0; i < nparts; i++)
-		if (row->devices > parts[i] &&
-		    row->devices - parts[i] < (uint64_t)min_group &&
-		    (!cut || parts[i] < v)) {
-			v = parts[i];
-			cut = 1;
-		}
-	/* query_run left suppressed finer cells out: a lower bound too */
-	if (row->withheld > 0)
-		cut = 1;
-	fig_add(f, v, cut, !row->devices_exact);
-	return v;
-}
-
-/* The rows a department x service cell adds to; returns how many. */
-static size_t
-rows_of(struct report *R, struct rperiod *P, size_t d, size_t s, size_t w,
-    struct rrow **rows)
-{
-	const struct rsvc *sv = &R->svc[s];
-	long c = cat_index(R, sv->category);
-	size_t n = 0;
-
-	rows[n++] = &P->cell[d * R->nsvc + s];
-	rows[n++] = &P->dept[d];
-	rows[n++] = &P->svc[s];
-	rows[n++] = &P->org;
-	rows[n++] = &P->week[w];
-	rows[n++] = &P->jur[sv->jur];
-	if (c >= 0)
-		rows[n++] = &P->cat[c];
-	return n;
-}
-
-static void
-add_counts(struct report *R, struct rperiod *P, size_t d, size_t s,
-    size_t w, const uint64_t *m)
-{
-	struct rrow *rows[8];
-	size_t i, k, n = rows_of(R, P, d, s, w, rows);
-	uint64_t conns = m[QM_TLS] + m[QM_QUIC] + m[QM_ECH];
-
-	for (i = 0; i < n; i++) {
-		for (k = 0; k < QM_N; k++)
-			rows[i]->m[k] += m[k];
-		if (!R->svc[s].sanctioned)
-			rows[i]->shadow += conns;
+	if (released_services(rel, &sv, &nsv) != 0)
+		return -1;
+	for (i = 0; i < C->n; i++)
+		capd += C->w[i].n;
+	capc = nsv + capd + 1;
+	R->svc = calloc(nsv + 1, sizeof(*R->svc));
+	R->cat = calloc(capc, sizeof(*R->cat));
+	R->dept = calloc(capd + 1, sizeof(*R->dept));
+	if (R->svc == NULL || R->cat == NULL || R->dept == NULL) {
+		free(sv);
+		return -1;
 	}
+	for (i = 0; i < nsv; i++) {
+		struct rsvc *s = &R->svc[R->nsvc++];
+
+		snprintf(s->sid, sizeof(s->sid), "%s", sv[i].sid);
+		snprintf(s->name, sizeof(s->name), "%s", sv[i].name[0] ?
+		    sv[i].name : sv[i].sid);
+		snprintf(s->vendor, sizeof(s->vendor), "%s", sv[i].vendor);
+		snprintf(s->category, sizeof(s->category), "%s",
+		    sv[i].category);
+		snprintf(s->jurisdiction, sizeof(s->jurisdiction), "%s",
+		    sv[i].jurisdiction);
+		s->sanctioned = sv[i].sanctioned != 0;
+		s->jur = jur_group(s->jurisdiction);
+	}
+	free(sv);
+	if (R->nsvc > 1)
+		qsort(R->svc, R->nsvc, sizeof(*R->svc), cmp_svc_sid);
+	for (i = 0; i < R->nsvc; i++)
+		if (add_cat(R, R->svc[i].category, capc) != 0)
+			return -1;
+	for (i = 0; i < C->n; i++)
+		for (j = 0; j < C->w[i].n; j++) {
+			const struct rel_cell *c = &C->w[i].c[j];
+			const size_t pl = sizeof(REL_CAT_PREFIX) - 1;
+
+			if (strncmp(c->svc, REL_CAT_PREFIX, pl) == 0 &&
+			    add_cat(R, c->svc + pl, capc) != 0)
+				return -1;
+			if (strcmp(c->dept, REL_ALL) == 0 ||
+			    dept_index(R, c->dept) >= 0)
+				continue;
+			snprintf(R->dept[R->ndept].name,
+			    sizeof(R->dept[0].name), "%s", c->dept);
+			R->dept[R->ndept].unassigned =
+			    strcmp(c->dept, REL_UNASSIGNED) == 0;
+			R->ndept++;
+		}
+	return 0;
 }
 
-static void
-add_suppressed(struct report *R, struct rperiod *P, size_t d, size_t s,
-    size_t w)
-{
-	struct rrow *rows[8];
-	size_t i, n = rows_of(R, P, d, s, w, rows);
-
-	for (i = 0; i < n; i++)
-		rows[i]->partial++;
-}
+/* --- one period -------------------------------------------------------- */
 
 static int
 period_alloc(const struct report *R, struct rperiod *P)
@@ -473,24 +471,119 @@ period_alloc(const struct report *R, struct rperiod *P)
 	P->cell = calloc(nc + 1, sizeof(*P->cell));
 	P->cat = calloc(R->ncat + 1, sizeof(*P->cat));
 	P->week = calloc(P->nweeks + 1, sizeof(*P->week));
-	P->vis_svc = calloc(P->nweeks * R->nsvc + 1, 1);
-	P->vis_cell = calloc(P->nweeks * nc + 1, 1);
-	return P->dept && P->svc && P->cell && P->cat && P->week &&
-	    P->vis_svc && P->vis_cell ? 0 : -1;
+	return P->dept && P->svc && P->cell && P->cat && P->week ? 0 : -1;
 }
 
 static void
 period_free(struct rperiod *P)
 {
 	free(P->weeks);
+	free(P->released);
 	free(P->dept);
 	free(P->svc);
 	free(P->cell);
 	free(P->cat);
 	free(P->week);
-	free(P->vis_svc);
-	free(P->vis_cell);
 	memset(P, 0, sizeof(*P));
+}
+
+/* One released cell into a row: measures summed, devices per week. */
+static void
+row_add(struct rrow *r, const struct rel_cell *c)
+{
+	int k;
+
+	for (k = 0; k < RM_N; k++)
+		r->m[k] += c->m[k];
+	r->dev.sum += c->m[RM_DEVICES];
+	if (c->m[RM_DEVICES] > r->dev.max)
+		r->dev.max = c->m[RM_DEVICES];
+}
+
+/* A service cell's connections, into a row's shadow share. */
+static void
+row_shadow(struct rrow *r, const struct rsvc *s, const struct rel_cell *c)
+{
+	r->svc_conns += c->m[RM_CONNS];
+	if (!s->sanctioned)
+		r->shadow += c->m[RM_CONNS];
+}
+
+static int
+use_cell(struct report *R, const struct rel_cell *c, size_t *cap)
+{
+	if (R->nused == *cap) {
+		size_t nc = *cap ? *cap * 2 : 1024;
+		struct rel_cell *u = realloc(R->used, nc * sizeof(*u));
+
+		if (u == NULL)
+			return -1;
+		R->used = u;
+		*cap = nc;
+	}
+	R->used[R->nused++] = *c;
+	return 0;
+}
+
+/*
+ * Every cell of week wi of P into the rows it is: a cell is a row's
+ * figure for that week, nothing is computed from parts except the
+ * jurisdictions and the shadow shares (sums of service cells).
+ */
+static int
+add_week(struct report *R, struct rperiod *P, size_t wi,
+    const struct wcells *W, size_t *ucap)
+{
+	const size_t pl = sizeof(REL_CAT_PREFIX) - 1;
+	size_t i;
+
+	for (i = 0; i < W->n; i++) {
+		const struct rel_cell *c = &W->c[i];
+		int all_d = strcmp(c->dept, REL_ALL) == 0;
+		int all_s = strcmp(c->svc, REL_ALL) == 0;
+		int is_cat = strncmp(c->svc, REL_CAT_PREFIX, pl) == 0;
+		long d = all_d ? -1 : dept_index(R, c->dept);
+		long s = all_s || is_cat ? -1 : svc_index(R, c->svc);
+		long k;
+
+		if (c->kind != REL_WEEK || (!all_d && d < 0))
+			continue;
+		if (all_d && all_s) {
+			row_add(&P->org, c);
+			row_add(&P->week[wi], c);
+		} else if (all_d && is_cat) {
+			if ((k = cat_index(R, c->svc + pl)) < 0)
+				continue;
+			row_add(&P->cat[k], c);
+		} else if (all_d && s >= 0) {
+			const struct rsvc *sv = &R->svc[s];
+
+			row_add(&P->svc[s], c);
+			row_shadow(&P->svc[s], sv, c);
+			row_shadow(&P->org, sv, c);
+			row_shadow(&P->week[wi], sv, c);
+			if ((k = cat_index(R, sv->category)) >= 0)
+				row_shadow(&P->cat[k], sv, c);
+			/* a sum of service cells, never a cell of its own */
+			for (k = 0; k < RM_N; k++)
+				P->jur[sv->jur].m[k] += c->m[k];
+			row_shadow(&P->jur[sv->jur], sv, c);
+		} else if (!all_d && all_s) {
+			row_add(&P->dept[d], c);
+		} else if (!all_d && s >= 0) {
+			struct rrow *r = &P->cell[(size_t)d * R->nsvc +
+			    (size_t)s];
+
+			row_add(r, c);
+			row_shadow(r, &R->svc[s], c);
+			row_shadow(&P->dept[d], &R->svc[s], c);
+		} else {
+			continue;	/* department x category: not shown */
+		}
+		if (P == &R->cur && use_cell(R, c, ucap) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 static void
@@ -514,241 +607,41 @@ period_finish(const struct report *R, struct rperiod *P)
 	for (i = 0; i < R->ncat; i++)
 		fig_finish(&P->cat[i].dev, P->weeks_with_data);
 	for (i = 0; i < P->nweeks; i++)
-		fig_finish(&P->week[i].dev, 1);
-}
-
-/*
- * Sums of shown device figures per week, the parts the totals are
- * checked against: [w * ndept + d], [w * nsvc + s], [w * ncat + c], [w].
- */
-struct parts {
-	uint64_t	*dept_cells;	/* a department's shown cells */
-	uint64_t	*svc_cells;	/* a service's shown cells */
-	uint64_t	*cat_svcs;	/* a category's shown services */
-	uint64_t	*org_depts;	/* the shown departments */
-	uint64_t	*org_cats;	/* the shown categories */
-	unsigned char	*has_data;	/* any row at all in the week */
-};
-
-static int
-parts_alloc(struct parts *x, const struct report *R, size_t nw)
-{
-	x->dept_cells = calloc(nw * R->ndept + 1, sizeof(uint64_t));
-	x->svc_cells = calloc(nw * R->nsvc + 1, sizeof(uint64_t));
-	x->cat_svcs = calloc(nw * R->ncat + 1, sizeof(uint64_t));
-	x->org_depts = calloc(nw + 1, sizeof(uint64_t));
-	x->org_cats = calloc(nw + 1, sizeof(uint64_t));
-	x->has_data = calloc(nw + 1, 1);
-	return x->dept_cells && x->svc_cells && x->cat_svcs &&
-	    x->org_depts && x->org_cats && x->has_data ? 0 : -1;
-}
-
-static void
-parts_free(struct parts *x)
-{
-	free(x->dept_cells);
-	free(x->svc_cells);
-	free(x->cat_svcs);
-	free(x->org_depts);
-	free(x->org_cats);
-	free(x->has_data);
-}
-
-/* Department x service cells first: every count is summed from them. */
-static int
-collect_cells(struct report *R, struct rperiod *P, sqlite3 *db,
-    struct parts *x, char *err, size_t errlen)
-{
-	struct qresult res;
-	size_t i, ns = R->nsvc;
-
-	if (run(db, R, P, 1, 1, 0, &res, err, errlen) != 0)
-		return -1;
-	for (i = 0; i < res.n; i++) {
-		const struct qrow *r = &res.rows[i];
-		long w = week_index(P, r->period), d = dept_index(R, r->dept),
-		    s = svc_index(R, r->svc);
-		size_t ci;
-
-		if (w < 0 || d < 0 || s < 0)
-			continue;
-		ci = (size_t)d * ns + (size_t)s;
-		x->has_data[w] = 1;
-		if (r->suppressed) {
-			P->cell[ci].dev.suppressed++;
-			P->vis_cell[(size_t)w * R->ndept * ns + ci] = 2;
-			add_suppressed(R, P, (size_t)d, (size_t)s, (size_t)w);
-			continue;
-		}
-		P->vis_cell[(size_t)w * R->ndept * ns + ci] = 1;
-		fig_add(&P->cell[ci].dev, r->devices, 0, !r->devices_exact);
-		add_counts(R, P, (size_t)d, (size_t)s, (size_t)w, r->m);
-		x->svc_cells[(size_t)w * ns + (size_t)s] += r->devices;
-		x->dept_cells[(size_t)w * R->ndept + (size_t)d] += r->devices;
-	}
-	query_free(&res);
-	return 0;
+		fig_finish(&P->week[i].dev, P->released[i]);
 }
 
 static int
-collect_svcs(struct report *R, struct rperiod *P, sqlite3 *db,
-    struct parts *x, char *err, size_t errlen)
+collect(struct report *R, struct rperiod *P, const struct cache *C,
+    size_t *ucap, char *err, size_t errlen)
 {
-	struct qresult res;
 	size_t i;
 
-	if (run(db, R, P, 0, 1, 0, &res, err, errlen) != 0)
-		return -1;
-	for (i = 0; i < res.n; i++) {
-		const struct qrow *r = &res.rows[i];
-		long w = week_index(P, r->period), s = svc_index(R, r->svc);
-		long c = s >= 0 ? cat_index(R, R->svc[s].category) : -1;
-		uint64_t v;
-		size_t vi;
-
-		if (w < 0 || s < 0)
-			continue;
-		vi = (size_t)w * R->nsvc + (size_t)s;
-		if (r->suppressed) {
-			P->svc[s].dev.suppressed++;
-			P->vis_svc[vi] = 2;
-			continue;
-		}
-		P->vis_svc[vi] = 1;
-		v = fig_add_total(&P->svc[s].dev, r, &x->svc_cells[vi], 1,
-		    R->min_group);
-		if (c >= 0)
-			x->cat_svcs[(size_t)w * R->ncat + (size_t)c] += v;
-	}
-	query_free(&res);
-	return 0;
-}
-
-static int
-collect_depts(struct report *R, struct rperiod *P, sqlite3 *db,
-    struct parts *x, char *err, size_t errlen)
-{
-	struct qresult res;
-	size_t i;
-
-	if (run(db, R, P, 1, 0, 0, &res, err, errlen) != 0)
-		return -1;
-	for (i = 0; i < res.n; i++) {
-		const struct qrow *r = &res.rows[i];
-		long w = week_index(P, r->period), d = dept_index(R, r->dept);
-
-		if (w < 0 || d < 0)
-			continue;
-		if (r->suppressed) {
-			P->dept[d].dev.suppressed++;
-			continue;
-		}
-		x->org_depts[w] += fig_add_total(&P->dept[d].dev, r,
-		    &x->dept_cells[(size_t)w * R->ndept + (size_t)d], 1,
-		    R->min_group);
-	}
-	query_free(&res);
-	return 0;
-}
-
-static int
-collect_cats(struct report *R, struct rperiod *P, sqlite3 *db,
-    struct parts *x, char *err, size_t errlen)
-{
-	struct qresult res;
-	size_t i;
-
-	if (run(db, R, P, 0, 0, 1, &res, err, errlen) != 0)
-		return -1;
-	for (i = 0; i < res.n; i++) {
-		const struct qrow *r = &res.rows[i];
-		long w = week_index(P, r->period);
-		long c = cat_index(R, r->category);
-
-		if (w < 0 || c < 0)
-			continue;
-		if (r->suppressed) {
-			P->cat[c].dev.suppressed++;
-			continue;
-		}
-		x->org_cats[w] += fig_add_total(&P->cat[c].dev, r,
-		    &x->cat_svcs[(size_t)w * R->ncat + (size_t)c], 1,
-		    R->min_group);
-	}
-	query_free(&res);
-	return 0;
-}
-
-static int
-collect_org(struct report *R, struct rperiod *P, sqlite3 *db,
-    struct parts *x, char *err, size_t errlen)
-{
-	struct qresult res;
-	size_t i;
-
-	if (run(db, R, P, 0, 0, 0, &res, err, errlen) != 0)
-		return -1;
-	for (i = 0; i < res.n; i++) {
-		const struct qrow *r = &res.rows[i];
-		long w = week_index(P, r->period);
-		uint64_t parts[2];
-
-		if (w < 0)
-			continue;
-		x->has_data[w] = 1;
-		if (r->suppressed) {
-			P->org.dev.suppressed++;
-			P->week[w].dev.suppressed++;
-			continue;
-		}
-		parts[0] = x->org_depts[w];
-		parts[1] = x->org_cats[w];
-		fig_add_total(&P->org.dev, r, parts, 2, R->min_group);
-		fig_add_total(&P->week[w].dev, r, parts, 2, R->min_group);
-	}
-	query_free(&res);
-	return 0;
-}
-
-/*
- * Weeks must be set; fills everything else of P.  A trend chart is
- * collected whole too: a week must show the same figure in every report
- * that shows it, or two reports could be subtracted from each other.
- */
-static int
-collect(struct report *R, struct rperiod *P, sqlite3 *db, char *err,
-    size_t errlen)
-{
-	struct parts x;
-	size_t i;
-	int rc = -1;
-
-	if (P->nweeks == 0) {
-		snprintf(err, errlen, "%s has no ISO weeks", P->label);
-		return -1;
-	}
 	P->from = period_week_start(P->weeks[0]);
 	P->to = period_week_start(week_next(P->weeks[P->nweeks - 1]));
 	P->first_day = day_of(P->from);
 	P->last_day = day_of(P->to - 1);
-	/* parts first, then the totals made of them */
-	if (parts_alloc(&x, R, P->nweeks) != 0 || period_alloc(R, P) != 0) {
+	if (period_alloc(R, P) != 0) {
 		snprintf(err, errlen, "out of memory");
-		goto out;
+		return -1;
 	}
-	if (collect_cells(R, P, db, &x, err, errlen) != 0 ||
-	    collect_svcs(R, P, db, &x, err, errlen) != 0 ||
-	    collect_cats(R, P, db, &x, err, errlen) != 0 ||
-	    collect_depts(R, P, db, &x, err, errlen) != 0 ||
-	    collect_org(R, P, db, &x, err, errlen) != 0)
-		goto out;
-	for (i = 0; i < P->nweeks; i++)
-		P->weeks_with_data += x.has_data[i];
+	for (i = 0; i < P->nweeks; i++) {
+		const struct wcells *W = cache_get(C, P->weeks[i]);
+
+		if (W == NULL)
+			continue;
+		P->weeks_with_data++;
+		P->weeks_incomplete += !W->per.complete;
+		P->coverage_hours += W->per.coverage_hours;
+		P->hours_total += W->per.hours_total;
+		if (W->per.min_group > P->min_group)
+			P->min_group = W->per.min_group;
+		if (add_week(R, P, i, W, ucap) != 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
 	period_finish(R, P);
-	rc = 0;
-out:
-	parts_free(&x);
-	return rc;
+	return 0;
 }
 
 static int
@@ -762,13 +655,12 @@ set_weeks(struct rperiod *P, const int32_t *weeks, size_t n)
 }
 
 static int
-set_periods(struct report *R, const struct report_opts *o, int64_t now)
+set_periods(struct report *R, int32_t w, int y, int q)
 {
-	int32_t w, weeks[16], tw[TREND_WEEKS];
-	int y, q, py, pq;
+	int32_t weeks[16], tw[TREND_WEEKS];
+	int py, pq;
 	size_t n, i;
 
-	resolve_last(o, now, &w, &y, &q);
 	if (!R->quarter) {
 		int32_t pw = week_prev(w);
 
@@ -796,10 +688,46 @@ set_periods(struct report *R, const struct report_opts *o, int64_t now)
 	return set_weeks(&R->prev, weeks, n);
 }
 
+/*
+ * A week in the future, or not released (yet): refused with a sentence
+ * the reader can act on.  A quarter needs one released week at least.
+ */
+static int
+check_released(const struct report *R, int64_t now, char *err,
+    size_t errlen)
+{
+	const struct rperiod *P = &R->cur;
+	size_t i, nrel = 0;
+
+	for (i = 0; i < P->nweeks; i++)
+		nrel += P->released[i];
+	if (P->nweeks == 0) {
+		snprintf(err, errlen, "%s has no ISO weeks", P->label);
+		return -1;
+	}
+	if (period_week_start(P->weeks[0]) > now) {
+		snprintf(err, errlen, "%s %s is in the future", R->quarter ?
+		    "quarter" : "week", P->label);
+		return -1;
+	}
+	if (!R->quarter && !P->released[0]) {
+		snprintf(err, errlen, "week %s is not released yet; weeks are"
+		    " released at the end of the ISO week", P->label);
+		return -1;
+	}
+	if (R->quarter && nrel == 0) {
+		snprintf(err, errlen, "quarter %s has no released week yet;"
+		    " weeks are released at the end of the ISO week",
+		    P->label);
+		return -1;
+	}
+	return 0;
+}
+
 /* --- first uses and blind spots ---------------------------------------- */
 
 static int
-add_new(struct report *R, size_t d, size_t s, int64_t hour)
+add_new(struct report *R, size_t d, size_t s, int32_t week)
 {
 	struct rnew *n = realloc(R->news, (R->nnews + 1) * sizeof(*n));
 
@@ -808,127 +736,110 @@ add_new(struct report *R, size_t d, size_t s, int64_t hour)
 	R->news = n;
 	n[R->nnews].dept = d;
 	n[R->nnews].svc = s;
-	n[R->nnews].day = day_of(hour);
+	n[R->nnews].week = week;
 	R->nnews++;
 	return 0;
 }
 
 /*
- * A first use inside the period is listed only when the cell it is in
- * was shown in the week it happened: otherwise the list would reveal a
- * suppressed cell.
+ * First released week in which a service (the organisation's cell) or a
+ * department's use of it (the department x service cell) had published
+ * devices > 0.  Released cells of every released week up to the end of
+ * the period, read one week at a time; a first week inside the period
+ * is "new".
  */
 static int
-shown_in_week(const struct report *R, int64_t hour, size_t d, size_t s)
+first_uses(struct report *R, struct released *rel, char *err, size_t errlen)
 {
 	const struct rperiod *P = &R->cur;
-	long w = week_index(P, week_of(hour));
+	struct rel_period *per = NULL;
+	int32_t *cell_first = NULL;
+	size_t np = 0, i, j, s;
+	int rc = -1;
 
-	if (hour < P->from || hour >= P->to || w < 0)
-		return 0;
-	if (d == (size_t)-1)
-		return P->vis_svc[(size_t)w * R->nsvc + s] == 1;
-	return P->vis_cell[(size_t)w * R->ndept * R->nsvc + d * R->nsvc + s] ==
-	    1;
-}
+	cell_first = calloc(R->ndept * R->nsvc + 1, sizeof(*cell_first));
+	if (cell_first == NULL ||
+	    released_periods(rel, REL_WEEK, 0, P->weeks[P->nweeks - 1], &per,
+	    &np, err, errlen) != 0)
+		goto out;
+	for (i = 0; i < np; i++) {
+		struct rel_cell *c = NULL;
+		size_t n = 0;
 
-static long
-id_lookup_svc(const struct report *R, int64_t id)
-{
-	size_t i;
+		if (released_cells(rel, REL_WEEK, per[i].period, &c, &n, err,
+		    errlen) != 0)
+			goto out;
+		for (j = 0; j < n; j++) {
+			long d = -1, v;
 
-	for (i = 0; i < R->nsvc; i++)
-		if (R->svc[i].id == id)
-			return (long)i;
-	return -1;
-}
+			if (c[j].m[RM_DEVICES] == 0 ||
+			    (v = svc_index(R, c[j].svc)) < 0)
+				continue;
+			if (strcmp(c[j].dept, REL_ALL) == 0) {
+				if (R->svc[v].first_week == 0)
+					R->svc[v].first_week = per[i].period;
+			} else if ((d = dept_index(R, c[j].dept)) >= 0) {
+				int32_t *f = &cell_first[(size_t)d *
+				    R->nsvc + (size_t)v];
 
-static long
-id_lookup_dept(const struct report *R, int64_t id)
-{
-	size_t i;
-
-	for (i = 0; i < R->ndept; i++)
-		if (R->dept[i].id == id)
-			return (long)i;
-	return -1;
-}
-
-static int
-first_uses(struct report *R, sqlite3 *db)
-{
-	sqlite3_stmt *st;
-	size_t s;
-	int rc = 0;
-
-	R->cell_first = calloc(R->ndept * R->nsvc + 1, sizeof(int64_t));
-	if (R->cell_first == NULL)
-		return -1;
-	if (sqlite3_prepare_v2(db, "SELECT svc, MIN(hour) FROM usage_hour"
-	    " GROUP BY svc", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		long i = id_lookup_svc(R, sqlite3_column_int64(st, 0));
-
-		if (i >= 0)
-			R->svc[i].first_hour = sqlite3_column_int64(st, 1);
+				if (*f == 0)
+					*f = per[i].period;
+			}
+		}
+		free(c);
 	}
-	sqlite3_finalize(st);
-	if (sqlite3_prepare_v2(db, "SELECT dept, svc, MIN(hour) FROM"
-	    " usage_hour GROUP BY dept, svc", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		long d = id_lookup_dept(R, sqlite3_column_int64(st, 0));
-		long i = id_lookup_svc(R, sqlite3_column_int64(st, 1));
-
-		if (d >= 0 && i >= 0)
-			R->cell_first[(size_t)d * R->nsvc + (size_t)i] =
-			    sqlite3_column_int64(st, 2);
-	}
-	sqlite3_finalize(st);
-	for (s = 0; s < R->nsvc && rc == 0; s++)
-		if (shown_in_week(R, R->svc[s].first_hour, (size_t)-1, s))
-			rc = add_new(R, (size_t)-1, s, R->svc[s].first_hour);
-	for (s = 0; s < R->ndept * R->nsvc && rc == 0; s++) {
-		size_t d = s / R->nsvc, v = s % R->nsvc;
-
-		if (shown_in_week(R, R->cell_first[s], d, v))
-			rc = add_new(R, d, v, R->cell_first[s]);
-	}
+	for (s = 0; s < R->nsvc; s++)
+		if (R->svc[s].first_week >= P->weeks[0] &&
+		    add_new(R, (size_t)-1, s, R->svc[s].first_week) != 0)
+			goto oom;
+	for (i = 0; i < R->ndept * R->nsvc; i++)
+		if (cell_first[i] >= P->weeks[0] &&
+		    add_new(R, i / R->nsvc, i % R->nsvc, cell_first[i]) != 0)
+			goto oom;
+	rc = 0;
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	free(per);
+	free(cell_first);
 	return rc;
 }
 
+/* Released B1 figures of the period's released days, summed. */
 static int
-blind_spots(struct report *R, sqlite3 *db)
+blind_spots(struct report *R, struct released *rel, char *err,
+    size_t errlen)
 {
 	struct rblind *b = &R->blind;
-	sqlite3_stmt *st;
+	struct rel_period *per = NULL;
+	size_t n = 0, i;
 
-	if (sqlite3_prepare_v2(db, "SELECT COUNT(*), TOTAL(packets),"
-	    " TOTAL(bytes), TOTAL(pcap_drops), TOTAL(if_drops),"
-	    " TOTAL(ech_conns), TOTAL(ech_unattributed), TOTAL(nosni_conns),"
-	    " TOTAL(doh_conns), TOTAL(ignored), TOTAL(lost),"
-	    " TOTAL(parse_failures) FROM capture_hour"
-	    " WHERE hour >= ?1 AND hour < ?2", -1, &st, NULL) != SQLITE_OK)
+	b->hours = R->cur.coverage_hours;
+	b->hours_total = R->cur.hours_total;
+	b->ech_conns = R->cur.org.m[RM_ECH];
+	if (released_periods(rel, REL_DAY, R->cur.first_day,
+	    R->cur.last_day, &per, &n, err, errlen) != 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, R->cur.from);
-	sqlite3_bind_int64(st, 2, R->cur.to);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		b->hours = (unsigned)sqlite3_column_int64(st, 0);
-		b->packets = (uint64_t)sqlite3_column_int64(st, 1);
-		b->bytes = (uint64_t)sqlite3_column_int64(st, 2);
-		b->pcap_drops = (uint64_t)sqlite3_column_int64(st, 3);
-		b->if_drops = (uint64_t)sqlite3_column_int64(st, 4);
-		b->ech_conns = (uint64_t)sqlite3_column_int64(st, 5);
-		b->ech_unattributed = (uint64_t)sqlite3_column_int64(st, 6);
-		b->nosni_conns = (uint64_t)sqlite3_column_int64(st, 7);
-		b->doh_conns = (uint64_t)sqlite3_column_int64(st, 8);
-		b->ignored = (uint64_t)sqlite3_column_int64(st, 9);
-		b->lost = (uint64_t)sqlite3_column_int64(st, 10);
-		b->parse_failures = (uint64_t)sqlite3_column_int64(st, 11);
+	for (i = 0; i < n; i++) {
+		uint64_t v[RB_N];
+
+		if (released_blind(rel, per[i].period, v) != 0)
+			continue;
+		b->days++;
+		b->packets += v[RB_PACKETS];
+		b->bytes += v[RB_BYTES];
+		b->pcap_drops += v[RB_PCAP_DROPS];
+		b->if_drops += v[RB_IF_DROPS];
+		b->ech_unattributed += v[RB_ECH_UNATTRIBUTED];
+		b->nosni_conns += v[RB_NOSNI];
+		b->doh_conns += v[RB_DOH];
+		b->ignored += v[RB_IGNORED];
+		b->lost += v[RB_LOST];
+		b->parse_failures += v[RB_PARSE_FAILURES];
+		b->late += v[RB_LATE];
 	}
-	sqlite3_finalize(st);
-	b->hours_total = (unsigned)((R->cur.to - R->cur.from) / 3600);
+	free(per);
 	return 0;
 }
 
@@ -950,10 +861,7 @@ rep_series_week(const struct report *R, size_t i)
 	return i == R->trend.nweeks ? R->prev.weeks[0] : R->cur.weeks[0];
 }
 
-/*
- * Every rule of report.h works week by week, so a week's figure is the
- * same whichever period it was collected in.
- */
+/* A week's row is its released organisation cell, whatever the period. */
 const struct rrow *
 rep_series_row(const struct report *R, size_t i)
 {
@@ -965,9 +873,19 @@ rep_series_row(const struct report *R, size_t i)
 }
 
 int
+rep_series_released(const struct report *R, size_t i)
+{
+	if (R->quarter)
+		return R->cur.released[i];
+	if (i < R->trend.nweeks)
+		return R->trend.released[i];
+	return i == R->trend.nweeks ? R->prev.released[0] : 1;
+}
+
+int
 rep_svc_used(const struct report *R, size_t s)
 {
-	return !RFIG_ABSENT(&R->cur.svc[s].dev);
+	return !RFIG_ZERO(&R->cur.svc[s].dev);
 }
 
 size_t
@@ -976,7 +894,7 @@ rep_depts_using(const struct report *R)
 	size_t d, n = 0;
 
 	for (d = 0; d < R->ndept; d++)
-		if (!R->dept[d].unassigned && R->cur.dept[d].dev.shown > 0)
+		if (!R->dept[d].unassigned && !RFIG_ZERO(&R->cur.dept[d].dev))
 			n++;
 	return n;
 }
@@ -1023,8 +941,8 @@ cmp_svc_use(const void *a, const void *b, void *arg)
 	const struct report *R = arg;
 	const struct rrow *x = &R->cur.svc[*(const size_t *)a];
 	const struct rrow *y = &R->cur.svc[*(const size_t *)b];
-	double fx = x->dev.shown ? rep_fig_value(R, &x->dev) : -1;
-	double fy = y->dev.shown ? rep_fig_value(R, &y->dev) : -1;
+	double fx = rep_fig_value(R, &x->dev);
+	double fy = rep_fig_value(R, &y->dev);
 
 	if (fx != fy)
 		return fx < fy ? 1 : -1;
@@ -1077,9 +995,7 @@ rep_change(const struct report *R, const struct rfig *cur,
 {
 	double c, p;
 
-	/* a figure cut to a lower bound would fake a change */
-	if (cur->shown == 0 || prev->shown == 0 || cur->lower_bound ||
-	    prev->lower_bound || cur->suppressed || prev->suppressed)
+	if (R->prev.weeks_with_data == 0)
 		return -1;
 	c = rep_fig_value(R, cur);
 	p = rep_fig_value(R, prev);
@@ -1144,7 +1060,7 @@ report_free(struct report *R)
 	free(R->svc);
 	free(R->cat);
 	free(R->news);
-	free(R->cell_first);
+	free(R->used);
 }
 
 static int
@@ -1160,13 +1076,17 @@ render(const struct report *R, FILE *out)
 }
 
 int
-report_write(sqlite3 *db, const struct report_opts *o, FILE *out, char *err,
-    size_t errlen)
+report_write(struct released *rel, const struct report_opts *o, FILE *out,
+    char *err, size_t errlen)
 {
 	struct report R;
-	int rc = -1;
+	struct cache C;
+	size_t ucap = 0;
+	int32_t w;
+	int y, q, rc = -1;
 
 	memset(&R, 0, sizeof(R));
+	memset(&C, 0, sizeof(C));
 	R.o = o;
 	R.quarter = o->span == REPORT_QUARTER;
 	R.generated = opts_now(o);
@@ -1175,36 +1095,44 @@ report_write(sqlite3 *db, const struct report_opts *o, FILE *out, char *err,
 		    o->lang);
 		return -1;
 	}
-	if (db_timezone(db, R.tz, sizeof(R.tz), err, errlen) != 0)
+	if (set_timezone(rel, R.tz, sizeof(R.tz), err, errlen) != 0 ||
+	    resolve(rel, o, R.generated, &w, &y, &q, err, errlen) != 0)
 		return -1;
-	R.min_group = query_db_min_group(db);
-	if (o->min_group > R.min_group)
-		R.min_group = o->min_group;
-	snprintf(R.supp, sizeof(R.supp), "<%d", R.min_group);
-	if (set_periods(&R, o, R.generated) != 0 || load_dims(&R, db) != 0) {
-		snprintf(err, errlen, "reading the database: %s",
-		    sqlite3_errmsg(db));
+	if (set_periods(&R, w, y, q) != 0) {
+		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if (R.cur.nweeks == 0) {
+	if (R.cur.nweeks == 0 || R.prev.nweeks == 0) {
 		snprintf(err, errlen, "%s has no ISO weeks", R.cur.label);
 		goto out;
 	}
-	if (collect(&R, &R.cur, db, err, errlen) != 0 ||
-	    collect(&R, &R.prev, db, err, errlen) != 0 ||
-	    (!R.quarter && collect(&R, &R.trend, db, err, errlen) != 0))
+	if (cache_period(&C, rel, &R.cur, err, errlen) != 0 ||
+	    check_released(&R, R.generated, err, errlen) != 0)
 		goto out;
-	if (first_uses(&R, db) != 0 || blind_spots(&R, db) != 0) {
-		snprintf(err, errlen, "reading the database: %s",
-		    sqlite3_errmsg(db));
+	if (cache_period(&C, rel, &R.prev, err, errlen) != 0 ||
+	    (!R.quarter && cache_period(&C, rel, &R.trend, err, errlen) != 0))
+		goto out;
+	if (load_dims(&R, rel, &C) != 0) {
+		snprintf(err, errlen, "reading the release database's"
+		    " services failed");
 		goto out;
 	}
+	if (collect(&R, &R.cur, &C, &ucap, err, errlen) != 0 ||
+	    collect(&R, &R.prev, &C, &ucap, err, errlen) != 0 ||
+	    (!R.quarter && collect(&R, &R.trend, &C, &ucap, err,
+	    errlen) != 0))
+		goto out;
+	R.min_group = R.cur.min_group;
+	if (first_uses(&R, rel, err, errlen) != 0 ||
+	    blind_spots(&R, rel, err, errlen) != 0)
+		goto out;
 	if (render(&R, out) != 0 || fflush(out) != 0 || ferror(out)) {
 		snprintf(err, errlen, "writing the report failed");
 		goto out;
 	}
 	rc = 0;
 out:
+	cache_free(&C);
 	report_free(&R);
 	return rc;
 }

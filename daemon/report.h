@@ -8,25 +8,25 @@
  * JSON, in English or Dutch.  The CLI (`aicensus report`), the HTTP API
  * and the systemd timer all go through it.
  *
- * Privacy, as promised to the reader of the report:
- *  - every per-department and per-service figure comes from query_run(),
- *    so a cell with fewer devices than the minimum group size is
- *    suppressed whole, and it is shown as suppressed ("<5"), never as 0,
- *    in every format;
- *  - a report shows totals next to their parts, and a reader must not be
- *    able to subtract the shown parts from a total to recover a
- *    suppressed one.  So additive counts (connections, lookups, bytes)
- *    are always the sum of the cells shown, and a distinct-device total
- *    whose remainder over its shown parts is above 0 but below the
- *    minimum group size is replaced by that sum and flagged "at least";
- *  - a department's or the organisation's first use of a service is
- *    listed only when that cell is shown in the week it first appeared;
- *  - distinct devices of different weeks were counted under different,
- *    destroyed keys and are never merged: the quarterly roll-up gives
- *    per-week figures (peak and average) and sums of counts.
+ * Every figure is a released cell (released.h), read from the release
+ * database and nothing else: the week's W1 cells (organisation,
+ * departments, services, categories, department x service), the
+ * previous and the trend weeks' W1 cells, the released days' blind-spot
+ * figures (B1) and the periods' coverage.  The release stage protected
+ * each cell once with the cell key method, so the report adds no rule of
+ * its own: it prints the cells as released, zeros included ("–"), and
+ * says that rows need not add up to totals.  Derived figures are sums of
+ * released cells and are labelled as such: jurisdictions (sums of
+ * service cells), quarters (sums of weekly cells; devices become
+ * device-weeks, shown as the average per week), the shadow share.
+ * "New" services are those whose first released week with published
+ * devices > 0 lies in the period.
+ *
+ * A week that is not released (the current one, or one the daemon has
+ * not closed yet) is refused, and so is a week or quarter in the future.
  *
  * Side effect: sets the process time zone (period_set_tz) to the one the
- * database was counted in (meta.timezone).
+ * release database was counted in (meta.timezone).
  */
 #ifndef AIC_REPORT_H
 #define AIC_REPORT_H
@@ -35,17 +35,18 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <sqlite3.h>
+struct released;
 
 enum report_format { REPORT_HTML, REPORT_MD, REPORT_CSV, REPORT_JSON };
 enum report_span { REPORT_WEEK, REPORT_QUARTER };
 
 /*
- * week: YYYYWW, 0 for the last complete week; year and quarter (1..4),
+ * week: YYYYWW, 0 for the last released week; year and quarter (1..4),
  * quarter 0 for the last complete one; lang "en" or "nl" ("" = "en");
- * min_group raises the database's (0 keeps it); retention_days is
- * stated in the methodology when > 0; now decides "last" and the date
- * printed (0: time()).
+ * retention_days is stated in the methodology when > 0; now decides
+ * "last", what is in the future and the date printed (0: time()).
+ * The minimum group size is the one the release recorded: a report
+ * cannot change the protection of released cells.
  */
 struct report_opts {
 	enum report_span	 span;
@@ -54,12 +55,11 @@ struct report_opts {
 	int			 quarter;
 	enum report_format	 format;
 	char			 lang[3];
-	int			 min_group;
 	int			 retention_days;
 	int64_t			 now;
 };
 
-/* Defaults: last complete week, HTML, English. */
+/* Defaults: last released week, HTML, English. */
 void	report_opts_init(struct report_opts *);
 /* "html", "md", "csv", "json"; -1 otherwise. */
 int	report_format_parse(const char *, enum report_format *);
@@ -69,14 +69,15 @@ int	report_parse_week(const char *, struct report_opts *);
 int	report_parse_quarter(const char *, struct report_opts *);
 
 /*
- * The period the options name, with "last" resolved in the database's
- * time zone: "2026-W47" or "2026-Q4" (for file names).  -1 with err.
+ * The period the options name, with "last" resolved against the release
+ * database (in its time zone): "2026-W47" or "2026-Q4" (for file
+ * names).  -1 with err.
  */
-int	report_period_label(sqlite3 *db, const struct report_opts *,
+int	report_period_label(struct released *, const struct report_opts *,
 	    char *buf, size_t n, char *err, size_t errlen);
 
 /* Writes the whole report to out; 0, or -1 with err filled in. */
-int	report_write(sqlite3 *db, const struct report_opts *, FILE *out,
-	    char *err, size_t errlen);
+int	report_write(struct released *, const struct report_opts *,
+	    FILE *out, char *err, size_t errlen);
 
 #endif /* AIC_REPORT_H */

@@ -139,41 +139,37 @@ rfmt_range(const struct report *R, int32_t first, int32_t last, char *buf,
 	return buf;
 }
 
+/* Every zero prints the same glyph: none, or too few devices to show. */
 const char *
 rfmt_fig(const struct report *R, const struct rfig *f, char *buf, size_t n)
 {
-	char d[48];
-	int lb;
-
-	if (RFIG_SUPPRESSED(f)) {
-		snprintf(buf, n, "%s", R->supp);
-		return buf;
-	}
-	if (RFIG_ABSENT(f)) {
-		snprintf(buf, n, "0");
-		return buf;
-	}
-	if (R->quarter) {
-		/* suppressed weeks count as 0 in the average */
-		lb = f->lower_bound || f->suppressed > 0;
-		rfmt_dec(R, f->avg, d, sizeof(d));
-	} else {
-		lb = f->lower_bound;
-		rfmt_int(R, f->max, d, sizeof(d));
-	}
-	snprintf(buf, n, "%s%s", lb ? "\xe2\x89\xa5\xc2\xa0" : "", d);
+	if (RFIG_ZERO(f))
+		snprintf(buf, n, "%s", RFMT_ZERO);
+	else if (R->quarter)
+		rfmt_dec(R, f->avg, buf, n);
+	else
+		rfmt_int(R, f->max, buf, n);
 	return buf;
 }
 
 const char *
-rfmt_iso_day_of(int64_t hour, char *buf, size_t n)
+rfmt_cnt(const struct report *R, uint64_t v, char *buf, size_t n)
 {
-	time_t t = (time_t)hour;
-	struct tm tm;
+	if (v == 0) {
+		snprintf(buf, n, "%s", RFMT_ZERO);
+		return buf;
+	}
+	return rfmt_int(R, v, buf, n);
+}
 
-	localtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%d", &tm);
-	return buf;
+const char *
+rfmt_vol(const struct report *R, uint64_t v, char *buf, size_t n)
+{
+	if (v == 0) {
+		snprintf(buf, n, "%s", RFMT_ZERO);
+		return buf;
+	}
+	return rfmt_bytes(R, v, buf, n);
 }
 
 /* --- key points -------------------------------------------------------- */
@@ -210,7 +206,7 @@ rep_findings(const struct report *R, char out[][RFINDING_LEN])
 #define T(id)	i18n(R->lang, (id))
 #define ADD(tmpl, x, y, z) \
 	i18n_fill(out[k++], RFINDING_LEN, (tmpl), (x), (y), (z))
-	if (idx == NULL || RFIG_ABSENT(&c->dev)) {
+	if (idx == NULL || RFIG_ZERO(&c->dev)) {
 		ADD(T(T_F_NODATA), NULL, NULL, NULL);
 		free(idx);
 		return k;
@@ -218,9 +214,7 @@ rep_findings(const struct report *R, char out[][RFINDING_LEN])
 	ns = rep_svc_order(R, idx);
 	rfmt_fig(R, &c->dev, a, sizeof(a));
 	if (R->quarter) {
-		rfmt_int(R, c->dev.max, d, 32);
-		snprintf(b, sizeof(b), "%s%.32s", c->dev.max_lb ?
-		    "\xe2\x89\xa5\xc2\xa0" : "", d);
+		rfmt_int(R, c->dev.max, b, sizeof(b));
 		ADD(T(T_F_DEV_Q), a, b, NULL);
 	}
 	else if (rep_change(R, &c->dev, &R->prev.org.dev, &pct) == 0)
@@ -229,8 +223,7 @@ rep_findings(const struct report *R, char out[][RFINDING_LEN])
 	else
 		ADD(T(T_F_DEV), a, NULL, NULL);
 	for (i = 0; i < ns && n < 3; i++)
-		if (R->cur.svc[idx[i]].dev.shown)
-			pick[n++] = idx[i];
+		pick[n++] = idx[i];
 	if (n > 0) {
 		name_list(R, pick, n, names, sizeof(names));
 		ADD(T(T_F_TOP), names, NULL, NULL);
@@ -241,7 +234,7 @@ rep_findings(const struct report *R, char out[][RFINDING_LEN])
 			    rrow_conns(&R->cur.svc[idx[i]]) > 0)
 				pick[n++] = idx[i];
 		name_list(R, pick, n, names, sizeof(names));
-		rfmt_pct(R, rep_share(c->shadow, rrow_conns(c)), a, sizeof(a));
+		rfmt_pct(R, rep_share(c->shadow, c->svc_conns), a, sizeof(a));
 		ADD(T(n ? T_F_SHADOW : T_F_SHADOW_NONE), a, names, NULL);
 	}
 	for (i = 0, n = 0; i < R->nnews && n < 8; i++)
@@ -251,11 +244,11 @@ rep_findings(const struct report *R, char out[][RFINDING_LEN])
 	ADD(n ? T(T_F_NEW) : T(T_F_NONEW), names, NULL, NULL);
 	if (rrow_conns(&R->cur.jur[RJ_CN]) > 0) {
 		rfmt_pct(R, rep_share(rrow_conns(&R->cur.jur[RJ_CN]),
-		    rrow_conns(c)), a, sizeof(a));
+		    c->svc_conns), a, sizeof(a));
 		ADD(T(T_F_CN), a, NULL, NULL);
 	}
-	if (c->m[QM_NXDOMAIN] > 0)
-		ADD(T(T_F_BLOCKED), rfmt_int(R, c->m[QM_NXDOMAIN], a,
+	if (c->m[RM_NXDOMAIN] > 0)
+		ADD(T(T_F_BLOCKED), rfmt_int(R, c->m[RM_NXDOMAIN], a,
 		    sizeof(a)), NULL, NULL);
 	rfmt_pct(R, rep_blind_ech_pct(R), a, sizeof(a));
 	rfmt_int(R, R->blind.doh_conns, b, sizeof(b));

@@ -68,19 +68,11 @@ dept_label(const struct out *o, size_t d)
 	    o->R->dept[d].name;
 }
 
-/* A count with "at least" when suppressed cells were left out of it. */
+/* A released count (or a sum of released counts); "–" for zero. */
 static const char *
-count_txt(const struct out *o, const struct rrow *r, uint64_t v, int bytes,
-    char *buf, size_t n)
+count_txt(const struct out *o, uint64_t v, int bytes, char *buf, size_t n)
 {
-	char d[48];
-
-	if (bytes)
-		rfmt_bytes(o->R, v, d, sizeof(d));
-	else
-		rfmt_int(o->R, v, d, sizeof(d));
-	snprintf(buf, n, "%s%s", r->partial ? "\xe2\x89\xa5\xc2\xa0" : "", d);
-	return buf;
+	return bytes ? rfmt_vol(o->R, v, buf, n) : rfmt_cnt(o->R, v, buf, n);
 }
 
 /* --- style ------------------------------------------------------------- */
@@ -116,6 +108,8 @@ static const char css[] =
 "text-transform:none;letter-spacing:0}\n"
 ".period{font-size:11.5pt;margin:0;color:var(--ink)}\n"
 ".meta{font-size:8pt;color:var(--muted);margin:1mm 0 0}\n"
+".cover{font-size:8pt;color:var(--down);margin:1mm 0 0}\n"
+".warn{font-size:9pt;font-weight:700;color:var(--down);margin:1mm 0 0}\n"
 ".kpis{display:grid;grid-template-columns:repeat(4,1fr);gap:3mm;"
 "margin-bottom:3mm}\n"
 ".kpi{border:1px solid var(--line);border-top:3px solid var(--accent);"
@@ -155,7 +149,6 @@ static const char css[] =
 "tfoot td{border-top:1.5px solid var(--ink);border-bottom:0;"
 "font-weight:600}\n"
 ".mx td.n{text-align:center}\n.mx th.n{text-align:center}\n"
-".sup{color:var(--muted);font-style:italic}\n"
 ".nil{color:#b5bdc7}\n"
 ".sub{color:var(--muted);font-size:7.5pt}\n"
 ".tag{display:inline-block;font-size:7pt;border-radius:2px;"
@@ -193,6 +186,39 @@ period_title(const struct out *o, char *buf, size_t n)
 	}
 }
 
+/* What the header must say about the period's released figures. */
+static void
+notices(const struct out *o)
+{
+	const struct report *R = o->R;
+	char a[24], b[24];
+
+	if (R->min_group <= 1) {
+		fprintf(o->f, "<p class=\"warn\">");
+		esc(o->f, T(T_UNPROTECTED));
+		fprintf(o->f, "</p>");
+	}
+	if (R->quarter && R->cur.weeks_with_data < R->cur.nweeks) {
+		snprintf(a, sizeof(a), "%u", R->cur.weeks_with_data);
+		snprintf(b, sizeof(b), "%zu", R->cur.nweeks);
+		fprintf(o->f, "<p class=\"cover\">");
+		fill(o, T_Q_WEEKS, a, b, NULL);
+		fprintf(o->f, "</p>");
+	}
+	if (R->cur.weeks_incomplete > 0) {
+		fprintf(o->f, "<p class=\"cover\">");
+		esc(o->f, T(T_INCOMPLETE));
+		fprintf(o->f, "</p>");
+	}
+	if (R->cur.coverage_hours < R->cur.hours_total) {
+		snprintf(a, sizeof(a), "%u", R->cur.coverage_hours);
+		snprintf(b, sizeof(b), "%u", R->cur.hours_total);
+		fprintf(o->f, "<p class=\"cover\">");
+		fill(o, T_COVERAGE, a, b, NULL);
+		fprintf(o->f, "</p>");
+	}
+}
+
 static void
 header(const struct out *o)
 {
@@ -213,7 +239,9 @@ header(const struct out *o)
 	snprintf(mg, sizeof(mg), "%d", R->min_group);
 	fprintf(o->f, "\n<p class=\"meta\">");
 	fill(o, T_GENERATED, g, R->tz[0] ? R->tz : "system", mg);
-	fprintf(o->f, "</p></header>\n");
+	fprintf(o->f, "</p>");
+	notices(o);
+	fprintf(o->f, "</header>\n");
 }
 
 static void
@@ -258,7 +286,7 @@ kpis(const struct out *o)
 {
 	const struct report *R = o->R;
 	const struct rrow *c = &R->cur.org, *p = &R->prev.org;
-	char v[64], w[64], x[64];
+	char v[64], w[64];
 	double pct = 0;
 	int ok;
 
@@ -277,13 +305,12 @@ kpis(const struct out *o)
 	fprintf(o->f, "<div class=\"v\">%s <small>", v);
 	fill(o, T_OF_N, w, NULL, NULL);
 	fprintf(o->f, "</small></div><div class=\"d\">");
-	snprintf(x, sizeof(x), "%d", R->min_group);
-	fill(o, T_KPI_DEPTS_SUB, x, NULL, NULL);
+	esc(o->f, T(T_KPI_DEPTS_SUB));
 	fprintf(o->f, "</div></div>\n");
 
 	kpi_open(o, "warn", T_KPI_SHADOW);
 	fprintf(o->f, "<div class=\"v\">%s</div><div class=\"d\">",
-	    rfmt_pct(R, rep_share(c->shadow, rrow_conns(c)), v, sizeof(v)));
+	    rfmt_pct(R, rep_share(c->shadow, c->svc_conns), v, sizeof(v)));
 	esc(o->f, T(T_KPI_SHADOW_SUB));
 	fprintf(o->f, "</div></div>\n");
 
@@ -317,23 +344,23 @@ minis(const struct out *o)
 	double pct;
 
 	fprintf(o->f, "<section class=\"minis\">\n");
-	count_txt(o, c, rrow_conns(c), 0, v, sizeof(v));
+	count_txt(o, rrow_conns(c), 0, v, sizeof(v));
 	if (rep_change_u(rrow_conns(c), rrow_conns(&R->prev.org), &pct) == 0)
 		i18n_fill(s, sizeof(s), T(T_CHANGE_VS), rfmt_change(R, pct, a,
 		    sizeof(a)), R->prev.label, NULL);
 	else
 		snprintf(s, sizeof(s), "%s", T(T_NO_COMPARISON));
 	mini(o, T_CONNECTIONS, v, s);
-	count_txt(o, c, c->m[QM_UP], 1, v, sizeof(v));
+	count_txt(o, c->m[RM_UP], 1, v, sizeof(v));
 	mini(o, T_UPLOADED, v, T(T_UPLOADED_SUB));
-	count_txt(o, c, c->m[QM_NXDOMAIN], 0, v, sizeof(v));
+	count_txt(o, c->m[RM_NXDOMAIN], 0, v, sizeof(v));
 	i18n_fill(s, sizeof(s), T(T_BLOCKED_SUB), rfmt_pct(R,
-	    rep_share(c->m[QM_NXDOMAIN], c->m[QM_DNS]), a, sizeof(a)), NULL,
+	    rep_share(c->m[RM_NXDOMAIN], c->m[RM_DNS]), a, sizeof(a)), NULL,
 	    NULL);
 	mini(o, T_BLOCKED, v, s);
 	rfmt_pct(R, rep_blind_ech_pct(R), v, sizeof(v));
-	i18n_fill(s, sizeof(s), T(T_UNATTRIBUTED_SUB), rfmt_int(R,
-	    R->blind.ech_unattributed, a, sizeof(a)), rfmt_int(R,
+	i18n_fill(s, sizeof(s), T(T_UNATTRIBUTED_SUB), rfmt_cnt(R,
+	    R->blind.ech_unattributed, a, sizeof(a)), rfmt_cnt(R,
 	    R->blind.doh_conns, b, sizeof(b)), NULL);
 	mini(o, T_UNATTRIBUTED, v, s);
 	fprintf(o->f, "</section>\n");
@@ -365,15 +392,11 @@ findings(const struct out *o)
 
 /* --- charts ------------------------------------------------------------ */
 
-/* One week's own figure (never an average), "at least" when cut. */
+/* One week's own figure (never an average); "–" for zero. */
 static const char *
 week_txt(const struct out *o, const struct rfig *f, char *buf, size_t n)
 {
-	char d[48];
-
-	snprintf(buf, n, "%s%s", f->max_lb ? "\xe2\x89\xa5\xc2\xa0" : "",
-	    rfmt_int(o->R, f->max, d, sizeof(d)));
-	return buf;
+	return rfmt_cnt(o->R, f->max, buf, n);
 }
 
 /* Devices per week: bars, the report's own week(s) dark, others light. */
@@ -388,7 +411,7 @@ chart_weeks(const struct out *o)
 	for (i = 0; i < n; i++) {
 		const struct rfig *f = &rep_series_row(R, i)->dev;
 
-		if (f->shown && f->max > max)
+		if (f->max > max)
 			max = (double)f->max;
 	}
 	if (max <= 0)
@@ -409,7 +432,7 @@ chart_weeks(const struct out *o)
 		char v[48], lab[16];
 
 		snprintf(lab, sizeof(lab), "W%02d", wk % 100);
-		if (f->shown) {
+		if (!RFIG_ZERO(f)) {
 			double h = (double)f->max / max * plot;
 
 			if (h < 1)
@@ -424,11 +447,10 @@ chart_weeks(const struct out *o)
 			    n > 9 ? "7.5" : "9");
 			esc(o->f, v);
 			fprintf(o->f, "</text>\n");
-		} else {
+		} else if (rep_series_released(R, i)) {
 			fprintf(o->f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"8\""
 			    " text-anchor=\"middle\" fill=\"#5f6b7a\">%s</text>\n",
-			    x + w / 2, H - bottom - 4, f->suppressed ?
-			    "&lt;" : "\xc2\xb7");
+			    x + w / 2, H - bottom - 4, RFMT_ZERO);
 		}
 		fprintf(o->f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%s\""
 		    " text-anchor=\"middle\" fill=\"#5f6b7a\"%s>%s</text>\n",
@@ -512,7 +534,9 @@ chart_shadow(const struct out *o)
 
 		if (rrow_conns(r) == 0)
 			continue;
-		share = rep_share(r->shadow, rrow_conns(r));
+		if (r->svc_conns == 0)
+			continue;
+		share = rep_share(r->shadow, r->svc_conns);
 		fprintf(o->f, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"8.5\""
 		    " text-anchor=\"end\" fill=\"#1c2733\"%s>", left - 5,
 		    y + 8.5, i == n ? " font-weight=\"700\"" : "");
@@ -603,22 +627,16 @@ td_fig(const struct out *o, const struct rfig *f)
 	char v[48];
 
 	td_num(o, rfmt_fig(o->R, f, v, sizeof(v)),
-	    RFIG_SUPPRESSED(f) ? "sup" : NULL);
+	    RFIG_ZERO(f) ? "nil" : NULL);
 }
 
 static void
 td_peak(const struct out *o, const struct rfig *f)
 {
-	char v[48], w[48];
+	char v[48];
 
-	if (f->shown == 0) {
-		td_num(o, RFIG_SUPPRESSED(f) ? o->R->supp : "0",
-		    RFIG_SUPPRESSED(f) ? "sup" : NULL);
-		return;
-	}
-	snprintf(w, sizeof(w), "%s%s", f->max_lb ? "\xe2\x89\xa5\xc2\xa0" :
-	    "", rfmt_int(o->R, f->max, v, sizeof(v)));
-	td_num(o, w, NULL);
+	td_num(o, rfmt_cnt(o->R, f->max, v, sizeof(v)), f->max ? NULL :
+	    "nil");
 }
 
 static void
@@ -628,24 +646,20 @@ td_change(const struct out *o, const struct rfig *c, const struct rfig *p)
 	double pct;
 
 	if (rep_change(o->R, c, p, &pct) != 0) {
-		td_num(o, "\xe2\x80\x93", "nil");
+		td_num(o, RFMT_ZERO, "nil");
 		return;
 	}
 	td_num(o, rfmt_change(o->R, pct, v, sizeof(v)), pct >= 0 ? "up" :
 	    "down");
 }
 
-/* Counts of a row, or the suppression marker for a suppressed row. */
+/* A released count (one glyph for every zero). */
 static void
-td_count(const struct out *o, const struct rrow *r, uint64_t v, int bytes)
+td_count(const struct out *o, uint64_t v, int bytes)
 {
 	char b[64];
 
-	if (RFIG_SUPPRESSED(&r->dev)) {
-		td_num(o, o->R->supp, "sup");
-		return;
-	}
-	td_num(o, count_txt(o, r, v, bytes, b, sizeof(b)), NULL);
+	td_num(o, count_txt(o, v, bytes, b, sizeof(b)), v ? NULL : "nil");
 }
 
 static void
@@ -654,15 +668,11 @@ td_shadowbar(const struct out *o, const struct rrow *r)
 	char p[32];
 	double s;
 
-	if (RFIG_SUPPRESSED(&r->dev)) {
-		td_num(o, o->R->supp, "sup");
+	if (r->svc_conns == 0) {
+		td_num(o, RFMT_ZERO, "nil");
 		return;
 	}
-	if (rrow_conns(r) == 0) {
-		td_num(o, "\xe2\x80\x93", "nil");
-		return;
-	}
-	s = rep_share(r->shadow, rrow_conns(r));
+	s = rep_share(r->shadow, r->svc_conns);
 	fprintf(o->f, "<td class=\"n\"><span class=\"bar\" style=\"width:%.1fmm"
 	    "\"></span>%s</td>", s / 100 * 14, rfmt_pct(o->R, s, p, sizeof(p)));
 }
@@ -683,7 +693,7 @@ static void
 top_services(const struct out *o)
 {
 	const struct report *R = o->R;
-	uint64_t all = rrow_conns(&R->cur.org);
+	uint64_t all = R->cur.org.svc_conns;
 	size_t i, n = 0;
 	char v[32], mg[16];
 
@@ -701,8 +711,6 @@ top_services(const struct out *o)
 		size_t s = o->sidx[i];
 		const struct rrow *c = &R->cur.svc[s];
 
-		if (c->dev.shown == 0)
-			continue;
 		n++;
 		fprintf(o->f, "<tr><td>");
 		esc(o->f, R->svc[s].name);
@@ -721,7 +729,7 @@ top_services(const struct out *o)
 	}
 	fprintf(o->f, "</tbody></table>\n<p class=\"legend\">");
 	snprintf(mg, sizeof(mg), "%d", R->min_group);
-	fill(o, T_LEGEND, R->supp, mg, NULL);
+	fill(o, T_LEGEND, mg, NULL, NULL);
 	fprintf(o->f, "</p></section>\n");
 }
 
@@ -738,6 +746,7 @@ departments(const struct out *o)
 	if (R->quarter) {
 		th(o, "n", T_DEVICES_AVG);
 		th(o, "n", T_DEVICES_PEAK);
+		th(o, "n", T_DEVICE_WEEKS);
 	} else {
 		th(o, "n", T_DEVICES);
 	}
@@ -760,13 +769,15 @@ departments(const struct out *o)
 		esc(o->f, org ? T(T_ORGANISATION) : dept_label(o, o->didx[i]));
 		fprintf(o->f, "</td>");
 		td_fig(o, &c->dev);
-		if (R->quarter)
+		if (R->quarter) {
 			td_peak(o, &c->dev);
+			td_count(o, c->dev.sum, 0);
+		}
 		td_change(o, &c->dev, &p->dev);
-		td_count(o, c, rrow_conns(c), 0);
+		td_count(o, rrow_conns(c), 0);
 		td_shadowbar(o, c);
-		td_count(o, c, c->m[QM_UP], 1);
-		td_count(o, c, c->m[QM_NXDOMAIN], 0);
+		td_count(o, c->m[RM_UP], 1);
+		td_count(o, c->m[RM_NXDOMAIN], 0);
 		fprintf(o->f, "</tr>\n");
 	}
 	fprintf(o->f, "</tfoot></table>\n");
@@ -785,11 +796,11 @@ static const char *
 mx_text(const struct out *o, enum mx k, const struct rrow *r, char *buf,
     size_t n)
 {
-	if (k == MX_DEVICES && o->R->quarter && r->dev.shown)
+	if (k == MX_DEVICES && o->R->quarter)
 		return week_txt(o, &r->dev, buf, n);
 	if (k == MX_DEVICES)
 		return rfmt_fig(o->R, &r->dev, buf, n);
-	return count_txt(o, r, r->m[k == MX_UPLOAD ? QM_UP : QM_NXDOMAIN],
+	return count_txt(o, r->m[k == MX_UPLOAD ? RM_UP : RM_NXDOMAIN],
 	    k == MX_UPLOAD, buf, n);
 }
 
@@ -797,8 +808,8 @@ static double
 mx_value(enum mx k, const struct rrow *r)
 {
 	if (k == MX_DEVICES)
-		return r->dev.shown ? (double)r->dev.max : 0;
-	return (double)r->m[k == MX_UPLOAD ? QM_UP : QM_NXDOMAIN];
+		return (double)r->dev.max;
+	return (double)r->m[k == MX_UPLOAD ? RM_UP : RM_NXDOMAIN];
 }
 
 static void
@@ -808,15 +819,11 @@ mx_cell(const struct out *o, enum mx k, const struct rrow *r, double max,
 	char v[64];
 	double a;
 
-	if (RFIG_ABSENT(&r->dev)) {
-		td_num(o, "\xc2\xb7", "nil");
-		return;
-	}
-	if (RFIG_SUPPRESSED(&r->dev)) {
-		td_num(o, o->R->supp, "sup");
-		return;
-	}
 	mx_text(o, k, r, v, sizeof(v));
+	if (mx_value(k, r) <= 0) {
+		td_num(o, v, "nil");
+		return;
+	}
 	if (total || max <= 0) {
 		td_num(o, v, NULL);
 		return;
@@ -835,9 +842,9 @@ mx_row_wanted(const struct out *o, enum mx k, size_t s)
 	const struct rrow *r = &o->R->cur.svc[s];
 
 	if (k == MX_BLOCKED)
-		return r->m[QM_NXDOMAIN] > 0;
+		return r->m[RM_NXDOMAIN] > 0;
 	if (k == MX_UPLOAD)
-		return r->m[QM_UP] > 0 || RFIG_SUPPRESSED(&r->dev);
+		return r->m[RM_UP] > 0;
 	return 1;
 }
 
@@ -979,8 +986,8 @@ services(const struct out *o)
 		if (R->quarter)
 			td_peak(o, &c->dev);
 		td_change(o, &c->dev, &R->prev.svc[s].dev);
-		td_count(o, c, rrow_conns(c), 0);
-		td_count(o, c, c->m[QM_UP], 1);
+		td_count(o, rrow_conns(c), 0);
+		td_count(o, c->m[RM_UP], 1);
 		fprintf(o->f, "</tr>\n");
 	}
 	if (o->ns == 0) {
@@ -1017,7 +1024,8 @@ new_in_org(const struct out *o)
 		    sv->sanctioned ? "s" : "x");
 		esc(o->f, T(sv->sanctioned ? T_SANCTIONED : T_SHADOW_SHORT));
 		fprintf(o->f, "</span></td>");
-		td_num(o, rfmt_day(R, nw->day, d, sizeof(d)), NULL);
+		period_week_format(nw->week, d, sizeof(d));
+		td_num(o, d, NULL);
 		fprintf(o->f, "</tr>\n");
 	}
 	fprintf(o->f, "</tbody></table>\n");
@@ -1052,7 +1060,8 @@ new_in_depts(const struct out *o)
 			}
 			esc(o->f, R->svc[nw->svc].name);
 			fprintf(o->f, " <span class=\"sub\">");
-			esc(o->f, rfmt_daymonth(R, nw->day, d, sizeof(d)));
+			period_week_format(nw->week, d, sizeof(d));
+			esc(o->f, d);
 			fprintf(o->f, "</span>");
 		}
 		if (n > 0)
@@ -1065,7 +1074,6 @@ static void
 new_services(const struct out *o)
 {
 	const struct report *R = o->R;
-	char mg[16];
 	size_t i, n;
 	int org;
 
@@ -1081,9 +1089,8 @@ new_services(const struct out *o)
 		else
 			new_in_depts(o);
 	}
-	snprintf(mg, sizeof(mg), "%d", R->min_group);
 	fprintf(o->f, "<p class=\"note\">");
-	fill(o, T_NEW_NOTE, mg, NULL, NULL);
+	esc(o->f, T(T_NEW_NOTE));
 	fprintf(o->f, "</p></section>\n");
 }
 
@@ -1093,6 +1100,7 @@ categories_and_jurisdiction(const struct out *o)
 	const struct report *R = o->R;
 	struct hbar *b = calloc(R->ncat + RJ_N + 1, sizeof(*b));
 	uint64_t all = rrow_conns(&R->cur.org);
+	uint64_t svcs = R->cur.org.svc_conns;
 	size_t c, n = 0, i;
 	int j;
 
@@ -1130,12 +1138,12 @@ categories_and_jurisdiction(const struct out *o)
 	for (c = 0; c < R->ncat; c++) {
 		const struct rrow *r = &R->cur.cat[c];
 
-		if (RFIG_ABSENT(&r->dev))
+		if (RFIG_ZERO(&r->dev))
 			continue;
 		fprintf(o->f, "<tr>");
 		tag_text(o, "td", NULL, i18n_category(R->lang, R->cat[c]));
 		td_fig(o, &r->dev);
-		td_count(o, r, rrow_conns(r), 0);
+		td_count(o, rrow_conns(r), 0);
 		fprintf(o->f, "</tr>\n");
 	}
 	fprintf(o->f, "</tbody></table></div>\n<div><h2>");
@@ -1145,7 +1153,7 @@ categories_and_jurisdiction(const struct out *o)
 		b[n].label = i18n_jurisdiction(R->lang, rep_jur_name(j));
 		b[n].value = (double)rrow_conns(&R->cur.jur[j]);
 		b[n].color = jur_color[j];
-		rfmt_pct(R, rep_share(rrow_conns(&R->cur.jur[j]), all),
+		rfmt_pct(R, rep_share(rrow_conns(&R->cur.jur[j]), svcs),
 		    b[n].text, sizeof(b[n].text));
 		n++;
 	}
@@ -1169,8 +1177,8 @@ categories_and_jurisdiction(const struct out *o)
 		    rep_jur_name(j)));
 		snprintf(v, sizeof(v), "%zu", nsv);
 		td_num(o, v, NULL);
-		td_count(o, r, rrow_conns(r), 0);
-		td_count(o, r, r->m[QM_UP], 1);
+		td_count(o, rrow_conns(r), 0);
+		td_count(o, r->m[RM_UP], 1);
 		fprintf(o->f, "</tr>\n");
 	}
 	fprintf(o->f, "</tbody></table><p class=\"note\">");
@@ -1195,19 +1203,19 @@ upload(const struct out *o)
 		const struct rrow *r = &R->cur.svc[o->sidx[i]];
 		size_t k;
 
-		if (r->m[QM_UP] == 0)
+		if (r->m[RM_UP] == 0)
 			continue;
-		for (k = n; k > 0 && (double)r->m[QM_UP] > b[k - 1].value;
+		for (k = n; k > 0 && (double)r->m[RM_UP] > b[k - 1].value;
 		    k--)
 			if (k < TOP_N)
 				b[k] = b[k - 1];
 		if (k >= TOP_N)
 			continue;
 		b[k].label = R->svc[o->sidx[i]].name;
-		b[k].value = (double)r->m[QM_UP];
+		b[k].value = (double)r->m[RM_UP];
 		b[k].color = R->svc[o->sidx[i]].sanctioned ? "#2f6f9f" :
 		    "#d9822b";
-		count_txt(o, r, r->m[QM_UP], 1, b[k].text, sizeof(b[k].text));
+		count_txt(o, r->m[RM_UP], 1, b[k].text, sizeof(b[k].text));
 		if (n < TOP_N)
 			n++;
 	}
@@ -1240,22 +1248,22 @@ weekly(const struct out *o)
 		period_week_format(R->cur.weeks[w], b, sizeof(b));
 		fprintf(o->f, "<tr>");
 		tag_text(o, "td", NULL, b);
-		if (RFIG_ABSENT(&r->dev)) {
+		if (!R->cur.released[w]) {
 			int k;
 
-			for (k = 0; k < 5; k++)
-				td_num(o, "\xc2\xb7", "nil");
+			/* not released: nothing is known, not even a zero */
+			td_num(o, T(T_NOT_RELEASED), "nil");
+			for (k = 0; k < 4; k++)
+				td_num(o, "", NULL);
 			fprintf(o->f, "</tr>\n");
 			continue;
 		}
-		if (RFIG_SUPPRESSED(&r->dev))
-			td_num(o, R->supp, "sup");
-		else
-			td_num(o, week_txt(o, &r->dev, b, sizeof(b)), NULL);
-		td_count(o, r, rrow_conns(r), 0);
+		td_num(o, week_txt(o, &r->dev, b, sizeof(b)), r->dev.max ?
+		    NULL : "nil");
+		td_count(o, rrow_conns(r), 0);
 		td_shadowbar(o, r);
-		td_count(o, r, r->m[QM_UP], 1);
-		td_count(o, r, r->m[QM_NXDOMAIN], 0);
+		td_count(o, r->m[RM_UP], 1);
+		td_count(o, r->m[RM_NXDOMAIN], 0);
 		fprintf(o->f, "</tr>\n");
 	}
 	fprintf(o->f, "</tbody></table></section>\n");
@@ -1294,37 +1302,28 @@ blind(const struct out *o)
 	i18n_fill(m, sizeof(m), T(T_BL_ECH_NOTE), rfmt_pct(R,
 	    rep_blind_ech_pct(R), a, sizeof(a)), rfmt_int(R, b->ech_conns, c,
 	    sizeof(c)), NULL);
-	blind_row(o, T_BL_ECH, rfmt_int(R, b->ech_unattributed, v, sizeof(v)),
+	blind_row(o, T_BL_ECH, rfmt_cnt(R, b->ech_unattributed, v, sizeof(v)),
 	    m);
-	blind_row(o, T_BL_DOH, rfmt_int(R, b->doh_conns, v, sizeof(v)),
+	blind_row(o, T_BL_DOH, rfmt_cnt(R, b->doh_conns, v, sizeof(v)),
 	    T(T_BL_DOH_NOTE));
 	i18n_fill(m, sizeof(m), T(T_BL_DROPS_NOTE), rfmt_pct(R,
 	    rep_blind_drop_pct(R), a, sizeof(a)), rfmt_int(R, b->packets, c,
 	    sizeof(c)), NULL);
-	blind_row(o, T_BL_DROPS, rfmt_int(R, b->pcap_drops + b->if_drops, v,
+	blind_row(o, T_BL_DROPS, rfmt_cnt(R, b->pcap_drops + b->if_drops, v,
 	    sizeof(v)), m);
 	for (d = 0; d < R->ndept; d++) {
 		const struct rrow *u = &R->cur.dept[d];
 
 		if (!R->dept[d].unassigned)
 			continue;
-		if (RFIG_SUPPRESSED(&u->dev))
-			snprintf(m, sizeof(m), "%s", T(T_BL_UNASSIGNED_SUP));
-		else
-			i18n_fill(m, sizeof(m), T(T_BL_UNASSIGNED_NOTE),
-			    rfmt_pct(R, rep_blind_unassigned_pct(R), a,
-			    sizeof(a)), rfmt_fig(R, &u->dev, c, sizeof(c)),
-			    NULL);
-		blind_row(o, T_BL_UNASSIGNED, RFIG_SUPPRESSED(&u->dev) ?
-		    R->supp : count_txt(o, u, rrow_conns(u), 0, v, sizeof(v)),
-		    m);
+		i18n_fill(m, sizeof(m), T(T_BL_UNASSIGNED_NOTE),
+		    rfmt_pct(R, rep_blind_unassigned_pct(R), a, sizeof(a)),
+		    rfmt_fig(R, &u->dev, c, sizeof(c)), NULL);
+		blind_row(o, T_BL_UNASSIGNED, count_txt(o, rrow_conns(u), 0, v,
+		    sizeof(v)), m);
 	}
-	blind_row(o, T_BL_NOSNI, rfmt_int(R, b->nosni_conns, v, sizeof(v)),
+	blind_row(o, T_BL_NOSNI, rfmt_cnt(R, b->nosni_conns, v, sizeof(v)),
 	    T(T_BL_NOSNI_NOTE));
-	snprintf(a, sizeof(a), "%d", R->min_group);
-	i18n_fill(m, sizeof(m), T(T_BL_SUPPRESSED_NOTE), a, NULL, NULL);
-	snprintf(v, sizeof(v), "%u", R->cur.org.partial);
-	blind_row(o, T_BL_SUPPRESSED, v, m);
 	snprintf(a, sizeof(a), "%u", b->hours);
 	snprintf(c, sizeof(c), "%u", b->hours_total);
 	i18n_fill(m, sizeof(m), T(T_BL_HOURS_NOTE), a, c, NULL);
@@ -1332,6 +1331,9 @@ blind(const struct out *o)
 	if (b->lost > 0)
 		blind_row(o, T_BL_LOST, rfmt_int(R, b->lost, v, sizeof(v)),
 		    T(T_BL_LOST_NOTE));
+	if (b->late > 0)
+		blind_row(o, T_BL_LATE, rfmt_int(R, b->late, v, sizeof(v)),
+		    T(T_BL_LATE_NOTE));
 	fprintf(o->f, "</tbody></table></section>\n");
 }
 
@@ -1357,7 +1359,7 @@ methodology(const struct out *o)
 	esc(o->f, T(T_M_GROUP_H));
 	fprintf(o->f, "</b> ");
 	snprintf(a, sizeof(a), "%d", R->min_group);
-	fill(o, T_M_GROUP, a, R->supp, NULL);
+	fill(o, R->min_group > 1 ? T_M_GROUP : T_M_GROUP_NONE, a, NULL, NULL);
 	fprintf(o->f, "</p><p><b>");
 	esc(o->f, T(T_M_KEY_H));
 	fprintf(o->f, "</b> ");
@@ -1383,7 +1385,7 @@ methodology(const struct out *o)
 	fprintf(o->f, "</p>\n");
 	fprintf(o->f, "<p class=\"legend\">");
 	snprintf(a, sizeof(a), "%d", R->min_group);
-	fill(o, T_LEGEND, R->supp, a, NULL);
+	fill(o, T_LEGEND, a, NULL, NULL);
 	fprintf(o->f, "</p></section>\n");
 }
 

@@ -1,7 +1,8 @@
 /*
  * report_json.c - the report as one JSON document, for the CIO office's
- * own tools.  A suppressed row carries "suppressed": true and no number
- * at all (as `aicensus query --format json` does), never a 0.
+ * own tools.  Figures are released cells as numbers (a released zero is
+ * 0); sums of released cells carry "derived": true; "released_cells"
+ * lists the cells the report was made of.
  */
 #include <math.h>
 #include <stdio.h>
@@ -25,12 +26,14 @@ jday(int32_t day)
 }
 
 static json_t *
-jfirst(int64_t hour)
+jweek(int32_t week)
 {
 	char b[16];
 
-	return hour ? json_string(rfmt_iso_day_of(hour, b, sizeof(b))) :
-	    json_null();
+	if (week == 0)
+		return json_null();
+	period_week_format(week, b, sizeof(b));
+	return json_string(b);
 }
 
 static json_t *
@@ -39,34 +42,24 @@ jdec(double v)
 	return json_real(round(v * 10) / 10);
 }
 
-/* The device fields of a row; returns 1 when the row is suppressed. */
-static int
+/*
+ * The device fields of a row.  A week's is its released cell; a
+ * quarter's are derived from weekly cells: device-weeks (their sum), the
+ * average per released week and the busiest week.
+ */
+static void
 put_fig(const struct report *R, json_t *o, const struct rfig *f)
 {
-	int sup = RFIG_SUPPRESSED(f);
-
-	json_object_set_new(o, "suppressed", json_boolean(sup));
-	if (sup)
-		return 1;
 	if (R->quarter) {
 		json_object_set_new(o, "devices_avg_week", jdec(f->avg));
 		json_object_set_new(o, "devices_peak_week",
 		    json_integer((json_int_t)f->max));
-		json_object_set_new(o, "devices_peak_week_lower_bound",
-		    json_boolean(f->max_lb));
-		json_object_set_new(o, "weeks_shown", json_integer(f->shown));
-		json_object_set_new(o, "weeks_suppressed",
-		    json_integer(f->suppressed));
-		json_object_set_new(o, "devices_lower_bound",
-		    json_boolean(f->lower_bound || f->suppressed > 0));
+		json_object_set_new(o, "device_weeks",
+		    json_integer((json_int_t)f->sum));
 	} else {
 		json_object_set_new(o, "devices",
 		    json_integer((json_int_t)f->max));
-		json_object_set_new(o, "devices_lower_bound",
-		    json_boolean(f->lower_bound));
 	}
-	json_object_set_new(o, "devices_estimate", json_boolean(f->estimate));
-	return 0;
 }
 
 static json_t *
@@ -78,39 +71,36 @@ jfig(const struct report *R, const struct rfig *f)
 	return o;
 }
 
+/* derived: sums of released cells rather than a cell */
 static void
-put_counts(json_t *o, const struct rrow *r)
+put_counts(json_t *o, const struct rrow *r, int derived)
 {
 	int k;
 
-	json_object_set_new(o, "connections",
-	    json_integer((json_int_t)rrow_conns(r)));
-	for (k = 0; k < QM_N; k++)
-		json_object_set_new(o, q_metric_names[k],
+	for (k = RM_DEVICES + 1; k < RM_N; k++)
+		json_object_set_new(o, rel_measure_names[k],
 		    json_integer((json_int_t)r->m[k]));
 	json_object_set_new(o, "shadow_connections",
 	    json_integer((json_int_t)r->shadow));
-	json_object_set_new(o, "counts_partial", json_boolean(r->partial > 0));
-	json_object_set_new(o, "cells_suppressed", json_integer(r->partial));
+	json_object_set_new(o, "derived", json_boolean(derived));
 }
 
-/* A row: its devices, its change, its counts unless suppressed. */
+/* A row: its devices, its change, its counts. */
 static json_t *
 jrow(const struct report *R, const struct rrow *cur, const struct rrow *prev)
 {
 	json_t *o = json_object();
 	double pct;
 
-	if (put_fig(R, o, &cur->dev))
-		return o;
+	put_fig(R, o, &cur->dev);
 	if (prev != NULL) {
-		/* no data at all is not the same as no use */
+		/* not released is not the same as no use */
 		json_object_set_new(o, "previous", R->prev.weeks_with_data ?
 		    jfig(R, &prev->dev) : json_null());
 		json_object_set_new(o, "change_pct", rep_change(R, &cur->dev,
 		    &prev->dev, &pct) == 0 ? jdec(pct) : json_null());
 	}
-	put_counts(o, cur);
+	put_counts(o, cur, R->quarter);
 	return o;
 }
 
@@ -141,13 +131,13 @@ headline(const struct report *R)
 	    json_integer((json_int_t)rep_svcs_used(R)));
 	json_object_set_new(h, "services_new",
 	    json_integer((json_int_t)rep_svcs_new(R)));
-	put_counts(h, c);
+	put_counts(h, c, R->quarter);
 	json_object_set_new(h, "connections_previous",
 	    json_integer((json_int_t)rrow_conns(p)));
 	ok = rep_change_u(rrow_conns(c), rrow_conns(p), &pct);
 	json_object_set_new(h, "connections_change_pct", jchange(ok, pct));
 	json_object_set_new(h, "shadow_share_pct",
-	    jdec(rep_share(c->shadow, rrow_conns(c))));
+	    jdec(rep_share(c->shadow, c->svc_conns)));
 	return h;
 }
 
@@ -205,12 +195,9 @@ services(const struct report *R, size_t *idx)
 		    json_string(rep_jur_name(s->jur)));
 		json_object_set_new(o, "sanctioned",
 		    json_boolean(s->sanctioned));
-		/*
-		 * Only a first use in the period, and only when its cell was
-		 * shown then: an older date could point at a suppressed cell.
-		 */
-		json_object_set_new(o, "first_seen", nw ?
-		    jfirst(s->first_hour) : json_null());
+		/* the first released week with devices, from released cells */
+		json_object_set_new(o, "first_seen_week",
+		    jweek(s->first_week));
 		json_object_set_new(o, "new", json_boolean(nw));
 		row = jrow(R, &R->cur.svc[idx[i]], &R->prev.svc[idx[i]]);
 		json_object_update(o, row);
@@ -233,8 +220,6 @@ cells(const struct report *R, size_t *sidx, size_t *didx)
 			json_t *o, *row;
 			int nw;
 
-			if (RFIG_ABSENT(&c->dev))
-				continue;
 			o = json_object();
 			nw = is_new(R, d, s);
 			json_object_set_new(o, "department",
@@ -244,11 +229,7 @@ cells(const struct report *R, size_t *sidx, size_t *didx)
 			row = jrow(R, c, NULL);
 			json_object_update(o, row);
 			json_decref(row);
-			if (!RFIG_SUPPRESSED(&c->dev)) {
-				json_object_set_new(o, "first_seen", nw ?
-				    jfirst(R->cell_first[ci]) : json_null());
-				json_object_set_new(o, "new", json_boolean(nw));
-			}
+			json_object_set_new(o, "new", json_boolean(nw));
 			json_array_append_new(a, o);
 		}
 	}
@@ -265,8 +246,6 @@ categories(const struct report *R)
 		const struct rrow *r = &R->cur.cat[c];
 		json_t *o, *row;
 
-		if (RFIG_ABSENT(&r->dev))
-			continue;
 		o = json_object();
 		json_object_set_new(o, "category", json_string(R->cat[c]));
 		row = jrow(R, r, &R->prev.cat[c]);
@@ -281,7 +260,7 @@ static json_t *
 jurisdictions(const struct report *R)
 {
 	json_t *a = json_array();
-	uint64_t all = rrow_conns(&R->cur.org);
+	uint64_t all = R->cur.org.svc_conns;
 	size_t s;
 	int j;
 
@@ -295,7 +274,8 @@ jurisdictions(const struct report *R)
 			    rep_svc_used(R, s);
 		json_object_set_new(o, "group", json_string(rep_jur_name(j)));
 		json_object_set_new(o, "services", json_integer(nsv));
-		put_counts(o, r);
+		/* a sum of the released service cells, not a cell */
+		put_counts(o, r, 1);
 		json_object_set_new(o, "share_pct",
 		    jdec(rep_share(rrow_conns(r), all)));
 		json_array_append_new(a, o);
@@ -323,7 +303,7 @@ news(const struct report *R, int org)
 		    json_string(R->svc[n->svc].sid));
 		json_object_set_new(o, "name",
 		    json_string(R->svc[n->svc].name));
-		json_object_set_new(o, "first_seen", jday(n->day));
+		json_object_set_new(o, "first_seen_week", jweek(n->week));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -339,6 +319,7 @@ blind(const struct report *R)
 #define U(k, v) json_object_set_new(o, k, json_integer((json_int_t)(v)))
 	U("hours_with_data", b->hours);
 	U("hours_in_period", b->hours_total);
+	U("days_released", b->days);
 	U("packets", b->packets);
 	U("bytes", b->bytes);
 	U("pcap_drops", b->pcap_drops);
@@ -353,7 +334,7 @@ blind(const struct report *R)
 	U("ignored", b->ignored);
 	U("lost", b->lost);
 	U("parse_failures", b->parse_failures);
-	U("cells_suppressed", R->cur.org.partial);
+	U("late", b->late);
 #undef U
 	for (d = 0; d < R->ndept; d++) {
 		json_t *u;
@@ -381,16 +362,44 @@ series(const struct report *R)
 
 		period_week_format(rep_series_week(R, w), b, sizeof(b));
 		json_object_set_new(o, "week", json_string(b));
-		/* one week each: the figure is that week's, never an average */
-		json_object_set_new(o, "suppressed",
-		    json_boolean(RFIG_SUPPRESSED(&r->dev)));
-		if (!RFIG_SUPPRESSED(&r->dev)) {
+		/* one week each: the figure is that week's released cell */
+		json_object_set_new(o, "released",
+		    json_boolean(rep_series_released(R, w)));
+		if (rep_series_released(R, w)) {
 			json_object_set_new(o, "devices",
 			    json_integer((json_int_t)r->dev.max));
-			json_object_set_new(o, "devices_lower_bound",
-			    json_boolean(r->dev.max_lb));
-			put_counts(o, r);
+			put_counts(o, r, 0);
 		}
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/*
+ * The released cells every figure above was read from (the current
+ * period's W1 cells, zeros included), so a reader can check the report
+ * against `aicensus query`.
+ */
+static json_t *
+used_cells(const struct report *R)
+{
+	json_t *a = json_array();
+	size_t i;
+	int k;
+
+	for (i = 0; i < R->nused; i++) {
+		const struct rel_cell *c = &R->used[i];
+		json_t *o = json_object();
+		char b[16];
+
+		period_week_format(c->period, b, sizeof(b));
+		json_object_set_new(o, "kind", json_string("week"));
+		json_object_set_new(o, "period", json_string(b));
+		json_object_set_new(o, "department", json_string(c->dept));
+		json_object_set_new(o, "service", json_string(c->svc));
+		for (k = 0; k < RM_N; k++)
+			json_object_set_new(o, rel_measure_names[k],
+			    json_integer((json_int_t)c->m[k]));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -431,13 +440,21 @@ report_json(const struct report *R, FILE *out)
 	    json_string(R->tz[0] ? R->tz : "system"));
 	json_object_set_new(root, "language",
 	    json_string(i18n_lang_code(R->lang)));
+	json_object_set_new(root, "method", json_string("ckm-1"));
 	json_object_set_new(root, "min_group_size", json_integer(R->min_group));
-	json_object_set_new(root, "suppressed_marker", json_string(R->supp));
+	json_object_set_new(root, "zero_marker", json_string(RFMT_ZERO));
 	gmtime_r(&t, &tm);
 	strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	json_object_set_new(root, "generated", json_string(b));
-	json_object_set_new(root, "weeks_with_data",
+	json_object_set_new(root, "weeks_released",
 	    json_integer(R->cur.weeks_with_data));
+	json_object_set_new(root, "weeks_incomplete",
+	    json_integer(R->cur.weeks_incomplete));
+	json_object_set_new(root, "coverage_hours",
+	    json_integer(R->cur.coverage_hours));
+	json_object_set_new(root, "hours_total",
+	    json_integer(R->cur.hours_total));
+	json_object_set_new(root, "derived", json_boolean(R->quarter));
 	json_object_set_new(root, "headline", headline(R));
 	json_object_set_new(root, "departments", departments(R, didx));
 	json_object_set_new(root, "services", services(R, idx));
@@ -448,6 +465,7 @@ report_json(const struct report *R, FILE *out)
 	json_object_set_new(root, "new_in_departments", news(R, 0));
 	json_object_set_new(root, "blind_spots", blind(R));
 	json_object_set_new(root, "weekly", series(R));
+	json_object_set_new(root, "released_cells", used_cells(R));
 	rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
 	    JSON_REAL_PRECISION(12));
 	fputc('\n', out);

@@ -1,8 +1,8 @@
 /*
  * report_model.h - internal to the report: the figures of one report,
- * computed once by report.c (with every privacy rule of report.h already
- * applied) and only laid out by the renderers (report_html.c,
- * report_text.c, report_json.c).  A renderer never reads the database.
+ * read once by report.c from released cells (released.h) and only laid
+ * out by the renderers (report_html.c, report_text.c, report_json.c).
+ * A renderer never reads a database.
  */
 #ifndef AIC_REPORT_MODEL_H
 #define AIC_REPORT_MODEL_H
@@ -12,50 +12,48 @@
 #include <stdio.h>
 
 #include "i18n.h"
-#include "query.h"
+#include "released.h"
 #include "report.h"
 
 /*
- * A distinct-device figure over the period's weeks.  For a week report
- * there is one week and max is the figure.  Shown weeks carry a number;
- * suppressed weeks do not, and a figure with no shown week but at least
- * one suppressed week is itself suppressed.
+ * A device figure over the period's released weeks.  Devices are counted
+ * under a key that is destroyed at the end of its week, so a device in
+ * two weeks is two "device-weeks": over a quarter only the sum
+ * (device-weeks), the average per released week and the busiest week
+ * can be said, never distinct devices.  For a week report max == sum ==
+ * the released cell.  0 is a released zero: none, or too few devices to
+ * show (the two cannot be told apart, by design).
  */
 struct rfig {
-	uint64_t	 max;		/* largest shown weekly figure */
-	uint64_t	 sum;		/* of the shown weekly figures */
-	double		 avg;		/* sum / weeks with data */
-	unsigned	 shown;		/* weeks with a number */
-	unsigned	 suppressed;	/* weeks below the minimum */
-	int		 lower_bound;	/* a shown week was cut */
-	int		 max_lb;	/* the largest week was cut */
-	int		 estimate;	/* a sketch past exact range */
+	uint64_t	 max;		/* the busiest released week */
+	uint64_t	 sum;		/* device-weeks */
+	double		 avg;		/* sum / released weeks */
 };
 
-#define RFIG_SUPPRESSED(f)	((f)->shown == 0 && (f)->suppressed > 0)
-#define RFIG_ABSENT(f)		((f)->shown == 0 && (f)->suppressed == 0)
+#define RFIG_ZERO(f)	((f)->sum == 0)
 
 /*
- * One line of a table: devices, and counts summed over the shown cells
- * it covers.  When some of those cells were suppressed the counts are a
- * lower bound ("at least"), and partial says how many were left out.
+ * One line of a table.  m[] are released cells' measures: for a week the
+ * cell itself, for a quarter the sum of the weekly cells (derived).
+ * shadow and svc_conns are sums of released service cells (connections
+ * to unsanctioned services, and to all services): the shadow share is
+ * their ratio, so it never exceeds 100 % whatever the noise did.
  */
 struct rrow {
 	struct rfig	 dev;
-	uint64_t	 m[QM_N];
-	uint64_t	 shadow;	/* connections, unsanctioned */
-	unsigned	 partial;	/* suppressed cells left out */
+	uint64_t	 m[RM_N];
+	uint64_t	 shadow;
+	uint64_t	 svc_conns;
 };
 
 static inline uint64_t
 rrow_conns(const struct rrow *r)
 {
-	return r->m[QM_TLS] + r->m[QM_QUIC] + r->m[QM_ECH];
+	return r->m[RM_CONNS];
 }
 
 struct rdept {
 	char		 name[64];
-	int64_t		 id;
 	int		 unassigned;
 };
 
@@ -68,9 +66,8 @@ struct rsvc {
 	char		 category[16];
 	char		 jurisdiction[8];
 	enum rjur	 jur;
-	int64_t		 id;
 	int		 sanctioned;
-	int64_t		 first_hour;	/* first use ever; 0: none */
+	int32_t		 first_week;	/* first released week used; 0 */
 };
 
 /* One period: a week, a quarter, or the weeks of a trend chart. */
@@ -78,45 +75,48 @@ struct rperiod {
 	char		 label[24];	/* "2026-W47", "2026-Q4" */
 	int32_t		*weeks;		/* YYYYWW, ascending */
 	size_t		 nweeks;
+	unsigned char	*released;	/* [nweeks]: week is released */
 	int64_t		 from, to;	/* [from, to) */
 	int32_t		 first_day;	/* YYYYMMDD */
 	int32_t		 last_day;	/* YYYYMMDD, inclusive */
-	unsigned	 weeks_with_data;
-	struct rrow	 org;
-	struct rrow	*dept;		/* [ndept] */
-	struct rrow	*svc;		/* [nsvc] */
-	struct rrow	*cell;		/* [ndept * nsvc] */
-	struct rrow	*cat;		/* [ncat] */
-	struct rrow	 jur[RJ_N];
-	struct rrow	*week;		/* [nweeks]: organisation */
-	/* per week: 0 absent, 1 shown, 2 suppressed */
-	unsigned char	*vis_svc;	/* [nweeks * nsvc] */
-	unsigned char	*vis_cell;	/* [nweeks * ndept * nsvc] */
+	unsigned	 weeks_with_data;	/* released weeks */
+	unsigned	 weeks_incomplete; /* released before the end */
+	unsigned	 coverage_hours;	/* of the released weeks */
+	unsigned	 hours_total;		/* of the released weeks */
+	int		 min_group;	/* largest of the weeks' */
+	struct rrow	 org;		/* ("*", "*") */
+	struct rrow	*dept;		/* [ndept]: (d, "*") */
+	struct rrow	*svc;		/* [nsvc]: ("*", s) */
+	struct rrow	*cell;		/* [ndept * nsvc]: (d, s) */
+	struct rrow	*cat;		/* [ncat]: ("*", "cat:c") */
+	struct rrow	 jur[RJ_N];	/* sums of service cells */
+	struct rrow	*week;		/* [nweeks]: ("*", "*") by week */
 };
 
 struct rblind {
 	unsigned	 hours;		/* hours with sensor data */
-	unsigned	 hours_total;	/* hours in the period */
+	unsigned	 hours_total;	/* hours in the released weeks */
+	unsigned	 days;		/* released days summed below */
 	uint64_t	 packets, bytes, pcap_drops, if_drops;
-	uint64_t	 ech_conns, ech_unattributed, nosni_conns;
-	uint64_t	 doh_conns, ignored, lost, parse_failures;
+	uint64_t	 ech_conns;	/* attributed: the org cell's */
+	uint64_t	 ech_unattributed, nosni_conns;
+	uint64_t	 doh_conns, ignored, lost, parse_failures, late;
 };
 
-/* A first use inside the period that may be shown. */
+/* A service first in use (published devices > 0) in the period. */
 struct rnew {
 	size_t		 dept;		/* -1: the organisation */
 	size_t		 svc;
-	int32_t		 day;		/* local YYYYMMDD */
+	int32_t		 week;		/* YYYYWW */
 };
 
 struct report {
 	const struct report_opts *o;
 	enum lang	 lang;
 	int		 quarter;	/* a quarterly roll-up */
-	int		 min_group;
+	int		 min_group;	/* the released periods' */
 	char		 tz[64];
 	int64_t		 generated;
-	char		 supp[16];	/* "<5" */
 
 	struct rdept	*dept;
 	size_t		 ndept;
@@ -130,7 +130,10 @@ struct report {
 	struct rblind	 blind;
 	struct rnew	*news;
 	size_t		 nnews;
-	int64_t		*cell_first;	/* [ndept * nsvc], 0 none */
+
+	/* the released cells the current period's figures come from */
+	struct rel_cell	*used;
+	size_t		 nused;
 };
 
 /* --- derived figures (report.c) ----------------------------------------- */
@@ -142,17 +145,19 @@ struct report {
 size_t	rep_series_n(const struct report *);
 int32_t	rep_series_week(const struct report *, size_t i);
 const struct rrow *rep_series_row(const struct report *, size_t i);
+/* The chart's week i is released (else its row is empty, not zero). */
+int	rep_series_released(const struct report *, size_t i);
 
-/* A service with any row (shown or suppressed) in the period. */
+/* A service with published devices in the period. */
 int	rep_svc_used(const struct report *, size_t s);
-/* Departments (not "unassigned") whose devices are shown. */
+/* Departments (not "unassigned") with published devices. */
 size_t	rep_depts_using(const struct report *);
 size_t	rep_depts_total(const struct report *);
 size_t	rep_svcs_used(const struct report *);
 size_t	rep_svcs_new(const struct report *);
-/* Services ordered by shown devices, then connections, then name. */
+/* Services ordered by devices, then connections, then name. */
 size_t	rep_svc_order(const struct report *, size_t *idx);
-/* Departments ordered by name, "unassigned" last. */
+/* Departments in configuration order, "unassigned" last. */
 size_t	rep_dept_order(const struct report *, size_t *idx);
 /* The figure a report leads with: the week's, or a quarter's average. */
 double	rep_fig_value(const struct report *, const struct rfig *);
@@ -191,11 +196,14 @@ const char *rfmt_daymonth(const struct report *, int32_t day, char *buf,
 /* 16–22 November 2026 */
 const char *rfmt_range(const struct report *, int32_t first, int32_t last,
 	    char *buf, size_t n);
-/* A device figure as text: "42", "≥ 42", "<5", "–"; avg for quarters. */
+/* A device figure as text: "42", or "–" for zero; avg for quarters. */
 const char *rfmt_fig(const struct report *, const struct rfig *, char *buf,
 	    size_t n);
-/* ISO day "2026-11-18" of an hour epoch, local. */
-const char *rfmt_iso_day_of(int64_t hour, char *buf, size_t n);
+/* A count: rfmt_int, or "–" for zero (one glyph for every zero). */
+const char *rfmt_cnt(const struct report *, uint64_t v, char *buf, size_t n);
+/* Bytes: rfmt_bytes, or "–" for zero. */
+const char *rfmt_vol(const struct report *, uint64_t v, char *buf, size_t n);
+#define RFMT_ZERO	"\xe2\x80\x93"	/* "–" */
 
 /* The key points, as sentences in the report's language. */
 #define RFINDINGS_MAX	8

@@ -2,9 +2,10 @@
  * report_text.c - the report as Markdown (for a wiki or an e-mail) and
  * as CSV, one figure per line: period, section, department, service,
  * category, jurisdiction, metric, value, flag.  The long form loads into
- * any spreadsheet's pivot table.  A suppressed figure's value is the
- * marker ("<5") with flag "suppressed", never an empty cell or a 0; a
- * figure that is a lower bound has flag "lower_bound".
+ * any spreadsheet's pivot table.  Values are released cells as numbers
+ * (a released zero is 0 here, for the spreadsheet; the other formats
+ * print it "–"); flag "derived" marks a sum of released cells (a
+ * quarter, a jurisdiction, a shadow count) rather than a cell.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,100 +82,78 @@ csv_d(const struct csv *c, const struct where *w, const char *metric,
 	csv_line(c, w, metric, b, NULL);
 }
 
-static const char *const count_names[] = {
-	"connections", "tls_conns", "quic_conns", "ech_conns", "dns_lookups",
-	"dns_nxdomain", "bytes_up", "bytes_down", "device_hours",
-	"shadow_connections"
+/*
+ * The measures of a row after devices, under the released names
+ * (released.h), then the shadow connections (a sum of service cells).
+ */
+static const enum rel_measure count_ids[] = {
+	RM_CONNS, RM_TLS, RM_QUIC, RM_ECH, RM_DNS, RM_NXDOMAIN, RM_UP,
+	RM_DOWN, RM_DEVHOURS
 };
-#define NCOUNTS	(sizeof(count_names) / sizeof(count_names[0]))
+#define NCOUNTS	(sizeof(count_ids) / sizeof(count_ids[0]))
 
-static uint64_t
-count_of(const struct rrow *r, size_t i)
-{
-	if (i == 0)
-		return rrow_conns(r);
-	if (i == NCOUNTS - 1)
-		return r->shadow;
-	return r->m[i - 1];
-}
-
-/* Device metrics of a figure; returns 1 when it is suppressed. */
-static int
+/*
+ * Device figures.  A week's is its released cell; a quarter's are
+ * derived from the weekly cells: the average per released week, the
+ * busiest week and the device-weeks (never distinct devices).
+ */
+static void
 csv_fig(const struct csv *c, const struct where *w, const char *prefix,
     const struct rfig *f)
 {
-	const struct report *R = c->R;
-	char m[64];
-	const char *flag;
+	char m[64], b[32];
 
-	if (RFIG_SUPPRESSED(f)) {
-		if (R->quarter) {
-			snprintf(m, sizeof(m), "%sdevices_avg_week", prefix);
-			csv_line(c, w, m, R->supp, "suppressed");
-			snprintf(m, sizeof(m), "%sdevices_peak_week", prefix);
-		} else {
-			snprintf(m, sizeof(m), "%sdevices", prefix);
-		}
-		csv_line(c, w, m, R->supp, "suppressed");
-		return 1;
-	}
-	flag = f->lower_bound ? "lower_bound" : f->estimate ? "estimate" :
-	    NULL;
-	if (R->quarter) {
-		char b[32];
-
+	if (c->R->quarter) {
 		snprintf(m, sizeof(m), "%sdevices_avg_week", prefix);
 		snprintf(b, sizeof(b), "%.1f", f->avg);
-		csv_line(c, w, m, b, f->lower_bound || f->suppressed ?
-		    "lower_bound" : flag);
+		csv_line(c, w, m, b, "derived");
 		snprintf(m, sizeof(m), "%sdevices_peak_week", prefix);
-		csv_u(c, w, m, f->max, f->max_lb ? "lower_bound" :
-		    f->estimate ? "estimate" : NULL);
+		csv_u(c, w, m, f->max, NULL);
+		snprintf(m, sizeof(m), "%sdevice_weeks", prefix);
+		csv_u(c, w, m, f->sum, "derived");
 	} else {
 		snprintf(m, sizeof(m), "%sdevices", prefix);
-		csv_u(c, w, m, f->max, flag);
+		csv_u(c, w, m, f->max, NULL);
 	}
-	return 0;
 }
 
+/* derived: the counts are sums of released cells, not cells */
 static void
 csv_counts(const struct csv *c, const struct where *w, const struct rrow *r,
-    int suppressed)
+    int derived)
 {
+	const char *flag = derived ? "derived" : NULL;
 	size_t i;
 
 	for (i = 0; i < NCOUNTS; i++)
-		if (suppressed)
-			csv_line(c, w, count_names[i], c->R->supp,
-			    "suppressed");
-		else
-			csv_u(c, w, count_names[i], count_of(r, i),
-			    r->partial ? "lower_bound" : NULL);
+		csv_u(c, w, rel_measure_names[count_ids[i]],
+		    r->m[count_ids[i]], flag);
+	csv_u(c, w, "shadow_connections", r->shadow, "derived");
 }
 
 static void
 csv_row(const struct csv *c, const struct where *w, const struct rrow *cur,
     const struct rrow *prev)
 {
-	int sup = csv_fig(c, w, "", &cur->dev);
 	double pct;
 
-	if (prev != NULL) {
+	csv_fig(c, w, "", &cur->dev);
+	if (prev != NULL && c->R->prev.weeks_with_data > 0) {
 		csv_fig(c, w, "previous_", &prev->dev);
-		if (!sup && rep_change(c->R, &cur->dev, &prev->dev, &pct) == 0)
+		if (rep_change(c->R, &cur->dev, &prev->dev, &pct) == 0)
 			csv_d(c, w, "devices_change_pct", pct);
 	}
-	csv_counts(c, w, cur, sup);
+	csv_counts(c, w, cur, c->R->quarter);
 }
 
 static int
-news_has(const struct report *R, size_t d, size_t s, int32_t *day)
+news_has(const struct report *R, size_t d, size_t s, int32_t *week)
 {
 	size_t i;
 
 	for (i = 0; i < R->nnews; i++)
 		if (R->news[i].dept == d && R->news[i].svc == s) {
-			*day = R->news[i].day;
+			*week = R->news[i].week;
 			return 1;
 		}
 	return 0;
@@ -183,12 +162,12 @@ news_has(const struct report *R, size_t d, size_t s, int32_t *day)
 static void
 csv_first(const struct csv *c, const struct where *w, size_t d, size_t s)
 {
-	int32_t day;
+	int32_t week;
 	char b[16];
 
-	if (news_has(c->R, d, s, &day)) {
-		period_day_format(day, b, sizeof(b));
-		csv_line(c, w, "first_seen", b, "new");
+	if (news_has(c->R, d, s, &week)) {
+		period_week_format(week, b, sizeof(b));
+		csv_line(c, w, "first_seen_week", b, "new");
 	}
 }
 
@@ -208,7 +187,12 @@ csv_meta(const struct csv *c)
 	csv_line(c, &w, "timezone", R->tz[0] ? R->tz : "system", NULL);
 	csv_line(c, &w, "language", i18n_lang_code(R->lang), NULL);
 	csv_u(c, &w, "min_group_size", (uint64_t)R->min_group, NULL);
-	csv_u(c, &w, "weeks_with_data", R->cur.weeks_with_data, NULL);
+	csv_u(c, &w, "weeks_released", R->cur.weeks_with_data, NULL);
+	csv_u(c, &w, "weeks_in_period", R->cur.nweeks, NULL);
+	csv_u(c, &w, "weeks_incomplete", R->cur.weeks_incomplete, NULL);
+	csv_u(c, &w, "coverage_hours", R->cur.coverage_hours, NULL);
+	csv_u(c, &w, "hours_total", R->cur.hours_total, NULL);
+	csv_line(c, &w, "method", "ckm-1", NULL);
 }
 
 static void
@@ -224,12 +208,12 @@ csv_headline(const struct csv *c)
 	csv_u(c, &w, "services_used", rep_svcs_used(R), NULL);
 	csv_u(c, &w, "services_new", rep_svcs_new(R), NULL);
 	csv_u(c, &w, "previous_connections", rrow_conns(&R->prev.org),
-	    R->prev.org.partial ? "lower_bound" : NULL);
+	    R->quarter ? "derived" : NULL);
 	if (rep_change_u(rrow_conns(&R->cur.org), rrow_conns(&R->prev.org),
 	    &pct) == 0)
 		csv_d(c, &w, "connections_change_pct", pct);
 	csv_d(c, &w, "shadow_share_pct", rep_share(R->cur.org.shadow,
-	    rrow_conns(&R->cur.org)));
+	    R->cur.org.svc_conns));
 }
 
 static void
@@ -242,6 +226,7 @@ csv_blind(const struct csv *c)
 
 	csv_u(c, &w, "hours_with_data", b->hours, NULL);
 	csv_u(c, &w, "hours_in_period", b->hours_total, NULL);
+	csv_u(c, &w, "days_released", b->days, NULL);
 	csv_u(c, &w, "packets", b->packets, NULL);
 	csv_u(c, &w, "pcap_drops", b->pcap_drops, NULL);
 	csv_u(c, &w, "if_drops", b->if_drops, NULL);
@@ -254,18 +239,15 @@ csv_blind(const struct csv *c)
 	csv_u(c, &w, "ignored", b->ignored, NULL);
 	csv_u(c, &w, "lost", b->lost, NULL);
 	csv_u(c, &w, "parse_failures", b->parse_failures, NULL);
-	csv_u(c, &w, "cells_suppressed", R->cur.org.partial, NULL);
+	csv_u(c, &w, "late", b->late, NULL);
 	for (d = 0; d < R->ndept; d++) {
 		if (!R->dept[d].unassigned)
 			continue;
 		w.dept = R->dept[d].name;
-		if (csv_fig(c, &w, "unassigned_", &R->cur.dept[d].dev) == 0) {
-			csv_u(c, &w, "unassigned_connections",
-			    rrow_conns(&R->cur.dept[d]),
-			    R->cur.dept[d].partial ? "lower_bound" : NULL);
-			csv_d(c, &w, "unassigned_pct",
-			    rep_blind_unassigned_pct(R));
-		}
+		csv_fig(c, &w, "unassigned_", &R->cur.dept[d].dev);
+		csv_u(c, &w, "unassigned_connections",
+		    rrow_conns(&R->cur.dept[d]), R->quarter ? "derived" : NULL);
+		csv_d(c, &w, "unassigned_pct", rep_blind_unassigned_pct(R));
 	}
 }
 
@@ -281,17 +263,12 @@ csv_weeks(const struct csv *c)
 	cw.period = b;
 	for (i = 0; i < rep_series_n(R); i++) {
 		const struct rrow *r = rep_series_row(R, i);
-		const struct rfig *f = &r->dev;
 
+		/* a week not released has no figures, not zeros */
+		if (!rep_series_released(R, i))
+			continue;
 		period_week_format(rep_series_week(R, i), b, sizeof(b));
-		if (RFIG_SUPPRESSED(f)) {
-			csv_line(&cw, &w, "devices", R->supp, "suppressed");
-			continue;
-		}
-		if (RFIG_ABSENT(f))
-			continue;
-		csv_u(&cw, &w, "devices", f->max, f->max_lb ?
-		    "lower_bound" : NULL);
+		csv_u(&cw, &w, "devices", r->dev.max, NULL);
 		csv_counts(&cw, &w, r, 0);
 	}
 }
@@ -339,16 +316,13 @@ report_csv(const struct report *R, FILE *f)
 			struct where w = { "cell", R->dept[didx[j]].name,
 			    s->sid, s->category, rep_jur_name(s->jur) };
 
-			if (RFIG_ABSENT(&r->dev))
-				continue;
 			csv_row(&c, &w, r, NULL);
 			csv_first(&c, &w, didx[j], sidx[i]);
 		}
 	for (i = 0; i < R->ncat; i++) {
 		struct where w = { "category", NULL, NULL, R->cat[i], NULL };
 
-		if (!RFIG_ABSENT(&R->cur.cat[i].dev))
-			csv_row(&c, &w, &R->cur.cat[i], &R->prev.cat[i]);
+		csv_row(&c, &w, &R->cur.cat[i], &R->prev.cat[i]);
 	}
 	for (g = 0; g < RJ_N; g++) {
 		struct where w = { "jurisdiction", NULL, NULL, NULL,
@@ -359,9 +333,9 @@ report_csv(const struct report *R, FILE *f)
 			nsv += R->svc[i].jur == (enum rjur)g &&
 			    rep_svc_used(R, i);
 		csv_u(&c, &w, "services", nsv, NULL);
-		csv_counts(&c, &w, &R->cur.jur[g], 0);
+		csv_counts(&c, &w, &R->cur.jur[g], 1);
 		csv_d(&c, &w, "share_pct", rep_share(rrow_conns(&R->cur.jur[g]),
-		    rrow_conns(&R->cur.org)));
+		    R->cur.org.svc_conns));
 	}
 	csv_blind(&c);
 	csv_weeks(&c);
@@ -419,22 +393,11 @@ md_cells(FILE *f, size_t n, const char *const *cells)
 	fputc('\n', f);
 }
 
+/* A released count; "–" for zero. */
 static const char *
-md_count(const struct report *R, const struct rrow *r, uint64_t v, int bytes,
-    char *buf, size_t n)
+md_count(const struct report *R, uint64_t v, int bytes, char *buf, size_t n)
 {
-	char d[48];
-
-	if (RFIG_SUPPRESSED(&r->dev)) {
-		snprintf(buf, n, "%s", R->supp);
-		return buf;
-	}
-	if (bytes)
-		rfmt_bytes(R, v, d, sizeof(d));
-	else
-		rfmt_int(R, v, d, sizeof(d));
-	snprintf(buf, n, "%s%s", r->partial ? "\xe2\x89\xa5 " : "", d);
-	return buf;
+	return bytes ? rfmt_vol(R, v, buf, n) : rfmt_cnt(R, v, buf, n);
 }
 
 static const char *
@@ -444,7 +407,7 @@ md_change(const struct report *R, const struct rfig *c, const struct rfig *p,
 	double pct;
 
 	if (rep_change(R, c, p, &pct) != 0) {
-		snprintf(buf, n, "\xe2\x80\x93");
+		snprintf(buf, n, "%s", RFMT_ZERO);
 		return buf;
 	}
 	return rfmt_change(R, pct, buf, n);
@@ -461,33 +424,36 @@ md_departments(const struct report *R, FILE *f, const size_t *didx, size_t nd)
 {
 	const char *h[] = { T(T_DEPARTMENT), T(R->quarter ? T_DEVICES_AVG :
 	    T_DEVICES), T(R->quarter ? T_CHANGE_Q : T_CHANGE_W),
-	    T(T_CONNECTIONS), T(T_SHADOW_SHARE), T(T_UPLOADED), T(T_BLOCKED) };
-	const int num[] = { 0, 1, 1, 1, 1, 1, 1 };
-	size_t i;
+	    T(T_CONNECTIONS), T(T_SHADOW_SHARE), T(T_UPLOADED), T(T_BLOCKED),
+	    T(T_DEVICE_WEEKS) };
+	const int num[] = { 0, 1, 1, 1, 1, 1, 1, 1 };
+	size_t i, nc = R->quarter ? 8 : 7;
 
 	fprintf(f, "\n## %s\n\n", T(T_DEPARTMENTS));
-	md_header(f, 7, h, num);
+	md_header(f, nc, h, num);
 	for (i = 0; i <= nd; i++) {
 		const struct rrow *c = i < nd ? &R->cur.dept[didx[i]] :
 		    &R->cur.org;
 		const struct rrow *p = i < nd ? &R->prev.dept[didx[i]] :
 		    &R->prev.org;
-		char a[48], b[48], d[48], e[48], g[48], k[48];
-		const char *cells[7];
+		char a[48], b[48], d[48], e[48], g[48], k[48], w[48];
+		const char *cells[8];
 
 		cells[0] = i < nd ? md_dept(R, didx[i]) : T(T_ORGANISATION);
 		cells[1] = rfmt_fig(R, &c->dev, a, sizeof(a));
 		cells[2] = md_change(R, &c->dev, &p->dev, b, sizeof(b));
-		cells[3] = md_count(R, c, rrow_conns(c), 0, d, sizeof(d));
-		if (RFIG_SUPPRESSED(&c->dev))
-			snprintf(e, sizeof(e), "%s", R->supp);
+		cells[3] = md_count(R, rrow_conns(c), 0, d, sizeof(d));
+		if (c->svc_conns == 0)
+			snprintf(e, sizeof(e), "%s", RFMT_ZERO);
 		else
-			rfmt_pct(R, rep_share(c->shadow, rrow_conns(c)), e,
+			rfmt_pct(R, rep_share(c->shadow, c->svc_conns), e,
 			    sizeof(e));
 		cells[4] = e;
-		cells[5] = md_count(R, c, c->m[QM_UP], 1, g, sizeof(g));
-		cells[6] = md_count(R, c, c->m[QM_NXDOMAIN], 0, k, sizeof(k));
-		md_cells(f, 7, cells);
+		cells[5] = md_count(R, c->m[RM_UP], 1, g, sizeof(g));
+		cells[6] = md_count(R, c->m[RM_NXDOMAIN], 0, k, sizeof(k));
+		/* a quarter: the sum of weekly devices, not devices */
+		cells[7] = md_count(R, c->dev.sum, 0, w, sizeof(w));
+		md_cells(f, nc, cells);
 	}
 	fprintf(f, "\n%s\n", T(T_DEPT_NOTE));
 }
@@ -498,13 +464,11 @@ static const char *
 md_mx_cell(const struct report *R, enum mdmx k, const struct rrow *r,
     char *buf, size_t n)
 {
-	if (RFIG_ABSENT(&r->dev)) {
-		snprintf(buf, n, "\xc2\xb7");
-		return buf;
-	}
+	if (k == MD_DEVICES && R->quarter)
+		return rfmt_cnt(R, r->dev.max, buf, n);
 	if (k == MD_DEVICES)
 		return rfmt_fig(R, &r->dev, buf, n);
-	return md_count(R, r, r->m[k == MD_UPLOAD ? QM_UP : QM_NXDOMAIN],
+	return md_count(R, r->m[k == MD_UPLOAD ? RM_UP : RM_NXDOMAIN],
 	    k == MD_UPLOAD, buf, n);
 }
 
@@ -531,10 +495,9 @@ md_matrix(const struct report *R, FILE *f, enum mdmx k, const size_t *sidx,
 		const struct rrow *tot = i < ns ? &R->cur.svc[sidx[i]] :
 		    &R->cur.org;
 
-		if (i < ns && k == MD_BLOCKED && tot->m[QM_NXDOMAIN] == 0)
+		if (i < ns && k == MD_BLOCKED && tot->m[RM_NXDOMAIN] == 0)
 			continue;
-		if (i < ns && k == MD_UPLOAD && tot->m[QM_UP] == 0 &&
-		    !RFIG_SUPPRESSED(&tot->dev))
+		if (i < ns && k == MD_UPLOAD && tot->m[RM_UP] == 0)
 			continue;
 		if (i == ns && rows == 0)
 			break;
@@ -578,12 +541,11 @@ md_services(const struct report *R, FILE *f, const size_t *sidx, size_t ns)
 		const struct rrow *c = &R->cur.svc[sidx[i]];
 		char name[160], a[48], b[48], d[48], e[48];
 		const char *cells[9];
-		int32_t day;
+		int32_t wk;
+		int nw = news_has(R, (size_t)-1, sidx[i], &wk);
 
 		snprintf(name, sizeof(name), "%s%s%s%s", s->name,
-		    news_has(R, (size_t)-1, sidx[i], &day) ? " (" : "",
-		    news_has(R, (size_t)-1, sidx[i], &day) ? T(T_NEW) : "",
-		    news_has(R, (size_t)-1, sidx[i], &day) ? ")" : "");
+		    nw ? " (" : "", nw ? T(T_NEW) : "", nw ? ")" : "");
 		cells[0] = name;
 		cells[1] = s->vendor;
 		cells[2] = i18n_category(R->lang, s->category);
@@ -592,8 +554,8 @@ md_services(const struct report *R, FILE *f, const size_t *sidx, size_t ns)
 		cells[5] = rfmt_fig(R, &c->dev, a, sizeof(a));
 		cells[6] = md_change(R, &c->dev, &R->prev.svc[sidx[i]].dev, b,
 		    sizeof(b));
-		cells[7] = md_count(R, c, rrow_conns(c), 0, d, sizeof(d));
-		cells[8] = md_count(R, c, c->m[QM_UP], 1, e, sizeof(e));
+		cells[7] = md_count(R, rrow_conns(c), 0, d, sizeof(d));
+		cells[8] = md_count(R, c->m[RM_UP], 1, e, sizeof(e));
 		md_cells(f, 9, cells);
 	}
 }
@@ -601,7 +563,7 @@ md_services(const struct report *R, FILE *f, const size_t *sidx, size_t ns)
 static void
 md_news(const struct report *R, FILE *f)
 {
-	char mg[16], d[48];
+	char d[48];
 	size_t i, n;
 	int org;
 
@@ -619,17 +581,15 @@ md_news(const struct report *R, FILE *f)
 				fputs(": ", f);
 			}
 			md_text(f, R->svc[nw->svc].name);
+			period_week_format(nw->week, d, sizeof(d));
 			fprintf(f, " (%s, %s)\n", T(R->svc[nw->svc].sanctioned ?
-			    T_SANCTIONED : T_SHADOW_SHORT),
-			    rfmt_day(R, nw->day, d, sizeof(d)));
+			    T_SANCTIONED : T_SHADOW_SHORT), d);
 			n++;
 		}
 		if (n == 0)
 			fprintf(f, "%s\n", T(T_NONE));
 	}
-	snprintf(mg, sizeof(mg), "%d", R->min_group);
-	fprintf(f, "\n%s\n", i18n_fill((char[1024]){ 0 }, 1024, T(T_NEW_NOTE),
-	    mg, NULL, NULL));
+	fprintf(f, "\n%s\n", T(T_NEW_NOTE));
 }
 
 static void
@@ -640,7 +600,7 @@ md_cat_jur(const struct report *R, FILE *f)
 	const char *hj[] = { T(T_JURISDICTION), T(T_SERVICES),
 	    T(T_CONNECTIONS), T(T_UPLOADED) };
 	const int num[] = { 0, 1, 1, 1 };
-	uint64_t all = rrow_conns(&R->cur.org);
+	uint64_t all = R->cur.org.svc_conns;
 	size_t c, s;
 	int j;
 
@@ -651,13 +611,13 @@ md_cat_jur(const struct report *R, FILE *f)
 		char a[48], b[48], d[48];
 		const char *cells[4];
 
-		if (RFIG_ABSENT(&r->dev))
+		if (RFIG_ZERO(&r->dev))
 			continue;
 		cells[0] = i18n_category(R->lang, R->cat[c]);
 		cells[1] = rfmt_fig(R, &r->dev, a, sizeof(a));
-		cells[2] = md_count(R, r, rrow_conns(r), 0, b, sizeof(b));
-		cells[3] = RFIG_SUPPRESSED(&r->dev) ? R->supp : rfmt_pct(R,
-		    rep_share(r->shadow, rrow_conns(r)), d, sizeof(d));
+		cells[2] = md_count(R, rrow_conns(r), 0, b, sizeof(b));
+		cells[3] = r->svc_conns == 0 ? RFMT_ZERO : rfmt_pct(R,
+		    rep_share(r->shadow, r->svc_conns), d, sizeof(d));
 		md_cells(f, 4, cells);
 	}
 	fprintf(f, "\n## %s\n\n", T(T_JURIS_TITLE));
@@ -674,11 +634,11 @@ md_cat_jur(const struct report *R, FILE *f)
 		snprintf(a, sizeof(a), "%zu", nsv);
 		cells[0] = i18n_jurisdiction(R->lang, rep_jur_name(j));
 		cells[1] = a;
-		snprintf(b, sizeof(b), "%s (%s)", md_count(R, r, rrow_conns(r),
+		snprintf(b, sizeof(b), "%s (%s)", md_count(R, rrow_conns(r),
 		    0, d, sizeof(d)), rfmt_pct(R, rep_share(rrow_conns(r), all),
 		    p, sizeof(p)));
 		cells[2] = b;
-		cells[3] = md_count(R, r, r->m[QM_UP], 1, d, sizeof(d));
+		cells[3] = md_count(R, r->m[RM_UP], 1, d, sizeof(d));
 		md_cells(f, 4, cells);
 	}
 	fprintf(f, "\n%s\n", T(T_JURIS_NOTE));
@@ -697,26 +657,28 @@ md_blind(const struct report *R, FILE *f)
 	    NULL, NULL));
 	fprintf(f, "| %s | %s |\n| --- | ---: |\n", T(T_MEASURE), T(T_VALUE));
 	fprintf(f, "| %s | %s |\n", T(T_BL_ECH),
-	    rfmt_int(R, b->ech_unattributed, v, sizeof(v)));
+	    rfmt_cnt(R, b->ech_unattributed, v, sizeof(v)));
 	fprintf(f, "| %s | %s |\n", T(T_BL_DOH),
-	    rfmt_int(R, b->doh_conns, v, sizeof(v)));
+	    rfmt_cnt(R, b->doh_conns, v, sizeof(v)));
 	fprintf(f, "| %s | %s (%s) |\n", T(T_BL_DROPS),
-	    rfmt_int(R, b->pcap_drops + b->if_drops, v, sizeof(v)),
+	    rfmt_cnt(R, b->pcap_drops + b->if_drops, v, sizeof(v)),
 	    rfmt_pct(R, rep_blind_drop_pct(R), a, sizeof(a)));
 	for (d = 0; d < R->ndept; d++)
 		if (R->dept[d].unassigned)
 			fprintf(f, "| %s | %s |\n", T(T_BL_UNASSIGNED),
-			    md_count(R, &R->cur.dept[d],
-			    rrow_conns(&R->cur.dept[d]), 0, v, sizeof(v)));
+			    md_count(R, rrow_conns(&R->cur.dept[d]), 0, v,
+			    sizeof(v)));
 	fprintf(f, "| %s | %s |\n", T(T_BL_NOSNI),
-	    rfmt_int(R, b->nosni_conns, v, sizeof(v)));
-	fprintf(f, "| %s | %u |\n", T(T_BL_SUPPRESSED), R->cur.org.partial);
+	    rfmt_cnt(R, b->nosni_conns, v, sizeof(v)));
 	snprintf(a, sizeof(a), "%u", b->hours);
 	snprintf(c, sizeof(c), "%u", b->hours_total);
 	fprintf(f, "| %s | %s / %s |\n", T(T_BL_HOURS), a, c);
 	if (b->lost)
 		fprintf(f, "| %s | %s |\n", T(T_BL_LOST),
 		    rfmt_int(R, b->lost, v, sizeof(v)));
+	if (b->late)
+		fprintf(f, "| %s | %s |\n", T(T_BL_LATE),
+		    rfmt_int(R, b->late, v, sizeof(v)));
 }
 
 static void
@@ -733,7 +695,7 @@ md_method(const struct report *R, FILE *f)
 	    T(T_M_NOT_COLLECTED));
 	snprintf(a, sizeof(a), "%d", R->min_group);
 	fprintf(f, "**%s** %s\n\n", T(T_M_GROUP_H), i18n_fill(t, sizeof(t),
-	    T(T_M_GROUP), a, R->supp, NULL));
+	    T(R->min_group > 1 ? T_M_GROUP : T_M_GROUP_NONE), a, NULL, NULL));
 	fprintf(f, "**%s** %s", T(T_M_KEY_H), T(T_M_KEY));
 	if (R->quarter) {
 		snprintf(b, sizeof(b), "%u", R->cur.weeks_with_data);
@@ -749,7 +711,7 @@ md_method(const struct report *R, FILE *f)
 		fprintf(f, "%s\n\n", T(T_M_RETENTION_CONF));
 	}
 	fprintf(f, "**%s** %s\n\n", T(T_M_DEFS_H), T(T_M_DEFS));
-	fprintf(f, "_%s_\n", i18n_fill(t, sizeof(t), T(T_LEGEND), R->supp, a,
+	fprintf(f, "_%s_\n", i18n_fill(t, sizeof(t), T(T_LEGEND), a, NULL,
 	    NULL));
 }
 
@@ -764,22 +726,41 @@ md_weekly(const struct report *R, FILE *f)
 	    T(T_DEVICES), T(T_CONNECTIONS));
 	for (i = 0; i < rep_series_n(R); i++) {
 		const struct rrow *r = rep_series_row(R, i);
-		char w[16], a[48], b[48], c[48];
+		char w[16], a[48], b[48];
 
 		period_week_format(rep_series_week(R, i), w, sizeof(w));
-		if (RFIG_SUPPRESSED(&r->dev))
-			snprintf(a, sizeof(a), "%s", R->supp);
-		else if (RFIG_ABSENT(&r->dev))
-			snprintf(a, sizeof(a), "\xc2\xb7");
-		else
-			snprintf(a, sizeof(a), "%s%s", r->dev.max_lb ?
-			    "\xe2\x89\xa5 " : "", rfmt_int(R, r->dev.max, c,
-			    sizeof(c)));
-		if (RFIG_ABSENT(&r->dev))
-			snprintf(b, sizeof(b), "\xc2\xb7");
-		else
-			md_count(R, r, rrow_conns(r), 0, b, sizeof(b));
+		if (!rep_series_released(R, i)) {
+			/* not released: nothing is known, not even a zero */
+			fprintf(f, "| %s | %s | |\n", w, T(T_NOT_RELEASED));
+			continue;
+		}
+		rfmt_cnt(R, r->dev.max, a, sizeof(a));
+		md_count(R, rrow_conns(r), 0, b, sizeof(b));
 		fprintf(f, "| %s | %s | %s |\n", w, a, b);
+	}
+}
+
+/* What the header must say about the period's released figures. */
+static void
+md_notices(const struct report *R, FILE *f)
+{
+	char a[24], b[24], t[512];
+
+	if (R->min_group <= 1)
+		fprintf(f, "\n**%s**\n", T(T_UNPROTECTED));
+	if (R->quarter && R->cur.weeks_with_data < R->cur.nweeks) {
+		snprintf(a, sizeof(a), "%u", R->cur.weeks_with_data);
+		snprintf(b, sizeof(b), "%zu", R->cur.nweeks);
+		fprintf(f, "\n%s\n", i18n_fill(t, sizeof(t), T(T_Q_WEEKS), a,
+		    b, NULL));
+	}
+	if (R->cur.weeks_incomplete > 0)
+		fprintf(f, "\n%s\n", T(T_INCOMPLETE));
+	if (R->cur.coverage_hours < R->cur.hours_total) {
+		snprintf(a, sizeof(a), "%u", R->cur.coverage_hours);
+		snprintf(b, sizeof(b), "%u", R->cur.hours_total);
+		fprintf(f, "\n%s\n", i18n_fill(t, sizeof(t), T(T_COVERAGE), a,
+		    b, NULL));
 	}
 }
 
@@ -816,6 +797,7 @@ report_md(const struct report *R, FILE *f)
 	fprintf(f, "%s · %s\n", i18n_fill(t, sizeof(t), T(T_GENERATED),
 	    rfmt_day(R, p.day, g, sizeof(g)), R->tz[0] ? R->tz : "system", mg),
 	    T(T_BADGE));
+	md_notices(R, f);
 	fprintf(f, "\n## %s\n\n", T(T_FINDINGS));
 	n = rep_findings(R, lines);
 	for (i = 0; i < n; i++) {

@@ -1,14 +1,17 @@
 #!/bin/bash
-# The weekly and quarterly report: a database of three weeks filled by
-# tests/tools/reportfill (real catalog, suppressed cells, first uses,
-# blind spots), then
-#  - JSON and CSV against figures recomputed from the database
-#    (tests/report_check.py), for two weeks and the quarter;
+# The weekly and quarterly report, read from a release database of eight
+# weeks published by tests/tools/reportfill through the release stage
+# (real catalog, small cells, first uses, blind spots; k = 5, and k = 1
+# for exact figures), then
+#  - JSON and CSV against the released cells, read straight from the
+#    database's tables (tests/report_check.py), for two weeks and the
+#    quarter (sums of the weekly cells), at k = 5 and k = 1;
+#  - no "<5", "suppressed" or "at least" in any format or language;
 #  - the HTML printed to PDF by headless Chromium: pages, the headline
-#    figures and the section titles in English and in Dutch, nothing but
-#    the marker where a figure is suppressed; page one is kept as
-#    tests/artefacts/report-page1.png;
-#  - Markdown, --week last, -c CONFIG, and errors that leave no file.
+#    figures, the section titles and the legend in English and in Dutch;
+#    page one is kept as tests/artefacts/report-page1.png;
+#  - Markdown, --week last, -c CONFIG, weeks not released or in the
+#    future refused, and errors that leave no file.
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 PY=/usr/bin/python3
@@ -18,25 +21,55 @@ trap 'rm -rf "$out"' EXIT
 fails=0
 ok() { echo "ok - $*"; }
 nok() { echo "not ok - $*"; fails=$((fails + 1)); }
-# Monday 2026-11-24 09:00 UTC: "last" is 2026-W47
+# Tuesday 2026-11-24 09:00 UTC, in 2026-W48: "last" is 2026-W47, the
+# last released week; 2026-W48 is not released, 2026-W49 is the future
 NOW=1795510800
 
-db=$out/aicensus.db
-"$BUILD/tools/reportfill" "$db" config/catalog.conf 2>"$out/fill.log" ||
-	{ nok "reportfill failed: $(tail -2 "$out/fill.log")"; exit 1; }
+# released.db beside aicensus.db: where -c CONFIG looks for it
+db=$out/released.db
+db1=$out/k1/released.db
+mkdir -p "$out/k1"
+if ! "$BUILD/tools/reportfill" "$db" config/catalog.conf 5 2>"$out/fill.log" ||
+	! "$BUILD/tools/reportfill" "$db1" config/catalog.conf 1 2>>"$out/fill.log"; then
+	nok "reportfill failed: $(grep -v WITHOUT "$out/fill.log" | tail -2)"
+	exit 1
+fi
 
-# --- JSON and CSV against the database ----------------------------------
-for p in "--week 2026-W47" "--week 2026-W46" "--quarter 2026-Q4"; do
-	tag=${p##* }
-	if $AIC report --db "$db" $p --format json -o "$out/$tag.json" &&
-		$AIC report --db "$db" $p --format csv -o "$out/$tag.csv"; then
-		$PY tests/report_check.py "$AIC" "$db" "$out/$tag.json" \
-			"$out/$tag.csv" | sed "s/^\(not \)\{0,1\}ok - /&$tag: /"
-		[ "${PIPESTATUS[0]}" -eq 0 ] || fails=$((fails + 1))
-	else
-		nok "$tag: report --format json/csv failed"
-	fi
+# --- JSON and CSV against the released cells ---------------------------------
+for d in "$db" "$db1"; do
+	k=5
+	[ "$d" = "$db1" ] && k=1
+	for p in "--week 2026-W47" "--week 2026-W46" "--quarter 2026-Q4"; do
+		tag=${p##* }
+		if $AIC report --db "$d" $p --now $NOW --format json -o "$out/$tag.k$k.json" &&
+			$AIC report --db "$d" $p --now $NOW --format csv -o "$out/$tag.k$k.csv"; then
+			$PY tests/report_check.py "$d" "$out/$tag.k$k.json" \
+				"$out/$tag.k$k.csv" | sed "s/^\(not \)\{0,1\}ok - /&$tag k=$k: /"
+			[ "${PIPESTATUS[0]}" -eq 0 ] || fails=$((fails + 1))
+		else
+			nok "$tag k=$k: report --format json/csv failed"
+		fi
+	done
 done
+
+# --- no suppression notion anywhere --------------------------------------------
+bad=
+for p in "--week 2026-W47" "--week 2026-W44" "--quarter 2026-Q4"; do
+	for f in html md csv json; do
+		for lang in en nl; do
+			$AIC report --db "$db" $p --now $NOW --format $f --lang $lang \
+				-o "$out/any.$f" || { bad="$bad $p/$f/$lang:failed"; continue; }
+			grep -qE '<5|&lt;5|\\<5|[Ss]uppress|[Oo]nderdrukt|lower_bound|≥' \
+				"$out/any.$f" && bad="$bad $p/$f/$lang"
+			case $f in html | md)
+				grep -q '–' "$out/any.$f" || bad="$bad $p/$f/$lang:no-dash"
+			esac
+		done
+	done
+done
+[ -z "$bad" ] &&
+	ok "no <5, suppressed, lower bound or ≥ in 24 reports (3 periods, 4 formats, en and nl); zeros are –" ||
+	nok "suppression notions left in:$bad"
 
 # --- HTML through Chromium ------------------------------------------------
 # pdf HTML PDF: print with headless Chromium, no network, throw-away profile
@@ -89,7 +122,7 @@ else
 		pdftotext -layout "$out/report-$lang.pdf" - | tr -s ' \n' '  ' \
 			>"$out/report-$lang.txt"
 		# the headline figures, in the language's own number format
-		want=$($PY - "$out/2026-W47.json" $lang <<'EOF'
+		want=$($PY - "$out/2026-W47.k5.json" $lang <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 h, nl = r["headline"], sys.argv[2] == "nl"
@@ -127,13 +160,21 @@ EOF
 		miss=$(has_all "$out/report-$lang.txt" "${titles[@]}")
 		[ -z "$miss" ] && ok "$lang: PDF has every section title (${#titles[@]})" ||
 			nok "$lang: PDF lacks '$miss'"
-		# suppressed cells: the marker with its legend, never a number
-		n=$(grep -o '<td class="n sup">&lt;5</td>' "$html" | wc -l)
-		grep -qF '“<5” = fewer than 5 devices' "$out/report-$lang.txt" ||
-			grep -qF '„<5” = minder dan 5 apparaten' "$out/report-$lang.txt" &&
-			[ "$n" -ge 4 ] &&
-			ok "$lang: $n suppressed figures shown as <5, with the legend" ||
-			nok "$lang: suppression marker or legend missing ($n markers)"
+		# zeros: one glyph, explained; the method named
+		n=$(grep -o '<td class="n nil">–</td>' "$html" | wc -l)
+		if [ $lang = en ]; then
+			legend=("“–” : none, or too few devices to show"
+				"cell key method" "need not add up"
+				"cannot be linked across weeks or sites")
+		else
+			legend=("„–” : geen, of te weinig apparaten om te tonen"
+				"celsleutelmethode" "niet per se op"
+				"niet over weken of locaties heen te koppelen")
+		fi
+		miss=$(has_all "$out/report-$lang.txt" "${legend[@]}")
+		[ -z "$miss" ] && [ "$n" -ge 4 ] &&
+			ok "$lang: $n zero figures shown as –, legend and methodology (cell key method)" ||
+			nok "$lang: legend or methodology lacks '$miss' ($n zeros as –)"
 		if [ $lang = en ]; then
 			mkdir -p tests/artefacts
 			pdftoppm -png -r 60 -f 1 -l 1 -singlefile "$out/report-en.pdf" \
@@ -148,8 +189,10 @@ EOF
 		pdf "$out/q.html" "$out/q.pdf"; then
 		pdftotext "$out/q.pdf" - | tr -s ' \n' '  ' >"$out/q.txt"
 		miss=$(has_all "$out/q.txt" "quarterly report" "Q4 2026" "Per week" \
-			"Busiest week" "cannot count distinct devices over the quarter")
-		[ -z "$miss" ] && ok "quarterly HTML prints, per-week devices explained" ||
+			"Busiest week" "cannot count distinct devices over the quarter" \
+			"device-weeks" "8 of the quarter's 14 weeks are released" \
+			"not released")
+		[ -z "$miss" ] && ok "quarterly HTML prints, device-weeks and unreleased weeks explained" ||
 			nok "quarterly PDF lacks '$miss'"
 	else
 		nok "quarterly HTML report or its PDF failed"
@@ -157,10 +200,17 @@ EOF
 fi
 
 # --- Markdown, --week last, -c, errors -------------------------------------
-$AIC report --db "$db" --week 2026-W47 --format md -o "$out/r.md" &&
-	grep -q '^## Blind spots' "$out/r.md" && grep -qF '\<5' "$out/r.md" &&
-	ok "Markdown report with sections and suppressed cells" ||
+$AIC report --db "$db" --week 2026-W47 --now $NOW --format md -o "$out/r.md" &&
+	grep -q '^## Blind spots' "$out/r.md" && grep -qF '| – |' "$out/r.md" &&
+	! grep -qF '<5' "$out/r.md" &&
+	ok "Markdown report with sections, zeros as –" ||
 	nok "Markdown report"
+$AIC report --db "$db" --week 2026-W46 --now $NOW --format md |
+	grep -qF 'The sensor saw traffic in 150 of the 168 hours' &&
+	$AIC report --db "$db" --week 2026-W44 --now $NOW --format md |
+	grep -qF 'Released before the end of its period' &&
+	ok "a partly covered week and one released before its end say so" ||
+	nok "coverage or incomplete week not stated"
 cat >"$out/aicensus.conf" <<EOF
 aicensus = {
   database = "aicensus.db";
@@ -173,24 +223,39 @@ EOF
 $AIC report -c "$out/aicensus.conf" --week last --now $NOW --format json \
 	-o "$out/last.json" &&
 	$PY -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(not (r["period"]=="2026-W47" and r["language"]=="nl"))' "$out/last.json" &&
-	ok "-c CONFIG: database and language from the configuration; --week last is 2026-W47" ||
+	ok "-c CONFIG: release database (released.db beside database) and language from the configuration; --week last is 2026-W47" ||
 	nok "-c CONFIG / --week last"
 $AIC report -c "$out/aicensus.conf" --week last --now $NOW --format md |
 	grep -q 'totalen ouder dan 120 dagen worden verwijderd' &&
 	ok "-c CONFIG: retention stated from the configuration" ||
 	nok "retention from the configuration not stated"
-$AIC report --db "$db" --quarter last --now $NOW --format json -o "$out/ql.json" &&
-	grep -q '"period": "2026-Q3"' "$out/ql.json" &&
-	ok "--quarter last is the last complete quarter (2026-Q3)" ||
-	nok "--quarter last"
-$AIC report --db "$db" --week 2026-W30 --format json -o "$out/empty.json" &&
-	grep -q '"weeks_with_data": 0' "$out/empty.json" &&
-	ok "a week without data still makes a report" ||
-	nok "a week without data"
+# refused: not released (now's week, a week before the sensor ran), the
+# future, a quarter with no released week; no file is left behind
+refused() {	# refused MESSAGE ARGS...
+	local msg=$1 rc
+	shift
+	$AIC report --db "$db" --now $NOW "$@" -o "$out/refused.html" \
+		2>"$out/refused.err"
+	rc=$?
+	[ $rc -eq 1 ] && grep -qF "$msg" "$out/refused.err" &&
+		[ ! -e "$out/refused.html" ]
+}
+refused "week 2026-W48 is not released yet; weeks are released at the end of the ISO week" \
+	--week 2026-W48 &&
+	refused "week 2026-W30 is not released yet" --week 2026-W30 &&
+	ok "weeks not released are refused (2026-W48, 2026-W30), no file" ||
+	nok "a week not released: $(cat "$out/refused.err")"
+refused "week 2026-W49 is in the future" --week 2026-W49 &&
+	refused "quarter 2027-Q1 is in the future" --quarter 2027-Q1 &&
+	ok "a future week and quarter are refused" ||
+	nok "the future: $(cat "$out/refused.err")"
+refused "quarter 2026-Q3 has no released week yet" --quarter last &&
+	ok "--quarter last (2026-Q3) with no released week is refused" ||
+	nok "--quarter last: $(cat "$out/refused.err")"
 $AIC report --db "$db" --week 2026-W99 >/dev/null 2>&1
 [ $? -eq 2 ] && ok "a malformed week is a usage error (2)" ||
 	nok "a malformed week was not refused"
-$AIC report --db "$db" --week last -o "$out/no/such/dir/r.html" 2>/dev/null
+$AIC report --db "$db" --week last --now $NOW -o "$out/no/such/dir/r.html" 2>/dev/null
 rc=$?
 [ $rc -eq 1 ] && ! ls "$out/no" >/dev/null 2>&1 &&
 	ok "an unwritable output fails (1) and leaves no file" ||
@@ -198,7 +263,7 @@ rc=$?
 # a pipe or a device is written in place, never renamed over
 mkfifo "$out/fifo"
 cat "$out/fifo" >"$out/fifo.out" &
-$AIC report --db "$db" --week 2026-W47 --format csv -o "$out/fifo"
+$AIC report --db "$db" --week 2026-W47 --now $NOW --format csv -o "$out/fifo"
 rc=$?
 wait
 [ $rc -eq 0 ] && [ -p "$out/fifo" ] && grep -q '^2026-W47,headline,' "$out/fifo.out" &&

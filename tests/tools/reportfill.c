@@ -1,44 +1,47 @@
 /*
- * reportfill.c - a database worth a report: three ISO weeks (2026-W45 to
- * 2026-W47) of plausible use of the real catalog by six departments and
- * unmapped guests, written through the real aggregation code, the vault
- * (in memory) and the release stage (as the daemon would: flushing every
- * hour, releasing each day and week as it ends).  DB is the release
- * database.
+ * reportfill.c - a release database worth a report: eight ISO weeks
+ * (2026-W40 to 2026-W47) of plausible use of the real catalog by six
+ * departments and unmapped guests, published through the real release
+ * stage (release_publish) as the daemon would at each day's and week's
+ * end: the 7 days (D1, D2, B1) and then the week (W1).
  *
  * Built in, so the report's tests have something to find:
  *  - sanctioned (ChatGPT, Copilot, DeepL) and shadow services, vendors
  *    under EU, US, CN and other jurisdictions;
  *  - growth from week to week, and first uses in 2026-W47: DeepSeek in
- *    the organisation, Claude in Legal (both shown), Perplexity in HR and
- *    Doubao in Sales (both below the minimum group: must not be listed);
- *  - cells below the minimum group size (5) every week, and in W45 a whole
- *    department below it (the organisation total must not give it away);
+ *    the organisation, Claude in Legal (6 devices), Perplexity in HR and
+ *    Doubao in Sales (2 devices each: with k = 5 they publish as 0 or 5);
+ *  - cells below k every week, and a small department (Board);
  *  - DeepSeek blocked by DNS policy for Finance: lookups answered
  *    NXDOMAIN and no connection;
- *  - blind spots: attributed and unattributed ECH, DNS-over-HTTPS, capture
- *    drops, ClientHellos without a name, unmapped clients.
- * Deterministic: the same database every run (the device key aside).
+ *  - blind spots per day: unattributed ECH, DNS-over-HTTPS, capture drops
+ *    (an overloaded hour on Wednesday of W47), ClientHellos without a
+ *    name;
+ *  - 2026-W46 partly covered (150 of 168 hours), 2026-W44 released before
+ *    its end (complete = 0).
+ * Deterministic but for the week keys (k > 1 draws fresh ones, so the
+ * noise differs from run to run; k = 1 publishes the true figures).
  *
- * usage: reportfill DB CATALOG
+ * usage: reportfill RELEASED.db CATALOG K
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agg.h"
 #include "catalog.h"
+#include "cfgerr.h"
 #include "period.h"
 #include "release.h"
-#include "vault.h"
+#include "sketch.h"
 #include "weekkey.h"
 
-#define NWEEKS	3
+#define NWEEKS	8
 #define TZ	"Europe/Amsterdam"
 
-static const int32_t weeks[NWEEKS] = { 202645, 202646, 202647 };
+static const int32_t weeks[NWEEKS] = {
+	202640, 202641, 202642, 202643, 202644, 202645, 202646, 202647
+};
 
-/* -1 is "unassigned" to the store */
 static const struct {
 	const char	*name;
 	int		 devices;
@@ -100,6 +103,25 @@ static const struct plan {
 };
 #define NPLAN	(sizeof(plan) / sizeof(plan[0]))
 
+/*
+ * Users of plan p in department d (NDEPT: guests) in week wi.  The table
+ * gives W45..W47; earlier weeks ramp up to W45's figure, and a service
+ * nobody used in W45 was not used before either (so W47's first uses
+ * are first).
+ */
+static int
+users(size_t p, size_t d, size_t wi)
+{
+	int w45 = plan[p].users[d][0];
+
+	if (wi >= NWEEKS - 3)
+		return plan[p].users[d][wi - (NWEEKS - 3)];
+	if (w45 == 0)
+		return 0;
+	w45 -= (int)(NWEEKS - 3 - wi) / 2;
+	return w45 > 1 ? w45 : 1;
+}
+
 static uint64_t
 mix(uint64_t x)
 {
@@ -115,136 +137,161 @@ h5(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
 	return mix(mix(mix(mix(mix(a) ^ b) ^ c) ^ d) ^ e);
 }
 
-/* The address of device k of department d (or of the guest network). */
-static void
-addr_of(int d, int k, uint8_t a[16])
-{
-	memset(a, 0, 16);
-	a[10] = a[11] = 0xff;
-	a[12] = 10;
-	a[13] = (uint8_t)(d < 0 ? 200 : 10 + d);
-	a[14] = (uint8_t)(k / 250);
-	a[15] = (uint8_t)(1 + k % 250);
-}
+/* The leaves of one period: [dept (NDEPT = unassigned)][service]. */
+struct grid {
+	size_t		 nsvc;
+	struct sketch	*sk;
+	uint64_t	(*m)[RM_N];
+};
 
-/*
- * Whether user u of plan p in department d is active this hour: about
- * six working hours a week, a little in the evening, none at night.
- */
 static int
-active(size_t p, int d, int u, int64_t hour, int local_hour, int weekday)
+grid_init(struct grid *g, size_t nsvc)
 {
-	uint64_t r = h5(p, (uint64_t)(d + 1), (uint64_t)u, (uint64_t)hour, 1);
-	unsigned pct;
+	size_t i, n = (NDEPT + 1) * nsvc;
 
-	if (local_hour < 7 || local_hour > 21)
-		return 0;
-	pct = weekday >= 5 ? 1 : local_hour >= 9 && local_hour <= 17 ? 13 : 3;
-	return r % 100 < pct;
+	g->nsvc = nsvc;
+	g->sk = calloc(n, sizeof(*g->sk));
+	g->m = calloc(n, sizeof(*g->m));
+	if (g->sk == NULL || g->m == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		sketch_init(&g->sk[i]);
+	return 0;
 }
 
 static void
-use(struct agg *agg, struct weekkey *dk, const struct period *per, size_t p,
-    int d, int u, int svc)
+grid_reset(struct grid *g)
+{
+	size_t i, n = (NDEPT + 1) * g->nsvc;
+
+	for (i = 0; i < n; i++)
+		sketch_reset(&g->sk[i]);
+	memset(g->m, 0, n * sizeof(*g->m));
+}
+
+static void
+grid_free(struct grid *g)
+{
+	grid_reset(g);
+	free(g->sk);
+	free(g->m);
+}
+
+/* One user's use of plan p on day dd of week wi (whether or not active). */
+static void
+use(struct grid *g, size_t p, size_t d, int u, size_t wi, int dd, int svc)
 {
 	const struct plan *pl = &plan[p];
-	struct agg_cell *c = agg_cell(agg, per, d, svc);
-	uint64_t r = h5(p, (uint64_t)(d + 1), (uint64_t)u, (uint64_t)per->hour,
-	    2);
-	uint64_t conns = 1 + r % 4, up;
-	uint8_t a[16];
-	int k;
+	size_t li = d * g->nsvc + (size_t)svc;
+	uint64_t r = h5(p, d + 1, (uint64_t)u, wi, (uint64_t)dd + 100);
+	uint64_t hours = 1 + r % 4, conns = hours * (1 + (r >> 8) % 3), up;
+	uint64_t *m = g->m[li];
+	int ndev = d == NDEPT ? GUESTS : depts[d].devices, k;
 
-	if (c == NULL)
+	/* weekdays mostly, weekends a little */
+	if ((r >> 56) % 100 >= (dd < 5 ? 70u : 8u))
 		return;
-	/* users of a service are consecutive devices from its own offset */
-	k = (int)(((unsigned)u + (unsigned)p * 13u) %
-	    (unsigned)(d < 0 ? GUESTS : depts[d].devices));
-	addr_of(d, k, a);
-	agg_device(agg, per, d, svc, weekkey_devhash(dk, per->week, a));
-	c->c[C_DNS] += 1 + (r >> 8) % 5;
+	/* a service's users are consecutive devices from its own offset */
+	k = (int)(((unsigned)u + (unsigned)p * 13u) % (unsigned)ndev);
+	sketch_add(&g->sk[li], h5(weeks[wi], d + 1, (uint64_t)k, 7, 7) |
+	    (1ULL << 63));
+	m[RM_DEVHOURS] += hours;
+	m[RM_DNS] += 1 + (r >> 12) % 5;
 	if (pl->kind == K_BLOCKED) {
-		c->c[C_NXDOMAIN] += 1 + (r >> 8) % 5;
-		c->c[C_DNS] += (r >> 8) % 5;
+		m[RM_NXDOMAIN] += 1 + (r >> 16) % 5;
 		return;
 	}
-	if ((r >> 12) % 20 == 0)
-		c->c[C_NXDOMAIN]++;
-	if (pl->quic && (r >> 16) % 2) {
-		c->c[C_QUIC] += conns;
-	} else {
-		c->c[C_TLS] += conns;
-	}
-	if ((r >> 20) % 12 == 0)
-		c->c[C_ECH]++;
+	if ((r >> 20) % 20 == 0)
+		m[RM_NXDOMAIN]++;
+	if (pl->quic && (r >> 24) % 2)
+		m[RM_QUIC] += conns;
+	else
+		m[RM_TLS] += conns;
+	if ((r >> 28) % 12 == 0)
+		m[RM_ECH]++;
 	switch (pl->kind) {
-	case K_CODE: up = 200000 + (r >> 24) % 1500000; break;
-	case K_WRITE: up = 80000 + (r >> 24) % 900000; break;
-	case K_IMAGE: up = 20000 + (r >> 24) % 300000; break;
-	default: up = 15000 + (r >> 24) % 400000; break;
+	case K_CODE: up = 200000 + (r >> 32) % 1500000; break;
+	case K_WRITE: up = 80000 + (r >> 32) % 900000; break;
+	case K_IMAGE: up = 20000 + (r >> 32) % 300000; break;
+	default: up = 15000 + (r >> 32) % 400000; break;
 	}
-	c->c[C_UP] += up * conns;
-	c->c[C_DOWN] += up * conns * (3 + (r >> 40) % 6);
+	m[RM_UP] += up * conns;
+	m[RM_DOWN] += up * conns * (3 + (r >> 40) % 6);
 }
 
 static void
-blind(struct agg *agg, const struct period *per, int local_hour, int weekday,
-    int32_t week)
+fill_day(struct grid *g, const int *svc, size_t wi, int dd)
 {
-	uint64_t r = h5(9, (uint64_t)per->hour, 0, 0, 3);
-	int busy = weekday < 5 && local_hour >= 8 && local_hour <= 18;
-	uint64_t packets = busy ? 18000 + r % 20000 : 600 + r % 900;
+	size_t p, d;
+	int u;
 
-	agg_blind(agg, per, BL_PACKETS, packets);
-	agg_blind(agg, per, BL_BYTES, packets * (600 + (r >> 16) % 400));
-	agg_blind(agg, per, BL_IGNORED, busy ? 40 + (r >> 8) % 30 : 3);
-	if (!busy)
-		return;
-	agg_blind(agg, per, BL_ECH, 4 + (r >> 20) % 6);
-	agg_blind(agg, per, BL_ECH_UNATTRIBUTED, 1 + (r >> 24) % 4);
-	agg_blind(agg, per, BL_DOH, (r >> 28) % 4);
-	agg_blind(agg, per, BL_NOSNI, (r >> 32) % 3);
-	/* one overloaded hour on Wednesday of the last week */
-	if (week == weeks[NWEEKS - 1] && weekday == 2 && local_hour == 11)
-		agg_blind(agg, per, BL_PCAP_DROPS, 1250);
+	for (p = 0; p < NPLAN; p++)
+		for (d = 0; d <= NDEPT; d++)
+			for (u = 0; u < users(p, d, wi); u++)
+				use(g, p, d, u, wi, dd, svc[p]);
 }
 
-static int flushed;
+/* The week's leaves are its days' leaves folded together. */
+static void
+fold(struct grid *week, const struct grid *day)
+{
+	size_t i, k, n = (NDEPT + 1) * day->nsvc;
+
+	for (i = 0; i < n; i++) {
+		sketch_merge(&week->sk[i], &day->sk[i]);
+		for (k = 0; k < RM_N; k++)
+			week->m[i][k] += day->m[i][k];
+	}
+}
+
+static size_t
+leaves(const struct grid *g, struct rel_leaf *out)
+{
+	size_t d, s, n = 0;
+
+	for (d = 0; d <= NDEPT; d++)
+		for (s = 0; s < g->nsvc; s++) {
+			size_t li = d * g->nsvc + s;
+
+			if (sketch_estimate(&g->sk[li]) == 0)
+				continue;
+			out[n].dept = (int32_t)d;
+			out[n].svc = (int32_t)s;
+			memcpy(out[n].m, g->m[li], sizeof(out[n].m));
+			out[n].dev = &g->sk[li];
+			n++;
+		}
+	return n;
+}
+
+static void
+blind(uint64_t b[RB_N], size_t wi, int dd)
+{
+	uint64_t r = h5(9, weeks[wi], (uint64_t)dd, 0, 3);
+	uint64_t packets = dd < 5 ? 400000 + r % 200000 : 15000 + r % 9000;
+
+	memset(b, 0, RB_N * sizeof(*b));
+	b[RB_PACKETS] = packets;
+	b[RB_BYTES] = packets * (600 + (r >> 16) % 400);
+	b[RB_IGNORED] = dd < 5 ? 900 + (r >> 8) % 300 : 60;
+	if (dd >= 5)
+		return;
+	b[RB_ECH_UNATTRIBUTED] = 10 + (r >> 24) % 20;
+	b[RB_DOH] = 5 + (r >> 28) % 10;
+	b[RB_NOSNI] = 3 + (r >> 32) % 6;
+	/* one overloaded hour on Wednesday of the last week */
+	if (wi == NWEEKS - 1 && dd == 2)
+		b[RB_PCAP_DROPS] = 1250;
+}
 
 static int
-fill_hour(struct vault *st, struct agg *agg, struct weekkey *dk,
-    const struct catalog *cat, size_t wi, int64_t hour)
+publish(struct reldb *db, const struct rel_dims *dims,
+    const struct rel_params *rp, struct weekkey *keys, struct rel_input *in,
+    int64_t now)
 {
-	struct period per;
-	size_t p;
-	int d, u, local_hour, weekday;
-
-	period_of(hour, &per);
-	local_hour = (int)((hour - period_day_start(per.day)) / 3600);
-	weekday = (int)((period_day_start(per.day) -
-	    period_week_start(per.week) + 43200) / 86400);
-	for (p = 0; p < NPLAN; p++) {
-		int svc = catalog_find_id(cat, plan[p].sid);
-
-		if (svc < 0) {
-			fprintf(stderr, "reportfill: %s not in the catalog\n",
-			    plan[p].sid);
-			return -1;
-		}
-		for (d = -1; d < (int)NDEPT; d++) {
-			int n = plan[p].users[d < 0 ? NDEPT : (size_t)d][wi];
-
-			for (u = 0; u < n; u++)
-				if (active(p, d, u, hour, local_hour, weekday))
-					use(agg, dk, &per, p, d, u, svc);
-		}
-	}
-	blind(agg, &per, local_hour, weekday, weeks[wi]);
-	if (agg_ncells(agg) == 0 && !flushed)
-		return 0;
-	flushed = 1;
-	if (vault_flush(st, agg) != 0) {
-		fprintf(stderr, "reportfill: flush failed\n");
+	if (release_publish(db, dims, rp, in, keys, now) != 1) {
+		fprintf(stderr, "reportfill: publishing %d failed\n",
+		    in->period);
 		return -1;
 	}
 	return 0;
@@ -256,17 +303,18 @@ main(int argc, char **argv)
 	char *names[NDEPT], err[512];
 	struct cfgerr ce;
 	struct catalog *cat;
-	struct vault *st;
-	struct reldb *rel;
+	struct reldb *db = NULL;
+	struct weekkey *keys = NULL;
 	struct rel_dims dims;
-	struct rel_params rp = { 5 };
-	struct agg *agg;
-	struct weekkey *dk;
+	struct rel_params rp;
+	struct rel_leaf *lv = NULL;
+	struct grid wg, dg;
+	int svc[NPLAN];
 	size_t i, wi;
-	int rc = 0;
+	int rc = 1, dd;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: reportfill DB CATALOG\n");
+	if (argc != 4 || (rp.k = atoi(argv[3])) < 1) {
+		fprintf(stderr, "usage: reportfill RELEASED.db CATALOG K\n");
 		return 2;
 	}
 	if (period_set_tz(TZ) != 0) {
@@ -278,44 +326,88 @@ main(int argc, char **argv)
 		fprintf(stderr, "reportfill: %s: %s\n", argv[2], ce.msg);
 		return 1;
 	}
+	for (i = 0; i < NPLAN; i++)
+		if ((svc[i] = catalog_find_id(cat, plan[i].sid)) < 0) {
+			fprintf(stderr, "reportfill: %s not in the catalog\n",
+			    plan[i].sid);
+			goto out;
+		}
 	for (i = 0; i < NDEPT; i++)
 		names[i] = (char *)depts[i].name;
-	agg = agg_new(1000000, (size_t)1 << 30);
-	dk = weekkey_open(NULL, err, sizeof(err));
-	if ((rel = reldb_open(argv[1], err, sizeof(err))) == NULL ||
-	    (st = vault_open(NULL, dk, NULL, NULL, NULL, err,
-	    sizeof(err))) == NULL) {
-		fprintf(stderr, "reportfill: %s\n", err);
-		return 1;
-	}
-	vault_set_dims(st, names, NDEPT, cat);
+	memset(&dims, 0, sizeof(dims));
 	dims.dept = names;
 	dims.ndept = NDEPT;
 	dims.cat = cat;
-	dims.sanctioned = (char *const *)sanctioned;
+	dims.sanctioned = sanctioned;
 	dims.nsanct = sizeof(sanctioned) / sizeof(sanctioned[0]);
 	dims.timezone = TZ;
-	for (wi = 0; wi < NWEEKS && rc == 0 && agg && dk; wi++) {
-		int64_t t = period_week_start(weeks[wi]);
-		int64_t end = period_week_start(weeks[wi]) + 7 * 86400;
-
-		for (; t < end && rc == 0; t += 3600) {
-			struct period p;
-
-			rc = fill_hour(st, agg, dk, cat, wi, t);
-			/* the days before this hour's, the weeks before its */
-			period_of(t + 3600, &p);
-			if (rc == 0 && vault_release_due(st, rel, &dims, &rp,
-			    p.day, p.week, t + 3600) < 0)
-				rc = -1;
-		}
+	memset(&wg, 0, sizeof(wg));
+	memset(&dg, 0, sizeof(dg));
+	if (grid_init(&wg, catalog_count(cat)) != 0 ||
+	    grid_init(&dg, catalog_count(cat)) != 0 ||
+	    (lv = calloc((NDEPT + 1) * catalog_count(cat), sizeof(*lv))) ==
+	    NULL) {
+		fprintf(stderr, "reportfill: out of memory\n");
+		goto out;
 	}
-	if (agg == NULL || dk == NULL)
-		rc = -1;
-	vault_close(st);
-	reldb_close(rel);
-	agg_free(agg);
-	weekkey_close(dk);
+	if ((db = reldb_open(argv[1], err, sizeof(err))) == NULL ||
+	    (rp.k > 1 && (keys = weekkey_open(NULL, err, sizeof(err))) ==
+	    NULL)) {
+		fprintf(stderr, "reportfill: %s\n", err);
+		goto out;
+	}
+	for (wi = 0; wi < NWEEKS; wi++) {
+		int64_t start = period_week_start(weeks[wi]);
+		struct rel_input in;
+
+		if (keys != NULL && weekkey_ensure(keys, weeks[wi]) != 0) {
+			fprintf(stderr, "reportfill: no key for %d\n",
+			    weeks[wi]);
+			goto out;
+		}
+		grid_reset(&wg);
+		for (dd = 0; dd < 7; dd++) {
+			struct period per;
+
+			period_of(start + dd * 86400 + 43200, &per);
+			grid_reset(&dg);
+			fill_day(&dg, svc, wi, dd);
+			fold(&wg, &dg);
+			memset(&in, 0, sizeof(in));
+			in.kind = REL_DAY;
+			in.period = per.day;
+			in.week = weeks[wi];
+			in.leaf = lv;
+			in.nleaf = leaves(&dg, lv);
+			blind(in.blind, wi, dd);
+			in.hours_total = 24;
+			in.coverage_hours = weeks[wi] == 202646 && dd == 6 ?
+			    6 : 24;
+			in.complete = !(weeks[wi] == 202644 && dd == 6);
+			if (publish(db, &dims, &rp, keys, &in,
+			    period_day_start(per.day) + 86400) != 0)
+				goto out;
+		}
+		memset(&in, 0, sizeof(in));
+		in.kind = REL_WEEK;
+		in.period = weeks[wi];
+		in.week = weeks[wi];
+		in.leaf = lv;
+		in.nleaf = leaves(&wg, lv);
+		in.hours_total = 168;
+		in.coverage_hours = weeks[wi] == 202646 ? 150 : 168;
+		in.complete = weeks[wi] != 202644;
+		if (publish(db, &dims, &rp, keys, &in, start + 7 * 86400) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (db != NULL)
+		reldb_close(db);
+	weekkey_close(keys);
+	grid_free(&wg);
+	grid_free(&dg);
+	free(lv);
 	catalog_free(cat);
-	return rc == 0 ? 0 : 1;
+	return rc;
 }
