@@ -38,16 +38,11 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: aicensus inspect [-c CONFIG] FILE\n"
-	    "       aicensus query --db RELEASED.db [--week W | --day D |
-"
-	    "                --from A --to B] [--by department,service,category,
-"
-	    "                day|week] [--format table|csv|json]
-"
-	    "       aicensus report [-c CONFIG] [--db RELEASED.db] --week WEEK|--quarter Q
-"
-	    "                [--format html|md|csv|json] [--lang en|nl] [-o FILE]
-"
+	    "       aicensus query --db RELEASED.db [--week W | --day D |\n"
+	    "                --from A --to B] [--by department,service,category,\n"
+	    "                day|week] [--format table|csv|json]\n"
+	    "       aicensus report [-c CONFIG] [--db RELEASED.db] --week WEEK|--quarter Q\n"
+	    "                [--format html|md|csv|json] [--lang en|nl] [-o FILE]\n"
 	    "       aicensus --version\n"
 	    "\n"
 	    "A query reads released periods only: A and B are days (2026-11-16)\n"
