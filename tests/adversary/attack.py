@@ -60,19 +60,33 @@ NEW_MEASURES = ["devices", "device_hours", "tls_conns", "quic_conns", "ech_conns
                 "connections", "dns_lookups", "dns_nxdomain", "bytes_up", "bytes_down"]
 
 fails = 0
+bites = 0
 VULN = False
 
 
 def line(good, msg):
-    """good: True = the protection held.  In --expect-vulnerable mode the
-    roles swap: the line is ok when the attack bit."""
-    global fails
-    passed = (not good) if VULN else good
-    if not passed:
-        fails += 1
-    print("%s - %s%s" % ("ok" if passed else "not ok", msg,
-                         " [attack bit]" if VULN and not good else ""))
+    """good: True = the protection held.  In --expect-vulnerable mode an
+    attack that bites is `ok - ... [attack bit]`, one that did not is a
+    `# held: ...` comment, and the run fails only if nothing bit."""
+    global fails, bites
+    if VULN:
+        if good:
+            print("# held on this code: %s" % msg)
+        else:
+            bites += 1
+            print("ok - %s [attack bit]" % msg)
+    else:
+        if not good:
+            fails += 1
+        print("%s - %s" % ("ok" if good else "not ok", msg))
     sys.stdout.flush()
+
+
+def verdict():
+    if VULN:
+        print("# %d attacks bit" % bites)
+        return 0 if bites else 1
+    return verdict()
 
 
 # ------------------------------------------------------------------ truth
@@ -754,7 +768,7 @@ def cmd_metrics(a):
     line(off_release == 0 and len(scrapes) >= 5,
          "/metrics timing: labelled series change only at release instants (%d scrapes, %d with a "
          "change, %d of them without a release)" % (len(scrapes), changes, off_release))
-    return 1 if fails else 0
+    return verdict()
 
 
 # ------------------------------------------------------------------ at rest
@@ -943,24 +957,25 @@ def cmd_rest(a):
          % (len(keyfiles), ", ".join(os.path.basename(p) for p in keyfiles) or "none"))
     line(members == 0, "key membership: no truth address hashes to a stored token "
          "(%d addresses x %d key files: %d matches)" % (len(T.addrs), len(keyfiles), members))
-    return 1 if fails else 0
+    return verdict()
 
 
 # ------------------------------------------------------------------ outputs
 
-def collect(T, a, run_dir, rng, problems):
+def collect(T, a, run_dir, rng, problems, world0=True):
     tab = Table()
     stats = {}
+    use_api = world0 and a.api_ns is not None
     if VULN:
-        db = a.db or os.path.join(run_dir, "aicensus.db")
+        db = (world0 and a.db) or os.path.join(run_dir, "aicensus.db")
         stats["cli_calls"] = old_cli(T, tab, a.bin, db)
-        if a.api_ns is not None:
+        if use_api:
             stats["api_calls"], stats["windows_accepted"] = old_api(T, tab, a.api_ns, a.token, rng)
         stats["reports"] = old_report(T, tab, a.bin, db, run_dir)
     else:
-        db = a.db or os.path.join(run_dir, "released.db")
+        db = (world0 and a.db) or os.path.join(run_dir, "released.db")
         stats["cli_calls"] = new_cli(T, tab, a.bin, db, problems)
-        if a.api_ns is not None:
+        if use_api:
             stats["api_calls"], stats["windows_accepted"] = new_api(T, tab, a.api_ns, a.token, rng, problems)
         stats["reports"] = new_report(T, tab, a.bin, db)
     return tab, stats
@@ -1024,7 +1039,7 @@ def cmd_outputs(a):
              % (len(set(tab.obs) & set(tab2.obs)), len(diff)))
     if a.run1:
         T1 = Truth(os.path.join(a.run1, "truth.json"))
-        tab1, _ = collect(T1, a, a.run1, random.Random(a.seed), [])
+        tab1, _ = collect(T1, a, a.run1, random.Random(a.seed), [], world0=False)
         dl, dm = presence(T, tab, T1, tab1)
         pv = T1.T["presence"]
         bad_vals = []
@@ -1034,7 +1049,28 @@ def cmd_outputs(a):
              "presence: worlds with and without one %s use of %s: %d row labels differ, %d markers "
              "differ, %d values outside the p-table" % (pv["department"], pv["service"], len(dl), len(dm),
                                                           len(bad_vals)))
-    return 1 if fails else 0
+    return verdict()
+
+
+def cmd_scrape(a):
+    """Scrape /metrics every second for --seconds; JSON lines to --out."""
+    import urllib.request
+    with open(a.token_file) as f:
+        tok = f.read().strip()
+    end = time.time() + a.seconds
+    with open(a.out, "w") as out:
+        while time.time() < end:
+            t = time.time()
+            try:
+                rq = urllib.request.Request("http://127.0.0.1:8080/metrics",
+                                            headers={"Authorization": "Bearer " + tok})
+                text = urllib.request.urlopen(rq, timeout=2).read().decode()
+                out.write(json.dumps({"t": t, "text": text}) + "\n")
+                out.flush()
+            except OSError as e:
+                print("# scrape failed: %s" % e)
+            time.sleep(max(0, 1 - (time.time() - t)))
+    return 0
 
 
 def main():
@@ -1058,7 +1094,13 @@ def main():
     r.add_argument("--copy", required=True)
     r.add_argument("--truth", required=True)
     r.add_argument("--expect-vulnerable", action="store_true")
+    sc = sub.add_parser("scrape")
+    sc.add_argument("--token-file", required=True)
+    sc.add_argument("--seconds", type=float, default=20)
+    sc.add_argument("--out", required=True)
     a = ap.parse_args()
+    if a.cmd == "scrape":
+        return cmd_scrape(a)
     VULN = a.expect_vulnerable
     if a.cmd == "outputs":
         a.token = None
