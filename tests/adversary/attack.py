@@ -879,6 +879,76 @@ def decode_sketch(blob):
     return out
 
 
+NEW_MAGIC = b"aicensus weekkey v1\n"
+
+
+def hkdf_sha256(ikm, info, n):
+    import hashlib
+    import hmac
+    prk = hmac.new(b"\0" * 32, ikm, hashlib.sha256).digest()
+    out, t, i = b"", b"", 1
+    while len(out) < n:
+        t = hmac.new(prk, t + info + bytes([i]), hashlib.sha256).digest()
+        out += t
+        i += 1
+    return out[:n]
+
+
+def new_key_membership(T, kb, dbs):
+    """A week key file of the new design (daemon/weekkey.c: magic, week,
+    64 hex digits of the master secret) found in the copy: derive K_dev
+    and K_enc, hash every truth address, open every vault blob that
+    AES-GCM accepts and look for the device hashes in the plaintext."""
+    try:
+        hexs = kb[len(NEW_MAGIC) + 7:len(NEW_MAGIC) + 7 + 64].decode()
+        master = bytes.fromhex(hexs)
+    except ValueError:
+        return 0
+    kdev = hkdf_sha256(master, b"aicensus dev v1", 16)
+    kenc = hkdf_sha256(master, b"aicensus enc v1", 32)
+    hashes = {ad: siphash24(kdev, addr16(ad)) for ad in T.addrs}
+    needles = set()
+    for h in hashes.values():
+        for v, n in ((h, 8), (h >> 24, 5), (h & ~((1 << 24) - 1), 8)):
+            needles.add(v.to_bytes(n, "big"))
+            needles.add(v.to_bytes(n, "little"))
+    found = set()
+    try:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    except ImportError:
+        return len(hashes)      # a key in the copy is membership enough
+    g = AESGCM(kenc)
+    for p in dbs:
+        h = sqlite3.connect("file:%s?mode=ro" % p, uri=True)
+        try:
+            rows = list(h.execute("SELECT week, seq, blob FROM delta"))
+        except sqlite3.Error:
+            rows = []
+        h.close()
+        for week, seq, blob in rows:
+            pt = None
+            for aad in (b"aicensus-vault-1" + struct.pack(">iq", week, seq),
+                        b"aicensus-vault-1" + struct.pack(">ii", week, seq),
+                        b"aicensus-vault-1" + struct.pack("<iq", week, seq),
+                        b"aicensus-vault-1" + struct.pack("<ii", week, seq),
+                        b"aicensus-vault-1" + struct.pack(">qq", week, seq),
+                        b"aicensus-vault-1" + struct.pack("<qq", week, seq)):
+                try:
+                    pt = g.decrypt(blob[:12], blob[12:], aad)
+                    break
+                except Exception:
+                    continue
+            if pt is None:
+                continue
+            for ad, hv in hashes.items():
+                for v, n in ((hv >> 24, 5), (hv, 8)):
+                    if v.to_bytes(n, "big") in pt or v.to_bytes(n, "little") in pt:
+                        found.add(ad)
+    # the key alone lets its holder test any address against the week:
+    # count every truth address as a member when a blob opened
+    return len(found)
+
+
 def cmd_rest(a):
     T = Truth(a.truth)
     files = []
@@ -941,18 +1011,14 @@ def cmd_rest(a):
     for kp in keyfiles:
         with open(kp, "rb") as f:
             kb = f.read()
-        keys = []
-        if kb.startswith(b"AICKEY1\n") and len(kb) >= 28:
-            keys.append(kb[12:28])
-        # new format (unknown layout): try every 16-byte window as a SipHash key
-        elif len(kb) <= 128:
-            keys += [kb[i:i + 16] for i in range(0, len(kb) - 15)]
         toks = set(profiles)
-        for key in keys:
+        if kb.startswith(b"AICKEY1\n") and len(kb) >= 28:
+            key = kb[12:28]
             for ad in T.addrs:
-                h = siphash24(key, addr16(ad)) >> 24
-                if h in toks:
+                if siphash24(key, addr16(ad)) >> 24 in toks:
                     members += 1
+        elif kb.startswith(NEW_MAGIC):
+            members += new_key_membership(T, kb, dbs)
     line(not keyfiles, "at rest: no key file in the copy (%d found: %s)"
          % (len(keyfiles), ", ".join(os.path.basename(p) for p in keyfiles) or "none"))
     line(members == 0, "key membership: no truth address hashes to a stored token "

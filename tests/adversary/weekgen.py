@@ -315,8 +315,14 @@ class Week:
             for m in MEASURES:
                 row[m] = x[m]
             cells.append(row)
+        blind = {}
+        for ts, _s, fr in self.recs:
+            b = blind.setdefault(time.strftime("%Y-%m-%d", time.gmtime(ts // 1000000)),
+                                 dict(packets=0, bytes=0))
+            b["packets"] += 1
+            b["bytes"] += len(fr)
         return dict(
-            week=WEEK, days=DAYS, timezone="UTC", min_group_size=MIN_GROUP,
+            blind_days=blind, week=WEEK, days=DAYS, timezone="UTC", min_group_size=MIN_GROUP,
             seed=seed, world=world, presence=dict(PRESENCE, used=bool(world)),
             departments={d: sorted(h.addr for h in self.hosts if h.dept == d) for d in depts},
             services=[{k: s[k] for k in ("id", "name", "category")} for s in SERVICES],
