@@ -86,7 +86,7 @@ def verdict():
     if VULN:
         print("# %d attacks bit" % bites)
         return 0 if bites else 1
-    return verdict()
+    return 1 if fails else 0
 
 
 # ------------------------------------------------------------------ truth
@@ -686,7 +686,7 @@ def attack_ptable(T, tab):
 # ------------------------------------------------------------------ presence (two worlds)
 
 def structure(tab):
-    return sorted({(lv, p, d, s) for (src, lv, p, d, s) in tab.labels})
+    return sorted({(lv, p, d, s) for (src, lv, p, d, s) in tab.labels}, key=str)
 
 
 def presence(T0, tab0, T1, tab1):
@@ -1072,7 +1072,7 @@ def cmd_outputs(a):
              "free epoch windows refused (%d of 40 random windows answered)" % st.get("windows_accepted", 0))
 
     S, offg = attack_direct(T, tab)
-    line(not S.hits, "direct reading: protected figures published exactly, off-grid cells published "
+    line(not S.hits and offg == 0, "direct reading: protected figures published exactly, off-grid cells published "
          "(%s; %d off-grid figures)" % (S.text(), offg))
     S = attack_ranges(T, tab)
     line(not S.bites(), "range differencing ([a..b] - [a..b-1], overlapping/nested ranges): %s" % S.text())
