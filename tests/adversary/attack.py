@@ -110,7 +110,7 @@ class Truth:
 
     def value(self, level, period, dept, svc, m):
         c = self.cells.get((level, period, dept, svc))
-        return c[m] if c else 0
+        return c.get(m, 0) if c else 0
 
     def protected(self, level, period, dept, svc):
         c = self.cells.get((level, period, dept, svc))
@@ -500,7 +500,7 @@ class Score:
     def text(self):
         return "tried %d, recovered exactly %d (chance level %.1f), narrowed %d%s" % (
             self.tried, len(self.hits), self.decoy, len(self.narrowed),
-            ("; e.g. " + "; ".join(self.examples[:2])) if self.hits and VULN else "")
+            ("; e.g. " + "; ".join(self.examples[:3])) if self.hits else "")
 
 
 def attack_direct(T, tab):
@@ -517,20 +517,21 @@ def attack_direct(T, tab):
             pass
         tgt = (level, period, dept, svc)
         if level == "range":
+            # old code: a one-day range is that day's cell; new code: a
+            # range is a sum of whole weeks (differencing covers it)
             a, _, b = period.partition("..")
-            if a == b and a in T.days:
+            if VULN and a == b and a in T.days:
                 tgt = ("day", a, dept, svc)
             else:
                 continue
-        on_grid = (level == "week") or (level == "day" and (svc == "*" or svc.startswith("cat:") or dept == "*"))
-        if not on_grid:
+        if not on_grid(tgt):
             off_grid += 1
         for v in vals:
             if T.protected(*tgt):
                 tv = T.value(*tgt, m)
                 if tv >= 1:
                     S.tried += 1
-                    if v == tv and (not on_grid or (m == "devices")):
+                    if v == tv and (not on_grid(tgt) or m == "devices"):
                         S.hits.add((tgt, m))
                         if len(S.examples) < 3:
                             S.examples.append("%s %s %s %s %s = %s" % (tgt + (m, v)))
@@ -748,6 +749,7 @@ def cmd_metrics(a):
                 scrapes.append((o["t"], parse_prom(o["text"])))
     labelled = lambda s: ('department="' in s or 'service="' in s)
     health_bad = set()
+    nlab = max((sum(1 for k in s if labelled(k)) for _t, s in scrapes), default=0)
     changes = 0
     off_release = 0
     for _t, s in scrapes:
@@ -766,8 +768,9 @@ def cmd_metrics(a):
     line(not health_bad, "/metrics: no health series carries a department or service label "
          "(%d scrapes; offending families: %s)" % (len(scrapes), ", ".join(sorted(health_bad)[:6]) or "none"))
     line(off_release == 0 and len(scrapes) >= 5,
-         "/metrics timing: labelled series change only at release instants (%d scrapes, %d with a "
-         "change, %d of them without a release)" % (len(scrapes), changes, off_release))
+         "/metrics timing: labelled series change only at release instants (%d scrapes of up to %d "
+         "labelled series, %d with a change, %d of them without a release)"
+         % (len(scrapes), nlab, changes, off_release))
     return verdict()
 
 

@@ -193,6 +193,21 @@ wait "$spid"
 tap $PY tests/adversary/attack.py metrics --scrapes "$tmp/scrapes.jsonl" $VULN
 stop_daemon
 
+# The live daemon counted the replayed week (on the wall clock's week) into
+# its vault under a week key on disk.  `aicensusd --finalise` (the
+# decommissioning path, also what a week boundary does) must leave
+# nothing of it: a second backup copy, the same attacks, the live state.
+if [ "$OLD" != 1 ]; then
+	mkdir -p "$tmp/copy2"
+	if "$BIN/aicensusd" -c "$tmp/api.conf" --finalise >"$tmp/finalise.log" 2>&1; then
+		ok "aicensusd --finalise after the live replay"
+	else
+		nok "aicensusd --finalise: $(tail -2 "$tmp/finalise.log" | tr '\n' ' ')"
+	fi
+	(cd "$run" && cp -a ./*.db ./*.db-wal ./*.db-shm state "$tmp/copy2/" 2>/dev/null)
+	tap $PY tests/adversary/attack.py rest --copy "$tmp/copy2" --truth "$run/truth.json"
+fi
+
 # --- 4: the cost of protection ----------------------------------------------------
 if [ "$OLD" != 1 ]; then
 	tap $PY tests/adversary/cost.py --truth "$tmp/w0/truth.json" --db "$tmp/w0/released.db"
