@@ -428,6 +428,12 @@ def new_api(T, tab, ns, token, rng, problems):
                 new_rows(tab, "api-window", doc, by, "epoch %d+%d" % (e, ln) if derived else None)
             elif code != 400:
                 problems.append("api window %d+%d: status %d" % (e, ln, code))
+    # /metrics: the released gauges are figures of the table like any other
+    code, body = g("/metrics")
+    if code == 200:
+        metrics_rows(tab, body)
+    else:
+        problems.append("/metrics: %d" % code)
     # the other endpoints: status must carry no figures per department/service
     for p in ("/api/v1/periods", "/api/v1/status", "/api/v1/departments", "/api/v1/services",
               "/api/v1/blind?week=%s" % T.week):
@@ -444,6 +450,29 @@ def new_api(T, tab, ns, token, rng, problems):
                 if '"%s"' % sv in s:
                     problems.append("status names service %s" % sv)
     return calls, accepted_partial
+
+
+def metrics_rows(tab, text):
+    """aicensus_released_{week,day}_<measure>{department=..,service=..}
+    into the table, the period from aicensus_released_{week,day}_info."""
+    per = {}
+    for ln in text.splitlines():
+        m = re.match(r'aicensus_released_(week|day)_info\{period="([^"]+)"', ln)
+        if m:
+            per[m.group(1)] = m.group(2)
+    for ln in text.splitlines():
+        m = re.match(r'aicensus_released_(week|day)_(\w+)\{([^}]*)\}\s+(\S+)', ln)
+        if not m or m.group(2) == "info" or m.group(1) not in per:
+            continue
+        lab = dict(re.findall(r'(\w+)="([^"]*)"', m.group(3)))
+        try:
+            v = int(float(m.group(4)))
+        except ValueError:
+            continue
+        tab.put((m.group(1), per[m.group(1)], lab.get("department", "*"), lab.get("service", "*"),
+                 m.group(2)), v, "metrics")
+        tab.labels.add(("metrics", m.group(1), per[m.group(1)], lab.get("department", "*"),
+                        lab.get("service", "*")))
 
 
 def new_report(T, tab, binp, db):
@@ -611,28 +640,77 @@ def val(tab, cell, m):
     return 0 if on_grid(cell) or cell[0] == "range" else None
 
 
-def attack_hierarchy(T, tab):
-    """Margin minus its visible children: department totals, categories,
-    the organisation, the week minus its days."""
-    S = Score(T)
-    narrowed = set()
-    for M, kids, ms in margins(T):
-        for m in ms:
-            mv = tab.get(M + (m,))
-            if mv is None:
+def relations(T, tab):
+    """Every linear relation the attacker knows: margins, the week as the
+    sum of its days, a day as the sum of its hours, and (old code) a range
+    as the sum of its days."""
+    rel = margins(T)
+    cells = T.depts + ["*"]
+    svc_axis = T.svcs + ["cat:" + c for c in T.cats] + ["*"]
+    hours = {}
+    for (lv, p, d, s, m) in tab.obs:
+        if lv == "hour":
+            hours.setdefault(p[:10], set()).add(p)
+    for (lv, p, d, s) in tab.markers:
+        if lv == "hour":
+            hours.setdefault(p[:10], set()).add(p)
+    for day in T.days:
+        hs = ["%sT%02d" % (day, h) for h in range(24)]
+        if not hours.get(day):
+            continue
+        for d in cells:
+            for s in svc_axis:
+                rel.append((("day", day, d, s), [("hour", h, d, s) for h in hs], ADDITIVE))
+    if VULN:
+        for (lv, p, d, s, m) in list(tab.obs):
+            if lv != "range" or m != "tls_conns" or ".." not in p:
                 continue
-            vals = [val(tab, c, m) for c in kids]
-            unknown = [i for i, v in enumerate(vals) if v is None]
-            if len(unknown) == 1:
-                i = unknown[0]
-                S.derived(kids[i], m, mv - sum(v for v in vals if v is not None), "margin", tab)
-            elif not unknown and FULLGRID:
-                for i, c in enumerate(kids):
-                    S.derived(c, m, mv - sum(vals) + vals[i], "margin", tab)
-            if m == "tls_conns" and mv > 0 and len(kids) == 1 and vals[0] == 0:
-                narrowed.add(kids[0])
-    # devices margins with one child only (category of one service)
-    S.narrowed |= {c for c in narrowed if T.protected(*c)}
+            a, _, b = p.partition("..")
+            if a in T.days and b in T.days:
+                ia, ib = T.days.index(a), T.days.index(b)
+                rel.append((("range", p, d, s), [("day", T.days[i], d, s) for i in range(ia, ib + 1)],
+                            ADDITIVE))
+    return rel
+
+
+def attack_hierarchy(T, tab):
+    """Margin minus its visible children (department totals, categories,
+    the organisation, the week minus its days, a day minus its hours),
+    propagated: every figure derived becomes known for the next round,
+    until nothing new follows (linear elimination, one unknown at a
+    time)."""
+    S = Score(T)
+    derived = {}
+
+    def v(cell, m):
+        x = val(tab, cell, m)
+        return derived.get((cell, m)) if x is None else x
+
+    rels = relations(T, tab)
+    for _round in range(8):
+        new = 0
+        for M, kids, ms in rels:
+            for m in ms:
+                mv = v(M, m)
+                vals = [v(c, m) for c in kids]
+                unknown = [i for i, x in enumerate(vals) if x is None]
+                if mv is not None and len(unknown) == 1:
+                    i = unknown[0]
+                    x = mv - sum(y for y in vals if y is not None)
+                    derived[(kids[i], m)] = x
+                    S.derived(kids[i], m, x, "margin", tab)
+                    new += 1
+                elif mv is None and not unknown:
+                    derived[(M, m)] = sum(vals)
+                    S.derived(M, m, sum(vals), "sum of parts", tab)
+                    new += 1
+                elif mv is not None and not unknown and FULLGRID and _round == 0:
+                    for i, c in enumerate(kids):
+                        S.derived(c, m, mv - sum(vals) + vals[i], "margin", tab)
+                if m == "tls_conns" and mv and len(kids) == 1 and vals[0] == 0 and T.protected(*kids[0]):
+                    S.narrowed.add(kids[0])
+        if not new:
+            break
     return S
 
 
