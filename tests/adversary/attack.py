@@ -428,6 +428,14 @@ def new_api(T, tab, ns, token, rng, problems):
                 new_rows(tab, "api-window", doc, by, "epoch %d+%d" % (e, ln) if derived else None)
             elif code != 400:
                 problems.append("api window %d+%d: status %d" % (e, ln, code))
+    # the same question 200 times: one answer (no fresh noise to average)
+    answers = set()
+    for i in range(200):
+        code, body = g("/api/v1/usage?week=%s&by=week,department,service" % T.week)
+        if code == 200:
+            answers.add(json.dumps(json.loads(body).get("rows"), sort_keys=True))
+    if len(answers) != 1:
+        problems.append("the same usage question 200 times gave %d different answers" % len(answers))
     # /metrics: the released gauges are figures of the table like any other
     code, body = g("/metrics")
     if code == 200:
@@ -732,6 +740,29 @@ def attack_markers(T, tab):
         if T.cells.get(key):
             n += 1
     return n
+
+
+def attack_same_contributors(T, tab):
+    """Cells with the same contributors (same device set) must carry the
+    same noise: equal published devices, and equal magnitudes where the
+    true magnitudes are equal too -- else averaging the two narrows the
+    truth.  Returns (pairs compared, figures that differ)."""
+    groups = {}
+    for (lv, p, d, s), c in T.cells.items():
+        if lv in ("day", "week") and c["addresses"] and on_grid((lv, p, d, s)):
+            groups.setdefault((lv, p, tuple(c["addresses"])), []).append((lv, p, d, s))
+    pairs = differ = 0
+    for cells in groups.values():
+        for a, b in itertools.combinations(cells, 2):
+            for m in NEW_MEASURES:
+                if m != "devices" and T.value(*a, m) != T.value(*b, m):
+                    continue
+                va, vb = tab.get(a + (m,)), tab.get(b + (m,))
+                if va is None or vb is None:
+                    continue
+                pairs += 1
+                differ += va != vb
+    return pairs, differ
 
 
 # ------------------------------------------------------------------ p-table conformity
@@ -1168,6 +1199,9 @@ def cmd_outputs(a):
          "with more than one value" % (len(srcs), ", ".join("%s %d" % kv for kv in sorted(srcs.items())),
                                        len(multi)))
     if not VULN:
+        pairs, differ = attack_same_contributors(T, tab)
+        line(pairs > 0 and differ == 0, "same contributors, same noise: %d figures of cells with identical "
+             "device sets compared, %d differ" % (pairs, differ))
         checked, bad = attack_ptable(T, tab)
         line(not bad, "p-table: every published device count allowed for its truth (%d checked, %d not%s)"
              % (checked, len(bad), (": " + "; ".join(bad[:3])) if bad else ""))
@@ -1196,6 +1230,32 @@ def cmd_outputs(a):
              "presence: worlds with and without one %s use of %s: %d row labels differ, %d markers "
              "differ, %d values outside the p-table" % (pv["department"], pv["service"], len(dl), len(dm),
                                                           len(bad_vals)))
+    return verdict()
+
+
+def cmd_export(a):
+    """The JSONL exporter's file (plugins/jsonl_export, fed by the release
+    stage): released cells only -- no hour, no day x department x
+    service, no address, every device count allowed by the p-table."""
+    T = Truth(a.truth)
+    tab = Table()
+    rows = bad = 0
+    text = open(a.file).read() if os.path.exists(a.file) else ""
+    for ln in text.splitlines():
+        try:
+            r = json.loads(ln)
+        except ValueError:
+            bad += 1
+            continue
+        rows += 1
+        tab.row("exporter", r.get("kind"), r.get("period"), r.get("department", "*"),
+                r.get("service", "*"), r, NEW_MEASURES)
+    offg = sum(1 for (src, lv, p, d, s) in tab.labels if not on_grid((lv, p, d, s)))
+    leaked = [ad for ad in T.addrs if ad in text]
+    checked, badp = attack_ptable(T, tab)
+    line(rows > 0 and bad == 0 and offg == 0 and not leaked and not badp,
+         "JSONL exporter: %d released rows, %d unparsable, %d off the grid, %d addresses, "
+         "%d of %d device counts outside the p-table" % (rows, bad, offg, len(leaked), len(badp), checked))
     return verdict()
 
 
@@ -1241,6 +1301,9 @@ def main():
     r.add_argument("--copy", required=True)
     r.add_argument("--truth", required=True)
     r.add_argument("--expect-vulnerable", action="store_true")
+    ex = sub.add_parser("export")
+    ex.add_argument("--file", required=True)
+    ex.add_argument("--truth", required=True)
     sc = sub.add_parser("scrape")
     sc.add_argument("--token-file", required=True)
     sc.add_argument("--seconds", type=float, default=20)
@@ -1248,7 +1311,7 @@ def main():
     a = ap.parse_args()
     if a.cmd == "scrape":
         return cmd_scrape(a)
-    VULN = a.expect_vulnerable
+    VULN = getattr(a, "expect_vulnerable", False)
     if a.cmd == "outputs":
         a.token = None
         if a.bin and not a.bin.startswith("/"):
@@ -1256,6 +1319,8 @@ def main():
         return cmd_outputs(a)
     if a.cmd == "metrics":
         return cmd_metrics(a)
+    if a.cmd == "export":
+        return cmd_export(a)
     return cmd_rest(a)
 
 

@@ -102,6 +102,22 @@ for w in 0 1; do
 		exit 1
 	fi
 done
+# the JSONL exporter plugin, fed by the release stage, in a run of its own
+# (a crash there must not take the other attacks with it)
+if [ "$OLD" != 1 ]; then
+	mkdir -p "$tmp/wx"
+	cp "$tmp/w0/traffic.pcap" "$tmp/w0/catalog.conf" "$tmp/wx/"
+	install -d -m 0700 "$tmp/wx/state"
+	sed "s|^aicensus: {|aicensus: {\n  plugin_dir = \"$BIN/plugins\";\n  plugins = [\"jsonl_export:$tmp/wx/export.jsonl\"];|" \
+		"$tmp/w0/aicensus.conf" >"$tmp/wx/aicensus.conf"
+	if (cd "$tmp/wx" && "$BIN/aicensusd" -c aicensus.conf -r traffic.pcap) \
+		>"$tmp/wx/offline.log" 2>&1; then
+		ok "aicensusd -r with the jsonl_export plugin"
+	else
+		nok "aicensusd -r with the jsonl_export plugin: $(tail -2 "$tmp/wx/offline.log" | tr '\n' ' ')"
+	fi
+	tap $PY tests/adversary/attack.py export --file "$tmp/wx/export.jsonl" --truth "$tmp/w0/truth.json"
+fi
 # what a backup taken after the week holds: every database file, -wal,
 # -shm, the state directory (not the capture, the truth or the configs)
 mkdir -p "$tmp/copy"
