@@ -7,6 +7,11 @@ the release stage does (an absent cell is a released zero).
 
 Usage: relfixture.py OUT.db [--weeks 2026-W46,2026-W47] [--open-days N]
                      [--seed S] [--min-group K] [--truth OUT.json]
+                     [--grid-from AICENSUS.conf]
+
+--grid-from takes the departments, the sanctioned list and (from the
+catalog file next to it) the services of a configuration, so that the
+grid is the one a daemon with that configuration would release.
 
 Every listed week is released whole (its seven days, then the week);
 --open-days N more days of the following week are released without
@@ -18,6 +23,7 @@ import datetime
 import json
 import os
 import random
+import re
 import sqlite3
 import sys
 
@@ -90,6 +96,25 @@ def draw(rng, k, measures):
     return {m: v[m] for m in measures}
 
 
+def grid_from(conf):
+    """Departments, and services as SERVICES rows, of a configuration."""
+    text = open(conf).read()
+    depts = re.findall(r'\{\s*name\s*=\s*"([^"]+)"', text)
+    m = re.search(r'sanctioned\s*=\s*\[([^\]]*)\]', text)
+    sanct = set(re.findall(r'"([^"]+)"', m.group(1))) if m else set()
+    m = re.search(r'catalog\s*=\s*"([^"]+)"', text)
+    cat = os.path.join(os.path.dirname(conf), m.group(1) if m else
+                       "catalog.conf")
+    svcs = []
+    for blk in re.findall(r'\{([^{}]*)\}', open(cat).read()):
+        f = dict(re.findall(r'(\w+)\s*=\s*"([^"]*)"', blk))
+        if "id" in f:
+            svcs.append((f["id"], f.get("name", ""), f.get("vendor", ""),
+                         f.get("category", ""), f.get("jurisdiction", ""),
+                         1 if f["id"] in sanct else 0))
+    return depts, svcs
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -98,7 +123,11 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--min-group", type=int, default=5)
     ap.add_argument("--truth")
+    ap.add_argument("--grid-from")
     a = ap.parse_args()
+    global DEPTS, SERVICES
+    if a.grid_from:
+        DEPTS, SERVICES = grid_from(a.grid_from)
     rng = random.Random(a.seed)
     k = a.min_group
     if os.path.exists(a.out):
