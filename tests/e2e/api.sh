@@ -284,9 +284,14 @@ pass "GET /api/v1/status ($c)"
 # --- metrics ----------------------------------------------------------------------------
 
 c=$(status "$ans/metrics.txt" -D "$tmp/hm" -H "$AUTH" "$U/metrics")
-out=$(promtool check metrics <"$ans/metrics.txt" 2>&1)
+# the released measures keep their names (spec: aicensus_released_<kind>_
+# <measure>), so the linter's advice to count device-hours in seconds is
+# the one remark allowed
+out=$(promtool check metrics <"$ans/metrics.txt" 2>&1 |
+	grep -v 'device_hours use base unit "seconds" instead of "hours"')
+lines=$(wc -l <"$ans/metrics.txt")
 [ "$c" = 200 ] && [ -z "$out" ]
-pass "promtool check metrics accepts /metrics ($(wc -l <"$ans/metrics.txt") lines)${out:+: $out}"
+pass "promtool check metrics accepts /metrics ($lines lines)${out:+: $out}"
 check "/metrics is text/plain; version=0.0.4" grep -qi '^Content-Type: text/plain; version=0.0.4' "$tmp/hm"
 $PY tests/api_check.py metrics "$ans/metrics.txt" "$RUN/released.json" || fails=$((fails + 1))
 # around a flush nothing released moves: two scrapes a while apart
