@@ -27,9 +27,9 @@
 
 #include "agg.h"
 #include "catalog.h"
-#include "devkey.h"
 #include "period.h"
 #include "store.h"
+#include "weekkey.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
@@ -53,7 +53,7 @@ now_ms(void)
 
 /* One full hour: every (department, service) cell used. */
 static void
-fill(struct agg *agg, struct devkey *dk, int64_t t, size_t nd, size_t ns)
+fill(struct agg *agg, struct weekkey *dk, int64_t t, size_t nd, size_t ns)
 {
 	struct period p;
 	size_t d, s, i;
@@ -80,7 +80,7 @@ fill(struct agg *agg, struct devkey *dk, int64_t t, size_t nd, size_t ns)
 				addr[14] = (uint8_t)d;
 				addr[15] = (uint8_t)(next() % 200);
 				agg_device(agg, &p, (int)d, (int)s,
-				    devkey_hash(dk, p.week, addr));
+				    weekkey_devhash(dk, p.week, addr));
 			}
 		}
 	}
@@ -135,7 +135,7 @@ main(int argc, char **argv)
 	for (r = 0; r < runs; r++) {
 		struct store *st;
 		struct agg *agg = agg_new(10000000, (size_t)1 << 31);
-		struct devkey *dk = devkey_open(NULL, err, sizeof(err));
+		struct weekkey *dk = weekkey_open(NULL, err, sizeof(err));
 		double t0;
 
 		snprintf(path, sizeof(path), "%s/flushbench.db", argv[1]);
@@ -191,7 +191,7 @@ main(int argc, char **argv)
 		tsliced[r] = now_ms() - t0;
 		store_close(st);
 		agg_free(agg);
-		devkey_close(dk);
+		weekkey_close(dk);
 	}
 	printf("flush of one hour: %zu departments x %zu services = %zu usage "
 	    "cells (%zu cells with the day and week device cells)\n", nd, ns,

@@ -19,12 +19,12 @@
 #include "catalog.h"
 #include "cfgerr.h"
 #include "config.h"
-#include "devkey.h"
 #include "period.h"
 #include "pipeline.h"
 #include "query.h"
 #include "released.h"
 #include "report.h"
+#include "weekkey.h"
 
 #ifndef AIC_VERSION
 #define AIC_VERSION "dev"
@@ -113,7 +113,7 @@ cmd_inspect(int argc, char **argv)
 	struct config *cfg;
 	struct catalog *cat;
 	struct agg *agg;
-	struct devkey *dk;
+	struct weekkey *dk;
 	struct inspect_ctx c;
 	char err[1024];
 	int ch, n, rc = 0;
@@ -141,7 +141,7 @@ cmd_inspect(int argc, char **argv)
 	period_set_tz(cfg->timezone);
 	memset(&c, 0, sizeof(c));
 	agg = agg_new(1u << 20, (size_t)1 << 30);
-	dk = devkey_open(NULL, err, sizeof(err));
+	dk = weekkey_open(NULL, err, sizeof(err));
 	if (agg == NULL || dk == NULL ||
 	    (c.P = pipeline_new(cfg, cat, agg, dk, err, sizeof(err))) == NULL ||
 	    (c.cap = capture_open_file(argv[optind], err, sizeof(err))) ==
@@ -161,7 +161,7 @@ cmd_inspect(int argc, char **argv)
 out:
 	capture_close(c.cap);
 	pipeline_free(c.P);
-	devkey_close(dk);
+	weekkey_close(dk);
 	agg_free(agg);
 	catalog_free(cat);
 	config_free(cfg);

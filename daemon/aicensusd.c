@@ -36,13 +36,13 @@
 #include "catalog.h"
 #include "cfgerr.h"
 #include "config.h"
-#include "devkey.h"
 #include "log.h"
 #include "period.h"
 #include "pipeline.h"
 #include "plugin.h"
 #include "status.h"
 #include "store.h"
+#include "weekkey.h"
 
 #ifndef AIC_VERSION
 #define AIC_VERSION "dev"
@@ -72,7 +72,7 @@ struct daemon {
 	struct catalog		*cat;
 	struct agg		*agg;		/* capture adds here */
 	struct agg		*frozen;	/* the flush under way writes */
-	struct devkey		*dk;
+	struct weekkey		*dk;
 	struct store		*st;
 	struct pipeline		*P;
 	struct capture		*cap;
@@ -564,9 +564,15 @@ drop_privileges(struct daemon *d, const char *dbpath, char *err,
 	snprintf(p, sizeof(p), "%s-shm", dbpath);
 	chown_path(p, pw->pw_uid, pw->pw_gid);
 	if (d->cfg->state_dir[0] != '\0') {
+		int32_t weeks[64];
+		size_t i, n = weekkey_list(d->dk, weeks, 64);
+
 		chown_path(d->cfg->state_dir, pw->pw_uid, pw->pw_gid);
-		snprintf(p, sizeof(p), "%s/devkey", d->cfg->state_dir);
-		chown_path(p, pw->pw_uid, pw->pw_gid);
+		for (i = 0; i < n; i++) {
+			snprintf(p, sizeof(p), "%s/week-%06d.key",
+			    d->cfg->state_dir, (int)weeks[i]);
+			chown_path(p, pw->pw_uid, pw->pw_gid);
+		}
 	}
 	if (prctl(PR_SET_KEEPCAPS, 1) != 0 ||
 	    setgroups(1, &pw->pw_gid) != 0 ||
@@ -675,7 +681,7 @@ cleanup(struct daemon *d)
 	store_close(d->st);
 	agg_free(d->agg);
 	agg_free(d->frozen);
-	devkey_close(d->dk);
+	weekkey_close(d->dk);
 	catalog_free(d->cat);
 	config_free(d->cfg);
 	if (d->base)
@@ -828,6 +834,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
+		struct cfgerr ce;
+
+		memset(&ce, 0, sizeof(ce));
+		if (config_check_state_dir(d.cfg, &ce) != 0) {
+			cfgerr_format(&ce, err, sizeof(err));
+			fprintf(stderr, "aicensusd: %s\n", err);
+			cleanup(&d);
+			return 1;
+		}
 		if (verbose)
 			config_print(d.cfg, stdout);
 		printf("%s: configuration OK (%zu departments, %zu services)\n",
@@ -860,7 +875,7 @@ main(int argc, char **argv)
 	    make_dir(d.cfg->state_dir, 0700) != 0)
 		fatalx("cannot create state directory %s: %s",
 		    d.cfg->state_dir, strerror(errno));
-	if ((d.dk = devkey_open(d.cfg->state_dir, err, sizeof(err))) == NULL)
+	if ((d.dk = weekkey_open(d.cfg->state_dir, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if ((d.st = store_open(dbpath, err, sizeof(err))) == NULL)
 		fatalx("%s", err);

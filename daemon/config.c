@@ -46,6 +46,7 @@
 #include <openssl/evp.h>
 
 #include "log.h"
+#include "weekkey.h"
 
 #if defined(AIC_HAVE_CATALOG) || __has_include("catalog.h")
 #include "catalog.h"
@@ -388,7 +389,7 @@ closest(const char *s, const char *const *names)
 }
 
 static const char *const top_keys[] = {
-	"interface", "database", "state_dir", "catalog", "plugin_dir",
+	"interface", "database", "release_database", "state_dir", "catalog", "plugin_dir",
 	"plugins", "user", "log", "log_level", "flush_interval",
 	"retention_days", "min_group_size", "timezone", "language",
 	"capture", "limits", "ignore", "sanctioned", "ech_public_names",
@@ -1439,6 +1440,46 @@ load_departments(struct ctx *x, const config_setting_t *top)
 	return 0;
 }
 
+/*
+ * release_database: by default released.db in the directory of
+ * database, so the two move together; never the database itself (the
+ * raw vault and the released figures have different readers).
+ */
+static int
+load_release_database(struct ctx *x, const config_setting_t *top)
+{
+	struct config *c = x->c;
+	const config_setting_t *s = member(top, "release_database");
+	const char *slash = strrchr(c->database, '/');
+	int n;
+
+	if (s != NULL) {
+		if (resolve_path(x, top, "release_database",
+		    c->release_database, "released.db next to database") != 0)
+			return -1;
+	} else {
+		/* database is absolute: there is always a slash */
+		n = snprintf(c->release_database, CONFIG_PATH_MAX,
+		    "%.*s/released.db", slash != NULL ?
+		    (int)(slash - c->database) : 0, c->database);
+		if (n < 0 || n >= CONFIG_PATH_MAX)
+			return fail(x, member(top, "database"), "database is "
+			    "too long to put released.db beside it — set "
+			    "release_database");
+	}
+	if (strcmp(c->release_database, c->database) == 0)
+		return fail(x, s != NULL ? s : member(top, "database"),
+		    "release_database and database are the same file %s — "
+		    "the released figures need a file of their own, e.g. "
+		    "release_database = \"released.db\";", c->database);
+	if ((s = member(top, "state_dir")) != NULL) {
+		snprintf(c->state_dir_file, sizeof(c->state_dir_file), "%s",
+		    setting_file(x, s));
+		c->state_dir_line = (int)config_setting_source_line(s);
+	}
+	return 0;
+}
+
 static int
 load_scalars(struct ctx *x, const config_setting_t *top)
 {
@@ -1454,6 +1495,7 @@ load_scalars(struct ctx *x, const config_setting_t *top)
 	    sizeof(c->interface), "") != 0 || check_interface(x, top) != 0 ||
 	    resolve_path(x, top, "database", c->database,
 	    "/var/lib/aicensus/aicensus.db") != 0 ||
+	    load_release_database(x, top) != 0 ||
 	    resolve_path(x, top, "state_dir", c->state_dir,
 	    "/var/lib/aicensus/state") != 0 ||
 	    resolve_path(x, top, "catalog", c->catalog,
@@ -1792,6 +1834,22 @@ config_check_sanctioned(const struct config *c, const struct catalog *cat,
 #endif
 }
 
+int
+config_check_state_dir(const struct config *c, struct cfgerr *err)
+{
+	char msg[1024];
+	struct stat sb;
+
+	if (c->state_dir[0] == '\0' || (stat(c->state_dir, &sb) != 0 &&
+	    errno == ENOENT))
+		return 0;	/* aicensusd creates it 0700 */
+	if (weekkey_check_dir(c->state_dir, msg, sizeof(msg)) == 0)
+		return 0;
+	cfgerr_set(err, c->state_dir_file[0] != '\0' ? c->state_dir_file :
+	    c->path, c->state_dir_line, "state_dir: %s", msg);
+	return -1;
+}
+
 /* ---- printing ---- */
 
 static void
@@ -1885,6 +1943,7 @@ config_print(const struct config *c, FILE *fp)
 	    c->path);
 	print_kv(fp, "  ", "interface", c->interface);
 	print_kv(fp, "  ", "database", c->database);
+	print_kv(fp, "  ", "release_database", c->release_database);
 	print_kv(fp, "  ", "state_dir", c->state_dir);
 	print_kv(fp, "  ", "catalog", c->catalog);
 	print_kv(fp, "  ", "plugin_dir", c->plugin_dir);

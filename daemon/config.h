@@ -18,7 +18,8 @@
  * unreadable, world-readable or weak token is a load error naming the
  * key, and a reload picks up a new token; only its SHA-256 is kept.
  *
- * Relative paths (database, state_dir, catalog, plugin_dir, the api and
+ * Relative paths (database, release_database, state_dir, catalog,
+ * plugin_dir, the api and
  * report paths, and @include directives) are resolved against the directory of the
  * configuration file, so the result never depends on the working
  * directory; the struct holds absolute paths.
@@ -116,7 +117,12 @@ struct config {
 
 	char		interface[16];		/* "" = not set */
 	char		database[CONFIG_PATH_MAX];
+	/* released (perturbed) figures, the only file outputs read */
+	char		release_database[CONFIG_PATH_MAX];
 	char		state_dir[CONFIG_PATH_MAX];
+	/* where state_dir was set ("" and 0 when by default), for -n */
+	char		state_dir_file[CONFIG_PATH_MAX];
+	int		state_dir_line;
 	char		catalog[CONFIG_PATH_MAX];
 	char		plugin_dir[CONFIG_PATH_MAX];
 	char		**plugins;
@@ -181,5 +187,13 @@ int	config_ignored(const struct config *, int af, const uint8_t *addr);
 struct catalog;
 int	config_check_sanctioned(const struct config *,
 	    const struct catalog *, struct cfgerr *);
+
+/*
+ * `aicensusd -n`: when state_dir exists, check that it is fit for keys
+ * (weekkey_check_dir: owner, no group/other bits); -1 with err at the
+ * state_dir setting (or the file when it is the default).  A missing
+ * directory is fine: the daemon creates it 0700.
+ */
+int	config_check_state_dir(const struct config *, struct cfgerr *);
 
 #endif /* AIC_CONFIG_H */

@@ -13,13 +13,13 @@
 #include "config.h"
 #include "decode.h"
 #include "detectors.h"
-#include "devkey.h"
 #include "dnscache.h"
 #include "flow.h"
 #include "log.h"
 #include "period.h"
 #include "pipeline.h"
 #include "store.h"
+#include "weekkey.h"
 
 #define MAX_DETECTORS	16
 #define MAX_PROBES	8	/* client segments scanned for a late ClientHello */
@@ -46,7 +46,7 @@ struct pipeline {
 	const struct config	*cfg;
 	const struct catalog	*cat;
 	struct agg		*agg;
-	struct devkey		*dk;
+	struct weekkey		*dk;
 	struct flow_table	*flows;
 	struct dnscache		*dns;
 	struct det		 det[MAX_DETECTORS];
@@ -151,7 +151,7 @@ static void
 device(struct pipeline *P, int dept, int svc, const uint8_t *client)
 {
 	agg_device(P->agg, &P->per, dept, svc,
-	    devkey_hash(P->dk, P->per.week, client));
+	    weekkey_devhash(P->dk, P->per.week, client));
 }
 
 static void
@@ -737,7 +737,7 @@ pipeline_add_detector(struct pipeline *P, const struct aic_plugin *pg,
 
 struct pipeline *
 pipeline_new(const struct config *cfg, const struct catalog *cat,
-    struct agg *agg, struct devkey *dk, char *err, size_t errlen)
+    struct agg *agg, struct weekkey *dk, char *err, size_t errlen)
 {
 	struct pipeline *P;
 	uint64_t seed;

@@ -19,7 +19,7 @@
 struct agg;
 struct catalog;
 struct config;
-struct devkey;
+struct weekkey;
 
 struct detection {
 	uint64_t	 ts_usec;
@@ -37,7 +37,7 @@ typedef void (*inspect_cb)(void *arg, const struct detection *);
 struct pipeline;
 
 struct pipeline *pipeline_new(const struct config *, const struct catalog *,
-	    struct agg *, struct devkey *, char *err, size_t errlen);
+	    struct agg *, struct weekkey *, char *err, size_t errlen);
 void	 pipeline_free(struct pipeline *);
 
 /*

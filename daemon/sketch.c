@@ -822,3 +822,28 @@ sketch_merge_serialized(struct sketch *dst, const uint8_t *p, size_t len)
 	sketch_reset(&t);
 	return rc;
 }
+
+/* ---- cell key ----------------------------------------------------- */
+
+/*
+ * The sum (not a hash of the sorted list) is what lets the release
+ * stage compute a cell's key from any union of its parts and get the
+ * same value: addition mod 2^64 is commutative and the sparse set holds
+ * each token once.  A dense sketch no longer knows its tokens, so its
+ * registers, which are likewise a function of the set alone, stand in.
+ */
+uint64_t
+sketch_cell_key(const struct sketch *s,
+    uint64_t (*rk)(void *arg, uint64_t token),
+    uint64_t (*dense)(void *arg, const uint8_t *regs, size_t n),
+    void *arg)
+{
+	uint64_t ck = 0;
+	uint32_t i;
+
+	if (s->regs != NULL)
+		return dense(arg, s->regs, SKETCH_REGS);
+	for (i = 0; i < s->n; i++)
+		ck += rk(arg, s->sp[i] >> SKETCH_DROP_BITS);
+	return ck;
+}

@@ -32,9 +32,9 @@
 #include "agg.h"
 #include "catalog.h"
 #include "config.h"
-#include "devkey.h"
 #include "log.h"
 #include "pipeline.h"
+#include "weekkey.h"
 
 /* Monday 2026-11-16 08:00:00 UTC */
 #define PIPE_T0		(1794816000ull * 1000000)
@@ -49,7 +49,7 @@ static struct config	*pipe_loaded;
 static struct config	 pipe_cfg;
 static struct catalog	*pipe_cat, *pipe_alt;	/* shipped, reloaded */
 static const struct catalog *pipe_cur;		/* in force */
-static struct devkey	*pipe_dk;
+static struct weekkey	*pipe_dk;
 static struct agg	*pipe_agg;
 static struct pipeline	*pipe_P;
 static unsigned		 pipe_k;	/* inputs served by pipe_P */
@@ -103,8 +103,8 @@ pipe_init(void)
 		    "its catalog (run from the source tree)\n");
 		abort();
 	}
-	if ((pipe_dk = devkey_open(NULL, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "fuzz: devkey: %s\n", err);
+	if ((pipe_dk = weekkey_open(NULL, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "fuzz: weekkey: %s\n", err);
 		abort();
 	}
 	pipe_alt = pipe_alt_catalog();

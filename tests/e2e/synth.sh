@@ -80,6 +80,7 @@ else
 	ok "privacy scan: none of the $n client addresses in the database, WAL, key file, log, export or query output"
 fi
 ls "$out/r1" | grep -q -- '-wal$' && ok "the database ran in WAL mode" || true
-mode=$(stat -c %a "$out/r1/state/devkey" 2>/dev/null)
-[ "$mode" = "600" ] && ok "device key file is mode 0600" || nok "device key file mode is '$mode'"
+modes=$(stat -c %a "$out/r1"/state/week-*.key 2>/dev/null | sort -u)
+[ "$modes" = "600" ] && ok "week key files are mode 0600 ($(ls "$out/r1"/state/week-*.key | wc -l) files)" ||
+	nok "week key file modes are '$modes'"
 exit $((fails > 0))

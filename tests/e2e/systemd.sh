@@ -276,7 +276,8 @@ if ! mkdir "$cg" 2>/dev/null; then
 fi
 
 rm -rf "$STATE"
-mkdir -p "$STATE/state" "$STATE/reports"
+mkdir -p "$STATE/reports"
+mkdir -m 0700 "$STATE/state"	# as aicensus.tmpfiles makes it: keys refuse more
 chown -R aicensus:aicensus "$STATE"
 week=$(date -u +%G-W%V)
 mkdir -p "$tmp/units/aicensusd.service.d" "$tmp/units/aicensus-report.service.d" \
@@ -533,10 +534,10 @@ done
 	nok "after SIGSEGV: NRestarts $(show aicensusd NRestarts), $(show aicensusd ActiveState)"
 sctl stop aicensusd.service
 
-k=$(stat -c '%U %a' "$STATE/state/devkey" 2>/dev/null)
+k=$(stat -c '%U %a' "$STATE"/state/week-*.key 2>/dev/null | sort -u)
 d=$(stat -c '%U %G %a' "$STATE/aicensus.db" 2>/dev/null)
 [ "$k" = "aicensus 600" ] && [ "$d" = "aicensus aicensus 640" ] &&
-	ok "the device key is aicensus 0600, the database aicensus:aicensus 0640" ||
+	ok "the week keys are aicensus 0600, the database aicensus:aicensus 0640" ||
 	nok "device key '$k', database '$d'"
 
 # The weekly report, and the mail it triggers (OnSuccess=).

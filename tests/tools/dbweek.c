@@ -14,9 +14,9 @@
 
 #include "agg.h"
 #include "catalog.h"
-#include "devkey.h"
 #include "period.h"
 #include "store.h"
+#include "weekkey.h"
 
 /* deterministic, so every run writes the same database */
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
@@ -40,7 +40,7 @@ main(int argc, char **argv)
 	char err[512];
 	struct store *st;
 	struct agg *agg;
-	struct devkey *dk;
+	struct weekkey *dk;
 	struct stat sb;
 	int64_t monday = 1794787200;	/* 2026-11-16 00:00 UTC, ISO 2026-W47 */
 	size_t d, s, day, i;
@@ -62,7 +62,7 @@ main(int argc, char **argv)
 	if (store_set_dims(st, names, nd, cat, NULL, 0, "UTC", 5) != 0)
 		return 1;
 	agg = agg_new(10000000, (size_t)1 << 31);
-	dk = devkey_open(NULL, err, sizeof(err));
+	dk = weekkey_open(NULL, err, sizeof(err));
 	for (day = 0; day < 7; day++) {
 		for (h = 8; h < 18; h++) {
 			int64_t t = monday + (int64_t)day * 86400 + h * 3600;
@@ -91,7 +91,7 @@ main(int argc, char **argv)
 						addr[14] = 0;
 						addr[15] = (uint8_t)(next() % 60);
 						agg_device(agg, &p, (int)d, (int)s,
-						    devkey_hash(dk, p.week, addr));
+						    weekkey_devhash(dk, p.week, addr));
 					}
 				}
 			}
@@ -109,7 +109,7 @@ main(int argc, char **argv)
 	    "(%.1f MB)\n", nd, ns, (long long)sb.st_size,
 	    (double)sb.st_size / 1e6);
 	agg_free(agg);
-	devkey_close(dk);
+	weekkey_close(dk);
 	catalog_free(cat);
 	for (d = 0; d < nd; d++)
 		free(names[d]);

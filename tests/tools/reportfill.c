@@ -26,9 +26,9 @@
 
 #include "agg.h"
 #include "catalog.h"
-#include "devkey.h"
 #include "period.h"
 #include "store.h"
+#include "weekkey.h"
 
 #define NWEEKS	3
 #define TZ	"Europe/Amsterdam"
@@ -141,7 +141,7 @@ active(size_t p, int d, int u, int64_t hour, int local_hour, int weekday)
 }
 
 static void
-use(struct agg *agg, struct devkey *dk, const struct period *per, size_t p,
+use(struct agg *agg, struct weekkey *dk, const struct period *per, size_t p,
     int d, int u, int svc)
 {
 	const struct plan *pl = &plan[p];
@@ -158,7 +158,7 @@ use(struct agg *agg, struct devkey *dk, const struct period *per, size_t p,
 	k = (int)(((unsigned)u + (unsigned)p * 13u) %
 	    (unsigned)(d < 0 ? GUESTS : depts[d].devices));
 	addr_of(d, k, a);
-	agg_device(agg, per, d, svc, devkey_hash(dk, per->week, a));
+	agg_device(agg, per, d, svc, weekkey_devhash(dk, per->week, a));
 	c->c[C_DNS] += 1 + (r >> 8) % 5;
 	if (pl->kind == K_BLOCKED) {
 		c->c[C_NXDOMAIN] += 1 + (r >> 8) % 5;
@@ -209,7 +209,7 @@ blind(struct agg *agg, const struct period *per, int local_hour, int weekday,
 static int flushed;
 
 static int
-fill_hour(struct store *st, struct agg *agg, struct devkey *dk,
+fill_hour(struct store *st, struct agg *agg, struct weekkey *dk,
     const struct catalog *cat, size_t wi, int64_t hour)
 {
 	struct period per;
@@ -260,7 +260,7 @@ main(int argc, char **argv)
 	struct catalog *cat;
 	struct store *st;
 	struct agg *agg;
-	struct devkey *dk;
+	struct weekkey *dk;
 	size_t i, wi;
 	int rc = 0;
 
@@ -289,7 +289,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	agg = agg_new(1000000, (size_t)1 << 30);
-	dk = devkey_open(NULL, err, sizeof(err));
+	dk = weekkey_open(NULL, err, sizeof(err));
 	for (wi = 0; wi < NWEEKS && rc == 0 && agg && dk; wi++) {
 		int64_t t = period_week_start(weeks[wi]);
 		int64_t end = period_week_start(weeks[wi]) + 7 * 86400;
@@ -302,7 +302,7 @@ main(int argc, char **argv)
 		rc = -1;
 	store_close(st);
 	agg_free(agg);
-	devkey_close(dk);
+	weekkey_close(dk);
 	catalog_free(cat);
 	return rc == 0 ? 0 : 1;
 }

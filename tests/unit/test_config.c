@@ -227,6 +227,7 @@ static const char golden_out[] =
     "aicensus = {\n"
     "  interface = \"br-lan\";\n"
     "  database = \"@DIR@/db/aicensus.db\";\n"
+    "  release_database = \"@DIR@/db/released.db\";\n"
     "  state_dir = \"/var/lib/aicensus/state\";\n"
     "  catalog = \"/etc/aicensus/catalog.conf\";\n"
     "  plugin_dir = \"" AIC_PLUGINDIR "\";\n"
@@ -385,6 +386,7 @@ test_defaults(void)
 		return;
 	T_EQ_STR(c->interface, "");
 	T_EQ_STR(c->database, "/var/lib/aicensus/aicensus.db");
+	T_EQ_STR(c->release_database, "/var/lib/aicensus/released.db");
 	T_EQ_STR(c->state_dir, "/var/lib/aicensus/state");
 	T_EQ_STR(c->catalog, "/etc/aicensus/catalog.conf");
 	T_EQ_STR(c->plugin_dir, AIC_PLUGINDIR);
@@ -591,6 +593,7 @@ test_relative_paths(void)
 	snprintf(want, sizeof(want), "%s/../state", sub);
 	T_EQ_STR(c->state_dir, want);
 	T_EQ_STR(c->database, "/abs/x.db");
+	T_EQ_STR(c->release_database, "/abs/released.db");
 	T_EQ_STR(c->path, path);
 	T_EQ_STR(c->dir, sub);
 	config_free(c);
@@ -670,6 +673,17 @@ test_errors_basic(void)
 	    "not a zone");	/* a directory */
 	EXPECT_ERR("aicensus = {\n  database = \"\";\n};\n", 2,
 	    "must not be empty");
+	EXPECT_ERR("aicensus = {\n  release_database = \"\";\n};\n", 2,
+	    "must not be empty");
+	EXPECT_ERR("aicensus = {\n  release_database = 1;\n};\n", 2,
+	    "must be a string");
+	EXPECT_ERR("aicensus = {\n  database = \"/x/a.db\";\n"
+	    "  release_database = \"/x/a.db\";\n};\n", 3,
+	    "are the same file");
+	EXPECT_ERR("aicensus = {\n  database = \"/x/released.db\";\n};\n",
+	    2, "release_database and database are the same file");
+	EXPECT_ERR("aicensus = {\n  release_databse = \"r.db\";\n};\n", 2,
+	    "did you mean 'release_database'");
 	EXPECT_ERR("aicensus = {\n  user = \"Root User\";\n};\n", 2,
 	    "not a valid user name");
 	EXPECT_ERR("aicensus = {\n  interface = \"eth 1\";\n};\n", 2,
@@ -831,6 +845,77 @@ test_truncated(void)
 	(void)ok;
 }
 
+/* release_database: relative to the configuration, absolute as given. */
+static void
+test_release_database(void)
+{
+	struct cfgerr e;
+	struct config *c;
+	char want[PATH_MAX + 64];
+
+	c = config_load(write_file("rel.conf", "aicensus = {\n"
+	    "  release_database = \"out/released.db\";\n};\n"), &e);
+	T_CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	snprintf(want, sizeof(want), "%s/out/released.db", dir);
+	T_EQ_STR(c->release_database, want);
+	T_EQ_STR(c->database, "/var/lib/aicensus/aicensus.db");
+	config_free(c);
+	c = config_load(write_file("rel.conf", "aicensus = {\n"
+	    "  database = \"/srv/db/raw.db\";\n"
+	    "  release_database = \"/srv/pub/r.db\";\n};\n"), &e);
+	T_CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	T_EQ_STR(c->release_database, "/srv/pub/r.db");
+	config_free(c);
+}
+
+/* -n: an existing state_dir others may enter is an error at its line. */
+static void
+test_check_state_dir(void)
+{
+	struct cfgerr e;
+	struct config *c;
+	char state[PATH_MAX + 16], text[PATH_MAX + 128], got[1024];
+	char want[PATH_MAX + 128];
+	const char *path;
+
+	snprintf(state, sizeof(state), "%s/keys", dir);
+	snprintf(text, sizeof(text), "aicensus = {\n  database = \"x.db\";"
+	    "\n  state_dir = \"%s\";\n};\n", state);
+	path = write_file("state.conf", text);
+	memset(&e, 0, sizeof(e));
+	c = config_load(path, &e);
+	T_CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	/* missing: fine, the daemon creates it 0700 */
+	T_EQ_INT(config_check_state_dir(c, &e), 0);
+	T_EQ_INT(mkdir(state, 0700), 0);
+	T_EQ_INT(config_check_state_dir(c, &e), 0);
+	T_EQ_INT(chmod(state, 0755), 0);
+	T_EQ_INT(config_check_state_dir(c, &e), -1);
+	cfgerr_format(&e, got, sizeof(got));
+	snprintf(want, sizeof(want), "%s:3: state_dir: ", path);
+	T_CHECK(strncmp(got, want, strlen(want)) == 0);
+	snprintf(want, sizeof(want), "chmod 0700 %s", state);
+	T_CHECK(strstr(got, want) != NULL);
+	if (strstr(got, want) == NULL)
+		fprintf(stderr, "got %s\n", got);
+	T_EQ_INT(chmod(state, 0700), 0);
+	T_EQ_INT(config_check_state_dir(c, &e), 0);
+	rmdir(state);
+	/* a file where the directory should be */
+	write_file("keys", "x");
+	T_EQ_INT(config_check_state_dir(c, &e), -1);
+	cfgerr_format(&e, got, sizeof(got));
+	T_CHECK(strstr(got, "not a directory") != NULL);
+	unlink(state);
+	config_free(c);
+}
+
 int
 main(void)
 {
@@ -852,6 +937,8 @@ main(void)
 	T_RUN(test_errors_departments);
 	T_RUN(test_include);
 	T_RUN(test_truncated);
+	T_RUN(test_release_database);
+	T_RUN(test_check_state_dir);
 	{
 		char cmd[PATH_MAX + 16];
 

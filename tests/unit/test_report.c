@@ -14,19 +14,19 @@
 
 #include "agg.h"
 #include "catalog.h"
-#include "devkey.h"
 #include "i18n.h"
 #include "period.h"
 #include "report.h"
 #include "report_model.h"
 #include "store.h"
 #include "t.h"
+#include "weekkey.h"
 
 static char dbpath[] = "/tmp/aic-test-report.XXXXXX";
 
 /* n devices of department d use service s in the hour at t */
 static void
-use(struct agg *agg, struct devkey *dk, int64_t t, int d, int s, int n,
+use(struct agg *agg, struct weekkey *dk, int64_t t, int d, int s, int n,
     int first)
 {
 	struct period p;
@@ -43,7 +43,7 @@ use(struct agg *agg, struct devkey *dk, int64_t t, int d, int s, int n,
 	for (i = 0; i < n; i++) {
 		a[13] = (uint8_t)d;
 		a[15] = (uint8_t)(first + i);
-		agg_device(agg, &p, d, s, devkey_hash(dk, p.week, a));
+		agg_device(agg, &p, d, s, weekkey_devhash(dk, p.week, a));
 	}
 }
 
@@ -63,7 +63,7 @@ make_db(void)
 	char err[256];
 	struct store *st;
 	struct agg *agg = agg_new(10000, 1 << 24);
-	struct devkey *dk = devkey_open(NULL, err, sizeof(err));
+	struct weekkey *dk = weekkey_open(NULL, err, sizeof(err));
 	int64_t w46 = 1794182400, w47 = 1794787200;	/* Mondays, UTC */
 	struct period p;
 	int fd = mkstemp(dbpath);
@@ -90,7 +90,7 @@ make_db(void)
 	store_flush(st, agg, w47 + 35 * 3600);
 	store_close(st);
 	agg_free(agg);
-	devkey_close(dk);
+	weekkey_close(dk);
 	catalog_free(cat);
 	return 0;
 }

@@ -764,6 +764,213 @@ test_garbage(void)
 	T_EQ_INT(bad, 0);
 }
 
+/* ---- cell key ---- */
+
+static const uint8_t ck_key[16] = { 'c', 'e', 'l', 'l', '-', 'k', 'e', 'y' };
+
+struct ck_calls {
+	unsigned	 rk, dense;
+	int		 bad_token;	/* a token wider than 40 bits */
+	const uint8_t	*regs;
+	size_t		 n;
+};
+
+static uint64_t
+ck_rk(void *arg, uint64_t token)
+{
+	struct ck_calls *c = arg;
+	uint8_t b[8];
+	int i;
+
+	c->rk++;
+	if (token >> (64 - SKETCH_DROP_BITS))
+		c->bad_token = 1;
+	for (i = 0; i < 8; i++)
+		b[i] = (uint8_t)(token >> (8 * i));
+	return siphash24(ck_key, b, sizeof(b));
+}
+
+static uint64_t
+ck_dense(void *arg, const uint8_t *regs, size_t n)
+{
+	struct ck_calls *c = arg;
+
+	c->dense++;
+	c->regs = regs;
+	c->n = n;
+	return siphash24(ck_key, regs, n) | 1;	/* never 0 */
+}
+
+static uint64_t
+cell_key(const struct sketch *s, struct ck_calls *c)
+{
+	memset(c, 0, sizeof(*c));
+	return sketch_cell_key(s, ck_rk, ck_dense, c);
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+test_cell_key_empty(void)
+{
+	struct ck_calls c;
+	struct sketch s;
+
+	sketch_init(&s);
+	T_EQ_INT(cell_key(&s, &c), 0);
+	T_EQ_INT(c.rk, 0);
+	T_EQ_INT(c.dense, 0);
+	sketch_reset(&s);
+}
+
+/* Sparse: the sum of rk over the distinct 40-bit tokens, whatever the order. */
+static void
+test_cell_key_sparse(void)
+{
+	enum { N = 300 };
+	uint64_t h[N], tok[N + 2], want = 0;
+	struct ck_calls c;
+	struct sketch s, a, b, r;
+	size_t i, nt = 0, distinct;
+
+	rng_state = 7;
+	for (i = 0; i < N; i++)
+		h[i] = rnd();
+	/* a second hash of device 0 that differs below the kept 40 bits */
+	h[N - 1] = h[0] ^ 0x00ffffffULL;
+	for (i = 0; i < N; i++)
+		tok[nt++] = h[i] >> SKETCH_DROP_BITS;
+	qsort(tok, nt, sizeof(tok[0]), cmp_u64);
+	for (i = 0, distinct = 0; i < nt; i++) {
+		if (i > 0 && tok[i] == tok[i - 1])
+			continue;
+		distinct++;
+		want += ck_rk(&c, tok[i]);
+	}
+	T_EQ_INT(distinct, N - 1);
+
+	sketch_init(&s);
+	sketch_init(&a);
+	sketch_init(&b);
+	sketch_init(&r);
+	for (i = 0; i < N; i++)
+		T_EQ_INT(sketch_add(&s, h[i]), 0);
+	T_EQ_INT(sketch_add(&s, h[5]), 0);		/* again */
+	T_CHECK(!sketch_is_dense(&s));
+	T_EQ_INT(cell_key(&s, &c), want);
+	T_EQ_INT(c.rk, N - 1);
+	T_EQ_INT(c.dense, 0);
+	T_EQ_INT(c.bad_token, 0);
+	/* reverse order */
+	for (i = N; i > 0; i--)
+		T_EQ_INT(sketch_add(&r, h[i - 1]), 0);
+	T_EQ_INT(cell_key(&r, &c), want);
+	/* split in overlapping halves and merged either way */
+	for (i = 0; i < N; i++) {
+		if (i < 2 * N / 3)
+			T_EQ_INT(sketch_add(&a, h[i]), 0);
+		if (i >= N / 3)
+			T_EQ_INT(sketch_add(&b, h[i]), 0);
+	}
+	T_CHECK(cell_key(&a, &c) != want);
+	T_EQ_INT(sketch_merge(&a, &b), 0);
+	T_EQ_INT(cell_key(&a, &c), want);
+	sketch_reset(&a);
+	for (i = 0; i < 2 * N / 3; i++)
+		T_EQ_INT(sketch_add(&a, h[i]), 0);
+	T_EQ_INT(sketch_merge(&b, &a), 0);
+	T_EQ_INT(cell_key(&b, &c), want);
+	/* one device less changes the key */
+	sketch_reset(&a);
+	for (i = 1; i < N - 1; i++)
+		T_EQ_INT(sketch_add(&a, h[i]), 0);
+	T_CHECK(cell_key(&a, &c) != want);
+	sketch_reset(&s);
+	sketch_reset(&a);
+	sketch_reset(&b);
+	sketch_reset(&r);
+}
+
+static void
+test_cell_key_dense(void)
+{
+	enum { N = 5000 };
+	uint64_t *h = malloc(N * sizeof(*h)), k1, k2;
+	struct ck_calls c;
+	struct sketch s, a, b;
+	size_t i;
+
+	T_CHECK(h != NULL);
+	if (h == NULL)
+		return;
+	rng_state = 99;
+	for (i = 0; i < N; i++)
+		h[i] = rnd();
+	sketch_init(&s);
+	sketch_init(&a);
+	sketch_init(&b);
+	for (i = 0; i < N; i++)
+		T_EQ_INT(sketch_add(&s, h[i]), 0);
+	T_CHECK(sketch_is_dense(&s));
+	k1 = cell_key(&s, &c);
+	T_EQ_INT(c.dense, 1);
+	T_EQ_INT(c.rk, 0);
+	T_CHECK(c.regs == s.regs);			/* the registers */
+	T_EQ_INT(c.n, SKETCH_REGS);
+	T_EQ_INT(k1, siphash24(ck_key, s.regs, SKETCH_REGS) | 1);
+	/* built from two sparse halves merged into dense: the same key */
+	for (i = 0; i < N; i++)
+		T_EQ_INT(sketch_add(i % 2 ? &a : &b, h[N - 1 - i]), 0);
+	T_EQ_INT(sketch_merge(&b, &a), 0);
+	T_CHECK(sketch_is_dense(&b));
+	k2 = cell_key(&b, &c);
+	T_EQ_INT(k2, k1);
+	T_EQ_INT(c.dense, 1);
+	sketch_reset(&s);
+	sketch_reset(&a);
+	sketch_reset(&b);
+	free(h);
+}
+
+/* The same set gives the same key after serialise/deserialise. */
+static void
+test_cell_key_serialized(void)
+{
+	static const size_t sizes[] = { 1, 17, SKETCH_SPARSE_MAX, 3000 };
+	uint8_t *buf = malloc(SKETCH_SERIALIZED_MAX);
+	struct ck_calls c;
+	struct sketch s, t;
+	size_t i, j, len;
+	uint64_t k;
+
+	T_CHECK(buf != NULL);
+	if (buf == NULL)
+		return;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		sketch_init(&s);
+		sketch_init(&t);
+		rng_state = 1000 + i;
+		for (j = 0; j < sizes[i]; j++)
+			T_EQ_INT(sketch_add(&s, rnd()), 0);
+		k = cell_key(&s, &c);
+		T_CHECK(k != 0);
+		len = sketch_serialize(&s, buf, SKETCH_SERIALIZED_MAX);
+		T_CHECK(len > 0);
+		T_EQ_INT(sketch_deserialize(&t, buf, len), 0);
+		T_EQ_INT(cell_key(&t, &c), k);
+		T_EQ_INT(c.dense, sketch_is_dense(&s) ? 1 : 0);
+		sketch_reset(&s);
+		sketch_reset(&t);
+	}
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -782,5 +989,9 @@ main(void)
 	T_RUN(test_truncated);
 	T_RUN(test_malformed);
 	T_RUN(test_garbage);
+	T_RUN(test_cell_key_empty);
+	T_RUN(test_cell_key_sparse);
+	T_RUN(test_cell_key_dense);
+	T_RUN(test_cell_key_serialized);
 	return T_DONE();
 }
