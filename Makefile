@@ -216,12 +216,12 @@ fuzz:
 .PHONY: fuzz
 
 # Try it without a gateway: synthesized traffic through the daemon, then
-# the stored aggregates.
+# the released figures.
 demo: all
 	@rm -rf /tmp/aicensus-demo
 	/usr/bin/python3 tests/synth/synth.py --seed 1 --out /tmp/aicensus-demo
 	cd /tmp/aicensus-demo && $(CURDIR)/$(BUILD)/aicensusd -c aicensus.conf -r traffic.pcap
-	$(BUILD)/aicensus query --db /tmp/aicensus-demo/aicensus.db --by department,service
+	$(BUILD)/aicensus query --db /tmp/aicensus-demo/released.db --by department,service,week
 
 # Throughput against a bare libpcap loop, tshark and ndpiReader, scaling,
 # memory under floods, live replay and flush time (docs/PERFORMANCE.md).

@@ -370,7 +370,10 @@ cmd_query(int argc, char **argv)
 		from = to = week;
 	}
 	if (day != NULL) {
-		if (period_week_parse(day) > 0) {
+		int32_t d;
+
+		if (period_week_parse(day) > 0 || query_parse_when(day, 0, 0,
+		    &d, err, sizeof(err)) != 0) {
 			fprintf(stderr, "aicensus: --day %s: use 2026-11-18\n",
 			    day);
 			return 2;

@@ -264,23 +264,6 @@ api_params_check(struct api_call *c, const char *const *allowed)
 
 /* --- the release database ---------------------------------------------- */
 
-/*
- * TEMPORARY: the release database is config `release_database` (branch
- * h-keys adds cfg->release_database); until that is merged it is its
- * default, released.db next to the database the daemon writes.
- */
-static void
-release_path(const char *dbpath, char *out, size_t n)
-{
-	const char *slash = strrchr(dbpath, '/');
-
-	if (slash == NULL)
-		snprintf(out, n, "released.db");
-	else
-		snprintf(out, n, "%.*s/released.db", (int)(slash - dbpath),
-		    dbpath);
-}
-
 static uint64_t
 mix(uint64_t h, uint64_t v)
 {
@@ -508,7 +491,9 @@ api_new(struct event_base *base, const struct config *cfg,
 	a->base = base;
 	a->cfg = cfg;
 	a->st = status;
-	release_path(dbpath, a->relpath, sizeof(a->relpath));
+	/* outputs read the release database only (not dbpath, the vault) */
+	(void)dbpath;
+	snprintf(a->relpath, sizeof(a->relpath), "%s", cfg->release_database);
 	snprintf(a->listen, sizeof(a->listen), "%s", cfg->api.listen);
 	evhttp_set_max_headers_size(a->http, API_MAX_HEADERS);
 	evhttp_set_max_body_size(a->http, API_MAX_BODY);
@@ -555,6 +540,12 @@ api_set_config(struct api *a, const struct config *cfg)
 		log_warn("reload: the API is disabled; it answers 503 until "
 		    "the restart closes it");
 	a->cfg = cfg;
+	if (strcmp(cfg->release_database, a->relpath) != 0) {
+		snprintf(a->relpath, sizeof(a->relpath), "%s",
+		    cfg->release_database);
+		released_close(a->rel);		/* reopened on first use */
+		a->rel = NULL;
+	}
 	/* labels (departments) come from it */
 	api_cache_clear(a->cache);
 }

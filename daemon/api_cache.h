@@ -1,11 +1,10 @@
 /*
  * api_cache.h - answers kept until the database changes.
  *
- * The aggregates change only when the daemon flushes (once a minute),
- * while a dashboard or a scraper asks the same questions again and
- * again; each answer costs sketch merges on the event loop.  So the API
- * keeps recent answers by request and database version (SQLite's
- * data_version, which moves whenever another connection commits) and
+ * Released figures change only when a day or week is released, while a
+ * dashboard or a scraper asks the same questions again and again.  So
+ * the API keeps recent answers by request and release-database version
+ * (api_rel_version(): the file and its WAL, size and time) and
  * drops them all when the configuration changes.  Bounded: a fixed
  * number of entries and of bytes, least recently used out first.
  */

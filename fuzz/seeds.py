@@ -430,7 +430,14 @@ def api_seeds(C):
               b"/index.html", b"/../etc/passwd", b"/assets/app.js?x=%2e%2e",
               b"/api/v1/services?", b"/api/v1/departments?a=b&c",
               b"/%2F%00%ff?from=2026-W53", b"/js/", b"/out/passwd",
-              b"/js/app.js", b"/.hidden.html", b"/x.bin"]:
+              b"/js/app.js", b"/.hidden.html", b"/x.bin",
+              b"/api/v1/usage?week=2026-W47&by=department,service",
+              b"/api/v1/usage?day=2026-11-18&by=service",
+              b"/api/v1/usage?from=1794787200&to=1794960000&by=department,day",
+              b"/api/v1/usage?from=1794787201&by=day,department,service",
+              b"/api/v1/usage?from=2026-W46&to=2026-W48&by=category",
+              b"/api/v1/periods", b"/api/v1/blind?week=2026-W48",
+              b"/api/v1/blind?day=2026-11-23"]:
         C.add("api", b"\x00" + s)      # request with the token
         C.add("api", b"\x08" + s)      # pure: path and query parsers
     C.add("api", b"\x01/api/v1/usage")

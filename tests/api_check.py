@@ -5,11 +5,19 @@
     api_check.py weeks-since YYYY-MM-DD           whole weeks from that Monday
                                                   to this week's (UTC)
     api_check.py week-label [EPOCH]               ISO week of now (UTC)
-    api_check.py compare CLI.json API.json        usage rows equal
-    api_check.py suppressed API.json...           suppressed rows carry no number
+    api_check.py compare CLI.json API.json        the same document (one encoder)
+    api_check.py grid DOC.json TRUTH.json BY      every row of the full grid of
+                                                  each released period, zeros
+                                                  included, equal to what was
+                                                  released (relfixture --truth)
+    api_check.py status STATUS.json TRUTH.json    health only: no figure, no label
+    api_check.py metrics METRICS.txt TRUTH.json   health families without labels,
+                                                  released gauges of the last
+                                                  week and day, full grids
     api_check.py addresses TRUTH.json... -- FILE...
                                                   no client address in any file
-    api_check.py expect WEEK DAYS.json WEEKCELLS.json HISTORY.json SANCTIONED_IDS
+    api_check.py expect WEEK DEPTDAYS.json SVCDAYS.json WEEKCELLS.json
+                        HISTORY.json SANCTIONED_IDS
                                                   what the dashboard must show,
                                                   from `aicensus query` answers
     api_check.py dom DOM.html EXPECT.json         the dashboard rendered the data
@@ -24,11 +32,14 @@ import re
 import struct
 import sys
 
-METRICS = ("tls_conns", "quic_conns", "ech_conns", "dns_lookups",
-           "dns_nxdomain", "bytes_up", "bytes_down", "device_hours",
-           "devices", "devices_exact")
-LABELS = ("period", "department", "service", "service_name", "category",
-          "suppressed")
+MEASURES = {"devices": "devices", "devhours": "device_hours",
+            "tls": "tls_conns", "quic": "quic_conns", "ech": "ech_conns",
+            "conns": "connections", "dns": "dns_lookups",
+            "nxdomain": "dns_nxdomain", "bytes_up": "bytes_up",
+            "bytes_down": "bytes_down"}
+DAY_KEYS = ("devices", "device_hours", "connections", "dns_lookups",
+            "dns_nxdomain")
+FIGURES = set(MEASURES.values()) | {"suppressed", "suppressed_cells"}
 
 
 def ok(msg):
@@ -77,70 +88,178 @@ def week_label(now=None):
     return 0
 
 
-def row_key(r):
-    return tuple(r.get(k) for k in ("period", "department", "service",
-                                    "category"))
-
-
 def compare(cli_path, api_path):
     cli = json.load(open(cli_path))
     api = json.load(open(api_path))
-    bad = []
-    for k in ("interval", "from", "to", "min_group_size", "suppressed_cells"):
-        if cli.get(k) != api.get(k):
-            bad.append("%s: cli %r api %r" % (k, cli.get(k), api.get(k)))
-    a = {row_key(r): r for r in api["rows"]}
-    if len(a) != len(api["rows"]) or len(cli["rows"]) != len(api["rows"]):
-        bad.append("row count: cli %d api %d" % (len(cli["rows"]),
-                                                 len(api["rows"])))
-    numbers = 0
-    for r in cli["rows"]:
-        other = a.get(row_key(r))
-        if other is None:
-            bad.append("row %r missing from the API" % (row_key(r),))
-            continue
-        for k in LABELS + METRICS:
-            if r.get(k) != other.get(k):
-                bad.append("row %r %s: cli %r api %r" % (row_key(r), k,
-                                                        r.get(k), other.get(k)))
-            elif k in METRICS and k in r:
-                numbers += 1
-        if not r.get("suppressed"):
-            conns = r["tls_conns"] + r["quic_conns"] + r["ech_conns"]
-            if other.get("connections") != conns:
-                bad.append("row %r connections %r != %d" % (
-                    row_key(r), other.get("connections"), conns))
-    what = "%s: %d rows, %d numbers equal to aicensus query" % (
-        api_path.rsplit("/", 1)[-1], len(cli["rows"]), numbers)
-    if bad or not cli["rows"]:
-        nok(what + ": " + "; ".join(bad[:5]) if bad else what + ": no rows")
+    what = "%s: %d rows of %d periods, the same document as aicensus query" % (
+        api_path.rsplit("/", 1)[-1], len(cli["rows"]), len(cli["periods"]))
+    if cli != api:
+        diff = [k for k in set(cli) | set(api) if cli.get(k) != api.get(k)]
+        nok(what + ": differs in " + ", ".join(sorted(diff)))
+        return 1
+    if not cli["rows"]:
+        nok(what + ": no rows")
         return 1
     ok(what)
     return 0
 
 
-def suppressed(paths):
-    n = 0
+def period_id(label):
+    if "-W" in label:
+        return label[:4] + label[6:8]
+    return label.replace("-", "")
+
+
+def grid(doc_path, truth_path, by):
+    """Rows: the full grid of every period listed, values as released."""
+    doc = json.load(open(doc_path))
+    t = json.load(open(truth_path))
+    by = set(x for x in by.split(",") if x)
+    g = t["grid"]
+    depts = g["departments"] if "department" in by else ["*"]
+    svcs = ((g["services"] if "service" in by else []) +
+            (["cat:" + c for c in g["categories"]] if "category" in by
+             else [])) or ["*"]
+    day = "day" in by
     bad = []
-    for p in paths:
-        for r in json.load(open(p))["rows"]:
-            if not r.get("suppressed"):
-                continue
-            n += 1
-            extra = [k for k, v in r.items() if k not in LABELS and
-                     k != "period_start"]
-            nums = [k for k, v in r.items() if isinstance(v, (int, float))
-                    and not isinstance(v, bool) and k != "period_start"]
-            if extra or nums:
-                bad.append("%r has %s" % (row_key(r), extra + nums))
-    if not n:
-        nok("no suppressed cell in the answers checked (the test data "
-            "should have some)")
+    if doc.get("derived") != (not day and "week" not in by):
+        bad.append("derived is %r" % doc.get("derived"))
+    want_n = len(doc["periods"]) * len(depts) * len(svcs)
+    if doc["derived"]:
+        want_n = len(depts) * len(svcs) if doc["periods"] else 0
+    if len(doc["rows"]) != want_n:
+        bad.append("%d rows, the grid has %d" % (len(doc["rows"]), want_n))
+    zeros = 0
+    store = t["days" if day else "weeks"]
+    for r in doc["rows"]:
+        if "suppressed" in r or any(v == "<5" for v in r.values()):
+            bad.append("a suppression mark in %r" % r)
+        if r["department"] not in depts or r["service"] not in svcs:
+            bad.append("row outside the grid: %s/%s" % (r["department"],
+                                                        r["service"]))
+        pers = ([period_id(p["period"]) for p in doc["periods"]]
+                if doc["derived"] else [period_id(r["period"])])
+        key = "%s|%s" % (r["department"], r["service"])
+        keys = DAY_KEYS if day else tuple(MEASURES.values())
+        want = {k: 0 for k in keys}
+        for per in pers:
+            cell = store.get(per, {}).get(key, {})
+            for m, k in MEASURES.items():
+                if k in want:
+                    want[k] += cell.get(m, 0)
+        got = {k: r.get(k) for k in keys}
+        if got != want:
+            bad.append("%s %s: %r != %r" % (r["period"], key, got, want))
+        extra = set(r) - set(keys) - {"kind", "period", "department",
+                                      "service"}
+        if extra:
+            bad.append("%s %s: extra keys %s" % (r["period"], key, extra))
+        zeros += r.get("devices") == 0
+    what = "%s: %d rows = the full grid (%d x %d per period), %d zeros " \
+        "included, values as released" % (doc_path.rsplit("/", 1)[-1],
+                                          len(doc["rows"]), len(depts),
+                                          len(svcs), zeros)
+    if bad or not doc["rows"]:
+        nok(what + ": " + "; ".join(bad[:4]) if bad else what + ": no rows")
         return 1
+    ok(what)
+    return 0
+
+
+def status(path, truth_path):
+    s = json.load(open(path))
+    t = json.load(open(truth_path))
+    need = ("version", "capture", "last_packet", "packets", "pcap_drops",
+            "if_drops", "last_flush", "last_release", "last_released_week",
+            "last_released_day")
+    text = json.dumps(s)
+    bad = [k for k in need if k not in s]
+    bad += ["figure %s" % k for k in FIGURES if k in text]
+    bad += ["label %s" % n for n in t["grid"]["departments"] +
+            t["grid"]["services"] if '"%s"' % n in text]
+    bad += ["blind figure %s" % k for k in ("blind_spots", "anomalies",
+                                            "nosni_conns") if k in text]
+    if s.get("capture") not in ("running", "down", "offline"):
+        bad.append("capture %r" % s.get("capture"))
+    if s.get("last_released_week") != "2026-W47" or \
+            s.get("last_released_day") != "2026-11-24":
+        bad.append("last released %r %r" % (s.get("last_released_week"),
+                                             s.get("last_released_day")))
+    what = "status: health only (%s), last released 2026-W47 and " \
+        "2026-11-24, no figure and no department or service" % \
+        ", ".join(need[:6])
     if bad:
-        nok("suppressed cells carry numbers: " + "; ".join(bad[:3]))
+        nok(what + ": " + "; ".join(bad[:5]))
         return 1
-    ok("%d suppressed cells carry no number, only their labels" % n)
+    ok(what)
+    return 0
+
+
+def metrics(path, truth_path):
+    t = json.load(open(truth_path))
+    g = t["grid"]
+    health = ("aicensus_up", "aicensus_packets_total",
+              "aicensus_capture_drops_total", "aicensus_anomalies_total",
+              "aicensus_last_flush_timestamp_seconds",
+              "aicensus_last_release_timestamp_seconds",
+              "aicensus_capture_up")
+    series = {}
+    fams = set()
+    for line in open(path).read().splitlines():
+        if line.startswith("# TYPE "):
+            fams.add(line.split()[2])
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r'(\w+)(?:\{(.*)\})? (\S+)$', line)
+        labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"',
+                                 m[2] or ""))
+        series.setdefault(m[1], []).append((labels, m[3]))
+    bad = ["family %s missing" % f for f in health if f not in fams]
+    for name, ss in series.items():
+        if name.startswith("aicensus_released_"):
+            continue
+        if any("department" in lb or "service" in lb for lb, _ in ss):
+            bad.append("%s has department/service labels" % name)
+        if any(k in name for k in ("devices", "connections", "dns_lookups",
+                                   "device_hour", "bytes")):
+            bad.append("%s looks like an AI count" % name)
+    cats = ["cat:" + c for c in g["categories"]]
+    depts = g["departments"] + ["*"]
+    week_grid = [(d, s) for d in depts for s in g["services"] + cats + ["*"]]
+    day_grid = [(d, s) for d in depts for s in cats + ["*"]] + \
+        [("*", s) for s in g["services"]]
+    lastw = max(t["weeks"])
+    lastd = max(t["days"])
+    n = 0
+    for kind, last, grid_, keys in (("week", lastw, week_grid, MEASURES),
+                                    ("day", lastd, day_grid,
+                                     {m: k for m, k in MEASURES.items()
+                                      if k in DAY_KEYS})):
+        store = t[kind + "s"][last]
+        for m, k in keys.items():
+            name = "aicensus_released_%s_%s" % (kind, k)
+            got = {(lb["department"], lb["service"]): int(v)
+                   for lb, v in series.get(name, [])}
+            want = {c: store.get("%s|%s" % c, {}).get(m, 0) for c in grid_}
+            n += len(got)
+            if got != want:
+                bad.append("%s: %d series, want %d%s" % (
+                    name, len(got), len(want), "" if len(got) != len(want)
+                    else " (values differ)"))
+        other = [x for x in series if x.startswith("aicensus_released_%s_"
+                                                   % kind)
+                 and x[len("aicensus_released_%s_" % kind):] not in
+                 list(keys.values()) + ["info"]]
+        if other:
+            bad.append("unpublished %s measures: %s" % (kind, other))
+    what = ("/metrics: health families %s without department/service "
+            "labels; %d released series = the full W1 grid of %s and "
+            "D1+D2 grid of %s, equal to the release database" %
+            (", ".join(h[9:] for h in health), n, lastw, lastd))
+    if bad:
+        nok(what + ": " + "; ".join(bad[:5]))
+        return 1
+    ok(what)
     return 0
 
 
@@ -169,7 +288,6 @@ class DomParser(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
         self.rects = []
-        self.marks = 0
         self.paths = []
         self.tables = {}
         self.ready = None
@@ -185,8 +303,6 @@ class DomParser(html.parser.HTMLParser):
             self.svgs.append(a["data-chart"])
         elif tag == "rect" and "data-value" in a:
             self.rects.append(a)
-        elif tag == "rect" and "data-suppressed" in a:
-            self.marks += 1
         elif tag == "path" and "data-value" in a:
             self.paths.append(a)
         elif tag == "tr" and "data-service" in a:
@@ -201,7 +317,8 @@ class DomParser(html.parser.HTMLParser):
 
 def dom(path, expect_path):
     """expect: {"week": ..., "department": {name: n}, "service": {id: n},
-    "service_names": {id: name}, "sanctioned": n, "unsanctioned": n}"""
+    "service_names": {id: name}, "sanctioned": n, "unsanctioned": n,
+    "new": [ids]}"""
     p = DomParser()
     p.feed(open(path, encoding="utf-8", errors="replace").read())
     exp = json.load(open(expect_path))
@@ -233,58 +350,57 @@ def dom(path, expect_path):
         bars = sum(1 for r in p.rects if r.get("data-chart") == chart)
         check(chart in p.svgs and bars > 0 and got == want,
               "chart '%s': %d SVG bars whose data-value sums per series equal "
-              "the database %s" % (chart, bars, sorted(want.items())
-                                   if got == want else
-                                   "(got %r, want %r)" % (got, want)))
+              "the released day cells %s" % (chart, bars, sorted(want.items())
+                                             if got == want else
+                                             "(got %r, want %r)" % (got, want)))
     arcs = {a["data-series"]: int(a["data-value"]) for a in p.paths}
     check(arcs.get("sanctioned", 0) == exp["sanctioned"] and
           arcs.get("unsanctioned", 0) == exp["unsanctioned"],
-          "sanctioned/unsanctioned donut: %r (database sanctioned %d, "
-          "unsanctioned %d)" % (arcs, exp["sanctioned"], exp["unsanctioned"]))
-    marks = p.marks
-    check(marks > 0 if exp["suppressed_days"] else marks == 0,
-          "suppressed cells are marked as such (%d hatched markers; %d daily "
-          "cells suppressed in the database)" % (marks, exp["suppressed_days"]))
-    check(sorted(p.tables.get("new-services", [])) == sorted(exp["new"]),
-          "new services this week listed: %s" % p.tables.get("new-services"))
+          "sanctioned/unsanctioned donut: %r (released week cells: "
+          "sanctioned %d, unsanctioned %d)" % (arcs, exp["sanctioned"],
+                                               exp["unsanctioned"]))
     text = " ".join(p.texts)
+    marks = [m for m in ("<5", "suppressed", "withheld") if m in text]
+    check(not marks, "no suppression mark anywhere on the page%s" %
+          (": " + ", ".join(marks) if marks else ""))
+    check("–" in text, "zeros are shown as – (the one glyph for 0 or too few)")
+    check(sorted(p.tables.get("new-services", [])) == sorted(exp["new"]),
+          "new services this week listed: %s (want %s)" % (
+              p.tables.get("new-services"), exp["new"]))
     check("Malformed packets" in text and "DNS-over-HTTPS" in text,
           "sensor health and blind spots panel rendered")
-    print("# dashboard DOM: %d data bars, %d donut arcs, %d suppressed markers"
-          % (len(p.rects), len(p.paths), marks))
+    print("# dashboard DOM: %d data bars, %d donut arcs" % (len(p.rects),
+                                                            len(p.paths)))
     return 1 if fails else 0
 
 
-def expect(week, days_path, cells_path, hist_path, sanctioned):
-    """The dashboard sums the shown department x service cells."""
-    days = json.load(open(days_path))["rows"]
+def expect(week, dept_path, svc_path, cells_path, hist_path, sanctioned,
+           names_path):
+    """What the page must draw, from released cells (aicensus query)."""
+    depts = json.load(open(dept_path))["rows"]
+    svcs = json.load(open(svc_path))["rows"]
     cells = json.load(open(cells_path))["rows"]
     hist = json.load(open(hist_path))["rows"]
     sanct = set(x for x in sanctioned.split(",") if x)
-    conns = lambda r: r["tls_conns"] + r["quic_conns"] + r["ech_conns"]
     out = {"week": week, "department": {}, "service": {},
-           "service_names": {}, "sanctioned": 0, "unsanctioned": 0,
-           "new": [], "suppressed_days": 0}
-    for r in days:
-        out["service_names"][r["service"]] = r["service_name"]
-        if r["suppressed"]:
-            out["suppressed_days"] += 1
-            continue
-        if not conns(r):
-            continue
-        for k in ("department", "service"):
-            out[k][r[k]] = out[k].get(r[k], 0) + conns(r)
+           "service_names": {s["id"]: s["name"] for s in
+                             json.load(open(names_path))["services"]},
+           "sanctioned": 0, "unsanctioned": 0, "new": []}
+    for rows, k in ((depts, "department"), (svcs, "service")):
+        for r in rows:
+            if r["connections"]:
+                out[k][r[k]] = out[k].get(r[k], 0) + r["connections"]
     for r in cells:
-        if not r["suppressed"]:
-            out["sanctioned" if r["service"] in sanct else
-                "unsanctioned"] += conns(r)
+        out["sanctioned" if r["service"] in sanct else
+            "unsanctioned"] += r["connections"]
     seen = {}
     for r in hist:
         seen.setdefault(r["service"], []).append(r)
     for svc, rows in seen.items():
         now = [r for r in rows if r["period"] == week]
-        if now and not now[0]["suppressed"] and \
-                not any(r["period"] < week for r in rows):
+        if now and now[0]["devices"] > 0 and \
+                not any(r["period"] < week and r["devices"] > 0
+                        for r in rows):
             out["new"].append(svc)
     json.dump(out, sys.stdout, indent=1)
     return 0
@@ -312,8 +428,12 @@ def main(argv):
         return week_label(*args)
     if cmd == "compare":
         return compare(*args)
-    if cmd == "suppressed":
-        return suppressed(args)
+    if cmd == "grid":
+        return grid(*args)
+    if cmd == "status":
+        return status(*args)
+    if cmd == "metrics":
+        return metrics(*args)
     if cmd == "addresses":
         return addresses(args)
     if cmd == "expect":

@@ -1,22 +1,27 @@
 # api_fixture.sh - shared set-up of tests/e2e/api.sh and tests/e2e/dashboard.sh
 # (sourced, not run).
 #
-# fixture_db: a database filled by `aicensusd -r` from five synthesized
-#   captures (seeds 1..5), moved in time to Monday..Friday of the current
-#   ISO week so that /metrics (which counts the current week) has data.
+# fixture_db: the configuration of a synthesized capture (seed 1: its
+#   departments and catalog, its truth.json for the address checks) and
+#   a release database for that grid written by tests/relfixture.py as
+#   the release stage would: weeks 2026-W46 and 2026-W47 released whole,
+#   two days of 2026-W48 released without their week.  It lies where the
+#   API looks for it: released.db next to the database (DB).
 # fixture_daemon WEBDIR: aicensusd LIVE on lo inside a network namespace
 #   of its own, API on 127.0.0.1:8080 there, --db the database above.
 #   Nothing listens or captures outside that namespace.
 # fixture_cleanup: stop what was started (by pid), delete the namespace.
 #
 # The caller sets ROOT (the repository), BUILD, PY, tmp (a fresh
-# directory) and defines ok/nok.  Provides NS, TOKEN, DB, WEEK, RUN, DPID,
-# in_ns (run a command in the namespace), api_get (curl with the token).
+# directory) and defines ok/nok.  Provides NS, TOKEN, DB, REL, WEEK (the
+# last released week), RUN, DPID, in_ns (run a command in the namespace),
+# api_get (curl with the token).
 
 NS=aic-api-$$
 MIN_GROUP=${MIN_GROUP:-10}
 TOKEN=
 DB=
+REL=
 WEEK=
 RUN=
 DPID=
@@ -41,24 +46,19 @@ api_get() {
 }
 
 fixture_db() {
-	local seed weeks
 	RUN=$tmp/run
 	mkdir -p "$RUN"
-	weeks=$($PY tests/api_check.py weeks-since 2026-11-16) || return 1
-	for seed in 1 2 3 4 5; do
-		$PY tests/synth/synth.py --seed $seed --no-check \
-			--out "$tmp/gen$seed" >/dev/null || return 1
-		$PY tests/api_check.py shift "$tmp/gen$seed/traffic.pcap" \
-			"$RUN/day$seed.pcap" $(((weeks * 7 + seed - 1) * 86400)) ||
-			return 1
-	done
+	$PY tests/synth/synth.py --seed 1 --no-check --out "$tmp/gen1" \
+		>/dev/null || return 1
 	cp "$tmp/gen1/aicensus.conf" "$tmp/gen1/catalog.conf" "$RUN/"
-	for seed in 1 2 3 4 5; do
-		(cd "$RUN" && "$(daemon_bin)" -c aicensus.conf \
-			-r "day$seed.pcap") >>"$RUN/offline.log" 2>&1 || return 1
-	done
+	cp "$tmp/gen1/traffic.pcap" "$RUN/day1.pcap"
 	DB=$RUN/aicensus.db
-	WEEK=$($PY tests/api_check.py week-label)
+	REL=$RUN/released.db
+	$PY tests/relfixture.py "$REL" --weeks 2026-W46,2026-W47 \
+		--open-days 2 --min-group "$MIN_GROUP" \
+		--grid-from "$RUN/aicensus.conf" --truth "$RUN/released.json" \
+		>>"$RUN/offline.log" 2>&1 || return 1
+	WEEK=2026-W47
 }
 
 # fixture_daemon WEBDIR: start it and wait for /healthz.

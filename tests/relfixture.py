@@ -7,6 +7,17 @@ the release stage does (an absent cell is a released zero).
 
 Usage: relfixture.py OUT.db [--weeks 2026-W46,2026-W47] [--open-days N]
                      [--seed S] [--min-group K] [--truth OUT.json]
+                     [--grid-from AICENSUS.conf]
+
+--grid-from takes the departments, the sanctioned list and (from the
+catalog file next to it) the services of a configuration, so that the
+grid is the one a daemon with that configuration would release.
+
+--from-truth TRUTH.json (with --grid-from): instead of random cells, the
+synthesizer's truth released without protection (min_group 1), as
+`aicensusd -r` with min_group_size = 1 would release it: every week and
+day it covers, day devices per department (all services) left 0 (the
+truth has no such union; query_check.py does not judge them).
 
 Every listed week is released whole (its seven days, then the week);
 --open-days N more days of the following week are released without
@@ -18,6 +29,7 @@ import datetime
 import json
 import os
 import random
+import re
 import sqlite3
 import sys
 
@@ -90,6 +102,68 @@ def draw(rng, k, measures):
     return {m: v[m] for m in measures}
 
 
+def grid_from(conf):
+    """Departments, and services as SERVICES rows, of a configuration."""
+    text = open(conf).read()
+    depts = re.findall(r'\{\s*name\s*=\s*"([^"]+)"', text)
+    m = re.search(r'sanctioned\s*=\s*\[([^\]]*)\]', text)
+    sanct = set(re.findall(r'"([^"]+)"', m.group(1))) if m else set()
+    m = re.search(r'catalog\s*=\s*"([^"]+)"', text)
+    cat = os.path.join(os.path.dirname(conf), m.group(1) if m else
+                       "catalog.conf")
+    svcs = []
+    for blk in re.findall(r'\{([^{}]*)\}', open(cat).read()):
+        f = dict(re.findall(r'(\w+)\s*=\s*"([^"]*)"', blk))
+        if "id" in f:
+            svcs.append((f["id"], f.get("name", ""), f.get("vendor", ""),
+                         f.get("category", ""), f.get("jurisdiction", ""),
+                         1 if f["id"] in sanct else 0))
+    return depts, svcs
+
+
+def from_truth(db, t, depts, svc_axis):
+    """The truth's week and day cells, unprotected (k = 1)."""
+    import collections
+    W = collections.defaultdict(collections.Counter)
+    D = collections.defaultdict(collections.Counter)
+    for u in t["usage"]:
+        dt = datetime.datetime.fromtimestamp(u["hour"], datetime.timezone.utc)
+        wid = week_id(dt.date())
+        did = int(dt.strftime("%Y%m%d"))
+        v = {"devhours": u["device_hours"], "tls": u["tls_conns"],
+             "quic": u["quic_conns"], "ech": u["ech_conns"],
+             "conns": u["tls_conns"] + u["quic_conns"] + u["ech_conns"],
+             "dns": u["dns_lookups"], "nxdomain": u["dns_nxdomain"],
+             "bytes_up": u["bytes_up"], "bytes_down": u["bytes_down"]}
+        for m, x in v.items():
+            W[(wid, u["department"], u["service"])][m] += x
+            D[(did, wid, u["department"], "*")][m] += x
+            D[(did, wid, "*", u["service"])][m] += x
+    for x in t["devices_week"]:
+        W[(int(x["week"][:4]) * 100 + int(x["week"][6:]), x["department"],
+           x["service"])]["devices"] = x["devices"]
+    for x in t["devices_day"]:
+        D[(int(x["day"].replace("-", "")), week_id(
+            datetime.date.fromisoformat(x["day"])), "*",
+            x["service"])]["devices"] += x["devices"]
+    for kind, keys in ((2, sorted(set((k[0], k[0]) for k in W))),
+                       (1, sorted(set((k[0], k[1]) for k in D)))):
+        for per, wk in keys:
+            db.execute("INSERT INTO period VALUES (?,?,?,0,?,?,1,1)",
+                       (kind, per, wk, 168 if kind == 2 else 24,
+                        168 if kind == 2 else 24))
+            for ax, names in ((0, depts), (1, svc_axis)):
+                for i, n in enumerate(names):
+                    db.execute("INSERT INTO dim VALUES (?,?,?,?,?)",
+                               (kind, per, ax, i, n))
+    for (wid, d, s), v in W.items():
+        db.execute("INSERT INTO cell VALUES (2,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   (wid, d, s, *[v[m] for m in MEASURES]))
+    for (did, _, d, s), v in D.items():
+        db.execute("INSERT INTO cell VALUES (1,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   (did, d, s, *[v[m] for m in MEASURES]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -98,7 +172,12 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--min-group", type=int, default=5)
     ap.add_argument("--truth")
+    ap.add_argument("--grid-from")
+    ap.add_argument("--from-truth")
     a = ap.parse_args()
+    global DEPTS, SERVICES
+    if a.grid_from:
+        DEPTS, SERVICES = grid_from(a.grid_from)
     rng = random.Random(a.seed)
     k = a.min_group
     if os.path.exists(a.out):
@@ -138,6 +217,12 @@ def main():
                        (kind, per, dept, svc,
                         *[v.get(m, 0) for m in MEASURES]))
 
+    if a.from_truth:
+        from_truth(db, json.load(open(a.from_truth)), depts, svc_axis)
+        db.commit()
+        db.close()
+        os.chmod(a.out, 0o640)
+        return 0
     week_grid = [(d, s) for d in depts + ["*"] for s in svc_axis + ["*"]]
     day_grid = [(d, s) for d in depts + ["*"]
                 for s in ["cat:" + c for c in cats] + ["*"]] + \

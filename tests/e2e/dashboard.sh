@@ -1,13 +1,14 @@
 #!/bin/bash
 # The dashboard end to end: aicensusd runs LIVE (on lo, in a network
-# namespace of its own) serving the repository's web/ with --db a database
-# that `aicensusd -r` filled from synthesized traffic; headless Chromium,
-# in the same namespace, opens the page with the token in the URL
-# fragment.  The rendered DOM must hold SVG bars whose data-value sums
-# are the database's figures (as `aicensus query` gives them), the
-# sanctioned share, the new services and the sensor panel; without or
-# with a wrong token the login form shows and no data.  The screenshot
-# is kept as tests/artefacts/dashboard.png.
+# namespace of its own) serving the repository's web/ and a release
+# database written by tests/relfixture.py (tests/api_fixture.sh);
+# headless Chromium, in the same namespace, opens the page with the token
+# in the URL fragment.  The rendered DOM must hold SVG bars whose
+# data-value sums are the released day cells (as `aicensus query` gives
+# them), the sanctioned share of the released week cells, the new
+# services and the sensor panel, no suppression mark and zeros as "–";
+# without or with a wrong token the login form shows and no data.  The
+# screenshot is kept as tests/artefacts/dashboard.png.
 #
 # Needs root (network namespace) and chromium.  Run from anywhere:
 #   bash tests/e2e/dashboard.sh     (BUILD=build-san for the sanitizer build)
@@ -50,20 +51,24 @@ pass "web/ loads nothing from elsewhere (no CDN)${ext:+: $ext}"
 
 fixture_db || { nok "could not build the test database: $(tail -3 "$RUN/offline.log" 2>/dev/null)"; exit 1; }
 fixture_daemon "$ROOT/web" || { nok "aicensusd with the API did not come up"; exit 1; }
-ok "aicensusd serves web/ live in namespace $NS, database filled for $WEEK"
+ok "aicensusd serves web/ live in namespace $NS, released weeks up to $WEEK"
 
-# What the page must show, from the CLI (the same query_run the API uses).
-q() { "$BUILD/aicensus" query --db "$DB" --format json "$@"; }
+# What the page must show, from the CLI (the same query and encoder the
+# API uses), over the release database.
+q() { "$BUILD/aicensus" query --db "$REL" --format json "$@"; }
 prev4=$($PY -c 'import datetime,sys
 y,w=int(sys.argv[1][:4]),int(sys.argv[1][6:])
 d=datetime.date.fromisocalendar(y,w,1)-datetime.timedelta(weeks=4)
 print("%d-W%02d"%d.isocalendar()[:2])' "$WEEK")
-q --from "$WEEK" --to "$WEEK" --by department,service,day >"$tmp/days.json" &&
-	q --from "$WEEK" --to "$WEEK" --by department,service >"$tmp/cells.json" &&
+api_get /api/v1/services >"$tmp/services.json"
+q --week "$WEEK" --by department,day >"$tmp/deptdays.json" &&
+	q --week "$WEEK" --by service,day >"$tmp/svcdays.json" &&
+	q --week "$WEEK" --by department,service >"$tmp/cells.json" &&
 	q --from "$prev4" --to "$WEEK" --by service,week >"$tmp/hist.json" &&
-	$PY tests/api_check.py expect "$WEEK" "$tmp/days.json" "$tmp/cells.json" \
-		"$tmp/hist.json" "$(sqlite3 "$DB" "SELECT group_concat(sid) FROM service WHERE sanctioned")" \
-		>"$tmp/expect.json"
+	$PY tests/api_check.py expect "$WEEK" "$tmp/deptdays.json" "$tmp/svcdays.json" \
+		"$tmp/cells.json" "$tmp/hist.json" \
+		"$(sqlite3 "$REL" "SELECT group_concat(sid) FROM service WHERE sanctioned")" \
+		"$tmp/services.json" >"$tmp/expect.json"
 pass "expected figures from aicensus query ($(wc -c <"$tmp/expect.json") bytes)"
 
 # chrome OUT-OPTION URL: headless Chromium inside the namespace, a fresh
@@ -83,7 +88,7 @@ chrome --dump-dom "$U/#token=$TOKEN" >"$tmp/dom.html"
 pass "Chromium rendered the dashboard ($(wc -c <"$tmp/dom.html") bytes of DOM)"
 $PY tests/api_check.py dom "$tmp/dom.html" "$tmp/expect.json" || fails=$((fails + 1))
 grep -q "Minimum group size $MIN_GROUP" "$tmp/dom.html"
-pass "the page states the minimum group size ($MIN_GROUP) and how many cells it hides"
+pass "the page states the minimum group size ($MIN_GROUP) and that figures are released and perturbed"
 $PY tests/api_check.py addresses "$tmp"/gen*/truth.json -- "$tmp/dom.html" >/dev/null
 pass "no client address in the rendered page"
 
@@ -103,10 +108,13 @@ grep -q '<div id="login" class="overlay">' "$tmp/dom-bad.html" &&
 	! grep -q 'data-value=' "$tmp/dom-bad.html"
 pass "with a wrong token (401) the login form shows why, and no data"
 
+chrome --dump-dom "$U/#token=$TOKEN&interval=week&week=2026-W46" >"$tmp/dom-week.html"
+grep -q 'data-ready="1"' "$tmp/dom-week.html" && grep -q '2026-W46' "$tmp/dom-week.html" &&
+	[ "$(grep -o 'data-chart="department" data-series=' "$tmp/dom-week.html" | wc -l)" -gt 0 ]
+pass "the weekly view of another released week renders too ($(grep -o 'class="bar"' "$tmp/dom-week.html" | wc -l) bars)"
 chrome --dump-dom "$U/#token=$TOKEN&interval=hour" >"$tmp/dom-hour.html"
-grep -q 'data-ready="1"' "$tmp/dom-hour.html" &&
-	[ "$(grep -o 'data-chart="department" data-series=' "$tmp/dom-hour.html" | wc -l)" -gt 0 ]
-pass "the hourly view renders too ($(grep -o 'class="bar"' "$tmp/dom-hour.html" | wc -l) bars)"
+grep -q 'data-ready="1"' "$tmp/dom-hour.html" && ! grep -qi 'hour' <(grep -o 'data-period="[^"]*"' "$tmp/dom-hour.html")
+pass "an hourly view cannot be asked for: the fragment falls back to released days"
 
 mkdir -p "$(dirname "$SHOT")"
 rm -f "$SHOT"
