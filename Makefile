@@ -63,11 +63,6 @@ $(BUILD)/%.o: daemon/%.c $(wildcard daemon/*.h plugins/*.h) | $(BUILD)
 	@echo "  CC      $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-# TEMPORARY (until h-report is merged): the v1 report reads query_v1.h
-$(BUILD)/report.o $(BUILD)/report_fmt.o $(BUILD)/report_html.o \
-    $(BUILD)/report_json.o $(BUILD)/report_text.o \
-    $(BUILD)/tests/test_report $(BUILD)/tests/test_store: CPPFLAGS += -DAIC_QUERY_V1
-
 $(BUILD)/libaicensus.a: $(CORE_OBJ)
 	@ar rcs $@ $^
 

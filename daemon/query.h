@@ -16,9 +16,6 @@
  * of the level; only released periods appear, each with its full grid,
  * zeros included.
  */
-#ifdef AIC_QUERY_V1
-#include "query_v1.h"	/* TEMPORARY: the v1 report.c only (Makefile) */
-#else
 #ifndef AIC_QUERY_H
 #define AIC_QUERY_H
 
@@ -100,4 +97,3 @@ int32_t	query_day_week(int32_t day);
 int32_t	query_week_monday(int32_t week);
 
 #endif /* AIC_QUERY_H */
-#endif /* AIC_QUERY_V1 */

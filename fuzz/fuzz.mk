@@ -28,10 +28,6 @@ FUZZ_CFLAGS := -std=c11 -O1 -g -Wall -Wextra $(FUZZ_SAN) $(PKG_CFLAGS) \
 FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ)/fuzz_%)
 FUZZ_LIB_OBJ := $(CORE_SRC:daemon/%.c=$(FUZZ)/obj/%.o)
-# TEMPORARY (until h-report is merged): the v1 report reads query_v1.h
-$(FUZZ)/obj/report.o $(FUZZ)/obj/report_fmt.o $(FUZZ)/obj/report_html.o \
-    $(FUZZ)/obj/report_json.o $(FUZZ)/obj/report_text.o: CPPFLAGS += -DAIC_QUERY_V1
-
 # Longest input each target is given (libFuzzer's -max_len).
 FUZZ_MAXLEN_decode := 4096
 FUZZ_MAXLEN_dns := 8192
