@@ -21,7 +21,8 @@ ok() { echo "ok - $*"; }
 nok() { echo "not ok - $*"; fails=$((fails + 1)); }
 
 [ "$(id -u)" -eq 0 ] || { nok "needs root (network namespace)"; exit 1; }
-command -v faketime >/dev/null || { nok "faketime is missing (make deps)"; exit 1; }
+FAKELIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
+[ -n "$FAKELIB" ] || { nok "libfaketime is missing (make deps)"; exit 1; }
 tmp=$(mktemp -d /tmp/aic-wkend.XXXXXX)
 dpid=
 cleanup() {
@@ -65,8 +66,12 @@ EOF
 start() {
 	local d=$1 fake=$2
 	if [ -n "$fake" ]; then
-		(cd "$d" && exec ip netns exec "$NS" env FAKETIME_DONT_FAKE_MONOTONIC=1 \
-			faketime -f "$fake" "$DAEMON" -c aicensus.conf 2>>daemon.log) &
+		# the library itself, not the faketime wrapper, which forks:
+		# $dpid must be the daemon, for SIGKILL to hit it
+		(cd "$d" && exec ip netns exec "$NS" env LD_PRELOAD="$FAKELIB" \
+			FAKETIME="$fake" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+			ASAN_OPTIONS=verify_asan_link_order=0 \
+			"$DAEMON" -c aicensus.conf 2>>daemon.log) &
 	else
 		(cd "$d" && exec ip netns exec "$NS" "$DAEMON" -c aicensus.conf \
 			2>>daemon.log) &
