@@ -267,7 +267,7 @@ vault_open(const char *path, struct weekkey *keys, struct reldb *rel,
 {
 	struct vault *v;
 	sqlite3_stmt *st;
-	int rc, ver;
+	int rc, ver, migrated = 0;
 
 	if ((v = calloc(1, sizeof(*v))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -329,6 +329,7 @@ vault_open(const char *path, struct weekkey *keys, struct reldb *rel,
 	if (ver == 1 && has_table(v->db, "usage_hour")) {
 		if (migrate_v1(v, rel, dims, params, err, errlen) != 0)
 			goto fail;
+		migrated = 1;
 	} else if (ver == 0) {
 		if (n_tables(v->db) != 0) {
 			snprintf(err, errlen, "database %s has tables but no "
@@ -348,6 +349,21 @@ vault_open(const char *path, struct weekkey *keys, struct reldb *rel,
 		    "one this aicensusd can use", path, ver);
 		goto fail;
 	}
+	/* the zone its days and weeks are local to (bookkeeping, plaintext) */
+	if (dims != NULL && dims->timezone != NULL) {
+		if (sqlite3_prepare_v2(v->db, "INSERT OR REPLACE INTO meta(key,"
+		    " value) VALUES('timezone', ?1)", -1, &st, NULL) ==
+		    SQLITE_OK) {
+			sqlite3_bind_text(st, 1, *dims->timezone ?
+			    dims->timezone : "system", -1, SQLITE_STATIC);
+			sqlite3_step(st);
+			sqlite3_finalize(st);
+		}
+	}
+	/* after a migration the WAL ends empty: no old page image in it */
+	if (migrated)
+		sqlite3_wal_checkpoint_v2(v->db, NULL,
+		    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	return v;
 fail:
 	vault_close(v);
