@@ -60,6 +60,7 @@ struct vault {
 	struct wday { int32_t week, day; } *pd, *fl_pd;
 	size_t		 npd, capd, nfl_pd, capfl_pd;
 	int		 scan_all;
+	uint64_t	 bytes;		/* vault_bytes() last time */
 	/* a flush in slices */
 	struct agg	*fl_agg;
 	int		 fl_phase;
@@ -449,9 +450,14 @@ vault_late(const struct vault *v)
 uint64_t
 vault_bytes(struct vault *v)
 {
-	int64_t n = scalar(v, "SELECT SUM(length(blob)) FROM delta", 0, 0);
+	int64_t n;
 
-	return n > 0 ? (uint64_t)n : 0;
+	/* the connection is the COMMIT thread's while it runs */
+	if (v->fl_thr_on)
+		return v->bytes;
+	n = scalar(v, "SELECT SUM(length(blob)) FROM delta", 0, 0);
+	v->bytes = n > 0 ? (uint64_t)n : 0;
+	return v->bytes;
 }
 
 /* ---- flushing ---- */

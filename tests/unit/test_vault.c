@@ -767,6 +767,30 @@ test_late(void)
 	weekkey_close(k);
 }
 
+/* The key is gone (lost state directory): rows deleted, nothing released. */
+static void
+test_key_lost(void)
+{
+	struct weekkey *k = weekkey_open(NULL, err, sizeof(err));
+	struct vault *v = vopen("kl.db", k);
+	struct agg *a = agg_new(100000, (size_t)1 << 28);
+	struct reldb *rel = relopen("kl-rel.db");
+
+	fill(a, k, MONDAY, 2, NULL, 0);
+	T_EQ_INT(vault_flush(v, a), 0);
+	T_EQ_INT(weekkey_destroy(k, W47), 0);
+	T_EQ_INT(vault_release_due(v, rel, &dims, &k1, 20261123, W48,
+	    MONDAY + 7 * 86400), 0);
+	T_EQ_INT(count_sql("kl.db", "SELECT COUNT(*) FROM delta"), 0);
+	T_EQ_INT(count_sql("kl.db", "SELECT COUNT(*) FROM finalised"), 1);
+	T_EQ_INT(reldb_is_released(rel, REL_WEEK, W47), 0);
+	T_EQ_INT(reldb_is_released(rel, REL_DAY, DAY1), 0);
+	reldb_close(rel);
+	vault_close(v);
+	agg_free(a);
+	weekkey_close(k);
+}
+
 static void
 test_modes(void)
 {
@@ -1013,6 +1037,7 @@ main(void)
 	T_RUN(test_failed_flush);
 	T_RUN(test_crash);
 	T_RUN(test_late);
+	T_RUN(test_key_lost);
 	T_RUN(test_modes);
 	T_RUN(test_migrate_v1);
 	catalog_free(cat);
