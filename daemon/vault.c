@@ -707,7 +707,13 @@ seal_week(struct vault *v, const struct fweek *f)
 	return rc;
 }
 
-/* See store.c's history: COMMIT, then a PASSIVE checkpoint. */
+/*
+ * COMMIT, then copy the flush into the database file now, so the next
+ * flush writes the WAL from its start again, into space it already has
+ * (left to the auto-checkpoint the WAL grows until a full disk stops
+ * every commit; tests/e2e/faults.sh).  PASSIVE never waits.  The reason
+ * of a failed COMMIT is kept before ROLLBACK replaces it.
+ */
 static int
 commit_now(struct vault *v)
 {
