@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,25 @@ struct weekkey {
 	size_t		 n, cap;
 	unsigned	 destroyed;
 	int		 warned;	/* "cannot persist" logged once */
+	/*
+	 * The capture path makes keys (weekkey_devhash inserts, which may
+	 * move the array) while a flush thread may seal: one lock.
+	 */
+	pthread_mutex_t	 mu;
 };
+
+/* The const API only reads the keys, but still takes the lock. */
+static void
+lock(const struct weekkey *K)
+{
+	pthread_mutex_lock((pthread_mutex_t *)&K->mu);
+}
+
+static void
+unlock(const struct weekkey *K)
+{
+	pthread_mutex_unlock((pthread_mutex_t *)&K->mu);
+}
 
 static void
 wipe(void *p, size_t n)
@@ -494,6 +513,7 @@ weekkey_open(const char *state_dir, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	pthread_mutex_init(&K->mu, NULL);
 	if (state_dir == NULL || *state_dir == '\0')
 		return K;
 	if (strlen(state_dir) >= sizeof(K->dir) - 32) {
@@ -520,6 +540,7 @@ weekkey_close(struct weekkey *K)
 		wipe(K->k, K->cap * sizeof(*K->k));
 		free(K->k);
 	}
+	pthread_mutex_destroy(&K->mu);
 	wipe(K, sizeof(*K));
 	free(K);
 }
@@ -527,7 +548,12 @@ weekkey_close(struct weekkey *K)
 int
 weekkey_has(const struct weekkey *K, int32_t week)
 {
-	return find(K, week) != NULL;
+	int rc;
+
+	lock(K);
+	rc = find(K, week) != NULL;
+	unlock(K);
+	return rc;
 }
 
 size_t
@@ -535,8 +561,10 @@ weekkey_list(const struct weekkey *K, int32_t *weeks, size_t max)
 {
 	size_t i;
 
+	lock(K);
 	for (i = 0; i < K->n && i < max; i++)
 		weeks[i] = K->k[i].week;
+	unlock(K);
 	return i;
 }
 
@@ -638,8 +666,8 @@ make(struct weekkey *K, int32_t week, int persist)
 	return in;
 }
 
-int
-weekkey_ensure(struct weekkey *K, int32_t week)
+static int
+ensure(struct weekkey *K, int32_t week)
 {
 	char path[PATH_MAX + 32];
 
@@ -661,13 +689,26 @@ weekkey_ensure(struct weekkey *K, int32_t week)
 	return 0;
 }
 
+int
+weekkey_ensure(struct weekkey *K, int32_t week)
+{
+	int rc;
+
+	lock(K);
+	rc = ensure(K, week);
+	unlock(K);
+	return rc;
+}
+
 uint64_t
 weekkey_devhash(struct weekkey *K, int32_t week, const uint8_t addr[16])
 {
 	struct wk *w;
+	uint64_t h;
 
+	lock(K);
 	if ((w = find(K, week)) == NULL) {
-		if (weekkey_ensure(K, week) == 0)
+		if (ensure(K, week) == 0)
 			w = find(K, week);
 		else if ((w = make(K, week, 0)) != NULL && !K->warned &&
 		    K->dir[0] != '\0') {
@@ -679,20 +720,27 @@ weekkey_devhash(struct weekkey *K, int32_t week, const uint8_t addr[16])
 		if (w == NULL)
 			fatalx("cannot draw a random device key");
 	}
-	return siphash24(w->kdev, addr, 16);
+	h = siphash24(w->kdev, addr, 16);
+	unlock(K);
+	return h;
 }
 
 uint64_t
 weekkey_prf(const struct weekkey *K, int32_t week, const void *msg,
     size_t len)
 {
-	const struct wk *w = find(K, week);
+	const struct wk *w;
+	uint64_t h = 0;
 
-	return w != NULL ? siphash24(w->krk, msg, len) : 0;
+	lock(K);
+	if ((w = find(K, week)) != NULL)
+		h = siphash24(w->krk, msg, len);
+	unlock(K);
+	return h;
 }
 
-int
-weekkey_seal(const struct weekkey *K, int32_t week, const void *aad,
+static int
+seal(const struct weekkey *K, int32_t week, const void *aad,
     size_t aadlen, const void *pt, size_t ptlen, uint8_t *out)
 {
 	const struct wk *w = find(K, week);
@@ -727,8 +775,8 @@ fail:
 	return rc;
 }
 
-int
-weekkey_unseal(const struct weekkey *K, int32_t week, const void *aad,
+static int
+unseal(const struct weekkey *K, int32_t week, const void *aad,
     size_t aadlen, const uint8_t *in, size_t inlen, uint8_t *pt)
 {
 	const struct wk *w = find(K, week);
@@ -767,7 +815,31 @@ fail:
 }
 
 int
-weekkey_destroy(struct weekkey *K, int32_t week)
+weekkey_seal(const struct weekkey *K, int32_t week, const void *aad,
+    size_t aadlen, const void *pt, size_t ptlen, uint8_t *out)
+{
+	int rc;
+
+	lock(K);
+	rc = seal(K, week, aad, aadlen, pt, ptlen, out);
+	unlock(K);
+	return rc;
+}
+
+int
+weekkey_unseal(const struct weekkey *K, int32_t week, const void *aad,
+    size_t aadlen, const uint8_t *in, size_t inlen, uint8_t *pt)
+{
+	int rc;
+
+	lock(K);
+	rc = unseal(K, week, aad, aadlen, in, inlen, pt);
+	unlock(K);
+	return rc;
+}
+
+static int
+destroy(struct weekkey *K, int32_t week)
 {
 	char path[PATH_MAX + 32];
 	struct wk *w = find(K, week);
@@ -790,8 +862,24 @@ weekkey_destroy(struct weekkey *K, int32_t week)
 	return rc;
 }
 
+int
+weekkey_destroy(struct weekkey *K, int32_t week)
+{
+	int rc;
+
+	lock(K);
+	rc = destroy(K, week);
+	unlock(K);
+	return rc;
+}
+
 unsigned
 weekkey_destroyed(const struct weekkey *K)
 {
-	return K->destroyed;
+	unsigned n;
+
+	lock(K);
+	n = K->destroyed;
+	unlock(K);
+	return n;
 }

@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -621,6 +622,80 @@ out:
 	rmstate();
 }
 
+/* A key that cannot be written is kept in memory: counting goes on. */
+static void
+test_unwritable(void)
+{
+	struct weekkey *k;
+	uint64_t h;
+
+	mkstate();
+	k = weekkey_open(dir, err, sizeof(err));
+	T_CHECK(k != NULL);
+	if (k == NULL)
+		goto out;
+	T_EQ_INT(rmdir(dir), 0);		/* the directory vanished */
+	T_EQ_INT(weekkey_ensure(k, 202647), -1);
+	T_EQ_INT(weekkey_has(k, 202647), 0);
+	h = weekkey_devhash(k, 202647, ADDR);
+	T_EQ_INT(weekkey_has(k, 202647), 1);
+	T_EQ_INT(weekkey_devhash(k, 202647, ADDR), h);
+	T_CHECK(weekkey_devhash(k, 202647, ADDR2) != h);
+	T_EQ_INT(weekkey_destroy(k, 202647), 0);
+	T_EQ_INT(weekkey_has(k, 202647), 0);
+	weekkey_close(k);
+out:
+	rmstate();
+}
+
+/* A flush thread seals while the capture path makes keys for new weeks. */
+static void *
+maker(void *arg)
+{
+	struct weekkey *k = arg;
+	int32_t w;
+
+	for (w = 1; w <= 53; w++)
+		(void)weekkey_devhash(k, 203000 + w, ADDR);
+	for (w = 1; w <= 53; w++)
+		(void)weekkey_devhash(k, 203100 + w, ADDR);
+	return NULL;
+}
+
+static void
+test_threads(void)
+{
+	uint8_t ct[32 + WEEKKEY_SEAL_OVERHEAD], back[32];
+	struct weekkey *k;
+	pthread_t t;
+	int i, bad = 0;
+
+	k = weekkey_open(NULL, err, sizeof(err));
+	T_CHECK(k != NULL);
+	if (k == NULL)
+		return;
+	T_EQ_INT(weekkey_ensure(k, 202647), 0);
+	T_EQ_INT(pthread_create(&t, NULL, maker, k), 0);
+	for (i = 0; i < 2000; i++) {
+		if (weekkey_seal(k, 202647, "a", 1, "thirty-two bytes of plaintext..",
+		    32, ct) != 0 || weekkey_unseal(k, 202647, "a", 1, ct,
+		    sizeof(ct), back) != 0 || memcmp(back,
+		    "thirty-two bytes of plaintext..", 32) != 0)
+			bad++;
+	}
+	pthread_join(t, NULL);
+	T_EQ_INT(bad, 0);
+	T_EQ_INT(weekkey_list(k, NULL, 0), 0);
+	{
+		int32_t weeks[200];
+
+		T_EQ_INT(weekkey_list(k, weeks, 200), 107);
+		T_EQ_INT(weeks[0], 202647);
+		T_EQ_INT(weeks[106], 203153);
+	}
+	weekkey_close(k);
+}
+
 int
 main(void)
 {
@@ -633,5 +708,7 @@ main(void)
 	T_RUN(test_permissions);
 	T_RUN(test_owner);
 	T_RUN(test_several_weeks);
+	T_RUN(test_unwritable);
+	T_RUN(test_threads);
 	return T_DONE();
 }
