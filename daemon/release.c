@@ -4,8 +4,9 @@
  * write the result, once, to the release database.
  *
  * Everything in the noise path is integer arithmetic (unsigned __int128
- * where a product needs 128 bits): no floating point, no libm, so the
- * same inputs and keys give the same published figures on every machine.
+ * where a product needs 128 bits), nothing fractional and no libm, so
+ * the same inputs and keys give the same published figures on every
+ * machine (test_release greps this file to keep it so).
  */
 #include <sys/stat.h>
 
@@ -94,7 +95,9 @@ rel_count(const struct rel_params *p, uint64_t n, uint64_t u)
 /*
  * x + round(x s / 2^63), s uniform on [-S, S], S = floor(2^63 pct / 100):
  * at most pct % of x (plus the rounding's half unit), zero mean (s is
- * symmetric and rounding is half-up on |q| only), clipped to [0, 2^64).
+ * symmetric and the rounding, half away from zero, is too), clipped to
+ * [0, 2^64).  Rounding rather than spec.md's floor: floor would pull
+ * every small value down by half a unit on average.
  */
 uint64_t
 rel_magnitude(const struct rel_params *p, uint64_t x, uint64_t u)
@@ -211,6 +214,8 @@ draw_blind_ck(const struct draw *dr, int32_t day, int cls)
 
 /* ---- the release database ------------------------------------------ */
 
+#define DEPT_MAX	sizeof(((struct rel_cell *)0)->dept)
+
 struct reldb {
 	sqlite3		*db;
 	char		*path;
@@ -262,6 +267,23 @@ has_table(sqlite3 *db, const char *name)
 	if (rc == SQLITE_ROW)
 		return 1;
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* 1 when the file's meta says a schema version this code does not know. */
+static int
+newer_schema(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int v = 0;
+
+	if (has_table(db, "meta") != 1 || sqlite3_prepare_v2(db, "SELECT "
+	    "CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'",
+	    -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v > 1;
 }
 
 struct reldb *
@@ -319,6 +341,11 @@ reldb_open(const char *path, char *err, size_t errlen)
 	    has_table(r->db, "cell") != 1) {
 		snprintf(err, errlen, "%s is not a release database; refusing "
 		    "to touch it", path);
+		goto fail;
+	}
+	if (!created && newer_schema(r->db)) {
+		snprintf(err, errlen, "release database %s was written by a "
+		    "newer aicensus (schema version above 1): upgrade", path);
 		goto fail;
 	}
 	/*
@@ -526,12 +553,12 @@ bind_cell(sqlite3_stmt *st, const struct rel_cell *c)
 	sqlite3_bind_text(st, 3, c->dept, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, c->svc, -1, SQLITE_STATIC);
 	for (i = 0; i < RM_N; i++) {
+		/* SQLite integers are signed: clip (never reached). */
 		if (!(c->published & (1u << i)))
 			sqlite3_bind_null(st, 5 + i);
-		else if (c->m[i] > INT64_MAX)
-			return -1;
 		else
-			sqlite3_bind_int64(st, 5 + i, (sqlite3_int64)c->m[i]);
+			sqlite3_bind_int64(st, 5 + i, c->m[i] > INT64_MAX ?
+			    INT64_MAX : (sqlite3_int64)c->m[i]);
 	}
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 }
@@ -559,10 +586,13 @@ write_dims(sqlite3 *db, const struct rel_dims *dims, const struct grid *g,
 	if (sqlite3_prepare_v2(db, "INSERT INTO dim VALUES(?, ?, ?, ?, ?)",
 	    -1, &st, NULL) != SQLITE_OK)
 		return -1;
+	/* The configured names; "*" closes both axes implicitly. */
 	for (i = 0; i < g->nd + g->nv; i++) {
 		int axis = i >= g->nd;
 		size_t ord = axis ? i - g->nd : i;
 
+		if (ord == (axis ? g->nv : g->nd) - 1)
+			continue;
 		if (axis)
 			svc_name(dims, g, ord, name, sizeof(name));
 		else
@@ -699,6 +729,12 @@ release_publish(struct reldb *r, const struct rel_dims *dims,
 		in_tx = 0;
 		goto fail;
 	}
+	/* Names are stored whole or not at all (rel_cell.dept is 64 bytes). */
+	for (i = 0; i < dims->ndept; i++)
+		if (strlen(dims->dept[i]) >= DEPT_MAX) {
+			why = "a department name longer than 63 bytes";
+			goto fail;
+		}
 	if (grid_init(&g, dims) != 0)
 		goto fail;
 	/* Each leaf feeds its cell and the margins above it. */

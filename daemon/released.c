@@ -131,7 +131,8 @@ released_open(const char *path, char *err, size_t errlen)
 	}
 	if (has_table(r->db, "meta") != 1 || has_table(r->db, "period") != 1 ||
 	    has_table(r->db, "dim") != 1 || has_table(r->db, "cell") != 1 ||
-	    has_table(r->db, "blind") != 1 || has_table(r->db, "service") != 1 ||
+	    has_table(r->db, "blind") != 1 ||
+	    has_table(r->db, "service") != 1 ||
 	    meta_get(r->db, "schema_version", ver, sizeof(ver)) != 0) {
 		snprintf(err, errlen, "%s is not a release database", path);
 		goto fail;
@@ -252,67 +253,78 @@ released_period(struct released *r, enum rel_kind kind, int32_t period,
 }
 
 /*
- * One axis of a period's grid: names in ord order, as one malloc'd block
- * (the pointer array followed by the strings).  0 ok, -1 error.
+ * One axis of a period's grid, in ord order, as one malloc'd block: the
+ * pointer array (NULL-terminated) followed by the strings.  The `dim`
+ * rows hold the configured names (departments and "unassigned";
+ * services and "cat:" categories); "*" closes every axis and is added
+ * here when with_all is set (a "*" row, if any, is not repeated).
+ * 0 ok, -1 error.
  */
 static int
 read_axis(struct released *r, enum rel_kind kind, int32_t period, int axis,
-    char ***names, size_t *n)
+    int with_all, char ***names, size_t *n)
 {
 	sqlite3_stmt *st;
-	size_t cnt = 0, bytes = 0, off;
-	char **v;
+	char **v = NULL, *p;
+	size_t cnt = 0, bytes = 0, i;
 	int rc, pass;
 
 	*names = NULL;
 	*n = 0;
 	if (sqlite3_prepare_v2(r->db, "SELECT name FROM dim WHERE kind = ? "
-	    "AND period = ? AND axis = ? ORDER BY ord", -1, &st, NULL) !=
-	    SQLITE_OK)
+	    "AND period = ? AND axis = ? AND name <> '" REL_ALL "' "
+	    "ORDER BY ord", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int(st, 1, (int)kind);
 	sqlite3_bind_int(st, 2, period);
 	sqlite3_bind_int(st, 3, axis);
-	/* Pass 0 sizes the block, pass 1 fills it. */
-	v = NULL;
+	/* Pass 0 sizes the block, pass 1 fills it; should a release commit
+	 * in between, pass 1 stops at what pass 0 sized. */
 	for (pass = 0; pass < 2; pass++) {
-		size_t i = 0;
-
-		off = (cnt + 1) * sizeof(char *);
+		i = 0;
+		p = pass ? (char *)(v + cnt + 1) : NULL;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *t = (const char *)sqlite3_column_text(st, 0);
-			size_t len = t ? strlen(t) + 1 : 1;
+			const char *t;
+			size_t len;
 
+			t = (const char *)sqlite3_column_text(st, 0);
+			len = (t ? strlen(t) : 0) + 1;
 			if (pass == 0) {
 				cnt++;
 				bytes += len;
 				continue;
 			}
-			if (i >= cnt)
-				break;	/* the table changed under us */
-			v[i] = (char *)v + off;
-			memcpy(v[i], t ? t : "", len);
-			off += len;
-			i++;
+			if (i == cnt - (with_all ? 1 : 0))
+				break;	/* the table grew under us */
+			v[i++] = p;
+			memcpy(p, t ? t : "", len);
+			p += len;
 		}
 		if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+			sqlite3_finalize(st);
 			free(v);
+			return -1;
+		}
+		if (pass == 1)
+			break;
+		if (with_all) {
+			cnt++;
+			bytes += sizeof(REL_ALL);
+		}
+		if ((v = calloc(1, (cnt + 1) * sizeof(*v) + bytes)) == NULL) {
 			sqlite3_finalize(st);
 			return -1;
 		}
-		if (pass == 0) {
-			if ((v = calloc(1, (cnt + 1) * sizeof(char *) +
-			    bytes)) == NULL) {
-				sqlite3_finalize(st);
-				return -1;
-			}
-			sqlite3_reset(st);
-		} else
-			cnt = i;
+		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
+	if (with_all) {
+		v[i++] = p;
+		memcpy(p, REL_ALL, sizeof(REL_ALL));
+	}
+	v[i] = NULL;
 	*names = v;
-	*n = cnt;
+	*n = i;
 	return 0;
 }
 
@@ -320,14 +332,14 @@ int
 released_depts(struct released *r, enum rel_kind kind, int32_t period,
     char ***names, size_t *n)
 {
-	return read_axis(r, kind, period, 0, names, n);
+	return read_axis(r, kind, period, 0, 0, names, n);
 }
 
 int
 released_svcs(struct released *r, enum rel_kind kind, int32_t period,
     char ***names, size_t *n)
 {
-	return read_axis(r, kind, period, 1, names, n);
+	return read_axis(r, kind, period, 1, 0, names, n);
 }
 
 static int
@@ -382,7 +394,7 @@ released_cells(struct released *r, enum rel_kind kind, int32_t period,
 	struct rel_cell *v = NULL;
 	sqlite3_stmt *st = NULL;
 	char **dn = NULL, **sn = NULL;
-	size_t nd = 0, ns = 0, i, j, cnt = 0;
+	size_t nd = 0, ns = 0, i, j, cnt = 0, *pos = NULL;
 	int rc;
 
 	*out = NULL;
@@ -392,18 +404,23 @@ released_cells(struct released *r, enum rel_kind kind, int32_t period,
 			return 1;
 		goto dberr;
 	}
-	if (read_axis(r, kind, period, 0, &dn, &nd) != 0 ||
-	    read_axis(r, kind, period, 1, &sn, &ns) != 0)
+	if (read_axis(r, kind, period, 0, 1, &dn, &nd) != 0 ||
+	    read_axis(r, kind, period, 1, 1, &sn, &ns) != 0)
 		goto dberr;
-	if (nd > 0 && (v = calloc(nd * ns, sizeof(*v))) == NULL) {
+	/* pos[dept * ns + svc]: the cell's place in v, or SIZE_MAX. */
+	if (nd > 0 && ns > 0 && ((v = calloc(nd * ns, sizeof(*v))) == NULL ||
+	    (pos = calloc(nd * ns, sizeof(*pos))) == NULL)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	for (i = 0; i < nd; i++)
-		for (j = 0; j < ns; j++)
-			if (level_has(kind, dn[i], sn[j]))
-				cell_init(&v[cnt++], kind, period, dn[i],
-				    sn[j]);
+		for (j = 0; j < ns; j++) {
+			pos[i * ns + j] = SIZE_MAX;
+			if (!level_has(kind, dn[i], sn[j]))
+				continue;
+			pos[i * ns + j] = cnt;
+			cell_init(&v[cnt++], kind, period, dn[i], sn[j]);
+		}
 	if (sqlite3_prepare_v2(r->db, "SELECT dept, svc, " CELL_COLS
 	    " FROM cell WHERE kind = ? AND period = ?", -1, &st, NULL) !=
 	    SQLITE_OK)
@@ -414,19 +431,22 @@ released_cells(struct released *r, enum rel_kind kind, int32_t period,
 		const char *d = (const char *)sqlite3_column_text(st, 0);
 		const char *s = (const char *)sqlite3_column_text(st, 1);
 
+		if (d == NULL || s == NULL)
+			continue;
+		for (i = 0; i < nd && strcmp(dn[i], d) != 0; i++)
+			;
+		for (j = 0; j < ns && strcmp(sn[j], s) != 0; j++)
+			;
 		/* A row outside the recorded grid is never shown. */
-		for (i = 0; d != NULL && s != NULL && i < cnt; i++)
-			if (strcmp(v[i].dept, d) == 0 &&
-			    strcmp(v[i].svc, s) == 0) {
-				cell_row(st, 2, &v[i]);
-				break;
-			}
+		if (i < nd && j < ns && pos[i * ns + j] != SIZE_MAX)
+			cell_row(st, 2, &v[pos[i * ns + j]]);
 	}
 	if (rc != SQLITE_DONE)
 		goto dberr;
 	sqlite3_finalize(st);
 	free(dn);
 	free(sn);
+	free(pos);
 	*out = v;
 	*n = cnt;
 	return 0;
@@ -436,6 +456,7 @@ fail:
 	sqlite3_finalize(st);
 	free(dn);
 	free(sn);
+	free(pos);
 	free(v);
 	return -1;
 }
@@ -473,8 +494,10 @@ released_cell(struct released *r, enum rel_kind kind, int32_t period,
 
 	if ((rc = released_period(r, kind, period, &per)) != 0)
 		return rc;
-	if (axis_has(r, kind, period, 0, dept) != 1 ||
-	    axis_has(r, kind, period, 1, svc) != 1 ||
+	if ((strcmp(dept, REL_ALL) != 0 &&
+	    axis_has(r, kind, period, 0, dept) != 1) ||
+	    (strcmp(svc, REL_ALL) != 0 &&
+	    axis_has(r, kind, period, 1, svc) != 1) ||
 	    !level_has(kind, dept, svc))
 		return 1;
 	cell_init(out, kind, period, dept, svc);
