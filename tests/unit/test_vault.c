@@ -806,6 +806,19 @@ test_modes(void)
 	path_of(p, sizeof(p), "mode.db");
 	T_CHECK(stat(p, &sb) == 0 && (sb.st_mode & 0777) == 0600);
 	T_EQ_INT(count_sql("mode.db", "PRAGMA user_version"), 2);
+	/* the WAL of a vault with a flush in it is the owner's only too */
+	{
+		struct agg *a = agg_new(100000, (size_t)1 << 28);
+		char wal[300];
+
+		v = vopen("mode.db", k);
+		fill(a, k, MONDAY, 1, NULL, 0);
+		T_EQ_INT(vault_flush(v, a), 0);
+		snprintf(wal, sizeof(wal), "%s-wal", p);
+		T_CHECK(stat(wal, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+		vault_close(v);
+		agg_free(a);
+	}
 	chmod(p, 0644);
 	T_CHECK(vault_open(p, k, NULL, &dims, &k1, err, sizeof(err)) == NULL);
 	T_CHECK(strstr(err, "chmod 600") != NULL);
