@@ -363,6 +363,21 @@ test_wacc_rel(void)
 	weekkey_close(k);
 }
 
+/* hours_total is the local day's: 23 and 25 at the DST changes. */
+static void
+test_hours(void)
+{
+	T_EQ_INT(period_set_tz("Europe/Amsterdam"), 0);
+	T_EQ_INT(wacc_day_hours(20261024), 24);
+	T_EQ_INT(wacc_day_hours(20261025), 25);
+	T_EQ_INT(wacc_day_hours(20260329), 23);
+	T_EQ_INT(wacc_week_hours(202643), 169);	/* Oct 19..25 */
+	T_EQ_INT(wacc_week_hours(202613), 167);	/* Mar 23..29 */
+	T_EQ_INT(wacc_week_hours(202647), 168);
+	period_set_tz("UTC");
+	T_EQ_INT(wacc_day_hours(20261025), 24);
+}
+
 /* Flush, then a k = 1 release of everything: exact figures come back. */
 static void
 test_roundtrip_release(void)
@@ -1044,6 +1059,7 @@ main(void)
 	dims.timezone = "UTC";
 	T_RUN(test_wacc_roundtrip);
 	T_RUN(test_wacc_rel);
+	T_RUN(test_hours);
 	T_RUN(test_roundtrip_release);
 	T_RUN(test_no_plaintext);
 	T_RUN(test_sliced);
