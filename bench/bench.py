@@ -15,7 +15,7 @@ the repository), then, on that one file read from the page cache:
   4. memory: peak RSS under 1 million half-open TCP flows and under 1
      million distinct random DNS names, against limits.memory_mb;
   5. flush: one full hour of aggregates (100 departments x 300 services)
-     written by store_flush, at once and in the daemon's slices
+     written by vault_flush, at once and in the daemon's slices
      (bench/flushbench);
   6. live: inside two network namespaces of its own joined by a veth pair
      (no address on either end: nothing can leave), the capture replayed

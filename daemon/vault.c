@@ -60,6 +60,7 @@ struct vault {
 	struct wday { int32_t week, day; } *pd, *fl_pd;
 	size_t		 npd, capd, nfl_pd, capfl_pd;
 	int		 scan_all;
+	uint64_t	 bytes;		/* vault_bytes() last time */
 	/* a flush in slices */
 	struct agg	*fl_agg;
 	int		 fl_phase;
@@ -70,6 +71,9 @@ struct vault {
 	const struct agg_hour *fl_hour;
 	uint64_t	 fl_late;
 	uint64_t	 fl_late_used;
+	struct wacc_ser	*fl_ser;	/* the week being serialised */
+	uint8_t		*fl_pt;		/* serialised, to be sealed */
+	size_t		 fl_ptlen;
 	/* its COMMIT on a thread */
 	pthread_t	 fl_thr;
 	int		 fl_thr_on;
@@ -101,32 +105,50 @@ aad_make(uint8_t aad[sizeof(VAULT_AAD_LABEL) - 1 + 12], int32_t week,
 }
 #define AADLEN	(sizeof(VAULT_AAD_LABEL) - 1 + 12)
 
+/* Seal a serialised wacc of the week; *out malloc'd.  0 ok, -1 failed. */
+static int
+seal_buf(struct vault *v, int32_t week, int64_t seq, const uint8_t *pt,
+    size_t n, uint8_t **out, size_t *outlen)
+{
+	uint8_t *ct, aad[AADLEN];
+
+	*out = NULL;
+	if ((ct = malloc(n + WEEKKEY_SEAL_OVERHEAD)) == NULL)
+		return -1;
+	aad_make(aad, week, seq);
+	if (weekkey_seal(v->keys, week, aad, AADLEN, pt, n, ct) != 0) {
+		free(ct);
+		return -1;
+	}
+	*out = ct;
+	*outlen = n + WEEKKEY_SEAL_OVERHEAD;
+	return 0;
+}
+
+static void
+free_pt(uint8_t *pt, size_t n)
+{
+	if (pt != NULL) {
+		explicit_bzero(pt, n);
+		free(pt);
+	}
+}
+
 /* Seal w; *out malloc'd.  0 ok, -1 failed. */
 static int
 seal_wacc(struct vault *v, const struct wacc *w, int64_t seq, uint8_t **out,
     size_t *outlen)
 {
 	size_t n;
-	uint8_t *pt, *ct, aad[AADLEN];
+	uint8_t *pt;
+	int rc;
 
 	*out = NULL;
 	if ((pt = wacc_serialize_alloc(w, &n)) == NULL)
 		return -1;
-	if ((ct = malloc(n + WEEKKEY_SEAL_OVERHEAD)) == NULL)
-		goto fail;
-	aad_make(aad, wacc_week(w), seq);
-	if (weekkey_seal(v->keys, wacc_week(w), aad, AADLEN, pt, n, ct) != 0)
-		goto fail;
-	explicit_bzero(pt, n);
-	free(pt);
-	*out = ct;
-	*outlen = n + WEEKKEY_SEAL_OVERHEAD;
-	return 0;
-fail:
-	explicit_bzero(pt, n);
-	free(pt);
-	free(ct);
-	return -1;
+	rc = seal_buf(v, wacc_week(w), seq, pt, n, out, outlen);
+	free_pt(pt, n);
+	return rc;
 }
 
 static int64_t
@@ -267,7 +289,7 @@ vault_open(const char *path, struct weekkey *keys, struct reldb *rel,
 {
 	struct vault *v;
 	sqlite3_stmt *st;
-	int rc, ver;
+	int rc, ver, migrated = 0;
 
 	if ((v = calloc(1, sizeof(*v))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -329,6 +351,7 @@ vault_open(const char *path, struct weekkey *keys, struct reldb *rel,
 	if (ver == 1 && has_table(v->db, "usage_hour")) {
 		if (migrate_v1(v, rel, dims, params, err, errlen) != 0)
 			goto fail;
+		migrated = 1;
 	} else if (ver == 0) {
 		if (n_tables(v->db) != 0) {
 			snprintf(err, errlen, "database %s has tables but no "
@@ -348,6 +371,21 @@ vault_open(const char *path, struct weekkey *keys, struct reldb *rel,
 		    "one this aicensusd can use", path, ver);
 		goto fail;
 	}
+	/* the zone its days and weeks are local to (bookkeeping, plaintext) */
+	if (dims != NULL && dims->timezone != NULL) {
+		if (sqlite3_prepare_v2(v->db, "INSERT OR REPLACE INTO meta(key,"
+		    " value) VALUES('timezone', ?1)", -1, &st, NULL) ==
+		    SQLITE_OK) {
+			sqlite3_bind_text(st, 1, *dims->timezone ?
+			    dims->timezone : "system", -1, SQLITE_STATIC);
+			sqlite3_step(st);
+			sqlite3_finalize(st);
+		}
+	}
+	/* after a migration the WAL ends empty: no old page image in it */
+	if (migrated)
+		sqlite3_wal_checkpoint_v2(v->db, NULL,
+		    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	return v;
 fail:
 	vault_close(v);
@@ -383,6 +421,11 @@ fl_free(struct vault *v)
 	v->fw = NULL;
 	v->nfw = 0;
 	v->nfl_pd = 0;
+	wacc_ser_free(v->fl_ser);
+	v->fl_ser = NULL;
+	free_pt(v->fl_pt, v->fl_ptlen);
+	v->fl_pt = NULL;
+	v->fl_ptlen = 0;
 	v->fl_agg = NULL;
 }
 
@@ -433,9 +476,14 @@ vault_late(const struct vault *v)
 uint64_t
 vault_bytes(struct vault *v)
 {
-	int64_t n = scalar(v, "SELECT SUM(length(blob)) FROM delta", 0, 0);
+	int64_t n;
 
-	return n > 0 ? (uint64_t)n : 0;
+	/* the connection is the COMMIT thread's while it runs */
+	if (v->fl_thr_on)
+		return v->bytes;
+	n = scalar(v, "SELECT SUM(length(blob)) FROM delta", 0, 0);
+	v->bytes = n > 0 ? (uint64_t)n : 0;
+	return v->bytes;
 }
 
 /* ---- flushing ---- */
@@ -632,6 +680,7 @@ place_late(struct vault *v)
 	return 0;
 }
 
+/* The serialised week (v->fl_pt) sealed and written as its next row. */
 static int
 seal_week(struct vault *v, const struct fweek *f)
 {
@@ -640,13 +689,15 @@ seal_week(struct vault *v, const struct fweek *f)
 	size_t len;
 	int rc;
 
-	if (f->drop || wacc_empty(f->w))
-		return 0;
 	seq = scalar(v, "SELECT MAX(seq) FROM delta WHERE week = ?1", f->week,
 	    0);
 	if (seq == INT64_MIN)
 		return -1;
-	if (seal_wacc(v, f->w, seq + 1, &blob, &len) != 0) {
+	rc = seal_buf(v, f->week, seq + 1, v->fl_pt, v->fl_ptlen, &blob, &len);
+	free_pt(v->fl_pt, v->fl_ptlen);
+	v->fl_pt = NULL;
+	v->fl_ptlen = 0;
+	if (rc != 0) {
 		snprintf(v->fl_why, sizeof(v->fl_why), "cannot seal week %d",
 		    (int)f->week);
 		return -2;
@@ -656,7 +707,13 @@ seal_week(struct vault *v, const struct fweek *f)
 	return rc;
 }
 
-/* See store.c's history: COMMIT, then a PASSIVE checkpoint. */
+/*
+ * COMMIT, then copy the flush into the database file now, so the next
+ * flush writes the WAL from its start again, into space it already has
+ * (left to the auto-checkpoint the WAL grows until a full disk stops
+ * every commit; tests/e2e/faults.sh).  PASSIVE never waits.  The reason
+ * of a failed COMMIT is kept before ROLLBACK replaces it.
+ */
 static int
 commit_now(struct vault *v)
 {
@@ -745,7 +802,47 @@ vault_flush_step(struct vault *v, struct agg *a, uint64_t budget_usec)
 			continue;
 		case PH_SEAL:
 			if (v->fl_next < v->nfw) {
-				rc = seal_week(v, &v->fw[v->fl_next++]);
+				struct fweek *f = &v->fw[v->fl_next];
+
+				if (v->fl_pt == NULL && (f->drop ||
+				    f->w == NULL || wacc_empty(f->w))) {
+					v->fl_next++;
+					continue;
+				}
+				if (v->fl_pt == NULL) {
+					/*
+					 * Serialising a full hour is the long
+					 * part (about 1 us a cell): 256 cells
+					 * between looks at the clock.
+					 */
+					if (v->fl_ser == NULL &&
+					    (v->fl_ser = wacc_ser_new()) == NULL)
+						goto oom;
+					rc = wacc_ser_step(f->w, v->fl_ser, 256);
+					if (rc < 0)
+						goto oom;
+					if (rc == 0) {
+						v->fl_pt = wacc_ser_take(
+						    v->fl_ser, &v->fl_ptlen);
+						wacc_ser_free(v->fl_ser);
+						v->fl_ser = NULL;
+						if (v->fl_pt == NULL)
+							goto oom;
+						/*
+						 * Not needed any more: freed
+						 * here, not in the last slice
+						 */
+						wacc_free(f->w);
+						f->w = NULL;
+					}
+					if (stop != 0 && (rc == 0 ||
+					    mono_usec() >= stop))
+						return 1;
+					continue;
+				}
+				/* seal and write: a slice of its own */
+				rc = seal_week(v, f);
+				v->fl_next++;
 				if (rc == -2) {
 					snprintf(why, sizeof(why), "%s",
 					    v->fl_why);
@@ -753,7 +850,6 @@ vault_flush_step(struct vault *v, struct agg *a, uint64_t budget_usec)
 				}
 				if (rc != 0)
 					goto rollback;
-				/* sealing is the long part: one week a slice */
 				if (stop != 0)
 					return 1;
 				continue;

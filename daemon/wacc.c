@@ -727,87 +727,168 @@ put_sketch(struct wr *o, const struct sketch *s)
 	}
 }
 
-/* Both the size (p NULL, cap huge: counts only) and the bytes. */
-static size_t
-emit(const struct wacc *w, struct wr *op, int sizing)
+/*
+ * The writer, in sections so that it can stop and go on (the vault's
+ * flush serialises a full hour in slices): the head (names, released
+ * days, cover, the leaf count), each leaf, the hour cell count, each
+ * hour cell, the blind hour count, each blind hour.  sizing: only count
+ * the bytes (into *len); else write to o.
+ */
+struct em {
+	struct wr	*o;
+	size_t		 len;
+	int		 sizing;
+};
+
+static void
+em_leb(struct em *e, uint64_t v)
 {
-	struct wr o = *op;
-	size_t i, n, len = 0, k, na;
+	if (e->sizing)
+		e->len += leb_size(v);
+	else
+		put_leb(e->o, v);
+}
 
-#define U8(v)	(sizing ? (void)(len += 1) : put_u8(&o, (v)))
-#define LEB(v)	(sizing ? (void)(len += leb_size(v)) : put_leb(&o, (v)))
-#define SK(s)	(sizing ? (void)(n = sketch_serialized_size(s), \
-		    len += leb_size(n) + n) : put_sketch(&o, (s)))
-	U8(WACC_VERSION);
-	LEB(zz(w->week));
-	LEB(w->nname);
-	for (i = 0; i < w->nname; i++) {
-		n = strlen(w->name[i]);
-		LEB(n);
-		if (sizing)
-			len += n;
-		else
-			put_bytes(&o, w->name[i], n);
-	}
-	LEB(w->nrday);
+static void
+em_bytes(struct em *e, const void *b, size_t n)
+{
+	em_leb(e, n);
+	if (e->sizing)
+		e->len += n;
+	else
+		put_bytes(e->o, b, n);
+}
+
+static void
+em_sketch(struct em *e, const struct sketch *s)
+{
+	size_t n;
+
+	if (e->sizing) {
+		n = sketch_serialized_size(s);
+		e->len += leb_size(n) + n;
+	} else
+		put_sketch(e->o, s);
+}
+
+static void
+em_head(const struct wacc *w, struct em *e)
+{
+	size_t i;
+
+	if (e->sizing)
+		e->len += 1;
+	else
+		put_u8(e->o, WACC_VERSION);
+	em_leb(e, zz(w->week));
+	em_leb(e, w->nname);
+	for (i = 0; i < w->nname; i++)
+		em_bytes(e, w->name[i], strlen(w->name[i]));
+	em_leb(e, w->nrday);
 	for (i = 0; i < w->nrday; i++)
-		LEB((uint64_t)(uint32_t)w->rday[i]);
-	LEB(w->cover);
-	LEB(w->nlf);
-	for (i = 0; i < w->nlf; i++) {
-		const struct leaf *l = &w->lf[i];
+		em_leb(e, (uint64_t)(uint32_t)w->rday[i]);
+	em_leb(e, w->cover);
+	em_leb(e, w->nlf);
+}
 
-		LEB(l->dept);
-		LEB(l->svc);
-		for (k = 0; k < C_N; k++)
-			LEB(l->c[k]);
-		LEB(l->devhours);
-		SK(&l->dev);
-	}
-	LEB(w->nhc);
-	for (i = 0; i < w->nhc; i++) {
-		const struct hcell *c = &w->hc[i];
+static void
+em_leaf(const struct wacc *w, struct em *e, size_t i)
+{
+	const struct leaf *l = &w->lf[i];
+	size_t k;
 
-		LEB(zz(c->hour));
-		LEB((uint64_t)(uint32_t)c->day);
-		LEB(c->dept);
-		LEB(c->svc);
-		for (k = 0; k < C_N; k++)
-			LEB(c->c[k]);
-		SK(&c->dev);
-	}
-	LEB(w->nbh);
-	for (i = 0; i < w->nbh; i++) {
-		const struct bhour *b = &w->bh[i];
+	em_leb(e, l->dept);
+	em_leb(e, l->svc);
+	for (k = 0; k < C_N; k++)
+		em_leb(e, l->c[k]);
+	em_leb(e, l->devhours);
+	em_sketch(e, &l->dev);
+}
 
-		LEB(zz(b->hour));
-		LEB((uint64_t)(uint32_t)b->day);
-		LEB(BL_N);
-		for (k = 0; k < BL_N; k++)
-			LEB(b->b[k]);
-		for (k = na = 0; k < ANOM_N; k++)
-			na += b->anom[k] != 0;
-		LEB(na);
-		for (k = 0; k < ANOM_N; k++) {
-			if (b->anom[k] == 0)
-				continue;
-			/* the name, so a changed anomaly list cannot mislabel */
-			n = strlen(anomaly_name((enum anomaly)k));
-			LEB(n);
-			if (sizing)
-				len += n;
-			else
-				put_bytes(&o, anomaly_name((enum anomaly)k), n);
-			LEB(b->anom[k]);
-		}
+static void
+em_hcell(const struct wacc *w, struct em *e, size_t i)
+{
+	const struct hcell *c = &w->hc[i];
+	size_t k;
+
+	em_leb(e, zz(c->hour));
+	em_leb(e, (uint64_t)(uint32_t)c->day);
+	em_leb(e, c->dept);
+	em_leb(e, c->svc);
+	for (k = 0; k < C_N; k++)
+		em_leb(e, c->c[k]);
+	em_sketch(e, &c->dev);
+}
+
+static void
+em_bhour(const struct wacc *w, struct em *e, size_t i)
+{
+	const struct bhour *b = &w->bh[i];
+	size_t k, na;
+
+	em_leb(e, zz(b->hour));
+	em_leb(e, (uint64_t)(uint32_t)b->day);
+	em_leb(e, BL_N);
+	for (k = 0; k < BL_N; k++)
+		em_leb(e, b->b[k]);
+	for (k = na = 0; k < ANOM_N; k++)
+		na += b->anom[k] != 0;
+	em_leb(e, na);
+	for (k = 0; k < ANOM_N; k++) {
+		if (b->anom[k] == 0)
+			continue;
+		/* the name, so a changed anomaly list cannot mislabel */
+		em_bytes(e, anomaly_name((enum anomaly)k),
+		    strlen(anomaly_name((enum anomaly)k)));
+		em_leb(e, b->anom[k]);
 	}
-#undef U8
-#undef LEB
-#undef SK
-	*op = o;
+}
+
+/* Items (leaves, hour cells, blind hours) plus the three counts. */
+static size_t
+em_items(const struct wacc *w)
+{
+	return w->nlf + w->nhc + w->nbh + 2;
+}
+
+/* Item j of the sequence after the head. */
+static void
+em_item(const struct wacc *w, struct em *e, size_t j)
+{
+	if (j < w->nlf) {
+		em_leaf(w, e, j);
+		return;
+	}
+	j -= w->nlf;
+	if (j == 0) {
+		em_leb(e, w->nhc);
+		return;
+	}
+	j--;
+	if (j < w->nhc) {
+		em_hcell(w, e, j);
+		return;
+	}
+	j -= w->nhc;
+	if (j == 0) {
+		em_leb(e, w->nbh);
+		return;
+	}
+	em_bhour(w, e, j - 1);
+}
+
+static size_t
+emit(const struct wacc *w, struct wr *o, int sizing)
+{
+	struct em e = { o, 0, sizing };
+	size_t j, n = em_items(w);
+
+	em_head(w, &e);
+	for (j = 0; j < n; j++)
+		em_item(w, &e, j);
 	if (sizing)
-		return len;
-	return o.bad ? 0 : o.len;
+		return e.len;
+	return o->bad ? 0 : o->len;
 }
 
 size_t
@@ -837,6 +918,62 @@ wacc_serialize_alloc(const struct wacc *w, size_t *len)
 		return NULL;
 	}
 	return o.p;
+}
+
+struct wacc_ser {
+	struct wr	 o;
+	size_t		 next;		/* item; 0: the head is not written */
+	int		 head;
+};
+
+struct wacc_ser *
+wacc_ser_new(void)
+{
+	struct wacc_ser *z = calloc(1, sizeof(*z));
+
+	if (z != NULL)
+		z->o.grow = 1;
+	return z;
+}
+
+int
+wacc_ser_step(const struct wacc *w, struct wacc_ser *z, size_t items)
+{
+	struct em e = { &z->o, 0, 0 };
+	size_t n = em_items(w);
+
+	if (!z->head) {
+		em_head(w, &e);
+		z->head = 1;
+	}
+	while (z->next < n && items-- > 0)
+		em_item(w, &e, z->next++);
+	if (z->o.bad)
+		return -1;
+	return z->next < n ? 1 : 0;
+}
+
+uint8_t *
+wacc_ser_take(struct wacc_ser *z, size_t *len)
+{
+	uint8_t *p = z->o.p;
+
+	*len = z->o.len;
+	z->o.p = NULL;
+	z->o.len = z->o.cap = 0;
+	return p;
+}
+
+void
+wacc_ser_free(struct wacc_ser *z)
+{
+	if (z == NULL)
+		return;
+	if (z->o.p != NULL) {
+		explicit_bzero(z->o.p, z->o.cap);
+		free(z->o.p);
+	}
+	free(z);
 }
 
 struct rd {

@@ -73,6 +73,17 @@ size_t	 wacc_serialized_size(const struct wacc *);
 size_t	 wacc_serialize(const struct wacc *, uint8_t *buf, size_t cap);
 /* The same in one pass into a malloc'd buffer (NULL: out of memory). */
 uint8_t	*wacc_serialize_alloc(const struct wacc *, size_t *len);
+/*
+ * The same in steps (a flush's slices): step writes up to `items` more
+ * items (leaves, hour cells, blind hours) and returns 1 while there are
+ * more, 0 when done, -1 out of memory; take hands over the buffer
+ * (malloc'd, *len bytes).  The wacc must not change in between.
+ */
+struct wacc_ser;
+struct wacc_ser *wacc_ser_new(void);
+int	 wacc_ser_step(const struct wacc *, struct wacc_ser *, size_t items);
+uint8_t	*wacc_ser_take(struct wacc_ser *, size_t *len);
+void	 wacc_ser_free(struct wacc_ser *);
 /* A new wacc from a blob of the given week; NULL when invalid. */
 struct wacc *wacc_deserialize(int32_t week, const uint8_t *p, size_t len);
 

@@ -448,6 +448,46 @@ def api_seeds(C):
           b"Content-Length: 4\r\n\r\nabcd")
 
 
+def leb(v):
+    out = b""
+    while v >= 0x80:
+        out += bytes([(v & 0x7F) | 0x80])
+        v >>= 7
+    return out + bytes([v])
+
+
+def zz(v):
+    return (v << 1) ^ (v >> 63) if v >= 0 else ((-v) << 1) - 1
+
+
+def wacc_seeds(C):
+    """Week accumulators as daemon/wacc.h lays them out (empty sketches:
+    version 1, sparse, count 0), after a first byte that picks the week."""
+    empty = b"\x01\x00\x00"
+    sk = leb(len(empty)) + empty
+    names = [b"Legal", b"svc-1", b"unassigned", b"svc-7", b"tls_malformed"]
+    head = b"\x01" + leb(zz(202647)) + leb(len(names))
+    head += b"".join(leb(len(n)) + n for n in names)
+    hour = 1794787200 + 9 * 3600
+    for rdays, nleaf, nhc, nbh in ((0, 0, 0, 0), (1, 1, 1, 1), (0, 0, 3, 2),
+                                    (2, 2, 0, 0)):
+        b = head + leb(rdays)
+        b += b"".join(leb(20261116 + i) for i in range(rdays))
+        b += leb(2 * rdays)                       # cover hours
+        b += leb(nleaf)
+        for i in range(nleaf):
+            b += leb(i % 3) + leb(1 + 2 * (i % 2)) + leb(5) * 7 + leb(9) + sk
+        b += leb(nhc)
+        for i in range(nhc):
+            b += leb(zz(hour + 3600 * i)) + leb(20261118) + leb(0) + leb(1)
+            b += leb(3) * 7 + sk
+        b += leb(nbh)
+        for i in range(nbh):
+            b += leb(zz(hour + 3600 * i)) + leb(20261118) + leb(11)
+            b += leb(100) * 11 + leb(1) + leb(13) + b"tls_malformed" + leb(2)
+        C.add("wacc", b"\x00" + b)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True)
@@ -469,6 +509,7 @@ def main():
         from_captures(C, captures(a.pcaps, synth_pcap))
         configs(C, tmp if synth_pcap else None)
     handmade(C, rng)
+    wacc_seeds(C)
     api_seeds(C)
     C.write(rng)
 

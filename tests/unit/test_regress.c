@@ -30,6 +30,7 @@
 #include "../../fuzz/fuzz_config.c"
 #include "../../fuzz/fuzz_catalog.c"
 #include "../../fuzz/fuzz_api.c"
+#include "../../fuzz/fuzz_wacc.c"
 
 #include "t.h"
 
@@ -60,6 +61,7 @@ static const struct target targets[] = {
 	{ "config", fuzz_one_config, fuzz_init_config },
 	{ "catalog", fuzz_one_catalog, fuzz_init_catalog },
 	{ "api", fuzz_one_api, fuzz_init_api },
+	{ "wacc", fuzz_one_wacc, fuzz_init_wacc },
 };
 
 static int

@@ -363,6 +363,21 @@ test_wacc_rel(void)
 	weekkey_close(k);
 }
 
+/* hours_total is the local day's: 23 and 25 at the DST changes. */
+static void
+test_hours(void)
+{
+	T_EQ_INT(period_set_tz("Europe/Amsterdam"), 0);
+	T_EQ_INT(wacc_day_hours(20261024), 24);
+	T_EQ_INT(wacc_day_hours(20261025), 25);
+	T_EQ_INT(wacc_day_hours(20260329), 23);
+	T_EQ_INT(wacc_week_hours(202643), 169);	/* Oct 19..25 */
+	T_EQ_INT(wacc_week_hours(202613), 167);	/* Mar 23..29 */
+	T_EQ_INT(wacc_week_hours(202647), 168);
+	period_set_tz("UTC");
+	T_EQ_INT(wacc_day_hours(20261025), 24);
+}
+
 /* Flush, then a k = 1 release of everything: exact figures come back. */
 static void
 test_roundtrip_release(void)
@@ -767,6 +782,30 @@ test_late(void)
 	weekkey_close(k);
 }
 
+/* The key is gone (lost state directory): rows deleted, nothing released. */
+static void
+test_key_lost(void)
+{
+	struct weekkey *k = weekkey_open(NULL, err, sizeof(err));
+	struct vault *v = vopen("kl.db", k);
+	struct agg *a = agg_new(100000, (size_t)1 << 28);
+	struct reldb *rel = relopen("kl-rel.db");
+
+	fill(a, k, MONDAY, 2, NULL, 0);
+	T_EQ_INT(vault_flush(v, a), 0);
+	T_EQ_INT(weekkey_destroy(k, W47), 0);
+	T_EQ_INT(vault_release_due(v, rel, &dims, &k1, 20261123, W48,
+	    MONDAY + 7 * 86400), 0);
+	T_EQ_INT(count_sql("kl.db", "SELECT COUNT(*) FROM delta"), 0);
+	T_EQ_INT(count_sql("kl.db", "SELECT COUNT(*) FROM finalised"), 1);
+	T_EQ_INT(reldb_is_released(rel, REL_WEEK, W47), 0);
+	T_EQ_INT(reldb_is_released(rel, REL_DAY, DAY1), 0);
+	reldb_close(rel);
+	vault_close(v);
+	agg_free(a);
+	weekkey_close(k);
+}
+
 static void
 test_modes(void)
 {
@@ -782,6 +821,19 @@ test_modes(void)
 	path_of(p, sizeof(p), "mode.db");
 	T_CHECK(stat(p, &sb) == 0 && (sb.st_mode & 0777) == 0600);
 	T_EQ_INT(count_sql("mode.db", "PRAGMA user_version"), 2);
+	/* the WAL of a vault with a flush in it is the owner's only too */
+	{
+		struct agg *a = agg_new(100000, (size_t)1 << 28);
+		char wal[300];
+
+		v = vopen("mode.db", k);
+		fill(a, k, MONDAY, 1, NULL, 0);
+		T_EQ_INT(vault_flush(v, a), 0);
+		snprintf(wal, sizeof(wal), "%s-wal", p);
+		T_CHECK(stat(wal, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+		vault_close(v);
+		agg_free(a);
+	}
 	chmod(p, 0644);
 	T_CHECK(vault_open(p, k, NULL, &dims, &k1, err, sizeof(err)) == NULL);
 	T_CHECK(strstr(err, "chmod 600") != NULL);
@@ -1007,12 +1059,14 @@ main(void)
 	dims.timezone = "UTC";
 	T_RUN(test_wacc_roundtrip);
 	T_RUN(test_wacc_rel);
+	T_RUN(test_hours);
 	T_RUN(test_roundtrip_release);
 	T_RUN(test_no_plaintext);
 	T_RUN(test_sliced);
 	T_RUN(test_failed_flush);
 	T_RUN(test_crash);
 	T_RUN(test_late);
+	T_RUN(test_key_lost);
 	T_RUN(test_modes);
 	T_RUN(test_migrate_v1);
 	catalog_free(cat);
