@@ -518,20 +518,22 @@ svc_name(const struct rel_dims *dims, const struct grid *g, size_t vi,
 
 /* Protect one accumulated cell into out->m. */
 /*
- * A magnitude follows its cell's published device count: x n' / n,
- * rounded.  Otherwise the published figures would contradict each other
- * where the count moved (five devices with two device-hours between
- * them can only be a cell of at most two), which tells a reader that
- * the count was moved, and which way.  The figure per device stays
- * what it was, and the mean is kept: a count below k becomes k with
- * probability n/k, so E[x k/n] over the p-table is x.
+ * A cell of fewer than k devices published as k carries magnitudes
+ * scaled with it, x k / n: otherwise its figures would contradict each
+ * other (five devices with two device-hours between them can only be a
+ * cell of at most two) and tell the reader that it is a small cell
+ * moved up.  The figure per device stays what it was, and the mean is
+ * kept: such a count becomes k with probability n/k, so E[x k/n] = x.
+ * Counts of k or more move by at most k-1 and are not scaled (that
+ * would cost up to (k-1)/k of the figure); the device-hours clamp in
+ * protect() covers what their move could contradict.
  */
 static uint64_t
-rel_scale(uint64_t x, uint64_t n, uint64_t published)
+rel_scale(uint64_t x, uint64_t n, uint64_t published, uint64_t k)
 {
 	u128 r;
 
-	if (n == 0 || published == n)
+	if (n == 0 || n >= k || published == n)
 		return x;
 	r = ((u128)x * published + n / 2) / n;
 	return r > UINT64_MAX ? UINT64_MAX : (uint64_t)r;
@@ -557,7 +559,8 @@ protect(const struct rel_params *p, struct draw *dr, struct acc *a,
 		if (i == RM_DEVICES || !(published & (1u << i)))
 			continue;
 		out->m[i] = p->k > 1 && a->m[i] > 0 ?
-		    rel_magnitude(p, rel_scale(a->m[i], n, out->m[RM_DEVICES]),
+		    rel_magnitude(p, rel_scale(a->m[i], n, out->m[RM_DEVICES],
+		    (uint64_t)p->k),
 		    draw_mag(dr, ck, i, a->m[i])) : a->m[i];
 	}
 	/*
