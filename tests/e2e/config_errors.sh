@@ -150,7 +150,7 @@ bad "catalog with an unknown category" catalog.conf '17s/"chat"/"chatbot"/' \
 bad "missing plugin" aicensus.conf '7s/\[ \]/["nosuch"]/' \
 	"plugin nosuch" "@DIR@/plugins/nosuch.so" "fix plugin_dir"
 bad "plugin of another ABI" aicensus.conf '7s/\[ \]/["bad_abi"]/' \
-	"plugin bad_abi" "ABI 999" "ABI 1" "rebuild"
+	"plugin bad_abi" "ABI 999" "ABI 2" "rebuild"
 bad "plugin without an entry point" aicensus.conf '7s/\[ \]/["no_entry"]/' \
 	"plugin no_entry" "@DIR@/plugins/no_entry.so" "no aicensus_plugin() entry point"
 
@@ -210,10 +210,12 @@ damaged() {	# $1 = name; the file is already in $dir/aicensus.db
 dir=$out/db1
 cp -r "$tmpl" "$dir"
 head -c 8192 /dev/urandom >"$dir/aicensus.db"
+chmod 600 "$dir/aicensus.db"
 damaged "8 KB of random bytes"
 dir=$out/db2
 cp -r "$tmpl" "$dir"
 printf 'department,service,hour\nFinance,chat-one,0\n' >"$dir/aicensus.db"
+chmod 600 "$dir/aicensus.db"
 damaged "a text file"
 
 exit $((fails > 0))
