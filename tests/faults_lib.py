@@ -194,8 +194,10 @@ def vault_sums(db):
     import shutil
     import subprocess
     import tempfile
-    run = os.path.dirname(os.path.abspath(db))
-    conf = open(os.path.join(run, "aicensus.conf")).read()
+    conf_path = os.environ.get("AIC_CONF") or os.path.join(
+        os.path.dirname(os.path.abspath(db)), "aicensus.conf")
+    run = os.path.dirname(os.path.abspath(conf_path))
+    conf = open(conf_path).read()
     m = re.search(r'state_dir\s*=\s*"([^"]*)"', conf)
     state = m.group(1) if m else "state"
     if not os.path.isabs(state):
