@@ -112,7 +112,9 @@ base_conf() {	# $1 = run directory, $2 = flush interval, $3 = user
 	mkdir -p "$1"
 	chmod 755 "$1"
 	cp "$out/gen/catalog.conf" "$1/"
+	# lab mode (min_group_size 1): what is released equals what is counted
 	sed -e "s/flush_interval = [0-9]*;/flush_interval = $2;/" \
+		-e "s/min_group_size = [0-9]*;/min_group_size = 1;/" \
 		-e "s/user = \"[^\"]*\";/user = \"$3\";/" \
 		"$out/gen/aicensus.conf" >"$1/aicensus.conf"
 	grep -q "flush_interval = $2;" "$1/aicensus.conf" &&
@@ -195,10 +197,11 @@ wait_log() {	# $1 = pattern, $2 = seconds
 	return 1
 }
 
+# sealed flush rows in the vault
 usage_rows() {
 	$PY -c 'import sqlite3, sys
 con = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True, timeout=5)
-print(con.execute("SELECT COUNT(*) FROM usage_hour").fetchone()[0])' "$1" 2>&1
+print(con.execute("SELECT COUNT(*) FROM delta").fetchone()[0])' "$1" 2>&1
 }
 
 # Start a lock holder ($1 = read|write) on the run's database.
@@ -232,8 +235,8 @@ outage() {
 		grep -qi "$3" &&
 		ok "$1: daemon keeps capturing; one log line for ~$2 failed flushes ($(grep -o 'database flush failed ([^)]*)' "$run/daemon.log"))" ||
 		nok "$1: alive=$(alive && echo yes || echo no), $n failure lines: $(grep -m3 -i 'database\|error' "$run/daemon.log")"
-	[ "$rows" = 0 ] && ok "$1: nothing half-written meanwhile (0 usage rows)" ||
-		nok "$1: usage rows during the outage: $rows"
+	[ "$rows" = 0 ] && ok "$1: nothing half-written meanwhile (0 sealed rows)" ||
+		nok "$1: sealed rows during the outage: $rows"
 }
 outage_end() {	# $1 = what
 	if wait_log 'database writable again' 10 &&
@@ -289,7 +292,7 @@ base_conf "$out/kill" 1 "" && start "$out/kill" && {
 		cp "$run/aicensus.conf" "$run/catalog.conf" "$d/"
 		$LIB prefix "$out/live.pcap" "${w#*:}" "$d/p.pcap" &&
 			(cd "$d" && "$DAEMON" -c aicensus.conf -r p.pcap 2>"$d/daemon.log") &&
-			$LIB sums "$d/aicensus.db" >"$d/sums.json" ||
+			$LIB sums "$d/released.db" >"$d/sums.json" ||
 			nok "SIGKILL: offline run over ${w#*:} frames failed"
 	done
 	$LIB killcheck "$run/aicensus.db" "$truth" "$out/kill-lo/sums.json" \
