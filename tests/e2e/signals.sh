@@ -341,6 +341,8 @@ base_conf "$out/c" && start "$out/c" && {
 	replay "$out/live-b.pcap"
 	stop TERM
 	stopped_ok "SIGTERM after a rejected reload" 15
+	# the vault is read with the configuration it was written under
+	cp "$run/good.conf" "$run/aicensus.conf"
 	totals "replay, rejected reload, replay, SIGTERM" 2
 }
 
