@@ -874,7 +874,11 @@ run_live(struct daemon *d)
 		    "are lost");
 		return 1;
 	}
-	log_info("stopped; all counts stored");
+	log_info("stopped; all counts stored (%llu packets seen, %llu dropped "
+	    "by the kernel, %llu by the interface)",
+	    (unsigned long long)d->status.packets,
+	    (unsigned long long)d->status.pcap_drops,
+	    (unsigned long long)d->status.if_drops);
 	return 0;
 }
 
