@@ -328,6 +328,17 @@ parse_keyfile(const uint8_t *buf, size_t len, int32_t week, struct wk *w)
 }
 
 static int
+all_zero(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != 0)
+			return 0;
+	return 1;
+}
+
+static int
 load_one(struct weekkey *K, int32_t week, char *err, size_t errlen)
 {
 	char path[PATH_MAX + 32];
@@ -369,6 +380,23 @@ load_one(struct weekkey *K, int32_t week, char *err, size_t errlen)
 		if (n == 0)
 			break;
 		got += (size_t)n;
+	}
+	if (all_zero(buf, got)) {
+		/*
+		 * weekkey_destroy() zeroes a file in place before unlinking
+		 * it: a crash in between leaves this.  The key is gone
+		 * already; finish the destruction.
+		 */
+		if (unlink(path) != 0 && errno != ENOENT) {
+			snprintf(err, errlen, "key file %s: destroyed but not "
+			    "removed: %s (rm %s)", path, strerror(errno), path);
+			goto fail;
+		}
+		(void)fsync_dir(K->dir);
+		log_info("key file %s: a destruction interrupted by a crash "
+		    "finished", path);
+		rc = 0;
+		goto fail;
 	}
 	if (parse_keyfile(buf, got, week, &w) != 0) {
 		snprintf(err, errlen, "key file %s is damaged: restore it, or "

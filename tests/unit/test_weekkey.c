@@ -400,6 +400,41 @@ out:
 	rmstate();
 }
 
+/*
+ * A crash between zeroing a key file and unlinking it leaves a file of
+ * zeros: the next open finishes the destruction instead of refusing to
+ * start on a "damaged" key.
+ */
+static void
+test_destroy_interrupted(void)
+{
+	char path[128];
+	uint8_t zero[KEYLEN];
+	struct weekkey *k;
+	FILE *f;
+
+	mkstate();
+	keypath(path, sizeof(path), 202647);
+	memset(zero, 0, sizeof(zero));
+	f = fopen(path, "w");
+	T_CHECK(f != NULL);
+	if (f == NULL)
+		goto out;
+	T_EQ_INT(fwrite(zero, 1, sizeof(zero), f), sizeof(zero));
+	fclose(f);
+	T_EQ_INT(chmod(path, 0600), 0);
+	k = weekkey_open(dir, err, sizeof(err));
+	T_CHECK(k != NULL);
+	if (k == NULL)
+		goto out;
+	T_EQ_INT(weekkey_has(k, 202647), 0);
+	T_CHECK(access(path, F_OK) != 0);
+	T_EQ_INT(nfiles(dir), 0);
+	weekkey_close(k);
+out:
+	rmstate();
+}
+
 static void
 test_memory_only_writes_nothing(void)
 {
@@ -704,6 +739,7 @@ main(void)
 	T_RUN(test_refusals);
 	T_RUN(test_persist);
 	T_RUN(test_destroy);
+	T_RUN(test_destroy_interrupted);
 	T_RUN(test_memory_only_writes_nothing);
 	T_RUN(test_permissions);
 	T_RUN(test_owner);
