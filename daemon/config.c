@@ -1843,6 +1843,15 @@ config_check_state_dir(const struct config *c, struct cfgerr *err)
 	if (c->state_dir[0] == '\0' || (stat(c->state_dir, &sb) != 0 &&
 	    errno == ENOENT))
 		return 0;	/* aicensusd creates it 0700 */
+	/*
+	 * A node with no permission bits at all, not ours: the directory is
+	 * hidden from this process (systemd's InaccessiblePaths=, as the
+	 * report service has it).  Such a process reads the configuration
+	 * and never the keys; the daemon's own check still sees the real
+	 * directory.
+	 */
+	if ((sb.st_mode & 07777) == 0 && sb.st_uid != geteuid())
+		return 0;
 	if (weekkey_check_dir(c->state_dir, msg, sizeof(msg)) == 0)
 		return 0;
 	cfgerr_set(err, c->state_dir_file[0] != '\0' ? c->state_dir_file :
