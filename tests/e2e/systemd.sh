@@ -214,7 +214,7 @@ live_conf() {
 	chown -R aicensus:aicensus "$1"
 }
 counted() {	# counted VAULT [CONF] -> "dns_lookups quic_conns tls_conns"
-	AIC_CONF=${2:-} $PY tests/faults_lib.py sums "$1" 2>/dev/null | $PY -c '
+	AIC_CONF=${2:-} $PY tests/faults_lib.py sums "$1" 2>"$tmp/counted.err" | $PY -c '
 import json, sys
 v = json.load(sys.stdin).values()
 print(sum(x[3] for x in v), sum(x[1] for x in v), sum(x[0] for x in v))'
@@ -517,7 +517,7 @@ sctl stop aicensusd.service
 got=$(counted "$STATE/aicensus.db" "$tmp/conf/aicensus.conf")
 [ "${got% *}" = "$want" ] && [ "${got##* }" -gt 0 ] &&
 	ok "under the full sandbox and IPAddressDeny it captured everything (dns quic tls: $got; from the file: $want)" ||
-	nok "captured under systemd: '$got', want '$want ...'"
+	nok "captured under systemd: '$got', want '$want ...' $(tail -2 "$tmp/counted.err" | tr '\n' ' ')"
 [ "$(show aicensusd Result)" = success ] && [ "$(show aicensusd ExecMainStatus)" = 0 ] &&
 	grep -q 'stopped; all counts stored' "$STATE/daemon.log" &&
 	ok "systemctl stop: final flush, exit 0 (STOPPING=1)" ||
