@@ -226,7 +226,8 @@ release() {
 # names it; $3 = what the failure line must say.  Then the caller ends
 # the outage and calls outage_end.
 outage() {
-	local t0=$SECONDS n rows
+	local t0=$SECONDS n rows rows0
+	rows0=$(usage_rows "$run/aicensus.db")
 	replay "$out/live.pcap"
 	while [ $((SECONDS - t0)) -lt "$2" ]; do sleep 0.2; done
 	n=$(grep -c 'database flush failed' "$run/daemon.log")
@@ -235,8 +236,8 @@ outage() {
 		grep -qi "$3" &&
 		ok "$1: daemon keeps capturing; one log line for ~$2 failed flushes ($(grep -o 'database flush failed ([^)]*)' "$run/daemon.log"))" ||
 		nok "$1: alive=$(alive && echo yes || echo no), $n failure lines: $(grep -m3 -i 'database\|error' "$run/daemon.log")"
-	[ "$rows" = 0 ] && ok "$1: nothing half-written meanwhile (0 sealed rows)" ||
-		nok "$1: sealed rows during the outage: $rows"
+	[ "$rows" = "$rows0" ] && ok "$1: nothing half-written meanwhile (sealed rows stay $rows0)" ||
+		nok "$1: sealed rows during the outage: $rows0 -> $rows"
 }
 outage_end() {	# $1 = what
 	if wait_log 'database writable again' 10 &&

@@ -366,7 +366,8 @@ off=$(cells_of "$tmp/offline.db" | grep '^Beta|test-quic-replay|' | cut -d'|' -f
 q=$("$BUILD/aicensus" query --db "$rel" --by department,service --format csv 2>&1)
 qrc=$?
 csv_has() {	# csv_has DEPT SERVICE TLS QUIC ECH DNS
-	echo "$q" | grep -qE "^\"?$1\"?,\"?$2\"?,[a-z]+,$3,$4,$5,$6,"
+	# period,department,service,devices,device_hours,tls,quic,ech,connections,dns
+	echo "$q" | grep -qE "^[^,]*,\"?$1\"?,\"?$2\"?,[0-9]+,[0-9]+,$3,$4,$5,[0-9]+,$6,"
 }
 if [ $qrc -eq 0 ] && csv_has Alpha openai-chatgpt 2 0 0 3 &&
    csv_has Alpha anthropic-claude 1 0 0 1 && csv_has Beta anthropic-claude 3 0 0 2 &&
