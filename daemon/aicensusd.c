@@ -106,6 +106,7 @@ struct daemon {
 	int			 under_systemd;
 	int			 read_error;
 	int			 finalising;	/* --finalise */
+	int64_t			 last_retention;	/* release DB, epoch */
 };
 
 static void
@@ -245,6 +246,15 @@ release_due(struct daemon *d, int64_t now_sec)
 	    per.week, (int64_t)time(NULL));
 	if (n > 0)
 		d->status.last_release_usec = (uint64_t)(now_usec() - t0);
+	/* the release database's history: at most once an hour */
+	if (now_sec > 0 && now_sec - d->last_retention >= 3600) {
+		struct period cut;
+
+		/* a week goes only once all of it is before the cutoff */
+		period_of(now_sec - (int64_t)d->cfg->retention_days * 86400, &cut);
+		if (reldb_retention(d->rel, cut.day, cut.week) >= 0)
+			d->last_retention = now_sec;
+	}
 	if (n > 0) {
 		d->status.last_release = (int64_t)time(NULL);	/* API status */
 		d->status.releases += (uint64_t)n;

@@ -407,6 +407,53 @@ reldb_is_released(struct reldb *r, enum rel_kind kind, int32_t period)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/*
+ * Released periods that ended before cutoff_day (local YYYYMMDD; a week
+ * whose Sunday is before it) are deleted whole: period, grid, cells and
+ * blind figures.  They hold no personal data; retention_days is the
+ * organisation's choice of how long its history reaches.
+ */
+int
+reldb_retention(struct reldb *r, int32_t cutoff_day, int32_t cutoff_week)
+{
+	static const char *const sql[] = {
+		"DELETE FROM cell WHERE (kind = 1 AND period < ?1) OR "
+		    "(kind = 2 AND period < ?2)",
+		"DELETE FROM dim WHERE (kind = 1 AND period < ?1) OR "
+		    "(kind = 2 AND period < ?2)",
+		"DELETE FROM blind WHERE day < ?1",
+		"DELETE FROM period WHERE (kind = 1 AND period < ?1) OR "
+		    "(kind = 2 AND period < ?2)",
+	};
+	sqlite3_stmt *st;
+	size_t i;
+	int changed = 0;
+
+	if (exec(r->db, "BEGIN IMMEDIATE") != 0)
+		return -1;
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		if (sqlite3_prepare_v2(r->db, sql[i], -1, &st, NULL) !=
+		    SQLITE_OK)
+			goto fail;
+		sqlite3_bind_int(st, 1, cutoff_day);
+		sqlite3_bind_int(st, 2, cutoff_week);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			goto fail;
+		}
+		changed += sqlite3_changes(r->db);
+		sqlite3_finalize(st);
+	}
+	if (exec(r->db, "COMMIT") != 0)
+		goto fail;
+	return changed;
+fail:
+	log_warn("release database: retention failed: %s",
+	    sqlite3_errmsg(r->db));
+	exec(r->db, "ROLLBACK");
+	return -1;
+}
+
 /* ---- building the grid --------------------------------------------- */
 
 /* One grid cell being accumulated: merged devices, summed counters. */

@@ -83,6 +83,10 @@ struct reldb;
 struct reldb *reldb_open(const char *path, char *err, size_t errlen);
 void	 reldb_close(struct reldb *);
 int	 reldb_is_released(struct reldb *, enum rel_kind, int32_t period);
+/* Delete released days before cutoff_day (YYYYMMDD) and weeks before
+ * cutoff_week (YYYYWW); rows deleted, or -1. */
+int	 reldb_retention(struct reldb *, int32_t cutoff_day,
+	    int32_t cutoff_week);
 
 /*
  * Publish every cell of in's period.  keys must hold in->week's key

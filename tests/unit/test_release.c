@@ -508,6 +508,14 @@ test_publish_k1(void)
 	for (i = 0; i < RB_N; i++)
 		T_EQ_INT(b[i], i == RB_LATE ? 0 : 1000 * (i + 1));
 	T_EQ_INT(released_blind(rd, DAY + 1, b), 1);
+	/* retention: nothing before the cutoffs yet, then both go whole */
+	T_EQ_INT(reldb_retention(r, DAY, WEEK), 0);
+	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM period"), 2);
+	T_CHECK(reldb_retention(r, DAY + 1, WEEK + 1) > 0);
+	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM period"), 0);
+	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM cell"), 0);
+	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM dim"), 0);
+	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM blind"), 0);
 	released_close(rd);
 	reldb_close(r);
 	fixture_free(&f);
@@ -600,6 +608,16 @@ test_publish_k5(void)
 	T_CHECK(x && y && z && x->m[RM_DEVICES] == y->m[RM_DEVICES] &&
 	    y->m[RM_DEVICES] == z->m[RM_DEVICES]);
 	T_CHECK(x && (x->m[RM_DEVICES] == 0 || x->m[RM_DEVICES] == 5));
+	/*
+	 * Moved up to 5, its magnitudes move with it (x 5 / 1, then +-10 %):
+	 * the cell must not read "five devices, 117 device-hours in all,
+	 * 127 TLS connections" as one device's figures would.
+	 */
+	if (x && x->m[RM_DEVICES] == 5) {
+		T_CHECK(x->m[RM_DEVHOURS] >= 585 - 59 &&
+		    x->m[RM_DEVHOURS] <= 585 + 59);
+		T_CHECK(x->m[RM_TLS] >= 635 - 64 && x->m[RM_TLS] <= 635 + 64);
+	}
 	/* unassigned's only service is c-chat: the same set again. */
 	x = find(c, n, "unassigned", "c-chat");
 	y = find(c, n, "unassigned", "*");
