@@ -146,15 +146,28 @@ ref_hkdf(const uint8_t *master, const char *label, uint8_t *out, size_t len)
 }
 
 static int
+hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* 2n hex digits at p (no NUL needed: sscanf would look for one) */
+static int
 unhex(const uint8_t *p, uint8_t *out, size_t n)
 {
 	size_t i;
-	unsigned v;
+	int hi, lo;
 
 	for (i = 0; i < n; i++) {
-		if (sscanf((const char *)p + 2 * i, "%2x", &v) != 1)
+		if ((hi = hexval(p[2 * i])) < 0 || (lo = hexval(p[2 * i + 1])) < 0)
 			return -1;
-		out[i] = (uint8_t)v;
+		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
 }

@@ -30,6 +30,7 @@ export VALGRIND
 exec valgrind --tool=memcheck --error-exitcode=99 --leak-check=full \\
 	--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \\
 	--track-origins=no --child-silent-after-fork=yes --num-callers=30 \\
+	--vgdb=no \\
 	--log-file="$logs/$name.%p.log" "$b" "\$@"
 EOS
 	chmod 0755 "$wrap/$rel"
