@@ -188,6 +188,36 @@ rc=$?
 	ok "an unknown option exits 2 with the usage on stderr" ||
 	nok "an unknown option: exit $rc, stderr $(head -1 "$out/e")"
 
+# --- keys and raw counts that others could read -------------------------
+
+# A state directory group or others may enter: -n names the setting's
+# line and the fix, and the daemon refuses to start on it.
+dir=$out/state755
+cp -r "$tmpl" "$dir"
+mkdir -m 0755 "$dir/state"
+line=$("$DAEMON" -n -c "$dir/aicensus.conf" 2>&1 >/dev/null)
+rc=$?
+[ $rc -eq 1 ] && echo "$line" | grep -qE "aicensus.conf:[0-9]+: state_dir: " &&
+	echo "$line" | grep -q "chmod 0700" &&
+	ok "a state directory of mode 0755 (-n): exit 1, $(echo "$line" | sed "s|$dir/||g")" ||
+	nok "a state directory of mode 0755 (-n): exit $rc: $line"
+line=$("$DAEMON" -c "$dir/aicensus.conf" --finalise 2>&1 >/dev/null)
+rc=$?
+[ $rc -eq 1 ] && echo "$line" | grep -q "chmod 0700" &&
+	ok "a state directory of mode 0755: the daemon does not start ($(echo "$line" | sed "s|$dir/||g" | head -c 160))" ||
+	nok "a state directory of mode 0755: daemon exit $rc: $line"
+# A raw working database others may read.
+dir=$out/vault644
+cp -r "$tmpl" "$dir"
+mkdir -m 0700 "$dir/state"
+"$DAEMON" -c "$dir/aicensus.conf" --finalise >/dev/null 2>&1
+chmod 644 "$dir/aicensus.db"
+line=$("$DAEMON" -c "$dir/aicensus.conf" --finalise 2>&1 >/dev/null)
+rc=$?
+[ $rc -eq 1 ] && echo "$line" | grep -q "chmod 600" &&
+	ok "a raw working database of mode 0644: refused ($(echo "$line" | sed "s|$dir/||g" | head -c 160))" ||
+	nok "a raw working database of mode 0644: exit $rc: $line"
+
 # --- a damaged database is refused, never repaired ----------------------
 
 damaged() {	# $1 = name; the file is already in $dir/aicensus.db
