@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "catalog.h"
+#include "dbutil.h"
 #include "log.h"
 #include "release.h"
 #include "sketch.h"
@@ -251,24 +252,6 @@ exec(sqlite3 *db, const char *sql)
 	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-/* 1 when the database has table name, 0 when not, -1 on error. */
-static int
-has_table(sqlite3 *db, const char *name)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE "
-	    "type = 'table' AND name = ?", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* 1 when the file's meta says a schema version this code does not know. */
 static int
 newer_schema(sqlite3 *db)
@@ -276,7 +259,7 @@ newer_schema(sqlite3 *db)
 	sqlite3_stmt *st;
 	int v = 0;
 
-	if (has_table(db, "meta") != 1 || sqlite3_prepare_v2(db, "SELECT "
+	if (db_has_table(db, "meta") != 1 || sqlite3_prepare_v2(db, "SELECT "
 	    "CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'",
 	    -1, &st, NULL) != SQLITE_OK)
 		return 0;
@@ -330,15 +313,15 @@ reldb_open(const char *path, char *err, size_t errlen)
 	}
 	sqlite3_busy_timeout(r->db, 2000);
 	/* Never write tables into somebody else's database. */
-	if (!created && (has_table(r->db, "delta") == 1 ||
-	    has_table(r->db, "usage_hour") == 1)) {
+	if (!created && (db_has_table(r->db, "delta") == 1 ||
+	    db_has_table(r->db, "usage_hour") == 1)) {
 		snprintf(err, errlen, "%s is the raw working database; the "
 		    "release database must be another file (release_database "
 		    "in aicensus.conf)", path);
 		goto fail;
 	}
-	if (!created && has_table(r->db, "meta") == 1 &&
-	    has_table(r->db, "cell") != 1) {
+	if (!created && db_has_table(r->db, "meta") == 1 &&
+	    db_has_table(r->db, "cell") != 1) {
 		snprintf(err, errlen, "%s is not a release database; refusing "
 		    "to touch it", path);
 		goto fail;

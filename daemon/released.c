@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include "dbutil.h"
 #include "released.h"
 
 const char *const rel_measure_names[RM_N] = {
@@ -33,24 +34,6 @@ struct released {
 	sqlite3		*db;
 	char		 tz[64];
 };
-
-/* 1 table present, 0 absent, -1 error. */
-static int
-has_table(sqlite3 *db, const char *name)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE "
-	    "type = 'table' AND name = ?", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
-}
 
 static int
 int_query(sqlite3 *db, const char *sql, long long *v)
@@ -121,18 +104,20 @@ released_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	/* The vault (v2) or the v1 working database: name it as such. */
-	raw = has_table(r->db, "delta") == 1 ||
-	    ((uv == 1 || uv == 2) && has_table(r->db, "usage_hour") == 1);
+	raw = db_has_table(r->db, "delta") == 1 ||
+	    ((uv == 1 || uv == 2) && db_has_table(r->db, "usage_hour") == 1);
 	if (raw) {
 		snprintf(err, errlen, "%s is the raw working database; read "
 		    "the release database (release_database in aicensus.conf)",
 		    path);
 		goto fail;
 	}
-	if (has_table(r->db, "meta") != 1 || has_table(r->db, "period") != 1 ||
-	    has_table(r->db, "dim") != 1 || has_table(r->db, "cell") != 1 ||
-	    has_table(r->db, "blind") != 1 ||
-	    has_table(r->db, "service") != 1 ||
+	if (db_has_table(r->db, "meta") != 1 ||
+	    db_has_table(r->db, "period") != 1 ||
+	    db_has_table(r->db, "dim") != 1 ||
+	    db_has_table(r->db, "cell") != 1 ||
+	    db_has_table(r->db, "blind") != 1 ||
+	    db_has_table(r->db, "service") != 1 ||
 	    meta_get(r->db, "schema_version", ver, sizeof(ver)) != 0) {
 		snprintf(err, errlen, "%s is not a release database", path);
 		goto fail;

@@ -18,6 +18,7 @@
 
 #include "agg.h"
 #include "catalog.h"
+#include "dbutil.h"
 #include "log.h"
 #include "period.h"
 #include "release.h"
@@ -211,21 +212,6 @@ user_version(sqlite3 *db, int *out)
 }
 
 static int
-has_table(sqlite3 *db, const char *name)
-{
-	sqlite3_stmt *st;
-	int found = 0;
-
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE"
-	    " type = 'table' AND name = ?1", -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return found;
-}
-
-static int
 n_tables(sqlite3 *db)
 {
 	sqlite3_stmt *st;
@@ -348,7 +334,7 @@ vault_open(const char *path, struct weekkey *keys, struct reldb *rel,
 		    "aicensusd", path, ver, VAULT_SCHEMA_VERSION);
 		goto fail;
 	}
-	if (ver == 1 && has_table(v->db, "usage_hour")) {
+	if (ver == 1 && db_has_table(v->db, "usage_hour") == 1) {
 		if (migrate_v1(v, rel, dims, params, err, errlen) != 0)
 			goto fail;
 		migrated = 1;
@@ -366,7 +352,8 @@ vault_open(const char *path, struct weekkey *keys, struct reldb *rel,
 			exec(v, "ROLLBACK");
 			goto fail;
 		}
-	} else if (ver != VAULT_SCHEMA_VERSION || !has_table(v->db, "delta")) {
+	} else if (ver != VAULT_SCHEMA_VERSION ||
+	    db_has_table(v->db, "delta") != 1) {
 		snprintf(err, errlen, "database %s: schema version %d is not "
 		    "one this aicensusd can use", path, ver);
 		goto fail;
@@ -1239,7 +1226,7 @@ count_rows(struct vault *v, const char *table)
 {
 	char sql[128];
 
-	if (!has_table(v->db, table))
+	if (db_has_table(v->db, table) != 1)
 		return 0;
 	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", table);
 	return (int)scalar(v, sql, 0, 0);
