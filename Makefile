@@ -50,8 +50,12 @@ LDFLAGS	+= $(HARDEN_LD) $(SAN)
 
 BUILD	:= build$(if $(SANITIZE),-san)$(if $(VALGRIND),-vg)
 
-# Everything in daemon/ but the two programs' mains is the library.
-CORE_SRC := $(filter-out daemon/aicensusd.c daemon/aicensus.c, $(wildcard daemon/*.c))
+# daemon/ has one folder per stage of the flow (README, "Layout");
+# everything in them is the library, the two programs' mains sit on top.
+STAGES	:= common capture decode proto detect attribute aggregate store \
+	   release out out/report out/api
+CORE_SRC := $(foreach d,$(STAGES),$(wildcard daemon/$(d)/*.c))
+CORE_HDR := $(foreach d,$(STAGES),$(wildcard daemon/$(d)/*.h)) $(wildcard plugins/*.h)
 CORE_OBJ := $(CORE_SRC:daemon/%.c=$(BUILD)/%.o)
 PLUGINS	:= $(patsubst plugins/%.c,$(BUILD)/plugins/%.so,$(wildcard plugins/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -59,7 +63,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 all: $(BUILD)/aicensusd $(BUILD)/aicensus $(PLUGINS)
 
-$(BUILD)/%.o: daemon/%.c $(wildcard daemon/*.h plugins/*.h) | $(BUILD)
+$(BUILD)/%.o: daemon/%.c $(CORE_HDR) | $(BUILD)
+	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -95,6 +100,10 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libaicensus.a
 TOOLS	:= $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 
 unit: $(UNIT_BIN) $(TOOLS)
+
+# The include graph: no arrow to a later stage, no circle (tests/tools/layers.py).
+layers:
+	@/usr/bin/python3 tests/tools/layers.py
 
 # The whole suite: unit tests, then the end-to-end scripts; with
 # VALGRIND=1 every program of it under memcheck; with TEST_FUZZ=N also
@@ -234,4 +243,4 @@ bench: all $(BENCH_BIN)
 clean:
 	rm -rf build build-san build-vg
 
-.PHONY: all unit test check deps install demo bench clean
+.PHONY: all unit layers test check deps install demo bench clean

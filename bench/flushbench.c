@@ -26,11 +26,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agg.h"
-#include "catalog.h"
-#include "period.h"
-#include "vault.h"
-#include "weekkey.h"
+#include "aggregate/agg.h"
+#include "detect/catalog.h"
+#include "common/period.h"
+#include "store/vault.h"
+#include "attribute/weekkey.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 

@@ -17,7 +17,7 @@
 
 #include <pcap/pcap.h>
 
-#include "capture.h"
+#include "capture/capture.h"
 
 int
 main(int argc, char **argv)

@@ -14,17 +14,18 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "agg.h"
-#include "capture.h"
-#include "catalog.h"
-#include "cfgerr.h"
-#include "config.h"
-#include "period.h"
-#include "pipeline.h"
-#include "query.h"
-#include "released.h"
-#include "report.h"
-#include "weekkey.h"
+#include "aggregate/agg.h"
+#include "capture/capture.h"
+#include "decode/decode.h"
+#include "detect/catalog.h"
+#include "common/cfgerr.h"
+#include "common/config.h"
+#include "common/period.h"
+#include "aggregate/pipeline.h"
+#include "out/query.h"
+#include "release/released.h"
+#include "out/report/report.h"
+#include "attribute/weekkey.h"
 
 #ifndef AIC_VERSION
 #define AIC_VERSION "dev"
@@ -144,7 +145,8 @@ cmd_inspect(int argc, char **argv)
 	dk = weekkey_open(NULL, err, sizeof(err));
 	if (agg == NULL || dk == NULL ||
 	    (c.P = pipeline_new(cfg, cat, agg, dk, err, sizeof(err))) == NULL ||
-	    (c.cap = capture_open_file(argv[optind], err, sizeof(err))) ==
+	    (c.cap = capture_open_file(argv[optind],
+	    decode_dlt_supported, err, sizeof(err))) ==
 	    NULL) {
 		fprintf(stderr, "aicensus: %s\n", err);
 		rc = 1;

@@ -37,20 +37,21 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
-#include "agg.h"
-#include "api.h"
-#include "capture.h"
-#include "catalog.h"
-#include "cfgerr.h"
-#include "config.h"
-#include "log.h"
-#include "period.h"
-#include "pipeline.h"
-#include "plugin.h"
-#include "status.h"
-#include "release.h"
-#include "vault.h"
-#include "weekkey.h"
+#include "aggregate/agg.h"
+#include "out/api/api.h"
+#include "capture/capture.h"
+#include "decode/decode.h"
+#include "detect/catalog.h"
+#include "common/cfgerr.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/period.h"
+#include "aggregate/pipeline.h"
+#include "out/plugin.h"
+#include "common/status.h"
+#include "release/release.h"
+#include "store/vault.h"
+#include "attribute/weekkey.h"
 
 #ifndef AIC_VERSION
 #define AIC_VERSION "dev"
@@ -436,8 +437,8 @@ open_live(struct daemon *d, char *err, size_t errlen)
 	o.promisc = d->cfg->capture.promisc;
 	o.immediate = d->cfg->capture.immediate;
 	o.filter = d->cfg->capture.filter;
-	if ((d->cap = capture_open_live(d->cfg->interface, &o, err,
-	    errlen)) == NULL)
+	if ((d->cap = capture_open_live(d->cfg->interface, &o,
+	    decode_dlt_supported, err, errlen)) == NULL)
 		return -1;
 	d->ev_cap = event_new(d->base, capture_fd(d->cap),
 	    EV_READ | EV_PERSIST, on_capture, d);
@@ -1041,7 +1042,8 @@ main(int argc, char **argv)
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	if (d.rfile) {
-		if ((d.cap = capture_open_file(d.rfile, err, sizeof(err))) == NULL)
+		if ((d.cap = capture_open_file(d.rfile, decode_dlt_supported,
+		    err, sizeof(err))) == NULL)
 			fatalx("%s", err);
 	} else if (open_live(&d, err, sizeof(err)) != 0) {
 		fatalx("%s", err);

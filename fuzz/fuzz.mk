@@ -49,8 +49,8 @@ FUZZ_FLAGS_catalog := -detect_leaks=0
 
 fuzz-build: $(FUZZ_BINS)
 
-$(FUZZ)/obj/%.o: daemon/%.c $(wildcard daemon/*.h plugins/*.h)
-	@mkdir -p $(FUZZ)/obj
+$(FUZZ)/obj/%.o: daemon/%.c $(CORE_HDR)
+	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $<"
 	@$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
 		-c $< -o $@

@@ -37,17 +37,17 @@
 #include <openssl/sha.h>
 
 #include "fuzz_tmp.h"
-#include "agg.h"
-#include "api.h"
-#include "api_int.h"
-#include "api_static.h"
-#include "catalog.h"
-#include "config.h"
-#include "log.h"
-#include "period.h"
-#include "query.h"
+#include "aggregate/agg.h"
+#include "out/api/api.h"
+#include "out/api/api_int.h"
+#include "out/api/api_static.h"
+#include "detect/catalog.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/period.h"
+#include "out/query.h"
 #include "relfix.h"
-#include "status.h"
+#include "common/status.h"
 
 #define API_TOKEN	"fuzz-token-5b1f0c9e2d7a4e8f"
 

@@ -5,8 +5,8 @@
  * among them) match without reading past their length.
  */
 #include "fuzz_tmp.h"
-#include "catalog.h"
-#include "log.h"
+#include "detect/catalog.h"
+#include "common/log.h"
 
 int FUZZ_INIT(catalog)(int *argc, char ***argv);
 int FUZZ_ONE(catalog)(const uint8_t *data, size_t size);

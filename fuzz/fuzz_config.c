@@ -8,9 +8,9 @@
  * anything: a directory, a device), as the daemon does after loading.
  */
 #include "fuzz_tmp.h"
-#include "catalog.h"
-#include "config.h"
-#include "log.h"
+#include "detect/catalog.h"
+#include "common/config.h"
+#include "common/log.h"
 
 static struct catalog *fcfg_cat;
 

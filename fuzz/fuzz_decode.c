@@ -10,7 +10,7 @@
 #include <pcap/dlt.h>
 
 #include "fuzz.h"
-#include "decode.h"
+#include "decode/decode.h"
 
 static const int fdec_dlts[16] = {
 	DLT_EN10MB, DLT_LINUX_SLL, 276 /* SLL2 */, DLT_RAW, 228 /* IPV4 */,

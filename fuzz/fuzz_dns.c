@@ -6,7 +6,7 @@
  * most DNS_MAX_ADDRS addresses, and the split consumes whole messages.
  */
 #include "fuzz.h"
-#include "dns.h"
+#include "proto/dns.h"
 
 static void
 fdns_check(const uint8_t *p, size_t len)

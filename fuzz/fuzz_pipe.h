@@ -29,12 +29,12 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "agg.h"
-#include "catalog.h"
-#include "config.h"
-#include "log.h"
-#include "pipeline.h"
-#include "weekkey.h"
+#include "aggregate/agg.h"
+#include "detect/catalog.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "aggregate/pipeline.h"
+#include "attribute/weekkey.h"
 
 /* Monday 2026-11-16 08:00:00 UTC */
 #define PIPE_T0		(1794816000ull * 1000000)

@@ -19,8 +19,8 @@
  * goes through tls_parse_handshake() the way det_quic.c does.
  */
 #include "fuzz.h"
-#include "quic.h"
-#include "tls.h"
+#include "proto/quic.h"
+#include "proto/tls.h"
 
 static struct fuzz_sealer fquic_sealer;
 static int fquic_ready;

@@ -16,7 +16,7 @@
  * Each datagram becomes an Ethernet/IPv4/UDP frame.
  */
 #include "fuzz_pipe.h"
-#include "quic.h"
+#include "proto/quic.h"
 
 static struct fuzz_sealer fqr_sealer;
 static int fqr_ready;

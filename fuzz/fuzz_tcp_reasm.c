@@ -18,7 +18,7 @@
  * after the one before.
  */
 #include "fuzz_pipe.h"
-#include "decode.h"
+#include "decode/decode.h"
 
 int FUZZ_INIT(tcp_reasm)(int *argc, char ***argv);
 int FUZZ_ONE(tcp_reasm)(const uint8_t *data, size_t size);

@@ -7,7 +7,7 @@
  * tls.h are checked: 1 to 255 bytes, no NUL.
  */
 #include "fuzz.h"
-#include "tls.h"
+#include "proto/tls.h"
 
 static void
 ftls_check(enum tls_rc rc, const struct tls_ch *ch)

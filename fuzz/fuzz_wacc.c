@@ -9,11 +9,11 @@
  * claim, so a wrong week is exercised too.
  */
 #include "fuzz.h"
-#include "catalog.h"
-#include "log.h"
-#include "period.h"
-#include "sketch.h"
-#include "wacc.h"
+#include "detect/catalog.h"
+#include "common/log.h"
+#include "common/period.h"
+#include "aggregate/sketch.h"
+#include "aggregate/wacc.h"
 
 int FUZZ_INIT(wacc)(int *argc, char ***argv);
 int FUZZ_ONE(wacc)(const uint8_t *data, size_t size);

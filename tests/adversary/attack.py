@@ -950,7 +950,7 @@ class Bits:
 
 
 def decode_sketch(blob):
-    """A version-1 sparse sketch (daemon/sketch.h): the 40-bit tokens, or
+    """A version-1 sparse sketch (daemon/aggregate/sketch.h): the 40-bit tokens, or
     None when the blob is not one.  Dense sketches: [] (no tokens)."""
     if len(blob) < 2 or blob[0] != 1:
         return None
@@ -1011,7 +1011,7 @@ def hkdf_sha256(ikm, info, n):
 
 
 def new_key_membership(T, kb, dbs):
-    """A week key file of the new design (daemon/weekkey.c: magic, week,
+    """A week key file of the new design (daemon/attribute/weekkey.c: magic, week,
     64 hex digits of the master secret) found in the copy: derive K_dev
     and K_enc, hash every truth address, open every vault blob that
     AES-GCM accepts and look for the device hashes in the plaintext."""

@@ -237,21 +237,21 @@ fi
 # from keyed hashes only, in integers: no floating point, no libm, no rand()
 if [ "$OLD" != 1 ]; then
 	SRC=${SRC:-$ROOT}	# the tree the build came from
-	if [ -f "$SRC/daemon/release.c" ] && [ -f "$BIN/release.o" ]; then
+	if [ -f "$SRC/daemon/release/release.c" ] && [ -f "$BIN/release/release.o" ]; then
 		bad=$(grep -nE '\b(float|double|long double)\b|<math\.h>|\b(rand|random|drand48|lrand48|arc4random)\s*\(' \
-			"$SRC/daemon/release.c" | grep -v '^\s*[0-9]*:\s*\*' | head -3)
+			"$SRC/daemon/release/release.c" | grep -v '^\s*[0-9]*:\s*\*' | head -3)
 		if [ -z "$bad" ]; then
 			ok "release.c: no floating point, no libm, no libc PRNG in the noise path"
 		else
 			nok "release.c: floating point or a libc PRNG: $bad"
 		fi
-		if nm "$BIN/release.o" 2>/dev/null | grep -qE ' U (log|exp|pow|sqrt|floor|ceil|round|lround|rand|random)$'; then
+		if nm "$BIN/release/release.o" 2>/dev/null | grep -qE ' U (log|exp|pow|sqrt|floor|ceil|round|lround|rand|random)$'; then
 			nok "release.o links libm or a libc PRNG"
 		else
 			ok "release.o calls no libm function and no libc PRNG"
 		fi
 	else
-		nok "$SRC/daemon/release.c or $BIN/release.o missing"
+		nok "$SRC/daemon/release/release.c or $BIN/release/release.o missing"
 	fi
 fi
 

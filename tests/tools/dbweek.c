@@ -21,13 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agg.h"
-#include "catalog.h"
-#include "period.h"
-#include "release.h"
-#include "released.h"
-#include "vault.h"
-#include "weekkey.h"
+#include "aggregate/agg.h"
+#include "detect/catalog.h"
+#include "common/period.h"
+#include "release/release.h"
+#include "release/released.h"
+#include "store/vault.h"
+#include "attribute/weekkey.h"
 
 /* deterministic, so every run writes the same amount */
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;

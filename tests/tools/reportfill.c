@@ -28,12 +28,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalog.h"
-#include "cfgerr.h"
-#include "period.h"
-#include "release.h"
-#include "sketch.h"
-#include "weekkey.h"
+#include "detect/catalog.h"
+#include "common/cfgerr.h"
+#include "common/period.h"
+#include "release/release.h"
+#include "aggregate/sketch.h"
+#include "attribute/weekkey.h"
 
 #define NWEEKS	8
 #define TZ	"Europe/Amsterdam"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agg.h"
+#include "aggregate/agg.h"
 #include "t.h"
 
 /* 2026-11-16 (Monday of 2026-W47) 10:00 UTC, and offsets from it. */

@@ -17,11 +17,11 @@
 
 #include <jansson.h>
 
-#include "api_cache.h"
-#include "api_static.h"
-#include "period.h"
-#include "query.h"
-#include "released.h"
+#include "out/api/api_cache.h"
+#include "out/api/api_static.h"
+#include "common/period.h"
+#include "out/query.h"
+#include "release/released.h"
 #include "relfix.h"
 #include "t.h"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "catalog.h"
+#include "detect/catalog.h"
 #include "t.h"
 
 #define REAL_CATALOG	"config/catalog.conf"

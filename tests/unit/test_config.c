@@ -15,8 +15,8 @@
 
 #include <openssl/evp.h>
 
-#include "catalog.h"
-#include "config.h"
+#include "detect/catalog.h"
+#include "common/config.h"
 #include "t.h"
 
 #ifndef AIC_WEBDIR

@@ -11,7 +11,7 @@
 
 #include <pcap/dlt.h>
 
-#include "decode.h"
+#include "decode/decode.h"
 #include "t.h"
 
 #define SLL	113

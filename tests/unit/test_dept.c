@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "dept.h"
+#include "common/dept.h"
 #include "t.h"
 
 static int

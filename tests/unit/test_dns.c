@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dns.h"
+#include "proto/dns.h"
 #include "t.h"
 
 struct buf {

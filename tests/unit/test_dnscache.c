@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dnscache.h"
+#include "detect/dnscache.h"
 #include "t.h"
 
 /* Address number i, v4-mapped (client side) or IPv6 (server side). */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flow.h"
+#include "decode/flow.h"
 #include "t.h"
 
 static void

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "period.h"
+#include "common/period.h"
 #include "t.h"
 
 /* Days since 1970-01-01 of a proleptic Gregorian date. */

@@ -13,8 +13,8 @@
 
 #include <jansson.h>
 
-#include "plugin.h"
-#include "released.h"
+#include "out/plugin.h"
+#include "release/released.h"
 #include "t.h"
 
 static char out[PATH_MAX];

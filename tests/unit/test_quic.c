@@ -14,7 +14,7 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
-#include "quic.h"
+#include "proto/quic.h"
 #include "quic_vectors.h"
 #include "t.h"
 

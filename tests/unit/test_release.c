@@ -15,12 +15,12 @@
 
 #include <sqlite3.h>
 
-#include "catalog.h"
-#include "log.h"
-#include "release.h"
-#include "released.h"
-#include "sketch.h"
-#include "weekkey.h"
+#include "detect/catalog.h"
+#include "common/log.h"
+#include "release/release.h"
+#include "release/released.h"
+#include "aggregate/sketch.h"
+#include "attribute/weekkey.h"
 #include "t.h"
 
 typedef unsigned __int128 u128;

@@ -17,17 +17,17 @@
 
 #include <jansson.h>
 
-#include "catalog.h"
-#include "cfgerr.h"
-#include "i18n.h"
-#include "period.h"
-#include "release.h"
-#include "released.h"
-#include "report.h"
-#include "report_model.h"
-#include "sketch.h"
+#include "detect/catalog.h"
+#include "common/cfgerr.h"
+#include "out/report/i18n.h"
+#include "common/period.h"
+#include "release/release.h"
+#include "release/released.h"
+#include "out/report/report.h"
+#include "out/report/report_model.h"
+#include "aggregate/sketch.h"
 #include "t.h"
-#include "weekkey.h"
+#include "attribute/weekkey.h"
 
 static char db1[64], db5[64];
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "siphash.h"
-#include "sketch.h"
+#include "common/siphash.h"
+#include "aggregate/sketch.h"
 #include "t.h"
 
 /*

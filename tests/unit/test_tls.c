@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "t.h"
-#include "tls.h"
+#include "proto/tls.h"
 
 struct buf {
 	uint8_t		 b[40000];

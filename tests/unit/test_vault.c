@@ -19,17 +19,17 @@
 
 #include <sqlite3.h>
 
-#include "agg.h"
-#include "catalog.h"
-#include "log.h"
-#include "period.h"
-#include "release.h"
-#include "released.h"
-#include "sketch.h"
+#include "aggregate/agg.h"
+#include "detect/catalog.h"
+#include "common/log.h"
+#include "common/period.h"
+#include "release/release.h"
+#include "release/released.h"
+#include "aggregate/sketch.h"
 #include "t.h"
-#include "vault.h"
-#include "wacc.h"
-#include "weekkey.h"
+#include "store/vault.h"
+#include "aggregate/wacc.h"
+#include "attribute/weekkey.h"
 
 #define MONDAY	1794787200	/* 2026-11-16 00:00 UTC, ISO 2026-W47 */
 #define W47	202647

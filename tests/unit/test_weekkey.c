@@ -22,10 +22,10 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
-#include "log.h"
-#include "siphash.h"
+#include "common/log.h"
+#include "common/siphash.h"
 #include "t.h"
-#include "weekkey.h"
+#include "attribute/weekkey.h"
 
 #define KEYLEN	92	/* magic line (20), week line (7), 64 hex + \n */
 

@@ -1,0 +1,2005 @@
+/*
+ * config.c - load and validate the main configuration.
+ *
+ * The file is read with libconfig, then walked group by group.  Every
+ * group's keys are checked against the keys it may hold first, so a typo
+ * is reported as a typo (with the closest valid key) rather than
+ * silently falling back to a default.  Each value is then type- and
+ * range-checked; the first problem ends loading with file:line and a
+ * hint.  Everything lives in one struct config allocated per load.
+ *
+ * Two libconfig 1.5 weaknesses are worked around with the source text:
+ *  - the line of a scalar list element is the line of the token after
+ *    it, so "x"<newline>] reports the line of the bracket; element_line()
+ *    searches back for the element's own text;
+ *  - integers beyond 32 bits without an L suffix silently wrap, so
+ *    int_wrapped() re-reads the literal and compares.
+ */
+#include "common/config.h"
+
+/* Where `make install` puts plugins; the Makefile defines it. */
+#ifndef AIC_PLUGINDIR
+#define AIC_PLUGINDIR "/usr/local/lib/aicensus/plugins"
+#endif
+/* Where `make install` puts the dashboard; the Makefile defines it. */
+#ifndef AIC_WEBDIR
+#define AIC_WEBDIR "/usr/local/share/aicensus/web"
+#endif
+
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <pcap/pcap.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "common/log.h"
+#include "attribute/weekkey.h"
+
+#if defined(AIC_HAVE_CATALOG) || __has_include("catalog.h")
+#include "detect/catalog.h"
+#define CONFIG_WITH_CATALOG 1
+#endif
+
+#define ZONEINFO_DIR	"/usr/share/zoneinfo"
+#define SRC_FILES_MAX	16
+#define SRC_FILE_MAX	(16u << 20)
+
+/* A file libconfig read: its name as libconfig reports it, the path to
+ * open, and its text once needed. */
+struct srcfile {
+	char	*raw;
+	char	*path;
+	char	*text;
+	size_t	 len;
+	size_t	*starts;	/* offset of each line, so lookups are O(1) */
+	size_t	 n_lines;
+	int	 tried;
+};
+
+struct ctx {
+	config_t	 lc;
+	struct config	*c;
+	struct cfgerr	*err;
+	struct srcfile	 src[SRC_FILES_MAX];
+	size_t		 n_src;
+};
+
+/* ---- errors ---- */
+
+static struct srcfile *src_entry(struct ctx *, const char *);
+
+/* The file a setting was written in, openable whatever the cwd. */
+static const char *
+setting_file(struct ctx *x, const config_setting_t *s)
+{
+	const char *f = s != NULL ? config_setting_source_file(s) : NULL;
+	struct srcfile *sf;
+
+	if (f == NULL)
+		return x->c->path;
+	if (f[0] == '/')
+		return f;
+	sf = src_entry(x, f);
+	return sf != NULL ? sf->path : f;
+}
+
+static int
+failv(struct ctx *x, const char *file, int line, const char *fmt, va_list ap)
+{
+	char msg[sizeof(x->err->msg)];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	cfgerr_set(x->err, file, line, "%s", msg);
+	return -1;
+}
+
+/* Report at file:line; always returns -1. */
+static int fail_at(struct ctx *, const char *, int, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+static int
+fail_at(struct ctx *x, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	failv(x, file, line, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Report at the setting's own line; always returns -1. */
+static int fail(struct ctx *, const config_setting_t *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+static int
+fail(struct ctx *x, const config_setting_t *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	failv(x, setting_file(x, s), s != NULL ?
+	    (int)config_setting_source_line(s) : 0, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *
+type_name(const config_setting_t *s)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_GROUP:	return "a group { }";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:	return "an integer";
+	case CONFIG_TYPE_FLOAT:	return "a decimal number";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL:	return "true/false";
+	case CONFIG_TYPE_ARRAY:	return "an array [ ]";
+	case CONFIG_TYPE_LIST:	return "a list ( )";
+	default:		return "empty";
+	}
+}
+
+/* ---- the source text, for what libconfig does not tell ---- */
+
+/*
+ * libconfig names an @included file as written in the directive, which
+ * is relative to the include directory (the configuration's directory).
+ */
+static struct srcfile *
+src_entry(struct ctx *x, const char *raw)
+{
+	struct srcfile *sf;
+	size_t i, n;
+
+	for (i = 0; i < x->n_src; i++)
+		if (strcmp(x->src[i].raw, raw) == 0)
+			return &x->src[i];
+	if (x->n_src == SRC_FILES_MAX)
+		return NULL;
+	sf = &x->src[x->n_src];
+	n = strlen(x->c->dir) + strlen(raw) + 2;
+	if ((sf->raw = strdup(raw)) == NULL ||
+	    (sf->path = malloc(n)) == NULL) {
+		free(sf->raw);
+		sf->raw = NULL;
+		return NULL;
+	}
+	if (raw[0] == '/')
+		snprintf(sf->path, n, "%s", raw);
+	else
+		snprintf(sf->path, n, "%s/%s", x->c->dir, raw);
+	x->n_src++;
+	return sf;
+}
+
+static int
+index_lines(struct srcfile *sf)
+{
+	size_t i, n = 1;
+
+	for (i = 0; i < sf->len; i++)
+		n += sf->text[i] == '\n';
+	if ((sf->starts = malloc(n * sizeof(*sf->starts))) == NULL)
+		return -1;
+	sf->starts[0] = 0;
+	sf->n_lines = 1;
+	for (i = 0; i < sf->len; i++)
+		if (sf->text[i] == '\n')
+			sf->starts[sf->n_lines++] = i + 1;
+	return 0;
+}
+
+/* The text of the file setting s was written in, NULL if unreadable. */
+static const struct srcfile *
+src_get(struct ctx *x, const config_setting_t *s)
+{
+	const char *f = s != NULL ? config_setting_source_file(s) : NULL;
+	struct srcfile *sf = src_entry(x, f != NULL ? f : x->c->path);
+	FILE *fp;
+	size_t n;
+	long sz;
+
+	if (sf == NULL)
+		return NULL;
+	if (sf->tried)
+		return sf->text != NULL ? sf : NULL;
+	sf->tried = 1;
+	if ((fp = fopen(sf->path, "r")) == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) != 0 || (sz = ftell(fp)) < 0 ||
+	    (size_t)sz > SRC_FILE_MAX || fseek(fp, 0, SEEK_SET) != 0 ||
+	    (sf->text = malloc((size_t)sz + 1)) == NULL) {
+		fclose(fp);
+		return NULL;
+	}
+	n = fread(sf->text, 1, (size_t)sz, fp);
+	fclose(fp);
+	sf->text[n] = '\0';
+	sf->len = n;
+	return index_lines(sf) == 0 ? sf : NULL;
+}
+
+/*
+ * Line `line` (1-based) of the setting's file, comments cut off, into
+ * buf.  0 on success.
+ */
+static int
+src_line(struct ctx *x, const config_setting_t *s, int line, char *buf,
+    size_t len)
+{
+	const struct srcfile *sf = src_get(x, s);
+	const char *p, *end;
+	size_t n = 0;
+	int inq = 0;
+
+	if (sf == NULL || line < 1 || (size_t)line > sf->n_lines)
+		return -1;
+	p = sf->text + sf->starts[line - 1];
+	end = strchr(p, '\n');
+	if (end == NULL)
+		end = sf->text + sf->len;
+	for (; p < end && n + 1 < len; p++) {
+		if (*p == '"' && (n == 0 || buf[n - 1] != '\\'))
+			inq = !inq;
+		if (!inq && (*p == '#' || (*p == '/' && p + 1 < end &&
+		    (p[1] == '/' || p[1] == '*'))))
+			break;
+		buf[n++] = *p;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/* needle occurs in hay not glued to a letter, digit or '_' on either side */
+static int
+has_token(const char *hay, const char *needle)
+{
+	size_t nl = strlen(needle);
+	const char *p;
+
+	for (p = hay; (p = strstr(p, needle)) != NULL; p++) {
+		int before = p > hay && (isalnum((unsigned char)p[-1]) ||
+		    p[-1] == '_');
+		int after = isalnum((unsigned char)p[nl]) || p[nl] == '_';
+
+		if (!before && !after)
+			return 1;
+	}
+	return 0;
+}
+
+/* The line element i of list was written on (see the top comment). */
+static int
+element_line(struct ctx *x, const config_setting_t *list, int i)
+{
+	const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+	int hi = (int)config_setting_source_line(e), lo, l;
+	char needle[300], buf[4096];
+
+	lo = i > 0 ? (int)config_setting_source_line(
+	    config_setting_get_elem(list, (unsigned)i - 1)) :
+	    (int)config_setting_source_line(list);
+	if (config_setting_type(e) == CONFIG_TYPE_STRING) {
+		const char *v = config_setting_get_string(e);
+
+		if (strpbrk(v, "\"\\") != NULL || strlen(v) > 250)
+			return hi;
+		snprintf(needle, sizeof(needle), "\"%s\"", v);
+	} else if (config_setting_type(e) == CONFIG_TYPE_INT) {
+		snprintf(needle, sizeof(needle), "%d",
+		    config_setting_get_int(e));
+	} else {
+		return hi;
+	}
+	for (l = hi; l >= lo && l > 0; l--)
+		if (src_line(x, list, l, buf, sizeof(buf)) == 0 &&
+		    has_token(buf, needle))
+			return l;
+	return hi;
+}
+
+/*
+ * 1 when the literal written for integer setting s does not equal the
+ * value libconfig produced (libconfig 1.5 wraps at 32 bits).  0 when it
+ * matches or the literal cannot be found.
+ */
+static int
+int_wrapped(struct ctx *x, const config_setting_t *s)
+{
+	const char *name = config_setting_name(s), *p;
+	char buf[4096], *end;
+	long long v;
+
+	if (name == NULL || config_setting_type(s) != CONFIG_TYPE_INT ||
+	    src_line(x, s, (int)config_setting_source_line(s), buf,
+	    sizeof(buf)) != 0 || (p = strstr(buf, name)) == NULL)
+		return 0;
+	p += strlen(name);
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '=' && *p != ':')
+		return 0;
+	p++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	errno = 0;
+	v = strtoll(p, &end, 0);
+	if (end == p)
+		return 0;
+	return errno == ERANGE || v != config_setting_get_int64(s);
+}
+
+/* ---- keys ---- */
+
+static unsigned
+edit_distance(const char *a, const char *b)
+{
+	unsigned row[65], i, j, prev, tmp;
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > 64 || lb > 64)
+		return 99;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			unsigned sub = prev + (tolower((unsigned char)a[i - 1])
+			    != tolower((unsigned char)b[j - 1]));
+
+			tmp = row[j];
+			row[j] = sub;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			if (tmp + 1 < row[j])
+				row[j] = tmp + 1;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/* The closest of names[] to s, or NULL when none is close. */
+static const char *
+closest(const char *s, const char *const *names)
+{
+	size_t len = strlen(s);
+	unsigned best = 99, d, limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
+	const char *pick = NULL;
+
+	for (; *names != NULL; names++)
+		if ((d = edit_distance(s, *names)) < best) {
+			best = d;
+			pick = *names;
+		}
+	return best <= limit ? pick : NULL;
+}
+
+static const char *const top_keys[] = {
+	"interface", "database", "release_database", "state_dir", "catalog", "plugin_dir",
+	"plugins", "user", "log", "log_level", "flush_interval",
+	"retention_days", "min_group_size", "timezone", "language",
+	"capture", "limits", "ignore", "sanctioned", "ech_public_names",
+	"vlan_departments", "departments", "api", "report", NULL
+};
+static const char *const capture_keys[] = {
+	"snaplen", "buffer_mb", "promisc", "filter", "immediate", NULL
+};
+static const char *const limits_keys[] = {
+	"max_flows", "max_quic", "dns_cache_entries", "dns_cache_seconds",
+	"memory_mb", "max_pending_cells", NULL
+};
+static const char *const dept_keys[] = { "name", "prefixes", "vlans", NULL };
+static const char *const api_keys[] = {
+	"enabled", "listen", "token_file", "web_dir", NULL
+};
+static const char *const report_keys[] = { "dir", "mail_to", NULL };
+
+static int
+in_list(const char *s, const char *const *names)
+{
+	for (; *names != NULL; names++)
+		if (strcmp(s, *names) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+join(char *buf, size_t len, const char *const *names)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (; *names != NULL && n < len; names++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s",
+		    n ? ", " : "", *names);
+}
+
+/* Where a key that is unknown in `where` does belong, if anywhere. */
+static const char *
+home_of(const char *key)
+{
+	if (in_list(key, capture_keys))
+		return "capture = { ... }";
+	if (in_list(key, limits_keys))
+		return "limits = { ... }";
+	if (in_list(key, dept_keys))
+		return "a department { ... } in departments = ( ... )";
+	if (in_list(key, api_keys))
+		return "api = { ... }";
+	if (in_list(key, report_keys))
+		return "report = { ... }";
+	if (in_list(key, top_keys))
+		return "aicensus = { ... } itself";
+	return NULL;
+}
+
+static int
+check_keys(struct ctx *x, const config_setting_t *g, const char *where,
+    const char *const *allowed)
+{
+	const config_setting_t *k;
+	const char *name, *near, *home;
+	char all[400];
+	int i;
+
+	for (i = 0; (k = config_setting_get_elem(g, (unsigned)i)) != NULL;
+	    i++) {
+		name = config_setting_name(k);
+		if (name == NULL || in_list(name, allowed))
+			continue;
+		if ((near = closest(name, allowed)) != NULL)
+			return fail(x, k, "unknown setting '%s' in %s — did "
+			    "you mean '%s'?", name, where, near);
+		if ((home = home_of(name)) != NULL)
+			return fail(x, k, "setting '%s' is not valid in %s — "
+			    "it belongs inside %s", name, where, home);
+		join(all, sizeof(all), allowed);
+		return fail(x, k, "unknown setting '%s' in %s — valid "
+		    "settings there are: %s", name, where, all);
+	}
+	return 0;
+}
+
+/* ---- typed getters: absent -> default, wrong -> error ---- */
+
+/* libconfig 1.5 crashes on a NULL group; an absent group has no keys. */
+static const config_setting_t *
+member(const config_setting_t *g, const char *name)
+{
+	return g != NULL ? config_setting_get_member(g, name) : NULL;
+}
+
+static int
+get_string(struct ctx *x, const config_setting_t *g, const char *name,
+    const char *where, char *out, size_t len, const char *dflt)
+{
+	const config_setting_t *s = member(g, name);
+	const char *v;
+
+	if (s == NULL) {
+		snprintf(out, len, "%s", dflt);
+		return 0;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return fail(x, s, "%s%s must be a string, not %s — write it "
+		    "in double quotes: %s = \"%s\";", where, name,
+		    type_name(s), name, dflt);
+	v = config_setting_get_string(s);
+	if (strlen(v) >= len)
+		return fail(x, s, "%s%s is too long (%zu characters) — at "
+		    "most %zu are allowed", where, name, strlen(v), len - 1);
+	snprintf(out, len, "%s", v);
+	return 0;
+}
+
+static int
+get_int(struct ctx *x, const config_setting_t *g, const char *name,
+    const char *where, int *out, long long lo, long long hi, int dflt,
+    const char *unit)
+{
+	const config_setting_t *s = member(g, name);
+	long long v;
+
+	if (s == NULL) {
+		*out = dflt;
+		return 0;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64)
+		return fail(x, s, "%s%s must be a whole number (%s), not %s "
+		    "— e.g. %s = %d;", where, name, unit, type_name(s), name,
+		    dflt);
+	v = config_setting_get_int64(s);
+	if (int_wrapped(x, s) || v < lo || v > hi)
+		return fail(x, s, "%s%s is out of range — use a value from "
+		    "%lld to %lld (%s); the default is %d", where, name, lo,
+		    hi, unit, dflt);
+	*out = (int)v;
+	return 0;
+}
+
+static int
+get_bool(struct ctx *x, const config_setting_t *g, const char *name,
+    const char *where, bool *out, bool dflt)
+{
+	const config_setting_t *s = member(g, name);
+
+	if (s == NULL) {
+		*out = dflt;
+		return 0;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return fail(x, s, "%s%s must be true or false (no quotes), "
+		    "not %s", where, name, type_name(s));
+	*out = config_setting_get_bool(s) != 0;
+	return 0;
+}
+
+/* Index in choices[] of the string value; dflt when absent. */
+static int
+get_choice(struct ctx *x, const config_setting_t *g, const char *name,
+    const char *const *choices, int *out, int dflt)
+{
+	const config_setting_t *s = member(g, name);
+	char v[32], all[200];
+	int i;
+
+	if (get_string(x, g, name, "", v, sizeof(v), choices[dflt]) != 0) {
+		if (s != NULL && config_setting_type(s) == CONFIG_TYPE_STRING) {
+			join(all, sizeof(all), choices);
+			return fail(x, s, "%s must be one of %s", name, all);
+		}
+		return -1;
+	}
+	for (i = 0; choices[i] != NULL; i++)
+		if (strcmp(v, choices[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	join(all, sizeof(all), choices);
+	return fail(x, s, "%s = \"%s\" is not valid — use one of: %s", name,
+	    v, all);
+}
+
+/* The array or list called name, NULL (and 0) when absent. */
+static int
+get_seq(struct ctx *x, const config_setting_t *g, const char *name,
+    const char *where, const char *example, const config_setting_t **out)
+{
+	const config_setting_t *s = member(g, name);
+
+	*out = NULL;
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
+		return fail(x, s, "%s%s must be a list in square brackets, "
+		    "not %s — e.g. %s = [ %s ];", where, name, type_name(s),
+		    name, example);
+	*out = s;
+	return 0;
+}
+
+/* Element i of seq must be a string; its value in *v. */
+static int
+elem_string(struct ctx *x, const config_setting_t *seq, int i,
+    const char *what, const char **v)
+{
+	const config_setting_t *e = config_setting_get_elem(seq, (unsigned)i);
+
+	if (config_setting_type(e) != CONFIG_TYPE_STRING)
+		return fail_at(x, setting_file(x, e), element_line(x, seq, i),
+		    "element %d of %s must be a string in double quotes, not "
+		    "%s", i + 1, what, type_name(e));
+	*v = config_setting_get_string(e);
+	return 0;
+}
+
+/* ---- value checks ---- */
+
+static int
+resolve_path_in(struct ctx *x, const config_setting_t *g, const char *where,
+    const char *name, char *out, const char *dflt)
+{
+	char v[CONFIG_PATH_MAX];
+	const config_setting_t *s;
+	int n;
+
+	if (get_string(x, g, name, where, v, sizeof(v), dflt) != 0)
+		return -1;
+	s = member(g, name);
+	if (v[0] == '\0')
+		return fail(x, s, "%s%s must not be empty — the default is "
+		    "\"%s\"", where, name, dflt);
+	if (v[0] == '/')
+		n = snprintf(out, CONFIG_PATH_MAX, "%s", v);
+	else
+		n = snprintf(out, CONFIG_PATH_MAX, "%s/%s", x->c->dir, v);
+	if (n < 0 || n >= CONFIG_PATH_MAX)
+		return fail(x, s, "%s%s is too long once made absolute against "
+		    "%s — use a shorter or absolute path", where, name,
+		    x->c->dir);
+	return 0;
+}
+
+static int
+resolve_path(struct ctx *x, const config_setting_t *g, const char *name,
+    char *out, const char *dflt)
+{
+	return resolve_path_in(x, g, "", name, out, dflt);
+}
+
+static int
+valid_hostname(const char *s)
+{
+	size_t len = strlen(s), label = 0, i;
+
+	if (len == 0 || len > 253)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!isalnum(ch) && ch != '-')
+			return 0;
+		if (label == 0 && ch == '-')
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return label > 0 && s[len - 1] != '-';
+}
+
+static int
+valid_service_id(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > 47)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!islower((unsigned char)s[i]) &&
+		    !isdigit((unsigned char)s[i]) && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+static int
+valid_dept_name(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > CONFIG_DEPT_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr(" _.-", s[i]) ==
+		    NULL)
+			return 0;
+	return 1;
+}
+
+static int
+valid_user(const char *s)
+{
+	size_t i;
+
+	if (s[0] == '\0')
+		return 1;
+	if (!islower((unsigned char)s[0]) && s[0] != '_')
+		return 0;
+	for (i = 1; s[i] != '\0'; i++)
+		if (!islower((unsigned char)s[i]) &&
+		    !isdigit((unsigned char)s[i]) && s[i] != '_' &&
+		    s[i] != '-' && !(s[i] == '$' && s[i + 1] == '\0'))
+			return 0;
+	return 1;
+}
+
+static int
+check_timezone(struct ctx *x, const config_setting_t *g)
+{
+	const config_setting_t *s = member(g, "timezone");
+	const char *tz = x->c->timezone;
+	char path[sizeof(ZONEINFO_DIR) + sizeof(x->c->timezone) + 1];
+	struct stat st;
+	size_t i;
+	int ok = 1;
+
+	if (tz[0] == '\0' || strcmp(tz, "UTC") == 0)
+		return 0;
+	for (i = 0; tz[i] != '\0'; i++)
+		if (!isalnum((unsigned char)tz[i]) && strchr("_+-/", tz[i]) ==
+		    NULL)
+			ok = 0;
+	if (tz[0] == '/' || strstr(tz, "..") != NULL)
+		ok = 0;
+	snprintf(path, sizeof(path), "%s/%s", ZONEINFO_DIR, tz);
+	if (!ok || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return fail(x, s, "timezone \"%s\" is not a zone in %s — use "
+		    "a name like \"Europe/Amsterdam\" (timedatectl "
+		    "list-timezones), \"UTC\", or \"\" for the system zone",
+		    tz, ZONEINFO_DIR);
+	return 0;
+}
+
+static int
+check_interface(struct ctx *x, const config_setting_t *g)
+{
+	const config_setting_t *s = member(g, "interface");
+	const char *v = x->c->interface;
+	size_t i;
+
+	for (i = 0; v[i] != '\0'; i++)
+		if (v[i] == '/' || isspace((unsigned char)v[i]) ||
+		    !isprint((unsigned char)v[i]))
+			return fail(x, s, "interface \"%s\" is not an "
+			    "interface name — use the name `ip link` shows, "
+			    "e.g. \"eth1\"", v);
+	if (strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
+		return fail(x, s, "interface \"%s\" is not an interface name "
+		    "— use the name `ip link` shows, e.g. \"eth1\"", v);
+	return 0;
+}
+
+/* Does the capture filter compile?  Catches typos before start-up. */
+static int
+check_filter(struct ctx *x, const config_setting_t *cap)
+{
+	struct bpf_program prog;
+	pcap_t *p;
+	int rc;
+
+	if (x->c->capture.filter[0] == '\0')
+		return 0;
+	if ((p = pcap_open_dead(DLT_EN10MB, x->c->capture.snaplen)) == NULL)
+		return fail(x, member(cap, "filter"),
+		    "capture.filter cannot be checked: out of memory");
+	rc = pcap_compile(p, &prog, x->c->capture.filter, 1,
+	    PCAP_NETMASK_UNKNOWN);
+	if (rc != 0) {
+		fail(x, member(cap, "filter"),
+		    "capture.filter does not compile: %s — fix it (see "
+		    "pcap-filter(7)) or use \"\" for the built-in filter",
+		    pcap_geterr(p));
+		pcap_close(p);
+		return -1;
+	}
+	pcap_freecode(&prog);
+	pcap_close(p);
+	return 0;
+}
+
+/* ---- sections ---- */
+
+static int
+load_capture(struct ctx *x, const config_setting_t *top)
+{
+	const config_setting_t *g = member(top, "capture");
+	struct config_capture *cap = &x->c->capture;
+	char filter[4096];
+
+	if (g != NULL && !config_setting_is_group(g))
+		return fail(x, g, "capture must be a group, not %s — write "
+		    "capture = { snaplen = 65535; };", type_name(g));
+	if (g != NULL && check_keys(x, g, "capture", capture_keys) != 0)
+		return -1;
+	if (get_int(x, g, "snaplen", "capture.", &cap->snaplen, 256, 262144,
+	    65535, "bytes") != 0 ||
+	    get_int(x, g, "buffer_mb", "capture.", &cap->buffer_mb, 1, 2048,
+	    32, "MiB") != 0 ||
+	    get_bool(x, g, "promisc", "capture.", &cap->promisc, false) != 0 ||
+	    get_bool(x, g, "immediate", "capture.", &cap->immediate,
+	    false) != 0 ||
+	    get_string(x, g, "filter", "capture.", filter, sizeof(filter),
+	    "") != 0)
+		return -1;
+	if ((cap->filter = strdup(filter)) == NULL)
+		return fail(x, g, "out of memory");
+	return check_filter(x, g);
+}
+
+static int
+load_limits(struct ctx *x, const config_setting_t *top)
+{
+	const config_setting_t *g = member(top, "limits");
+	struct config_limits *l = &x->c->limits;
+
+	if (g != NULL && !config_setting_is_group(g))
+		return fail(x, g, "limits must be a group, not %s — write "
+		    "limits = { max_flows = 262144; };", type_name(g));
+	if (g != NULL && check_keys(x, g, "limits", limits_keys) != 0)
+		return -1;
+	if (get_int(x, g, "max_flows", "limits.", &l->max_flows, 1024,
+	    16777216, 131072, "tracked TCP/UDP flows") != 0 ||
+	    get_int(x, g, "max_quic", "limits.", &l->max_quic, 256, 4194304,
+	    4096, "QUIC connections being reassembled") != 0 ||
+	    get_int(x, g, "dns_cache_entries", "limits.",
+	    &l->dns_cache_entries, 256, 4194304, 65536, "entries") != 0 ||
+	    get_int(x, g, "dns_cache_seconds", "limits.",
+	    &l->dns_cache_seconds, 10, 86400, 600, "seconds") != 0 ||
+	    get_int(x, g, "memory_mb", "limits.", &l->memory_mb, 8, 65536, 64,
+	    "MiB") != 0 ||
+	    get_int(x, g, "max_pending_cells", "limits.",
+	    &l->max_pending_cells, 1000, 10000000, 200000,
+	    "aggregate cells waiting for the next flush") != 0)
+		return -1;
+	return 0;
+}
+
+/* ---- api and report ---- */
+
+/*
+ * "127.0.0.1:8080" or "[::1]:8080": a numeric address (no name to
+ * resolve, so the listener never depends on DNS) and a port 1..65535.
+ */
+static int
+parse_listen(const char *v, char *host, size_t hostlen, int *port)
+{
+	const char *colon, *end;
+	unsigned char bin[16];
+	char addr[64];
+	size_t n;
+	long p;
+	char *pe;
+	int af = AF_INET;
+
+	if (v[0] == '[') {
+		if ((end = strchr(v, ']')) == NULL || end[1] != ':')
+			return -1;
+		v++;
+		colon = end + 1;
+		af = AF_INET6;
+	} else {
+		if ((colon = strrchr(v, ':')) == NULL)
+			return -1;
+		end = colon;
+	}
+	n = (size_t)(end - v);
+	if (n == 0 || n >= sizeof(addr) || n >= hostlen)
+		return -1;
+	memcpy(addr, v, n);
+	addr[n] = '\0';
+	if (inet_pton(af, addr, bin) != 1 || !isdigit((unsigned char)colon[1]))
+		return -1;
+	errno = 0;
+	p = strtol(colon + 1, &pe, 10);
+	if (*pe != '\0' || errno != 0 || p < 1 || p > 65535)
+		return -1;
+	memcpy(host, addr, n + 1);
+	*port = (int)p;
+	return 0;
+}
+
+/* Like resolve_path(), but "" stays "" (not set). */
+static int
+optional_path(struct ctx *x, const config_setting_t *g, const char *name,
+    const char *where, char *out)
+{
+	char v[CONFIG_PATH_MAX];
+	int n;
+
+	if (get_string(x, g, name, where, v, sizeof(v), "") != 0)
+		return -1;
+	if (v[0] == '\0' || v[0] == '/')
+		n = snprintf(out, CONFIG_PATH_MAX, "%s", v);
+	else
+		n = snprintf(out, CONFIG_PATH_MAX, "%s/%s", x->c->dir, v);
+	if (n < 0 || n >= CONFIG_PATH_MAX)
+		return fail(x, member(g, name), "%s%s is too long once made "
+		    "absolute against %s — use a shorter or absolute path",
+		    where, name, x->c->dir);
+	return 0;
+}
+
+/* The whole token file, trimmed, into buf; its length, or -1 (reported). */
+static long
+token_text(struct ctx *x, const config_setting_t *s, const char *path,
+    char *buf, size_t len)
+{
+	struct stat st;
+	size_t n = 0;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return fail(x, s, "api.token_file %s cannot be read: %s — "
+		    "create it with (umask 027; openssl rand -hex 32 > %s) "
+		    "and let the daemon's user read it", path,
+		    strerror(errno), path);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(x, s, "api.token_file %s is not a regular file — "
+		    "name the file that holds the token", path);
+	}
+	if (st.st_mode & S_IROTH) {
+		close(fd);
+		return fail(x, s, "api.token_file %s is readable by every "
+		    "user — chmod o-rwx %s (and chgrp it to the daemon's "
+		    "group)", path, path);
+	}
+	while (n < len && (r = read(fd, buf + n, len - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			close(fd);
+			return fail(x, s, "api.token_file %s: %s", path,
+			    strerror(errno));
+		}
+		n += (size_t)r;
+	}
+	close(fd);
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		n--;
+	return (long)n;
+}
+
+/*
+ * Read the token and keep only its SHA-256.  A token is one word of
+ * printable ASCII (it travels in an HTTP header), long enough not to be
+ * guessed.
+ */
+static int
+load_token(struct ctx *x, const config_setting_t *s, const char *path,
+    unsigned char digest[32])
+{
+	char buf[CONFIG_TOKEN_MAX + 2];
+	const char *why = NULL;
+	long n, i, start = 0;
+	unsigned dlen = 32;
+
+	if ((n = token_text(x, s, path, buf, sizeof(buf))) < 0)
+		return -1;
+	while (start < n && isspace((unsigned char)buf[start]))
+		start++;
+	if (n - start > CONFIG_TOKEN_MAX)
+		why = "is too long — at most 1024 characters";
+	else if (n - start < CONFIG_TOKEN_MIN)
+		why = "holds a token shorter than 16 characters — use a random "
+		    "one: openssl rand -hex 32";
+	for (i = start; why == NULL && i < n; i++)
+		if (buf[i] < 0x21 || buf[i] > 0x7e)
+			why = "holds a space or control character — the token "
+			    "is one word of printable ASCII";
+	if (why == NULL && EVP_Digest(buf + start, (size_t)(n - start),
+	    digest, &dlen, EVP_sha256(), NULL) != 1)
+		why = "cannot be hashed (OpenSSL failed)";
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (why != NULL)
+		return fail(x, s, "api.token_file %s %s", path, why);
+	return 0;
+}
+
+static int
+load_api(struct ctx *x, const config_setting_t *top)
+{
+	const config_setting_t *g = member(top, "api");
+	struct config_api *a = &x->c->api;
+
+	if (g != NULL && !config_setting_is_group(g))
+		return fail(x, g, "api must be a group, not %s — write "
+		    "api = { token_file = \"api.token\"; };", type_name(g));
+	if (g != NULL && check_keys(x, g, "api", api_keys) != 0)
+		return -1;
+	/* No group, no listener: the API is there once it is configured. */
+	if (get_bool(x, g, "enabled", "api.", &a->enabled, g != NULL) != 0 ||
+	    get_string(x, g, "listen", "api.", a->listen, sizeof(a->listen),
+	    "127.0.0.1:8080") != 0 ||
+	    optional_path(x, g, "token_file", "api.", a->token_file) != 0 ||
+	    resolve_path_in(x, g, "api.", "web_dir", a->web_dir,
+	    AIC_WEBDIR) != 0)
+		return -1;
+	if (parse_listen(a->listen, a->host, sizeof(a->host), &a->port) != 0)
+		return fail(x, member(g, "listen"), "api.listen = \"%s\" is not "
+		    "an address and port — write \"127.0.0.1:8080\" or "
+		    "\"[::1]:8080\" (numeric address, port 1..65535)",
+		    a->listen);
+	if (!a->enabled)
+		return 0;
+	if (a->token_file[0] == '\0')
+		return fail(x, g, "api.token_file is required when the API is "
+		    "enabled — create one with (umask 027; openssl rand -hex 32 "
+		    "> /etc/aicensus/api.token) and set token_file = "
+		    "\"api.token\"; or set enabled = false;");
+	return load_token(x, member(g, "token_file"), a->token_file,
+	    a->token_sha256);
+}
+
+/* "a@example.org" or "a@example.org, b@example.org"; "" is valid. */
+static int
+valid_mail_list(const char *s)
+{
+	static const char local_ok[] = "!#$%&'*+/=?^_`{|}~.-";
+	char buf[512], *tok, *save = NULL, *at, *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
+		return 0;
+	if (buf[0] == '\0')
+		return 1;
+	if (buf[strlen(buf) - 1] == ',')
+		return 0;
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ')
+			tok++;
+		if ((at = strchr(tok, '@')) == NULL || at == tok ||
+		    at - tok > 64 || strchr(at + 1, '@') != NULL ||
+		    !valid_hostname(at + 1))
+			return 0;
+		for (p = tok; p < at; p++)
+			if (!isalnum((unsigned char)*p) &&
+			    strchr(local_ok, *p) == NULL)
+				return 0;
+	}
+	return 1;
+}
+
+static int
+load_report(struct ctx *x, const config_setting_t *top)
+{
+	const config_setting_t *g = member(top, "report");
+	struct config_report *r = &x->c->report;
+
+	if (g != NULL && !config_setting_is_group(g))
+		return fail(x, g, "report must be a group, not %s — write "
+		    "report = { dir = \"/var/lib/aicensus/reports\"; };",
+		    type_name(g));
+	if (g != NULL && check_keys(x, g, "report", report_keys) != 0)
+		return -1;
+	if (resolve_path_in(x, g, "report.", "dir", r->dir,
+	    "/var/lib/aicensus/reports") != 0 ||
+	    get_string(x, g, "mail_to", "report.", r->mail_to,
+	    sizeof(r->mail_to), "") != 0)
+		return -1;
+	if (!valid_mail_list(r->mail_to))
+		return fail(x, member(g, "mail_to"), "report.mail_to = \"%s\" "
+		    "is not a list of mail addresses — write "
+		    "\"cio@example.org\" or \"a@example.org, b@example.org\", "
+		    "or \"\" to not mail reports", r->mail_to);
+	return 0;
+}
+
+static int
+prefix_error(struct ctx *x, const config_setting_t *seq, int i,
+    const char *what, const char *v, int rc, int af, const uint8_t *addr,
+    unsigned plen)
+{
+	const config_setting_t *e = config_setting_get_elem(seq, (unsigned)i);
+	const char *file = setting_file(x, e);
+	int line = element_line(x, seq, i);
+	char buf[DEPT_PREFIX_STRLEN];
+
+	if (rc == DEPT_PREFIX_HOSTBITS)
+		return fail_at(x, file, line, "\"%s\" in %s has host bits "
+		    "set beyond /%u — did you mean \"%s\"?", v, what, plen,
+		    dept_format_prefix(af, addr, plen, buf, sizeof(buf)));
+	if (rc == DEPT_PREFIX_LEN)
+		return fail_at(x, file, line, "\"%s\" in %s has a bad prefix "
+		    "length — after '/' write 0..32 for IPv4 or 0..128 for "
+		    "IPv6", v, what);
+	return fail_at(x, file, line, "\"%s\" in %s is not an IPv4 or IPv6 "
+	    "address or prefix — write e.g. \"10.1.0.0/16\", "
+	    "\"2001:db8:1::/48\" or a single address", v, what);
+}
+
+/* Parse the prefixes of seq into a fresh array. */
+static int
+parse_prefixes(struct ctx *x, const config_setting_t *seq, const char *what,
+    struct config_prefix **out, size_t *n_out)
+{
+	struct config_prefix *p;
+	int i, n = seq != NULL ? config_setting_length(seq) : 0;
+
+	*out = NULL;
+	*n_out = 0;
+	if (n == 0)
+		return 0;
+	if ((p = calloc((size_t)n, sizeof(*p))) == NULL)
+		return fail(x, seq, "out of memory");
+	*out = p;
+	for (i = 0; i < n; i++) {
+		const char *v;
+		int rc;
+
+		if (elem_string(x, seq, i, what, &v) != 0)
+			return -1;
+		rc = dept_parse_prefix(v, &p[i].af, p[i].addr, &p[i].plen);
+		if (rc != DEPT_PREFIX_OK)
+			return prefix_error(x, seq, i, what, v, rc, p[i].af,
+			    p[i].addr, p[i].plen);
+		p[i].line = element_line(x, seq, i);
+		(*n_out)++;
+	}
+	return 0;
+}
+
+static int
+load_ignore(struct ctx *x, const config_setting_t *top)
+{
+	const config_setting_t *seq;
+	struct config *c = x->c;
+	size_t i;
+
+	if (get_seq(x, top, "ignore", "", "\"192.0.2.53\"", &seq) != 0 ||
+	    parse_prefixes(x, seq, "ignore", &c->ignore_prefixes,
+	    &c->n_ignore) != 0)
+		return -1;
+	for (i = 0; i < c->n_ignore; i++) {
+		const struct config_prefix *p = &c->ignore_prefixes[i];
+
+		if (dept_map_add(c->ignore, p->af, p->addr, p->plen, 0) != 0)
+			return fail(x, seq, "out of memory");
+	}
+	return 0;
+}
+
+/* A list of strings: each checked by valid(), no duplicates. */
+static int
+load_strings(struct ctx *x, const config_setting_t *top, const char *name,
+    const char *example, int (*valid)(const char *), const char *rule,
+    const config_setting_t **seq_out, char ***out, size_t *n_out)
+{
+	const config_setting_t *seq;
+	char **v;
+	int i, j, n;
+
+	if (get_seq(x, top, name, "", example, &seq) != 0)
+		return -1;
+	*seq_out = seq;
+	if (seq == NULL)
+		return 0;
+	n = config_setting_length(seq);
+	if (n == 0)
+		return 0;
+	if ((v = calloc((size_t)n, sizeof(*v))) == NULL)
+		return fail(x, seq, "out of memory");
+	*out = v;
+	for (i = 0; i < n; i++) {
+		const char *s;
+
+		if (elem_string(x, seq, i, name, &s) != 0)
+			return -1;
+		if (!valid(s))
+			return fail_at(x, setting_file(x, seq),
+			    element_line(x, seq, i), "\"%s\" in %s is not "
+			    "valid — %s", s, name, rule);
+		for (j = 0; j < i; j++)
+			if (strcasecmp(v[j], s) == 0)
+				return fail_at(x, setting_file(x, seq),
+				    element_line(x, seq, i), "\"%s\" is "
+				    "listed twice in %s — remove one", s,
+				    name);
+		if ((v[i] = strdup(s)) == NULL)
+			return fail(x, seq, "out of memory");
+		(*n_out)++;
+	}
+	return 0;
+}
+
+static int
+valid_plugin(const char *s)
+{
+	return s[0] != '\0' && strlen(s) < 256;
+}
+
+static int
+load_lists(struct ctx *x, const config_setting_t *top)
+{
+	struct config *c = x->c;
+	const config_setting_t *seq;
+	char **ids = NULL;
+	size_t i, n = 0;
+
+	if (load_strings(x, top, "plugins", "\"example\"", valid_plugin,
+	    "write a plugin name", &seq, &c->plugins, &c->n_plugins) != 0)
+		return -1;
+	if (load_strings(x, top, "ech_public_names", "\"cloudflare-ech.com\"",
+	    valid_hostname, "write a host name such as "
+	    "\"cloudflare-ech.com\"", &seq, &c->ech_public_names,
+	    &c->n_ech_public_names) != 0)
+		return -1;
+	if (seq == NULL) {
+		c->ech_public_names = calloc(1, sizeof(char *));
+		if (c->ech_public_names == NULL || (c->ech_public_names[0] =
+		    strdup("cloudflare-ech.com")) == NULL)
+			return fail(x, top, "out of memory");
+		c->n_ech_public_names = 1;
+	}
+	for (i = 0; i < c->n_ech_public_names; i++) {
+		char *p;
+
+		for (p = c->ech_public_names[i]; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+	}
+	if (load_strings(x, top, "sanctioned", "\"deepl\"", valid_service_id,
+	    "service ids are the catalog's lower-case ids such as "
+	    "\"openai-chatgpt\"", &seq, &ids, &n) != 0) {
+		for (i = 0; i < n; i++)
+			free(ids[i]);
+		free(ids);
+		return -1;
+	}
+	if (n > 0 && (c->sanctioned = calloc(n, sizeof(*c->sanctioned))) ==
+	    NULL) {
+		for (i = 0; i < n; i++)
+			free(ids[i]);
+		free(ids);
+		return fail(x, seq, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		struct config_item *it = &c->sanctioned[i];
+
+		it->s = ids[i];
+		snprintf(it->file, sizeof(it->file), "%s",
+		    setting_file(x, seq));
+		it->line = element_line(x, seq, (int)i);
+	}
+	c->n_sanctioned = n;
+	free(ids);
+	return 0;
+}
+
+static int
+load_vlans(struct ctx *x, const config_setting_t *g, size_t idx)
+{
+	struct config *c = x->c;
+	struct config_dept *d = &c->departments[idx];
+	const config_setting_t *seq;
+	int i, n;
+
+	if (get_seq(x, g, "vlans", "", "10, 20", &seq) != 0)
+		return -1;
+	if (seq == NULL || (n = config_setting_length(seq)) == 0)
+		return 0;
+	if ((d->vlans = calloc((size_t)n, sizeof(int))) == NULL)
+		return fail(x, seq, "out of memory");
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(seq,
+		    (unsigned)i);
+		long long v;
+		int line = element_line(x, seq, i), other;
+
+		if (config_setting_type(e) != CONFIG_TYPE_INT &&
+		    config_setting_type(e) != CONFIG_TYPE_INT64)
+			return fail_at(x, setting_file(x, e), line, "vlans of "
+			    "department '%s' must be whole numbers, not %s",
+			    d->name, type_name(e));
+		v = config_setting_get_int64(e);
+		if (v < 1 || v > CONFIG_VLAN_MAX)
+			return fail_at(x, setting_file(x, e), line, "VLAN %lld "
+			    "of department '%s' is out of range — VLAN ids "
+			    "are 1..%d", v, d->name, CONFIG_VLAN_MAX);
+		other = c->vlan_dept[v];
+		if (other >= 0 && (size_t)other != idx)
+			return fail_at(x, setting_file(x, e), line, "VLAN %lld "
+			    "is given to both department '%s' and department "
+			    "'%s' — a VLAN can belong to one department only",
+			    v, c->departments[other].name, d->name);
+		c->vlan_dept[v] = (short)idx;
+		d->vlans[d->n_vlans++] = (int)v;
+	}
+	return 0;
+}
+
+static int
+add_dept_prefixes(struct ctx *x, const config_setting_t *g, size_t idx)
+{
+	struct config *c = x->c;
+	struct config_dept *d = &c->departments[idx];
+	const config_setting_t *seq = member(g, "prefixes");
+	char buf[DEPT_PREFIX_STRLEN];
+	size_t i, j;
+
+	for (i = 0; i < d->n_prefixes; i++) {
+		const struct config_prefix *p = &d->prefixes[i];
+		int other = dept_map_exact(c->depts, p->af, p->addr, p->plen);
+		int line = 0;
+
+		if (other >= 0 && (size_t)other != idx) {
+			const struct config_dept *od = &c->departments[other];
+
+			for (j = 0; j < od->n_prefixes; j++)
+				if (od->prefixes[j].af == p->af &&
+				    od->prefixes[j].plen == p->plen &&
+				    memcmp(od->prefixes[j].addr, p->addr,
+				    16) == 0)
+					line = od->prefixes[j].line;
+			return fail_at(x, setting_file(x, seq), p->line,
+			    "prefix %s is listed in department '%s' (line %d) "
+			    "and again in department '%s' — an address range "
+			    "can belong to one department only; remove one "
+			    "(a longer prefix may carve a part out of "
+			    "another department)",
+			    dept_format_prefix(p->af, p->addr, p->plen, buf,
+			    sizeof(buf)), od->name, line, d->name);
+		}
+		if (dept_map_add(c->depts, p->af, p->addr, p->plen,
+		    (int)idx) != 0)
+			return fail(x, seq, "out of memory");
+	}
+	return 0;
+}
+
+static int
+load_dept_name(struct ctx *x, const config_setting_t *g, size_t idx)
+{
+	struct config *c = x->c;
+	const config_setting_t *s = member(g, "name");
+	char *name = c->departments[idx].name;
+	char tmp[256];
+	size_t i;
+
+	if (s == NULL)
+		return fail(x, g, "department #%zu has no name — add "
+		    "name = \"...\"; (letters, digits, space, _ . -)", idx + 1);
+	if (get_string(x, g, "name", "department ", tmp, sizeof(tmp),
+	    "Sales") != 0)
+		return -1;
+	if (!valid_dept_name(tmp))
+		return fail(x, s, "department name \"%s\" is not valid — use "
+		    "1..%d letters, digits, spaces or _ . -", tmp,
+		    CONFIG_DEPT_NAME_MAX);
+	if (strcasecmp(tmp, CONFIG_UNASSIGNED) == 0)
+		return fail(x, s, "department name \"%s\" is reserved for "
+		    "addresses outside every department — choose another "
+		    "name", tmp);
+	for (i = 0; i < idx; i++)
+		if (strcasecmp(c->departments[i].name, tmp) == 0)
+			return fail(x, s, "department \"%s\" is defined twice "
+			    "(names are compared ignoring case) — merge the "
+			    "two or rename one", tmp);
+	/* valid_dept_name() bounded the length. */
+	memcpy(name, tmp, strlen(tmp) + 1);
+	return 0;
+}
+
+static int
+load_dept(struct ctx *x, const config_setting_t *g, size_t idx)
+{
+	struct config *c = x->c;
+	struct config_dept *d = &c->departments[idx];
+	const config_setting_t *seq;
+	char what[CONFIG_DEPT_NAME_MAX + 32];
+
+	if (check_keys(x, g, "a department", dept_keys) != 0 ||
+	    load_dept_name(x, g, idx) != 0)
+		return -1;
+	snprintf(what, sizeof(what), "department '%s'", d->name);
+	if (get_seq(x, g, "prefixes", "", "\"10.1.0.0/16\"", &seq) != 0 ||
+	    parse_prefixes(x, seq, what, &d->prefixes, &d->n_prefixes) != 0 ||
+	    load_vlans(x, g, idx) != 0 ||
+	    add_dept_prefixes(x, g, idx) != 0)
+		return -1;
+	if (d->n_prefixes == 0 && d->n_vlans == 0)
+		return fail(x, g, "department '%s' has neither prefixes nor "
+		    "vlans, so nothing can ever count for it — add "
+		    "prefixes = [ \"...\" ];", d->name);
+	if (d->n_prefixes == 0 && !c->vlan_departments)
+		return fail(x, g, "department '%s' has only vlans, but "
+		    "vlan_departments is false, so they are not used — set "
+		    "vlan_departments = true; or add prefixes", d->name);
+	return 0;
+}
+
+static int
+load_departments(struct ctx *x, const config_setting_t *top)
+{
+	struct config *c = x->c;
+	const config_setting_t *seq = member(top, "departments"), *g;
+	int i, n;
+
+	if (seq == NULL)
+		return 0;
+	if (config_setting_type(seq) != CONFIG_TYPE_LIST)
+		return fail(x, seq, "departments must be a list in round "
+		    "brackets, not %s — write departments = ( { name = "
+		    "\"Sales\"; prefixes = [ \"10.1.0.0/16\" ]; } );",
+		    type_name(seq));
+	n = config_setting_length(seq);
+	if (n > CONFIG_MAX_DEPTS)
+		return fail(x, seq, "%d departments is more than the %d "
+		    "supported — merge some", n, CONFIG_MAX_DEPTS);
+	if (n == 0)
+		return 0;
+	c->departments = calloc((size_t)n, sizeof(*c->departments));
+	c->dept_names = calloc((size_t)n, sizeof(*c->dept_names));
+	if (c->departments == NULL || c->dept_names == NULL)
+		return fail(x, seq, "out of memory");
+	for (i = 0; i < n; i++) {
+		/* Counted first so config_free() sees partial entries. */
+		c->n_depts++;
+		c->dept_names[i] = c->departments[i].name;
+		g = config_setting_get_elem(seq, (unsigned)i);
+		if (!config_setting_is_group(g))
+			return fail_at(x, setting_file(x, g),
+			    element_line(x, seq, i), "department #%d must be "
+			    "a group, not %s — write { name = \"Sales\"; "
+			    "prefixes = [ \"10.1.0.0/16\" ]; }", i + 1,
+			    type_name(g));
+		if (load_dept(x, g, (size_t)i) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * release_database: by default released.db in the directory of
+ * database, so the two move together; never the database itself (the
+ * raw vault and the released figures have different readers).
+ */
+static int
+load_release_database(struct ctx *x, const config_setting_t *top)
+{
+	struct config *c = x->c;
+	const config_setting_t *s = member(top, "release_database");
+	const char *slash = strrchr(c->database, '/');
+	int n;
+
+	if (s != NULL) {
+		if (resolve_path(x, top, "release_database",
+		    c->release_database, "released.db next to database") != 0)
+			return -1;
+	} else {
+		/* database is absolute: there is always a slash */
+		n = snprintf(c->release_database, CONFIG_PATH_MAX,
+		    "%.*s/released.db", slash != NULL ?
+		    (int)(slash - c->database) : 0, c->database);
+		if (n < 0 || n >= CONFIG_PATH_MAX)
+			return fail(x, member(top, "database"), "database is "
+			    "too long to put released.db beside it — set "
+			    "release_database");
+	}
+	if (strcmp(c->release_database, c->database) == 0)
+		return fail(x, s != NULL ? s : member(top, "database"),
+		    "release_database and database are the same file %s — "
+		    "the released figures need a file of their own, e.g. "
+		    "release_database = \"released.db\";", c->database);
+	if ((s = member(top, "state_dir")) != NULL) {
+		snprintf(c->state_dir_file, sizeof(c->state_dir_file), "%s",
+		    setting_file(x, s));
+		c->state_dir_line = (int)config_setting_source_line(s);
+	}
+	return 0;
+}
+
+static int
+load_scalars(struct ctx *x, const config_setting_t *top)
+{
+	static const char *const logs[] = { "stderr", "syslog", NULL };
+	static const char *const levels[] = {
+		"error", "warning", "info", "debug", NULL
+	};
+	static const char *const langs[] = { "en", "nl", NULL };
+	struct config *c = x->c;
+	int v;
+
+	if (get_string(x, top, "interface", "", c->interface,
+	    sizeof(c->interface), "") != 0 || check_interface(x, top) != 0 ||
+	    resolve_path(x, top, "database", c->database,
+	    "/var/lib/aicensus/aicensus.db") != 0 ||
+	    load_release_database(x, top) != 0 ||
+	    resolve_path(x, top, "state_dir", c->state_dir,
+	    "/var/lib/aicensus/state") != 0 ||
+	    resolve_path(x, top, "catalog", c->catalog,
+	    "/etc/aicensus/catalog.conf") != 0 ||
+	    resolve_path(x, top, "plugin_dir", c->plugin_dir,
+	    AIC_PLUGINDIR) != 0 ||
+	    get_string(x, top, "user", "", c->user, sizeof(c->user),
+	    "aicensus") != 0)
+		return -1;
+	if (!valid_user(c->user))
+		return fail(x, member(top, "user"),
+		    "user \"%s\" is not a valid user name — use an account "
+		    "such as \"aicensus\", or \"\" to keep running as root",
+		    c->user);
+	if (get_choice(x, top, "log", logs, &v, 0) != 0)
+		return -1;
+	c->log_syslog = v == 1;
+	/* levels[] is in enum log_level order. */
+	if (get_choice(x, top, "log_level", levels, &c->log_level,
+	    LOG_LVL_INFO) != 0 ||
+	    get_int(x, top, "flush_interval", "", &c->flush_interval, 1, 3600,
+	    60, "seconds") != 0 ||
+	    get_int(x, top, "retention_days", "", &c->retention_days, 1, 3650,
+	    400, "days") != 0 ||
+	    get_int(x, top, "min_group_size", "", &c->min_group_size, 1,
+	    INT_MAX, 5, "people") != 0 ||
+	    get_string(x, top, "timezone", "", c->timezone,
+	    sizeof(c->timezone), "") != 0 || check_timezone(x, top) != 0)
+		return -1;
+	c->min_group_size_unsafe = c->min_group_size < CONFIG_SAFE_GROUP_SIZE;
+	if (get_choice(x, top, "language", langs, &v, 0) != 0)
+		return -1;
+	snprintf(c->language, sizeof(c->language), "%s", langs[v]);
+	return get_bool(x, top, "vlan_departments", "", &c->vlan_departments,
+	    false);
+}
+
+static int
+load_top(struct ctx *x)
+{
+	const config_setting_t *root = config_root_setting(&x->lc), *k, *top;
+	int i;
+
+	for (i = 0; (k = config_setting_get_elem(root, (unsigned)i)) != NULL;
+	    i++)
+		if (strcmp(config_setting_name(k), "aicensus") != 0)
+			return fail(x, k, "unknown top-level setting '%s' — "
+			    "every setting goes inside aicensus = { ... };",
+			    config_setting_name(k));
+	top = member(root, "aicensus");
+	if (top == NULL)
+		return fail_at(x, x->c->path, 0, "no aicensus group — the file "
+		    "must contain aicensus = { ... }; (see the shipped "
+		    "aicensus.conf)");
+	if (!config_setting_is_group(top))
+		return fail(x, top, "aicensus must be a group, not %s — write "
+		    "aicensus = { ... };", type_name(top));
+	if (check_keys(x, top, "aicensus", top_keys) != 0 ||
+	    load_scalars(x, top) != 0 || load_capture(x, top) != 0 ||
+	    load_limits(x, top) != 0 || load_ignore(x, top) != 0 ||
+	    load_lists(x, top) != 0 || load_departments(x, top) != 0 ||
+	    load_api(x, top) != 0 || load_report(x, top) != 0)
+		return -1;
+	return 0;
+}
+
+/* ---- reading the file ---- */
+
+/* c->path and c->dir: absolute, so reloads survive a chdir(). */
+static int
+set_paths(struct ctx *x, const char *path)
+{
+	struct config *c = x->c;
+	char *real, *slash;
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return fail_at(x, path, 0, "cannot open the configuration: %s "
+		    "— check the path (-c) and its permissions",
+		    strerror(errno));
+	fclose(fp);
+	if ((real = realpath(path, NULL)) == NULL)
+		return fail_at(x, path, 0, "cannot resolve the path: %s",
+		    strerror(errno));
+	if (strlen(real) >= sizeof(c->path)) {
+		free(real);
+		return fail_at(x, path, 0, "path too long — at most %zu "
+		    "characters", sizeof(c->path) - 1);
+	}
+	snprintf(c->path, sizeof(c->path), "%s", real);
+	free(real);
+	snprintf(c->dir, sizeof(c->dir), "%s", c->path);
+	slash = strrchr(c->dir, '/');
+	if (slash == c->dir)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	return 0;
+}
+
+/*
+ * libconfig 1.5's scanner exit()s the process when it cannot read an
+ * @included file (a directory: "input in flex scanner failed") and would
+ * block on a FIFO, so every file it will include must be a regular file;
+ * a reload must fail, not end the daemon.  Its directive: at the start
+ * of a line, blanks, "@include", blanks, '"', the name up to the next
+ * '"', read as include_dir "/" name; at most 10 levels deep.
+ */
+#define INCLUDE_DEPTH_MAX	10
+
+static int
+check_includes(struct ctx *x, const char *path, int depth)
+{
+	char *text, *end, *p, *q, *e, *full;
+	struct stat st;
+	size_t n, fl;
+	int line = 1, rc = 0;
+	FILE *fp;
+
+	if (depth >= INCLUDE_DEPTH_MAX || (fp = fopen(path, "r")) == NULL)
+		return 0;	/* libconfig says what is wrong */
+	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (size_t)st.st_size > SRC_FILE_MAX ||
+	    (text = malloc((size_t)st.st_size + 1)) == NULL) {
+		fclose(fp);
+		return 0;
+	}
+	n = fread(text, 1, (size_t)st.st_size, fp);
+	fclose(fp);
+	end = text + n;
+	/* the text may hold NUL bytes: lengths, not C strings */
+	for (p = text; rc == 0 && p < end; line++) {
+		for (q = p; q < end && (*q == ' ' || *q == '\t'); q++)
+			;
+		if (end - q > 8 && memcmp(q, "@include", 8) == 0) {
+			for (e = q + 8; e < end && (*e == ' ' || *e == '\t'); e++)
+				;
+			if (e > q + 8 && e < end && *e == '"' &&
+			    (q = memchr(e + 1, '"', (size_t)(end - e - 1))) !=
+			    NULL) {
+				/* libconfig takes the name up to a NUL */
+				n = strnlen(e + 1, (size_t)(q - e - 1));
+				fl = strlen(x->c->dir) + n + 2;
+				if ((full = malloc(fl)) == NULL)
+					break;
+				snprintf(full, fl, "%s/%.*s", x->c->dir, (int)n,
+				    e + 1);
+				if (stat(full, &st) == 0 && !S_ISREG(st.st_mode))
+					rc = fail_at(x, path, line, "@include "
+					    "\"%.*s\" is not a regular file — "
+					    "include a configuration file",
+					    (int)n, e + 1);
+				else
+					rc = check_includes(x, full, depth + 1);
+				free(full);
+				for (; p < q; p++)	/* the name's lines */
+					line += *p == '\n';
+			}
+		}
+		if ((p = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break;
+		p++;
+	}
+	free(text);
+	return rc;
+}
+
+static int
+read_file(struct ctx *x)
+{
+	const char *text, *file, *hint = "";
+	struct srcfile *sf;
+
+	config_set_include_dir(&x->lc, x->c->dir);
+	if (check_includes(x, x->c->path, 0) != 0)
+		return -1;
+	if (config_read_file(&x->lc, x->c->path) == CONFIG_TRUE)
+		return 0;
+	text = config_error_text(&x->lc);
+	if (text == NULL)
+		text = "unreadable";
+	if (strstr(text, "syntax") != NULL)
+		hint = " — look for a missing ';', '=', quote or closing "
+		    "bracket on this line or the one before";
+	else if (strstr(text, "duplicate") != NULL)
+		hint = " — each setting may appear only once in its group";
+	else if (strstr(text, "include") != NULL)
+		hint = " — @include paths are relative to the directory of "
+		    "this file";
+	file = config_error_file(&x->lc);
+	if (file == NULL)
+		file = x->c->path;
+	else if (file[0] != '/' && (sf = src_entry(x, file)) != NULL)
+		file = sf->path;
+	return fail_at(x, file, config_error_line(&x->lc), "%s%s", text,
+	    hint);
+}
+
+static void
+ctx_done(struct ctx *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->n_src; i++) {
+		free(x->src[i].raw);
+		free(x->src[i].path);
+		free(x->src[i].text);
+		free(x->src[i].starts);
+	}
+	config_destroy(&x->lc);
+}
+
+struct config *
+config_load(const char *path, struct cfgerr *err)
+{
+	struct ctx x;
+	int rc;
+
+	memset(&x, 0, sizeof(x));
+	x.err = err;
+	if (path == NULL || path[0] == '\0') {
+		cfgerr_set(err, NULL, 0, "no configuration file given");
+		return NULL;
+	}
+	if ((x.c = calloc(1, sizeof(*x.c))) == NULL) {
+		cfgerr_set(err, path, 0, "out of memory");
+		return NULL;
+	}
+	memset(x.c->vlan_dept, 0xff, sizeof(x.c->vlan_dept));
+	config_init(&x.lc);
+	x.c->depts = dept_map_new();
+	x.c->ignore = dept_map_new();
+	if (x.c->depts == NULL || x.c->ignore == NULL)
+		rc = fail_at(&x, path, 0, "out of memory");
+	else if ((rc = set_paths(&x, path)) == 0 && (rc = read_file(&x)) == 0)
+		rc = load_top(&x);
+	ctx_done(&x);
+	if (rc != 0) {
+		config_free(x.c);
+		return NULL;
+	}
+	return x.c;
+}
+
+static void
+free_strv(char **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+config_free(struct config *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	free_strv(c->plugins, c->n_plugins);
+	free_strv(c->ech_public_names, c->n_ech_public_names);
+	for (i = 0; i < c->n_sanctioned; i++)
+		free(c->sanctioned[i].s);
+	free(c->sanctioned);
+	free(c->ignore_prefixes);
+	for (i = 0; i < c->n_depts; i++) {
+		free(c->departments[i].prefixes);
+		free(c->departments[i].vlans);
+	}
+	free(c->departments);
+	free(c->dept_names);
+	free(c->capture.filter);
+	dept_map_free(c->depts);
+	dept_map_free(c->ignore);
+	OPENSSL_cleanse(c->api.token_sha256, sizeof(c->api.token_sha256));
+	free(c);
+}
+
+/* ---- queries ---- */
+
+int
+config_dept_of(const struct config *c, int af, const uint8_t *addr, int vlan)
+{
+	if (c == NULL)
+		return -1;
+	if (c->vlan_departments && vlan >= 1 && vlan <= CONFIG_VLAN_MAX &&
+	    c->vlan_dept[vlan] >= 0)
+		return c->vlan_dept[vlan];
+	return dept_map_lookup(c->depts, af, addr);
+}
+
+int
+config_ignored(const struct config *c, int af, const uint8_t *addr)
+{
+	return c != NULL && dept_map_lookup(c->ignore, af, addr) >= 0;
+}
+
+int
+config_check_sanctioned(const struct config *c, const struct catalog *cat,
+    struct cfgerr *err)
+{
+#ifdef CONFIG_WITH_CATALOG
+	const char *names[256], *near;
+	size_t i, j, n;
+
+	n = catalog_count(cat);
+	for (i = 0; i < c->n_sanctioned; i++) {
+		const struct config_item *it = &c->sanctioned[i];
+
+		if (catalog_find_id(cat, it->s) >= 0)
+			continue;
+		/* Suggest from the first 255 ids: plenty for a typo. */
+		for (j = 0; j < n && j < 255; j++)
+			names[j] = catalog_service(cat, j)->id;
+		names[j] = NULL;
+		near = closest(it->s, names);
+		cfgerr_set(err, it->file, it->line, "sanctioned service \"%s\" "
+		    "is not in the catalog %s — %s%s%s", it->s, c->catalog,
+		    near ? "did you mean \"" : "use an id from the catalog "
+		    "(aicensus-report --services lists them)",
+		    near ? near : "", near ? "\"?" : "");
+		return -1;
+	}
+	return 0;
+#else
+	(void)cat;
+	if (c->n_sanctioned == 0)
+		return 0;
+	cfgerr_set(err, c->sanctioned[0].file, c->sanctioned[0].line,
+	    "sanctioned services cannot be checked: built without catalog");
+	return -1;
+#endif
+}
+
+int
+config_check_state_dir(const struct config *c, struct cfgerr *err)
+{
+	char msg[1024];
+	struct stat sb;
+
+	if (c->state_dir[0] == '\0' || (stat(c->state_dir, &sb) != 0 &&
+	    errno == ENOENT))
+		return 0;	/* aicensusd creates it 0700 */
+	/*
+	 * A node with no permission bits at all, not ours: the directory is
+	 * hidden from this process (systemd's InaccessiblePaths=, as the
+	 * report service has it).  Such a process reads the configuration
+	 * and never the keys; the daemon's own check still sees the real
+	 * directory.
+	 */
+	if ((sb.st_mode & 07777) == 0 && sb.st_uid != geteuid())
+		return 0;
+	if (weekkey_check_dir(c->state_dir, msg, sizeof(msg)) == 0)
+		return 0;
+	cfgerr_set(err, c->state_dir_file[0] != '\0' ? c->state_dir_file :
+	    c->path, c->state_dir_line, "state_dir: %s", msg);
+	return -1;
+}
+
+/* ---- printing ---- */
+
+static void
+print_str(FILE *fp, const char *s)
+{
+	const unsigned char *p;
+
+	fputc('"', fp);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(fp, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", fp);
+		else if (*p == '\t')
+			fputs("\\t", fp);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(fp, "\\x%02x", *p);
+		else
+			fputc(*p, fp);
+	}
+	fputc('"', fp);
+}
+
+static void
+print_kv(FILE *fp, const char *indent, const char *k, const char *v)
+{
+	fprintf(fp, "%s%s = ", indent, k);
+	print_str(fp, v);
+	fputs(";\n", fp);
+}
+
+static void
+print_strv(FILE *fp, const char *indent, const char *k, char *const *v,
+    size_t n)
+{
+	size_t i;
+
+	fprintf(fp, "%s%s = [", indent, k);
+	for (i = 0; i < n; i++) {
+		fputs(i ? ", " : " ", fp);
+		print_str(fp, v[i]);
+	}
+	fputs(" ];\n", fp);
+}
+
+static void
+print_prefixes(FILE *fp, const char *indent, const char *k,
+    const struct config_prefix *p, size_t n)
+{
+	char buf[DEPT_PREFIX_STRLEN];
+	size_t i;
+
+	fprintf(fp, "%s%s = [", indent, k);
+	for (i = 0; i < n; i++)
+		fprintf(fp, "%s\"%s\"", i ? ", " : " ", dept_format_prefix(
+		    p[i].af, p[i].addr, p[i].plen, buf, sizeof(buf)));
+	fputs(" ];\n", fp);
+}
+
+static void
+print_depts(const struct config *c, FILE *fp)
+{
+	size_t i, j;
+
+	fprintf(fp, "  departments = (");
+	for (i = 0; i < c->n_depts; i++) {
+		const struct config_dept *d = &c->departments[i];
+
+		fprintf(fp, "%s\n    {\n", i ? "," : "");
+		print_kv(fp, "      ", "name", d->name);
+		print_prefixes(fp, "      ", "prefixes", d->prefixes,
+		    d->n_prefixes);
+		fprintf(fp, "      vlans = [");
+		for (j = 0; j < d->n_vlans; j++)
+			fprintf(fp, "%s%d", j ? ", " : " ", d->vlans[j]);
+		fprintf(fp, " ];\n    }");
+	}
+	fprintf(fp, "%s);\n", c->n_depts ? "\n  " : " ");
+}
+
+void
+config_print(const struct config *c, FILE *fp)
+{
+	static const char *const levels[] = {
+		"error", "warning", "info", "debug"
+	};
+	const struct config_limits *l = &c->limits;
+	size_t i;
+
+	fprintf(fp, "# effective configuration of %s\naicensus = {\n",
+	    c->path);
+	print_kv(fp, "  ", "interface", c->interface);
+	print_kv(fp, "  ", "database", c->database);
+	print_kv(fp, "  ", "release_database", c->release_database);
+	print_kv(fp, "  ", "state_dir", c->state_dir);
+	print_kv(fp, "  ", "catalog", c->catalog);
+	print_kv(fp, "  ", "plugin_dir", c->plugin_dir);
+	print_strv(fp, "  ", "plugins", c->plugins, c->n_plugins);
+	print_kv(fp, "  ", "user", c->user);
+	print_kv(fp, "  ", "log", c->log_syslog ? "syslog" : "stderr");
+	print_kv(fp, "  ", "log_level", c->log_level >= 0 && c->log_level < 4 ?
+	    levels[c->log_level] : "info");
+	fprintf(fp, "  flush_interval = %d;\n", c->flush_interval);
+	fprintf(fp, "  retention_days = %d;\n", c->retention_days);
+	fprintf(fp, "  min_group_size = %d;%s\n", c->min_group_size,
+	    c->min_group_size_unsafe ? "  # below 5: small groups can "
+	    "single out a person" : "");
+	print_kv(fp, "  ", "timezone", c->timezone);
+	print_kv(fp, "  ", "language", c->language);
+	fprintf(fp, "  capture = {\n    snaplen = %d;\n    buffer_mb = %d;\n"
+	    "    promisc = %s;\n", c->capture.snaplen, c->capture.buffer_mb,
+	    c->capture.promisc ? "true" : "false");
+	print_kv(fp, "    ", "filter", c->capture.filter ? c->capture.filter :
+	    "");
+	fprintf(fp, "    immediate = %s;\n  };\n",
+	    c->capture.immediate ? "true" : "false");
+	fprintf(fp, "  limits = {\n    max_flows = %d;\n    max_quic = %d;\n"
+	    "    dns_cache_entries = %d;\n    dns_cache_seconds = %d;\n"
+	    "    memory_mb = %d;\n    max_pending_cells = %d;\n  };\n",
+	    l->max_flows, l->max_quic, l->dns_cache_entries,
+	    l->dns_cache_seconds, l->memory_mb, l->max_pending_cells);
+	fprintf(fp, "  api = {\n    enabled = %s;\n",
+	    c->api.enabled ? "true" : "false");
+	print_kv(fp, "    ", "listen", c->api.listen);
+	print_kv(fp, "    ", "token_file", c->api.token_file);
+	print_kv(fp, "    ", "web_dir", c->api.web_dir);
+	fputs("  };\n  report = {\n", fp);
+	print_kv(fp, "    ", "dir", c->report.dir);
+	print_kv(fp, "    ", "mail_to", c->report.mail_to);
+	fputs("  };\n", fp);
+	print_prefixes(fp, "  ", "ignore", c->ignore_prefixes, c->n_ignore);
+	fputs("  sanctioned = [", fp);
+	for (i = 0; i < c->n_sanctioned; i++) {
+		fputs(i ? ", " : " ", fp);
+		print_str(fp, c->sanctioned[i].s);
+	}
+	fputs(" ];\n", fp);
+	print_strv(fp, "  ", "ech_public_names", c->ech_public_names,
+	    c->n_ech_public_names);
+	fprintf(fp, "  vlan_departments = %s;\n",
+	    c->vlan_departments ? "true" : "false");
+	print_depts(c, fp);
+	fputs("};\n", fp);
+}

@@ -1,0 +1,199 @@
+/*
+ * config.h - the daemon's main configuration (config/aicensus.conf).
+ *
+ * config_load() parses and validates the whole file into a fresh struct
+ * config; there is no global configuration.  Start-up, SIGHUP (load the
+ * new one, swap only on success, free the old one when nothing uses it
+ * any more) and `aicensusd -n` all go through it.  The first problem
+ * stops loading and is reported in a struct cfgerr as file:line plus
+ * what is wrong and how to fix it; nothing half-loaded is ever returned.
+ *
+ * Everything settable is validated here, including the capture filter
+ * (compiled against a dead pcap handle) and the timezone (must exist
+ * under /usr/share/zoneinfo).  Only what needs another file is left to
+ * the caller: sanctioned service ids are checked against the catalog
+ * with config_check_sanctioned(), the run-as user with getpwnam().
+ *
+ * The API token file (api.token_file) is read here too, so a missing,
+ * unreadable, world-readable or weak token is a load error naming the
+ * key, and a reload picks up a new token; only its SHA-256 is kept.
+ *
+ * Relative paths (database, release_database, state_dir, catalog,
+ * plugin_dir, the api and
+ * report paths, and @include directives) are resolved against the directory of the
+ * configuration file, so the result never depends on the working
+ * directory; the struct holds absolute paths.
+ *
+ * A loaded struct config is immutable: any number of threads may read
+ * it, including config_dept_of() and config_ignored().
+ */
+#ifndef AIC_CONFIG_H
+#define AIC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/cfgerr.h"
+#include "common/dept.h"
+
+#define CONFIG_PATH_MAX		1024
+#define CONFIG_MAX_DEPTS	4096
+#define CONFIG_DEPT_NAME_MAX	63
+#define CONFIG_VLAN_MAX		4094
+/* min_group_size below this may let a report single out a person. */
+#define CONFIG_SAFE_GROUP_SIZE	5
+/* The name reports use for traffic outside every department. */
+#define CONFIG_UNASSIGNED	"unassigned"
+
+/* A parsed address prefix, as written in the configuration. */
+struct config_prefix {
+	int		af;		/* AF_INET or AF_INET6 */
+	uint8_t		addr[16];	/* masked; IPv4 in the first 4 */
+	unsigned	plen;
+	int		line;		/* where it was written, 0 if unknown */
+};
+
+/* A string from a list, with where it was written (for late checks). */
+struct config_item {
+	char		*s;
+	char		 file[CONFIG_PATH_MAX];
+	int		 line;
+};
+
+struct config_dept {
+	char			 name[CONFIG_DEPT_NAME_MAX + 1];
+	struct config_prefix	*prefixes;
+	size_t			 n_prefixes;
+	int			*vlans;		/* 1..4094 */
+	size_t			 n_vlans;
+};
+
+struct config_capture {
+	int		snaplen;	/* 256..262144 */
+	int		buffer_mb;	/* 1..2048 */
+	bool		promisc;
+	bool		immediate;
+	char		*filter;	/* "" = the capture module's built-in */
+};
+
+struct config_limits {
+	int		max_flows;
+	int		max_quic;
+	int		dns_cache_entries;
+	int		dns_cache_seconds;
+	int		memory_mb;
+	int		max_pending_cells;
+};
+
+/*
+ * The HTTP API and dashboard (group api).  Off when the group is absent;
+ * inside it enabled defaults to true and then token_file is required.
+ * The token itself is never kept: only its SHA-256, which the API
+ * compares in constant time with the SHA-256 of what a client presents.
+ */
+#define CONFIG_TOKEN_MIN	16	/* characters */
+#define CONFIG_TOKEN_MAX	1024
+struct config_api {
+	bool		enabled;
+	char		listen[64];		/* "127.0.0.1:8080", "[::1]:8080" */
+	char		host[46];		/* its address part, numeric */
+	int		port;
+	char		token_file[CONFIG_PATH_MAX];	/* "" when disabled */
+	unsigned char	token_sha256[32];
+	char		web_dir[CONFIG_PATH_MAX];	/* checked when served */
+};
+
+/* Reports (group report): where they are written and who gets them. */
+struct config_report {
+	char		dir[CONFIG_PATH_MAX];
+	char		mail_to[512];		/* "" = do not mail */
+};
+
+struct config {
+	char		path[CONFIG_PATH_MAX];	/* absolute; for reloads */
+	char		dir[CONFIG_PATH_MAX];	/* its directory, absolute */
+
+	char		interface[16];		/* "" = not set */
+	char		database[CONFIG_PATH_MAX];
+	/* released (perturbed) figures, the only file outputs read */
+	char		release_database[CONFIG_PATH_MAX];
+	char		state_dir[CONFIG_PATH_MAX];
+	/* where state_dir was set ("" and 0 when by default), for -n */
+	char		state_dir_file[CONFIG_PATH_MAX];
+	int		state_dir_line;
+	char		catalog[CONFIG_PATH_MAX];
+	char		plugin_dir[CONFIG_PATH_MAX];
+	char		**plugins;
+	size_t		n_plugins;
+	char		user[33];		/* "" = do not drop privileges */
+	bool		log_syslog;		/* false: stderr */
+	int		log_level;		/* enum log_level (log.h) */
+	int		flush_interval;		/* seconds */
+	int		retention_days;
+	int		min_group_size;
+	bool		min_group_size_unsafe;	/* < CONFIG_SAFE_GROUP_SIZE */
+	char		timezone[64];		/* "" = system */
+	char		language[3];		/* "en" or "nl" */
+
+	struct config_capture	capture;
+	struct config_limits	limits;
+	struct config_api	api;
+	struct config_report	report;
+
+	struct config_prefix	*ignore_prefixes;
+	size_t			 n_ignore;
+	struct config_item	*sanctioned;
+	size_t			 n_sanctioned;
+	char			**ech_public_names;	/* lower case */
+	size_t			 n_ech_public_names;
+
+	bool			 vlan_departments;
+	struct config_dept	*departments;
+	char			**dept_names;	/* -> departments[i].name */
+	size_t			 n_depts;
+
+	struct dept_map		*depts;		/* prefix -> department index */
+	struct dept_map		*ignore;	/* prefix -> 0 */
+	short			 vlan_dept[4096]; /* VLAN id -> index, -1 */
+};
+
+/* NULL on any error, with err (if not NULL) filled in. */
+struct config	*config_load(const char *path, struct cfgerr *err);
+void		 config_free(struct config *);
+
+/*
+ * Every setting with its effective value, in a fixed order, as a valid
+ * configuration file that loads back to the same result (`-nv`).
+ */
+void	config_print(const struct config *, FILE *);
+
+/*
+ * Department index of a local address (and the VLAN it was seen on, or
+ * -1/0 for untagged), or -1 for unassigned.  With vlan_departments the
+ * VLAN's department wins over the address.
+ */
+int	config_dept_of(const struct config *, int af, const uint8_t *addr,
+	    int vlan);
+
+/* Non-zero when traffic from or to addr is not to be counted at all. */
+int	config_ignored(const struct config *, int af, const uint8_t *addr);
+
+/*
+ * Check every sanctioned id against the catalog: 0 when all exist, else
+ * -1 with err pointing at the list element and suggesting a close id.
+ */
+struct catalog;
+int	config_check_sanctioned(const struct config *,
+	    const struct catalog *, struct cfgerr *);
+
+/*
+ * `aicensusd -n`: when state_dir exists, check that it is fit for keys
+ * (weekkey_check_dir: owner, no group/other bits); -1 with err at the
+ * state_dir setting (or the file when it is the default).  A missing
+ * directory is fine: the daemon creates it 0700.
+ */
+int	config_check_state_dir(const struct config *, struct cfgerr *);
+
+#endif /* AIC_CONFIG_H */

@@ -1,0 +1,49 @@
+/*
+ * status.h - the daemon's own health, as the API shows it.
+ *
+ * aicensusd owns one struct aic_status and keeps it current (packets as
+ * they arrive, the rest at each flush and reload); the API only reads
+ * it, from the same thread, when a request comes in.  Nothing in it is
+ * about a device or a department: these are the sensor's own counters.
+ * The last released week and day are read from the release database.
+ */
+#ifndef AIC_STATUS_H
+#define AIC_STATUS_H
+
+#include <stdint.h>
+
+#include "common/anomaly.h"
+
+/* What the capture is doing (API status "capture", /metrics). */
+enum aic_capture_state {
+	AIC_CAPTURE_UNSET = 0,	/* not filled in: "capturing" decides */
+	AIC_CAPTURE_RUNNING,	/* live, the interface open */
+	AIC_CAPTURE_DOWN,	/* live, the interface lost */
+	AIC_CAPTURE_OFFLINE	/* reading a file (-r) or finalising */
+};
+
+struct aic_status {
+	int64_t		start_time;	/* epoch seconds */
+	uint64_t	packets;	/* seen since start */
+	uint64_t	pcap_drops;	/* dropped by the kernel buffer */
+	uint64_t	if_drops;	/* dropped by the interface */
+	uint64_t	parse_failures;	/* malformed packets (stored flushes) */
+	int64_t		last_flush;	/* epoch seconds of the last attempt; 0 */
+	int		last_flush_ok;	/* 1 when it committed */
+	uint64_t	flush_failures;
+	uint64_t	reloads;	/* configurations taken */
+	uint64_t	reload_failures;/* configurations refused */
+	int		capturing;	/* 0 while the interface is lost */
+	/* issue 10: health only, never a figure about people */
+	enum aic_capture_state capture;
+	int64_t		last_packet;	/* epoch seconds of the last packet; 0 */
+	uint64_t	last_flush_usec;	/* duration of the last flush */
+	int64_t		last_release;	/* epoch seconds of the last release
+					   (a day or week published); 0 */
+	uint64_t	last_release_usec;	/* its duration */
+	uint64_t	release_failures;
+	uint64_t	anomalies[ANOM_N];	/* counted since start */
+	uint64_t	releases;	/* periods released since start */
+};
+
+#endif /* AIC_STATUS_H */

@@ -1,0 +1,109 @@
+/*
+ * flow.h - the flow table and the bounded TCP client-stream reassembly.
+ *
+ * The table is allocated once, at its full size, and never grows: a flow
+ * is an index into a preallocated array, found through a keyed hash (so
+ * a flood of crafted 5-tuples cannot build long chains) and recycled
+ * least-recently-used first when the table is full.  Only flows the
+ * detectors care about get an entry: a TCP connection whose SYN was seen
+ * (its first client bytes are still to come), a stream a detector has
+ * claimed, a QUIC flow being decoded, and connections already counted
+ * (for their byte totals).  Bulk traffic that matched nothing has none.
+ *
+ * Reassembly buffers (struct stream) come from a second fixed pool and
+ * hold the first STREAM_BUF bytes of a client stream, in sequence order,
+ * whatever order the segments arrive in; retransmitted bytes land on
+ * themselves.  When the pool is exhausted the oldest stream is dropped.
+ */
+#ifndef AIC_FLOW_H
+#define AIC_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode/decode.h"
+
+struct agg_cell;
+
+#define STREAM_BUF		8192	/* a post-quantum ClientHello is ~1.8 KB */
+#define STREAM_RANGES		8	/* out-of-order islands kept per stream */
+#define STREAM_FSTATE		64	/* detector scratch per stream */
+#define FLOW_NONE		UINT32_MAX
+
+/* flow flags */
+#define FL_SYN_SEEN	0x01	/* isn_next is the first client byte */
+#define FL_CLAIMED	0x02	/* a detector owns the client stream */
+#define FL_DONE		0x04	/* detection finished for this flow */
+#define FL_COUNTED	0x08	/* bytes go to a usage cell */
+#define FL_UDP_SEEN	0x10	/* a UDP detector consumed a datagram */
+
+struct flow {
+	uint8_t		 cli[16], srv[16];	/* client = initiator */
+	uint16_t	 cport, sport;
+	uint8_t		 l4;
+	uint8_t		 flags;
+	uint8_t		 det;		/* index of the claiming detector */
+	uint8_t		 probes;	/* client segments looked at */
+	int16_t		 vlan;
+	int16_t		 dept;		/* set when counted */
+	int32_t		 svc;
+	uint32_t	 isn_next;
+	uint32_t	 last_sec;
+	uint32_t	 slot;		/* stream, or FLOW_NONE */
+	uint64_t	 pend_up, pend_down;	/* bytes before it was counted */
+	uint64_t	 conn_id;	/* QUIC: connection already counted */
+	uint64_t	 hash;
+	/* the usage cell its bytes went to last (pipeline's cache) */
+	struct agg_cell	*cell;
+	uint32_t	 cell_gen;	/* agg_generation() when cell was got */
+	/* table links */
+	uint32_t	 hnext, lru_prev, lru_next;
+};
+
+struct flow_stats {
+	uint64_t	 created, evicted, expired, stream_evicted;
+	uint64_t	 stream_gaps_dropped, stream_overflow;
+	size_t		 in_use, streams_in_use;
+};
+
+struct flow_table;
+
+struct flow_table *flow_table_new(size_t max_flows, size_t max_streams,
+	    uint64_t seed);
+void	 flow_table_free(struct flow_table *);
+size_t	 flow_table_mem(const struct flow_table *);
+
+/* Direction-independent key of the packet's 5-tuple (keyed hash). */
+uint64_t flow_hash(const struct flow_table *, const struct pkt *);
+
+/* Find the packet's flow; *from_client tells the packet's direction. */
+struct flow *flow_lookup(struct flow_table *, const struct pkt *,
+	    uint64_t hash, int *from_client);
+/* New flow whose client is the packet's sender; recycles the LRU one. */
+struct flow *flow_create(struct flow_table *, const struct pkt *,
+	    uint64_t hash, uint32_t now);
+void	 flow_touch(struct flow_table *, struct flow *, uint32_t now);
+void	 flow_remove(struct flow_table *, struct flow *);
+/* Drop flows idle for longer than idle_sec; returns how many. */
+size_t	 flow_expire(struct flow_table *, uint32_t now, uint32_t idle_sec,
+	    size_t max_scan);
+
+/* Streams. */
+int	 flow_stream_open(struct flow_table *, struct flow *, uint32_t base_seq);
+/* Store a segment; returns 1 when the contiguous prefix grew. */
+int	 flow_stream_add(struct flow_table *, struct flow *, uint32_t seq,
+	    const uint8_t *p, size_t len);
+const uint8_t *flow_stream_data(const struct flow_table *,
+	    const struct flow *, size_t *len, uint64_t *off);
+void	*flow_stream_fstate(struct flow_table *, struct flow *);
+void	 flow_stream_consume(struct flow_table *, struct flow *, size_t n);
+void	 flow_stream_close(struct flow_table *, struct flow *);
+/* The stream holds no byte at relative offset 0 yet. */
+int	 flow_stream_empty_head(const struct flow_table *, const struct flow *);
+
+const struct flow_stats *flow_stats(const struct flow_table *);
+/* Visit every flow in use (for re-keying after a reload). */
+void	 flow_foreach(struct flow_table *, void (*fn)(void *, struct flow *),
+	    void *arg);
+
+#endif /* AIC_FLOW_H */

@@ -1,0 +1,106 @@
+/*
+ * release.h - the release stage: the one place that decides what may be
+ * published, and publishes it.
+ *
+ * At the close of a day and of an ISO week the daemon hands this stage
+ * the true figures of that period, leaf by leaf (department x service,
+ * with the devices' sketch).  release_publish() builds every cell of
+ * the fixed grid (released.h, PUBLISHED LEVELS) once, margins as cells
+ * of their own, protects each with the cell key method, and writes them
+ * to the release database in one transaction.  A period is published
+ * once: asking again returns 0 and writes nothing.  Outputs read the
+ * result through released.h only.
+ *
+ * Protection (docs/PRIVACY.md says why): k = min_group_size.
+ *  - The cell key is the sum of the record keys of the cell's devices
+ *    (sketch_cell_key, record key = PRF(K_rk, token)), so cells with the
+ *    same devices get the same noise wherever they appear.
+ *  - Distinct devices n: 0 stays 0; 1..k-1 become 0 or k (zero mean);
+ *    n >= k moves by at most k-1 and never below k.
+ *  - Magnitudes (device-hours, connections, lookups, bytes): 0 when the
+ *    published device count is 0, else the value plus relative noise of
+ *    at most REL_MAG_PCT percent, drawn from the cell key, the measure
+ *    and the value.
+ *  - Day blind-spot figures: the same relative noise.
+ *  - k = 1: no protection at all (validation only; warned and recorded).
+ * No floating point: all draws are SipHash outputs mapped with integer
+ * arithmetic.
+ */
+#ifndef AIC_RELEASE_H
+#define AIC_RELEASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "release/released.h"
+
+struct catalog;
+struct sketch;
+struct weekkey;
+
+#define REL_MAG_PCT	10	/* magnitude noise: at most +-10 % */
+
+struct rel_params {
+	int		 k;		/* min_group_size, >= 1 */
+};
+
+/* The protection functions themselves (pure; unit tested). */
+uint64_t rel_count(const struct rel_params *, uint64_t n, uint64_t u);
+uint64_t rel_magnitude(const struct rel_params *, uint64_t x, uint64_t u);
+
+/* The grid, from configuration. */
+struct rel_dims {
+	char *const	*dept;		/* configured departments, in order */
+	size_t		 ndept;		/* ("unassigned" is added by release) */
+	const struct catalog *cat;	/* services, in catalog order */
+	char *const	*sanctioned;	/* catalog ids */
+	size_t		 nsanct;
+	const char	*timezone;
+};
+
+/* True figures of one department x service over the period. */
+struct rel_leaf {
+	int32_t		 dept;		/* index into dims.dept; ndept = unassigned */
+	int32_t		 svc;		/* catalog index */
+	uint64_t	 m[RM_N];	/* RM_DEVICES and RM_CONNS are ignored */
+	const struct sketch *dev;	/* the period's devices (K_dev hashes) */
+};
+
+struct rel_input {
+	enum rel_kind	 kind;
+	int32_t		 period;	/* YYYYMMDD or YYYYWW */
+	int32_t		 week;		/* whose keys */
+	const struct rel_leaf *leaf;
+	size_t		 nleaf;
+	uint64_t	 blind[RB_N];	/* REL_DAY only */
+	unsigned	 coverage_hours, hours_total;
+	int		 complete;
+};
+
+struct reldb;
+
+/* Opens (creating, mode 0640) the release database for writing. */
+struct reldb *reldb_open(const char *path, char *err, size_t errlen);
+void	 reldb_close(struct reldb *);
+int	 reldb_is_released(struct reldb *, enum rel_kind, int32_t period);
+/* Delete released days before cutoff_day (YYYYMMDD) and weeks before
+ * cutoff_week (YYYYWW); rows deleted, or -1. */
+int	 reldb_retention(struct reldb *, int32_t cutoff_day,
+	    int32_t cutoff_week);
+
+/*
+ * Publish every cell of in's period.  keys must hold in->week's key
+ * (K_rk) unless params->k == 1.  1 published, 0 already released
+ * (nothing written), -1 failed (rolled back, logged).
+ */
+int	 release_publish(struct reldb *, const struct rel_dims *,
+	    const struct rel_params *, const struct rel_input *in,
+	    const struct weekkey *keys, int64_t now);
+
+/* Called for every non-zero cell of a published period, after COMMIT
+ * (exporter plugins). */
+typedef void (*release_cell_cb)(void *arg, const struct rel_period *,
+	    const struct rel_cell *);
+void	 release_set_cell_cb(struct reldb *, release_cell_cb, void *arg);
+
+#endif /* AIC_RELEASE_H */
