@@ -27,6 +27,8 @@
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 PY=/usr/bin/python3
+# a zone whose week does not end during the test (faults_lib.py livetz)
+TZONE=$($PY tests/faults_lib.py livetz)
 PATH=$PATH:/usr/sbin:/sbin
 export PATH LC_ALL=C
 unset MAKEFLAGS MFLAGS MAKELEVEL
@@ -209,7 +211,7 @@ want=$(sqlite3 "$tmp/off/released.db" "SELECT SUM(dns) || ' ' || SUM(quic) FROM 
 live_conf() {
 	mkdir -p "$1"
 	cp "$tmp/gen/catalog.conf" "$1/"
-	sed "s|^aicensus: {|aicensus: {\n  interface = \"$2\";\n  capture = { promisc = true; };|; s|user = \"\";|user = \"aicensus\";|" \
+	sed "s|^aicensus: {|aicensus: {\n  interface = \"$2\";\n  capture = { promisc = true; };|; s|user = \"\";|user = \"aicensus\";|; s|timezone = \"UTC\";|timezone = \"$TZONE\";|" \
 		"$tmp/gen/aicensus.conf" >"$1/aicensus.conf"
 	chown -R aicensus:aicensus "$1"
 }
@@ -292,7 +294,8 @@ cp "$U/aicensusd.service" "$U/aicensus-report.service" \
 cp "$tmp/gen/catalog.conf" "$tmp/conf/"
 sed -e "s|^aicensus: {|aicensus: {\n  interface = \"vsd0\";\n  report = { dir = \"$STATE/reports\"; mail_to = \"test@example.org\"; };\n  api = { listen = \"127.0.0.1:8080\"; token_file = \"api.token\"; };|" \
 	-e "s|\"aicensus.db\"|\"$STATE/aicensus.db\"|; s|\"state\"|\"$STATE/state\"|" \
-	-e 's|user = "";|user = "aicensus";|' "$tmp/gen/aicensus.conf" >"$tmp/conf/aicensus.conf"
+	-e 's|user = "";|user = "aicensus";|' -e "s|timezone = \"UTC\";|timezone = \"$TZONE\";|" \
+	"$tmp/gen/aicensus.conf" >"$tmp/conf/aicensus.conf"
 # Run before the daemon, in the same sandbox (ExecStartPre=): what may it do?
 cat >"$tmp/conf/probe.py" <<'EOF'
 import errno, os, socket, sys
