@@ -160,7 +160,7 @@ load_config(const char *path, struct config **cfgp, struct catalog **catp,
 		config_free(cfg);
 		return -1;
 	}
-	if (config_check_sanctioned(cfg, cat, &err) != 0) {
+	if (catalog_check_sanctioned(cat, cfg, &err) != 0) {
 		cfgerr_format(&err, msg, msglen);
 		catalog_free(cat);
 		config_free(cfg);
@@ -954,7 +954,7 @@ main(int argc, char **argv)
 		struct cfgerr ce;
 
 		memset(&ce, 0, sizeof(ce));
-		if (config_check_state_dir(d.cfg, &ce) != 0) {
+		if (weekkey_check_state_dir(d.cfg, &ce) != 0) {
 			cfgerr_format(&ce, err, sizeof(err));
 			fprintf(stderr, "aicensusd: %s\n", err);
 			cleanup(&d);

@@ -68,10 +68,10 @@ FUZZ_ONE(config)(const uint8_t *data, size_t size)
 		tmp_done();
 		return 0;
 	}
-	(void)config_check_sanctioned(c, fcfg_cat, &e);
+	(void)catalog_check_sanctioned(fcfg_cat, c, &e);
 	/* what the daemon loads next: the catalog the configuration names */
 	if ((cat = catalog_load(c->catalog, &e)) != NULL) {
-		(void)config_check_sanctioned(c, cat, &e);
+		(void)catalog_check_sanctioned(cat, c, &e);
 		catalog_free(cat);
 	}
 	fcfg_printed(c, &p1, &l1);

@@ -43,6 +43,8 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
+#include "common/cfgerr.h"
+#include "common/config.h"
 #include "common/log.h"
 #include "common/siphash.h"
 #include "attribute/weekkey.h"
@@ -910,4 +912,29 @@ weekkey_destroyed(const struct weekkey *K)
 	n = K->destroyed;
 	unlock(K);
 	return n;
+}
+
+int
+weekkey_check_state_dir(const struct config *c, struct cfgerr *err)
+{
+	char msg[1024];
+	struct stat sb;
+
+	if (c->state_dir[0] == '\0' || (stat(c->state_dir, &sb) != 0 &&
+	    errno == ENOENT))
+		return 0;	/* aicensusd creates it 0700 */
+	/*
+	 * A node with no permission bits at all, not ours: the directory is
+	 * hidden from this process (systemd's InaccessiblePaths=, as the
+	 * report service has it).  Such a process reads the configuration
+	 * and never the keys; the daemon's own check still sees the real
+	 * directory.
+	 */
+	if ((sb.st_mode & 07777) == 0 && sb.st_uid != geteuid())
+		return 0;
+	if (weekkey_check_dir(c->state_dir, msg, sizeof(msg)) == 0)
+		return 0;
+	cfgerr_set(err, c->state_dir_file[0] != '\0' ? c->state_dir_file :
+	    c->path, c->state_dir_line, "state_dir: %s", msg);
+	return -1;
 }

@@ -92,4 +92,14 @@ int	 weekkey_destroy(struct weekkey *, int32_t week);
 /* Keys destroyed so far (tests and the log). */
 unsigned weekkey_destroyed(const struct weekkey *);
 
+/*
+ * `aicensusd -n`: when the configuration's state_dir exists, check that
+ * it is fit for keys (weekkey_check_dir: owner, no group/other bits); -1
+ * with err at the state_dir setting (or the file when it is the
+ * default).  A missing directory is fine: the daemon creates it 0700.
+ */
+struct config;
+struct cfgerr;
+int	weekkey_check_state_dir(const struct config *, struct cfgerr *);
+
 #endif /* AIC_WEEKKEY_H */

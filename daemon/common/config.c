@@ -46,12 +46,6 @@
 #include <openssl/evp.h>
 
 #include "common/log.h"
-#include "attribute/weekkey.h"
-
-#if defined(AIC_HAVE_CATALOG) || __has_include("catalog.h")
-#include "detect/catalog.h"
-#define CONFIG_WITH_CATALOG 1
-#endif
 
 #define ZONEINFO_DIR	"/usr/share/zoneinfo"
 #define SRC_FILES_MAX	16
@@ -373,8 +367,8 @@ edit_distance(const char *a, const char *b)
 }
 
 /* The closest of names[] to s, or NULL when none is close. */
-static const char *
-closest(const char *s, const char *const *names)
+const char *
+config_closest(const char *s, const char *const *names)
 {
 	size_t len = strlen(s);
 	unsigned best = 99, d, limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
@@ -461,7 +455,7 @@ check_keys(struct ctx *x, const config_setting_t *g, const char *where,
 		name = config_setting_name(k);
 		if (name == NULL || in_list(name, allowed))
 			continue;
-		if ((near = closest(name, allowed)) != NULL)
+		if ((near = config_closest(name, allowed)) != NULL)
 			return fail(x, k, "unknown setting '%s' in %s — did "
 			    "you mean '%s'?", name, where, near);
 		if ((home = home_of(name)) != NULL)
@@ -1795,68 +1789,6 @@ int
 config_ignored(const struct config *c, int af, const uint8_t *addr)
 {
 	return c != NULL && dept_map_lookup(c->ignore, af, addr) >= 0;
-}
-
-int
-config_check_sanctioned(const struct config *c, const struct catalog *cat,
-    struct cfgerr *err)
-{
-#ifdef CONFIG_WITH_CATALOG
-	const char *names[256], *near;
-	size_t i, j, n;
-
-	n = catalog_count(cat);
-	for (i = 0; i < c->n_sanctioned; i++) {
-		const struct config_item *it = &c->sanctioned[i];
-
-		if (catalog_find_id(cat, it->s) >= 0)
-			continue;
-		/* Suggest from the first 255 ids: plenty for a typo. */
-		for (j = 0; j < n && j < 255; j++)
-			names[j] = catalog_service(cat, j)->id;
-		names[j] = NULL;
-		near = closest(it->s, names);
-		cfgerr_set(err, it->file, it->line, "sanctioned service \"%s\" "
-		    "is not in the catalog %s — %s%s%s", it->s, c->catalog,
-		    near ? "did you mean \"" : "use an id from the catalog "
-		    "(aicensus-report --services lists them)",
-		    near ? near : "", near ? "\"?" : "");
-		return -1;
-	}
-	return 0;
-#else
-	(void)cat;
-	if (c->n_sanctioned == 0)
-		return 0;
-	cfgerr_set(err, c->sanctioned[0].file, c->sanctioned[0].line,
-	    "sanctioned services cannot be checked: built without catalog");
-	return -1;
-#endif
-}
-
-int
-config_check_state_dir(const struct config *c, struct cfgerr *err)
-{
-	char msg[1024];
-	struct stat sb;
-
-	if (c->state_dir[0] == '\0' || (stat(c->state_dir, &sb) != 0 &&
-	    errno == ENOENT))
-		return 0;	/* aicensusd creates it 0700 */
-	/*
-	 * A node with no permission bits at all, not ours: the directory is
-	 * hidden from this process (systemd's InaccessiblePaths=, as the
-	 * report service has it).  Such a process reads the configuration
-	 * and never the keys; the daemon's own check still sees the real
-	 * directory.
-	 */
-	if ((sb.st_mode & 07777) == 0 && sb.st_uid != geteuid())
-		return 0;
-	if (weekkey_check_dir(c->state_dir, msg, sizeof(msg)) == 0)
-		return 0;
-	cfgerr_set(err, c->state_dir_file[0] != '\0' ? c->state_dir_file :
-	    c->path, c->state_dir_line, "state_dir: %s", msg);
-	return -1;
 }
 
 /* ---- printing ---- */

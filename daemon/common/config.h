@@ -12,7 +12,7 @@
  * (compiled against a dead pcap handle) and the timezone (must exist
  * under /usr/share/zoneinfo).  Only what needs another file is left to
  * the caller: sanctioned service ids are checked against the catalog
- * with config_check_sanctioned(), the run-as user with getpwnam().
+ * with catalog_check_sanctioned(), the run-as user with getpwnam().
  *
  * The API token file (api.token_file) is read here too, so a missing,
  * unreadable, world-readable or weak token is a load error naming the
@@ -181,19 +181,9 @@ int	config_dept_of(const struct config *, int af, const uint8_t *addr,
 int	config_ignored(const struct config *, int af, const uint8_t *addr);
 
 /*
- * Check every sanctioned id against the catalog: 0 when all exist, else
- * -1 with err pointing at the list element and suggesting a close id.
+ * The name in names (NULL-terminated) closest to s, for a "did you mean"
+ * in an error message; NULL when none is close.
  */
-struct catalog;
-int	config_check_sanctioned(const struct config *,
-	    const struct catalog *, struct cfgerr *);
-
-/*
- * `aicensusd -n`: when state_dir exists, check that it is fit for keys
- * (weekkey_check_dir: owner, no group/other bits); -1 with err at the
- * state_dir setting (or the file when it is the default).  A missing
- * directory is fine: the daemon creates it 0700.
- */
-int	config_check_state_dir(const struct config *, struct cfgerr *);
+const char *config_closest(const char *s, const char *const *names);
 
 #endif /* AIC_CONFIG_H */

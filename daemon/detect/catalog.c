@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/config.h"
 #include "detect/catalog.h"
 
 #define FNV_OFFSET	0xcbf29ce484222325ULL
@@ -778,4 +779,32 @@ catalog_synthetic(size_t n)
 fail:
 	catalog_free(cat);
 	return NULL;
+}
+
+int
+catalog_check_sanctioned(const struct catalog *cat, const struct config *c,
+    struct cfgerr *err)
+{
+	const char *names[256], *near;
+	size_t i, j, n;
+
+	n = catalog_count(cat);
+	for (i = 0; i < c->n_sanctioned; i++) {
+		const struct config_item *it = &c->sanctioned[i];
+
+		if (catalog_find_id(cat, it->s) >= 0)
+			continue;
+		/* Suggest from the first 255 ids: plenty for a typo. */
+		for (j = 0; j < n && j < 255; j++)
+			names[j] = catalog_service(cat, j)->id;
+		names[j] = NULL;
+		near = config_closest(it->s, names);
+		cfgerr_set(err, it->file, it->line, "sanctioned service \"%s\" "
+		    "is not in the catalog %s — %s%s%s", it->s, c->catalog,
+		    near ? "did you mean \"" : "use an id from the catalog "
+		    "(aicensus-report --services lists them)",
+		    near ? near : "", near ? "\"?" : "");
+		return -1;
+	}
+	return 0;
 }

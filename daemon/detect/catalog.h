@@ -60,4 +60,13 @@ int			 catalog_match(const struct catalog *, const char *name,
  */
 struct catalog		*catalog_synthetic(size_t n);
 
+/*
+ * Check every sanctioned id of the configuration against the catalog: 0
+ * when all exist, else -1 with err pointing at the list element and
+ * suggesting a close id.
+ */
+struct config;
+int	catalog_check_sanctioned(const struct catalog *,
+	    const struct config *, struct cfgerr *);
+
 #endif /* AIC_CATALOG_H */

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "detect/catalog.h"
+#include "attribute/weekkey.h"
 #include "common/config.h"
 #include "t.h"
 
@@ -170,7 +171,7 @@ test_sanctioned_vs_catalog(void)
 	c = config_load("config/aicensus.conf", &e);
 	T_CHECK(c != NULL);
 	if (c != NULL)
-		T_EQ_INT(config_check_sanctioned(c, cat, &e), 0);
+		T_EQ_INT(catalog_check_sanctioned(cat, c, &e), 0);
 	config_free(c);
 
 	path = write_file("sanct.conf", "aicensus = {\n"
@@ -182,7 +183,7 @@ test_sanctioned_vs_catalog(void)
 	c = config_load(path, &e);
 	T_CHECK(c != NULL);
 	if (c != NULL) {
-		T_EQ_INT(config_check_sanctioned(c, cat, &e), -1);
+		T_EQ_INT(catalog_check_sanctioned(cat, c, &e), -1);
 		cfgerr_format(&e, buf, sizeof(buf));
 		snprintf(want, sizeof(want), "%s:4: ", path);
 		T_CHECK(strncmp(buf, want, strlen(want)) == 0);
@@ -892,11 +893,11 @@ test_check_state_dir(void)
 	if (c == NULL)
 		return;
 	/* missing: fine, the daemon creates it 0700 */
-	T_EQ_INT(config_check_state_dir(c, &e), 0);
+	T_EQ_INT(weekkey_check_state_dir(c, &e), 0);
 	T_EQ_INT(mkdir(state, 0700), 0);
-	T_EQ_INT(config_check_state_dir(c, &e), 0);
+	T_EQ_INT(weekkey_check_state_dir(c, &e), 0);
 	T_EQ_INT(chmod(state, 0755), 0);
-	T_EQ_INT(config_check_state_dir(c, &e), -1);
+	T_EQ_INT(weekkey_check_state_dir(c, &e), -1);
 	cfgerr_format(&e, got, sizeof(got));
 	snprintf(want, sizeof(want), "%s:3: state_dir: ", path);
 	T_CHECK(strncmp(got, want, strlen(want)) == 0);
@@ -905,11 +906,11 @@ test_check_state_dir(void)
 	if (strstr(got, want) == NULL)
 		fprintf(stderr, "got %s\n", got);
 	T_EQ_INT(chmod(state, 0700), 0);
-	T_EQ_INT(config_check_state_dir(c, &e), 0);
+	T_EQ_INT(weekkey_check_state_dir(c, &e), 0);
 	rmdir(state);
 	/* a file where the directory should be */
 	write_file("keys", "x");
-	T_EQ_INT(config_check_state_dir(c, &e), -1);
+	T_EQ_INT(weekkey_check_state_dir(c, &e), -1);
 	cfgerr_format(&e, got, sizeof(got));
 	T_CHECK(strstr(got, "not a directory") != NULL);
 	unlink(state);

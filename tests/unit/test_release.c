@@ -1074,7 +1074,7 @@ test_wrong_db(void)
 static void
 test_no_float(void)
 {
-	FILE *fp = fopen("daemon/release.c", "r");
+	FILE *fp = fopen("daemon/release/release.c", "r");
 	char line[512];
 	int hits = 0;
 
