@@ -36,7 +36,7 @@
 #include <stdint.h>
 
 #include "aggregate/agg.h"
-#include "release/release.h"
+#include "aggregate/relinput.h"
 
 #define WACC_VERSION	1
 #define WACC_NAME_MAX	255

@@ -32,10 +32,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aggregate/relinput.h"
 #include "release/released.h"
 
-struct catalog;
-struct sketch;
 struct weekkey;
 
 #define REL_MAG_PCT	10	/* magnitude noise: at most +-10 % */
@@ -47,35 +46,6 @@ struct rel_params {
 /* The protection functions themselves (pure; unit tested). */
 uint64_t rel_count(const struct rel_params *, uint64_t n, uint64_t u);
 uint64_t rel_magnitude(const struct rel_params *, uint64_t x, uint64_t u);
-
-/* The grid, from configuration. */
-struct rel_dims {
-	char *const	*dept;		/* configured departments, in order */
-	size_t		 ndept;		/* ("unassigned" is added by release) */
-	const struct catalog *cat;	/* services, in catalog order */
-	char *const	*sanctioned;	/* catalog ids */
-	size_t		 nsanct;
-	const char	*timezone;
-};
-
-/* True figures of one department x service over the period. */
-struct rel_leaf {
-	int32_t		 dept;		/* index into dims.dept; ndept = unassigned */
-	int32_t		 svc;		/* catalog index */
-	uint64_t	 m[RM_N];	/* RM_DEVICES and RM_CONNS are ignored */
-	const struct sketch *dev;	/* the period's devices (K_dev hashes) */
-};
-
-struct rel_input {
-	enum rel_kind	 kind;
-	int32_t		 period;	/* YYYYMMDD or YYYYWW */
-	int32_t		 week;		/* whose keys */
-	const struct rel_leaf *leaf;
-	size_t		 nleaf;
-	uint64_t	 blind[RB_N];	/* REL_DAY only */
-	unsigned	 coverage_hours, hours_total;
-	int		 complete;
-};
 
 struct reldb;
 

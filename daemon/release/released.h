@@ -30,41 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum rel_kind { REL_DAY = 1, REL_WEEK = 2 };
-
-enum rel_measure {
-	RM_DEVICES, RM_DEVHOURS, RM_TLS, RM_QUIC, RM_ECH, RM_CONNS, RM_DNS,
-	RM_NXDOMAIN, RM_UP, RM_DOWN, RM_N
-};
-/* Column names, also the JSON keys: "devices", "device_hours", "tls_conns",
- * "quic_conns", "ech_conns", "connections", "dns_lookups", "dns_nxdomain",
- * "bytes_up", "bytes_down". */
-extern const char *const rel_measure_names[RM_N];
-#define REL_ALL_MEASURES	((1u << RM_N) - 1)
-#define REL_DAY_MEASURES	((1u << RM_DEVICES) | (1u << RM_DEVHOURS) | \
-	(1u << RM_CONNS) | (1u << RM_DNS) | (1u << RM_NXDOMAIN))
-
-enum rel_blind {
-	RB_PACKETS, RB_BYTES, RB_PCAP_DROPS, RB_IF_DROPS, RB_ECH_UNATTRIBUTED,
-	RB_NOSNI, RB_DOH, RB_IGNORED, RB_LOST, RB_PARSE_FAILURES, RB_LATE,
-	RB_N
-};
-/* "packets", "bytes", "pcap_drops", "if_drops", "ech_unattributed",
- * "nosni_conns", "doh_conns", "ignored", "lost", "parse_failures", "late" */
-extern const char *const rel_blind_names[RB_N];
-
-#define REL_ALL		"*"		/* all departments / all services */
-#define REL_CAT_PREFIX	"cat:"		/* svc "cat:chat": a category */
-#define REL_UNASSIGNED	"unassigned"
-
-struct rel_cell {
-	enum rel_kind	 kind;
-	int32_t		 period;	/* YYYYMMDD or YYYYWW (local) */
-	char		 dept[64];	/* name, "unassigned" or "*" */
-	char		 svc[48];	/* catalog id, "cat:<category>" or "*" */
-	uint64_t	 m[RM_N];
-	unsigned	 published;	/* bit per rel_measure the level publishes */
-};
+#include "common/cells.h"
 
 struct rel_period {
 	enum rel_kind	 kind;
