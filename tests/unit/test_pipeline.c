@@ -115,7 +115,8 @@ frame(uint8_t *out, int l4, const uint8_t *src, unsigned sport,
 		put16(t + 14, 64240);
 	} else
 		put16(t + 4, (unsigned)(hl + plen));
-	memcpy(out + n, pl, plen);
+	if (plen > 0)			/* a SYN has no payload (NULL) */
+		memcpy(out + n, pl, plen);
 	return n + plen;
 }
 
