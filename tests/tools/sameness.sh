@@ -119,7 +119,7 @@ for in in "${inputs[@]}"; do
 		ok "$in: CLI query and report output identical ($n outputs, $(cat "$out/cli-new/$in"/* | wc -c) bytes)"
 	else
 		nok "$in: CLI output differs"
-		head -n 30 "$out/cli.diff" | sed 's/^#/#   /'
+		head -n 30 "$out/cli.diff" | sed 's/^/#   /'
 	fi
 done
 
