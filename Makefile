@@ -134,7 +134,7 @@ DEPS_TEST := tshark tcpreplay python3 python3-scapy python3-cryptography \
 	sqlite3 iproute2 dnsutils openssl dnsmasq-base valgrind tzdata \
 	prometheus chromium wrk curl poppler-utils mandoc man-db groff-base \
 	systemd util-linux clang libclang-rt-14-dev time e2fsprogs \
-	libndpi-bin faketime
+	libndpi-bin faketime bc
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
