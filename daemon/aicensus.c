@@ -34,6 +34,17 @@
 #define AIC_SYSCONFDIR "/etc"
 #endif
 
+/* The report formats, from the one table: "html|md|csv|json". */
+static void
+report_format_names(FILE *f, const char *sep, const char *last)
+{
+	const struct report_format *r;
+
+	for (r = report_formats; r->name != NULL; r++)
+		fprintf(f, "%s%s", r == report_formats ? "" : r[1].name ==
+		    NULL ? last : sep, r->name);
+}
+
 static void
 usage(FILE *f)
 {
@@ -43,7 +54,9 @@ usage(FILE *f)
 	    "                --from A --to B] [--by department,service,category,\n"
 	    "                day|week] [--format table|csv|json]\n"
 	    "       aicensus report [-c CONFIG] [--db RELEASED.db] --week WEEK|--quarter Q\n"
-	    "                [--format html|md|csv|json] [--lang en|nl] [-o FILE]\n"
+	    "                [--format ");
+	report_format_names(f, "|", "|");
+	fprintf(f, "] [--lang en|nl] [-o FILE]\n"
 	    "       aicensus --version\n"
 	    "\n"
 	    "A query reads released periods only: A and B are days (2026-11-16)\n"
@@ -508,9 +521,10 @@ cmd_report(int argc, char **argv)
 		case 'o': outpath = optarg; break;
 		case 'N': o.now = strtoll(optarg, NULL, 10); break;
 		case 'F':
-			if (report_format_parse(optarg, &o.format) != 0) {
-				fprintf(stderr, "aicensus: --format is html, md,"
-				    " csv or json\n");
+			if ((o.format = report_format_find(optarg)) == NULL) {
+				fprintf(stderr, "aicensus: --format is ");
+				report_format_names(stderr, ", ", " or ");
+				fprintf(stderr, "\n");
 				return 2;
 			}
 			break;

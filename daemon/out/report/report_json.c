@@ -14,7 +14,9 @@
 
 #include "out/report/i18n.h"
 #include "common/period.h"
+#include "out/report/report_fmt.h"
 #include "out/report/report_model.h"
+#include "out/report/report_render.h"
 
 static json_t *
 jday(int32_t day)
