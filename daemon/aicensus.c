@@ -199,20 +199,6 @@ columns(const struct qresult *r)
 	return m;
 }
 
-static void
-row_label(const struct qresult *r, const struct qrow *w, char *buf,
-    size_t n)
-{
-	char a[16], b[16];
-
-	query_period_label(w->kind, w->period, a, sizeof(a));
-	if (r->derived) {
-		query_period_label(w->kind, w->period_to, b, sizeof(b));
-		snprintf(buf, n, "%s..%s", a, b);
-	} else
-		snprintf(buf, n, "%s", a);
-}
-
 /* CSV: a field with a comma, a quote or a line break is quoted. */
 static void
 csv_field(const char *s)
@@ -246,7 +232,7 @@ print_csv(const struct qresult *r)
 		const struct qrow *w = &r->rows[i];
 		char lab[40];
 
-		row_label(r, w, lab, sizeof(lab));
+		query_row_label(w, r->derived, lab, sizeof(lab));
 		printf("%s,", lab);
 		csv_field(w->dept);
 		putchar(',');
@@ -273,7 +259,7 @@ print_table(const struct qresult *r)
 	for (i = 0; i < r->n; i++) {
 		const struct qrow *w = &r->rows[i];
 
-		row_label(r, w, lab, sizeof(lab));
+		query_row_label(w, r->derived, lab, sizeof(lab));
 		if (strlen(lab) > wl)
 			wl = strlen(lab);
 		if (strlen(w->dept) > wd)
@@ -296,7 +282,7 @@ print_table(const struct qresult *r)
 	for (i = 0; i < r->n; i++) {
 		const struct qrow *w = &r->rows[i];
 
-		row_label(r, w, lab, sizeof(lab));
+		query_row_label(w, r->derived, lab, sizeof(lab));
 		printf("%-*s  %-*s  %-*s", (int)wl, lab, (int)wd, w->dept,
 		    (int)ws, w->svc);
 		for (k = 0; k < RM_N; k++)

@@ -19,6 +19,7 @@
 
 #include "detect/catalog.h"
 #include "common/cfgerr.h"
+#include "out/query.h"
 #include "out/report/i18n.h"
 #include "common/period.h"
 #include "release/release.h"
@@ -728,6 +729,71 @@ test_numbers(void)
 	    "16\xe2\x80\x93" "22 november 2026");
 }
 
+/*
+ * The report's "released_cells" are rows of `aicensus query` in its one
+ * encoding (query_row_json): every department x service cell of the
+ * week equals the query's row for it, key for key and value for value.
+ */
+static void
+test_cells_as_query(void)
+{
+	json_t *rep = render_json(db1, "2026-W47"), *cells, *c = NULL, *row;
+	struct released *rel;
+	struct query q;
+	struct qresult r;
+	char err[256];
+	size_t i, j, n = 0;
+
+	T_CHECK(rep != NULL);
+	if (rep == NULL)
+		return;
+	cells = json_object_get(rep, "released_cells");
+	T_CHECK(json_array_size(cells) > 0);
+	memset(&q, 0, sizeof(q));
+	T_EQ_INT(query_parse_by("department,service,week", &q, err,
+	    sizeof(err)), 0);
+	q.from_day = q.to_day = 20261118;
+	rel = released_open(db1, err, sizeof(err));
+	T_CHECK(rel != NULL);
+	if (rel == NULL || query_run(rel, &q, &r, err, sizeof(err)) != 0) {
+		T_CHECK(0);
+		released_close(rel);
+		json_decref(rep);
+		return;
+	}
+	T_CHECK(r.n > 0);
+	for (i = 0; i < r.n; i++) {
+		row = query_row_json(&r.rows[i], r.derived);
+		json_array_foreach(cells, j, c)
+			if (strcmp(json_string_value(json_object_get(c,
+			    "department")), r.rows[i].dept) == 0 &&
+			    strcmp(json_string_value(json_object_get(c,
+			    "service")), r.rows[i].svc) == 0)
+				break;
+		T_CHECK(j < json_array_size(cells) && json_equal(c, row));
+		n += j < json_array_size(cells);
+		json_decref(row);
+	}
+	T_EQ_INT((int)n, (int)r.n);
+	/* a day row carries the day's measures only, a week row all */
+	row = query_row_json(&r.rows[0], 0);
+	T_EQ_INT((int)json_object_size(row), 4 + RM_N);
+	json_decref(row);
+	r.rows[0].published = REL_DAY_MEASURES;
+	r.rows[0].kind = REL_DAY;
+	r.rows[0].period = 20261118;
+	row = query_row_json(&r.rows[0], 0);
+	T_EQ_STR(json_string_value(json_object_get(row, "kind")), "day");
+	T_EQ_STR(json_string_value(json_object_get(row, "period")),
+	    "2026-11-18");
+	T_CHECK(json_object_get(row, "tls_conns") == NULL &&
+	    json_object_get(row, "connections") != NULL);
+	json_decref(row);
+	query_free(&r);
+	released_close(rel);
+	json_decref(rep);
+}
+
 int
 main(void)
 {
@@ -747,6 +813,7 @@ main(void)
 	T_RUN(test_quarter_sums_k5);
 	T_RUN(test_refused);
 	T_RUN(test_options);
+	T_RUN(test_cells_as_query);
 	T_RUN(test_i18n);
 	T_RUN(test_numbers);
 	unlink(db1);
