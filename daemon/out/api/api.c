@@ -91,7 +91,7 @@ authorised(const struct api *a, struct evhttp_request *req)
 
 /* --- routing ---------------------------------------------------------- */
 
-#define RT_OPEN		0x1	/* no token, answered even when disabled */
+#define RT_OPEN		0x1	/* no token; answered when disabled too */
 #define RT_QUERY	0x2	/* the query string is parsed for it */
 
 /*
