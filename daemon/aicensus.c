@@ -34,6 +34,17 @@
 #define AIC_SYSCONFDIR "/etc"
 #endif
 
+/* The report formats, from the one table: "html|md|csv|json". */
+static void
+report_format_names(FILE *f, const char *sep, const char *last)
+{
+	const struct report_format *r;
+
+	for (r = report_formats; r->name != NULL; r++)
+		fprintf(f, "%s%s", r == report_formats ? "" : r[1].name ==
+		    NULL ? last : sep, r->name);
+}
+
 static void
 usage(FILE *f)
 {
@@ -43,7 +54,9 @@ usage(FILE *f)
 	    "                --from A --to B] [--by department,service,category,\n"
 	    "                day|week] [--format table|csv|json]\n"
 	    "       aicensus report [-c CONFIG] [--db RELEASED.db] --week WEEK|--quarter Q\n"
-	    "                [--format html|md|csv|json] [--lang en|nl] [-o FILE]\n"
+	    "                [--format ");
+	report_format_names(f, "|", "|");
+	fprintf(f, "] [--lang en|nl] [-o FILE]\n"
 	    "       aicensus --version\n"
 	    "\n"
 	    "A query reads released periods only: A and B are days (2026-11-16)\n"
@@ -186,20 +199,6 @@ columns(const struct qresult *r)
 	return m;
 }
 
-static void
-row_label(const struct qresult *r, const struct qrow *w, char *buf,
-    size_t n)
-{
-	char a[16], b[16];
-
-	query_period_label(w->kind, w->period, a, sizeof(a));
-	if (r->derived) {
-		query_period_label(w->kind, w->period_to, b, sizeof(b));
-		snprintf(buf, n, "%s..%s", a, b);
-	} else
-		snprintf(buf, n, "%s", a);
-}
-
 /* CSV: a field with a comma, a quote or a line break is quoted. */
 static void
 csv_field(const char *s)
@@ -233,7 +232,7 @@ print_csv(const struct qresult *r)
 		const struct qrow *w = &r->rows[i];
 		char lab[40];
 
-		row_label(r, w, lab, sizeof(lab));
+		query_row_label(w, r->derived, lab, sizeof(lab));
 		printf("%s,", lab);
 		csv_field(w->dept);
 		putchar(',');
@@ -260,7 +259,7 @@ print_table(const struct qresult *r)
 	for (i = 0; i < r->n; i++) {
 		const struct qrow *w = &r->rows[i];
 
-		row_label(r, w, lab, sizeof(lab));
+		query_row_label(w, r->derived, lab, sizeof(lab));
 		if (strlen(lab) > wl)
 			wl = strlen(lab);
 		if (strlen(w->dept) > wd)
@@ -283,7 +282,7 @@ print_table(const struct qresult *r)
 	for (i = 0; i < r->n; i++) {
 		const struct qrow *w = &r->rows[i];
 
-		row_label(r, w, lab, sizeof(lab));
+		query_row_label(w, r->derived, lab, sizeof(lab));
 		printf("%-*s  %-*s  %-*s", (int)wl, lab, (int)wd, w->dept,
 		    (int)ws, w->svc);
 		for (k = 0; k < RM_N; k++)
@@ -508,9 +507,10 @@ cmd_report(int argc, char **argv)
 		case 'o': outpath = optarg; break;
 		case 'N': o.now = strtoll(optarg, NULL, 10); break;
 		case 'F':
-			if (report_format_parse(optarg, &o.format) != 0) {
-				fprintf(stderr, "aicensus: --format is html, md,"
-				    " csv or json\n");
+			if ((o.format = report_format_find(optarg)) == NULL) {
+				fprintf(stderr, "aicensus: --format is ");
+				report_format_names(stderr, ", ", " or ");
+				fprintf(stderr, "\n");
 				return 2;
 			}
 			break;

@@ -239,6 +239,19 @@ wanted(const struct query *q, const struct rel_cell *c)
 	return cat ? q->by_cat : q->by_svc;
 }
 
+void
+query_row_of_cell(struct qrow *w, const struct rel_cell *c)
+{
+	w->kind = c->kind;
+	w->period = w->period_to = c->period;
+	memcpy(w->dept, c->dept, sizeof(w->dept));
+	w->dept[sizeof(w->dept) - 1] = '\0';
+	memcpy(w->svc, c->svc, sizeof(w->svc));
+	w->svc[sizeof(w->svc) - 1] = '\0';
+	memcpy(w->m, c->m, sizeof(w->m));
+	w->published = c->published;
+}
+
 static int
 push(struct qresult *r, size_t *cap, const struct rel_cell *c)
 {
@@ -252,15 +265,7 @@ push(struct qresult *r, size_t *cap, const struct rel_cell *c)
 		r->rows = w;
 		*cap = nc;
 	}
-	w = &r->rows[r->n++];
-	w->kind = c->kind;
-	w->period = w->period_to = c->period;
-	memcpy(w->dept, c->dept, sizeof(w->dept));
-	w->dept[sizeof(w->dept) - 1] = '\0';
-	memcpy(w->svc, c->svc, sizeof(w->svc));
-	w->svc[sizeof(w->svc) - 1] = '\0';
-	memcpy(w->m, c->m, sizeof(w->m));
-	w->published = c->published;
+	query_row_of_cell(&r->rows[r->n++], c);
 	return 0;
 }
 
@@ -374,14 +379,47 @@ query_period_json(const struct rel_period *p)
 	    "complete", p->complete != 0);
 }
 
+void
+query_row_label(const struct qrow *w, int derived, char *buf, size_t n)
+{
+	char a[16], b[16];
+
+	query_period_label(w->kind, w->period, a, sizeof(a));
+	if (derived) {
+		query_period_label(w->kind, w->period_to, b, sizeof(b));
+		snprintf(buf, n, "%s..%s", a, b);
+	} else
+		snprintf(buf, n, "%s", a);
+}
+
+json_t *
+query_row_json(const struct qrow *w, int derived)
+{
+	json_t *o = json_object();
+	char lab[40];
+	int k;
+
+	if (o == NULL)
+		return NULL;
+	query_row_label(w, derived, lab, sizeof(lab));
+	json_object_set_new(o, "kind", json_string(derived ? "weeks" :
+	    kind_name(w->kind)));
+	json_object_set_new(o, "period", json_string(lab));
+	json_object_set_new(o, "department", json_string(w->dept));
+	json_object_set_new(o, "service", json_string(w->svc));
+	for (k = 0; k < RM_N; k++)
+		if (w->published & (1u << k))
+			json_object_set_new(o, rel_measure_names[k],
+			    json_integer((json_int_t)w->m[k]));
+	return o;
+}
+
 json_t *
 query_json(const struct qresult *r)
 {
 	json_t *root = json_object(), *periods = json_array(),
-	    *rows = json_array(), *o;
-	char a[16], b[16], lab[40];
+	    *rows = json_array();
 	size_t i;
-	int k;
 
 	if (root == NULL || periods == NULL || rows == NULL) {
 		json_decref(root);
@@ -399,28 +437,9 @@ query_json(const struct qresult *r)
 	for (i = 0; i < r->nperiods; i++)
 		json_array_append_new(periods,
 		    query_period_json(&r->periods[i]));
-	for (i = 0; i < r->n; i++) {
-		const struct qrow *w = &r->rows[i];
-
-		query_period_label(w->kind, w->period, a, sizeof(a));
-		if (r->derived) {
-			query_period_label(w->kind, w->period_to, b,
-			    sizeof(b));
-			snprintf(lab, sizeof(lab), "%s..%s", a, b);
-		} else
-			snprintf(lab, sizeof(lab), "%s", a);
-		o = json_object();
-		json_object_set_new(o, "kind", json_string(r->derived ?
-		    "weeks" : kind_name(w->kind)));
-		json_object_set_new(o, "period", json_string(lab));
-		json_object_set_new(o, "department", json_string(w->dept));
-		json_object_set_new(o, "service", json_string(w->svc));
-		for (k = 0; k < RM_N; k++)
-			if (w->published & (1u << k))
-				json_object_set_new(o, rel_measure_names[k],
-				    json_integer((json_int_t)w->m[k]));
-		json_array_append_new(rows, o);
-	}
+	for (i = 0; i < r->n; i++)
+		json_array_append_new(rows, query_row_json(&r->rows[i],
+		    r->derived));
 	json_object_set_new(root, "periods", periods);
 	json_object_set_new(root, "rows", rows);
 	return root;

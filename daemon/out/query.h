@@ -85,6 +85,18 @@ void	query_free(struct qresult *);
 
 /* The result document of the CLI and the API (spec.md, Output formats). */
 json_t	*query_json(const struct qresult *);
+/*
+ * One row of it: {"kind", "period", "department", "service", then the
+ * published measures}.  The only encoding of a released cell as JSON:
+ * the CLI, the API and the report's "released_cells" all print it, so
+ * a report can be checked against a query.  derived: a sum of weeks.
+ */
+json_t	*query_row_json(const struct qrow *, int derived);
+/* A released cell as a row (not derived). */
+void	query_row_of_cell(struct qrow *, const struct rel_cell *);
+/* The row's period: "2026-W47", or "2026-W45..2026-W47" when derived. */
+void	query_row_label(const struct qrow *, int derived, char *buf,
+	    size_t n);
 /* One period object: {"kind", "period", "week", "released_at", ...}. */
 json_t	*query_period_json(const struct rel_period *);
 

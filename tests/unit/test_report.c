@@ -19,11 +19,13 @@
 
 #include "detect/catalog.h"
 #include "common/cfgerr.h"
+#include "out/query.h"
 #include "out/report/i18n.h"
 #include "common/period.h"
 #include "release/release.h"
 #include "release/released.h"
 #include "out/report/report.h"
+#include "out/report/report_fmt.h"
 #include "out/report/report_model.h"
 #include "aggregate/sketch.h"
 #include "t.h"
@@ -194,7 +196,7 @@ out:
 }
 
 static char *
-render_at(const char *path, enum report_format f, const char *when,
+render_at(const char *path, const char *f, const char *when,
     const char *lang, int64_t now, char *err, size_t errlen)
 {
 	struct report_opts o;
@@ -205,7 +207,10 @@ render_at(const char *path, enum report_format f, const char *when,
 	int rc;
 
 	report_opts_init(&o);
-	o.format = f;
+	if ((o.format = report_format_find(f)) == NULL) {
+		snprintf(err, errlen, "no format %s", f);
+		return NULL;
+	}
 	o.now = now;
 	snprintf(o.lang, sizeof(o.lang), "%s", lang);
 	if (strlen(when) > 5 && when[5] == 'Q')
@@ -226,7 +231,7 @@ render_at(const char *path, enum report_format f, const char *when,
 }
 
 static char *
-render(const char *path, enum report_format f, const char *when,
+render(const char *path, const char *f, const char *when,
     const char *lang)
 {
 	char err[256];
@@ -240,7 +245,7 @@ render(const char *path, enum report_format f, const char *when,
 static json_t *
 render_json(const char *path, const char *when)
 {
-	char *s = render(path, REPORT_JSON, when, "en");
+	char *s = render(path, "json", when, "en");
 	json_t *r = s ? json_loads(s, 0, NULL) : NULL;
 
 	free(s);
@@ -464,14 +469,15 @@ test_week_k5(void)
 static void
 check_no_suppression(const char *path, const char *when)
 {
-	static const enum report_format fmt[] = { REPORT_HTML, REPORT_MD,
-	    REPORT_CSV, REPORT_JSON };
 	static const char *const lang[] = { "en", "nl" };
-	size_t f, l;
+	const struct report_format *fmt;
+	size_t l;
 
-	for (f = 0; f < 4; f++)
+	/* every format of the table, so a new one is held to it too */
+	for (fmt = report_formats; fmt->name != NULL; fmt++)
 		for (l = 0; l < 2; l++) {
-			char *s = render(path, fmt[f], when, lang[l]);
+			char *s = render(path, fmt->name, when, lang[l]);
+			int html = strcmp(fmt->name, "html") == 0;
 
 			T_CHECK(s != NULL);
 			if (s == NULL)
@@ -484,9 +490,9 @@ check_no_suppression(const char *path, const char *when)
 			T_CHECK(strstr(s, "lower_bound") == NULL &&
 			    strstr(s, "\xe2\x89\xa5") == NULL);	/* ≥ */
 			T_CHECK(strstr(s, "\xc2\xb7 |") == NULL);	/* · */
-			if (fmt[f] == REPORT_HTML || fmt[f] == REPORT_MD)
+			if (html || strcmp(fmt->name, "md") == 0)
 				T_CHECK(strstr(s, "\xe2\x80\x93") != NULL);
-			if (fmt[f] == REPORT_HTML)
+			if (html)
 				T_CHECK(strstr(s, "<script") == NULL);
 			free(s);
 		}
@@ -501,7 +507,7 @@ test_no_suppression(void)
 	check_no_suppression(db5, "2026-W47");
 	check_no_suppression(db5, "2026-Q4");
 	/* B never used c-chat: its cell is "–" in the matrix */
-	md = render(db1, REPORT_MD, "2026-W47", "en");
+	md = render(db1, "md", "2026-W47", "en");
 	T_CHECK(md && strstr(md, "| C Chat | \xe2\x80\x93 | \xe2\x80\x93 | 1 |"
 	    " \xe2\x80\x93 | 1 |") != NULL);
 	if (md && getenv("TEST_REPORT_SHOW"))
@@ -514,14 +520,14 @@ test_no_suppression(void)
 	T_CHECK(md && strstr(md, "WITHOUT protection") != NULL);
 	free(md);
 	/* the methodology: cell key method, rows need not add up */
-	md = render(db5, REPORT_MD, "2026-W47", "en");
+	md = render(db5, "md", "2026-W47", "en");
 	T_CHECK(md && strstr(md, "cell key method") != NULL);
 	T_CHECK(md && strstr(md, "need not add up") != NULL);
 	T_CHECK(md && strstr(md, "shows as \xe2\x80\x9c\xe2\x80\x93\xe2\x80\x9d or"
 	    " as 5") != NULL);
 	T_CHECK(md && strstr(md, "they are exact") == NULL);
 	free(md);
-	html = render(db5, REPORT_HTML, "2026-W47", "nl");
+	html = render(db5, "html", "2026-W47", "nl");
 	T_CHECK(html && strstr(html, "celsleutelmethode") != NULL);
 	T_CHECK(html && strstr(html, "Kernpunten") != NULL);
 	T_CHECK(html && strstr(html, "ZONDER bescherming") == NULL);
@@ -559,7 +565,7 @@ test_quarter(void)
 	T_EQ_INT(jint(c, "device_weeks"), 4 + 9);
 	T_EQ_INT(jint(c, "bytes_up"), 1000 + 2000);
 	json_decref(r);
-	md = render(db1, REPORT_MD, "2026-Q4", "en");
+	md = render(db1, "md", "2026-Q4", "en");
 	T_CHECK(md && strstr(md, "2 of the quarter's 14 weeks are released") !=
 	    NULL);
 	T_CHECK(md && strstr(md, "| 2026-W48 | not released | |") != NULL);
@@ -600,25 +606,25 @@ test_refused(void)
 	char err[256], *s;
 
 	/* now is in W48: not released yet */
-	s = render_at(db1, REPORT_HTML, "2026-W48", "en", NOW, err,
+	s = render_at(db1, "html", "2026-W48", "en", NOW, err,
 	    sizeof(err));
 	T_CHECK(s == NULL);
 	T_EQ_STR(err, "week 2026-W48 is not released yet; weeks are released"
 	    " at the end of the ISO week");
 	free(s);
-	s = render_at(db1, REPORT_MD, "2026-W49", "en", NOW, err, sizeof(err));
+	s = render_at(db1, "md", "2026-W49", "en", NOW, err, sizeof(err));
 	T_CHECK(s == NULL && strstr(err, "2026-W49 is in the future") != NULL);
 	free(s);
 	/* a week long gone but never released (before the sensor ran) */
-	s = render_at(db1, REPORT_JSON, "2026-W10", "en", NOW, err,
+	s = render_at(db1, "json", "2026-W10", "en", NOW, err,
 	    sizeof(err));
 	T_CHECK(s == NULL && strstr(err, "2026-W10 is not released") != NULL);
 	free(s);
-	s = render_at(db1, REPORT_JSON, "2027-Q1", "en", NOW, err,
+	s = render_at(db1, "json", "2027-Q1", "en", NOW, err,
 	    sizeof(err));
 	T_CHECK(s == NULL && strstr(err, "2027-Q1 is in the future") != NULL);
 	free(s);
-	s = render_at(db1, REPORT_JSON, "2026-Q3", "en", NOW, err,
+	s = render_at(db1, "json", "2026-Q3", "en", NOW, err,
 	    sizeof(err));
 	T_CHECK(s == NULL && strstr(err, "no released week") != NULL);
 	free(s);
@@ -628,8 +634,9 @@ static void
 test_options(void)
 {
 	struct report_opts o;
-	enum report_format f;
+	const struct report_format *f;
 	struct released *rel;
+	size_t n = 0;
 	char b[32], err[128];
 
 	report_opts_init(&o);
@@ -641,9 +648,20 @@ test_options(void)
 	T_EQ_INT(report_parse_quarter("2026-Q4", &o), 0);
 	T_EQ_INT(o.quarter, 4);
 	T_EQ_INT(report_parse_quarter("2026-Q5", &o), -1);
-	T_EQ_INT(report_format_parse("md", &f), 0);
-	T_EQ_INT(f, REPORT_MD);
-	T_EQ_INT(report_format_parse("pdf", &f), -1);
+	/* the table: names and aliases found, nothing else, all complete */
+	T_CHECK(o.format == &report_formats[0] &&
+	    strcmp(o.format->name, "html") == 0);
+	T_CHECK((f = report_format_find("md")) != NULL &&
+	    strcmp(f->ext, "md") == 0);
+	T_CHECK(report_format_find("markdown") == f);
+	T_CHECK(report_format_find("pdf") == NULL);
+	T_CHECK(report_format_find("") == NULL);
+	for (f = report_formats; f->name != NULL; f++, n++) {
+		T_CHECK(report_format_find(f->name) == f);
+		T_CHECK(f->ext != NULL && f->mime != NULL &&
+		    f->render != NULL);
+	}
+	T_EQ_INT((int)n, 4);
 	rel = released_open(db1, err, sizeof(err));
 	T_CHECK(rel != NULL);
 	if (rel == NULL)
@@ -711,6 +729,71 @@ test_numbers(void)
 	    "16\xe2\x80\x93" "22 november 2026");
 }
 
+/*
+ * The report's "released_cells" are rows of `aicensus query` in its one
+ * encoding (query_row_json): every department x service cell of the
+ * week equals the query's row for it, key for key and value for value.
+ */
+static void
+test_cells_as_query(void)
+{
+	json_t *rep = render_json(db1, "2026-W47"), *cells, *c = NULL, *row;
+	struct released *rel;
+	struct query q;
+	struct qresult r;
+	char err[256];
+	size_t i, j, n = 0;
+
+	T_CHECK(rep != NULL);
+	if (rep == NULL)
+		return;
+	cells = json_object_get(rep, "released_cells");
+	T_CHECK(json_array_size(cells) > 0);
+	memset(&q, 0, sizeof(q));
+	T_EQ_INT(query_parse_by("department,service,week", &q, err,
+	    sizeof(err)), 0);
+	q.from_day = q.to_day = 20261118;
+	rel = released_open(db1, err, sizeof(err));
+	T_CHECK(rel != NULL);
+	if (rel == NULL || query_run(rel, &q, &r, err, sizeof(err)) != 0) {
+		T_CHECK(0);
+		released_close(rel);
+		json_decref(rep);
+		return;
+	}
+	T_CHECK(r.n > 0);
+	for (i = 0; i < r.n; i++) {
+		row = query_row_json(&r.rows[i], r.derived);
+		json_array_foreach(cells, j, c)
+			if (strcmp(json_string_value(json_object_get(c,
+			    "department")), r.rows[i].dept) == 0 &&
+			    strcmp(json_string_value(json_object_get(c,
+			    "service")), r.rows[i].svc) == 0)
+				break;
+		T_CHECK(j < json_array_size(cells) && json_equal(c, row));
+		n += j < json_array_size(cells);
+		json_decref(row);
+	}
+	T_EQ_INT((int)n, (int)r.n);
+	/* a day row carries the day's measures only, a week row all */
+	row = query_row_json(&r.rows[0], 0);
+	T_EQ_INT((int)json_object_size(row), 4 + RM_N);
+	json_decref(row);
+	r.rows[0].published = REL_DAY_MEASURES;
+	r.rows[0].kind = REL_DAY;
+	r.rows[0].period = 20261118;
+	row = query_row_json(&r.rows[0], 0);
+	T_EQ_STR(json_string_value(json_object_get(row, "kind")), "day");
+	T_EQ_STR(json_string_value(json_object_get(row, "period")),
+	    "2026-11-18");
+	T_CHECK(json_object_get(row, "tls_conns") == NULL &&
+	    json_object_get(row, "connections") != NULL);
+	json_decref(row);
+	query_free(&r);
+	released_close(rel);
+	json_decref(rep);
+}
+
 int
 main(void)
 {
@@ -730,6 +813,7 @@ main(void)
 	T_RUN(test_quarter_sums_k5);
 	T_RUN(test_refused);
 	T_RUN(test_options);
+	T_RUN(test_cells_as_query);
 	T_RUN(test_i18n);
 	T_RUN(test_numbers);
 	unlink(db1);

@@ -1,13 +1,14 @@
 /*
- * api.c - the HTTP server: listener, request limits, the token, routing,
- * and the reply helpers the handlers share.
+ * api.c - the HTTP server: listener, request limits, the token, and the
+ * one route table.  Handlers (api_routes.h) answer through api_reply.h;
+ * none of them calls back here.
  *
  * Order of checks for every request, so that a refused request costs
  * little and reveals nothing: method (405), length of path and query
  * string (414), then /healthz, then the token for /api/ and /metrics
  * (401, before any 404 there: without the token nobody learns which
  * endpoints exist), then the query string (400), then the handler.
- * Everything else is a static file of the dashboard.
+ * Everything else is the route of the dashboard's static files.
  *
  * Nothing here logs a request: a request line can carry anything, and
  * the peer's address must not reach a log.
@@ -21,7 +22,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +37,10 @@
 #include <openssl/evp.h>
 
 #include "out/api/api.h"
+#include "out/api/api_cache.h"
 #include "out/api/api_int.h"
-#include "out/api/api_static.h"
+#include "out/api/api_reply.h"
+#include "out/api/api_routes.h"
 #include "common/log.h"
 #include "common/period.h"
 #include "release/released.h"
@@ -52,278 +54,10 @@
 #define API_TIMEOUT_SEC		10
 #define API_CACHE_ENTRIES	64
 #define API_CACHE_BYTES		(8u << 20)
-#define JSON_TYPE		"application/json; charset=utf-8"
 #define API_ALL_METHODS							\
 	(EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |		\
 	EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |	\
 	EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH)
-
-/* --- replies ---------------------------------------------------------- */
-
-static const char *
-reason(int code)
-{
-	switch (code) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 414: return "URI Too Long";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Error";
-	}
-}
-
-/*
- * evhttp 2.1 sends whatever body it is given, also to a HEAD request:
- * a HEAD answer gets the GET answer's headers and length, no body.
- */
-void
-api_send(struct evhttp_request *req, int code, const char *why,
-    struct evbuffer *body)
-{
-	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
-		char len[32];
-
-		snprintf(len, sizeof(len), "%zu",
-		    body != NULL ? evbuffer_get_length(body) : (size_t)0);
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Length", len);
-		evhttp_send_reply(req, code, why, NULL);
-		return;
-	}
-	evhttp_send_reply(req, code, why, body);
-}
-
-void
-api_reply_text(struct evhttp_request *req, int code, const char *type,
-    const char *text, size_t len)
-{
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	struct evbuffer *body = evbuffer_new();
-
-	evhttp_add_header(h, "Content-Type", type);
-	/* answers are about the organisation: no cache may keep them */
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	if (body != NULL && evbuffer_add(body, text, len) != 0) {
-		evbuffer_free(body);
-		body = NULL;
-	}
-	api_send(req, body != NULL ? code : HTTP_INTERNAL,
-	    reason(body != NULL ? code : HTTP_INTERNAL), body);
-	if (body != NULL)
-		evbuffer_free(body);
-}
-
-void
-api_reply_json(struct evhttp_request *req, int code, json_t *root)
-{
-	char *text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
-
-	json_decref(root);
-	if (text == NULL) {
-		static const char oom[] = "{\"error\":{\"status\":500,"
-		    "\"message\":\"out of memory\"}}";
-
-		api_reply_text(req, HTTP_INTERNAL, JSON_TYPE, oom,
-		    sizeof(oom) - 1);
-		return;
-	}
-	api_reply_text(req, code, JSON_TYPE, text, strlen(text));
-	free(text);
-}
-
-int
-api_cache_send(struct api_call *c, int64_t version)
-{
-	const char *body;
-	size_t len;
-
-	if (version < 0 || (body = api_cache_get(c->api->cache,
-	    evhttp_request_get_uri(c->req), version, &len)) == NULL)
-		return 0;
-	api_reply_text(c->req, HTTP_OK, JSON_TYPE, body, len);
-	return 1;
-}
-
-void
-api_reply_json_keep(struct api_call *c, json_t *root, int64_t version)
-{
-	char *text = json_dumps(root, JSON_COMPACT);
-
-	if (text == NULL) {
-		api_reply_json(c->req, HTTP_OK, root);
-		return;
-	}
-	json_decref(root);
-	if (version >= 0)
-		api_cache_put(c->api->cache, evhttp_request_get_uri(c->req),
-		    version, text, strlen(text));
-	api_reply_text(c->req, HTTP_OK, JSON_TYPE, text, strlen(text));
-	free(text);
-}
-
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), or 0. */
-static size_t
-utf8_len(const unsigned char *p)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		else if (p[0] == 0xed)
-			hi = 0x9f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (p[1] < lo || p[1] > hi)	/* a NUL ends it here too */
-		return 0;
-	for (i = 2; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
-/*
- * In place: every byte that is not part of well-formed UTF-8, and every
- * control character, becomes '?' (jansson refuses the rest, and the
- * client would get a 500 instead of its 400).
- */
-static void
-utf8_scrub(char *s)
-{
-	unsigned char *p = (unsigned char *)s;
-	size_t n;
-
-	while (*p != '\0') {
-		if (*p < 0x80) {
-			if (*p < 0x20 || *p == 0x7f)
-				*p = '?';
-			p++;
-		} else if ((n = utf8_len(p)) == 0)
-			*p++ = '?';
-		else
-			p += n;
-	}
-}
-
-void
-api_reply_error(struct evhttp_request *req, int code, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	utf8_scrub(msg);	/* it may echo request bytes; JSON needs UTF-8 */
-	api_reply_json(req, code, json_pack("{s:{s:i,s:s}}", "error",
-	    "status", code, "message", msg));
-}
-
-/* --- parameters ------------------------------------------------------- */
-
-int
-api_params_check(struct api_call *c, const char *const *allowed)
-{
-	const struct evkeyval *kv, *k2;
-	const char *const *a;
-
-	TAILQ_FOREACH(kv, c->params, next) {
-		for (a = allowed; *a != NULL; a++)
-			if (strcmp(kv->key, *a) == 0)
-				break;
-		if (*a == NULL) {
-			api_reply_error(c->req, HTTP_BADREQUEST, "unknown "
-			    "parameter '%.64s'", kv->key);
-			return -1;
-		}
-		for (k2 = TAILQ_NEXT(kv, next); k2; k2 = TAILQ_NEXT(k2, next))
-			if (strcmp(kv->key, k2->key) == 0) {
-				api_reply_error(c->req, HTTP_BADREQUEST,
-				    "parameter '%s' given twice", kv->key);
-				return -1;
-			}
-	}
-	return 0;
-}
-
-/* --- the release database ---------------------------------------------- */
-
-static uint64_t
-mix(uint64_t h, uint64_t v)
-{
-	h ^= v;
-	return h * 0x100000001b3ULL;
-}
-
-int64_t
-api_rel_version(struct api *a)
-{
-	char wal[CONFIG_PATH_MAX + 8];
-	struct stat sb;
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	if (stat(a->relpath, &sb) != 0)
-		return -1;
-	h = mix(mix(mix(h, (uint64_t)sb.st_ino), (uint64_t)sb.st_size),
-	    (uint64_t)sb.st_mtim.tv_sec * 1000000000ULL +
-	    (uint64_t)sb.st_mtim.tv_nsec);
-	snprintf(wal, sizeof(wal), "%s-wal", a->relpath);
-	if (stat(wal, &sb) == 0)
-		h = mix(mix(h, (uint64_t)sb.st_size),
-		    (uint64_t)sb.st_mtim.tv_sec * 1000000000ULL +
-		    (uint64_t)sb.st_mtim.tv_nsec);
-	return (int64_t)(h >> 1);
-}
-
-struct released *
-api_rel_get(struct api *a)
-{
-	char err[512];
-	struct stat sb;
-
-	if (stat(a->relpath, &sb) != 0) {
-		/* nothing released yet, or the file went away */
-		released_close(a->rel);
-		a->rel = NULL;
-		return NULL;
-	}
-	if (a->rel != NULL && (uint64_t)sb.st_ino == a->rel_ino)
-		return a->rel;
-	released_close(a->rel);
-	if ((a->rel = released_open(a->relpath, err, sizeof(err))) == NULL) {
-		log_warn("api: %s", err);
-		return NULL;
-	}
-	a->rel_ino = (uint64_t)sb.st_ino;
-	return a->rel;
-}
-
-struct released *
-api_rel(struct api_call *c)
-{
-	struct released *r = api_rel_get(c->api);
-
-	if (r == NULL)
-		api_reply_error(c->req, HTTP_SERVUNAVAIL, "no release database "
-		    "yet: nothing has been released");
-	return r;
-}
 
 /* --- the token -------------------------------------------------------- */
 
@@ -357,17 +91,30 @@ authorised(const struct api *a, struct evhttp_request *req)
 
 /* --- routing ---------------------------------------------------------- */
 
+#define RT_OPEN		0x1	/* no token; answered when disabled too */
+#define RT_QUERY	0x2	/* the query string is parsed for it */
+
+/*
+ * Every answer but the refusals above is one of these.  Exact paths
+ * first; the last route (no path) is every other path outside /api/
+ * and /metrics: the dashboard's files, which carry no data and load
+ * without the token so the page can ask for it.  Every route without
+ * RT_OPEN lies under /api/ or /metrics, or is that last one.
+ */
 static const struct route {
-	const char	*path;
+	const char	*path;		/* NULL: any other path */
+	int		 flags;
 	void		(*fn)(struct api_call *);
 } routes[] = {
-	{ "/api/v1/usage", api_usage },
-	{ "/api/v1/periods", api_periods },
-	{ "/api/v1/blind", api_blind },
-	{ "/api/v1/services", api_services },
-	{ "/api/v1/departments", api_departments },
-	{ "/api/v1/status", api_status },
-	{ "/metrics", api_metrics },
+	{ "/healthz", RT_OPEN, api_healthz },
+	{ "/api/v1/usage", RT_QUERY, api_usage },
+	{ "/api/v1/periods", RT_QUERY, api_periods },
+	{ "/api/v1/blind", RT_QUERY, api_blind },
+	{ "/api/v1/services", RT_QUERY, api_services },
+	{ "/api/v1/departments", RT_QUERY, api_departments },
+	{ "/api/v1/status", RT_QUERY, api_status },
+	{ "/metrics", RT_QUERY, api_metrics },
+	{ NULL, 0, api_files },
 };
 
 static int
@@ -377,21 +124,36 @@ needs_token(const char *path)
 	    strncmp(path, "/metrics", 8) == 0;
 }
 
+/* The route of path; NULL for an unknown path that needs the token. */
+static const struct route *
+route_find(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (routes[i].path != NULL ?
+		    strcmp(path, routes[i].path) == 0 : !needs_token(path))
+			return &routes[i];
+	return NULL;
+}
+
 static void
 serve_route(struct api *a, struct evhttp_request *req,
-    const struct route *r, const char *query)
+    const struct route *r, const char *path, const char *query)
 {
 	struct evkeyvalq params;
 	struct api_call c;
 
 	TAILQ_INIT(&params);
-	if (query != NULL && evhttp_parse_query_str(query, &params) != 0) {
+	if ((r->flags & RT_QUERY) && query != NULL &&
+	    evhttp_parse_query_str(query, &params) != 0) {
 		evhttp_clear_headers(&params);
 		api_reply_error(req, HTTP_BADREQUEST, "malformed query string");
 		return;
 	}
 	c.api = a;
 	c.req = req;
+	c.path = path;
 	c.params = &params;
 	r->fn(&c);
 	evhttp_clear_headers(&params);
@@ -403,8 +165,8 @@ on_request(struct evhttp_request *req, void *arg)
 	struct api *a = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
+	const struct route *r;
 	const char *path, *query;
-	size_t i;
 
 	if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -427,33 +189,26 @@ on_request(struct evhttp_request *req, void *arg)
 		    API_MAX_QUERY);
 		return;
 	}
-	if (strcmp(path, "/healthz") == 0) {
-		api_reply_json(req, HTTP_OK, json_pack("{s:s}", "status",
-		    "ok"));
-		return;
-	}
-	if (!a->cfg->api.enabled) {
-		api_reply_error(req, HTTP_SERVUNAVAIL, "the API is disabled in "
-		    "the configuration");
-		return;
-	}
-	if (needs_token(path)) {
-		if (!authorised(a, req)) {
+	r = route_find(path);
+	if (r == NULL || !(r->flags & RT_OPEN)) {
+		if (!a->cfg->api.enabled) {
+			api_reply_error(req, HTTP_SERVUNAVAIL, "the API is "
+			    "disabled in the configuration");
+			return;
+		}
+		if (needs_token(path) && !authorised(a, req)) {
 			evhttp_add_header(evhttp_request_get_output_headers(req),
 			    "WWW-Authenticate", "Bearer realm=\"aicensus\"");
 			api_reply_error(req, 401, "a valid token "
 			    "is needed: Authorization: Bearer TOKEN");
 			return;
 		}
-		for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-			if (strcmp(path, routes[i].path) == 0) {
-				serve_route(a, req, &routes[i], query);
-				return;
-			}
-		api_reply_error(req, HTTP_NOTFOUND, "no such endpoint");
-		return;
+		if (r == NULL) {
+			api_reply_error(req, HTTP_NOTFOUND, "no such endpoint");
+			return;
+		}
 	}
-	api_static_serve(req, a->cfg->api.web_dir, path);
+	serve_route(a, req, r, path, query);
 }
 
 /* --- set-up ----------------------------------------------------------- */

@@ -1,6 +1,6 @@
 /*
- * api_data.c - the JSON endpoints: usage, periods, blind, services,
- * departments, status.
+ * api_data.c - the JSON endpoints: healthz, usage, periods, blind,
+ * services, departments, status.
  *
  * Every figure comes from the release database through released.h:
  * usage is query_run() + query_json(), the same document as `aicensus
@@ -18,6 +18,9 @@
 #include <time.h>
 
 #include "out/api/api_int.h"
+#include "out/api/api_rel.h"
+#include "out/api/api_reply.h"
+#include "out/api/api_routes.h"
 #include "common/period.h"
 #include "out/query.h"
 
@@ -72,6 +75,15 @@ range_params(struct api_call *c, struct query *q)
 		return -1;
 	}
 	return 0;
+}
+
+/* --- liveness --------------------------------------------------------- */
+
+/* No token, no database, no figure: the process answers. */
+void
+api_healthz(struct api_call *c)
+{
+	api_reply_json(c->req, HTTP_OK, json_pack("{s:s}", "status", "ok"));
 }
 
 /* --- usage ------------------------------------------------------------ */

@@ -20,7 +20,11 @@
 #include <event2/buffer.h>
 
 #include "common/anomaly.h"
+#include "out/api/api_cache.h"
 #include "out/api/api_int.h"
+#include "out/api/api_rel.h"
+#include "out/api/api_reply.h"
+#include "out/api/api_routes.h"
 #include "out/query.h"
 
 #ifndef AIC_VERSION

@@ -20,6 +20,8 @@
 #include <event2/http.h>
 
 #include "out/api/api_int.h"
+#include "out/api/api_reply.h"
+#include "out/api/api_routes.h"
 #include "out/api/api_static.h"
 
 #define STATIC_PATH_MAX		512
@@ -178,4 +180,11 @@ api_static_serve(struct evhttp_request *req, const char *root,
 	add_headers(req, api_static_type(path));
 	api_send(req, HTTP_OK, "OK", body);
 	evbuffer_free(body);
+}
+
+/* The route of every path outside /api/ and /metrics (api.c). */
+void
+api_files(struct api_call *c)
+{
+	api_static_serve(c->req, c->api->cfg->api.web_dir, c->path);
 }

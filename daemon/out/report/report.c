@@ -1,8 +1,9 @@
 /*
  * report.c - the figures of a report, read from released cells only
  * (released.h): periods, the cells of their weeks, first uses and blind
- * spots.  Layout is left to the renderers (report_html.c,
- * report_text.c, report_json.c), which read nothing but the model.
+ * spots, into the model (report_model.h).  Layout is left to the
+ * renderers (report_render.h), found through the table of formats
+ * below; they read nothing but the model and never call back here.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "release/released.h"
 #include "out/report/report.h"
 #include "out/report/report_model.h"
+#include "out/report/report_render.h"
 
 #define TREND_WEEKS	8
 
@@ -24,26 +26,8 @@ report_opts_init(struct report_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->span = REPORT_WEEK;
-	o->format = REPORT_HTML;
+	o->format = &report_formats[0];
 	snprintf(o->lang, sizeof(o->lang), "en");
-}
-
-int
-report_format_parse(const char *s, enum report_format *f)
-{
-	static const char *names[] = { "html", "md", "csv", "json" };
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(s, names[i]) == 0) {
-			*f = (enum report_format)i;
-			return 0;
-		}
-	if (strcmp(s, "markdown") == 0) {
-		*f = REPORT_MD;
-		return 0;
-	}
-	return -1;
 }
 
 int
@@ -843,211 +827,6 @@ blind_spots(struct report *R, struct released *rel, char *err,
 	return 0;
 }
 
-/* --- derived figures --------------------------------------------------- */
-
-size_t
-rep_series_n(const struct report *R)
-{
-	return R->quarter ? R->cur.nweeks : R->trend.nweeks + 2;
-}
-
-int32_t
-rep_series_week(const struct report *R, size_t i)
-{
-	if (R->quarter)
-		return R->cur.weeks[i];
-	if (i < R->trend.nweeks)
-		return R->trend.weeks[i];
-	return i == R->trend.nweeks ? R->prev.weeks[0] : R->cur.weeks[0];
-}
-
-/* A week's row is its released organisation cell, whatever the period. */
-const struct rrow *
-rep_series_row(const struct report *R, size_t i)
-{
-	if (R->quarter)
-		return &R->cur.week[i];
-	if (i < R->trend.nweeks)
-		return &R->trend.week[i];
-	return i == R->trend.nweeks ? &R->prev.week[0] : &R->cur.week[0];
-}
-
-int
-rep_series_released(const struct report *R, size_t i)
-{
-	if (R->quarter)
-		return R->cur.released[i];
-	if (i < R->trend.nweeks)
-		return R->trend.released[i];
-	return i == R->trend.nweeks ? R->prev.released[0] : 1;
-}
-
-int
-rep_svc_used(const struct report *R, size_t s)
-{
-	return !RFIG_ZERO(&R->cur.svc[s].dev);
-}
-
-size_t
-rep_depts_using(const struct report *R)
-{
-	size_t d, n = 0;
-
-	for (d = 0; d < R->ndept; d++)
-		if (!R->dept[d].unassigned && !RFIG_ZERO(&R->cur.dept[d].dev))
-			n++;
-	return n;
-}
-
-size_t
-rep_depts_total(const struct report *R)
-{
-	size_t d, n = 0;
-
-	for (d = 0; d < R->ndept; d++)
-		n += !R->dept[d].unassigned;
-	return n;
-}
-
-size_t
-rep_svcs_used(const struct report *R)
-{
-	size_t s, n = 0;
-
-	for (s = 0; s < R->nsvc; s++)
-		n += rep_svc_used(R, s) != 0;
-	return n;
-}
-
-size_t
-rep_svcs_new(const struct report *R)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < R->nnews; i++)
-		n += R->news[i].dept == (size_t)-1;
-	return n;
-}
-
-double
-rep_fig_value(const struct report *R, const struct rfig *f)
-{
-	return R->quarter ? f->avg : (double)f->max;
-}
-
-static int
-cmp_svc_use(const void *a, const void *b, void *arg)
-{
-	const struct report *R = arg;
-	const struct rrow *x = &R->cur.svc[*(const size_t *)a];
-	const struct rrow *y = &R->cur.svc[*(const size_t *)b];
-	double fx = rep_fig_value(R, &x->dev);
-	double fy = rep_fig_value(R, &y->dev);
-
-	if (fx != fy)
-		return fx < fy ? 1 : -1;
-	if (rrow_conns(x) != rrow_conns(y))
-		return rrow_conns(x) < rrow_conns(y) ? 1 : -1;
-	return strcmp(R->svc[*(const size_t *)a].name,
-	    R->svc[*(const size_t *)b].name);
-}
-
-size_t
-rep_svc_order(const struct report *R, size_t *idx)
-{
-	size_t s, n = 0;
-
-	for (s = 0; s < R->nsvc; s++)
-		if (rep_svc_used(R, s))
-			idx[n++] = s;
-	/* qsort_r: no global, so reports may run in threads */
-	if (n > 1)
-		qsort_r(idx, n, sizeof(*idx), cmp_svc_use, (void *)R);
-	return n;
-}
-
-size_t
-rep_dept_order(const struct report *R, size_t *idx)
-{
-	size_t d, n = 0;
-
-	for (d = 0; d < R->ndept; d++)
-		if (!R->dept[d].unassigned)
-			idx[n++] = d;
-	for (d = 0; d < R->ndept; d++)
-		if (R->dept[d].unassigned)
-			idx[n++] = d;
-	return n;
-}
-
-int
-rep_change_u(uint64_t cur, uint64_t prev, double *pct)
-{
-	if (prev == 0)
-		return -1;
-	*pct = ((double)cur - (double)prev) * 100.0 / (double)prev;
-	return 0;
-}
-
-int
-rep_change(const struct report *R, const struct rfig *cur,
-    const struct rfig *prev, double *pct)
-{
-	double c, p;
-
-	if (R->prev.weeks_with_data == 0)
-		return -1;
-	c = rep_fig_value(R, cur);
-	p = rep_fig_value(R, prev);
-	if (p <= 0)
-		return -1;
-	*pct = (c - p) * 100.0 / p;
-	return 0;
-}
-
-double
-rep_share(uint64_t part, uint64_t whole)
-{
-	return whole ? (double)part * 100.0 / (double)whole : 0;
-}
-
-double
-rep_blind_ech_pct(const struct report *R)
-{
-	uint64_t seen = rrow_conns(&R->cur.org);
-
-	return rep_share(R->blind.ech_unattributed,
-	    seen + R->blind.ech_unattributed);
-}
-
-double
-rep_blind_drop_pct(const struct report *R)
-{
-	uint64_t d = R->blind.pcap_drops + R->blind.if_drops;
-
-	return rep_share(d, R->blind.packets + d);
-}
-
-double
-rep_blind_unassigned_pct(const struct report *R)
-{
-	size_t d;
-
-	for (d = 0; d < R->ndept; d++)
-		if (R->dept[d].unassigned)
-			return rep_share(rrow_conns(&R->cur.dept[d]),
-			    rrow_conns(&R->cur.org));
-	return 0;
-}
-
-const char *
-rep_jur_name(enum rjur j)
-{
-	static const char *n[RJ_N] = { "EU", "US", "CN", "other" };
-
-	return n[j];
-}
-
 /* --- the report -------------------------------------------------------- */
 
 static void
@@ -1063,16 +842,27 @@ report_free(struct report *R)
 	free(R->used);
 }
 
-static int
-render(const struct report *R, FILE *out)
+/* --- formats ----------------------------------------------------------- */
+
+const struct report_format report_formats[] = {
+	{ "html", NULL, "html", "text/html; charset=utf-8", report_html },
+	{ "md", "markdown", "md", "text/markdown; charset=utf-8", report_md },
+	{ "csv", NULL, "csv", "text/csv; charset=utf-8", report_csv },
+	{ "json", NULL, "json", "application/json; charset=utf-8",
+	    report_json },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+const struct report_format *
+report_format_find(const char *s)
 {
-	switch (R->o->format) {
-	case REPORT_HTML: return report_html(R, out);
-	case REPORT_MD: return report_md(R, out);
-	case REPORT_CSV: return report_csv(R, out);
-	case REPORT_JSON: return report_json(R, out);
-	}
-	return -1;
+	const struct report_format *f;
+
+	for (f = report_formats; f->name != NULL; f++)
+		if (strcmp(s, f->name) == 0 ||
+		    (f->alias != NULL && strcmp(s, f->alias) == 0))
+			return f;
+	return NULL;
 }
 
 int
@@ -1087,8 +877,8 @@ report_write(struct released *rel, const struct report_opts *o, FILE *out,
 
 	memset(&R, 0, sizeof(R));
 	memset(&C, 0, sizeof(C));
-	R.o = o;
 	R.quarter = o->span == REPORT_QUARTER;
+	R.retention_days = o->retention_days;
 	R.generated = opts_now(o);
 	if (i18n_lang_parse(o->lang[0] ? o->lang : "en", &R.lang) != 0) {
 		snprintf(err, errlen, "unknown language '%s': use en or nl",
@@ -1098,6 +888,7 @@ report_write(struct released *rel, const struct report_opts *o, FILE *out,
 	if (set_timezone(rel, R.tz, sizeof(R.tz), err, errlen) != 0 ||
 	    resolve(rel, o, R.generated, &w, &y, &q, err, errlen) != 0)
 		return -1;
+	R.quarter_no = q;
 	if (set_periods(&R, w, y, q) != 0) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
@@ -1126,7 +917,8 @@ report_write(struct released *rel, const struct report_opts *o, FILE *out,
 	if (first_uses(&R, rel, err, errlen) != 0 ||
 	    blind_spots(&R, rel, err, errlen) != 0)
 		goto out;
-	if (render(&R, out) != 0 || fflush(out) != 0 || ferror(out)) {
+	if (o->format == NULL || o->format->render(&R, out) != 0 ||
+	    fflush(out) != 0 || ferror(out)) {
 		snprintf(err, errlen, "writing the report failed");
 		goto out;
 	}

@@ -36,8 +36,27 @@
 #include <stdio.h>
 
 struct released;
+struct report;
 
-enum report_format { REPORT_HTML, REPORT_MD, REPORT_CSV, REPORT_JSON };
+/*
+ * The formats: one table, the only list of them.  The CLI's --format
+ * parser and its help, and report_write()'s dispatch all read it; a new
+ * format is one line here and one renderer (report_render.h).
+ */
+struct report_format {
+	const char	*name;		/* --format NAME */
+	const char	*alias;		/* also accepted; NULL: none */
+	const char	*ext;		/* file name extension, no dot */
+	const char	*mime;		/* Content-Type of the document */
+	int		(*render)(const struct report *, FILE *);
+};
+
+/* Every format, the default (HTML) first; ends with a NULL name. */
+extern const struct report_format report_formats[];
+
+/* The format named (or aliased) s; NULL when there is none. */
+const struct report_format *report_format_find(const char *s);
+
 enum report_span { REPORT_WEEK, REPORT_QUARTER };
 
 /*
@@ -53,7 +72,7 @@ struct report_opts {
 	int32_t			 week;
 	int			 year;
 	int			 quarter;
-	enum report_format	 format;
+	const struct report_format *format;
 	char			 lang[3];
 	int			 retention_days;
 	int64_t			 now;
@@ -61,8 +80,6 @@ struct report_opts {
 
 /* Defaults: last released week, HTML, English. */
 void	report_opts_init(struct report_opts *);
-/* "html", "md", "csv", "json"; -1 otherwise. */
-int	report_format_parse(const char *, enum report_format *);
 /* "2026-W47" or "last" (sets span too); -1 when malformed. */
 int	report_parse_week(const char *, struct report_opts *);
 /* "2026-Q4" or "last" (sets span too); -1 when malformed. */

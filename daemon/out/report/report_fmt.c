@@ -9,6 +9,7 @@
 
 #include "out/report/i18n.h"
 #include "out/report/report_model.h"
+#include "out/report/report_fmt.h"
 
 /* "12345" -> "12,345" (or "12.345"), then the fraction, if any. */
 static const char *

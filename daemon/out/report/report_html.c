@@ -10,7 +10,9 @@
 
 #include "out/report/i18n.h"
 #include "common/period.h"
+#include "out/report/report_fmt.h"
 #include "out/report/report_model.h"
+#include "out/report/report_render.h"
 
 #define MATRIX_COLS	7	/* departments per matrix table on A4 */
 #define MATRIX_ROWS	30	/* services per matrix; all: CSV, JSON */
@@ -175,8 +177,7 @@ period_title(const struct out *o, char *buf, size_t n)
 
 	rfmt_range(R, R->cur.first_day, R->cur.last_day, r, sizeof(r));
 	if (R->quarter) {
-		snprintf(a, sizeof(a), "%d", R->o->quarter ? R->o->quarter :
-		    R->cur.label[6] - '0');
+		snprintf(a, sizeof(a), "%d", R->quarter_no);
 		snprintf(b, sizeof(b), "%.4s", R->cur.label);
 		i18n_fill(buf, n, T(T_QUARTER_N), a, b, r);
 	} else {
@@ -1372,8 +1373,8 @@ methodology(const struct out *o)
 	fprintf(o->f, "</p><p><b>");
 	esc(o->f, T(T_M_RETENTION_H));
 	fprintf(o->f, "</b> ");
-	if (R->o->retention_days > 0) {
-		snprintf(a, sizeof(a), "%d", R->o->retention_days);
+	if (R->retention_days > 0) {
+		snprintf(a, sizeof(a), "%d", R->retention_days);
 		fill(o, T_M_RETENTION, a, NULL, NULL);
 	} else {
 		esc(o->f, T(T_M_RETENTION_CONF));

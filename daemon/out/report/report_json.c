@@ -14,7 +14,10 @@
 
 #include "out/report/i18n.h"
 #include "common/period.h"
+#include "out/report/report_fmt.h"
 #include "out/report/report_model.h"
+#include "out/report/report_render.h"
+#include "out/query.h"
 
 static json_t *
 jday(int32_t day)
@@ -378,29 +381,19 @@ series(const struct report *R)
 /*
  * The released cells every figure above was read from (the current
  * period's W1 cells, zeros included), so a reader can check the report
- * against `aicensus query`.
+ * against `aicensus query`: each in query.h's one encoding of a row.
  */
 static json_t *
 used_cells(const struct report *R)
 {
 	json_t *a = json_array();
 	size_t i;
-	int k;
 
 	for (i = 0; i < R->nused; i++) {
-		const struct rel_cell *c = &R->used[i];
-		json_t *o = json_object();
-		char b[16];
+		struct qrow w;
 
-		period_week_format(c->period, b, sizeof(b));
-		json_object_set_new(o, "kind", json_string("week"));
-		json_object_set_new(o, "period", json_string(b));
-		json_object_set_new(o, "department", json_string(c->dept));
-		json_object_set_new(o, "service", json_string(c->svc));
-		for (k = 0; k < RM_N; k++)
-			json_object_set_new(o, rel_measure_names[k],
-			    json_integer((json_int_t)c->m[k]));
-		json_array_append_new(a, o);
+		query_row_of_cell(&w, &R->used[i]);
+		json_array_append_new(a, query_row_json(&w, 0));
 	}
 	return a;
 }

@@ -1,8 +1,10 @@
 /*
  * report_model.h - internal to the report: the figures of one report,
- * read once by report.c from released cells (released.h) and only laid
- * out by the renderers (report_html.c, report_text.c, report_json.c).
- * A renderer never reads a database.
+ * read once by report.c from released cells (released.h), and the
+ * figures derived from them (report_model.c).  Renderers
+ * (report_render.h) only read it: a renderer never reads a database and
+ * never calls back into report.c, so the report's modules depend one
+ * way, report -> renderers -> report_fmt -> report_model.
  */
 #ifndef AIC_REPORT_MODEL_H
 #define AIC_REPORT_MODEL_H
@@ -13,7 +15,6 @@
 
 #include "out/report/i18n.h"
 #include "release/released.h"
-#include "out/report/report.h"
 
 /*
  * A device figure over the period's released weeks.  Devices are counted
@@ -111,9 +112,10 @@ struct rnew {
 };
 
 struct report {
-	const struct report_opts *o;
 	enum lang	 lang;
 	int		 quarter;	/* a quarterly roll-up */
+	int		 quarter_no;	/* its quarter, 1..4 */
+	int		 retention_days;	/* stated when > 0 */
 	int		 min_group;	/* the released periods' */
 	char		 tz[64];
 	int64_t		 generated;
@@ -136,7 +138,7 @@ struct report {
 	size_t		 nused;
 };
 
-/* --- derived figures (report.c) ----------------------------------------- */
+/* --- derived figures (report_model.c) --------------------------------- */
 
 /*
  * The weeks of the chart: a quarter's own, or for a week report the
@@ -172,49 +174,5 @@ double	rep_blind_ech_pct(const struct report *);
 double	rep_blind_drop_pct(const struct report *);
 double	rep_blind_unassigned_pct(const struct report *);
 const char *rep_jur_name(enum rjur);
-
-/* --- formatting (report_fmt.c) ------------------------------------------ */
-
-/* 12,345 / 12.345 */
-const char *rfmt_int(const struct report *, uint64_t v, char *buf, size_t n);
-/* 12.3 / 12,3 with one decimal */
-const char *rfmt_dec(const struct report *, double v, char *buf, size_t n);
-/* 12.3% / 12,3% */
-const char *rfmt_pct(const struct report *, double v, char *buf, size_t n);
-/* +12.3% / -4,0% */
-const char *rfmt_change(const struct report *, double v, char *buf,
-	    size_t n);
-/* 1.2 MB / 1,2 MB */
-const char *rfmt_bytes(const struct report *, uint64_t v, char *buf,
-	    size_t n);
-/* 16 November 2026 / 16 november 2026 */
-const char *rfmt_day(const struct report *, int32_t day, char *buf,
-	    size_t n);
-/* 16 November / 16 november */
-const char *rfmt_daymonth(const struct report *, int32_t day, char *buf,
-	    size_t n);
-/* 16–22 November 2026 */
-const char *rfmt_range(const struct report *, int32_t first, int32_t last,
-	    char *buf, size_t n);
-/* A device figure as text: "42", or "–" for zero; avg for quarters. */
-const char *rfmt_fig(const struct report *, const struct rfig *, char *buf,
-	    size_t n);
-/* A count: rfmt_int, or "–" for zero (one glyph for every zero). */
-const char *rfmt_cnt(const struct report *, uint64_t v, char *buf, size_t n);
-/* Bytes: rfmt_bytes, or "–" for zero. */
-const char *rfmt_vol(const struct report *, uint64_t v, char *buf, size_t n);
-#define RFMT_ZERO	"\xe2\x80\x93"	/* "–" */
-
-/* The key points, as sentences in the report's language. */
-#define RFINDINGS_MAX	8
-#define RFINDING_LEN	768
-size_t	rep_findings(const struct report *, char out[][RFINDING_LEN]);
-
-/* --- renderers ---------------------------------------------------------- */
-
-int	report_html(const struct report *, FILE *);
-int	report_md(const struct report *, FILE *);
-int	report_csv(const struct report *, FILE *);
-int	report_json(const struct report *, FILE *);
 
 #endif /* AIC_REPORT_MODEL_H */

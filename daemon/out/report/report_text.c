@@ -13,7 +13,9 @@
 
 #include "out/report/i18n.h"
 #include "common/period.h"
+#include "out/report/report_fmt.h"
 #include "out/report/report_model.h"
+#include "out/report/report_render.h"
 
 /* ========================================================================= */
 /* CSV                                                                       */
@@ -703,8 +705,8 @@ md_method(const struct report *R, FILE *f)
 		    NULL, NULL));
 	}
 	fprintf(f, "\n\n**%s** ", T(T_M_RETENTION_H));
-	if (R->o->retention_days > 0) {
-		snprintf(b, sizeof(b), "%d", R->o->retention_days);
+	if (R->retention_days > 0) {
+		snprintf(b, sizeof(b), "%d", R->retention_days);
 		fprintf(f, "%s\n\n", i18n_fill(t, sizeof(t), T(T_M_RETENTION),
 		    b, NULL, NULL));
 	} else {
