@@ -14,7 +14,7 @@ not include each other.  plugins/aicensus_plugin.h is the plugin ABI,
 below everything.  Modules may form no circle, even inside one folder: a
 module is a .c file; including a header is an arrow to the module of
 the same name, and to every module that defines a function the header
-declares and the including file calls (so a shared header such as
+declares and the including file names (calls or puts in a table; so a shared header such as
 out/api/api_int.h points at whoever implements what is used from it,
 and a renderer calling back into report.c is seen).
 
@@ -80,7 +80,9 @@ def main():
             implementors[f] = {n: defined[n] for n in CALLISH.findall(text)
                                if n in defined}
     for f in files:
-        used = set(CALLISH.findall(COMMENT.sub(" ", open(
+        # every identifier, not only calls: a function named in a table
+        # (renderers, routes) is as much a dependency as a call
+        used = set(re.findall(r'\b[A-Za-z_]\w*\b', COMMENT.sub(" ", open(
             os.path.join(root, f)).read())))
         fo = folder(f)
         if fo not in RANK:
