@@ -14,9 +14,10 @@ not include each other.  plugins/aicensus_plugin.h is the plugin ABI,
 below everything.  Modules may form no circle, even inside one folder: a
 module is a .c file; including a header is an arrow to the module of
 the same name, and to every module that defines a function the header
-declares and the including file names (calls or puts in a table; so a shared header such as
-out/api/api_int.h points at whoever implements what is used from it,
-and a renderer calling back into report.c is seen).
+declares and the including file names (a call or an entry of a table;
+so a shared header such as out/api/api_int.h points at whoever
+implements what is used from it, and a renderer calling back into
+report.c is seen).
 
 Prints one "ok - " or "not ok - " line per rule and, with --dot, the
 module graph in Graphviz form.  Exit status 1 when a rule is broken.
