@@ -19,6 +19,9 @@ release_target_publish(void *arg, const struct rel_input *in,
 {
 	const struct release_target *t = arg;
 
+	/* nowhere to publish: the migration stops, nothing is destroyed */
+	if (t == NULL || t->rel == NULL || t->dims == NULL || t->params == NULL)
+		return -1;
 	return release_publish(t->rel, t->dims, t->params, in, keys, now);
 }
 
