@@ -7,10 +7,12 @@
  * the weeks recorded as finalised, and a few plaintext meta values.
  * One connection, one writer; every call runs on the caller's thread,
  * except that vaultdb_commit() may run on a thread of its own while
- * nothing else touches the connection (a flush's COMMIT).  Write calls
- * outside vaultdb_replace()/vaultdb_finalise() belong to a transaction
- * opened by vaultdb_begin().  The implementation is SQLite
- * (vaultdb_sqlite.c; schema in docs/SCHEMA.md).
+ * nothing else touches the connection (a flush's COMMIT).
+ * vaultdb_put() writes inside a transaction opened by vaultdb_begin()
+ * (a flush is one); vaultdb_create(), vaultdb_replace(),
+ * vaultdb_finalise() and vaultdb_v1_replace() are transactions of their
+ * own.  The implementation is SQLite (vaultdb_sqlite.c; schema in
+ * docs/SCHEMA.md).
  *
  * Return values: 0 ok (or a count), -1 failed; vaultdb_errmsg() says
  * why, in the backend's words (never a row's content).
@@ -49,7 +51,8 @@ int	 vaultdb_failed(struct vaultdb *);
 
 /* The schema in the file; *ver its version number (-1 unreadable). */
 enum vaultdb_schema vaultdb_schema(struct vaultdb *, int *ver);
-/* Create the current schema in an empty file (one transaction). */
+/* Create the current schema in an empty file (one transaction; on
+ * failure read vaultdb_errmsg(), then vaultdb_rollback()). */
 int	 vaultdb_create(struct vaultdb *);
 /* Bookkeeping in plaintext (the time zone); errors are ignored. */
 void	 vaultdb_meta_set(struct vaultdb *, const char *key,
