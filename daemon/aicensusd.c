@@ -49,6 +49,7 @@
 #include "aggregate/pipeline.h"
 #include "out/plugin.h"
 #include "common/status.h"
+#include "release/due.h"
 #include "release/release.h"
 #include "store/vault.h"
 #include "attribute/weekkey.h"
@@ -225,8 +226,8 @@ status_parse_failures(const struct agg *a, uint64_t anom[ANOM_N])
 
 /*
  * Publish every day and week that has closed by now_sec (local time):
- * the vault releases them through the release stage in a crash-safe
- * order and destroys the keys of weeks that are over.  Called after
+ * the release stage takes them from the vault in a crash-safe order and
+ * destroys the keys of weeks that are over (release/due.h).  Called after
  * every committed flush, so the flush timer drives it also when no
  * traffic comes.  now_sec 0: everything open, now (end of -r,
  * --finalise).
@@ -243,7 +244,7 @@ release_due(struct daemon *d, int64_t now_sec)
 	else
 		memset(&per, 0, sizeof(per));
 	t0 = now_usec();
-	n = vault_release_due(d->st, d->rel, &d->dims, &d->params, per.day,
+	n = release_due_periods(d->st, d->rel, &d->dims, &d->params, per.day,
 	    per.week, (int64_t)time(NULL));
 	if (n > 0)
 		d->status.last_release_usec = (uint64_t)(now_usec() - t0);
@@ -911,6 +912,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct daemon d;
+	struct release_target rt;	/* a v1 vault's weeks, at open */
 	char err[1024];
 	const char *dbpath, *relpath;
 	int ch, check = 0, verbose = 0, rc;
@@ -1011,8 +1013,11 @@ main(int argc, char **argv)
 	d.exports.v = d.plugins;
 	d.exports.n = d.finalising ? 0 : d.nplugins;
 	release_set_cell_cb(d.rel, plugin_export_cell, &d.exports);
-	if ((d.st = vault_open(d.rfile ? NULL : dbpath, d.keys, d.rel, &d.dims,
-	    &d.params, err, sizeof(err))) == NULL)
+	rt.rel = d.rel;
+	rt.dims = &d.dims;
+	rt.params = &d.params;
+	if ((d.st = vault_open(d.rfile ? NULL : dbpath, d.keys, &d.dims,
+	    release_target_publish, &rt, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	vault_set_dims(d.st, d.cfg->dept_names, d.cfg->n_depts, d.cat);
 	if (d.finalising) {

@@ -1,6 +1,8 @@
 /*
  * vault.c - the raw working database: sealed week accumulators, flushes
- * in slices, day and week release, crypto-shredding, v1 migration.
+ * in slices, the week primitives a release needs (load, compact,
+ * finalise), v1 migration.  What is due and its publication are the
+ * release stage's (release/due.c); the SQL is vaultdb_sqlite.c's.
  */
 #include <sys/stat.h>
 
@@ -14,29 +16,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "aggregate/agg.h"
 #include "detect/catalog.h"
-#include "store/dbutil.h"
 #include "common/log.h"
 #include "common/period.h"
-#include "release/release.h"
 #include "aggregate/sketch.h"
 #include "store/vault.h"
+#include "store/vaultdb.h"
 #include "aggregate/wacc.h"
 #include "attribute/weekkey.h"
 
 #define VAULT_AAD_LABEL	"aicensus-vault-1"
 
-static const char schema_v2[] =
-	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-	"  WITHOUT ROWID;"
-	"CREATE TABLE delta(week INTEGER NOT NULL, seq INTEGER NOT NULL,"
-	"  blob BLOB NOT NULL, PRIMARY KEY(week, seq));"
-	"CREATE TABLE finalised(week INTEGER PRIMARY KEY, at INTEGER NOT NULL);"
-	"INSERT INTO meta(key, value) VALUES('schema_version', '2');"
-	"PRAGMA user_version = 2;";
+_Static_assert(VAULT_SCHEMA_VERSION == VAULTDB_VERSION,
+    "the vault and its storage agree on the schema");
 
 /* One week of a flush under way. */
 struct fweek {
@@ -46,7 +39,7 @@ struct fweek {
 };
 
 struct vault {
-	sqlite3		*db;
+	struct vaultdb	*db;
 	struct weekkey	*keys;
 	char		**dept, **svc;
 	size_t		 ndept, nsvc;
@@ -84,12 +77,6 @@ struct vault {
 };
 
 enum { PH_CELLS, PH_HOURS, PH_SEAL, PH_COMMIT };
-
-static int
-exec(struct vault *v, const char *sql)
-{
-	return sqlite3_exec(v->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
-}
 
 static void
 aad_make(uint8_t aad[sizeof(VAULT_AAD_LABEL) - 1 + 12], int32_t week,
@@ -152,79 +139,7 @@ seal_wacc(struct vault *v, const struct wacc *w, int64_t seq, uint8_t **out,
 	return rc;
 }
 
-static int64_t
-scalar(struct vault *v, const char *sql, int64_t a, int64_t dflt)
-{
-	sqlite3_stmt *st;
-	int64_t r = dflt;
-
-	if (sqlite3_prepare_v2(v->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return INT64_MIN;
-	if (sqlite3_bind_parameter_count(st) >= 1)
-		sqlite3_bind_int64(st, 1, a);
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
-		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
-			r = sqlite3_column_int64(st, 0);
-		break;
-	case SQLITE_DONE:
-		break;
-	default:
-		r = INT64_MIN;
-	}
-	sqlite3_finalize(st);
-	return r;
-}
-
-static int
-put_row(struct vault *v, int32_t week, int64_t seq, const uint8_t *blob,
-    size_t len)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(v->db, "INSERT INTO delta(week, seq, blob)"
-	    " VALUES(?1, ?2, ?3)", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int(st, 1, week);
-	sqlite3_bind_int64(st, 2, seq);
-	sqlite3_bind_blob(st, 3, blob, (int)len, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* ---- opening ---- */
-
-static int
-user_version(sqlite3 *db, int *out)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return -1;
-	rc = sqlite3_step(st);
-	*out = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : -1;
-}
-
-static int
-n_tables(sqlite3 *db)
-{
-	sqlite3_stmt *st;
-	int n = -1;
-
-	if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM sqlite_master",
-	    -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return n;
-}
 
 /*
  * The raw database is for its owner only: refuse one that others may
@@ -265,17 +180,16 @@ check_mode(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-static int migrate_v1(struct vault *, struct reldb *, const struct rel_dims *,
-	    const struct rel_params *, char *, size_t);
+static int migrate_v1(struct vault *, const struct rel_dims *,
+	    vault_publish_fn, void *, char *, size_t);
 
 struct vault *
-vault_open(const char *path, struct weekkey *keys, struct reldb *rel,
-    const struct rel_dims *dims, const struct rel_params *params, char *err,
-    size_t errlen)
+vault_open(const char *path, struct weekkey *keys,
+    const struct rel_dims *dims, vault_publish_fn publish, void *arg,
+    char *err, size_t errlen)
 {
 	struct vault *v;
-	sqlite3_stmt *st;
-	int rc, ver, migrated = 0;
+	int ver, migrated = 0;
 
 	if ((v = calloc(1, sizeof(*v))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -285,94 +199,49 @@ vault_open(const char *path, struct weekkey *keys, struct reldb *rel,
 	v->scan_all = 1;
 	if (path != NULL && check_mode(path, err, errlen) != 0)
 		goto fail2;
-	rc = sqlite3_open_v2(path ? path : ":memory:", &v->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-	    NULL);
-	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "cannot open database %s: %s",
-		    path ? path : "(memory)",
-		    v->db ? sqlite3_errmsg(v->db) : "out of memory");
+	if ((v->db = vaultdb_open(path, err, errlen)) == NULL)
 		goto fail;
-	}
-	/* a damaged or foreign file is refused, never "repaired" */
-	rc = sqlite3_prepare_v2(v->db, "PRAGMA quick_check", -1, &st, NULL);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW && strcmp((const char *)
-		    sqlite3_column_text(st, 0), "ok") != 0)
-			rc = SQLITE_CORRUPT;
-		else if (rc == SQLITE_ROW)
-			rc = SQLITE_OK;
-		sqlite3_finalize(st);
-	}
-	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "database %s is damaged or not an "
-		    "aicensus database (%s); refusing to touch it: move it "
-		    "aside or restore a backup", path, sqlite3_errstr(rc));
-		goto fail;
-	}
-	/*
-	 * secure_delete: a deleted row's bytes are overwritten, so what
-	 * release and compaction remove is gone from the file too.
-	 */
-	if ((path != NULL && exec(v, "PRAGMA journal_mode = WAL") != 0) ||
-	    exec(v, "PRAGMA synchronous = NORMAL") != 0 ||
-	    exec(v, "PRAGMA secure_delete = ON") != 0) {
+	switch (vaultdb_schema(v->db, &ver)) {
+	case VDB_ERROR:
 		snprintf(err, errlen, "database %s: %s", path,
-		    sqlite3_errmsg(v->db));
+		    vaultdb_errmsg(v->db));
 		goto fail;
-	}
-	sqlite3_busy_timeout(v->db, 250);
-	if (user_version(v->db, &ver) != 0) {
-		snprintf(err, errlen, "database %s: %s", path,
-		    sqlite3_errmsg(v->db));
-		goto fail;
-	}
-	if (ver > VAULT_SCHEMA_VERSION) {
+	case VDB_NEWER:
 		snprintf(err, errlen, "database %s: schema version %d is newer "
 		    "than this aicensusd understands (%d): use a newer "
 		    "aicensusd", path, ver, VAULT_SCHEMA_VERSION);
 		goto fail;
-	}
-	if (ver == 1 && db_has_table(v->db, "usage_hour") == 1) {
-		if (migrate_v1(v, rel, dims, params, err, errlen) != 0)
+	case VDB_V1:
+		if (migrate_v1(v, dims, publish, arg, err, errlen) != 0)
 			goto fail;
 		migrated = 1;
-	} else if (ver == 0) {
-		if (n_tables(v->db) != 0) {
-			snprintf(err, errlen, "database %s has tables but no "
-			    "aicensus schema version; refusing to touch it",
-			    path);
-			goto fail;
-		}
-		if (exec(v, "BEGIN IMMEDIATE") != 0 ||
-		    exec(v, schema_v2) != 0 || exec(v, "COMMIT") != 0) {
+		break;
+	case VDB_UNVERSIONED:
+		snprintf(err, errlen, "database %s has tables but no "
+		    "aicensus schema version; refusing to touch it", path);
+		goto fail;
+	case VDB_EMPTY:
+		if (vaultdb_create(v->db) != 0) {
 			snprintf(err, errlen, "database %s: cannot create the "
-			    "schema: %s", path, sqlite3_errmsg(v->db));
-			exec(v, "ROLLBACK");
+			    "schema: %s", path, vaultdb_errmsg(v->db));
+			vaultdb_rollback(v->db);
 			goto fail;
 		}
-	} else if (ver != VAULT_SCHEMA_VERSION ||
-	    db_has_table(v->db, "delta") != 1) {
+		break;
+	case VDB_CURRENT:
+		break;
+	default:
 		snprintf(err, errlen, "database %s: schema version %d is not "
 		    "one this aicensusd can use", path, ver);
 		goto fail;
 	}
 	/* the zone its days and weeks are local to (bookkeeping, plaintext) */
-	if (dims != NULL && dims->timezone != NULL) {
-		if (sqlite3_prepare_v2(v->db, "INSERT OR REPLACE INTO meta(key,"
-		    " value) VALUES('timezone', ?1)", -1, &st, NULL) ==
-		    SQLITE_OK) {
-			sqlite3_bind_text(st, 1, *dims->timezone ?
-			    dims->timezone : "system", -1, SQLITE_STATIC);
-			sqlite3_step(st);
-			sqlite3_finalize(st);
-		}
-	}
+	if (dims != NULL && dims->timezone != NULL)
+		vaultdb_meta_set(v->db, "timezone", *dims->timezone ?
+		    dims->timezone : "system");
 	/* after a migration the WAL ends empty: no old page image in it */
 	if (migrated)
-		sqlite3_wal_checkpoint_v2(v->db, NULL,
-		    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		vaultdb_truncate_wal(v->db);
 	return v;
 fail:
 	vault_close(v);
@@ -422,8 +291,7 @@ vault_close(struct vault *v)
 	if (v == NULL)
 		return;
 	vault_flush_abort(v);
-	if (v->db != NULL)
-		sqlite3_close(v->db);
+	vaultdb_close(v->db);
 	free_dims(v);
 	free(v->pd);
 	free(v->fl_pd);
@@ -454,6 +322,12 @@ fail:
 	free_dims(v);
 }
 
+struct weekkey *
+vault_keys(struct vault *v)
+{
+	return v->keys;
+}
+
 uint64_t
 vault_late(const struct vault *v)
 {
@@ -463,13 +337,10 @@ vault_late(const struct vault *v)
 uint64_t
 vault_bytes(struct vault *v)
 {
-	int64_t n;
-
 	/* the connection is the COMMIT thread's while it runs */
 	if (v->fl_thr_on)
 		return v->bytes;
-	n = scalar(v, "SELECT SUM(length(blob)) FROM delta", 0, 0);
-	v->bytes = n > 0 ? (uint64_t)n : 0;
+	v->bytes = vaultdb_bytes(v->db);
 	return v->bytes;
 }
 
@@ -509,7 +380,7 @@ static int
 fweek_add(struct vault *v, int32_t week)
 {
 	struct fweek *f;
-	int64_t fin;
+	int fin;
 
 	if (fweek_of(v, week) != NULL)
 		return 0;
@@ -519,8 +390,7 @@ fweek_add(struct vault *v, int32_t week)
 	f = &v->fw[v->nfw];
 	memset(f, 0, sizeof(*f));
 	f->week = week;
-	fin = scalar(v, "SELECT 1 FROM finalised WHERE week = ?1", week, 0);
-	if (fin == INT64_MIN)
+	if ((fin = vaultdb_is_finalised(v->db, week)) < 0)
 		return -1;
 	f->drop = fin == 1;
 	if (!f->drop && ((f->w = wacc_new(week)) == NULL ||
@@ -543,8 +413,8 @@ vault_flush_begin(struct vault *v, struct agg *a)
 		return -1;	/* one at a time: a caller's bug */
 	if (agg_empty(a))
 		return 0;
-	if (exec(v, "BEGIN IMMEDIATE") != 0) {
-		snprintf(why, sizeof(why), "%s", sqlite3_errmsg(v->db));
+	if (vaultdb_begin(v->db) != 0) {
+		snprintf(why, sizeof(why), "%s", vaultdb_errmsg(v->db));
 		flush_failed(v, why);
 		return -1;
 	}
@@ -563,10 +433,10 @@ vault_flush_begin(struct vault *v, struct agg *a)
 	v->fl_late_used = 0;
 	return 1;
 fail:
-	snprintf(why, sizeof(why), "%s", *sqlite3_errmsg(v->db) &&
-	    sqlite3_errcode(v->db) != SQLITE_OK ? sqlite3_errmsg(v->db) :
+	snprintf(why, sizeof(why), "%s", vaultdb_failed(v->db) ?
+	    vaultdb_errmsg(v->db) :
 	    "cannot prepare the week's accumulator or key");
-	exec(v, "ROLLBACK");
+	vaultdb_rollback(v->db);
 	flush_failed(v, why);
 	return -1;
 }
@@ -676,9 +546,7 @@ seal_week(struct vault *v, const struct fweek *f)
 	size_t len;
 	int rc;
 
-	seq = scalar(v, "SELECT MAX(seq) FROM delta WHERE week = ?1", f->week,
-	    0);
-	if (seq == INT64_MIN)
+	if (vaultdb_last_seq(v->db, f->week, &seq) != 0)
 		return -1;
 	rc = seal_buf(v, f->week, seq + 1, v->fl_pt, v->fl_ptlen, &blob, &len);
 	free_pt(v->fl_pt, v->fl_ptlen);
@@ -689,30 +557,16 @@ seal_week(struct vault *v, const struct fweek *f)
 		    (int)f->week);
 		return -2;
 	}
-	rc = put_row(v, f->week, seq + 1, blob, len);
+	rc = vaultdb_put(v->db, f->week, seq + 1, blob, len);
 	free(blob);
 	return rc;
 }
 
-/*
- * COMMIT, then copy the flush into the database file now, so the next
- * flush writes the WAL from its start again, into space it already has
- * (left to the auto-checkpoint the WAL grows until a full disk stops
- * every commit; tests/e2e/faults.sh).  PASSIVE never waits.  The reason
- * of a failed COMMIT is kept before ROLLBACK replaces it.
- */
+/* COMMIT (and checkpoint, vaultdb.h); the reason of a failure is kept. */
 static int
 commit_now(struct vault *v)
 {
-	if (exec(v, "COMMIT") != 0) {
-		snprintf(v->fl_why, sizeof(v->fl_why), "%s",
-		    sqlite3_errmsg(v->db));
-		sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	sqlite3_wal_checkpoint_v2(v->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-	    NULL, NULL);
-	return 0;
+	return vaultdb_commit(v->db, v->fl_why, sizeof(v->fl_why));
 }
 
 /*
@@ -875,9 +729,9 @@ oom:
 	snprintf(why, sizeof(why), "out of memory");
 	goto rollback_why;
 rollback:
-	snprintf(why, sizeof(why), "%s", sqlite3_errmsg(v->db));
+	snprintf(why, sizeof(why), "%s", vaultdb_errmsg(v->db));
 rollback_why:
-	sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
+	vaultdb_rollback(v->db);
 	flush_failed(v, why);
 	return -1;
 }
@@ -891,7 +745,7 @@ vault_flush_abort(struct vault *v)
 		pthread_join(v->fl_thr, NULL);
 		v->fl_thr_on = 0;
 	} else
-		sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
+		vaultdb_rollback(v->db);
 	fl_free(v);
 }
 
@@ -905,331 +759,212 @@ vault_flush(struct vault *v, struct agg *a)
 	return vault_flush_step(v, a, 0);
 }
 
-/* ---- loading, compaction, release ---- */
+/* ---- the week primitives of a release (release/due.c) ---- */
 
-/*
- * Every delta of the week, opened and merged in order.  0 ok (*out, or
- * NULL when the week has no rows; *maxseq), -1 database or memory
- * failure, -2 a row does not open (key lost, tampering) or is invalid.
- */
-static int
-load_week(struct vault *v, int32_t week, struct wacc **out, int64_t *maxseq)
+int
+vault_weeks(struct vault *v, int32_t **weeks, size_t *n)
 {
-	sqlite3_stmt *st;
-	struct wacc *acc = NULL, *w;
-	uint8_t aad[AADLEN], *pt = NULL;
-	size_t cap = 0;
-	int rc, ret = -1;
+	*weeks = NULL;
+	*n = 0;
+	if (v->fl_agg != NULL)
+		return -1;	/* the connection is the flush's */
+	return vaultdb_weeks(v->db, weeks, n);
+}
+
+int
+vault_week_pending(const struct vault *v, int32_t week, int32_t today,
+    int32_t curweek)
+{
+	size_t j;
+
+	if (v->scan_all || curweek == 0 || week < curweek)
+		return 1;
+	/* a week not due: opened only when a day of it is */
+	for (j = 0; j < v->npd; j++)
+		if (v->pd[j].week == week &&
+		    (today == 0 || v->pd[j].day < today))
+			return 1;
+	return 0;
+}
+
+void
+vault_pass_end(struct vault *v, int failed, int32_t today, int32_t curweek)
+{
+	size_t i, j;
+
+	if (failed) {
+		v->scan_all = 1;
+		return;
+	}
+	v->scan_all = 0;
+	for (i = j = 0; i < v->npd; i++)
+		if (!(today == 0 || curweek == 0 || v->pd[i].day < today ||
+		    v->pd[i].week < curweek))
+			v->pd[j++] = v->pd[i];
+	v->npd = j;
+}
+
+struct load {
+	struct vault	*v;
+	int32_t		 week;
+	struct wacc	*acc;
+	uint8_t		*pt;
+	size_t		 cap;
+	int64_t		 maxseq;
+};
+
+/* One row opened and merged: 0 go on, -1 memory, -2 invalid. */
+static int
+load_row(void *arg, int64_t seq, const uint8_t *b, size_t n)
+{
+	struct load *l = arg;
+	uint8_t aad[AADLEN];
+	struct wacc *w;
+	size_t ptlen;
+	int rc;
+
+	if (b == NULL || n <= WEEKKEY_SEAL_OVERHEAD)
+		return -2;
+	ptlen = n - WEEKKEY_SEAL_OVERHEAD;
+	if (ptlen > l->cap) {
+		uint8_t *np = malloc(ptlen);
+
+		if (np == NULL)
+			return -1;
+		if (l->pt != NULL) {
+			explicit_bzero(l->pt, l->cap);
+			free(l->pt);
+		}
+		l->pt = np;
+		l->cap = ptlen;
+	}
+	aad_make(aad, l->week, seq);
+	if (weekkey_unseal(l->v->keys, l->week, aad, AADLEN, b, n,
+	    l->pt) != 0 ||
+	    (w = wacc_deserialize(l->week, l->pt, ptlen)) == NULL)
+		return -2;
+	if (l->acc == NULL)
+		l->acc = w;
+	else {
+		rc = wacc_merge(l->acc, w);
+		wacc_free(w);
+		if (rc != 0)
+			return -1;
+	}
+	l->maxseq = seq;
+	return 0;
+}
+
+int
+vault_week_load(struct vault *v, int32_t week, struct wacc **out,
+    int64_t *maxseq)
+{
+	struct load l;
+	int rc;
 
 	*out = NULL;
 	*maxseq = 0;
-	if (sqlite3_prepare_v2(v->db, "SELECT seq, blob FROM delta WHERE"
-	    " week = ?1 ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+	if (v->fl_agg != NULL)
 		return -1;
-	sqlite3_bind_int(st, 1, week);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t seq = sqlite3_column_int64(st, 0);
-		const uint8_t *b = sqlite3_column_blob(st, 1);
-		size_t n = (size_t)sqlite3_column_bytes(st, 1), ptlen;
-
-		if (b == NULL || n <= WEEKKEY_SEAL_OVERHEAD) {
-			ret = -2;
-			goto out;
-		}
-		ptlen = n - WEEKKEY_SEAL_OVERHEAD;
-		if (ptlen > cap) {
-			uint8_t *np = malloc(ptlen);
-
-			if (np == NULL)
-				goto out;
-			if (pt != NULL) {
-				explicit_bzero(pt, cap);
-				free(pt);
-			}
-			pt = np;
-			cap = ptlen;
-		}
-		aad_make(aad, week, seq);
-		if (weekkey_unseal(v->keys, week, aad, AADLEN, b, n, pt) != 0 ||
-		    (w = wacc_deserialize(week, pt, ptlen)) == NULL) {
-			ret = -2;
-			goto out;
-		}
-		if (acc == NULL)
-			acc = w;
-		else {
-			rc = wacc_merge(acc, w);
-			wacc_free(w);
-			if (rc != 0)
-				goto out;
-		}
-		*maxseq = seq;
+	memset(&l, 0, sizeof(l));
+	l.v = v;
+	l.week = week;
+	rc = vaultdb_rows(v->db, week, load_row, &l);
+	if (l.pt != NULL) {
+		explicit_bzero(l.pt, l.cap);
+		free(l.pt);
 	}
-	if (rc != SQLITE_DONE)
-		goto out;
-	*out = acc;
-	acc = NULL;
-	ret = 0;
-out:
-	sqlite3_finalize(st);
-	if (pt != NULL) {
-		explicit_bzero(pt, cap);
-		free(pt);
+	if (rc != 0) {
+		wacc_free(l.acc);
+		return rc == -2 ? -2 : -1;
 	}
-	wacc_free(acc);
-	return ret;
+	*out = l.acc;
+	*maxseq = l.maxseq;
+	return 0;
 }
 
-/* Every delta up to maxseq replaced by one sealed snapshot of w. */
-static int
-compact(struct vault *v, const struct wacc *w, int64_t maxseq)
+int
+vault_week_compact(struct vault *v, const struct wacc *w, int64_t maxseq)
 {
-	sqlite3_stmt *st;
 	uint8_t *blob;
 	size_t len;
 	int rc;
 
+	if (v->fl_agg != NULL)
+		return -1;
 	if (seal_wacc(v, w, maxseq, &blob, &len) != 0)
 		return -1;
-	if (exec(v, "BEGIN IMMEDIATE") != 0) {
-		free(blob);
-		return -1;
-	}
-	if (sqlite3_prepare_v2(v->db, "DELETE FROM delta WHERE week = ?1 AND"
-	    " seq <= ?2", -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_int(st, 1, wacc_week(w));
-	sqlite3_bind_int64(st, 2, maxseq);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE || put_row(v, wacc_week(w), maxseq, blob,
-	    len) != 0 || commit_now(v) != 0)
-		goto fail;
+	rc = vaultdb_replace(v->db, wacc_week(w), maxseq, blob, len);
 	free(blob);
-	return 0;
-fail:
-	free(blob);
-	exec(v, "ROLLBACK");
-	return -1;
-}
-
-/* All rows of the week deleted, the week recorded as finalised. */
-static int
-finalise(struct vault *v, int32_t week, int64_t now)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (exec(v, "BEGIN IMMEDIATE") != 0)
-		return -1;
-	if (sqlite3_prepare_v2(v->db, "DELETE FROM delta WHERE week = ?1",
-	    -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_int(st, 1, week);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	st = NULL;
-	if (rc != SQLITE_DONE || sqlite3_prepare_v2(v->db, "INSERT OR IGNORE"
-	    " INTO finalised(week, at) VALUES(?1, ?2)", -1, &st,
-	    NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_int(st, 1, week);
-	sqlite3_bind_int64(st, 2, now);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE || commit_now(v) != 0)
-		goto fail;
-	return 0;
-fail:
-	exec(v, "ROLLBACK");
-	return -1;
-}
-
-static int
-publish(struct vault *v, struct reldb *rel, const struct rel_dims *dims,
-    const struct rel_params *params, struct wacc_rel *r, int64_t now)
-{
-	char per[16];
-	int rc;
-
-	if (r->in.kind == REL_DAY)
-		period_day_format(r->in.period, per, sizeof(per));
-	else
-		period_week_format(r->in.period, per, sizeof(per));
-	if (r->dropped != 0)
-		log_info("release of %s: %zu cells of services no longer in "
-		    "the catalog dropped", per, r->dropped);
-	rc = release_publish(rel, dims, params, &r->in, v->keys, now);
-	if (rc < 0)
-		log_warn("release of %s failed; retried at the next flush",
-		    per);
 	return rc;
 }
 
-static int
-release_week(struct vault *v, struct reldb *rel, const struct rel_dims *dims,
-    const struct rel_params *params, int32_t week, int32_t today,
-    int32_t curweek, int64_t now)
+int
+vault_week_finalise(struct vault *v, int32_t week, int64_t now)
 {
-	struct wacc *w = NULL;
-	struct wacc_rel r;
-	int64_t maxseq;
-	int32_t days[16];
-	size_t nd, i;
-	int due = curweek == 0 || week < curweek, folded = 0, n = 0, rc;
-	char per[16];
-
-	period_week_format(week, per, sizeof(per));
-	rc = load_week(v, week, &w, &maxseq);
-	if (rc == -2) {
-		log_warn("vault: the rows of week %s cannot be opened (key lost "
-		    "or damaged); they are deleted, never released", per);
-		if (finalise(v, week, now) != 0)
-			return -1;
-		weekkey_destroy(v->keys, week);
-		return 0;
-	}
-	if (rc != 0)
+	if (v->fl_agg != NULL)
 		return -1;
-	if (w == NULL)
-		return 0;
-	nd = wacc_open_days(w, days, sizeof(days) / sizeof(days[0]));
-	for (i = 0; i < nd; i++) {
-		int64_t end;
-
-		if (!due && today != 0 && days[i] >= today)
-			continue;
-		if (wacc_rel_day(w, days[i], dims, &r) != 0)
-			goto fail;
-		end = period_day_start(days[i]) +
-		    3600 * (int64_t)wacc_day_hours(days[i]);
-		r.in.complete = now >= end;
-		rc = publish(v, rel, dims, params, &r, now);
-		wacc_rel_free(&r);
-		if (rc < 0)
-			goto fail;
-		n += rc;
-		/* released (now or before a crash): into the week part */
-		if (wacc_fold_day(w, days[i]) != 0)
-			goto fail;
-		folded = 1;
-	}
-	if (due) {
-		int64_t end = period_week_start(week) +
-		    3600 * (int64_t)wacc_week_hours(week);
-
-		if (wacc_rel_week(w, dims, &r) != 0)
-			goto fail;
-		r.in.complete = now >= end;
-		rc = publish(v, rel, dims, params, &r, now);
-		wacc_rel_free(&r);
-		if (rc < 0)
-			goto fail;
-		n += rc;
-		/* release DB first, then the vault, then the key */
-		if (finalise(v, week, now) != 0)
-			goto fail;
-		if (weekkey_destroy(v->keys, week) != 0)
-			log_warn("vault: the key of week %s could not be "
-			    "destroyed; retried at the next release", per);
-	} else if (folded && compact(v, w, maxseq) != 0)
-		goto fail;
-	wacc_free(w);
-	return n;
-fail:
-	wacc_free(w);
-	return -1;
+	return vaultdb_finalise(v->db, week, now);
 }
 
 int
-vault_release_due(struct vault *v, struct reldb *rel,
-    const struct rel_dims *dims, const struct rel_params *params,
-    int32_t today, int32_t week, int64_t now)
+vault_week_has_rows(struct vault *v, int32_t week)
 {
-	sqlite3_stmt *st;
-	int32_t *weeks = NULL, kw[64];
-	size_t nw = 0, cap = 0, nk, i, j;
-	int total = 0, rc, failed = 0;
-
 	if (v->fl_agg != NULL)
-		return -1;	/* after the flush has ended */
-	if (sqlite3_prepare_v2(v->db, "SELECT DISTINCT week FROM delta ORDER"
-	    " BY week", -1, &st, NULL) != SQLITE_OK)
 		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (nw == cap) {
-			void *np = realloc(weeks, (cap ? cap * 2 : 8) *
-			    sizeof(*weeks));
-
-			if (np == NULL)
-				break;
-			weeks = np;
-			cap = cap ? cap * 2 : 8;
-		}
-		weeks[nw++] = sqlite3_column_int(st, 0);
-	}
-	sqlite3_finalize(st);
-	for (i = 0; i < nw; i++) {
-		if (!v->scan_all && !(week == 0 || weeks[i] < week)) {
-			/* a week not due: opened only when a day of it is */
-			for (j = 0; j < v->npd; j++)
-				if (v->pd[j].week == weeks[i] &&
-				    (today == 0 || v->pd[j].day < today))
-					break;
-			if (j == v->npd)
-				continue;
-		}
-		if ((rc = release_week(v, rel, dims, params, weeks[i], today,
-		    week, now)) < 0) {
-			failed = 1;
-			continue;
-		}
-		total += rc;
-	}
-	/* keys of past weeks without data (or whose rows went above) */
-	nk = weekkey_list(v->keys, kw, sizeof(kw) / sizeof(kw[0]));
-	for (i = 0; i < nk; i++) {
-		if (week != 0 && kw[i] >= week)
-			continue;
-		for (j = 0; j < nw; j++)
-			if (weeks[j] == kw[i])
-				break;
-		if (j < nw && scalar(v, "SELECT 1 FROM delta WHERE week = ?1"
-		    " LIMIT 1", kw[i], 0) != 0)
-			continue;	/* not released yet (failed above) */
-		if (weekkey_destroy(v->keys, kw[i]) != 0)
-			failed = 1;
-	}
-	free(weeks);
-	if (!failed) {
-		v->scan_all = 0;
-		for (i = j = 0; i < v->npd; i++)
-			if (!(today == 0 || week == 0 || v->pd[i].day < today ||
-			    v->pd[i].week < week))
-				v->pd[j++] = v->pd[i];
-		v->npd = j;
-	} else
-		v->scan_all = 1;
-	return failed ? -1 : total;
+	return vaultdb_has_rows(v->db, week);
 }
 
 /* ---- v1 migration ---- */
 
-static const char *const v1_tables[] = {
-	"usage_hour", "sketch_hour", "devices_day", "devices_week",
-	"capture_hour", "anomaly_hour", "hour_dim", "department", "service",
-	"meta",
+/* One old week being summed into a W1 release input. */
+struct v1week {
+	const struct rel_dims *dims;
+	size_t		 nsvc;
+	int32_t		*slot;
+	struct rel_leaf	*leaf;
+	struct sketch	*sk;
+	size_t		 nleaf, dropped;
 };
 
-static int
-count_rows(struct vault *v, const char *table)
+static void
+v1_leaf(void *arg, const struct vaultdb_v1_leaf *o)
 {
-	char sql[128];
+	struct v1week *a = arg;
+	const struct rel_dims *dims = a->dims;
+	int32_t d = (int32_t)dims->ndept, s;
+	struct rel_leaf *l;
+	size_t i, k;
 
-	if (db_has_table(v->db, table) != 1)
-		return 0;
-	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", table);
-	return (int)scalar(v, sql, 0, 0);
+	for (i = 0; o->dept && i < dims->ndept; i++)
+		if (strcmp(dims->dept[i], o->dept) == 0)
+			d = (int32_t)i;
+	s = o->svc && dims->cat ? catalog_find_id(dims->cat, o->svc) : -1;
+	if (s < 0 || (size_t)s >= a->nsvc) {
+		a->dropped++;
+		return;
+	}
+	i = (size_t)d * a->nsvc + (size_t)s;
+	if (a->slot[i] == 0) {
+		a->slot[i] = (int32_t)++a->nleaf;
+		a->leaf[a->nleaf - 1].dept = d;
+		a->leaf[a->nleaf - 1].svc = s;
+		sketch_init(&a->sk[a->nleaf - 1]);
+	}
+	k = (size_t)a->slot[i] - 1;
+	l = &a->leaf[k];
+	l->m[RM_TLS] += o->m[V1_TLS];
+	l->m[RM_QUIC] += o->m[V1_QUIC];
+	l->m[RM_ECH] += o->m[V1_ECH];
+	l->m[RM_DNS] += o->m[V1_DNS];
+	l->m[RM_NXDOMAIN] += o->m[V1_NXDOMAIN];
+	l->m[RM_UP] += o->m[V1_UP];
+	l->m[RM_DOWN] += o->m[V1_DOWN];
+	l->m[RM_DEVHOURS] += o->m[V1_DEVHOURS];
+	if (o->has_sketch && sketch_merge_serialized(&a->sk[k], o->sketch,
+	    o->sketch_len) != 0)
+		log_warn("database migration: an unreadable old sketch "
+		    "counts no devices");
 }
 
 /*
@@ -1239,146 +974,78 @@ count_rows(struct vault *v, const char *table)
  * in memory only and wiped after, stands in.
  */
 static int
-v1_release_week(struct vault *v, struct reldb *rel,
-    const struct rel_dims *dims, const struct rel_params *params,
-    int32_t week, int64_t now)
+v1_release_week(struct vault *v, const struct rel_dims *dims,
+    vault_publish_fn publish, void *arg, int32_t week, int64_t now)
 {
-	struct weekkey *tk = NULL, *saved = v->keys;
+	struct weekkey *tk = NULL;
 	struct rel_input in;
-	struct rel_leaf *leaf = NULL;
-	struct sketch *sk = NULL;
-	int32_t *slot = NULL;
-	size_t nsvc = dims->cat ? catalog_count(dims->cat) : 0, nleaf = 0;
-	size_t cap, dropped = 0, k;
-	sqlite3_stmt *st = NULL, *q = NULL;
+	struct v1week a;
+	size_t cap, k;
 	char err[256], per[16];
-	int rc = -1, srow;
+	int rc = -1;
 
 	memset(&in, 0, sizeof(in));
-	cap = (dims->ndept + 1) * (nsvc ? nsvc : 1);
-	if ((slot = calloc(cap, sizeof(*slot))) == NULL ||
-	    (leaf = calloc(cap, sizeof(*leaf))) == NULL ||
-	    (sk = calloc(cap, sizeof(*sk))) == NULL)
+	memset(&a, 0, sizeof(a));
+	a.dims = dims;
+	a.nsvc = dims->cat ? catalog_count(dims->cat) : 0;
+	cap = (dims->ndept + 1) * (a.nsvc ? a.nsvc : 1);
+	if ((a.slot = calloc(cap, sizeof(*a.slot))) == NULL ||
+	    (a.leaf = calloc(cap, sizeof(*a.leaf))) == NULL ||
+	    (a.sk = calloc(cap, sizeof(*a.sk))) == NULL)
 		goto out;
-	if (sqlite3_prepare_v2(v->db, "SELECT d.name, s.sid,"
-	    " SUM(u.tls_conns), SUM(u.quic_conns), SUM(u.ech_conns),"
-	    " SUM(u.dns_lookups), SUM(u.dns_nxdomain), SUM(u.bytes_up),"
-	    " SUM(u.bytes_down), SUM(u.device_hours), u.dept, u.svc"
-	    " FROM usage_hour u JOIN hour_dim h ON h.hour = u.hour"
-	    " JOIN department d ON d.id = u.dept JOIN service s ON s.id = u.svc"
-	    " WHERE h.week = ?1 GROUP BY u.dept, u.svc", -1, &st, NULL) !=
-	    SQLITE_OK || sqlite3_prepare_v2(v->db, "SELECT sketch FROM"
-	    " devices_week WHERE week = ?1 AND dept = ?2 AND svc = ?3", -1,
-	    &q, NULL) != SQLITE_OK)
+	if (vaultdb_v1_leaves(v->db, week, v1_leaf, &a) != 0)
 		goto out;
-	sqlite3_bind_int(st, 1, week);
-	while ((srow = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *dn = (const char *)sqlite3_column_text(st, 0);
-		const char *sn = (const char *)sqlite3_column_text(st, 1);
-		int32_t d = (int32_t)dims->ndept, s;
-		struct rel_leaf *l;
-		size_t i;
-
-		for (i = 0; dn && i < dims->ndept; i++)
-			if (strcmp(dims->dept[i], dn) == 0)
-				d = (int32_t)i;
-		s = sn && dims->cat ? catalog_find_id(dims->cat, sn) : -1;
-		if (s < 0 || (size_t)s >= nsvc) {
-			dropped++;
-			continue;
-		}
-		i = (size_t)d * nsvc + (size_t)s;
-		if (slot[i] == 0) {
-			slot[i] = (int32_t)++nleaf;
-			leaf[nleaf - 1].dept = d;
-			leaf[nleaf - 1].svc = s;
-			sketch_init(&sk[nleaf - 1]);
-		}
-		k = (size_t)slot[i] - 1;
-		l = &leaf[k];
-		l->m[RM_TLS] += (uint64_t)sqlite3_column_int64(st, 2);
-		l->m[RM_QUIC] += (uint64_t)sqlite3_column_int64(st, 3);
-		l->m[RM_ECH] += (uint64_t)sqlite3_column_int64(st, 4);
-		l->m[RM_DNS] += (uint64_t)sqlite3_column_int64(st, 5);
-		l->m[RM_NXDOMAIN] += (uint64_t)sqlite3_column_int64(st, 6);
-		l->m[RM_UP] += (uint64_t)sqlite3_column_int64(st, 7);
-		l->m[RM_DOWN] += (uint64_t)sqlite3_column_int64(st, 8);
-		l->m[RM_DEVHOURS] += (uint64_t)sqlite3_column_int64(st, 9);
-		sqlite3_reset(q);
-		sqlite3_bind_int(q, 1, week);
-		sqlite3_bind_int64(q, 2, sqlite3_column_int64(st, 10));
-		sqlite3_bind_int64(q, 3, sqlite3_column_int64(st, 11));
-		if (sqlite3_step(q) == SQLITE_ROW && sketch_merge_serialized(
-		    &sk[k], sqlite3_column_blob(q, 0),
-		    (size_t)sqlite3_column_bytes(q, 0)) != 0)
-			log_warn("database migration: an unreadable old sketch "
-			    "counts no devices");
-	}
-	if (srow != SQLITE_DONE)
-		goto out;
-	for (k = 0; k < nleaf; k++)
-		leaf[k].dev = &sk[k];
+	for (k = 0; k < a.nleaf; k++)
+		a.leaf[k].dev = &a.sk[k];
 	in.kind = REL_WEEK;
 	in.period = in.week = week;
-	in.leaf = leaf;
-	in.nleaf = nleaf;
+	in.leaf = a.leaf;
+	in.nleaf = a.nleaf;
 	in.hours_total = wacc_week_hours(week);
-	in.coverage_hours = (unsigned)scalar(v, "SELECT COUNT(*) FROM"
-	    " capture_hour WHERE week = ?1 AND packets > 0", week, 0);
+	in.coverage_hours = (unsigned)vaultdb_v1_coverage(v->db, week);
 	in.complete = 1;
 	if ((tk = weekkey_open(NULL, err, sizeof(err))) == NULL ||
 	    weekkey_ensure(tk, week) != 0)
 		goto out;
 	period_week_format(week, per, sizeof(per));
-	if (dropped != 0)
+	if (a.dropped != 0)
 		log_info("database migration: week %s: %zu cells of services "
-		    "no longer in the catalog dropped", per, dropped);
-	rc = release_publish(rel, dims, params, &in, tk, now);
+		    "no longer in the catalog dropped", per, a.dropped);
+	rc = publish(arg, &in, tk, now);
 	if (rc < 0)
 		log_warn("database migration: release of week %s failed", per);
 out:
-	v->keys = saved;
-	sqlite3_finalize(st);
-	sqlite3_finalize(q);
-	for (k = 0; sk != NULL && k < nleaf; k++)
-		sketch_reset(&sk[k]);
-	free(sk);
-	free(leaf);
-	free(slot);
+	for (k = 0; a.sk != NULL && k < a.nleaf; k++)
+		sketch_reset(&a.sk[k]);
+	free(a.sk);
+	free(a.leaf);
+	free(a.slot);
 	weekkey_close(tk);
 	return rc;
 }
 
 static int
-migrate_v1(struct vault *v, struct reldb *rel, const struct rel_dims *dims,
-    const struct rel_params *params, char *err, size_t errlen)
+migrate_v1(struct vault *v, const struct rel_dims *dims,
+    vault_publish_fn publish, void *arg, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
 	int32_t weeks[512];
-	size_t nw = 0, i;
+	size_t nw, i;
 	int nrel = 0, ndrop = 0, nsk, rc;
 	int64_t now = time(NULL);
 	struct period cur;
-	char sql[128];
 
 	period_of(now, &cur);
-	nsk = count_rows(v, "sketch_hour") + count_rows(v, "devices_day") +
-	    count_rows(v, "devices_week");
-	if (sqlite3_prepare_v2(v->db, "SELECT DISTINCT week FROM hour_dim"
-	    " UNION SELECT DISTINCT week FROM devices_week ORDER BY 1", -1,
-	    &st, NULL) != SQLITE_OK)
+	nsk = vaultdb_v1_sketch_rows(v->db);
+	if ((rc = vaultdb_v1_weeks(v->db, weeks, 512)) < 0)
 		goto fail;
-	while (sqlite3_step(st) == SQLITE_ROW && nw < 512)
-		weeks[nw++] = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	nw = (size_t)rc;
 	for (i = 0; i < nw; i++) {
 		/* only complete weeks: the current one cannot be continued */
-		if (rel == NULL || dims == NULL || params == NULL ||
-		    weeks[i] >= cur.week) {
+		if (publish == NULL || dims == NULL || weeks[i] >= cur.week) {
 			ndrop++;
 			continue;
 		}
-		rc = v1_release_week(v, rel, dims, params, weeks[i], now);
+		rc = v1_release_week(v, dims, publish, arg, weeks[i], now);
 		if (rc < 0) {
 			snprintf(err, errlen, "database migration: releasing "
 			    "old week %d failed; the old database is left as "
@@ -1387,29 +1054,14 @@ migrate_v1(struct vault *v, struct reldb *rel, const struct rel_dims *dims,
 		}
 		nrel++;
 	}
-	if (exec(v, "BEGIN IMMEDIATE") != 0)
+	if (vaultdb_v1_replace(v->db) != 0)
 		goto fail;
-	for (i = 0; i < sizeof(v1_tables) / sizeof(v1_tables[0]); i++) {
-		snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS %s",
-		    v1_tables[i]);
-		if (exec(v, sql) != 0)
-			goto rollback;
-	}
-	if (exec(v, schema_v2) != 0 || exec(v, "COMMIT") != 0)
-		goto rollback;
-	/* the old pages (plaintext tokens) out of the file and the WAL */
-	if (exec(v, "VACUUM") != 0)
-		goto fail;
-	sqlite3_wal_checkpoint_v2(v->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
-	    NULL, NULL);
 	log_info("database migrated from version 1: %d old weeks released, "
 	    "%d not released (incomplete or no release database), %d sketch "
 	    "rows destroyed, old tables dropped", nrel, ndrop, nsk);
 	return 0;
-rollback:
-	exec(v, "ROLLBACK");
 fail:
 	snprintf(err, errlen, "database migration from version 1 failed: %s",
-	    sqlite3_errmsg(v->db));
+	    vaultdb_errmsg(v->db));
 	return -1;
 }

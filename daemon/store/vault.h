@@ -19,9 +19,13 @@
  * aggregates stay for the next try) and the log says so once.
  *
  * A v1 database (plaintext usage and sketches) is migrated at open:
- * its complete weeks are released through the release stage, every old
- * table is dropped, the file VACUUMed and the WAL truncated, and one log
- * line says what happened.
+ * its complete weeks are handed to a publisher (the release stage's,
+ * release/due.h), every old table is dropped, the file VACUUMed and the
+ * WAL truncated, and one log line says what happened.
+ *
+ * The vault never reaches the release stage: release/due.c decides what
+ * is due and publishes it, using the week primitives below (load a
+ * week's state, compact it, finalise it).  The SQL is vaultdb.h's.
  */
 #ifndef AIC_VAULT_H
 #define AIC_VAULT_H
@@ -29,26 +33,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "release/release.h"
+#include "aggregate/relinput.h"
 
 struct agg;
 struct catalog;
+struct wacc;
 struct weekkey;
-struct reldb;
 
 #define VAULT_SCHEMA_VERSION	2
 
 struct vault;
 
 /*
+ * Publishes one old week during a v1 migration: 1 published, 0 already
+ * published, -1 failed (the migration stops, the old database is left
+ * as it was).  keys holds the week's (throw-away) key.
+ */
+typedef int (*vault_publish_fn)(void *arg, const struct rel_input *in,
+	    const struct weekkey *keys, int64_t now);
+
+/*
  * path NULL: an in-memory vault (aicensusd -r: nothing raw is ever
- * written).  keys is borrowed and must outlive the vault.  rel/dims/
- * params are needed to release a v1 database's weeks during migration
- * (NULL rel: v1 weeks are destroyed, not released).
+ * written).  keys is borrowed and must outlive the vault.  dims name
+ * the grid (and the time zone recorded); dims and publish are needed to
+ * release a v1 database's weeks during migration (publish NULL: v1
+ * weeks are destroyed, not released).
  */
 struct vault *vault_open(const char *path, struct weekkey *keys,
-	    struct reldb *rel, const struct rel_dims *dims,
-	    const struct rel_params *params, char *err, size_t errlen);
+	    const struct rel_dims *dims, vault_publish_fn publish, void *arg,
+	    char *err, size_t errlen);
 void	 vault_close(struct vault *);
 
 /* How the agg's department and service indices are named (again after
@@ -72,22 +85,44 @@ void	 vault_flush_abort(struct vault *);
 int	 vault_flush(struct vault *, struct agg *);
 uint64_t vault_late(const struct vault *);
 
+/* The week keys the vault seals with (borrowed at open). */
+struct weekkey *vault_keys(struct vault *);
+
 /*
- * Release what is due, in order and crash-safe (release DB first, then
- * the vault, then the key): every unreleased day before `today` (local
- * YYYYMMDD) that has data, then every week before `week` (its remaining
- * days, the week itself), whose rows are then deleted and whose key is
- * destroyed.  A week of a past ISO week that has a key but no data has
- * its key destroyed too.  today = week = 0: release everything open now
- * (end of aicensusd -r, --finalise), marking periods not yet over as
- * incomplete, and destroy every key.  Returns the number of periods
- * published, or -1 (logged; the rest is retried at the next call).
- * A week whose rows cannot be opened (key lost) is deleted with a log
- * line naming the week, never released.
+ * For the release stage (release/due.h), which orders its calls so
+ * that a crash never loses or repeats a release: release database
+ * first, then the vault, then the key.  None of them may run while a
+ * flush is under way (vault_flush_busy).
+ *
+ * vault_weeks: the weeks that have rows, ascending, malloc'd (*weeks
+ * NULL when none); 0 ok, -1 failed.
+ * vault_week_pending: 1 when a release pass must open the week: it is
+ * before curweek (or curweek is 0), or a day of it before today (or
+ * today is 0) was sealed since the last pass, or the last pass failed
+ * or there was none since open; 0 when it can be left closed.
+ * vault_pass_end: a pass is over (failed or not): what it saw released
+ * is forgotten, or everything is opened next time.
+ * vault_week_load: every row of the week, opened and merged in order:
+ * 0 ok (*w, NULL when the week has no rows, and *maxseq, the last row
+ * folded in), -1 storage or memory failure, -2 a row does not open (key
+ * lost, tampering) or is invalid.
+ * vault_week_compact: rows up to maxseq replaced by one sealed snapshot
+ * of w (a day was released from it).
+ * vault_week_finalise: every row of the week deleted, the week recorded
+ * as finalised (later counts for it are dropped as late).
+ * vault_week_has_rows: 1 yes, 0 no, -1 failed.
  */
-int	 vault_release_due(struct vault *, struct reldb *,
-	    const struct rel_dims *, const struct rel_params *,
-	    int32_t today, int32_t week, int64_t now);
+int	 vault_weeks(struct vault *, int32_t **weeks, size_t *n);
+int	 vault_week_pending(const struct vault *, int32_t week, int32_t today,
+	    int32_t curweek);
+void	 vault_pass_end(struct vault *, int failed, int32_t today,
+	    int32_t curweek);
+int	 vault_week_load(struct vault *, int32_t week, struct wacc **w,
+	    int64_t *maxseq);
+int	 vault_week_compact(struct vault *, const struct wacc *w,
+	    int64_t maxseq);
+int	 vault_week_finalise(struct vault *, int32_t week, int64_t now);
+int	 vault_week_has_rows(struct vault *, int32_t week);
 
 /* Bytes of sealed rows held (status, tests). */
 uint64_t vault_bytes(struct vault *);

@@ -24,6 +24,7 @@
 #include "aggregate/agg.h"
 #include "detect/catalog.h"
 #include "common/period.h"
+#include "release/due.h"
 #include "release/release.h"
 #include "release/released.h"
 #include "store/vault.h"
@@ -118,7 +119,7 @@ main(int argc, char **argv)
 		/* the day before is released at this day's first flush */
 		period_of(monday + (int64_t)day * 86400, &p);
 		t0 = now_ms();
-		if (vault_release_due(v, rel, &dims, &rp, p.day, p.week,
+		if (release_due_periods(v, rel, &dims, &rp, p.day, p.week,
 		    monday + (int64_t)day * 86400) < 0) {
 			fprintf(stderr, "release failed\n");
 			return 1;
@@ -170,7 +171,7 @@ main(int argc, char **argv)
 	before = disk(argv[1]);
 	/* Monday of the next week: Sunday, then the week */
 	t0 = now_ms();
-	rc = vault_release_due(v, rel, &dims, &rp, 20261123, 202648,
+	rc = release_due_periods(v, rel, &dims, &rp, 20261123, 202648,
 	    monday + 7 * 86400);
 	tweek = now_ms() - t0;
 	if (rc < 0) {

@@ -23,6 +23,7 @@
 #include "detect/catalog.h"
 #include "common/log.h"
 #include "common/period.h"
+#include "release/due.h"
 #include "release/release.h"
 #include "release/released.h"
 #include "aggregate/sketch.h"
@@ -250,7 +251,7 @@ vopen(const char *name, struct weekkey *k)
 
 	if (name != NULL)
 		path_of(p, sizeof(p), name);
-	if ((v = vault_open(name ? p : NULL, k, NULL, &dims, &k1, err,
+	if ((v = vault_open(name ? p : NULL, k, &dims, NULL, NULL, err,
 	    sizeof(err))) == NULL)
 		fprintf(stderr, "vault_open: %s\n", err);
 	else
@@ -402,13 +403,14 @@ test_roundtrip_release(void)
 	T_CHECK(vault_bytes(v) > 0);
 	T_EQ_INT(count_sql("rt.db", "SELECT COUNT(*) FROM delta"), 2);
 	/* day 1 is due on day 2: released and folded, nothing else */
-	n = vault_release_due(v, rel, &dims, &k1, DAY2, W47, MONDAY + 90000);
+	n = release_due_periods(v, rel, &dims, &k1, DAY2, W47,
+	    MONDAY + 90000);
 	T_EQ_INT(n, 1);
 	T_EQ_INT(count_sql("rt.db", "SELECT COUNT(*) FROM delta"), 1);
 	T_EQ_INT(reldb_is_released(rel, REL_DAY, DAY1), 1);
 	T_EQ_INT(reldb_is_released(rel, REL_DAY, DAY2), 0);
 	/* the week: its last day, then the week, then rows and key gone */
-	n = vault_release_due(v, rel, &dims, &k1, 20261123, W48,
+	n = release_due_periods(v, rel, &dims, &k1, 20261123, W48,
 	    MONDAY + 7 * 86400 + 60);
 	T_EQ_INT(n, 2);
 	T_EQ_INT(count_sql("rt.db", "SELECT COUNT(*) FROM delta"), 0);
@@ -481,7 +483,7 @@ test_no_plaintext(void)
 	sqlite3_close(db);
 	T_CHECK(blob != NULL && blen > WEEKKEY_SEAL_OVERHEAD);
 	/* release the week: rows gone, the key destroyed */
-	T_CHECK(vault_release_due(v, rel, &dims, &k1, 20261123, W48,
+	T_CHECK(release_due_periods(v, rel, &dims, &k1, 20261123, W48,
 	    MONDAY + 7 * 86400) == 4);
 	T_EQ_INT(count_sql("np.db", "SELECT COUNT(*) FROM delta"), 0);
 	T_CHECK(!weekkey_has(k, W47));
@@ -510,7 +512,7 @@ release_all(struct vault *v, const char *relname)
 {
 	struct reldb *rel = relopen(relname);
 
-	T_CHECK(vault_release_due(v, rel, &dims, &k1, 0, 0,
+	T_CHECK(release_due_periods(v, rel, &dims, &k1, 0, 0,
 	    MONDAY + 7 * 86400) > 0);
 	reldb_close(rel);
 }
@@ -607,7 +609,7 @@ test_failed_flush(void)
 	T_EQ_INT(vault_flush(v, a), 0);
 	T_CHECK(agg_empty(a));
 	rel = relopen("ff-rel.db");
-	T_CHECK(vault_release_due(v, rel, &dims, &k1, 0, 0,
+	T_CHECK(release_due_periods(v, rel, &dims, &k1, 0, 0,
 	    MONDAY + 7 * 86400) == 3);
 	reldb_close(rel);
 	if ((rd = rdopen("ff-rel.db")) != NULL) {
@@ -690,7 +692,7 @@ test_crash(void)
 	snapshot(sd, "cr.db", 0);
 	k = weekkey_open(sd, err, sizeof(err));
 	v = vopen("cr.db", k);
-	T_EQ_INT(vault_release_due(v, rel, &dims, &k1, DAY2, W47,
+	T_EQ_INT(release_due_periods(v, rel, &dims, &k1, DAY2, W47,
 	    MONDAY + 86400), 1);
 	vault_close(v);
 	weekkey_close(k);
@@ -698,7 +700,7 @@ test_crash(void)
 	k = weekkey_open(sd, err, sizeof(err));
 	v = vopen("cr.db", k);
 	T_EQ_INT(count_sql("cr.db", "SELECT COUNT(*) FROM delta"), 1);
-	T_EQ_INT(vault_release_due(v, rel, &dims, &k1, DAY2, W47,
+	T_EQ_INT(release_due_periods(v, rel, &dims, &k1, DAY2, W47,
 	    MONDAY + 86400), 0);	/* already out: nothing again */
 	vault_close(v);
 	weekkey_close(k);
@@ -706,7 +708,7 @@ test_crash(void)
 	snapshot(sd, "cr.db", 0);
 	k = weekkey_open(sd, err, sizeof(err));
 	v = vopen("cr.db", k);
-	T_EQ_INT(vault_release_due(v, rel, &dims, &k1, 20261123, W48,
+	T_EQ_INT(release_due_periods(v, rel, &dims, &k1, 20261123, W48,
 	    MONDAY + 7 * 86400), 2);
 	T_CHECK(!weekkey_has(k, W47));
 	vault_close(v);
@@ -716,7 +718,7 @@ test_crash(void)
 	T_CHECK(weekkey_has(k, W47));		/* the crash kept it */
 	v = vopen("cr.db", k);
 	T_CHECK(count_sql("cr.db", "SELECT COUNT(*) FROM delta") > 0);
-	n = vault_release_due(v, rel, &dims, &k1, 20261123, W48,
+	n = release_due_periods(v, rel, &dims, &k1, 20261123, W48,
 	    MONDAY + 7 * 86400);
 	T_EQ_INT(n, 0);
 	T_EQ_INT(count_sql("cr.db", "SELECT COUNT(*) FROM delta"), 0);
@@ -752,7 +754,7 @@ test_late(void)
 
 	fill(a, k, MONDAY, 1, NULL, 0);
 	T_EQ_INT(vault_flush(v, a), 0);
-	T_EQ_INT(vault_release_due(v, rel, &dims, &k1, 20261123, W48,
+	T_EQ_INT(release_due_periods(v, rel, &dims, &k1, 20261123, W48,
 	    MONDAY + 7 * 86400), 2);
 	/* late week-47 cells, and one packet of Monday of week 48 */
 	fill(a, k, MONDAY, 1, NULL, 0);
@@ -767,7 +769,7 @@ test_late(void)
 	    "SELECT COUNT(*) FROM delta WHERE week = 202647"), 0);
 	T_EQ_INT(count_sql("late.db",
 	    "SELECT COUNT(*) FROM delta WHERE week = 202648"), 1);
-	T_EQ_INT(vault_release_due(v, rel, &dims, &k1, 0, 0,
+	T_EQ_INT(release_due_periods(v, rel, &dims, &k1, 0, 0,
 	    MONDAY + 14 * 86400), 2);
 	reldb_close(rel);
 	if ((rd = rdopen("late-rel.db")) != NULL) {
@@ -794,7 +796,7 @@ test_key_lost(void)
 	fill(a, k, MONDAY, 2, NULL, 0);
 	T_EQ_INT(vault_flush(v, a), 0);
 	T_EQ_INT(weekkey_destroy(k, W47), 0);
-	T_EQ_INT(vault_release_due(v, rel, &dims, &k1, 20261123, W48,
+	T_EQ_INT(release_due_periods(v, rel, &dims, &k1, 20261123, W48,
 	    MONDAY + 7 * 86400), 0);
 	T_EQ_INT(count_sql("kl.db", "SELECT COUNT(*) FROM delta"), 0);
 	T_EQ_INT(count_sql("kl.db", "SELECT COUNT(*) FROM finalised"), 1);
@@ -835,16 +837,16 @@ test_modes(void)
 		agg_free(a);
 	}
 	chmod(p, 0644);
-	T_CHECK(vault_open(p, k, NULL, &dims, &k1, err, sizeof(err)) == NULL);
+	T_CHECK(vault_open(p, k, &dims, NULL, NULL, err, sizeof(err)) == NULL);
 	T_CHECK(strstr(err, "chmod 600") != NULL);
 	chmod(p, 0640);
-	T_CHECK(vault_open(p, k, NULL, &dims, &k1, err, sizeof(err)) == NULL);
+	T_CHECK(vault_open(p, k, &dims, NULL, NULL, err, sizeof(err)) == NULL);
 	chmod(p, 0600);
 	/* a newer schema is refused */
 	T_CHECK(sqlite3_open(p, &db) == SQLITE_OK);
 	sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL);
 	sqlite3_close(db);
-	T_CHECK(vault_open(p, k, NULL, &dims, &k1, err, sizeof(err)) == NULL);
+	T_CHECK(vault_open(p, k, &dims, NULL, NULL, err, sizeof(err)) == NULL);
 	T_CHECK(strstr(err, "newer") != NULL);
 	weekkey_close(k);
 }
@@ -942,6 +944,7 @@ test_migrate_v1(void)
 {
 	struct weekkey *k = weekkey_open(NULL, err, sizeof(err));
 	struct reldb *rel = relopen("v1-rel.db");
+	struct release_target rt = { rel, &dims, &k1 };
 	struct released *rd;
 	struct rel_cell c;
 	struct vault *v;
@@ -995,7 +998,8 @@ test_migrate_v1(void)
 	sqlite3_close(db);
 	T_CHECK(scan_file(p, hs, 4) > 0);	/* the test can see names */
 	T_CHECK(blob_in(p, 0) && blob_in(p, 1));	/* and sketches */
-	v = vault_open(p, k, rel, &dims, &k1, err, sizeof(err));
+	v = vault_open(p, k, &dims, release_target_publish, &rt, err,
+	    sizeof(err));
 	T_CHECK(v != NULL);
 	if (v == NULL) {
 		fprintf(stderr, "%s\n", err);
