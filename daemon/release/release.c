@@ -223,19 +223,29 @@ struct reldb {
 };
 
 struct reldb *
-reldb_open(const char *path, char *err, size_t errlen)
+reldb_of(struct relstore *st)
 {
 	struct reldb *r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		relstore_close(st);
+		return NULL;
+	}
+	r->st = st;
+	return r;
+}
+
+struct reldb *
+reldb_open(const char *path, char *err, size_t errlen)
+{
+	struct relstore *st;
+	struct reldb *r;
+
+	if ((st = relstore_sqlite_open(path, RELSTORE_WRITE, err,
+	    errlen)) == NULL)
+		return NULL;
+	if ((r = reldb_of(st)) == NULL)
 		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if ((r->st = relstore_sqlite_open(path, RELSTORE_WRITE, err,
-	    errlen)) == NULL) {
-		free(r);
-		return NULL;
-	}
 	return r;
 }
 

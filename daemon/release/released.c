@@ -21,15 +21,13 @@ struct released {
 	char		 tz[64];
 };
 
-struct released *
-released_open(const char *path, char *err, size_t errlen)
+/* The read API over st; what names the store in an error message. */
+static struct released *
+released_over(struct relstore *st, const char *what, char *err,
+    size_t errlen)
 {
-	struct relstore *st;
 	struct released *r;
 
-	if ((st = relstore_sqlite_open(path, RELSTORE_READ, err,
-	    errlen)) == NULL)
-		return NULL;
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		relstore_close(st);
@@ -37,12 +35,29 @@ released_open(const char *path, char *err, size_t errlen)
 	}
 	r->st = st;
 	if (relstore_timezone(st, r->tz, sizeof(r->tz)) != 0) {
-		snprintf(err, errlen, "release database %s: %s", path,
-		    relstore_error(st));
+		snprintf(err, errlen, "release database%s%s: %s", *what ? " " :
+		    "", what, relstore_error(st));
 		released_close(r);
 		return NULL;
 	}
 	return r;
+}
+
+struct released *
+released_open(const char *path, char *err, size_t errlen)
+{
+	struct relstore *st;
+
+	if ((st = relstore_sqlite_open(path, RELSTORE_READ, err,
+	    errlen)) == NULL)
+		return NULL;
+	return released_over(st, path, err, errlen);
+}
+
+struct released *
+released_of(struct relstore *st, char *err, size_t errlen)
+{
+	return released_over(st, "", err, errlen);
 }
 
 void

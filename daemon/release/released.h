@@ -41,6 +41,10 @@ struct released;
  * of a newer version.
  */
 struct released *released_open(const char *path, char *err, size_t errlen);
+/* The same over a store opened for reading by any backend
+ * (store/relstore.h); released_close() closes it, as does a failure. */
+struct relstore;
+struct released *released_of(struct relstore *, char *err, size_t errlen);
 void	 released_close(struct released *);
 
 /*

@@ -4,6 +4,9 @@
  * whole, a period written once and whole or not at all, retention, and
  * the files a store must refuse.  Everything goes through relstore_*();
  * SQLite is used directly only to look at or tamper with the file.
+ * Last, the release stage and the read API over a second, in-memory
+ * store give what they give over SQLite: nothing in them depends on the
+ * engine.
  */
 #include <sys/stat.h>
 
@@ -15,6 +18,11 @@
 
 #include <sqlite3.h>
 
+#include "aggregate/sketch.h"
+#include "common/log.h"
+#include "detect/catalog.h"
+#include "release/release.h"
+#include "release/released.h"
 #include "store/relstore.h"
 #include "store/relstore_sqlite.h"
 #include "t.h"
@@ -582,11 +590,482 @@ test_refuse(void)
 	T_CHECK(access(path, F_OK) != 0);
 }
 
+/* ---- (e) a second store: the release stage does not see the engine --- */
+
+/*
+ * A store in memory, as small as the contract allows: periods in the
+ * order published, their axes and non-zero cells copied, service facts
+ * by id.  Only what a test needs; enough to tell whether release.c and
+ * released.c need anything but the interface.
+ */
+#define MEM_PER		8
+#define MEM_NAMES	16
+#define MEM_CELLS	64
+
+struct mem_period {
+	struct rel_period	 per;
+	char			 name[2][MEM_NAMES][64];
+	size_t			 nname[2];
+	struct rel_cell		 cell[MEM_CELLS];
+	size_t			 ncell;
+	uint64_t		 blind[RB_N];
+};
+
+struct memstore {
+	struct relstore		 rs;
+	struct mem_period	 p[MEM_PER];
+	size_t			 np;
+	struct rel_service	 svc[MEM_NAMES];
+	size_t			 nsvc;
+	char			 tz[64];
+	int			 writes;
+	int			 refs;		/* a writer and a reader share it */
+};
+
+static struct memstore *
+mem(struct relstore *rs)
+{
+	return (struct memstore *)rs;
+}
+
+static void
+mem_close(struct relstore *rs)
+{
+	if (--mem(rs)->refs == 0)
+		free(rs);
+}
+
+static const char *
+mem_error(struct relstore *rs)
+{
+	(void)rs;
+	return "memory store: full";
+}
+
+static struct mem_period *
+mem_find(struct memstore *m, enum rel_kind kind, int32_t period)
+{
+	size_t i;
+
+	for (i = 0; i < m->np; i++)
+		if (m->p[i].per.kind == kind && m->p[i].per.period == period)
+			return &m->p[i];
+	return NULL;
+}
+
+static int
+mem_publish(struct relstore *rs, const struct relstore_pub *pub)
+{
+	struct memstore *m = mem(rs);
+	struct mem_period *p;
+	size_t i, j;
+
+	if (mem_find(m, pub->per.kind, pub->per.period) != NULL)
+		return 0;
+	if (m->np == MEM_PER || pub->ndept > MEM_NAMES ||
+	    pub->nsvc > MEM_NAMES || pub->ncell > MEM_CELLS)
+		return -1;
+	p = &m->p[m->np++];
+	memset(p, 0, sizeof(*p));
+	p->per = pub->per;
+	for (i = 0; i < pub->ndept; i++)
+		snprintf(p->name[0][i], 64, "%s", pub->dept[i]);
+	for (i = 0; i < pub->nsvc; i++)
+		snprintf(p->name[1][i], 64, "%s", pub->svc[i]);
+	p->nname[0] = pub->ndept;
+	p->nname[1] = pub->nsvc;
+	for (i = 0; i < pub->ncell; i++) {
+		p->cell[i] = pub->cell[i];
+		for (j = 0; j < RM_N; j++)
+			if (!(p->cell[i].published & (1u << j)))
+				p->cell[i].m[j] = 0;
+	}
+	p->ncell = pub->ncell;
+	if (pub->blind != NULL)
+		memcpy(p->blind, pub->blind, sizeof(p->blind));
+	for (i = 0; i < pub->nservice; i++) {
+		for (j = 0; j < m->nsvc &&
+		    strcmp(m->svc[j].sid, pub->service[i].sid) != 0; j++)
+			;
+		if (j == MEM_NAMES)
+			return -1;
+		m->svc[j] = pub->service[i];
+		if (j == m->nsvc)
+			m->nsvc++;
+	}
+	snprintf(m->tz, sizeof(m->tz), "%s", pub->timezone);
+	m->writes++;
+	return 1;
+}
+
+static int
+mem_retention(struct relstore *rs, int32_t cutoff_day, int32_t cutoff_week)
+{
+	struct memstore *m = mem(rs);
+	size_t i, k = 0;
+	int n = 0;
+
+	for (i = 0; i < m->np; i++) {
+		const struct rel_period *p = &m->p[i].per;
+
+		if (p->period < (p->kind == REL_DAY ? cutoff_day : cutoff_week))
+			n++;
+		else
+			m->p[k++] = m->p[i];
+	}
+	m->np = k;
+	return n;
+}
+
+static int
+mem_timezone(struct relstore *rs, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", mem(rs)->tz);
+	return 0;
+}
+
+static int
+mem_periods(struct relstore *rs, enum rel_kind kind, int32_t from,
+    int32_t to, relstore_period_fn fn, void *arg)
+{
+	struct memstore *m = mem(rs);
+	int32_t last = INT32_MIN, next;
+	const struct mem_period *best;
+	size_t i;
+
+	/* Ascending without sorting: the smallest period above the last. */
+	for (;;) {
+		best = NULL;
+		for (i = 0; i < m->np; i++) {
+			next = m->p[i].per.period;
+			if (m->p[i].per.kind != kind || next <= last ||
+			    (from != 0 && next < from) || (to != 0 && next > to))
+				continue;
+			if (best == NULL || next < best->per.period)
+				best = &m->p[i];
+		}
+		if (best == NULL)
+			return 0;
+		if (fn(arg, &best->per) != 0)
+			return -1;
+		last = best->per.period;
+	}
+}
+
+static int
+mem_period(struct relstore *rs, enum rel_kind kind, int32_t period,
+    struct rel_period *out)
+{
+	struct mem_period *p = mem_find(mem(rs), kind, period);
+
+	if (p == NULL)
+		return 1;
+	*out = p->per;
+	return 0;
+}
+
+static int
+mem_axis(struct relstore *rs, enum rel_kind kind, int32_t period,
+    enum relstore_axis axis, relstore_name_fn fn, void *arg)
+{
+	struct mem_period *p = mem_find(mem(rs), kind, period);
+	size_t i;
+
+	for (i = 0; p != NULL && i < p->nname[axis]; i++)
+		if (fn(arg, p->name[axis][i]) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+mem_cells(struct relstore *rs, enum rel_kind kind, int32_t period,
+    relstore_cell_fn fn, void *arg)
+{
+	struct mem_period *p = mem_find(mem(rs), kind, period);
+	size_t i;
+
+	/* Backwards: the store promises no order. */
+	for (i = p != NULL ? p->ncell : 0; i > 0; i--)
+		if (fn(arg, p->cell[i - 1].dept, p->cell[i - 1].svc,
+		    p->cell[i - 1].m) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+mem_cell(struct relstore *rs, enum rel_kind kind, int32_t period,
+    const char *dept, const char *svc, uint64_t v[RM_N])
+{
+	struct mem_period *p = mem_find(mem(rs), kind, period);
+	size_t i;
+
+	for (i = 0; p != NULL && i < p->ncell; i++)
+		if (strcmp(p->cell[i].dept, dept) == 0 &&
+		    strcmp(p->cell[i].svc, svc) == 0) {
+			memcpy(v, p->cell[i].m, RM_N * sizeof(v[0]));
+			return 0;
+		}
+	return 1;
+}
+
+static int
+mem_services(struct relstore *rs, relstore_service_fn fn, void *arg)
+{
+	struct memstore *m = mem(rs);
+	const struct rel_service *best;
+	const char *last = "";
+	size_t i;
+
+	for (;;) {
+		best = NULL;
+		for (i = 0; i < m->nsvc; i++)
+			if (strcmp(m->svc[i].sid, last) > 0 && (best == NULL ||
+			    strcmp(m->svc[i].sid, best->sid) < 0))
+				best = &m->svc[i];
+		if (best == NULL)
+			return 0;
+		if (fn(arg, best) != 0)
+			return -1;
+		last = best->sid;
+	}
+}
+
+static int
+mem_blind(struct relstore *rs, int32_t day, uint64_t v[RB_N])
+{
+	struct mem_period *p = mem_find(mem(rs), REL_DAY, day);
+
+	memset(v, 0, RB_N * sizeof(v[0]));
+	if (p != NULL)
+		memcpy(v, p->blind, RB_N * sizeof(v[0]));
+	return 0;
+}
+
+static const struct relstore_ops mem_ops = {
+	.name = "memory",
+	.close = mem_close,
+	.error = mem_error,
+	.publish = mem_publish,
+	.retention = mem_retention,
+	.timezone = mem_timezone,
+	.periods = mem_periods,
+	.period = mem_period,
+	.axis = mem_axis,
+	.cells = mem_cells,
+	.cell = mem_cell,
+	.services = mem_services,
+	.blind = mem_blind,
+};
+
+static int ncb[2];
+
+static void
+count_cell(void *arg, const struct rel_period *p, const struct rel_cell *c)
+{
+	(void)p;
+	(void)c;
+	ncb[*(int *)arg]++;
+}
+
+/* A week and a day of it through the release stage, k = 1. */
+static void
+publish_both(struct reldb *r, const struct rel_dims *dims)
+{
+	struct sketch sk[4];
+	struct rel_leaf lf[4];
+	struct rel_input in;
+	size_t i;
+	int j, rc;
+
+	for (i = 0; i < 4; i++) {
+		sketch_init(&sk[i]);
+		for (j = 0; j < 3 + (int)i * 2; j++)
+			sketch_add(&sk[i], (uint64_t)(i * 100 + (size_t)j + 1) *
+			    0x9e3779b97f4a7c15ULL);
+		memset(&lf[i], 0, sizeof(lf[i]));
+		lf[i].dept = (int32_t)(i % 3);	/* 2 is "unassigned" */
+		lf[i].svc = (int32_t)(i % 3);
+		lf[i].dev = &sk[i];
+		lf[i].m[RM_DEVHOURS] = 5 + i;
+		lf[i].m[RM_TLS] = 10 * (i + 1);
+		lf[i].m[RM_QUIC] = i;
+		lf[i].m[RM_DNS] = 7;
+		lf[i].m[RM_UP] = 1000 * (i + 1);
+		lf[i].m[RM_DOWN] = 9000;
+	}
+	memset(&in, 0, sizeof(in));
+	in.kind = REL_WEEK;
+	in.period = 202647;
+	in.week = 202647;
+	in.leaf = lf;
+	in.nleaf = 4;
+	in.coverage_hours = 100;
+	in.hours_total = 168;
+	in.complete = 1;
+	T_EQ_INT(release_publish(r, dims, &(struct rel_params){ 1 }, &in,
+	    NULL, 1795392060), 1);
+	in.kind = REL_DAY;
+	in.period = 20261118;
+	in.hours_total = 24;
+	in.coverage_hours = 20;
+	for (j = 0; j < RB_N; j++)
+		in.blind[j] = (uint64_t)j * 11 + 1;
+	T_EQ_INT(release_publish(r, dims, &(struct rel_params){ 1 }, &in,
+	    NULL, 1795046460), 1);
+	/* Once. */
+	rc = release_publish(r, dims, &(struct rel_params){ 1 }, &in, NULL,
+	    1795046461);
+	T_EQ_INT(rc, 0);
+	for (i = 0; i < 4; i++)
+		sketch_reset(&sk[i]);
+}
+
+static void
+same_axis(int (*get)(struct released *, enum rel_kind, int32_t, char ***,
+    size_t *), struct released *a, struct released *b, enum rel_kind kind,
+    int32_t period)
+{
+	char **na = NULL, **nb = NULL;
+	size_t n = 0, m = 0, i;
+
+	T_EQ_INT(get(a, kind, period, &na, &n), 0);
+	T_EQ_INT(get(b, kind, period, &nb, &m), 0);
+	T_EQ_INT(n, m);
+	T_CHECK(n > 0);
+	for (i = 0; i < n && i < m; i++)
+		T_EQ_STR(na[i], nb[i]);
+	free(na);
+	free(nb);
+}
+
+static void
+test_second_store(void)
+{
+	static const enum rel_kind kinds[] = { REL_WEEK, REL_DAY };
+	static const int32_t periods[] = { 202647, 20261118 };
+	char *names[] = { "Finance", "Sales" };
+	char *sanct[] = { "svc-2" };
+	struct catalog *cat = catalog_synthetic(4);
+	struct rel_dims dims;
+	struct memstore *ms;
+	struct reldb *rs, *rm;
+	struct released *a, *b;
+	struct rel_period *pa = NULL, *pb = NULL;
+	struct rel_cell *ca = NULL, *cb = NULL, x, y;
+	struct rel_service *sa = NULL, *sb = NULL;
+	uint64_t va[RB_N], vb[RB_N];
+	char path[128], err[256];
+	size_t n, m, i;
+	int k, id[2] = { 0, 1 }, nz = 0;
+
+	T_CHECK(cat != NULL && catalog_count(cat) == 4);
+	if (cat == NULL)
+		return;
+	memset(&dims, 0, sizeof(dims));
+	dims.dept = names;
+	dims.ndept = 2;
+	dims.cat = cat;
+	dims.sanctioned = sanct;
+	dims.nsanct = 1;
+	dims.timezone = "Europe/Amsterdam";
+	db_path(path, sizeof(path), "second.db");
+	T_CHECK((ms = calloc(1, sizeof(*ms))) != NULL);
+	if (ms == NULL)
+		return;
+	ms->rs.ops = &mem_ops;
+	ms->refs = 2;
+	rs = reldb_open(path, err, sizeof(err));
+	rm = reldb_of(&ms->rs);
+	T_CHECK(rs != NULL && rm != NULL);
+	if (rs == NULL || rm == NULL)
+		return;
+	ncb[0] = ncb[1] = 0;
+	release_set_cell_cb(rs, count_cell, &id[0]);
+	release_set_cell_cb(rm, count_cell, &id[1]);
+	publish_both(rs, &dims);
+	publish_both(rm, &dims);
+	/* Two periods, each written once. */
+	T_EQ_INT(ms->writes, 2);
+	T_CHECK(ncb[0] > 0);
+	T_EQ_INT(ncb[1], ncb[0]);
+	T_EQ_INT(reldb_is_released(rm, REL_DAY, 20261118), 1);
+	T_EQ_INT(reldb_is_released(rm, REL_DAY, 20261119), 0);
+	reldb_close(rs);
+
+	a = released_open(path, err, sizeof(err));
+	b = released_of(&ms->rs, err, sizeof(err));
+	T_CHECK(a != NULL && b != NULL);
+	if (a == NULL || b == NULL) {
+		released_close(a);
+		released_close(b);
+		reldb_close(rm);
+		return;
+	}
+	T_EQ_STR(released_timezone(b), released_timezone(a));
+	for (k = 0; k < 2; k++) {
+		T_EQ_INT(released_periods(a, kinds[k], 0, 0, &pa, &n, err,
+		    sizeof(err)), 0);
+		T_EQ_INT(released_periods(b, kinds[k], 0, 0, &pb, &m, err,
+		    sizeof(err)), 0);
+		T_EQ_INT(n, 1);
+		T_EQ_INT(m, 1);
+		if (n == 1 && m == 1)
+			check_period(&pb[0], &pa[0]);
+		free(pa);
+		free(pb);
+		same_axis(released_depts, a, b, kinds[k], periods[k]);
+		same_axis(released_svcs, a, b, kinds[k], periods[k]);
+		T_EQ_INT(released_cells(a, kinds[k], periods[k], &ca, &n, err,
+		    sizeof(err)), 0);
+		T_EQ_INT(released_cells(b, kinds[k], periods[k], &cb, &m, err,
+		    sizeof(err)), 0);
+		T_EQ_INT(n, m);
+		T_CHECK(n > 0);
+		for (i = 0; i < n && i < m; i++) {
+			T_EQ_STR(cb[i].dept, ca[i].dept);
+			T_EQ_STR(cb[i].svc, ca[i].svc);
+			T_EQ_INT(cb[i].published, ca[i].published);
+			T_CHECK(memcmp(cb[i].m, ca[i].m, sizeof(ca[i].m)) == 0);
+			nz += ca[i].m[RM_DEVICES] != 0;
+			T_EQ_INT(released_cell(a, kinds[k], periods[k],
+			    ca[i].dept, ca[i].svc, &x), 0);
+			T_EQ_INT(released_cell(b, kinds[k], periods[k],
+			    ca[i].dept, ca[i].svc, &y), 0);
+			T_CHECK(memcmp(x.m, y.m, sizeof(x.m)) == 0);
+		}
+		free(ca);
+		free(cb);
+	}
+	/* The comparison saw figures, not two empty grids. */
+	T_CHECK(nz > 4);
+	T_EQ_INT(released_services(a, &sa, &n), 0);
+	T_EQ_INT(released_services(b, &sb, &m), 0);
+	T_EQ_INT(n, 4);
+	T_EQ_INT(m, n);
+	for (i = 0; i < n && i < m; i++) {
+		T_EQ_STR(sb[i].sid, sa[i].sid);
+		T_EQ_STR(sb[i].name, sa[i].name);
+		T_EQ_INT(sb[i].sanctioned, sa[i].sanctioned);
+	}
+	T_CHECK(n == 4 && sa[2].sanctioned && !sa[1].sanctioned);
+	free(sa);
+	free(sb);
+	T_EQ_INT(released_blind(a, 20261118, va), 0);
+	T_EQ_INT(released_blind(b, 20261118, vb), 0);
+	T_CHECK(memcmp(va, vb, sizeof(va)) == 0);
+	T_EQ_INT(va[RB_LATE], RB_LATE * 11 + 1);
+	T_EQ_INT(released_blind(b, 20261119, vb), 1);
+	released_close(a);
+	released_close(b);
+	reldb_close(rm);
+	catalog_free(cat);
+}
+
 static void
 cleanup(void)
 {
 	static const char *const f[] = { "trip.db", "once.db", "keep.db",
-		"ver.db", "vault.db", "other.db" };
+		"ver.db", "vault.db", "other.db", "second.db" };
 	char path[128];
 	size_t i;
 
@@ -601,6 +1080,7 @@ int
 main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/aicensus-test-relstore.XXXXXX");
+	log_init("test_relstore", 0, LOG_LVL_ERROR);
 	if (mkdtemp(dir) == NULL) {
 		perror("mkdtemp");
 		return 1;
@@ -609,6 +1089,7 @@ main(void)
 	T_RUN(test_once_whole);
 	T_RUN(test_retention);
 	T_RUN(test_refuse);
+	T_RUN(test_second_store);
 	cleanup();
 	return T_DONE();
 }
