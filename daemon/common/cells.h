@@ -2,7 +2,8 @@
  * cells.h - the vocabulary every stage shares about published cells:
  * the kinds of period, the measures and blind-spot figures (with their
  * names, which are also the column names and JSON keys), the "*" and
- * "cat:" conventions, and one cell as the release stage publishes it.
+ * "cat:" conventions, one cell as the release stage publishes it, the
+ * period it belongs to and the catalog facts published with it.
  *
  * It is vocabulary only: no figure, no function.  The aggregate stage
  * names what it hands over with it, the release stage what it
@@ -49,6 +50,32 @@ struct rel_cell {
 	char		 svc[48];	/* catalog id, "cat:<category>" or "*" */
 	uint64_t	 m[RM_N];
 	unsigned	 published;	/* bit per rel_measure the level publishes */
+};
+
+/*
+ * A released period as the release stage records it; the store keeps it,
+ * the outputs read it (released.h).
+ */
+struct rel_period {
+	enum rel_kind	 kind;
+	int32_t		 period;
+	int32_t		 week;		/* ISO week the period belongs to */
+	int64_t		 released_at;	/* UTC epoch */
+	unsigned	 coverage_hours;	/* hours the sensor saw traffic */
+	unsigned	 hours_total;	/* hours in the period */
+	int		 complete;	/* 0: released before its end */
+	int		 min_group;	/* 1: released without protection */
+};
+
+/* Catalog facts about a service (labels, not figures), written with
+ * every release so that outputs can name the services of a grid. */
+struct rel_service {
+	char		 sid[48];
+	char		 name[96];
+	char		 vendor[96];
+	char		 category[16];
+	char		 jurisdiction[8];
+	int		 sanctioned;
 };
 
 #endif /* AIC_CELLS_H */

@@ -8,24 +8,18 @@
  * the same inputs and keys give the same published figures on every
  * machine (test_release greps this file to keep it so).
  */
-#include <sys/stat.h>
-
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <sqlite3.h>
 
 #include "detect/catalog.h"
-#include "store/dbutil.h"
 #include "common/log.h"
 #include "release/release.h"
 #include "aggregate/sketch.h"
 #include "attribute/weekkey.h"
+#include "store/relstore.h"
+#include "store/relstore_sqlite.h"
 
 /* ---- protection ---------------------------------------------------- */
 
@@ -216,143 +210,43 @@ draw_blind_ck(const struct draw *dr, int32_t day, int cls)
 /* ---- the release database ------------------------------------------ */
 
 #define DEPT_MAX	sizeof(((struct rel_cell *)0)->dept)
+#define SVC_MAX		sizeof(((struct rel_cell *)0)->svc)
 
+/*
+ * The stage's handle on the release database: the store (relstore.h)
+ * keeps what is published; what may be published is decided here.
+ */
 struct reldb {
-	sqlite3		*db;
-	char		*path;
+	struct relstore	*st;
 	release_cell_cb	 cb;
 	void		*cbarg;
 };
 
-static const char *const schema_sql =
-    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY,"
-    " value TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS period(kind INTEGER NOT NULL,"
-    " period INTEGER NOT NULL, week INTEGER NOT NULL,"
-    " released_at INTEGER NOT NULL, coverage_hours INTEGER NOT NULL,"
-    " hours_total INTEGER NOT NULL, complete INTEGER NOT NULL,"
-    " min_group INTEGER NOT NULL, PRIMARY KEY(kind, period));"
-    "CREATE TABLE IF NOT EXISTS dim(kind INTEGER, period INTEGER,"
-    " axis INTEGER, ord INTEGER, name TEXT NOT NULL,"
-    " PRIMARY KEY(kind, period, axis, ord));"
-    "CREATE TABLE IF NOT EXISTS service(sid TEXT PRIMARY KEY, name TEXT,"
-    " vendor TEXT, category TEXT, jurisdiction TEXT, sanctioned INTEGER);"
-    "CREATE TABLE IF NOT EXISTS cell(kind INTEGER, period INTEGER,"
-    " dept TEXT, svc TEXT, devices, devhours, tls, quic, ech, conns, dns,"
-    " nxdomain, bytes_up, bytes_down,"
-    " PRIMARY KEY(kind, period, dept, svc)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS blind(day INTEGER, name TEXT,"
-    " value INTEGER NOT NULL, PRIMARY KEY(day, name)) WITHOUT ROWID;"
-    "INSERT OR IGNORE INTO meta VALUES('schema_version', '1');"
-    "INSERT OR IGNORE INTO meta VALUES('method', 'ckm-1');";
-
-static int
-exec(sqlite3 *db, const char *sql)
+struct reldb *
+reldb_of(struct relstore *st)
 {
-	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
-}
+	struct reldb *r;
 
-/* 1 when the file's meta says a schema version this code does not know. */
-static int
-newer_schema(sqlite3 *db)
-{
-	sqlite3_stmt *st;
-	int v = 0;
-
-	if (db_has_table(db, "meta") != 1 || sqlite3_prepare_v2(db, "SELECT "
-	    "CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'",
-	    -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return v > 1;
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		relstore_close(st);
+		return NULL;
+	}
+	r->st = st;
+	return r;
 }
 
 struct reldb *
 reldb_open(const char *path, char *err, size_t errlen)
 {
+	struct relstore *st;
 	struct reldb *r;
-	struct stat sb;
-	int fd, created = 0;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->path = strdup(path)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		free(r);
+	if ((st = relstore_sqlite_open(path, RELSTORE_WRITE, err,
+	    errlen)) == NULL)
 		return NULL;
-	}
-	/*
-	 * Create the file ourselves so it is born 0640 (readers of reports
-	 * are a group; nobody else), whatever the umask.
-	 */
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	if (fd != -1) {
-		created = 1;
-		if (fchmod(fd, 0640) == -1) {
-			snprintf(err, errlen, "release database %s: chmod: %s",
-			    path, strerror(errno));
-			close(fd);
-			goto fail;
-		}
-		close(fd);
-	} else if (errno != EEXIST) {
-		snprintf(err, errlen, "cannot create release database %s: %s",
-		    path, strerror(errno));
-		goto fail;
-	} else if (stat(path, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "release database %s is not a regular "
-		    "file", path);
-		goto fail;
-	}
-	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot open release database %s: %s",
-		    path, r->db ? sqlite3_errmsg(r->db) : "out of memory");
-		goto fail;
-	}
-	sqlite3_busy_timeout(r->db, 2000);
-	/* Never write tables into somebody else's database. */
-	if (!created && (db_has_table(r->db, "delta") == 1 ||
-	    db_has_table(r->db, "usage_hour") == 1)) {
-		snprintf(err, errlen, "%s is the raw working database; the "
-		    "release database must be another file (release_database "
-		    "in aicensus.conf)", path);
-		goto fail;
-	}
-	if (!created && db_has_table(r->db, "meta") == 1 &&
-	    db_has_table(r->db, "cell") != 1) {
-		snprintf(err, errlen, "%s is not a release database; refusing "
-		    "to touch it", path);
-		goto fail;
-	}
-	if (!created && newer_schema(r->db)) {
-		snprintf(err, errlen, "release database %s was written by a "
-		    "newer aicensus (schema version above 1): upgrade", path);
-		goto fail;
-	}
-	/*
-	 * A rollback journal, not WAL: releases are a few writes a day, and
-	 * readers open the file read-only as another user, which WAL would
-	 * make depend on a writable -shm file next to it.
-	 */
-	if (exec(r->db, "PRAGMA journal_mode = DELETE") != 0 ||
-	    exec(r->db, "PRAGMA synchronous = FULL") != 0 ||
-	    exec(r->db, "BEGIN IMMEDIATE") != 0) {
-		snprintf(err, errlen, "release database %s: %s", path,
-		    sqlite3_errmsg(r->db));
-		goto fail;
-	}
-	if (exec(r->db, schema_sql) != 0 || exec(r->db, "COMMIT") != 0) {
-		snprintf(err, errlen, "release database %s: %s", path,
-		    sqlite3_errmsg(r->db));
-		exec(r->db, "ROLLBACK");
-		goto fail;
-	}
+	if ((r = reldb_of(st)) == NULL)
+		snprintf(err, errlen, "out of memory");
 	return r;
-fail:
-	reldb_close(r);
-	return NULL;
 }
 
 void
@@ -360,8 +254,7 @@ reldb_close(struct reldb *r)
 {
 	if (r == NULL)
 		return;
-	sqlite3_close(r->db);
-	free(r->path);
+	relstore_close(r->st);
 	free(r);
 }
 
@@ -375,19 +268,7 @@ release_set_cell_cb(struct reldb *r, release_cell_cb cb, void *arg)
 int
 reldb_is_released(struct reldb *r, enum rel_kind kind, int32_t period)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM period WHERE kind = ? "
-	    "AND period = ?", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int(st, 1, (int)kind);
-	sqlite3_bind_int(st, 2, period);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
+	return relstore_is_released(r->st, kind, period);
 }
 
 /*
@@ -399,42 +280,12 @@ reldb_is_released(struct reldb *r, enum rel_kind kind, int32_t period)
 int
 reldb_retention(struct reldb *r, int32_t cutoff_day, int32_t cutoff_week)
 {
-	static const char *const sql[] = {
-		"DELETE FROM cell WHERE (kind = 1 AND period < ?1) OR "
-		    "(kind = 2 AND period < ?2)",
-		"DELETE FROM dim WHERE (kind = 1 AND period < ?1) OR "
-		    "(kind = 2 AND period < ?2)",
-		"DELETE FROM blind WHERE day < ?1",
-		"DELETE FROM period WHERE (kind = 1 AND period < ?1) OR "
-		    "(kind = 2 AND period < ?2)",
-	};
-	sqlite3_stmt *st;
-	size_t i;
-	int changed = 0;
+	int rc;
 
-	if (exec(r->db, "BEGIN IMMEDIATE") != 0)
-		return -1;
-	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
-		if (sqlite3_prepare_v2(r->db, sql[i], -1, &st, NULL) !=
-		    SQLITE_OK)
-			goto fail;
-		sqlite3_bind_int(st, 1, cutoff_day);
-		sqlite3_bind_int(st, 2, cutoff_week);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			sqlite3_finalize(st);
-			goto fail;
-		}
-		changed += sqlite3_changes(r->db);
-		sqlite3_finalize(st);
-	}
-	if (exec(r->db, "COMMIT") != 0)
-		goto fail;
-	return changed;
-fail:
-	log_warn("release database: retention failed: %s",
-	    sqlite3_errmsg(r->db));
-	exec(r->db, "ROLLBACK");
-	return -1;
+	if ((rc = relstore_retention(r->st, cutoff_day, cutoff_week)) < 0)
+		log_warn("release database: retention failed: %s",
+		    relstore_error(r->st));
+	return rc;
 }
 
 /* ---- building the grid --------------------------------------------- */
@@ -453,6 +304,10 @@ struct grid {
 	const char	**cat;		/* distinct categories, catalog order */
 	size_t		*svc_cat;	/* service -> category index */
 	struct acc	*a;		/* nd x nv */
+	/* The axes' names in grid order, "*" last (it closes both). */
+	const char	**dname;	/* departments, "unassigned", "*" */
+	const char	**vname;	/* services, "cat:" categories, "*" */
+	char		(*catname)[SVC_MAX];
 };
 
 static void
@@ -466,6 +321,9 @@ grid_free(struct grid *g)
 	free(g->a);
 	free(g->cat);
 	free(g->svc_cat);
+	free(g->dname);
+	free(g->vname);
+	free(g->catname);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -494,6 +352,22 @@ grid_init(struct grid *g, const struct rel_dims *dims)
 		goto fail;
 	for (i = 0; i < g->nd * g->nv; i++)
 		sketch_init(&g->a[i].dev);
+	if ((g->dname = calloc(g->nd, sizeof(*g->dname))) == NULL ||
+	    (g->vname = calloc(g->nv, sizeof(*g->vname))) == NULL ||
+	    (g->catname = calloc(g->nc + 1, sizeof(*g->catname))) == NULL)
+		goto fail;
+	for (i = 0; i < dims->ndept; i++)
+		g->dname[i] = dims->dept[i];
+	g->dname[i] = REL_UNASSIGNED;
+	g->dname[g->nd - 1] = REL_ALL;
+	for (i = 0; i < g->ns; i++)
+		g->vname[i] = catalog_service(dims->cat, i)->id;
+	for (j = 0; j < g->nc; j++) {
+		snprintf(g->catname[j], sizeof(g->catname[j]), "%s%s",
+		    REL_CAT_PREFIX, g->cat[j]);
+		g->vname[g->ns + j] = g->catname[j];
+	}
+	g->vname[g->nv - 1] = REL_ALL;
 	return 0;
 fail:
 	grid_free(g);
@@ -521,29 +395,6 @@ grid_has(const struct grid *g, enum rel_kind kind, size_t di, size_t vi)
 		return 1;
 	/* D1: every dept x {categories, *}; D2: * x services. */
 	return vi >= g->ns || di == g->nd - 1;
-}
-
-static void
-dept_name(const struct rel_dims *dims, size_t di, char *buf, size_t len)
-{
-	if (di < dims->ndept)
-		snprintf(buf, len, "%s", dims->dept[di]);
-	else if (di == dims->ndept)
-		snprintf(buf, len, "%s", REL_UNASSIGNED);
-	else
-		snprintf(buf, len, "%s", REL_ALL);
-}
-
-static void
-svc_name(const struct rel_dims *dims, const struct grid *g, size_t vi,
-    char *buf, size_t len)
-{
-	if (vi < g->ns)
-		snprintf(buf, len, "%s", catalog_service(dims->cat, vi)->id);
-	else if (vi < g->ns + g->nc)
-		snprintf(buf, len, "%s%s", REL_CAT_PREFIX, g->cat[vi - g->ns]);
-	else
-		snprintf(buf, len, "%s", REL_ALL);
 }
 
 /* Protect one accumulated cell into out->m. */
@@ -604,27 +455,6 @@ protect(const struct rel_params *p, struct draw *dr, struct acc *a,
 }
 
 static int
-bind_cell(sqlite3_stmt *st, const struct rel_cell *c)
-{
-	int i;
-
-	sqlite3_reset(st);
-	sqlite3_bind_int(st, 1, (int)c->kind);
-	sqlite3_bind_int(st, 2, c->period);
-	sqlite3_bind_text(st, 3, c->dept, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, c->svc, -1, SQLITE_STATIC);
-	for (i = 0; i < RM_N; i++) {
-		/* SQLite integers are signed: clip (never reached). */
-		if (!(c->published & (1u << i)))
-			sqlite3_bind_null(st, 5 + i);
-		else
-			sqlite3_bind_int64(st, 5 + i, c->m[i] > INT64_MAX ?
-			    INT64_MAX : (sqlite3_int64)c->m[i]);
-	}
-	return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-}
-
-static int
 is_sanctioned(const struct rel_dims *dims, const char *sid)
 {
 	size_t i;
@@ -635,121 +465,46 @@ is_sanctioned(const struct rel_dims *dims, const char *sid)
 	return 0;
 }
 
-static int
-write_dims(sqlite3 *db, const struct rel_dims *dims, const struct grid *g,
-    const struct rel_input *in)
+/* The catalog's facts as published with the period; NULL on failure. */
+static struct rel_service *
+service_facts(const struct rel_dims *dims, size_t ns)
 {
-	sqlite3_stmt *st = NULL;
-	char name[96];
+	struct rel_service *v;
 	size_t i;
-	int rc = -1;
 
-	if (sqlite3_prepare_v2(db, "INSERT INTO dim VALUES(?, ?, ?, ?, ?)",
-	    -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	/* The configured names; "*" closes both axes implicitly. */
-	for (i = 0; i < g->nd + g->nv; i++) {
-		int axis = i >= g->nd;
-		size_t ord = axis ? i - g->nd : i;
-
-		if (ord == (axis ? g->nv : g->nd) - 1)
-			continue;
-		if (axis)
-			svc_name(dims, g, ord, name, sizeof(name));
-		else
-			dept_name(dims, ord, name, sizeof(name));
-		sqlite3_reset(st);
-		sqlite3_bind_int(st, 1, (int)in->kind);
-		sqlite3_bind_int(st, 2, in->period);
-		sqlite3_bind_int(st, 3, axis);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)ord);
-		sqlite3_bind_text(st, 5, name, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			goto out;
-	}
-	sqlite3_finalize(st);
-	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO service "
-	    "VALUES(?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	for (i = 0; i < g->ns; i++) {
+	if ((v = calloc(ns + 1, sizeof(*v))) == NULL)
+		return NULL;
+	for (i = 0; i < ns; i++) {
 		const struct service *s = catalog_service(dims->cat, i);
 
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, s->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, s->vendor, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, s->category, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, s->jurisdiction, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 6, is_sanctioned(dims, s->id));
-		if (sqlite3_step(st) != SQLITE_DONE)
-			goto out;
+		snprintf(v[i].sid, sizeof(v[i].sid), "%s", s->id);
+		snprintf(v[i].name, sizeof(v[i].name), "%s", s->name);
+		snprintf(v[i].vendor, sizeof(v[i].vendor), "%s", s->vendor);
+		snprintf(v[i].category, sizeof(v[i].category), "%s",
+		    s->category);
+		snprintf(v[i].jurisdiction, sizeof(v[i].jurisdiction), "%s",
+		    s->jurisdiction);
+		v[i].sanctioned = is_sanctioned(dims, s->id);
 	}
-	rc = 0;
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return v;
 }
 
-static int
-write_blind(sqlite3 *db, const struct rel_params *p, const struct draw *dr,
-    const struct rel_input *in)
+/* A day's blind-spot figures, protected like magnitudes. */
+static void
+protect_blind(const struct rel_params *p, const struct draw *dr,
+    const struct rel_input *in, uint64_t out[RB_N])
 {
-	sqlite3_stmt *st;
 	uint64_t v;
-	int i, rc = 0;
+	int i;
 
-	if (sqlite3_prepare_v2(db, "INSERT INTO blind VALUES(?, ?, ?)", -1,
-	    &st, NULL) != SQLITE_OK)
-		return -1;
-	for (i = 0; i < RB_N && rc == 0; i++) {
+	for (i = 0; i < RB_N; i++) {
 		v = in->blind[i];
 		if (p->k > 1 && v > 0)
 			v = rel_magnitude(p, v, draw_mag(dr,
 			    draw_blind_ck(dr, in->period, i), BLIND_MEASURE(i),
 			    v));
-		if (v > INT64_MAX)
-			v = INT64_MAX;
-		sqlite3_reset(st);
-		sqlite3_bind_int(st, 1, in->period);
-		sqlite3_bind_text(st, 2, rel_blind_names[i], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)v);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = -1;
+		out[i] = v;
 	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int
-write_period(sqlite3 *db, const struct rel_params *p,
-    const struct rel_dims *dims, const struct rel_input *in, int64_t now)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, "INSERT INTO period VALUES(?, ?, ?, ?, ?, "
-	    "?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int(st, 1, (int)in->kind);
-	sqlite3_bind_int(st, 2, in->period);
-	sqlite3_bind_int(st, 3, in->week);
-	sqlite3_bind_int64(st, 4, now);
-	sqlite3_bind_int64(st, 5, in->coverage_hours);
-	sqlite3_bind_int64(st, 6, in->hours_total);
-	sqlite3_bind_int(st, 7, in->complete ? 1 : 0);
-	sqlite3_bind_int(st, 8, p->k);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
-	if (rc != 0)
-		return -1;
-	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta "
-	    "VALUES('timezone', ?)", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, dims->timezone ? dims->timezone : "", -1,
-	    SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
-	return rc;
 }
 
 int
@@ -760,11 +515,12 @@ release_publish(struct reldb *r, const struct rel_dims *dims,
 	struct grid g;
 	struct draw dr = { keys, in->week };
 	struct rel_cell *cells = NULL;
-	struct rel_period per;
-	sqlite3_stmt *st = NULL;
+	struct rel_service *facts = NULL;
+	struct relstore_pub pub;
+	uint64_t blind[RB_N];
 	const char *why = "out of memory";
 	size_t i, di, vi, ncell = 0;
-	int in_tx = 0, rc;
+	int rc;
 
 	memset(&g, 0, sizeof(g));
 	if (p->k < 1 || (in->kind != REL_DAY && in->kind != REL_WEEK)) {
@@ -777,17 +533,11 @@ release_publish(struct reldb *r, const struct rel_dims *dims,
 		    "period %" PRId32 "; not published", in->week, in->period);
 		return -1;
 	}
-	if (exec(r->db, "BEGIN IMMEDIATE") != 0) {
-		why = sqlite3_errmsg(r->db);
-		goto fail;
-	}
-	in_tx = 1;
-	if ((rc = reldb_is_released(r, in->kind, in->period)) != 0) {
-		exec(r->db, "ROLLBACK");
+	/* Released once: the store refuses a second time too (below). */
+	if ((rc = relstore_is_released(r->st, in->kind, in->period)) != 0) {
 		if (rc == 1)
 			return 0;
-		why = sqlite3_errmsg(r->db);
-		in_tx = 0;
+		why = relstore_error(r->st);
 		goto fail;
 	}
 	/* Names are stored whole or not at all (rel_cell.dept is 64 bytes). */
@@ -824,11 +574,8 @@ release_publish(struct reldb *r, const struct rel_dims *dims,
 				    m) != 0)
 					goto fail;
 	}
-	if ((cells = calloc(g.nd * g.nv, sizeof(*cells))) == NULL)
-		goto fail;
-	why = "cannot write";
-	if (sqlite3_prepare_v2(r->db, "INSERT INTO cell VALUES(?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+	if ((cells = calloc(g.nd * g.nv, sizeof(*cells))) == NULL ||
+	    (facts = service_facts(dims, g.ns)) == NULL)
 		goto fail;
 	for (di = 0; di < g.nd; di++) {
 		for (vi = 0; vi < g.nv; vi++) {
@@ -841,55 +588,60 @@ release_publish(struct reldb *r, const struct rel_dims *dims,
 			c->period = in->period;
 			c->published = in->kind == REL_WEEK ?
 			    REL_ALL_MEASURES : REL_DAY_MEASURES;
-			dept_name(dims, di, c->dept, sizeof(c->dept));
-			svc_name(dims, &g, vi, c->svc, sizeof(c->svc));
+			snprintf(c->dept, sizeof(c->dept), "%s", g.dname[di]);
+			snprintf(c->svc, sizeof(c->svc), "%s", g.vname[vi]);
 			protect(p, &dr, &g.a[di * g.nv + vi], c->published, c);
 			for (j = 0; j < RM_N; j++)
 				nz |= c->m[j] != 0;
-			if (!nz)
-				continue;	/* absent = a released zero */
-			if (bind_cell(st, c) != 0)
-				goto fail;
-			ncell++;
+			if (nz)
+				ncell++;	/* absent = a released zero */
 		}
 	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (write_dims(r->db, dims, &g, in) != 0 ||
-	    (in->kind == REL_DAY && write_blind(r->db, p, &dr, in) != 0) ||
-	    write_period(r->db, p, dims, in, now) != 0 ||
-	    exec(r->db, "COMMIT") != 0) {
-		why = sqlite3_errmsg(r->db);
+	memset(&pub, 0, sizeof(pub));
+	pub.per.kind = in->kind;
+	pub.per.period = in->period;
+	pub.per.week = in->week;
+	pub.per.released_at = now;
+	pub.per.coverage_hours = in->coverage_hours;
+	pub.per.hours_total = in->hours_total;
+	pub.per.complete = in->complete ? 1 : 0;
+	pub.per.min_group = p->k;
+	pub.timezone = dims->timezone ? dims->timezone : "";
+	pub.dept = g.dname;
+	pub.ndept = g.nd - 1;
+	pub.svc = g.vname;
+	pub.nsvc = g.nv - 1;
+	pub.service = facts;
+	pub.nservice = g.ns;
+	pub.cell = cells;
+	pub.ncell = ncell;
+	if (in->kind == REL_DAY) {
+		protect_blind(p, &dr, in, blind);
+		pub.blind = blind;
+	}
+	if ((rc = relstore_publish(r->st, &pub)) != 1) {
+		if (rc == 0)
+			goto done;	/* released meanwhile: nothing written */
+		why = relstore_error(r->st);
 		goto fail;
 	}
-	in_tx = 0;
 	if (p->k == 1)
 		log_warn("release: %s %" PRId32 " published WITHOUT protection "
 		    "(min_group_size 1: validation only)",
 		    in->kind == REL_DAY ? "day" : "week", in->period);
-	if (r->cb != NULL) {
-		memset(&per, 0, sizeof(per));
-		per.kind = in->kind;
-		per.period = in->period;
-		per.week = in->week;
-		per.released_at = now;
-		per.coverage_hours = in->coverage_hours;
-		per.hours_total = in->hours_total;
-		per.complete = in->complete ? 1 : 0;
-		per.min_group = p->k;
+	if (r->cb != NULL)
 		for (i = 0; i < ncell; i++)
-			r->cb(r->cbarg, &per, &cells[i]);
-	}
+			r->cb(r->cbarg, &pub.per, &cells[i]);
+done:
 	free(cells);
+	free(facts);
 	grid_free(&g);
-	return 1;
+	return rc;
 fail:
 	log_warn("release: %s %" PRId32 " not published: %s",
 	    in->kind == REL_DAY ? "day" : "week", in->period, why);
-	sqlite3_finalize(st);
-	if (in_tx)
-		exec(r->db, "ROLLBACK");
 	free(cells);
+	free(facts);
 	grid_free(&g);
 	return -1;
 }

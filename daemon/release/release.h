@@ -47,10 +47,21 @@ struct rel_params {
 uint64_t rel_count(const struct rel_params *, uint64_t n, uint64_t u);
 uint64_t rel_magnitude(const struct rel_params *, uint64_t x, uint64_t u);
 
+/*
+ * The stage's handle on the release database.  What is kept, and how,
+ * is the store's (store/relstore.h); what may be published is this
+ * stage's, whatever the store.
+ */
 struct reldb;
 
-/* Opens (creating, mode 0640) the release database for writing. */
+struct relstore;
+
+/* Opens (creating, mode 0640) the SQLite release database for writing. */
 struct reldb *reldb_open(const char *path, char *err, size_t errlen);
+/* The stage over a store opened for writing (RELSTORE_WRITE) by any
+ * backend; reldb_close() closes the store.  NULL (store closed) when out
+ * of memory. */
+struct reldb *reldb_of(struct relstore *);
 void	 reldb_close(struct reldb *);
 int	 reldb_is_released(struct reldb *, enum rel_kind, int32_t period);
 /* Delete released days before cutoff_day (YYYYMMDD) and weeks before

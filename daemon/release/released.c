@@ -1,134 +1,63 @@
 /*
  * released.c - the read side of the release database (released.h).
  *
- * Opens the file read-only and returns released periods and their whole
- * grid, zeros included: the grid comes from the period's `dim` rows (the
- * configuration at release time), the figures from `cell`, and a grid
- * cell without a row is a released zero.
+ * Opens the store read-only (store/relstore.h) and returns released
+ * periods and their whole grid, zeros included: the grid comes from the
+ * period's recorded axes (the configuration at release time), the
+ * figures from its stored cells, and a grid cell the store does not hold
+ * is a released zero.  Which cells a level publishes, and which of their
+ * measures, is decided here, the same for every store.
  */
-#include <sys/stat.h>
-
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
-#include "store/dbutil.h"
+#include "store/relstore.h"
+#include "store/relstore_sqlite.h"
 #include "release/released.h"
 
-
-
-#define RELEASED_SCHEMA	1
-
 struct released {
-	sqlite3		*db;
+	struct relstore	*st;
 	char		 tz[64];
 };
 
-static int
-int_query(sqlite3 *db, const char *sql, long long *v)
+/* The read API over st; what names the store in an error message. */
+static struct released *
+released_over(struct relstore *st, const char *what, char *err,
+    size_t errlen)
 {
-	sqlite3_stmt *st;
-	int rc;
+	struct released *r;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : -1;
-}
-
-/* meta value of key into buf; 0 found, 1 absent, -1 error. */
-static int
-meta_get(sqlite3 *db, const char *key, char *buf, size_t len)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1,
-	    &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const unsigned char *t = sqlite3_column_text(st, 0);
-
-		snprintf(buf, len, "%s", t ? (const char *)t : "");
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		relstore_close(st);
+		return NULL;
 	}
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? 1 : -1;
+	r->st = st;
+	if (relstore_timezone(st, r->tz, sizeof(r->tz)) != 0) {
+		snprintf(err, errlen, "release database%s%s: %s", *what ? " " :
+		    "", what, relstore_error(st));
+		released_close(r);
+		return NULL;
+	}
+	return r;
 }
 
 struct released *
 released_open(const char *path, char *err, size_t errlen)
 {
-	struct released *r;
-	struct stat sb;
-	char ver[32];
-	long long uv = 0;
-	int raw;
+	struct relstore *st;
 
-	if (stat(path, &sb) == -1) {
-		snprintf(err, errlen, "cannot open release database %s: %s",
-		    path, strerror(errno));
+	if ((st = relstore_sqlite_open(path, RELSTORE_READ, err,
+	    errlen)) == NULL)
 		return NULL;
-	}
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot open release database %s: %s",
-		    path, r->db ? sqlite3_errmsg(r->db) : "out of memory");
-		goto fail;
-	}
-	sqlite3_busy_timeout(r->db, 2000);
-	if (int_query(r->db, "PRAGMA user_version", &uv) != 0) {
-		snprintf(err, errlen, "%s is not a release database (%s)",
-		    path, sqlite3_errmsg(r->db));
-		goto fail;
-	}
-	/* The vault (v2) or the v1 working database: name it as such. */
-	raw = db_has_table(r->db, "delta") == 1 ||
-	    ((uv == 1 || uv == 2) && db_has_table(r->db, "usage_hour") == 1);
-	if (raw) {
-		snprintf(err, errlen, "%s is the raw working database; read "
-		    "the release database (release_database in aicensus.conf)",
-		    path);
-		goto fail;
-	}
-	if (db_has_table(r->db, "meta") != 1 ||
-	    db_has_table(r->db, "period") != 1 ||
-	    db_has_table(r->db, "dim") != 1 ||
-	    db_has_table(r->db, "cell") != 1 ||
-	    db_has_table(r->db, "blind") != 1 ||
-	    db_has_table(r->db, "service") != 1 ||
-	    meta_get(r->db, "schema_version", ver, sizeof(ver)) != 0) {
-		snprintf(err, errlen, "%s is not a release database", path);
-		goto fail;
-	}
-	if (atoi(ver) < 1 || atoi(ver) > RELEASED_SCHEMA) {
-		snprintf(err, errlen, "release database %s has schema version "
-		    "%s; this program reads version %d: upgrade aicensus",
-		    path, ver, RELEASED_SCHEMA);
-		goto fail;
-	}
-	if (meta_get(r->db, "timezone", r->tz, sizeof(r->tz)) < 0) {
-		snprintf(err, errlen, "release database %s: %s", path,
-		    sqlite3_errmsg(r->db));
-		goto fail;
-	}
-	return r;
-fail:
-	released_close(r);
-	return NULL;
+	return released_over(st, path, err, errlen);
+}
+
+struct released *
+released_of(struct relstore *st, char *err, size_t errlen)
+{
+	return released_over(st, "", err, errlen);
 }
 
 void
@@ -136,7 +65,7 @@ released_close(struct released *r)
 {
 	if (r == NULL)
 		return;
-	sqlite3_close(r->db);
+	relstore_close(r->st);
 	free(r);
 }
 
@@ -146,162 +75,127 @@ released_timezone(struct released *r)
 	return r->tz;
 }
 
-#define PERIOD_COLS	"kind, period, week, released_at, coverage_hours, " \
-	"hours_total, complete, min_group"
+struct period_vec {
+	struct rel_period	*v;
+	size_t			 n, cap;
+	int			 oom;
+};
 
-static void
-period_row(sqlite3_stmt *st, struct rel_period *p)
+static int
+period_add(void *arg, const struct rel_period *p)
 {
-	memset(p, 0, sizeof(*p));
-	p->kind = (enum rel_kind)sqlite3_column_int(st, 0);
-	p->period = sqlite3_column_int(st, 1);
-	p->week = sqlite3_column_int(st, 2);
-	p->released_at = sqlite3_column_int64(st, 3);
-	p->coverage_hours = (unsigned)sqlite3_column_int64(st, 4);
-	p->hours_total = (unsigned)sqlite3_column_int64(st, 5);
-	p->complete = sqlite3_column_int(st, 6);
-	p->min_group = sqlite3_column_int(st, 7);
+	struct period_vec *pv = arg;
+	struct rel_period *nv;
+	size_t cap;
+
+	if (pv->n == pv->cap) {
+		cap = pv->cap ? pv->cap * 2 : 16;
+		if ((nv = reallocarray(pv->v, cap, sizeof(*nv))) == NULL) {
+			pv->oom = 1;
+			return -1;
+		}
+		pv->v = nv;
+		pv->cap = cap;
+	}
+	pv->v[pv->n++] = *p;
+	return 0;
 }
 
 int
 released_periods(struct released *r, enum rel_kind kind, int32_t from,
     int32_t to, struct rel_period **out, size_t *n, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
-	struct rel_period *v = NULL, *nv;
-	size_t cnt = 0, cap = 0;
-	int rc;
+	struct period_vec pv = { NULL, 0, 0, 0 };
 
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(r->db, "SELECT " PERIOD_COLS " FROM period "
-	    "WHERE kind = ?1 AND (?2 = 0 OR period >= ?2) AND "
-	    "(?3 = 0 OR period <= ?3) ORDER BY period", -1, &st, NULL) !=
-	    SQLITE_OK)
-		goto dberr;
-	sqlite3_bind_int(st, 1, (int)kind);
-	sqlite3_bind_int(st, 2, from);
-	sqlite3_bind_int(st, 3, to);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
-				sqlite3_finalize(st);
-				free(v);
-				snprintf(err, errlen, "out of memory");
-				return -1;
-			}
-			v = nv;
-		}
-		period_row(st, &v[cnt++]);
+	if (relstore_periods(r->st, kind, from, to, period_add, &pv) != 0) {
+		free(pv.v);
+		if (pv.oom)
+			snprintf(err, errlen, "out of memory");
+		else
+			snprintf(err, errlen, "release database: %s",
+			    relstore_error(r->st));
+		return -1;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		free(v);
-		goto dberr;
-	}
-	*out = v;
-	*n = cnt;
+	*out = pv.v;
+	*n = pv.n;
 	return 0;
-dberr:
-	snprintf(err, errlen, "release database: %s", sqlite3_errmsg(r->db));
-	return -1;
 }
 
 int
 released_period(struct released *r, enum rel_kind kind, int32_t period,
     struct rel_period *out)
 {
-	sqlite3_stmt *st;
-	int rc;
+	return relstore_period(r->st, kind, period, out);
+}
 
-	if (sqlite3_prepare_v2(r->db, "SELECT " PERIOD_COLS " FROM period "
-	    "WHERE kind = ? AND period = ?", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int(st, 1, (int)kind);
-	sqlite3_bind_int(st, 2, period);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		period_row(st, out);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? 1 : -1;
+/* An axis's names as the store gives them, one after another. */
+struct name_buf {
+	char		*b;
+	size_t		 len, cap, cnt;
+};
+
+static int
+name_add(void *arg, const char *name)
+{
+	struct name_buf *nb = arg;
+	size_t l = strlen(name) + 1, cap;
+	char *nv;
+
+	if (nb->cap - nb->len < l) {
+		for (cap = nb->cap ? nb->cap : 256; cap - nb->len < l; cap *= 2)
+			;
+		if ((nv = realloc(nb->b, cap)) == NULL)
+			return -1;
+		nb->b = nv;
+		nb->cap = cap;
+	}
+	memcpy(nb->b + nb->len, name, l);
+	nb->len += l;
+	nb->cnt++;
+	return 0;
 }
 
 /*
- * One axis of a period's grid, in ord order, as one malloc'd block: the
- * pointer array (NULL-terminated) followed by the strings.  The `dim`
- * rows hold the configured names (departments and "unassigned";
- * services and "cat:" categories); "*" closes every axis and is added
- * here when with_all is set (a "*" row, if any, is not repeated).
- * 0 ok, -1 error.
+ * One axis of a period's grid, in order, as one malloc'd block: the
+ * pointer array (NULL-terminated) followed by the strings.  The store
+ * holds the configured names (departments and "unassigned"; services
+ * and "cat:" categories); "*" closes every axis and is added here when
+ * with_all is set.  0 ok, -1 error.
  */
 static int
-read_axis(struct released *r, enum rel_kind kind, int32_t period, int axis,
-    int with_all, char ***names, size_t *n)
+read_axis(struct released *r, enum rel_kind kind, int32_t period,
+    enum relstore_axis axis, int with_all, char ***names, size_t *n)
 {
-	sqlite3_stmt *st;
-	char **v = NULL, *p;
-	size_t cnt = 0, bytes = 0, i;
-	int rc, pass;
+	struct name_buf nb = { NULL, 0, 0, 0 };
+	char **v, *p;
+	size_t cnt, bytes, i;
 
 	*names = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(r->db, "SELECT name FROM dim WHERE kind = ? "
-	    "AND period = ? AND axis = ? AND name <> '" REL_ALL "' "
-	    "ORDER BY ord", -1, &st, NULL) != SQLITE_OK)
+	if (relstore_axis(r->st, kind, period, axis, name_add, &nb) != 0 ||
+	    (with_all && name_add(&nb, REL_ALL) != 0)) {
+		free(nb.b);
 		return -1;
-	sqlite3_bind_int(st, 1, (int)kind);
-	sqlite3_bind_int(st, 2, period);
-	sqlite3_bind_int(st, 3, axis);
-	/* Pass 0 sizes the block, pass 1 fills it; should a release commit
-	 * in between, pass 1 stops at what pass 0 sized. */
-	for (pass = 0; pass < 2; pass++) {
-		i = 0;
-		p = pass ? (char *)(v + cnt + 1) : NULL;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *t;
-			size_t len;
-
-			t = (const char *)sqlite3_column_text(st, 0);
-			len = (t ? strlen(t) : 0) + 1;
-			if (pass == 0) {
-				cnt++;
-				bytes += len;
-				continue;
-			}
-			if (i == cnt - (with_all ? 1 : 0))
-				break;	/* the table grew under us */
-			v[i++] = p;
-			memcpy(p, t ? t : "", len);
-			p += len;
-		}
-		if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-			sqlite3_finalize(st);
-			free(v);
-			return -1;
-		}
-		if (pass == 1)
-			break;
-		if (with_all) {
-			cnt++;
-			bytes += sizeof(REL_ALL);
-		}
-		if ((v = calloc(1, (cnt + 1) * sizeof(*v) + bytes)) == NULL) {
-			sqlite3_finalize(st);
-			return -1;
-		}
-		sqlite3_reset(st);
 	}
-	sqlite3_finalize(st);
-	if (with_all) {
-		v[i++] = p;
-		memcpy(p, REL_ALL, sizeof(REL_ALL));
+	cnt = nb.cnt;
+	bytes = nb.len;
+	if ((v = calloc(1, (cnt + 1) * sizeof(*v) + bytes)) == NULL) {
+		free(nb.b);
+		return -1;
 	}
-	v[i] = NULL;
+	p = (char *)(v + cnt + 1);
+	if (bytes > 0)
+		memcpy(p, nb.b, bytes);
+	free(nb.b);
+	for (i = 0; i < cnt; i++) {
+		v[i] = p;
+		p += strlen(p) + 1;
+	}
+	v[cnt] = NULL;
 	*names = v;
-	*n = i;
+	*n = cnt;
 	return 0;
 }
 
@@ -309,14 +203,14 @@ int
 released_depts(struct released *r, enum rel_kind kind, int32_t period,
     char ***names, size_t *n)
 {
-	return read_axis(r, kind, period, 0, 0, names, n);
+	return read_axis(r, kind, period, RELSTORE_DEPT, 0, names, n);
 }
 
 int
 released_svcs(struct released *r, enum rel_kind kind, int32_t period,
     char ***names, size_t *n)
 {
-	return read_axis(r, kind, period, 1, 0, names, n);
+	return read_axis(r, kind, period, RELSTORE_SVC, 0, names, n);
 }
 
 static int
@@ -335,17 +229,14 @@ level_has(enum rel_kind kind, const char *dept, const char *svc)
 	return !is_service(svc) || strcmp(dept, REL_ALL) == 0;
 }
 
+/* A stored cell's figures into c: only what its level publishes. */
 static void
-cell_row(sqlite3_stmt *st, int first, struct rel_cell *c)
+cell_fill(struct rel_cell *c, const uint64_t m[RM_N])
 {
 	int i;
 
-	for (i = 0; i < RM_N; i++) {
-		sqlite3_int64 v = sqlite3_column_int64(st, first + i);
-
-		c->m[i] = (c->published & (1u << i)) && v > 0 ?
-		    (uint64_t)v : 0;
-	}
+	for (i = 0; i < RM_N; i++)
+		c->m[i] = (c->published & (1u << i)) ? m[i] : 0;
 }
 
 static void
@@ -360,105 +251,110 @@ cell_init(struct rel_cell *c, enum rel_kind kind, int32_t period,
 	c->published = kind == REL_WEEK ? REL_ALL_MEASURES : REL_DAY_MEASURES;
 }
 
-#define CELL_COLS	"devices, devhours, tls, quic, ech, conns, dns, " \
-	"nxdomain, bytes_up, bytes_down"
+/* The grid being filled from the stored cells. */
+struct grid_fill {
+	char		**dn, **sn;
+	size_t		 nd, ns;
+	size_t		*pos;		/* [dept * ns + svc]: place in v */
+	struct rel_cell	*v;
+};
+
+static int
+grid_put(void *arg, const char *d, const char *s, const uint64_t m[RM_N])
+{
+	struct grid_fill *gf = arg;
+	size_t i, j;
+
+	for (i = 0; i < gf->nd && strcmp(gf->dn[i], d) != 0; i++)
+		;
+	for (j = 0; j < gf->ns && strcmp(gf->sn[j], s) != 0; j++)
+		;
+	/* A row outside the recorded grid is never shown. */
+	if (i < gf->nd && j < gf->ns && gf->pos[i * gf->ns + j] != SIZE_MAX)
+		cell_fill(&gf->v[gf->pos[i * gf->ns + j]], m);
+	return 0;
+}
 
 int
 released_cells(struct released *r, enum rel_kind kind, int32_t period,
     struct rel_cell **out, size_t *n, char *err, size_t errlen)
 {
 	struct rel_period per;
-	struct rel_cell *v = NULL;
-	sqlite3_stmt *st = NULL;
-	char **dn = NULL, **sn = NULL;
-	size_t nd = 0, ns = 0, i, j, cnt = 0, *pos = NULL;
+	struct grid_fill gf;
+	size_t i, j, cnt = 0;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
+	memset(&gf, 0, sizeof(gf));
 	if ((rc = released_period(r, kind, period, &per)) != 0) {
 		if (rc == 1)
 			return 1;
 		goto dberr;
 	}
-	if (read_axis(r, kind, period, 0, 1, &dn, &nd) != 0 ||
-	    read_axis(r, kind, period, 1, 1, &sn, &ns) != 0)
+	if (read_axis(r, kind, period, RELSTORE_DEPT, 1, &gf.dn, &gf.nd) !=
+	    0 || read_axis(r, kind, period, RELSTORE_SVC, 1, &gf.sn,
+	    &gf.ns) != 0)
 		goto dberr;
 	/* pos[dept * ns + svc]: the cell's place in v, or SIZE_MAX. */
-	if (nd > 0 && ns > 0 && ((v = calloc(nd * ns, sizeof(*v))) == NULL ||
-	    (pos = calloc(nd * ns, sizeof(*pos))) == NULL)) {
+	if (gf.nd > 0 && gf.ns > 0 &&
+	    ((gf.v = calloc(gf.nd * gf.ns, sizeof(*gf.v))) == NULL ||
+	    (gf.pos = calloc(gf.nd * gf.ns, sizeof(*gf.pos))) == NULL)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	for (i = 0; i < nd; i++)
-		for (j = 0; j < ns; j++) {
-			pos[i * ns + j] = SIZE_MAX;
-			if (!level_has(kind, dn[i], sn[j]))
+	for (i = 0; i < gf.nd; i++)
+		for (j = 0; j < gf.ns; j++) {
+			gf.pos[i * gf.ns + j] = SIZE_MAX;
+			if (!level_has(kind, gf.dn[i], gf.sn[j]))
 				continue;
-			pos[i * ns + j] = cnt;
-			cell_init(&v[cnt++], kind, period, dn[i], sn[j]);
+			gf.pos[i * gf.ns + j] = cnt;
+			cell_init(&gf.v[cnt++], kind, period, gf.dn[i],
+			    gf.sn[j]);
 		}
-	if (sqlite3_prepare_v2(r->db, "SELECT dept, svc, " CELL_COLS
-	    " FROM cell WHERE kind = ? AND period = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (relstore_cells(r->st, kind, period, grid_put, &gf) != 0)
 		goto dberr;
-	sqlite3_bind_int(st, 1, (int)kind);
-	sqlite3_bind_int(st, 2, period);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *d = (const char *)sqlite3_column_text(st, 0);
-		const char *s = (const char *)sqlite3_column_text(st, 1);
-
-		if (d == NULL || s == NULL)
-			continue;
-		for (i = 0; i < nd && strcmp(dn[i], d) != 0; i++)
-			;
-		for (j = 0; j < ns && strcmp(sn[j], s) != 0; j++)
-			;
-		/* A row outside the recorded grid is never shown. */
-		if (i < nd && j < ns && pos[i * ns + j] != SIZE_MAX)
-			cell_row(st, 2, &v[pos[i * ns + j]]);
-	}
-	if (rc != SQLITE_DONE)
-		goto dberr;
-	sqlite3_finalize(st);
-	free(dn);
-	free(sn);
-	free(pos);
-	*out = v;
+	free(gf.dn);
+	free(gf.sn);
+	free(gf.pos);
+	*out = gf.v;
 	*n = cnt;
 	return 0;
 dberr:
-	snprintf(err, errlen, "release database: %s", sqlite3_errmsg(r->db));
+	snprintf(err, errlen, "release database: %s", relstore_error(r->st));
 fail:
-	sqlite3_finalize(st);
-	free(dn);
-	free(sn);
-	free(pos);
-	free(v);
+	free(gf.dn);
+	free(gf.sn);
+	free(gf.pos);
+	free(gf.v);
 	return -1;
 }
 
-/* 1 when the period's recorded axis has name. */
-static int
-axis_has(struct released *r, enum rel_kind kind, int32_t period, int axis,
-    const char *name)
-{
-	sqlite3_stmt *st;
-	int rc;
+struct name_find {
+	const char	*name;
+	int		 found;
+};
 
-	if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM dim WHERE kind = ? AND "
-	    "period = ? AND axis = ? AND name = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
+static int
+name_find(void *arg, const char *name)
+{
+	struct name_find *nf = arg;
+
+	if (strcmp(name, nf->name) == 0)
+		nf->found = 1;
+	return 0;
+}
+
+/* 1 when the period's recorded axis has name, 0 when not, -1 error. */
+static int
+axis_has(struct released *r, enum rel_kind kind, int32_t period,
+    enum relstore_axis axis, const char *name)
+{
+	struct name_find nf = { name, 0 };
+
+	if (relstore_axis(r->st, kind, period, axis, name_find, &nf) != 0)
 		return -1;
-	sqlite3_bind_int(st, 1, (int)kind);
-	sqlite3_bind_int(st, 2, period);
-	sqlite3_bind_int(st, 3, axis);
-	sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
+	return nf.found;
 }
 
 int
@@ -466,82 +362,59 @@ released_cell(struct released *r, enum rel_kind kind, int32_t period,
     const char *dept, const char *svc, struct rel_cell *out)
 {
 	struct rel_period per;
-	sqlite3_stmt *st;
+	uint64_t m[RM_N];
 	int rc;
 
 	if ((rc = released_period(r, kind, period, &per)) != 0)
 		return rc;
 	if ((strcmp(dept, REL_ALL) != 0 &&
-	    axis_has(r, kind, period, 0, dept) != 1) ||
+	    axis_has(r, kind, period, RELSTORE_DEPT, dept) != 1) ||
 	    (strcmp(svc, REL_ALL) != 0 &&
-	    axis_has(r, kind, period, 1, svc) != 1) ||
+	    axis_has(r, kind, period, RELSTORE_SVC, svc) != 1) ||
 	    !level_has(kind, dept, svc))
 		return 1;
 	cell_init(out, kind, period, dept, svc);
-	if (sqlite3_prepare_v2(r->db, "SELECT " CELL_COLS " FROM cell WHERE "
-	    "kind = ? AND period = ? AND dept = ? AND svc = ?", -1, &st,
-	    NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int(st, 1, (int)kind);
-	sqlite3_bind_int(st, 2, period);
-	sqlite3_bind_text(st, 3, dept, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, svc, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		cell_row(st, 0, out);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	if ((rc = relstore_cell(r->st, kind, period, dept, svc, m)) == 0)
+		cell_fill(out, m);
+	return rc == 0 || rc == 1 ? 0 : -1;
 }
 
-static void
-col_text(sqlite3_stmt *st, int col, char *buf, size_t len)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
+struct service_vec {
+	struct rel_service	*v;
+	size_t			 n, cap;
+};
 
-	snprintf(buf, len, "%s", t ? (const char *)t : "");
+static int
+service_add(void *arg, const struct rel_service *s)
+{
+	struct service_vec *sv = arg;
+	struct rel_service *nv;
+	size_t cap;
+
+	if (sv->n == sv->cap) {
+		cap = sv->cap ? sv->cap * 2 : 32;
+		if ((nv = reallocarray(sv->v, cap, sizeof(*nv))) == NULL)
+			return -1;
+		sv->v = nv;
+		sv->cap = cap;
+	}
+	sv->v[sv->n++] = *s;
+	return 0;
 }
 
 int
 released_services(struct released *r, struct rel_service **out, size_t *n)
 {
-	sqlite3_stmt *st;
-	struct rel_service *v = NULL, *nv;
-	size_t cnt = 0, cap = 0;
-	int rc;
+	struct service_vec sv = { NULL, 0, 0 };
 
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(r->db, "SELECT sid, name, vendor, category, "
-	    "jurisdiction, sanctioned FROM service ORDER BY sid", -1, &st,
-	    NULL) != SQLITE_OK)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct rel_service *s;
-
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 32;
-			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			v = nv;
-		}
-		s = &v[cnt++];
-		memset(s, 0, sizeof(*s));
-		col_text(st, 0, s->sid, sizeof(s->sid));
-		col_text(st, 1, s->name, sizeof(s->name));
-		col_text(st, 2, s->vendor, sizeof(s->vendor));
-		col_text(st, 3, s->category, sizeof(s->category));
-		col_text(st, 4, s->jurisdiction, sizeof(s->jurisdiction));
-		s->sanctioned = sqlite3_column_int(st, 5) != 0;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		free(v);
+	if (relstore_services(r->st, service_add, &sv) != 0) {
+		free(sv.v);
 		return -1;
 	}
-	*out = v;
-	*n = cnt;
+	*out = sv.v;
+	*n = sv.n;
 	return 0;
 }
 
@@ -549,26 +422,9 @@ int
 released_blind(struct released *r, int32_t day, uint64_t v[RB_N])
 {
 	struct rel_period per;
-	sqlite3_stmt *st;
-	int rc, i;
+	int rc;
 
 	if ((rc = released_period(r, REL_DAY, day, &per)) != 0)
 		return rc;
-	memset(v, 0, RB_N * sizeof(v[0]));
-	if (sqlite3_prepare_v2(r->db, "SELECT name, value FROM blind WHERE "
-	    "day = ?", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int(st, 1, day);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		sqlite3_int64 x = sqlite3_column_int64(st, 1);
-
-		for (i = 0; name != NULL && i < RB_N; i++)
-			if (strcmp(name, rel_blind_names[i]) == 0) {
-				v[i] = x > 0 ? (uint64_t)x : 0;
-				break;
-			}
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return relstore_blind(r->st, day, v);
 }

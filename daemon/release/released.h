@@ -32,27 +32,6 @@
 
 #include "common/cells.h"
 
-struct rel_period {
-	enum rel_kind	 kind;
-	int32_t		 period;
-	int32_t		 week;		/* ISO week the period belongs to */
-	int64_t		 released_at;	/* UTC epoch */
-	unsigned	 coverage_hours;	/* hours the sensor saw traffic */
-	unsigned	 hours_total;	/* hours in the period */
-	int		 complete;	/* 0: released before its end */
-	int		 min_group;	/* 1: released without protection */
-};
-
-/* Catalog facts about a service (labels, not figures). */
-struct rel_service {
-	char		 sid[48];
-	char		 name[96];
-	char		 vendor[96];
-	char		 category[16];
-	char		 jurisdiction[8];
-	int		 sanctioned;
-};
-
 struct released;
 
 /*
@@ -62,6 +41,10 @@ struct released;
  * of a newer version.
  */
 struct released *released_open(const char *path, char *err, size_t errlen);
+/* The same over a store opened for reading by any backend
+ * (store/relstore.h); released_close() closes it, as does a failure. */
+struct relstore;
+struct released *released_of(struct relstore *, char *err, size_t errlen);
 void	 released_close(struct released *);
 
 /*
