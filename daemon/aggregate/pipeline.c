@@ -340,7 +340,7 @@ host_log(void *ctx, int level, const char *msg)
 {
 	(void)ctx;
 	if (level <= LOG_LVL_WARN)
-		log_warn("plugin: %s", msg);
+		log_warnx("plugin: %s", msg);
 	else
 		log_debug("plugin: %s", msg);
 }

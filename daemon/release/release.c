@@ -431,7 +431,7 @@ reldb_retention(struct reldb *r, int32_t cutoff_day, int32_t cutoff_week)
 		goto fail;
 	return changed;
 fail:
-	log_warn("release database: retention failed: %s",
+	log_warnx("release database: retention failed: %s",
 	    sqlite3_errmsg(r->db));
 	exec(r->db, "ROLLBACK");
 	return -1;
@@ -768,12 +768,12 @@ release_publish(struct reldb *r, const struct rel_dims *dims,
 
 	memset(&g, 0, sizeof(g));
 	if (p->k < 1 || (in->kind != REL_DAY && in->kind != REL_WEEK)) {
-		log_warn("release: bad parameters for period %" PRId32,
+		log_warnx("release: bad parameters for period %" PRId32,
 		    in->period);
 		return -1;
 	}
 	if (p->k > 1 && (keys == NULL || !weekkey_has(keys, in->week))) {
-		log_warn("release: no key of week %" PRId32 " to protect "
+		log_warnx("release: no key of week %" PRId32 " to protect "
 		    "period %" PRId32 "; not published", in->week, in->period);
 		return -1;
 	}
@@ -864,7 +864,7 @@ release_publish(struct reldb *r, const struct rel_dims *dims,
 	}
 	in_tx = 0;
 	if (p->k == 1)
-		log_warn("release: %s %" PRId32 " published WITHOUT protection "
+		log_warnx("release: %s %" PRId32 " published WITHOUT protection "
 		    "(min_group_size 1: validation only)",
 		    in->kind == REL_DAY ? "day" : "week", in->period);
 	if (r->cb != NULL) {
@@ -884,7 +884,7 @@ release_publish(struct reldb *r, const struct rel_dims *dims,
 	grid_free(&g);
 	return 1;
 fail:
-	log_warn("release: %s %" PRId32 " not published: %s",
+	log_warnx("release: %s %" PRId32 " not published: %s",
 	    in->kind == REL_DAY ? "day" : "week", in->period, why);
 	sqlite3_finalize(st);
 	if (in_tx)

@@ -450,7 +450,7 @@ vault_set_dims(struct vault *v, char *const *dept, size_t ndept,
 	return;
 fail:
 	/* nothing named: cells are kept in the agg until a flush can name them */
-	log_warn("vault: out of memory naming departments and services");
+	log_warnx("vault: out of memory naming departments and services");
 	free_dims(v);
 }
 
@@ -488,7 +488,7 @@ static void
 flush_failed(struct vault *v, const char *why)
 {
 	if (!v->failing)
-		log_warn("database flush failed (%s); keeping counts in memory "
+		log_warnx("database flush failed (%s); keeping counts in memory "
 		    "and retrying at the next flush", why);
 	v->failing = 1;
 	fl_free(v);
@@ -1061,7 +1061,7 @@ publish(struct vault *v, struct reldb *rel, const struct rel_dims *dims,
 		    "the catalog dropped", per, r->dropped);
 	rc = release_publish(rel, dims, params, &r->in, v->keys, now);
 	if (rc < 0)
-		log_warn("release of %s failed; retried at the next flush",
+		log_warnx("release of %s failed; retried at the next flush",
 		    per);
 	return rc;
 }
@@ -1082,7 +1082,7 @@ release_week(struct vault *v, struct reldb *rel, const struct rel_dims *dims,
 	period_week_format(week, per, sizeof(per));
 	rc = load_week(v, week, &w, &maxseq);
 	if (rc == -2) {
-		log_warn("vault: the rows of week %s cannot be opened (key lost "
+		log_warnx("vault: the rows of week %s cannot be opened (key lost "
 		    "or damaged); they are deleted, never released", per);
 		if (finalise(v, week, now) != 0)
 			return -1;
@@ -1130,7 +1130,7 @@ release_week(struct vault *v, struct reldb *rel, const struct rel_dims *dims,
 		if (finalise(v, week, now) != 0)
 			goto fail;
 		if (weekkey_destroy(v->keys, week) != 0)
-			log_warn("vault: the key of week %s could not be "
+			log_warnx("vault: the key of week %s could not be "
 			    "destroyed; retried at the next release", per);
 	} else if (folded && compact(v, w, maxseq) != 0)
 		goto fail;
@@ -1311,7 +1311,7 @@ v1_release_week(struct vault *v, struct reldb *rel,
 		if (sqlite3_step(q) == SQLITE_ROW && sketch_merge_serialized(
 		    &sk[k], sqlite3_column_blob(q, 0),
 		    (size_t)sqlite3_column_bytes(q, 0)) != 0)
-			log_warn("database migration: an unreadable old sketch "
+			log_warnx("database migration: an unreadable old sketch "
 			    "counts no devices");
 	}
 	if (srow != SQLITE_DONE)
@@ -1335,7 +1335,7 @@ v1_release_week(struct vault *v, struct reldb *rel,
 		    "no longer in the catalog dropped", per, dropped);
 	rc = release_publish(rel, dims, params, &in, tk, now);
 	if (rc < 0)
-		log_warn("database migration: release of week %s failed", per);
+		log_warnx("database migration: release of week %s failed", per);
 out:
 	v->keys = saved;
 	sqlite3_finalize(st);
