@@ -1631,7 +1631,7 @@ static const struct config_key keys[] = {
 	{ "", "log_level", CFG_CHOICE, 0, 0, "info", NULL, true,
 	    "the least severe level logged", AT(log_level), sizeof(int),
 	    log_level_names, NULL, NULL, NULL },
-	{ "", "flush_interval", INT(1, 3600), "60", "seconds", true,
+	{ "", "flush_interval", INT(1, 3600), "60", "seconds", false,
 	    "how often counts are sealed into the vault",
 	    AT(flush_interval), sizeof(int), NULL, NULL, NULL, NULL },
 	{ "", "retention_days", INT(1, 3650), "400", "days", true,

@@ -51,7 +51,7 @@ order = []
 for line in open(keys_file):
     sec, name, typ, lo, hi, dflt, unit, rel = line.rstrip("\n").split("\t")
     sec = "" if sec == "-" else sec
-    rows[(sec, name)] = dict(type=typ, min=lo, max=hi, dflt=dflt)
+    rows[(sec, name)] = dict(type=typ, min=lo, max=hi, dflt=dflt, rel=rel)
     order.append((sec, name))
 INT_MAX = str(2**31 - 1)
 macro = {"@plugindir@": ("", "plugin_dir"), "@webdir@": ("api", "web_dir")}
@@ -88,10 +88,16 @@ SECTIONS = {"GENERAL SETTINGS": "", "DEPARTMENTS": "department",
             "CAPTURE": "capture", "LIMITS": "limits", "HTTP API": "api",
             "REPORTS": "report"}
 man = {}
+body = {}
+cur = None
 sec = None
 prev = ""
 for line in open(man_file):
     line = line.rstrip("\n")
+    if line.startswith(".TP") or line.startswith(".SH "):
+        cur = None
+    elif cur is not None:
+        body[cur] += " " + unescape(line)
     if line.startswith(".SH "):
         sec = SECTIONS.get(line[4:].strip('"'))
     elif sec is not None and prev == ".TP" and line.startswith(".BR "):
@@ -105,6 +111,8 @@ for line in open(man_file):
             if (s, name) in man:
                 nok("manual: %s is documented twice" % label((s, name)))
             man[(s, name)] = m.group(1)
+            cur = (s, name)
+            body[cur] = ""
     prev = line
 
 for k in order:
@@ -167,10 +175,15 @@ for k in order:
         nok("manual: %s is a list in the table: %s" % (what, text))
     elif t == "choice" and " or " not in text.split("default")[0]:
         nok("manual: %s is a choice in the table: %s" % (what, text))
+    if re.search(r"not on reload|at (the next )?restart", body.get(k, "")) \
+            and r["rel"] != "no":
+        nok("manual: %s takes effect at restart, the table says it is "
+            "reloadable" % what)
     checked += 1
 if fails == 0:
     ok("aicensus.conf(5) documents all %d keys with the table's defaults, "
-       "ranges and types, and no other key" % checked)
+       "ranges and types (and restart-only ones as such), and no other "
+       "key" % checked)
 
 # ---- the shipped example ----------------------------------------------
 
