@@ -89,6 +89,8 @@ SECTIONS = {"GENERAL SETTINGS": "", "DEPARTMENTS": "department",
             "REPORTS": "report"}
 man = {}
 body = {}
+intro = {}	# section -> its text before the first key
+in_intro = False
 cur = None
 sec = None
 prev = ""
@@ -100,6 +102,14 @@ for line in open(man_file):
         body[cur] += " " + unescape(line)
     if line.startswith(".SH "):
         sec = SECTIONS.get(line[4:].strip('"'))
+        in_intro = sec is not None
+        if in_intro:
+            intro[sec] = ""
+        continue
+    if line.startswith(".TP"):
+        in_intro = False
+    if in_intro:
+        intro[sec] += " " + unescape(line)
     elif sec is not None and prev == ".TP" and line.startswith(".BR "):
         args = [unescape(a) for a in troff_args(line[4:])]
         name, text = args[0], "".join(args[1:]).strip()
@@ -175,10 +185,17 @@ for k in order:
         nok("manual: %s is a list in the table: %s" % (what, text))
     elif t == "choice" and " or " not in text.split("default")[0]:
         nok("manual: %s is a choice in the table: %s" % (what, text))
-    if re.search(r"not on reload|at (the next )?restart", body.get(k, "")) \
-            and r["rel"] != "no":
+    said = re.search(r"not on reload", body.get(k, "")) is not None
+    sec_intro = intro.get(k[0] if k[1] != "departments" else "", "")
+    if re.search(r"not on reload", sec_intro):
+        exc = re.search(r"not on reload, except (.*)", sec_intro)
+        said = exc is None or k[1] not in re.findall(r"\w+", exc.group(1))
+    if said and r["rel"] != "no":
         nok("manual: %s takes effect at restart, the table says it is "
             "reloadable" % what)
+    if not said and r["rel"] == "no":
+        nok("manual: %s takes effect at restart (table) but its entry "
+            "does not say \"not on reload\"" % what)
     checked += 1
 if fails == 0:
     ok("aicensus.conf(5) documents all %d keys with the table's defaults, "
