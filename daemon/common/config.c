@@ -423,12 +423,13 @@ join(char *buf, size_t len, const char *const *names)
 		    n ? ", " : "", *names);
 }
 
+/* more than any group holds (aicensus itself has 24 names) */
+#define KEYS_MAX	64
+
 /*
  * The names valid in section sec, in row order, NULL-terminated; in
  * aicensus itself each group's name where its first row is.
  */
-/* more than any group holds (aicensus itself has 24 names) */
-#define KEYS_MAX	64
 static void
 section_keys(const char *sec, const char **out)
 {
