@@ -394,7 +394,7 @@ capture_lost(struct daemon *d)
 {
 	struct timeval tv = { CAPTURE_RETRY_SEC, 0 };
 
-	log_warn("capture on %s failed: %s; retrying every %d s",
+	log_warnx("capture on %s failed: %s; retrying every %d s",
 	    d->cfg->interface, capture_error(d->cap), CAPTURE_RETRY_SEC);
 	if (d->under_systemd)
 		sd_notify(0, "STATUS=capture interface lost, retrying");
@@ -526,9 +526,9 @@ reload(struct daemon *d)
 	}
 	if (d->db_override == NULL && strcmp(cfg->database,
 	    d->cfg->database) != 0)
-		log_warn("reload: a new database path takes effect at restart");
+		log_warnx("reload: a new database path takes effect at restart");
 	if (d->iface == NULL && strcmp(cfg->interface, d->cfg->interface) != 0)
-		log_warn("reload: a new interface takes effect at restart");
+		log_warnx("reload: a new interface takes effect at restart");
 	/* store what is counted under the old names before re-keying */
 	flush(d, now_usec() / 1000000);
 	if (set_dims(d, cfg, cat) != 0) {
@@ -540,7 +540,7 @@ reload(struct daemon *d)
 	}
 	dropped = pipeline_reconfigure(d->P, cfg, cat);
 	if (period_set_tz(cfg->timezone) != 0)
-		log_warn("reload: unknown time zone %s", cfg->timezone);
+		log_warnx("reload: unknown time zone %s", cfg->timezone);
 	/* keep the capture-time settings of the running instance */
 	memcpy(cfg->interface, d->cfg->interface, sizeof(cfg->interface));
 	memcpy(cfg->database, d->cfg->database, sizeof(cfg->database));
@@ -592,8 +592,7 @@ static void
 chown_path(const char *path, uid_t uid, gid_t gid)
 {
 	if (chown(path, uid, gid) != 0 && errno != ENOENT)
-		log_warn("cannot hand %s to the service user: %s", path,
-		    strerror(errno));
+		log_warn("cannot hand %s to the service user", path);
 }
 
 static void
@@ -972,10 +971,10 @@ main(int argc, char **argv)
 	d.under_systemd = getenv("NOTIFY_SOCKET") != NULL;
 	log_init("aicensusd", d.cfg->log_syslog, d.cfg->log_level);
 	if (d.cfg->min_group_size == 1)
-		log_warn("min_group_size is 1: figures are released WITHOUT any "
+		log_warnx("min_group_size is 1: figures are released WITHOUT any "
 		    "protection; for validation with synthetic traffic only");
 	else if (d.cfg->min_group_size < 5)
-		log_warn("min_group_size is %d: groups this small can single "
+		log_warnx("min_group_size is %d: groups this small can single "
 		    "people out; use 5 or more outside tests",
 		    d.cfg->min_group_size);
 	if (d.iface) {
@@ -1002,8 +1001,7 @@ main(int argc, char **argv)
 	 */
 	if (d.rfile == NULL && *d.cfg->state_dir &&
 	    make_dir(d.cfg->state_dir, 0700) != 0)
-		fatalx("cannot create state directory %s: %s",
-		    d.cfg->state_dir, strerror(errno));
+		fatal("cannot create state directory %s", d.cfg->state_dir);
 	if ((d.keys = weekkey_open(d.rfile ? NULL : d.cfg->state_dir, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);

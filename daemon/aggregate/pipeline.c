@@ -340,7 +340,7 @@ host_log(void *ctx, int level, const char *msg)
 {
 	(void)ctx;
 	if (level <= LOG_LVL_WARN)
-		log_warn("plugin: %s", msg);
+		log_warnx("plugin: %s", msg);
 	else
 		log_debug("plugin: %s", msg);
 }
@@ -607,14 +607,6 @@ handle_udp(struct pipeline *P, const struct pkt *p)
 
 /* --- packets ---------------------------------------------------------- */
 
-static const enum anomaly dec_anomaly[DEC_NRESULTS] = {
-	[DEC_FRAGMENT] = ANOM_IP_FRAGMENT,
-	[DEC_BAD_LINK] = ANOM_BAD_LINK,
-	[DEC_BAD_IP] = ANOM_BAD_IP,
-	[DEC_BAD_L4] = ANOM_BAD_L4,
-	[DEC_UNSUPPORTED_DLT] = ANOM_UNSUPPORTED_LINK,
-};
-
 static void
 flow_stat_anomalies(struct pipeline *P)
 {
@@ -634,6 +626,7 @@ pipeline_packet(struct pipeline *P, int dlt, uint64_t ts_usec,
 {
 	struct pkt p;
 	enum decode_result r;
+	enum anomaly a;
 
 	P->now = (uint32_t)(ts_usec / 1000000);
 	if ((int64_t)(ts_usec / 1000000) != P->per_sec) {
@@ -644,8 +637,8 @@ pipeline_packet(struct pipeline *P, int dlt, uint64_t ts_usec,
 	p.ts_usec = ts_usec;
 	r = decode_packet(dlt, data, caplen, wirelen, &p);
 	if (r != DEC_OK) {
-		if (r < DEC_NRESULTS && (r == DEC_FRAGMENT || r >= DEC_BAD_LINK))
-			agg_anomaly(P->agg, &P->per, dec_anomaly[r]);
+		if ((a = decode_result_anomaly(r)) != ANOM_N)
+			agg_anomaly(P->agg, &P->per, a);
 		return;
 	}
 	P->cur = &p;

@@ -519,8 +519,8 @@ load_dir(struct weekkey *K, char *err, size_t errlen)
 			snprintf(path, sizeof(path), "%s/%s", K->dir,
 			    e->d_name);
 			if (shred(path) != 0)
-				log_warn("cannot remove the stale key file %s: "
-				    "%s", path, strerror(errno));
+				log_warn("cannot remove the stale key file %s",
+				    path);
 			else
 				removed++;
 		}
@@ -708,8 +708,7 @@ ensure(struct weekkey *K, int32_t week)
 	if (make(K, week, K->dir[0] != '\0') == NULL) {
 		if (K->dir[0] != '\0') {
 			key_path(K, week, path, sizeof(path));
-			log_warn("cannot write the key file %s: %s", path,
-			    strerror(errno));
+			log_warn("cannot write the key file %s", path);
 		}
 		return -1;
 	}
@@ -744,7 +743,7 @@ weekkey_devhash(struct weekkey *K, int32_t week, const uint8_t addr[16])
 		    K->dir[0] != '\0') {
 			/* counting goes on; a restart counts the week anew */
 			K->warned = 1;
-			log_warn("a key is kept in memory only: a restart "
+			log_warnx("a key is kept in memory only: a restart "
 			    "this week will count its devices anew");
 		}
 		if (w == NULL)
@@ -880,8 +879,7 @@ destroy(struct weekkey *K, int32_t week)
 		key_path(K, week, path, sizeof(path));
 		had_file = lstat(path, &sb) == 0;
 		if (had_file && (shred(path) != 0 || fsync_dir(K->dir) != 0)) {
-			log_warn("cannot destroy the key file %s: %s", path,
-			    strerror(errno));
+			log_warn("cannot destroy the key file %s", path);
 			rc = -1;
 		}
 	}

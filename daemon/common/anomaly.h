@@ -4,6 +4,14 @@
  * Per-packet conditions are never logged (that would let traffic fill
  * the log); they are counted here per hour, stored beside the usage, and
  * read back by reports as the sensor's blind spots.
+ *
+ * ANOMALY_LIST is the one place an anomaly is named (Suricata's DEvents
+ * style): everything that counts one uses the enum - decode through
+ * decode_result_anomaly(), the DNS parser through dns_err_anomaly(), the
+ * built-in detectors through det_anomaly() (detectors.h).  A name leaves
+ * only through anomaly_name() (/metrics, status, the database) and comes
+ * back through anomaly_from_name() only where a name is all there is: an
+ * event over the plugin ABI and a stored row.
  */
 #ifndef AIC_ANOMALY_H
 #define AIC_ANOMALY_H

@@ -1,12 +1,16 @@
 /*
  * config.c - load and validate the main configuration.
  *
- * The file is read with libconfig, then walked group by group.  Every
- * group's keys are checked against the keys it may hold first, so a typo
- * is reported as a typo (with the closest valid key) rather than
+ * The file is read with libconfig, then walked along keys[], the one
+ * table of settings (config.h, struct config_key): row by row, group by
+ * group.  Every group's keys are checked against its rows first, so a
+ * typo is reported as a typo (with the closest valid key) rather than
  * silently falling back to a default.  Each value is then type- and
- * range-checked; the first problem ends loading with file:line and a
- * hint.  Everything lives in one struct config allocated per load.
+ * range-checked by its row's type (or the row's own handler, for lists
+ * and the departments); the first problem ends loading with file:line
+ * and a hint.  config_print() walks the same rows, so a new key is
+ * written once, in keys[].  Everything lives in one struct config
+ * allocated per load.
  *
  * Two libconfig 1.5 weaknesses are worked around with the source text:
  *  - the line of a scalar list element is the line of the token after
@@ -48,6 +52,7 @@
 #include "common/log.h"
 
 #define ZONEINFO_DIR	"/usr/share/zoneinfo"
+#define ECH_DEFAULT	"cloudflare-ech.com"
 #define SRC_FILES_MAX	16
 #define SRC_FILE_MAX	(16u << 20)
 
@@ -63,7 +68,7 @@ struct srcfile {
 	int	 tried;
 };
 
-struct ctx {
+struct config_ctx {
 	config_t	 lc;
 	struct config	*c;
 	struct cfgerr	*err;
@@ -73,11 +78,11 @@ struct ctx {
 
 /* ---- errors ---- */
 
-static struct srcfile *src_entry(struct ctx *, const char *);
+static struct srcfile *src_entry(struct config_ctx *, const char *);
 
 /* The file a setting was written in, openable whatever the cwd. */
 static const char *
-setting_file(struct ctx *x, const config_setting_t *s)
+setting_file(struct config_ctx *x, const config_setting_t *s)
 {
 	const char *f = s != NULL ? config_setting_source_file(s) : NULL;
 	struct srcfile *sf;
@@ -91,7 +96,8 @@ setting_file(struct ctx *x, const config_setting_t *s)
 }
 
 static int
-failv(struct ctx *x, const char *file, int line, const char *fmt, va_list ap)
+failv(struct config_ctx *x, const char *file, int line, const char *fmt,
+    va_list ap)
 {
 	char msg[sizeof(x->err->msg)];
 
@@ -101,10 +107,10 @@ failv(struct ctx *x, const char *file, int line, const char *fmt, va_list ap)
 }
 
 /* Report at file:line; always returns -1. */
-static int fail_at(struct ctx *, const char *, int, const char *, ...)
+static int fail_at(struct config_ctx *, const char *, int, const char *, ...)
     __attribute__((format(printf, 4, 5)));
 static int
-fail_at(struct ctx *x, const char *file, int line, const char *fmt, ...)
+fail_at(struct config_ctx *x, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -115,10 +121,11 @@ fail_at(struct ctx *x, const char *file, int line, const char *fmt, ...)
 }
 
 /* Report at the setting's own line; always returns -1. */
-static int fail(struct ctx *, const config_setting_t *, const char *, ...)
+static int fail(struct config_ctx *, const config_setting_t *, const char *,
+    ...)
     __attribute__((format(printf, 3, 4)));
 static int
-fail(struct ctx *x, const config_setting_t *s, const char *fmt, ...)
+fail(struct config_ctx *x, const config_setting_t *s, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -152,7 +159,7 @@ type_name(const config_setting_t *s)
  * is relative to the include directory (the configuration's directory).
  */
 static struct srcfile *
-src_entry(struct ctx *x, const char *raw)
+src_entry(struct config_ctx *x, const char *raw)
 {
 	struct srcfile *sf;
 	size_t i, n;
@@ -197,7 +204,7 @@ index_lines(struct srcfile *sf)
 
 /* The text of the file setting s was written in, NULL if unreadable. */
 static const struct srcfile *
-src_get(struct ctx *x, const config_setting_t *s)
+src_get(struct config_ctx *x, const config_setting_t *s)
 {
 	const char *f = s != NULL ? config_setting_source_file(s) : NULL;
 	struct srcfile *sf = src_entry(x, f != NULL ? f : x->c->path);
@@ -230,7 +237,7 @@ src_get(struct ctx *x, const config_setting_t *s)
  * buf.  0 on success.
  */
 static int
-src_line(struct ctx *x, const config_setting_t *s, int line, char *buf,
+src_line(struct config_ctx *x, const config_setting_t *s, int line, char *buf,
     size_t len)
 {
 	const struct srcfile *sf = src_get(x, s);
@@ -276,7 +283,7 @@ has_token(const char *hay, const char *needle)
 
 /* The line element i of list was written on (see the top comment). */
 static int
-element_line(struct ctx *x, const config_setting_t *list, int i)
+element_line(struct config_ctx *x, const config_setting_t *list, int i)
 {
 	const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
 	int hi = (int)config_setting_source_line(e), lo, l;
@@ -310,7 +317,7 @@ element_line(struct ctx *x, const config_setting_t *list, int i)
  * matches or the literal cannot be found.
  */
 static int
-int_wrapped(struct ctx *x, const config_setting_t *s)
+int_wrapped(struct config_ctx *x, const config_setting_t *s)
 {
 	const char *name = config_setting_name(s), *p;
 	char buf[4096], *end;
@@ -382,25 +389,19 @@ config_closest(const char *s, const char *const *names)
 	return best <= limit ? pick : NULL;
 }
 
-static const char *const top_keys[] = {
-	"interface", "database", "release_database", "state_dir", "catalog", "plugin_dir",
-	"plugins", "user", "log", "log_level", "flush_interval",
-	"retention_days", "min_group_size", "timezone", "language",
-	"capture", "limits", "ignore", "sanctioned", "ech_public_names",
-	"vlan_departments", "departments", "api", "report", NULL
+/*
+ * The groups keys live in.  A key's row names its section; the
+ * department rows are checked here and loaded by load_departments().
+ */
+struct section {
+	const char	*name;		/* as in the file; "" = aicensus */
+	const char	*where;		/* for "unknown setting ... in %s" */
+	const char	*home;		/* for "it belongs inside %s" */
+	const char	*example;	/* for "must be a group" */
+	int		(*done)(struct config_ctx *, const config_setting_t *);
 };
-static const char *const capture_keys[] = {
-	"snaplen", "buffer_mb", "promisc", "filter", "immediate", NULL
-};
-static const char *const limits_keys[] = {
-	"max_flows", "max_quic", "dns_cache_entries", "dns_cache_seconds",
-	"memory_mb", "max_pending_cells", NULL
-};
-static const char *const dept_keys[] = { "name", "prefixes", "vlans", NULL };
-static const char *const api_keys[] = {
-	"enabled", "listen", "token_file", "web_dir", NULL
-};
-static const char *const report_keys[] = { "dir", "mail_to", NULL };
+
+static const struct section *section_of(const char *);
 
 static int
 in_list(const char *s, const char *const *names)
@@ -422,34 +423,55 @@ join(char *buf, size_t len, const char *const *names)
 		    n ? ", " : "", *names);
 }
 
+/* more than any group holds (aicensus itself has 24 names) */
+#define KEYS_MAX	64
+
+/*
+ * The names valid in section sec, in row order, NULL-terminated; in
+ * aicensus itself each group's name where its first row is.
+ */
+static void
+section_keys(const char *sec, const char **out)
+{
+	const struct config_key *k = config_keys(NULL);
+	const char *prev = "";
+	size_t n = 0;
+
+	for (; k->name != NULL && n + 1 < KEYS_MAX; k++) {
+		if (strcmp(k->section, sec) == 0)
+			out[n++] = k->name;
+		else if (sec[0] == '\0' && strcmp(k->section, prev) != 0 &&
+		    strcmp(k->section, "department") != 0)
+			out[n++] = k->section;
+		prev = k->section;
+	}
+	out[n] = NULL;
+}
+
 /* Where a key that is unknown in `where` does belong, if anywhere. */
 static const char *
 home_of(const char *key)
 {
-	if (in_list(key, capture_keys))
-		return "capture = { ... }";
-	if (in_list(key, limits_keys))
-		return "limits = { ... }";
-	if (in_list(key, dept_keys))
-		return "a department { ... } in departments = ( ... )";
-	if (in_list(key, api_keys))
-		return "api = { ... }";
-	if (in_list(key, report_keys))
-		return "report = { ... }";
-	if (in_list(key, top_keys))
-		return "aicensus = { ... } itself";
+	const struct config_key *k;
+
+	for (k = config_keys(NULL); k->name != NULL; k++)
+		if (strcmp(k->name, key) == 0)
+			return section_of(k->section)->home;
+	if (section_of(key) != NULL && section_of(key)->example != NULL)
+		return section_of("")->home;
 	return NULL;
 }
 
 static int
-check_keys(struct ctx *x, const config_setting_t *g, const char *where,
-    const char *const *allowed)
+check_keys(struct config_ctx *x, const config_setting_t *g, const char *sec)
 {
 	const config_setting_t *k;
-	const char *name, *near, *home;
+	const char *name, *near, *home, *allowed[KEYS_MAX];
+	const char *where = section_of(sec)->where;
 	char all[400];
 	int i;
 
+	section_keys(sec, allowed);
 	for (i = 0; (k = config_setting_get_elem(g, (unsigned)i)) != NULL;
 	    i++) {
 		name = config_setting_name(k);
@@ -478,7 +500,7 @@ member(const config_setting_t *g, const char *name)
 }
 
 static int
-get_string(struct ctx *x, const config_setting_t *g, const char *name,
+get_string(struct config_ctx *x, const config_setting_t *g, const char *name,
     const char *where, char *out, size_t len, const char *dflt)
 {
 	const config_setting_t *s = member(g, name);
@@ -501,7 +523,7 @@ get_string(struct ctx *x, const config_setting_t *g, const char *name,
 }
 
 static int
-get_int(struct ctx *x, const config_setting_t *g, const char *name,
+get_int(struct config_ctx *x, const config_setting_t *g, const char *name,
     const char *where, int *out, long long lo, long long hi, int dflt,
     const char *unit)
 {
@@ -527,7 +549,7 @@ get_int(struct ctx *x, const config_setting_t *g, const char *name,
 }
 
 static int
-get_bool(struct ctx *x, const config_setting_t *g, const char *name,
+get_bool(struct config_ctx *x, const config_setting_t *g, const char *name,
     const char *where, bool *out, bool dflt)
 {
 	const config_setting_t *s = member(g, name);
@@ -545,7 +567,7 @@ get_bool(struct ctx *x, const config_setting_t *g, const char *name,
 
 /* Index in choices[] of the string value; dflt when absent. */
 static int
-get_choice(struct ctx *x, const config_setting_t *g, const char *name,
+get_choice(struct config_ctx *x, const config_setting_t *g, const char *name,
     const char *const *choices, int *out, int dflt)
 {
 	const config_setting_t *s = member(g, name);
@@ -569,9 +591,31 @@ get_choice(struct ctx *x, const config_setting_t *g, const char *name,
 	    v, all);
 }
 
+static int
+count_choices(const struct config_key *k)
+{
+	int n = 0;
+
+	while (k->choices[n] != NULL)
+		n++;
+	return n;
+}
+
+/* The index of a choice row's default in its choices. */
+static int
+choice_dflt(const struct config_key *k)
+{
+	int i;
+
+	for (i = 0; k->choices[i] != NULL; i++)
+		if (strcmp(k->choices[i], k->dflt) == 0)
+			return i;
+	return 0;
+}
+
 /* The array or list called name, NULL (and 0) when absent. */
 static int
-get_seq(struct ctx *x, const config_setting_t *g, const char *name,
+get_seq(struct config_ctx *x, const config_setting_t *g, const char *name,
     const char *where, const char *example, const config_setting_t **out)
 {
 	const config_setting_t *s = member(g, name);
@@ -590,7 +634,7 @@ get_seq(struct ctx *x, const config_setting_t *g, const char *name,
 
 /* Element i of seq must be a string; its value in *v. */
 static int
-elem_string(struct ctx *x, const config_setting_t *seq, int i,
+elem_string(struct config_ctx *x, const config_setting_t *seq, int i,
     const char *what, const char **v)
 {
 	const config_setting_t *e = config_setting_get_elem(seq, (unsigned)i);
@@ -606,8 +650,8 @@ elem_string(struct ctx *x, const config_setting_t *seq, int i,
 /* ---- value checks ---- */
 
 static int
-resolve_path_in(struct ctx *x, const config_setting_t *g, const char *where,
-    const char *name, char *out, const char *dflt)
+resolve_path_in(struct config_ctx *x, const config_setting_t *g,
+    const char *where, const char *name, char *out, const char *dflt)
 {
 	char v[CONFIG_PATH_MAX];
 	const config_setting_t *s;
@@ -631,7 +675,7 @@ resolve_path_in(struct ctx *x, const config_setting_t *g, const char *where,
 }
 
 static int
-resolve_path(struct ctx *x, const config_setting_t *g, const char *name,
+resolve_path(struct config_ctx *x, const config_setting_t *g, const char *name,
     char *out, const char *dflt)
 {
 	return resolve_path_in(x, g, "", name, out, dflt);
@@ -709,9 +753,10 @@ valid_user(const char *s)
 }
 
 static int
-check_timezone(struct ctx *x, const config_setting_t *g)
+check_timezone(struct config_ctx *x, const config_setting_t *g,
+    const struct config_key *k)
 {
-	const config_setting_t *s = member(g, "timezone");
+	const config_setting_t *s = member(g, k->name);
 	const char *tz = x->c->timezone;
 	char path[sizeof(ZONEINFO_DIR) + sizeof(x->c->timezone) + 1];
 	struct stat st;
@@ -736,9 +781,10 @@ check_timezone(struct ctx *x, const config_setting_t *g)
 }
 
 static int
-check_interface(struct ctx *x, const config_setting_t *g)
+check_interface(struct config_ctx *x, const config_setting_t *g,
+    const struct config_key *k)
 {
-	const config_setting_t *s = member(g, "interface");
+	const config_setting_t *s = member(g, k->name);
 	const char *v = x->c->interface;
 	size_t i;
 
@@ -754,9 +800,24 @@ check_interface(struct ctx *x, const config_setting_t *g)
 	return 0;
 }
 
+/* The filter is kept in an allocation of its own. */
+static int
+load_filter(struct config_ctx *x, const config_setting_t *g,
+    const struct config_key *k)
+{
+	char filter[4096];
+
+	if (get_string(x, g, k->name, "capture.", filter, sizeof(filter),
+	    k->dflt) != 0)
+		return -1;
+	if ((x->c->capture.filter = strdup(filter)) == NULL)
+		return fail(x, g, "out of memory");
+	return 0;
+}
+
 /* Does the capture filter compile?  Catches typos before start-up. */
 static int
-check_filter(struct ctx *x, const config_setting_t *cap)
+check_filter(struct config_ctx *x, const config_setting_t *cap)
 {
 	struct bpf_program prog;
 	pcap_t *p;
@@ -779,63 +840,6 @@ check_filter(struct ctx *x, const config_setting_t *cap)
 	}
 	pcap_freecode(&prog);
 	pcap_close(p);
-	return 0;
-}
-
-/* ---- sections ---- */
-
-static int
-load_capture(struct ctx *x, const config_setting_t *top)
-{
-	const config_setting_t *g = member(top, "capture");
-	struct config_capture *cap = &x->c->capture;
-	char filter[4096];
-
-	if (g != NULL && !config_setting_is_group(g))
-		return fail(x, g, "capture must be a group, not %s — write "
-		    "capture = { snaplen = 65535; };", type_name(g));
-	if (g != NULL && check_keys(x, g, "capture", capture_keys) != 0)
-		return -1;
-	if (get_int(x, g, "snaplen", "capture.", &cap->snaplen, 256, 262144,
-	    65535, "bytes") != 0 ||
-	    get_int(x, g, "buffer_mb", "capture.", &cap->buffer_mb, 1, 2048,
-	    32, "MiB") != 0 ||
-	    get_bool(x, g, "promisc", "capture.", &cap->promisc, false) != 0 ||
-	    get_bool(x, g, "immediate", "capture.", &cap->immediate,
-	    false) != 0 ||
-	    get_string(x, g, "filter", "capture.", filter, sizeof(filter),
-	    "") != 0)
-		return -1;
-	if ((cap->filter = strdup(filter)) == NULL)
-		return fail(x, g, "out of memory");
-	return check_filter(x, g);
-}
-
-static int
-load_limits(struct ctx *x, const config_setting_t *top)
-{
-	const config_setting_t *g = member(top, "limits");
-	struct config_limits *l = &x->c->limits;
-
-	if (g != NULL && !config_setting_is_group(g))
-		return fail(x, g, "limits must be a group, not %s — write "
-		    "limits = { max_flows = 262144; };", type_name(g));
-	if (g != NULL && check_keys(x, g, "limits", limits_keys) != 0)
-		return -1;
-	if (get_int(x, g, "max_flows", "limits.", &l->max_flows, 1024,
-	    16777216, 131072, "tracked TCP/UDP flows") != 0 ||
-	    get_int(x, g, "max_quic", "limits.", &l->max_quic, 256, 4194304,
-	    4096, "QUIC connections being reassembled") != 0 ||
-	    get_int(x, g, "dns_cache_entries", "limits.",
-	    &l->dns_cache_entries, 256, 4194304, 65536, "entries") != 0 ||
-	    get_int(x, g, "dns_cache_seconds", "limits.",
-	    &l->dns_cache_seconds, 10, 86400, 600, "seconds") != 0 ||
-	    get_int(x, g, "memory_mb", "limits.", &l->memory_mb, 8, 65536, 64,
-	    "MiB") != 0 ||
-	    get_int(x, g, "max_pending_cells", "limits.",
-	    &l->max_pending_cells, 1000, 10000000, 200000,
-	    "aggregate cells waiting for the next flush") != 0)
-		return -1;
 	return 0;
 }
 
@@ -885,7 +889,7 @@ parse_listen(const char *v, char *host, size_t hostlen, int *port)
 
 /* Like resolve_path(), but "" stays "" (not set). */
 static int
-optional_path(struct ctx *x, const config_setting_t *g, const char *name,
+optional_path(struct config_ctx *x, const config_setting_t *g, const char *name,
     const char *where, char *out)
 {
 	char v[CONFIG_PATH_MAX];
@@ -906,7 +910,7 @@ optional_path(struct ctx *x, const config_setting_t *g, const char *name,
 
 /* The whole token file, trimmed, into buf; its length, or -1 (reported). */
 static long
-token_text(struct ctx *x, const config_setting_t *s, const char *path,
+token_text(struct config_ctx *x, const config_setting_t *s, const char *path,
     char *buf, size_t len)
 {
 	struct stat st;
@@ -952,7 +956,7 @@ token_text(struct ctx *x, const config_setting_t *s, const char *path,
  * guessed.
  */
 static int
-load_token(struct ctx *x, const config_setting_t *s, const char *path,
+load_token(struct config_ctx *x, const config_setting_t *s, const char *path,
     unsigned char digest[32])
 {
 	char buf[CONFIG_TOKEN_MAX + 2];
@@ -982,25 +986,20 @@ load_token(struct ctx *x, const config_setting_t *s, const char *path,
 	return 0;
 }
 
+/* No group, no listener: the API is there once it is configured. */
 static int
-load_api(struct ctx *x, const config_setting_t *top)
+load_api_enabled(struct config_ctx *x, const config_setting_t *g,
+    const struct config_key *k)
 {
-	const config_setting_t *g = member(top, "api");
+	return get_bool(x, g, k->name, "api.", &x->c->api.enabled, g != NULL);
+}
+
+/* After the api group's keys: the listen address, then the token. */
+static int
+api_done(struct config_ctx *x, const config_setting_t *g)
+{
 	struct config_api *a = &x->c->api;
 
-	if (g != NULL && !config_setting_is_group(g))
-		return fail(x, g, "api must be a group, not %s — write "
-		    "api = { token_file = \"api.token\"; };", type_name(g));
-	if (g != NULL && check_keys(x, g, "api", api_keys) != 0)
-		return -1;
-	/* No group, no listener: the API is there once it is configured. */
-	if (get_bool(x, g, "enabled", "api.", &a->enabled, g != NULL) != 0 ||
-	    get_string(x, g, "listen", "api.", a->listen, sizeof(a->listen),
-	    "127.0.0.1:8080") != 0 ||
-	    optional_path(x, g, "token_file", "api.", a->token_file) != 0 ||
-	    resolve_path_in(x, g, "api.", "web_dir", a->web_dir,
-	    AIC_WEBDIR) != 0)
-		return -1;
 	if (parse_listen(a->listen, a->host, sizeof(a->host), &a->port) != 0)
 		return fail(x, member(g, "listen"), "api.listen = \"%s\" is not "
 		    "an address and port — write \"127.0.0.1:8080\" or "
@@ -1047,32 +1046,19 @@ valid_mail_list(const char *s)
 }
 
 static int
-load_report(struct ctx *x, const config_setting_t *top)
+check_mail_to(struct config_ctx *x, const config_setting_t *g,
+    const struct config_key *k)
 {
-	const config_setting_t *g = member(top, "report");
-	struct config_report *r = &x->c->report;
-
-	if (g != NULL && !config_setting_is_group(g))
-		return fail(x, g, "report must be a group, not %s — write "
-		    "report = { dir = \"/var/lib/aicensus/reports\"; };",
-		    type_name(g));
-	if (g != NULL && check_keys(x, g, "report", report_keys) != 0)
-		return -1;
-	if (resolve_path_in(x, g, "report.", "dir", r->dir,
-	    "/var/lib/aicensus/reports") != 0 ||
-	    get_string(x, g, "mail_to", "report.", r->mail_to,
-	    sizeof(r->mail_to), "") != 0)
-		return -1;
-	if (!valid_mail_list(r->mail_to))
-		return fail(x, member(g, "mail_to"), "report.mail_to = \"%s\" "
+	if (!valid_mail_list(x->c->report.mail_to))
+		return fail(x, member(g, k->name), "report.mail_to = \"%s\" "
 		    "is not a list of mail addresses — write "
 		    "\"cio@example.org\" or \"a@example.org, b@example.org\", "
-		    "or \"\" to not mail reports", r->mail_to);
+		    "or \"\" to not mail reports", x->c->report.mail_to);
 	return 0;
 }
 
 static int
-prefix_error(struct ctx *x, const config_setting_t *seq, int i,
+prefix_error(struct config_ctx *x, const config_setting_t *seq, int i,
     const char *what, const char *v, int rc, int af, const uint8_t *addr,
     unsigned plen)
 {
@@ -1096,8 +1082,8 @@ prefix_error(struct ctx *x, const config_setting_t *seq, int i,
 
 /* Parse the prefixes of seq into a fresh array. */
 static int
-parse_prefixes(struct ctx *x, const config_setting_t *seq, const char *what,
-    struct config_prefix **out, size_t *n_out)
+parse_prefixes(struct config_ctx *x, const config_setting_t *seq,
+    const char *what, struct config_prefix **out, size_t *n_out)
 {
 	struct config_prefix *p;
 	int i, n = seq != NULL ? config_setting_length(seq) : 0;
@@ -1126,14 +1112,15 @@ parse_prefixes(struct ctx *x, const config_setting_t *seq, const char *what,
 }
 
 static int
-load_ignore(struct ctx *x, const config_setting_t *top)
+load_ignore(struct config_ctx *x, const config_setting_t *top,
+    const struct config_key *k)
 {
 	const config_setting_t *seq;
 	struct config *c = x->c;
 	size_t i;
 
-	if (get_seq(x, top, "ignore", "", "\"192.0.2.53\"", &seq) != 0 ||
-	    parse_prefixes(x, seq, "ignore", &c->ignore_prefixes,
+	if (get_seq(x, top, k->name, "", "\"192.0.2.53\"", &seq) != 0 ||
+	    parse_prefixes(x, seq, k->name, &c->ignore_prefixes,
 	    &c->n_ignore) != 0)
 		return -1;
 	for (i = 0; i < c->n_ignore; i++) {
@@ -1147,9 +1134,10 @@ load_ignore(struct ctx *x, const config_setting_t *top)
 
 /* A list of strings: each checked by valid(), no duplicates. */
 static int
-load_strings(struct ctx *x, const config_setting_t *top, const char *name,
-    const char *example, int (*valid)(const char *), const char *rule,
-    const config_setting_t **seq_out, char ***out, size_t *n_out)
+load_strings(struct config_ctx *x, const config_setting_t *top,
+    const char *name, const char *example, int (*valid)(const char *),
+    const char *rule, const config_setting_t **seq_out, char ***out,
+    size_t *n_out)
 {
 	const config_setting_t *seq;
 	char **v;
@@ -1195,25 +1183,33 @@ valid_plugin(const char *s)
 }
 
 static int
-load_lists(struct ctx *x, const config_setting_t *top)
+load_plugins(struct config_ctx *x, const config_setting_t *top,
+    const struct config_key *k)
+{
+	const config_setting_t *seq;
+
+	return load_strings(x, top, k->name, "\"example\"", valid_plugin,
+	    "write a plugin name", &seq, &x->c->plugins, &x->c->n_plugins);
+}
+
+/* Stored in lower case: names are compared that way. */
+static int
+load_ech(struct config_ctx *x, const config_setting_t *top,
+    const struct config_key *k)
 {
 	struct config *c = x->c;
 	const config_setting_t *seq;
-	char **ids = NULL;
-	size_t i, n = 0;
+	size_t i;
 
-	if (load_strings(x, top, "plugins", "\"example\"", valid_plugin,
-	    "write a plugin name", &seq, &c->plugins, &c->n_plugins) != 0)
-		return -1;
-	if (load_strings(x, top, "ech_public_names", "\"cloudflare-ech.com\"",
+	if (load_strings(x, top, k->name, "\"" ECH_DEFAULT "\"",
 	    valid_hostname, "write a host name such as "
-	    "\"cloudflare-ech.com\"", &seq, &c->ech_public_names,
+	    "\"" ECH_DEFAULT "\"", &seq, &c->ech_public_names,
 	    &c->n_ech_public_names) != 0)
 		return -1;
 	if (seq == NULL) {
 		c->ech_public_names = calloc(1, sizeof(char *));
 		if (c->ech_public_names == NULL || (c->ech_public_names[0] =
-		    strdup("cloudflare-ech.com")) == NULL)
+		    strdup(ECH_DEFAULT)) == NULL)
 			return fail(x, top, "out of memory");
 		c->n_ech_public_names = 1;
 	}
@@ -1223,7 +1219,20 @@ load_lists(struct ctx *x, const config_setting_t *top)
 		for (p = c->ech_public_names[i]; *p != '\0'; p++)
 			*p = (char)tolower((unsigned char)*p);
 	}
-	if (load_strings(x, top, "sanctioned", "\"deepl\"", valid_service_id,
+	return 0;
+}
+
+/* With where each id was written: the catalog checks them later. */
+static int
+load_sanctioned(struct config_ctx *x, const config_setting_t *top,
+    const struct config_key *k)
+{
+	struct config *c = x->c;
+	const config_setting_t *seq;
+	char **ids = NULL;
+	size_t i, n = 0;
+
+	if (load_strings(x, top, k->name, "\"deepl\"", valid_service_id,
 	    "service ids are the catalog's lower-case ids such as "
 	    "\"openai-chatgpt\"", &seq, &ids, &n) != 0) {
 		for (i = 0; i < n; i++)
@@ -1252,7 +1261,7 @@ load_lists(struct ctx *x, const config_setting_t *top)
 }
 
 static int
-load_vlans(struct ctx *x, const config_setting_t *g, size_t idx)
+load_vlans(struct config_ctx *x, const config_setting_t *g, size_t idx)
 {
 	struct config *c = x->c;
 	struct config_dept *d = &c->departments[idx];
@@ -1294,7 +1303,7 @@ load_vlans(struct ctx *x, const config_setting_t *g, size_t idx)
 }
 
 static int
-add_dept_prefixes(struct ctx *x, const config_setting_t *g, size_t idx)
+add_dept_prefixes(struct config_ctx *x, const config_setting_t *g, size_t idx)
 {
 	struct config *c = x->c;
 	struct config_dept *d = &c->departments[idx];
@@ -1333,7 +1342,7 @@ add_dept_prefixes(struct ctx *x, const config_setting_t *g, size_t idx)
 }
 
 static int
-load_dept_name(struct ctx *x, const config_setting_t *g, size_t idx)
+load_dept_name(struct config_ctx *x, const config_setting_t *g, size_t idx)
 {
 	struct config *c = x->c;
 	const config_setting_t *s = member(g, "name");
@@ -1366,14 +1375,14 @@ load_dept_name(struct ctx *x, const config_setting_t *g, size_t idx)
 }
 
 static int
-load_dept(struct ctx *x, const config_setting_t *g, size_t idx)
+load_dept(struct config_ctx *x, const config_setting_t *g, size_t idx)
 {
 	struct config *c = x->c;
 	struct config_dept *d = &c->departments[idx];
 	const config_setting_t *seq;
 	char what[CONFIG_DEPT_NAME_MAX + 32];
 
-	if (check_keys(x, g, "a department", dept_keys) != 0 ||
+	if (check_keys(x, g, "department") != 0 ||
 	    load_dept_name(x, g, idx) != 0)
 		return -1;
 	snprintf(what, sizeof(what), "department '%s'", d->name);
@@ -1394,10 +1403,11 @@ load_dept(struct ctx *x, const config_setting_t *g, size_t idx)
 }
 
 static int
-load_departments(struct ctx *x, const config_setting_t *top)
+load_departments(struct config_ctx *x, const config_setting_t *top,
+    const struct config_key *k)
 {
 	struct config *c = x->c;
-	const config_setting_t *seq = member(top, "departments"), *g;
+	const config_setting_t *seq = member(top, k->name), *g;
 	int i, n;
 
 	if (seq == NULL)
@@ -1440,16 +1450,17 @@ load_departments(struct ctx *x, const config_setting_t *top)
  * raw vault and the released figures have different readers).
  */
 static int
-load_release_database(struct ctx *x, const config_setting_t *top)
+load_release_database(struct config_ctx *x, const config_setting_t *top,
+    const struct config_key *k)
 {
 	struct config *c = x->c;
-	const config_setting_t *s = member(top, "release_database");
+	const config_setting_t *s = member(top, k->name);
 	const char *slash = strrchr(c->database, '/');
 	int n;
 
 	if (s != NULL) {
-		if (resolve_path(x, top, "release_database",
-		    c->release_database, "released.db next to database") != 0)
+		if (resolve_path(x, top, k->name, c->release_database,
+		    k->dflt) != 0)
 			return -1;
 	} else {
 		/* database is absolute: there is always a slash */
@@ -1466,7 +1477,18 @@ load_release_database(struct ctx *x, const config_setting_t *top)
 		    "release_database and database are the same file %s — "
 		    "the released figures need a file of their own, e.g. "
 		    "release_database = \"released.db\";", c->database);
-	if ((s = member(top, "state_dir")) != NULL) {
+	return 0;
+}
+
+/* Where state_dir was set, for the checks of `aicensusd -n`. */
+static int
+note_state_dir(struct config_ctx *x, const config_setting_t *top,
+    const struct config_key *k)
+{
+	const config_setting_t *s = member(top, k->name);
+	struct config *c = x->c;
+
+	if (s != NULL) {
 		snprintf(c->state_dir_file, sizeof(c->state_dir_file), "%s",
 		    setting_file(x, s));
 		c->state_dir_line = (int)config_setting_source_line(s);
@@ -1475,60 +1497,351 @@ load_release_database(struct ctx *x, const config_setting_t *top)
 }
 
 static int
-load_scalars(struct ctx *x, const config_setting_t *top)
+check_user(struct config_ctx *x, const config_setting_t *top,
+    const struct config_key *k)
 {
-	static const char *const logs[] = { "stderr", "syslog", NULL };
-	static const char *const levels[] = {
-		"error", "warning", "info", "debug", NULL
-	};
-	static const char *const langs[] = { "en", "nl", NULL };
-	struct config *c = x->c;
-	int v;
-
-	if (get_string(x, top, "interface", "", c->interface,
-	    sizeof(c->interface), "") != 0 || check_interface(x, top) != 0 ||
-	    resolve_path(x, top, "database", c->database,
-	    "/var/lib/aicensus/aicensus.db") != 0 ||
-	    load_release_database(x, top) != 0 ||
-	    resolve_path(x, top, "state_dir", c->state_dir,
-	    "/var/lib/aicensus/state") != 0 ||
-	    resolve_path(x, top, "catalog", c->catalog,
-	    "/etc/aicensus/catalog.conf") != 0 ||
-	    resolve_path(x, top, "plugin_dir", c->plugin_dir,
-	    AIC_PLUGINDIR) != 0 ||
-	    get_string(x, top, "user", "", c->user, sizeof(c->user),
-	    "aicensus") != 0)
-		return -1;
-	if (!valid_user(c->user))
-		return fail(x, member(top, "user"),
+	if (!valid_user(x->c->user))
+		return fail(x, member(top, k->name),
 		    "user \"%s\" is not a valid user name — use an account "
 		    "such as \"aicensus\", or \"\" to keep running as root",
-		    c->user);
-	if (get_choice(x, top, "log", logs, &v, 0) != 0)
+		    x->c->user);
+	return 0;
+}
+
+static const char *const log_dests[] = { "stderr", "syslog", NULL };
+static const char *const languages[] = { "en", "nl", NULL };
+
+static int
+load_log(struct config_ctx *x, const config_setting_t *top,
+    const struct config_key *k)
+{
+	int v;
+
+	if (get_choice(x, top, k->name, k->choices, &v, choice_dflt(k)) != 0)
 		return -1;
-	c->log_syslog = v == 1;
-	/* levels[] is in enum log_level order. */
-	if (get_choice(x, top, "log_level", levels, &c->log_level,
-	    LOG_LVL_INFO) != 0 ||
-	    get_int(x, top, "flush_interval", "", &c->flush_interval, 1, 3600,
-	    60, "seconds") != 0 ||
-	    get_int(x, top, "retention_days", "", &c->retention_days, 1, 3650,
-	    400, "days") != 0 ||
-	    get_int(x, top, "min_group_size", "", &c->min_group_size, 1,
-	    INT_MAX, 5, "people") != 0 ||
-	    get_string(x, top, "timezone", "", c->timezone,
-	    sizeof(c->timezone), "") != 0 || check_timezone(x, top) != 0)
-		return -1;
-	c->min_group_size_unsafe = c->min_group_size < CONFIG_SAFE_GROUP_SIZE;
-	if (get_choice(x, top, "language", langs, &v, 0) != 0)
-		return -1;
-	snprintf(c->language, sizeof(c->language), "%s", langs[v]);
-	return get_bool(x, top, "vlan_departments", "", &c->vlan_departments,
-	    false);
+	x->c->log_syslog = v == 1;
+	return 0;
 }
 
 static int
-load_top(struct ctx *x)
+load_language(struct config_ctx *x, const config_setting_t *top,
+    const struct config_key *k)
+{
+	int v;
+
+	if (get_choice(x, top, k->name, k->choices, &v, choice_dflt(k)) != 0)
+		return -1;
+	snprintf(x->c->language, sizeof(x->c->language), "%s", k->choices[v]);
+	return 0;
+}
+
+static int
+check_group_size(struct config_ctx *x, const config_setting_t *top,
+    const struct config_key *k)
+{
+	(void)top;
+	(void)k;
+	x->c->min_group_size_unsafe = x->c->min_group_size <
+	    CONFIG_SAFE_GROUP_SIZE;
+	return 0;
+}
+
+/* ---- the table ---- */
+
+static const struct section sections[] = {
+	{ "", "aicensus", "aicensus = { ... } itself", NULL, NULL },
+	{ "capture", "capture", "capture = { ... }",
+	    "capture = { snaplen = 65535; };", check_filter },
+	{ "limits", "limits", "limits = { ... }",
+	    "limits = { max_flows = 262144; };", NULL },
+	{ "api", "api", "api = { ... }",
+	    "api = { token_file = \"api.token\"; };", api_done },
+	{ "report", "report", "report = { ... }",
+	    "report = { dir = \"/var/lib/aicensus/reports\"; };", NULL },
+	{ "department", "a department",
+	    "a department { ... } in departments = ( ... )", NULL, NULL },
+};
+
+static const struct section *
+section_of(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (strcmp(sections[i].name, name) == 0)
+			return &sections[i];
+	return NULL;
+}
+
+static void print_min_group_size(const struct config *, FILE *,
+    const struct config_key *, const char *);
+static void print_log(const struct config *, FILE *,
+    const struct config_key *, const char *);
+static void print_filter(const struct config *, FILE *,
+    const struct config_key *, const char *);
+static void print_plugins(const struct config *, FILE *,
+    const struct config_key *, const char *);
+static void print_ignore(const struct config *, FILE *,
+    const struct config_key *, const char *);
+static void print_sanctioned(const struct config *, FILE *,
+    const struct config_key *, const char *);
+static void print_ech(const struct config *, FILE *,
+    const struct config_key *, const char *);
+static void print_depts(const struct config *, FILE *,
+    const struct config_key *, const char *);
+static void print_name(const struct config *, FILE *,
+    const struct config_key *, const char *);
+
+#define AT(f)		offsetof(struct config, f)
+#define STR(f)		AT(f), sizeof(((struct config *)0)->f)
+#define INT(lo, hi)	CFG_INT, lo, hi
+
+/*
+ * Every key, in the order -v prints them (each group's keys together).
+ * The defaults are strings as written in the file; an integer's is
+ * parsed, a string's copied, a list's kept by its handler.
+ */
+static const struct config_key keys[] = {
+	{ "", "interface", CFG_STRING, 0, 0, "", NULL, false,
+	    "interface to capture on (-i wins)", STR(interface), NULL,
+	    NULL, check_interface, NULL },
+	{ "", "database", CFG_PATH, 0, 0, "/var/lib/aicensus/aicensus.db",
+	    NULL, false, "the vault: raw counts of unreleased weeks",
+	    STR(database), NULL, NULL, NULL, NULL },
+	{ "", "release_database", CFG_PATH, 0, 0,
+	    "released.db next to database", NULL, false,
+	    "the released figures, the only file outputs read",
+	    STR(release_database), NULL, load_release_database, NULL, NULL },
+	{ "", "state_dir", CFG_PATH, 0, 0, "/var/lib/aicensus/state", NULL,
+	    false, "the week keys", STR(state_dir), NULL, NULL,
+	    note_state_dir, NULL },
+	{ "", "catalog", CFG_PATH, 0, 0, "/etc/aicensus/catalog.conf", NULL,
+	    true, "the service catalog", STR(catalog), NULL, NULL, NULL,
+	    NULL },
+	{ "", "plugin_dir", CFG_PATH, 0, 0, AIC_PLUGINDIR, NULL, false,
+	    "where plugins are looked up", STR(plugin_dir), NULL, NULL, NULL,
+	    NULL },
+	{ "", "plugins", CFG_LIST, 0, 0, "[ ]", NULL, false,
+	    "plugins to load, name or name:argument", 0, 0, NULL,
+	    load_plugins, NULL, print_plugins },
+	{ "", "user", CFG_STRING, 0, 0, "aicensus", NULL, false,
+	    "account to switch to after opening the capture", STR(user),
+	    NULL, NULL, check_user, NULL },
+	{ "", "log", CFG_CHOICE, 0, 0, "stderr", NULL, false,
+	    "where log lines go", 0, 0, log_dests, load_log, NULL,
+	    print_log },
+	{ "", "log_level", CFG_CHOICE, 0, 0, "info", NULL, true,
+	    "the least severe level logged", AT(log_level), sizeof(int),
+	    log_level_names, NULL, NULL, NULL },
+	{ "", "flush_interval", INT(1, 3600), "60", "seconds", false,
+	    "how often counts are sealed into the vault",
+	    AT(flush_interval), sizeof(int), NULL, NULL, NULL, NULL },
+	{ "", "retention_days", INT(1, 3650), "400", "days", true,
+	    "how long released figures are kept", AT(retention_days),
+	    sizeof(int), NULL, NULL, NULL, NULL },
+	{ "", "min_group_size", INT(1, INT_MAX), "5", "people", true,
+	    "k of the cell key method applied at release",
+	    AT(min_group_size), sizeof(int), NULL, NULL, check_group_size,
+	    print_min_group_size },
+	{ "", "timezone", CFG_STRING, 0, 0, "", NULL, true,
+	    "the zone days and weeks begin in; \"\" = the system's",
+	    STR(timezone), NULL, NULL, check_timezone, NULL },
+	{ "", "language", CFG_CHOICE, 0, 0, "en", NULL, true,
+	    "the language of reports", STR(language), languages,
+	    load_language, NULL, print_name },
+
+	{ "capture", "snaplen", INT(256, 262144), "65535", "bytes", false,
+	    "bytes kept of each packet", AT(capture.snaplen), sizeof(int),
+	    NULL, NULL, NULL, NULL },
+	{ "capture", "buffer_mb", INT(1, 2048), "32", "MiB", false,
+	    "the kernel's capture buffer", AT(capture.buffer_mb),
+	    sizeof(int), NULL, NULL, NULL, NULL },
+	{ "capture", "promisc", CFG_BOOL, 0, 0, "false", NULL, false,
+	    "promiscuous mode", AT(capture.promisc), sizeof(bool), NULL,
+	    NULL, NULL, NULL },
+	{ "capture", "filter", CFG_STRING, 0, 0, "", NULL, false,
+	    "capture filter; \"\" = the built-in one", 0, 4096, NULL,
+	    load_filter, NULL, print_filter },
+	{ "capture", "immediate", CFG_BOOL, 0, 0, "false", NULL, false,
+	    "deliver every packet at once", AT(capture.immediate),
+	    sizeof(bool), NULL, NULL, NULL, NULL },
+
+	{ "limits", "max_flows", INT(1024, 16777216), "131072",
+	    "tracked TCP/UDP flows", false, "TCP and UDP flows tracked",
+	    AT(limits.max_flows), sizeof(int), NULL, NULL, NULL, NULL },
+	{ "limits", "max_quic", INT(256, 4194304), "4096",
+	    "QUIC connections being reassembled", false,
+	    "QUIC connections whose Initials are decrypted",
+	    AT(limits.max_quic), sizeof(int), NULL, NULL, NULL, NULL },
+	{ "limits", "dns_cache_entries", INT(256, 4194304), "65536",
+	    "entries", false, "DNS answers kept for ECH attribution",
+	    AT(limits.dns_cache_entries), sizeof(int), NULL, NULL, NULL,
+	    NULL },
+	{ "limits", "dns_cache_seconds", INT(10, 86400), "600", "seconds",
+	    true, "the longest a DNS answer is used",
+	    AT(limits.dns_cache_seconds), sizeof(int), NULL, NULL, NULL,
+	    NULL },
+	{ "limits", "memory_mb", INT(8, 65536), "64", "MiB", false,
+	    "the overall memory budget", AT(limits.memory_mb), sizeof(int),
+	    NULL, NULL, NULL, NULL },
+	{ "limits", "max_pending_cells", INT(1000, 10000000), "200000",
+	    "aggregate cells waiting for the next flush", false,
+	    "aggregate cells kept between two flushes",
+	    AT(limits.max_pending_cells), sizeof(int), NULL, NULL, NULL,
+	    NULL },
+
+	{ "api", "enabled", CFG_BOOL, 0, 0, "true", NULL, true,
+	    "serve the API (default true when the group is present)",
+	    AT(api.enabled), sizeof(bool), NULL, load_api_enabled, NULL,
+	    NULL },
+	{ "api", "listen", CFG_STRING, 0, 0, "127.0.0.1:8080", NULL, false,
+	    "numeric address and port", STR(api.listen), NULL, NULL, NULL,
+	    NULL },
+	{ "api", "token_file", CFG_OPTPATH, 0, 0, "", NULL, true,
+	    "the bearer token's file, required when enabled",
+	    STR(api.token_file), NULL, NULL, NULL, NULL },
+	{ "api", "web_dir", CFG_PATH, 0, 0, AIC_WEBDIR, NULL, true,
+	    "the dashboard's static files", STR(api.web_dir), NULL, NULL,
+	    NULL, NULL },
+
+	{ "report", "dir", CFG_PATH, 0, 0, "/var/lib/aicensus/reports", NULL,
+	    true, "where reports are written", STR(report.dir), NULL, NULL,
+	    NULL, NULL },
+	{ "report", "mail_to", CFG_STRING, 0, 0, "", NULL, true,
+	    "mail reports to these addresses; \"\" = do not",
+	    STR(report.mail_to), NULL, NULL, check_mail_to, NULL },
+
+	{ "", "ignore", CFG_LIST, 0, 0, "[ ]", NULL, true,
+	    "addresses and prefixes not counted at all", 0, 0, NULL,
+	    load_ignore, NULL, print_ignore },
+	{ "", "sanctioned", CFG_LIST, 0, 0, "[ ]", NULL, true,
+	    "catalog ids of approved services", 0, 0, NULL, load_sanctioned,
+	    NULL, print_sanctioned },
+	{ "", "ech_public_names", CFG_LIST, 0, 0, "[ \"" ECH_DEFAULT "\" ]",
+	    NULL, true, "outer names of Encrypted ClientHello front ends", 0,
+	    0, NULL, load_ech, NULL, print_ech },
+	{ "", "vlan_departments", CFG_BOOL, 0, 0, "false", NULL, true,
+	    "a department's vlans decide before its prefixes",
+	    AT(vlan_departments), sizeof(bool), NULL, NULL, NULL, NULL },
+	{ "", "departments", CFG_LIST, 0, 0, "( )", NULL, true,
+	    "one group per department", 0, 0, NULL, load_departments, NULL,
+	    print_depts },
+
+	/* loaded and printed by the departments' handlers */
+	{ "department", "name", CFG_STRING, 0, 0, NULL, NULL, true,
+	    "the department's name, unique ignoring case", 0, 0, NULL, NULL,
+	    NULL, NULL },
+	{ "department", "prefixes", CFG_LIST, 0, 0, "[ ]", NULL, true,
+	    "its IPv4/IPv6 prefixes", 0, 0, NULL, NULL, NULL, NULL },
+	{ "department", "vlans", CFG_LIST, 0, 0, "[ ]", NULL, true,
+	    "its 802.1Q VLAN ids", 0, 0, NULL, NULL, NULL, NULL },
+
+	{ NULL, NULL, 0, 0, 0, NULL, NULL, false, NULL, 0, 0, NULL, NULL,
+	    NULL, NULL }
+};
+
+#undef AT
+#undef STR
+#undef INT
+
+const struct config_key *
+config_keys(size_t *n)
+{
+	if (n != NULL)
+		*n = sizeof(keys) / sizeof(keys[0]) - 1;
+	return keys;
+}
+
+const char *
+config_type_name(enum config_type t)
+{
+	switch (t) {
+	case CFG_INT:		return "integer";
+	case CFG_BOOL:		return "boolean";
+	case CFG_STRING:	return "string";
+	case CFG_PATH:		return "path";
+	case CFG_OPTPATH:	return "path";
+	case CFG_CHOICE:	return "choice";
+	case CFG_LIST:		return "list";
+	}
+	return "?";
+}
+
+/* "capture." for a key of capture, "" for one of aicensus itself */
+static void
+key_where(const struct config_key *k, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s", k->section, k->section[0] ? "." : "");
+}
+
+/* One key by its type; a row's own loader replaces this. */
+static int
+load_key(struct config_ctx *x, const config_setting_t *g,
+    const struct config_key *k)
+{
+	char *at = (char *)x->c + k->off, where[32];
+
+	key_where(k, where, sizeof(where));
+	switch (k->type) {
+	case CFG_INT:
+		return get_int(x, g, k->name, where, (int *)(void *)at, k->min,
+		    k->max, atoi(k->dflt), k->unit);
+	case CFG_BOOL:
+		return get_bool(x, g, k->name, where, (bool *)(void *)at,
+		    strcmp(k->dflt, "true") == 0);
+	case CFG_STRING:
+		return get_string(x, g, k->name, where, at, k->size, k->dflt);
+	case CFG_PATH:
+		return resolve_path_in(x, g, where, k->name, at, k->dflt);
+	case CFG_OPTPATH:
+		return optional_path(x, g, k->name, where, at);
+	case CFG_CHOICE:
+		return get_choice(x, g, k->name, k->choices, (int *)(void *)at,
+		    choice_dflt(k));
+	case CFG_LIST:
+		break;
+	}
+	return fail(x, g, "%s%s has no loader", where, k->name);
+}
+
+/*
+ * Row by row: entering a group checks that it is one and that it holds
+ * only its own keys; leaving it runs the group's own checks.
+ */
+static int
+load_keys(struct config_ctx *x, const config_setting_t *top)
+{
+	const struct config_key *k;
+	const struct section *sec = section_of("");
+	const config_setting_t *g = top;
+
+	for (k = keys; k->name != NULL; k++) {
+		if (strcmp(k->section, "department") == 0)
+			continue;	/* load_departments() */
+		if (strcmp(k->section, sec->name) != 0) {
+			if (sec->done != NULL && sec->done(x, g) != 0)
+				return -1;
+			sec = section_of(k->section);
+			g = k->section[0] ? member(top, k->section) : top;
+			if (g != NULL && !config_setting_is_group(g))
+				return fail(x, g, "%s must be a group, not %s "
+				    "— write %s", sec->name, type_name(g),
+				    sec->example);
+			if (g != NULL && k->section[0] &&
+			    check_keys(x, g, sec->name) != 0)
+				return -1;
+		}
+		if ((k->load != NULL ? k->load(x, g, k) :
+		    load_key(x, g, k)) != 0)
+			return -1;
+		if (k->check != NULL && k->check(x, g, k) != 0)
+			return -1;
+	}
+	return sec->done != NULL ? sec->done(x, g) : 0;
+}
+
+static int
+load_top(struct config_ctx *x)
 {
 	const config_setting_t *root = config_root_setting(&x->lc), *k, *top;
 	int i;
@@ -1547,11 +1860,7 @@ load_top(struct ctx *x)
 	if (!config_setting_is_group(top))
 		return fail(x, top, "aicensus must be a group, not %s — write "
 		    "aicensus = { ... };", type_name(top));
-	if (check_keys(x, top, "aicensus", top_keys) != 0 ||
-	    load_scalars(x, top) != 0 || load_capture(x, top) != 0 ||
-	    load_limits(x, top) != 0 || load_ignore(x, top) != 0 ||
-	    load_lists(x, top) != 0 || load_departments(x, top) != 0 ||
-	    load_api(x, top) != 0 || load_report(x, top) != 0)
+	if (check_keys(x, top, "") != 0 || load_keys(x, top) != 0)
 		return -1;
 	return 0;
 }
@@ -1560,7 +1869,7 @@ load_top(struct ctx *x)
 
 /* c->path and c->dir: absolute, so reloads survive a chdir(). */
 static int
-set_paths(struct ctx *x, const char *path)
+set_paths(struct config_ctx *x, const char *path)
 {
 	struct config *c = x->c;
 	char *real, *slash;
@@ -1601,7 +1910,7 @@ set_paths(struct ctx *x, const char *path)
 #define INCLUDE_DEPTH_MAX	10
 
 static int
-check_includes(struct ctx *x, const char *path, int depth)
+check_includes(struct config_ctx *x, const char *path, int depth)
 {
 	char *text, *end, *p, *q, *e, *full;
 	struct stat st;
@@ -1658,7 +1967,7 @@ check_includes(struct ctx *x, const char *path, int depth)
 }
 
 static int
-read_file(struct ctx *x)
+read_file(struct config_ctx *x)
 {
 	const char *text, *file, *hint = "";
 	struct srcfile *sf;
@@ -1689,7 +1998,7 @@ read_file(struct ctx *x)
 }
 
 static void
-ctx_done(struct ctx *x)
+ctx_done(struct config_ctx *x)
 {
 	size_t i;
 
@@ -1705,7 +2014,7 @@ ctx_done(struct ctx *x)
 struct config *
 config_load(const char *path, struct cfgerr *err)
 {
-	struct ctx x;
+	struct config_ctx x;
 	int rc;
 
 	memset(&x, 0, sizeof(x));
@@ -1851,11 +2160,12 @@ print_prefixes(FILE *fp, const char *indent, const char *k,
 }
 
 static void
-print_depts(const struct config *c, FILE *fp)
+print_depts(const struct config *c, FILE *fp, const struct config_key *k,
+    const char *indent)
 {
 	size_t i, j;
 
-	fprintf(fp, "  departments = (");
+	fprintf(fp, "%s%s = (", indent, k->name);
 	for (i = 0; i < c->n_depts; i++) {
 		const struct config_dept *d = &c->departments[i];
 
@@ -1871,67 +2181,125 @@ print_depts(const struct config *c, FILE *fp)
 	fprintf(fp, "%s);\n", c->n_depts ? "\n  " : " ");
 }
 
-void
-config_print(const struct config *c, FILE *fp)
+static void
+print_min_group_size(const struct config *c, FILE *fp,
+    const struct config_key *k, const char *indent)
 {
-	static const char *const levels[] = {
-		"error", "warning", "info", "debug"
-	};
-	const struct config_limits *l = &c->limits;
-	size_t i;
-
-	fprintf(fp, "# effective configuration of %s\naicensus = {\n",
-	    c->path);
-	print_kv(fp, "  ", "interface", c->interface);
-	print_kv(fp, "  ", "database", c->database);
-	print_kv(fp, "  ", "release_database", c->release_database);
-	print_kv(fp, "  ", "state_dir", c->state_dir);
-	print_kv(fp, "  ", "catalog", c->catalog);
-	print_kv(fp, "  ", "plugin_dir", c->plugin_dir);
-	print_strv(fp, "  ", "plugins", c->plugins, c->n_plugins);
-	print_kv(fp, "  ", "user", c->user);
-	print_kv(fp, "  ", "log", c->log_syslog ? "syslog" : "stderr");
-	print_kv(fp, "  ", "log_level", c->log_level >= 0 && c->log_level < 4 ?
-	    levels[c->log_level] : "info");
-	fprintf(fp, "  flush_interval = %d;\n", c->flush_interval);
-	fprintf(fp, "  retention_days = %d;\n", c->retention_days);
-	fprintf(fp, "  min_group_size = %d;%s\n", c->min_group_size,
+	fprintf(fp, "%s%s = %d;%s\n", indent, k->name, c->min_group_size,
 	    c->min_group_size_unsafe ? "  # below 5: small groups can "
 	    "single out a person" : "");
-	print_kv(fp, "  ", "timezone", c->timezone);
-	print_kv(fp, "  ", "language", c->language);
-	fprintf(fp, "  capture = {\n    snaplen = %d;\n    buffer_mb = %d;\n"
-	    "    promisc = %s;\n", c->capture.snaplen, c->capture.buffer_mb,
-	    c->capture.promisc ? "true" : "false");
-	print_kv(fp, "    ", "filter", c->capture.filter ? c->capture.filter :
+}
+
+static void
+print_log(const struct config *c, FILE *fp, const struct config_key *k,
+    const char *indent)
+{
+	print_kv(fp, indent, k->name, k->choices[c->log_syslog ? 1 : 0]);
+}
+
+static void
+print_filter(const struct config *c, FILE *fp, const struct config_key *k,
+    const char *indent)
+{
+	print_kv(fp, indent, k->name, c->capture.filter ? c->capture.filter :
 	    "");
-	fprintf(fp, "    immediate = %s;\n  };\n",
-	    c->capture.immediate ? "true" : "false");
-	fprintf(fp, "  limits = {\n    max_flows = %d;\n    max_quic = %d;\n"
-	    "    dns_cache_entries = %d;\n    dns_cache_seconds = %d;\n"
-	    "    memory_mb = %d;\n    max_pending_cells = %d;\n  };\n",
-	    l->max_flows, l->max_quic, l->dns_cache_entries,
-	    l->dns_cache_seconds, l->memory_mb, l->max_pending_cells);
-	fprintf(fp, "  api = {\n    enabled = %s;\n",
-	    c->api.enabled ? "true" : "false");
-	print_kv(fp, "    ", "listen", c->api.listen);
-	print_kv(fp, "    ", "token_file", c->api.token_file);
-	print_kv(fp, "    ", "web_dir", c->api.web_dir);
-	fputs("  };\n  report = {\n", fp);
-	print_kv(fp, "    ", "dir", c->report.dir);
-	print_kv(fp, "    ", "mail_to", c->report.mail_to);
-	fputs("  };\n", fp);
-	print_prefixes(fp, "  ", "ignore", c->ignore_prefixes, c->n_ignore);
-	fputs("  sanctioned = [", fp);
+}
+
+static void
+print_plugins(const struct config *c, FILE *fp, const struct config_key *k,
+    const char *indent)
+{
+	print_strv(fp, indent, k->name, c->plugins, c->n_plugins);
+}
+
+static void
+print_ignore(const struct config *c, FILE *fp, const struct config_key *k,
+    const char *indent)
+{
+	print_prefixes(fp, indent, k->name, c->ignore_prefixes, c->n_ignore);
+}
+
+static void
+print_sanctioned(const struct config *c, FILE *fp,
+    const struct config_key *k, const char *indent)
+{
+	size_t i;
+
+	fprintf(fp, "%s%s = [", indent, k->name);
 	for (i = 0; i < c->n_sanctioned; i++) {
 		fputs(i ? ", " : " ", fp);
 		print_str(fp, c->sanctioned[i].s);
 	}
 	fputs(" ];\n", fp);
-	print_strv(fp, "  ", "ech_public_names", c->ech_public_names,
+}
+
+static void
+print_ech(const struct config *c, FILE *fp, const struct config_key *k,
+    const char *indent)
+{
+	print_strv(fp, indent, k->name, c->ech_public_names,
 	    c->n_ech_public_names);
-	fprintf(fp, "  vlan_departments = %s;\n",
-	    c->vlan_departments ? "true" : "false");
-	print_depts(c, fp);
+}
+
+/* A choice held as its name (language). */
+static void
+print_name(const struct config *c, FILE *fp, const struct config_key *k,
+    const char *indent)
+{
+	print_kv(fp, indent, k->name, (const char *)c + k->off);
+}
+
+/* A key of a group is indented deeper and the group opened first. */
+void
+config_print(const struct config *c, FILE *fp)
+{
+	const struct config_key *k;
+	const char *sec = "", *indent;
+	const char *at;
+	int v;
+
+	fprintf(fp, "# effective configuration of %s\naicensus = {\n",
+	    c->path);
+	for (k = keys; k->name != NULL; k++) {
+		if (strcmp(k->section, "department") == 0)
+			continue;	/* print_depts() */
+		if (strcmp(k->section, sec) != 0) {
+			if (sec[0] != '\0')
+				fputs("  };\n", fp);
+			if (k->section[0] != '\0')
+				fprintf(fp, "  %s = {\n", k->section);
+			sec = k->section;
+		}
+		indent = sec[0] != '\0' ? "    " : "  ";
+		at = (const char *)c + k->off;
+		if (k->print != NULL) {
+			k->print(c, fp, k, indent);
+			continue;
+		}
+		switch (k->type) {
+		case CFG_INT:
+			fprintf(fp, "%s%s = %d;\n", indent, k->name,
+			    *(const int *)(const void *)at);
+			break;
+		case CFG_BOOL:
+			fprintf(fp, "%s%s = %s;\n", indent, k->name,
+			    *(const bool *)(const void *)at ? "true" : "false");
+			break;
+		case CFG_STRING:
+		case CFG_PATH:
+		case CFG_OPTPATH:
+			print_kv(fp, indent, k->name, at);
+			break;
+		case CFG_CHOICE:
+			v = *(const int *)(const void *)at;
+			print_kv(fp, indent, k->name, v >= 0 &&
+			    v < count_choices(k) ? k->choices[v] : k->dflt);
+			break;
+		case CFG_LIST:
+			break;
+		}
+	}
+	if (sec[0] != '\0')
+		fputs("  };\n", fp);
 	fputs("};\n", fp);
 }

@@ -181,6 +181,59 @@ int	config_dept_of(const struct config *, int af, const uint8_t *addr,
 int	config_ignored(const struct config *, int af, const uint8_t *addr);
 
 /*
+ * The settings, described once.  One row per key drives all three things
+ * done with a key: checking (an unknown key is reported with the closest
+ * row's name, or the section it belongs in), loading (type, bounds,
+ * default, and the error message that names them) and printing (-v, in
+ * row order).  Keys whose value is more than one scalar (lists, the
+ * departments) keep a dedicated handler, named in their row.  The rows
+ * are also the reference tests/e2e/config_table.sh holds the manual page
+ * and the shipped example against (through tests/tools/cfgkeys).
+ */
+enum config_type {
+	CFG_INT,	/* whole number in [min, max] */
+	CFG_BOOL,	/* true / false */
+	CFG_STRING,	/* "..." into a buffer of size bytes */
+	CFG_PATH,	/* string, made absolute; "" is an error */
+	CFG_OPTPATH,	/* string, made absolute unless "" (not set) */
+	CFG_CHOICE,	/* one of choices[] (stored as its index) */
+	CFG_LIST	/* [ ... ] or ( ... ): always a dedicated handler */
+};
+
+struct config_ctx;		/* one load in progress (config.c) */
+struct config_setting_t;	/* libconfig's */
+
+struct config_key {
+	/* what the key is: the manual's words */
+	const char	*section;	/* "" = aicensus itself, "capture",
+					   "limits", "api", "report",
+					   "department" */
+	const char	*name;
+	enum config_type type;
+	long long	 min, max;	/* CFG_INT */
+	const char	*dflt;		/* as written in the file, unquoted;
+					   NULL = required, no default */
+	const char	*unit;		/* CFG_INT: what is counted */
+	bool		 reloadable;	/* SIGHUP applies it */
+	const char	*help;		/* one line */
+	/* how it is held */
+	size_t		 off;		/* in struct config */
+	size_t		 size;		/* CFG_STRING/PATH buffer size */
+	const char *const *choices;	/* CFG_CHOICE, NULL-terminated */
+	/* optional: replaces the type's loader / runs after it / printer */
+	int	(*load)(struct config_ctx *, const struct config_setting_t *,
+		    const struct config_key *);
+	int	(*check)(struct config_ctx *, const struct config_setting_t *,
+		    const struct config_key *);
+	void	(*print)(const struct config *, FILE *,
+		    const struct config_key *, const char *indent);
+};
+
+/* The rows, in the order -v prints them. */
+const struct config_key	*config_keys(size_t *n);
+const char		*config_type_name(enum config_type);
+
+/*
  * The name in names (NULL-terminated) closest to s, for a "did you mean"
  * in an error message; NULL when none is close.
  */

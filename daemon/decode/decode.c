@@ -39,15 +39,38 @@ addr_is_v4(const uint8_t *addr)
 	return memcmp(addr, v4_mapped, sizeof(v4_mapped)) == 0;
 }
 
-static const char *result_names[DEC_NRESULTS] = {
-	"ok", "not_ip", "not_tcp_udp", "ip_fragment", "bad_link",
-	"bad_ip", "bad_l4", "unsupported_link"
+/*
+ * Each result once: a harmless one by its own name, a bad one as the
+ * anomaly it is counted under, whose name is its name (anomaly.h), so no
+ * second list of those names exists.
+ */
+static const struct {
+	const char	*name;		/* NULL: the anomaly's */
+	enum anomaly	 anom;		/* ANOM_N: not counted */
+} results[DEC_NRESULTS] = {
+	[DEC_OK] =		{ "ok", ANOM_N },
+	[DEC_NOT_IP] =		{ "not_ip", ANOM_N },
+	[DEC_NOT_TCPUDP] =	{ "not_tcp_udp", ANOM_N },
+	[DEC_FRAGMENT] =	{ NULL, ANOM_IP_FRAGMENT },
+	[DEC_BAD_LINK] =	{ NULL, ANOM_BAD_LINK },
+	[DEC_BAD_IP] =		{ NULL, ANOM_BAD_IP },
+	[DEC_BAD_L4] =		{ NULL, ANOM_BAD_L4 },
+	[DEC_UNSUPPORTED_DLT] =	{ NULL, ANOM_UNSUPPORTED_LINK },
 };
 
 const char *
 decode_result_name(enum decode_result r)
 {
-	return r < DEC_NRESULTS ? result_names[r] : "unknown";
+	if ((unsigned)r >= DEC_NRESULTS)
+		return "unknown";
+	return results[r].name != NULL ? results[r].name :
+	    anomaly_name(results[r].anom);
+}
+
+enum anomaly
+decode_result_anomaly(enum decode_result r)
+{
+	return (unsigned)r < DEC_NRESULTS ? results[r].anom : ANOM_N;
 }
 
 int

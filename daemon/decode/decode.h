@@ -14,7 +14,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Why a frame yielded no transport payload; each is a counted anomaly. */
+#include "common/anomaly.h"
+
+/*
+ * Why a frame yielded no transport payload.  The bad ones are counted
+ * as the anomaly decode_result_anomaly() names (and are called by its
+ * name); the harmless ones are not counted.
+ */
 enum decode_result {
 	DEC_OK = 0,
 	DEC_NOT_IP,		/* ARP, LLDP, ...: not interesting, not bad */
@@ -57,6 +63,8 @@ struct pkt {
 enum decode_result decode_packet(int dlt, const uint8_t *p, size_t caplen,
 	    size_t wirelen, struct pkt *out);
 const char *decode_result_name(enum decode_result r);
+/* The anomaly a result is counted as, ANOM_N for none. */
+enum anomaly decode_result_anomaly(enum decode_result r);
 int	decode_dlt_supported(int dlt);
 
 /* True when addr (16 bytes) is an IPv4-mapped address. */

@@ -42,29 +42,19 @@ dns_fini(void *state)
 }
 
 static void
-emit_anomaly(struct dns_state *s, const char *name)
-{
-	struct aic_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = AIC_EV_ANOMALY;
-	ev.name = name;
-	ev.name_len = strlen(name);
-	s->host->emit(s->host->ctx, &ev);
-}
-
-static void
 handle_message(struct dns_state *s, const uint8_t *p, size_t len,
     int to_server)
 {
 	struct dns_msg m;
 	struct aic_event ev;
+	enum anomaly an;
 	unsigned i;
 	int rc;
 
 	rc = dns_parse(p, len, &m);
 	if (rc != DNS_OK) {
-		emit_anomaly(s, dns_err_name(rc));
+		an = dns_err_anomaly(rc);
+		det_anomaly(s->host, an != ANOM_N ? an : ANOM_PLUGIN_OTHER);
 		return;
 	}
 	if (!m.has_question || m.qname_len == 0 || m.opcode != 0)
@@ -139,7 +129,8 @@ dns_tcp_stream(void *state, const struct aic_payload *pl, size_t *consumed)
 	if (pl->len - used >= 2 &&
 	    (((size_t)pl->data[used] << 8) | pl->data[used + 1]) >
 	    DNS_TCP_MAX_QUERY) {
-		emit_anomaly(state, "dns_tcp_bad_length");
+		det_anomaly(((struct dns_state *)state)->host,
+		    ANOM_DNS_TCP_BAD_LEN);
 		return AIC_NOT_MINE;
 	}
 	return AIC_MORE;

@@ -70,22 +70,21 @@ emit(struct quic_state *s, enum aic_event_kind kind, unsigned flags,
 static void
 anomalies(struct quic_state *s, unsigned bits)
 {
-	static const struct { unsigned bit; const char *name; } map[] = {
-		{ QA_AUTH_FAIL, "quic_auth_fail" },
-		{ QA_BAD_LENGTH, "quic_malformed" },
-		{ QA_BAD_FRAME, "quic_bad_frame" },
-		{ QA_CRYPTO_OVERFLOW, "quic_crypto_overflow" },
-		{ QA_TABLE_FULL_EVICT, "quic_state_evicted" },
-		{ QA_VERSION_NEG, "quic_version_negotiation" },
-		{ QA_RETRY, "quic_retry" },
-		{ QA_BAD_CRYPTO, "quic_malformed" },
+	static const struct { unsigned bit; enum anomaly a; } map[] = {
+		{ QA_AUTH_FAIL, ANOM_QUIC_AUTH_FAIL },
+		{ QA_BAD_LENGTH, ANOM_QUIC_MALFORMED },
+		{ QA_BAD_FRAME, ANOM_QUIC_BAD_FRAME },
+		{ QA_CRYPTO_OVERFLOW, ANOM_QUIC_CRYPTO_OVERFLOW },
+		{ QA_TABLE_FULL_EVICT, ANOM_QUIC_EVICTED },
+		{ QA_VERSION_NEG, ANOM_QUIC_VERSION_NEG },
+		{ QA_RETRY, ANOM_QUIC_RETRY },
+		{ QA_BAD_CRYPTO, ANOM_QUIC_MALFORMED },
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (bits & map[i].bit)
-			emit(s, AIC_EV_ANOMALY, 0, map[i].name,
-			    strlen(map[i].name), 0);
+			det_anomaly(s->host, map[i].a);
 }
 
 static int
@@ -109,13 +108,12 @@ clienthello(struct quic_state *s, const struct quic_result *res, int final)
 		return 1;
 	case TLS_MALFORMED:
 	case TLS_NOT_TLS:
-		emit(s, AIC_EV_ANOMALY, 0, "tls_malformed", 13, 0);
+		det_anomaly(s->host, ANOM_TLS_MALFORMED);
 		quic_conn_done(s->t, res->conn);
 		return 0;
 	case TLS_MORE:
 		if (final)
-			emit(s, AIC_EV_ANOMALY, 0, "tls_clienthello_incomplete",
-			    26, 0);
+			det_anomaly(s->host, ANOM_TLS_INCOMPLETE);
 		return 0;
 	}
 	return 0;

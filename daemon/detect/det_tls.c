@@ -93,7 +93,7 @@ tls_tcp_stream(void *state, const struct aic_payload *pl, size_t *consumed)
 		    (ch.has_ech ? AIC_EVF_ECH : 0), "", 0);
 		return AIC_DONE;
 	case TLS_MALFORMED:
-		emit(s, AIC_EV_ANOMALY, 0, "tls_malformed", 13);
+		det_anomaly(s->host, ANOM_TLS_MALFORMED);
 		return AIC_NOT_MINE;
 	case TLS_NOT_TLS:
 		break;

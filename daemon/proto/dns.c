@@ -254,19 +254,28 @@ dns_parse(const uint8_t *p, size_t len, struct dns_msg *m)
 	return DNS_OK;
 }
 
+enum anomaly
+dns_err_anomaly(int e)
+{
+	switch (e) {
+	case DNS_E_SHORT:		return ANOM_DNS_SHORT;
+	case DNS_E_NAME_LOOP:		return ANOM_DNS_NAME_LOOP;
+	case DNS_E_NAME_TOO_LONG:	return ANOM_DNS_NAME_TOO_LONG;
+	case DNS_E_BAD_LABEL:		return ANOM_DNS_BAD_LABEL;
+	case DNS_E_NO_QUESTION:		return ANOM_DNS_NO_QUESTION;
+	case DNS_E_TRUNC_QUESTION:	return ANOM_DNS_TRUNC_QUESTION;
+	}
+	return ANOM_N;
+}
+
 const char *
 dns_err_name(int e)
 {
-	switch (e) {
-	case DNS_OK:			return "dns_ok";
-	case DNS_E_SHORT:		return "dns_short";
-	case DNS_E_NAME_LOOP:		return "dns_name_loop";
-	case DNS_E_NAME_TOO_LONG:	return "dns_name_too_long";
-	case DNS_E_BAD_LABEL:		return "dns_bad_label";
-	case DNS_E_NO_QUESTION:		return "dns_no_question";
-	case DNS_E_TRUNC_QUESTION:	return "dns_trunc_question";
-	}
-	return "dns_unknown";
+	if (e == DNS_OK)
+		return "dns_ok";
+	if (dns_err_anomaly(e) == ANOM_N)
+		return "dns_unknown";
+	return anomaly_name(dns_err_anomaly(e));
 }
 
 size_t

@@ -41,6 +41,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/anomaly.h"
+
 #define DNS_NAME_MAX	255	/* presentation form fits in 256 bytes */
 #define DNS_MAX_ADDRS	16
 #define DNS_PTR_HOPS	64	/* compression pointers followed per name */
@@ -77,7 +79,9 @@ enum dns_err {
 
 int	dns_parse(const uint8_t *p, size_t len, struct dns_msg *m);
 
-/* Short stable names for anomaly counters, e.g. "dns_name_loop". */
+/* The anomaly an error is counted as, ANOM_N for DNS_OK or unknown. */
+enum anomaly dns_err_anomaly(int e);
+/* Its name (the anomaly's, e.g. "dns_name_loop"), or "dns_ok"/"dns_unknown". */
 const char *dns_err_name(int e);
 
 /*

@@ -41,7 +41,7 @@ publish(struct vault *v, struct reldb *rel, const struct rel_dims *dims,
 		    "the catalog dropped", per, r->dropped);
 	rc = release_publish(rel, dims, params, &r->in, vault_keys(v), now);
 	if (rc < 0)
-		log_warn("release of %s failed; retried at the next flush",
+		log_warnx("release of %s failed; retried at the next flush",
 		    per);
 	return rc;
 }
@@ -62,7 +62,7 @@ release_week(struct vault *v, struct reldb *rel, const struct rel_dims *dims,
 	period_week_format(week, per, sizeof(per));
 	rc = vault_week_load(v, week, &w, &maxseq);
 	if (rc == -2) {
-		log_warn("vault: the rows of week %s cannot be opened (key lost "
+		log_warnx("vault: the rows of week %s cannot be opened (key lost "
 		    "or damaged); they are deleted, never released", per);
 		if (vault_week_finalise(v, week, now) != 0)
 			return -1;
@@ -110,7 +110,7 @@ release_week(struct vault *v, struct reldb *rel, const struct rel_dims *dims,
 		if (vault_week_finalise(v, week, now) != 0)
 			goto fail;
 		if (weekkey_destroy(vault_keys(v), week) != 0)
-			log_warn("vault: the key of week %s could not be "
+			log_warnx("vault: the key of week %s could not be "
 			    "destroyed; retried at the next release", per);
 	} else if (folded && vault_week_compact(v, w, maxseq) != 0)
 		goto fail;

@@ -283,7 +283,7 @@ reldb_retention(struct reldb *r, int32_t cutoff_day, int32_t cutoff_week)
 	int rc;
 
 	if ((rc = relstore_retention(r->st, cutoff_day, cutoff_week)) < 0)
-		log_warn("release database: retention failed: %s",
+		log_warnx("release database: retention failed: %s",
 		    relstore_error(r->st));
 	return rc;
 }
@@ -524,12 +524,12 @@ release_publish(struct reldb *r, const struct rel_dims *dims,
 
 	memset(&g, 0, sizeof(g));
 	if (p->k < 1 || (in->kind != REL_DAY && in->kind != REL_WEEK)) {
-		log_warn("release: bad parameters for period %" PRId32,
+		log_warnx("release: bad parameters for period %" PRId32,
 		    in->period);
 		return -1;
 	}
 	if (p->k > 1 && (keys == NULL || !weekkey_has(keys, in->week))) {
-		log_warn("release: no key of week %" PRId32 " to protect "
+		log_warnx("release: no key of week %" PRId32 " to protect "
 		    "period %" PRId32 "; not published", in->week, in->period);
 		return -1;
 	}
@@ -626,7 +626,7 @@ release_publish(struct reldb *r, const struct rel_dims *dims,
 		goto fail;
 	}
 	if (p->k == 1)
-		log_warn("release: %s %" PRId32 " published WITHOUT protection "
+		log_warnx("release: %s %" PRId32 " published WITHOUT protection "
 		    "(min_group_size 1: validation only)",
 		    in->kind == REL_DAY ? "day" : "week", in->period);
 	if (r->cb != NULL)
@@ -638,7 +638,7 @@ done:
 	grid_free(&g);
 	return rc;
 fail:
-	log_warn("release: %s %" PRId32 " not published: %s",
+	log_warnx("release: %s %" PRId32 " not published: %s",
 	    in->kind == REL_DAY ? "day" : "week", in->period, why);
 	free(cells);
 	free(facts);

@@ -318,7 +318,7 @@ vault_set_dims(struct vault *v, char *const *dept, size_t ndept,
 	return;
 fail:
 	/* nothing named: cells are kept in the agg until a flush can name them */
-	log_warn("vault: out of memory naming departments and services");
+	log_warnx("vault: out of memory naming departments and services");
 	free_dims(v);
 }
 
@@ -359,7 +359,7 @@ static void
 flush_failed(struct vault *v, const char *why)
 {
 	if (!v->failing)
-		log_warn("database flush failed (%s); keeping counts in memory "
+		log_warnx("database flush failed (%s); keeping counts in memory "
 		    "and retrying at the next flush", why);
 	v->failing = 1;
 	fl_free(v);
@@ -963,7 +963,7 @@ v1_leaf(void *arg, const struct vaultdb_v1_leaf *o)
 	l->m[RM_DEVHOURS] += o->m[V1_DEVHOURS];
 	if (o->has_sketch && sketch_merge_serialized(&a->sk[k], o->sketch,
 	    o->sketch_len) != 0)
-		log_warn("database migration: an unreadable old sketch "
+		log_warnx("database migration: an unreadable old sketch "
 		    "counts no devices");
 }
 
@@ -1013,7 +1013,7 @@ v1_release_week(struct vault *v, const struct rel_dims *dims,
 		    "no longer in the catalog dropped", per, a.dropped);
 	rc = publish(arg, &in, tk, now);
 	if (rc < 0)
-		log_warn("database migration: release of week %s failed", per);
+		log_warnx("database migration: release of week %s failed", per);
 out:
 	for (k = 0; a.sk != NULL && k < a.nleaf; k++)
 		sketch_reset(&a.sk[k]);

@@ -917,6 +917,92 @@ test_check_state_dir(void)
 	config_free(c);
 }
 
+/*
+ * The table drives loading: every integer row loads its default when
+ * absent, its min and max, and refuses min-1 and max+1 naming its
+ * bounds; every other scalar row loads its default.  A row added to the
+ * table is tested here without a line of its own.
+ */
+static void
+test_table_rows(void)
+{
+	const struct config_key *k;
+	struct config *c;
+	struct cfgerr e;
+	char text[512], got[1024], want[128];
+	size_t n, i, ints = 0;
+	long long v;
+	int j;
+
+	k = config_keys(&n);
+	T_CHECK(n >= 30);
+	T_CHECK(k[n].name == NULL);
+	c = config_load(write_file("empty.conf", "aicensus = { };\n"), &e);
+	T_CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		const char *at = (const char *)c + k[i].off;
+
+		T_CHECK(k[i].section != NULL && k[i].name != NULL &&
+		    k[i].help != NULL);
+		if (k[i].load != NULL || k[i].dflt == NULL)
+			continue;	/* own handler: tested on its own */
+		switch (k[i].type) {
+		case CFG_INT:
+			T_EQ_INT(*(const int *)(const void *)at,
+			    atoi(k[i].dflt));
+			break;
+		case CFG_BOOL:
+			T_EQ_INT(*(const bool *)(const void *)at,
+			    strcmp(k[i].dflt, "true") == 0);
+			break;
+		case CFG_STRING:
+			T_EQ_STR(at, k[i].dflt);
+			break;
+		case CFG_CHOICE:
+			T_EQ_STR(k[i].choices[*(const int *)(const void *)at],
+			    k[i].dflt);
+			break;
+		default:
+			break;
+		}
+	}
+	config_free(c);
+	for (i = 0; i < n; i++) {
+		if (k[i].type != CFG_INT)
+			continue;
+		ints++;
+		for (j = 0; j < 4; j++) {
+			v = j == 0 ? k[i].min : j == 1 ? k[i].max :
+			    j == 2 ? k[i].min - 1 : k[i].max + 1;
+			if (k[i].section[0] != '\0')
+				snprintf(text, sizeof(text), "aicensus = {\n"
+				    "  %s = {\n    %s = %lldL;\n  };\n};\n",
+				    k[i].section, k[i].name, v);
+			else
+				snprintf(text, sizeof(text), "aicensus = {\n"
+				    "  %s = %lldL;\n};\n", k[i].name, v);
+			memset(&e, 0, sizeof(e));
+			c = config_load(write_file("row.conf", text), &e);
+			if (j < 2) {
+				T_CHECK(c != NULL);
+				config_free(c);
+				continue;
+			}
+			T_CHECK(c == NULL);
+			config_free(c);
+			cfgerr_format(&e, got, sizeof(got));
+			snprintf(want, sizeof(want), "from %lld to %lld (%s)",
+			    k[i].min, k[i].max, k[i].unit);
+			T_CHECK(strstr(got, "out of range") != NULL);
+			T_CHECK(strstr(got, want) != NULL);
+			T_CHECK(strstr(got, k[i].name) != NULL);
+		}
+	}
+	T_CHECK(ints >= 10);
+}
+
 int
 main(void)
 {
@@ -940,6 +1026,7 @@ main(void)
 	T_RUN(test_truncated);
 	T_RUN(test_release_database);
 	T_RUN(test_check_state_dir);
+	T_RUN(test_table_rows);
 	{
 		char cmd[PATH_MAX + 16];
 

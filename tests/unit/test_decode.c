@@ -1155,7 +1155,7 @@ test_result_names(void)
 	int i;
 
 	T_EQ_STR(decode_result_name(DEC_OK), "ok");
-	T_EQ_STR(decode_result_name(DEC_FRAGMENT), "ip_fragment");
+	T_EQ_STR(decode_result_name(DEC_FRAGMENT), "ip_fragment_skipped");
 	T_EQ_STR(decode_result_name(DEC_UNSUPPORTED_DLT), "unsupported_link");
 	T_EQ_STR(decode_result_name(DEC_NRESULTS), "unknown");
 	T_EQ_STR(decode_result_name((enum decode_result)1000), "unknown");

@@ -272,12 +272,12 @@ api_new(struct event_base *base, const struct config *cfg,
 	 */
 	if (setsockopt(evhttp_bound_socket_get_fd(bound), IPPROTO_TCP,
 	    TCP_NODELAY, &one, sizeof(one)) != 0)
-		log_warn("api: TCP_NODELAY: %s", strerror(errno));
+		log_warn("api: TCP_NODELAY");
 	if (access(cfg->api.web_dir, R_OK | X_OK) != 0)
-		log_warn("api: web_dir %s: %s; the dashboard is not served "
+		log_warnx("api: web_dir %s: %s; the dashboard is not served "
 		    "(the API is)", cfg->api.web_dir, strerror(errno));
 	if (!is_loopback(cfg->api.host))
-		log_warn("api: listening on %s, not loopback: without TLS the "
+		log_warnx("api: listening on %s, not loopback: without TLS the "
 		    "token crosses the network in clear", cfg->api.listen);
 	log_info("api: listening on http://%s/", cfg->api.listen);
 	return a;
@@ -289,10 +289,10 @@ api_set_config(struct api *a, const struct config *cfg)
 	if (a == NULL)
 		return;
 	if (strcmp(cfg->api.listen, a->listen) != 0)
-		log_warn("reload: api.listen %s takes effect at restart; still "
+		log_warnx("reload: api.listen %s takes effect at restart; still "
 		    "listening on %s", cfg->api.listen, a->listen);
 	if (!cfg->api.enabled)
-		log_warn("reload: the API is disabled; it answers 503 until "
+		log_warnx("reload: the API is disabled; it answers 503 until "
 		    "the restart closes it");
 	a->cfg = cfg;
 	if (strcmp(cfg->release_database, a->relpath) != 0) {

@@ -59,7 +59,7 @@ api_rel_get(struct api *a)
 		return a->rel;
 	released_close(a->rel);
 	if ((a->rel = released_open(a->relpath, err, sizeof(err))) == NULL) {
-		log_warn("api: %s", err);
+		log_warnx("api: %s", err);
 		return NULL;
 	}
 	a->rel_ino = (uint64_t)sb.st_ino;
