@@ -1179,29 +1179,6 @@ bad:
 
 /* ---- release inputs ---- */
 
-unsigned
-wacc_day_hours(int32_t day)
-{
-	int64_t s = period_day_start(day), e;
-	struct period p;
-
-	/* the next day starts 23, 24 or 25 hours later: 26 h is inside it */
-	period_of(s + 26 * 3600, &p);
-	e = period_day_start(p.day);
-	return e > s ? (unsigned)((e - s + 1800) / 3600) : 24;
-}
-
-unsigned
-wacc_week_hours(int32_t week)
-{
-	int64_t s = period_week_start(week), e;
-	struct period p;
-
-	period_of(s + 8 * 86400, &p);
-	e = period_week_start(p.week);
-	return e > s ? (unsigned)((e - s + 1800) / 3600) : 168;
-}
-
 struct relb {
 	const struct wacc *w;
 	const struct rel_dims *dims;
@@ -1345,7 +1322,7 @@ wacc_rel_day(const struct wacc *w, int32_t day, const struct rel_dims *dims,
 	out->in.period = day;
 	out->in.week = w->week;
 	out->in.complete = 1;
-	out->in.hours_total = wacc_day_hours(day);
+	out->in.hours_total = period_day_hours(day);
 	for (i = 0; i < w->nhc; i++) {
 		const struct hcell *c = &w->hc[i];
 
@@ -1382,7 +1359,7 @@ wacc_rel_week(const struct wacc *w, const struct rel_dims *dims,
 	out->in.period = w->week;
 	out->in.week = w->week;
 	out->in.complete = 1;
-	out->in.hours_total = wacc_week_hours(w->week);
+	out->in.hours_total = period_week_hours(w->week);
 	out->in.coverage_hours = (unsigned)w->cover;
 	for (i = 0; i < w->nlf; i++) {
 		const struct leaf *l = &w->lf[i];

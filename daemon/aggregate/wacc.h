@@ -128,8 +128,4 @@ size_t	 wacc_nhcells(const struct wacc *);
 size_t	 wacc_nleaves(const struct wacc *);
 size_t	 wacc_nblind(const struct wacc *);
 
-/* Local hours of a day / of an ISO week (23, 24, 25 / 167..169). */
-unsigned wacc_day_hours(int32_t day);
-unsigned wacc_week_hours(int32_t week);
-
 #endif /* AIC_WACC_H */

@@ -8,6 +8,7 @@
 #ifndef AIC_PERIOD_H
 #define AIC_PERIOD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct period {
@@ -26,5 +27,32 @@ void	period_day_format(int32_t day, char *buf, unsigned n);
 /* UTC epoch of the local start of day / ISO week. */
 int64_t	period_day_start(int32_t day);
 int64_t	period_week_start(int32_t week);
+/* Hours in a local day (23, 24 or 25 across DST) / ISO week (167..169). */
+unsigned period_day_hours(int32_t day);
+unsigned period_week_hours(int32_t week);
+
+/*
+ * The calendar itself (proleptic Gregorian, no zone: a date is a date
+ * everywhere).  These are the only places that know how a YYYYMMDD or a
+ * YYYYWW is put together or how ISO weeks fall; nothing else in aicensus
+ * does day, week or quarter arithmetic by hand.
+ */
+/* YYYYMMDD of y-m-d, or -1 when there is no such date (2026-02-29). */
+int32_t	period_day_make(int y, int m, int d);
+void	period_day_split(int32_t day, int *y, int *m, int *d);
+/* The date n days after (n < 0: before) day. */
+int32_t	period_day_add(int32_t day, int n);
+/* The ISO week YYYYWW a date belongs to. */
+int32_t	period_day_week(int32_t day);
+void	period_week_split(int32_t week, int *y, int *w);
+/* Monday of an ISO week as YYYYMMDD. */
+int32_t	period_week_monday(int32_t week);
+/* The ISO week n weeks after (n < 0: before) week. */
+int32_t	period_week_add(int32_t week, int n);
+/* Quarter q (1..4) of a date's year. */
+int	period_quarter_of(int32_t day);
+/* The ISO weeks whose Thursday falls in quarter q of year y, at most
+ * max of them into out, ascending; how many were written. */
+size_t	period_quarter_weeks(int y, int q, int32_t *out, size_t max);
 
 #endif /* AIC_PERIOD_H */
