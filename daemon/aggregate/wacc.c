@@ -101,8 +101,18 @@ grow(void *p, size_t *cap, size_t need, size_t elsz)
 	return np;
 }
 
-/* Key comparison and hashing of the element i of each indexed array. */
+/*
+ * The three indexed arrays (names, week leaves, hour cells) share one
+ * open-addressing index: linear probing on a power-of-two table.  kind
+ * says how element i of its array is hashed and compared with a key.
+ */
 enum { IX_NAME, IX_LEAF, IX_HCELL };
+
+struct key {
+	const char	*name;		/* IX_NAME */
+	int64_t		 hour;		/* IX_HCELL; 0 for IX_LEAF */
+	uint32_t	 dept, svc;	/* IX_LEAF, IX_HCELL */
+};
 
 static uint64_t
 elem_hash(const struct wacc *w, int kind, size_t i)
@@ -118,24 +128,59 @@ elem_hash(const struct wacc *w, int kind, size_t i)
 }
 
 static int
+elem_eq(const struct wacc *w, int kind, size_t i, const struct key *k)
+{
+	switch (kind) {
+	case IX_NAME:
+		return strcmp(w->name[i], k->name) == 0;
+	case IX_LEAF:
+		return w->lf[i].dept == k->dept && w->lf[i].svc == k->svc;
+	default:
+		return w->hc[i].hour == k->hour && w->hc[i].dept == k->dept &&
+		    w->hc[i].svc == k->svc;
+	}
+}
+
+/* Index of the element equal to k (hash h), or -1 when there is none. */
+static int64_t
+idx_find(const struct wacc *w, const struct idx *x, int kind, uint64_t h,
+    const struct key *k)
+{
+	size_t j;
+
+	if (x->cap == 0)
+		return -1;
+	for (j = h & (x->cap - 1); x->slot[j] != 0; j = (j + 1) & (x->cap - 1))
+		if (elem_eq(w, kind, x->slot[j] - 1, k))
+			return (int64_t)x->slot[j] - 1;
+	return -1;
+}
+
+/* Element i into the first free slot of its probe sequence. */
+static void
+idx_put(struct idx *x, uint64_t h, size_t i)
+{
+	size_t j = h & (x->cap - 1);
+
+	while (x->slot[j] != 0)
+		j = (j + 1) & (x->cap - 1);
+	x->slot[j] = (uint32_t)i + 1;
+}
+
+static int
 idx_rebuild(struct wacc *w, struct idx *x, int kind, size_t n, size_t want)
 {
-	size_t cap = 16, i, j;
-	uint32_t *slot;
+	struct idx nx = { NULL, 16 };
+	size_t i;
 
-	while (cap < want * 2)
-		cap *= 2;
-	if ((slot = calloc(cap, sizeof(*slot))) == NULL)
+	while (nx.cap < want * 2)
+		nx.cap *= 2;
+	if ((nx.slot = calloc(nx.cap, sizeof(*nx.slot))) == NULL)
 		return -1;
-	for (i = 0; i < n; i++) {
-		j = elem_hash(w, kind, i) & (cap - 1);
-		while (slot[j] != 0)
-			j = (j + 1) & (cap - 1);
-		slot[j] = (uint32_t)i + 1;
-	}
+	for (i = 0; i < n; i++)
+		idx_put(&nx, elem_hash(w, kind, i), i);
 	free(x->slot);
-	x->slot = slot;
-	x->cap = cap;
+	*x = nx;
 	return 0;
 }
 
@@ -146,16 +191,6 @@ idx_room(struct wacc *w, struct idx *x, int kind, size_t n)
 	if (x->cap != 0 && (n + 1) * 2 <= x->cap)
 		return 0;
 	return idx_rebuild(w, x, kind, n, n + 1);
-}
-
-static void
-idx_put(struct idx *x, uint64_t h, size_t i)
-{
-	size_t j = h & (x->cap - 1);
-
-	while (x->slot[j] != 0)
-		j = (j + 1) & (x->cap - 1);
-	x->slot[j] = (uint32_t)i + 1;
 }
 
 struct wacc *
@@ -226,7 +261,9 @@ wacc_nblind(const struct wacc *w)
 static int64_t
 name_id(struct wacc *w, const char *s)
 {
-	size_t len = strlen(s), j;
+	struct key k = { s, 0, 0, 0 };
+	size_t len = strlen(s);
+	int64_t i;
 	uint64_t h;
 	char *dup;
 	void *np;
@@ -234,12 +271,8 @@ name_id(struct wacc *w, const char *s)
 	if (len == 0 || len > WACC_NAME_MAX)
 		return -1;
 	h = hash_str(s);
-	if (w->nidx.cap != 0) {
-		for (j = h & (w->nidx.cap - 1); w->nidx.slot[j] != 0;
-		    j = (j + 1) & (w->nidx.cap - 1))
-			if (strcmp(w->name[w->nidx.slot[j] - 1], s) == 0)
-				return w->nidx.slot[j] - 1;
-	}
+	if ((i = idx_find(w, &w->nidx, IX_NAME, h, &k)) >= 0)
+		return i;
 	if ((np = grow(w->name, &w->capname, w->nname + 1,
 	    sizeof(*w->name))) == NULL)
 		return -1;
@@ -255,18 +288,14 @@ name_id(struct wacc *w, const char *s)
 static struct leaf *
 leaf_get(struct wacc *w, uint32_t d, uint32_t s)
 {
+	struct key k = { NULL, 0, d, s };
 	uint64_t h = hash_cell(0, d, s);
 	struct leaf *l;
-	size_t j;
+	int64_t i;
 	void *np;
 
-	if (w->lidx.cap != 0)
-		for (j = h & (w->lidx.cap - 1); w->lidx.slot[j] != 0;
-		    j = (j + 1) & (w->lidx.cap - 1)) {
-			l = &w->lf[w->lidx.slot[j] - 1];
-			if (l->dept == d && l->svc == s)
-				return l;
-		}
+	if ((i = idx_find(w, &w->lidx, IX_LEAF, h, &k)) >= 0)
+		return &w->lf[i];
 	if ((np = grow(w->lf, &w->caplf, w->nlf + 1, sizeof(*w->lf))) == NULL)
 		return NULL;
 	w->lf = np;
@@ -284,18 +313,14 @@ leaf_get(struct wacc *w, uint32_t d, uint32_t s)
 static struct hcell *
 hcell_get(struct wacc *w, int64_t hour, int32_t day, uint32_t d, uint32_t s)
 {
+	struct key k = { NULL, hour, d, s };
 	uint64_t h = hash_cell(hour, d, s);
 	struct hcell *c;
-	size_t j;
+	int64_t i;
 	void *np;
 
-	if (w->hidx.cap != 0)
-		for (j = h & (w->hidx.cap - 1); w->hidx.slot[j] != 0;
-		    j = (j + 1) & (w->hidx.cap - 1)) {
-			c = &w->hc[w->hidx.slot[j] - 1];
-			if (c->hour == hour && c->dept == d && c->svc == s)
-				return c;
-		}
+	if ((i = idx_find(w, &w->hidx, IX_HCELL, h, &k)) >= 0)
+		return &w->hc[i];
 	if ((np = grow(w->hc, &w->caphc, w->nhc + 1, sizeof(*w->hc))) == NULL)
 		return NULL;
 	w->hc = np;
