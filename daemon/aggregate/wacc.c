@@ -8,6 +8,8 @@
 #include "common/anomaly.h"
 #include "detect/catalog.h"
 #include "common/period.h"
+#include "common/rd.h"
+#include "common/wr.h"
 #include "aggregate/sketch.h"
 #include "aggregate/wacc.h"
 
@@ -632,18 +634,6 @@ wacc_open_days(const struct wacc *w, int32_t *days, size_t max)
 
 /* ---- serialisation ---- */
 
-static size_t
-leb_size(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
 static uint64_t
 zz(int64_t v)
 {
@@ -656,65 +646,6 @@ unzz(uint64_t v)
 	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
 }
 
-struct wr {
-	uint8_t		*p;
-	size_t		 len, cap;
-	int		 bad;
-	int		 grow;		/* p is ours: realloc when short */
-};
-
-/* Room for n more bytes (growing the buffer when it is ours). */
-static int
-room(struct wr *o, size_t n)
-{
-	size_t nc;
-	uint8_t *np;
-
-	if (o->bad)
-		return 0;
-	if (n <= o->cap - o->len)
-		return 1;
-	if (!o->grow) {
-		o->bad = 1;
-		return 0;
-	}
-	for (nc = o->cap ? o->cap : 4096; nc - o->len < n; nc *= 2)
-		;
-	if ((np = realloc(o->p, nc)) == NULL) {
-		o->bad = 1;
-		return 0;
-	}
-	o->p = np;
-	o->cap = nc;
-	return 1;
-}
-
-static void
-put_u8(struct wr *o, uint8_t v)
-{
-	if (room(o, 1))
-		o->p[o->len++] = v;
-}
-
-static void
-put_leb(struct wr *o, uint64_t v)
-{
-	while (v >= 0x80) {
-		put_u8(o, (uint8_t)(v | 0x80));
-		v >>= 7;
-	}
-	put_u8(o, (uint8_t)v);
-}
-
-static void
-put_bytes(struct wr *o, const void *b, size_t n)
-{
-	if (!room(o, n))
-		return;
-	memcpy(o->p + o->len, b, n);
-	o->len += n;
-}
-
 static void
 put_sketch(struct wr *o, const struct sketch *s)
 {
@@ -722,8 +653,8 @@ put_sketch(struct wr *o, const struct sketch *s)
 
 	if (!o->grow) {
 		n = sketch_serialized_size(s);
-		put_leb(o, n);
-		if (!room(o, n) || sketch_serialize(s, o->p + o->len, n) != n) {
+		wr_leb(o, n);
+		if (!wr_room(o, n) || sketch_serialize(s, o->p + o->len, n) != n) {
 			o->bad = 1;
 			return;
 		}
@@ -734,7 +665,7 @@ put_sketch(struct wr *o, const struct sketch *s)
 	 * One pass: written 2 bytes on (a length below 2^14 is at most two
 	 * LEB128 bytes), the length put before it afterwards.
 	 */
-	if (!room(o, 2 + SKETCH_SERIALIZED_MAX))
+	if (!wr_room(o, 2 + SKETCH_SERIALIZED_MAX))
 		return;
 	got = sketch_serialize(s, o->p + o->len + 2, SKETCH_SERIALIZED_MAX);
 	if (got == 0 || got >= (1u << 14)) {
@@ -769,9 +700,9 @@ static void
 em_leb(struct em *e, uint64_t v)
 {
 	if (e->sizing)
-		e->len += leb_size(v);
+		e->len += wr_leb_size(v);
 	else
-		put_leb(e->o, v);
+		wr_leb(e->o, v);
 }
 
 static void
@@ -781,7 +712,7 @@ em_bytes(struct em *e, const void *b, size_t n)
 	if (e->sizing)
 		e->len += n;
 	else
-		put_bytes(e->o, b, n);
+		wr_bytes(e->o, b, n);
 }
 
 static void
@@ -791,7 +722,7 @@ em_sketch(struct em *e, const struct sketch *s)
 
 	if (e->sizing) {
 		n = sketch_serialized_size(s);
-		e->len += leb_size(n) + n;
+		e->len += wr_leb_size(n) + n;
 	} else
 		put_sketch(e->o, s);
 }
@@ -804,7 +735,7 @@ em_head(const struct wacc *w, struct em *e)
 	if (e->sizing)
 		e->len += 1;
 	else
-		put_u8(e->o, WACC_VERSION);
+		wr_u8(e->o, WACC_VERSION);
 	em_leb(e, zz(w->week));
 	em_leb(e, w->nname);
 	for (i = 0; i < w->nname; i++)
@@ -919,7 +850,7 @@ emit(const struct wacc *w, struct wr *o, int sizing)
 size_t
 wacc_serialized_size(const struct wacc *w)
 {
-	struct wr o = { NULL, 0, 0, 0, 0 };
+	struct wr o = wr_fixed(NULL, 0);
 
 	return emit(w, &o, 1);
 }
@@ -927,7 +858,7 @@ wacc_serialized_size(const struct wacc *w)
 size_t
 wacc_serialize(const struct wacc *w, uint8_t *buf, size_t cap)
 {
-	struct wr o = { buf, 0, cap, 0, 0 };
+	struct wr o = wr_fixed(buf, cap);
 
 	return emit(w, &o, 0);
 }
@@ -935,7 +866,7 @@ wacc_serialize(const struct wacc *w, uint8_t *buf, size_t cap)
 uint8_t *
 wacc_serialize_alloc(const struct wacc *w, size_t *len)
 {
-	struct wr o = { NULL, 0, 0, 0, 1 };
+	struct wr o = wr_growing();
 
 	*len = emit(w, &o, 0);
 	if (*len == 0) {
@@ -957,7 +888,7 @@ wacc_ser_new(void)
 	struct wacc_ser *z = calloc(1, sizeof(*z));
 
 	if (z != NULL)
-		z->o.grow = 1;
+		z->o = wr_growing();
 	return z;
 }
 
@@ -1001,42 +932,13 @@ wacc_ser_free(struct wacc_ser *z)
 	free(z);
 }
 
-struct rd {
-	const uint8_t	*p;
-	size_t		 len, off;
-	int		 bad;
-};
-
-static uint64_t
-get_leb(struct rd *r)
-{
-	uint64_t v = 0;
-	unsigned shift = 0;
-	uint8_t b;
-
-	do {
-		if (r->bad || r->off >= r->len || shift > 63) {
-			r->bad = 1;
-			return 0;
-		}
-		b = r->p[r->off++];
-		if (shift == 63 && (b & 0x7e) != 0) {
-			r->bad = 1;	/* past 64 bits */
-			return 0;
-		}
-		v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-	} while (b & 0x80);
-	return v;
-}
-
 /* A count of items each taking at least min bytes: bounded by the blob. */
 static size_t
 get_count(struct rd *r, size_t min)
 {
-	uint64_t n = get_leb(r);
+	uint64_t n = rd_leb(r);
 
-	if (r->bad || n > (r->len - r->off) / (min ? min : 1)) {
+	if (r->bad || n > rd_left(r) / (min ? min : 1)) {
 		r->bad = 1;
 		return 0;
 	}
@@ -1046,7 +948,7 @@ get_count(struct rd *r, size_t min)
 static uint32_t
 get_name(struct rd *r, const struct wacc *w)
 {
-	uint64_t v = get_leb(r);
+	uint64_t v = rd_leb(r);
 
 	if (v >= w->nname)
 		r->bad = 1;
@@ -1056,7 +958,7 @@ get_name(struct rd *r, const struct wacc *w)
 static int32_t
 get_day(struct rd *r)
 {
-	uint64_t v = get_leb(r);
+	uint64_t v = rd_leb(r);
 
 	/* YYYYMMDD, well inside int32 */
 	if (v < 10000101 || v > 99991231)
@@ -1068,19 +970,19 @@ static int
 get_sketch(struct rd *r, struct sketch *s)
 {
 	size_t n = get_count(r, 1);
+	const uint8_t *p = rd_ptr(r, n);
 
-	if (r->bad || n == 0 || sketch_deserialize(s, r->p + r->off, n) != 0) {
+	if (p == NULL || n == 0 || sketch_deserialize(s, p, n) != 0) {
 		r->bad = 1;
 		return -1;
 	}
-	r->off += n;
 	return 0;
 }
 
 struct wacc *
 wacc_deserialize(int32_t week, const uint8_t *p, size_t len)
 {
-	struct rd r = { p, len, 0, 0 };
+	struct rd r = rd_init(p, len);
 	struct wacc *w = wacc_new(week);
 	struct sketch sk;
 	size_t i, n, k;
@@ -1089,10 +991,9 @@ wacc_deserialize(int32_t week, const uint8_t *p, size_t len)
 	if (w == NULL)
 		return NULL;
 	sketch_init(&sk);
-	if (len < 1 || p[0] != WACC_VERSION)
+	if (rd_u8(&r) != WACC_VERSION || r.bad)
 		goto bad;
-	r.off = 1;
-	if (unzz(get_leb(&r)) != week || r.bad)
+	if (unzz(rd_leb(&r)) != week || r.bad)
 		goto bad;
 	n = get_count(&r, 2);
 	for (i = 0; i < n && !r.bad; i++) {
@@ -1101,9 +1002,8 @@ wacc_deserialize(int32_t week, const uint8_t *p, size_t len)
 
 		if (r.bad || l == 0 || l > WACC_NAME_MAX)
 			goto bad;
-		memcpy(name, r.p + r.off, l);
+		rd_bytes(&r, name, l);	/* get_count checked l */
 		name[l] = '\0';
-		r.off += l;
 		if (memchr(name, '\0', l) != NULL)
 			goto bad;
 		/* a name given twice would make two keys for one cell */
@@ -1118,7 +1018,7 @@ wacc_deserialize(int32_t week, const uint8_t *p, size_t len)
 		    add_rday(w, d) != 0)
 			goto bad;
 	}
-	w->cover = get_leb(&r);
+	w->cover = rd_leb(&r);
 	if (r.bad || w->cover > 24 * 8)
 		goto bad;
 	n = get_count(&r, 2 + C_N + 1 + 3);
@@ -1129,8 +1029,8 @@ wacc_deserialize(int32_t week, const uint8_t *p, size_t len)
 		struct leaf *l;
 
 		for (k = 0; k < C_N; k++)
-			c[k] = get_leb(&r);
-		dh = get_leb(&r);
+			c[k] = rd_leb(&r);
+		dh = rd_leb(&r);
 		if (r.bad || get_sketch(&r, &sk) != 0)
 			goto bad;
 		if ((l = leaf_get(w, d, s)) == NULL || w->nlf == before)
@@ -1142,14 +1042,14 @@ wacc_deserialize(int32_t week, const uint8_t *p, size_t len)
 	}
 	n = get_count(&r, 4 + C_N + 3);
 	for (i = 0; i < n && !r.bad; i++) {
-		int64_t hour = unzz(get_leb(&r));
+		int64_t hour = unzz(rd_leb(&r));
 		int32_t day = get_day(&r);
 		uint32_t d = get_name(&r, w), s = get_name(&r, w);
 		size_t before = w->nhc;
 		struct hcell *hc;
 
 		for (k = 0; k < C_N; k++)
-			c[k] = get_leb(&r);
+			c[k] = rd_leb(&r);
 		if (r.bad || get_sketch(&r, &sk) != 0)
 			goto bad;
 		/* a released day holds no hour cells */
@@ -1164,7 +1064,7 @@ wacc_deserialize(int32_t week, const uint8_t *p, size_t len)
 	}
 	n = get_count(&r, 5);
 	for (i = 0; i < n && !r.bad; i++) {
-		int64_t hour = unzz(get_leb(&r));
+		int64_t hour = unzz(rd_leb(&r));
 		int32_t day = get_day(&r);
 		size_t nb, na, j;
 		struct bhour *bh;
@@ -1180,7 +1080,7 @@ wacc_deserialize(int32_t week, const uint8_t *p, size_t len)
 		if (nb > BL_N)
 			goto bad;
 		for (j = 0; j < nb; j++)
-			bh->b[j] = get_leb(&r);
+			bh->b[j] = rd_leb(&r);
 		na = get_count(&r, 2);
 		for (j = 0; j < na && !r.bad; j++) {
 			size_t l = get_count(&r, 1);
@@ -1188,12 +1088,11 @@ wacc_deserialize(int32_t week, const uint8_t *p, size_t len)
 
 			if (r.bad || l == 0)
 				goto bad;
-			an = anomaly_from_name((const char *)r.p + r.off, l);
-			r.off += l;
-			bh->anom[an] += get_leb(&r);
+			an = anomaly_from_name((const char *)rd_ptr(&r, l), l);
+			bh->anom[an] += rd_leb(&r);
 		}
 	}
-	if (r.bad || r.off != len)
+	if (r.bad || rd_left(&r) != 0)
 		goto bad;
 	return w;
 bad:
