@@ -231,6 +231,22 @@ period_week_parse(const char *s)
 	return y * 100 + w;
 }
 
+/* Strictly "YYYY-MM-DD", a date that exists, from 1970 on. */
+int32_t
+period_day_parse(const char *s)
+{
+	int i;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	if (atoi(s) < 1970)
+		return -1;
+	return period_day_make(atoi(s), atoi(s + 5), atoi(s + 8));
+}
+
 void
 period_week_format(int32_t week, char *buf, unsigned n)
 {

@@ -22,6 +22,8 @@ int	period_set_tz(const char *tz);
 void	period_of(int64_t ts_sec, struct period *out);
 /* "2026-W47" <-> 202647; returns -1 on a malformed text. */
 int32_t	period_week_parse(const char *s);
+/* "2026-11-18" -> 20261118; -1 when malformed, before 1970 or no date. */
+int32_t	period_day_parse(const char *s);
 void	period_week_format(int32_t week, char *buf, unsigned n);
 void	period_day_format(int32_t day, char *buf, unsigned n);
 /* UTC epoch of the local start of day / ISO week. */

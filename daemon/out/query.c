@@ -98,7 +98,6 @@ query_parse_when(const char *s, int is_to, int allow_epoch, int32_t *day,
 {
 	const char *what = is_to ? "to" : "from";
 	int32_t w;
-	int y, m, d;
 	size_t i, n = strlen(s);
 
 	if ((w = period_week_parse(s)) > 0) {
@@ -107,18 +106,9 @@ query_parse_when(const char *s, int is_to, int allow_epoch, int32_t *day,
 			*day = period_day_add(*day, 6);
 		return 0;
 	}
-	if (n == 10 && s[4] == '-' && s[7] == '-' &&
-	    isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
-	    isdigit((unsigned char)s[2]) && isdigit((unsigned char)s[3]) &&
-	    isdigit((unsigned char)s[5]) && isdigit((unsigned char)s[6]) &&
-	    isdigit((unsigned char)s[8]) && isdigit((unsigned char)s[9])) {
-		y = atoi(s);
-		m = atoi(s + 5);
-		d = atoi(s + 8);
-		if (y >= 1970 && (w = period_day_make(y, m, d)) > 0) {
-			*day = w;
-			return 0;
-		}
+	if ((w = period_day_parse(s)) > 0) {
+		*day = w;
+		return 0;
 	}
 	if (allow_epoch && n > 0 && n <= 12) {
 		for (i = 0; i < n && isdigit((unsigned char)s[i]); i++)

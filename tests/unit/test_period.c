@@ -485,6 +485,18 @@ test_civil_edges(void)
 	T_EQ_INT(period_day_make(2026, 1, 32), -1);
 	T_EQ_INT(period_day_make(2024, 2, 29), 20240229);
 	T_EQ_INT(period_day_make(2000, 2, 29), 20000229);
+	/* date text: strictly YYYY-MM-DD, a real date, from 1970 */
+	T_EQ_INT(period_day_parse("2026-11-18"), 20261118);
+	T_EQ_INT(period_day_parse("2024-02-29"), 20240229);
+	T_EQ_INT(period_day_parse("1970-01-01"), 19700101);
+	T_EQ_INT(period_day_parse("2026-02-29"), -1);
+	T_EQ_INT(period_day_parse("1969-12-31"), -1);
+	T_EQ_INT(period_day_parse("2026-11-8"), -1);
+	T_EQ_INT(period_day_parse("2026/11/18"), -1);
+	T_EQ_INT(period_day_parse("2026-11-18 "), -1);
+	T_EQ_INT(period_day_parse("+026-11-18"), -1);
+	T_EQ_INT(period_day_parse("2026-W47-1"), -1);
+	T_EQ_INT(period_day_parse(""), -1);
 	/* weeks 53 and the year boundaries */
 	T_EQ_INT(period_day_week(20261231), 202653);
 	T_EQ_INT(period_day_week(20270101), 202653);
