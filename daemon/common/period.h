@@ -1,9 +1,17 @@
 /*
- * period.h - hours, days and ISO weeks in the configured time zone.
+ * period.h - hours, days and ISO weeks in the configured time zone, and
+ * the calendar arithmetic on them: the only place in the daemon that
+ * steps days or weeks, finds ISO weeks or quarters, or builds, splits,
+ * parses or formats a YYYYMMDD / YYYYWW (plugins, which see plugin.h
+ * only, label periods themselves).
  *
  * Hours are stored as the UTC epoch of their start, so they are
  * unambiguous across DST changes; days (YYYYMMDD) and ISO weeks (YYYYWW)
  * are the local calendar ones, which is what a CIO office reports on.
+ *
+ * Errors: what can fail returns -1 (a zone, a text or a date that does
+ * not exist) and writes no message: there is one cause only, and the
+ * caller holds the text it names, so the caller words the message.
  */
 #ifndef AIC_PERIOD_H
 #define AIC_PERIOD_H
