@@ -130,6 +130,33 @@ period_quarter_of(int32_t day)
 	return (day / 100 % 100 - 1) / 3 + 1;
 }
 
+void
+period_quarter_add(int *y, int *q, int n)
+{
+	int i = *y * 4 + (*q - 1) + n;
+
+	*y = i >= 0 ? i / 4 : (i - 3) / 4;
+	*q = i - *y * 4 + 1;
+}
+
+/* "YYYY-Qn" as the report's --quarter has always read it, from 1970. */
+int
+period_quarter_parse(const char *s, int *y, int *q)
+{
+	char tail;
+
+	if (sscanf(s, "%4d-Q%1d%c", y, q, &tail) != 2 || *y < 1970 ||
+	    *q < 1 || *q > 4)
+		return -1;
+	return 0;
+}
+
+void
+period_quarter_format(int y, int q, char *buf, unsigned n)
+{
+	snprintf(buf, n, "%04d-Q%d", y, q);
+}
+
 size_t
 period_quarter_weeks(int y, int q, int32_t *out, size_t max)
 {

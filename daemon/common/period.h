@@ -61,6 +61,11 @@ int32_t	period_week_monday(int32_t week);
 int32_t	period_week_add(int32_t week, int n);
 /* Quarter q (1..4) of a date's year. */
 int	period_quarter_of(int32_t day);
+/* Quarter (*y, *q) moved n quarters on (n < 0: back), in place. */
+void	period_quarter_add(int *y, int *q, int n);
+/* "2026-Q4" <-> (2026, 4); parse: 0, or -1 on a malformed text. */
+int	period_quarter_parse(const char *s, int *y, int *q);
+void	period_quarter_format(int y, int q, char *buf, unsigned n);
 /* The ISO weeks whose Thursday falls in quarter q of year y, at most
  * max of them into out, ascending; how many were written. */
 size_t	period_quarter_weeks(int y, int q, int32_t *out, size_t max);

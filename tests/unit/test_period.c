@@ -472,6 +472,7 @@ static void
 test_civil_edges(void)
 {
 	int32_t w[16], last = 0;
+	char buf[16];
 	size_t n, i;
 	int y, q, bad = 0;
 
@@ -515,6 +516,34 @@ test_civil_edges(void)
 	T_EQ_INT(period_day_add(20241231, 1), 20250101);
 	T_EQ_INT(period_day_add(20240228, 1), 20240229);
 	T_EQ_INT(period_day_add(20250301, -1), 20250228);
+	/* quarters: stepping, text */
+	y = 2026;
+	q = 1;
+	period_quarter_add(&y, &q, -1);
+	T_CHECK(y == 2025 && q == 4);
+	period_quarter_add(&y, &q, 1);
+	T_CHECK(y == 2026 && q == 1);
+	period_quarter_add(&y, &q, 7);
+	T_CHECK(y == 2027 && q == 4);
+	period_quarter_add(&y, &q, -12);
+	T_CHECK(y == 2024 && q == 4);
+	y = 0;
+	q = 1;
+	period_quarter_add(&y, &q, -1);		/* floors below year 0 */
+	T_CHECK(y == -1 && q == 4);
+	T_EQ_INT(period_quarter_parse("2026-Q4", &y, &q), 0);
+	T_CHECK(y == 2026 && q == 4);
+	T_EQ_INT(period_quarter_parse("1970-Q1", &y, &q), 0);
+	T_EQ_INT(period_quarter_parse("2026-Q5", &y, &q), -1);
+	T_EQ_INT(period_quarter_parse("2026-Q0", &y, &q), -1);
+	T_EQ_INT(period_quarter_parse("1969-Q4", &y, &q), -1);
+	T_EQ_INT(period_quarter_parse("2026-Q4x", &y, &q), -1);
+	T_EQ_INT(period_quarter_parse("2026-W47", &y, &q), -1);
+	T_EQ_INT(period_quarter_parse("2026-Q", &y, &q), -1);
+	period_quarter_format(2026, 4, buf, sizeof(buf));
+	T_EQ_STR(buf, "2026-Q4");
+	period_quarter_format(987, 1, buf, sizeof(buf));
+	T_EQ_STR(buf, "0987-Q1");
 	/* quarters: the weeks whose Thursday is inside */
 	n = period_quarter_weeks(2026, 4, w, 16);
 	T_EQ_INT(n, 14);			/* 2026-W40 .. 2026-W53 */

@@ -62,15 +62,13 @@ int
 report_parse_quarter(const char *s, struct report_opts *o)
 {
 	int y, q;
-	char tail;
 
 	o->span = REPORT_QUARTER;
 	if (strcmp(s, "last") == 0) {
 		o->year = o->quarter = 0;
 		return 0;
 	}
-	if (sscanf(s, "%4d-Q%1d%c", &y, &q, &tail) != 2 || y < 1970 ||
-	    q < 1 || q > 4)
+	if (period_quarter_parse(s, &y, &q) != 0)
 		return -1;
 	o->year = y;
 	o->quarter = q;
@@ -84,22 +82,17 @@ resolve_last(const struct report_opts *o, int64_t now, int32_t last_released,
     int32_t *week, int *year, int *quarter)
 {
 	struct period today;
-	int y, m, d, q;
-
-	period_of(now, &today);
-	period_day_split(today.day, &y, &m, &d);
-	q = period_quarter_of(today.day);
+	int m, d;
 
 	*week = o->week ? o->week : last_released;
 	*year = o->year;
 	*quarter = o->quarter;
 	if (o->quarter == 0) {
-		*year = y;
-		*quarter = q - 1;
-		if (*quarter == 0) {
-			*quarter = 4;
-			(*year)--;
-		}
+		/* the quarter before today's */
+		period_of(now, &today);
+		period_day_split(today.day, year, &m, &d);
+		*quarter = period_quarter_of(today.day);
+		period_quarter_add(year, quarter, -1);
 	}
 }
 
@@ -172,7 +165,7 @@ report_period_label(struct released *rel, const struct report_opts *o,
 	    resolve(rel, o, opts_now(o), &w, &y, &q, err, errlen) != 0)
 		return -1;
 	if (o->span == REPORT_QUARTER)
-		snprintf(buf, n, "%04d-Q%d", y, q);
+		period_quarter_format(y, q, buf, (unsigned)n);
 	else
 		period_week_format(w, buf, (unsigned)n);
 	return 0;
@@ -620,10 +613,11 @@ set_periods(struct report *R, int32_t w, int y, int q)
 			return -1;
 		return set_weeks(&R->trend, tw, TREND_WEEKS - 2);
 	}
-	py = q == 1 ? y - 1 : y;
-	pq = q == 1 ? 4 : q - 1;
-	snprintf(R->cur.label, sizeof(R->cur.label), "%04d-Q%d", y, q);
-	snprintf(R->prev.label, sizeof(R->prev.label), "%04d-Q%d", py, pq);
+	py = y;
+	pq = q;
+	period_quarter_add(&py, &pq, -1);
+	period_quarter_format(y, q, R->cur.label, sizeof(R->cur.label));
+	period_quarter_format(py, pq, R->prev.label, sizeof(R->prev.label));
 	n = period_quarter_weeks(y, q, weeks, 16);
 	if (set_weeks(&R->cur, weeks, n) != 0)
 		return -1;
