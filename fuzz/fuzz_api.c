@@ -257,7 +257,7 @@ fa_pure(const char *target)
 				 * an epoch midnight: the day, the one before */
 				FUZZ_ASSERT(from >= 19691231 && to >= 19691231);
 				FUZZ_ASSERT(from <= to ||
-				    query_day_week(from) >= query_day_week(to));
+				    period_day_week(from) >= period_day_week(to));
 			}
 	evhttp_clear_headers(&q);
 	evhttp_uri_free(u);

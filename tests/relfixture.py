@@ -1,7 +1,11 @@
 #!/usr/bin/python3
-"""Write a release database (schema of spec.md, release DB version 1) with
-made-up released cells, for the output tests (query, API, dashboard,
-metrics) without a daemon.  Deterministic for a seed.  Every published
+"""Write a release database with made-up released cells, for the output
+tests (query, API, dashboard, metrics) without a daemon.  Deterministic
+for a seed.  The file and its schema are made by the release stage itself
+($BUILD/tools/relschema, i.e. reldb_open), so no copy of the schema lives
+here; tests/unit/relfix.h is the C unit tests' fixed fixture (figures
+from formulas, one grid), this one draws any weeks and grids and writes
+the truth.  Every published
 cell of the grid is drawn; a cell drawn as zero is left out of `cell`, as
 the release stage does (an absent cell is a released zero).
 
@@ -31,6 +35,7 @@ import os
 import random
 import re
 import sqlite3
+import subprocess
 import sys
 
 DEPTS = ["Legal", "Finance", "Engineering"]
@@ -47,24 +52,16 @@ BLIND = ["packets", "bytes", "pcap_drops", "if_drops", "ech_unattributed",
          "nosni_conns", "doh_conns", "ignored", "lost", "parse_failures",
          "late"]
 
-SCHEMA = """
-PRAGMA user_version = 1;
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE period(kind INTEGER NOT NULL, period INTEGER NOT NULL,
-  week INTEGER NOT NULL, released_at INTEGER NOT NULL,
-  coverage_hours INTEGER NOT NULL, hours_total INTEGER NOT NULL,
-  complete INTEGER NOT NULL, min_group INTEGER NOT NULL,
-  PRIMARY KEY(kind, period));
-CREATE TABLE dim(kind INTEGER, period INTEGER, axis INTEGER, ord INTEGER,
-  name TEXT NOT NULL, PRIMARY KEY(kind, period, axis, ord));
-CREATE TABLE service(sid TEXT PRIMARY KEY, name TEXT, vendor TEXT,
-  category TEXT, jurisdiction TEXT, sanctioned INTEGER);
-CREATE TABLE cell(kind INTEGER, period INTEGER, dept TEXT, svc TEXT,
-  devices, devhours, tls, quic, ech, conns, dns, nxdomain, bytes_up,
-  bytes_down, PRIMARY KEY(kind, period, dept, svc)) WITHOUT ROWID;
-CREATE TABLE blind(day INTEGER, name TEXT, value INTEGER NOT NULL,
-  PRIMARY KEY(day, name)) WITHOUT ROWID;
-"""
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+def create(path):
+    """An empty release database, schema and all, from the daemon's code."""
+    build = os.environ.get("BUILD") or os.path.join(ROOT, "build")
+    tool = os.path.join(build, "tools", "relschema")
+    if not os.access(tool, os.X_OK):
+        sys.exit("relfixture: %s missing (run make unit)" % tool)
+    subprocess.run([tool, path], check=True)
 
 
 def week_id(d):
@@ -182,10 +179,9 @@ def main():
     k = a.min_group
     if os.path.exists(a.out):
         os.unlink(a.out)
+    create(a.out)
     db = sqlite3.connect(a.out)
-    db.executescript(SCHEMA)
-    db.executemany("INSERT INTO meta VALUES (?, ?)", [
-        ("schema_version", "1"), ("method", "ckm-1"), ("timezone", "UTC")])
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('timezone', 'UTC')")
     db.executemany("INSERT INTO service VALUES (?,?,?,?,?,?)", SERVICES)
     cats = []
     for s in SERVICES:

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/rd.h"
+#include "common/wr.h"
 #include "aggregate/sketch.h"
 
 #define FORMAT_VERSION	1
@@ -23,7 +24,6 @@
 #define Q		(64 - SKETCH_P)	/* hash bits left for the rank */
 #define REG_MAX		(Q + 1)		/* rank of an all-zero remainder */
 #define PACKED_LEN	(SKETCH_REGS * 6 / 8)
-#define LEB_MAX		10		/* bytes of a 64-bit LEB128 */
 
 /* ---- registers ---------------------------------------------------- */
 
@@ -318,86 +318,7 @@ sketch_estimate(const struct sketch *s)
 	return (uint64_t)(e + 0.5);
 }
 
-/* ---- writing ------------------------------------------------------ */
-
-struct wr {
-	uint8_t	*p;
-	size_t	 cap, len;
-	uint8_t	 acc;		/* pending bits, MSB-first */
-	int	 nacc;
-	int	 bad;
-};
-
-static void
-wr_u8(struct wr *w, uint8_t v)
-{
-	if (w->len >= w->cap) {
-		w->bad = 1;
-		return;
-	}
-	w->p[w->len++] = v;
-}
-
-static void
-wr_leb(struct wr *w, uint64_t v)
-{
-	while (v >= 0x80) {
-		wr_u8(w, (uint8_t)(v | 0x80));
-		v >>= 7;
-	}
-	wr_u8(w, (uint8_t)v);
-}
-
-static void
-wr_bit(struct wr *w, unsigned b)
-{
-	w->acc = (uint8_t)(w->acc << 1 | (b & 1));
-	if (++w->nacc == 8) {
-		wr_u8(w, w->acc);
-		w->acc = 0;
-		w->nacc = 0;
-	}
-}
-
-/* The low n bits of v, most significant first; a byte at a time (a
- * flush serialises tens of thousands of sketches). */
-static void
-wr_bits(struct wr *w, uint64_t v, int n)
-{
-	while (n > 0) {
-		int take = 8 - w->nacc < n ? 8 - w->nacc : n;
-		unsigned chunk = (unsigned)(v >> (n - take)) &
-		    ((1u << take) - 1);
-
-		w->acc = (uint8_t)((unsigned)w->acc << take | chunk);
-		w->nacc += take;
-		n -= take;
-		if (w->nacc == 8) {
-			wr_u8(w, w->acc);
-			w->acc = 0;
-			w->nacc = 0;
-		}
-	}
-}
-
-static void
-wr_flush(struct wr *w)
-{
-	while (w->nacc != 0)
-		wr_bit(w, 0);
-}
-
-static size_t
-leb_len(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
+/* ---- writing (common/wr.h) ------------------------------------------ */
 
 /* Gap i: the first hash itself, then each difference minus one. */
 static uint64_t
@@ -467,9 +388,9 @@ sparse_size(const struct sketch *s, int *k)
 
 	*k = 0;
 	if (s->n == 0)
-		return 2 + leb_len(0);
+		return 2 + wr_leb_size(0);
 	*k = rice_k(s->sp, s->n, &bits);
-	return 2 + leb_len(s->n) + 1 + (size_t)((bits + 7) / 8);
+	return 2 + wr_leb_size(s->n) + 1 + (size_t)((bits + 7) / 8);
 }
 
 static size_t
@@ -487,7 +408,7 @@ rle_size(const uint8_t *regs)
 		}
 		while (j < SKETCH_REGS && regs[j] == 0)
 			j++;
-		n += 1 + leb_len(j - i);
+		n += 1 + wr_leb_size(j - i);
 		i = j;
 	}
 	return n;
@@ -557,7 +478,7 @@ write_rle(struct wr *w, const uint8_t *regs)
 size_t
 sketch_serialize(const struct sketch *s, uint8_t *buf, size_t cap)
 {
-	struct wr w = { buf, cap, 0, 0, 0, 0 };
+	struct wr w = wr_fixed(buf, cap);
 	size_t size;
 	int mode, k = 0;
 
@@ -583,28 +504,6 @@ sketch_serialize(const struct sketch *s, uint8_t *buf, size_t cap)
 }
 
 /* ---- reading ------------------------------------------------------ */
-
-/* LEB128, rejecting encodings longer than 64 bits. */
-static int
-rd_leb(struct rd *r, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < LEB_MAX; i++) {
-		uint8_t b = rd_u8(r);
-
-		if (!rd_ok(r))
-			return -1;
-		if (i == LEB_MAX - 1 && b > 1)
-			return -1;
-		v |= (uint64_t)(b & 0x7f) << (7 * i);
-		if (!(b & 0x80)) {
-			*out = v;
-			return 0;
-		}
-	}
-	return -1;
-}
 
 struct bitrd {
 	struct rd	*r;
@@ -676,7 +575,8 @@ read_sparse(struct rd *r, uint64_t **spp, uint32_t *np)
 	uint64_t n, g, prev = 0, *sp;
 	uint8_t k;
 
-	if (rd_leb(r, &n) < 0 || n > SKETCH_SPARSE_MAX)
+	n = rd_leb(r);
+	if (!rd_ok(r) || n > SKETCH_SPARSE_MAX)
 		return -1;
 	if (n == 0) {
 		*spp = NULL;
@@ -752,7 +652,8 @@ read_rle(struct rd *r, uint8_t *regs)
 			regs[i++] = v;
 			continue;
 		}
-		if (rd_leb(r, &run) < 0 || run == 0 || run > SKETCH_REGS - i)
+		run = rd_leb(r);
+		if (!rd_ok(r) || run == 0 || run > SKETCH_REGS - i)
 			return -1;
 		memset(regs + i, 0, (size_t)run);
 		i += (uint32_t)run;

@@ -8,6 +8,8 @@
 #include "common/anomaly.h"
 #include "detect/catalog.h"
 #include "common/period.h"
+#include "common/rd.h"
+#include "common/wr.h"
 #include "aggregate/sketch.h"
 #include "aggregate/wacc.h"
 
@@ -101,8 +103,18 @@ grow(void *p, size_t *cap, size_t need, size_t elsz)
 	return np;
 }
 
-/* Key comparison and hashing of the element i of each indexed array. */
+/*
+ * The three indexed arrays (names, week leaves, hour cells) share one
+ * open-addressing index: linear probing on a power-of-two table.  kind
+ * says how element i of its array is hashed and compared with a key.
+ */
 enum { IX_NAME, IX_LEAF, IX_HCELL };
+
+struct key {
+	const char	*name;		/* IX_NAME */
+	int64_t		 hour;		/* IX_HCELL; 0 for IX_LEAF */
+	uint32_t	 dept, svc;	/* IX_LEAF, IX_HCELL */
+};
 
 static uint64_t
 elem_hash(const struct wacc *w, int kind, size_t i)
@@ -118,24 +130,59 @@ elem_hash(const struct wacc *w, int kind, size_t i)
 }
 
 static int
+elem_eq(const struct wacc *w, int kind, size_t i, const struct key *k)
+{
+	switch (kind) {
+	case IX_NAME:
+		return strcmp(w->name[i], k->name) == 0;
+	case IX_LEAF:
+		return w->lf[i].dept == k->dept && w->lf[i].svc == k->svc;
+	default:
+		return w->hc[i].hour == k->hour && w->hc[i].dept == k->dept &&
+		    w->hc[i].svc == k->svc;
+	}
+}
+
+/* Index of the element equal to k (hash h), or -1 when there is none. */
+static int64_t
+idx_find(const struct wacc *w, const struct idx *x, int kind, uint64_t h,
+    const struct key *k)
+{
+	size_t j;
+
+	if (x->cap == 0)
+		return -1;
+	for (j = h & (x->cap - 1); x->slot[j] != 0; j = (j + 1) & (x->cap - 1))
+		if (elem_eq(w, kind, x->slot[j] - 1, k))
+			return (int64_t)x->slot[j] - 1;
+	return -1;
+}
+
+/* Element i into the first free slot of its probe sequence. */
+static void
+idx_put(struct idx *x, uint64_t h, size_t i)
+{
+	size_t j = h & (x->cap - 1);
+
+	while (x->slot[j] != 0)
+		j = (j + 1) & (x->cap - 1);
+	x->slot[j] = (uint32_t)i + 1;
+}
+
+static int
 idx_rebuild(struct wacc *w, struct idx *x, int kind, size_t n, size_t want)
 {
-	size_t cap = 16, i, j;
-	uint32_t *slot;
+	struct idx nx = { NULL, 16 };
+	size_t i;
 
-	while (cap < want * 2)
-		cap *= 2;
-	if ((slot = calloc(cap, sizeof(*slot))) == NULL)
+	while (nx.cap < want * 2)
+		nx.cap *= 2;
+	if ((nx.slot = calloc(nx.cap, sizeof(*nx.slot))) == NULL)
 		return -1;
-	for (i = 0; i < n; i++) {
-		j = elem_hash(w, kind, i) & (cap - 1);
-		while (slot[j] != 0)
-			j = (j + 1) & (cap - 1);
-		slot[j] = (uint32_t)i + 1;
-	}
+	for (i = 0; i < n; i++)
+		idx_put(&nx, elem_hash(w, kind, i), i);
 	free(x->slot);
-	x->slot = slot;
-	x->cap = cap;
+	*x = nx;
 	return 0;
 }
 
@@ -146,16 +193,6 @@ idx_room(struct wacc *w, struct idx *x, int kind, size_t n)
 	if (x->cap != 0 && (n + 1) * 2 <= x->cap)
 		return 0;
 	return idx_rebuild(w, x, kind, n, n + 1);
-}
-
-static void
-idx_put(struct idx *x, uint64_t h, size_t i)
-{
-	size_t j = h & (x->cap - 1);
-
-	while (x->slot[j] != 0)
-		j = (j + 1) & (x->cap - 1);
-	x->slot[j] = (uint32_t)i + 1;
 }
 
 struct wacc *
@@ -226,7 +263,9 @@ wacc_nblind(const struct wacc *w)
 static int64_t
 name_id(struct wacc *w, const char *s)
 {
-	size_t len = strlen(s), j;
+	struct key k = { s, 0, 0, 0 };
+	size_t len = strlen(s);
+	int64_t i;
 	uint64_t h;
 	char *dup;
 	void *np;
@@ -234,12 +273,8 @@ name_id(struct wacc *w, const char *s)
 	if (len == 0 || len > WACC_NAME_MAX)
 		return -1;
 	h = hash_str(s);
-	if (w->nidx.cap != 0) {
-		for (j = h & (w->nidx.cap - 1); w->nidx.slot[j] != 0;
-		    j = (j + 1) & (w->nidx.cap - 1))
-			if (strcmp(w->name[w->nidx.slot[j] - 1], s) == 0)
-				return w->nidx.slot[j] - 1;
-	}
+	if ((i = idx_find(w, &w->nidx, IX_NAME, h, &k)) >= 0)
+		return i;
 	if ((np = grow(w->name, &w->capname, w->nname + 1,
 	    sizeof(*w->name))) == NULL)
 		return -1;
@@ -255,18 +290,14 @@ name_id(struct wacc *w, const char *s)
 static struct leaf *
 leaf_get(struct wacc *w, uint32_t d, uint32_t s)
 {
+	struct key k = { NULL, 0, d, s };
 	uint64_t h = hash_cell(0, d, s);
 	struct leaf *l;
-	size_t j;
+	int64_t i;
 	void *np;
 
-	if (w->lidx.cap != 0)
-		for (j = h & (w->lidx.cap - 1); w->lidx.slot[j] != 0;
-		    j = (j + 1) & (w->lidx.cap - 1)) {
-			l = &w->lf[w->lidx.slot[j] - 1];
-			if (l->dept == d && l->svc == s)
-				return l;
-		}
+	if ((i = idx_find(w, &w->lidx, IX_LEAF, h, &k)) >= 0)
+		return &w->lf[i];
 	if ((np = grow(w->lf, &w->caplf, w->nlf + 1, sizeof(*w->lf))) == NULL)
 		return NULL;
 	w->lf = np;
@@ -284,18 +315,14 @@ leaf_get(struct wacc *w, uint32_t d, uint32_t s)
 static struct hcell *
 hcell_get(struct wacc *w, int64_t hour, int32_t day, uint32_t d, uint32_t s)
 {
+	struct key k = { NULL, hour, d, s };
 	uint64_t h = hash_cell(hour, d, s);
 	struct hcell *c;
-	size_t j;
+	int64_t i;
 	void *np;
 
-	if (w->hidx.cap != 0)
-		for (j = h & (w->hidx.cap - 1); w->hidx.slot[j] != 0;
-		    j = (j + 1) & (w->hidx.cap - 1)) {
-			c = &w->hc[w->hidx.slot[j] - 1];
-			if (c->hour == hour && c->dept == d && c->svc == s)
-				return c;
-		}
+	if ((i = idx_find(w, &w->hidx, IX_HCELL, h, &k)) >= 0)
+		return &w->hc[i];
 	if ((np = grow(w->hc, &w->caphc, w->nhc + 1, sizeof(*w->hc))) == NULL)
 		return NULL;
 	w->hc = np;
@@ -607,18 +634,6 @@ wacc_open_days(const struct wacc *w, int32_t *days, size_t max)
 
 /* ---- serialisation ---- */
 
-static size_t
-leb_size(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
 static uint64_t
 zz(int64_t v)
 {
@@ -631,65 +646,6 @@ unzz(uint64_t v)
 	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
 }
 
-struct wr {
-	uint8_t		*p;
-	size_t		 len, cap;
-	int		 bad;
-	int		 grow;		/* p is ours: realloc when short */
-};
-
-/* Room for n more bytes (growing the buffer when it is ours). */
-static int
-room(struct wr *o, size_t n)
-{
-	size_t nc;
-	uint8_t *np;
-
-	if (o->bad)
-		return 0;
-	if (n <= o->cap - o->len)
-		return 1;
-	if (!o->grow) {
-		o->bad = 1;
-		return 0;
-	}
-	for (nc = o->cap ? o->cap : 4096; nc - o->len < n; nc *= 2)
-		;
-	if ((np = realloc(o->p, nc)) == NULL) {
-		o->bad = 1;
-		return 0;
-	}
-	o->p = np;
-	o->cap = nc;
-	return 1;
-}
-
-static void
-put_u8(struct wr *o, uint8_t v)
-{
-	if (room(o, 1))
-		o->p[o->len++] = v;
-}
-
-static void
-put_leb(struct wr *o, uint64_t v)
-{
-	while (v >= 0x80) {
-		put_u8(o, (uint8_t)(v | 0x80));
-		v >>= 7;
-	}
-	put_u8(o, (uint8_t)v);
-}
-
-static void
-put_bytes(struct wr *o, const void *b, size_t n)
-{
-	if (!room(o, n))
-		return;
-	memcpy(o->p + o->len, b, n);
-	o->len += n;
-}
-
 static void
 put_sketch(struct wr *o, const struct sketch *s)
 {
@@ -697,8 +653,8 @@ put_sketch(struct wr *o, const struct sketch *s)
 
 	if (!o->grow) {
 		n = sketch_serialized_size(s);
-		put_leb(o, n);
-		if (!room(o, n) || sketch_serialize(s, o->p + o->len, n) != n) {
+		wr_leb(o, n);
+		if (!wr_room(o, n) || sketch_serialize(s, o->p + o->len, n) != n) {
 			o->bad = 1;
 			return;
 		}
@@ -709,7 +665,7 @@ put_sketch(struct wr *o, const struct sketch *s)
 	 * One pass: written 2 bytes on (a length below 2^14 is at most two
 	 * LEB128 bytes), the length put before it afterwards.
 	 */
-	if (!room(o, 2 + SKETCH_SERIALIZED_MAX))
+	if (!wr_room(o, 2 + SKETCH_SERIALIZED_MAX))
 		return;
 	got = sketch_serialize(s, o->p + o->len + 2, SKETCH_SERIALIZED_MAX);
 	if (got == 0 || got >= (1u << 14)) {
@@ -744,9 +700,9 @@ static void
 em_leb(struct em *e, uint64_t v)
 {
 	if (e->sizing)
-		e->len += leb_size(v);
+		e->len += wr_leb_size(v);
 	else
-		put_leb(e->o, v);
+		wr_leb(e->o, v);
 }
 
 static void
@@ -756,7 +712,7 @@ em_bytes(struct em *e, const void *b, size_t n)
 	if (e->sizing)
 		e->len += n;
 	else
-		put_bytes(e->o, b, n);
+		wr_bytes(e->o, b, n);
 }
 
 static void
@@ -766,7 +722,7 @@ em_sketch(struct em *e, const struct sketch *s)
 
 	if (e->sizing) {
 		n = sketch_serialized_size(s);
-		e->len += leb_size(n) + n;
+		e->len += wr_leb_size(n) + n;
 	} else
 		put_sketch(e->o, s);
 }
@@ -779,7 +735,7 @@ em_head(const struct wacc *w, struct em *e)
 	if (e->sizing)
 		e->len += 1;
 	else
-		put_u8(e->o, WACC_VERSION);
+		wr_u8(e->o, WACC_VERSION);
 	em_leb(e, zz(w->week));
 	em_leb(e, w->nname);
 	for (i = 0; i < w->nname; i++)
@@ -894,7 +850,7 @@ emit(const struct wacc *w, struct wr *o, int sizing)
 size_t
 wacc_serialized_size(const struct wacc *w)
 {
-	struct wr o = { NULL, 0, 0, 0, 0 };
+	struct wr o = wr_fixed(NULL, 0);
 
 	return emit(w, &o, 1);
 }
@@ -902,7 +858,7 @@ wacc_serialized_size(const struct wacc *w)
 size_t
 wacc_serialize(const struct wacc *w, uint8_t *buf, size_t cap)
 {
-	struct wr o = { buf, 0, cap, 0, 0 };
+	struct wr o = wr_fixed(buf, cap);
 
 	return emit(w, &o, 0);
 }
@@ -910,7 +866,7 @@ wacc_serialize(const struct wacc *w, uint8_t *buf, size_t cap)
 uint8_t *
 wacc_serialize_alloc(const struct wacc *w, size_t *len)
 {
-	struct wr o = { NULL, 0, 0, 0, 1 };
+	struct wr o = wr_growing();
 
 	*len = emit(w, &o, 0);
 	if (*len == 0) {
@@ -932,7 +888,7 @@ wacc_ser_new(void)
 	struct wacc_ser *z = calloc(1, sizeof(*z));
 
 	if (z != NULL)
-		z->o.grow = 1;
+		z->o = wr_growing();
 	return z;
 }
 
@@ -976,42 +932,13 @@ wacc_ser_free(struct wacc_ser *z)
 	free(z);
 }
 
-struct rd {
-	const uint8_t	*p;
-	size_t		 len, off;
-	int		 bad;
-};
-
-static uint64_t
-get_leb(struct rd *r)
-{
-	uint64_t v = 0;
-	unsigned shift = 0;
-	uint8_t b;
-
-	do {
-		if (r->bad || r->off >= r->len || shift > 63) {
-			r->bad = 1;
-			return 0;
-		}
-		b = r->p[r->off++];
-		if (shift == 63 && (b & 0x7e) != 0) {
-			r->bad = 1;	/* past 64 bits */
-			return 0;
-		}
-		v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-	} while (b & 0x80);
-	return v;
-}
-
 /* A count of items each taking at least min bytes: bounded by the blob. */
 static size_t
 get_count(struct rd *r, size_t min)
 {
-	uint64_t n = get_leb(r);
+	uint64_t n = rd_leb(r);
 
-	if (r->bad || n > (r->len - r->off) / (min ? min : 1)) {
+	if (r->bad || n > rd_left(r) / (min ? min : 1)) {
 		r->bad = 1;
 		return 0;
 	}
@@ -1021,7 +948,7 @@ get_count(struct rd *r, size_t min)
 static uint32_t
 get_name(struct rd *r, const struct wacc *w)
 {
-	uint64_t v = get_leb(r);
+	uint64_t v = rd_leb(r);
 
 	if (v >= w->nname)
 		r->bad = 1;
@@ -1031,7 +958,7 @@ get_name(struct rd *r, const struct wacc *w)
 static int32_t
 get_day(struct rd *r)
 {
-	uint64_t v = get_leb(r);
+	uint64_t v = rd_leb(r);
 
 	/* YYYYMMDD, well inside int32 */
 	if (v < 10000101 || v > 99991231)
@@ -1043,19 +970,19 @@ static int
 get_sketch(struct rd *r, struct sketch *s)
 {
 	size_t n = get_count(r, 1);
+	const uint8_t *p = rd_ptr(r, n);
 
-	if (r->bad || n == 0 || sketch_deserialize(s, r->p + r->off, n) != 0) {
+	if (p == NULL || n == 0 || sketch_deserialize(s, p, n) != 0) {
 		r->bad = 1;
 		return -1;
 	}
-	r->off += n;
 	return 0;
 }
 
 struct wacc *
 wacc_deserialize(int32_t week, const uint8_t *p, size_t len)
 {
-	struct rd r = { p, len, 0, 0 };
+	struct rd r = rd_init(p, len);
 	struct wacc *w = wacc_new(week);
 	struct sketch sk;
 	size_t i, n, k;
@@ -1064,10 +991,9 @@ wacc_deserialize(int32_t week, const uint8_t *p, size_t len)
 	if (w == NULL)
 		return NULL;
 	sketch_init(&sk);
-	if (len < 1 || p[0] != WACC_VERSION)
+	if (rd_u8(&r) != WACC_VERSION || r.bad)
 		goto bad;
-	r.off = 1;
-	if (unzz(get_leb(&r)) != week || r.bad)
+	if (unzz(rd_leb(&r)) != week || r.bad)
 		goto bad;
 	n = get_count(&r, 2);
 	for (i = 0; i < n && !r.bad; i++) {
@@ -1076,9 +1002,8 @@ wacc_deserialize(int32_t week, const uint8_t *p, size_t len)
 
 		if (r.bad || l == 0 || l > WACC_NAME_MAX)
 			goto bad;
-		memcpy(name, r.p + r.off, l);
+		rd_bytes(&r, name, l);	/* get_count checked l */
 		name[l] = '\0';
-		r.off += l;
 		if (memchr(name, '\0', l) != NULL)
 			goto bad;
 		/* a name given twice would make two keys for one cell */
@@ -1093,7 +1018,7 @@ wacc_deserialize(int32_t week, const uint8_t *p, size_t len)
 		    add_rday(w, d) != 0)
 			goto bad;
 	}
-	w->cover = get_leb(&r);
+	w->cover = rd_leb(&r);
 	if (r.bad || w->cover > 24 * 8)
 		goto bad;
 	n = get_count(&r, 2 + C_N + 1 + 3);
@@ -1104,8 +1029,8 @@ wacc_deserialize(int32_t week, const uint8_t *p, size_t len)
 		struct leaf *l;
 
 		for (k = 0; k < C_N; k++)
-			c[k] = get_leb(&r);
-		dh = get_leb(&r);
+			c[k] = rd_leb(&r);
+		dh = rd_leb(&r);
 		if (r.bad || get_sketch(&r, &sk) != 0)
 			goto bad;
 		if ((l = leaf_get(w, d, s)) == NULL || w->nlf == before)
@@ -1117,14 +1042,14 @@ wacc_deserialize(int32_t week, const uint8_t *p, size_t len)
 	}
 	n = get_count(&r, 4 + C_N + 3);
 	for (i = 0; i < n && !r.bad; i++) {
-		int64_t hour = unzz(get_leb(&r));
+		int64_t hour = unzz(rd_leb(&r));
 		int32_t day = get_day(&r);
 		uint32_t d = get_name(&r, w), s = get_name(&r, w);
 		size_t before = w->nhc;
 		struct hcell *hc;
 
 		for (k = 0; k < C_N; k++)
-			c[k] = get_leb(&r);
+			c[k] = rd_leb(&r);
 		if (r.bad || get_sketch(&r, &sk) != 0)
 			goto bad;
 		/* a released day holds no hour cells */
@@ -1139,7 +1064,7 @@ wacc_deserialize(int32_t week, const uint8_t *p, size_t len)
 	}
 	n = get_count(&r, 5);
 	for (i = 0; i < n && !r.bad; i++) {
-		int64_t hour = unzz(get_leb(&r));
+		int64_t hour = unzz(rd_leb(&r));
 		int32_t day = get_day(&r);
 		size_t nb, na, j;
 		struct bhour *bh;
@@ -1155,7 +1080,7 @@ wacc_deserialize(int32_t week, const uint8_t *p, size_t len)
 		if (nb > BL_N)
 			goto bad;
 		for (j = 0; j < nb; j++)
-			bh->b[j] = get_leb(&r);
+			bh->b[j] = rd_leb(&r);
 		na = get_count(&r, 2);
 		for (j = 0; j < na && !r.bad; j++) {
 			size_t l = get_count(&r, 1);
@@ -1163,12 +1088,11 @@ wacc_deserialize(int32_t week, const uint8_t *p, size_t len)
 
 			if (r.bad || l == 0)
 				goto bad;
-			an = anomaly_from_name((const char *)r.p + r.off, l);
-			r.off += l;
-			bh->anom[an] += get_leb(&r);
+			an = anomaly_from_name((const char *)rd_ptr(&r, l), l);
+			bh->anom[an] += rd_leb(&r);
 		}
 	}
-	if (r.bad || r.off != len)
+	if (r.bad || rd_left(&r) != 0)
 		goto bad;
 	return w;
 bad:
@@ -1178,29 +1102,6 @@ bad:
 }
 
 /* ---- release inputs ---- */
-
-unsigned
-wacc_day_hours(int32_t day)
-{
-	int64_t s = period_day_start(day), e;
-	struct period p;
-
-	/* the next day starts 23, 24 or 25 hours later: 26 h is inside it */
-	period_of(s + 26 * 3600, &p);
-	e = period_day_start(p.day);
-	return e > s ? (unsigned)((e - s + 1800) / 3600) : 24;
-}
-
-unsigned
-wacc_week_hours(int32_t week)
-{
-	int64_t s = period_week_start(week), e;
-	struct period p;
-
-	period_of(s + 8 * 86400, &p);
-	e = period_week_start(p.week);
-	return e > s ? (unsigned)((e - s + 1800) / 3600) : 168;
-}
 
 struct relb {
 	const struct wacc *w;
@@ -1345,7 +1246,7 @@ wacc_rel_day(const struct wacc *w, int32_t day, const struct rel_dims *dims,
 	out->in.period = day;
 	out->in.week = w->week;
 	out->in.complete = 1;
-	out->in.hours_total = wacc_day_hours(day);
+	out->in.hours_total = period_day_hours(day);
 	for (i = 0; i < w->nhc; i++) {
 		const struct hcell *c = &w->hc[i];
 
@@ -1382,7 +1283,7 @@ wacc_rel_week(const struct wacc *w, const struct rel_dims *dims,
 	out->in.period = w->week;
 	out->in.week = w->week;
 	out->in.complete = 1;
-	out->in.hours_total = wacc_week_hours(w->week);
+	out->in.hours_total = period_week_hours(w->week);
 	out->in.coverage_hours = (unsigned)w->cover;
 	for (i = 0; i < w->nlf; i++) {
 		const struct leaf *l = &w->lf[i];

@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/period.h"
 #include "aggregate/agg.h"
 #include "aggregate/relinput.h"
 
@@ -127,9 +128,5 @@ void	 wacc_rel_free(struct wacc_rel *);
 size_t	 wacc_nhcells(const struct wacc *);
 size_t	 wacc_nleaves(const struct wacc *);
 size_t	 wacc_nblind(const struct wacc *);
-
-/* Local hours of a day / of an ISO week (23, 24, 25 / 167..169). */
-unsigned wacc_day_hours(int32_t day);
-unsigned wacc_week_hours(int32_t week);
 
 #endif /* AIC_WACC_H */

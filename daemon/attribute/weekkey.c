@@ -46,6 +46,7 @@
 #include "common/cfgerr.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/period.h"
 #include "common/siphash.h"
 #include "attribute/weekkey.h"
 
@@ -105,8 +106,10 @@ wipe(void *p, size_t n)
 static int
 valid_week(int32_t week)
 {
-	return week >= 197001 && week <= 999953 && week % 100 >= 1 &&
-	    week % 100 <= 53;
+	int y, w;
+
+	period_week_split(week, &y, &w);
+	return y >= 1970 && y <= 9999 && w >= 1 && w <= 53;
 }
 
 static int
@@ -712,9 +715,12 @@ ensure(struct weekkey *K, int32_t week)
 		}
 		return -1;
 	}
-	if (K->dir[0] != '\0')
-		log_info("new key for ISO week %d-W%02d", (int)(week / 100),
-		    (int)(week % 100));
+	if (K->dir[0] != '\0') {
+		char wk[16];
+
+		period_week_format(week, wk, sizeof(wk));
+		log_info("new key for ISO week %s", wk);
+	}
 	return 0;
 }
 

@@ -1,5 +1,7 @@
 /*
- * period.c - calendar arithmetic through the C library's zone database.
+ * period.c - the one place of calendar arithmetic: local hours, days and
+ * weeks through the C library's zone database, and the zone-free civil
+ * calendar (dates, ISO weeks, quarters) on day numbers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,171 @@
 #include "common/period.h"
 
 static struct period cache = { INT64_MIN, 0, 0 };
+
+/* --- the civil calendar (no zone) ----------------------------------- */
+
+/*
+ * Days since 1970-01-01 of a proleptic Gregorian date, and back
+ * (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms"): exact for
+ * every date, no table, no time zone, no time_t range.
+ */
+static int64_t
+civil_days(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int32_t
+days_civil(int64_t z)
+{
+	int64_t era, doe, yoe, y, doy, mp, d, m;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp + (mp < 10 ? 3 : -9);
+	y += m <= 2;
+	return (int32_t)(y * 10000 + m * 100 + d);
+}
+
+static int64_t
+day_num(int32_t day)
+{
+	return civil_days(day / 10000, day / 100 % 100, day % 100);
+}
+
+/* Monday = 0 of a day number; 1970-01-01 was a Thursday. */
+static int
+weekday(int64_t z)
+{
+	return (int)(((z % 7) + 7 + 3) % 7);
+}
+
+int32_t
+period_day_make(int y, int m, int d)
+{
+	int32_t day;
+
+	if (y < 0 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31)
+		return -1;
+	day = (int32_t)(y * 10000 + m * 100 + d);
+	/* a date that does not round-trip does not exist */
+	return days_civil(civil_days(y, m, d)) == day ? day : -1;
+}
+
+void
+period_day_split(int32_t day, int *y, int *m, int *d)
+{
+	*y = day / 10000;
+	*m = day / 100 % 100;
+	*d = day % 100;
+}
+
+int32_t
+period_day_add(int32_t day, int n)
+{
+	return days_civil(day_num(day) + n);
+}
+
+/* The ISO week is the one of its Thursday, numbered from that year's. */
+int32_t
+period_day_week(int32_t day)
+{
+	int64_t z = day_num(day);
+	int32_t thu = days_civil(z - weekday(z) + 3);
+	int64_t doy = day_num(thu) - civil_days(thu / 10000, 1, 1);
+
+	return (thu / 10000) * 100 + (int32_t)(doy / 7 + 1);
+}
+
+void
+period_week_split(int32_t week, int *y, int *w)
+{
+	*y = week / 100;
+	*w = week % 100;
+}
+
+/* Monday of ISO week 1 is the Monday on or before January 4th. */
+int32_t
+period_week_monday(int32_t week)
+{
+	int64_t jan4 = civil_days(week / 100, 1, 4);
+
+	return days_civil(jan4 - weekday(jan4) + (int64_t)(week % 100 - 1) *
+	    7);
+}
+
+int32_t
+period_week_add(int32_t week, int n)
+{
+	return period_day_week(period_day_add(period_week_monday(week),
+	    7 * n));
+}
+
+int
+period_quarter_of(int32_t day)
+{
+	return (day / 100 % 100 - 1) / 3 + 1;
+}
+
+void
+period_quarter_add(int *y, int *q, int n)
+{
+	int i = *y * 4 + (*q - 1) + n;
+
+	*y = i >= 0 ? i / 4 : (i - 3) / 4;
+	*q = i - *y * 4 + 1;
+}
+
+/* "YYYY-Qn" as the report's --quarter has always read it, from 1970. */
+int
+period_quarter_parse(const char *s, int *y, int *q)
+{
+	char tail;
+
+	if (sscanf(s, "%4d-Q%1d%c", y, q, &tail) != 2 || *y < 1970 ||
+	    *q < 1 || *q > 4)
+		return -1;
+	return 0;
+}
+
+void
+period_quarter_format(int y, int q, char *buf, unsigned n)
+{
+	snprintf(buf, n, "%04d-Q%d", y, q);
+}
+
+size_t
+period_quarter_weeks(int y, int q, int32_t *out, size_t max)
+{
+	int32_t first = y * 10000 + (q * 3 - 2) * 100 + 1;
+	int32_t next = q == 4 ? (y + 1) * 10000 + 101 :
+	    y * 10000 + (q * 3 + 1) * 100 + 1;
+	int32_t w = period_day_week(first);
+	size_t n = 0;
+
+	if (period_day_add(period_week_monday(w), 3) < first)
+		w = period_week_add(w, 1);
+	while (n < max && period_day_add(period_week_monday(w), 3) < next) {
+		out[n++] = w;
+		w = period_week_add(w, 1);
+	}
+	return n;
+}
+
+/* --- the configured zone ---------------------------------------------- */
 
 int
 period_set_tz(const char *tz)
@@ -74,7 +241,6 @@ int32_t
 period_week_parse(const char *s)
 {
 	int y, w, i;
-	struct period p;
 
 	if (strlen(s) != 8 || s[4] != '-' || s[5] != 'W')
 		return -1;
@@ -85,14 +251,27 @@ period_week_parse(const char *s)
 	w = (s[6] - '0') * 10 + (s[7] - '0');
 	if (y < 1970 || w < 1 || w > 53)
 		return -1;
-	if (w == 53) {
-		/* the Thursday of week 53 must still be in year y */
-		period_of(period_week_start(y * 100 + 53) + 3 * 86400 + 43200,
-		    &p);
-		if (p.week != y * 100 + 53)
-			return -1;
-	}
+	/* week 53 exists when its Thursday is still in year y */
+	if (w == 53 && period_day_week(period_week_monday(y * 100 + 53)) !=
+	    y * 100 + 53)
+		return -1;
 	return y * 100 + w;
+}
+
+/* Strictly "YYYY-MM-DD", a date that exists, from 1970 on. */
+int32_t
+period_day_parse(const char *s)
+{
+	int i;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	if (atoi(s) < 1970)
+		return -1;
+	return period_day_make(atoi(s), atoi(s + 5), atoi(s + 8));
 }
 
 void
@@ -121,23 +300,36 @@ period_day_start(int32_t day)
 	return (int64_t)mktime(&tm);
 }
 
-/* Monday of ISO week 1 is the Monday on or before January 4th. */
+/* mktime() resolves the local midnight (DST included) of the Monday. */
 int64_t
 period_week_start(int32_t week)
 {
-	struct tm tm;
-	int wday;
+	return period_day_start(period_week_monday(week));
+}
 
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = week / 100 - 1900;
-	tm.tm_mon = 0;
-	tm.tm_mday = 4;
-	tm.tm_hour = 12;
-	tm.tm_isdst = -1;
-	mktime(&tm);
-	wday = (tm.tm_wday + 6) % 7;		/* Monday = 0 */
-	tm.tm_mday = 4 - wday + (week % 100 - 1) * 7;
-	tm.tm_hour = 0;
-	tm.tm_isdst = -1;
-	return (int64_t)mktime(&tm);
+/*
+ * Where the next local day / week starts, found from an instant safely
+ * inside it (the next day starts 23, 24 or 25 hours later: 26 h is
+ * inside it), so that a zone that skips a date still gets an answer.
+ */
+unsigned
+period_day_hours(int32_t day)
+{
+	int64_t s = period_day_start(day), e;
+	struct period p;
+
+	period_of(s + 26 * 3600, &p);
+	e = period_day_start(p.day);
+	return e > s ? (unsigned)((e - s + 1800) / 3600) : 24;
+}
+
+unsigned
+period_week_hours(int32_t week)
+{
+	int64_t s = period_week_start(week), e;
+	struct period p;
+
+	period_of(s + 8 * 86400, &p);
+	e = period_week_start(p.week);
+	return e > s ? (unsigned)((e - s + 1800) / 3600) : 168;
 }

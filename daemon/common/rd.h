@@ -158,6 +158,30 @@ rd_sub(struct rd *r, size_t n)
 	return s;
 }
 
+/*
+ * LEB128 (7 bits a byte, least significant first; common/wr.h writes
+ * it), as the vault's blobs carry counts and lengths.  An encoding
+ * longer than 64 bits fails: the tenth byte may only be 0 or 1.
+ */
+static inline uint64_t
+rd_leb(struct rd *r)
+{
+	uint64_t v = 0;
+	unsigned shift;
+	uint8_t b;
+
+	for (shift = 0; ; shift += 7) {
+		b = rd_u8(r);
+		if (r->bad || (shift == 63 && b > 1)) {
+			r->bad = 1;
+			return 0;
+		}
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+}
+
 /* QUIC variable-length integer (RFC 9000 section 16). */
 static inline uint64_t
 rd_varint(struct rd *r)

@@ -14,74 +14,13 @@
 #include "common/period.h"
 #include "out/query.h"
 
-/* --- calendar (civil dates; a date needs no zone) ---------------------- */
-
-static int64_t
-civil_days(int y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int32_t
-days_civil(int64_t z)
-{
-	int64_t era, doe, yoe, y, doy, mp, d, m;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp + (mp < 10 ? 3 : -9);
-	y += m <= 2;
-	return (int32_t)(y * 10000 + m * 100 + d);
-}
-
-static int64_t
-day_num(int32_t day)
-{
-	return civil_days(day / 10000, day / 100 % 100, day % 100);
-}
-
-int32_t
-query_day_week(int32_t day)
-{
-	int64_t z = day_num(day);
-	int64_t wd = ((z % 7) + 7 + 3) % 7;	/* 0 = Monday (1970-01-01 Thu) */
-	int32_t thu = days_civil(z - wd + 3);
-	int64_t doy = day_num(thu) - civil_days(thu / 10000, 1, 1);
-
-	return (thu / 10000) * 100 + (int32_t)(doy / 7 + 1);
-}
-
-int32_t
-query_week_monday(int32_t week)
-{
-	int y = week / 100, w = week % 100;
-	int64_t jan4 = civil_days(y, 1, 4);
-	int64_t wd = ((jan4 % 7) + 7 + 3) % 7;
-
-	return days_civil(jan4 - wd + (int64_t)(w - 1) * 7);
-}
-
 void
 query_period_label(enum rel_kind k, int32_t period, char *buf, size_t n)
 {
 	if (k == REL_DAY)
-		snprintf(buf, n, "%04d-%02d-%02d", period / 10000,
-		    period / 100 % 100, period % 100);
+		period_day_format(period, buf, (unsigned)n);
 	else
-		snprintf(buf, n, "%04d-W%02d", period / 100, period % 100);
+		period_week_format(period, buf, (unsigned)n);
 }
 
 /* --- parsing ----------------------------------------------------------- */
@@ -159,29 +98,17 @@ query_parse_when(const char *s, int is_to, int allow_epoch, int32_t *day,
 {
 	const char *what = is_to ? "to" : "from";
 	int32_t w;
-	int y, m, d;
 	size_t i, n = strlen(s);
 
 	if ((w = period_week_parse(s)) > 0) {
-		*day = query_week_monday(w);
+		*day = period_week_monday(w);
 		if (is_to)
-			*day = days_civil(day_num(*day) + 6);
+			*day = period_day_add(*day, 6);
 		return 0;
 	}
-	if (n == 10 && s[4] == '-' && s[7] == '-' &&
-	    isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
-	    isdigit((unsigned char)s[2]) && isdigit((unsigned char)s[3]) &&
-	    isdigit((unsigned char)s[5]) && isdigit((unsigned char)s[6]) &&
-	    isdigit((unsigned char)s[8]) && isdigit((unsigned char)s[9])) {
-		y = atoi(s);
-		m = atoi(s + 5);
-		d = atoi(s + 8);
-		/* a date that does not round-trip does not exist */
-		if (y >= 1970 && m >= 1 && m <= 12 && d >= 1 && d <= 31 &&
-		    days_civil(civil_days(y, m, d)) == y * 10000 + m * 100 + d) {
-			*day = y * 10000 + m * 100 + d;
-			return 0;
-		}
+	if ((w = period_day_parse(s)) > 0) {
+		*day = w;
+		return 0;
 	}
 	if (allow_epoch && n > 0 && n <= 12) {
 		for (i = 0; i < n && isdigit((unsigned char)s[i]); i++)
@@ -194,7 +121,7 @@ query_parse_when(const char *s, int is_to, int allow_epoch, int32_t *day,
 			if (p.day >= 19700101 && p.day <= 99991231 &&
 			    period_day_start(p.day) == t) {
 				/* as to, midnight ends the day before */
-				*day = is_to ? days_civil(day_num(p.day) - 1) :
+				*day = is_to ? period_day_add(p.day, -1) :
 				    p.day;
 				return 0;
 			}
@@ -312,8 +239,8 @@ query_run(struct released *rel, const struct query *q, struct qresult *out,
 		from = q->from_day;
 		to = q->to_day;
 	} else {
-		from = q->from_day ? query_day_week(q->from_day) : 0;
-		to = q->to_day ? query_day_week(q->to_day) : 0;
+		from = q->from_day ? period_day_week(q->from_day) : 0;
+		to = q->to_day ? period_day_week(q->to_day) : 0;
 	}
 	if (released_periods(rel, kind, from, to, &out->periods,
 	    &out->nperiods, err, errlen) != 0)

@@ -103,9 +103,5 @@ json_t	*query_period_json(const struct rel_period *);
 /* "2026-11-18" / "2026-W47" */
 void	query_period_label(enum rel_kind, int32_t period, char *buf,
 	    size_t n);
-/* The ISO week YYYYWW of a YYYYMMDD date (calendar, no zone). */
-int32_t	query_day_week(int32_t day);
-/* Monday of an ISO week as YYYYMMDD. */
-int32_t	query_week_monday(int32_t week);
 
 #endif /* AIC_QUERY_H */

@@ -82,7 +82,7 @@ release_week(struct vault *v, struct reldb *rel, const struct rel_dims *dims,
 		if (wacc_rel_day(w, days[i], dims, &r) != 0)
 			goto fail;
 		end = period_day_start(days[i]) +
-		    3600 * (int64_t)wacc_day_hours(days[i]);
+		    3600 * (int64_t)period_day_hours(days[i]);
 		r.in.complete = now >= end;
 		rc = publish(v, rel, dims, params, &r, now);
 		wacc_rel_free(&r);
@@ -96,7 +96,7 @@ release_week(struct vault *v, struct reldb *rel, const struct rel_dims *dims,
 	}
 	if (due) {
 		int64_t end = period_week_start(week) +
-		    3600 * (int64_t)wacc_week_hours(week);
+		    3600 * (int64_t)period_week_hours(week);
 
 		if (wacc_rel_week(w, dims, &r) != 0)
 			goto fail;

@@ -1001,7 +1001,7 @@ v1_release_week(struct vault *v, const struct rel_dims *dims,
 	in.period = in.week = week;
 	in.leaf = a.leaf;
 	in.nleaf = a.nleaf;
-	in.hours_total = wacc_week_hours(week);
+	in.hours_total = period_week_hours(week);
 	in.coverage_hours = (unsigned)vaultdb_v1_coverage(v->db, week);
 	in.complete = 1;
 	if ((tk = weekkey_open(NULL, err, sizeof(err))) == NULL ||

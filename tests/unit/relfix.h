@@ -1,7 +1,17 @@
 /*
  * relfix.h - a small release database for the output tests (test_api,
- * the api fuzz target), written with SQL after the schema in spec.md
- * (release DB version 1), without the release stage.
+ * the api fuzz target): the release stage creates the file and its
+ * schema (reldb_open), the rows are written here with SQL, without
+ * releasing anything.
+ *
+ * Not the same database as tests/relfixture.py's, on purpose: this one
+ * is fixed and its figures are formulas (relfix_devices, relfix_measure)
+ * a C test can assert without reading a JSON truth file; relfixture.py
+ * draws seeded random cells over any weeks and grid (--grid-from a
+ * configuration, --from-truth the synthesizer) and writes the truth for
+ * the end-to-end scripts.  What they do share, the schema, neither keeps:
+ * both have the daemon create the file (relfixture.py through
+ * tests/tools/relschema).
  *
  * Grid: departments Finance, Sales, unassigned (and "*"); services
  * openai-chatgpt, anthropic-claude (category chat), github-copilot
@@ -17,6 +27,8 @@
 #include <string.h>
 
 #include <sqlite3.h>
+
+#include "release/release.h"
 
 static const char *const relfix_depts[] = {
 	"Finance", "Sales", "unassigned", "*"
@@ -137,33 +149,21 @@ relfix_write(const char *path)
 		"ech_unattributed", "nosni_conns", "doh_conns", "ignored",
 		"lost", "parse_failures", "late"
 	};
+	struct reldb *r;
 	sqlite3 *db = NULL;
-	char sql[256];
+	char sql[256], err[256];
 	int i, b, rc = -1;
 
 	remove(path);
+	if ((r = reldb_open(path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "relfix: %s\n", err);
+		return -1;
+	}
+	reldb_close(r);
 	if (sqlite3_open(path, &db) != SQLITE_OK)
 		goto out;
-	if (relfix_exec(db, "PRAGMA user_version = 1;"
-	    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	    "CREATE TABLE period(kind INTEGER NOT NULL, period INTEGER NOT NULL,"
-	    " week INTEGER NOT NULL, released_at INTEGER NOT NULL,"
-	    " coverage_hours INTEGER NOT NULL, hours_total INTEGER NOT NULL,"
-	    " complete INTEGER NOT NULL, min_group INTEGER NOT NULL,"
-	    " PRIMARY KEY(kind, period));"
-	    "CREATE TABLE dim(kind INTEGER, period INTEGER, axis INTEGER,"
-	    " ord INTEGER, name TEXT NOT NULL,"
-	    " PRIMARY KEY(kind, period, axis, ord));"
-	    "CREATE TABLE service(sid TEXT PRIMARY KEY, name TEXT, vendor TEXT,"
-	    " category TEXT, jurisdiction TEXT, sanctioned INTEGER);"
-	    "CREATE TABLE cell(kind INTEGER, period INTEGER, dept TEXT,"
-	    " svc TEXT, devices, devhours, tls, quic, ech, conns, dns,"
-	    " nxdomain, bytes_up, bytes_down,"
-	    " PRIMARY KEY(kind, period, dept, svc)) WITHOUT ROWID;"
-	    "CREATE TABLE blind(day INTEGER, name TEXT, value INTEGER NOT NULL,"
-	    " PRIMARY KEY(day, name)) WITHOUT ROWID;"
-	    "INSERT INTO meta VALUES ('schema_version', '1'),"
-	    " ('method', 'ckm-1'), ('timezone', 'UTC');"
+	if (relfix_exec(db, "INSERT OR REPLACE INTO meta VALUES"
+	    " ('timezone', 'UTC');"
 	    "INSERT INTO service VALUES"
 	    " ('openai-chatgpt', 'ChatGPT', 'OpenAI', 'chat', 'US', 1),"
 	    " ('anthropic-claude', 'Claude', 'Anthropic', 'chat', 'US', 0),"

@@ -305,10 +305,10 @@ test_query_parse(void)
 	T_CHECK(query_parse_when("2026-Q4", 0, 0, &d, err, sizeof(err)) != 0);
 	T_CHECK(query_parse_when(" 2026-11-18", 0, 0, &d, err, sizeof(err)) !=
 	    0);
-	T_EQ_INT(query_day_week(20261231), 202653);
-	T_EQ_INT(query_day_week(20270101), 202653);
-	T_EQ_INT(query_day_week(20210104), 202101);
-	T_EQ_INT(query_day_week(20261118), 202647);
+	T_EQ_INT(period_day_week(20261231), 202653);
+	T_EQ_INT(period_day_week(20270101), 202653);
+	T_EQ_INT(period_day_week(20210104), 202101);
+	T_EQ_INT(period_day_week(20261118), 202647);
 	/* epochs: the CLI takes none; the API only a local midnight */
 	T_CHECK(query_parse_when("1794787200", 0, 0, &d, err, sizeof(err)) !=
 	    0);

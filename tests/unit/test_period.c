@@ -1,8 +1,9 @@
 /*
  * test_period.c - hour floors, local days and ISO weeks in UTC and in
  * Europe/Amsterdam (DST days, year boundaries, week 53), checked against
- * an independent calendar computed here, plus week text parsing and the
- * day / week start instants.
+ * an independent calendar computed here, plus week text parsing, the
+ * day / week start instants and lengths, and the zone-free calendar
+ * (dates, ISO weeks, quarters) the outputs share.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -433,6 +434,181 @@ test_set_tz(void)
 	T_EQ_INT(period_set_tz("UTC"), 0);
 }
 
+/* Every date 1970..2100 against the reference, both ways. */
+static void
+test_civil_every_day(void)
+{
+	int64_t z, first = days_from_civil(1970, 1, 1);
+	int64_t last = days_from_civil(2100, 12, 31);
+	int32_t day, mon;
+	int y, m, d, yy, ww, bad = 0;
+
+	for (z = first; z <= last; z++) {
+		day = ymd(z);
+		period_day_split(day, &y, &m, &d);
+		if (period_day_make(y, m, d) != day ||
+		    period_day_add(day, 1) != ymd(z + 1) ||
+		    period_day_add(day, -1) != ymd(z - 1) ||
+		    period_day_add(day, 400) != ymd(z + 400) ||
+		    period_day_week(day) != iso_week(z) ||
+		    period_quarter_of(day) != (m - 1) / 3 + 1)
+			bad++;
+		mon = period_week_monday(iso_week(z));
+		if (mon != ymd(z - wday(z)))
+			bad++;
+		period_week_split(iso_week(z), &yy, &ww);
+		if (yy * 100 + ww != iso_week(z) || ww < 1 || ww > 53)
+			bad++;
+		if (wday(z) == 0 && (period_week_add(iso_week(z), 1) !=
+		    iso_week(z + 7) || period_week_add(iso_week(z), -1) !=
+		    iso_week(z - 7) || period_week_add(iso_week(z), 60) !=
+		    iso_week(z + 420)))
+			bad++;
+	}
+	T_EQ_INT(bad, 0);
+}
+
+static void
+test_civil_edges(void)
+{
+	int32_t w[16], last = 0;
+	char buf[16];
+	size_t n, i;
+	int y, q, bad = 0;
+
+	/* no such dates */
+	T_EQ_INT(period_day_make(2026, 2, 29), -1);
+	T_EQ_INT(period_day_make(2100, 2, 29), -1);	/* not a leap year */
+	T_EQ_INT(period_day_make(2026, 4, 31), -1);
+	T_EQ_INT(period_day_make(2026, 13, 1), -1);
+	T_EQ_INT(period_day_make(2026, 0, 1), -1);
+	T_EQ_INT(period_day_make(2026, 1, 0), -1);
+	T_EQ_INT(period_day_make(2026, 1, 32), -1);
+	T_EQ_INT(period_day_make(2024, 2, 29), 20240229);
+	T_EQ_INT(period_day_make(2000, 2, 29), 20000229);
+	/* date text: strictly YYYY-MM-DD, a real date, from 1970 */
+	T_EQ_INT(period_day_parse("2026-11-18"), 20261118);
+	T_EQ_INT(period_day_parse("2024-02-29"), 20240229);
+	T_EQ_INT(period_day_parse("1970-01-01"), 19700101);
+	T_EQ_INT(period_day_parse("2026-02-29"), -1);
+	T_EQ_INT(period_day_parse("1969-12-31"), -1);
+	T_EQ_INT(period_day_parse("2026-11-8"), -1);
+	T_EQ_INT(period_day_parse("2026/11/18"), -1);
+	T_EQ_INT(period_day_parse("2026-11-18 "), -1);
+	T_EQ_INT(period_day_parse("+026-11-18"), -1);
+	T_EQ_INT(period_day_parse("2026-W47-1"), -1);
+	T_EQ_INT(period_day_parse(""), -1);
+	/* weeks 53 and the year boundaries */
+	T_EQ_INT(period_day_week(20261231), 202653);
+	T_EQ_INT(period_day_week(20270101), 202653);
+	T_EQ_INT(period_day_week(20270103), 202653);
+	T_EQ_INT(period_day_week(20270104), 202701);
+	T_EQ_INT(period_day_week(20241230), 202501);
+	T_EQ_INT(period_day_week(20210104), 202101);
+	T_EQ_INT(period_week_monday(202653), 20261228);
+	T_EQ_INT(period_week_monday(202501), 20241230);
+	T_EQ_INT(period_week_monday(202101), 20210104);
+	T_EQ_INT(period_week_add(202652, 1), 202653);
+	T_EQ_INT(period_week_add(202653, 1), 202701);
+	T_EQ_INT(period_week_add(202701, -1), 202653);
+	T_EQ_INT(period_week_add(202552, 1), 202601);	/* 2025 has 52 */
+	T_EQ_INT(period_week_add(202601, -1), 202552);
+	T_EQ_INT(period_day_add(20241231, 1), 20250101);
+	T_EQ_INT(period_day_add(20240228, 1), 20240229);
+	T_EQ_INT(period_day_add(20250301, -1), 20250228);
+	/* quarters: stepping, text */
+	y = 2026;
+	q = 1;
+	period_quarter_add(&y, &q, -1);
+	T_CHECK(y == 2025 && q == 4);
+	period_quarter_add(&y, &q, 1);
+	T_CHECK(y == 2026 && q == 1);
+	period_quarter_add(&y, &q, 7);
+	T_CHECK(y == 2027 && q == 4);
+	period_quarter_add(&y, &q, -12);
+	T_CHECK(y == 2024 && q == 4);
+	y = 0;
+	q = 1;
+	period_quarter_add(&y, &q, -1);		/* floors below year 0 */
+	T_CHECK(y == -1 && q == 4);
+	T_EQ_INT(period_quarter_parse("2026-Q4", &y, &q), 0);
+	T_CHECK(y == 2026 && q == 4);
+	T_EQ_INT(period_quarter_parse("1970-Q1", &y, &q), 0);
+	T_EQ_INT(period_quarter_parse("2026-Q5", &y, &q), -1);
+	T_EQ_INT(period_quarter_parse("2026-Q0", &y, &q), -1);
+	T_EQ_INT(period_quarter_parse("1969-Q4", &y, &q), -1);
+	T_EQ_INT(period_quarter_parse("2026-Q4x", &y, &q), -1);
+	T_EQ_INT(period_quarter_parse("2026-W47", &y, &q), -1);
+	T_EQ_INT(period_quarter_parse("2026-Q", &y, &q), -1);
+	period_quarter_format(2026, 4, buf, sizeof(buf));
+	T_EQ_STR(buf, "2026-Q4");
+	period_quarter_format(987, 1, buf, sizeof(buf));
+	T_EQ_STR(buf, "0987-Q1");
+	/* quarters: the weeks whose Thursday is inside */
+	n = period_quarter_weeks(2026, 4, w, 16);
+	T_EQ_INT(n, 14);			/* 2026-W40 .. 2026-W53 */
+	T_EQ_INT(w[0], 202640);
+	T_EQ_INT(w[n - 1], 202653);
+	n = period_quarter_weeks(2027, 1, w, 16);
+	T_EQ_INT(w[0], 202701);
+	n = period_quarter_weeks(2025, 1, w, 16);
+	T_EQ_INT(n, 13);
+	T_EQ_INT(w[0], 202501);			/* Thursday 2025-01-02 */
+	T_EQ_INT(period_quarter_weeks(2026, 4, w, 3), 3);
+	/*
+	 * every quarter 1971..2099: as many weeks as it has Thursdays (a
+	 * 90-day Q1 may have 12), contiguous, in order, and the next
+	 * quarter goes on with the week after
+	 */
+	for (y = 1971; y < 2100; y++)
+		for (q = 1; q <= 4; q++) {
+			int64_t z = days_from_civil(y, q * 3 - 2, 1);
+			int64_t end = q == 4 ? days_from_civil(y + 1, 1, 1) :
+			    days_from_civil(y, q * 3 + 1, 1);
+			size_t thus = 0;
+
+			/* the reference: Thursdays in the quarter */
+			for (; z < end; z++)
+				thus += wday(z) == 3;
+			n = period_quarter_weeks(y, q, w, 16);
+			if (n != thus || n < 12 || n > 14)
+				bad++;
+			if (q > 1 && period_week_add(last, 1) != w[0])
+				bad++;
+			last = w[n - 1];
+			for (i = 0; i < n; i++) {
+				int32_t thu = period_day_add(
+				    period_week_monday(w[i]), 3);
+
+				if (period_quarter_of(thu) != q ||
+				    thu / 10000 != y)
+					bad++;
+				if (i > 0 && period_week_add(w[i - 1], 1) !=
+				    w[i])
+					bad++;
+			}
+		}
+	T_EQ_INT(bad, 0);
+}
+
+/* Day and week lengths follow the zone's DST days. */
+static void
+test_hours(void)
+{
+	T_EQ_INT(period_set_tz("Europe/Amsterdam"), 0);
+	T_EQ_INT(period_day_hours(20261024), 24);
+	T_EQ_INT(period_day_hours(20261025), 25);
+	T_EQ_INT(period_day_hours(20260329), 23);
+	T_EQ_INT(period_day_hours(20260330), 24);
+	T_EQ_INT(period_week_hours(202643), 169);	/* Oct 19..25 */
+	T_EQ_INT(period_week_hours(202613), 167);	/* Mar 23..29 */
+	T_EQ_INT(period_week_hours(202647), 168);
+	T_EQ_INT(period_week_hours(202653), 168);	/* across the year */
+	T_EQ_INT(period_set_tz("UTC"), 0);
+	T_EQ_INT(period_day_hours(20261025), 24);
+	T_EQ_INT(period_week_hours(202643), 168);
+}
+
 int
 main(void)
 {
@@ -445,5 +621,8 @@ main(void)
 	T_RUN(test_week_text);
 	T_RUN(test_half_hour_zone);
 	T_RUN(test_set_tz);
+	T_RUN(test_civil_every_day);
+	T_RUN(test_civil_edges);
+	T_RUN(test_hours);
 	return T_DONE();
 }

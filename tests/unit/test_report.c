@@ -727,6 +727,12 @@ test_numbers(void)
 	T_EQ_STR(rfmt_change(&R, -4, b, sizeof(b)), "\xe2\x88\x92" "4,0%");
 	T_EQ_STR(rfmt_range(&R, 20261116, 20261122, b, sizeof(b)),
 	    "16\xe2\x80\x93" "22 november 2026");
+	/* a week across two months, and across two years */
+	T_EQ_STR(rfmt_range(&R, 20260928, 20261004, b, sizeof(b)),
+	    "28 september \xe2\x80\x93 4 oktober 2026");
+	T_EQ_STR(rfmt_range(&R, 20261228, 20270103, b, sizeof(b)),
+	    "28 december 2026 \xe2\x80\x93 3 januari 2027");
+	T_EQ_STR(rfmt_daymonth(&R, 20270103, b, sizeof(b)), "3 januari");
 }
 
 /*

@@ -369,14 +369,14 @@ static void
 test_hours(void)
 {
 	T_EQ_INT(period_set_tz("Europe/Amsterdam"), 0);
-	T_EQ_INT(wacc_day_hours(20261024), 24);
-	T_EQ_INT(wacc_day_hours(20261025), 25);
-	T_EQ_INT(wacc_day_hours(20260329), 23);
-	T_EQ_INT(wacc_week_hours(202643), 169);	/* Oct 19..25 */
-	T_EQ_INT(wacc_week_hours(202613), 167);	/* Mar 23..29 */
-	T_EQ_INT(wacc_week_hours(202647), 168);
+	T_EQ_INT(period_day_hours(20261024), 24);
+	T_EQ_INT(period_day_hours(20261025), 25);
+	T_EQ_INT(period_day_hours(20260329), 23);
+	T_EQ_INT(period_week_hours(202643), 169);	/* Oct 19..25 */
+	T_EQ_INT(period_week_hours(202613), 167);	/* Mar 23..29 */
+	T_EQ_INT(period_week_hours(202647), 168);
 	period_set_tz("UTC");
-	T_EQ_INT(wacc_day_hours(20261025), 24);
+	T_EQ_INT(period_day_hours(20261025), 24);
 }
 
 /* Flush, then a k = 1 release of everything: exact figures come back. */

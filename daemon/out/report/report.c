@@ -46,102 +46,37 @@ int
 report_parse_quarter(const char *s, struct report_opts *o)
 {
 	int y, q;
-	char tail;
 
 	o->span = REPORT_QUARTER;
 	if (strcmp(s, "last") == 0) {
 		o->year = o->quarter = 0;
 		return 0;
 	}
-	if (sscanf(s, "%4d-Q%1d%c", &y, &q, &tail) != 2 || y < 1970 ||
-	    q < 1 || q > 4)
+	if (period_quarter_parse(s, &y, &q) != 0)
 		return -1;
 	o->year = y;
 	o->quarter = q;
 	return 0;
 }
 
-/* --- calendar ---------------------------------------------------------- */
-
-static int32_t
-week_of(int64_t t)
-{
-	struct period p;
-
-	period_of(t, &p);
-	return p.week;
-}
-
-static int32_t
-day_of(int64_t t)
-{
-	struct period p;
-
-	period_of(t, &p);
-	return p.day;
-}
-
-/* Noon keeps these clear of DST shifts at either end of a day. */
-static int32_t
-week_next(int32_t w)
-{
-	return week_of(period_week_start(w) + 7 * 86400 + 43200);
-}
-
-static int32_t
-week_prev(int32_t w)
-{
-	return week_of(period_week_start(w) - 43200);
-}
-
-static int32_t
-week_thursday(int32_t w)
-{
-	return day_of(period_week_start(w) + 3 * 86400 + 43200);
-}
-
-static int32_t
-quarter_first_day(int y, int q)
-{
-	return y * 10000 + (q * 3 - 2) * 100 + 1;
-}
-
-/* The ISO weeks whose Thursday falls in the quarter; count returned. */
-static size_t
-quarter_weeks(int y, int q, int32_t *out, size_t max)
-{
-	int32_t first = quarter_first_day(y, q);
-	int32_t next = q == 4 ? quarter_first_day(y + 1, 1) :
-	    quarter_first_day(y, q + 1);
-	int32_t w = week_of(period_day_start(first) + 43200);
-	size_t n = 0;
-
-	if (week_thursday(w) < first)
-		w = week_next(w);
-	while (n < max && week_thursday(w) < next) {
-		out[n++] = w;
-		w = week_next(w);
-	}
-	return n;
-}
+/* --- calendar (common/period.c does the arithmetic) ---------------- */
 
 static void
 resolve_last(const struct report_opts *o, int64_t now, int32_t last_released,
     int32_t *week, int *year, int *quarter)
 {
-	int32_t today = day_of(now);
-	int q = (today / 100 % 100 - 1) / 3 + 1;
+	struct period today;
+	int m, d;
 
 	*week = o->week ? o->week : last_released;
 	*year = o->year;
 	*quarter = o->quarter;
 	if (o->quarter == 0) {
-		*year = today / 10000;
-		*quarter = q - 1;
-		if (*quarter == 0) {
-			*quarter = 4;
-			(*year)--;
-		}
+		/* the quarter before today's */
+		period_of(now, &today);
+		period_day_split(today.day, year, &m, &d);
+		*quarter = period_quarter_of(today.day);
+		period_quarter_add(year, quarter, -1);
 	}
 }
 
@@ -214,7 +149,7 @@ report_period_label(struct released *rel, const struct report_opts *o,
 	    resolve(rel, o, opts_now(o), &w, &y, &q, err, errlen) != 0)
 		return -1;
 	if (o->span == REPORT_QUARTER)
-		snprintf(buf, n, "%04d-Q%d", y, q);
+		period_quarter_format(y, q, buf, (unsigned)n);
 	else
 		period_week_format(w, buf, (unsigned)n);
 	return 0;
@@ -601,9 +536,10 @@ collect(struct report *R, struct rperiod *P, const struct cache *C,
 	size_t i;
 
 	P->from = period_week_start(P->weeks[0]);
-	P->to = period_week_start(week_next(P->weeks[P->nweeks - 1]));
-	P->first_day = day_of(P->from);
-	P->last_day = day_of(P->to - 1);
+	P->to = period_week_start(period_week_add(P->weeks[P->nweeks - 1], 1));
+	P->first_day = period_week_monday(P->weeks[0]);
+	P->last_day = period_day_add(period_week_monday(P->weeks[P->nweeks -
+	    1]), 6);
 	if (period_alloc(R, P) != 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -646,14 +582,14 @@ set_periods(struct report *R, int32_t w, int y, int q)
 	size_t n, i;
 
 	if (!R->quarter) {
-		int32_t pw = week_prev(w);
+		int32_t pw = period_week_add(w, -1);
 
 		period_week_format(w, R->cur.label, sizeof(R->cur.label));
 		period_week_format(pw, R->prev.label, sizeof(R->prev.label));
 		/* the chart's other weeks; prev and cur are collected anyway */
-		tw[TREND_WEEKS - 3] = week_prev(pw);
+		tw[TREND_WEEKS - 3] = period_week_add(pw, -1);
 		for (i = TREND_WEEKS - 3; i > 0; i--)
-			tw[i - 1] = week_prev(tw[i]);
+			tw[i - 1] = period_week_add(tw[i], -1);
 		snprintf(R->trend.label, sizeof(R->trend.label), "%s",
 		    R->cur.label);
 		if (set_weeks(&R->cur, &w, 1) != 0 ||
@@ -661,14 +597,15 @@ set_periods(struct report *R, int32_t w, int y, int q)
 			return -1;
 		return set_weeks(&R->trend, tw, TREND_WEEKS - 2);
 	}
-	py = q == 1 ? y - 1 : y;
-	pq = q == 1 ? 4 : q - 1;
-	snprintf(R->cur.label, sizeof(R->cur.label), "%04d-Q%d", y, q);
-	snprintf(R->prev.label, sizeof(R->prev.label), "%04d-Q%d", py, pq);
-	n = quarter_weeks(y, q, weeks, 16);
+	py = y;
+	pq = q;
+	period_quarter_add(&py, &pq, -1);
+	period_quarter_format(y, q, R->cur.label, sizeof(R->cur.label));
+	period_quarter_format(py, pq, R->prev.label, sizeof(R->prev.label));
+	n = period_quarter_weeks(y, q, weeks, 16);
 	if (set_weeks(&R->cur, weeks, n) != 0)
 		return -1;
-	n = quarter_weeks(py, pq, weeks, 16);
+	n = period_quarter_weeks(py, pq, weeks, 16);
 	return set_weeks(&R->prev, weeks, n);
 }
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "out/report/i18n.h"
+#include "common/period.h"
 #include "out/report/report_model.h"
 #include "out/report/report_fmt.h"
 
@@ -106,16 +107,20 @@ rfmt_bytes(const struct report *R, uint64_t v, char *buf, size_t n)
 const char *
 rfmt_day(const struct report *R, int32_t day, char *buf, size_t n)
 {
-	snprintf(buf, n, "%d %s %d", day % 100,
-	    i18n_month(R->lang, day / 100 % 100), day / 10000);
+	int y, m, d;
+
+	period_day_split(day, &y, &m, &d);
+	snprintf(buf, n, "%d %s %d", d, i18n_month(R->lang, m), y);
 	return buf;
 }
 
 const char *
 rfmt_daymonth(const struct report *R, int32_t day, char *buf, size_t n)
 {
-	snprintf(buf, n, "%d %s", day % 100, i18n_month(R->lang,
-	    day / 100 % 100));
+	int y, m, d;
+
+	period_day_split(day, &y, &m, &d);
+	snprintf(buf, n, "%d %s", d, i18n_month(R->lang, m));
 	return buf;
 }
 
@@ -124,15 +129,17 @@ rfmt_range(const struct report *R, int32_t first, int32_t last, char *buf,
     size_t n)
 {
 	char a[48], b[48];
+	int fy, fm, fd, ly, lm, ld;
 
-	if (first / 100 == last / 100) {
-		snprintf(buf, n, "%d\xe2\x80\x93%s", first % 100,
+	period_day_split(first, &fy, &fm, &fd);
+	period_day_split(last, &ly, &lm, &ld);
+	if (fy == ly && fm == lm) {
+		snprintf(buf, n, "%d\xe2\x80\x93%s", fd,
 		    rfmt_day(R, last, b, sizeof(b)));
 		return buf;
 	}
-	if (first / 10000 == last / 10000)
-		snprintf(a, sizeof(a), "%d %s", first % 100,
-		    i18n_month(R->lang, first / 100 % 100));
+	if (fy == ly)
+		rfmt_daymonth(R, first, a, sizeof(a));
 	else
 		rfmt_day(R, first, a, sizeof(a));
 	snprintf(buf, n, "%s \xe2\x80\x93 %s", a, rfmt_day(R, last, b,

@@ -174,6 +174,7 @@ period_title(const struct out *o, char *buf, size_t n)
 {
 	const struct report *R = o->R;
 	char a[16], b[16], r[96];
+	int wy, wn;
 
 	rfmt_range(R, R->cur.first_day, R->cur.last_day, r, sizeof(r));
 	if (R->quarter) {
@@ -181,8 +182,9 @@ period_title(const struct out *o, char *buf, size_t n)
 		snprintf(b, sizeof(b), "%.4s", R->cur.label);
 		i18n_fill(buf, n, T(T_QUARTER_N), a, b, r);
 	} else {
-		snprintf(a, sizeof(a), "%d", R->cur.weeks[0] % 100);
-		snprintf(b, sizeof(b), "%d", R->cur.weeks[0] / 100);
+		period_week_split(R->cur.weeks[0], &wy, &wn);
+		snprintf(a, sizeof(a), "%d", wn);
+		snprintf(b, sizeof(b), "%d", wy);
 		i18n_fill(buf, n, T(T_WEEK_N), a, b, r);
 	}
 }
@@ -430,9 +432,11 @@ chart_weeks(const struct out *o)
 		int32_t wk = rep_series_week(R, i);
 		double x = left + bw * (double)i + bw * 0.18, w = bw * 0.64;
 		int hl = R->quarter || wk == R->cur.weeks[0];
+		int wy, wn;
 		char v[48], lab[16];
 
-		snprintf(lab, sizeof(lab), "W%02d", wk % 100);
+		period_week_split(wk, &wy, &wn);
+		snprintf(lab, sizeof(lab), "W%02d", wn);
 		if (!RFIG_ZERO(f)) {
 			double h = (double)f->max / max * plot;
 

@@ -774,6 +774,7 @@ report_md(const struct report *R, FILE *f)
 	char lines[RFINDINGS_MAX][RFINDING_LEN], t[256], a[16], b[16], r[96],
 	    g[64], mg[16];
 	size_t i, n, ns, nd;
+	int wy, wn;
 	struct period p;
 
 	if (sidx == NULL || didx == NULL) {
@@ -788,8 +789,9 @@ report_md(const struct report *R, FILE *f)
 		snprintf(a, sizeof(a), "%c", R->cur.label[6]);
 		snprintf(b, sizeof(b), "%.4s", R->cur.label);
 	} else {
-		snprintf(a, sizeof(a), "%d", R->cur.weeks[0] % 100);
-		snprintf(b, sizeof(b), "%d", R->cur.weeks[0] / 100);
+		period_week_split(R->cur.weeks[0], &wy, &wn);
+		snprintf(a, sizeof(a), "%d", wn);
+		snprintf(b, sizeof(b), "%d", wy);
 	}
 	fprintf(f, "# %s\n\n**%s**\n\n", T(R->quarter ? T_TITLE_QUARTER :
 	    T_TITLE_WEEK), i18n_fill(t, sizeof(t), T(R->quarter ? T_QUARTER_N :
