@@ -352,21 +352,23 @@ clean(const struct central *c, const char *src, char *dst, size_t len)
 
 /*
  * err = "what: reason", the reason being the server's primary message
- * (res) or the connection's last error; returns -1.
+ * (res) or the connection's last error, cleaned whole (what may name
+ * the connection); returns -1.
  */
 static int
 pgerr(const struct central *c, const PGresult *res, const char *what,
     char *err, size_t errlen)
 {
 	const char *m = NULL;
-	char msg[512];
+	char raw[1024];
 
 	if (res != NULL)
 		m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	if (m == NULL)
 		m = PQerrorMessage(c->conn);
-	clean(c, m, msg, sizeof(msg));
-	snprintf(err, errlen, "%s: %s", what, msg[0] ? msg : "unknown error");
+	snprintf(raw, sizeof(raw), "%s: %s", what, m != NULL && m[0] != '\0' ?
+	    m : "unknown error");
+	clean(c, raw, err, errlen);
 	return -1;
 }
 
@@ -387,7 +389,7 @@ central_pg_connect(const char *conninfo, char *err, size_t errlen)
 	const char *vals[] = { conninfo, "aicensus", NULL };
 	PQconninfoOption *opts = NULL, *o;
 	struct central *c;
-	char *perr = NULL, what[320];
+	char *perr = NULL, what[320], name[sizeof(c->name)];
 	int n = 0;
 
 	if (is_conninfo(conninfo) &&
@@ -404,7 +406,6 @@ central_pg_connect(const char *conninfo, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	central_pg_describe(conninfo, c->name, sizeof(c->name));
 	for (o = opts; o != NULL && o->keyword != NULL; o++)
 		if ((strcmp(o->keyword, "password") == 0 ||
 		    strcmp(o->keyword, "sslpassword") == 0) && o->val != NULL &&
@@ -412,6 +413,9 @@ central_pg_connect(const char *conninfo, char *err, size_t errlen)
 		    (c->secret[n] = strdup(o->val)) != NULL)
 			n++;
 	PQconninfoFree(opts);
+	/* A secret may even hide in another key (host=/x/<password>). */
+	central_pg_describe(conninfo, name, sizeof(name));
+	clean(c, name, c->name, sizeof(c->name));
 	c->conn = PQconnectdbParams(keys, vals, 1);
 	if (c->conn == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -424,8 +428,9 @@ central_pg_connect(const char *conninfo, char *err, size_t errlen)
 	}
 	PQsetNoticeProcessor(c->conn, quiet, NULL);
 	/* What libpq settled on, environment and defaults included. */
-	snprintf(c->name, sizeof(c->name), "host=%s port=%s dbname=%s user=%s",
+	snprintf(name, sizeof(name), "host=%s port=%s dbname=%s user=%s",
 	    PQhost(c->conn), PQport(c->conn), PQdb(c->conn), PQuser(c->conn));
+	clean(c, name, c->name, sizeof(c->name));
 	return c;
 fail:
 	central_pg_close(c);
