@@ -32,7 +32,7 @@
 struct central {
 	PGconn	*conn;
 	char	 name[256];		/* central_pg_describe() of it */
-	char	*secret[NSECRET];	/* blanked out of libpq's messages */
+	char	*secret[NSECRET];	/* blanked out of messages */
 };
 
 /*
@@ -298,8 +298,9 @@ central_pg_describe(const char *conninfo, char *buf, size_t len)
 			    strchr(o->val, '=') != NULL)
 				continue;
 			if (n < len)
-				n += (size_t)snprintf(buf + n, len - n, "%s%s=%s",
-				    n ? " " : "", o->keyword, o->val);
+				n += (size_t)snprintf(buf + n, len - n,
+				    "%s%s=%s", n ? " " : "", o->keyword,
+				    o->val);
 		}
 	PQconninfoFree(opts);
 	if (buf[0] == '\0')
@@ -560,8 +561,8 @@ central_pg_version(struct central *c, int *version, char *err,
 	PQclear(res);
 	if (v < 1) {
 		snprintf(err, errlen, "aicensus.meta holds no valid "
-		    "schema_version: not an aicensus central database; refusing "
-		    "to touch it");
+		    "schema_version: not an aicensus central database; "
+		    "refusing to touch it");
 		return -1;
 	}
 	*version = v;
@@ -653,7 +654,8 @@ central_pg_site_ok(const char *s)
 	if (n < 1 || n > 63 || !isalnum((unsigned char)s[0]))
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && strchr("._-", s[i]) == NULL)
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr("._-", s[i]) == NULL)
 			return 0;
 	return 1;
 }
@@ -745,9 +747,9 @@ central_pg_add_site(struct central *c, const char *site, const char *role,
 	owner = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 	member = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
 	if (bypass || owner) {
-		snprintf(err, errlen, "role %s %s: row-level security would not "
-		    "hold it to one site; give the sensor a role of its own",
-		    role, bypass ? "is a superuser or has BYPASSRLS" :
+		snprintf(err, errlen, "role %s %s: row-level security would "
+		    "not hold it to one site; give the sensor a role of its "
+		    "own", role, bypass ? "is a superuser or has BYPASSRLS" :
 		    "owns the central tables");
 		goto fail;
 	}
