@@ -27,7 +27,7 @@
 /* pg_advisory_xact_lock key of the ladder: "aice" in ASCII. */
 #define LADDER_LOCK	"1634296677"
 
-#define NSECRET		2
+#define NSECRET		3	/* password, sslpassword, $PGPASSWORD */
 
 struct central {
 	PGconn	*conn;
@@ -390,6 +390,7 @@ central_pg_connect(const char *conninfo, char *err, size_t errlen)
 	const char *vals[] = { conninfo, "aicensus", NULL };
 	PQconninfoOption *opts = NULL, *o;
 	struct central *c;
+	const char *pw;
 	char *perr = NULL, what[320], name[sizeof(c->name)];
 	int n = 0;
 
@@ -414,6 +415,9 @@ central_pg_connect(const char *conninfo, char *err, size_t errlen)
 		    (c->secret[n] = strdup(o->val)) != NULL)
 			n++;
 	PQconninfoFree(opts);
+	if ((pw = getenv("PGPASSWORD")) != NULL && pw[0] != '\0' &&
+	    n < NSECRET && (c->secret[n] = strdup(pw)) != NULL)
+		n++;
 	/* A secret may even hide in another key (host=/x/<password>). */
 	central_pg_describe(conninfo, name, sizeof(name));
 	clean(c, name, c->name, sizeof(c->name));
