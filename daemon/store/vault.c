@@ -334,6 +334,12 @@ vault_late(const struct vault *v)
 	return v->late;
 }
 
+struct vaultdb *
+vault_db(struct vault *v)
+{
+	return v->db;
+}
+
 uint64_t
 vault_bytes(struct vault *v)
 {

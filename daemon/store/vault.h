@@ -36,6 +36,7 @@
 #include "aggregate/relinput.h"
 
 struct agg;
+struct vaultdb;
 struct catalog;
 struct wacc;
 struct weekkey;
@@ -123,6 +124,10 @@ int	 vault_week_compact(struct vault *, const struct wacc *w,
 	    int64_t maxseq);
 int	 vault_week_finalise(struct vault *, int32_t week, int64_t now);
 int	 vault_week_has_rows(struct vault *, int32_t week);
+
+/* The vault's storage, for the outbox that shares its file
+ * (store/outbox.h); not to be used while a flush is under way. */
+struct vaultdb *vault_db(struct vault *);
 
 /* Bytes of sealed rows held (status, tests). */
 uint64_t vault_bytes(struct vault *);
