@@ -15,7 +15,7 @@ DESTDIR	?=
 VERSION	:= 0.1.0
 
 CC	?= cc
-PKGS	:= libpcap libevent sqlite3 libconfig libcrypto libsystemd jansson
+PKGS	:= libpcap libevent sqlite3 libconfig libcrypto libsystemd jansson libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl -lm
 
@@ -127,14 +127,18 @@ check:
 	    echo "0 1 $(s) (did not finish)" >>"$$t";) \
 	sh tests/sum.sh "$$t"
 
-# Debian 12 packages needed to build and to run every test.
+# Debian 12 packages needed to build and to run every test.  libpq-dev:
+# the client library the central store speaks through; postgresql-15 is
+# for the tests only (tests/central_lib.sh starts a throwaway cluster) -
+# neither a sensor nor the central CLI needs a server on its own host.
 DEPS_BUILD := build-essential pkg-config libpcap-dev libevent-dev \
-	libsqlite3-dev libconfig-dev libssl-dev libsystemd-dev libjansson-dev
+	libsqlite3-dev libconfig-dev libssl-dev libsystemd-dev libjansson-dev \
+	libpq-dev
 DEPS_TEST := tshark tcpreplay python3 python3-scapy python3-cryptography \
 	sqlite3 iproute2 dnsutils openssl dnsmasq-base valgrind tzdata \
 	prometheus chromium wrk curl poppler-utils mandoc man-db groff-base \
 	systemd util-linux clang libclang-rt-14-dev time e2fsprogs \
-	libndpi-bin faketime bc
+	libndpi-bin faketime bc postgresql-15
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \

@@ -1,6 +1,8 @@
 /*
  * aicensus.c - the command-line tool: inspect a capture, query the
- * database.  It reads; it never writes the database.
+ * database, set up the central database.  It never writes a sensor's
+ * databases; `central` creates and upgrades the central PostgreSQL
+ * database and maps sites to roles in it (store/central_pg.h).
  */
 #include <ctype.h>
 #include <getopt.h>
@@ -23,6 +25,7 @@
 #include "aggregate/pipeline.h"
 #include "out/query.h"
 #include "release/released.h"
+#include "store/central_pg.h"
 #include "out/report/report.h"
 #include "attribute/weekkey.h"
 
@@ -56,6 +59,8 @@ usage(FILE *f)
 	    "                [--format ");
 	report_format_names(f, "|", "|");
 	fprintf(f, "] [--lang en|nl] [-o FILE]\n"
+	    "       aicensus central init|migrate --db CONNINFO\n"
+	    "       aicensus central add-site --db CONNINFO SITE ROLE\n"
 	    "       aicensus --version\n"
 	    "\n"
 	    "A query reads released periods only: A and B are days (2026-11-16)\n"
@@ -65,7 +70,11 @@ usage(FILE *f)
 	    "A report covers an ISO week (2026-W47) or the ISO weeks of a quarter\n"
 	    "(2026-Q4) from the release database; \"last\" is the last released week\n"
 	    "or the last complete quarter.  -c takes the release database\n"
-	    "(release_database), language and retention from the configuration.\n");
+	    "(release_database), language and retention from the configuration.\n"
+	    "central works on the central PostgreSQL database (CONNINFO: a libpq\n"
+	    "\"host=... dbname=... user=...\" string or a postgresql:// URI; keep the\n"
+	    "password in ~/.pgpass or PGPASSFILE): init creates it, migrate upgrades\n"
+	    "it, add-site maps an existing login role to a site (docs/CENTRAL.md).\n");
 }
 
 /* --- inspect ---------------------------------------------------------- */
@@ -570,6 +579,96 @@ out:
 	return rc;
 }
 
+/* --- central ----------------------------------------------------------- */
+
+static int
+cmd_central(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct central *c = NULL;
+	const char *db = NULL, *sub;
+	char err[1024];
+	int ch, from, nargs, rc = 1;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (ch != 'd') {
+			usage(stderr);
+			return 2;
+		}
+		db = optarg;
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	sub = argv[optind];
+	nargs = argc - optind - 1;
+	if (!((strcmp(sub, "init") == 0 && nargs == 0) ||
+	    (strcmp(sub, "migrate") == 0 && nargs == 0) ||
+	    (strcmp(sub, "add-site") == 0 && nargs == 2))) {
+		usage(stderr);
+		return 2;
+	}
+	if (db == NULL) {
+		fprintf(stderr, "aicensus: central %s needs --db CONNINFO\n",
+		    sub);
+		return 2;
+	}
+	if (strcmp(sub, "add-site") == 0 &&
+	    (!central_pg_site_ok(argv[optind + 1]) ||
+	    !central_pg_role_ok(argv[optind + 2]))) {
+		fprintf(stderr, "aicensus: central add-site SITE ROLE: a site is"
+		    " 1 to 63 letters, digits, '.', '_' or '-' starting with a"
+		    " letter or digit; a role the same, not starting with a"
+		    " digit, '.' or '-', and not pg_*, public or a group role\n");
+		return 2;
+	}
+	if ((c = central_pg_connect(db, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "aicensus: %s\n", err);
+		return 1;
+	}
+	if (strcmp(sub, "add-site") == 0) {
+		switch (central_pg_add_site(c, argv[optind + 1],
+		    argv[optind + 2], err, sizeof(err))) {
+		case 1:
+			printf("site %s: role %s mapped, member of %s\n",
+			    argv[optind + 1], argv[optind + 2],
+			    CENTRAL_PG_WRITER);
+			rc = 0;
+			break;
+		case 0:
+			printf("site %s: role %s was already mapped\n",
+			    argv[optind + 1], argv[optind + 2]);
+			rc = 0;
+			break;
+		default:
+			fprintf(stderr, "aicensus: %s: %s\n", central_pg_name(c),
+			    err);
+		}
+		goto out;
+	}
+	if ((strcmp(sub, "init") == 0 ? central_pg_init(c, &from, err,
+	    sizeof(err)) : central_pg_migrate(c, &from, err, sizeof(err))) !=
+	    0) {
+		fprintf(stderr, "aicensus: %s: %s\n", central_pg_name(c), err);
+		goto out;
+	}
+	if (from == CENTRAL_PG_VERSION)
+		printf("%s: schema version %d, nothing to do\n",
+		    central_pg_name(c), from);
+	else
+		printf("%s: schema version %d (was %d%s)\n", central_pg_name(c),
+		    CENTRAL_PG_VERSION, from, from == 0 ? ": created" : "");
+	rc = 0;
+out:
+	central_pg_close(c);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -591,6 +690,8 @@ main(int argc, char **argv)
 		return cmd_query(argc - 1, argv + 1);
 	if (strcmp(argv[1], "report") == 0)
 		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(argv[1], "central") == 0)
+		return cmd_central(argc - 1, argv + 1);
 	usage(stderr);
 	return 2;
 }

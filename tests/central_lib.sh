@@ -1,0 +1,93 @@
+# central_lib.sh - a throwaway PostgreSQL 15 cluster for the central
+# database's tests, sourced by tests/e2e/central*.sh (bash).
+#
+# pg_start DIR makes a cluster in DIR/pg (initdb as the postgres system
+# user, which must own nothing else of the test), listening on a Unix
+# socket in DIR/sock only (listen_addresses = '': nothing on the
+# network) with password (SCRAM) authentication for every role, the
+# superuser's password in $PG_SUPERPW.  It sets PGHOST (the socket
+# directory), PGPORT and PG_BIN, and returns non-zero with the reason on
+# stderr when the cluster cannot start: a caller reports that as a
+# failure, never as a skip.  pg_stop stops it (fast, then immediate) and
+# is safe to call twice, or when pg_start failed half way; callers put
+# it in their EXIT trap before removing DIR.  Nothing system-wide is
+# touched: no service, no /var/run/postgresql, no port.
+#
+# pg_sql CONNINFO SQL runs SQL through psql (no psqlrc, stop at the
+# first error, unaligned tuples only) and prints what it returns.
+
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PG_DIR=
+PG_SUPERPW=
+
+pg_start() {
+	local dir=$1 i
+	PG_DIR=$dir/pg
+	[ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_ctl" ] || {
+		echo "pg_start: no PostgreSQL 15 in $PG_BIN (make deps installs postgresql-15)" >&2
+		return 1
+	}
+	getent passwd postgres >/dev/null || {
+		echo "pg_start: no postgres system user" >&2
+		return 1
+	}
+	# The socket and data directories belong to postgres; the test dir
+	# above them must let it through.
+	chmod 711 "$dir" || return 1
+	mkdir -p "$PG_DIR" "$dir/sock" || return 1
+	chown postgres: "$PG_DIR" "$dir/sock" || return 1
+	chmod 700 "$PG_DIR"
+	PG_SUPERPW=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+	printf '%s\n' "$PG_SUPERPW" >"$dir/superpw"
+	chown postgres: "$dir/superpw"
+	chmod 600 "$dir/superpw"
+	runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres \
+		--pwfile="$dir/superpw" --auth=scram-sha-256 --no-locale \
+		-E UTF8 >"$dir/initdb.log" 2>&1 || {
+		echo "pg_start: initdb failed:" >&2
+		tail -n 20 "$dir/initdb.log" >&2
+		return 1
+	}
+	rm -f "$dir/superpw"
+	cat >>"$PG_DIR/data/postgresql.conf" <<-EOF
+	listen_addresses = ''
+	unix_socket_directories = '$dir/sock'
+	port = 5432
+	fsync = off
+	full_page_writes = off
+	synchronous_commit = off
+	max_connections = 40
+	shared_buffers = 32MB
+	log_min_messages = warning
+	EOF
+	# SCRAM for everyone over the socket; nothing else is accepted.
+	printf 'local all all scram-sha-256\n' >"$PG_DIR/data/pg_hba.conf"
+	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -t 60 \
+		-l "$PG_DIR/server.log" start >"$dir/pg_ctl.log" 2>&1 || {
+		echo "pg_start: the server did not start:" >&2
+		tail -n 20 "$PG_DIR/server.log" >&2
+		return 1
+	}
+	export PGHOST=$dir/sock PGPORT=5432
+	# Nothing from the caller's environment reaches the tests' psql.
+	unset PGPASSWORD PGPASSFILE PGUSER PGDATABASE PGSERVICE PGSSLMODE
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		pg_sql "user=postgres password=$PG_SUPERPW dbname=postgres" \
+			"SELECT 1" >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	echo "pg_start: the server does not answer on $PGHOST" >&2
+	return 1
+}
+
+pg_stop() {
+	[ -n "$PG_DIR" ] && [ -f "$PG_DIR/data/postmaster.pid" ] || return 0
+	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast \
+		-w -t 30 stop >/dev/null 2>&1 ||
+		runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" \
+			-m immediate -w -t 30 stop >/dev/null 2>&1
+}
+
+pg_sql() {
+	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -At -d "$1" -c "$2"
+}
