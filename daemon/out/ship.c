@@ -672,10 +672,11 @@ ship_drain(struct ship *s, int timeout_sec)
 	int64_t left;
 	int failed;
 
+	/*
+	 * A database that failed its last attempt is not waited for: the
+	 * back-off could be minutes, and the rows keep in the outbox.
+	 */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pthread_mutex_lock(&s->mu);
-	s->failed = 0;
-	pthread_mutex_unlock(&s->mu);
 	for (;;) {
 		ship_pump(s);
 		if ((left = outbox_count(s->ob)) <= 0)
