@@ -12,6 +12,10 @@
 #    a run with an empty capture drains the outbox: the cells equal the
 #    released ones (0 lost); the full run again changes nothing (0
 #    counted twice: every value replaces itself);
+#  - PostgreSQL stopped in the middle of a run (the capture fed through
+#    a FIFO: half, a pause until cells arrive, stop, the rest): the run
+#    finishes, the outbox holds the rest, and after the restart the
+#    site's cells equal the released ones;
 #  - a wrong password: one log line naming the refused password, the run
 #    finishes, the outbox holds; after the fix it drains, cells equal;
 #  - no password (right or wrong) in any log line.
@@ -43,20 +47,22 @@ pg_restart() {
 }
 
 pw() { head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20; }
-PW_ADMIN=$(pw) PW_N=$(pw) PW_S=$(pw) PW_W=$(pw) PW_WRONG=$(pw)
+PW_ADMIN=$(pw) PW_N=$(pw) PW_S=$(pw) PW_W=$(pw) PW_M=$(pw) PW_WRONG=$(pw)
 SU="user=postgres password=$PG_SUPERPW dbname=postgres"
 ADMIN="dbname=central user=aicadmin password=$PW_ADMIN"
 for s in "CREATE ROLE aicadmin LOGIN CREATEROLE PASSWORD '$PW_ADMIN'" \
     "CREATE DATABASE central OWNER aicadmin" \
     "CREATE ROLE sensor_north LOGIN PASSWORD '$PW_N'" \
     "CREATE ROLE sensor_south LOGIN PASSWORD '$PW_S'" \
-    "CREATE ROLE sensor_west LOGIN PASSWORD '$PW_W'"; do
+    "CREATE ROLE sensor_west LOGIN PASSWORD '$PW_W'" \
+    "CREATE ROLE sensor_mid LOGIN PASSWORD '$PW_M'"; do
 	pg_sql "$SU" "$s" >/dev/null 2>>"$d/setup.log" || nok "setup: $s"
 done
 "$CLI" central init --db "$ADMIN" >>"$d/setup.log" 2>&1 &&
 "$CLI" central add-site --db "$ADMIN" north sensor_north >>"$d/setup.log" 2>&1 &&
 "$CLI" central add-site --db "$ADMIN" south sensor_south >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" west sensor_west >>"$d/setup.log" 2>&1 ||
+"$CLI" central add-site --db "$ADMIN" west sensor_west >>"$d/setup.log" 2>&1 &&
+"$CLI" central add-site --db "$ADMIN" mid sensor_mid >>"$d/setup.log" 2>&1 ||
 	{ nok "central init / add-site: $(tail -3 "$d/setup.log")"; exit 1; }
 
 $PY tests/synth/synth.py --seed 3 --out "$d/gen" >/dev/null ||
@@ -146,6 +152,53 @@ shipped south >"$d/south2.ship"
 check "the same capture shipped again changes nothing (0 counted twice)" \
 	[ $rc -eq 0 ] && cmp -s "$d/south2.ship" "$d/north.rel"
 
+# --- PostgreSQL stopped in the middle of a run --------------------------------
+# The capture comes through a FIFO: its first half, a pause while the
+# sensor ships, PostgreSQL stopped, then the rest.
+
+m=$d/mid
+mkrun "$m" mid sensor_mid "$PW_M"
+mkfifo "$m/live.pcap"
+$PY - "$m/traffic.pcap" "$m/live.pcap" "$m/go" <<'PYEOF' &
+import os, struct, sys, time
+src, fifo, go = sys.argv[1:4]
+data = open(src, "rb").read()
+off, cuts = 24, []
+while off + 16 <= len(data):
+    cuts.append(off)
+    off += 16 + struct.unpack("<I", data[off + 8:off + 12])[0]
+half = cuts[len(cuts) // 2]
+with open(fifo, "wb") as f:
+    f.write(data[:half])
+    f.flush()
+    while not os.path.exists(go):
+        time.sleep(0.05)
+    f.write(data[half:])
+PYEOF
+writer=$!
+(cd "$m" && exec "$DAEMON" -c aicensus.conf -r live.pcap >live.pcap.log 2>&1) &
+daemon=$!
+part=0
+for i in $(seq 1 100); do
+	part=$(pg_sql "$(conn)" "SELECT count(*) FROM aicensus.site_cell WHERE site = 'mid'" 2>/dev/null)
+	[ "${part:-0}" -gt 0 ] && break
+	sleep 0.2
+done
+pg_stop
+touch "$m/go"
+wait $daemon; rc=$?
+wait $writer
+down=$(grep -c 'central .*unreachable' "$m/live.pcap.log")
+check "stopped mid-run (after $part cells had arrived): the run finishes (exit 0), one 'unreachable' line, the outbox holds the rest" \
+	[ "${part:-0}" -gt 0 ] && [ $rc -eq 0 ] && [ "$down" = 1 ] && [ "$(outbox_rows "$m")" -gt 0 ] ||
+	{ echo "# rc $rc, $down lines"; grep central "$m/live.pcap.log"; }
+pg_restart || nok "PostgreSQL restarts"
+run "$m" empty.pcap
+shipped mid >"$d/mid.ship"
+check "restarted: the outbox drains; the site's cells equal the released ones (0 lost, 0 counted twice)" \
+	[ $rc -eq 0 ] && [ "$(outbox_rows "$m")" = 0 ] && cmp -s "$d/mid.ship" "$d/north.rel" ||
+	diff "$d/mid.ship" "$d/north.rel" | head -5
+
 # --- a wrong password -------------------------------------------------------
 
 w=$d/west
@@ -188,8 +241,8 @@ check "a password in conninfo is refused (it belongs in password_file), and not 
 # --- no secret in any log -----------------------------------------------------
 
 leak=0
-for p in "$PW_N" "$PW_S" "$PW_W" "$PW_WRONG"; do
-	grep -rqF -- "$p" "$n"/*.log "$s"/*.log "$w"/*.log && leak=1
+for p in "$PW_N" "$PW_S" "$PW_W" "$PW_M" "$PW_WRONG"; do
+	grep -rqF -- "$p" "$n"/*.log "$s"/*.log "$w"/*.log "$m"/*.log && leak=1
 done
 check "no password, right or wrong, in any log line" [ $leak = 0 ]
 
