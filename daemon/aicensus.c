@@ -621,10 +621,11 @@ cmd_central(int argc, char **argv)
 	if (strcmp(sub, "add-site") == 0 &&
 	    (!central_pg_site_ok(argv[optind + 1]) ||
 	    !central_pg_role_ok(argv[optind + 2]))) {
-		fprintf(stderr, "aicensus: central add-site SITE ROLE: a site is"
-		    " 1 to 63 letters, digits, '.', '_' or '-' starting with a"
-		    " letter or digit; a role the same, not starting with a"
-		    " digit, '.' or '-', and not pg_*, public or a group role\n");
+		fprintf(stderr, "aicensus: central add-site SITE ROLE: a site"
+		    " is 1 to 63 letters, digits, '.', '_' or '-' starting"
+		    " with a letter or digit; a role the same, not starting"
+		    " with a digit, '.' or '-', and not pg_*, public or a"
+		    " group role\n");
 		return 2;
 	}
 	if ((c = central_pg_connect(db, err, sizeof(err))) == NULL) {
@@ -646,8 +647,8 @@ cmd_central(int argc, char **argv)
 			rc = 0;
 			break;
 		default:
-			fprintf(stderr, "aicensus: %s: %s\n", central_pg_name(c),
-			    err);
+			fprintf(stderr, "aicensus: %s: %s\n",
+			    central_pg_name(c), err);
 		}
 		goto out;
 	}

@@ -27,12 +27,12 @@
 /* pg_advisory_xact_lock key of the ladder: "aice" in ASCII. */
 #define LADDER_LOCK	"1634296677"
 
-#define NSECRET		2
+#define NSECRET		3	/* password, sslpassword, $PGPASSWORD */
 
 struct central {
 	PGconn	*conn;
 	char	 name[256];		/* central_pg_describe() of it */
-	char	*secret[NSECRET];	/* blanked out of libpq's messages */
+	char	*secret[NSECRET];	/* blanked out of messages */
 };
 
 /*
@@ -298,8 +298,9 @@ central_pg_describe(const char *conninfo, char *buf, size_t len)
 			    strchr(o->val, '=') != NULL)
 				continue;
 			if (n < len)
-				n += (size_t)snprintf(buf + n, len - n, "%s%s=%s",
-				    n ? " " : "", o->keyword, o->val);
+				n += (size_t)snprintf(buf + n, len - n,
+				    "%s%s=%s", n ? " " : "", o->keyword,
+				    o->val);
 		}
 	PQconninfoFree(opts);
 	if (buf[0] == '\0')
@@ -389,6 +390,7 @@ central_pg_connect(const char *conninfo, char *err, size_t errlen)
 	const char *vals[] = { conninfo, "aicensus", NULL };
 	PQconninfoOption *opts = NULL, *o;
 	struct central *c;
+	const char *pw;
 	char *perr = NULL, what[320], name[sizeof(c->name)];
 	int n = 0;
 
@@ -413,6 +415,9 @@ central_pg_connect(const char *conninfo, char *err, size_t errlen)
 		    (c->secret[n] = strdup(o->val)) != NULL)
 			n++;
 	PQconninfoFree(opts);
+	if ((pw = getenv("PGPASSWORD")) != NULL && pw[0] != '\0' &&
+	    n < NSECRET && (c->secret[n] = strdup(pw)) != NULL)
+		n++;
 	/* A secret may even hide in another key (host=/x/<password>). */
 	central_pg_describe(conninfo, name, sizeof(name));
 	clean(c, name, c->name, sizeof(c->name));
@@ -560,8 +565,8 @@ central_pg_version(struct central *c, int *version, char *err,
 	PQclear(res);
 	if (v < 1) {
 		snprintf(err, errlen, "aicensus.meta holds no valid "
-		    "schema_version: not an aicensus central database; refusing "
-		    "to touch it");
+		    "schema_version: not an aicensus central database; "
+		    "refusing to touch it");
 		return -1;
 	}
 	*version = v;
@@ -653,7 +658,8 @@ central_pg_site_ok(const char *s)
 	if (n < 1 || n > 63 || !isalnum((unsigned char)s[0]))
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && strchr("._-", s[i]) == NULL)
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr("._-", s[i]) == NULL)
 			return 0;
 	return 1;
 }
@@ -745,9 +751,9 @@ central_pg_add_site(struct central *c, const char *site, const char *role,
 	owner = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 	member = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
 	if (bypass || owner) {
-		snprintf(err, errlen, "role %s %s: row-level security would not "
-		    "hold it to one site; give the sensor a role of its own",
-		    role, bypass ? "is a superuser or has BYPASSRLS" :
+		snprintf(err, errlen, "role %s %s: row-level security would "
+		    "not hold it to one site; give the sensor a role of its "
+		    "own", role, bypass ? "is a superuser or has BYPASSRLS" :
 		    "owns the central tables");
 		goto fail;
 	}

@@ -24,7 +24,8 @@
  *  - No message this module writes holds a password or a whole
  *    connection string: a connection is named by central_pg_describe(),
  *    which keeps host, port, database, user and sslmode only, and any
- *    secret of the connection string is blanked out of libpq's messages.
+ *    secret of the connection string (or $PGPASSWORD) is blanked out of
+ *    libpq's messages.
  *
  * Errors: functions return -1 and fill err with one line fit for a
  * terminal or a log.

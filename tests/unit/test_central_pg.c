@@ -102,6 +102,15 @@ test_connect_fails(void)
 	    "dbname=d user=u: "));
 	T_CHECK(strstr(err, SECRET) == NULL);
 
+	/* A password from the environment is a secret as well. */
+	setenv("PGPASSWORD", SECRET "env", 1);
+	c = central_pg_connect("host=/nonexistent/" SECRET "env dbname=d",
+	    err, sizeof(err));
+	unsetenv("PGPASSWORD");
+	T_CHECK(c == NULL);
+	T_CHECK(strstr(err, SECRET "env") == NULL);
+	T_CHECK(strstr(err, "/nonexistent/***") != NULL);
+
 	c = central_pg_connect("dbname=d password='" SECRET, err, sizeof(err));
 	T_CHECK(c == NULL);
 	T_CHECK(strstr(err, "not shown") != NULL);
