@@ -256,6 +256,9 @@ release_due(struct daemon *d, int64_t now_sec)
 	t0 = now_usec();
 	n = release_due_periods(d->st, d->rel, &d->dims, &d->params, per.day,
 	    per.week, (int64_t)time(NULL));
+	/* rows compacted or deleted: the shipper opens its weeks again */
+	if (n != 0 && d->ship != NULL)
+		ship_forget(d->ship);
 	if (n > 0)
 		d->status.last_release_usec = (uint64_t)(now_usec() - t0);
 	/* the release database's history: at most once an hour */
@@ -1007,6 +1010,14 @@ run_live(struct daemon *d)
 		log_error("final flush failed: counts since the last good flush "
 		    "are lost");
 		return 1;
+	}
+	if (d->ship != NULL) {
+		int64_t left;
+
+		ship_pump(d->ship);
+		if ((left = outbox_count(d->ob)) > 0)
+			log_info("central: %lld records wait in the outbox for "
+			    "the next start", (long long)left);
 	}
 	log_info("stopped; all counts stored (%llu packets seen, %llu dropped "
 	    "by the kernel, %llu by the interface)",

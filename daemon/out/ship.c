@@ -35,6 +35,7 @@
 #define BACKOFF_MIN	1		/* seconds */
 #define BACKOFF_MAX	300
 #define CONNECT_TIMEOUT	"10"		/* seconds, libpq's */
+#define STMT_TIMEOUT	"30s"		/* the server's, per statement */
 
 /* What the last attempt found; a change is logged once. */
 enum link {
@@ -44,6 +45,8 @@ enum link {
 struct ship {
 	/* the daemon's thread only */
 	struct outbox		*ob;
+	struct wk		*wk;		/* the vault's weeks, merged */
+	size_t			 nwk;
 	struct outbox_rec	*cache;		/* last put, sorted */
 	size_t			 ncache;
 	uint64_t		 dropped;
@@ -76,6 +79,77 @@ struct ship {
 };
 
 /* ---- collecting ------------------------------------------------------ */
+
+/*
+ * A week as the vault holds it, merged up to row seq: each flush adds
+ * its new rows only, instead of opening the whole week again.  A
+ * release pass compacts or deletes rows: ship_forget() then drops
+ * these, and the next collect opens the weeks whole.
+ */
+struct wk {
+	int32_t		 week;
+	struct wacc	*acc;
+	int64_t		 seq;
+};
+
+void
+ship_forget(struct ship *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nwk; i++)
+		wacc_free(s->wk[i].acc);
+	free(s->wk);
+	s->wk = NULL;
+	s->nwk = 0;
+}
+
+/* The week brought up to date; NULL when it has no rows or failed. */
+static struct wacc *
+week_state(struct ship *s, struct vault *v, int32_t week, int *failed)
+{
+	struct wacc *w = NULL;
+	struct wk *k = NULL, *nk;
+	int64_t seq;
+	size_t i;
+
+	*failed = 0;
+	for (i = 0; i < s->nwk; i++)
+		if (s->wk[i].week == week)
+			k = &s->wk[i];
+	if (k != NULL) {
+		if (vault_week_load_after(v, week, k->seq, &w, &seq) != 0)
+			goto fail;
+		if (w != NULL) {
+			if (wacc_merge(k->acc, w) != 0) {
+				wacc_free(w);
+				goto fail;
+			}
+			wacc_free(w);
+			k->seq = seq;
+		}
+		return k->acc;
+	}
+	if (vault_week_load(v, week, &w, &seq) != 0)
+		goto fail;
+	if (w == NULL)
+		return NULL;
+	if ((nk = realloc(s->wk, (s->nwk + 1) * sizeof(*nk))) == NULL) {
+		wacc_free(w);
+		goto fail;
+	}
+	s->wk = nk;
+	s->wk[s->nwk].week = week;
+	s->wk[s->nwk].acc = w;
+	s->wk[s->nwk].seq = seq;
+	s->nwk++;
+	return w;
+fail:
+	/* a half-merged week must not be built on */
+	ship_forget(s);
+	*failed = 1;
+	return NULL;
+}
 
 static int
 rec_cmp(const void *a, const void *b)
@@ -165,38 +239,32 @@ add_period(struct recs *r, const struct rel_dims *dims,
 }
 
 static int
-add_week(struct recs *r, struct vault *v, const struct rel_dims *dims,
-    int32_t week, int32_t *lastday)
+add_week(struct ship *s, struct recs *r, struct vault *v,
+    const struct rel_dims *dims, int32_t week, int32_t *lastday)
 {
-	struct wacc *w = NULL;
+	struct wacc *w;
 	struct wacc_rel wr;
 	int32_t days[16];
-	int64_t maxseq;
 	size_t nd, i;
-	int rc = -1;
+	int rc, failed;
 
-	if (vault_week_load(v, week, &w, &maxseq) != 0)
-		return -1;
-	if (w == NULL)
-		return 0;
+	if ((w = week_state(s, v, week, &failed)) == NULL)
+		return failed ? -1 : 0;
 	nd = wacc_open_days(w, days, sizeof(days) / sizeof(days[0]));
 	for (i = 0; i < nd; i++) {
 		if (wacc_rel_day(w, days[i], dims, &wr) != 0)
-			goto done;
+			return -1;
 		rc = add_period(r, dims, &wr);
 		wacc_rel_free(&wr);
 		if (rc != 0)
-			goto done;
-		rc = -1;
+			return -1;
 		if (days[i] > *lastday)
 			*lastday = days[i];
 	}
 	if (wacc_rel_week(w, dims, &wr) != 0)
-		goto done;
+		return -1;
 	rc = add_period(r, dims, &wr);
 	wacc_rel_free(&wr);
-done:
-	wacc_free(w);
 	return rc;
 }
 
@@ -212,8 +280,21 @@ ship_collect(struct ship *s, struct vault *v, const struct rel_dims *dims)
 
 	if (vault_weeks(v, &weeks, &nw) != 0)
 		goto done;
+	/* a week no longer in the vault (finalised) is not kept */
+	for (i = 0; i < s->nwk; ) {
+		size_t j;
+
+		for (j = 0; j < nw && weeks[j] != s->wk[i].week; j++)
+			;
+		if (j < nw) {
+			i++;
+			continue;
+		}
+		wacc_free(s->wk[i].acc);
+		s->wk[i] = s->wk[--s->nwk];
+	}
 	for (i = 0; i < nw; i++)
-		if (add_week(&r, v, dims, weeks[i], &lastday) != 0)
+		if (add_week(s, &r, v, dims, weeks[i], &lastday) != 0)
 			goto done;
 	/* the bound's losses, as a blind-spot figure of the day they hit */
 	if (s->drop_day_n > 0) {
@@ -391,7 +472,13 @@ pg_connect(struct ship *s, char *why, size_t whylen)
 		s->conn = NULL;
 		return -1;
 	}
-	if (!pg_ok(PQprepare(s->conn, "cell", cell_sql, 15, NULL)) ||
+	/*
+	 * A server that hangs mid-statement must not hold the thread (and
+	 * the daemon's stop, which joins it) for ever.
+	 */
+	if (!pg_ok(PQexec(s->conn, "SET statement_timeout = '" STMT_TIMEOUT
+	    "'")) ||
+	    !pg_ok(PQprepare(s->conn, "cell", cell_sql, 15, NULL)) ||
 	    !pg_ok(PQprepare(s->conn, "period", period_sql, 5, NULL)) ||
 	    !pg_ok(PQprepare(s->conn, "blind", blind_sql, 4, NULL)) ||
 	    !pg_ok(PQprepare(s->conn, "seen", seen_sql, 1, NULL))) {
@@ -611,6 +698,7 @@ ship_free(struct ship *s)
 	OPENSSL_cleanse(s->password, sizeof(s->password));
 	OPENSSL_cleanse(s->batch, sizeof(s->batch));
 	free(s->cache);
+	ship_forget(s);
 	free(s);
 }
 

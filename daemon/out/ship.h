@@ -56,6 +56,9 @@ int	 ship_fd(const struct ship *);
  * flush).  Not while a vault flush is under way.
  */
 int	 ship_collect(struct ship *, struct vault *, const struct rel_dims *);
+/* The release pass changed the vault's rows (a day or week released):
+ * the weeks merged so far are dropped and opened whole next time. */
+void	 ship_forget(struct ship *);
 /* A finished batch acknowledged (its rows deleted), the next handed to
  * the thread.  On the caller's thread, which owns the outbox. */
 void	 ship_pump(struct ship *);

@@ -21,7 +21,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include "store/outbox.h"
@@ -40,6 +41,9 @@ struct outbox {
 	uint64_t	 max_bytes;
 	int64_t		 seq;		/* the last seq put */
 	uint64_t	 dropped, bad;
+	/* keyed once: a flush seals hundreds of records */
+	EVP_CIPHER_CTX	*enc, *dec;
+	EVP_MAC_CTX	*mac;
 };
 
 int
@@ -99,6 +103,32 @@ outbox_key_load(const char *path, uint8_t key[OUTBOX_KEY_LEN], char *err,
 	return 0;
 }
 
+static int
+crypto_init(struct outbox *o)
+{
+	OSSL_PARAM prm[2];
+	EVP_MAC *m;
+
+	if ((o->enc = EVP_CIPHER_CTX_new()) == NULL ||
+	    (o->dec = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_EncryptInit_ex(o->enc, EVP_aes_256_gcm(), NULL, o->key,
+	    NULL) != 1 ||
+	    EVP_DecryptInit_ex(o->dec, EVP_aes_256_gcm(), NULL, o->key,
+	    NULL) != 1)
+		return -1;
+	if ((m = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		return -1;
+	o->mac = EVP_MAC_CTX_new(m);
+	EVP_MAC_free(m);
+	prm[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	prm[1] = OSSL_PARAM_construct_end();
+	if (o->mac == NULL || EVP_MAC_init(o->mac, o->key, OUTBOX_KEY_LEN,
+	    prm) != 1)
+		return -1;
+	return 0;
+}
+
 struct outbox *
 outbox_open(struct vaultdb *db, const uint8_t key[OUTBOX_KEY_LEN],
     uint64_t max_bytes, char *err, size_t errlen)
@@ -117,6 +147,12 @@ outbox_open(struct vaultdb *db, const uint8_t key[OUTBOX_KEY_LEN],
 	o->db = db;
 	memcpy(o->key, key, OUTBOX_KEY_LEN);
 	o->max_bytes = max_bytes;
+	if (crypto_init(o) != 0) {
+		snprintf(err, errlen, "outbox: OpenSSL cannot set up "
+		    "AES-256-GCM and HMAC-SHA256");
+		outbox_close(o);
+		return NULL;
+	}
 	if ((o->seq = vaultdb_outbox_maxseq(db)) < 0) {
 		snprintf(err, errlen, "cannot read the outbox: %s",
 		    vaultdb_errmsg(db));
@@ -132,6 +168,9 @@ outbox_close(struct outbox *o)
 	if (o == NULL)
 		return;
 	OPENSSL_cleanse(o->key, sizeof(o->key));
+	EVP_CIPHER_CTX_free(o->enc);
+	EVP_CIPHER_CTX_free(o->dec);
+	EVP_MAC_CTX_free(o->mac);
 	free(o);
 }
 
@@ -162,9 +201,10 @@ static int
 rec_id(const struct outbox *o, const struct outbox_rec *r, uint8_t id[16])
 {
 	uint8_t msg[2 + 2 + 4 + 64 + 1 + 48], mac[EVP_MAX_MD_SIZE];
-	size_t n = 0, dl = name_len(r->dept, sizeof(r->dept)),
+	size_t n = 0, maclen = 0, dl = name_len(r->dept, sizeof(r->dept)),
 	    sl = name_len(r->svc, sizeof(r->svc));
-	unsigned maclen = 0;
+	EVP_MAC_CTX *c;
+	int rc = -1;
 
 	memcpy(msg, "id", 2);
 	msg[2] = r->type;
@@ -176,11 +216,16 @@ rec_id(const struct outbox *o, const struct outbox_rec *r, uint8_t id[16])
 	msg[n++] = 0;
 	memcpy(msg + n, r->svc, sl);
 	n += sl;
-	if (HMAC(EVP_sha256(), o->key, OUTBOX_KEY_LEN, msg, n, mac,
-	    &maclen) == NULL || maclen < 16)
+	/* a copy of the keyed context: the key schedule is done once */
+	if ((c = EVP_MAC_CTX_dup(o->mac)) == NULL)
 		return -1;
-	memcpy(id, mac, 16);
-	return 0;
+	if (EVP_MAC_update(c, msg, n) == 1 && EVP_MAC_final(c, mac, &maclen,
+	    sizeof(mac)) == 1 && maclen >= 16) {
+		memcpy(id, mac, 16);
+		rc = 0;
+	}
+	EVP_MAC_CTX_free(c);
+	return rc;
 }
 
 static size_t
@@ -244,51 +289,47 @@ static int
 seal(const struct outbox *o, const uint8_t id[16], const uint8_t *pt,
     size_t n, uint8_t *out)
 {
-	EVP_CIPHER_CTX *c;
+	EVP_CIPHER_CTX *c = o->enc;
 	uint8_t aad[sizeof(AAD_LABEL) - 1 + 16];
-	int l, rc = -1;
+	int l;
 
 	memcpy(aad, AAD_LABEL, sizeof(AAD_LABEL) - 1);
 	memcpy(aad + sizeof(AAD_LABEL) - 1, id, 16);
-	if (RAND_bytes(out, NONCE_LEN) != 1 ||
-	    (c = EVP_CIPHER_CTX_new()) == NULL)
+	if (RAND_bytes(out, NONCE_LEN) != 1)
 		return -1;
-	if (EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, o->key, out) == 1 &&
+	/* the key stays set; only the nonce is new */
+	if (EVP_EncryptInit_ex(c, NULL, NULL, NULL, out) == 1 &&
 	    EVP_EncryptUpdate(c, NULL, &l, aad, (int)sizeof(aad)) == 1 &&
 	    EVP_EncryptUpdate(c, out + NONCE_LEN, &l, pt, (int)n) == 1 &&
 	    EVP_EncryptFinal_ex(c, out + NONCE_LEN + l, &l) == 1 &&
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN,
 	    out + NONCE_LEN + n) == 1)
-		rc = 0;
-	EVP_CIPHER_CTX_free(c);
-	return rc;
+		return 0;
+	return -1;
 }
 
 static int
 unseal(const struct outbox *o, const uint8_t id[16], const uint8_t *in,
     size_t len, uint8_t *pt)
 {
-	EVP_CIPHER_CTX *c;
+	EVP_CIPHER_CTX *c = o->dec;
 	uint8_t aad[sizeof(AAD_LABEL) - 1 + 16];
 	size_t n;
-	int l, rc = -1;
+	int l;
 
 	if (len < NONCE_LEN + TAG_LEN || len > BLOB_MAX)
 		return -1;
 	n = len - NONCE_LEN - TAG_LEN;
 	memcpy(aad, AAD_LABEL, sizeof(AAD_LABEL) - 1);
 	memcpy(aad + sizeof(AAD_LABEL) - 1, id, 16);
-	if ((c = EVP_CIPHER_CTX_new()) == NULL)
-		return -1;
-	if (EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, o->key, in) == 1 &&
+	if (EVP_DecryptInit_ex(c, NULL, NULL, NULL, in) == 1 &&
 	    EVP_DecryptUpdate(c, NULL, &l, aad, (int)sizeof(aad)) == 1 &&
 	    EVP_DecryptUpdate(c, pt, &l, in + NONCE_LEN, (int)n) == 1 &&
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN,
 	    (void *)(in + NONCE_LEN + n)) == 1 &&
 	    EVP_DecryptFinal_ex(c, pt + l, &l) == 1)
-		rc = (int)n;
-	EVP_CIPHER_CTX_free(c);
-	return rc;
+		return (int)n;
+	return -1;
 }
 
 long

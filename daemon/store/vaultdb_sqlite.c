@@ -14,6 +14,8 @@
 
 struct vaultdb {
 	sqlite3		*db;
+	/* prepared once: a flush puts hundreds of outbox rows */
+	sqlite3_stmt	*ob_put, *ob_del;
 };
 
 static const char schema_v2[] =
@@ -125,6 +127,8 @@ vaultdb_close(struct vaultdb *d)
 {
 	if (d == NULL)
 		return;
+	sqlite3_finalize(d->ob_put);
+	sqlite3_finalize(d->ob_del);
 	if (d->db != NULL)
 		sqlite3_close(d->db);
 	free(d);
@@ -346,16 +350,20 @@ vaultdb_outbox_put(struct vaultdb *d, const uint8_t *id, int64_t seq,
 	sqlite3_stmt *st;
 	int rc;
 
-	if (len > INT32_MAX || sqlite3_prepare_v2(d->db, "INSERT INTO"
-	    " outbox(id, seq, blob) VALUES(?1, ?2, ?3) ON CONFLICT(id) DO"
-	    " UPDATE SET seq = excluded.seq, blob = excluded.blob", -1, &st,
-	    NULL) != SQLITE_OK)
+	if (len > INT32_MAX)
 		return -1;
+	if (d->ob_put == NULL && sqlite3_prepare_v2(d->db, "INSERT INTO"
+	    " outbox(id, seq, blob) VALUES(?1, ?2, ?3) ON CONFLICT(id) DO"
+	    " UPDATE SET seq = excluded.seq, blob = excluded.blob", -1,
+	    &d->ob_put, NULL) != SQLITE_OK)
+		return -1;
+	st = d->ob_put;
 	sqlite3_bind_blob(st, 1, id, VAULTDB_OUTBOX_ID, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, seq);
 	sqlite3_bind_blob(st, 3, blob, (int)len, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -392,13 +400,15 @@ vaultdb_outbox_del(struct vaultdb *d, const uint8_t *id, int64_t seq)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(d->db, "DELETE FROM outbox WHERE id = ?1 AND"
-	    " seq = ?2", -1, &st, NULL) != SQLITE_OK)
+	if (d->ob_del == NULL && sqlite3_prepare_v2(d->db, "DELETE FROM outbox"
+	    " WHERE id = ?1 AND seq = ?2", -1, &d->ob_del, NULL) != SQLITE_OK)
 		return -1;
+	st = d->ob_del;
 	sqlite3_bind_blob(st, 1, id, VAULTDB_OUTBOX_ID, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, seq);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
