@@ -205,6 +205,112 @@ test_collect(void)
 	free(got);
 }
 
+/* Lines of fd 2 while fn runs that hold needle. */
+static int
+count_log(const char *needle, void (*fn)(void *), void *arg)
+{
+	char path[] = "/tmp/aic-test-ship-XXXXXX", line[1024];
+	int fd = mkstemp(path), saved = dup(2), n = 0;
+	FILE *f;
+
+	fflush(stderr);
+	dup2(fd, 2);
+	fn(arg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	if ((f = fopen(path, "r")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL)
+			n += strstr(line, needle) != NULL;
+		fclose(f);
+	}
+	unlink(path);
+	return n;
+}
+
+struct full {
+	struct ship		*s;
+	struct vault		*v;
+	struct agg		*a;
+	struct weekkey		*k;
+};
+
+static void
+three_flushes(void *arg)
+{
+	struct full *f = arg;
+	int h;
+
+	for (h = 11; h < 14; h++) {
+		fill(f->a, f->k, -1, -1, h);
+		T_EQ_INT(vault_flush(f->v, f->a), 0);
+		T_EQ_INT(ship_collect(f->s, f->v, &dims), 0);
+	}
+}
+
+/*
+ * An outbox too small for a flush's changes: they are dropped and
+ * counted, one log line for the whole incident (three flushes), and
+ * once there is room the cells go with their newest values and an
+ * outbox_dropped figure on the day.
+ */
+static void
+test_full(void)
+{
+	struct full f;
+	struct vaultdb *db = vaultdb_open(NULL, err, sizeof(err));
+	struct config_central cc;
+	uint8_t key[OUTBOX_KEY_LEN];
+	struct outbox *ob;
+	struct ship_stats st;
+	struct outbox_rec *got = calloc(4096, sizeof(*got));
+	const struct outbox_rec *x;
+	long n;
+
+	f.k = weekkey_open(NULL, err, sizeof(err));
+	f.v = vault_open(NULL, f.k, &dims, NULL, NULL, err, sizeof(err));
+	f.a = agg_new(100000, (size_t)1 << 26);
+	vault_set_dims(f.v, depts, NDEPT, cat);
+	T_EQ_INT(vaultdb_create(db), 0);
+	memset(key, 9, sizeof(key));
+	ob = outbox_open(db, key, 1500, err, sizeof(err));
+	memset(&cc, 0, sizeof(cc));
+	snprintf(cc.conninfo, sizeof(cc.conninfo),
+	    "host=/nonexistent-aicensus dbname=x user=y");
+	snprintf(cc.site, sizeof(cc.site), "t");
+	f.s = ship_new(&cc, ob, err, sizeof(err));
+	T_CHECK(f.s != NULL && ob != NULL);
+	if (f.s == NULL || ob == NULL)
+		return;
+	log_set_level(LOG_LVL_WARN);
+	T_EQ_INT(count_log("outbox is full", three_flushes, &f), 1);
+	log_set_level(LOG_LVL_ERROR);
+	ship_stats(f.s, &st);
+	T_CHECK(st.dropped > 0);
+	T_CHECK(outbox_bytes(ob) <= 1500);
+	/* room again: drained, then one more flush goes whole */
+	drain(ob, got, 4096);
+	outbox_close(ob);
+	ship_free(f.s);
+	ob = outbox_open(db, key, 1 << 24, err, sizeof(err));
+	f.s = ship_new(&cc, ob, err, sizeof(err));
+	/* a new ship remembers nothing: everything open is put again */
+	T_EQ_INT(ship_collect(f.s, f.v, &dims), 0);
+	n = drain(ob, got, 4096);
+	x = find(got, n, OB_CELL, REL_WEEK, "Sales", catalog_service(cat,
+	    2)->id);
+	/* 3 hours of 13 TLS connections */
+	T_CHECK(x != NULL && x->v[RM_TLS] == 39);
+	ship_free(f.s);
+	outbox_close(ob);
+	vaultdb_close(db);
+	vault_close(f.v);
+	agg_free(f.a);
+	weekkey_close(f.k);
+	free(got);
+}
+
 int
 main(void)
 {
@@ -216,6 +322,7 @@ main(void)
 	dims.cat = cat;
 	dims.timezone = "UTC";
 	T_RUN(test_collect);
+	T_RUN(test_full);
 	catalog_free(cat);
 	return T_DONE();
 }
