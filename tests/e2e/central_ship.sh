@@ -16,6 +16,8 @@
 #    a FIFO: half, a pause until cells arrive, stop, the rest): the run
 #    finishes, the outbox holds the rest, and after the restart the
 #    site's cells equal the released ones;
+#  - the sensor SIGKILLed while shipping, then the capture run again:
+#    the site's cells equal the released ones;
 #  - a wrong password: one log line naming the refused password, the run
 #    finishes, the outbox holds; after the fix it drains, cells equal;
 #  - no password (right or wrong) in any log line.
@@ -47,7 +49,7 @@ pg_restart() {
 }
 
 pw() { head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20; }
-PW_ADMIN=$(pw) PW_N=$(pw) PW_S=$(pw) PW_W=$(pw) PW_M=$(pw) PW_WRONG=$(pw)
+PW_ADMIN=$(pw) PW_N=$(pw) PW_S=$(pw) PW_W=$(pw) PW_M=$(pw) PW_K=$(pw) PW_WRONG=$(pw)
 SU="user=postgres password=$PG_SUPERPW dbname=postgres"
 ADMIN="dbname=central user=aicadmin password=$PW_ADMIN"
 for s in "CREATE ROLE aicadmin LOGIN CREATEROLE PASSWORD '$PW_ADMIN'" \
@@ -55,14 +57,16 @@ for s in "CREATE ROLE aicadmin LOGIN CREATEROLE PASSWORD '$PW_ADMIN'" \
     "CREATE ROLE sensor_north LOGIN PASSWORD '$PW_N'" \
     "CREATE ROLE sensor_south LOGIN PASSWORD '$PW_S'" \
     "CREATE ROLE sensor_west LOGIN PASSWORD '$PW_W'" \
-    "CREATE ROLE sensor_mid LOGIN PASSWORD '$PW_M'"; do
+    "CREATE ROLE sensor_mid LOGIN PASSWORD '$PW_M'" \
+    "CREATE ROLE sensor_kill LOGIN PASSWORD '$PW_K'"; do
 	pg_sql "$SU" "$s" >/dev/null 2>>"$d/setup.log" || nok "setup: $s"
 done
 "$CLI" central init --db "$ADMIN" >>"$d/setup.log" 2>&1 &&
 "$CLI" central add-site --db "$ADMIN" north sensor_north >>"$d/setup.log" 2>&1 &&
 "$CLI" central add-site --db "$ADMIN" south sensor_south >>"$d/setup.log" 2>&1 &&
 "$CLI" central add-site --db "$ADMIN" west sensor_west >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" mid sensor_mid >>"$d/setup.log" 2>&1 ||
+"$CLI" central add-site --db "$ADMIN" mid sensor_mid >>"$d/setup.log" 2>&1 &&
+"$CLI" central add-site --db "$ADMIN" kill sensor_kill >>"$d/setup.log" 2>&1 ||
 	{ nok "central init / add-site: $(tail -3 "$d/setup.log")"; exit 1; }
 
 $PY tests/synth/synth.py --seed 3 --out "$d/gen" >/dev/null ||
@@ -152,14 +156,11 @@ shipped south >"$d/south2.ship"
 check "the same capture shipped again changes nothing (0 counted twice)" \
 	[ $rc -eq 0 ] && cmp -s "$d/south2.ship" "$d/north.rel"
 
-# --- PostgreSQL stopped in the middle of a run --------------------------------
-# The capture comes through a FIFO: its first half, a pause while the
-# sensor ships, PostgreSQL stopped, then the rest.
-
-m=$d/mid
-mkrun "$m" mid sensor_mid "$PW_M"
-mkfifo "$m/live.pcap"
-$PY - "$m/traffic.pcap" "$m/live.pcap" "$m/go" <<'PYEOF' &
+# feed DIR: DIR/live.pcap (a FIFO) gets the first half of the capture,
+# then the rest once DIR/go exists.
+feed() {
+	mkfifo "$1/live.pcap"
+	$PY - "$1/traffic.pcap" "$1/live.pcap" "$1/go" <<'PYEOF' &
 import os, struct, sys, time
 src, fifo, go = sys.argv[1:4]
 data = open(src, "rb").read()
@@ -168,22 +169,39 @@ while off + 16 <= len(data):
     cuts.append(off)
     off += 16 + struct.unpack("<I", data[off + 8:off + 12])[0]
 half = cuts[len(cuts) // 2]
-with open(fifo, "wb") as f:
-    f.write(data[:half])
-    f.flush()
-    while not os.path.exists(go):
-        time.sleep(0.05)
-    f.write(data[half:])
+try:
+    with open(fifo, "wb") as f:
+        f.write(data[:half])
+        f.flush()
+        while not os.path.exists(go):
+            time.sleep(0.05)
+        f.write(data[half:])
+except BrokenPipeError:
+    pass
 PYEOF
+}
+# arrived SITE: poll until the site has cells (at most 20 s).
+arrived() {
+	local i part=0
+	for i in $(seq 1 100); do
+		part=$(pg_sql "$(conn)" "SELECT count(*) FROM aicensus.site_cell WHERE site = '$1'" 2>/dev/null)
+		[ "${part:-0}" -gt 0 ] && break
+		sleep 0.2
+	done
+	echo "${part:-0}"
+}
+
+# --- PostgreSQL stopped in the middle of a run --------------------------------
+# The capture comes through a FIFO: its first half, a pause while the
+# sensor ships, PostgreSQL stopped, then the rest.
+
+m=$d/mid
+mkrun "$m" mid sensor_mid "$PW_M"
+feed "$m"
 writer=$!
 (cd "$m" && exec "$DAEMON" -c aicensus.conf -r live.pcap >live.pcap.log 2>&1) &
 daemon=$!
-part=0
-for i in $(seq 1 100); do
-	part=$(pg_sql "$(conn)" "SELECT count(*) FROM aicensus.site_cell WHERE site = 'mid'" 2>/dev/null)
-	[ "${part:-0}" -gt 0 ] && break
-	sleep 0.2
-done
+part=$(arrived mid)
 pg_stop
 touch "$m/go"
 wait $daemon; rc=$?
@@ -198,6 +216,27 @@ shipped mid >"$d/mid.ship"
 check "restarted: the outbox drains; the site's cells equal the released ones (0 lost, 0 counted twice)" \
 	[ $rc -eq 0 ] && [ "$(outbox_rows "$m")" = 0 ] && cmp -s "$d/mid.ship" "$d/north.rel" ||
 	diff "$d/mid.ship" "$d/north.rel" | head -5
+
+# --- the sensor SIGKILLed while it ships ------------------------------------
+# Half the capture, SIGKILL once cells arrive (a batch may be committed
+# and not yet acknowledged), then the whole capture again: the site's
+# cells equal the released ones, whatever the killed run left behind.
+
+k=$d/kill
+mkrun "$k" kill sensor_kill "$PW_K"
+feed "$k"
+writer=$!
+(cd "$k" && exec "$DAEMON" -c aicensus.conf -r live.pcap >live.pcap.log 2>&1) &
+daemon=$!
+part=$(arrived kill)
+kill -KILL $daemon; wait $daemon 2>/dev/null
+touch "$k/go"; kill $writer 2>/dev/null; wait $writer 2>/dev/null
+left=$(outbox_rows "$k")
+run "$k" traffic.pcap
+shipped kill >"$d/kill.ship"
+check "SIGKILLed after $part cells arrived (${left:-0} rows left in its outbox), the capture again: the site's cells equal the released ones (0 lost, 0 counted twice)" \
+	[ "$part" -gt 0 ] && [ $rc -eq 0 ] && [ "$(outbox_rows "$k")" = 0 ] && cmp -s "$d/kill.ship" "$d/north.rel" ||
+	diff "$d/kill.ship" "$d/north.rel" | head -5
 
 # --- a wrong password -------------------------------------------------------
 
@@ -241,8 +280,8 @@ check "a password in conninfo is refused (it belongs in password_file), and not 
 # --- no secret in any log -----------------------------------------------------
 
 leak=0
-for p in "$PW_N" "$PW_S" "$PW_W" "$PW_M" "$PW_WRONG"; do
-	grep -rqF -- "$p" "$n"/*.log "$s"/*.log "$w"/*.log "$m"/*.log && leak=1
+for p in "$PW_N" "$PW_S" "$PW_W" "$PW_M" "$PW_K" "$PW_WRONG"; do
+	grep -rqF -- "$p" "$n"/*.log "$s"/*.log "$w"/*.log "$m"/*.log "$k"/*.log && leak=1
 done
 check "no password, right or wrong, in any log line" [ $leak = 0 ]
 
