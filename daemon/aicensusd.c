@@ -532,6 +532,24 @@ open_central(struct daemon *d, const char *dbpath, char *err, size_t errlen)
 		case VDB_CURRENT:
 			break;
 		}
+		/*
+		 * A file with sealed weeks is a live daemon's vault: rows of
+		 * -r there would replace that sensor's figures centrally.
+		 */
+		{
+			int32_t *weeks = NULL;
+			size_t nw = 0;
+
+			if (vaultdb_weeks(d->obdb, &weeks, &nw) != 0 || nw > 0) {
+				free(weeks);
+				snprintf(err, errlen, "%.200s holds a running "
+				    "sensor's vault; give aicensusd -r a "
+				    "database of its own (--db) to keep its "
+				    "outbox in", dbpath);
+				goto fail;
+			}
+			free(weeks);
+		}
 		chmod(dbpath, 0600);
 		db = d->obdb;
 	} else
