@@ -277,6 +277,15 @@ e=$(cd "$c" && "$DAEMON" -n -c aicensus.conf 2>&1); rc=$?
 check "a password in conninfo is refused (it belongs in password_file), and not echoed" \
 	[ $rc -ne 0 ] && [[ $e == *"central.conninfo holds a password"* ]] && [[ $e != *"$PW_N"* ]] || echo "# $e"
 
+# A file holding sealed weeks is a live sensor's vault: -r must not ship
+# from it (its values would replace that sensor's).
+cp "$n/aicensus.db" "$c/aicensus.db"
+sqlite3 "$c/aicensus.db" "INSERT INTO delta(week, seq, blob) VALUES(202647, 1, x'00')"
+sed -i "s| password=$PW_N||" "$c/aicensus.conf"
+run "$c" empty.pcap
+check "aicensusd -r refuses to keep its outbox in a live sensor's vault" \
+	[ $rc -ne 0 ] && grep -q "holds a running sensor's vault" "$c/empty.pcap.log"
+
 # --- no secret in any log -----------------------------------------------------
 
 leak=0
