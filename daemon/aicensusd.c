@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <openssl/crypto.h>
 #include <systemd/sd-daemon.h>
 
 #include "aggregate/agg.h"
@@ -51,7 +52,10 @@
 #include "common/status.h"
 #include "release/due.h"
 #include "release/release.h"
+#include "out/ship.h"
+#include "store/outbox.h"
 #include "store/vault.h"
+#include "store/vaultdb.h"
 #include "attribute/weekkey.h"
 
 #ifndef AIC_VERSION
@@ -64,6 +68,8 @@
 #define MAX_PLUGINS		16
 #define DISPATCH_BATCH		256
 #define CAPTURE_RETRY_SEC	5
+/* aicensusd -r waits this long at most for the central database. */
+#define SHIP_DRAIN_SEC		120
 /*
  * A flush is written in slices of about this long, with packets read
  * between them: a full hour of a large site is hundreds of milliseconds
@@ -85,6 +91,9 @@ struct daemon {
 	struct weekkey		*keys;
 	struct vault		*st;
 	struct reldb		*rel;
+	struct outbox		*ob;		/* central: cells to ship */
+	struct vaultdb		*obdb;		/* -r: the outbox's own file */
+	struct ship		*ship;		/* central: its thread */
 	struct rel_dims		 dims;
 	char			**sanct;	/* dims.sanctioned */
 	struct rel_params	 params;
@@ -93,6 +102,7 @@ struct daemon {
 	struct event_base	*base;
 	struct event		*ev_cap, *ev_flush, *ev_wd, *ev_retry;
 	struct event		*ev_step;	/* next slice of a flush */
+	struct event		*ev_ship;	/* the shipper ended a batch */
 	uint64_t		 fl_parse;	/* parse failures it holds */
 	uint64_t		 fl_anom[ANOM_N];	/* anomalies it holds */
 	int64_t			 fl_now;	/* its clock */
@@ -246,6 +256,9 @@ release_due(struct daemon *d, int64_t now_sec)
 	t0 = now_usec();
 	n = release_due_periods(d->st, d->rel, &d->dims, &d->params, per.day,
 	    per.week, (int64_t)time(NULL));
+	/* rows compacted or deleted: the shipper opens its weeks again */
+	if (n != 0 && d->ship != NULL)
+		ship_forget(d->ship);
 	if (n > 0)
 		d->status.last_release_usec = (uint64_t)(now_usec() - t0);
 	/* the release database's history: at most once an hour */
@@ -281,6 +294,9 @@ flush_finished(struct daemon *d, int rc)
 		agg_absorb(d->agg, d->frozen);
 		d->status.flush_failures++;
 	}
+	/* the site's changed cells, before a closing day leaves the vault */
+	if (rc == 0 && d->ship != NULL)
+		ship_collect(d->ship, d->st, &d->dims);
 	if (rc == 0 && !d->finalising)
 		release_due(d, d->fl_now);
 }
@@ -469,6 +485,87 @@ retry_capture(evutil_socket_t fd, short what, void *arg)
 		sd_notify(0, "STATUS=capturing");
 }
 
+/* --- the central database ------------------------------------------- */
+
+/*
+ * The outbox and its shipper.  Live, the outbox is a table of the
+ * vault's file; aicensusd -r keeps its vault in memory, so its outbox
+ * goes to the database file (--db) on its own: what the central
+ * database could not take is shipped by the next run.  The key is
+ * state_dir/outbox.key (store/outbox.h says why it is not a week key).
+ */
+static int make_dir(const char *, mode_t);
+
+static int
+open_central(struct daemon *d, const char *dbpath, char *err, size_t errlen)
+{
+	uint8_t key[OUTBOX_KEY_LEN];
+	char kp[CONFIG_PATH_MAX + 16];
+	struct vaultdb *db;
+	int ver;
+
+	if (d->cfg->state_dir[0] == '\0') {
+		snprintf(err, errlen, "central: state_dir is needed for the "
+		    "outbox key");
+		return -1;
+	}
+	if (make_dir(d->cfg->state_dir, 0700) != 0) {
+		snprintf(err, errlen, "cannot create state directory %.200s",
+		    d->cfg->state_dir);
+		return -1;
+	}
+	snprintf(kp, sizeof(kp), "%s/outbox.key", d->cfg->state_dir);
+	if (outbox_key_load(kp, key, err, errlen) != 0)
+		return -1;
+	if (d->rfile != NULL) {
+		if ((d->obdb = vaultdb_open(dbpath, err, errlen)) == NULL)
+			goto fail;
+		switch (vaultdb_schema(d->obdb, &ver)) {
+		case VDB_EMPTY:
+			if (vaultdb_create(d->obdb) == 0)
+				break;
+			/* FALLTHROUGH */
+		default:
+			snprintf(err, errlen, "%.200s: not a vault this build can "
+			    "keep an outbox in", dbpath);
+			goto fail;
+		case VDB_CURRENT:
+			break;
+		}
+		/*
+		 * A file with sealed weeks is a live daemon's vault: rows of
+		 * -r there would replace that sensor's figures centrally.
+		 */
+		{
+			int32_t *weeks = NULL;
+			size_t nw = 0;
+
+			if (vaultdb_weeks(d->obdb, &weeks, &nw) != 0 || nw > 0) {
+				free(weeks);
+				snprintf(err, errlen, "%.200s holds a running "
+				    "sensor's vault; give aicensusd -r a "
+				    "database of its own (--db) to keep its "
+				    "outbox in", dbpath);
+				goto fail;
+			}
+			free(weeks);
+		}
+		chmod(dbpath, 0600);
+		db = d->obdb;
+	} else
+		db = vault_db(d->st);
+	if ((d->ob = outbox_open(db, key, (uint64_t)
+	    d->cfg->central.outbox_max_mb << 20, err, errlen)) == NULL)
+		goto fail;
+	OPENSSL_cleanse(key, sizeof(key));
+	if ((d->ship = ship_new(&d->cfg->central, d->ob, err, errlen)) == NULL)
+		return -1;
+	return 0;
+fail:
+	OPENSSL_cleanse(key, sizeof(key));
+	return -1;
+}
+
 /* --- signals and timers ----------------------------------------------- */
 
 static void
@@ -487,6 +584,26 @@ on_flush_timer(evutil_socket_t fd, short what, void *arg)
 
 		evtimer_add(d->ev_step, &zero);
 	}
+}
+
+/*
+ * The shipper ended a batch.  The outbox shares the vault's connection:
+ * while a flush writes, the batch is acknowledged by the flush's end
+ * (ship_collect pumps) instead.
+ */
+static void
+on_ship(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	char c[64];
+
+	(void)what;
+	if (vault_flush_busy(d->st)) {
+		while (read(fd, c, sizeof(c)) > 0)
+			;
+		return;
+	}
+	ship_pump(d->ship);
 }
 
 static void
@@ -618,7 +735,8 @@ chown_keys(const char *dir, uid_t uid, gid_t gid)
 	if ((dp = opendir(dir)) == NULL)
 		return;
 	while ((de = readdir(dp)) != NULL) {
-		if (strncmp(de->d_name, "week-", 5) != 0)
+		if (strncmp(de->d_name, "week-", 5) != 0 &&
+		    strcmp(de->d_name, "outbox.key") != 0)
 			continue;
 		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
 		chown_path(p, uid, gid);
@@ -642,7 +760,8 @@ drop_privileges(struct daemon *d, const char *dbpath, const char *relpath,
 	if (dbpath != NULL)
 		chown_db(dbpath, pw->pw_uid, pw->pw_gid);
 	chown_db(relpath, pw->pw_uid, pw->pw_gid);
-	if (d->cfg->state_dir[0] != '\0' && d->rfile == NULL) {
+	if (d->cfg->state_dir[0] != '\0' && (d->rfile == NULL ||
+	    d->ob != NULL)) {
 		chown_path(d->cfg->state_dir, pw->pw_uid, pw->pw_gid);
 		chown_keys(d->cfg->state_dir, pw->pw_uid, pw->pw_gid);
 	}
@@ -736,6 +855,11 @@ cleanup(struct daemon *d)
 	size_t i;
 
 	api_free(d->api);
+	ship_free(d->ship);
+	outbox_close(d->ob);
+	vaultdb_close(d->obdb);
+	if (d->ev_ship)
+		event_free(d->ev_ship);
 	for (i = 0; i < d->nplugins; i++)
 		plugin_unload(&d->plugins[i]);
 	pipeline_free(d->P);
@@ -816,6 +940,21 @@ run_offline(struct daemon *d)
 	log_info("%s: %llu packets read, %llu periods released", d->rfile,
 	    (unsigned long long)d->packets,
 	    (unsigned long long)d->status.releases);
+	if (d->ship != NULL) {
+		int64_t left = ship_drain(d->ship, SHIP_DRAIN_SEC);
+		struct ship_stats ss;
+
+		ship_stats(d->ship, &ss);
+		if (left != 0)
+			log_warnx("central: %lld records not shipped; they wait "
+			    "in the outbox of %s for the next run",
+			    (long long)left, d->db_override ? d->db_override :
+			    d->cfg->database);
+		else
+			log_info("central: %llu records shipped in %llu "
+			    "transactions", (unsigned long long)ss.shipped,
+			    (unsigned long long)ss.batches);
+	}
 	log_anomalies(d);
 	return d->read_error ? 1 : 0;
 }
@@ -862,6 +1001,11 @@ run_live(struct daemon *d)
 	d->ev_flush = event_new(d->base, -1, EV_PERSIST, on_flush_timer, d);
 	event_add(d->ev_flush, &tv);
 	d->ev_step = evtimer_new(d->base, on_flush_step, d);
+	if (d->ship != NULL) {
+		d->ev_ship = event_new(d->base, ship_fd(d->ship),
+		    EV_READ | EV_PERSIST, on_ship, d);
+		event_add(d->ev_ship, NULL);
+	}
 	if (d->under_systemd && sd_watchdog_enabled(0, &wd_usec) > 0) {
 		struct timeval wtv;
 
@@ -884,6 +1028,14 @@ run_live(struct daemon *d)
 		log_error("final flush failed: counts since the last good flush "
 		    "are lost");
 		return 1;
+	}
+	if (d->ship != NULL) {
+		int64_t left;
+
+		ship_pump(d->ship);
+		if ((left = outbox_count(d->ob)) > 0)
+			log_info("central: %lld records wait in the outbox for "
+			    "the next start", (long long)left);
 	}
 	log_info("stopped; all counts stored (%llu packets seen, %llu dropped "
 	    "by the kernel, %llu by the interface)",
@@ -1018,6 +1170,9 @@ main(int argc, char **argv)
 	    release_target_publish, &rt, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	vault_set_dims(d.st, d.cfg->dept_names, d.cfg->n_depts, d.cat);
+	if (!d.finalising && d.cfg->central.conninfo[0] != '\0' &&
+	    open_central(&d, dbpath, err, sizeof(err)) != 0)
+		fatalx("%s", err);
 	if (d.finalising) {
 		/* load_plugins needs the pipeline: exporters are not run here */
 		release_due(&d, 0);
@@ -1058,7 +1213,8 @@ main(int argc, char **argv)
 	if (d.rfile == NULL && d.cfg->api.enabled && (d.api = api_new(d.base,
 	    d.cfg, relpath, &d.status, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
-	if (drop_privileges(&d, d.rfile ? NULL : dbpath, relpath, err,
+	if (drop_privileges(&d, d.rfile && d.obdb == NULL ? NULL : dbpath,
+	    relpath, err,
 	    sizeof(err)) != 0)
 		fatalx("%s", err);
 	rc = d.rfile ? run_offline(&d) : run_live(&d);

@@ -37,6 +37,7 @@
 #include <fcntl.h>
 #include <libconfig.h>
 #include <limits.h>
+#include <pwd.h>
 #include <pcap/pcap.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -1546,6 +1547,123 @@ check_group_size(struct config_ctx *x, const config_setting_t *top,
 	return 0;
 }
 
+/* ---- central ---- */
+
+/* A site name: what the central schema accepts (central_pg.c). */
+static int
+valid_site(const char *s)
+{
+	size_t i;
+
+	if (!isalnum((unsigned char)s[0]))
+		return 0;
+	for (i = 1; s[i] != '\0'; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("._-", s[i]) == NULL)
+			return 0;
+	return i <= CONFIG_SITE_MAX;
+}
+
+/*
+ * The password, from a file only its owner can read, and that owner the
+ * daemon's user (root when user is ""): a file another account may write
+ * could hand the sensor someone else's credentials, one others may read
+ * hands them the site's.  One line; trailing blanks and newline cut.
+ */
+static int
+load_central_password(struct config_ctx *x, const config_setting_t *s,
+    const char *path, char *out, size_t outlen)
+{
+	char buf[CONFIG_CENTRAL_PASS_MAX + 2];
+	struct passwd *pw;
+	struct stat st;
+	uid_t uid = 0;
+	size_t n = 0;
+	ssize_t r;
+	int fd, rc = -1;
+
+	if (x->c->user[0] != '\0') {
+		if ((pw = getpwnam(x->c->user)) == NULL)
+			return fail(x, s, "central.password_file %s: the daemon's "
+			    "user \"%s\" does not exist, so the file's owner "
+			    "cannot be checked — create the account first",
+			    path, x->c->user);
+		uid = pw->pw_uid;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return fail(x, s, "central.password_file %s cannot be read: %s "
+		    "— create it with (umask 077; printf %%s PASSWORD > %s) and "
+		    "chown it to the daemon's user", path, strerror(errno),
+		    path);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = fail(x, s, "central.password_file %s is not a regular "
+		    "file — name the file that holds the password", path);
+		goto done;
+	}
+	if ((st.st_mode & 07777) != 0600 && (st.st_mode & 07777) != 0400) {
+		rc = fail(x, s, "central.password_file %s has mode %04o — "
+		    "chmod 600 %s (only its owner may read it)", path,
+		    (unsigned)(st.st_mode & 07777), path);
+		goto done;
+	}
+	if (st.st_uid != uid) {
+		rc = fail(x, s, "central.password_file %s is owned by uid %u, "
+		    "not by the daemon's user (uid %u) — chown it to %s", path,
+		    (unsigned)st.st_uid, (unsigned)uid,
+		    x->c->user[0] ? x->c->user : "root");
+		goto done;
+	}
+	while (n < sizeof(buf) && (r = read(fd, buf + n, sizeof(buf) - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = fail(x, s, "central.password_file %s: %s", path,
+			    strerror(errno));
+			goto done;
+		}
+		n += (size_t)r;
+	}
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
+	    buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		n--;
+	if (n == 0 || n >= outlen || memchr(buf, '\n', n) != NULL ||
+	    memchr(buf, '\0', n) != NULL) {
+		rc = fail(x, s, "central.password_file %s must hold the "
+		    "password on one line (1..%zu bytes)", path, outlen - 1);
+		goto done;
+	}
+	memcpy(out, buf, n);
+	out[n] = '\0';
+	rc = 0;
+done:
+	OPENSSL_cleanse(buf, sizeof(buf));
+	close(fd);
+	return rc;
+}
+
+/* After the central group's keys: what a connection needs. */
+static int
+central_done(struct config_ctx *x, const config_setting_t *g)
+{
+	struct config_central *c = &x->c->central;
+
+	/* no group, or no conninfo (as -v prints it): nothing is shipped */
+	if (g == NULL || c->conninfo[0] == '\0')
+		return 0;
+	if (strstr(c->conninfo, "password") != NULL)
+		return fail(x, member(g, "conninfo"), "central.conninfo holds "
+		    "a password — put it in central.password_file (mode 0600) "
+		    "instead: a configuration file is read by more people");
+	if (!valid_site(c->site))
+		return fail(x, member(g, "site") != NULL ?
+		    member(g, "site") : g, "central.site \"%s\" is not a site "
+		    "name — 1..63 letters, digits, '.', '_' or '-', starting "
+		    "with a letter or digit", c->site);
+	if (c->password_file[0] != '\0')
+		return load_central_password(x, member(g, "password_file"),
+		    c->password_file, c->password, sizeof(c->password));
+	return 0;
+}
+
 /* ---- the table ---- */
 
 static const struct section sections[] = {
@@ -1558,6 +1676,10 @@ static const struct section sections[] = {
 	    "api = { token_file = \"api.token\"; };", api_done },
 	{ "report", "report", "report = { ... }",
 	    "report = { dir = \"/var/lib/aicensus/reports\"; };", NULL },
+	{ "central", "central", "central = { ... }",
+	    "central = { conninfo = \"host=db.example.org dbname=aicensus "
+	    "user=sensor_north sslmode=verify-full\"; site = \"north\"; };",
+	    central_done },
 	{ "department", "a department",
 	    "a department { ... } in departments = ( ... )", NULL, NULL },
 };
@@ -1710,6 +1832,19 @@ static const struct config_key keys[] = {
 	{ "report", "mail_to", CFG_STRING, 0, 0, "", NULL, true,
 	    "mail reports to these addresses; \"\" = do not",
 	    STR(report.mail_to), NULL, NULL, check_mail_to, NULL },
+
+	{ "central", "conninfo", CFG_STRING, 0, 0, "", NULL, false,
+	    "libpq connection string of the central database, no password",
+	    STR(central.conninfo), NULL, NULL, NULL, NULL },
+	{ "central", "password_file", CFG_OPTPATH, 0, 0, "", NULL, false,
+	    "the password's file, mode 0600, owned by the daemon's user",
+	    STR(central.password_file), NULL, NULL, NULL, NULL },
+	{ "central", "site", CFG_STRING, 0, 0, "", NULL, false,
+	    "this sensor's site name in the central database",
+	    STR(central.site), NULL, NULL, NULL, NULL },
+	{ "central", "outbox_max_mb", INT(1, 4096), "64", "MiB", false,
+	    "the most the outbox of unshipped cells may hold",
+	    AT(central.outbox_max_mb), sizeof(int), NULL, NULL, NULL, NULL },
 
 	{ "", "ignore", CFG_LIST, 0, 0, "[ ]", NULL, true,
 	    "addresses and prefixes not counted at all", 0, 0, NULL,
@@ -2078,6 +2213,7 @@ config_free(struct config *c)
 	dept_map_free(c->depts);
 	dept_map_free(c->ignore);
 	OPENSSL_cleanse(c->api.token_sha256, sizeof(c->api.token_sha256));
+	OPENSSL_cleanse(c->central.password, sizeof(c->central.password));
 	free(c);
 }
 

@@ -17,6 +17,8 @@
  * The API token file (api.token_file) is read here too, so a missing,
  * unreadable, world-readable or weak token is a load error naming the
  * key, and a reload picks up a new token; only its SHA-256 is kept.
+ * So is the central database's password file (central.password_file),
+ * with the same kind of error; the password is kept, never printed.
  *
  * Relative paths (database, release_database, state_dir, catalog,
  * plugin_dir, the api and
@@ -111,6 +113,22 @@ struct config_report {
 	char		mail_to[512];		/* "" = do not mail */
 };
 
+/*
+ * The central database (group central, docs/CENTRAL.md): where the
+ * sensor ships its site's per-cell figures.  The password is read from
+ * password_file at load (0600 or 0400, owned by the daemon's user) and
+ * kept here only; it is never printed, logged or part of conninfo.
+ */
+#define CONFIG_CENTRAL_PASS_MAX	256
+#define CONFIG_SITE_MAX		63
+struct config_central {
+	char		conninfo[1024];		/* "" = no central database */
+	char		password_file[CONFIG_PATH_MAX];	/* "" = none */
+	char		site[CONFIG_SITE_MAX + 1];
+	int		outbox_max_mb;
+	char		password[CONFIG_CENTRAL_PASS_MAX];	/* "" = none */
+};
+
 struct config {
 	char		path[CONFIG_PATH_MAX];	/* absolute; for reloads */
 	char		dir[CONFIG_PATH_MAX];	/* its directory, absolute */
@@ -141,6 +159,7 @@ struct config {
 	struct config_limits	limits;
 	struct config_api	api;
 	struct config_report	report;
+	struct config_central	central;
 
 	struct config_prefix	*ignore_prefixes;
 	size_t			 n_ignore;
@@ -207,7 +226,7 @@ struct config_key {
 	/* what the key is: the manual's words */
 	const char	*section;	/* "" = aicensus itself, "capture",
 					   "limits", "api", "report",
-					   "department" */
+					   "central", "department" */
 	const char	*name;
 	enum config_type type;
 	long long	 min, max;	/* CFG_INT */

@@ -507,6 +507,112 @@ protect_blind(const struct rel_params *p, const struct draw *dr,
 	}
 }
 
+/*
+ * The grid of in's period filled from its leaves: each leaf feeds its
+ * cell and the margins above it (its department's and "*" row, its
+ * service's, its category's and "*" column), devices as the union of
+ * the leaves' sketches, counters summed.  0 ok, -1 with *why.
+ */
+static int
+grid_build(struct grid *g, const struct rel_dims *dims,
+    const struct rel_input *in, const char **why)
+{
+	size_t i;
+
+	*why = "out of memory";
+	if (grid_init(g, dims) != 0)
+		return -1;
+	for (i = 0; i < in->nleaf; i++) {
+		const struct rel_leaf *l = &in->leaf[i];
+		uint64_t m[RM_N];
+		size_t dv[2], sv[3];
+		int a, b;
+
+		if (l->dept < 0 || (size_t)l->dept > dims->ndept ||
+		    l->svc < 0 || (size_t)l->svc >= g->ns) {
+			*why = "a leaf outside the grid";
+			return -1;
+		}
+		memcpy(m, l->m, sizeof(m));
+		m[RM_DEVICES] = 0;
+		m[RM_CONNS] = m[RM_TLS] + m[RM_QUIC] + m[RM_ECH];
+		dv[0] = (size_t)l->dept;
+		dv[1] = g->nd - 1;
+		sv[0] = (size_t)l->svc;
+		sv[1] = g->ns + g->svc_cat[l->svc];
+		sv[2] = g->nv - 1;
+		for (a = 0; a < 2; a++)
+			for (b = 0; b < 3; b++)
+				if (acc_add(&g->a[dv[a] * g->nv + sv[b]], l,
+				    m) != 0)
+					return -1;
+	}
+	return 0;
+}
+
+/*
+ * Every cell of the level, protected by p (k = 1: as counted; dr is
+ * then never drawn from), into cells (room for nd x nv); cells with
+ * every measure 0 are left out (absent = a released zero).  How many.
+ */
+static size_t
+grid_cells(struct grid *g, const struct rel_params *p, struct draw *dr,
+    const struct rel_input *in, struct rel_cell *cells)
+{
+	size_t di, vi, ncell = 0;
+
+	for (di = 0; di < g->nd; di++) {
+		for (vi = 0; vi < g->nv; vi++) {
+			struct rel_cell *c = &cells[ncell];
+			int j, nz = 0;
+
+			if (!grid_has(g, in->kind, di, vi))
+				continue;
+			c->kind = in->kind;
+			c->period = in->period;
+			c->published = in->kind == REL_WEEK ?
+			    REL_ALL_MEASURES : REL_DAY_MEASURES;
+			snprintf(c->dept, sizeof(c->dept), "%s", g->dname[di]);
+			snprintf(c->svc, sizeof(c->svc), "%s", g->vname[vi]);
+			protect(p, dr, &g->a[di * g->nv + vi], c->published, c);
+			for (j = 0; j < RM_N; j++)
+				nz |= c->m[j] != 0;
+			if (nz)
+				ncell++;
+		}
+	}
+	return ncell;
+}
+
+int
+release_true_cells(const struct rel_dims *dims, const struct rel_input *in,
+    struct rel_cell **out, size_t *nout)
+{
+	static const struct rel_params k1 = { 1 };
+	struct grid g;
+	struct rel_cell *cells = NULL;
+	const char *why;
+	size_t i;
+
+	*out = NULL;
+	*nout = 0;
+	memset(&g, 0, sizeof(g));
+	if (in->kind != REL_DAY && in->kind != REL_WEEK)
+		return -1;
+	for (i = 0; i < dims->ndept; i++)
+		if (strlen(dims->dept[i]) >= DEPT_MAX)
+			return -1;
+	if (grid_build(&g, dims, in, &why) != 0 ||
+	    (cells = calloc(g.nd * g.nv, sizeof(*cells))) == NULL) {
+		grid_free(&g);
+		return -1;
+	}
+	*nout = grid_cells(&g, &k1, NULL, in, cells);
+	*out = cells;
+	grid_free(&g);
+	return 0;
+}
+
 int
 release_publish(struct reldb *r, const struct rel_dims *dims,
     const struct rel_params *p, const struct rel_input *in,
@@ -519,7 +625,7 @@ release_publish(struct reldb *r, const struct rel_dims *dims,
 	struct relstore_pub pub;
 	uint64_t blind[RB_N];
 	const char *why = "out of memory";
-	size_t i, di, vi, ncell = 0;
+	size_t i, ncell = 0;
 	int rc;
 
 	memset(&g, 0, sizeof(g));
@@ -546,57 +652,12 @@ release_publish(struct reldb *r, const struct rel_dims *dims,
 			why = "a department name longer than 63 bytes";
 			goto fail;
 		}
-	if (grid_init(&g, dims) != 0)
+	if (grid_build(&g, dims, in, &why) != 0)
 		goto fail;
-	/* Each leaf feeds its cell and the margins above it. */
-	for (i = 0; i < in->nleaf; i++) {
-		const struct rel_leaf *l = &in->leaf[i];
-		uint64_t m[RM_N];
-		size_t dv[2], sv[3];
-		int a, b;
-
-		if (l->dept < 0 || (size_t)l->dept > dims->ndept ||
-		    l->svc < 0 || (size_t)l->svc >= g.ns) {
-			why = "a leaf outside the grid";
-			goto fail;
-		}
-		memcpy(m, l->m, sizeof(m));
-		m[RM_DEVICES] = 0;
-		m[RM_CONNS] = m[RM_TLS] + m[RM_QUIC] + m[RM_ECH];
-		dv[0] = (size_t)l->dept;
-		dv[1] = g.nd - 1;
-		sv[0] = (size_t)l->svc;
-		sv[1] = g.ns + g.svc_cat[l->svc];
-		sv[2] = g.nv - 1;
-		for (a = 0; a < 2; a++)
-			for (b = 0; b < 3; b++)
-				if (acc_add(&g.a[dv[a] * g.nv + sv[b]], l,
-				    m) != 0)
-					goto fail;
-	}
 	if ((cells = calloc(g.nd * g.nv, sizeof(*cells))) == NULL ||
 	    (facts = service_facts(dims, g.ns)) == NULL)
 		goto fail;
-	for (di = 0; di < g.nd; di++) {
-		for (vi = 0; vi < g.nv; vi++) {
-			struct rel_cell *c = &cells[ncell];
-			int j, nz = 0;
-
-			if (!grid_has(&g, in->kind, di, vi))
-				continue;
-			c->kind = in->kind;
-			c->period = in->period;
-			c->published = in->kind == REL_WEEK ?
-			    REL_ALL_MEASURES : REL_DAY_MEASURES;
-			snprintf(c->dept, sizeof(c->dept), "%s", g.dname[di]);
-			snprintf(c->svc, sizeof(c->svc), "%s", g.vname[vi]);
-			protect(p, &dr, &g.a[di * g.nv + vi], c->published, c);
-			for (j = 0; j < RM_N; j++)
-				nz |= c->m[j] != 0;
-			if (nz)
-				ncell++;	/* absent = a released zero */
-		}
-	}
+	ncell = grid_cells(&g, p, &dr, in, cells);
 	memset(&pub, 0, sizeof(pub));
 	pub.per.kind = in->kind;
 	pub.per.period = in->period;

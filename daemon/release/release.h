@@ -78,6 +78,18 @@ int	 release_publish(struct reldb *, const struct rel_dims *,
 	    const struct rel_params *, const struct rel_input *in,
 	    const struct weekkey *keys, int64_t now);
 
+/*
+ * The period's cells as the site counts them, built exactly as
+ * release_publish() builds them (the same grid, margins' devices from
+ * the merged sketches) with k = 1: what min_group_size 1 would publish.
+ * For the central database (out/ship.h), where the organisation-wide
+ * cells are released by this same stage: these figures leave the
+ * sensor for that database only, never for an output.  Cells with
+ * every measure 0 are left out.  0 ok (*cells malloc'd), -1 failed.
+ */
+int	 release_true_cells(const struct rel_dims *, const struct rel_input *,
+	    struct rel_cell **cells, size_t *ncell);
+
 /* Called for every non-zero cell of a published period, after COMMIT
  * (exporter plugins). */
 typedef void (*release_cell_cb)(void *arg, const struct rel_period *,

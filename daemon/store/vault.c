@@ -334,6 +334,12 @@ vault_late(const struct vault *v)
 	return v->late;
 }
 
+struct vaultdb *
+vault_db(struct vault *v)
+{
+	return v->db;
+}
+
 uint64_t
 vault_bytes(struct vault *v)
 {
@@ -811,6 +817,7 @@ struct load {
 	uint8_t		*pt;
 	size_t		 cap;
 	int64_t		 maxseq;
+	int64_t		 after;		/* rows up to this seq are skipped */
 };
 
 /* One row opened and merged: 0 go on, -1 memory, -2 invalid. */
@@ -823,6 +830,8 @@ load_row(void *arg, int64_t seq, const uint8_t *b, size_t n)
 	size_t ptlen;
 	int rc;
 
+	if (seq <= l->after)
+		return 0;
 	if (b == NULL || n <= WEEKKEY_SEAL_OVERHEAD)
 		return -2;
 	ptlen = n - WEEKKEY_SEAL_OVERHEAD;
@@ -859,6 +868,13 @@ int
 vault_week_load(struct vault *v, int32_t week, struct wacc **out,
     int64_t *maxseq)
 {
+	return vault_week_load_after(v, week, INT64_MIN, out, maxseq);
+}
+
+int
+vault_week_load_after(struct vault *v, int32_t week, int64_t after,
+    struct wacc **out, int64_t *maxseq)
+{
 	struct load l;
 	int rc;
 
@@ -869,6 +885,7 @@ vault_week_load(struct vault *v, int32_t week, struct wacc **out,
 	memset(&l, 0, sizeof(l));
 	l.v = v;
 	l.week = week;
+	l.after = after;
 	rc = vaultdb_rows(v->db, week, load_row, &l);
 	if (l.pt != NULL) {
 		explicit_bzero(l.pt, l.cap);

@@ -36,6 +36,7 @@
 #include "aggregate/relinput.h"
 
 struct agg;
+struct vaultdb;
 struct catalog;
 struct wacc;
 struct weekkey;
@@ -119,10 +120,21 @@ void	 vault_pass_end(struct vault *, int failed, int32_t today,
 	    int32_t curweek);
 int	 vault_week_load(struct vault *, int32_t week, struct wacc **w,
 	    int64_t *maxseq);
+/*
+ * The same for the rows after seq `after` only (*w NULL when none): a
+ * reader that merged the rows up to `after` merges these to be up to
+ * date, as long as no compaction or finalisation happened in between.
+ */
+int	 vault_week_load_after(struct vault *, int32_t week, int64_t after,
+	    struct wacc **w, int64_t *maxseq);
 int	 vault_week_compact(struct vault *, const struct wacc *w,
 	    int64_t maxseq);
 int	 vault_week_finalise(struct vault *, int32_t week, int64_t now);
 int	 vault_week_has_rows(struct vault *, int32_t week);
+
+/* The vault's storage, for the outbox that shares its file
+ * (store/outbox.h); not to be used while a flush is under way. */
+struct vaultdb *vault_db(struct vault *);
 
 /* Bytes of sealed rows held (status, tests). */
 uint64_t vault_bytes(struct vault *);

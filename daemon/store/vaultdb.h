@@ -100,6 +100,31 @@ int	 vaultdb_is_finalised(struct vaultdb *, int32_t week);
  * as finalised at `now` (kept when it already was). */
 int	 vaultdb_finalise(struct vaultdb *, int32_t week, int64_t now);
 
+/*
+ * ---- the outbox (store/outbox.h): cells waiting for the central
+ * database.  A row is (id, seq, blob): id names the cell without saying
+ * which (a keyed hash), blob is sealed by the caller, seq orders the
+ * rows and tells a value apart from a newer one of the same cell.
+ * The table is made on first use (CREATE IF NOT EXISTS), so a vault of
+ * this schema version without it needs no migration.
+ */
+#define VAULTDB_OUTBOX_ID	16	/* bytes of an id */
+int	 vaultdb_outbox_init(struct vaultdb *);
+/* The cell's row replaced by this one: the latest value wins. */
+int	 vaultdb_outbox_put(struct vaultdb *, const uint8_t *id, int64_t seq,
+	    const uint8_t *blob, size_t len);
+/* The oldest rows (seq order), at most max, to fn (0 go on). */
+typedef int (*vaultdb_outbox_fn)(void *arg, const uint8_t *id, int64_t seq,
+	    const uint8_t *blob, size_t len);
+int	 vaultdb_outbox_rows(struct vaultdb *, size_t max, vaultdb_outbox_fn,
+	    void *arg);
+/* The row deleted if it still holds seq (a newer value stays). */
+int	 vaultdb_outbox_del(struct vaultdb *, const uint8_t *id, int64_t seq);
+/* Rows and bytes held; the largest seq (0 when empty); -1 failed. */
+int64_t	 vaultdb_outbox_count(struct vaultdb *);
+int64_t	 vaultdb_outbox_bytes(struct vaultdb *);
+int64_t	 vaultdb_outbox_maxseq(struct vaultdb *);
+
 /* ---- version 1, read once for the migration ---- */
 
 /* Rows of its sketch tables (they held device hashes). */

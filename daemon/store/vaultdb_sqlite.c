@@ -14,6 +14,8 @@
 
 struct vaultdb {
 	sqlite3		*db;
+	/* prepared once: a flush puts hundreds of outbox rows */
+	sqlite3_stmt	*ob_put, *ob_del;
 };
 
 static const char schema_v2[] =
@@ -125,6 +127,8 @@ vaultdb_close(struct vaultdb *d)
 {
 	if (d == NULL)
 		return;
+	sqlite3_finalize(d->ob_put);
+	sqlite3_finalize(d->ob_del);
 	if (d->db != NULL)
 		sqlite3_close(d->db);
 	free(d);
@@ -326,6 +330,111 @@ vaultdb_weeks(struct vaultdb *d, int32_t **weeks, size_t *n)
 	*weeks = w;
 	*n = nw;
 	return 0;
+}
+
+/* ---- the outbox ---- */
+
+int
+vaultdb_outbox_init(struct vaultdb *d)
+{
+	/* WITHOUT ROWID: the id is the key, rows are replaced in place */
+	return exec(d, "CREATE TABLE IF NOT EXISTS outbox(id BLOB PRIMARY KEY,"
+	    " seq INTEGER NOT NULL, blob BLOB NOT NULL) WITHOUT ROWID;"
+	    "CREATE INDEX IF NOT EXISTS outbox_seq ON outbox(seq);");
+}
+
+int
+vaultdb_outbox_put(struct vaultdb *d, const uint8_t *id, int64_t seq,
+    const uint8_t *blob, size_t len)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (len > INT32_MAX)
+		return -1;
+	if (d->ob_put == NULL && sqlite3_prepare_v2(d->db, "INSERT INTO"
+	    " outbox(id, seq, blob) VALUES(?1, ?2, ?3) ON CONFLICT(id) DO"
+	    " UPDATE SET seq = excluded.seq, blob = excluded.blob", -1,
+	    &d->ob_put, NULL) != SQLITE_OK)
+		return -1;
+	st = d->ob_put;
+	sqlite3_bind_blob(st, 1, id, VAULTDB_OUTBOX_ID, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_blob(st, 3, blob, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+vaultdb_outbox_rows(struct vaultdb *d, size_t max, vaultdb_outbox_fn fn,
+    void *arg)
+{
+	sqlite3_stmt *st;
+	int rc, ret = 0;
+
+	if (sqlite3_prepare_v2(d->db, "SELECT id, seq, blob FROM outbox"
+	    " ORDER BY seq LIMIT ?1", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* an id of another length is not ours: skipped, kept */
+		if (sqlite3_column_bytes(st, 0) != VAULTDB_OUTBOX_ID)
+			continue;
+		ret = fn(arg, sqlite3_column_blob(st, 0),
+		    sqlite3_column_int64(st, 1), sqlite3_column_blob(st, 2),
+		    (size_t)sqlite3_column_bytes(st, 2));
+		if (ret != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = -1;
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+vaultdb_outbox_del(struct vaultdb *d, const uint8_t *id, int64_t seq)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (d->ob_del == NULL && sqlite3_prepare_v2(d->db, "DELETE FROM outbox"
+	    " WHERE id = ?1 AND seq = ?2", -1, &d->ob_del, NULL) != SQLITE_OK)
+		return -1;
+	st = d->ob_del;
+	sqlite3_bind_blob(st, 1, id, VAULTDB_OUTBOX_ID, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int64_t
+vaultdb_outbox_count(struct vaultdb *d)
+{
+	int64_t n = scalar(d, "SELECT COUNT(*) FROM outbox", 0, 0);
+
+	return n == INT64_MIN ? -1 : n;
+}
+
+int64_t
+vaultdb_outbox_bytes(struct vaultdb *d)
+{
+	int64_t n = scalar(d, "SELECT SUM(length(blob) + length(id))"
+	    " FROM outbox", 0, 0);
+
+	return n == INT64_MIN ? -1 : n;
+}
+
+int64_t
+vaultdb_outbox_maxseq(struct vaultdb *d)
+{
+	int64_t n = scalar(d, "SELECT MAX(seq) FROM outbox", 0, 0);
+
+	return n == INT64_MIN ? -1 : n;
 }
 
 uint64_t

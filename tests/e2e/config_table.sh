@@ -86,7 +86,7 @@ def unescape(s):
 
 SECTIONS = {"GENERAL SETTINGS": "", "DEPARTMENTS": "department",
             "CAPTURE": "capture", "LIMITS": "limits", "HTTP API": "api",
-            "REPORTS": "report"}
+            "REPORTS": "report", "CENTRAL DATABASE": "central"}
 man = {}
 body = {}
 intro = {}	# section -> its text before the first key

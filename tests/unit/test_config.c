@@ -267,6 +267,12 @@ static const char golden_out[] =
     "    dir = \"@DIR@/reports\";\n"
     "    mail_to = \"cio@example.org, it.dept@example.org\";\n"
     "  };\n"
+    "  central = {\n"
+    "    conninfo = \"\";\n"
+    "    password_file = \"\";\n"
+    "    site = \"\";\n"
+    "    outbox_max_mb = 64;\n"
+    "  };\n"
     "  ignore = [ \"192.0.2.53/32\", \"2001:db8::53/128\" ];\n"
     "  sanctioned = [ \"deepl\" ];\n"
     "  ech_public_names = [ \"cloudflare-ech.com\", \"ech.example\" ];\n"
@@ -1003,6 +1009,65 @@ test_table_rows(void)
 	T_CHECK(ints >= 10);
 }
 
+/*
+ * The central group: the password file must be 0600 or 0400 and the
+ * daemon's user's (root here: user = ""), errors at file:line naming
+ * the key; a password in conninfo is refused; the site name is checked;
+ * the password is loaded, never printed.
+ */
+static void
+test_central(void)
+{
+	struct cfgerr e;
+	struct config *c;
+	char text[PATH_MAX + 1024], pw[PATH_MAX + 64], *out;
+
+	/* write_file's path is a static buffer: keep a copy */
+	snprintf(pw, sizeof(pw), "%s", write_token("central.pass",
+	    "Sekrit-Marker-Passw0rd\n"));
+#define CENTRAL(extra) "aicensus = {\n  user = \"\";\n  central = {\n" \
+	"    conninfo = \"host=/tmp dbname=c user=s\";\n" \
+	"    site = \"north-1\";\n" extra "  };\n};\n"
+	snprintf(text, sizeof(text), CENTRAL("    password_file = \"%s\";\n"),
+	    pw);
+	c = config_load(write_file("central.conf", text), &e);
+	T_CHECK(c != NULL);
+	if (c != NULL) {
+		T_EQ_STR(c->central.password, "Sekrit-Marker-Passw0rd");
+		T_EQ_STR(c->central.site, "north-1");
+		T_EQ_INT(c->central.outbox_max_mb, 64);
+		out = printed(c);
+		T_CHECK(out != NULL && strstr(out, "Sekrit-Marker") == NULL);
+		T_CHECK(out != NULL && strstr(out, "site = \"north-1\"") != NULL);
+		free(out);
+		config_free(c);
+	}
+	chmod(pw, 0640);
+	EXPECT_ERR(text, 6, "has mode 0640");
+	chmod(pw, 0400);
+	c = config_load(write_file("central.conf", text), &e);
+	T_CHECK(c != NULL);
+	config_free(c);
+	if (getuid() == 0) {
+		T_CHECK(chown(pw, 65534, 65534) == 0);
+		EXPECT_ERR(text, 6, "not by the daemon's user");
+		T_CHECK(chown(pw, 0, 0) == 0);
+	}
+	snprintf(text, sizeof(text), CENTRAL("    password_file = \"%s/none\";"
+	    "\n"), dir);
+	EXPECT_ERR(text, 6, "central.password_file");
+	EXPECT_ERR("aicensus = {\n  central = {\n    conninfo = \"host=x "
+	    "password=Sekrit\";\n    site = \"a\";\n  };\n};\n", 3,
+	    "holds a password");
+	EXPECT_ERR("aicensus = {\n  central = {\n    conninfo = \"host=x\";\n"
+	    "    site = \"-bad site\";\n  };\n};\n", 4, "not a site name");
+	EXPECT_ERR("aicensus = {\n  central = {\n    conninfo = \"host=x\";\n"
+	    "  };\n};\n", 2, "central.site");
+	EXPECT_ERR("aicensus = {\n  central = {\n    outbox_max_mb = 0;\n"
+	    "  };\n};\n", 3, "outbox_max_mb");
+#undef CENTRAL
+}
+
 int
 main(void)
 {
@@ -1017,6 +1082,7 @@ main(void)
 	T_RUN(test_print_golden);
 	T_RUN(test_defaults);
 	T_RUN(test_api_report);
+	T_RUN(test_central);
 	T_RUN(test_errors_api);
 	T_RUN(test_relative_paths);
 	T_RUN(test_errors_basic);

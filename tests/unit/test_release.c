@@ -522,6 +522,72 @@ test_publish_k1(void)
 	unlink(path);
 }
 
+/*
+ * release_true_cells (what a sensor ships to the central database) is
+ * what release_publish publishes at k = 1, cell by cell, margins
+ * included, for a week and a day; all-zero cells are left out.
+ */
+static void
+test_true_cells(void)
+{
+	static const enum rel_kind kinds[2] = { REL_WEEK, REL_DAY };
+	char path[64], err[256];
+	struct rel_params p = { 1 };
+	struct fixture f;
+	struct reldb *r;
+	struct released *rd;
+	struct rel_cell *c, *t;
+	const struct rel_cell *x;
+	size_t n, nt, i, nz;
+	int k, j, zero;
+
+	for (k = 0; k < 2; k++) {
+		snprintf(path, sizeof(path), "/tmp/aicensus-test-true-%d.db",
+		    (int)getpid());
+		unlink(path);
+		T_CHECK(fixture_init(&f, kinds[k]) == 0);
+		r = reldb_open(path, err, sizeof(err));
+		T_CHECK(r != NULL);
+		if (r == NULL)
+			return;
+		T_EQ_INT(release_true_cells(&f.dims, &f.in, &t, &nt), 0);
+		T_EQ_INT(release_publish(r, &f.dims, &p, &f.in, NULL, 1000), 1);
+		rd = released_open(path, err, sizeof(err));
+		T_CHECK(rd != NULL);
+		c = NULL;
+		n = 0;
+		T_EQ_INT(released_cells(rd, kinds[k], f.in.period, &c, &n, err,
+		    sizeof(err)), 0);
+		T_CHECK(n > 0 && nt > 0);
+		for (i = nz = 0; i < n; i++) {
+			x = find(t, nt, c[i].dept, c[i].svc);
+			for (j = 0, zero = 1; j < RM_N; j++)
+				zero &= c[i].m[j] == 0;
+			if (x == NULL) {
+				T_CHECK(zero);
+				continue;
+			}
+			nz++;
+			T_CHECK(x->kind == kinds[k] &&
+			    x->period == f.in.period &&
+			    x->published == c[i].published);
+			for (j = 0; j < RM_N; j++)
+				if (c[i].published & (1u << j))
+					T_EQ_INT(x->m[j], c[i].m[j]);
+		}
+		/* every true cell was found among the released ones */
+		T_EQ_INT(nz, nt);
+		x = find(t, nt, "*", "*");
+		T_CHECK(x != NULL && x->m[RM_DEVICES] == 1 + 13 + 3 + 11);
+		free(t);
+		free(c);
+		released_close(rd);
+		reldb_close(r);
+		fixture_free(&f);
+		unlink(path);
+	}
+}
+
 static int
 same_cells(const struct rel_cell *a, const struct rel_cell *b, size_t n)
 {
@@ -1097,6 +1163,7 @@ main(void)
 	T_RUN(test_ptable);
 	T_RUN(test_magnitude);
 	T_RUN(test_publish_k1);
+	T_RUN(test_true_cells);
 	T_RUN(test_publish_k5);
 	T_RUN(test_publish_many);
 	T_RUN(test_publish_dense);

@@ -1,0 +1,297 @@
+#!/bin/bash
+# A sensor ships its site's cells into the central database (issue 12):
+# a throwaway PostgreSQL 15 cluster (tests/central_lib.sh), `aicensus
+# central init` and add-site, then aicensusd -r of synthesized traffic
+# in lab mode (min_group_size = 1) with a central group:
+#  - every day and week cell the site shipped equals the cell the same
+#    run released (raw = released at k = 1), and nothing else was
+#    shipped; coverage and day blind figures too; the outbox is empty;
+#  - PostgreSQL down for the whole run: the run finishes (exit 0) with
+#    one log line saying the database is unreachable, the outbox holds
+#    the cells (sealed: no department name in the file); once it is back
+#    a run with an empty capture drains the outbox: the cells equal the
+#    released ones (0 lost); the full run again changes nothing (0
+#    counted twice: every value replaces itself);
+#  - PostgreSQL stopped in the middle of a run (the capture fed through
+#    a FIFO: half, a pause until cells arrive, stop, the rest): the run
+#    finishes, the outbox holds the rest, and after the restart the
+#    site's cells equal the released ones;
+#  - the sensor SIGKILLed while shipping, then the capture run again:
+#    the site's cells equal the released ones;
+#  - a wrong password: one log line naming the refused password, the run
+#    finishes, the outbox holds; after the fix it drains, cells equal;
+#  - no password (right or wrong) in any log line.
+# If the cluster cannot start that is a failure, never a skip.
+cd "$(dirname "$0")/../.." || exit 1
+BUILD=${BUILD:-build}
+CLI=$PWD/$BUILD/aicensus
+DAEMON=$PWD/$BUILD/aicensusd
+PY=/usr/bin/python3
+fails=0
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; fails=$((fails + 1)); }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; return 1; fi; }
+
+. tests/central_lib.sh
+
+[ -x "$DAEMON" ] && [ -x "$CLI" ] || { nok "not built"; exit 1; }
+d=$(mktemp -d /tmp/aic-ship.XXXXXX)
+trap 'pg_stop; [ -n "$KEEP" ] || rm -rf "$d"' EXIT
+if ! pg_start "$d" 2>"$d/pg.err"; then
+	nok "a throwaway PostgreSQL 15 cluster starts"
+	cat "$d/pg.err"
+	exit 1
+fi
+ok "a throwaway PostgreSQL 15 cluster starts on a Unix socket"
+pg_restart() {
+	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -t 60 \
+		-l "$PG_DIR/server.log" start >/dev/null 2>&1
+}
+
+pw() { head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20; }
+PW_ADMIN=$(pw) PW_N=$(pw) PW_S=$(pw) PW_W=$(pw) PW_M=$(pw) PW_K=$(pw) PW_WRONG=$(pw)
+SU="user=postgres password=$PG_SUPERPW dbname=postgres"
+ADMIN="dbname=central user=aicadmin password=$PW_ADMIN"
+for s in "CREATE ROLE aicadmin LOGIN CREATEROLE PASSWORD '$PW_ADMIN'" \
+    "CREATE DATABASE central OWNER aicadmin" \
+    "CREATE ROLE sensor_north LOGIN PASSWORD '$PW_N'" \
+    "CREATE ROLE sensor_south LOGIN PASSWORD '$PW_S'" \
+    "CREATE ROLE sensor_west LOGIN PASSWORD '$PW_W'" \
+    "CREATE ROLE sensor_mid LOGIN PASSWORD '$PW_M'" \
+    "CREATE ROLE sensor_kill LOGIN PASSWORD '$PW_K'"; do
+	pg_sql "$SU" "$s" >/dev/null 2>>"$d/setup.log" || nok "setup: $s"
+done
+"$CLI" central init --db "$ADMIN" >>"$d/setup.log" 2>&1 &&
+"$CLI" central add-site --db "$ADMIN" north sensor_north >>"$d/setup.log" 2>&1 &&
+"$CLI" central add-site --db "$ADMIN" south sensor_south >>"$d/setup.log" 2>&1 &&
+"$CLI" central add-site --db "$ADMIN" west sensor_west >>"$d/setup.log" 2>&1 &&
+"$CLI" central add-site --db "$ADMIN" mid sensor_mid >>"$d/setup.log" 2>&1 &&
+"$CLI" central add-site --db "$ADMIN" kill sensor_kill >>"$d/setup.log" 2>&1 ||
+	{ nok "central init / add-site: $(tail -3 "$d/setup.log")"; exit 1; }
+
+$PY tests/synth/synth.py --seed 3 --out "$d/gen" >/dev/null ||
+	{ nok "synth.py failed"; exit 1; }
+# An empty capture: a pcap header and no packet.
+$PY -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))' >"$d/empty.pcap"
+
+# mkrun DIR SITE ROLE PASSWORD: a run directory whose configuration
+# ships to SITE as ROLE, the password in a 0600 file.
+mkrun() {
+	local r=$1
+	mkdir -p "$r" && chmod 700 "$r"
+	cp "$d/gen/catalog.conf" "$d/gen/traffic.pcap" "$d/empty.pcap" "$r/"
+	printf '%s\n' "$4" >"$r/central.pass"
+	chmod 600 "$r/central.pass"
+	sed -e 's|min_group_size = [0-9]*;|min_group_size = 1;|' \
+	    -e "s|^};|  central = { conninfo = \"host=$PGHOST dbname=central user=$3\"; password_file = \"central.pass\"; site = \"$2\"; outbox_max_mb = 64; };\n};|" \
+	    "$d/gen/aicensus.conf" >"$r/aicensus.conf"
+}
+# run DIR PCAP: aicensusd -r; its status in $rc, its log in DIR/PCAP.log
+run() { (cd "$1" && "$DAEMON" -c aicensus.conf -r "$2" >"$2.log" 2>&1); rc=$?; }
+conn() { echo "dbname=central user=aicadmin password=$PW_ADMIN"; }
+# The site's shipped cells / the released ones, as the same text.
+shipped() {
+	pg_sql "$(conn)" "SELECT kind, period, dept, svc, devices, device_hours,
+	    tls, quic, ech, conns, dns, nxdomain, bytes_up, bytes_down
+	    FROM aicensus.site_cell WHERE site = '$1'
+	    ORDER BY kind, period, dept COLLATE \"C\", svc COLLATE \"C\""
+}
+released() {
+	sqlite3 -separator '|' "$1/released.db" "SELECT kind, period, dept, svc,
+	    coalesce(devices, 0), coalesce(devhours, 0), coalesce(tls, 0),
+	    coalesce(quic, 0), coalesce(ech, 0), coalesce(conns, 0),
+	    coalesce(dns, 0), coalesce(nxdomain, 0), coalesce(bytes_up, 0),
+	    coalesce(bytes_down, 0) FROM cell ORDER BY kind, period, dept, svc"
+}
+outbox_rows() { sqlite3 "$1/aicensus.db" "SELECT count(*) FROM outbox" 2>/dev/null; }
+
+# --- shipping what the run releases --------------------------------------
+
+n=$d/north
+mkrun "$n" north sensor_north "$PW_N"
+run "$n" traffic.pcap
+check "aicensusd -r with a central group exits 0" [ $rc -eq 0 ] ||
+	tail -5 "$n/traffic.pcap.log"
+shipped north >"$d/north.ship"
+released "$n" >"$d/north.rel"
+nw=$(grep -c '^2|' "$d/north.rel")
+nd=$(grep -c '^1|' "$d/north.rel")
+check "the site's $nw week and $nd day cells equal the cells the run released at k = 1, and nothing else was shipped" \
+	[ "$nw" -gt 20 ] && [ "$nd" -gt 20 ] && cmp -s "$d/north.ship" "$d/north.rel" ||
+	diff "$d/north.ship" "$d/north.rel" | head -5
+cov_s=$(pg_sql "$(conn)" "SELECT string_agg(kind || ':' || period || ':' || coverage_hours || ':' || hours_total, ' ' ORDER BY kind, period) FROM aicensus.site_period WHERE site = 'north'")
+cov_r=$(sqlite3 "$n/released.db" "SELECT group_concat(x, ' ') FROM (SELECT kind || ':' || period || ':' || coverage_hours || ':' || hours_total AS x FROM period ORDER BY kind, period)")
+check "the site's period coverage equals the released periods'" [ -n "$cov_s" ] && [ "$cov_s" = "$cov_r" ] ||
+	echo "# shipped $cov_s / released $cov_r"
+bl_s=$(pg_sql "$(conn)" "SELECT string_agg(day || ':' || name || ':' || value, ' ' ORDER BY day, name COLLATE \"C\") FROM aicensus.site_blind WHERE site = 'north' AND value > 0")
+bl_r=$(sqlite3 "$n/released.db" "SELECT group_concat(x, ' ') FROM (SELECT day || ':' || name || ':' || value AS x FROM blind WHERE value > 0 ORDER BY day, name)")
+check "the site's day blind-spot figures equal the released ones" [ -n "$bl_s" ] && [ "$bl_s" = "$bl_r" ] ||
+	echo "# shipped $bl_s / released $bl_r"
+check "the outbox is empty after the run (every row acknowledged)" [ "$(outbox_rows "$n")" = 0 ]
+seen=$(pg_sql "$(conn)" "SELECT last_seen IS NOT NULL FROM aicensus.site WHERE name = 'north'")
+check "the site's last_seen is set" [ "$seen" = t ]
+
+# --- PostgreSQL down ------------------------------------------------------
+
+s=$d/south
+mkrun "$s" south sensor_south "$PW_S"
+pg_stop
+run "$s" traffic.pcap
+down=$(grep -c 'central .*unreachable' "$s/traffic.pcap.log")
+check "PostgreSQL down: the run finishes (exit 0) with one 'unreachable' line" \
+	[ $rc -eq 0 ] && [ "$down" = 1 ] || { echo "# rc $rc, $down lines"; tail -5 "$s/traffic.pcap.log"; }
+held=$(outbox_rows "$s")
+check "... the outbox holds the site's records ($held)" [ "${held:-0}" -gt "$nw" ]
+clear() { grep -aq -e Finance -e Engineering -e openai "$@"; }
+check "... sealed: no department or service name in the file" \
+	[ -s "$s/aicensus.db" ] && ! clear "$s"/aicensus.db*
+pg_restart || nok "PostgreSQL restarts"
+run "$s" empty.pcap
+shipped south >"$d/south.ship"
+check "back up: a run with an empty capture drains the outbox ($(outbox_rows "$s") left) and the site's cells equal the released ones (0 lost)" \
+	[ $rc -eq 0 ] && [ "$(outbox_rows "$s")" = 0 ] && cmp -s "$d/south.ship" "$d/north.rel" ||
+	diff "$d/south.ship" "$d/north.rel" | head -5
+run "$s" traffic.pcap
+shipped south >"$d/south2.ship"
+check "the same capture shipped again changes nothing (0 counted twice)" \
+	[ $rc -eq 0 ] && cmp -s "$d/south2.ship" "$d/north.rel"
+
+# feed DIR: DIR/live.pcap (a FIFO) gets the first half of the capture,
+# then the rest once DIR/go exists.
+feed() {
+	mkfifo "$1/live.pcap"
+	$PY - "$1/traffic.pcap" "$1/live.pcap" "$1/go" <<'PYEOF' &
+import os, struct, sys, time
+src, fifo, go = sys.argv[1:4]
+data = open(src, "rb").read()
+off, cuts = 24, []
+while off + 16 <= len(data):
+    cuts.append(off)
+    off += 16 + struct.unpack("<I", data[off + 8:off + 12])[0]
+half = cuts[len(cuts) // 2]
+try:
+    with open(fifo, "wb") as f:
+        f.write(data[:half])
+        f.flush()
+        while not os.path.exists(go):
+            time.sleep(0.05)
+        f.write(data[half:])
+except BrokenPipeError:
+    pass
+PYEOF
+}
+# arrived SITE: poll until the site has cells (at most 20 s).
+arrived() {
+	local i part=0
+	for i in $(seq 1 100); do
+		part=$(pg_sql "$(conn)" "SELECT count(*) FROM aicensus.site_cell WHERE site = '$1'" 2>/dev/null)
+		[ "${part:-0}" -gt 0 ] && break
+		sleep 0.2
+	done
+	echo "${part:-0}"
+}
+
+# --- PostgreSQL stopped in the middle of a run --------------------------------
+# The capture comes through a FIFO: its first half, a pause while the
+# sensor ships, PostgreSQL stopped, then the rest.
+
+m=$d/mid
+mkrun "$m" mid sensor_mid "$PW_M"
+feed "$m"
+writer=$!
+(cd "$m" && exec "$DAEMON" -c aicensus.conf -r live.pcap >live.pcap.log 2>&1) &
+daemon=$!
+part=$(arrived mid)
+pg_stop
+touch "$m/go"
+wait $daemon; rc=$?
+wait $writer
+down=$(grep -c 'central .*unreachable' "$m/live.pcap.log")
+check "stopped mid-run (after $part cells had arrived): the run finishes (exit 0), one 'unreachable' line, the outbox holds the rest" \
+	[ "${part:-0}" -gt 0 ] && [ $rc -eq 0 ] && [ "$down" = 1 ] && [ "$(outbox_rows "$m")" -gt 0 ] ||
+	{ echo "# rc $rc, $down lines"; grep central "$m/live.pcap.log"; }
+pg_restart || nok "PostgreSQL restarts"
+run "$m" empty.pcap
+shipped mid >"$d/mid.ship"
+check "restarted: the outbox drains; the site's cells equal the released ones (0 lost, 0 counted twice)" \
+	[ $rc -eq 0 ] && [ "$(outbox_rows "$m")" = 0 ] && cmp -s "$d/mid.ship" "$d/north.rel" ||
+	diff "$d/mid.ship" "$d/north.rel" | head -5
+
+# --- the sensor SIGKILLed while it ships ------------------------------------
+# Half the capture, SIGKILL once cells arrive (a batch may be committed
+# and not yet acknowledged), then the whole capture again: the site's
+# cells equal the released ones, whatever the killed run left behind.
+
+k=$d/kill
+mkrun "$k" kill sensor_kill "$PW_K"
+feed "$k"
+writer=$!
+(cd "$k" && exec "$DAEMON" -c aicensus.conf -r live.pcap >live.pcap.log 2>&1) &
+daemon=$!
+part=$(arrived kill)
+kill -KILL $daemon; wait $daemon 2>/dev/null
+touch "$k/go"; kill $writer 2>/dev/null; wait $writer 2>/dev/null
+left=$(outbox_rows "$k")
+run "$k" traffic.pcap
+shipped kill >"$d/kill.ship"
+check "SIGKILLed after $part cells arrived (${left:-0} rows left in its outbox), the capture again: the site's cells equal the released ones (0 lost, 0 counted twice)" \
+	[ "$part" -gt 0 ] && [ $rc -eq 0 ] && [ "$(outbox_rows "$k")" = 0 ] && cmp -s "$d/kill.ship" "$d/north.rel" ||
+	diff "$d/kill.ship" "$d/north.rel" | head -5
+
+# --- a wrong password -------------------------------------------------------
+
+w=$d/west
+mkrun "$w" west sensor_west "$PW_WRONG"
+run "$w" traffic.pcap
+refused=$(grep -c 'central .*password' "$w/traffic.pcap.log")
+check "wrong password: the run finishes (exit 0) with one line saying the password is refused" \
+	[ $rc -eq 0 ] && [ "$refused" = 1 ] || { echo "# rc $rc"; grep central "$w/traffic.pcap.log"; }
+check "... the outbox holds the cells" [ "$(outbox_rows "$w")" -gt "$nw" ]
+printf '%s\n' "$PW_W" >"$w/central.pass"
+run "$w" empty.pcap
+shipped west >"$d/west.ship"
+check "after the fix the outbox drains and the site's cells equal the released ones" \
+	[ $rc -eq 0 ] && [ "$(outbox_rows "$w")" = 0 ] && cmp -s "$d/west.ship" "$d/north.rel"
+
+# --- the password file's checks -------------------------------------------
+
+c=$d/cfg
+mkrun "$c" north sensor_north "$PW_N"
+line=$(grep -n 'central = {' "$c/aicensus.conf" | cut -d: -f1)
+chmod 644 "$c/central.pass"
+e=$(cd "$c" && "$DAEMON" -n -c aicensus.conf 2>&1); rc=$?
+check "a password file of mode 0644 is refused at file:line, naming the fix" \
+	[ $rc -ne 0 ] && [[ $e == *"aicensus.conf:$line:"*"mode 0644"*"chmod 600"* ]] || echo "# $e"
+chmod 600 "$c/central.pass"
+chown nobody "$c/central.pass"
+e=$(cd "$c" && "$DAEMON" -n -c aicensus.conf 2>&1); rc=$?
+check "a password file not owned by the daemon's user is refused at file:line" \
+	[ $rc -ne 0 ] && [[ $e == *"aicensus.conf:$line:"*"not by the daemon's user"* ]] || echo "# $e"
+chown root "$c/central.pass"
+e=$(cd "$c" && "$DAEMON" -n -v -c aicensus.conf 2>&1); rc=$?
+check "-nv prints the central group (site, password_file) and not the password" \
+	[ $rc -eq 0 ] && [[ $e == *'site = "north"'* ]] && [[ $e == *password_file* ]] &&
+	[[ $e != *"$PW_N"* ]] || echo "# $e" | head -3
+sed -i "s|user=sensor_north\"|user=sensor_north password=$PW_N\"|" "$c/aicensus.conf"
+e=$(cd "$c" && "$DAEMON" -n -c aicensus.conf 2>&1); rc=$?
+check "a password in conninfo is refused (it belongs in password_file), and not echoed" \
+	[ $rc -ne 0 ] && [[ $e == *"central.conninfo holds a password"* ]] && [[ $e != *"$PW_N"* ]] || echo "# $e"
+
+# A file holding sealed weeks is a live sensor's vault: -r must not ship
+# from it (its values would replace that sensor's).
+cp "$n/aicensus.db" "$c/aicensus.db"
+sqlite3 "$c/aicensus.db" "INSERT INTO delta(week, seq, blob) VALUES(202647, 1, x'00')"
+sed -i "s| password=$PW_N||" "$c/aicensus.conf"
+run "$c" empty.pcap
+check "aicensusd -r refuses to keep its outbox in a live sensor's vault" \
+	[ $rc -ne 0 ] && grep -q "holds a running sensor's vault" "$c/empty.pcap.log"
+
+# --- no secret in any log -----------------------------------------------------
+
+leak=0
+for p in "$PW_N" "$PW_S" "$PW_W" "$PW_M" "$PW_K" "$PW_WRONG"; do
+	grep -rqF -- "$p" "$n"/*.log "$s"/*.log "$w"/*.log "$m"/*.log "$k"/*.log && leak=1
+done
+check "no password, right or wrong, in any log line" [ $leak = 0 ]
+
+[ $fails -eq 0 ]
