@@ -21,11 +21,14 @@
 #include "detect/catalog.h"
 #include "common/cfgerr.h"
 #include "common/config.h"
+#include "common/log.h"
 #include "common/period.h"
 #include "aggregate/pipeline.h"
 #include "out/query.h"
+#include "release/crelease.h"
 #include "release/released.h"
 #include "store/central_pg.h"
+#include "store/relstore_pg.h"
 #include "out/report/report.h"
 #include "attribute/weekkey.h"
 
@@ -61,6 +64,7 @@ usage(FILE *f)
 	fprintf(f, "] [--lang en|nl] [-o FILE]\n"
 	    "       aicensus central init|migrate --db CONNINFO\n"
 	    "       aicensus central add-site --db CONNINFO SITE ROLE\n"
+	    "       aicensus central release --db CONNINFO -c CONFIG [--grace-hours H]\n"
 	    "       aicensus --version\n"
 	    "\n"
 	    "A query reads released periods only: A and B are days (2026-11-16)\n"
@@ -74,7 +78,25 @@ usage(FILE *f)
 	    "central works on the central PostgreSQL database (CONNINFO: a libpq\n"
 	    "\"host=... dbname=... user=...\" string or a postgresql:// URI; keep the\n"
 	    "password in ~/.pgpass or PGPASSFILE): init creates it, migrate upgrades\n"
-	    "it, add-site maps an existing login role to a site (docs/CENTRAL.md).\n");
+	    "it, add-site maps an existing login role to a site, release publishes\n"
+	    "the organisation-wide figures of ended periods (docs/CENTRAL.md).\n"
+	    "query and report read the central release when --db is a CONNINFO.\n");
+}
+
+/*
+ * A release database by name: a PostgreSQL connection string reads the
+ * central release (store/relstore_pg.h), anything else is a file.
+ */
+static struct released *
+open_released(const char *db, char *err, size_t errlen)
+{
+	struct relstore *st;
+
+	if (!relstore_pg_is_conninfo(db))
+		return released_open(db, err, errlen);
+	if ((st = relstore_pg_open(db, RELSTORE_READ, err, errlen)) == NULL)
+		return NULL;
+	return released_of(st, err, errlen);
 }
 
 /* --- inspect ---------------------------------------------------------- */
@@ -396,7 +418,7 @@ cmd_query(int argc, char **argv)
 		fprintf(stderr, "aicensus: %s\n", err);
 		return 2;
 	}
-	if ((rel = released_open(db, err, sizeof(err))) == NULL) {
+	if ((rel = open_released(db, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "aicensus: %s\n", err);
 		return 1;
 	}
@@ -560,7 +582,7 @@ cmd_report(int argc, char **argv)
 		fprintf(stderr, "aicensus: report needs --db DB or -c CONFIG\n");
 		goto out;
 	}
-	if ((h = released_open(db, err, sizeof(err))) == NULL) {
+	if ((h = open_released(db, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "aicensus: %s\n", err);
 		goto out;
 	}
@@ -581,25 +603,114 @@ out:
 
 /* --- central ----------------------------------------------------------- */
 
+/*
+ * central release: the organisation's configuration (departments and
+ * their order, catalog, sanctioned services, min_group_size, time zone)
+ * over every site's cells.
+ */
+static int
+central_release(const char *db, const char *cfgpath, int grace)
+{
+	struct config *cfg = NULL;
+	struct catalog *cat = NULL;
+	struct cfgerr e;
+	struct rel_dims dims;
+	struct crelease_opts o;
+	struct crelease_result res;
+	char **sanct = NULL, err[1024];
+	size_t i;
+	int rc = 1;
+
+	memset(&e, 0, sizeof(e));
+	if ((cfg = config_load(cfgpath, &e)) == NULL ||
+	    (cat = catalog_load(cfg->catalog, &e)) == NULL) {
+		cfgerr_format(&e, err, sizeof(err));
+		fprintf(stderr, "aicensus: %s\n", err);
+		goto out;
+	}
+	if (period_set_tz(cfg->timezone) != 0) {
+		fprintf(stderr, "aicensus: unknown time zone in %s\n", cfgpath);
+		goto out;
+	}
+	if ((sanct = calloc(cfg->n_sanctioned + 1, sizeof(*sanct))) == NULL)
+		goto out;
+	for (i = 0; i < cfg->n_sanctioned; i++)
+		sanct[i] = cfg->sanctioned[i].s;
+	memset(&dims, 0, sizeof(dims));
+	dims.dept = cfg->dept_names;
+	dims.ndept = cfg->n_depts;
+	dims.cat = cat;
+	dims.sanctioned = sanct;
+	dims.nsanct = cfg->n_sanctioned;
+	dims.timezone = cfg->timezone;
+	memset(&o, 0, sizeof(o));
+	o.dims = &dims;
+	o.params.k = cfg->min_group_size;
+	o.grace_hours = grace;
+	o.now = (int64_t)time(NULL);
+	if (crelease_run(db, &o, &res, err, sizeof(err)) != 0) {
+		fprintf(stderr, "aicensus: central release: %s\n", err);
+		goto out;
+	}
+	printf("central release: %u days, %u weeks published; %u periods "
+	    "within the %d-hour grace\n", res.days, res.weeks, res.waiting,
+	    grace);
+	if (res.unmapped_cells > 0)
+		printf("central release: %zu site cells of departments not in "
+		    "%s counted as \"unassigned\"\n", res.unmapped_cells,
+		    cfgpath);
+	if (res.dropped_cells > 0)
+		printf("central release: %zu site cells of services not in the "
+		    "catalog left out (still in the \"*\" totals)\n",
+		    res.dropped_cells);
+	if (res.silent_max > 0)
+		printf("central release: up to %u sites silent in a period "
+		    "(blind spot \"sites_silent\", view aicensus.sites)\n",
+		    res.silent_max);
+	rc = 0;
+out:
+	free(sanct);
+	catalog_free(cat);
+	config_free(cfg);
+	return rc;
+}
+
 static int
 cmd_central(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "db", required_argument, NULL, 'd' },
+		{ "grace-hours", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct central *c = NULL;
-	const char *db = NULL, *sub;
-	char err[1024];
+	const char *db = NULL, *sub, *cfgpath = NULL;
+	char err[1024], *end;
+	long grace = 6;
 	int ch, from, nargs, rc = 1;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (ch != 'd') {
+	while ((ch = getopt_long(argc, argv, "c:", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'c':
+			cfgpath = optarg;
+			break;
+		case 'g':
+			grace = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || grace < 0 ||
+			    grace > 24 * 366) {
+				fprintf(stderr, "aicensus: --grace-hours is "
+				    "0 to 8784\n");
+				return 2;
+			}
+			break;
+		default:
 			usage(stderr);
 			return 2;
 		}
-		db = optarg;
 	}
 	if (optind >= argc) {
 		usage(stderr);
@@ -609,6 +720,7 @@ cmd_central(int argc, char **argv)
 	nargs = argc - optind - 1;
 	if (!((strcmp(sub, "init") == 0 && nargs == 0) ||
 	    (strcmp(sub, "migrate") == 0 && nargs == 0) ||
+	    (strcmp(sub, "release") == 0 && nargs == 0) ||
 	    (strcmp(sub, "add-site") == 0 && nargs == 2))) {
 		usage(stderr);
 		return 2;
@@ -617,6 +729,11 @@ cmd_central(int argc, char **argv)
 		fprintf(stderr, "aicensus: central %s needs --db CONNINFO\n",
 		    sub);
 		return 2;
+	}
+	if (strcmp(sub, "release") == 0) {
+		if (cfgpath == NULL)
+			cfgpath = AIC_SYSCONFDIR "/aicensus/aicensus.conf";
+		return central_release(db, cfgpath, (int)grace);
 	}
 	if (strcmp(sub, "add-site") == 0 &&
 	    (!central_pg_site_ok(argv[optind + 1]) ||

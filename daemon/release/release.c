@@ -15,6 +15,7 @@
 
 #include "detect/catalog.h"
 #include "common/log.h"
+#include "common/siphash.h"
 #include "release/release.h"
 #include "aggregate/sketch.h"
 #include "attribute/weekkey.h"
@@ -120,10 +121,23 @@ rel_magnitude(const struct rel_params *p, uint64_t x, uint64_t u)
 
 /* ---- the draws ----------------------------------------------------- */
 
+/*
+ * Whose key draws: a sensor's week key (K_rk of the week), or, for the
+ * central release, the central secret (ckey, 16 bytes).
+ */
 struct draw {
 	const struct weekkey	*keys;
 	int32_t			 week;
+	const uint8_t		*ckey;
 };
+
+static uint64_t
+prf(const struct draw *dr, const void *msg, size_t len)
+{
+	if (dr->ckey != NULL)
+		return siphash24(dr->ckey, msg, len);
+	return weekkey_prf(dr->keys, dr->week, msg, len);
+}
 
 static void
 put64(uint8_t *p, uint64_t v)
@@ -143,7 +157,7 @@ draw_rk(void *arg, uint64_t token)
 
 	memcpy(msg, "rk", 2);
 	put64(msg + 2, token);
-	return weekkey_prf(dr->keys, dr->week, msg, sizeof(msg));
+	return prf(dr, msg, sizeof(msg));
 }
 
 /* Cell key of a dense sketch: PRF("hll" || registers). */
@@ -158,7 +172,7 @@ draw_dense(void *arg, const uint8_t *regs, size_t n)
 		return 0;	/* a fixed key: consistent, still noised */
 	memcpy(msg, "hll", 3);
 	memcpy(msg + 3, regs, n);
-	v = weekkey_prf(dr->keys, dr->week, msg, 3 + n);
+	v = prf(dr, msg, 3 + n);
 	free(msg);
 	return v;
 }
@@ -172,7 +186,7 @@ draw_cnt(const struct draw *dr, uint64_t ck, int measure)
 	memcpy(msg, "cnt", 3);
 	put64(msg + 3, ck);
 	msg[11] = (uint8_t)measure;
-	return weekkey_prf(dr->keys, dr->week, msg, sizeof(msg));
+	return prf(dr, msg, sizeof(msg));
 }
 
 /* u = PRF("mag" || ck || measure || x): the value is part of the seed. */
@@ -185,7 +199,7 @@ draw_mag(const struct draw *dr, uint64_t ck, int measure, uint64_t x)
 	put64(msg + 3, ck);
 	msg[11] = (uint8_t)measure;
 	put64(msg + 12, x);
-	return weekkey_prf(dr->keys, dr->week, msg, sizeof(msg));
+	return prf(dr, msg, sizeof(msg));
 }
 
 /* Blind figures have no devices: ck = PRF("blind" || day || class). */
@@ -201,7 +215,7 @@ draw_blind_ck(const struct draw *dr, int32_t day, int cls)
 	msg[7] = (uint8_t)(d >> 16);
 	msg[8] = (uint8_t)(d >> 24);
 	msg[9] = (uint8_t)cls;
-	return weekkey_prf(dr->keys, dr->week, msg, sizeof(msg));
+	return prf(dr, msg, sizeof(msg));
 }
 
 /* Blind classes draw under measure codes no cell measure uses. */
@@ -290,11 +304,17 @@ reldb_retention(struct reldb *r, int32_t cutoff_day, int32_t cutoff_week)
 
 /* ---- building the grid --------------------------------------------- */
 
-/* One grid cell being accumulated: merged devices, summed counters. */
+/*
+ * One grid cell being accumulated: merged devices, summed counters; or,
+ * for already-summed cells (the central release), the summed device
+ * figure in n (summed set).
+ */
 struct acc {
 	struct sketch	 dev;
 	uint64_t	 m[RM_N];
 	int		 used;
+	int		 summed;
+	uint64_t	 n;
 };
 
 struct grid {
@@ -420,6 +440,39 @@ rel_scale(uint64_t x, uint64_t n, uint64_t published, uint64_t k)
 	return r > UINT64_MAX ? UINT64_MAX : (uint64_t)r;
 }
 
+/*
+ * The central cell key: no record keys exist centrally (sensors never
+ * ship device material), so the key is a PRF under the central secret
+ * of the cell's place and its true device figure.  The same cell with
+ * the same figure always draws the same noise (repeated or overlapping
+ * reads gain nothing); unlike the sensor's CKM, two cells with the same
+ * devices do not share a key (docs/PRIVACY.md, "The central release").
+ */
+static uint64_t
+draw_central_ck(const struct draw *dr, const struct rel_cell *c, uint64_t n)
+{
+	uint8_t msg[3 + 1 + 4 + DEPT_MAX + SVC_MAX + 8];
+	size_t dl = strnlen(c->dept, DEPT_MAX - 1);
+	size_t sl = strnlen(c->svc, SVC_MAX - 1), off = 0;
+
+	memcpy(msg, "cck", 3);
+	off = 3;
+	msg[off++] = (uint8_t)c->kind;
+	msg[off++] = (uint8_t)((uint32_t)c->period);
+	msg[off++] = (uint8_t)((uint32_t)c->period >> 8);
+	msg[off++] = (uint8_t)((uint32_t)c->period >> 16);
+	msg[off++] = (uint8_t)((uint32_t)c->period >> 24);
+	memcpy(msg + off, c->dept, dl);
+	off += dl;
+	msg[off++] = 0;
+	memcpy(msg + off, c->svc, sl);
+	off += sl;
+	msg[off++] = 0;
+	put64(msg + off, n);
+	off += 8;
+	return prf(dr, msg, off);
+}
+
 static void
 protect(const struct rel_params *p, struct draw *dr, struct acc *a,
     unsigned published, struct rel_cell *out)
@@ -428,9 +481,13 @@ protect(const struct rel_params *p, struct draw *dr, struct acc *a,
 	int i;
 
 	memset(out->m, 0, sizeof(out->m));
-	n = a->used ? sketch_estimate(&a->dev) : 0;
+	if (a->summed)
+		n = a->n;
+	else
+		n = a->used ? sketch_estimate(&a->dev) : 0;
 	if (p->k > 1 && n > 0)
-		ck = sketch_cell_key(&a->dev, draw_rk, draw_dense, dr);
+		ck = a->summed ? draw_central_ck(dr, out, n) :
+		    sketch_cell_key(&a->dev, draw_rk, draw_dense, dr);
 	out->m[RM_DEVICES] = p->k > 1 && n > 0 ?
 	    rel_count(p, n, draw_cnt(dr, ck, RM_DEVICES)) : n;
 	/* A hidden cell is indistinguishable from an empty one. */
@@ -492,16 +549,16 @@ service_facts(const struct rel_dims *dims, size_t ns)
 /* A day's blind-spot figures, protected like magnitudes. */
 static void
 protect_blind(const struct rel_params *p, const struct draw *dr,
-    const struct rel_input *in, uint64_t out[RB_N])
+    int32_t day, const uint64_t in[RB_N], uint64_t out[RB_N])
 {
 	uint64_t v;
 	int i;
 
 	for (i = 0; i < RB_N; i++) {
-		v = in->blind[i];
+		v = in[i];
 		if (p->k > 1 && v > 0)
 			v = rel_magnitude(p, v, draw_mag(dr,
-			    draw_blind_ck(dr, in->period, i), BLIND_MEASURE(i),
+			    draw_blind_ck(dr, day, i), BLIND_MEASURE(i),
 			    v));
 		out[i] = v;
 	}
@@ -557,7 +614,7 @@ grid_build(struct grid *g, const struct rel_dims *dims,
  */
 static size_t
 grid_cells(struct grid *g, const struct rel_params *p, struct draw *dr,
-    const struct rel_input *in, struct rel_cell *cells)
+    enum rel_kind kind, int32_t period, struct rel_cell *cells)
 {
 	size_t di, vi, ncell = 0;
 
@@ -566,11 +623,11 @@ grid_cells(struct grid *g, const struct rel_params *p, struct draw *dr,
 			struct rel_cell *c = &cells[ncell];
 			int j, nz = 0;
 
-			if (!grid_has(g, in->kind, di, vi))
+			if (!grid_has(g, kind, di, vi))
 				continue;
-			c->kind = in->kind;
-			c->period = in->period;
-			c->published = in->kind == REL_WEEK ?
+			c->kind = kind;
+			c->period = period;
+			c->published = kind == REL_WEEK ?
 			    REL_ALL_MEASURES : REL_DAY_MEASURES;
 			snprintf(c->dept, sizeof(c->dept), "%s", g->dname[di]);
 			snprintf(c->svc, sizeof(c->svc), "%s", g->vname[vi]);
@@ -607,9 +664,84 @@ release_true_cells(const struct rel_dims *dims, const struct rel_input *in,
 		grid_free(&g);
 		return -1;
 	}
-	*nout = grid_cells(&g, &k1, NULL, in, cells);
+	*nout = grid_cells(&g, &k1, NULL, in->kind, in->period, cells);
 	*out = cells;
 	grid_free(&g);
+	return 0;
+}
+
+/*
+ * Protect g's cells and publish them with the period's facts: the one
+ * tail of release_publish() and release_publish_summed().  1, 0 (already
+ * released: nothing written) or -1 with *why.
+ */
+static int
+publish_grid(struct reldb *r, const struct rel_dims *dims,
+    const struct rel_params *p, struct grid *g, struct draw *dr,
+    const struct rel_period *per, const uint64_t *blind_in,
+    const char **why)
+{
+	struct rel_cell *cells = NULL;
+	struct rel_service *facts = NULL;
+	struct relstore_pub pub;
+	uint64_t blind[RB_N];
+	size_t i, ncell;
+	int rc = -1;
+
+	*why = "out of memory";
+	if ((cells = calloc(g->nd * g->nv, sizeof(*cells))) == NULL ||
+	    (facts = service_facts(dims, g->ns)) == NULL)
+		goto out;
+	ncell = grid_cells(g, p, dr, per->kind, per->period, cells);
+	memset(&pub, 0, sizeof(pub));
+	pub.per = *per;
+	pub.timezone = dims->timezone ? dims->timezone : "";
+	pub.dept = g->dname;
+	pub.ndept = g->nd - 1;
+	pub.svc = g->vname;
+	pub.nsvc = g->nv - 1;
+	pub.service = facts;
+	pub.nservice = g->ns;
+	pub.cell = cells;
+	pub.ncell = ncell;
+	if (per->kind == REL_DAY) {
+		protect_blind(p, dr, per->period, blind_in, blind);
+		pub.blind = blind;
+	}
+	if ((rc = relstore_publish(r->st, &pub)) != 1) {
+		if (rc < 0)
+			*why = relstore_error(r->st);
+		goto out;
+	}
+	if (p->k == 1)
+		log_warnx("release: %s %" PRId32 " published WITHOUT protection "
+		    "(min_group_size 1: validation only)",
+		    per->kind == REL_DAY ? "day" : "week", per->period);
+	if (r->cb != NULL)
+		for (i = 0; i < ncell; i++)
+			r->cb(r->cbarg, &pub.per, &cells[i]);
+out:
+	free(cells);
+	free(facts);
+	return rc;
+}
+
+/* Checks shared by both entry points; 0 or -1 with *why. */
+static int
+publish_check(const struct rel_dims *dims, const struct rel_params *p,
+    enum rel_kind kind, const char **why)
+{
+	size_t i;
+
+	*why = "bad parameters";
+	if (p->k < 1 || (kind != REL_DAY && kind != REL_WEEK))
+		return -1;
+	/* Names are stored whole or not at all (rel_cell.dept is 64 bytes). */
+	for (i = 0; i < dims->ndept; i++)
+		if (strlen(dims->dept[i]) >= DEPT_MAX) {
+			*why = "a department name longer than 63 bytes";
+			return -1;
+		}
 	return 0;
 }
 
@@ -619,13 +751,9 @@ release_publish(struct reldb *r, const struct rel_dims *dims,
     const struct weekkey *keys, int64_t now)
 {
 	struct grid g;
-	struct draw dr = { keys, in->week };
-	struct rel_cell *cells = NULL;
-	struct rel_service *facts = NULL;
-	struct relstore_pub pub;
-	uint64_t blind[RB_N];
+	struct draw dr = { keys, in->week, NULL };
+	struct rel_period per;
 	const char *why = "out of memory";
-	size_t i, ncell = 0;
 	int rc;
 
 	memset(&g, 0, sizeof(g));
@@ -646,63 +774,115 @@ release_publish(struct reldb *r, const struct rel_dims *dims,
 		why = relstore_error(r->st);
 		goto fail;
 	}
-	/* Names are stored whole or not at all (rel_cell.dept is 64 bytes). */
-	for (i = 0; i < dims->ndept; i++)
-		if (strlen(dims->dept[i]) >= DEPT_MAX) {
-			why = "a department name longer than 63 bytes";
-			goto fail;
-		}
-	if (grid_build(&g, dims, in, &why) != 0)
+	if (publish_check(dims, p, in->kind, &why) != 0 ||
+	    grid_build(&g, dims, in, &why) != 0)
 		goto fail;
-	if ((cells = calloc(g.nd * g.nv, sizeof(*cells))) == NULL ||
-	    (facts = service_facts(dims, g.ns)) == NULL)
+	memset(&per, 0, sizeof(per));
+	per.kind = in->kind;
+	per.period = in->period;
+	per.week = in->week;
+	per.released_at = now;
+	per.coverage_hours = in->coverage_hours;
+	per.hours_total = in->hours_total;
+	per.complete = in->complete ? 1 : 0;
+	per.min_group = p->k;
+	if ((rc = publish_grid(r, dims, p, &g, &dr, &per, in->blind,
+	    &why)) < 0)
 		goto fail;
-	ncell = grid_cells(&g, p, &dr, in, cells);
-	memset(&pub, 0, sizeof(pub));
-	pub.per.kind = in->kind;
-	pub.per.period = in->period;
-	pub.per.week = in->week;
-	pub.per.released_at = now;
-	pub.per.coverage_hours = in->coverage_hours;
-	pub.per.hours_total = in->hours_total;
-	pub.per.complete = in->complete ? 1 : 0;
-	pub.per.min_group = p->k;
-	pub.timezone = dims->timezone ? dims->timezone : "";
-	pub.dept = g.dname;
-	pub.ndept = g.nd - 1;
-	pub.svc = g.vname;
-	pub.nsvc = g.nv - 1;
-	pub.service = facts;
-	pub.nservice = g.ns;
-	pub.cell = cells;
-	pub.ncell = ncell;
-	if (in->kind == REL_DAY) {
-		protect_blind(p, &dr, in, blind);
-		pub.blind = blind;
-	}
-	if ((rc = relstore_publish(r->st, &pub)) != 1) {
-		if (rc == 0)
-			goto done;	/* released meanwhile: nothing written */
-		why = relstore_error(r->st);
-		goto fail;
-	}
-	if (p->k == 1)
-		log_warnx("release: %s %" PRId32 " published WITHOUT protection "
-		    "(min_group_size 1: validation only)",
-		    in->kind == REL_DAY ? "day" : "week", in->period);
-	if (r->cb != NULL)
-		for (i = 0; i < ncell; i++)
-			r->cb(r->cbarg, &pub.per, &cells[i]);
-done:
-	free(cells);
-	free(facts);
 	grid_free(&g);
 	return rc;
 fail:
 	log_warnx("release: %s %" PRId32 " not published: %s",
 	    in->kind == REL_DAY ? "day" : "week", in->period, why);
-	free(cells);
-	free(facts);
+	grid_free(&g);
+	return -1;
+}
+
+/* Index of name among n names, or n. */
+static size_t
+name_at(const char *const *names, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n && strcmp(names[i], name) != 0; i++)
+		;
+	return i;
+}
+
+int
+release_publish_summed(struct reldb *r, const struct rel_dims *dims,
+    const struct rel_params *p, const struct rel_summed *in,
+    const uint8_t key[16], int64_t now, struct rel_summed_stats *st)
+{
+	struct grid g;
+	struct draw dr = { NULL, in->week, key };
+	struct rel_period per;
+	const char *why = "out of memory";
+	size_t i, di, vi;
+	int j, rc;
+
+	memset(&g, 0, sizeof(g));
+	if (st != NULL)
+		memset(st, 0, sizeof(*st));
+	if (p->k > 1 && key == NULL) {
+		why = "no central secret";
+		goto fail;
+	}
+	if ((rc = relstore_is_released(r->st, in->kind, in->period)) != 0) {
+		if (rc == 1)
+			return 0;
+		why = relstore_error(r->st);
+		goto fail;
+	}
+	if (publish_check(dims, p, in->kind, &why) != 0 ||
+	    grid_init(&g, dims) != 0)
+		goto fail;
+	for (i = 0; i < in->ncell; i++) {
+		const struct rel_cell *c = &in->cell[i];
+		struct acc *a;
+
+		if (c->kind != in->kind || c->period != in->period) {
+			why = "a cell of another period";
+			goto fail;
+		}
+		/* A department the configuration lacks is "unassigned". */
+		if ((di = name_at(g.dname, g.nd, c->dept)) == g.nd) {
+			di = dims->ndept;
+			if (st != NULL)
+				st->unmapped_cells++;
+		}
+		if ((vi = name_at(g.vname, g.nv, c->svc)) == g.nv) {
+			if (st != NULL)
+				st->dropped_cells++;
+			continue;
+		}
+		a = &g.a[di * g.nv + vi];
+		a->summed = a->used = 1;
+		a->n += c->m[RM_DEVICES];
+		for (j = 0; j < RM_N; j++)
+			if (j != RM_DEVICES)
+				a->m[j] += c->m[j];
+	}
+	/* Cells nothing fed are zeros, summed like the others. */
+	for (i = 0; i < g.nd * g.nv; i++)
+		g.a[i].summed = 1;
+	memset(&per, 0, sizeof(per));
+	per.kind = in->kind;
+	per.period = in->period;
+	per.week = in->week;
+	per.released_at = now;
+	per.coverage_hours = in->coverage_hours;
+	per.hours_total = in->hours_total;
+	per.complete = in->complete ? 1 : 0;
+	per.min_group = p->k;
+	if ((rc = publish_grid(r, dims, p, &g, &dr, &per, in->blind,
+	    &why)) < 0)
+		goto fail;
+	grid_free(&g);
+	return rc;
+fail:
+	log_warnx("release: central %s %" PRId32 " not published: %s",
+	    in->kind == REL_DAY ? "day" : "week", in->period, why);
 	grid_free(&g);
 	return -1;
 }

@@ -79,6 +79,41 @@ int	 release_publish(struct reldb *, const struct rel_dims *,
 	    const struct weekkey *keys, int64_t now);
 
 /*
+ * The central release (docs/CENTRAL.md): a period's true cells already
+ * summed over the sites, margins included (each site's own margins,
+ * summed), devices summed per site.  Cells of departments the
+ * configuration lacks go to "unassigned"; cells of services or
+ * categories outside the grid are left out.
+ */
+struct rel_summed {
+	enum rel_kind		 kind;
+	int32_t			 period;
+	int32_t			 week;		/* the ISO week of period */
+	const struct rel_cell	*cell;		/* true figures */
+	size_t			 ncell;
+	uint64_t		 blind[RB_N];	/* REL_DAY: summed */
+	unsigned		 coverage_hours, hours_total;
+	int			 complete;
+};
+
+struct rel_summed_stats {
+	size_t	unmapped_cells;		/* cells moved to "unassigned" */
+	size_t	dropped_cells;		/* services outside the grid */
+};
+
+/*
+ * Publishes in's period through the same grid, p-table and magnitude
+ * noise as release_publish().  The cell key of a cell is a PRF under
+ * key (the central secret, 16 bytes; unused when params->k == 1) of
+ * the cell's kind, period, department, service and true device figure:
+ * there are no record keys centrally.  1 published, 0 already released,
+ * -1 failed (logged).  st (may be NULL) counts what was remapped.
+ */
+int	 release_publish_summed(struct reldb *, const struct rel_dims *,
+	    const struct rel_params *, const struct rel_summed *in,
+	    const uint8_t key[16], int64_t now, struct rel_summed_stats *st);
+
+/*
  * The period's cells as the site counts them, built exactly as
  * release_publish() builds them (the same grid, margins' devices from
  * the merged sketches) with k = 1: what min_group_size 1 would publish.

@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include <libpq-fe.h>
+#include <openssl/rand.h>
 
 #include "store/central_pg.h"
 
@@ -253,7 +254,21 @@ static const char step1[] =
     CENTRAL_PG_READER ";"
     STEP1_SITE STEP1_RLS STEP1_RELEASE STEP1_VIEWS;
 
-static const char *const ladder[CENTRAL_PG_VERSION] = { step1 };
+/*
+ * Version 2: the central secret, the key of the central cell keys
+ * (central_pg_secret()).  Owner only: REVOKE from PUBLIC says so even
+ * where a DBA granted default privileges on the schema.  One row at
+ * most; the first central release fills it.
+ */
+static const char step2[] =
+    "CREATE TABLE aicensus.secret("
+    " id smallint PRIMARY KEY CHECK (id = 1),"
+    " key bytea NOT NULL CHECK (length(key) = 16),"
+    " created timestamptz NOT NULL DEFAULT now());"
+    "REVOKE ALL ON aicensus.secret FROM PUBLIC, " CENTRAL_PG_WRITER ", "
+    CENTRAL_PG_READER ";";
+
+static const char *const ladder[CENTRAL_PG_VERSION] = { step1, step2 };
 
 /* ---- messages without secrets -------------------------------------- */
 
@@ -463,6 +478,19 @@ const char *
 central_pg_name(const struct central *c)
 {
 	return c->name;
+}
+
+struct pg_conn *
+central_pg_conn(struct central *c)
+{
+	return c->conn;
+}
+
+int
+central_pg_err(const struct central *c, const struct pg_result *res,
+    const char *what, char *err, size_t errlen)
+{
+	return pgerr(c, res, what, err, errlen);
 }
 
 /* ---- statements ---------------------------------------------------- */
@@ -812,4 +840,62 @@ fail:
 	free(sql);
 	rollback(c);
 	return -1;
+}
+
+/* ---- the central secret -------------------------------------------- */
+
+/*
+ * Drawn here, not by the server (pgcrypto may not be installed): a
+ * candidate is offered with ON CONFLICT DO NOTHING, and whatever row is
+ * there after is the secret, so two releases racing on the first run
+ * agree on one.
+ */
+int
+central_pg_secret(struct central *c, uint8_t key[CENTRAL_PG_SECRET],
+    char *err, size_t errlen)
+{
+	uint8_t cand[CENTRAL_PG_SECRET];
+	const char *vals[1];
+	int lens[1], fmts[1];
+	PGresult *res;
+	int rc = -1;
+
+	if (RAND_bytes(cand, sizeof(cand)) != 1) {
+		snprintf(err, errlen, "cannot draw the central secret");
+		return -1;
+	}
+	vals[0] = (const char *)cand;
+	lens[0] = sizeof(cand);
+	fmts[0] = 1;
+	res = PQexecParams(c->conn, "INSERT INTO aicensus.secret(id, key)"
+	    " VALUES (1, $1) ON CONFLICT (id) DO NOTHING", 1, NULL, vals,
+	    lens, fmts, 0);
+	explicit_bzero(cand, sizeof(cand));
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pgerr(c, res, "cannot keep the central secret (run 'aicensus "
+		    "central migrate' as the administrator)", err, errlen);
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	res = PQexecParams(c->conn, "SELECT key FROM aicensus.secret"
+	    " WHERE id = 1", 0, NULL, NULL, NULL, NULL, 1);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pgerr(c, res, "cannot read the central secret", err, errlen);
+		goto out;
+	}
+	if (PQntuples(res) != 1 || PQgetlength(res, 0, 0) !=
+	    CENTRAL_PG_SECRET) {
+		snprintf(err, errlen, "aicensus.secret does not hold one "
+		    "%d-byte key", CENTRAL_PG_SECRET);
+		goto out;
+	}
+	memcpy(key, PQgetvalue(res, 0, 0), CENTRAL_PG_SECRET);
+	rc = 0;
+out:
+	if (PQntuples(res) > 0 && PQgetlength(res, 0, 0) > 0)
+		explicit_bzero(PQgetvalue(res, 0, 0),
+		    (size_t)PQgetlength(res, 0, 0));
+	PQclear(res);
+	return rc;
 }

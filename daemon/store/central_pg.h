@@ -34,9 +34,10 @@
 #define AIC_CENTRAL_PG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* The schema version this code creates and reads (aicensus.meta). */
-#define CENTRAL_PG_VERSION	1
+#define CENTRAL_PG_VERSION	2
 
 #define CENTRAL_PG_WRITER	"aicensus_writer"
 #define CENTRAL_PG_READER	"aicensus_reader"
@@ -84,6 +85,29 @@ int	central_pg_migrate(struct central *, int *from, char *err,
  */
 int	central_pg_add_site(struct central *, const char *site,
 	    const char *role, char *err, size_t errlen);
+
+/*
+ * The connection underneath, for the other modules of this stage that
+ * speak to the same database (relstore_pg.c, central_sites.c).
+ */
+struct pg_conn;
+struct pg_result;
+struct pg_conn	*central_pg_conn(struct central *);
+/* err = "what: reason" from res (or the connection), secrets blanked
+ * out; returns -1. */
+int	central_pg_err(const struct central *, const struct pg_result *,
+	    const char *what, char *err, size_t errlen);
+
+/*
+ * The central secret (version 2: aicensus.secret, the owner's alone: no
+ * grant to the writer or the reader role), drawn from the system's
+ * random source the first time a central release asks for it and kept
+ * from then on; the key of the central cell keys (release.h,
+ * release_publish_summed).  0 or -1.
+ */
+#define CENTRAL_PG_SECRET	16
+int	central_pg_secret(struct central *, uint8_t key[CENTRAL_PG_SECRET],
+	    char *err, size_t errlen);
 
 /* A site name: 1 to 63 of [A-Za-z0-9._-], starting alphanumeric. */
 int	central_pg_site_ok(const char *);

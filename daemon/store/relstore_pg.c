@@ -1,0 +1,680 @@
+/*
+ * relstore_pg.c - the release database in the central PostgreSQL
+ * database (relstore_pg.h): every statement on its release-side tables.
+ *
+ * The rows are those of relstore_sqlite.c, one for one: a period row,
+ * its grid's axes in `dim` ("*" never stored), service facts, cells
+ * with a non-zero figure (a measure the level does not publish is
+ * NULL), a day's blind figures.  A publish is one transaction that
+ * writes the period row FIRST with ON CONFLICT DO NOTHING: of two
+ * releases racing on one period, the second waits on the first's row
+ * lock, then finds it there and writes nothing (0), so a period is
+ * written once and whole.  Text orderings are byte orderings (COLLATE
+ * "C"), as in SQLite, so a reader sees the same order from both.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "store/central_pg.h"
+#include "store/relstore_pg.h"
+
+struct pgstore {
+	struct relstore	 rs;		/* first: the handle callers hold */
+	struct central	*c;
+	PGconn		*conn;
+	enum relstore_mode mode;
+	uint64_t	 silent;
+	int		 has_silent;
+	char		 err[512];
+};
+
+#define CELL_COLS	"devices, devhours, tls, quic, ech, conns, dns, " \
+	"nxdomain, bytes_up, bytes_down"
+#define PERIOD_COLS	"kind, period, week, released_at, coverage_hours, " \
+	"hours_total, complete, min_group"
+
+static const struct relstore_ops pg_ops;
+
+static struct pgstore *
+pgs(struct relstore *rs)
+{
+	return (struct pgstore *)rs;
+}
+
+static int
+seterr(struct pgstore *s, const char *why)
+{
+	snprintf(s->err, sizeof(s->err), "%s", why);
+	return -1;
+}
+
+/* The server's primary message only: its DETAIL may quote a row. */
+static int
+pgfail(struct pgstore *s, PGresult *res, const char *what)
+{
+	central_pg_err(s->c, res, what, s->err, sizeof(s->err));
+	PQclear(res);
+	return -1;
+}
+
+/* A statement with text parameters; the result, or NULL (s->err). */
+static PGresult *
+q(struct pgstore *s, const char *sql, int n, const char *const *v,
+    ExecStatusType want, const char *what)
+{
+	PGresult *res;
+
+	res = PQexecParams(s->conn, sql, n, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(res) != want) {
+		pgfail(s, res, what);
+		return NULL;
+	}
+	return res;
+}
+
+static int
+cmd(struct pgstore *s, const char *sql, int n, const char *const *v,
+    const char *what)
+{
+	PGresult *res;
+
+	if ((res = q(s, sql, n, v, PGRES_COMMAND_OK, what)) == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+static void
+rollback(struct pgstore *s)
+{
+	PQclear(PQexec(s->conn, "ROLLBACK"));
+}
+
+static int64_t
+num(const PGresult *res, int row, int col)
+{
+	const char *t;
+
+	if (PQgetisnull(res, row, col))
+		return 0;
+	t = PQgetvalue(res, row, col);
+	return strtoll(t, NULL, 10);
+}
+
+/* ---- opening ------------------------------------------------------- */
+
+/* A URI, or a first word "keyword=": a path never starts that way
+ * unless it is a bare "a=b" relative name, which nobody gives a db. */
+int
+relstore_pg_is_conninfo(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz_");
+
+	return strncmp(s, "postgresql://", 13) == 0 ||
+	    strncmp(s, "postgres://", 11) == 0 || (n > 0 && s[n] == '=');
+}
+
+struct relstore *
+relstore_pg_of(struct central *c, enum relstore_mode mode, char *err,
+    size_t errlen)
+{
+	struct pgstore *s;
+	char why[512];
+	int v;
+
+	if (central_pg_version(c, &v, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s: %s", central_pg_name(c), why);
+		goto fail;
+	}
+	if (v == 0) {
+		snprintf(err, errlen, "%s: no aicensus schema: create it with "
+		    "'aicensus central init'", central_pg_name(c));
+		goto fail;
+	}
+	if (v > CENTRAL_PG_VERSION) {
+		snprintf(err, errlen, "%s: the central database has schema "
+		    "version %d; this aicensus knows versions up to %d: "
+		    "upgrade aicensus", central_pg_name(c), v,
+		    CENTRAL_PG_VERSION);
+		goto fail;
+	}
+	if (mode == RELSTORE_WRITE && v < CENTRAL_PG_VERSION) {
+		snprintf(err, errlen, "%s: schema version %d: run 'aicensus "
+		    "central migrate' first", central_pg_name(c), v);
+		goto fail;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	s->rs.ops = &pg_ops;
+	s->c = c;
+	s->conn = central_pg_conn(c);
+	s->mode = mode;
+	return &s->rs;
+fail:
+	central_pg_close(c);
+	return NULL;
+}
+
+struct relstore *
+relstore_pg_open(const char *conninfo, enum relstore_mode mode, char *err,
+    size_t errlen)
+{
+	struct central *c;
+
+	if ((c = central_pg_connect(conninfo, err, errlen)) == NULL)
+		return NULL;
+	return relstore_pg_of(c, mode, err, errlen);
+}
+
+void
+relstore_pg_set_silent(struct relstore *rs, uint64_t sites)
+{
+	pgs(rs)->silent = sites;
+	pgs(rs)->has_silent = 1;
+}
+
+static void
+pg_close(struct relstore *rs)
+{
+	struct pgstore *s = pgs(rs);
+
+	central_pg_close(s->c);
+	free(s);
+}
+
+static const char *
+pg_error(struct relstore *rs)
+{
+	return pgs(rs)->err;
+}
+
+/* ---- writing ------------------------------------------------------- */
+
+/* bigint is signed: clip (never reached). */
+static void
+fmt_u(char *buf, size_t len, uint64_t v)
+{
+	snprintf(buf, len, "%" PRIu64, v > INT64_MAX ? (uint64_t)INT64_MAX : v);
+}
+
+static int
+write_period(struct pgstore *s, const struct relstore_pub *p)
+{
+	char b[8][24];
+	const char *v[8];
+	PGresult *res;
+	int i, n;
+
+	snprintf(b[0], sizeof(b[0]), "%d", (int)p->per.kind);
+	snprintf(b[1], sizeof(b[1]), "%" PRId32, p->per.period);
+	snprintf(b[2], sizeof(b[2]), "%" PRId32, p->per.week);
+	snprintf(b[3], sizeof(b[3]), "%" PRId64, p->per.released_at);
+	snprintf(b[4], sizeof(b[4]), "%u", p->per.coverage_hours);
+	snprintf(b[5], sizeof(b[5]), "%u", p->per.hours_total);
+	snprintf(b[6], sizeof(b[6]), "%d", p->per.complete ? 1 : 0);
+	snprintf(b[7], sizeof(b[7]), "%d", p->per.min_group);
+	for (i = 0; i < 8; i++)
+		v[i] = b[i];
+	if ((res = q(s, "INSERT INTO aicensus.period(" PERIOD_COLS ") VALUES"
+	    " ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING", 8, v,
+	    PGRES_COMMAND_OK, "cannot write the period")) == NULL)
+		return -1;
+	n = atoi(PQcmdTuples(res));
+	PQclear(res);
+	return n == 1 ? 1 : 0;
+}
+
+static int
+write_cells(struct pgstore *s, const struct relstore_pub *p)
+{
+	char b[4 + RM_N][24];
+	const char *v[4 + RM_N];
+	size_t k;
+	int i;
+
+	for (k = 0; k < p->ncell; k++) {
+		const struct rel_cell *c = &p->cell[k];
+
+		snprintf(b[0], sizeof(b[0]), "%d", (int)c->kind);
+		snprintf(b[1], sizeof(b[1]), "%" PRId32, c->period);
+		v[0] = b[0];
+		v[1] = b[1];
+		v[2] = c->dept;
+		v[3] = c->svc;
+		for (i = 0; i < RM_N; i++) {
+			if (!(c->published & (1u << i))) {
+				v[4 + i] = NULL;
+				continue;
+			}
+			fmt_u(b[4 + i], sizeof(b[4 + i]), c->m[i]);
+			v[4 + i] = b[4 + i];
+		}
+		if (cmd(s, "INSERT INTO aicensus.cell(kind, period, dept, svc, "
+		    CELL_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+		    " $10, $11, $12, $13, $14)", 4 + RM_N, v,
+		    "cannot write a cell") != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+write_dims(struct pgstore *s, const struct relstore_pub *p)
+{
+	char b[4][24];
+	const char *v[6];
+	size_t i;
+
+	snprintf(b[0], sizeof(b[0]), "%d", (int)p->per.kind);
+	snprintf(b[1], sizeof(b[1]), "%" PRId32, p->per.period);
+	v[0] = b[0];
+	v[1] = b[1];
+	for (i = 0; i < p->ndept + p->nsvc; i++) {
+		int axis = i >= p->ndept;
+		size_t ord = axis ? i - p->ndept : i;
+
+		snprintf(b[2], sizeof(b[2]), "%d", axis);
+		snprintf(b[3], sizeof(b[3]), "%zu", ord);
+		v[2] = b[2];
+		v[3] = b[3];
+		v[4] = axis ? p->svc[ord] : p->dept[ord];
+		if (cmd(s, "INSERT INTO aicensus.dim(kind, period, axis, ord,"
+		    " name) VALUES ($1, $2, $3, $4, $5)", 5, v,
+		    "cannot write the grid") != 0)
+			return -1;
+	}
+	for (i = 0; i < p->nservice; i++) {
+		const struct rel_service *sv = &p->service[i];
+
+		v[0] = sv->sid;
+		v[1] = sv->name;
+		v[2] = sv->vendor;
+		v[3] = sv->category;
+		v[4] = sv->jurisdiction;
+		v[5] = sv->sanctioned ? "1" : "0";
+		if (cmd(s, "INSERT INTO aicensus.service(sid, name, vendor,"
+		    " category, jurisdiction, sanctioned) VALUES ($1, $2, $3,"
+		    " $4, $5, $6) ON CONFLICT (sid) DO UPDATE SET"
+		    " name = EXCLUDED.name, vendor = EXCLUDED.vendor,"
+		    " category = EXCLUDED.category,"
+		    " jurisdiction = EXCLUDED.jurisdiction,"
+		    " sanctioned = EXCLUDED.sanctioned", 6, v,
+		    "cannot write the services") != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+write_blind1(struct pgstore *s, int32_t day, const char *name, uint64_t x)
+{
+	char b[2][24];
+	const char *v[3];
+
+	snprintf(b[0], sizeof(b[0]), "%" PRId32, day);
+	fmt_u(b[1], sizeof(b[1]), x);
+	v[0] = b[0];
+	v[1] = name;
+	v[2] = b[1];
+	return cmd(s, "INSERT INTO aicensus.blind(day, name, value) VALUES"
+	    " ($1, $2, $3)", 3, v, "cannot write the blind-spot figures");
+}
+
+static int
+write_blind(struct pgstore *s, const struct relstore_pub *p)
+{
+	int i;
+
+	for (i = 0; i < RB_N; i++)
+		if (write_blind1(s, p->per.period, rel_blind_names[i],
+		    p->blind[i]) != 0)
+			return -1;
+	if (s->has_silent && write_blind1(s, p->per.period, "sites_silent",
+	    s->silent) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+pg_publish(struct relstore *rs, const struct relstore_pub *p)
+{
+	struct pgstore *s = pgs(rs);
+	const char *v[1];
+	int rc;
+
+	if (s->mode != RELSTORE_WRITE)
+		return seterr(s, "the store is open for reading");
+	if (cmd(s, "BEGIN", 0, NULL, "cannot begin a transaction") != 0)
+		return -1;
+	if ((rc = write_period(s, p)) != 1) {
+		rollback(s);
+		return rc;
+	}
+	v[0] = p->timezone ? p->timezone : "";
+	if (write_cells(s, p) != 0 || write_dims(s, p) != 0 ||
+	    (p->blind != NULL && write_blind(s, p) != 0) ||
+	    cmd(s, "INSERT INTO aicensus.meta VALUES ('timezone', $1)"
+	    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", 1, v,
+	    "cannot write the time zone") != 0 ||
+	    cmd(s, "COMMIT", 0, NULL, "cannot commit the period") != 0) {
+		rollback(s);
+		return -1;
+	}
+	if (p->blind != NULL)
+		s->has_silent = 0;
+	return 1;
+}
+
+static int
+pg_retention(struct relstore *rs, int32_t cutoff_day, int32_t cutoff_week)
+{
+	static const char *const sql[] = {
+		"DELETE FROM aicensus.cell WHERE (kind = 1 AND period < $1) OR"
+		    " (kind = 2 AND period < $2)",
+		"DELETE FROM aicensus.dim WHERE (kind = 1 AND period < $1) OR"
+		    " (kind = 2 AND period < $2)",
+		"DELETE FROM aicensus.blind WHERE day < $1",
+		"DELETE FROM aicensus.period WHERE (kind = 1 AND period < $1)"
+		    " OR (kind = 2 AND period < $2)",
+	};
+	struct pgstore *s = pgs(rs);
+	char b[2][24];
+	const char *v[2] = { b[0], b[1] };
+	PGresult *res;
+	size_t i;
+	int changed = 0;
+
+	if (s->mode != RELSTORE_WRITE)
+		return seterr(s, "the store is open for reading");
+	snprintf(b[0], sizeof(b[0]), "%" PRId32, cutoff_day);
+	snprintf(b[1], sizeof(b[1]), "%" PRId32, cutoff_week);
+	if (cmd(s, "BEGIN", 0, NULL, "cannot begin a transaction") != 0)
+		return -1;
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		if ((res = q(s, sql[i], i == 2 ? 1 : 2, v, PGRES_COMMAND_OK,
+		    "retention failed")) == NULL) {
+			rollback(s);
+			return -1;
+		}
+		changed += atoi(PQcmdTuples(res));
+		PQclear(res);
+	}
+	if (cmd(s, "COMMIT", 0, NULL, "retention failed") != 0) {
+		rollback(s);
+		return -1;
+	}
+	return changed;
+}
+
+/* ---- reading ------------------------------------------------------- */
+
+static int
+pg_timezone(struct relstore *rs, char *buf, size_t len)
+{
+	struct pgstore *s = pgs(rs);
+	PGresult *res;
+
+	if (len > 0)
+		buf[0] = '\0';
+	if ((res = q(s, "SELECT value FROM aicensus.meta WHERE key ="
+	    " 'timezone'", 0, NULL, PGRES_TUPLES_OK,
+	    "cannot read aicensus.meta")) == NULL)
+		return -1;
+	if (PQntuples(res) == 1)
+		snprintf(buf, len, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+static void
+period_row(const PGresult *res, int r, struct rel_period *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->kind = (enum rel_kind)num(res, r, 0);
+	p->period = (int32_t)num(res, r, 1);
+	p->week = (int32_t)num(res, r, 2);
+	p->released_at = num(res, r, 3);
+	p->coverage_hours = (unsigned)num(res, r, 4);
+	p->hours_total = (unsigned)num(res, r, 5);
+	p->complete = (int)num(res, r, 6);
+	p->min_group = (int)num(res, r, 7);
+}
+
+static void
+kp(char b[2][24], const char *v[2], enum rel_kind kind, int32_t period)
+{
+	snprintf(b[0], 24, "%d", (int)kind);
+	snprintf(b[1], 24, "%" PRId32, period);
+	v[0] = b[0];
+	v[1] = b[1];
+}
+
+static int
+pg_periods(struct relstore *rs, enum rel_kind kind, int32_t from,
+    int32_t to, relstore_period_fn fn, void *arg)
+{
+	struct pgstore *s = pgs(rs);
+	struct rel_period p;
+	char b[3][24];
+	const char *v[3] = { b[0], b[1], b[2] };
+	PGresult *res;
+	int i, rc = 0;
+
+	snprintf(b[0], sizeof(b[0]), "%d", (int)kind);
+	snprintf(b[1], sizeof(b[1]), "%" PRId32, from);
+	snprintf(b[2], sizeof(b[2]), "%" PRId32, to);
+	if ((res = q(s, "SELECT " PERIOD_COLS " FROM aicensus.period"
+	    " WHERE kind = $1 AND ($2 = 0 OR period >= $2) AND"
+	    " ($3 = 0 OR period <= $3) ORDER BY period", 3, v,
+	    PGRES_TUPLES_OK, "cannot read the periods")) == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++) {
+		period_row(res, i, &p);
+		if (fn(arg, &p) != 0) {
+			rc = seterr(s, "read stopped by its caller");
+			break;
+		}
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_period(struct relstore *rs, enum rel_kind kind, int32_t period,
+    struct rel_period *out)
+{
+	struct pgstore *s = pgs(rs);
+	char b[2][24];
+	const char *v[2];
+	PGresult *res;
+	int rc = 1;
+
+	kp(b, v, kind, period);
+	if ((res = q(s, "SELECT " PERIOD_COLS " FROM aicensus.period"
+	    " WHERE kind = $1 AND period = $2", 2, v, PGRES_TUPLES_OK,
+	    "cannot read the period")) == NULL)
+		return -1;
+	if (PQntuples(res) == 1) {
+		period_row(res, 0, out);
+		rc = 0;
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_axis(struct relstore *rs, enum rel_kind kind, int32_t period,
+    enum relstore_axis axis, relstore_name_fn fn, void *arg)
+{
+	struct pgstore *s = pgs(rs);
+	char b[3][24];
+	const char *v[3];
+	PGresult *res;
+	int i, rc = 0;
+
+	kp(b, v, kind, period);
+	snprintf(b[2], sizeof(b[2]), "%d", (int)axis);
+	v[2] = b[2];
+	if ((res = q(s, "SELECT name FROM aicensus.dim WHERE kind = $1 AND"
+	    " period = $2 AND axis = $3 AND name <> '" REL_ALL "'"
+	    " ORDER BY ord", 3, v, PGRES_TUPLES_OK,
+	    "cannot read the grid")) == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++)
+		if (fn(arg, PQgetvalue(res, i, 0)) != 0) {
+			rc = seterr(s, "read stopped by its caller");
+			break;
+		}
+	PQclear(res);
+	return rc;
+}
+
+/* A row's figures from column first on: NULL (not published) reads 0. */
+static void
+cell_row(const PGresult *res, int r, int first, uint64_t m[RM_N])
+{
+	int i;
+
+	for (i = 0; i < RM_N; i++) {
+		int64_t x = num(res, r, first + i);
+
+		m[i] = x > 0 ? (uint64_t)x : 0;
+	}
+}
+
+static int
+pg_cells(struct relstore *rs, enum rel_kind kind, int32_t period,
+    relstore_cell_fn fn, void *arg)
+{
+	struct pgstore *s = pgs(rs);
+	char b[2][24];
+	const char *v[2];
+	uint64_t m[RM_N];
+	PGresult *res;
+	int i, rc = 0;
+
+	kp(b, v, kind, period);
+	if ((res = q(s, "SELECT dept, svc, " CELL_COLS " FROM aicensus.cell"
+	    " WHERE kind = $1 AND period = $2", 2, v, PGRES_TUPLES_OK,
+	    "cannot read the cells")) == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++) {
+		cell_row(res, i, 2, m);
+		if (fn(arg, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+		    m) != 0) {
+			rc = seterr(s, "read stopped by its caller");
+			break;
+		}
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_cell(struct relstore *rs, enum rel_kind kind, int32_t period,
+    const char *dept, const char *svc, uint64_t m[RM_N])
+{
+	struct pgstore *s = pgs(rs);
+	char b[2][24];
+	const char *v[4];
+	PGresult *res;
+	int rc = 1;
+
+	kp(b, v, kind, period);
+	v[2] = dept;
+	v[3] = svc;
+	if ((res = q(s, "SELECT " CELL_COLS " FROM aicensus.cell WHERE"
+	    " kind = $1 AND period = $2 AND dept = $3 AND svc = $4", 4, v,
+	    PGRES_TUPLES_OK, "cannot read a cell")) == NULL)
+		return -1;
+	if (PQntuples(res) == 1) {
+		cell_row(res, 0, 0, m);
+		rc = 0;
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_services(struct relstore *rs, relstore_service_fn fn, void *arg)
+{
+	struct pgstore *s = pgs(rs);
+	struct rel_service sv;
+	PGresult *res;
+	int i, rc = 0;
+
+	if ((res = q(s, "SELECT sid, name, vendor, category, jurisdiction,"
+	    " sanctioned FROM aicensus.service ORDER BY sid COLLATE \"C\"",
+	    0, NULL, PGRES_TUPLES_OK, "cannot read the services")) == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++) {
+		memset(&sv, 0, sizeof(sv));
+		snprintf(sv.sid, sizeof(sv.sid), "%s", PQgetvalue(res, i, 0));
+		snprintf(sv.name, sizeof(sv.name), "%s",
+		    PQgetvalue(res, i, 1));
+		snprintf(sv.vendor, sizeof(sv.vendor), "%s",
+		    PQgetvalue(res, i, 2));
+		snprintf(sv.category, sizeof(sv.category), "%s",
+		    PQgetvalue(res, i, 3));
+		snprintf(sv.jurisdiction, sizeof(sv.jurisdiction), "%s",
+		    PQgetvalue(res, i, 4));
+		sv.sanctioned = num(res, i, 5) != 0;
+		if (fn(arg, &sv) != 0) {
+			rc = seterr(s, "read stopped by its caller");
+			break;
+		}
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_blind(struct relstore *rs, int32_t day, uint64_t v[RB_N])
+{
+	struct pgstore *s = pgs(rs);
+	char b[24];
+	const char *p[1] = { b };
+	PGresult *res;
+	int r, i;
+
+	memset(v, 0, RB_N * sizeof(v[0]));
+	snprintf(b, sizeof(b), "%" PRId32, day);
+	if ((res = q(s, "SELECT name, value FROM aicensus.blind WHERE"
+	    " day = $1", 1, p, PGRES_TUPLES_OK,
+	    "cannot read the blind-spot figures")) == NULL)
+		return -1;
+	for (r = 0; r < PQntuples(res); r++)
+		for (i = 0; i < RB_N; i++)
+			if (strcmp(PQgetvalue(res, r, 0),
+			    rel_blind_names[i]) == 0) {
+				int64_t x = num(res, r, 1);
+
+				v[i] = x > 0 ? (uint64_t)x : 0;
+				break;
+			}
+	PQclear(res);
+	return 0;
+}
+
+static const struct relstore_ops pg_ops = {
+	.name = "postgresql",
+	.close = pg_close,
+	.error = pg_error,
+	.publish = pg_publish,
+	.retention = pg_retention,
+	.timezone = pg_timezone,
+	.periods = pg_periods,
+	.period = pg_period,
+	.axis = pg_axis,
+	.cells = pg_cells,
+	.cell = pg_cell,
+	.services = pg_services,
+	.blind = pg_blind,
+};
