@@ -1,0 +1,277 @@
+#!/bin/bash
+# The central release (issue 12): three sites feed one throwaway
+# PostgreSQL 15 cluster (tests/central_lib.sh) and `aicensus central
+# release` publishes the organisation-wide figures from their cells.
+#  - one synthesized capture split by department (site a: Finance and
+#    Engineering, b: Sales, c: Research and the unassigned clients), three
+#    `aicensusd -r` runs in lab mode shipping into the cluster;
+#  - release at min_group_size = 1: every organisation-wide cell equals
+#    the sum of the three sites' cells, and no other cell is published;
+#    a site that shipped nothing shows as silent;
+#  - the central report and query (k = 1, --db CONNINFO) equal those
+#    read from one SQLite release database holding the whole capture,
+#    for connections, lookups and bytes (devices and device-hours are
+#    summed per site, so they may differ where a device is at two sites);
+#  - release at min_group_size = 5: zeros stay zero, every published
+#    device count is 0 or >= 5, a second run changes nothing, and the
+#    release done again from scratch gives the same figures (the same
+#    cell, the same noise: the central secret is kept);
+#  - the reader role reads the views and `aicensus report --db` works
+#    as the reader; it cannot read a site's cells or the secret.
+# If the cluster cannot start that is a failure, never a skip.
+cd "$(dirname "$0")/../.." || exit 1
+BUILD=${BUILD:-build}
+CLI=$PWD/$BUILD/aicensus
+DAEMON=$PWD/$BUILD/aicensusd
+PY=/usr/bin/python3
+fails=0
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; fails=$((fails + 1)); }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; return 1; fi; }
+
+. tests/central_lib.sh
+
+[ -x "$DAEMON" ] && [ -x "$CLI" ] || { nok "not built"; exit 1; }
+d=$(mktemp -d /tmp/aic-crel.XXXXXX)
+trap 'pg_stop; [ -n "$KEEP" ] || rm -rf "$d"' EXIT
+if ! pg_start "$d" 2>"$d/pg.err"; then
+	nok "a throwaway PostgreSQL 15 cluster starts"
+	cat "$d/pg.err"
+	exit 1
+fi
+ok "a throwaway PostgreSQL 15 cluster starts on a Unix socket"
+
+pw() { head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20; }
+PW_ADMIN=$(pw) PW_A=$(pw) PW_B=$(pw) PW_C=$(pw) PW_BI=$(pw)
+SU="user=postgres password=$PG_SUPERPW dbname=postgres"
+ADMIN="dbname=central user=aicadmin password=$PW_ADMIN"
+BI="dbname=central user=bi password=$PW_BI"
+for s in "CREATE ROLE aicadmin LOGIN CREATEROLE PASSWORD '$PW_ADMIN'" \
+    "CREATE DATABASE central OWNER aicadmin" \
+    "CREATE ROLE sensor_a LOGIN PASSWORD '$PW_A'" \
+    "CREATE ROLE sensor_b LOGIN PASSWORD '$PW_B'" \
+    "CREATE ROLE sensor_c LOGIN PASSWORD '$PW_C'"; do
+	pg_sql "$SU" "$s" >/dev/null 2>>"$d/setup.log" || nok "setup: $s"
+done
+"$CLI" central init --db "$ADMIN" >>"$d/setup.log" 2>&1 &&
+"$CLI" central add-site --db "$ADMIN" a sensor_a >>"$d/setup.log" 2>&1 &&
+"$CLI" central add-site --db "$ADMIN" b sensor_b >>"$d/setup.log" 2>&1 &&
+"$CLI" central add-site --db "$ADMIN" c sensor_c >>"$d/setup.log" 2>&1 &&
+pg_sql "$SU" "CREATE ROLE sensor_d LOGIN; CREATE ROLE bi LOGIN PASSWORD '$PW_BI' IN ROLE aicensus_reader" >/dev/null 2>>"$d/setup.log" &&
+"$CLI" central add-site --db "$ADMIN" d sensor_d >>"$d/setup.log" 2>&1 ||
+	{ nok "central init / add-site: $(tail -3 "$d/setup.log")"; exit 1; }
+sql() { pg_sql "$ADMIN" "$1"; }
+
+$PY tests/synth/synth.py --seed 3 --out "$d/gen" >/dev/null ||
+	{ nok "synth.py failed"; exit 1; }
+
+# Split the capture by the department of its client (the model's own
+# rule: the department VLAN, else the client address's prefix).
+$PY - "$d/gen/traffic.pcap" "$d" <<'EOF' || { nok "split failed"; exit 1; }
+import ipaddress, struct, sys
+sys.path.insert(0, "tests/synth")
+import model
+src, out = sys.argv[1], sys.argv[2]
+site = {"Finance": "a", "Engineering": "a", "Sales": "b"}
+data = open(src, "rb").read()
+hdr, off = data[:24], 24
+def dept_of(pkt):
+    """The client's department; malformed frames (the synthesizer makes
+    some on purpose) are the unassigned's."""
+    try:
+        et, p, vlan = struct.unpack_from(">H", pkt, 12)[0], 14, None
+        while et in (0x8100, 0x88a8):
+            vlan = struct.unpack_from(">H", pkt, p)[0] & 0xfff
+            et = struct.unpack_from(">H", pkt, p + 2)[0]
+            p += 4
+        addrs = []
+        if et == 0x0800:
+            addrs = [pkt[p + 12:p + 16], pkt[p + 16:p + 20]]
+        elif et == 0x86dd:
+            addrs = [pkt[p + 8:p + 24], pkt[p + 24:p + 40]]
+        dept = model.UNASSIGNED
+        if vlan is not None:
+            dept = model.dept_of("0.0.0.0", vlan)
+        for a in addrs:
+            if dept != model.UNASSIGNED or len(a) not in (4, 16):
+                break
+            dept = model.dept_of(str(ipaddress.ip_address(a)), vlan)
+        return dept
+    except (struct.error, ValueError):
+        return model.UNASSIGNED
+files = {s: open(f"{out}/{s}.pcap", "wb") for s in "abc"}
+for f in files.values():
+    f.write(hdr)
+while off + 16 <= len(data):
+    incl = struct.unpack_from("<I", data, off + 8)[0]
+    pkt = data[off + 16:off + 16 + incl]
+    rec = data[off:off + 16 + incl]
+    off += 16 + incl
+    dept = dept_of(pkt)
+    files[site.get(dept, "c")].write(rec)
+EOF
+
+# mkrun DIR [SITE ROLE PASSWORD]: a lab-mode run directory, shipping to
+# SITE when one is given.
+mkrun() {
+	local r=$1
+	mkdir -p "$r" && chmod 700 "$r"
+	cp "$d/gen/catalog.conf" "$r/"
+	if [ -n "$2" ]; then
+		printf '%s\n' "$4" >"$r/central.pass"
+		chmod 600 "$r/central.pass"
+		sed -e 's|min_group_size = [0-9]*;|min_group_size = 1;|' \
+		    -e "s|^};|  central = { conninfo = \"host=$PGHOST dbname=central user=$3\"; password_file = \"central.pass\"; site = \"$2\"; outbox_max_mb = 64; };\n};|" \
+		    "$d/gen/aicensus.conf" >"$r/aicensus.conf"
+	else
+		sed -e 's|min_group_size = [0-9]*;|min_group_size = 1;|' \
+		    "$d/gen/aicensus.conf" >"$r/aicensus.conf"
+	fi
+}
+run() { (cd "$1" && "$DAEMON" -c aicensus.conf -r "$2" >"$1/run.log" 2>&1); rc=$?; }
+
+for s in a b c; do
+	mkrun "$d/$s" $s sensor_$s "$(eval echo \$PW_${s^^})"
+	run "$d/$s" "$d/$s.pcap"
+	check "site $s: aicensusd -r of its part ($(( $(stat -c %s "$d/$s.pcap") / 1024 )) KiB) ships, exit 0" \
+		[ $rc -eq 0 ] || tail -5 "$d/$s/run.log"
+done
+mkrun "$d/one"
+run "$d/one" "$d/gen/traffic.pcap"
+check "the whole capture into one SQLite release database, exit 0" [ $rc -eq 0 ]
+ncells=$(sql "SELECT count(DISTINCT site) || ':' || count(*) FROM aicensus.site_cell")
+check "the three sites shipped cells ($ncells)" [ "${ncells%%:*}" = 3 ]
+
+# The organisation's configuration: the generated one, k from the caller.
+orgconf() {
+	sed -e "s|min_group_size = [0-9]*;|min_group_size = $1;|" \
+	    -e "s|catalog = \"catalog.conf\"|catalog = \"$d/gen/catalog.conf\"|" \
+	    "$d/gen/aicensus.conf" >"$d/org$1.conf"
+}
+orgconf 1
+orgconf 5
+release() { "$CLI" central release --db "$ADMIN" -c "$d/org$1.conf" --grace-hours 0 >"$d/rel.out" 2>"$d/rel.err"; rc=$?; }
+
+# --- k = 1: the sums ---------------------------------------------------------
+
+"$CLI" central release --db "$ADMIN" -c "$d/org1.conf" --grace-hours 8784 >"$d/rel.out" 2>&1; rc=$?
+check "within the grace period nothing is released (the capture's periods ended less than 8784 h ago)" \
+	[ $rc -eq 0 ] && grep -q "0 days, 0 weeks published; [1-9][0-9]* periods within" "$d/rel.out" &&
+	[ "$(sql "SELECT count(*) FROM aicensus.period")" = 0 ] || cat "$d/rel.out"
+release 1
+check "central release (k = 1) exits 0 and publishes days and weeks" \
+	[ $rc -eq 0 ] && grep -q "published" "$d/rel.out" && [ "$(sql "SELECT count(*) FROM aicensus.period")" -gt 1 ] ||
+	cat "$d/rel.out" "$d/rel.err"
+COLS="coalesce(devices, 0), coalesce(devhours, 0), coalesce(tls, 0), coalesce(quic, 0), coalesce(ech, 0), coalesce(conns, 0), coalesce(dns, 0), coalesce(nxdomain, 0), coalesce(bytes_up, 0), coalesce(bytes_down, 0)"
+sql "SELECT kind, period, dept, svc, sum(devices), sum(device_hours), sum(tls),
+    sum(quic), sum(ech), sum(conns), sum(dns), sum(nxdomain), sum(bytes_up),
+    sum(bytes_down) FROM aicensus.site_cell GROUP BY 1, 2, 3, 4
+    HAVING sum(devices + device_hours + tls + quic + ech + conns + dns + nxdomain + bytes_up + bytes_down) > 0
+    ORDER BY kind, period, dept COLLATE \"C\", svc COLLATE \"C\"" >"$d/sum.txt"
+sql "SELECT kind, period, dept, svc, $COLS FROM aicensus.cell
+    ORDER BY kind, period, dept COLLATE \"C\", svc COLLATE \"C\"" >"$d/cell1.txt"
+check "every organisation-wide cell equals the sum of the sites' cells ($(wc -l <"$d/cell1.txt") cells), no other cell" \
+	[ "$(wc -l <"$d/sum.txt")" -gt 50 ] && cmp -s "$d/sum.txt" "$d/cell1.txt" ||
+	diff "$d/sum.txt" "$d/cell1.txt" | head -5
+silent=$(sql "SELECT min(value) || ':' || max(value) FROM aicensus.blind WHERE name = 'sites_silent'")
+check "site d shipped nothing: every day counts at least one silent site ($silent)" \
+	[ "${silent%%:*}" -ge 1 ] 2>/dev/null
+check "the sites view lists the silent site d without a last_seen" \
+	[ "$(pg_sql "$BI" "SELECT site FROM aicensus.sites WHERE last_seen IS NULL")" = d ]
+
+# The central report and query against the single database's.
+W=$(sqlite3 "$d/one/released.db" "SELECT period FROM period WHERE kind = 2 ORDER BY period LIMIT 1")
+WK="${W:0:4}-W${W:4:2}"
+q() { "$CLI" query --db "$1" --week "$WK" --by department,service --format csv; }
+# period, department, service, then connections..bytes_down (not devices
+# or device_hours: per-site sums where a device is at two sites).
+pick() { cut -d, -f1-3,6-13; }
+q "$d/one/released.db" | pick >"$d/q.one"
+q "$BI" | pick >"$d/q.central"
+check "aicensus query --db CONNINFO (reader) equals the single database's query for $WK: connections, lookups, bytes ($(wc -l <"$d/q.one") rows)" \
+	[ "$(wc -l <"$d/q.one")" -gt 10 ] && cmp -s "$d/q.one" "$d/q.central" ||
+	diff "$d/q.one" "$d/q.central" | head -5
+"$CLI" report --db "$d/one/released.db" --week "$WK" --format json >"$d/r.one" 2>"$d/r.one.err"
+"$CLI" report --db "$BI" --week "$WK" --format json >"$d/r.central" 2>"$d/r.central.err"; rc=$?
+# The same measures from both reports' JSON (every number under a key
+# that is not a device figure), compared as sorted key paths.
+flat() {
+	$PY - "$1" <<'EOF'
+import json, sys
+skip = ("devices", "device_hours", "coverage", "hours", "generated", "released", "sites", "silent")
+def walk(o, path):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            yield from walk(v, path + [k])
+    elif isinstance(o, list):
+        for i, v in enumerate(o):
+            yield from walk(v, path + [str(i)])
+    elif isinstance(o, (int, float)) and not isinstance(o, bool):
+        if not any(s in p for p in path for s in skip):
+            yield "/".join(path) + "=" + str(o)
+for line in sorted(walk(json.load(open(sys.argv[1])), [])):
+    print(line)
+EOF
+}
+flat "$d/r.one" >"$d/f.one" 2>/dev/null
+flat "$d/r.central" >"$d/f.central" 2>/dev/null
+check "aicensus report --db CONNINFO (reader, k = 1) exits 0; its connections, lookups and bytes equal the single database's report ($(wc -l <"$d/f.one") figures)" \
+	[ $rc -eq 0 ] && [ "$(wc -l <"$d/f.one")" -gt 10 ] && cmp -s "$d/f.one" "$d/f.central" ||
+	{ cat "$d/r.central.err"; diff "$d/f.one" "$d/f.central" | head -8; }
+
+# --- k = 5: protection ---------------------------------------------------------
+
+wipe() { sql "DELETE FROM aicensus.cell; DELETE FROM aicensus.dim; DELETE FROM aicensus.blind; DELETE FROM aicensus.period" >/dev/null; }
+dump() {
+	sql "SELECT kind, period, dept, svc, $COLS FROM aicensus.cell ORDER BY kind, period, dept COLLATE \"C\", svc COLLATE \"C\"";
+	sql "SELECT day, name, value FROM aicensus.blind ORDER BY day, name COLLATE \"C\"";
+	sql "SELECT kind, period, axis, ord, name FROM aicensus.dim ORDER BY 1, 2, 3, 4";
+	sql "SELECT kind, period, min_group, coverage_hours, hours_total FROM aicensus.period ORDER BY 1, 2"
+}
+wipe
+release 5
+check "central release (k = 5) exits 0" [ $rc -eq 0 ] || cat "$d/rel.err"
+small=$(sql "SELECT count(*) FROM aicensus.cell WHERE devices BETWEEN 1 AND 4")
+big=$(sql "SELECT count(*) FROM aicensus.cell WHERE devices >= 5")
+check "every published device count is 0 or >= 5 ($big cells >= 5, $small between 1 and 4)" \
+	[ "$small" = 0 ] && [ "$big" -gt 10 ]
+zeros=$(sql "SELECT count(*) FROM aicensus.cell c WHERE NOT EXISTS (SELECT 1
+    FROM aicensus.site_cell s WHERE s.kind = c.kind AND s.period = c.period
+    AND s.dept = c.dept AND s.svc = c.svc AND s.devices > 0)")
+check "zeros stay zero: no published cell where the sites counted no device ($zeros)" [ "$zeros" = 0 ]
+noisy=$(sql "SELECT count(*) FROM aicensus.cell c JOIN (SELECT kind, period, dept, svc,
+    sum(conns) AS conns FROM aicensus.site_cell GROUP BY 1, 2, 3, 4) s USING (kind, period, dept, svc)
+    WHERE c.conns IS DISTINCT FROM s.conns")
+check "the figures are protected, not copied ($noisy cells differ from the sums)" [ "$noisy" -gt 0 ]
+mg=$(sql "SELECT DISTINCT min_group FROM aicensus.period")
+check "the periods record min_group_size 5" [ "$mg" = 5 ]
+dump >"$d/k5.a"
+release 5
+dump >"$d/k5.b"
+check "a second release run publishes nothing and changes nothing" \
+	[ $rc -eq 0 ] && grep -q "0 days, 0 weeks published" "$d/rel.out" && cmp -s "$d/k5.a" "$d/k5.b"
+wipe
+release 5
+dump >"$d/k5.c"
+check "released again from scratch: the same figures (the same cell, the same noise)" \
+	[ $rc -eq 0 ] && cmp -s "$d/k5.a" "$d/k5.c" || diff "$d/k5.a" "$d/k5.c" | head -3
+
+# --- the reader role ------------------------------------------------------------
+
+nw=$(pg_sql "$BI" "SELECT count(*) FROM aicensus.released_week WHERE NOT all_departments AND service_level = 'service'")
+check "the reader role reads the released weeks through the view ($nw rows)" [ "${nw:-0}" -gt 10 ]
+pg_sql "$BI" "SELECT count(*) FROM aicensus.site_cell" >/dev/null 2>&1; r1=$?
+pg_sql "$BI" "SELECT count(*) FROM aicensus.secret" >/dev/null 2>&1; r2=$?
+check "the reader role cannot read a site's cells nor the central secret" [ $r1 -ne 0 ] && [ $r2 -ne 0 ]
+pg_sql "dbname=central user=sensor_a password=$PW_A" "SELECT count(*) FROM aicensus.secret" >/dev/null 2>&1; r3=$?
+check "a sensor's role cannot read the central secret" [ $r3 -ne 0 ]
+"$CLI" report --db "$BI" --week "$WK" --format md >"$d/r5.md" 2>"$d/r5.err"; rc=$?
+check "aicensus report --db CONNINFO as the reader (k = 5) exits 0 with a report" \
+	[ $rc -eq 0 ] && [ "$(wc -l <"$d/r5.md")" -gt 20 ] || cat "$d/r5.err"
+"$CLI" central release --db "$BI" -c "$d/org5.conf" >/dev/null 2>"$d/bi.err"; rc=$?
+check "the reader role cannot run the central release (exit 1)" [ $rc -eq 1 ]
+nopw() { ! grep -q "$@"; }
+check "no password in any message" nopw -r -e "$PW_ADMIN" -e "$PW_BI" -e "$PW_A" \
+	"$d/rel.err" "$d/bi.err" "$d/r5.err" "$d/r.central.err"
+
+[ $fails -eq 0 ]
