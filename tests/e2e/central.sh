@@ -85,9 +85,13 @@ objs=$(sql "$ADMIN" "SELECT string_agg(c.relname || ':' || c.relkind::text, ' '
     ORDER BY c.relname) FROM pg_class c JOIN pg_namespace n
     ON n.oid = c.relnamespace WHERE n.nspname = 'aicensus'
     AND c.relkind IN ('r', 'v')")
-want="blind:r cell:r dim:r meta:r period:r released_blind:v released_day:v released_periods:v released_week:v service:r site:r site_blind:r site_cell:r site_period:r site_role:r sites:v"
+want="blind:r cell:r dim:r meta:r period:r released_blind:v released_day:v released_periods:v released_week:v secret:r service:r site:r site_blind:r site_cell:r site_period:r site_role:r sites:v"
 check "the schema has the site, release and view relations" [ "$objs" = "$want" ] ||
 	echo "# got: $objs"
+sp=$(sql "$ADMIN" "SELECT has_table_privilege('aicensus_reader', 'aicensus.secret', 'SELECT') OR
+    has_table_privilege('aicensus_writer', 'aicensus.secret', 'SELECT') OR
+    has_table_privilege('aicensus_writer', 'aicensus.secret', 'INSERT')")
+check "the central secret (version 2) is the owner's: no privilege for the writer or reader role" [ "$sp" = f ]
 r=$(sql "$ADMIN" "SELECT string_agg(rolname || ':' || rolcanlogin, ' ' ORDER BY rolname)
     FROM pg_roles WHERE rolname LIKE 'aicensus\_%'")
 check "the group roles aicensus_reader and aicensus_writer exist, NOLOGIN" \

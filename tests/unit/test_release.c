@@ -588,6 +588,132 @@ test_true_cells(void)
 	}
 }
 
+/*
+ * release_publish_summed (the central release): cells already summed
+ * over sites go through the same grid and protection.  Two "sites" ship
+ * the fixture's true cells; a third ships a department the grid lacks
+ * (counted as unassigned) and a service outside the catalog (left out).
+ * k = 1: every cell is the sum.  k = 5: counts 0 or >= 5, zeros stay
+ * zero, the same key gives the same figures in another database, a
+ * second publish writes nothing; day blind figures are published.
+ */
+static void
+test_publish_summed(void)
+{
+	static const enum rel_kind kinds[2] = { REL_WEEK, REL_DAY };
+	static const uint8_t key[16] = "central-secret-1";
+	static const uint8_t key2[16] = "central-secret-2";
+	char path[3][64], err[256];
+	struct rel_params p1 = { 1 }, p5 = { 5 };
+	struct rel_summed_stats st;
+	struct rel_summed in;
+	struct fixture f;
+	struct reldb *r;
+	struct released *rd;
+	struct rel_cell *t, *all, *c[3];
+	const struct rel_cell *x;
+	size_t nt, n[3], i, na;
+	uint64_t b[RB_N];
+	int k, j, m, differ;
+
+	for (k = 0; k < 2; k++) {
+		T_CHECK(fixture_init(&f, kinds[k]) == 0);
+		T_EQ_INT(release_true_cells(&f.dims, &f.in, &t, &nt), 0);
+		all = calloc(2 * nt + 2, sizeof(*all));
+		T_CHECK(all != NULL);
+		if (all == NULL)
+			return;
+		memcpy(all, t, nt * sizeof(*t));
+		memcpy(all + nt, t, nt * sizeof(*t));
+		na = 2 * nt;
+		all[na] = t[0];
+		snprintf(all[na].dept, sizeof(all[na].dept), "Lab");
+		snprintf(all[na].svc, sizeof(all[na].svc), "*");
+		memset(all[na].m, 0, sizeof(all[na].m));
+		all[na].m[RM_DEVICES] = 4;
+		all[na].m[RM_CONNS] = 40;
+		na++;
+		all[na] = t[0];
+		snprintf(all[na].svc, sizeof(all[na].svc), "zz-unknown");
+		na++;
+		memset(&in, 0, sizeof(in));
+		in.kind = kinds[k];
+		in.period = f.in.period;
+		in.week = WEEK;
+		in.cell = all;
+		in.ncell = na;
+		for (i = 0; i < RB_N; i++)
+			in.blind[i] = 2000 * (i + 1);
+		in.coverage_hours = f.in.coverage_hours;
+		in.hours_total = f.in.hours_total;
+		in.complete = 1;
+		for (m = 0; m < 3; m++) {
+			snprintf(path[m], sizeof(path[m]),
+			    "/tmp/aicensus-test-sum%d-%d.db", m, (int)getpid());
+			unlink(path[m]);
+			r = reldb_open(path[m], err, sizeof(err));
+			T_CHECK(r != NULL);
+			if (r == NULL)
+				return;
+			T_EQ_INT(release_publish_summed(r, &f.dims, m == 0 ?
+			    &p1 : &p5, &in, m == 2 ? key2 : key, 1000, &st), 1);
+			T_EQ_INT(st.unmapped_cells, 1);
+			T_EQ_INT(st.dropped_cells, 1);
+			T_EQ_INT(release_publish_summed(r, &f.dims, &p5, &in,
+			    key, 1000, NULL), 0);
+			reldb_close(r);
+			rd = released_open(path[m], err, sizeof(err));
+			T_CHECK(rd != NULL);
+			c[m] = NULL;
+			T_EQ_INT(released_cells(rd, kinds[k], in.period, &c[m],
+			    &n[m], err, sizeof(err)), 0);
+			T_EQ_INT(released_blind(rd, DAY, b), kinds[k] == REL_DAY ?
+			    0 : 1);
+			if (kinds[k] == REL_DAY && m == 0)
+				for (i = 0; i < RB_N; i++)
+					T_EQ_INT(b[i], 2000 * (i + 1));
+			released_close(rd);
+			unlink(path[m]);
+		}
+		T_CHECK(n[0] == n[1] && n[1] == n[2] && n[0] > 0);
+		/* k = 1: the sums, Lab in unassigned's "*" only. */
+		for (i = 0; i < n[0]; i++) {
+			int lab = strcmp(c[0][i].dept, "unassigned") == 0 &&
+			    strcmp(c[0][i].svc, "*") == 0;
+
+			x = find(t, nt, c[0][i].dept, c[0][i].svc);
+			for (j = 0; j < RM_N; j++) {
+				uint64_t want = x != NULL ? 2 * x->m[j] : 0;
+
+				if (lab && j == RM_DEVICES)
+					want += 4;
+				if (lab && j == RM_CONNS)
+					want += 40;
+				if (c[0][i].published & (1u << j))
+					T_EQ_INT(c[0][i].m[j], want);
+			}
+		}
+		/* k = 5: 0 or >= 5, zeros stay zero; the key decides. */
+		differ = 0;
+		for (i = 0; i < n[1]; i++) {
+			uint64_t d = c[1][i].m[RM_DEVICES];
+
+			T_CHECK(d == 0 || d >= 5);
+			if (c[0][i].m[RM_DEVICES] == 0)
+				T_EQ_INT(d, 0);
+			for (j = 0; j < RM_N; j++)
+				differ |= c[1][i].m[j] != c[2][i].m[j];
+		}
+		T_CHECK(differ);
+		free(c[0]);
+		free(c[1]);
+		free(c[2]);
+		free(all);
+		free(t);
+		fixture_free(&f);
+	}
+}
+
 static int
 same_cells(const struct rel_cell *a, const struct rel_cell *b, size_t n)
 {
@@ -1164,6 +1290,7 @@ main(void)
 	T_RUN(test_magnitude);
 	T_RUN(test_publish_k1);
 	T_RUN(test_true_cells);
+	T_RUN(test_publish_summed);
 	T_RUN(test_publish_k5);
 	T_RUN(test_publish_many);
 	T_RUN(test_publish_dense);
