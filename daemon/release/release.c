@@ -845,16 +845,16 @@ release_publish_summed(struct reldb *r, const struct rel_dims *dims,
 			why = "a cell of another period";
 			goto fail;
 		}
+		if ((vi = name_at(g.vname, g.nv, c->svc)) == g.nv) {
+			if (st != NULL)
+				st->dropped_cells++;
+			continue;
+		}
 		/* A department the configuration lacks is "unassigned". */
 		if ((di = name_at(g.dname, g.nd, c->dept)) == g.nd) {
 			di = dims->ndept;
 			if (st != NULL)
 				st->unmapped_cells++;
-		}
-		if ((vi = name_at(g.vname, g.nv, c->svc)) == g.nv) {
-			if (st != NULL)
-				st->dropped_cells++;
-			continue;
 		}
 		a = &g.a[di * g.nv + vi];
 		a->summed = a->used = 1;

@@ -270,6 +270,16 @@ check "aicensus report --db CONNINFO as the reader (k = 5) exits 0 with a report
 	[ $rc -eq 0 ] && [ "$(wc -l <"$d/r5.md")" -gt 20 ] || cat "$d/r5.err"
 "$CLI" central release --db "$BI" -c "$d/org5.conf" >/dev/null 2>"$d/bi.err"; rc=$?
 check "the reader role cannot run the central release (exit 1)" [ $rc -eq 1 ]
+# A site's department that the organisation's configuration lacks.
+sql "INSERT INTO aicensus.site_cell(site, kind, period, dept, svc, devices, device_hours, conns)
+    VALUES ('d', 2, 202602, 'Lab', '*', 7, 30, 70), ('d', 2, 202602, 'Lab', 'zz-unknown', 7, 30, 70);
+    INSERT INTO aicensus.site_period VALUES ('d', 2, 202602, 100, 168)" >/dev/null
+release 5
+lab=$(sql "SELECT dept || ':' || (devices >= 5) FROM aicensus.cell WHERE kind = 2 AND period = 202602 ORDER BY dept")
+check "a department the configuration lacks is counted as unassigned, and said so; a service outside the catalog is left out ($lab)" \
+	[ $rc -eq 0 ] && [ "$lab" = "unassigned:true" ] &&
+	grep -q "1 site cells of departments not in .* counted as \"unassigned\"" "$d/rel.out" &&
+	grep -q "1 site cells of services not in the catalog left out" "$d/rel.out" || cat "$d/rel.out"
 nopw() { ! grep -q "$@"; }
 check "no password in any message" nopw -r -e "$PW_ADMIN" -e "$PW_BI" -e "$PW_A" \
 	"$d/rel.err" "$d/bi.err" "$d/r5.err" "$d/r.central.err"
