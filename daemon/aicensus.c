@@ -647,6 +647,7 @@ central_release(const char *db, const char *cfgpath, int grace)
 	o.dims = &dims;
 	o.params.k = cfg->min_group_size;
 	o.grace_hours = grace;
+	o.retention_days = cfg->retention_days;
 	o.now = (int64_t)time(NULL);
 	if (crelease_run(db, &o, &res, err, sizeof(err)) != 0) {
 		fprintf(stderr, "aicensus: central release: %s\n", err);
@@ -655,6 +656,9 @@ central_release(const char *db, const char *cfgpath, int grace)
 	printf("central release: %u days, %u weeks published; %u periods "
 	    "within the %d-hour grace\n", res.days, res.weeks, res.waiting,
 	    grace);
+	if (res.retention_rows > 0)
+		printf("central release: %d rows older than retention_days "
+		    "(%d) deleted\n", res.retention_rows, cfg->retention_days);
 	if (res.unmapped_cells > 0)
 		printf("central release: %zu site cells of departments not in "
 		    "%s counted as \"unassigned\"\n", res.unmapped_cells,

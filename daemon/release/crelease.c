@@ -91,9 +91,10 @@ crelease_run(const char *conninfo, const struct crelease_opts *o,
 	struct central *c;
 	struct relstore *st;
 	struct reldb *r;
+	struct period cut;
 	int32_t *pend = NULL;
 	size_t np, i;
-	int k, rc = -1;
+	int k, n, rc = -1;
 
 	memset(res, 0, sizeof(*res));
 	if ((c = central_pg_connect(conninfo, err, errlen)) == NULL)
@@ -107,11 +108,29 @@ crelease_run(const char *conninfo, const struct crelease_opts *o,
 	}
 	if (central_pg_secret(c, key, err, errlen) != 0)
 		goto out;
+	memset(&cut, 0, sizeof(cut));
+	if (o->retention_days > 0) {
+		/* a week goes only once all of it is before the cutoff */
+		period_of(o->now - (int64_t)o->retention_days * 86400, &cut);
+		if ((n = reldb_retention(r, cut.day, cut.week)) < 0) {
+			snprintf(err, errlen, "retention: %s",
+			    relstore_error(st));
+			goto out;
+		}
+		res->retention_rows = n;
+		if ((n = central_sites_retention(c, cut.day, cut.week, err,
+		    errlen)) < 0)
+			goto out;
+		res->retention_rows += n;
+	}
 	for (k = 0; k < 2; k++) {
 		if (central_sites_pending(c, kinds[k], &pend, &np, err,
 		    errlen) != 0)
 			goto out;
 		for (i = 0; i < np; i++) {
+			if (pend[i] < (kinds[k] == REL_DAY ? cut.day :
+			    cut.week))
+				continue;	/* past retention */
 			if (period_end(kinds[k], pend[i]) +
 			    (int64_t)o->grace_hours * 3600 > o->now) {
 				res->waiting++;

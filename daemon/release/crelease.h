@@ -13,6 +13,11 @@
  * number of silent sites recorded ("sites_silent").  Each period is
  * published once, whole, in one transaction; running again changes
  * nothing.
+ *
+ * Retention (retention_days, as on a sensor): first, released days and
+ * weeks that ended before the cutoff are deleted, and with them the
+ * sites' raw rows of those periods, so that a period past the cutoff
+ * is neither kept nor released again.
  */
 #ifndef AIC_CRELEASE_H
 #define AIC_CRELEASE_H
@@ -26,6 +31,7 @@ struct crelease_opts {
 	const struct rel_dims	*dims;		/* the organisation's grid */
 	struct rel_params	 params;	/* min_group_size */
 	int			 grace_hours;	/* wait after a period's end */
+	int			 retention_days; /* 0: keep everything */
 	int64_t			 now;		/* UTC epoch */
 };
 
@@ -35,6 +41,7 @@ struct crelease_result {
 	size_t		unmapped_cells;		/* moved to "unassigned" */
 	size_t		dropped_cells;		/* services outside the grid */
 	unsigned	silent_max;		/* most silent sites of a period */
+	int		retention_rows;		/* rows deleted by retention */
 };
 
 /*

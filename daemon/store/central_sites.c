@@ -176,3 +176,56 @@ central_sites_cover(struct central *c, enum rel_kind kind, int32_t period,
 	PQclear(res);
 	return 0;
 }
+
+int
+central_sites_retention(struct central *c, int32_t cutoff_day,
+    int32_t cutoff_week, char *err, size_t errlen)
+{
+	static const char *const sql[] = {
+		"DELETE FROM aicensus.site_cell WHERE (kind = 1 AND period < $1)"
+		    " OR (kind = 2 AND period < $2)",
+		"DELETE FROM aicensus.site_period WHERE (kind = 1 AND"
+		    " period < $1) OR (kind = 2 AND period < $2)",
+		"DELETE FROM aicensus.site_blind WHERE day < $1",
+	};
+	PGconn *conn = central_pg_conn(c);
+	char b[2][24];
+	const char *v[2] = { b[0], b[1] };
+	PGresult *res;
+	size_t i;
+	int n = 0;
+
+	snprintf(b[0], sizeof(b[0]), "%" PRId32, cutoff_day);
+	snprintf(b[1], sizeof(b[1]), "%" PRId32, cutoff_week);
+	res = PQexec(conn, "BEGIN");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		central_pg_err(c, res, "cannot begin a transaction", err,
+		    errlen);
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		res = PQexecParams(conn, sql[i], i == 2 ? 1 : 2, NULL, v, NULL,
+		    NULL, 0);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			central_pg_err(c, res, "retention of the sites' rows",
+			    err, errlen);
+			PQclear(res);
+			PQclear(PQexec(conn, "ROLLBACK"));
+			return -1;
+		}
+		n += atoi(PQcmdTuples(res));
+		PQclear(res);
+	}
+	res = PQexec(conn, "COMMIT");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		central_pg_err(c, res, "retention of the sites' rows", err,
+		    errlen);
+		PQclear(res);
+		PQclear(PQexec(conn, "ROLLBACK"));
+		return -1;
+	}
+	PQclear(res);
+	return n;
+}

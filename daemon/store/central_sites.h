@@ -48,4 +48,9 @@ struct central_cover {
 int	central_sites_cover(struct central *, enum rel_kind, int32_t period,
 	    struct central_cover *, char *err, size_t errlen);
 
+/* Deletes the sites' rows of days before cutoff_day and weeks before
+ * cutoff_week in one transaction; rows deleted, or -1. */
+int	central_sites_retention(struct central *, int32_t cutoff_day,
+	    int32_t cutoff_week, char *err, size_t errlen);
+
 #endif /* AIC_CENTRAL_SITES_H */

@@ -17,7 +17,9 @@
 #    release done again from scratch gives the same figures (the same
 #    cell, the same noise: the central secret is kept);
 #  - the reader role reads the views and `aicensus report --db` works
-#    as the reader; it cannot read a site's cells or the secret.
+#    as the reader; it cannot read a site's cells or the secret;
+#  - a department the configuration lacks is counted as unassigned;
+#    retention_days deletes released periods and the sites' raw rows.
 # If the cluster cannot start that is a failure, never a skip.
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
@@ -154,8 +156,11 @@ release() { "$CLI" central release --db "$ADMIN" -c "$d/org$1.conf" --grace-hour
 
 # --- k = 1: the sums ---------------------------------------------------------
 
-"$CLI" central release --db "$ADMIN" -c "$d/org1.conf" --grace-hours 8784 >"$d/rel.out" 2>&1; rc=$?
-check "within the grace period nothing is released (the capture's periods ended less than 8784 h ago)" \
+# A grace longer than the time since the capture's first day ended.
+first=$(sql "SELECT min(period) FROM aicensus.site_period WHERE kind = 1")
+grace=$(( ($(date +%s) - $(date -u -d "$first" +%s)) / 3600 + 48 ))
+"$CLI" central release --db "$ADMIN" -c "$d/org1.conf" --grace-hours $grace >"$d/rel.out" 2>&1; rc=$?
+check "within the grace period nothing is released (--grace-hours $grace)" \
 	[ $rc -eq 0 ] && grep -q "0 days, 0 weeks published; [1-9][0-9]* periods within" "$d/rel.out" &&
 	[ "$(sql "SELECT count(*) FROM aicensus.period")" = 0 ] || cat "$d/rel.out"
 release 1
@@ -280,6 +285,15 @@ check "a department the configuration lacks is counted as unassigned, and said s
 	[ $rc -eq 0 ] && [ "$lab" = "unassigned:true" ] &&
 	grep -q "1 site cells of departments not in .* counted as \"unassigned\"" "$d/rel.out" &&
 	grep -q "1 site cells of services not in the catalog left out" "$d/rel.out" || cat "$d/rel.out"
+# Retention: the organisation's retention_days, released and raw rows.
+sed -e 's|^aicensus: {|aicensus: {\n  retention_days = 1;|' "$d/org5.conf" >"$d/org5r.conf"
+release 5r
+left=$(sql "SELECT (SELECT count(*) FROM aicensus.period) + (SELECT count(*) FROM aicensus.cell) +
+    (SELECT count(*) FROM aicensus.site_cell) + (SELECT count(*) FROM aicensus.site_period) +
+    (SELECT count(*) FROM aicensus.site_blind)")
+check "retention_days = 1: every released period and the sites' rows of them deleted, nothing released again" \
+	[ $rc -eq 0 ] && [ "$left" = 0 ] && grep -q "rows older than retention_days (1) deleted" "$d/rel.out" &&
+	grep -q "0 days, 0 weeks published" "$d/rel.out" || { cat "$d/rel.out" "$d/rel.err"; echo "# left $left"; }
 nopw() { ! grep -q "$@"; }
 check "no password in any message" nopw -r -e "$PW_ADMIN" -e "$PW_BI" -e "$PW_A" \
 	"$d/rel.err" "$d/bi.err" "$d/r5.err" "$d/r.central.err"
