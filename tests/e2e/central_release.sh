@@ -15,7 +15,8 @@
 #  - release at min_group_size = 5: zeros stay zero, every published
 #    device count is 0 or >= 5, a second run changes nothing, and the
 #    release done again from scratch gives the same figures (the same
-#    cell, the same noise: the central secret is kept);
+#    cell, the same noise: the central secret is kept), also by two
+#    releases running at once (each period published once);
 #  - the reader role reads the views and `aicensus report --db` works
 #    as the reader; it cannot read a site's cells or the secret;
 #  - a department the configuration lacks is counted as unassigned;
@@ -260,6 +261,18 @@ release 5
 dump >"$d/k5.c"
 check "released again from scratch: the same figures (the same cell, the same noise)" \
 	[ $rc -eq 0 ] && cmp -s "$d/k5.a" "$d/k5.c" || diff "$d/k5.a" "$d/k5.c" | head -3
+
+wipe
+"$CLI" central release --db "$ADMIN" -c "$d/org5.conf" --grace-hours 0 >"$d/rel.p1" 2>&1 &
+p1=$!
+"$CLI" central release --db "$ADMIN" -c "$d/org5.conf" --grace-hours 0 >"$d/rel.p2" 2>&1; r2=$?
+wait $p1; r1=$?
+dump >"$d/k5.d"
+tot=$(cat "$d/rel.p1" "$d/rel.p2" | sed -n 's/^central release: \([0-9]*\) days, \([0-9]*\) weeks published.*/\1 \2/p' |
+	awk '{ d += $1; w += $2 } END { print d "+" w }')
+check "two releases at once: both exit 0, each period published once ($tot days+weeks in all), the same figures" \
+	[ $r1 -eq 0 ] && [ $r2 -eq 0 ] && [ "$tot" = "$(sql "SELECT count(*) FILTER (WHERE kind = 1) || '+' || count(*) FILTER (WHERE kind = 2) FROM aicensus.period")" ] &&
+	cmp -s "$d/k5.a" "$d/k5.d" || { cat "$d/rel.p1" "$d/rel.p2"; diff "$d/k5.a" "$d/k5.d" | head -3; }
 
 # --- the reader role ------------------------------------------------------------
 
