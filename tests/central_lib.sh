@@ -13,6 +13,13 @@
 # it in their EXIT trap before removing DIR.  Nothing system-wide is
 # touched: no service, no /var/run/postgresql, no port.
 #
+# pg_test_cluster NAME, for a test script that defines ok and nok: a
+# temporary directory in $d (/tmp/aic-NAME.XXXXXX), an EXIT trap that
+# stops the cluster and removes $d (kept when KEEP is set), and the
+# cluster started in it; a cluster that cannot start is a "not ok" and
+# ends the script.  pg_password prints a password made up for this run,
+# so that finding one in any output means it leaked.
+#
 # pg_sql CONNINFO SQL runs SQL through psql (no psqlrc, stop at the
 # first error, unaligned tuples only) and prints what it returns.
 
@@ -90,4 +97,20 @@ pg_stop() {
 
 pg_sql() {
 	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -At -d "$1" -c "$2"
+}
+
+pg_test_cluster() {
+	d=$(mktemp -d "/tmp/aic-$1.XXXXXX") ||
+		{ nok "cannot make a temporary directory"; exit 1; }
+	trap 'pg_stop; [ -n "$KEEP" ] || rm -rf "$d"' EXIT
+	if ! pg_start "$d" 2>"$d/pg.err"; then
+		nok "a throwaway PostgreSQL 15 cluster starts"
+		cat "$d/pg.err"
+		exit 1
+	fi
+	ok "a throwaway PostgreSQL 15 cluster starts on a Unix socket"
+}
+
+pg_password() {
+	head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20
 }

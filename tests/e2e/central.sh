@@ -44,8 +44,7 @@ ok "a throwaway PostgreSQL 15 cluster starts on a Unix socket in $d ($(($(date +
 
 # Passwords made up for this run, so that finding one in the output
 # means it leaked.
-pw() { head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20; }
-PW_ADMIN=$(pw) PW_A=$(pw) PW_B=$(pw) PW_BI=$(pw) PW_WRONG=$(pw)
+PW_ADMIN=$(pg_password) PW_A=$(pg_password) PW_B=$(pg_password) PW_BI=$(pg_password) PW_WRONG=$(pg_password)
 SU="user=postgres password=$PG_SUPERPW dbname=postgres"
 ADMIN="dbname=central user=aicadmin password=$PW_ADMIN"
 ADMIN_URI="postgresql://aicadmin:$PW_ADMIN@/central?host=$PGHOST"

@@ -35,17 +35,9 @@ check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; retu
 . tests/central_lib.sh
 
 [ -x "$DAEMON" ] && [ -x "$CLI" ] || { nok "not built"; exit 1; }
-d=$(mktemp -d /tmp/aic-crel.XXXXXX)
-trap 'pg_stop; [ -n "$KEEP" ] || rm -rf "$d"' EXIT
-if ! pg_start "$d" 2>"$d/pg.err"; then
-	nok "a throwaway PostgreSQL 15 cluster starts"
-	cat "$d/pg.err"
-	exit 1
-fi
-ok "a throwaway PostgreSQL 15 cluster starts on a Unix socket"
+pg_test_cluster crel
 
-pw() { head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20; }
-PW_ADMIN=$(pw) PW_A=$(pw) PW_B=$(pw) PW_C=$(pw) PW_BI=$(pw)
+PW_ADMIN=$(pg_password) PW_A=$(pg_password) PW_B=$(pg_password) PW_C=$(pg_password) PW_BI=$(pg_password)
 SU="user=postgres password=$PG_SUPERPW dbname=postgres"
 ADMIN="dbname=central user=aicadmin password=$PW_ADMIN"
 BI="dbname=central user=bi password=$PW_BI"

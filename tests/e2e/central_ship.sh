@@ -35,21 +35,13 @@ check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; retu
 . tests/central_lib.sh
 
 [ -x "$DAEMON" ] && [ -x "$CLI" ] || { nok "not built"; exit 1; }
-d=$(mktemp -d /tmp/aic-ship.XXXXXX)
-trap 'pg_stop; [ -n "$KEEP" ] || rm -rf "$d"' EXIT
-if ! pg_start "$d" 2>"$d/pg.err"; then
-	nok "a throwaway PostgreSQL 15 cluster starts"
-	cat "$d/pg.err"
-	exit 1
-fi
-ok "a throwaway PostgreSQL 15 cluster starts on a Unix socket"
+pg_test_cluster ship
 pg_restart() {
 	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -t 60 \
 		-l "$PG_DIR/server.log" start >/dev/null 2>&1
 }
 
-pw() { head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20; }
-PW_ADMIN=$(pw) PW_N=$(pw) PW_S=$(pw) PW_W=$(pw) PW_M=$(pw) PW_K=$(pw) PW_WRONG=$(pw)
+PW_ADMIN=$(pg_password) PW_N=$(pg_password) PW_S=$(pg_password) PW_W=$(pg_password) PW_M=$(pg_password) PW_K=$(pg_password) PW_WRONG=$(pg_password)
 SU="user=postgres password=$PG_SUPERPW dbname=postgres"
 ADMIN="dbname=central user=aicadmin password=$PW_ADMIN"
 for s in "CREATE ROLE aicadmin LOGIN CREATEROLE PASSWORD '$PW_ADMIN'" \
