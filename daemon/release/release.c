@@ -675,6 +675,26 @@ release_true_cells(const struct rel_dims *dims, const struct rel_input *in,
  * tail of release_publish() and release_publish_summed().  1, 0 (already
  * released: nothing written) or -1 with *why.
  */
+/*
+ * The period row of a release; one place for the sensor's and the
+ * central release, whose inputs carry the same header fields.
+ */
+static void
+period_record(struct rel_period *per, enum rel_kind kind, int32_t period,
+    int32_t week, unsigned coverage_hours, unsigned hours_total,
+    int complete, int k, int64_t now)
+{
+	memset(per, 0, sizeof(*per));
+	per->kind = kind;
+	per->period = period;
+	per->week = week;
+	per->released_at = now;
+	per->coverage_hours = coverage_hours;
+	per->hours_total = hours_total;
+	per->complete = complete ? 1 : 0;
+	per->min_group = k;
+}
+
 static int
 publish_grid(struct reldb *r, const struct rel_dims *dims,
     const struct rel_params *p, struct grid *g, struct draw *dr,
@@ -777,15 +797,8 @@ release_publish(struct reldb *r, const struct rel_dims *dims,
 	if (publish_check(dims, p, in->kind, &why) != 0 ||
 	    grid_build(&g, dims, in, &why) != 0)
 		goto fail;
-	memset(&per, 0, sizeof(per));
-	per.kind = in->kind;
-	per.period = in->period;
-	per.week = in->week;
-	per.released_at = now;
-	per.coverage_hours = in->coverage_hours;
-	per.hours_total = in->hours_total;
-	per.complete = in->complete ? 1 : 0;
-	per.min_group = p->k;
+	period_record(&per, in->kind, in->period, in->week, in->coverage_hours,
+	    in->hours_total, in->complete, p->k, now);
 	if ((rc = publish_grid(r, dims, p, &g, &dr, &per, in->blind,
 	    &why)) < 0)
 		goto fail;
@@ -866,15 +879,8 @@ release_publish_summed(struct reldb *r, const struct rel_dims *dims,
 	/* Cells nothing fed are zeros, summed like the others. */
 	for (i = 0; i < g.nd * g.nv; i++)
 		g.a[i].summed = 1;
-	memset(&per, 0, sizeof(per));
-	per.kind = in->kind;
-	per.period = in->period;
-	per.week = in->week;
-	per.released_at = now;
-	per.coverage_hours = in->coverage_hours;
-	per.hours_total = in->hours_total;
-	per.complete = in->complete ? 1 : 0;
-	per.min_group = p->k;
+	period_record(&per, in->kind, in->period, in->week, in->coverage_hours,
+	    in->hours_total, in->complete, p->k, now);
 	if ((rc = publish_grid(r, dims, p, &g, &dr, &per, in->blind,
 	    &why)) < 0)
 		goto fail;
