@@ -84,7 +84,7 @@ $(BUILD)/plugins/%.so: plugins/%.c plugins/aicensus_plugin.h | $(BUILD)
 	@echo "  PLUGIN  $@"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared $< $(PKG_LIBS) -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libaicensus.a tests/unit/t.h
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libaicensus.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(BUILD)/tests
 	@echo "  TEST    $@"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libaicensus.a $(LDFLAGS) $(PKG_LIBS) -lm -o $@

@@ -22,6 +22,7 @@
 #include "aggregate/sketch.h"
 #include "attribute/weekkey.h"
 #include "t.h"
+#include "tsql.h"
 
 typedef unsigned __int128 u128;
 
@@ -405,24 +406,6 @@ find(const struct rel_cell *v, size_t n, const char *d, const char *s)
 	return NULL;
 }
 
-static long long
-sql_int(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	long long v = -1;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
-	    SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) ==
-	    SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return v;
-}
-
 /* Week grid order: depts, unassigned, *; services, categories, *. */
 static const char *const wd[] = { "Legal", "Sales", "unassigned", "*" };
 static const char *const wsv[] = { "a-chat", "b-code", "c-chat",
@@ -499,7 +482,7 @@ test_publish_k1(void)
 	x = find(c, n, "unassigned", "cat:code");
 	T_CHECK(x != NULL && x->m[RM_DEVICES] == 0);
 	free(c);
-	T_EQ_INT(sql_int(path, "SELECT min_group FROM period"), 1);
+	T_EQ_INT(t_sql_int(path, "SELECT min_group FROM period"), 1);
 	/* A day, k = 1: blind figures exact. */
 	fixture_free(&f);
 	T_CHECK(fixture_init(&f, REL_DAY) == 0);
@@ -510,12 +493,12 @@ test_publish_k1(void)
 	T_EQ_INT(released_blind(rd, DAY + 1, b), 1);
 	/* retention: nothing before the cutoffs yet, then both go whole */
 	T_EQ_INT(reldb_retention(r, DAY, WEEK), 0);
-	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM period"), 2);
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM period"), 2);
 	T_CHECK(reldb_retention(r, DAY + 1, WEEK + 1) > 0);
-	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM period"), 0);
-	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM cell"), 0);
-	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM dim"), 0);
-	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM blind"), 0);
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM period"), 0);
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM cell"), 0);
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM dim"), 0);
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM blind"), 0);
 	released_close(rd);
 	reldb_close(r);
 	fixture_free(&f);
@@ -769,7 +752,7 @@ test_publish_k5(void)
 	cb_calls = 0;
 	T_EQ_INT(release_publish(r, &f.dims, &p, &f.in, keys, 1000), 1);
 	T_EQ_INT(reldb_is_released(r, REL_WEEK, WEEK), 1);
-	rows = sql_int(path, "SELECT COUNT(*) FROM cell");
+	rows = t_sql_int(path, "SELECT COUNT(*) FROM cell");
 	T_EQ_INT(cb_calls, rows);
 	T_EQ_INT(release_publish(r, &fd.dims, &p, &fd.in, keys, 1001), 1);
 
@@ -852,9 +835,9 @@ test_publish_k5(void)
 		    dc[i].m[RM_ECH] == 0 && dc[i].m[RM_UP] == 0 &&
 		    dc[i].m[RM_DOWN] == 0);
 	}
-	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM cell WHERE kind = 1 AND "
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM cell WHERE kind = 1 AND "
 	    "(tls IS NOT NULL OR bytes_up IS NOT NULL)"), 0);
-	T_CHECK(sql_int(path, "SELECT COUNT(*) FROM cell WHERE kind = 1 AND "
+	T_CHECK(t_sql_int(path, "SELECT COUNT(*) FROM cell WHERE kind = 1 AND "
 	    "devhours > 0") > 0);
 	/* Same devices in the day and the week cell: the same count. */
 	x = find(dc, nd, "Legal", "cat:chat");
@@ -887,7 +870,7 @@ test_publish_k5(void)
 		T_CHECK(b[i] + t / 10 + 1 >= t && b[i] <= t + t / 10 + 1);
 	}
 	T_EQ_INT(b[RB_LATE], 0);
-	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM blind"), RB_N);
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM blind"), RB_N);
 
 	/* Periods, axes, services. */
 	T_EQ_INT(released_period(rd, REL_WEEK, WEEK, &per), 0);
@@ -918,8 +901,8 @@ test_publish_k5(void)
 	    strcmp(names[3], "cat:chat") == 0 &&
 	    strcmp(names[4], "cat:code") == 0 && names[5] == NULL);
 	free(names);
-	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM dim WHERE name = '*'"), 0);
-	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM dim WHERE kind = 2"),
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM dim WHERE name = '*'"), 0);
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM dim WHERE kind = 2"),
 	    3 + 5);
 	/* A "*" row written into dim by hand is not repeated. */
 	{
@@ -948,23 +931,23 @@ test_publish_k5(void)
 
 	/* Published once: publishing again (other data) changes nothing. */
 	f.leaf[0].m[RM_DEVHOURS] += 5000;
-	rows = sql_int(path, "SELECT COUNT(*) FROM cell") +
-	    sql_int(path, "SELECT COUNT(*) FROM dim") +
-	    sql_int(path, "SELECT COUNT(*) FROM period");
+	rows = t_sql_int(path, "SELECT COUNT(*) FROM cell") +
+	    t_sql_int(path, "SELECT COUNT(*) FROM dim") +
+	    t_sql_int(path, "SELECT COUNT(*) FROM period");
 	cb_calls = 0;
 	T_EQ_INT(release_publish(r, &f.dims, &p, &f.in, keys, 5000), 0);
 	T_EQ_INT(release_publish(r, &fd.dims, &p, &fd.in, keys, 5000), 0);
 	T_EQ_INT(cb_calls, 0);
-	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM cell") +
-	    sql_int(path, "SELECT COUNT(*) FROM dim") +
-	    sql_int(path, "SELECT COUNT(*) FROM period"), rows);
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM cell") +
+	    t_sql_int(path, "SELECT COUNT(*) FROM dim") +
+	    t_sql_int(path, "SELECT COUNT(*) FROM period"), rows);
 	T_EQ_INT(released_cells(rd, REL_WEEK, WEEK, &c2, &n2, err,
 	    sizeof(err)), 0);
 	T_CHECK(n2 == n && same_cells(c, c2, n));
 	T_EQ_INT(released_period(rd, REL_WEEK, WEEK, &per), 0);
 	T_EQ_INT(per.released_at, 1000);
 	/* Nothing but released cells: no cell row is all zeros. */
-	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM cell WHERE devices = 0 "
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM cell WHERE devices = 0 "
 	    "OR devices IS NULL"), 0);
 
 	/* The same data under the same key gives the same figures. */

@@ -26,6 +26,7 @@
 #include "store/relstore.h"
 #include "store/relstore_sqlite.h"
 #include "t.h"
+#include "tsql.h"
 
 static char dir[64];
 
@@ -33,25 +34,6 @@ static void
 db_path(char *buf, size_t len, const char *name)
 {
 	snprintf(buf, len, "%s/%s", dir, name);
-}
-
-/* One integer from the file, read behind the store's back; -1 on error. */
-static long long
-sql_int(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	long long v = -1;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
-	    SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) ==
-	    SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return v;
 }
 
 static void
@@ -312,11 +294,11 @@ test_round_trip(void)
 	relstore_close(s);
 
 	/* Unpublished measures are stored as NULL, not as zeros. */
-	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM cell WHERE kind = 1 "
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM cell WHERE kind = 1 "
 	    "AND tls IS NULL AND bytes_up IS NULL AND devices IS NOT NULL"), 4);
-	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM cell WHERE kind = 2 "
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM cell WHERE kind = 2 "
 	    "AND tls IS NOT NULL"), 4);
-	T_EQ_INT(sql_int(path, "SELECT CAST(value AS INTEGER) FROM meta "
+	T_EQ_INT(t_sql_int(path, "SELECT CAST(value AS INTEGER) FROM meta "
 	    "WHERE key = 'schema_version'"), RELSTORE_SQLITE_VERSION);
 
 	s = relstore_sqlite_open(path, RELSTORE_READ, err, sizeof(err));
@@ -416,7 +398,7 @@ test_once_whole(void)
 		return;
 	fixture(&f, REL_DAY, 20261118, 202647);
 	T_EQ_INT(relstore_publish(s, &f.pub), 1);
-	before = sql_int(path, "SELECT COUNT(*) FROM cell");
+	before = t_sql_int(path, "SELECT COUNT(*) FROM cell");
 	T_EQ_INT(before, 4);
 	/* Again, with other figures: nothing written, the first stays. */
 	fixture(&g, REL_DAY, 20261118, 202647);
@@ -424,10 +406,10 @@ test_once_whole(void)
 	g.pub.ncell = 3;
 	g.pub.per.released_at = 1;
 	T_EQ_INT(relstore_publish(s, &g.pub), 0);
-	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM cell"), before);
-	T_EQ_INT(sql_int(path, "SELECT released_at FROM period"),
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM cell"), before);
+	T_EQ_INT(t_sql_int(path, "SELECT released_at FROM period"),
 	    f.pub.per.released_at);
-	T_EQ_INT(sql_int(path, "SELECT devices FROM cell WHERE dept = "
+	T_EQ_INT(t_sql_int(path, "SELECT devices FROM cell WHERE dept = "
 	    "'Finance' AND svc = 'openai-chatgpt'"), f.cell[0].m[RM_DEVICES]);
 
 	/* A period that fails half-way leaves nothing behind: the same
@@ -437,9 +419,9 @@ test_once_whole(void)
 	T_EQ_INT(relstore_publish(s, &g.pub), -1);
 	T_CHECK(relstore_error(s)[0] != '\0');
 	T_EQ_INT(relstore_is_released(s, REL_WEEK, 202647), 0);
-	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM cell WHERE kind = 2"),
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM cell WHERE kind = 2"),
 	    0);
-	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM dim WHERE kind = 2"), 0);
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM dim WHERE kind = 2"), 0);
 	/* ... and the store goes on working. */
 	fixture(&g, REL_WEEK, 202647, 202647);
 	T_EQ_INT(relstore_publish(s, &g.pub), 1);
@@ -448,7 +430,7 @@ test_once_whole(void)
 	fixture(&g, REL_WEEK, 202648, 202648);
 	g.cell[0].m[RM_DOWN] = UINT64_MAX;
 	T_EQ_INT(relstore_publish(s, &g.pub), 1);
-	T_EQ_INT(sql_int(path, "SELECT bytes_down FROM cell WHERE period = "
+	T_EQ_INT(t_sql_int(path, "SELECT bytes_down FROM cell WHERE period = "
 	    "202648 AND dept = 'Finance'"), INT64_MAX);
 	relstore_close(s);
 }
@@ -480,7 +462,7 @@ test_retention(void)
 		T_EQ_INT(relstore_publish(s, &f.pub), 1);
 	}
 	/* Rows of the two days and the one week before the cutoffs. */
-	rows = sql_int(path, "SELECT (SELECT COUNT(*) FROM cell WHERE "
+	rows = t_sql_int(path, "SELECT (SELECT COUNT(*) FROM cell WHERE "
 	    "(kind = 1 AND period < 20261123) OR (kind = 2 AND period < "
 	    "202647)) + (SELECT COUNT(*) FROM dim WHERE (kind = 1 AND period "
 	    "< 20261123) OR (kind = 2 AND period < 202647)) + (SELECT "
@@ -498,9 +480,9 @@ test_retention(void)
 	T_EQ_INT(v[RB_PACKETS], 0);
 	T_EQ_INT(relstore_blind(s, 20261123, v), 0);
 	T_EQ_INT(v[RB_LATE], 23 * 100 + RB_LATE);
-	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM cell"), 3 * 4);
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM cell"), 3 * 4);
 	/* Service facts are not per period: they stay. */
-	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM service"), 2);
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM service"), 2);
 	/* Nothing more to delete. */
 	T_EQ_INT(relstore_retention(s, 20261123, 202647), 0);
 	relstore_close(s);
@@ -545,7 +527,7 @@ test_refuse(void)
 	    sizeof(err)) == NULL);
 	T_CHECK(strstr(err, "newer aicensus") != NULL);
 	/* The writer did not bring the version back down. */
-	T_EQ_INT(sql_int(path, "SELECT CAST(value AS INTEGER) FROM meta "
+	T_EQ_INT(t_sql_int(path, "SELECT CAST(value AS INTEGER) FROM meta "
 	    "WHERE key = 'schema_version'"), RELSTORE_SQLITE_VERSION + 1);
 	/* A version below 1 is no release database a reader knows. */
 	sql_exec(path, "UPDATE meta SET value = '0' WHERE key = "
@@ -566,7 +548,7 @@ test_refuse(void)
 	    sizeof(err)) == NULL);
 	T_CHECK(strstr(err, "raw working database") != NULL);
 	/* Untouched: no release table was written into it. */
-	T_EQ_INT(sql_int(path, "SELECT COUNT(*) FROM sqlite_master WHERE "
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM sqlite_master WHERE "
 	    "name = 'cell'"), 0);
 
 	/* Somebody else's database. */

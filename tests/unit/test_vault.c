@@ -28,6 +28,7 @@
 #include "release/released.h"
 #include "aggregate/sketch.h"
 #include "t.h"
+#include "tsql.h"
 #include "store/vault.h"
 #include "aggregate/wacc.h"
 #include "attribute/weekkey.h"
@@ -177,20 +178,9 @@ static int64_t
 count_sql(const char *name, const char *sql)
 {
 	char p[256];
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int64_t n = -1;
 
 	path_of(p, sizeof(p), name);
-	if (sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			n = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return n;
+	return t_sql_int(p, sql);
 }
 
 static uint8_t *
