@@ -114,3 +114,69 @@ pg_test_cluster() {
 pg_password() {
 	head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20
 }
+
+# pg_ssl DIR CERT KEY [NETNS], after pg_start DIR: the same cluster
+# restarted with TLS on 127.0.0.1, a free port picked at random (inside
+# the network namespace NETNS when one is given, where the server then
+# runs: a sensor in that namespace reaches it, nothing outside does).
+# CERT and KEY (PEM) are the server's certificate chain and key; copies
+# owned by postgres go into the data directory.  The Unix socket stays
+# (same directory, the new port's name) for the tests' own psql; over
+# TCP only hostssl with SCRAM is accepted.  Sets PGPORT and PG_TCPPORT;
+# pg_stop stops it as before.  Non-zero with the reason on stderr.
+pg_ssl() {
+	local dir=$1 cert=$2 key=$3 ns=$4 port i
+	local nsx=()
+	[ -n "$PG_DIR" ] && [ -f "$PG_DIR/data/postmaster.pid" ] || {
+		echo "pg_ssl: no cluster running (pg_start first)" >&2
+		return 1
+	}
+	[ -z "$ns" ] || nsx=(ip netns exec "$ns")
+	port=$("${nsx[@]}" /usr/bin/python3 -c 'import random, socket
+for _ in range(50):
+    p = random.randint(20000, 60000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    break') && [ -n "$port" ] || {
+		echo "pg_ssl: no free port on 127.0.0.1" >&2
+		return 1
+	}
+	pg_stop || { echo "pg_ssl: the cluster did not stop" >&2; return 1; }
+	install -o postgres -g postgres -m 0644 "$cert" "$PG_DIR/data/server.crt" &&
+	install -o postgres -g postgres -m 0600 "$key" "$PG_DIR/data/server.key" ||
+		return 1
+	# later lines win over pg_start's
+	cat >>"$PG_DIR/data/postgresql.conf" <<-EOC
+	listen_addresses = '127.0.0.1'
+	port = $port
+	ssl = on
+	ssl_cert_file = 'server.crt'
+	ssl_key_file = 'server.key'
+	EOC
+	cat >"$PG_DIR/data/pg_hba.conf" <<-EOC
+	local all all scram-sha-256
+	hostnossl all all 0.0.0.0/0 reject
+	hostssl all all 127.0.0.1/32 scram-sha-256
+	EOC
+	"${nsx[@]}" runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" \
+		-w -t 60 -l "$PG_DIR/server.log" start >"$dir/pg_ctl.log" 2>&1 || {
+		echo "pg_ssl: the server did not start with TLS:" >&2
+		tail -n 20 "$PG_DIR/server.log" >&2
+		return 1
+	}
+	export PGPORT=$port
+	PG_TCPPORT=$port
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		pg_sql "user=postgres password=$PG_SUPERPW dbname=postgres" \
+			"SELECT 1" >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	echo "pg_ssl: the server does not answer on $PGHOST port $port" >&2
+	return 1
+}
