@@ -307,4 +307,7 @@ leak=0
 grep -rqF -e "$PW_A" -e "$PW_B" -e "$PW_C" -e "$PW_L" -e "$PW_ADMIN" "$d"/*/*.log "$d/rel.out" "$d/rel.err" && leak=1
 check "no password in any log line or message" '[ $leak = 0 ]'
 
+check "no sanitizer report in any log" \
+	'! grep -qE "AddressSanitizer|LeakSanitizer|runtime error:" "$d"/*/*.log "$d/rel.err"'
+
 [ $fails -eq 0 ]

@@ -292,4 +292,7 @@ leak=0
 grep -rqF -e "$PW_T" -e "$PW_ADMIN" "$r"/*.log && leak=1
 check "no password in any log line" '[ $leak = 0 ]'
 
+check "no sanitizer report in any log" \
+	'! grep -qE "AddressSanitizer|LeakSanitizer|runtime error:" "$r"/*.log'
+
 [ $fails -eq 0 ]
