@@ -24,7 +24,8 @@ CLI=$PWD/$BUILD/aicensus
 fails=0
 ok() { echo "ok - $*"; }
 nok() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; return 1; fi; }
+# check WHAT CONDITION...: a single CONDITION is shell text, evaluated whole
+check() { local what=$1; shift; if { [ $# -eq 1 ] && eval "$1"; } || { [ $# -gt 1 ] && "$@"; }; then ok "$what"; else nok "$what"; return 1; fi; }
 
 . tests/central_lib.sh
 
@@ -71,7 +72,7 @@ done
 
 cli central migrate --db "$ADMIN"
 check "migrate refuses a database without the schema (exit 1, says init)" \
-	[ $rc -eq 1 ] && [[ $last == *"aicensus central init"* ]]
+	'[ $rc -eq 1 ] && [[ $last == *"aicensus central init"* ]]'
 n=$(sql "$ADMIN" "SELECT count(*) FROM pg_namespace WHERE nspname = 'aicensus'")
 check "... and creates nothing" [ "$n" = 0 ]
 
@@ -79,7 +80,7 @@ ver=$(sed -n 's/^#define CENTRAL_PG_VERSION[[:space:]]*\([0-9]*\).*/\1/p' daemon
 cli central init --db "$ADMIN"
 v=$(sql "$ADMIN" "SELECT value FROM aicensus.meta WHERE key = 'schema_version'")
 check "init creates the schema at version $ver (exit 0, \"was 0: created\")" \
-	[ $rc -eq 0 ] && [ "$v" = "$ver" ] && [[ $last == *"(was 0: created)"* ]]
+	'[ $rc -eq 0 ] && [ "$v" = "$ver" ] && [[ $last == *"(was 0: created)"* ]]'
 objs=$(sql "$ADMIN" "SELECT string_agg(c.relname || ':' || c.relkind::text, ' '
     ORDER BY c.relname) FROM pg_class c JOIN pg_namespace n
     ON n.oid = c.relnamespace WHERE n.nspname = 'aicensus'
@@ -111,8 +112,8 @@ cli central init --db "$ADMIN"; rc3=$rc
 dump >"$d/schema2.sql"
 xmin2=$(sql "$ADMIN" "SELECT xmin FROM aicensus.meta WHERE key = 'schema_version'")
 check "migrate twice (keywords, then a URI) and init again: exit 0, \"nothing to do\"" \
-	[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ $rc3 -eq 0 ] &&
-	[[ $l1 == *"nothing to do"* ]] && [[ $l2 == *"nothing to do"* ]]
+	'[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ $rc3 -eq 0 ] &&
+	[[ $l1 == *"nothing to do"* ]] && [[ $l2 == *"nothing to do"* ]]'
 same=no
 [ -s "$d/schema1.sql" ] && cmp -s "$d/schema1.sql" "$d/schema2.sql" &&
 	[ -n "$xmin1" ] && [ "$xmin1" = "$xmin2" ] && same=yes
@@ -128,11 +129,11 @@ cli central init --db "dbname=central2 user=aicadmin password=$PW_ADMIN"
 n=$(sql "dbname=central2 user=aicadmin password=$PW_ADMIN" "SELECT count(*) FROM pg_class
     WHERE relnamespace = 'aicensus'::regnamespace")
 check "a migration step that fails rolls back whole (exit 1, no table left behind)" \
-	[ $rc -eq 1 ] && [[ $last == *"migration to version 1"* ]] && [ "$n" = 0 ]
+	'[ $rc -eq 1 ] && [[ $last == *"migration to version 1"* ]] && [ "$n" = 0 ]'
 sql "dbname=central2 user=aicadmin password=$PW_ADMIN" "CREATE TABLE aicensus.t(x int)" >/dev/null
 cli central migrate --db "dbname=central2 user=aicadmin password=$PW_ADMIN"
 check "a schema aicensus that aicensus did not make is refused" \
-	[ $rc -eq 1 ] && [[ $last == *"not made by aicensus"* ]]
+	'[ $rc -eq 1 ] && [[ $last == *"not made by aicensus"* ]]'
 
 # --- the command line ----------------------------------------------------
 
@@ -152,19 +153,19 @@ m=$(sql "$ADMIN" "SELECT string_agg(role || '=' || site, ' ' ORDER BY role) FROM
 w=$(sql "$ADMIN" "SELECT pg_has_role('siteA', 'aicensus_writer', 'MEMBER') AND
     pg_has_role('siteB', 'aicensus_writer', 'MEMBER')")
 check "add-site maps siteA to A and siteB to B and makes them writers" \
-	[ "$a $b" = "0 0" ] && [ "$m" = "siteA=A siteB=B" ] && [ "$w" = t ]
+	'[ "$a $b" = "0 0" ] && [ "$m" = "siteA=A siteB=B" ] && [ "$w" = t ]'
 cli central add-site --db "$ADMIN" A siteA
 check "add-site again is a no-op (exit 0, \"already mapped\")" \
-	[ $rc -eq 0 ] && [[ $last == *"already mapped"* ]]
+	'[ $rc -eq 0 ] && [[ $last == *"already mapped"* ]]'
 cli central add-site --db "$ADMIN" B siteA; a=$rc; la=$last
 cli central add-site --db "$ADMIN" C postgres; b=$rc; lb=$last
 cli central add-site --db "$ADMIN" C aicadmin; c=$rc; lc=$last
 cli central add-site --db "$ADMIN" C nosuchrole; e=$rc; le=$last
 n=$(sql "$ADMIN" "SELECT count(*) FROM aicensus.site WHERE name = 'C'")
 check "add-site refuses a second site for a role, a superuser, the owner, an unknown role (exit 1, nothing added)" \
-	[ "$a $b $c $e $n" = "1 1 1 1 0" ] && [[ $la == *"already writes for site A"* ]] &&
+	'[ "$a $b $c $e $n" = "1 1 1 1 0" ] && [[ $la == *"already writes for site A"* ]] &&
 	[[ $lb == *BYPASSRLS* ]] && [[ $lc == *"owns the central tables"* ]] &&
-	[[ $le == *"does not exist"* ]]
+	[[ $le == *"does not exist"* ]]'
 sql "$ADMIN" "GRANT aicensus_reader TO bi" >/dev/null
 
 # --- the writer: its own site only ---------------------------------------
@@ -181,7 +182,7 @@ sql "$SITEA" "UPDATE aicensus.site_cell SET conns = 12 WHERE site = 'A'" >/dev/n
 sql "$SITEA" "UPDATE aicensus.site SET last_seen = now(), coverage_hours = 24 WHERE name = 'A'" >/dev/null; e=$?
 v=$(sql "$ADMIN" "SELECT devices || '/' || conns FROM aicensus.site_cell WHERE site = 'A'")
 check "siteA inserts, upserts and updates A's rows (devices 5 -> 7, conns 10 -> 12)" \
-	[ "$a $b $c $e" = "0 0 0 0" ] && [ "$v" = "7/12" ]
+	'[ "$a $b $c $e" = "0 0 0 0" ] && [ "$v" = "7/12" ]'
 sql "$SITEB" "$(cell B 202647 4)" >/dev/null; b=$?
 sql "$SITEB" "INSERT INTO aicensus.site_blind VALUES ('B', 20261118, 'lost', 3)" >/dev/null
 check "siteB inserts B's rows" [ $b -eq 0 ]
@@ -190,9 +191,9 @@ e1=$(sql "$SITEA" "$(cell B 202647 99)"); r1=$?
 e2=$(sql "$SITEA" "INSERT INTO aicensus.site_blind VALUES ('B', 20261118, 'late', 1)"); r2=$?
 e3=$(sql "$SITEA" "INSERT INTO aicensus.site_period VALUES ('B', 2, 202647, 1, 168)"); r3=$?
 check "siteA's INSERT or upsert of a B row fails (row-level security)" \
-	[ $r1 -ne 0 ] && [ $r2 -ne 0 ] && [ $r3 -ne 0 ] &&
+	'[ $r1 -ne 0 ] && [ $r2 -ne 0 ] && [ $r3 -ne 0 ] &&
 	[[ $e1 == *"row-level security"* ]] && [[ $e2 == *"row-level security"* ]] &&
-	[[ $e3 == *"row-level security"* ]]
+	[[ $e3 == *"row-level security"* ]]'
 u1=$(sql "$SITEA" "WITH u AS (UPDATE aicensus.site_cell SET devices = 99 WHERE site = 'B'
     RETURNING 1) SELECT count(*) FROM u"); r1=$?
 e2=$(sql "$SITEA" "UPDATE aicensus.site_cell SET site = 'B' WHERE site = 'A'"); r2=$?
@@ -200,20 +201,20 @@ u3=$(sql "$SITEA" "WITH u AS (UPDATE aicensus.site SET coverage_hours = 0 WHERE 
     RETURNING 1) SELECT count(*) FROM u")
 v=$(sql "$ADMIN" "SELECT string_agg(site || ':' || devices, ' ' ORDER BY site) FROM aicensus.site_cell")
 check "siteA's UPDATE of B's rows changes nothing, moving its row to B fails" \
-	[ $r1 -eq 0 ] && [ "$u1" = 0 ] && [ "$u3" = 0 ] && [ $r2 -ne 0 ] &&
-	[[ $e2 == *"row-level security"* ]] && [ "$v" = "A:7 B:4" ]
+	'[ $r1 -eq 0 ] && [ "$u1" = 0 ] && [ "$u3" = 0 ] && [ $r2 -ne 0 ] &&
+	[[ $e2 == *"row-level security"* ]] && [ "$v" = "A:7 B:4" ]'
 ra=$(sql "$SITEA" "SELECT string_agg(DISTINCT site, ',') FROM aicensus.site_cell")
 rb=$(sql "$SITEA" "SELECT count(*) FROM aicensus.site_blind")
 rs=$(sql "$SITEA" "SELECT string_agg(name, ',') FROM aicensus.site")
 rr=$(sql "$SITEA" "SELECT string_agg(role, ',') FROM aicensus.site_role")
 check "siteA reads only A's rows (cells: $ra, B's blind rows: $rb, sites: $rs, mappings: $rr)" \
-	[ "$ra" = A ] && [ "$rb" = 0 ] && [ "$rs" = A ] && [ "$rr" = siteA ]
+	'[ "$ra" = A ] && [ "$rb" = 0 ] && [ "$rs" = A ] && [ "$rr" = siteA ]'
 n=$(sql "$SITEA" "SET ROLE aicensus_writer; SELECT count(*) FROM aicensus.site_cell")
 check "a sensor that SET ROLE aicensus_writer is mapped to no site and reads nothing" \
 	[ "$n" = 0 ]
 e1=$(sql "$SITEA" "DELETE FROM aicensus.site_cell WHERE site = 'A'"); r1=$?
 check "siteA cannot delete even its own rows (permission denied)" \
-	[ $r1 -ne 0 ] && [[ $e1 == *"permission denied"* ]]
+	'[ $r1 -ne 0 ] && [[ $e1 == *"permission denied"* ]]'
 
 # --- released figures: what the release stage would write ---------------
 
@@ -253,8 +254,8 @@ w=$(sql "$BI" "SELECT string_agg(site || ':' || coverage_hours || ':' || (last_s
 b=$(sql "$BI" "SELECT day || ':' || name || '=' || value FROM aicensus.released_blind")
 p=$(sql "$BI" "SELECT string_agg(kind || ':' || period, ' ' ORDER BY kind) FROM aicensus.released_periods")
 check "the reader reads aicensus.sites, released_blind and released_periods" \
-	[ "$w" = "A:24:true B:0:false" ] && [ "$b" = "2026-11-18:lost=0" ] &&
-	[ "$p" = "day:20261118 week:2026-W47" ]
+	'[ "$w" = "A:24:true B:0:false" ] && [ "$b" = "2026-11-18:lost=0" ] &&
+	[ "$p" = "day:20261118 week:2026-W47" ]'
 denied=0 total=0
 for s in "SELECT * FROM aicensus.site_cell" "SELECT * FROM aicensus.site_blind" \
     "SELECT * FROM aicensus.site" "SELECT * FROM aicensus.site_period" \
@@ -278,8 +279,8 @@ cli central add-site --db "$ADMIN" D siteB; c=$rc
 dump >"$d/schema4.sql"
 v=$(sql "$ADMIN" "SELECT value FROM aicensus.meta WHERE key = 'schema_version'")
 check "a database at version $newer is refused by migrate, init and add-site (exit 1, \"upgrade aicensus\")" \
-	[ "$a $b $c" = "1 1 1" ] && [[ $la == *"schema version $newer"*"upgrade aicensus"* ]]
-check "... and left as it was" [ "$v" = "$newer" ] && cmp -s "$d/schema3.sql" "$d/schema4.sql"
+	'[ "$a $b $c" = "1 1 1" ] && [[ $la == *"schema version $newer"*"upgrade aicensus"* ]]'
+check "... and left as it was" '[ "$v" = "$newer" ] && cmp -s "$d/schema3.sql" "$d/schema4.sql"'
 sql "$ADMIN" "UPDATE aicensus.meta SET value = '$ver' WHERE key = 'schema_version'" >/dev/null
 
 # --- secrets -------------------------------------------------------------
@@ -289,8 +290,8 @@ cli central migrate --db "postgresql://aicadmin:$PW_WRONG@/central?host=$PGHOST"
 cli central init --db "dbname=central user=aicadmin password='$PW_WRONG"; c=$rc; lc=$last
 cli central add-site --db "host=$d/nowhere dbname=central user=aicadmin password=$PW_WRONG" A siteA; e=$rc
 check "a wrong password, an unparseable string and no server: exit 1 with the connection named" \
-	[ "$a $b $c $e" = "1 1 1 1" ] && [[ $la == *"cannot connect to dbname=central user=aicadmin"* ]] &&
-	[[ $lc == *"not shown"* ]]
+	'[ "$a $b $c $e" = "1 1 1 1" ] && [[ $la == *"cannot connect to dbname=central user=aicadmin"* ]] &&
+	[[ $lc == *"not shown"* ]]'
 leaks=
 for s in "$PG_SUPERPW" "$PW_ADMIN" "$PW_A" "$PW_B" "$PW_BI" "$PW_WRONG"; do
 	grep -qF -- "$s" "$out" && leaks="$leaks ${s:0:3}..."
@@ -303,5 +304,5 @@ check "no password in any output ($(wc -l <"$out") lines)" [ -z "$leaks" ] ||
 pg_stop
 left=$(pgrep -f -- "$d/pg/data" || true)
 check "the cluster stops and leaves no process and no socket" \
-	[ -z "$left" ] && [ ! -e "$d/sock/.s.PGSQL.5432" ]
+	'[ -z "$left" ] && [ ! -e "$d/sock/.s.PGSQL.5432" ]'
 exit $((fails > 0))
