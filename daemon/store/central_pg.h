@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 /* The schema version this code creates and reads (aicensus.meta). */
-#define CENTRAL_PG_VERSION	2
+#define CENTRAL_PG_VERSION	3
 
 #define CENTRAL_PG_WRITER	"aicensus_writer"
 #define CENTRAL_PG_READER	"aicensus_reader"
