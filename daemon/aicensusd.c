@@ -627,6 +627,22 @@ on_term(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
+/*
+ * An edited key that only a restart applies is named, never its value
+ * (central.conninfo may name hosts).  database and interface have their
+ * own line above, which knows about -i and --db.
+ */
+static void
+restart_note(void *arg, const struct config_key *k)
+{
+	(void)arg;
+	if (k->section[0] == '\0' && (strcmp(k->name, "database") == 0 ||
+	    strcmp(k->name, "interface") == 0))
+		return;
+	log_warnx("reload: %s%s%s takes effect at restart", k->section,
+	    k->section[0] != '\0' ? "." : "", k->name);
+}
+
 static void
 reload(struct daemon *d)
 {
@@ -646,6 +662,7 @@ reload(struct daemon *d)
 		log_warnx("reload: a new database path takes effect at restart");
 	if (d->iface == NULL && strcmp(cfg->interface, d->cfg->interface) != 0)
 		log_warnx("reload: a new interface takes effect at restart");
+	config_restart_changes(d->cfg, cfg, restart_note, NULL);
 	/* store what is counted under the old names before re-keying */
 	flush(d, now_usec() / 1000000);
 	if (set_dims(d, cfg, cat) != 0) {

@@ -2385,14 +2385,85 @@ print_name(const struct config *c, FILE *fp, const struct config_key *k,
 	print_kv(fp, indent, k->name, (const char *)c + k->off);
 }
 
+/* One key as -v prints it. */
+static void
+print_key(const struct config *c, FILE *fp, const struct config_key *k,
+    const char *indent)
+{
+	const char *at = (const char *)c + k->off;
+	int v;
+
+	if (k->print != NULL) {
+		k->print(c, fp, k, indent);
+		return;
+	}
+	switch (k->type) {
+	case CFG_INT:
+		fprintf(fp, "%s%s = %d;\n", indent, k->name,
+		    *(const int *)(const void *)at);
+		break;
+	case CFG_BOOL:
+		fprintf(fp, "%s%s = %s;\n", indent, k->name,
+		    *(const bool *)(const void *)at ? "true" : "false");
+		break;
+	case CFG_STRING:
+	case CFG_PATH:
+	case CFG_OPTPATH:
+		print_kv(fp, indent, k->name, at);
+		break;
+	case CFG_CHOICE:
+		v = *(const int *)(const void *)at;
+		print_kv(fp, indent, k->name, v >= 0 &&
+		    v < count_choices(k) ? k->choices[v] : k->dflt);
+		break;
+	case CFG_LIST:
+		break;
+	}
+}
+
+/*
+ * A key's value as -v would print it, in buf; 0, or -1 when it does not
+ * fit (the caller then treats the key as changed).
+ */
+static int
+key_text(const struct config *c, const struct config_key *k, char *buf,
+    size_t len)
+{
+	FILE *fp;
+	long n;
+
+	if ((fp = fmemopen(buf, len, "w")) == NULL)
+		return -1;
+	print_key(c, fp, k, "");
+	n = ftell(fp);
+	if (fclose(fp) != 0 || n < 0 || (size_t)n >= len)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+void
+config_restart_changes(const struct config *old, const struct config *new,
+    void (*fn)(void *, const struct config_key *), void *arg)
+{
+	char a[4096], b[4096];
+	const struct config_key *k;
+
+	for (k = keys; k->name != NULL; k++) {
+		if (k->reloadable || strcmp(k->section, "department") == 0)
+			continue;
+		if (key_text(old, k, a, sizeof(a)) != 0 ||
+		    key_text(new, k, b, sizeof(b)) != 0 || strcmp(a, b) != 0)
+			fn(arg, k);
+	}
+}
+
 /* A key of a group is indented deeper and the group opened first. */
 void
 config_print(const struct config *c, FILE *fp)
 {
 	const struct config_key *k;
 	const char *sec = "", *indent;
-	const char *at;
-	int v;
 
 	fprintf(fp, "# effective configuration of %s\naicensus = {\n",
 	    c->path);
@@ -2407,33 +2478,7 @@ config_print(const struct config *c, FILE *fp)
 			sec = k->section;
 		}
 		indent = sec[0] != '\0' ? "    " : "  ";
-		at = (const char *)c + k->off;
-		if (k->print != NULL) {
-			k->print(c, fp, k, indent);
-			continue;
-		}
-		switch (k->type) {
-		case CFG_INT:
-			fprintf(fp, "%s%s = %d;\n", indent, k->name,
-			    *(const int *)(const void *)at);
-			break;
-		case CFG_BOOL:
-			fprintf(fp, "%s%s = %s;\n", indent, k->name,
-			    *(const bool *)(const void *)at ? "true" : "false");
-			break;
-		case CFG_STRING:
-		case CFG_PATH:
-		case CFG_OPTPATH:
-			print_kv(fp, indent, k->name, at);
-			break;
-		case CFG_CHOICE:
-			v = *(const int *)(const void *)at;
-			print_kv(fp, indent, k->name, v >= 0 &&
-			    v < count_choices(k) ? k->choices[v] : k->dflt);
-			break;
-		case CFG_LIST:
-			break;
-		}
+		print_key(c, fp, k, indent);
 	}
 	if (sec[0] != '\0')
 		fputs("  };\n", fp);

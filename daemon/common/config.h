@@ -248,6 +248,15 @@ struct config_key {
 		    const struct config_key *, const char *indent);
 };
 
+/*
+ * Calls fn for every key that SIGHUP does not apply (reloadable false)
+ * whose value differs between old and new, so that a reload can say
+ * which edits wait for a restart.  Department rows are not compared.
+ */
+void	config_restart_changes(const struct config *old,
+	    const struct config *new,
+	    void (*fn)(void *, const struct config_key *), void *arg);
+
 /* The rows, in the order -v prints them. */
 const struct config_key	*config_keys(size_t *n);
 const char		*config_type_name(enum config_type);

@@ -306,7 +306,9 @@ base_conf "$out/a" && start "$out/a" && {
 
 base_conf "$out/b" && start "$out/b" && {
 	replay "$out/live.pcap"
+	# plus an edit that only a restart applies: named, not silently kept
 	extra_conf "$run/aicensus.conf" "$run/new.conf"
+	sed -i 's/flush_interval = 3600;/flush_interval = 1800;/' "$run/new.conf"
 	mv "$run/new.conf" "$run/aicensus.conf"
 	kill -HUP "$dpid"
 	for _ in $(seq 50); do
@@ -316,6 +318,10 @@ base_conf "$out/b" && start "$out/b" && {
 	grep -q 'configuration reloaded: 5 departments' "$run/daemon.log" && alive &&
 		ok "SIGHUP with a good configuration: \"configuration reloaded\", still running" ||
 		nok "SIGHUP (good): $(tail -2 "$run/daemon.log")"
+	notes=$(grep -o 'reload: .* takes effect at restart' "$run/daemon.log" | sort -u | tr '\n' ';')
+	[ "$notes" = "reload: flush_interval takes effect at restart;" ] &&
+		ok "SIGHUP: the restart-only edit is named once, nothing else ($notes)" ||
+		nok "SIGHUP: restart-only notes: '$notes'"
 	totals "SIGHUP (good) stores what was counted before re-keying" 1
 	replay "$out/live-b.pcap"
 	stop TERM
