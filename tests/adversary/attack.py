@@ -1324,7 +1324,12 @@ def cmd_combined(a):
     combined_read(binp, a.central, cen, "central", problems, [])
     ncen = sum(1 for k in cen.obs if cen.get(k))
     ncli = sum(1 for v in loc.obs.values() for srcs in v.values() if "local" in srcs)
-    pairs = err_c = err_avg = 0
+    # The noise is relative (docs/PRIVACY.md 6.5): the error is scored
+    # relative to the truth, on the counters whose truth the generator
+    # knows exactly (bytes include framing the sensor may count apart).
+    exact = ("tls_conns", "connections", "dns_lookups", "dns_nxdomain")
+    pairs = differ = 0
+    err_c = err_avg = 0.0
     for key, vals in loc.obs.items():
         lv = next(iter(vals))
         cv = cen.get(key)
@@ -1332,22 +1337,25 @@ def cmd_combined(a):
         if not lv or not cv or t < 1:
             continue
         pairs += 1
-        if key[4] in ADDITIVE:
-            err_c += abs(cv - t)
-            err_avg += abs((lv + cv) / 2 - t)
+        differ += lv != cv
+        if key[4] in exact:
+            err_c += abs(cv - t) / t
+            err_avg += abs((lv + cv) / 2 - t) / t
     told = [r for r in refused if r.startswith("aicensus: " + CENTRAL_MSG) and "--site " in r]
     print("# local file: %d periods, %d blind figures, %d cell figures; %d CLI reads refused; "
-          "central: %d figures; %d cells published by both; noise |avg - truth| %.0f vs "
-          "|central - truth| %.0f" % (nperiod, nblind, direct, len(refused), ncen, pairs, err_avg, err_c))
+          "central: %d figures; %d published by both (%d with two different values); "
+          "sum of relative errors on counters: average %.2f, central alone %.2f"
+          % (nperiod, nblind, direct, len(refused), ncen, pairs, differ, err_avg, err_c))
     for p in problems[:5]:
         print("# " + p)
     if VULN:
         # the control: a sensor that publishes its own cells (no central
         # group: what a shipping sensor did before spec12 D2)
-        line(not (pairs > 0 and err_avg < err_c),
-             "local and central releases combined: %d cells published twice under two keys; "
-             "their average is closer to the truth (%.0f) than the central figure (%.0f)"
-             % (pairs, err_avg, err_c))
+        line(not (differ > 0 and err_avg < err_c),
+             "local and central releases combined: %d figures published twice, %d of them "
+             "with two different noise draws; their average is closer to the truth "
+             "(relative errors %.2f) than the central figure alone (%.2f)"
+             % (pairs, differ, err_avg, err_c))
         return verdict()
     line(ncen > 0 and nperiod > 0 and direct == 0 and pairs == 0 and not loc.obs and not problems and
          len(told) == len(NEW_BYS_WEEK + NEW_BYS_DAY),
