@@ -87,13 +87,31 @@ usage(FILE *f)
  * A release database by name: a PostgreSQL connection string reads the
  * central release (store/relstore_pg.h), anything else is a file.
  */
+/*
+ * A shipping sensor's file holds no cells (release.h, one publication
+ * per figure): say where they are rather than show zeros.  The file is
+ * closed then; NULL with err.
+ */
+static struct released *
+refuse_central(struct released *r, char *err, size_t errlen)
+{
+	char site[64];
+
+	if (r == NULL || released_central_site(r, site, sizeof(site)) != 1)
+		return r;
+	released_central_message(site, err, errlen);
+	released_close(r);
+	return NULL;
+}
+
 static struct released *
 open_released(const char *db, char *err, size_t errlen)
 {
 	struct relstore *st;
 
 	if (!relstore_pg_is_conninfo(db))
-		return released_open(db, err, errlen);
+		return refuse_central(released_open(db, err, errlen), err,
+		    errlen);
 	if ((st = relstore_pg_open(db, RELSTORE_READ, err, errlen)) == NULL)
 		return NULL;
 	return released_of(st, err, errlen);

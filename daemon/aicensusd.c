@@ -1176,6 +1176,11 @@ main(int argc, char **argv)
 		fatalx("%s", err);
 	if ((d.rel = reldb_open(relpath, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	/* one publication per figure: the central release's (release.h) */
+	if (d.cfg->central.conninfo[0] != '\0' &&
+	    reldb_set_central(d.rel, d.cfg->central.site) != 0)
+		fatalx("central.site \"%s\" cannot be recorded",
+		    d.cfg->central.site);
 	/* --finalise starts no plugin: exporters would have no state */
 	d.exports.v = d.plugins;
 	d.exports.n = d.finalising ? 0 : d.nplugins;

@@ -131,6 +131,8 @@ function duration(sec) {
 /* --- the API ---------------------------------------------------------- */
 
 class AuthError extends Error {}
+/* 409: a shipping sensor; its figures are in the central release. */
+class CentralError extends Error {}
 
 async function api(path) {
   const token = sessionStorage.getItem(TOKEN_KEY);
@@ -143,6 +145,9 @@ async function api(path) {
   if (r.status === 401) throw new AuthError('rejected');
   let body = null;
   try { body = await r.json(); } catch (e) { body = null; }
+  if (r.status === 409 && body && body.error) {
+    throw new CentralError(body.error.message);
+  }
   if (!r.ok) {
     throw new Error(body && body.error ? body.error.message :
       'HTTP ' + r.status);
@@ -723,6 +728,12 @@ async function start() {
 function fail(e) {
   if (e instanceof AuthError) {
     showLogin(e.message === 'rejected' ? 'That token was not accepted.' : '');
+    return;
+  }
+  if (e instanceof CentralError) {
+    $('privacy').className = 'notice';
+    $('privacy').textContent = e.message;
+    document.body.dataset.ready = '1';
     return;
   }
   $('privacy').className = 'notice error';

@@ -234,6 +234,7 @@ struct reldb {
 	struct relstore	*st;
 	release_cell_cb	 cb;
 	void		*cbarg;
+	char		 site[64];	/* "": cells are published here */
 };
 
 struct reldb *
@@ -277,6 +278,19 @@ release_set_cell_cb(struct reldb *r, release_cell_cb cb, void *arg)
 {
 	r->cb = cb;
 	r->cbarg = arg;
+}
+
+int
+reldb_set_central(struct reldb *r, const char *site)
+{
+	if (site == NULL) {
+		r->site[0] = '\0';
+		return 0;
+	}
+	if (*site == '\0' || strlen(site) >= sizeof(r->site))
+		return -1;
+	snprintf(r->site, sizeof(r->site), "%s", site);
+	return 0;
 }
 
 int
@@ -712,7 +726,13 @@ publish_grid(struct reldb *r, const struct rel_dims *dims,
 	if ((cells = calloc(g->nd * g->nv, sizeof(*cells))) == NULL ||
 	    (facts = service_facts(dims, g->ns)) == NULL)
 		goto out;
-	ncell = grid_cells(g, p, dr, per->kind, per->period, cells);
+	/*
+	 * A shipping sensor publishes its cells through the central release
+	 * only: none are even protected here, so none can leave by a
+	 * plugin either.
+	 */
+	ncell = r->site[0] != '\0' ? 0 :
+	    grid_cells(g, p, dr, per->kind, per->period, cells);
 	memset(&pub, 0, sizeof(pub));
 	pub.per = *per;
 	pub.timezone = dims->timezone ? dims->timezone : "";
@@ -724,6 +744,10 @@ publish_grid(struct reldb *r, const struct rel_dims *dims,
 	pub.nservice = g->ns;
 	pub.cell = cells;
 	pub.ncell = ncell;
+	if (r->site[0] != '\0') {
+		pub.ndept = pub.nsvc = pub.nservice = 0;
+		pub.central_site = r->site;
+	}
 	if (per->kind == REL_DAY) {
 		protect_blind(p, dr, per->period, blind_in, blind);
 		pub.blind = blind;

@@ -64,6 +64,17 @@ struct reldb *reldb_open(const char *path, char *err, size_t errlen);
 struct reldb *reldb_of(struct relstore *);
 void	 reldb_close(struct reldb *);
 int	 reldb_is_released(struct reldb *, enum rel_kind, int32_t period);
+/*
+ * A sensor with a `central` group (site: its central.site): from now
+ * on release_publish() writes each period's row (coverage) and a day's
+ * blind-spot figures, but no cells and no grid axes, and the database
+ * says published_by = central, site = site.  The central release is
+ * the one publication of these figures: two releases of one true
+ * figure under two keys could be averaged (docs/PRIVACY.md).  Periods
+ * already published stay as they are.  site is copied; NULL: cells are
+ * published here (the default).  0, or -1 for a name too long.
+ */
+int	 reldb_set_central(struct reldb *, const char *site);
 /* Delete released days before cutoff_day (YYYYMMDD) and weeks before
  * cutoff_week (YYYYWW); rows deleted, or -1. */
 int	 reldb_retention(struct reldb *, int32_t cutoff_day,

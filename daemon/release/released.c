@@ -75,6 +75,33 @@ released_timezone(struct released *r)
 	return r->tz;
 }
 
+int
+released_central_site(struct released *r, char *site, size_t len)
+{
+	char by[32], name[64];
+	int rc;
+
+	if (site != NULL && len > 0)
+		site[0] = '\0';
+	if ((rc = relstore_meta(r->st, "published_by", by, sizeof(by))) != 0)
+		return rc == 1 ? 0 : -1;
+	if (strcmp(by, "central") != 0)
+		return 0;
+	if (relstore_meta(r->st, "site", name, sizeof(name)) < 0)
+		return -1;
+	if (site != NULL && len > 0)
+		snprintf(site, len, "%s", name);
+	return 1;
+}
+
+void
+released_central_message(const char *site, char *buf, size_t len)
+{
+	snprintf(buf, len, "this sensor's figures are published in the "
+	    "organisation's central release (site %s): aicensus report "
+	    "--db \u2026 --site %s", site, site);
+}
+
 struct period_vec {
 	struct rel_period	*v;
 	size_t			 n, cap;

@@ -88,4 +88,16 @@ int	 released_blind(struct released *, int32_t day, uint64_t v[RB_N]);
 /* The database's meta "timezone" ("" when none). */
 const char *released_timezone(struct released *);
 
+/*
+ * A shipping sensor's release database (release.h, reldb_set_central):
+ * its periods and blind figures are here, its cells only in the
+ * organisation's central release.  1 with the site's name in site (may
+ * be NULL), 0 the file's figures are its own, -1 error.  Outputs then
+ * show released_central_message() instead of a grid of zeros.
+ */
+int	 released_central_site(struct released *, char *site, size_t len);
+/* The outputs' words for it, into buf: "this sensor's figures are
+ * published in the organisation's central release (site NAME): ..." */
+void	 released_central_message(const char *site, char *buf, size_t len);
+
 #endif /* AIC_RELEASED_H */

@@ -102,3 +102,13 @@ relstore_blind(struct relstore *s, int32_t day, uint64_t v[RB_N])
 {
 	return s->ops->blind(s, day, v);
 }
+
+int
+relstore_meta(struct relstore *s, const char *key, char *buf, size_t len)
+{
+	if (len > 0)
+		buf[0] = '\0';
+	if (s->ops->meta == NULL)
+		return 1;
+	return s->ops->meta(s, key, buf, len);
+}

@@ -23,6 +23,10 @@
  *    given, without "*"; read back in that order, never with "*".
  *  - Service facts are kept per service id; the last release's win.
  *  - Blind-spot figures are kept per day and rel_blind name.
+ *  - A period whose cells are published elsewhere (relstore_pub.
+ *    central_site, docs/CENTRAL.md) is kept with its period row and
+ *    blind figures only, and the store remembers for whom: its meta
+ *    published_by = central, site = the site (relstore_meta()).
  *  - Nothing else: no raw figure, no identifier, no key.
  *
  * Errors: operations return -1 and relstore_error() says why (a message
@@ -57,6 +61,14 @@ struct relstore_pub {
 	const struct rel_cell	*cell;		/* non-zero cells, grid order */
 	size_t			 ncell;
 	const uint64_t		*blind;		/* RB_N figures (a day); NULL */
+	/*
+	 * Non-NULL: a shipping sensor's period, whose cells only the
+	 * central release publishes (one publication per figure); the
+	 * release stage then hands over no cells, axes or services, and
+	 * the store records published_by = central, site = central_site
+	 * in the same transaction.  NULL for every other release.
+	 */
+	const char		*central_site;
 };
 
 typedef int (*relstore_period_fn)(void *arg, const struct rel_period *);
@@ -95,6 +107,9 @@ struct relstore_ops {
 			    void *arg);
 	int		(*blind)(struct relstore *, int32_t day,
 			    uint64_t v[RB_N]);
+	/* Optional (NULL: the store keeps no such facts). */
+	int		(*meta)(struct relstore *, const char *key,
+			    char *buf, size_t len);
 };
 
 struct relstore {
@@ -143,5 +158,9 @@ int	relstore_services(struct relstore *, relstore_service_fn,
 /* A day's blind-spot figures (0 for a name not stored); 0 or -1.  The
  * caller checks that the day is released. */
 int	relstore_blind(struct relstore *, int32_t day, uint64_t v[RB_N]);
+/* A fact the store keeps about itself ("published_by", "site") into buf:
+ * 0 found, 1 none (or a store that keeps none), -1 error. */
+int	relstore_meta(struct relstore *, const char *key, char *buf,
+	    size_t len);
 
 #endif /* AIC_RELSTORE_H */

@@ -6,6 +6,9 @@
  * (axis 0 departments, 1 services; "*" never stored), service facts in
  * `service`, cells with a non-zero figure in `cell` (a measure the level
  * does not publish is NULL), a day's blind-spot figures in `blind`.
+ * A shipping sensor's periods (relstore_pub.central_site) have a period
+ * row and blind figures only; meta published_by = central and site say
+ * where their cells are.
  * The order of the writes inside publish() is part of the format: the
  * same release written in the same order gives the same bytes, which
  * the tests compare against earlier builds.
@@ -471,10 +474,28 @@ write_period(sqlite3 *db, const struct relstore_pub *p)
 	return rc;
 }
 
+/* Where a shipping sensor's cells are published: the file says so. */
+static int
+write_central(sqlite3 *db, const struct relstore_pub *p)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (exec(db, "INSERT OR REPLACE INTO meta VALUES('published_by', "
+	    "'central')") != 0 || sqlite3_prepare_v2(db, "INSERT OR REPLACE "
+	    "INTO meta VALUES('site', ?)", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, p->central_site, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /*
  * The writes go in the order earlier versions made them (cells, axes,
  * services, blind figures, the period row, the zone): a file written
- * from the same release is the same file.
+ * from the same release is the same file.  A shipping sensor's period
+ * adds the central facts last.
  */
 static int
 sq_publish(struct relstore *rs, const struct relstore_pub *p)
@@ -493,7 +514,9 @@ sq_publish(struct relstore *rs, const struct relstore_pub *p)
 	}
 	if (write_cells(s->db, p) != 0 || write_dims(s->db, p) != 0 ||
 	    (p->blind != NULL && write_blind(s->db, p) != 0) ||
-	    write_period(s->db, p) != 0 || exec(s->db, "COMMIT") != 0)
+	    write_period(s->db, p) != 0 ||
+	    (p->central_site != NULL && write_central(s->db, p) != 0) ||
+	    exec(s->db, "COMMIT") != 0)
 		goto fail;
 	return 1;
 fail:
@@ -785,6 +808,17 @@ sq_blind(struct relstore *rs, int32_t day, uint64_t v[RB_N])
 	return read_end(s, st, rc);
 }
 
+static int
+sq_meta(struct relstore *rs, const char *key, char *buf, size_t len)
+{
+	struct sqlstore *s = sqs(rs);
+	int rc;
+
+	if ((rc = meta_get(s->db, key, buf, len)) < 0)
+		return dberr(s);
+	return rc;
+}
+
 static const struct relstore_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -799,4 +833,5 @@ static const struct relstore_ops sqlite_ops = {
 	.cell = sq_cell,
 	.services = sq_services,
 	.blind = sq_blind,
+	.meta = sq_meta,
 };

@@ -9,6 +9,8 @@ usage:
                     [--expect-vulnerable] [--seed N]
   attack.py metrics --scrapes FILE [--expect-vulnerable]
   attack.py rest --copy DIR --truth truth.json [--expect-vulnerable]
+  attack.py combined --local FILE --central CONNINFO --truth truth.json
+                    [--bin BUILD] [--expect-vulnerable]
 
 DIR holds truth.json (tests/adversary/weekgen.py) and the database the
 daemon wrote there; DIR1 the same for the presence world (--world 1).
@@ -1263,6 +1265,107 @@ def cmd_export(a):
     return verdict()
 
 
+# ------------------------------------------------------------------ local and central releases combined
+
+SQL_MEASURES = ["devices", "devhours", "tls", "quic", "ech", "conns", "dns", "nxdomain",
+                "bytes_up", "bytes_down"]     # the cell table's columns, NEW_MEASURES order
+CENTRAL_MSG = "this sensor's figures are published in the organisation's central release (site "
+
+
+def sqlite_label(kind, period):
+    if kind == 1:
+        return "day", "%04d-%02d-%02d" % (period // 10000, period // 100 % 100, period % 100)
+    return "week", "%04d-W%02d" % (period // 100, period % 100)
+
+
+def combined_read(binp, db, tab, src, problems, refused):
+    """Every week and day --by of `aicensus query --db db` into tab;
+    refused collects the stderr of a refusal (exit 1)."""
+    for by in NEW_BYS_WEEK + NEW_BYS_DAY:
+        rc, out, err = run([binp + "/aicensus", "query", "--db", db, "--format", "json",
+                            "--by", ",".join(by)])
+        if rc == 1 and out == "":
+            refused.append(err.strip())
+            continue
+        if rc != 0:
+            problems.append("%s query --by %s: exit %d %s" % (src, ",".join(by), rc, err.strip()[:80]))
+            continue
+        new_rows(tab, src, json.loads(out), by)
+
+
+def cmd_combined(a):
+    """spec12 D2.  A sensor that ships to the central database used to
+    publish its cells twice: in its own release database (cell keys from
+    its week key) and, through the central release, under the central
+    secret.  Two independent noise draws of one true figure: a reader
+    with both puts them side by side and averages, halving the variance
+    of the noise.  The attack reads the local file directly (sqlite, the
+    file itself) and through the CLI, the central release through the
+    CLI (a reader role), and counts the cells both publish.  Passes when
+    the local file holds no cell figure at all (and the outputs say where
+    the figures are); --expect-vulnerable: when the pairs exist and the
+    average is closer to the truth than the central figure alone."""
+    T = Truth(a.truth)
+    binp = a.bin if a.bin.startswith("/") else os.path.abspath(a.bin)
+    problems, refused = [], []
+    loc, cen = Table(), Table()
+    con = sqlite3.connect("file:%s?mode=ro" % a.local, uri=True)
+    nperiod = con.execute("SELECT count(*) FROM period").fetchone()[0]
+    nblind = con.execute("SELECT count(*) FROM blind").fetchone()[0]
+    direct = 0
+    for row in con.execute("SELECT kind, period, dept, svc, %s FROM cell" % ", ".join(SQL_MEASURES)):
+        level, period = sqlite_label(row[0], row[1])
+        for m, v in zip(NEW_MEASURES, row[4:]):
+            if v is not None:
+                direct += 1
+                loc.put((level, period, row[2], row[3], m), v, "file")
+    con.close()
+    combined_read(binp, a.local, loc, "local", problems, refused)
+    combined_read(binp, a.central, cen, "central", problems, [])
+    ncen = sum(1 for k in cen.obs if cen.get(k))
+    ncli = sum(1 for v in loc.obs.values() for srcs in v.values() if "local" in srcs)
+    # The noise is relative (docs/PRIVACY.md 6.5): the error is scored
+    # relative to the truth, on the counters whose truth the generator
+    # knows exactly (bytes include framing the sensor may count apart).
+    exact = ("tls_conns", "connections", "dns_lookups", "dns_nxdomain")
+    pairs = differ = 0
+    err_c = err_avg = 0.0
+    for key, vals in loc.obs.items():
+        lv = next(iter(vals))
+        cv = cen.get(key)
+        t = T.value(key[0], key[1], key[2], key[3], key[4])
+        if not lv or not cv or t < 1:
+            continue
+        pairs += 1
+        differ += lv != cv
+        if key[4] in exact:
+            err_c += abs(cv - t) / t
+            err_avg += abs((lv + cv) / 2 - t) / t
+    told = [r for r in refused if r.startswith("aicensus: " + CENTRAL_MSG) and "--site " in r]
+    print("# local file: %d periods, %d blind figures, %d cell figures; %d CLI reads refused; "
+          "central: %d figures; %d published by both (%d with two different values); "
+          "sum of relative errors on counters: average %.2f, central alone %.2f"
+          % (nperiod, nblind, direct, len(refused), ncen, pairs, differ, err_avg, err_c))
+    for p in problems[:5]:
+        print("# " + p)
+    if VULN:
+        # the control: a sensor that publishes its own cells (no central
+        # group: what a shipping sensor did before spec12 D2)
+        line(not (differ > 0 and err_avg < err_c),
+             "local and central releases combined: %d figures published twice, %d of them "
+             "with two different noise draws; their average is closer to the truth "
+             "(relative errors %.2f) than the central figure alone (%.2f)"
+             % (pairs, differ, err_avg, err_c))
+        return verdict()
+    line(ncen > 0 and nperiod > 0 and direct == 0 and pairs == 0 and not loc.obs and not problems and
+         len(told) == len(NEW_BYS_WEEK + NEW_BYS_DAY),
+         "local and central releases combined: the shipping sensor's file holds %d periods and "
+         "%d blind figures but %d cell figures (read directly) and %d through the CLI, whose %d reads "
+         "all exit 1 naming the central release and the site; %d cells published twice"
+         % (nperiod, nblind, direct, ncli, len(told), pairs))
+    return verdict()
+
+
 def cmd_scrape(a):
     """Scrape /metrics every second for --seconds; JSON lines to --out."""
     import urllib.request
@@ -1308,6 +1411,12 @@ def main():
     ex = sub.add_parser("export")
     ex.add_argument("--file", required=True)
     ex.add_argument("--truth", required=True)
+    cb = sub.add_parser("combined")
+    cb.add_argument("--local", required=True)
+    cb.add_argument("--central", required=True)
+    cb.add_argument("--truth", required=True)
+    cb.add_argument("--bin", default="build")
+    cb.add_argument("--expect-vulnerable", action="store_true")
     sc = sub.add_parser("scrape")
     sc.add_argument("--token-file", required=True)
     sc.add_argument("--seconds", type=float, default=20)
@@ -1325,6 +1434,8 @@ def main():
         return cmd_metrics(a)
     if a.cmd == "export":
         return cmd_export(a)
+    if a.cmd == "combined":
+        return cmd_combined(a)
     return cmd_rest(a)
 
 

@@ -19,6 +19,14 @@
 #     (tcpreplay) with flushes every 2 s while /metrics is scraped every
 #     second (metrics timing).
 #  4. tests/adversary/cost.py: the cost of protection per grid level.
+#  5. local and central releases combined (spec12 D2): the same week by a
+#     sensor shipping to a throwaway PostgreSQL 15 cluster
+#     (tests/central_lib.sh), the central release over it; attack.py
+#     combined puts the sensor's own release database beside the central
+#     cells.  Control: a sensor without a central group (w0, what a
+#     shipping sensor published before D2) gives every cell twice under
+#     two keys, and their average beats either (--expect-vulnerable);
+#     the shipping sensor's file gives no cell figure at all.
 #
 # Default: the design of spec.md (release_database, ckm-1 JSON).
 # OLD=1: the pre-issue-10 code and formats, attacks expected to BITE
@@ -61,8 +69,10 @@ NS=aic-adv-$$
 tmp=
 pids=()
 ns_made=0
+. tests/central_lib.sh
 cleanup() {
 	local p i
+	pg_stop
 	for p in "${pids[@]}" $(cat "$tmp/daemon.pid" 2>/dev/null); do
 		kill -TERM "$p" 2>/dev/null
 		for i in $(seq 1 50); do
@@ -127,6 +137,61 @@ if [ "$OLD" != 1 ]; then
 	fi
 	tap $PY tests/adversary/attack.py export --file "$tmp/wx/export.jsonl" --truth "$tmp/w0/truth.json"
 fi
+# --- 5: local and central releases combined (spec12 D2) ----------------------
+if [ "$OLD" != 1 ]; then
+	c=$tmp/central
+	mkdir -p "$c"
+	if pg_start "$c" 2>"$c/pg.err"; then
+		ok "a throwaway PostgreSQL 15 cluster for the central release"
+	else
+		nok "a throwaway PostgreSQL 15 cluster starts: $(tail -2 "$c/pg.err" | tr '\n' ' ')"
+	fi
+	PW_ADMIN=$(pg_password) PW_S=$(pg_password) PW_BI=$(pg_password)
+	SU="user=postgres password=$PG_SUPERPW dbname=postgres"
+	ADMIN="host=$PGHOST dbname=central user=aicadmin password=$PW_ADMIN"
+	BI="host=$PGHOST dbname=central user=bi password=$PW_BI"
+	{ pg_sql "$SU" "CREATE ROLE aicadmin LOGIN CREATEROLE PASSWORD '$PW_ADMIN'" &&
+	  pg_sql "$SU" "CREATE DATABASE central OWNER aicadmin" &&
+	  pg_sql "$SU" "CREATE ROLE sensor_adv LOGIN PASSWORD '$PW_S'" &&
+	  "$BIN/aicensus" central init --db "$ADMIN" &&
+	  "$BIN/aicensus" central add-site --db "$ADMIN" adv sensor_adv &&
+	  pg_sql "$SU" "CREATE ROLE bi LOGIN PASSWORD '$PW_BI' IN ROLE aicensus_reader"; } \
+		>"$c/setup.log" 2>&1 || nok "central init / add-site: $(tail -2 "$c/setup.log" | tr '\n' ' ')"
+	# the shipping sensor: the same week, the same configuration, plus
+	# a central group
+	sh=$tmp/ship
+	mkdir -p "$sh"
+	cp "$tmp/w0/traffic.pcap" "$tmp/w0/catalog.conf" "$sh/"
+	install -d -m 0700 "$sh/state"
+	(umask 077 && printf '%s\n' "$PW_S" >"$sh/central.pass")
+	sed "s|^aicensus: {|aicensus: {\n  central = { conninfo = \"host=$PGHOST dbname=central user=sensor_adv\"; password_file = \"central.pass\"; site = \"adv\"; };|" \
+		"$tmp/w0/aicensus.conf" >"$sh/aicensus.conf"
+	if (cd "$sh" && "$BIN/aicensusd" -c aicensus.conf -r traffic.pcap) >"$sh/offline.log" 2>&1 &&
+		[ "$(sqlite3 "$sh/aicensus.db" "SELECT count(*) FROM outbox" 2>/dev/null)" = 0 ]; then
+		ok "aicensusd -r over the week, shipping to the central database (outbox drained)"
+	else
+		nok "aicensusd -r shipping: $(tail -2 "$sh/offline.log" | tr '\n' ' ')"
+	fi
+	sed "s|\"catalog.conf\"|\"$tmp/w0/catalog.conf\"|" "$tmp/w0/aicensus.conf" >"$c/org.conf"
+	if "$BIN/aicensus" central release --db "$ADMIN" -c "$c/org.conf" --grace-hours 0 \
+		>"$c/release.log" 2>&1; then
+		ok "the central release of the week ($(grep -o '[0-9]* days, [0-9]* weeks published' "$c/release.log"))"
+	else
+		nok "aicensus central release: $(tail -2 "$c/release.log" | tr '\n' ' ')"
+	fi
+	# the control: a file with the site's own cells (no central group)
+	tap $PY tests/adversary/attack.py combined --local "$tmp/w0/released.db" --central "$BI" \
+		--truth "$tmp/w0/truth.json" --bin "$BIN" --expect-vulnerable
+	tap $PY tests/adversary/attack.py combined --local "$sh/released.db" --central "$BI" \
+		--truth "$tmp/w0/truth.json" --bin "$BIN"
+	if grep -rqF -e "$PW_S" -e "$PW_BI" -e "$PW_ADMIN" "$sh/offline.log" "$c/release.log"; then
+		nok "a central password in a log"
+	else
+		ok "no central password in the shipping run's or the release's log"
+	fi
+	pg_stop
+fi
+
 # what a backup taken after the week holds: every database file, -wal,
 # -shm, the state directory (not the capture, the truth or the configs)
 mkdir -p "$tmp/copy"

@@ -322,6 +322,30 @@ t = json.load(open(sys.argv[1]))
 del t["days"]["20261125"]
 json.dump(t, open(sys.argv[1], "w"))' "$RUN/released.json"
 
+# A shipping sensor's release database (spec12 D2: its cells are the
+# central release's): the data endpoints answer 409 naming the central
+# release and the site, /metrics keeps its health and has no released
+# series; back to 200 once the file is a local publication again.
+sqlite3 "$REL" "INSERT INTO meta VALUES ('published_by', 'central'), ('site', 'north');"
+bad=
+for p in "/api/v1/usage?week=$WEEK" /api/v1/periods "/api/v1/blind?week=$WEEK" /api/v1/services; do
+	c=$(status "$ans/central.json" -H "$AUTH" "$U$p")
+	[ "$c" = 409 ] && $PY -c 'import json, sys
+e = json.load(open(sys.argv[1]))["error"]
+m = "this sensor'"'"'s figures are published in the organisation'"'"'s central release (site north): aicensus report --db \u2026 --site north"
+sys.exit(0 if e["status"] == 409 and e["message"] == m else 1)' "$ans/central.json" || bad="$bad $p:$c"
+done
+[ -z "$bad" ]
+pass "a shipping sensor's file: usage, periods, blind, services answer 409 naming the central release and the site${bad:+ (wrong:$bad)}"
+c=$(status "$ans/metrics-central.txt" -H "$AUTH" "$U/metrics")
+[ "$c" = 200 ] && grep -q '^aicensus_up' "$ans/metrics-central.txt" &&
+	! grep -q '^aicensus_released_' "$ans/metrics-central.txt"
+pass "... /metrics keeps the health series and has no released series"
+sqlite3 "$REL" "DELETE FROM meta WHERE key IN ('published_by', 'site');"
+c=$(status "$ans/periods3.json" -H "$AUTH" "$U/api/v1/periods")
+[ "$c" = 200 ] && grep -q '"weeks"' "$ans/periods3.json"
+pass "... and 200 again without the central facts"
+
 # A real Prometheus scrapes it (bearer token from a file), every second.
 mkdir -p "$tmp/prom"
 echo "$TOKEN" >"$tmp/prom/token"

@@ -4,8 +4,17 @@
 # central init` and add-site, then aicensusd -r of synthesized traffic
 # in lab mode (min_group_size = 1) with a central group:
 #  - every day and week cell the site shipped equals the cell the same
-#    run released (raw = released at k = 1), and nothing else was
-#    shipped; coverage and day blind figures too; the outbox is empty;
+#    capture released by a sensor without a central group (raw =
+#    released at k = 1), and nothing else was shipped; coverage and day
+#    blind figures equal the shipping run's local ones; the outbox is
+#    empty;
+#  - one publication per figure (spec12 D2): the shipping sensor's own
+#    release database has its periods and blind figures but no cell and
+#    no grid axis, says published_by = central and its site, and
+#    `aicensus query|report` on it exit 1 naming the central release and
+#    the site; the sensor without a central group publishes its cells as
+#    before; periods a file published before the central group was set
+#    stay as they were;
 #  - PostgreSQL down for the whole run: the run finishes (exit 0) with
 #    one log line saying the database is unreachable, the outbox holds
 #    the cells (sealed: no department name in the file); once it is back
@@ -99,16 +108,25 @@ outbox_rows() { sqlite3 "$1/aicensus.db" "SELECT count(*) FROM outbox" 2>/dev/nu
 
 # --- shipping what the run releases --------------------------------------
 
+# The same capture by a sensor without a central group: the reference
+# (its cells at k = 1 are the true ones).
+ref=$d/ref
+mkrun "$ref" north sensor_north "$PW_N"
+sed -i '/^  central = {/d' "$ref/aicensus.conf"
+run "$ref" traffic.pcap
+check "aicensusd -r without a central group exits 0" [ $rc -eq 0 ] ||
+	tail -5 "$ref/traffic.pcap.log"
+
 n=$d/north
 mkrun "$n" north sensor_north "$PW_N"
 run "$n" traffic.pcap
 check "aicensusd -r with a central group exits 0" [ $rc -eq 0 ] ||
 	tail -5 "$n/traffic.pcap.log"
 shipped north >"$d/north.ship"
-released "$n" >"$d/north.rel"
+released "$ref" >"$d/north.rel"
 nw=$(grep -c '^2|' "$d/north.rel")
 nd=$(grep -c '^1|' "$d/north.rel")
-check "the site's $nw week and $nd day cells equal the cells the run released at k = 1, and nothing else was shipped" \
+check "the site's $nw week and $nd day cells equal the cells the same capture released at k = 1 without a central group, and nothing else was shipped" \
 	[ "$nw" -gt 20 ] && [ "$nd" -gt 20 ] && cmp -s "$d/north.ship" "$d/north.rel" ||
 	diff "$d/north.ship" "$d/north.rel" | head -5
 cov_s=$(pg_sql "$(conn)" "SELECT string_agg(kind || ':' || period || ':' || coverage_hours || ':' || hours_total, ' ' ORDER BY kind, period) FROM aicensus.site_period WHERE site = 'north'")
@@ -120,6 +138,45 @@ bl_r=$(sqlite3 "$n/released.db" "SELECT group_concat(x, ' ') FROM (SELECT day ||
 check "the site's day blind-spot figures equal the released ones" [ -n "$bl_s" ] && [ "$bl_s" = "$bl_r" ] ||
 	echo "# shipped $bl_s / released $bl_r"
 check "the outbox is empty after the run (every row acknowledged)" [ "$(outbox_rows "$n")" = 0 ]
+
+# --- one publication per figure -----------------------------------------
+
+cnt() { sqlite3 "$1/released.db" "SELECT count(*) FROM $2"; }
+meta() { sqlite3 "$1/released.db" "SELECT value FROM meta WHERE key = '$2'"; }
+np=$(cnt "$n" period) nb=$(cnt "$n" "blind WHERE value > 0")
+check "the shipping sensor's release database has its $np periods and $nb non-zero blind figures, the reference's" \
+	[ "$np" -ge 2 ] && [ "$nb" -gt 0 ] && [ "$np" = "$(cnt "$ref" period)" ] &&
+	[ "$nb" = "$(cnt "$ref" "blind WHERE value > 0")" ]
+check "... and no cell, no grid axis, no service (the reference: $(cnt "$ref" cell) cells)" \
+	[ "$(cnt "$n" cell)" = 0 ] && [ "$(cnt "$n" dim)" = 0 ] &&
+	[ "$(cnt "$n" service)" = 0 ] && [ "$(cnt "$ref" cell)" -gt 40 ]
+check "... its meta says published_by = central, site = north; the reference's says neither" \
+	[ "$(meta "$n" published_by)" = central ] && [ "$(meta "$n" site)" = north ] &&
+	[ -z "$(meta "$ref" published_by)" ] && [ -z "$(meta "$ref" site)" ]
+WK=$(sqlite3 "$n/released.db" "SELECT period FROM period WHERE kind = 2 LIMIT 1")
+WK=${WK:0:4}-W${WK:4:2}
+MSG="this sensor's figures are published in the organisation's central release (site north): aicensus report --db"
+for cmd in "query --by department,service" "report --format md"; do
+	out=$("$CLI" $cmd --db "$n/released.db" --week "$WK" 2>"$d/err"); rc=$?
+	check "aicensus ${cmd%% *} on the shipping sensor's file: exit 1, no figure, the central release and the site named" \
+		[ $rc = 1 ] && [ -z "$out" ] && grep -qF "aicensus: $MSG" "$d/err" &&
+		grep -qF -- "--site north" "$d/err" || { echo "# rc $rc: $(cat "$d/err")"; }
+	"$CLI" $cmd --db "$ref/released.db" --week "$WK" >"$d/out" 2>"$d/err"; rc=$?
+	check "aicensus ${cmd%% *} on the reference's file: exit 0 with figures" \
+		[ $rc = 0 ] && [ -s "$d/out" ] && ! grep -q central "$d/err"
+done
+
+# A file whose periods were published before the central group was set:
+# run again with one, the same capture; nothing of it changes.
+o=$d/old
+mkrun "$o" north sensor_north "$PW_N"
+cp "$ref/released.db" "$o/released.db"
+before=$(sqlite3 "$o/released.db" .dump | md5sum)
+run "$o" traffic.pcap
+check "periods published before the central group was set stay as they were (the file is unchanged)" \
+	[ $rc -eq 0 ] && [ "$(sqlite3 "$o/released.db" .dump | md5sum)" = "$before" ]
+out=$("$CLI" query --db "$o/released.db" --week "$WK" 2>/dev/null); rc=$?
+check "... and read as before" [ $rc = 0 ] && [ -n "$out" ]
 seen=$(pg_sql "$(conn)" "SELECT last_seen IS NOT NULL FROM aicensus.site WHERE name = 'north'")
 check "the site's last_seen is set" [ "$seen" = t ]
 

@@ -7,8 +7,10 @@
 # data-value sums are the released day cells (as `aicensus query` gives
 # them), the sanctioned share of the released week cells, the new
 # services and the sensor panel, no suppression mark and zeros as "–";
-# without or with a wrong token the login form shows and no data.  The
-# screenshot is kept as tests/artefacts/dashboard.png.
+# without or with a wrong token the login form shows and no data; a
+# shipping sensor's release database (spec12 D2) shows where its figures
+# are, and no data.  The screenshot is kept as
+# tests/artefacts/dashboard.png.
 #
 # Needs root (network namespace) and chromium.  Run from anywhere:
 #   bash tests/e2e/dashboard.sh     (BUILD=build-san for the sanitizer build)
@@ -115,6 +117,16 @@ pass "the weekly view of another released week renders too ($(grep -o 'class="ba
 chrome --dump-dom "$U/#token=$TOKEN&interval=hour" >"$tmp/dom-hour.html"
 grep -q 'data-ready="1"' "$tmp/dom-hour.html" && ! grep -qi 'hour' <(grep -o 'data-period="[^"]*"' "$tmp/dom-hour.html")
 pass "an hourly view cannot be asked for: the fragment falls back to released days"
+
+# A shipping sensor: its cells are the central release's (409 from the
+# data endpoints); the page says so, not as an error, and shows no data.
+sqlite3 "$REL" "INSERT INTO meta VALUES ('published_by', 'central'), ('site', 'north');"
+chrome --dump-dom "$U/#token=$TOKEN" >"$tmp/dom-central.html"
+sqlite3 "$REL" "DELETE FROM meta WHERE key IN ('published_by', 'site');"
+grep -q "<p class=\"notice\" id=\"privacy\">this sensor's figures are published in the organisation's central release (site north): aicensus report --db … --site north</p>" "$tmp/dom-central.html" &&
+	grep -q 'data-ready="1"' "$tmp/dom-central.html" &&
+	! grep -q 'data-value=' "$tmp/dom-central.html" && ! grep -q 'Could not load' "$tmp/dom-central.html"
+pass "a shipping sensor's dashboard names the central release and the site, and shows no data"
 
 mkdir -p "$(dirname "$SHOT")"
 rm -f "$SHOT"

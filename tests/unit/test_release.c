@@ -506,6 +506,81 @@ test_publish_k1(void)
 }
 
 /*
+ * A shipping sensor (reldb_set_central, spec12 D2): the period rows and
+ * a day's blind figures, no cell, no axis, no service, no plugin call;
+ * the file names the site.  A period published before stays whole.
+ */
+static void
+test_publish_central(void)
+{
+	char path[64], err[256], site[64], longsite[80];
+	struct fixture f;
+	struct reldb *r;
+	struct released *rd;
+	struct rel_params p = { 1 };
+	uint64_t b[RB_N];
+	long long nc;
+	size_t i;
+
+	snprintf(path, sizeof(path), "/tmp/aicensus-test-relc-%d.db",
+	    (int)getpid());
+	unlink(path);
+	T_CHECK(fixture_init(&f, REL_WEEK) == 0);
+	r = reldb_open(path, err, sizeof(err));
+	T_CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	T_EQ_INT(reldb_set_central(r, ""), -1);
+	memset(longsite, 's', sizeof(longsite) - 1);
+	longsite[sizeof(longsite) - 1] = '\0';
+	T_EQ_INT(reldb_set_central(r, longsite), -1);
+	/* Published before the central group: cells, and no central facts. */
+	T_EQ_INT(release_publish(r, &f.dims, &p, &f.in, NULL, 1000), 1);
+	rd = released_open(path, err, sizeof(err));
+	T_CHECK(rd != NULL);
+	if (rd == NULL)
+		return;
+	T_EQ_INT(released_central_site(rd, site, sizeof(site)), 0);
+	T_EQ_STR(site, "");
+	nc = t_sql_int(path, "SELECT COUNT(*) FROM cell");
+	T_CHECK(nc > 0);
+	T_EQ_INT(reldb_set_central(r, "north"), 0);
+	T_EQ_INT(release_publish(r, &f.dims, &p, &f.in, NULL, 1001), 0);
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM cell"), nc);
+	T_EQ_INT(released_central_site(rd, site, sizeof(site)), 0);
+	/* The next week and a day: no cells anywhere, nothing to plugins. */
+	cb_calls = 0;
+	release_set_cell_cb(r, count_cb, NULL);
+	f.in.period = f.in.week = WEEK + 1;
+	T_EQ_INT(release_publish(r, &f.dims, &p, &f.in, NULL, 2000), 1);
+	fixture_free(&f);
+	T_CHECK(fixture_init(&f, REL_DAY) == 0);
+	T_EQ_INT(release_publish(r, &f.dims, &p, &f.in, NULL, 2001), 1);
+	T_EQ_INT(cb_calls, 0);
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM period"), 3);
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM cell"), nc);
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM cell WHERE period <> "
+	    "202647"), 0);
+	T_EQ_INT(t_sql_int(path, "SELECT COUNT(*) FROM dim WHERE period <> "
+	    "202647"), 0);
+	T_EQ_INT(t_sql_int(path, "SELECT coverage_hours FROM period WHERE "
+	    "kind = 1"), 24);
+	T_EQ_INT(released_blind(rd, DAY, b), 0);
+	for (i = 0; i < RB_N; i++)
+		T_EQ_INT(b[i], i == RB_LATE ? 0 : 1000 * (i + 1));
+	T_EQ_INT(released_central_site(rd, site, sizeof(site)), 1);
+	T_EQ_STR(site, "north");
+	T_EQ_INT(released_central_site(rd, NULL, 0), 1);
+	released_central_message(site, err, sizeof(err));
+	T_CHECK(strstr(err, "central release (site north)") != NULL &&
+	    strstr(err, "--site north") != NULL);
+	released_close(rd);
+	reldb_close(r);
+	fixture_free(&f);
+	unlink(path);
+}
+
+/*
  * release_true_cells (what a sensor ships to the central database) is
  * what release_publish publishes at k = 1, cell by cell, margins
  * included, for a week and a day; all-zero cells are left out.
@@ -1273,6 +1348,7 @@ main(void)
 	T_RUN(test_magnitude);
 	T_RUN(test_publish_k1);
 	T_RUN(test_true_cells);
+	T_RUN(test_publish_central);
 	T_RUN(test_publish_summed);
 	T_RUN(test_publish_k5);
 	T_RUN(test_publish_many);

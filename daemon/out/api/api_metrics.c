@@ -215,6 +215,9 @@ released_part(struct api *a, struct evbuffer *b)
 
 	if ((rel = api_rel_get(a)) == NULL)
 		return -1;
+	/* a shipping sensor's cells are the central release's: no series */
+	if (released_central_site(rel, NULL, 0) == 1)
+		return 0;
 	version = api_rel_version(a);
 	if (version >= 0 && (text = api_cache_get(a->cache, "/metrics "
 	    "released", version, &len)) != NULL)

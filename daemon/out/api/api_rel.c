@@ -66,6 +66,22 @@ api_rel_get(struct api *a)
 	return a->rel;
 }
 
+/*
+ * A shipping sensor's file holds no cells (release.h, one publication
+ * per figure): 409 saying where they are, rather than zeros.  1 sent.
+ */
+static int
+central_refused(struct api_call *c, struct released *r)
+{
+	char site[64], msg[512];
+
+	if (released_central_site(r, site, sizeof(site)) != 1)
+		return 0;
+	released_central_message(site, msg, sizeof(msg));
+	api_reply_error(c->req, 409, "%s", msg);
+	return 1;
+}
+
 struct released *
 api_rel(struct api_call *c)
 {
@@ -74,5 +90,7 @@ api_rel(struct api_call *c)
 	if (r == NULL)
 		api_reply_error(c->req, HTTP_SERVUNAVAIL, "no release database "
 		    "yet: nothing has been released");
+	else if (central_refused(c, r))
+		return NULL;
 	return r;
 }

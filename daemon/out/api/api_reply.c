@@ -33,6 +33,7 @@ reason(int code)
 	case 401: return "Unauthorized";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
 	case 414: return "URI Too Long";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
