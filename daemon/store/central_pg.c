@@ -678,7 +678,8 @@ newer(int v, char *err, size_t errlen)
  * a database at the top is only read, never written.
  */
 static int
-climb(struct central *c, int create, int *from, char *err, size_t errlen)
+climb(struct central *c, int create, int top, int *from, char *err,
+    size_t errlen)
 {
 	char sql[160], what[64];
 	int v, first = 1;
@@ -704,7 +705,7 @@ climb(struct central *c, int create, int *from, char *err, size_t errlen)
 			    "database: create it with 'aicensus central init'");
 			goto fail;
 		}
-		if (v == CENTRAL_PG_VERSION) {
+		if (v >= top) {
 			rollback(c);	/* read only: nothing to keep */
 			return 0;
 		}
@@ -725,13 +726,25 @@ fail:
 int
 central_pg_init(struct central *c, int *from, char *err, size_t errlen)
 {
-	return climb(c, 1, from, err, errlen);
+	return climb(c, 1, CENTRAL_PG_VERSION, from, err, errlen);
+}
+
+int
+central_pg_init_to(struct central *c, int top, int *from, char *err,
+    size_t errlen)
+{
+	if (top < 1 || top > CENTRAL_PG_VERSION) {
+		snprintf(err, errlen, "no schema version %d: 1 to %d", top,
+		    CENTRAL_PG_VERSION);
+		return -1;
+	}
+	return climb(c, 1, top, from, err, errlen);
 }
 
 int
 central_pg_migrate(struct central *c, int *from, char *err, size_t errlen)
 {
-	return climb(c, 0, from, err, errlen);
+	return climb(c, 0, CENTRAL_PG_VERSION, from, err, errlen);
 }
 
 /* ---- sites --------------------------------------------------------- */

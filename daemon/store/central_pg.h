@@ -73,6 +73,10 @@ int	central_pg_init(struct central *, int *from, char *err,
 	    size_t errlen);
 int	central_pg_migrate(struct central *, int *from, char *err,
 	    size_t errlen);
+/* init, stopping at version top (1..CENTRAL_PG_VERSION): a database as
+ * an older aicensus left it, for the tests of the ladder. */
+int	central_pg_init_to(struct central *, int top, int *from, char *err,
+	    size_t errlen);
 
 /*
  * Maps the login role to the site, creating the site row when new, and
