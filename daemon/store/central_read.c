@@ -65,7 +65,7 @@ central_read_conninfo(const char *conninfo, const char *password,
 	PQconninfoOption *opts, *o;
 	char *perr = NULL;
 	size_t at = 0;
-	int rc = -1;
+	int full = 0;
 
 	if (outlen == 0)
 		return -1;
@@ -84,16 +84,16 @@ central_read_conninfo(const char *conninfo, const char *password,
 			    "postgresql://U@H/D");
 			return -1;
 		}
-		for (o = opts; o->keyword != NULL; o++) {
+		for (o = opts; o->keyword != NULL && !full; o++) {
 			if (o->val == NULL || o->val[0] == '\0' ||
 			    (password != NULL && password[0] != '\0' &&
 			    strcmp(o->keyword, "password") == 0))
 				continue;
-			if (put_kv(out, outlen, &at, o->keyword, o->val) != 0)
-				break;
+			full = put_kv(out, outlen, &at, o->keyword,
+			    o->val) != 0;
 		}
 		PQconninfoFree(opts);
-		if (o->keyword != NULL)
+		if (full)
 			goto full;
 	}
 	if (password != NULL && password[0] != '\0' &&
@@ -102,8 +102,8 @@ central_read_conninfo(const char *conninfo, const char *password,
 	return 0;
 full:
 	snprintf(err, errlen, "central.conninfo is too long");
-	out[0] = '\0';
-	return rc;
+	explicit_bzero(out, outlen);
+	return -1;
 }
 
 int
