@@ -28,6 +28,7 @@
 #include "release/crelease.h"
 #include "release/released.h"
 #include "store/central_pg.h"
+#include "store/central_read.h"
 #include "store/relstore_pg.h"
 #include "out/report/report.h"
 #include "attribute/weekkey.h"
@@ -55,11 +56,12 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: aicensus inspect [-c CONFIG] FILE\n"
-	    "       aicensus query --db RELEASED.db [--week W | --day D |\n"
-	    "                --from A --to B] [--by department,service,category,\n"
-	    "                day|week] [--format table|csv|json]\n"
-	    "       aicensus report [-c CONFIG] [--db RELEASED.db] --week WEEK|--quarter Q\n"
-	    "                [--format ");
+	    "       aicensus query [-c CONFIG] [--db DB] [--site NAME|all]\n"
+	    "                [--week W | --day D | --from A --to B]\n"
+	    "                [--by department,service,category,day|week]\n"
+	    "                [--format table|csv|json]\n"
+	    "       aicensus report [-c CONFIG] [--db DB] [--site NAME]\n"
+	    "                --week WEEK|--quarter Q [--format ");
 	report_format_names(f, "|", "|");
 	fprintf(f, "] [--lang en|nl] [-o FILE]\n"
 	    "       aicensus central init|migrate --db CONNINFO\n"
@@ -80,12 +82,93 @@ usage(FILE *f)
 	    "password in ~/.pgpass or PGPASSFILE): init creates it, migrate upgrades\n"
 	    "it, add-site maps an existing login role to a site, release publishes\n"
 	    "the organisation-wide figures of ended periods (docs/CENTRAL.md).\n"
-	    "query and report read the central release when --db is a CONNINFO.\n");
+	    "query and report read the central release when --db is a CONNINFO,\n"
+	    "or, without --db, when the configuration (-c, default\n"
+	    AIC_SYSCONFDIR "/aicensus/aicensus.conf) has a central group: its\n"
+	    "conninfo and password_file, a reader role's.  --site NAME reads one\n"
+	    "site's figures (default: the organisation's); query --site all\n"
+	    "prints the organisation (site \"*\") and every site, with a site\n"
+	    "column.\n");
+}
+
+#define DEFAULT_CONFIG	AIC_SYSCONFDIR "/aicensus/aicensus.conf"
+
+/*
+ * Where query and report read: a release database file, or the central
+ * release (a PostgreSQL connection string, from --db or from the
+ * configuration's central group with its password) in one scope, or,
+ * for query --site all, in every scope one after the other.
+ */
+struct source {
+	struct released	*rel;
+	struct relstore	*st;		/* central: the store under rel */
+	struct central	*c;		/* central: meta, the sites */
+	int		 central;
+	char		 method[24];
+	const char	*site;		/* central: "*", a site or "all" */
+	char		**scopes;	/* all: "*", then the released sites */
+	size_t		 nscopes;
+};
+
+static void
+source_close(struct source *S)
+{
+	size_t i;
+
+	released_close(S->rel);
+	central_pg_close(S->c);
+	for (i = 0; i < S->nscopes; i++)
+		free(S->scopes[i]);
+	free(S->scopes);
+	memset(S, 0, sizeof(*S));
+}
+
+static int
+add_scope(void *arg, const char *name)
+{
+	struct source *S = arg;
+	char **v;
+
+	if ((v = reallocarray(S->scopes, S->nscopes + 1, sizeof(*v))) ==
+	    NULL)
+		return -1;
+	S->scopes = v;
+	if ((v[S->nscopes] = strdup(name)) == NULL)
+		return -1;
+	S->nscopes++;
+	return 0;
+}
+
+/* Is site one of the central database's registered sites? */
+static int
+site_known(struct central *c, const char *site, char *err, size_t errlen)
+{
+	struct central_read_site *v = NULL;
+	size_t n = 0, i, at;
+	int found = 0;
+
+	if (central_read_sites(c, 0, 0, &v, &n, err, errlen) != 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		found |= strcmp(v[i].name, site) == 0;
+	if (!found) {
+		at = (size_t)snprintf(err, errlen, "no site \"%s\" in the "
+		    "central database; its sites:", site);
+		for (i = 0; i < n && at < errlen; i++)
+			at += (size_t)snprintf(err + at, errlen - at, " %s",
+			    v[i].name);
+		if (n == 0 && at < errlen)
+			snprintf(err + at, errlen - at, " none");
+	}
+	free(v);
+	return found ? 0 : -1;
 }
 
 /*
- * A release database by name: a PostgreSQL connection string reads the
- * central release (store/relstore_pg.h), anything else is a file.
+ * Opens what db names (a file or a connection string), or without db
+ * what the configuration names: the central release when it has a
+ * central group, else its release database.  site (NULL: none given)
+ * needs the central release.  0, 1 an error (err), 2 a usage error.
  */
 /*
  * A shipping sensor's file holds no cells (release.h, one publication
@@ -104,17 +187,117 @@ refuse_central(struct released *r, char *err, size_t errlen)
 	return NULL;
 }
 
-static struct released *
-open_released(const char *db, char *err, size_t errlen)
+static int
+source_open(struct source *S, const char *db, const struct config *cfg,
+    const char *site, int allow_all, char *err, size_t errlen)
 {
-	struct relstore *st;
+	char conninfo[4096];	/* escaped conninfo and password */
+	int rc = 1;
 
-	if (!relstore_pg_is_conninfo(db))
-		return refuse_central(released_open(db, err, errlen), err,
-		    errlen);
-	if ((st = relstore_pg_open(db, RELSTORE_READ, err, errlen)) == NULL)
-		return NULL;
-	return released_of(st, err, errlen);
+	memset(S, 0, sizeof(*S));
+	conninfo[0] = '\0';
+	if (db != NULL && relstore_pg_is_conninfo(db))
+		snprintf(conninfo, sizeof(conninfo), "%s", db);
+	else if (db == NULL && cfg != NULL && cfg->central.conninfo[0] != '\0') {
+		if (central_read_conninfo(cfg->central.conninfo,
+		    cfg->central.password, conninfo, sizeof(conninfo), err,
+		    errlen) != 0)
+			goto out;
+	} else if (db == NULL && cfg != NULL)
+		db = cfg->release_database;
+	if (conninfo[0] == '\0') {
+		if (site != NULL) {
+			snprintf(err, errlen, "--site needs the central "
+			    "release: --db CONNINFO, or a configuration with "
+			    "a central group (%s is a sensor's release "
+			    "database)", db);
+			return 2;
+		}
+		if ((S->rel = refuse_central(released_open(db, err, errlen),
+		    err, errlen)) == NULL)
+			goto out;
+		rc = 0;
+		goto out;
+	}
+	S->central = 1;
+	S->site = site != NULL ? site : REL_ALL;
+	if (strcmp(S->site, "all") == 0 && !allow_all) {
+		snprintf(err, errlen, "a report covers one scope: --site NAME "
+		    "(query --site all lists every site)");
+		rc = 2;
+		goto out;
+	}
+	if (strcmp(S->site, REL_ALL) != 0 && strcmp(S->site, "all") != 0 &&
+	    !central_pg_site_ok(S->site)) {
+		snprintf(err, errlen, "--site: a site is 1 to 63 letters, "
+		    "digits, '.', '_' or '-', starting with a letter or digit;"
+		    " \"all\" (query) every site");
+		rc = 2;
+		goto out;
+	}
+	if ((S->c = central_pg_connect(conninfo, err, errlen)) == NULL ||
+	    central_read_check(S->c, err, errlen) != 0 ||
+	    central_read_method(S->c, S->method, sizeof(S->method), err,
+	    errlen) != 0)
+		goto out;
+	if (strcmp(S->site, REL_ALL) != 0 && strcmp(S->site, "all") != 0 &&
+	    site_known(S->c, S->site, err, errlen) != 0)
+		goto out;
+	if ((S->st = relstore_pg_open(conninfo, RELSTORE_READ, err,
+	    errlen)) == NULL)
+		goto out;
+	if (strcmp(S->site, "all") == 0) {
+		if (add_scope(S, REL_ALL) != 0 ||
+		    relstore_pg_sites(S->st, add_scope, S) != 0) {
+			snprintf(err, errlen, "reading the sites: %s",
+			    relstore_error(S->st));
+			relstore_close(S->st);
+			S->st = NULL;
+			goto out;
+		}
+	} else if (relstore_pg_set_site(S->st, S->site) != 0) {
+		snprintf(err, errlen, "%s", relstore_error(S->st));
+		relstore_close(S->st);
+		S->st = NULL;
+		goto out;
+	}
+	/* released_of() owns the store from here, failing or not */
+	if ((S->rel = released_of(S->st, err, errlen)) == NULL) {
+		S->st = NULL;
+		goto out;
+	}
+	rc = 0;
+out:
+	explicit_bzero(conninfo, sizeof(conninfo));
+	if (rc != 0)
+		source_close(S);
+	return rc;
+}
+
+/*
+ * The configuration query and report take their defaults from: -c, or
+ * the default file when it exists and no --db is given.  *cfg NULL
+ * when none; 0, or 1 with the error printed.
+ */
+static int
+load_config(const char *cfgpath, const char *db, struct config **cfg)
+{
+	struct cfgerr e;
+	char err[2048];
+
+	*cfg = NULL;
+	if (cfgpath == NULL && (db != NULL || access(DEFAULT_CONFIG, F_OK) !=
+	    0))
+		return 0;
+	if (cfgpath == NULL)
+		cfgpath = DEFAULT_CONFIG;
+	memset(&e, 0, sizeof(e));
+	if ((*cfg = config_load(cfgpath, &e)) == NULL) {
+		cfgerr_format(&e, err, sizeof(err));
+		fprintf(stderr, "aicensus: %s\n", err);
+		return 1;
+	}
+	return 0;
 }
 
 /* --- inspect ---------------------------------------------------------- */
@@ -235,16 +418,23 @@ out:
 
 enum fmt { F_TABLE, F_CSV, F_JSON };
 
+/* One scope's result: "*" the organisation, or a site. */
+struct scoped {
+	const char	*site;
+	struct qresult	 r;
+};
+
 /* The published columns of a result: those every row carries. */
 static unsigned
-columns(const struct qresult *r)
+columns(const struct scoped *v, size_t n)
 {
-	unsigned m = r->n > 0 ? REL_ALL_MEASURES : 0;
-	size_t i;
+	unsigned m = REL_ALL_MEASURES;
+	size_t i, j, rows = 0;
 
-	for (i = 0; i < r->n; i++)
-		m &= r->rows[i].published;
-	return m;
+	for (j = 0; j < n; j++)
+		for (i = 0; i < v[j].r.n; i++, rows++)
+			m &= v[j].r.rows[i].published;
+	return rows > 0 ? m : 0;
 }
 
 /* CSV: a field with a comma, a quote or a line break is quoted. */
@@ -264,93 +454,199 @@ csv_field(const char *s)
 	putchar('"');
 }
 
+/* with_site: a first column names each row's scope. */
 static void
-print_csv(const struct qresult *r)
+print_csv(const struct scoped *v, size_t n, int with_site)
 {
-	unsigned cols = columns(r);
-	size_t i;
+	unsigned cols = columns(v, n);
+	size_t i, j;
 	int k;
 
-	printf("period,department,service");
+	printf("%speriod,department,service", with_site ? "site," : "");
 	for (k = 0; k < RM_N; k++)
 		if (cols & (1u << k))
 			printf(",%s", rel_measure_names[k]);
 	putchar('\n');
-	for (i = 0; i < r->n; i++) {
-		const struct qrow *w = &r->rows[i];
-		char lab[40];
+	for (j = 0; j < n; j++)
+		for (i = 0; i < v[j].r.n; i++) {
+			const struct qrow *w = &v[j].r.rows[i];
+			char lab[40];
 
-		query_row_label(w, r->derived, lab, sizeof(lab));
-		printf("%s,", lab);
-		csv_field(w->dept);
-		putchar(',');
-		csv_field(w->svc);
-		for (k = 0; k < RM_N; k++)
-			if (cols & (1u << k))
-				printf(",%llu", (unsigned long long)w->m[k]);
-		putchar('\n');
-	}
+			if (with_site) {
+				csv_field(v[j].site);
+				putchar(',');
+			}
+			query_row_label(w, v[j].r.derived, lab, sizeof(lab));
+			printf("%s,", lab);
+			csv_field(w->dept);
+			putchar(',');
+			csv_field(w->svc);
+			for (k = 0; k < RM_N; k++)
+				if (cols & (1u << k))
+					printf(",%llu",
+					    (unsigned long long)w->m[k]);
+			putchar('\n');
+		}
 }
 
 /* Columns padded to their widest cell; numbers right-aligned. */
 static void
-print_table(const struct qresult *r)
+print_table(const struct scoped *v, size_t n, int with_site,
+    const char *method)
 {
-	unsigned cols = columns(r);
-	size_t wl = strlen("period"), wd = strlen("department"),
-	    ws = strlen("service"), wm[RM_N], i;
+	unsigned cols = columns(v, n);
+	size_t wsite = strlen("site"), wl = strlen("period"),
+	    wd = strlen("department"), ws = strlen("service"), wm[RM_N], i, j;
+	size_t nrows = 0, nper = 0;
 	char lab[40], num[32];
-	int k;
+	int k, derived = 0, min_group = 0;
 
 	for (k = 0; k < RM_N; k++)
 		wm[k] = strlen(rel_measure_names[k]);
-	for (i = 0; i < r->n; i++) {
-		const struct qrow *w = &r->rows[i];
+	for (j = 0; j < n; j++) {
+		if (strlen(v[j].site) > wsite)
+			wsite = strlen(v[j].site);
+		nrows += v[j].r.n;
+		nper += v[j].r.nperiods;
+		derived |= v[j].r.derived;
+		if (v[j].r.min_group > min_group)
+			min_group = v[j].r.min_group;
+		for (i = 0; i < v[j].r.n; i++) {
+			const struct qrow *w = &v[j].r.rows[i];
 
-		query_row_label(w, r->derived, lab, sizeof(lab));
-		if (strlen(lab) > wl)
-			wl = strlen(lab);
-		if (strlen(w->dept) > wd)
-			wd = strlen(w->dept);
-		if (strlen(w->svc) > ws)
-			ws = strlen(w->svc);
-		for (k = 0; k < RM_N; k++) {
-			snprintf(num, sizeof(num), "%llu",
-			    (unsigned long long)w->m[k]);
-			if (strlen(num) > wm[k])
-				wm[k] = strlen(num);
+			query_row_label(w, v[j].r.derived, lab, sizeof(lab));
+			if (strlen(lab) > wl)
+				wl = strlen(lab);
+			if (strlen(w->dept) > wd)
+				wd = strlen(w->dept);
+			if (strlen(w->svc) > ws)
+				ws = strlen(w->svc);
+			for (k = 0; k < RM_N; k++) {
+				snprintf(num, sizeof(num), "%llu",
+				    (unsigned long long)w->m[k]);
+				if (strlen(num) > wm[k])
+					wm[k] = strlen(num);
+			}
 		}
 	}
+	if (with_site)
+		printf("%-*s  ", (int)wsite, "site");
 	printf("%-*s  %-*s  %-*s", (int)wl, "period", (int)wd, "department",
 	    (int)ws, "service");
 	for (k = 0; k < RM_N; k++)
 		if (cols & (1u << k))
 			printf("  %*s", (int)wm[k], rel_measure_names[k]);
 	putchar('\n');
-	for (i = 0; i < r->n; i++) {
-		const struct qrow *w = &r->rows[i];
+	for (j = 0; j < n; j++)
+		for (i = 0; i < v[j].r.n; i++) {
+			const struct qrow *w = &v[j].r.rows[i];
 
-		query_row_label(w, r->derived, lab, sizeof(lab));
-		printf("%-*s  %-*s  %-*s", (int)wl, lab, (int)wd, w->dept,
-		    (int)ws, w->svc);
-		for (k = 0; k < RM_N; k++)
-			if (cols & (1u << k))
-				printf("  %*llu", (int)wm[k],
-				    (unsigned long long)w->m[k]);
-		putchar('\n');
-	}
-	fprintf(stderr, "%zu row(s) of %zu released period(s)%s; figures are "
+			query_row_label(w, v[j].r.derived, lab, sizeof(lab));
+			if (with_site)
+				printf("%-*s  ", (int)wsite, v[j].site);
+			printf("%-*s  %-*s  %-*s", (int)wl, lab, (int)wd,
+			    w->dept, (int)ws, w->svc);
+			for (k = 0; k < RM_N; k++)
+				if (cols & (1u << k))
+					printf("  %*llu", (int)wm[k],
+					    (unsigned long long)w->m[k]);
+			putchar('\n');
+		}
+	fprintf(stderr, "%zu row(s) of %zu released period(s)%s%s; figures are "
 	    "perturbed (cell key method, minimum group size %d): rows need "
-	    "not add up%s\n", r->n, r->nperiods, r->derived ? ", summed over "
-	    "weeks (devices are device-weeks)" : "", r->min_group,
-	    r->min_group == 1 ? "; min_group 1: NOT protected" : "");
+	    "not add up%s%s\n", nrows, nper, with_site ? " in the scopes of "
+	    "the organisation and its sites" : "", derived ? ", summed over "
+	    "weeks (devices are device-weeks)" : "", min_group,
+	    min_group == 1 ? "; min_group 1: NOT protected" : "",
+	    method != NULL && strcmp(method, "ckm-central-1") == 0 ?
+	    "; distinct devices are summed per site (a device's address "
+	    "differs per site)" : "");
+}
+
+/* {"site": site, ...o} */
+static json_t *
+with_site_key(const char *site, json_t *o)
+{
+	json_t *n = json_object();
+
+	if (n == NULL || json_object_set_new(n, "site", json_string(site)) !=
+	    0 || json_object_update(n, o) != 0) {
+		json_decref(n);
+		return NULL;
+	}
+	return n;
+}
+
+/*
+ * The query document (query.h); over a central release it names its
+ * scope ("site"), and over several scopes every period and row does.
+ */
+static json_t *
+scoped_json(const struct scoped *v, size_t n, int central, int with_site)
+{
+	json_t *root, *doc, *periods, *rows, *x, *names;
+	size_t i, j;
+	int min_group = -1;
+
+	if (n == 0 || (root = query_json(&v[0].r)) == NULL)
+		return NULL;
+	if (!with_site) {
+		if (central) {
+			doc = json_object();
+			json_object_set_new(doc, "method", json_incref(
+			    json_object_get(root, "method")));
+			json_object_set_new(doc, "site", json_string(
+			    v[0].site));
+			json_object_update_missing(doc, root);
+			json_decref(root);
+			return doc;
+		}
+		return root;
+	}
+	periods = json_array();
+	rows = json_array();
+	names = json_array();
+	for (j = 0; j < n; j++) {
+		if ((doc = j == 0 ? json_incref(root) : query_json(&v[j].r)) ==
+		    NULL)
+			goto fail;
+		json_array_append_new(names, json_string(v[j].site));
+		if (v[j].r.nperiods > 0 && v[j].r.min_group > min_group)
+			min_group = v[j].r.min_group;
+		json_array_foreach(json_object_get(doc, "periods"), i, x)
+			json_array_append_new(periods, with_site_key(
+			    v[j].site, x));
+		json_array_foreach(json_object_get(doc, "rows"), i, x)
+			json_array_append_new(rows, with_site_key(v[j].site,
+			    x));
+		json_decref(doc);
+	}
+	json_object_set_new(root, "min_group_size", min_group >= 0 ?
+	    json_integer(min_group) : json_null());
+	doc = json_object();
+	json_object_set_new(doc, "method", json_incref(json_object_get(root,
+	    "method")));
+	json_object_set_new(doc, "sites", names);
+	json_object_update_missing(doc, root);
+	json_object_set_new(doc, "periods", periods);
+	json_object_set_new(doc, "rows", rows);
+	json_decref(root);
+	return doc;
+fail:
+	json_decref(periods);
+	json_decref(rows);
+	json_decref(names);
+	json_decref(root);
+	return NULL;
 }
 
 static int
 cmd_query(int argc, char **argv)
 {
 	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'd' },
+		{ "site", required_argument, NULL, 's' },
 		{ "week", required_argument, NULL, 'w' },
 		{ "day", required_argument, NULL, 'D' },
 		{ "from", required_argument, NULL, 'f' },
@@ -360,20 +656,26 @@ cmd_query(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct query q;
-	struct qresult r;
-	struct released *rel = NULL;
+	struct source S;
+	struct scoped *v = NULL;
+	struct config *cfg = NULL;
 	const char *db = NULL, *by = NULL, *from = NULL, *to = NULL,
-	    *week = NULL, *day = NULL;
+	    *week = NULL, *day = NULL, *cfgpath = NULL, *site = NULL;
+	const char *one = REL_ALL;
 	enum fmt f = F_TABLE;
-	char err[512];
-	int ch, rc = 1;
+	char err[2048];
+	size_t nv = 0, i;
+	int ch, rc = 1, all;
 	json_t *doc;
 
 	memset(&q, 0, sizeof(q));
+	memset(&S, 0, sizeof(S));
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:", lo, NULL)) != -1) {
 		switch (ch) {
+		case 'c': cfgpath = optarg; break;
 		case 'd': db = optarg; break;
+		case 's': site = optarg; break;
 		case 'w': week = optarg; break;
 		case 'D': day = optarg; break;
 		case 'f': from = optarg; break;
@@ -392,7 +694,7 @@ cmd_query(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (db == NULL || optind != argc) {
+	if (optind != argc) {
 		usage(stderr);
 		return 2;
 	}
@@ -436,34 +738,66 @@ cmd_query(int argc, char **argv)
 		fprintf(stderr, "aicensus: %s\n", err);
 		return 2;
 	}
-	if ((rel = open_released(db, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "aicensus: %s\n", err);
+	if (load_config(cfgpath, db, &cfg) != 0)
 		return 1;
+	if (db == NULL && cfg == NULL) {
+		fprintf(stderr, "aicensus: query needs --db DB or -c CONFIG\n");
+		usage(stderr);
+		return 2;
 	}
-	/* epochs are shown in the zone the periods were released in */
-	period_set_tz(strcmp(released_timezone(rel), "system") == 0 ? "" :
-	    released_timezone(rel));
-	if (query_run(rel, &q, &r, err, sizeof(err)) != 0) {
+	if ((rc = source_open(&S, db, cfg, site, 1, err, sizeof(err))) != 0) {
 		fprintf(stderr, "aicensus: %s\n", err);
 		goto out;
 	}
+	rc = 1;
+	/* epochs are shown in the zone the periods were released in */
+	period_set_tz(strcmp(released_timezone(S.rel), "system") == 0 ? "" :
+	    released_timezone(S.rel));
+	all = S.central && strcmp(S.site, "all") == 0;
+	if (S.central && !all)
+		one = S.site;
+	if ((v = calloc(all ? S.nscopes : 1, sizeof(*v))) == NULL) {
+		fprintf(stderr, "aicensus: out of memory\n");
+		goto out;
+	}
+	for (nv = 0; nv < (all ? S.nscopes : 1); nv++) {
+		v[nv].site = all ? S.scopes[nv] : one;
+		/*
+		 * The scopes of one store, one after the other: the read
+		 * API keeps nothing of a scope (the zone is the database's).
+		 */
+		if (all && relstore_pg_set_site(S.st, v[nv].site) != 0) {
+			fprintf(stderr, "aicensus: %s\n",
+			    relstore_error(S.st));
+			goto out;
+		}
+		if (query_run(S.rel, &q, &v[nv].r, err, sizeof(err)) != 0) {
+			fprintf(stderr, "aicensus: %s%s%s\n", all ? "site " :
+			    "", all ? v[nv].site : "", err);
+			goto out;
+		}
+		v[nv].r.method = S.central ? S.method : NULL;
+	}
 	rc = 0;
 	if (f == F_JSON) {
-		if ((doc = query_json(&r)) == NULL ||
+		if ((doc = scoped_json(v, nv, S.central, all)) == NULL ||
 		    json_dumpf(doc, stdout, JSON_INDENT(2) |
 		    JSON_PRESERVE_ORDER) != 0)
 			rc = 1;
 		putchar('\n');
 		json_decref(doc);
 	} else if (f == F_CSV)
-		print_csv(&r);
+		print_csv(v, nv, all);
 	else
-		print_table(&r);
-	query_free(&r);
+		print_table(v, nv, all, S.central ? S.method : NULL);
 	if (fflush(stdout) != 0)
 		rc = 1;
 out:
-	released_close(rel);
+	for (i = 0; i < nv; i++)
+		query_free(&v[i].r);
+	free(v);
+	source_close(&S);
+	config_free(cfg);
 	return rc;
 }
 
@@ -526,6 +860,7 @@ cmd_report(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'd' },
+		{ "site", required_argument, NULL, 's' },
 		{ "week", required_argument, NULL, 'w' },
 		{ "quarter", required_argument, NULL, 'q' },
 		{ "format", required_argument, NULL, 'F' },
@@ -536,19 +871,23 @@ cmd_report(int argc, char **argv)
 	};
 	struct report_opts o;
 	struct config *cfg = NULL;
-	struct cfgerr e;
+	struct source S;
+	struct central_read_site *sites = NULL;
 	const char *cfgpath = NULL, *db = NULL, *outpath = NULL, *lang = NULL;
-	const char *week = NULL, *quarter = NULL;
-	struct released *h = NULL;
+	const char *week = NULL, *quarter = NULL, *site = NULL;
 	char err[2048];
+	size_t nsites = 0, i;
+	int32_t wfrom, wto;
 	int ch, rc = 1;
 
 	report_opts_init(&o);
+	memset(&S, 0, sizeof(S));
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:o:", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'c': cfgpath = optarg; break;
 		case 'd': db = optarg; break;
+		case 's': site = optarg; break;
 		case 'w': week = optarg; break;
 		case 'q': quarter = optarg; break;
 		case 'l': lang = optarg; break;
@@ -577,15 +916,9 @@ cmd_report(int argc, char **argv)
 		    " --quarter 2026-Q4 or --quarter last\n");
 		return 2;
 	}
-	if (cfgpath != NULL) {
-		memset(&e, 0, sizeof(e));
-		if ((cfg = config_load(cfgpath, &e)) == NULL) {
-			cfgerr_format(&e, err, sizeof(err));
-			fprintf(stderr, "aicensus: %s\n", err);
-			return 1;
-		}
-		if (db == NULL)
-			db = cfg->release_database;
+	if (load_config(cfgpath, db, &cfg) != 0)
+		return 1;
+	if (cfg != NULL) {
 		snprintf(o.lang, sizeof(o.lang), "%s", cfg->language);
 		o.retention_days = cfg->retention_days;
 	}
@@ -596,25 +929,46 @@ cmd_report(int argc, char **argv)
 		}
 		snprintf(o.lang, sizeof(o.lang), "%s", lang);
 	}
-	if (db == NULL) {
+	if (db == NULL && cfg == NULL) {
 		fprintf(stderr, "aicensus: report needs --db DB or -c CONFIG\n");
 		goto out;
 	}
-	if ((h = open_released(db, err, sizeof(err))) == NULL) {
+	if ((rc = source_open(&S, db, cfg, site, 0, err, sizeof(err))) != 0) {
 		fprintf(stderr, "aicensus: %s\n", err);
 		goto out;
 	}
+	rc = 1;
+	if (S.central) {
+		/* the sites and their coverage of the weeks reported */
+		if (report_period_weeks(S.rel, &o, &wfrom, &wto, err,
+		    sizeof(err)) != 0 || central_read_sites(S.c, wfrom, wto,
+		    &sites, &nsites, err, sizeof(err)) != 0) {
+			fprintf(stderr, "aicensus: report: %s\n", err);
+			goto out;
+		}
+		/* a site's report lists that site */
+		for (i = 0; strcmp(S.site, REL_ALL) != 0 && i < nsites; i++)
+			if (strcmp(sites[i].name, S.site) == 0) {
+				sites[0] = sites[i];
+				nsites = 1;
+				break;
+			}
+		o.scope = S.site;
+		o.method = S.method;
+		o.sites = sites;
+		o.nsites = nsites;
+	}
 	if (outpath != NULL && strcmp(outpath, "-") != 0)
-		rc = report_to_file(h, &o, outpath, err, sizeof(err));
+		rc = report_to_file(S.rel, &o, outpath, err, sizeof(err));
 	else
-		rc = report_write(h, &o, stdout, err, sizeof(err));
+		rc = report_write(S.rel, &o, stdout, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "aicensus: report: %s\n", err);
 		rc = 1;
 	}
 out:
-	if (h != NULL)
-		released_close(h);
+	free(sites);
+	source_close(&S);
 	config_free(cfg);
 	return rc;
 }

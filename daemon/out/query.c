@@ -354,7 +354,8 @@ query_json(const struct qresult *r)
 		json_decref(rows);
 		return NULL;
 	}
-	json_object_set_new(root, "method", json_string("ckm-1"));
+	json_object_set_new(root, "method", json_string(r->method != NULL ?
+	    r->method : "ckm-1"));
 	json_object_set_new(root, "min_group_size", r->nperiods > 0 ?
 	    json_integer(r->min_group) : json_null());
 	json_object_set_new(root, "derived", json_boolean(r->derived));

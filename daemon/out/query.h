@@ -42,6 +42,7 @@ struct qrow {
 };
 
 struct qresult {
+	const char	*method;	/* meta.method; NULL: "ckm-1" */
 	int		 derived;	/* sums of weekly cells */
 	int		 min_group;	/* largest of the periods'; 0: none */
 	struct rel_period *periods;

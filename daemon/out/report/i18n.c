@@ -586,6 +586,66 @@ static const char *const text[T_N][LANG_N] = {
 	[T_DEVICE_WEEKS] = {
 	    "Device-weeks",
 	    "Apparaat-weken" },
+	[T_SCOPE_ORG] = {
+	    "Organisation (all sites)",
+	    "Organisatie (alle locaties)" },
+	[T_SCOPE_SITE] = {
+	    "Site {1}",
+	    "Locatie {1}" },
+	[T_M_SITES_H] = {
+	    "Several sites:",
+	    "Meerdere locaties:" },
+	[T_M_SITES] = {
+	    "these figures combine the sensors of the organisation's"
+	    " sites and were released once, centrally. Distinct devices"
+	    " are counted per site and summed over the sites: a device's"
+	    " address differs per site, so a device used at two sites"
+	    " counts twice.",
+	    "deze cijfers combineren de sensoren van de locaties van de"
+	    " organisatie en zijn eenmaal centraal vrijgegeven. Unieke"
+	    " apparaten worden per locatie geteld en over de locaties"
+	    " opgeteld: het adres van een apparaat verschilt per locatie,"
+	    " dus een apparaat dat op twee locaties wordt gebruikt, telt"
+	    " twee keer." },
+	[T_M_SITE] = {
+	    "these figures are those of the sensor of site {1}, released"
+	    " once, centrally. The organisation's figures sum distinct"
+	    " devices per site (a device's address differs per site), so"
+	    " a device used at two sites counts twice there.",
+	    "deze cijfers zijn die van de sensor van locatie {1}, eenmaal"
+	    " centraal vrijgegeven. In de cijfers van de organisatie worden"
+	    " unieke apparaten per locatie opgeteld (het adres van een"
+	    " apparaat verschilt per locatie), dus daar telt een apparaat"
+	    " dat op twee locaties wordt gebruikt twee keer." },
+	[T_SITES_TITLE] = {
+	    "Sites",
+	    "Locaties" },
+	[T_SITES_INTRO] = {
+	    "Each site's sensor ships its figures to the central database."
+	    " A silent site shipped nothing for this period: its traffic is"
+	    " missing from every figure above.",
+	    "De sensor van elke locatie stuurt zijn cijfers naar de"
+	    " centrale database. Een stille locatie stuurde niets voor deze"
+	    " periode: het verkeer daar ontbreekt in alle cijfers"
+	    " hierboven." },
+	[T_SITE] = {
+	    "Site",
+	    "Locatie" },
+	[T_LAST_SEEN] = {
+	    "Last seen",
+	    "Laatst gezien" },
+	[T_SITE_HOURS] = {
+	    "Hours with data",
+	    "Uren met gegevens" },
+	[T_SILENT] = {
+	    "silent",
+	    "stil" },
+	[T_REPORTING] = {
+	    "reporting",
+	    "levert gegevens" },
+	[T_NEVER] = {
+	    "never",
+	    "nooit" },
 };
 
 static const char *const months[LANG_N][12] = {

@@ -155,6 +155,31 @@ report_period_label(struct released *rel, const struct report_opts *o,
 	return 0;
 }
 
+int
+report_period_weeks(struct released *rel, const struct report_opts *o,
+    int32_t *from, int32_t *to, char *err, size_t errlen)
+{
+	int32_t weeks[16], w;
+	char tz[64];
+	size_t n;
+	int y, q;
+
+	if (set_timezone(rel, tz, sizeof(tz), err, errlen) != 0 ||
+	    resolve(rel, o, opts_now(o), &w, &y, &q, err, errlen) != 0)
+		return -1;
+	if (o->span == REPORT_WEEK) {
+		*from = *to = w;
+		return 0;
+	}
+	if ((n = period_quarter_weeks(y, q, weeks, 16)) == 0) {
+		snprintf(err, errlen, "the quarter has no ISO weeks");
+		return -1;
+	}
+	*from = weeks[0];
+	*to = weeks[n - 1];
+	return 0;
+}
+
 /* EU, or one of its member states (the catalog may name either). */
 static enum rjur
 jur_group(const char *code)
@@ -817,6 +842,13 @@ report_write(struct released *rel, const struct report_opts *o, FILE *out,
 	R.quarter = o->span == REPORT_QUARTER;
 	R.retention_days = o->retention_days;
 	R.generated = opts_now(o);
+	if (o->scope != NULL)
+		snprintf(R.scope, sizeof(R.scope), "%s", o->scope);
+	snprintf(R.method, sizeof(R.method), "%s", o->method != NULL &&
+	    o->method[0] != '\0' ? o->method : "ckm-1");
+	R.central = strcmp(R.method, "ckm-central-1") == 0;
+	R.sites = o->sites;
+	R.nsites = o->sites != NULL ? o->nsites : 0;
 	if (i18n_lang_parse(o->lang[0] ? o->lang : "en", &R.lang) != 0) {
 		snprintf(err, errlen, "unknown language '%s': use en or nl",
 		    o->lang);

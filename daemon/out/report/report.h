@@ -37,6 +37,7 @@
 
 struct released;
 struct report;
+struct central_read_site;
 
 /*
  * The formats: one table, the only list of them.  The CLI's --format
@@ -76,6 +77,19 @@ struct report_opts {
 	char			 lang[3];
 	int			 retention_days;
 	int64_t			 now;
+	/*
+	 * A central release (store/central_read.h) says more: scope is
+	 * what the figures cover ("*" the organisation, else a site's
+	 * name), named in the title; method its meta.method (with
+	 * "ckm-central-1" the methodology says that distinct devices are
+	 * summed per site); sites, listed in the blind-spot section with
+	 * their coverage of the period.  NULL (and 0): a sensor's own
+	 * release, nothing said.
+	 */
+	const char		*scope;
+	const char		*method;
+	const struct central_read_site *sites;
+	size_t			 nsites;
 };
 
 /* Defaults: last released week, HTML, English. */
@@ -92,6 +106,14 @@ int	report_parse_quarter(const char *, struct report_opts *);
  */
 int	report_period_label(struct released *, const struct report_opts *,
 	    char *buf, size_t n, char *err, size_t errlen);
+
+/*
+ * The ISO weeks [*from, *to] (YYYYWW) the options name, "last" resolved
+ * as report_period_label() does: what a caller reads the sites'
+ * coverage of (report_opts.sites).  -1 with err.
+ */
+int	report_period_weeks(struct released *, const struct report_opts *,
+	    int32_t *from, int32_t *to, char *err, size_t errlen);
 
 /* Writes the whole report to out; 0, or -1 with err filled in. */
 int	report_write(struct released *, const struct report_opts *,

@@ -202,6 +202,38 @@ name_list(const struct report *R, const size_t *svcs, size_t n, char *buf,
 	}
 }
 
+const char *
+rfmt_scope(const struct report *R, char *buf, size_t n)
+{
+	if (R->scope[0] == '\0')
+		snprintf(buf, n, "%s", "");
+	else if (strcmp(R->scope, "*") == 0)
+		snprintf(buf, n, "%s", i18n(R->lang, T_SCOPE_ORG));
+	else
+		i18n_fill(buf, n, i18n(R->lang, T_SCOPE_SITE), R->scope, NULL,
+		    NULL);
+	return buf;
+}
+
+const char *
+rfmt_when(const struct report *R, int64_t t, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct period p;
+	struct tm tm;
+	char d[64];
+
+	if (t <= 0) {
+		snprintf(buf, n, "%s", i18n(R->lang, T_NEVER));
+		return buf;
+	}
+	period_of(t, &p);
+	localtime_r(&tt, &tm);
+	snprintf(buf, n, "%s %02d:%02d", rfmt_day(R, p.day, d, sizeof(d)),
+	    tm.tm_hour, tm.tm_min);
+	return buf;
+}
+
 size_t
 rep_findings(const struct report *R, char out[][RFINDING_LEN])
 {

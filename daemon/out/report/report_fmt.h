@@ -39,6 +39,13 @@ const char *rfmt_fig(const struct report *, const struct rfig *, char *buf,
 const char *rfmt_cnt(const struct report *, uint64_t v, char *buf, size_t n);
 /* Bytes: rfmt_bytes, or "–" for zero. */
 const char *rfmt_vol(const struct report *, uint64_t v, char *buf, size_t n);
+/* What the figures cover: "" (a sensor's own release), "Organisation
+ * (all sites)" or "Site NAME". */
+const char *rfmt_scope(const struct report *, char *buf, size_t n);
+/* An instant in the report's zone: "16 November 2026 14:05"; "never"
+ * for 0. */
+const char *rfmt_when(const struct report *, int64_t t, char *buf,
+	    size_t n);
 #define RFMT_ZERO	"\xe2\x80\x93"	/* "–" */
 
 /* The key points, as sentences in the report's language. */

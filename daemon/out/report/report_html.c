@@ -189,6 +189,18 @@ period_title(const struct out *o, char *buf, size_t n)
 	}
 }
 
+/* The report's title, and what its figures cover when it says. */
+static void
+title_text(const struct out *o, char *buf, size_t n)
+{
+	const struct report *R = o->R;
+	char sc[128];
+
+	rfmt_scope(R, sc, sizeof(sc));
+	snprintf(buf, n, "%s%s%s", T(R->quarter ? T_TITLE_QUARTER :
+	    T_TITLE_WEEK), sc[0] ? " \xc2\xb7 " : "", sc);
+}
+
 /* What the header must say about the period's released figures. */
 static void
 notices(const struct out *o)
@@ -233,7 +245,8 @@ header(const struct out *o)
 	    "<span class=\"brand\">aicensus</span>");
 	tag_text(o, "span", "badge", T(T_BADGE));
 	fprintf(o->f, "</div>\n");
-	tag_text(o, "h1", NULL, T(R->quarter ? T_TITLE_QUARTER : T_TITLE_WEEK));
+	title_text(o, t, sizeof(t));
+	tag_text(o, "h1", NULL, t);
 	period_title(o, t, sizeof(t));
 	fputc('\n', o->f);
 	tag_text(o, "p", "period", t);
@@ -1287,6 +1300,45 @@ blind_row(const struct out *o, enum msg what, const char *value,
 	fprintf(o->f, "</td></tr>\n");
 }
 
+/* A central release's sites: which of them the figures miss. */
+static void
+sites(const struct out *o)
+{
+	const struct report *R = o->R;
+	char v[96], h[32];
+	size_t i;
+
+	if (R->nsites == 0)
+		return;
+	tag_text(o, "h3", NULL, T(T_SITES_TITLE));
+	tag_text(o, "p", NULL, T(T_SITES_INTRO));
+	fprintf(o->f, "\n<table class=\"sites\"><thead><tr>");
+	th(o, NULL, T_SITE);
+	th(o, NULL, T_LAST_SEEN);
+	th(o, "n", T_SITE_HOURS);
+	th(o, NULL, T_STATUS);
+	fprintf(o->f, "</tr></thead><tbody>\n");
+	for (i = 0; i < R->nsites; i++) {
+		const struct central_read_site *s = &R->sites[i];
+
+		fprintf(o->f, "<tr%s><td>", s->silent ? " class=\"silent\"" :
+		    "");
+		esc(o->f, s->name);
+		fprintf(o->f, "</td><td>");
+		esc(o->f, rfmt_when(R, s->last_seen, v, sizeof(v)));
+		fprintf(o->f, "</td>");
+		snprintf(h, sizeof(h), "%u / %u", s->coverage_hours,
+		    R->cur.hours_total);
+		td_num(o, h, NULL);
+		fprintf(o->f, "<td>");
+		if (s->silent)
+			fprintf(o->f, "<b>");
+		esc(o->f, T(s->silent ? T_SILENT : T_REPORTING));
+		fprintf(o->f, "%s</td></tr>\n", s->silent ? "</b>" : "");
+	}
+	fprintf(o->f, "</tbody></table>\n");
+}
+
 static void
 blind(const struct out *o)
 {
@@ -1339,7 +1391,9 @@ blind(const struct out *o)
 	if (b->late > 0)
 		blind_row(o, T_BL_LATE, rfmt_int(R, b->late, v, sizeof(v)),
 		    T(T_BL_LATE_NOTE));
-	fprintf(o->f, "</tbody></table></section>\n");
+	fprintf(o->f, "</tbody></table>\n");
+	sites(o);
+	fprintf(o->f, "</section>\n");
 }
 
 static void
@@ -1373,6 +1427,15 @@ methodology(const struct out *o)
 		fprintf(o->f, " ");
 		snprintf(b, sizeof(b), "%u", R->cur.weeks_with_data);
 		fill(o, T_M_QUARTER, b, NULL, NULL);
+	}
+	if (R->central) {
+		fprintf(o->f, "</p><p><b>");
+		esc(o->f, T(T_M_SITES_H));
+		fprintf(o->f, "</b> ");
+		if (R->scope[0] != '\0' && strcmp(R->scope, "*") != 0)
+			fill(o, T_M_SITE, R->scope, NULL, NULL);
+		else
+			esc(o->f, T(T_M_SITES));
 	}
 	fprintf(o->f, "</p><p><b>");
 	esc(o->f, T(T_M_RETENTION_H));
@@ -1415,7 +1478,8 @@ report_html(const struct report *R, FILE *f)
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
 	    "\n<title>", i18n_lang_code(R->lang));
-	esc(f, T(R->quarter ? T_TITLE_QUARTER : T_TITLE_WEEK));
+	title_text(o, t, sizeof(t));
+	esc(f, t);
 	period_title(o, t, sizeof(t));
 	fprintf(f, " &middot; ");
 	esc(f, t);

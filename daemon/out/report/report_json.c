@@ -312,6 +312,36 @@ news(const struct report *R, int org)
 	return a;
 }
 
+/* A central release's sites: which of them the figures miss. */
+static json_t *
+sites(const struct report *R)
+{
+	json_t *a = json_array();
+	char b[32];
+	time_t t;
+	struct tm tm;
+	size_t i;
+
+	for (i = 0; i < R->nsites; i++) {
+		const struct central_read_site *s = &R->sites[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "site", json_string(s->name));
+		if (s->last_seen > 0) {
+			t = (time_t)s->last_seen;
+			gmtime_r(&t, &tm);
+			strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			json_object_set_new(o, "last_seen", json_string(b));
+		} else
+			json_object_set_new(o, "last_seen", json_null());
+		json_object_set_new(o, "coverage_hours",
+		    json_integer(s->coverage_hours));
+		json_object_set_new(o, "silent", json_boolean(s->silent));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 static json_t *
 blind(const struct report *R)
 {
@@ -349,6 +379,8 @@ blind(const struct report *R)
 		    jdec(rep_blind_unassigned_pct(R)));
 		json_object_set_new(o, "unassigned", u);
 	}
+	if (R->nsites > 0)
+		json_object_set_new(o, "sites", sites(R));
 	return o;
 }
 
@@ -433,7 +465,12 @@ report_json(const struct report *R, FILE *out)
 	    json_string(R->tz[0] ? R->tz : "system"));
 	json_object_set_new(root, "language",
 	    json_string(i18n_lang_code(R->lang)));
-	json_object_set_new(root, "method", json_string("ckm-1"));
+	json_object_set_new(root, "method", json_string(R->method));
+	if (R->scope[0] != '\0')
+		json_object_set_new(root, "scope", json_string(R->scope));
+	if (R->central)
+		json_object_set_new(root, "devices_summed_per_site",
+		    json_true());
 	json_object_set_new(root, "min_group_size", json_integer(R->min_group));
 	json_object_set_new(root, "zero_marker", json_string(RFMT_ZERO));
 	gmtime_r(&t, &tm);

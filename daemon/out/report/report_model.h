@@ -15,6 +15,7 @@
 
 #include "out/report/i18n.h"
 #include "release/released.h"
+#include "store/central_read.h"
 
 /*
  * A device figure over the period's released weeks.  Devices are counted
@@ -132,6 +133,17 @@ struct report {
 	struct rblind	 blind;
 	struct rnew	*news;
 	size_t		 nnews;
+
+	/*
+	 * A central release (report_opts): scope "" for a sensor's own,
+	 * "*" the organisation, else a site; central when its method sums
+	 * devices per site; its sites, for the blind-spot section.
+	 */
+	char		 scope[CENTRAL_SITE_NAME];
+	char		 method[24];
+	int		 central;
+	const struct central_read_site *sites;
+	size_t		 nsites;
 
 	/* the released cells the current period's figures come from */
 	struct rel_cell	*used;

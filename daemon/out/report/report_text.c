@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "out/report/i18n.h"
 #include "common/period.h"
@@ -194,7 +195,9 @@ csv_meta(const struct csv *c)
 	csv_u(c, &w, "weeks_incomplete", R->cur.weeks_incomplete, NULL);
 	csv_u(c, &w, "coverage_hours", R->cur.coverage_hours, NULL);
 	csv_u(c, &w, "hours_total", R->cur.hours_total, NULL);
-	csv_line(c, &w, "method", "ckm-1", NULL);
+	csv_line(c, &w, "method", R->method, NULL);
+	if (R->scope[0] != '\0')
+		csv_line(c, &w, "scope", R->scope, NULL);
 }
 
 static void
@@ -216,6 +219,33 @@ csv_headline(const struct csv *c)
 		csv_d(c, &w, "connections_change_pct", pct);
 	csv_d(c, &w, "shadow_share_pct", rep_share(R->cur.org.shadow,
 	    R->cur.org.svc_conns));
+}
+
+/* A central release's sites, one section each: "site:NAME". */
+static void
+csv_sites(const struct csv *c)
+{
+	const struct report *R = c->R;
+	char sec[8 + CENTRAL_SITE_NAME], b[32];
+	struct where w = { sec, NULL, NULL, NULL, NULL };
+	time_t t;
+	struct tm tm;
+	size_t i;
+
+	for (i = 0; i < R->nsites; i++) {
+		const struct central_read_site *s = &R->sites[i];
+
+		snprintf(sec, sizeof(sec), "site:%s", s->name);
+		b[0] = '\0';
+		if (s->last_seen > 0) {
+			t = (time_t)s->last_seen;
+			gmtime_r(&t, &tm);
+			strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		}
+		csv_line(c, &w, "last_seen", b, NULL);
+		csv_u(c, &w, "coverage_hours", s->coverage_hours, NULL);
+		csv_u(c, &w, "silent", (uint64_t)s->silent, NULL);
+	}
 }
 
 static void
@@ -251,6 +281,7 @@ csv_blind(const struct csv *c)
 		    rrow_conns(&R->cur.dept[d]), R->quarter ? "derived" : NULL);
 		csv_d(c, &w, "unassigned_pct", rep_blind_unassigned_pct(R));
 	}
+	csv_sites(c);
 }
 
 static void
@@ -646,6 +677,31 @@ md_cat_jur(const struct report *R, FILE *f)
 	fprintf(f, "\n%s\n", T(T_JURIS_NOTE));
 }
 
+/* A central release's sites: which of them the figures miss. */
+static void
+md_sites(const struct report *R, FILE *f)
+{
+	char v[96];
+	size_t i;
+
+	if (R->nsites == 0)
+		return;
+	fprintf(f, "\n### %s\n\n%s\n\n", T(T_SITES_TITLE), T(T_SITES_INTRO));
+	fprintf(f, "| %s | %s | %s | %s |\n| --- | --- | ---: | --- |\n",
+	    T(T_SITE), T(T_LAST_SEEN), T(T_SITE_HOURS), T(T_STATUS));
+	for (i = 0; i < R->nsites; i++) {
+		const struct central_read_site *s = &R->sites[i];
+
+		fprintf(f, "| ");
+		md_text(f, s->name);
+		fprintf(f, " | %s | %u / %u | %s%s%s |\n",
+		    rfmt_when(R, s->last_seen, v, sizeof(v)),
+		    s->coverage_hours, R->cur.hours_total,
+		    s->silent ? "**" : "", T(s->silent ? T_SILENT :
+		    T_REPORTING), s->silent ? "**" : "");
+	}
+}
+
 static void
 md_blind(const struct report *R, FILE *f)
 {
@@ -681,6 +737,7 @@ md_blind(const struct report *R, FILE *f)
 	if (b->late)
 		fprintf(f, "| %s | %s |\n", T(T_BL_LATE),
 		    rfmt_int(R, b->late, v, sizeof(v)));
+	md_sites(R, f);
 }
 
 static void
@@ -704,6 +761,10 @@ md_method(const struct report *R, FILE *f)
 		fprintf(f, " %s", i18n_fill(t, sizeof(t), T(T_M_QUARTER), b,
 		    NULL, NULL));
 	}
+	if (R->central)
+		fprintf(f, "\n\n**%s** %s", T(T_M_SITES_H), R->scope[0] &&
+		    strcmp(R->scope, "*") != 0 ? i18n_fill(t, sizeof(t),
+		    T(T_M_SITE), R->scope, NULL, NULL) : T(T_M_SITES));
 	fprintf(f, "\n\n**%s** ", T(T_M_RETENTION_H));
 	if (R->retention_days > 0) {
 		snprintf(b, sizeof(b), "%d", R->retention_days);
@@ -772,7 +833,7 @@ report_md(const struct report *R, FILE *f)
 	size_t *sidx = calloc(R->nsvc + 1, sizeof(*sidx));
 	size_t *didx = calloc(R->ndept + 1, sizeof(*didx));
 	char lines[RFINDINGS_MAX][RFINDING_LEN], t[256], a[16], b[16], r[96],
-	    g[64], mg[16];
+	    g[64], mg[16], sc[128];
 	size_t i, n, ns, nd;
 	int wy, wn;
 	struct period p;
@@ -793,9 +854,11 @@ report_md(const struct report *R, FILE *f)
 		snprintf(a, sizeof(a), "%d", wn);
 		snprintf(b, sizeof(b), "%d", wy);
 	}
-	fprintf(f, "# %s\n\n**%s**\n\n", T(R->quarter ? T_TITLE_QUARTER :
-	    T_TITLE_WEEK), i18n_fill(t, sizeof(t), T(R->quarter ? T_QUARTER_N :
-	    T_WEEK_N), a, b, r));
+	fprintf(f, "# %s%s%s\n\n", T(R->quarter ? T_TITLE_QUARTER :
+	    T_TITLE_WEEK), R->scope[0] ? " · " : "", rfmt_scope(R, sc,
+	    sizeof(sc)));
+	fprintf(f, "**%s**\n\n", i18n_fill(t, sizeof(t), T(R->quarter ?
+	    T_QUARTER_N : T_WEEK_N), a, b, r));
 	period_of(R->generated, &p);
 	snprintf(mg, sizeof(mg), "%d", R->min_group);
 	fprintf(f, "%s · %s\n", i18n_fill(t, sizeof(t), T(T_GENERATED),

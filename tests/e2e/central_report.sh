@@ -1,0 +1,334 @@
+#!/bin/bash
+# Reading the central release (issue 12, spec D3): `aicensus query` and
+# `aicensus report` over the scopes of a throwaway PostgreSQL 15 cluster
+# (tests/central_lib.sh) that three sites fed and a fourth never did.
+#  - query --site NAME prints that site's scope: at min_group_size = 1
+#    its non-zero rows are the site's shipped cells, no more, no less,
+#    and differ from the organisation's;
+#  - query --site all prints the organisation ("*") and every released
+#    site with a site column, each scope's rows as --site prints them;
+#  - without --db, a configuration with a central group (conninfo and
+#    password_file of the reader role) is read; a sensor's (writer)
+#    configuration gets PostgreSQL's permission error and the pointer to
+#    docs/CENTRAL.md; no password in any output;
+#  - the central report's methodology says distinct devices are summed
+#    per site (Markdown and HTML, English and Dutch); a sensor's report
+#    does not; the title names the scope;
+#  - the report's blind-spot section lists the sites, the one that
+#    shipped nothing as silent (Markdown and JSON), a site's report its
+#    own site only;
+#  - --site without a central release, an unknown site, and report
+#    --site all are refused.
+# If the cluster cannot start that is a failure, never a skip.
+cd "$(dirname "$0")/../.." || exit 1
+BUILD=${BUILD:-build}
+CLI=$PWD/$BUILD/aicensus
+DAEMON=$PWD/$BUILD/aicensusd
+PY=/usr/bin/python3
+fails=0
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; fails=$((fails + 1)); }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; return 1; fi; }
+
+. tests/central_lib.sh
+
+[ -x "$DAEMON" ] && [ -x "$CLI" ] || { nok "not built"; exit 1; }
+pg_test_cluster crep
+
+PW_ADMIN=$(pg_password) PW_A=$(pg_password) PW_B=$(pg_password) PW_C=$(pg_password) PW_BI=$(pg_password)
+SU="user=postgres password=$PG_SUPERPW dbname=postgres"
+ADMIN="dbname=central user=aicadmin password=$PW_ADMIN"
+BI="dbname=central user=bi password=$PW_BI"
+for s in "CREATE ROLE aicadmin LOGIN CREATEROLE PASSWORD '$PW_ADMIN'" \
+    "CREATE DATABASE central OWNER aicadmin" \
+    "CREATE ROLE sensor_a LOGIN PASSWORD '$PW_A'" \
+    "CREATE ROLE sensor_b LOGIN PASSWORD '$PW_B'" \
+    "CREATE ROLE sensor_c LOGIN PASSWORD '$PW_C'" \
+    "CREATE ROLE sensor_d LOGIN"; do
+	pg_sql "$SU" "$s" >/dev/null 2>>"$d/setup.log" || nok "setup: $s"
+done
+add_sites() {
+	local s
+	for s in a b c d; do
+		"$CLI" central add-site --db "$ADMIN" $s sensor_$s >>"$d/setup.log" 2>&1 || return 1
+	done
+}
+"$CLI" central init --db "$ADMIN" >>"$d/setup.log" 2>&1 && add_sites &&
+pg_sql "$SU" "CREATE ROLE bi LOGIN PASSWORD '$PW_BI' IN ROLE aicensus_reader" >/dev/null 2>>"$d/setup.log" ||
+	{ nok "central init / add-site: $(tail -3 "$d/setup.log")"; exit 1; }
+sql() { pg_sql "$ADMIN" "$1"; }
+
+$PY tests/synth/synth.py --seed 3 --out "$d/gen" >/dev/null ||
+	{ nok "synth.py failed"; exit 1; }
+
+# Split the capture by the client's department, as central_release.sh
+# does (a: Finance and Engineering, b: Sales, c: the rest).
+$PY - "$d/gen/traffic.pcap" "$d" <<'EOF' || { nok "split failed"; exit 1; }
+import ipaddress, struct, sys
+sys.path.insert(0, "tests/synth")
+import model
+src, out = sys.argv[1], sys.argv[2]
+site = {"Finance": "a", "Engineering": "a", "Sales": "b"}
+data = open(src, "rb").read()
+hdr, off = data[:24], 24
+def dept_of(pkt):
+    try:
+        et, p, vlan = struct.unpack_from(">H", pkt, 12)[0], 14, None
+        while et in (0x8100, 0x88a8):
+            vlan = struct.unpack_from(">H", pkt, p)[0] & 0xfff
+            et = struct.unpack_from(">H", pkt, p + 2)[0]
+            p += 4
+        addrs = []
+        if et == 0x0800:
+            addrs = [pkt[p + 12:p + 16], pkt[p + 16:p + 20]]
+        elif et == 0x86dd:
+            addrs = [pkt[p + 8:p + 24], pkt[p + 24:p + 40]]
+        dept = model.UNASSIGNED
+        if vlan is not None:
+            dept = model.dept_of("0.0.0.0", vlan)
+        for a in addrs:
+            if dept != model.UNASSIGNED or len(a) not in (4, 16):
+                break
+            dept = model.dept_of(str(ipaddress.ip_address(a)), vlan)
+        return dept
+    except (struct.error, ValueError):
+        return model.UNASSIGNED
+files = {s: open(f"{out}/{s}.pcap", "wb") for s in "abc"}
+for f in files.values():
+    f.write(hdr)
+while off + 16 <= len(data):
+    incl = struct.unpack_from("<I", data, off + 8)[0]
+    rec = data[off:off + 16 + incl]
+    pkt = data[off + 16:off + 16 + incl]
+    off += 16 + incl
+    files[site.get(dept_of(pkt), "c")].write(rec)
+EOF
+
+# mkrun DIR [SITE ROLE PASSWORD]: a lab-mode run directory (k = 1),
+# shipping to SITE when one is given.
+mkrun() {
+	local r=$1
+	mkdir -p "$r" && chmod 700 "$r"
+	cp "$d/gen/catalog.conf" "$r/"
+	if [ -n "$2" ]; then
+		printf '%s\n' "$4" >"$r/central.pass"
+		chmod 600 "$r/central.pass"
+		sed -e 's|min_group_size = [0-9]*;|min_group_size = 1;|' \
+		    -e "s|^};|  central = { conninfo = \"host=$PGHOST dbname=central user=$3\"; password_file = \"central.pass\"; site = \"$2\"; };\n};|" \
+		    "$d/gen/aicensus.conf" >"$r/aicensus.conf"
+	else
+		sed -e 's|min_group_size = [0-9]*;|min_group_size = 1;|' \
+		    "$d/gen/aicensus.conf" >"$r/aicensus.conf"
+	fi
+}
+run() { (cd "$1" && "$DAEMON" -c aicensus.conf -r "$2" >"$1/run.log" 2>&1); rc=$?; }
+
+for s in a b c; do
+	mkrun "$d/$s" $s sensor_$s "$(eval echo \$PW_${s^^})"
+	run "$d/$s" "$d/$s.pcap"
+	check "site $s: aicensusd -r of its part ships, exit 0" [ $rc -eq 0 ] ||
+		tail -5 "$d/$s/run.log"
+done
+# A sensor without a central group: its own SQLite release database.
+mkrun "$d/one"
+run "$d/one" "$d/b.pcap"
+check "a sensor of its own (site b's part into SQLite), exit 0" [ $rc -eq 0 ]
+ONE=$d/one/released.db
+
+W=$(sql "SELECT min(period) FROM aicensus.site_period WHERE kind = 2")
+WK="${W:0:4}-W${W:4:2}"
+# What site a shipped for week W, before the release consumes it:
+# "week,dept,svc,measures..." of every non-zero department x service
+# cell (the rows of --by department,service).
+sql "SELECT format('%s-W%s', period / 100, lpad((period % 100)::text, 2, '0')),
+    dept, svc, devices, device_hours, tls, quic, ech, conns, dns, nxdomain,
+    bytes_up, bytes_down FROM aicensus.site_cell
+    WHERE site = 'a' AND kind = 2 AND period = $W AND dept <> '*'
+    AND svc <> '*' AND svc NOT LIKE 'cat:%'
+    AND devices + device_hours + tls + quic + ech + conns + dns + nxdomain + bytes_up + bytes_down > 0" |
+	tr '|' ',' | LC_ALL=C sort >"$d/a.shipped"
+
+sed -e "s|min_group_size = [0-9]*;|min_group_size = 1;|" \
+    -e "s|catalog = \"catalog.conf\"|catalog = \"$d/gen/catalog.conf\"|" \
+    "$d/gen/aicensus.conf" >"$d/org.conf"
+"$CLI" central release --db "$ADMIN" -c "$d/org.conf" --grace-hours 0 >"$d/rel.out" 2>&1; rc=$?
+nscope=$(sql "SELECT count(DISTINCT site) FROM aicensus.period")
+c1() {
+	[ $rc -eq 0 ] && [ "$nscope" = 4 ]
+}
+check "central release (k = 1) exits 0 and publishes four scopes: the organisation, a, b, c ($nscope)" c1 ||
+	cat "$d/rel.out"
+
+# --- query --site ---------------------------------------------------------
+
+nonzero() { awk -F, 'NR > 1 { for (i = 4; i <= NF; i++) if ($i != 0) { print; next } }' | LC_ALL=C sort; }
+q() { "$CLI" query --week "$WK" --by department,service --format csv "$@"; }
+q --db "$BI" --site a >"$d/q.a" 2>"$d/q.a.err"; rc=$?
+head -1 "$d/q.a" >"$d/q.head"
+nonzero <"$d/q.a" >"$d/q.a.nz"
+nship=$(wc -l <"$d/a.shipped")
+c2() {
+	[ $rc -eq 0 ] && [ "$(head -1 "$d/q.a")" = "period,department,service,devices,device_hours,tls_conns,quic_conns,ech_conns,connections,dns_lookups,dns_nxdomain,bytes_up,bytes_down" ] &&
+	[ "$(wc -l <"$d/a.shipped")" -gt 5 ] && cmp -s "$d/a.shipped" "$d/q.a.nz"
+}
+check "query --site a exits 0; its non-zero rows are exactly the cells site a shipped for $WK ($nship cells)" c2 ||
+	{ cat "$d/q.a.err"; diff "$d/a.shipped" "$d/q.a.nz" | head -5; }
+q --db "$BI" >"$d/q.org"
+q --db "$BI" --site '*' >"$d/q.star"
+c3() {
+	cmp -s "$d/q.org" "$d/q.star" && ! cmp -s "$d/q.org" "$d/q.a" &&
+	[ "$(wc -l <"$d/q.org")" = "$(wc -l <"$d/q.a")" ]
+}
+check "query without --site is the organisation (as --site '*'), and differs from site a's" c3
+
+q --db "$BI" --site all >"$d/q.all" 2>"$d/q.all.err"; rc=$?
+sites=$(tail -n +2 "$d/q.all" | cut -d, -f1 | uniq | tr '\n' ' ')
+want=$( { sed 's/^/*,/' "$d/q.org" | tail -n +2; for s in a b c; do q --db "$BI" --site $s | tail -n +2 | sed "s/^/$s,/"; done; } | md5sum)
+c4() {
+	[ $rc -eq 0 ] && [ "$(head -1 "$d/q.all")" = "site,$(head -1 "$d/q.org")" ] &&
+	[ "$sites" = "* a b c " ] && [ "$(tail -n +2 "$d/q.all" | md5sum)" = "$want" ]
+}
+check "query --site all: a site column, the organisation then every released site ($sites), each scope's rows as --site prints them" c4 ||
+	{ cat "$d/q.all.err"; head -3 "$d/q.all"; }
+"$CLI" query --db "$BI" --site all --week "$WK" >"$d/q.all.txt" 2>/dev/null
+"$CLI" query --db "$BI" --site all --week "$WK" --format json >"$d/q.all.json"
+jsites=$($PY -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+rows = {r["site"] for r in j["rows"]}
+per = {p["site"] for p in j["periods"]}
+print(j["method"], ",".join(j["sites"]), ",".join(sorted(rows)), ",".join(sorted(per)))' "$d/q.all.json" 2>&1)
+c5() {
+	[ "$jsites" = "ckm-central-1 *,a,b,c *,a,b,c *,a,b,c" ] &&
+	[ "$(awk 'NR == 1 { print $1 }' "$d/q.all.txt")" = site ] &&
+	[ "$(awk 'NR > 1 { print $1 }' "$d/q.all.txt" | sort -u | tr '\n' ' ')" = "* a b c " ]
+}
+check "query --site all as a table and as JSON: every row and period names its site ($jsites)" c5
+jone=$("$CLI" query --db "$BI" --site b --week "$WK" --format json | $PY -c 'import json, sys; j = json.load(sys.stdin); print(j["site"], j["method"])')
+c6() {
+	[ "$jone" = "b ckm-central-1" ]
+}
+check "query --site b as JSON names its scope and the central method ($jone)" c6
+
+# --- a configuration's central group -----------------------------------------
+
+printf '%s\n' "$PW_BI" >"$d/bi.pass"
+chmod 600 "$d/bi.pass"
+sed -e "s|^};|  central = { conninfo = \"host=$PGHOST dbname=central user=bi\"; password_file = \"$d/bi.pass\"; site = \"cio\"; };\n};|" \
+    "$d/org.conf" >"$d/reader.conf"
+q -c "$d/reader.conf" >"$d/q.conf" 2>"$d/q.conf.err"; rc=$?
+c7() {
+	[ $rc -eq 0 ] && cmp -s "$d/q.conf" "$d/q.org"
+}
+check "query -c CONFIG without --db reads the central release with the central group's conninfo and password_file" c7 ||
+	{ cat "$d/q.conf.err"; diff "$d/q.org" "$d/q.conf" | head -3; }
+q -c "$d/reader.conf" --site c >"$d/q.conf.c" 2>&1
+"$CLI" report -c "$d/reader.conf" --week "$WK" --format md >"$d/r.conf.md" 2>"$d/r.conf.err"; rc=$?
+c8() {
+	[ $rc -eq 0 ] && grep -q "^# .*Organisation (all sites)" "$d/r.conf.md" &&
+	cmp -s "$d/q.conf.c" <(q --db "$BI" --site c)
+}
+check "report -c CONFIG reads it too; --site c from the configuration equals --db's" c8 ||
+	cat "$d/r.conf.err"
+q -c "$d/a/aicensus.conf" >"$d/q.writer" 2>"$d/q.writer.err"; rc=$?
+"$CLI" report -c "$d/a/aicensus.conf" --week "$WK" >/dev/null 2>"$d/r.writer.err"; rc2=$?
+c9() {
+	[ $rc -eq 1 ] && [ $rc2 -eq 1 ] && [ ! -s "$d/q.writer" ] &&
+	grep -q "permission denied.*; use a reader role's configuration: docs/CENTRAL.md$" "$d/q.writer.err" &&
+	grep -q "permission denied.*; use a reader role's configuration: docs/CENTRAL.md$" "$d/r.writer.err"
+}
+check "a sensor's (writer role's) configuration: exit 1, PostgreSQL's permission error and the pointer to the reader role ($(head -c 160 "$d/q.writer.err"))" c9
+
+# --- the report ------------------------------------------------------------------
+
+rep() { "$CLI" report --week "$WK" "$@"; }
+rep --db "$BI" --format md >"$d/r.org.md" 2>"$d/r.err"; rc=$?
+rep --db "$BI" --format md --lang nl >"$d/r.org.nl.md" 2>>"$d/r.err"
+rep --db "$BI" --format html >"$d/r.org.html" 2>>"$d/r.err"
+rep --db "$BI" --format html --lang nl >"$d/r.org.nl.html" 2>>"$d/r.err"
+rep --db "$BI" --site a --format md >"$d/r.a.md" 2>>"$d/r.err"; rc2=$?
+rep --db "$ONE" --format md >"$d/r.one.md" 2>>"$d/r.err"; rc3=$?
+rep --db "$ONE" --format html >"$d/r.one.html" 2>>"$d/r.err"
+EN="Distinct devices are counted per site and summed over the sites: a device's address differs per site"
+NL="Unieke apparaten worden per locatie geteld en over de locaties opgeteld: het adres van een apparaat verschilt per locatie"
+c10() {
+	[ $rc -eq 0 ] && grep -q "^\*\*Several sites:\*\* .*$EN" "$d/r.org.md" &&
+	grep -q "<b>Several sites:</b> [^<]*$EN" "$d/r.org.html" &&
+	grep -q "^\*\*Meerdere locaties:\*\* .*$NL" "$d/r.org.nl.md" &&
+	grep -q "<b>Meerdere locaties:</b> [^<]*$NL" "$d/r.org.nl.html"
+}
+check "central report: the methodology says distinct devices are summed per site (Markdown, HTML; English, Dutch)" c10 ||
+	cat "$d/r.err"
+c11() {
+	[ $rc2 -eq 0 ] && grep -q "^\*\*Several sites:\*\* these figures are those of the sensor of site a.*sum distinct devices per site (a device's address differs per site)" "$d/r.a.md"
+}
+check "a site's central report says its figures are the site's and that the organisation's sum devices per site" c11
+c12() {
+	[ $rc3 -eq 0 ] && [ "$(wc -l <"$d/r.one.md")" -gt 20 ] &&
+	! grep -q -e "Several sites" -e "summed per site" -e "Organisation (all sites)" -e "Last seen" "$d/r.one.md" "$d/r.one.html" &&
+	grep -q "^# Generative-AI use: weekly report$" "$d/r.one.md"
+}
+check "a sensor's own report has no such sentence, no scope and no sites (Markdown, HTML)" c12
+c13() {
+	grep -q "^# Generative-AI use: weekly report · Organisation (all sites)$" "$d/r.org.md" &&
+	grep -q "^# Gebruik van generatieve AI: weekrapport · Organisatie (alle locaties)$" "$d/r.org.nl.md" &&
+	grep -q "<h1>Generative-AI use: weekly report · Organisation (all sites)</h1>" "$d/r.org.html" &&
+	grep -q "^# Generative-AI use: weekly report · Site a$" "$d/r.a.md"
+}
+check "the title names the scope: the organisation, or site a" c13
+# The sites table: | name | last seen | hours / total | status |
+row() { grep "^| $1 | " "$2"; }
+c14() {
+	grep -q "^### Sites$" "$d/r.org.md" &&
+	row d "$d/r.org.md" | grep -q "^| d | never | 0 / [0-9]* | \*\*silent\*\* |$" &&
+	for s in a b c; do row $s "$d/r.org.md" | grep -q "^| $s | [0-9].* [0-9][0-9]:[0-9][0-9] | [1-9][0-9]* / [0-9]* | reporting |$" || return 1; done &&
+	grep -q '<tr class="silent"><td>d</td><td>never</td>' "$d/r.org.html" &&
+	row d "$d/r.org.nl.md" | grep -q "| nooit | 0 / [0-9]* | \*\*stil\*\* |$"
+}
+check "the blind-spot section lists the sites: d never seen and silent, a, b and c reporting with hours" c14 ||
+	grep "^| [a-d] |" "$d/r.org.md"
+rep --db "$BI" --format json >"$d/r.org.json"
+js=$($PY -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+print(j["method"], j["scope"], " ".join("%s:%s:%s" % (s["site"], s["silent"], s["last_seen"] is None) for s in j["blind_spots"]["sites"]))' "$d/r.org.json" 2>&1)
+c15() {
+	[ "$js" = "ckm-central-1 * a:False:False b:False:False c:False:False d:True:True" ]
+}
+check "the JSON report: method ckm-central-1, scope *, the sites with silent d ($js)" c15
+c16() {
+	[ "$(grep -c "^| [a-d] | " "$d/r.a.md")" = 1 ] && row a "$d/r.a.md" | grep -q "reporting"
+}
+check "a site's report lists its own site only" c16
+rep --db "$BI" --format csv >"$d/r.org.csv"
+c17() {
+	grep -q "^$WK,meta,,,,,method,ckm-central-1,$" "$d/r.org.csv" &&
+	grep -q "^$WK,meta,,,,,scope,\*,$" "$d/r.org.csv" &&
+	grep -q "^$WK,site:d,,,,,silent,1,$" "$d/r.org.csv" &&
+	grep -q "^$WK,site:a,,,,,silent,0,$" "$d/r.org.csv"
+}
+check "the CSV report: method, scope and one section per site" c17
+
+# --- refusals ----------------------------------------------------------------
+
+q --db "$ONE" --site a >/dev/null 2>"$d/e1"; r1=$?
+rep --db "$ONE" --site a >/dev/null 2>"$d/e2"; r2=$?
+c18() {
+	[ $r1 -eq 2 ] && [ $r2 -eq 2 ] && grep -q "^aicensus: --site needs the central release" "$d/e1" &&
+	grep -q "^aicensus: --site needs the central release" "$d/e2"
+}
+check "--site without a central release: a usage error (exit 2) that says so" c18
+q --db "$BI" --site zz >/dev/null 2>"$d/e3"; r3=$?
+rep --db "$BI" --site all >/dev/null 2>"$d/e4"; r4=$?
+q --db "$BI" --site 'a b' >/dev/null 2>"$d/e5"; r5=$?
+c19() {
+	[ $r3 -eq 1 ] && grep -q "no site \"zz\" in the central database; its sites: a b c d$" "$d/e3" &&
+	[ $r4 -eq 2 ] && grep -q "a report covers one scope" "$d/e4" && [ $r5 -eq 2 ]
+}
+check "an unknown site (exit 1, the sites named), report --site all and a malformed name (exit 2) are refused" c19 ||
+	cat "$d/e3" "$d/e4" "$d/e5"
+
+nopw() { ! grep -q -r -e "$PW_ADMIN" -e "$PW_BI" -e "$PW_A" "$d"/q.* "$d"/r.* "$d"/e[0-9]; }
+check "no password in any output or message" nopw
+
+[ $fails -eq 0 ]
