@@ -223,16 +223,21 @@ central_view_sites(struct central_view *v, struct central_site **out,
 
 	*out = NULL;
 	*n = 0;
-	if ((res = run(v, "SELECT site,"
-	    " coalesce(extract(epoch FROM last_seen)::bigint, 0),"
-	    " coverage_hours,"
-	    " last_seen IS NULL OR hours_since_seen >= "
-	    STR(CENTRAL_VIEW_SILENT_HOURS)
-	    " FROM aicensus.sites ORDER BY site COLLATE \"C\"",
+	/* the last released week of the site's scope (schema version 3) */
+	if ((res = run(v, "SELECT s.site,"
+	    " coalesce(extract(epoch FROM s.last_seen)::bigint, 0),"
+	    " s.last_seen IS NULL OR s.hours_since_seen >= "
+	    STR(CENTRAL_VIEW_SILENT_HOURS) ","
+	    " w.period, w.coverage_hours, w.hours_total"
+	    " FROM aicensus.sites s LEFT JOIN LATERAL"
+	    " (SELECT p.period, p.coverage_hours, p.hours_total"
+	    "  FROM aicensus.period p WHERE p.site = s.site AND p.kind = 2"
+	    "  ORDER BY p.period DESC LIMIT 1) w ON true"
+	    " ORDER BY s.site COLLATE \"C\"",
 	    "cannot read the sites view", &denied, err, errlen)) == NULL)
 		return denied ? CENTRAL_VIEW_DENIED : -1;
 	rows = PQntuples(res);
-	if (PQnfields(res) != 4 ||
+	if (PQnfields(res) != 6 ||
 	    (s = calloc((size_t)rows + 1, sizeof(*s))) == NULL) {
 		PQclear(res);
 		snprintf(err, errlen, "the sites view: out of memory");
@@ -242,8 +247,10 @@ central_view_sites(struct central_view *v, struct central_site **out,
 		snprintf(s[i].name, sizeof(s[i].name), "%s",
 		    PQgetvalue(res, i, 0));
 		s[i].last_seen = num(res, i, 1);
-		s[i].coverage_hours = num(res, i, 2);
-		s[i].silent = strcmp(PQgetvalue(res, i, 3), "t") == 0;
+		s[i].silent = strcmp(PQgetvalue(res, i, 2), "t") == 0;
+		s[i].week = (int32_t)num(res, i, 3);
+		s[i].coverage_hours = num(res, i, 4);
+		s[i].hours_total = num(res, i, 5);
 	}
 	PQclear(res);
 	*out = s;

@@ -53,17 +53,24 @@ int	central_view_conninfo(const char *conninfo, const char *password,
 int	central_view_version(struct central_view *, int64_t *count,
 	    int64_t *last, char *err, size_t errlen);
 
-/* One row of the sites view. */
+/*
+ * A site: its row of the sites view, and the coverage of the last week
+ * released in its scope (the central release's period row: the hours
+ * of the week in which the site saw traffic).
+ */
 struct central_site {
 	char		name[64];
 	int64_t		last_seen;	/* epoch seconds; 0: never */
-	int64_t		coverage_hours;	/* hours it saw traffic */
 	int		silent;		/* never, or not for SILENT_HOURS */
+	int32_t		week;		/* YYYYWW; 0: none released */
+	int64_t		coverage_hours;	/* of that week */
+	int64_t		hours_total;	/* of that week */
 };
 
 /*
- * The sites view, by name (byte order); *out malloc'd (free()).  0, or
- * -1 / CENTRAL_VIEW_DENIED with err.
+ * The sites view, by name (byte order); *out malloc'd (free()).  Needs
+ * schema version 3 (release scopes).  0, or -1 / CENTRAL_VIEW_DENIED
+ * with err.
  */
 int	central_view_sites(struct central_view *, struct central_site **out,
 	    size_t *n, char *err, size_t errlen);

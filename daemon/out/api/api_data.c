@@ -306,15 +306,17 @@ api_departments(struct api_call *c)
 
 /*
  * The sites of the central database: name, when its sensor last
- * shipped, the hours it saw traffic, silent (nothing shipped for
- * CENTRAL_VIEW_SILENT_HOURS, or never) and whether it has a released
- * scope (?site=NAME).  Health of sensors, no figure about people.
+ * shipped, silent (nothing shipped for CENTRAL_VIEW_SILENT_HOURS, or
+ * never), whether it has a released scope (?site=NAME), and its last
+ * released week with the hours of it the site covered.  Health of
+ * sensors, no figure about people.
  */
 void
 api_sites(struct api_call *c)
 {
 	static const char *const keys[] = { NULL };
 	const struct api_site *s;
+	char lab[16];
 	size_t n, i;
 	json_t *list;
 
@@ -322,12 +324,22 @@ api_sites(struct api_call *c)
 	    (s = api_rel_sites(c, &n)) == NULL)
 		return;
 	list = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(list, json_pack("{s:s,s:o,s:I,s:b,s:b}",
-		    "name", s[i].s.name, "last_seen",
-		    epoch_or_null(s[i].s.last_seen), "coverage_hours",
-		    (json_int_t)s[i].s.coverage_hours, "silent",
-		    s[i].s.silent != 0, "released", s[i].released != 0));
+	for (i = 0; i < n; i++) {
+		json_t *w = json_null();
+
+		if (s[i].s.week > 0) {
+			query_period_label(REL_WEEK, s[i].s.week, lab,
+			    sizeof(lab));
+			w = json_string(lab);
+		}
+		json_array_append_new(list, json_pack("{s:s,s:o,s:b,s:b,s:o,"
+		    "s:I,s:I}", "name", s[i].s.name, "last_seen",
+		    epoch_or_null(s[i].s.last_seen), "silent",
+		    s[i].s.silent != 0, "released", s[i].released != 0,
+		    "last_week", w, "coverage_hours",
+		    (json_int_t)s[i].s.coverage_hours, "hours_total",
+		    (json_int_t)s[i].s.hours_total));
+	}
 	api_reply_json(c->req, HTTP_OK, json_pack("{s:i,s:o}",
 	    "silent_after_hours", CENTRAL_VIEW_SILENT_HOURS, "sites", list));
 }

@@ -275,7 +275,8 @@ api_rel_init(struct api *a, const struct config *cfg, char *err,
     size_t errlen)
 {
 	struct api_central *ac;
-	int denied;
+	int64_t count, last;
+	int rc = 0;
 
 	a->source = cfg->api.source;
 	if (a->source != CONFIG_API_CENTRAL)
@@ -294,10 +295,21 @@ api_rel_init(struct api *a, const struct config *cfg, char *err,
 		return -1;
 	}
 	a->central = ac;
-	/* a role that may not read is a configuration error: say it now */
-	if (central_version(ac, &denied) < 0 && denied) {
+	/*
+	 * A role that may not read is a configuration error: say it now.
+	 * A database that does not answer yet is a 503 until it does.
+	 */
+	if ((ac->view = central_view_open(ac->conninfo, ac->err,
+	    sizeof(ac->err))) != NULL && (rc = central_view_version(ac->view,
+	    &count, &last, ac->err, sizeof(ac->err))) == CENTRAL_VIEW_DENIED) {
 		snprintf(err, errlen, "api.source = central: %s", ac->err);
 		return -1;
+	}
+	if (ac->view == NULL || rc != 0) {
+		log_warnx("api: central database: %s; answering 503 until it "
+		    "can be read", ac->err);
+		central_drop(ac);
+		ac->down = 1;
 	}
 	return 0;
 }
