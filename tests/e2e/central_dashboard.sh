@@ -34,7 +34,7 @@ check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; retu
 
 . tests/central_lib.sh
 
-for t in ip curl; do
+for t in ip curl chromium; do
 	command -v $t >/dev/null 2>&1 || { nok "$t missing (make deps)"; exit 1; }
 done
 [ -x "$DAEMON" ] && [ -x "$CLI" ] || { nok "not built"; exit 1; }
@@ -257,6 +257,28 @@ c=$(code "$U/api/v1/usage?week=$WK&by=department,service&site=*")
 [ "$c" = 200 ] && cmp -s "$d/body" "$d/org.api"
 check "?site=* is the organisation" [ $? -eq 0 ]
 
+# --- the page ----------------------------------------------------------------------
+# chrome OUT-OPTION URL: headless Chromium in the namespace, a fresh profile.
+chrome() {
+	local prof
+	prof=$(mktemp -d "$d/profile.XXXXXX")
+	timeout 60 ip netns exec "$NS" chromium --headless --no-sandbox --disable-gpu \
+		--disable-quic --no-first-run --disable-background-networking \
+		--disable-component-update --disable-sync --disable-dev-shm-usage \
+		--user-data-dir="$prof" --virtual-time-budget=5000 \
+		--window-size=1400,1000 "$1" "$2" 2>>"$d/chrome.log"
+}
+values() { grep -o 'data-value="[^"]*"' "$1" | sort | md5sum; }
+chrome --dump-dom "$U/#token=$TOKEN&week=$WK" >"$d/dom-org.html"
+chrome --dump-dom "$U/#token=$TOKEN&week=$WK&site=a" >"$d/dom-a.html"
+grep -q '<label class="sel" id="sitepick">' "$d/dom-org.html" &&
+	grep -q 'data-sites="3"' "$d/dom-org.html" && grep -q 'data-ready="1"' "$d/dom-org.html" &&
+	grep -q '<option value="c">c (silent)' "$d/dom-org.html"
+check "the dashboard shows the site selector (3 sites, c silent) over the central release" [ $? -eq 0 ]
+grep -q 'data-ready="1"' "$d/dom-a.html" && grep -q 'Site a\. Minimum group size' "$d/dom-a.html" &&
+	grep -q 'data-value=' "$d/dom-a.html" && [ "$(values "$d/dom-a.html")" != "$(values "$d/dom-org.html")" ]
+check "with site=a it renders site a's figures, not the organisation's ($(grep -o 'data-value=' "$d/dom-a.html" | wc -l) values)" [ $? -eq 0 ]
+
 # --- the database goes away and comes back -----------------------------------------
 pg_stop
 sleep 1.1
@@ -310,6 +332,9 @@ c=$(code "$U/api/v1/usage?week=$LWK&site=a")
 check "api.source = local: ?site= is a 400 ($(head -c 100 "$d/body"))" [ "$c" = 400 ]
 c=$(code "$U/api/v1/sites")
 check "api.source = local: /api/v1/sites is a 404" [ "$c" = 404 ]
+chrome --dump-dom "$U/#token=$TOKEN" >"$d/dom-local.html"
+grep -q 'data-ready="1"' "$d/dom-local.html" && grep -q '<label class="sel" id="sitepick" hidden="">' "$d/dom-local.html"
+check "api.source = local: the dashboard renders without a site selector" [ $? -eq 0 ]
 stop
 
 # --- secrets ------------------------------------------------------------------
