@@ -1250,7 +1250,14 @@ main(int argc, char **argv)
 		struct cfgerr ce;
 
 		memset(&ce, 0, sizeof(ce));
-		if (weekkey_check_state_dir(d.cfg, &ce) != 0) {
+		/* --serve -n: what --serve needs (no state directory) */
+		if (d.serving && !d.cfg->api.enabled) {
+			fprintf(stderr, "aicensusd: --serve needs an enabled api "
+			    "group in %s\n", d.cfg_path);
+			cleanup(&d);
+			return 1;
+		}
+		if (!d.serving && weekkey_check_state_dir(d.cfg, &ce) != 0) {
 			cfgerr_format(&ce, err, sizeof(err));
 			fprintf(stderr, "aicensusd: %s\n", err);
 			cleanup(&d);
