@@ -1,6 +1,6 @@
 /*
  * api_data.c - the JSON endpoints: healthz, usage, periods, blind,
- * services, departments, status.
+ * services, departments, status, sites.
  *
  * Every figure comes from the release database through released.h:
  * usage is query_run() + query_json(), the same document as `aicensus
@@ -9,7 +9,9 @@
  * of a local midnight); any other epoch is refused with 400, so no free
  * window can select part of a period.  Status is the sensor's health
  * and carries no figure about people; departments and services are the
- * grid's labels.
+ * grid's labels.  Over the central release (api.source = central) the
+ * data endpoints take site=NAME, which api_rel() turns into that site's
+ * scope (or a 400), and sites lists the sites.
  */
 #include <stdint.h>
 #include <stdio.h>
