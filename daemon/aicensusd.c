@@ -8,6 +8,9 @@
  * user keeping only CAP_NET_RAW (to reopen a capture that went away);
  * then serve.  Nothing here formats an address.
  *
+ * aicensusd --serve (serve()) is the API and dashboard alone, over the
+ * release api.source names: none of the above is opened.
+ *
  * The data path: packets -> pipeline -> agg (pair) -> vault (sealed,
  * every flush_interval) -> release stage (each closed day and ISO week,
  * checked after every flush, also when no traffic comes) -> release

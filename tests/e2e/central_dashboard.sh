@@ -343,9 +343,15 @@ grep -q 'data-ready="1"' "$d/dom-local.html" && grep -q '<label class="sel" id="
 check "api.source = local: the dashboard renders without a site selector" [ $? -eq 0 ]
 stop
 
+# A reader's configuration (no site) cannot make a sensor ship.
+mkdir -p "$d/nosite"
+"$DAEMON" -c "$S/serve.conf" -r "$d/b.pcap" --db "$d/nosite/aicensus.db" >"$d/nosite.out" 2>&1; rc=$?
+[ $rc -eq 1 ] && grep -q "no central.site" "$d/nosite.out"
+check "a capture with the reader's configuration (no site) refuses to ship: exit 1" [ $? -eq 0 ] || cat "$d/nosite.out"
+
 # --- secrets ------------------------------------------------------------------
 leak=0
-for f in "$d"/serve.log "$d"/writer.out "$d"/*.api "$d"/*.json; do
+for f in "$d"/serve.log "$d"/writer.out "$d"/nosite.out "$d"/*.api "$d"/*.json; do
 	for p in "$PW_BI" "$PW_A" "$PW_ADMIN"; do
 		grep -qF "$p" "$f" && { echo "# a password in $f"; leak=1; }
 	done
