@@ -198,7 +198,8 @@ source_open(struct source *S, const char *db, const struct config *cfg,
 	conninfo[0] = '\0';
 	if (db != NULL && relstore_pg_is_conninfo(db))
 		snprintf(conninfo, sizeof(conninfo), "%s", db);
-	else if (db == NULL && cfg != NULL && cfg->central.conninfo[0] != '\0') {
+	else if (db == NULL && cfg != NULL &&
+	    cfg->api.source == CONFIG_API_CENTRAL) {
 		if (central_read_conninfo(cfg->central.conninfo,
 		    cfg->central.password, conninfo, sizeof(conninfo), err,
 		    errlen) != 0)

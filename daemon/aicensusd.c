@@ -8,6 +8,9 @@
  * user keeping only CAP_NET_RAW (to reopen a capture that went away);
  * then serve.  Nothing here formats an address.
  *
+ * aicensusd --serve (serve()) is the API and dashboard alone, over the
+ * release api.source names: none of the above is opened.
+ *
  * The data path: packets -> pipeline -> agg (pair) -> vault (sealed,
  * every flush_interval) -> release stage (each closed day and ISO week,
  * checked after every flush, also when no traffic comes) -> release
@@ -118,6 +121,7 @@ struct daemon {
 	int			 under_systemd;
 	int			 read_error;
 	int			 finalising;	/* --finalise */
+	int			 serving;	/* --serve */
 	int64_t			 last_retention;	/* release DB, epoch */
 };
 
@@ -127,6 +131,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: aicensusd [-n] [-c CONFIG] [-i IFACE | -r FILE | --finalise]\n"
 	    "                 [--db PATH] [--release-db PATH]\n"
+	    "       aicensusd --serve [-c CONFIG] [--release-db PATH]\n"
 	    "\n"
 	    "  -c, --config FILE  configuration (default %s/aicensus/aicensus.conf)\n"
 	    "  -i, --interface IF capture live on IF (overrides the configuration)\n"
@@ -134,6 +139,9 @@ usage(FILE *f)
 	    "                     holds, exit (keys in memory only, no raw file)\n"
 	    "      --finalise     release everything counted so far now, destroy\n"
 	    "                     the week keys, exit (decommissioning)\n"
+	    "      --serve        the API and dashboard only (api.source: the\n"
+	    "                     release database or the central release), no\n"
+	    "                     capture, nothing written\n"
 	    "      --db PATH      raw working database (overrides the configuration)\n"
 	    "      --release-db PATH  release database (overrides the configuration)\n"
 	    "  -n, --check        check the configuration and catalog, then exit\n"
@@ -864,6 +872,139 @@ load_plugins(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* --- aicensusd --serve ------------------------------------------------ */
+
+static void
+on_serve_term(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)what;
+	log_info("signal %d: stopping", (int)sig);
+	if (d->under_systemd)
+		sd_notify(0, "STOPPING=1");
+	event_base_loopbreak(d->base);
+}
+
+/*
+ * SIGHUP: the token, web_dir and log level of a new configuration; the
+ * listener, the source and the central connection stay until restart
+ * (api_set_config says so), as does --release-db.
+ */
+static void
+on_serve_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct config *cfg;
+	struct catalog *cat;
+	char msg[1024];
+
+	(void)sig;
+	(void)what;
+	if (d->under_systemd)
+		sd_notify(0, "RELOADING=1");
+	if (load_config(d->cfg_path, &cfg, &cat, msg, sizeof(msg)) != 0) {
+		log_error("reload rejected, keeping the running configuration: "
+		    "%s", msg);
+		d->status.reload_failures++;
+	} else {
+		if (period_set_tz(cfg->timezone) != 0)
+			log_warnx("reload: unknown time zone %s", cfg->timezone);
+		memcpy(cfg->release_database, d->cfg->release_database,
+		    sizeof(cfg->release_database));
+		log_set_level(cfg->log_level);
+		api_set_config(d->api, cfg);
+		catalog_free(d->cat);
+		config_free(d->cfg);
+		d->cfg = cfg;
+		d->cat = cat;
+		d->status.reloads++;
+		log_info("configuration reloaded");
+	}
+	if (d->under_systemd)
+		sd_notify(0, "READY=1");
+}
+
+/* The configured user, for good and without any capability. */
+static int
+serve_drop(const struct config *cfg, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || cfg->user[0] == '\0')
+		return 0;
+	if ((pw = getpwnam(cfg->user)) == NULL) {
+		snprintf(err, errlen, "user %s does not exist: create it "
+		    "(systemd-sysusers) or set user = \"\"", cfg->user);
+		return -1;
+	}
+	if (setgroups(1, &pw->pw_gid) != 0 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0) {
+		snprintf(err, errlen, "cannot drop to user %s: %s", cfg->user,
+		    strerror(errno));
+		return -1;
+	}
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	log_info("running as user %s", cfg->user);
+	return 0;
+}
+
+/*
+ * aicensusd --serve: the HTTP API and the dashboard, and nothing else —
+ * for the organisation's dashboard over the central release (api.source
+ * = central, a reader role), or one sensor's release file served apart
+ * from its capture.  No capture, vault, week key, outbox, plugin or
+ * release stage is opened, no state directory made and no file written:
+ * released figures are read, read-only.  SIGTERM and SIGINT stop it,
+ * SIGHUP reloads the configuration.  0, or 1 when it cannot start.
+ */
+static int
+serve(struct daemon *d)
+{
+	struct event *sig[3];
+	char err[1024];
+	int i;
+
+	if (!d->cfg->api.enabled) {
+		fprintf(stderr, "aicensusd: --serve serves the API, but %s has "
+		    "no api group (or enabled = false): add api = { listen = "
+		    "\"127.0.0.1:8080\"; token_file = \"api.token\"; };\n",
+		    d->cfg_path);
+		return 1;
+	}
+	if (period_set_tz(d->cfg->timezone) != 0)
+		fatalx("unknown time zone %s", d->cfg->timezone);
+	if (d->rel_override != NULL)
+		snprintf(d->cfg->release_database,
+		    sizeof(d->cfg->release_database), "%s", d->rel_override);
+	if ((d->base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	d->status.start_time = (int64_t)time(NULL);
+	d->status.capture = AIC_CAPTURE_NONE;
+	/* bind now: a port < 1024 needs root */
+	if ((d->api = api_new(d->base, d->cfg, NULL, &d->status, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (serve_drop(d->cfg, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	sig[0] = evsignal_new(d->base, SIGTERM, on_serve_term, d);
+	sig[1] = evsignal_new(d->base, SIGINT, on_serve_term, d);
+	sig[2] = evsignal_new(d->base, SIGHUP, on_serve_hup, d);
+	for (i = 0; i < 3; i++)
+		evsignal_add(sig[i], NULL);
+	if (d->under_systemd)
+		sd_notify(0, "READY=1\nSTATUS=serving the API, no capture");
+	log_info("serving the %s release on http://%s/ (no capture)",
+	    d->cfg->api.source == CONFIG_API_CENTRAL ? "central" : "local",
+	    d->cfg->api.listen);
+	event_base_dispatch(d->base);
+	for (i = 0; i < 3; i++)
+		event_free(sig[i]);
+	log_info("stopped");
+	return 0;
+}
+
 /* --- main ------------------------------------------------------------- */
 
 static void
@@ -1073,6 +1214,7 @@ main(int argc, char **argv)
 		{ "release-db", required_argument, NULL, 'R' },
 		{ "finalise", no_argument, NULL, 'F' },
 		{ "finalize", no_argument, NULL, 'F' },
+		{ "serve", no_argument, NULL, 'S' },
 		{ "check", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1098,6 +1240,7 @@ main(int argc, char **argv)
 		case 'D': d.db_override = optarg; break;
 		case 'R': d.rel_override = optarg; break;
 		case 'F': d.finalising = 1; break;
+		case 'S': d.serving = 1; break;
 		case 'n': check = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -1106,7 +1249,9 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind != argc || (d.iface && d.rfile) ||
-	    (d.finalising && (d.iface || d.rfile || check))) {
+	    (d.finalising && (d.iface || d.rfile || check)) ||
+	    (d.serving && (d.iface || d.rfile || d.finalising ||
+	    d.db_override))) {
 		usage(stderr);
 		return 2;
 	}
@@ -1115,7 +1260,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "aicensusd: %s\n", err);
 		return 1;
 	}
-	if (open_plugins(&d, err, sizeof(err)) != 0) {
+	/* --serve runs no plugin: they are fed by the release stage */
+	if (!d.serving && open_plugins(&d, err, sizeof(err)) != 0) {
 		fprintf(stderr, "aicensusd: %s\n", err);
 		cleanup(&d);
 		return 1;
@@ -1124,7 +1270,14 @@ main(int argc, char **argv)
 		struct cfgerr ce;
 
 		memset(&ce, 0, sizeof(ce));
-		if (weekkey_check_state_dir(d.cfg, &ce) != 0) {
+		/* --serve -n: what --serve needs (no state directory) */
+		if (d.serving && !d.cfg->api.enabled) {
+			fprintf(stderr, "aicensusd: --serve needs an enabled api "
+			    "group in %s\n", d.cfg_path);
+			cleanup(&d);
+			return 1;
+		}
+		if (!d.serving && weekkey_check_state_dir(d.cfg, &ce) != 0) {
 			cfgerr_format(&ce, err, sizeof(err));
 			fprintf(stderr, "aicensusd: %s\n", err);
 			cleanup(&d);
@@ -1139,6 +1292,11 @@ main(int argc, char **argv)
 	}
 	d.under_systemd = getenv("NOTIFY_SOCKET") != NULL;
 	log_init("aicensusd", d.cfg->log_syslog, d.cfg->log_level);
+	if (d.serving) {
+		rc = serve(&d);
+		cleanup(&d);
+		return rc;
+	}
 	if (d.cfg->min_group_size == 1)
 		log_warnx("min_group_size is 1: figures are released WITHOUT any "
 		    "protection; for validation with synthetic traffic only");
@@ -1192,6 +1350,11 @@ main(int argc, char **argv)
 	    release_target_publish, &rt, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	vault_set_dims(d.st, d.cfg->dept_names, d.cfg->n_depts, d.cat);
+	if (!d.finalising && d.cfg->central.conninfo[0] != '\0' &&
+	    d.cfg->central.site[0] == '\0')
+		fatalx("central: no central.site, so nothing can be shipped: a "
+		    "configuration with api.source = central and no site is a "
+		    "reader's, for aicensusd --serve");
 	if (!d.finalising && d.cfg->central.conninfo[0] != '\0' &&
 	    open_central(&d, dbpath, err, sizeof(err)) != 0)
 		fatalx("%s", err);

@@ -7,6 +7,12 @@
  * /api/v1/blind.  There is no "suppressed" mark: a zero is a zero,
  * shown as "–", whether nothing happened or too few devices did.
  *
+ * Over the organisation's central release (aicensusd --serve with
+ * api.source = central) /api/v1/sites answers: a site selector appears,
+ * and every data request then names the site chosen (site=NAME; none:
+ * the whole organisation).  Over one sensor's release it answers 404
+ * and the selector stays hidden.
+ *
  * The token: read once from the URL fragment (#token=...) or the login
  * form, kept in sessionStorage (this tab only), sent as
  * "Authorization: Bearer ...".  A 401 brings the login form back.
@@ -43,6 +49,7 @@ const state = {
   services: new Map(), /* id -> service */
   deptColor: new Map(),
   svcColor: new Map(),
+  site: '',            /* '' the organisation; or a site's name */
   data: null,          /* the answers for the current view */
   loading: 0,
 };
@@ -155,8 +162,46 @@ async function api(path) {
   return body;
 }
 
+/* path with the chosen site, if any, added to its parameters */
+function withSite(path, params) {
+  const p = new URLSearchParams(params || {});
+  if (state.site) p.set('site', state.site);
+  const q = p.toString();
+  return q ? path + '?' + q : path;
+}
+
 function usage(params) {
-  return api('/api/v1/usage?' + new URLSearchParams(params).toString());
+  return api(withSite('/api/v1/usage', params));
+}
+
+/*
+ * The site selector: filled from /api/v1/sites, shown only when it
+ * answers (the central release); a silent site says so.
+ */
+async function loadSites() {
+  let answer = null;
+  try {
+    answer = await api('/api/v1/sites');
+  } catch (e) {
+    if (e instanceof AuthError) throw e;
+    answer = null;
+  }
+  const sel = $('site');
+  $('sitepick').hidden = !answer;
+  if (!answer) {
+    state.site = '';
+    return;
+  }
+  sel.textContent = '';
+  sel.appendChild(el('option', { value: '' }, 'Whole organisation'));
+  for (const s of answer.sites) {
+    const o = el('option', { value: s.name },
+      s.name + (s.silent ? ' (silent)' : '') + (s.released ? '' : ' – nothing released'));
+    sel.appendChild(o);
+  }
+  sel.dataset.sites = String(answer.sites.length);
+  if (!answer.sites.some((s) => s.name === state.site)) state.site = '';
+  sel.value = state.site;
 }
 
 /* --- URL fragment: token once, then the view (bookmarkable) ----------- */
@@ -169,6 +214,9 @@ function readFragment() {
     state.interval = p.get('interval');
   }
   if (METRICS[p.get('metric')]) state.metric = p.get('metric');
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(p.get('site') || '')) {
+    state.site = p.get('site');
+  }
   writeFragment();
 }
 
@@ -177,6 +225,7 @@ function writeFragment() {
   if (state.week) p.set('week', state.week);
   p.set('interval', state.interval);
   p.set('metric', state.metric);
+  if (state.site) p.set('site', state.site);
   /* never leave the token in the address bar or the history */
   history.replaceState(null, '', location.pathname + '#' + p.toString());
 }
@@ -582,8 +631,14 @@ function renderHealth(d) {
     row.append(el('span', {}, label), v);
     kv.appendChild(row);
   };
-  add('Capture', st.capture === 'running' ? `on ${st.interface || '?'}`
-    : st.capture, st.capture === 'running' ? 'ok' : 'bad');
+  if (st.capture === 'none') {
+    /* aicensusd --serve: no capture of its own, by design */
+    add('Serving', `the ${st.source} release` +
+      (st.source === 'central' ? ` (${state.site || 'whole organisation'})` : ''), 'ok');
+  } else {
+    add('Capture', st.capture === 'running' ? `on ${st.interface || '?'}`
+      : st.capture, st.capture === 'running' ? 'ok' : 'bad');
+  }
   add('Uptime', duration(st.uptime_seconds));
   add('Last packet', st.last_packet === null ? 'none yet' : ago(st.now - st.last_packet));
   add('Packets since start', num(st.packets));
@@ -640,7 +695,8 @@ function renderAll() {
   renderHealth(d);
   const p = d.cells.periods[0];
   $('privacy').className = 'notice';
-  $('privacy').textContent = `Minimum group size ${d.minGroup}: every figure ` +
+  $('privacy').textContent = (state.site ? `Site ${state.site}. ` : '') +
+    `Minimum group size ${d.minGroup}: every figure ` +
     'is released once, per closed day or ISO week, with small random ' +
     'perturbation (cell key method); a group of fewer devices shows as – ' +
     '(0) or at least the minimum, and rows need not add up. ' +
@@ -683,7 +739,7 @@ async function loadView() {
       usage({ week: w, by: 'service,week' }),
       usage({ from: shiftWeek(w, -4), to: w, by: 'service,week' }),
       api('/api/v1/status'),
-      api('/api/v1/blind?' + new URLSearchParams({ week: w }).toString()),
+      api(withSite('/api/v1/blind', { week: w })),
     ]);
   if (ticket !== state.loading) return;  /* a newer view won */
   state.data = { deptSeries, svcSeries, cells, total, svcWeek, history,
@@ -695,9 +751,10 @@ async function loadView() {
 
 async function start() {
   try {
+    await loadSites();
     const [periods, services, depts] = await Promise.all([
-      api('/api/v1/periods'), api('/api/v1/services'),
-      api('/api/v1/departments')]);
+      api(withSite('/api/v1/periods')), api(withSite('/api/v1/services')),
+      api(withSite('/api/v1/departments'))]);
     state.weeks = periods.weeks.map((p) => p.period);
     state.days = periods.days;
     /* a week in progress shows its released days */
@@ -758,6 +815,13 @@ function init() {
     b.addEventListener('click', go(() => { state.interval = b.dataset.v; }));
   }
   $('metric').addEventListener('change', go(() => { state.metric = $('metric').value; }));
+  /* another site has other released periods: start over */
+  $('site').addEventListener('change', () => {
+    state.site = $('site').value;
+    state.data = null;
+    writeFragment();
+    start();
+  });
   $('signout').addEventListener('click', () => {
     sessionStorage.removeItem(TOKEN_KEY);
     state.data = null;

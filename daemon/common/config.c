@@ -1510,6 +1510,8 @@ check_user(struct config_ctx *x, const config_setting_t *top,
 }
 
 static const char *const log_dests[] = { "stderr", "syslog", NULL };
+/* in the order of enum config_api_source */
+static const char *const api_sources[] = { "local", "central", NULL };
 static const char *const languages[] = { "en", "nl", NULL };
 
 static int
@@ -1646,6 +1648,15 @@ central_done(struct config_ctx *x, const config_setting_t *g)
 {
 	struct config_central *c = &x->c->central;
 
+	/* the api group comes first: its source may need this one */
+	if (x->c->api.source == CONFIG_API_CENTRAL &&
+	    (g == NULL || c->conninfo[0] == '\0'))
+		return fail(x, config_lookup(&x->lc, "aicensus.api.source"),
+		    "api.source = \"central\" reads the central "
+		    "database, but there is no central.conninfo — add central "
+		    "= { conninfo = \"host=... dbname=aicensus user=READER\"; "
+		    "password_file = \"...\"; }; (a reader role) or set "
+		    "api.source = \"local\"");
 	/* no group, or no conninfo (as -v prints it): nothing is shipped */
 	if (g == NULL || c->conninfo[0] == '\0')
 		return 0;
@@ -1653,7 +1664,13 @@ central_done(struct config_ctx *x, const config_setting_t *g)
 		return fail(x, member(g, "conninfo"), "central.conninfo holds "
 		    "a password — put it in central.password_file (mode 0600) "
 		    "instead: a configuration file is read by more people");
-	if (!valid_site(c->site))
+	/*
+	 * A configuration that reads the central release (aicensusd
+	 * --serve) is a reader's: it ships nothing and needs no site; a
+	 * daemon that would ship refuses to start without one.
+	 */
+	if (!(x->c->api.source == CONFIG_API_CENTRAL && c->site[0] == '\0') &&
+	    !valid_site(c->site))
 		return fail(x, member(g, "site") != NULL ?
 		    member(g, "site") : g, "central.site \"%s\" is not a site "
 		    "name — 1..63 letters, digits, '.', '_' or '-', starting "
@@ -1825,6 +1842,10 @@ static const struct config_key keys[] = {
 	{ "api", "web_dir", CFG_PATH, 0, 0, AIC_WEBDIR, NULL, true,
 	    "the dashboard's static files", STR(api.web_dir), NULL, NULL,
 	    NULL, NULL },
+	{ "api", "source", CFG_CHOICE, 0, 0, "local", NULL, false,
+	    "where figures are read: local (release_database) or central "
+	    "(the central group, a reader role)", AT(api.source),
+	    sizeof(int), api_sources, NULL, NULL, NULL },
 
 	{ "report", "dir", CFG_PATH, 0, 0, "/var/lib/aicensus/reports", NULL,
 	    true, "where reports are written", STR(report.dir), NULL, NULL,

@@ -97,6 +97,15 @@ struct config_limits {
  */
 #define CONFIG_TOKEN_MIN	16	/* characters */
 #define CONFIG_TOKEN_MAX	1024
+/*
+ * Where the API reads released figures (api.source): the release
+ * database file, or the organisation's central release through the
+ * central group's connection (a reader role; aicensusd --serve).
+ */
+enum config_api_source {
+	CONFIG_API_LOCAL = 0,
+	CONFIG_API_CENTRAL = 1
+};
 struct config_api {
 	bool		enabled;
 	char		listen[64];		/* "127.0.0.1:8080", "[::1]:8080" */
@@ -105,6 +114,7 @@ struct config_api {
 	char		token_file[CONFIG_PATH_MAX];	/* "" when disabled */
 	unsigned char	token_sha256[32];
 	char		web_dir[CONFIG_PATH_MAX];	/* checked when served */
+	int		source;			/* enum config_api_source */
 };
 
 /* Reports (group report): where they are written and who gets them. */

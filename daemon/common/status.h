@@ -19,7 +19,8 @@ enum aic_capture_state {
 	AIC_CAPTURE_UNSET = 0,	/* not filled in: "capturing" decides */
 	AIC_CAPTURE_RUNNING,	/* live, the interface open */
 	AIC_CAPTURE_DOWN,	/* live, the interface lost */
-	AIC_CAPTURE_OFFLINE	/* reading a file (-r) or finalising */
+	AIC_CAPTURE_OFFLINE,	/* reading a file (-r) or finalising */
+	AIC_CAPTURE_NONE	/* aicensusd --serve: no capture at all */
 };
 
 struct aic_status {

@@ -214,7 +214,9 @@ check "query --site b as JSON names its scope and the central method ($jone)" c6
 
 printf '%s\n' "$PW_BI" >"$d/bi.pass"
 chmod 600 "$d/bi.pass"
-sed -e "s|^};|  central = { conninfo = \"host=$PGHOST dbname=central user=bi\"; password_file = \"$d/bi.pass\"; site = \"cio\"; };\n};|" \
+# a reader's configuration: figures come from the central release
+# (api.source), through the reader role; it ships nothing, so no site
+sed -e "s|^};|  central = { conninfo = \"host=$PGHOST dbname=central user=bi\"; password_file = \"$d/bi.pass\"; };\n  api = { source = \"central\"; };\n};|" \
     "$d/org.conf" >"$d/reader.conf"
 q -c "$d/reader.conf" >"$d/q.conf" 2>"$d/q.conf.err"; rc=$?
 c7() {
@@ -230,14 +232,27 @@ c8() {
 }
 check "report -c CONFIG reads it too; --site c from the configuration equals --db's" c8 ||
 	cat "$d/r.conf.err"
-q -c "$d/a/aicensus.conf" >"$d/q.writer" 2>"$d/q.writer.err"; rc=$?
-"$CLI" report -c "$d/a/aicensus.conf" --week "$WK" >/dev/null 2>"$d/r.writer.err"; rc2=$?
+# A sensor's configuration (api.source local, a central group with its
+# site): its own file holds no cells, and the CLI says where they are.
+q -c "$d/a/aicensus.conf" >"$d/q.sensor" 2>"$d/q.sensor.err"; rc=$?
+"$CLI" report -c "$d/a/aicensus.conf" --week "$WK" >/dev/null 2>"$d/r.sensor.err"; rc2=$?
 c9() {
+	[ $rc -eq 1 ] && [ $rc2 -eq 1 ] && [ ! -s "$d/q.sensor" ] &&
+	grep -q "published in the organisation's central release (site a)" "$d/q.sensor.err" &&
+	grep -q "published in the organisation's central release (site a)" "$d/r.sensor.err"
+}
+check "a shipping sensor's configuration: exit 1, its figures are in the central release (site a) ($(head -c 160 "$d/q.sensor.err"))" c9
+# A reader's configuration that names a writer role instead.
+sed -e "s|user=bi|user=sensor_a|" -e "s|$d/bi.pass|$d/a/central.pass|" \
+    "$d/reader.conf" >"$d/a/writer.conf"
+q -c "$d/a/writer.conf" >"$d/q.writer" 2>"$d/q.writer.err"; rc=$?
+"$CLI" report -c "$d/a/writer.conf" --week "$WK" >/dev/null 2>"$d/r.writer.err"; rc2=$?
+c9b() {
 	[ $rc -eq 1 ] && [ $rc2 -eq 1 ] && [ ! -s "$d/q.writer" ] &&
 	grep -q "permission denied.*; use a reader role's configuration: docs/CENTRAL.md$" "$d/q.writer.err" &&
 	grep -q "permission denied.*; use a reader role's configuration: docs/CENTRAL.md$" "$d/r.writer.err"
 }
-check "a sensor's (writer role's) configuration: exit 1, PostgreSQL's permission error and the pointer to the reader role ($(head -c 160 "$d/q.writer.err"))" c9
+check "api.source = central with a writer role: exit 1, PostgreSQL's permission error and the pointer to the reader role ($(head -c 160 "$d/q.writer.err"))" c9b
 
 # --- the report ------------------------------------------------------------------
 

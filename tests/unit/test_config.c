@@ -262,6 +262,7 @@ static const char golden_out[] =
     "    listen = \"[::1]:9000\";\n"
     "    token_file = \"@DIR@/tok\";\n"
     "    web_dir = \"" AIC_WEBDIR "\";\n"
+    "    source = \"local\";\n"
     "  };\n"
     "  report = {\n"
     "    dir = \"@DIR@/reports\";\n"
@@ -1068,6 +1069,48 @@ test_central(void)
 #undef CENTRAL
 }
 
+/*
+ * api.source: local by default; central reads the central group, which
+ * must then have a conninfo and needs no site (a reader ships nothing);
+ * a sensor's group still needs its site.
+ */
+static void
+test_api_source(void)
+{
+	struct cfgerr e;
+	struct config *c;
+	char *out;
+
+	write_token("api.token", "s3cret-token-0123456789\n");
+	c = config_load(write_file("src.conf", "aicensus = {\n"
+	    "  api = { token_file = \"api.token\"; };\n};\n"), &e);
+	T_CHECK(c != NULL);
+	if (c != NULL)
+		T_EQ_INT(c->api.source, CONFIG_API_LOCAL);
+	config_free(c);
+	c = config_load(write_file("src.conf", "aicensus = {\n"
+	    "  api = { token_file = \"api.token\"; source = \"central\"; };\n"
+	    "  central = { conninfo = \"host=/tmp dbname=c user=bi\"; };\n"
+	    "};\n"), &e);
+	T_CHECK(c != NULL);
+	if (c != NULL) {
+		T_EQ_INT(c->api.source, CONFIG_API_CENTRAL);
+		T_EQ_STR(c->central.site, "");
+		out = printed(c);
+		T_CHECK(out != NULL &&
+		    strstr(out, "source = \"central\";") != NULL);
+		free(out);
+	}
+	config_free(c);
+	EXPECT_ERR("aicensus = {\n  api = {\n    token_file = \"api.token\";\n"
+	    "    source = \"central\";\n  };\n};\n", 4, "no central.conninfo");
+	EXPECT_ERR("aicensus = {\n  api = {\n    token_file = \"api.token\";\n"
+	    "    source = \"remote\";\n  };\n};\n", 4, "local, central");
+	EXPECT_ERR("aicensus = {\n  api = {\n    token_file = \"api.token\";\n"
+	    "    source = \"local\";\n  };\n  central = {\n"
+	    "    conninfo = \"host=x\";\n  };\n};\n", 6, "central.site");
+}
+
 int
 main(void)
 {
@@ -1083,6 +1126,7 @@ main(void)
 	T_RUN(test_defaults);
 	T_RUN(test_api_report);
 	T_RUN(test_central);
+	T_RUN(test_api_source);
 	T_RUN(test_errors_api);
 	T_RUN(test_relative_paths);
 	T_RUN(test_errors_basic);

@@ -39,6 +39,7 @@
 #include "out/api/api.h"
 #include "out/api/api_cache.h"
 #include "out/api/api_int.h"
+#include "out/api/api_rel.h"
 #include "out/api/api_reply.h"
 #include "out/api/api_routes.h"
 #include "common/log.h"
@@ -113,6 +114,7 @@ static const struct route {
 	{ "/api/v1/services", RT_QUERY, api_services },
 	{ "/api/v1/departments", RT_QUERY, api_departments },
 	{ "/api/v1/status", RT_QUERY, api_status },
+	{ "/api/v1/sites", RT_QUERY, api_sites },
 	{ "/metrics", RT_QUERY, api_metrics },
 	{ NULL, 0, api_files },
 };
@@ -276,6 +278,10 @@ api_new(struct event_base *base, const struct config *cfg,
 	if (access(cfg->api.web_dir, R_OK | X_OK) != 0)
 		log_warnx("api: web_dir %s: %s; the dashboard is not served "
 		    "(the API is)", cfg->api.web_dir, strerror(errno));
+	if (api_rel_init(a, cfg, err, errlen) != 0) {
+		api_free(a);
+		return NULL;
+	}
 	if (!is_loopback(cfg->api.host))
 		log_warnx("api: listening on %s, not loopback: without TLS the "
 		    "token crosses the network in clear", cfg->api.listen);
@@ -294,8 +300,13 @@ api_set_config(struct api *a, const struct config *cfg)
 	if (!cfg->api.enabled)
 		log_warnx("reload: the API is disabled; it answers 503 until "
 		    "the restart closes it");
+	if (cfg->api.source != a->source)
+		log_warnx("reload: api.source %s takes effect at restart; still "
+		    "reading the %s release", cfg->api.source ==
+		    CONFIG_API_CENTRAL ? "central" : "local", api_rel_source(a));
 	a->cfg = cfg;
-	if (strcmp(cfg->release_database, a->relpath) != 0) {
+	if (a->central == NULL &&
+	    strcmp(cfg->release_database, a->relpath) != 0) {
 		snprintf(a->relpath, sizeof(a->relpath), "%s",
 		    cfg->release_database);
 		released_close(a->rel);		/* reopened on first use */
@@ -311,7 +322,7 @@ api_free(struct api *a)
 	if (a == NULL)
 		return;
 	evhttp_free(a->http);
-	released_close(a->rel);
+	api_rel_free(a);
 	api_cache_free(a->cache);
 	free(a);
 }

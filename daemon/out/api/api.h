@@ -9,6 +9,7 @@
  *   GET /api/v1/services         the grid's services (labels)
  *   GET /api/v1/departments      department names (labels)
  *   GET /api/v1/status           the sensor's health, no figures
+ *   GET /api/v1/sites            api.source = central: the sites
  *   GET /metrics                 health, and the last released week/day
  *   GET /...                     the dashboard's static files (web_dir)
  * Everything under /api/ and /metrics needs "Authorization: Bearer T"
@@ -25,7 +26,10 @@
  * It runs on the daemon's event loop, single-threaded: a request is
  * answered between two batches of packets.  The release database is
  * opened read-only on first use (cfg->release_database); answers are
- * cached until that file changes, i.e. until the next release.
+ * cached until that file changes, i.e. until the next release.  With
+ * api.source = central (aicensusd --serve: the organisation's
+ * dashboard) the release is the central one in PostgreSQL, read as a
+ * reader role; data endpoints take site=NAME (api_rel.h).
  */
 #ifndef AIC_API_H
 #define AIC_API_H
@@ -41,9 +45,11 @@ struct api;
 /*
  * Bind cfg->api.listen on base (call it before dropping privileges, a
  * port below 1024 needs root); requests are served once the loop runs.
- * dbpath (the vault) is not read: outputs read cfg->release_database;
- * status is the daemon's own counters and must outlive the api.  NULL
- * with err.
+ * dbpath (the vault) is not read: outputs read cfg->release_database,
+ * or the central release (api.source); status is the daemon's own
+ * counters and must outlive the api.  NULL with err, also when
+ * api.source = central names a role that may not read released
+ * figures.
  */
 struct api	*api_new(struct event_base *base, const struct config *cfg,
 		    const char *dbpath, const struct aic_status *status,

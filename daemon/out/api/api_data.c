@@ -1,6 +1,6 @@
 /*
  * api_data.c - the JSON endpoints: healthz, usage, periods, blind,
- * services, departments, status.
+ * services, departments, status, sites.
  *
  * Every figure comes from the release database through released.h:
  * usage is query_run() + query_json(), the same document as `aicensus
@@ -9,7 +9,9 @@
  * of a local midnight); any other epoch is refused with 400, so no free
  * window can select part of a period.  Status is the sensor's health
  * and carries no figure about people; departments and services are the
- * grid's labels.
+ * grid's labels.  Over the central release (api.source = central) the
+ * data endpoints take site=NAME, which api_rel() turns into that site's
+ * scope (or a 400), and sites lists the sites.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +29,8 @@
 #ifndef AIC_VERSION
 #define AIC_VERSION "dev"
 #endif
+
+static json_t	*epoch_or_null(int64_t);
 
 static json_t *
 jint(uint64_t v)
@@ -92,7 +96,7 @@ void
 api_usage(struct api_call *c)
 {
 	static const char *const keys[] = {
-		"week", "day", "from", "to", "by", NULL
+		"week", "day", "from", "to", "by", "site", NULL
 	};
 	struct query q;
 	struct qresult r;
@@ -157,7 +161,7 @@ period_list(struct released *rel, enum rel_kind k, int32_t from,
 void
 api_periods(struct api_call *c)
 {
-	static const char *const keys[] = { NULL };
+	static const char *const keys[] = { "site", NULL };
 	struct released *rel;
 	json_t *w, *d;
 	int64_t version;
@@ -183,7 +187,7 @@ api_periods(struct api_call *c)
 void
 api_blind(struct api_call *c)
 {
-	static const char *const keys[] = { "week", "day", NULL };
+	static const char *const keys[] = { "week", "day", "site", NULL };
 	struct released *rel;
 	struct rel_period *p;
 	struct query q;
@@ -226,7 +230,7 @@ api_blind(struct api_call *c)
 void
 api_services(struct api_call *c)
 {
-	static const char *const keys[] = { NULL };
+	static const char *const keys[] = { "site", NULL };
 	struct rel_service *s;
 	struct released *rel;
 	size_t n, i;
@@ -257,15 +261,19 @@ api_services(struct api_call *c)
 void
 api_departments(struct api_call *c)
 {
-	static const char *const keys[] = { NULL };
+	static const char *const keys[] = { "site", NULL };
 	const struct config *cfg = c->api->cfg;
 	struct released *rel;
 	struct rel_period *p = NULL;
 	char err[256], **names = NULL;
 	size_t n = 0, nn = 0, i, j;
 	json_t *list;
+	int answered;
 
 	if (api_params_check(c, keys) != 0)
+		return;
+	rel = api_rel_try(c, &answered);
+	if (answered)
 		return;
 	list = json_array();
 	for (i = 0; i < cfg->n_depts; i++)
@@ -273,7 +281,7 @@ api_departments(struct api_call *c)
 		    cfg->dept_names[i], "configured", 1));
 	json_array_append_new(list, json_pack("{s:s,s:b}", "name",
 	    REL_UNASSIGNED, "configured", 1));
-	if ((rel = api_rel_get(c->api)) != NULL &&
+	if (rel != NULL &&
 	    released_periods(rel, REL_WEEK, 0, 0, &p, &n, err,
 	    sizeof(err)) == 0 && n > 0 &&
 	    released_depts(rel, REL_WEEK, p[n - 1].period, &names, &nn) == 0) {
@@ -296,6 +304,48 @@ api_departments(struct api_call *c)
 	    list));
 }
 
+/* --- sites (central source) -------------------------------------------- */
+
+/*
+ * The sites of the central database: name, when its sensor last
+ * shipped, silent (nothing shipped for CENTRAL_VIEW_SILENT_HOURS, or
+ * never), whether it has a released scope (?site=NAME), and its last
+ * released week with the hours of it the site covered.  Health of
+ * sensors, no figure about people.
+ */
+void
+api_sites(struct api_call *c)
+{
+	static const char *const keys[] = { NULL };
+	const struct api_site *s;
+	char lab[16];
+	size_t n, i;
+	json_t *list;
+
+	if (api_params_check(c, keys) != 0 ||
+	    (s = api_rel_sites(c, &n)) == NULL)
+		return;
+	list = json_array();
+	for (i = 0; i < n; i++) {
+		json_t *w = json_null();
+
+		if (s[i].s.week > 0) {
+			query_period_label(REL_WEEK, s[i].s.week, lab,
+			    sizeof(lab));
+			w = json_string(lab);
+		}
+		json_array_append_new(list, json_pack("{s:s,s:o,s:b,s:b,s:o,"
+		    "s:I,s:I}", "name", s[i].s.name, "last_seen",
+		    epoch_or_null(s[i].s.last_seen), "silent",
+		    s[i].s.silent != 0, "released", s[i].released != 0,
+		    "last_week", w, "coverage_hours",
+		    (json_int_t)s[i].s.coverage_hours, "hours_total",
+		    (json_int_t)s[i].s.hours_total));
+	}
+	api_reply_json(c->req, HTTP_OK, json_pack("{s:i,s:o}",
+	    "silent_after_hours", CENTRAL_VIEW_SILENT_HOURS, "sites", list));
+}
+
 /* --- status ----------------------------------------------------------- */
 
 static const char *
@@ -305,6 +355,7 @@ capture_state(const struct aic_status *s)
 	case AIC_CAPTURE_RUNNING: return "running";
 	case AIC_CAPTURE_DOWN: return "down";
 	case AIC_CAPTURE_OFFLINE: return "offline";
+	case AIC_CAPTURE_NONE: return "none";
 	case AIC_CAPTURE_UNSET: break;
 	}
 	return s->capturing ? "running" : "down";
@@ -370,6 +421,7 @@ api_status(struct api_call *c)
 	json_object_set_new(o, "last_release", epoch_or_null(s->last_release));
 	json_object_set_new(o, "release_database", json_string(rel != NULL ?
 	    "available" : "none yet"));
+	json_object_set_new(o, "source", json_string(api_rel_source(c->api)));
 	json_object_set_new(o, "last_released_week",
 	    last_label(rel, REL_WEEK));
 	json_object_set_new(o, "last_released_day", last_label(rel, REL_DAY));

@@ -29,8 +29,11 @@ struct api {
 	const struct config		*cfg;	/* the one in force */
 	const struct aic_status		*st;
 	char				 relpath[CONFIG_PATH_MAX];
-	struct released			*rel;	/* read-only; NULL until used */
+	int				 source;	/* api.source at start */
+	struct released			*rel;	/* local: read-only; NULL
+						   until used */
 	uint64_t			 rel_ino;	/* of the file opened */
+	struct api_central		*central;	/* central: api_rel.c's */
 	struct api_cache		*cache;	/* answers until a release */
 	char				 listen[64];	/* bound at start */
 };

@@ -1,20 +1,71 @@
 /*
- * api_rel.c - the release database as the API's handlers read it:
- * opened read-only on first use and again when the file was replaced,
- * and a version that moves with every release, so answers can be kept
- * until the next one.
+ * api_rel.c - the release as the API's handlers read it (api_rel.h):
+ * the release database file, or the organisation's central release.
+ *
+ * Local: the file is opened read-only on first use and again when it
+ * was replaced; its version hashes the file's and its WAL's size and
+ * time.
+ *
+ * Central: two connections of the reader role.  One holds the read API
+ * (released_of() over store/relstore_pg.h), whose scope is switched to
+ * the request's site before every use: the API is single-threaded, so
+ * the scope set is the scope read.  The other (store/central_view.h)
+ * reads the version, count and latest released_at of the periods, at
+ * most once per second, and the sites view.  The read API is opened
+ * again when the version moves (a release wrote its meta, e.g. the
+ * time zone, the first time) and after a failure; a database that does
+ * not answer is tried again after CENTRAL_RETRY_SEC, one log line per
+ * outage, so that a dead server does not hold every request for its
+ * connect timeout.
  */
 #include <sys/stat.h>
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "out/api/api_int.h"
 #include "out/api/api_rel.h"
 #include "out/api/api_reply.h"
 #include "common/log.h"
 #include "release/released.h"
+#include "store/central_pg.h"
+#include "store/central_view.h"
+#include "store/relstore_pg.h"
+
+/* libpq waits this long for a connection, at most. */
+#define CENTRAL_CONNECT_SEC	5
+/* After a failure the database is not asked again before this. */
+#define CENTRAL_RETRY_SEC	5
+
+struct api_central {
+	/* the central group's, with the password: wiped at the end */
+	char			 conninfo[CONFIG_PATH_MAX + 1024 +
+				    3 * CONFIG_CENTRAL_PASS_MAX];
+	struct central_view	*view;
+	struct relstore		*st;		/* owned by rel */
+	struct released		*rel;
+	int64_t			 rel_ver;	/* the version rel was opened at */
+	int64_t			 ver;		/* -1: unknown */
+	int64_t			 ver_at;	/* when read (monotonic s) */
+	int64_t			 retry_at;	/* not before, after a failure */
+	int			 down;		/* an outage was logged */
+	struct api_site		*sites;
+	size_t			 nsites;
+	int64_t			 sites_at;
+	char			 err[512];	/* why nothing can be read */
+};
+
+static int64_t
+mono_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
 
 static uint64_t
 mix(uint64_t h, uint64_t v)
@@ -23,8 +74,10 @@ mix(uint64_t h, uint64_t v)
 	return h * 0x100000001b3ULL;
 }
 
-int64_t
-api_rel_version(struct api *a)
+/* --- local: the release database file --------------------------------- */
+
+static int64_t
+local_version(struct api *a)
 {
 	char wal[CONFIG_PATH_MAX + 8];
 	struct stat sb;
@@ -43,8 +96,8 @@ api_rel_version(struct api *a)
 	return (int64_t)(h >> 1);
 }
 
-struct released *
-api_rel_get(struct api *a)
+static struct released *
+local_get(struct api *a)
 {
 	char err[512];
 	struct stat sb;
@@ -82,15 +135,324 @@ central_refused(struct api_call *c, struct released *r)
 	return 1;
 }
 
+/* --- central: the organisation's release in PostgreSQL ----------------- */
+
+static void
+central_drop(struct api_central *ac)
+{
+	released_close(ac->rel);
+	ac->rel = NULL;
+	ac->st = NULL;
+	central_view_close(ac->view);
+	ac->view = NULL;
+	ac->ver = -1;
+}
+
+/* The database failed: say so once per outage, ask again later. */
+static void
+central_failed(struct api_central *ac, int64_t now)
+{
+	if (!ac->down)
+		log_warnx("api: central database: %s; answering 503 until it "
+		    "can be read (tried again every %d s)", ac->err,
+		    CENTRAL_RETRY_SEC);
+	ac->down = 1;
+	ac->retry_at = now + CENTRAL_RETRY_SEC;
+	central_drop(ac);
+}
+
+/*
+ * The version, read at most once per second; -1 when the database
+ * cannot be read now (ac->err says why).  *denied: the role may not.
+ */
+static int64_t
+central_version(struct api_central *ac, int *denied)
+{
+	int64_t now = mono_sec(), count, last;
+	int rc;
+
+	*denied = 0;
+	if (now == ac->ver_at && ac->ver >= 0)
+		return ac->ver;
+	if (ac->ver < 0 && now < ac->retry_at)
+		return -1;
+	ac->ver_at = now;
+	if (ac->view == NULL && (ac->view = central_view_open(ac->conninfo,
+	    ac->err, sizeof(ac->err))) == NULL) {
+		central_failed(ac, now);
+		return -1;
+	}
+	rc = central_view_version(ac->view, &count, &last, ac->err,
+	    sizeof(ac->err));
+	if (rc != 0) {
+		*denied = rc == CENTRAL_VIEW_DENIED;
+		central_failed(ac, now);
+		return -1;
+	}
+	if (ac->down)
+		log_info("api: central database readable again");
+	ac->down = 0;
+	ac->ver = (int64_t)(mix(mix(0xcbf29ce484222325ULL, (uint64_t)count),
+	    (uint64_t)last) >> 1);
+	return ac->ver;
+}
+
+/* The read API in the scope of site (NULL: the organisation). */
+static struct released *
+central_get(struct api_central *ac, const char *site)
+{
+	int denied;
+
+	if (central_version(ac, &denied) < 0)
+		return NULL;
+	if (ac->rel != NULL && ac->rel_ver != ac->ver) {
+		released_close(ac->rel);	/* a release: read it afresh */
+		ac->rel = NULL;
+		ac->st = NULL;
+	}
+	if (ac->rel == NULL) {
+		if ((ac->st = relstore_pg_open_site(ac->conninfo,
+		    RELSTORE_READ, NULL, ac->err, sizeof(ac->err))) == NULL ||
+		    (ac->rel = released_of(ac->st, ac->err,
+		    sizeof(ac->err))) == NULL) {
+			ac->st = NULL;
+			central_failed(ac, mono_sec());
+			return NULL;
+		}
+		ac->rel_ver = ac->ver;
+	}
+	if (relstore_pg_set_site(ac->st, site) != 0) {
+		snprintf(ac->err, sizeof(ac->err), "%s", relstore_error(ac->st));
+		return NULL;
+	}
+	return ac->rel;
+}
+
+static int
+site_released(void *arg, const char *name)
+{
+	struct api_central *ac = arg;
+	size_t i;
+
+	for (i = 0; i < ac->nsites; i++)
+		if (strcmp(ac->sites[i].s.name, name) == 0)
+			ac->sites[i].released = 1;
+	return 0;
+}
+
+/* The sites, read at most once per second; NULL (ac->err). */
+static const struct api_site *
+central_sites(struct api_central *ac, size_t *n)
+{
+	struct central_site *cs;
+	int64_t now = mono_sec();
+	size_t i, ns;
+
+	if (ac->sites != NULL && ac->sites_at == now) {
+		*n = ac->nsites;
+		return ac->sites;
+	}
+	/* the view's connection, and the read API for the released scopes */
+	if (central_get(ac, NULL) == NULL)
+		return NULL;
+	if (central_view_sites(ac->view, &cs, &ns, ac->err,
+	    sizeof(ac->err)) != 0) {
+		central_failed(ac, now);
+		return NULL;
+	}
+	free(ac->sites);
+	if ((ac->sites = calloc(ns + 1, sizeof(*ac->sites))) == NULL) {
+		free(cs);
+		ac->nsites = 0;
+		snprintf(ac->err, sizeof(ac->err), "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < ns; i++)
+		ac->sites[i].s = cs[i];
+	free(cs);
+	ac->nsites = ns;
+	if (relstore_pg_sites(ac->st, site_released, ac) != 0) {
+		snprintf(ac->err, sizeof(ac->err), "%s", relstore_error(ac->st));
+		central_failed(ac, now);
+		free(ac->sites);
+		ac->sites = NULL;
+		ac->nsites = 0;
+		return NULL;
+	}
+	ac->sites_at = now;
+	*n = ac->nsites;
+	return ac->sites;
+}
+
+/* --- the handlers' side ----------------------------------------------- */
+
+int
+api_rel_init(struct api *a, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	struct api_central *ac;
+	int64_t count, last;
+	int rc = 0;
+
+	a->source = cfg->api.source;
+	if (a->source != CONFIG_API_CENTRAL)
+		return 0;
+	if ((ac = calloc(1, sizeof(*ac))) == NULL) {
+		snprintf(err, errlen, "api: out of memory");
+		return -1;
+	}
+	ac->ver = -1;
+	ac->ver_at = -1;
+	if (central_view_conninfo(cfg->central.conninfo,
+	    cfg->central.password, CENTRAL_CONNECT_SEC, ac->conninfo,
+	    sizeof(ac->conninfo)) != 0) {
+		snprintf(err, errlen, "api: central.conninfo is too long");
+		free(ac);
+		return -1;
+	}
+	a->central = ac;
+	/*
+	 * A role that may not read is a configuration error: say it now.
+	 * A database that does not answer yet is a 503 until it does.
+	 */
+	if ((ac->view = central_view_open(ac->conninfo, ac->err,
+	    sizeof(ac->err))) != NULL && (rc = central_view_version(ac->view,
+	    &count, &last, ac->err, sizeof(ac->err))) == CENTRAL_VIEW_DENIED) {
+		snprintf(err, errlen, "api.source = central: %s", ac->err);
+		return -1;
+	}
+	if (ac->view == NULL || rc != 0) {
+		log_warnx("api: central database: %s; answering 503 until it "
+		    "can be read", ac->err);
+		central_drop(ac);
+		ac->down = 1;
+	}
+	return 0;
+}
+
+void
+api_rel_free(struct api *a)
+{
+	struct api_central *ac = a->central;
+
+	released_close(a->rel);
+	a->rel = NULL;
+	if (ac == NULL)
+		return;
+	central_drop(ac);
+	free(ac->sites);
+	explicit_bzero(ac->conninfo, sizeof(ac->conninfo));
+	free(ac);
+	a->central = NULL;
+}
+
+const char *
+api_rel_source(const struct api *a)
+{
+	return a->source == CONFIG_API_CENTRAL ? "central" : "local";
+}
+
+struct released *
+api_rel_get(struct api *a)
+{
+	if (a->central != NULL)
+		return central_get(a->central, NULL);
+	return local_get(a);
+}
+
+/* Is site one the central database knows?  0 yes, -1 after an answer. */
+static int
+site_check(struct api_call *c, const char *site)
+{
+	const struct api_site *s;
+	size_t n, i;
+
+	if (!central_pg_site_ok(site)) {
+		api_reply_error(c->req, HTTP_BADREQUEST, "site: 1 to 63 "
+		    "letters, digits, '.', '_' or '-', starting with a letter "
+		    "or digit (or * for the organisation)");
+		return -1;
+	}
+	if ((s = api_rel_sites(c, &n)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (strcmp(s[i].s.name, site) == 0)
+			return 0;
+	api_reply_error(c->req, HTTP_BADREQUEST, "site: the central database "
+	    "has no site %s (GET /api/v1/sites lists them)", site);
+	return -1;
+}
+
+struct released *
+api_rel_try(struct api_call *c, int *answered)
+{
+	const char *site = evhttp_find_header(c->params, "site");
+	struct api_central *ac = c->api->central;
+
+	*answered = 0;
+	if (ac == NULL) {
+		if (site != NULL) {
+			*answered = 1;
+			api_reply_error(c->req, HTTP_BADREQUEST, "site: this "
+			    "API serves one sensor's release (api.source = "
+			    "local); sites are the central release's");
+			return NULL;
+		}
+		return local_get(c->api);
+	}
+	if (site != NULL && strcmp(site, REL_ALL) == 0)
+		site = NULL;
+	if (site != NULL && site_check(c, site) != 0) {
+		*answered = 1;
+		return NULL;
+	}
+	return central_get(ac, site);
+}
+
 struct released *
 api_rel(struct api_call *c)
 {
-	struct released *r = api_rel_get(c->api);
+	struct api_central *ac = c->api->central;
+	struct released *r;
+	int answered;
 
-	if (r == NULL)
+	if ((r = api_rel_try(c, &answered)) != NULL || answered) {
+		if (r != NULL && ac == NULL && central_refused(c, r))
+			return NULL;
+		return r;
+	}
+	if (ac != NULL)
+		api_reply_error(c->req, HTTP_SERVUNAVAIL, "the central release "
+		    "cannot be read: %s", ac->err);
+	else
 		api_reply_error(c->req, HTTP_SERVUNAVAIL, "no release database "
 		    "yet: nothing has been released");
-	else if (central_refused(c, r))
+	return NULL;
+}
+
+int64_t
+api_rel_version(struct api *a)
+{
+	int denied;
+
+	if (a->central != NULL)
+		return central_version(a->central, &denied);
+	return local_version(a);
+}
+
+const struct api_site *
+api_rel_sites(struct api_call *c, size_t *n)
+{
+	const struct api_site *s;
+
+	*n = 0;
+	if (c->api->central == NULL) {
+		api_reply_error(c->req, HTTP_NOTFOUND, "no sites: this API "
+		    "serves one sensor's release (api.source = local)");
 		return NULL;
-	return r;
+	}
+	if ((s = central_sites(c->api->central, n)) == NULL)
+		api_reply_error(c->req, HTTP_SERVUNAVAIL, "the central "
+		    "database cannot be read: %s", c->api->central->err);
+	return s;
 }

@@ -17,6 +17,7 @@ void	api_blind(struct api_call *);
 void	api_services(struct api_call *);
 void	api_departments(struct api_call *);
 void	api_status(struct api_call *);
+void	api_sites(struct api_call *);
 /* api_metrics.c: Prometheus text */
 void	api_metrics(struct api_call *);
 /* api_static.c: the dashboard's files under web_dir */
