@@ -1843,8 +1843,9 @@ static const struct config_key keys[] = {
 	    "the dashboard's static files", STR(api.web_dir), NULL, NULL,
 	    NULL, NULL },
 	{ "api", "source", CFG_CHOICE, 0, 0, "local", NULL, false,
-	    "where figures are read: local (release_database) or central "
-	    "(the central group, a reader role)", AT(api.source),
+	    "where the API, dashboard and CLI read figures: local "
+	    "(release_database) or central (the central group, a reader "
+	    "role)", AT(api.source),
 	    sizeof(int), api_sources, NULL, NULL, NULL },
 
 	{ "report", "dir", CFG_PATH, 0, 0, "/var/lib/aicensus/reports", NULL,

@@ -216,7 +216,7 @@ printf '%s\n' "$PW_BI" >"$d/bi.pass"
 chmod 600 "$d/bi.pass"
 # a reader's configuration: figures come from the central release
 # (api.source), through the reader role; it ships nothing, so no site
-sed -e "s|^};|  central = { conninfo = \"host=$PGHOST dbname=central user=bi\"; password_file = \"$d/bi.pass\"; };\n  api = { source = \"central\"; };\n};|" \
+sed -e "s|^};|  central = { conninfo = \"host=$PGHOST dbname=central user=bi\"; password_file = \"$d/bi.pass\"; };\n  api = { enabled = false; source = \"central\"; };\n};|" \
     "$d/org.conf" >"$d/reader.conf"
 q -c "$d/reader.conf" >"$d/q.conf" 2>"$d/q.conf.err"; rc=$?
 c7() {
