@@ -25,11 +25,16 @@ period_end(enum rel_kind kind, int32_t period)
 	return period_week_start(period_week_add(period, 1));
 }
 
+/*
+ * One scope of a period (site NULL: the organisation's) through the
+ * release stage; the store is already switched to that scope.  1
+ * published, 0 it was there, -1 with err.
+ */
 static int
-release_one(struct central *c, struct reldb *r,
+publish_scope(struct central *c, struct reldb *r,
     const struct crelease_opts *o, struct relstore *st, const uint8_t *key,
-    enum rel_kind kind, int32_t period, struct crelease_result *res,
-    char *err, size_t errlen)
+    enum rel_kind kind, int32_t period, const char *site,
+    struct crelease_result *res, char *err, size_t errlen)
 {
 	struct rel_summed in;
 	struct rel_summed_stats ss;
@@ -39,10 +44,11 @@ release_one(struct central *c, struct reldb *r,
 	int rc = -1;
 
 	memset(&in, 0, sizeof(in));
-	if (central_sites_sum(c, kind, period, &cells, &n, err, errlen) != 0 ||
-	    central_sites_cover(c, kind, period, &cv, err, errlen) != 0 ||
-	    (kind == REL_DAY && central_sites_blind(c, period, in.blind, err,
-	    errlen) != 0))
+	if (central_sites_sum(c, kind, period, site, &cells, &n, err,
+	    errlen) != 0 ||
+	    central_sites_cover(c, kind, period, site, &cv, err, errlen) != 0 ||
+	    (kind == REL_DAY && central_sites_blind(c, period, site, in.blind,
+	    err, errlen) != 0))
 		goto out;
 	in.kind = kind;
 	in.period = period;
@@ -54,11 +60,16 @@ release_one(struct central *c, struct reldb *r,
 	in.hours_total = cv.hours_total > 0 ? cv.hours_total : (kind ==
 	    REL_DAY ? period_day_hours(period) : period_week_hours(period));
 	in.complete = 1;
-	if (kind == REL_DAY)
+	/* Silent sites are the organisation's figure, not a site's. */
+	if (kind == REL_DAY && site == NULL)
 		relstore_pg_set_silent(st, cv.silent);
-	switch (release_publish_summed(r, o->dims, &o->params, &in, key,
-	    o->now, &ss)) {
+	switch ((rc = release_publish_summed(r, o->dims, &o->params, &in, key,
+	    o->now, &ss))) {
 	case 1:
+		if (site != NULL) {
+			res->site_scopes++;
+			break;
+		}
 		if (kind == REL_DAY)
 			res->days++;
 		else
@@ -69,17 +80,81 @@ release_one(struct central *c, struct reldb *r,
 			res->silent_max = cv.silent;
 		break;
 	case 0:
-		break;		/* another release was first */
+		break;
 	default:
-		snprintf(err, errlen, "%s %" PRId32 " not published: %s",
+		snprintf(err, errlen, "%s %" PRId32 " %s%s not published: %s",
 		    kind == REL_DAY ? "day" : "week", period,
-		    relstore_error(st));
+		    site != NULL ? "of site " : "(the organisation)",
+		    site != NULL ? site : "", relstore_error(st));
 		goto out;
 	}
-	rc = 0;
 out:
 	free(cells);
 	return rc;
+}
+
+/*
+ * A period, every scope of it, in one transaction that holds the
+ * sites' raw tables locked: the sites' scopes, the organisation's, then
+ * the raw rows deleted.  Another release that was first (the
+ * organisation's scope is there once the lock is ours) leaves it all
+ * alone: rows shipped since are late rows, for the next run.  A crash
+ * anywhere before the commit leaves nothing published and every raw
+ * row in place.
+ */
+static int
+release_one(struct central *c, struct reldb *r,
+    const struct crelease_opts *o, struct relstore *st, const uint8_t *key,
+    enum rel_kind kind, int32_t period, struct crelease_result *res,
+    char *err, size_t errlen)
+{
+	struct crelease_result before = *res;
+	struct central_site *sites = NULL;
+	size_t ns = 0, i;
+	int rc;
+
+	if (central_sites_begin(c, err, errlen) != 0)
+		return -1;
+	relstore_pg_set_nested(st, 1);
+	if (relstore_pg_set_site(st, NULL) != 0 ||
+	    (rc = relstore_is_released(st, kind, period)) < 0) {
+		snprintf(err, errlen, "%s", relstore_error(st));
+		goto fail;
+	}
+	if (rc == 1) {
+		relstore_pg_set_nested(st, 0);
+		central_sites_end(c, 0, NULL, 0);
+		return 0;	/* another release was first */
+	}
+	if (central_sites_shipped(c, kind, period, &sites, &ns, err,
+	    errlen) != 0)
+		goto fail;
+	for (i = 0; i < ns; i++) {
+		if (relstore_pg_set_site(st, sites[i].name) != 0) {
+			snprintf(err, errlen, "%s", relstore_error(st));
+			goto fail;
+		}
+		if (publish_scope(c, r, o, st, key, kind, period,
+		    sites[i].name, res, err, errlen) < 0)
+			goto fail;
+	}
+	if (relstore_pg_set_site(st, NULL) != 0 ||
+	    publish_scope(c, r, o, st, key, kind, period, NULL, res, err,
+	    errlen) < 0)
+		goto fail;
+	if (central_sites_consume(c, kind, period, err, errlen) < 0 ||
+	    central_sites_end(c, 1, err, errlen) != 0)
+		goto fail;
+	relstore_pg_set_nested(st, 0);
+	free(sites);
+	return 0;
+fail:
+	relstore_pg_set_nested(st, 0);
+	relstore_pg_set_site(st, NULL);
+	central_sites_end(c, 0, NULL, 0);
+	*res = before;		/* nothing of it was kept */
+	free(sites);
+	return -1;
 }
 
 int
@@ -123,6 +198,10 @@ crelease_run(const char *conninfo, const struct crelease_opts *o,
 			goto out;
 		res->retention_rows += n;
 	}
+	/* Rows shipped for periods released before: counted, deleted. */
+	if ((n = central_sites_late(c, err, errlen)) < 0)
+		goto out;
+	res->late_rows = (unsigned)n;
 	for (k = 0; k < 2; k++) {
 		if (central_sites_pending(c, kinds[k], &pend, &np, err,
 		    errlen) != 0)

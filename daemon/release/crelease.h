@@ -5,6 +5,14 @@
  * PostgreSQL database by the same release stage as on a sensor
  * (release_publish_summed).  docs/CENTRAL.md, "The central release".
  *
+ * Scopes (docs/CENTRAL.md): each period is published for the
+ * organisation (the sum below) and for every site that shipped for it
+ * (that site's cells alone), all with the same site-free cell key, in
+ * one transaction that also deletes the period's raw site rows.  Rows
+ * a sensor ships for a period already released are counted per site
+ * (site.late_rows) and deleted at the next run.  meta.method:
+ * "ckm-central-1".
+ *
  * Per period: the sites' cells summed per (department, service) -
  * devices and device-hours summed per site, since a device's address
  * differs per site - departments the configuration lacks counted as
@@ -41,6 +49,8 @@ struct crelease_result {
 	size_t		unmapped_cells;		/* moved to "unassigned" */
 	size_t		dropped_cells;		/* services outside the grid */
 	unsigned	silent_max;		/* most silent sites of a period */
+	unsigned	site_scopes;		/* site scopes published now */
+	unsigned	late_rows;		/* shipped after release */
 	int		retention_rows;		/* rows deleted by retention */
 };
 

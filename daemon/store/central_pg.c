@@ -169,7 +169,8 @@ struct central {
  * columns say which rows are totals of others, so a tool that sums
  * rows can filter them out.
  */
-#define CELL_VIEW_COLS \
+#define CELL_VIEW_COLS CELL_VIEW_SEL CELL_VIEW_FROM1
+#define CELL_VIEW_SEL \
     " NULLIF(c.dept, '*') AS department," \
     " c.dept = '*' AS all_departments," \
     " CASE WHEN c.svc = '*' THEN 'all'" \
@@ -186,7 +187,8 @@ struct central {
     " c.dns AS dns_lookups, c.nxdomain AS dns_nxdomain, c.bytes_up," \
     " c.bytes_down, p.coverage_hours, p.hours_total," \
     " p.complete = 1 AS complete, to_timestamp(p.released_at)" \
-    "  AS released_at" \
+    "  AS released_at"
+#define CELL_VIEW_FROM1 \
     " FROM aicensus.cell c" \
     " JOIN aicensus.period p ON p.kind = c.kind AND p.period = c.period" \
     " LEFT JOIN aicensus.service s ON s.sid = c.svc"
@@ -268,7 +270,63 @@ static const char step2[] =
     "REVOKE ALL ON aicensus.secret FROM PUBLIC, " CENTRAL_PG_WRITER ", "
     CENTRAL_PG_READER ";";
 
-static const char *const ladder[CENTRAL_PG_VERSION] = { step1, step2 };
+/*
+ * Version 3: release scopes (docs/CENTRAL.md, "Scopes").  Every
+ * release-side row belongs to one scope: "*" the organisation, or a
+ * site's name; the rows a version 2 database holds were the
+ * organisation's.  The views are replaced in place with the scope as a
+ * last column (CREATE OR REPLACE keeps their grants and whatever a BI
+ * tool built on them) and join period rows of the same scope only.
+ * The method names the central release's (devices summed per site).
+ * site.late_rows counts the rows a sensor shipped for a period already
+ * released (deleted, never published); the writer role cannot change
+ * it (its UPDATE grant is per column).
+ */
+#define SCOPE_COL(t, cols) \
+    "ALTER TABLE aicensus." t " ADD COLUMN site text NOT NULL DEFAULT '*'" \
+    " CHECK (site = '*' OR" \
+    "  site ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$');" \
+    "ALTER TABLE aicensus." t " DROP CONSTRAINT " t "_pkey," \
+    " ADD PRIMARY KEY (site, " cols ");"
+#define CELL_VIEW_FROM3 \
+    " FROM aicensus.cell c" \
+    " JOIN aicensus.period p ON p.site = c.site AND p.kind = c.kind" \
+    "  AND p.period = c.period" \
+    " LEFT JOIN aicensus.service s ON s.sid = c.svc"
+static const char step3[] =
+    SCOPE_COL("period", "kind, period")
+    SCOPE_COL("dim", "kind, period, axis, ord")
+    SCOPE_COL("cell", "kind, period, dept, svc")
+    SCOPE_COL("blind", "day, name")
+    "ALTER TABLE aicensus.site ADD COLUMN late_rows bigint NOT NULL"
+    " DEFAULT 0 CHECK (late_rows >= 0);"
+    "UPDATE aicensus.meta SET value = 'ckm-central-1' WHERE key = 'method';"
+    "CREATE OR REPLACE VIEW aicensus.released_week AS SELECT"
+    " " ISO_WEEK("c.period") " AS week,"
+    " to_date(" ISO_WEEK("c.period") ", 'IYYY-\"W\"IW') AS week_start,"
+    CELL_VIEW_SEL ", c.site" CELL_VIEW_FROM3 " WHERE c.kind = 2;"
+    "CREATE OR REPLACE VIEW aicensus.released_day AS SELECT"
+    " to_date(c.period::text, 'YYYYMMDD') AS day,"
+    " " ISO_WEEK("p.week") " AS week,"
+    CELL_VIEW_SEL ", c.site" CELL_VIEW_FROM3 " WHERE c.kind = 1;"
+    "CREATE OR REPLACE VIEW aicensus.released_blind AS SELECT"
+    " to_date(b.day::text, 'YYYYMMDD') AS day, b.name, b.value, b.site"
+    " FROM aicensus.blind b JOIN aicensus.period p"
+    "  ON p.site = b.site AND p.kind = 1 AND p.period = b.day;"
+    "CREATE OR REPLACE VIEW aicensus.released_periods AS SELECT"
+    " CASE p.kind WHEN 1 THEN 'day' ELSE 'week' END AS kind,"
+    " CASE p.kind WHEN 1 THEN p.period::text"
+    "  ELSE " ISO_WEEK("p.period") " END AS period,"
+    " " ISO_WEEK("p.week") " AS week,"
+    " to_timestamp(p.released_at) AS released_at, p.coverage_hours,"
+    " p.hours_total, p.complete = 1 AS complete,"
+    " p.min_group AS min_group_size, p.site FROM aicensus.period p;"
+    "CREATE OR REPLACE VIEW aicensus.sites AS SELECT"
+    " name AS site, created, last_seen, coverage_hours,"
+    " floor(extract(epoch FROM now() - last_seen) / 3600)::bigint"
+    "  AS hours_since_seen, late_rows FROM aicensus.site;";
+
+static const char *const ladder[CENTRAL_PG_VERSION] = { step1, step2, step3 };
 
 /* ---- messages without secrets -------------------------------------- */
 
@@ -620,7 +678,8 @@ newer(int v, char *err, size_t errlen)
  * a database at the top is only read, never written.
  */
 static int
-climb(struct central *c, int create, int *from, char *err, size_t errlen)
+climb(struct central *c, int create, int top, int *from, char *err,
+    size_t errlen)
 {
 	char sql[160], what[64];
 	int v, first = 1;
@@ -646,7 +705,7 @@ climb(struct central *c, int create, int *from, char *err, size_t errlen)
 			    "database: create it with 'aicensus central init'");
 			goto fail;
 		}
-		if (v == CENTRAL_PG_VERSION) {
+		if (v >= top) {
 			rollback(c);	/* read only: nothing to keep */
 			return 0;
 		}
@@ -667,13 +726,25 @@ fail:
 int
 central_pg_init(struct central *c, int *from, char *err, size_t errlen)
 {
-	return climb(c, 1, from, err, errlen);
+	return climb(c, 1, CENTRAL_PG_VERSION, from, err, errlen);
+}
+
+int
+central_pg_init_to(struct central *c, int top, int *from, char *err,
+    size_t errlen)
+{
+	if (top < 1 || top > CENTRAL_PG_VERSION) {
+		snprintf(err, errlen, "no schema version %d: 1 to %d", top,
+		    CENTRAL_PG_VERSION);
+		return -1;
+	}
+	return climb(c, 1, top, from, err, errlen);
 }
 
 int
 central_pg_migrate(struct central *c, int *from, char *err, size_t errlen)
 {
-	return climb(c, 0, from, err, errlen);
+	return climb(c, 0, CENTRAL_PG_VERSION, from, err, errlen);
 }
 
 /* ---- sites --------------------------------------------------------- */

@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 /* The schema version this code creates and reads (aicensus.meta). */
-#define CENTRAL_PG_VERSION	2
+#define CENTRAL_PG_VERSION	3
 
 #define CENTRAL_PG_WRITER	"aicensus_writer"
 #define CENTRAL_PG_READER	"aicensus_reader"
@@ -72,6 +72,10 @@ int	central_pg_version(struct central *, int *version, char *err,
 int	central_pg_init(struct central *, int *from, char *err,
 	    size_t errlen);
 int	central_pg_migrate(struct central *, int *from, char *err,
+	    size_t errlen);
+/* init, stopping at version top (1..CENTRAL_PG_VERSION): a database as
+ * an older aicensus left it, for the tests of the ladder. */
+int	central_pg_init_to(struct central *, int top, int *from, char *err,
 	    size_t errlen);
 
 /*

@@ -11,6 +11,12 @@
  * lock, then finds it there and writes nothing (0), so a period is
  * written once and whole.  Text orderings are byte orderings (COLLATE
  * "C"), as in SQLite, so a reader sees the same order from both.
+ *
+ * Scopes (schema version 3): every row belongs to one scope, "*" (the
+ * organisation) or a site's name, and a store reads and publishes one
+ * scope only; "@" in a statement below stands for the scope column.  A
+ * reader of a database not yet migrated to version 3 sees the one
+ * scope there is, the organisation's ("@" is then the constant '*').
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,6 +36,10 @@ struct pgstore {
 	enum relstore_mode mode;
 	uint64_t	 silent;
 	int		 has_silent;
+	int		 nested;	/* publish inside the caller's txn */
+	int		 version;	/* the schema's */
+	char		 site[64];	/* the scope: "*" or a site name */
+	char		 sql[2048];	/* scoped() */
 	char		 err[512];
 };
 
@@ -77,6 +87,27 @@ q(struct pgstore *s, const char *sql, int n, const char *const *v,
 	return res;
 }
 
+/*
+ * sql with every "@" made the scope column: "site", or '*' on a schema
+ * before version 3.  Into s->sql; statements are short constants.
+ */
+static const char *
+scoped(struct pgstore *s, const char *sql)
+{
+	const char *col = s->version >= 3 ? "site" : "'*'::text";
+	size_t n = 0, cl = strlen(col);
+
+	for (; *sql != '\0' && n + cl + 1 < sizeof(s->sql); sql++) {
+		if (*sql == '@') {
+			memcpy(s->sql + n, col, cl);
+			n += cl;
+		} else
+			s->sql[n++] = *sql;
+	}
+	s->sql[n] = '\0';
+	return s->sql;
+}
+
 static int
 cmd(struct pgstore *s, const char *sql, int n, const char *const *v,
     const char *what)
@@ -93,6 +124,17 @@ static void
 rollback(struct pgstore *s)
 {
 	PQclear(PQexec(s->conn, "ROLLBACK"));
+}
+
+/* Undoes a publish: its savepoint when nested, else its transaction. */
+static void
+undo(struct pgstore *s)
+{
+	if (s->nested) {
+		PQclear(PQexec(s->conn, "ROLLBACK TO SAVEPOINT publish"));
+		PQclear(PQexec(s->conn, "RELEASE SAVEPOINT publish"));
+	} else
+		rollback(s);
 }
 
 static int64_t
@@ -156,6 +198,8 @@ relstore_pg_of(struct central *c, enum relstore_mode mode, char *err,
 	s->c = c;
 	s->conn = central_pg_conn(c);
 	s->mode = mode;
+	s->version = v;
+	snprintf(s->site, sizeof(s->site), "%s", REL_ALL);
 	return &s->rs;
 fail:
 	central_pg_close(c);
@@ -171,6 +215,82 @@ relstore_pg_open(const char *conninfo, enum relstore_mode mode, char *err,
 	if ((c = central_pg_connect(conninfo, err, errlen)) == NULL)
 		return NULL;
 	return relstore_pg_of(c, mode, err, errlen);
+}
+
+struct relstore *
+relstore_pg_open_site(const char *conninfo, enum relstore_mode mode,
+    const char *site, char *err, size_t errlen)
+{
+	struct relstore *st;
+
+	if (site != NULL && strcmp(site, REL_ALL) != 0 &&
+	    !central_pg_site_ok(site)) {
+		snprintf(err, errlen, "site name: 1 to 63 letters, digits, "
+		    "'.', '_' or '-', starting with a letter or digit");
+		return NULL;
+	}
+	if ((st = relstore_pg_open(conninfo, mode, err, errlen)) == NULL)
+		return NULL;
+	if (relstore_pg_set_site(st, site) != 0) {
+		snprintf(err, errlen, "%s", relstore_error(st));
+		relstore_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+int
+relstore_pg_set_site(struct relstore *rs, const char *site)
+{
+	struct pgstore *s = pgs(rs);
+
+	if (site == NULL || strcmp(site, REL_ALL) == 0) {
+		snprintf(s->site, sizeof(s->site), "%s", REL_ALL);
+		return 0;
+	}
+	if (!central_pg_site_ok(site))
+		return seterr(s, "site name: 1 to 63 letters, digits, '.', "
+		    "'_' or '-', starting with a letter or digit");
+	if (s->version < 3)
+		return seterr(s, "the central database has schema version "
+		    "< 3, without site scopes: run 'aicensus central "
+		    "migrate'");
+	snprintf(s->site, sizeof(s->site), "%s", site);
+	return 0;
+}
+
+const char *
+relstore_pg_site(struct relstore *rs)
+{
+	return pgs(rs)->site;
+}
+
+void
+relstore_pg_set_nested(struct relstore *rs, int on)
+{
+	pgs(rs)->nested = on != 0;
+}
+
+int
+relstore_pg_sites(struct relstore *rs, relstore_name_fn fn, void *arg)
+{
+	struct pgstore *s = pgs(rs);
+	PGresult *res;
+	int i, rc = 0;
+
+	if (s->version < 3)
+		return 0;	/* one scope: the organisation's */
+	if ((res = q(s, "SELECT DISTINCT site COLLATE \"C\" AS site FROM"
+	    " aicensus.period WHERE site <> '" REL_ALL "' ORDER BY 1", 0,
+	    NULL, PGRES_TUPLES_OK, "cannot read the sites")) == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++)
+		if (fn(arg, PQgetvalue(res, i, 0)) != 0) {
+			rc = seterr(s, "read stopped by its caller");
+			break;
+		}
+	PQclear(res);
+	return rc;
 }
 
 void
@@ -208,7 +328,7 @@ static int
 write_period(struct pgstore *s, const struct relstore_pub *p)
 {
 	char b[8][24];
-	const char *v[8];
+	const char *v[9];
 	PGresult *res;
 	int i, n;
 
@@ -222,8 +342,10 @@ write_period(struct pgstore *s, const struct relstore_pub *p)
 	snprintf(b[7], sizeof(b[7]), "%d", p->per.min_group);
 	for (i = 0; i < 8; i++)
 		v[i] = b[i];
-	if ((res = q(s, "INSERT INTO aicensus.period(" PERIOD_COLS ") VALUES"
-	    " ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING", 8, v,
+	v[8] = s->site;
+	if ((res = q(s, "INSERT INTO aicensus.period(" PERIOD_COLS ", site)"
+	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO"
+	    " NOTHING", 9, v,
 	    PGRES_COMMAND_OK, "cannot write the period")) == NULL)
 		return -1;
 	n = atoi(PQcmdTuples(res));
@@ -235,7 +357,7 @@ static int
 write_cells(struct pgstore *s, const struct relstore_pub *p)
 {
 	char b[4 + RM_N][24];
-	const char *v[4 + RM_N];
+	const char *v[5 + RM_N];
 	size_t k;
 	int i;
 
@@ -256,9 +378,10 @@ write_cells(struct pgstore *s, const struct relstore_pub *p)
 			fmt_u(b[4 + i], sizeof(b[4 + i]), c->m[i]);
 			v[4 + i] = b[4 + i];
 		}
+		v[4 + RM_N] = s->site;
 		if (cmd(s, "INSERT INTO aicensus.cell(kind, period, dept, svc, "
-		    CELL_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-		    " $10, $11, $12, $13, $14)", 4 + RM_N, v,
+		    CELL_COLS ", site) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+		    " $9, $10, $11, $12, $13, $14, $15)", 5 + RM_N, v,
 		    "cannot write a cell") != 0)
 			return -1;
 	}
@@ -285,8 +408,9 @@ write_dims(struct pgstore *s, const struct relstore_pub *p)
 		v[2] = b[2];
 		v[3] = b[3];
 		v[4] = axis ? p->svc[ord] : p->dept[ord];
+		v[5] = s->site;
 		if (cmd(s, "INSERT INTO aicensus.dim(kind, period, axis, ord,"
-		    " name) VALUES ($1, $2, $3, $4, $5)", 5, v,
+		    " name, site) VALUES ($1, $2, $3, $4, $5, $6)", 6, v,
 		    "cannot write the grid") != 0)
 			return -1;
 	}
@@ -316,15 +440,17 @@ static int
 write_blind1(struct pgstore *s, int32_t day, const char *name, uint64_t x)
 {
 	char b[2][24];
-	const char *v[3];
+	const char *v[4];
 
 	snprintf(b[0], sizeof(b[0]), "%" PRId32, day);
 	fmt_u(b[1], sizeof(b[1]), x);
 	v[0] = b[0];
 	v[1] = name;
 	v[2] = b[1];
-	return cmd(s, "INSERT INTO aicensus.blind(day, name, value) VALUES"
-	    " ($1, $2, $3)", 3, v, "cannot write the blind-spot figures");
+	v[3] = s->site;
+	return cmd(s, "INSERT INTO aicensus.blind(day, name, value, site)"
+	    " VALUES ($1, $2, $3, $4)", 4, v,
+	    "cannot write the blind-spot figures");
 }
 
 static int
@@ -351,10 +477,14 @@ pg_publish(struct relstore *rs, const struct relstore_pub *p)
 
 	if (s->mode != RELSTORE_WRITE)
 		return seterr(s, "the store is open for reading");
-	if (cmd(s, "BEGIN", 0, NULL, "cannot begin a transaction") != 0)
+	if (s->version < 3)
+		return seterr(s, "schema version < 3: run 'aicensus central "
+		    "migrate' first");
+	if (cmd(s, s->nested ? "SAVEPOINT publish" : "BEGIN", 0, NULL,
+	    "cannot begin a transaction") != 0)
 		return -1;
 	if ((rc = write_period(s, p)) != 1) {
-		rollback(s);
+		undo(s);
 		return rc;
 	}
 	v[0] = p->timezone ? p->timezone : "";
@@ -363,8 +493,9 @@ pg_publish(struct relstore *rs, const struct relstore_pub *p)
 	    cmd(s, "INSERT INTO aicensus.meta VALUES ('timezone', $1)"
 	    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", 1, v,
 	    "cannot write the time zone") != 0 ||
-	    cmd(s, "COMMIT", 0, NULL, "cannot commit the period") != 0) {
-		rollback(s);
+	    cmd(s, s->nested ? "RELEASE SAVEPOINT publish" : "COMMIT", 0,
+	    NULL, "cannot commit the period") != 0) {
+		undo(s);
 		return -1;
 	}
 	if (p->blind != NULL)
@@ -463,16 +594,16 @@ pg_periods(struct relstore *rs, enum rel_kind kind, int32_t from,
 	struct pgstore *s = pgs(rs);
 	struct rel_period p;
 	char b[3][24];
-	const char *v[3] = { b[0], b[1], b[2] };
+	const char *v[4] = { b[0], b[1], b[2], s->site };
 	PGresult *res;
 	int i, rc = 0;
 
 	snprintf(b[0], sizeof(b[0]), "%d", (int)kind);
 	snprintf(b[1], sizeof(b[1]), "%" PRId32, from);
 	snprintf(b[2], sizeof(b[2]), "%" PRId32, to);
-	if ((res = q(s, "SELECT " PERIOD_COLS " FROM aicensus.period"
-	    " WHERE kind = $1 AND ($2 = 0 OR period >= $2) AND"
-	    " ($3 = 0 OR period <= $3) ORDER BY period", 3, v,
+	if ((res = q(s, scoped(s, "SELECT " PERIOD_COLS " FROM"
+	    " aicensus.period WHERE kind = $1 AND ($2 = 0 OR period >= $2)"
+	    " AND ($3 = 0 OR period <= $3) AND @ = $4 ORDER BY period"), 4, v,
 	    PGRES_TUPLES_OK, "cannot read the periods")) == NULL)
 		return -1;
 	for (i = 0; i < PQntuples(res); i++) {
@@ -492,13 +623,15 @@ pg_period(struct relstore *rs, enum rel_kind kind, int32_t period,
 {
 	struct pgstore *s = pgs(rs);
 	char b[2][24];
-	const char *v[2];
+	const char *v[3];
 	PGresult *res;
 	int rc = 1;
 
 	kp(b, v, kind, period);
-	if ((res = q(s, "SELECT " PERIOD_COLS " FROM aicensus.period"
-	    " WHERE kind = $1 AND period = $2", 2, v, PGRES_TUPLES_OK,
+	v[2] = s->site;
+	if ((res = q(s, scoped(s, "SELECT " PERIOD_COLS " FROM"
+	    " aicensus.period WHERE kind = $1 AND period = $2 AND @ = $3"),
+	    3, v, PGRES_TUPLES_OK,
 	    "cannot read the period")) == NULL)
 		return -1;
 	if (PQntuples(res) == 1) {
@@ -515,16 +648,17 @@ pg_axis(struct relstore *rs, enum rel_kind kind, int32_t period,
 {
 	struct pgstore *s = pgs(rs);
 	char b[3][24];
-	const char *v[3];
+	const char *v[4];
 	PGresult *res;
 	int i, rc = 0;
 
 	kp(b, v, kind, period);
 	snprintf(b[2], sizeof(b[2]), "%d", (int)axis);
 	v[2] = b[2];
-	if ((res = q(s, "SELECT name FROM aicensus.dim WHERE kind = $1 AND"
-	    " period = $2 AND axis = $3 AND name <> '" REL_ALL "'"
-	    " ORDER BY ord", 3, v, PGRES_TUPLES_OK,
+	v[3] = s->site;
+	if ((res = q(s, scoped(s, "SELECT name FROM aicensus.dim WHERE"
+	    " kind = $1 AND period = $2 AND axis = $3 AND @ = $4 AND"
+	    " name <> '" REL_ALL "' ORDER BY ord"), 4, v, PGRES_TUPLES_OK,
 	    "cannot read the grid")) == NULL)
 		return -1;
 	for (i = 0; i < PQntuples(res); i++)
@@ -555,14 +689,16 @@ pg_cells(struct relstore *rs, enum rel_kind kind, int32_t period,
 {
 	struct pgstore *s = pgs(rs);
 	char b[2][24];
-	const char *v[2];
+	const char *v[3];
 	uint64_t m[RM_N];
 	PGresult *res;
 	int i, rc = 0;
 
 	kp(b, v, kind, period);
-	if ((res = q(s, "SELECT dept, svc, " CELL_COLS " FROM aicensus.cell"
-	    " WHERE kind = $1 AND period = $2", 2, v, PGRES_TUPLES_OK,
+	v[2] = s->site;
+	if ((res = q(s, scoped(s, "SELECT dept, svc, " CELL_COLS " FROM"
+	    " aicensus.cell WHERE kind = $1 AND period = $2 AND @ = $3"), 3,
+	    v, PGRES_TUPLES_OK,
 	    "cannot read the cells")) == NULL)
 		return -1;
 	for (i = 0; i < PQntuples(res); i++) {
@@ -583,15 +719,17 @@ pg_cell(struct relstore *rs, enum rel_kind kind, int32_t period,
 {
 	struct pgstore *s = pgs(rs);
 	char b[2][24];
-	const char *v[4];
+	const char *v[5];
 	PGresult *res;
 	int rc = 1;
 
 	kp(b, v, kind, period);
 	v[2] = dept;
 	v[3] = svc;
-	if ((res = q(s, "SELECT " CELL_COLS " FROM aicensus.cell WHERE"
-	    " kind = $1 AND period = $2 AND dept = $3 AND svc = $4", 4, v,
+	v[4] = s->site;
+	if ((res = q(s, scoped(s, "SELECT " CELL_COLS " FROM aicensus.cell"
+	    " WHERE kind = $1 AND period = $2 AND dept = $3 AND svc = $4 AND"
+	    " @ = $5"), 5, v,
 	    PGRES_TUPLES_OK, "cannot read a cell")) == NULL)
 		return -1;
 	if (PQntuples(res) == 1) {
@@ -640,14 +778,14 @@ pg_blind(struct relstore *rs, int32_t day, uint64_t v[RB_N])
 {
 	struct pgstore *s = pgs(rs);
 	char b[24];
-	const char *p[1] = { b };
+	const char *p[2] = { b, s->site };
 	PGresult *res;
 	int r, i;
 
 	memset(v, 0, RB_N * sizeof(v[0]));
 	snprintf(b, sizeof(b), "%" PRId32, day);
-	if ((res = q(s, "SELECT name, value FROM aicensus.blind WHERE"
-	    " day = $1", 1, p, PGRES_TUPLES_OK,
+	if ((res = q(s, scoped(s, "SELECT name, value FROM aicensus.blind"
+	    " WHERE day = $1 AND @ = $2"), 2, p, PGRES_TUPLES_OK,
 	    "cannot read the blind-spot figures")) == NULL)
 		return -1;
 	for (r = 0; r < PQntuples(res); r++)

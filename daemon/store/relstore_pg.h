@@ -21,9 +21,38 @@
 
 struct central;
 
-/* Connects (a libpq conninfo or postgresql:// URI); NULL with err. */
+/*
+ * Scopes (schema version 3, docs/CENTRAL.md "Scopes"): the central
+ * release publishes each period once for the organisation (scope "*")
+ * and once for every site that shipped for it.  A store reads and
+ * publishes one scope; retention deletes periods of every scope.
+ */
+
+/* Connects (a libpq conninfo or postgresql:// URI) to the scope of the
+ * organisation; NULL with err. */
 struct relstore	*relstore_pg_open(const char *conninfo, enum relstore_mode,
 		    char *err, size_t errlen);
+/* The same, for one site's scope (site NULL or "*": the organisation);
+ * a site scope needs schema version 3.  A site never released reads as
+ * a scope without periods. */
+struct relstore	*relstore_pg_open_site(const char *conninfo,
+		    enum relstore_mode, const char *site, char *err,
+		    size_t errlen);
+/* Switches the scope of an open store (NULL or "*": the organisation);
+ * 0, or -1 for a bad name or a schema before version 3. */
+int		 relstore_pg_set_site(struct relstore *, const char *site);
+/* The store's scope: "*" or a site name. */
+const char	*relstore_pg_site(struct relstore *);
+/* The site names that have at least one released period, ascending
+ * (byte order); none on a schema before version 3.  0 or -1. */
+int		 relstore_pg_sites(struct relstore *, relstore_name_fn,
+		    void *arg);
+/*
+ * on: a publish runs inside the transaction the caller holds on the
+ * store's connection (a savepoint, not a transaction of its own), so
+ * the caller commits it together with other work (crelease.c).
+ */
+void		 relstore_pg_set_nested(struct relstore *, int on);
 /* Over a connection already made; the store closes it (also on failure). */
 struct relstore	*relstore_pg_of(struct central *, enum relstore_mode,
 		    char *err, size_t errlen);

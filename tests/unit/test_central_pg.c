@@ -5,6 +5,10 @@
  * (the connection named, the secret blanked even where libpq repeats
  * it), and which site and role names are taken.  The schema, the ladder
  * and row-level security need a server: tests/e2e/central.sh.
+ *
+ * "test_central_pg init-to CONNINFO N" makes a database as an older
+ * aicensus left it (the ladder stopped at version N), for the e2e tests
+ * of a migration (tests/e2e/central_release.sh); exit 0 or 1.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,9 +160,47 @@ test_names(void)
 	T_CHECK(!central_pg_role_ok(CENTRAL_PG_READER));
 }
 
-int
-main(void)
+static void
+test_init_to_range(void)
 {
+	char err[256];
+	int from = -1;
+
+	/* Refused before any statement: no connection needed. */
+	err[0] = '\0';
+	T_CHECK(central_pg_init_to(NULL, 0, &from, err, sizeof(err)) == -1);
+	T_CHECK(strstr(err, "no schema version 0") != NULL);
+	err[0] = '\0';
+	T_CHECK(central_pg_init_to(NULL, CENTRAL_PG_VERSION + 1, &from, err,
+	    sizeof(err)) == -1);
+	T_CHECK(err[0] != '\0');
+	T_CHECK(from == -1);
+}
+
+static int
+init_to(const char *conninfo, const char *top)
+{
+	struct central *c;
+	char err[512];
+	int from, rc;
+
+	if ((c = central_pg_connect(conninfo, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	rc = central_pg_init_to(c, atoi(top), &from, err, sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "%s\n", err);
+	central_pg_close(c);
+	return rc == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 4 && strcmp(argv[1], "init-to") == 0)
+		return init_to(argv[2], argv[3]);
+	T_RUN(test_init_to_range);
 	T_RUN(test_describe);
 	T_RUN(test_connect_fails);
 	T_RUN(test_names);
