@@ -21,7 +21,12 @@ the repository), then, on that one file read from the page cache:
      (no address on either end: nothing can leave), the capture replayed
      with `tcpreplay --topspeed` into a running aicensusd; pcap's drop
      counters from the database; when it drops, slower rates until it
-     does not.
+     does not;
+  7. central: 100 simulated sites x one ISO week shipped flush by flush
+     through the sensor's shipping code (bench/centralbench) into a
+     throwaway PostgreSQL 15 cluster; ingest time, database size, the
+     central release and the organisation-wide weekly report.  Alone:
+     --only central (make bench BENCH_ARGS="--only central").
 
 Prints a table and writes results.md and results.json in the work
 directory.  `--profile` instead runs aicensusd -r under callgrind on a
@@ -29,7 +34,9 @@ smaller capture and prints the top functions.
 
 usage: bench.py [--build DIR] [--work DIR] [--packets N] [--runs N]
                 [--tshark-runs N] [--seed N] [--flood N] [--skip-live]
-                [--profile]
+                [--profile] [--only central] [--skip-central]
+                [--central-runs N] [--central-sites N] [--central-depts N]
+                [--central-flush SECONDS]
 """
 import argparse
 import json
@@ -519,7 +526,7 @@ def last_week_monday(grace_h):
 def central_once(T, work, sites, depts, flush, seed):
     """One run of the central row in a fresh cluster: returns its
     figures (times in seconds, sizes in bytes)."""
-    d = fresh_dir(os.path.join(work, "central"))
+    d = fresh_dir(os.path.abspath(os.path.join(work, "central")))
     res = dict(sites=sites)
     with PgCluster(d, max_connections=sites + 20) as pg:
         pwd = dict(admin=pg_password(), sensor=pg_password(),
@@ -589,7 +596,7 @@ def central_once(T, work, sites, depts, flush, seed):
         r = run_measured([T.centralbench, "-c", base, "-p", sensorpw,
                           "-k", catalog, "-m", str(monday), "-s",
                           str(sites), "-d", str(depts), "-o", "100", "-f",
-                          str(flush), "-x", str(seed)],
+                          str(flush), "-x", str(seed), "-w", d],
                          stdout=subprocess.PIPE)
         check(r["rc"] == 0, f"centralbench failed: {r['err'][-500:]}")
         log("bench: central: " + "; ".join(r["out"].splitlines()))
@@ -623,6 +630,12 @@ def central_once(T, work, sites, depts, flush, seed):
             q["site_cell_per_site"] = per
             q["site_cell_day"] = int(sql(admin, "SELECT count(*) FROM "
                                         "aicensus.site_cell WHERE kind = 1"))
+            # release scopes (schema v3): the organisation's rows apart
+            if sql(admin, "SELECT count(*) FROM information_schema.columns "
+                   "WHERE table_schema = 'aicensus' AND table_name = 'cell' "
+                   "AND column_name = 'site'") == "1":
+                q["cell_org"] = int(sql(admin, "SELECT count(*) FROM "
+                                    "aicensus.cell WHERE site = '*'"))
             return q
         res["size_ingest"] = sizes()
         res["rows_ingest"] = rows()
@@ -724,7 +737,10 @@ def central_md(rs, m):
       f"{mm(lambda r: r['release_s'], '{:,.2f}')} s |")
     w(f"| released rows (cell / period / blind) | "
       f"{r0['rows_release']['cell']:,} / {r0['rows_release']['period']:,}"
-      f" / {r0['rows_release']['blind']:,} |")
+      f" / {r0['rows_release']['blind']:,}" +
+      (f"; organisation scope: {r0['rows_release']['cell_org']:,} cells, "
+       f"the {n} site scopes the rest" if "cell_org" in r0["rows_release"]
+       else "") + " |")
     w(f"| site_cell rows left after the release | "
       f"{r0['rows_release']['site_cell']:,} |")
     w(f"| database size after the release | "
@@ -886,7 +902,7 @@ def main():
     ap.add_argument("--central-runs", type=int, default=1)
     ap.add_argument("--central-sites", type=int, default=100)
     ap.add_argument("--central-depts", type=int, default=10)
-    ap.add_argument("--central-flush", type=int, default=3600,
+    ap.add_argument("--central-flush", type=int, default=21600,
                     help="seconds of simulated time between two flushes")
     a = ap.parse_args()
     T = Tools(a.build)

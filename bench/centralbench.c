@@ -33,7 +33,9 @@
  *
  * usage: centralbench -c CONNINFO -p PASSFILE -k CATALOG -m MONDAY
  *            [-s sites] [-d depts_per_site] [-o org_depts]
- *            [-f flush_seconds] [-x seed] [-t timezone]
+ *            [-f flush_seconds] [-x seed] [-t timezone] [-w workdir]
+ * flush_seconds divides an hour, or is a whole number of hours that
+ * divides a day.
  * CONNINFO without user=: the sites connect as sensorNNN (NNN = the
  * site's number from 000), site names siteNNN; PASSFILE holds the one
  * password of all the sensors' roles; MONDAY is the epoch of the
@@ -382,7 +384,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: centralbench -c CONNINFO -p PASSFILE -k "
 	    "CATALOG -m MONDAY [-s sites] [-d depts_per_site] [-o org_depts] "
-	    "[-f flush_seconds] [-x seed] [-t timezone]\n");
+	    "[-f flush_seconds] [-x seed] [-t timezone] [-w workdir]\n");
 	exit(2);
 }
 
@@ -390,10 +392,10 @@ int
 main(int argc, char **argv)
 {
 	const char *conninfo = NULL, *passfile = NULL, *catpath = NULL;
-	const char *tz = "UTC";
+	const char *tz = "UTC", *workdir = NULL;
 	size_t nsites = 100, ndept = 10, norg = 100, i;
 	int64_t monday = -1;
-	int flush = 3600, nslots, hour, slot, c;
+	int flush = 3600, nslots, fhours, hour, slot, c;
 	char password[CONFIG_CENTRAL_PASS_MAX];
 	struct cfgerr cerr;
 	struct catalog *cat;
@@ -406,7 +408,7 @@ main(int argc, char **argv)
 	    trelease = 0;
 	FILE *f;
 
-	while ((c = getopt(argc, argv, "c:d:f:k:m:o:p:s:t:x:")) != -1) {
+	while ((c = getopt(argc, argv, "c:d:f:k:m:o:p:s:t:w:x:")) != -1) {
 		switch (c) {
 		case 'c': conninfo = optarg; break;
 		case 'd': ndept = strtoul(optarg, NULL, 10); break;
@@ -417,6 +419,7 @@ main(int argc, char **argv)
 		case 'p': passfile = optarg; break;
 		case 's': nsites = strtoul(optarg, NULL, 10); break;
 		case 't': tz = optarg; break;
+		case 'w': workdir = optarg; break;
 		case 'x': seed = strtoull(optarg, NULL, 10); break;
 		default: usage();
 		}
@@ -424,9 +427,21 @@ main(int argc, char **argv)
 	if (conninfo == NULL || passfile == NULL || catpath == NULL ||
 	    monday < 0 || nsites < 1 || nsites > 1000 || ndept < 1 ||
 	    ndept > 64 || norg < ndept || norg > 9999 || flush < 1 ||
-	    flush > 3600 || 3600 % flush != 0)
+	    (flush <= 3600 && 3600 % flush != 0) ||
+	    (flush > 3600 && (flush % 3600 != 0 || 86400 % flush != 0)))
 		usage();
-	nslots = 3600 / flush;
+	/* a flush every slice of an hour, or every fhours hours */
+	/*
+	 * relstore_sqlite creates the file it is given before SQLite opens
+	 * it, also ":memory:" (then an empty file): in the work directory.
+	 */
+	if (workdir != NULL && chdir(workdir) != 0) {
+		fprintf(stderr, "centralbench: %s: %s\n", workdir,
+		    strerror(errno));
+		return 1;
+	}
+	nslots = flush < 3600 ? 3600 / flush : 1;
+	fhours = flush > 3600 ? flush / 3600 : 1;
 	log_init("centralbench", 0, LOG_LVL_WARN);
 	if (period_set_tz(tz) != 0) {
 		fprintf(stderr, "centralbench: unknown time zone %s\n", tz);
@@ -459,16 +474,23 @@ main(int argc, char **argv)
 
 		for (slot = 0; slot < nslots; slot++) {
 			/* the flush at the slice's end, as the timer fires */
-			int64_t tf = th + (int64_t)(slot + 1) * flush;
+			int64_t tf = th + (int64_t)(slot + 1) * (3600 / nslots);
 			struct period pf;
 			double a = now_s(), b;
 
 			period_of(tf, &pf);
+			b = now_s();
+			for (i = 0; i < nsites; i++)
+				site_slice(&s[i], hour, th, slot, nslots);
+			tflush += now_s() - b;
+			if ((hour + 1) % fhours != 0) {
+				tcol += now_s() - a;
+				continue;	/* the aggregates keep it */
+			}
 			for (i = 0; i < nsites; i++) {
 				int n;
 
 				b = now_s();
-				site_slice(&s[i], hour, th, slot, nslots);
 				if (vault_flush(s[i].vault, s[i].agg) != 0) {
 					fprintf(stderr, "centralbench: %s: "
 					    "vault_flush failed\n", s[i].name);
@@ -514,7 +536,8 @@ main(int argc, char **argv)
 	printf("departments_per_site %zu\n", ndept);
 	printf("org_departments %zu\n", norg);
 	printf("flush_seconds %d\n", flush);
-	printf("flushes %zu\n", nsites * 7 * 24 * (size_t)nslots);
+	printf("flushes %zu\n", nsites * 7 * 24 * (size_t)nslots /
+	    (size_t)fhours);
 	{
 		uint64_t devs = 0;
 		size_t d;
