@@ -57,8 +57,8 @@ central_sites_pending(struct central *c, enum rel_kind kind, int32_t **out,
 	    " aicensus.site_period WHERE kind = $1 UNION SELECT period FROM"
 	    " aicensus.site_cell WHERE kind = $1) s WHERE NOT EXISTS (SELECT 1"
 	    " FROM aicensus.period p WHERE p.site = '*' AND p.kind = $1 AND"
-	    " p.period = s.period) ORDER BY period", 1, v, "cannot read the sites'"
-	    " periods", err, errlen)) == NULL)
+	    " p.period = s.period) ORDER BY period", 1, v,
+	    "cannot read the sites' periods", err, errlen)) == NULL)
 		return -1;
 	nr = PQntuples(res);
 	if (nr > 0 && (*out = calloc((size_t)nr, sizeof(**out))) == NULL) {

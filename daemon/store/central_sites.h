@@ -41,9 +41,10 @@ int	central_sites_blind(struct central *, int32_t day, const char *site,
 	    uint64_t v[RB_N], char *err, size_t errlen);
 
 /*
- * Over all registered sites (or the one site): how many, how many were silent for the
- * period (no site_period row or coverage 0), the least coverage among
- * them (silent ones count 0) and the largest hours_total shipped.
+ * Over all registered sites (or the one site): how many, how many
+ * were silent for the period (no site_period row or coverage 0), the
+ * least coverage among them (silent ones count 0) and the largest
+ * hours_total shipped.
  */
 struct central_cover {
 	unsigned	sites, silent;
@@ -68,13 +69,14 @@ int	central_sites_end(struct central *, int commit, char *err,
 struct central_site {
 	char	name[64];
 };
-int	central_sites_shipped(struct central *, enum rel_kind, int32_t period,
-	    struct central_site **out, size_t *n, char *err, size_t errlen);
+int	central_sites_shipped(struct central *, enum rel_kind,
+	    int32_t period, struct central_site **out, size_t *n, char *err,
+	    size_t errlen);
 
 /* Deletes the period's raw rows of every site, inside the caller's
  * transaction; rows deleted, or -1. */
-int	central_sites_consume(struct central *, enum rel_kind, int32_t period,
-	    char *err, size_t errlen);
+int	central_sites_consume(struct central *, enum rel_kind,
+	    int32_t period, char *err, size_t errlen);
 
 /*
  * Rows a sensor shipped for a period the organisation's scope already

@@ -38,7 +38,7 @@ struct pgstore {
 	int		 has_silent;
 	int		 nested;	/* publish inside the caller's txn */
 	int		 version;	/* the schema's */
-	char		 site[64];	/* the scope: "*" or a site name */
+	char		 site[64];	/* the scope: "*" or a site */
 	char		 sql[2048];	/* scoped() */
 	char		 err[512];
 };
