@@ -39,6 +39,7 @@ usage: bench.py [--build DIR] [--work DIR] [--packets N] [--runs N]
                 [--central-flush SECONDS]
 """
 import argparse
+import base64
 import json
 import os
 import platform
@@ -506,8 +507,9 @@ class PgCluster:
 
 
 def pg_password():
-    return "".join(c for c in __import__("base64").b64encode(
-        os.urandom(24)).decode() if c.isalnum())[:20]
+    """A password made up for this run (as tests/central_lib.sh's)."""
+    return "".join(c for c in base64.b64encode(os.urandom(24)).decode()
+                   if c.isalnum())[:20]
 
 
 def last_week_monday(grace_h):
@@ -606,7 +608,6 @@ def central_once(T, work, sites, depts, flush, seed):
         for line in r.get("out", "").splitlines():
             k, v = line.split()
             res[k] = float(v) if "." in v else int(v)
-        res["records_shipped"] = res.get("records_shipped", 0)
 
         def sizes():
             s = dict(db=int(sql(admin, "SELECT pg_database_size("
