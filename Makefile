@@ -232,8 +232,10 @@ demo: all
 	$(BUILD)/aicensus query --db /tmp/aicensus-demo/released.db --by department,service,week
 
 # Throughput against a bare libpcap loop, tshark and ndpiReader, scaling,
-# memory under floods, live replay and flush time (docs/PERFORMANCE.md).
-# Needs root for the live row; BENCH_ARGS="--skip-live", "--profile", ...
+# memory under floods, live replay, flush time (docs/PERFORMANCE.md) and
+# 100 sites x one week into a throwaway PostgreSQL (docs/CENTRAL.md).
+# Needs root for the live and central rows; BENCH_ARGS="--skip-live",
+# "--only central", "--profile", ...
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 BENCH_ARGS ?=
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libaicensus.a

@@ -21,7 +21,12 @@ the repository), then, on that one file read from the page cache:
      (no address on either end: nothing can leave), the capture replayed
      with `tcpreplay --topspeed` into a running aicensusd; pcap's drop
      counters from the database; when it drops, slower rates until it
-     does not.
+     does not;
+  7. central: 100 simulated sites x one ISO week shipped flush by flush
+     through the sensor's shipping code (bench/centralbench) into a
+     throwaway PostgreSQL 15 cluster; ingest time, database size, the
+     central release and the organisation-wide weekly report.  Alone:
+     --only central (make bench BENCH_ARGS="--only central").
 
 Prints a table and writes results.md and results.json in the work
 directory.  `--profile` instead runs aicensusd -r under callgrind on a
@@ -29,9 +34,12 @@ smaller capture and prints the top functions.
 
 usage: bench.py [--build DIR] [--work DIR] [--packets N] [--runs N]
                 [--tshark-runs N] [--seed N] [--flood N] [--skip-live]
-                [--profile]
+                [--profile] [--only central] [--skip-central]
+                [--central-runs N] [--central-sites N] [--central-depts N]
+                [--central-flush SECONDS]
 """
 import argparse
+import base64
 import json
 import os
 import platform
@@ -67,7 +75,8 @@ def run_measured(argv, cwd=None, stdout=subprocess.DEVNULL):
     user, sys_, rss = open(tf).read().split("\n")[-2].split()
     return dict(wall=wall, user=float(user), sys=float(sys_),
                 rss_kb=int(rss), rc=p.returncode,
-                err=p.stderr.decode(errors="replace"))
+                err=p.stderr.decode(errors="replace"),
+                out=p.stdout.decode(errors="replace") if p.stdout else "")
 
 
 def check(cond, what):
@@ -107,12 +116,13 @@ class Tools:
         self.gen = os.path.join(b, "bench", "gen")
         self.pcaploop = os.path.join(b, "bench", "pcaploop")
         self.flushbench = os.path.join(b, "bench", "flushbench")
+        self.centralbench = os.path.join(b, "bench", "centralbench")
         self.aicensusd = os.path.join(b, "aicensusd")
         self.aicensus = os.path.join(b, "aicensus")
         self.tshark = shutil.which("tshark")
         self.ndpi = shutil.which("ndpiReader")
-        for t in (self.gen, self.pcaploop, self.flushbench, self.aicensusd,
-                  self.aicensus):
+        for t in (self.gen, self.pcaploop, self.flushbench,
+                  self.centralbench, self.aicensusd, self.aicensus):
             check(os.access(t, os.X_OK), f"{t} missing: run make bench")
 
 
@@ -402,6 +412,366 @@ def live(T, work, conf, pcap):
     return dict(tries=tries)
 
 
+# ---- 7. central -----------------------------------------------------------------
+
+PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
+
+
+class PgCluster:
+    """A throwaway PostgreSQL 15 cluster in DIR, as tests/central_lib.sh
+    makes one: initdb as the postgres system user, a Unix socket in
+    DIR/sock only (nothing on the network), SCRAM passwords for every
+    role.  Unlike the tests' cluster it keeps PostgreSQL's durability
+    defaults (fsync, synchronous_commit, full_page_writes on): the
+    benchmark times commits as a production server makes them.  Stopped
+    (fast, then immediate) and removed on exit."""
+
+    def __init__(self, dir_, max_connections):
+        self.dir = dir_
+        self.data = os.path.join(dir_, "pg", "data")
+        self.sock = os.path.join(dir_, "sock")
+        self.maxconn = max_connections
+        self.started = False
+
+    def run_pg(self, *argv, **kw):
+        return subprocess.run(["runuser", "-u", "postgres", "--", *argv],
+                              capture_output=True, text=True, **kw)
+
+    def __enter__(self):
+        check(os.access(os.path.join(PG_BIN, "initdb"), os.X_OK),
+              f"no PostgreSQL 15 in {PG_BIN} (make deps installs "
+              "postgresql-15)")
+        os.chmod(self.dir, 0o711)
+        for p in (os.path.dirname(self.data), self.sock):
+            os.makedirs(p)
+            shutil.chown(p, "postgres", "postgres")
+        os.chmod(os.path.dirname(self.data), 0o700)
+        self.superpw = pg_password()
+        pwf = os.path.join(self.dir, "superpw")
+        with open(os.open(pwf, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(self.superpw + "\n")
+        shutil.chown(pwf, "postgres", "postgres")
+        r = self.run_pg(os.path.join(PG_BIN, "initdb"), "-D", self.data,
+                        "-U", "postgres", f"--pwfile={pwf}",
+                        "--auth=scram-sha-256", "--no-locale", "-E", "UTF8")
+        os.unlink(pwf)
+        check(r.returncode == 0, f"initdb failed: {r.stderr[-500:]}")
+        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
+            f.write(f"listen_addresses = ''\n"
+                    f"unix_socket_directories = '{self.sock}'\n"
+                    f"port = 5432\nmax_connections = {self.maxconn}\n"
+                    "log_min_messages = warning\n")
+        with open(os.path.join(self.data, "pg_hba.conf"), "w") as f:
+            f.write("local all all scram-sha-256\n")
+        r = self.run_pg(os.path.join(PG_BIN, "pg_ctl"), "-D", self.data,
+                        "-w", "-t", "60", "-l",
+                        os.path.join(self.dir, "pg", "server.log"), "start")
+        self.started = r.returncode == 0
+        check(self.started, "the server did not start: " +
+              open(os.path.join(self.dir, "pg", "server.log")).read()[-500:])
+        return self
+
+    def __exit__(self, *exc):
+        if not self.started:
+            return
+        for mode in ("fast", "immediate"):
+            r = self.run_pg(os.path.join(PG_BIN, "pg_ctl"), "-D", self.data,
+                            "-m", mode, "-w", "-t", "30", "stop")
+            if r.returncode == 0:
+                break
+        self.started = False
+
+    def postmaster_cpu(self):
+        """CPU seconds of the server so far: the postmaster's own and
+        that of its children that ended (backends of closed connections,
+        autovacuum workers), plus those still running."""
+        pid = int(open(os.path.join(self.data,
+                                    "postmaster.pid")).readline())
+        tck = os.sysconf("SC_CLK_TCK")
+
+        def stat(p):
+            f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+            return f    # f[1] is ppid, f[11..14] utime stime cutime cstime
+        f = stat(pid)
+        total = sum(int(x) for x in f[11:15])
+        for p in os.listdir("/proc"):
+            if not p.isdigit() or int(p) == pid:
+                continue
+            try:
+                g = stat(p)
+            except OSError:
+                continue
+            if int(g[1]) == pid:
+                total += int(g[11]) + int(g[12])
+        return total / tck
+
+
+def pg_password():
+    """A password made up for this run (as tests/central_lib.sh's)."""
+    return "".join(c for c in base64.b64encode(os.urandom(24)).decode()
+                   if c.isalnum())[:20]
+
+
+def last_week_monday(grace_h):
+    """The Monday 00:00 UTC (epoch) of the last ISO week that ended at
+    least grace_h + 1 hours ago: a week the central release publishes
+    now (its grace period is over)."""
+    now = int(time.time())
+    day0 = now - now % 86400
+    monday = day0 - time.gmtime(day0).tm_wday * 86400
+    week = monday - 7 * 86400
+    if now - monday < (grace_h + 1) * 3600:
+        week -= 7 * 86400
+    return week
+
+
+def central_once(T, work, sites, depts, flush, seed):
+    """One run of the central row in a fresh cluster: returns its
+    figures (times in seconds, sizes in bytes)."""
+    d = fresh_dir(os.path.abspath(os.path.join(work, "central")))
+    res = dict(sites=sites)
+    with PgCluster(d, max_connections=sites + 20) as pg:
+        pwd = dict(admin=pg_password(), sensor=pg_password(),
+                   bi=pg_password())
+        pgpass = os.path.join(d, "pgpass")
+        with open(os.open(pgpass, os.O_WRONLY | os.O_CREAT, 0o600),
+                  "w") as f:
+            f.write(f"*:*:*:postgres:{pg.superpw}\n"
+                    f"*:*:*:aicadmin:{pwd['admin']}\n"
+                    f"*:*:*:bi:{pwd['bi']}\n")
+        sensorpw = os.path.join(d, "sensor.pass")
+        with open(os.open(sensorpw, os.O_WRONLY | os.O_CREAT, 0o600),
+                  "w") as f:
+            f.write(pwd["sensor"] + "\n")
+        env = dict(os.environ, PGPASSFILE=pgpass, PGHOST=pg.sock,
+                   PGPORT="5432")
+        for k in ("PGPASSWORD", "PGUSER", "PGDATABASE", "PGSERVICE"):
+            env.pop(k, None)
+        base = f"host={pg.sock} port=5432 dbname=central"
+        admin, bi = base + " user=aicadmin", base + " user=bi"
+
+        def sql(conn, q):
+            r = subprocess.run([os.path.join(PG_BIN, "psql"), "-X", "-q",
+                                "-v", "ON_ERROR_STOP=1", "-At", "-d", conn,
+                                "-c", q], capture_output=True, text=True,
+                               env=env)
+            check(r.returncode == 0, f"psql: {r.stderr[-300:]}")
+            return r.stdout.strip()
+
+        def cli(*args, timed=False):
+            t0 = time.perf_counter()
+            r = subprocess.run([T.aicensus, *args], capture_output=True,
+                               text=True, env=env)
+            dt = time.perf_counter() - t0
+            check(r.returncode == 0,
+                  f"aicensus {args[0]} {args[1]}: {r.stderr[-300:]}")
+            return (dt, r.stdout) if timed else r.stdout
+
+        su = f"host={pg.sock} port=5432 dbname=postgres user=postgres"
+        sql(su, f"CREATE ROLE aicadmin LOGIN CREATEROLE PASSWORD "
+                f"'{pwd['admin']}'")
+        sql(su, "CREATE DATABASE central OWNER aicadmin")
+        cli("central", "init", "--db", admin)
+        sql(su, "DO $$ BEGIN FOR i IN 0.." + str(sites - 1) + " LOOP "
+                "EXECUTE format('CREATE ROLE sensor%s LOGIN PASSWORD %L', "
+                f"lpad(i::text, 3, '0'), '{pwd['sensor']}'); END LOOP; "
+                "END $$")
+        sql(su, f"CREATE ROLE bi LOGIN PASSWORD '{pwd['bi']}' "
+                "IN ROLE aicensus_reader")
+        for i in range(sites):
+            cli("central", "add-site", "--db", admin, f"site{i:03d}",
+                f"sensor{i:03d}")
+        # The organisation's configuration: 100 departments (the sites'),
+        # the shipped catalog, every other setting the default.
+        catalog = os.path.join(ROOT, "config", "catalog.conf")
+        org = os.path.join(d, "org.conf")
+        r = subprocess.run([T.gen, "config", "-d", "100", "-k", catalog,
+                            "-b", "vault.db", "-o", org],
+                           capture_output=True, text=True)
+        check(r.returncode == 0, f"gen config: {r.stderr}")
+        monday = last_week_monday(6)
+        wk = time.strftime("%G-W%V", time.gmtime(monday))
+        res["week"] = wk
+        # the ingest
+        cpu0 = pg.postmaster_cpu()
+        log(f"bench: central: {sites} sites x {wk}, flush every {flush} s")
+        r = run_measured([T.centralbench, "-c", base, "-p", sensorpw,
+                          "-k", catalog, "-m", str(monday), "-s",
+                          str(sites), "-d", str(depts), "-o", "100", "-f",
+                          str(flush), "-x", str(seed), "-w", d],
+                         stdout=subprocess.PIPE)
+        check(r["rc"] == 0, f"centralbench failed: {r['err'][-500:]}")
+        log("bench: central: " + "; ".join(r["out"].splitlines()))
+        time.sleep(1.0)      # the sensors' backends end
+        res["server_cpu_ingest"] = pg.postmaster_cpu() - cpu0
+        res["client"] = r
+        for line in r.get("out", "").splitlines():
+            k, v = line.split()
+            res[k] = float(v) if "." in v else int(v)
+
+        def sizes():
+            s = dict(db=int(sql(admin, "SELECT pg_database_size("
+                                       "current_database())")))
+            for line in sql(admin, "SELECT c.relname, "
+                            "pg_total_relation_size(c.oid) FROM pg_class c "
+                            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                            "WHERE n.nspname = 'aicensus' AND c.relkind = "
+                            "'r' ORDER BY 1").splitlines():
+                name, b = line.split("|")
+                s[name] = int(b)
+            return s
+
+        def rows():
+            q = {t: int(sql(admin, f"SELECT count(*) FROM aicensus.{t}"))
+                 for t in ("site_cell", "site_period", "site_blind", "cell",
+                           "period", "blind")}
+            per = [int(x) for x in sql(
+                admin, "SELECT count(*) FROM aicensus.site_cell GROUP BY "
+                "site ORDER BY 1").split()] if q["site_cell"] else []
+            q["site_cell_per_site"] = per
+            q["site_cell_day"] = int(sql(admin, "SELECT count(*) FROM "
+                                        "aicensus.site_cell WHERE kind = 1"))
+            # release scopes (schema v3): the organisation's rows apart
+            if sql(admin, "SELECT count(*) FROM information_schema.columns "
+                   "WHERE table_schema = 'aicensus' AND table_name = 'cell' "
+                   "AND column_name = 'site'") == "1":
+                q["cell_org"] = int(sql(admin, "SELECT count(*) FROM "
+                                    "aicensus.cell WHERE site = '*'"))
+            return q
+        res["size_ingest"] = sizes()
+        res["rows_ingest"] = rows()
+        # the central release of that week (its 7 days and the week)
+        cpu0 = pg.postmaster_cpu()
+        dt, txt = cli("central", "release", "--db", admin, "-c", org,
+                      timed=True)
+        res["release_s"] = dt
+        res["release_out"] = txt.strip()
+        res["server_cpu_release"] = pg.postmaster_cpu() - cpu0
+        res["size_release"] = sizes()
+        res["rows_release"] = rows()
+        # the organisation-wide weekly report, as the reader role
+        for fmt in ("html", "json"):
+            ts = []
+            for i in range(3):
+                o = os.path.join(d, f"report.{fmt}")
+                dt, _ = cli("report", "--db", bi, "--week", wk, "--format",
+                            fmt, "-o", o, timed=True)
+                ts.append(dt)
+            res[f"report_{fmt}_s"] = med(ts)
+            res[f"report_{fmt}_bytes"] = os.path.getsize(o)
+        # backup: the schema, as pg_dump -Fc makes it
+        dump = os.path.join(d, "central.dump")
+        t0 = time.perf_counter()
+        r = subprocess.run([os.path.join(PG_BIN, "pg_dump"), "-Fc", "-n",
+                            "aicensus", "-f", dump, "-d", admin],
+                           capture_output=True, text=True, env=env)
+        res["dump_s"] = time.perf_counter() - t0
+        check(r.returncode == 0, f"pg_dump: {r.stderr[-300:]}")
+        res["dump_bytes"] = os.path.getsize(dump)
+        # what a VACUUM gives back of the upserts' dead row versions
+        sql(admin, "VACUUM (FULL, ANALYZE)")
+        res["size_vacuum_full"] = sizes()
+    if not os.environ.get("KEEP"):
+        shutil.rmtree(d, ignore_errors=True)
+    return res
+
+
+def central(T, work, runs, sites, depts, flush, seed):
+    rs = []
+    for i in range(runs):
+        log(f"bench: central round {i + 1}/{runs}")
+        rs.append(central_once(T, work, sites, depts, flush, seed))
+    return rs
+
+
+def central_md(rs, m):
+    """The central row's tables: medians over the runs (min-max)."""
+    def mm(f, fmt="{:,.1f}"):
+        v = [f(r) for r in rs]
+        if len(v) == 1:
+            return fmt.format(v[0])
+        return (fmt.format(med(v)) + " (" + fmt.format(min(v)) + "–" +
+                fmt.format(max(v)) + ")")
+    r0 = rs[0]
+    mib = lambda b: b / 1048576
+    n = r0["sites"]
+    per = r0["rows_ingest"]["site_cell_per_site"]
+    out = []
+    w = out.append
+    w(f"## Central database: {n} sites x one ISO week ({r0['week']}) "
+      f"into one PostgreSQL 15 (median of {len(rs)}, min–max)\n")
+    w(f"Machine: {m['cpu']}, {m['cores']} cores, {m['mem_gib']} GiB; "
+      "a throwaway cluster on a Unix socket with PostgreSQL's durability "
+      "defaults (fsync, synchronous_commit on), shared_buffers 128 MB. "
+      f"bench/centralbench: {n} sites of {r0['departments_per_site']} "
+      f"departments ({r0['devices']:,} devices; 100 departments in the "
+      f"organisation, each at up to {max(1, n // 10)} sites), the shipped "
+      "catalog, each site "
+      "an in-memory vault + outbox + shipper thread (out/ship.c) with "
+      f"its own connection; flush every {r0['flush_seconds']} s of "
+      f"simulated time ({r0['flushes']:,} flushes), all sites side by "
+      "side.\n")
+    w("| what | measured |")
+    w("|---|---|")
+    w(f"| ingest, whole week, wall | {mm(lambda r: r['ingest_wall_s'])} s |")
+    w(f"| ingest per site-week (wall / sites) | "
+      f"{mm(lambda r: r['ingest_wall_s'] / r['sites'] * 1000, '{:,.0f}')}"
+      " ms |")
+    w(f"| of which the sensors' side (flush, collect) | "
+      f"{mm(lambda r: r['sensor_side_wall_s'])} s |")
+    w(f"| server CPU during the ingest | "
+      f"{mm(lambda r: r['server_cpu_ingest'])} s |")
+    w(f"| records upserted (cells, coverage, blind figures) | "
+      f"{mm(lambda r: r['records_shipped'], '{:,.0f}')} "
+      f"in {mm(lambda r: r['batches'], '{:,.0f}')} transactions |")
+    w(f"| upserts per second (records / wall) | "
+      f"{mm(lambda r: r['records_shipped'] / r['ingest_wall_s'], '{:,.0f}')}"
+      " |")
+    w(f"| rows per site-week in site_cell | median {med(per):,.0f}, "
+      f"min {min(per):,}, max {max(per):,} (days "
+      f"{r0['rows_ingest']['site_cell_day'] / n:,.0f}, week "
+      f"{(r0['rows_ingest']['site_cell'] - r0['rows_ingest']['site_cell_day']) / n:,.0f}"
+      f" per site); site_period {r0['rows_ingest']['site_period'] / n:,.0f}"
+      f", site_blind {r0['rows_ingest']['site_blind'] / n:,.0f} |")
+    w(f"| database size after the ingest (pg_database_size) | "
+      f"{mm(lambda r: mib(r['size_ingest']['db']))} MiB |")
+    w(f"| `aicensus central release` (7 days + the week) | "
+      f"{mm(lambda r: r['release_s'], '{:,.2f}')} s |")
+    w(f"| released rows (cell / period / blind) | "
+      f"{r0['rows_release']['cell']:,} / {r0['rows_release']['period']:,}"
+      f" / {r0['rows_release']['blind']:,}" +
+      (f"; organisation scope: {r0['rows_release']['cell_org']:,} cells, "
+       f"the {n} site scopes the rest" if "cell_org" in r0["rows_release"]
+       else "") + " |")
+    w(f"| site_cell rows left after the release | "
+      f"{r0['rows_release']['site_cell']:,} |")
+    w(f"| database size after the release | "
+      f"{mm(lambda r: mib(r['size_release']['db']))} MiB |")
+    w(f"| database size after VACUUM FULL | "
+      f"{mm(lambda r: mib(r['size_vacuum_full']['db']))} MiB |")
+    w(f"| organisation-wide weekly report, html (as the reader role) | "
+      f"{mm(lambda r: r['report_html_s'], '{:,.2f}')} s |")
+    w(f"| organisation-wide weekly report, json | "
+      f"{mm(lambda r: r['report_json_s'], '{:,.2f}')} s |")
+    w(f"| pg_dump -Fc -n aicensus (after the release) | "
+      f"{mm(lambda r: r['dump_s'], '{:,.2f}')} s, "
+      f"{mm(lambda r: mib(r['dump_bytes']), '{:,.1f}')} MiB |")
+    w("")
+    w("Sizes per table (MiB, first run; pg_total_relation_size, indexes "
+      "and TOAST included):\n")
+    w("| table | after ingest | after release | after VACUUM FULL |")
+    w("|---|---|---|---|")
+    for t in sorted(k for k in r0["size_ingest"] if k != "db"):
+        w(f"| {t} | {mib(r0['size_ingest'][t]):,.2f} | "
+          f"{mib(r0['size_release'].get(t, 0)):,.2f} | "
+          f"{mib(r0['size_vacuum_full'].get(t, 0)):,.2f} |")
+    w("")
+    w("`central release` said: " + "; ".join(
+        r0["release_out"].splitlines()))
+    w("")
+    return out
+
+
 # ---- profile ------------------------------------------------------------------
 
 def profile(T, work, conf, seed):
@@ -527,6 +897,15 @@ def main():
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--instructions", action="store_true",
                     help="only the scaling rows, in callgrind instructions")
+    ap.add_argument("--only", choices=["central"],
+                    help="only this row (central: sites x one week into "
+                    "PostgreSQL)")
+    ap.add_argument("--skip-central", action="store_true")
+    ap.add_argument("--central-runs", type=int, default=1)
+    ap.add_argument("--central-sites", type=int, default=100)
+    ap.add_argument("--central-depts", type=int, default=10)
+    ap.add_argument("--central-flush", type=int, default=21600,
+                    help="seconds of simulated time between two flushes")
     a = ap.parse_args()
     T = Tools(a.build)
     global TMP
@@ -534,6 +913,20 @@ def main():
     os.makedirs(work, exist_ok=True)
     TMP = work
     t_start = time.time()
+    if a.only == "central":
+        t0 = time.time()
+        cr = central(T, work, a.central_runs, a.central_sites,
+                     a.central_depts, a.central_flush, a.seed)
+        text = (f"# aicensusd benchmark, central row "
+                f"({time.strftime('%Y-%m-%d %H:%M')}, "
+                f"{(time.time() - t0) / 60:.1f} min)\n\n" +
+                "\n".join(central_md(cr, machine())) + "\n")
+        print(text)
+        open(os.path.join(work, "results-central.md"), "w").write(text)
+        json.dump(cr, open(os.path.join(work, "results-central.json"), "w"),
+                  indent=1, default=str)
+        log(f"bench: results in {work}/results-central.md")
+        return 0
     files, confs, mix = generate(T, work, a.packets, a.seed, a.flood)
     main_conf = confs[(300, 100)]
     if a.profile:
@@ -554,6 +947,9 @@ def main():
     fl, fl_text = flush(T, work)
     lv = dict(skipped="--skip-live") if a.skip_live else \
         live(T, work, main_conf, files["pcap"])
+    cr = None if a.skip_central else \
+        central(T, work, a.central_runs, a.central_sites, a.central_depts,
+                a.central_flush, a.seed)
     elapsed = time.time() - t_start
 
     pps = {k: med([packets / r["wall"] for r in v]) if v else None
@@ -712,6 +1108,8 @@ def main():
                                        else "none") + "\n")
     else:
         w(f"skipped: {lv['skipped']}\n")
+    if cr:
+        out.extend(central_md(cr, m))
     w("## Names\n")
     w(f"aicensusd (aicensus inspect) found {names['aicensusd']} distinct "
       f"names, tshark {names['tshark']}: "
@@ -726,7 +1124,7 @@ def main():
                    filter_matched=matched, pps=pps, cpu=cpu,
                    names=names, scaling={f"{k[0]}s-{k[1]}d": v for k, v in
                                          scal.items()},
-                   memory=mem, flush=fl, live=lv,
+                   memory=mem, flush=fl, live=lv, central=cr,
                    targets=[dict(what=t[0], value=t[1], ok=t[2], want=t[3])
                             for t in targets]),
               open(os.path.join(work, "results.json"), "w"), indent=1,
