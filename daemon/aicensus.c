@@ -201,8 +201,8 @@ source_open(struct source *S, const char *db, const struct config *cfg,
 	else if (db == NULL && cfg != NULL &&
 	    cfg->api.source == CONFIG_API_CENTRAL) {
 		if (central_read_conninfo(cfg->central.conninfo,
-		    cfg->central.password, conninfo, sizeof(conninfo), err,
-		    errlen) != 0)
+		    cfg->central.password, CENTRAL_READ_CONNECT_SEC, conninfo,
+		    sizeof(conninfo), err, errlen) != 0)
 			goto out;
 	} else if (db == NULL && cfg != NULL)
 		db = cfg->release_database;

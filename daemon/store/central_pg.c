@@ -281,6 +281,16 @@ static const char step2[] =
  * site.late_rows counts the rows a sensor shipped for a period already
  * released (deleted, never published); the writer role cannot change
  * it (its UPDATE grant is per column).
+ *
+ * site.coverage_hours goes: no sensor ever wrote it (a site's coverage
+ * is its site_period rows, and once released its scope's period rows).
+ * The sites view depends on it, so the view is dropped and made again,
+ * and granted again (the reader's grant went with it); the writer's
+ * column grant on it goes with the column.  The view now says what the
+ * released weeks say of each site: its last released week with that
+ * week's coverage, and whether it is silent (central_read.h: no
+ * released period of its scope for the organisation's last released
+ * week, or coverage 0).
  */
 #define SCOPE_COL(t, cols) \
     "ALTER TABLE aicensus." t " ADD COLUMN site text NOT NULL DEFAULT '*'" \
@@ -321,10 +331,24 @@ static const char step3[] =
     " to_timestamp(p.released_at) AS released_at, p.coverage_hours,"
     " p.hours_total, p.complete = 1 AS complete,"
     " p.min_group AS min_group_size, p.site FROM aicensus.period p;"
-    "CREATE OR REPLACE VIEW aicensus.sites AS SELECT"
-    " name AS site, created, last_seen, coverage_hours,"
-    " floor(extract(epoch FROM now() - last_seen) / 3600)::bigint"
-    "  AS hours_since_seen, late_rows FROM aicensus.site;";
+    "DROP VIEW aicensus.sites;"
+    "ALTER TABLE aicensus.site DROP COLUMN coverage_hours;"
+    "CREATE VIEW aicensus.sites AS SELECT"
+    " s.name AS site, s.created, s.last_seen,"
+    " floor(extract(epoch FROM now() - s.last_seen) / 3600)::bigint"
+    "  AS hours_since_seen, s.late_rows,"
+    " CASE WHEN w.period IS NOT NULL THEN " ISO_WEEK("w.period") " END"
+    "  AS week,"
+    " w.coverage_hours, w.hours_total,"
+    " NOT coalesce(w.period = o.period AND w.coverage_hours > 0, false)"
+    "  AS silent"
+    " FROM aicensus.site s"
+    " LEFT JOIN LATERAL (SELECT p.period, p.coverage_hours, p.hours_total"
+    "  FROM aicensus.period p WHERE p.site = s.name AND p.kind = 2"
+    "  ORDER BY p.period DESC LIMIT 1) w ON true"
+    " CROSS JOIN (SELECT max(m.period) AS period FROM aicensus.period m"
+    "  WHERE m.site = '*' AND m.kind = 2) o;"
+    "GRANT SELECT ON aicensus.sites TO " CENTRAL_PG_READER ";";
 
 static const char *const ladder[CENTRAL_PG_VERSION] = { step1, step2, step3 };
 

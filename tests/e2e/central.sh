@@ -179,7 +179,7 @@ cell() {	# site period devices: an upsert as a sensor would ship it
 sql "$SITEA" "$(cell A 202647 5)" >/dev/null; a=$?
 sql "$SITEA" "$(cell A 202647 7)" >/dev/null; b=$?
 sql "$SITEA" "UPDATE aicensus.site_cell SET conns = 12 WHERE site = 'A'" >/dev/null; c=$?
-sql "$SITEA" "UPDATE aicensus.site SET last_seen = now(), coverage_hours = 24 WHERE name = 'A'" >/dev/null; e=$?
+sql "$SITEA" "UPDATE aicensus.site SET last_seen = now() WHERE name = 'A'" >/dev/null; e=$?
 v=$(sql "$ADMIN" "SELECT devices || '/' || conns FROM aicensus.site_cell WHERE site = 'A'")
 check "siteA inserts, upserts and updates A's rows (devices 5 -> 7, conns 10 -> 12)" \
 	'[ "$a $b $c $e" = "0 0 0 0" ] && [ "$v" = "7/12" ]'
@@ -197,7 +197,7 @@ check "siteA's INSERT or upsert of a B row fails (row-level security)" \
 u1=$(sql "$SITEA" "WITH u AS (UPDATE aicensus.site_cell SET devices = 99 WHERE site = 'B'
     RETURNING 1) SELECT count(*) FROM u"); r1=$?
 e2=$(sql "$SITEA" "UPDATE aicensus.site_cell SET site = 'B' WHERE site = 'A'"); r2=$?
-u3=$(sql "$SITEA" "WITH u AS (UPDATE aicensus.site SET coverage_hours = 0 WHERE name = 'B'
+u3=$(sql "$SITEA" "WITH u AS (UPDATE aicensus.site SET last_seen = now() WHERE name = 'B'
     RETURNING 1) SELECT count(*) FROM u")
 v=$(sql "$ADMIN" "SELECT string_agg(site || ':' || devices, ' ' ORDER BY site) FROM aicensus.site_cell")
 check "siteA's UPDATE of B's rows changes nothing, moving its row to B fails" \
@@ -215,6 +215,11 @@ check "a sensor that SET ROLE aicensus_writer is mapped to no site and reads not
 e1=$(sql "$SITEA" "DELETE FROM aicensus.site_cell WHERE site = 'A'"); r1=$?
 check "siteA cannot delete even its own rows (permission denied)" \
 	'[ $r1 -ne 0 ] && [[ $e1 == *"permission denied"* ]]'
+e1=$(sql "$SITEA" "UPDATE aicensus.site SET late_rows = 0 WHERE name = 'A'"); r1=$?
+c=$(sql "$ADMIN" "SELECT count(*) FROM information_schema.columns
+    WHERE table_schema = 'aicensus' AND table_name = 'site' AND column_name = 'coverage_hours'")
+check "siteA may set its last_seen only: not its late_rows (permission denied); site has no coverage_hours ($c)" \
+	'[ $r1 -ne 0 ] && [[ $e1 == *"permission denied"* ]] && [ "$c" = 0 ]'
 
 # --- released figures: what the release stage would write ---------------
 
@@ -249,13 +254,20 @@ w=$(sql "$BI" "SELECT day, week, service_level, devices, coalesce(tls_conns::tex
     dns_lookups FROM aicensus.released_day")
 check "the reader reads aicensus.released_day (a figure days do not publish is NULL)" \
 	[ "$w" = "2026-11-18|2026-W47|service|5|null|12" ]
-w=$(sql "$BI" "SELECT string_agg(site || ':' || coverage_hours || ':' || (last_seen IS NOT NULL),
-    ' ' ORDER BY site) FROM aicensus.sites")
+# The sites' scopes: A has the organisation's last week (24 of its 168
+# hours), B only the week before: B is silent for the last week.
+sql "$ADMIN" "INSERT INTO aicensus.period(site, kind, period, week, released_at, coverage_hours,
+    hours_total, complete, min_group) VALUES ('A', 2, 202647, 202647, 1795651200, 24, 168, 1, 5),
+    ('B', 2, 202646, 202646, 1795046400, 100, 168, 1, 5)" >/dev/null
+w=$(sql "$BI" "SELECT string_agg(concat_ws(':', site, coalesce(week, '-'), coverage_hours,
+    hours_total, silent, last_seen IS NOT NULL, hours_since_seen, late_rows), ' ' ORDER BY site)
+    FROM aicensus.sites")
 b=$(sql "$BI" "SELECT day || ':' || name || '=' || value FROM aicensus.released_blind")
-p=$(sql "$BI" "SELECT string_agg(kind || ':' || period, ' ' ORDER BY kind) FROM aicensus.released_periods")
-check "the reader reads aicensus.sites, released_blind and released_periods" \
-	'[ "$w" = "A:24:true B:0:false" ] && [ "$b" = "2026-11-18:lost=0" ] &&
-	[ "$p" = "day:20261118 week:2026-W47" ]'
+p=$(sql "$BI" "SELECT string_agg(kind || ':' || period, ' ' ORDER BY kind) FROM aicensus.released_periods
+    WHERE site = '*'")
+check "the reader reads aicensus.sites (the last released week of each site's scope, B silent), released_blind and released_periods ($w)" \
+	'[ "$w" = "A:2026-W47:24:168:false:true:0:0 B:2026-W46:100:168:true:false:0" ] &&
+	[ "$b" = "2026-11-18:lost=0" ] && [ "$p" = "day:20261118 week:2026-W47" ]'
 denied=0 total=0
 for s in "SELECT * FROM aicensus.site_cell" "SELECT * FROM aicensus.site_blind" \
     "SELECT * FROM aicensus.site" "SELECT * FROM aicensus.site_period" \

@@ -246,13 +246,18 @@ check "/api/v1/blind?site=b answers site b's released days" \
 
 # --- sites ------------------------------------------------------------------
 api $U/api/v1/sites >"$d/sites.json"
-check "/api/v1/sites: a and b seen, released, covering hours of their last week; c silent and never seen ($(tr -d '\n' <"$d/sites.json" | head -c 300))" \
-	$PY - "$d/sites.json" <<'EOF'
+lw=$(sql "SELECT max(period) FROM aicensus.period WHERE site = '*' AND kind = 2")
+# silent: for the organisation's last released week ($lw), no period of
+# the site's scope or coverage 0; stale: not seen for 24 hours, or never.
+check "/api/v1/sites: a and b seen, released, covering hours of the organisation's last week ($lw), neither silent nor stale; c silent, stale and never seen ($(tr -d '\n' <"$d/sites.json" | head -c 300))" \
+	$PY - "$d/sites.json" "$lw" <<'EOF'
 import json, sys
-d = {s["name"]: s for s in json.load(open(sys.argv[1]))["sites"]}
-ok = sorted(d) == ["a", "b", "c"]
-ok = ok and all(d[s]["last_seen"] and not d[s]["silent"] and d[s]["released"] and d[s]["last_week"] and 0 < d[s]["coverage_hours"] <= d[s]["hours_total"] for s in "ab")
-ok = ok and d["c"]["last_seen"] is None and d["c"]["silent"] and not d["c"]["released"] and d["c"]["last_week"] is None
+j = json.load(open(sys.argv[1]))
+lw = "%s-W%s" % (sys.argv[2][:4], sys.argv[2][4:])
+d = {s["name"]: s for s in j["sites"]}
+ok = sorted(d) == ["a", "b", "c"] and j["stale_after_hours"] == 24 and j["silent_after_hours"] == 24
+ok = ok and all(d[s]["last_seen"] and not d[s]["silent"] and not d[s]["stale"] and d[s]["released"] and d[s]["last_week"] == lw and 0 < d[s]["coverage_hours"] <= d[s]["hours_total"] and d[s]["hours_since_seen"] == 0 and d[s]["late_rows"] == 0 for s in "ab")
+ok = ok and d["c"]["last_seen"] is None and d["c"]["silent"] and d["c"]["stale"] and d["c"]["hours_since_seen"] is None and not d["c"]["released"] and d["c"]["last_week"] is None
 sys.exit(not ok)
 EOF
 for q in "site=zz" "site=-bad" "site=a&site=b"; do

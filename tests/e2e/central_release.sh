@@ -52,7 +52,7 @@ check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; retu
 
 . tests/central_lib.sh
 
-[ -x "$DAEMON" ] && [ -x "$CLI" ] && [ -x "$TRS" ] && [ -x "$TCP" ] ||
+[ -x "$DAEMON" ] && [ -x "$CLI" ] && [ -x "$TRS" ] && [ -x "$TCP" ] && [ -x "$BUILD/tests/test_central_read" ] ||
 	{ nok "not built (make all unit)"; exit 1; }
 pg_test_cluster crel
 
@@ -454,7 +454,8 @@ pg_sql "$ADMIN2" "INSERT INTO aicensus.period(kind, period, week, released_at, c
     INSERT INTO aicensus.cell(kind, period, dept, svc, devices, conns) VALUES (2, 202601, '*', '*', 12, 340),
     (2, 202601, 'Finance', '*', 7, 200), (1, 20260105, '*', '*', 9, 90);
     INSERT INTO aicensus.dim(kind, period, axis, ord, name) VALUES (2, 202601, 0, 0, 'Finance');
-    INSERT INTO aicensus.blind(day, name, value) VALUES (20260105, 'sites_silent', 1)" >/dev/null 2>>"$d/v2.err"
+    INSERT INTO aicensus.blind(day, name, value) VALUES (20260105, 'sites_silent', 1);
+    INSERT INTO aicensus.site(name, last_seen, coverage_hours) VALUES ('a', now(), 5), ('b', NULL, 0)" >/dev/null 2>>"$d/v2.err"
 v2=$(pg_sql "$ADMIN2" "SELECT value FROM aicensus.meta WHERE key = 'schema_version'")
 pre=$("$TRS" cells "$BI2" '*' 2 202601 | sort | tr '\n' ' ')
 "$TRS" cells "$BI2" a 2 202601 >/dev/null 2>"$d/v2a.err"; r1=$?
@@ -473,6 +474,20 @@ mig=$(pg_sql "$ADMIN2" "SELECT (SELECT value FROM aicensus.meta WHERE key = 'sch
 [ $rc -eq 0 ] && [ "$mig" = "3 ckm-central-1 * 2/3 4" ]
 check "central migrate takes it to version 3: method ckm-central-1, every row the organisation's, site first in every key ($mig)" [ $? = 0 ] ||
 	cat "$d/mig.out"
+# site.coverage_hours (never written) goes; the sites view is made
+# again over the released weeks and granted to the reader again.
+cols=$(pg_sql "$ADMIN2" "SELECT (SELECT string_agg(column_name, ',' ORDER BY ordinal_position)
+    FROM information_schema.columns WHERE table_schema = 'aicensus' AND table_name = 'sites') || ' ' ||
+    (SELECT count(*) FROM information_schema.columns WHERE table_schema = 'aicensus'
+     AND table_name = 'site' AND column_name = 'coverage_hours') || ' ' ||
+    has_table_privilege('aicensus_reader', 'aicensus.sites', 'SELECT') || ' ' ||
+    has_column_privilege('aicensus_writer', 'aicensus.site', 'last_seen', 'UPDATE') || ' ' ||
+    has_column_privilege('aicensus_writer', 'aicensus.site', 'late_rows', 'UPDATE')")
+sv=$(pg_sql "$BI2" "SELECT string_agg(concat_ws(':', site, coalesce(week, '-'), silent, last_seen IS NOT NULL,
+    late_rows), ' ' ORDER BY site) FROM aicensus.sites")
+[ "$cols" = "site,created,last_seen,hours_since_seen,late_rows,week,coverage_hours,hours_total,silent 0 true true false" ] &&
+	[ "$sv" = "a:-:true:true:0 b:-:true:false:0" ]
+check "... site.coverage_hours dropped, the sites view made again with the released weeks and the reader's grant ($cols; $sv)" [ $? = 0 ]
 post=$(pg_sql "$BI2" "SELECT site || ':' || devices || ':' || connections FROM aicensus.released_week WHERE all_departments")
 pb=$(pg_sql "$BI2" "SELECT site || ':' || name || ':' || value FROM aicensus.released_blind")
 "$TRS" cells "$BI2" '*' 2 202601 | sort | tr '\n' ' ' >"$d/post"
@@ -485,6 +500,33 @@ pg_sql "$ADMIN2" "INSERT INTO aicensus.period(site, kind, period, week, released
     VALUES ('*', 2, 202601, 202601, 1767600000, 100, 168, 1, 5)" >/dev/null 2>&1; r2=$?
 [ $r1 -eq 0 ] && [ $r2 -ne 0 ]
 check "a site's scope may hold the organisation's period, the organisation's twice it may not" [ $? = 0 ]
+
+# Silent, defined once (central_read.h, docs/CENTRAL.md "The sites"): a
+# site is silent for a week the organisation released when its scope
+# has no period for that week or one with coverage 0; the sites view
+# and central_read_sites() (the report's weeks, the dashboard's last
+# week) say the same.  a: W01 100 h, W03 0 h; b: W02 50 h.
+pg_sql "$ADMIN2" "INSERT INTO aicensus.period(site, kind, period, week, released_at, coverage_hours, hours_total, complete, min_group)
+    VALUES ('*', 2, 202602, 202602, 1768200000, 50, 168, 1, 5), ('*', 2, 202603, 202603, 1768800000, 0, 168, 1, 5),
+    ('b', 2, 202602, 202602, 1768200000, 50, 168, 1, 5), ('a', 2, 202603, 202603, 1768800000, 0, 168, 1, 5)" >/dev/null 2>>"$d/v2.err"
+sv=$(pg_sql "$BI2" "SELECT string_agg(concat_ws(':', site, week, coverage_hours, hours_total, silent), ' ' ORDER BY site)
+    FROM aicensus.sites")
+TCR=$PWD/$BUILD/tests/test_central_read
+cr() { "$TCR" sites "$BI2" "$@" | tr '\n' ' '; }
+r0=$(cr) r13=$(cr 202601 202603) r12=$(cr 202601 202602) r11=$(cr 202601 202601)
+# name,seen,hours_since,late,stale,week,coverage,total,weeks,weeks_silent,covered,silent
+[ "$sv" = "a:2026-W03:0:168:true b:2026-W02:50:168:true" ] &&
+	[ "$r0" = "a,1,0,0,0,202603,0,168,1,1,0,1 b,0,-1,0,1,202602,50,168,1,1,0,1 " ] &&
+	[ "$r13" = "a,1,0,0,0,202603,0,168,3,2,100,1 b,0,-1,0,1,202602,50,168,3,2,50,1 " ] &&
+	[ "$r12" = "a,1,0,0,0,202601,100,168,2,1,100,1 b,0,-1,0,1,202602,50,168,2,1,50,1 " ] &&
+	[ "$r11" = "a,1,0,0,0,202601,100,168,1,0,100,0 b,0,-1,0,1,0,0,0,1,1,0,1 " ]
+check "silent for a week: no period of the site's scope or coverage 0; the view and central_read_sites() agree (view $sv; last week $r0; W01-W03 $r13; W01-W02 $r12; W01 $r11); b never seen is stale" [ $? = 0 ]
+c1=$("$TCR" check "$BI2" 2>/dev/null) c2=$("$TCR" check "dbname=central user=sensor_a password=$PW_A" 2>"$d/chk.err")
+c3=$("$TCR" check "dbname=postgres user=bi password=$PW_BI" 2>"$d/chk3.err")
+[ "$c1" = 0 ] && [ "$c2" = -2 ] && grep -q "permission denied.*; use a reader role's configuration: docs/CENTRAL.md" "$d/chk.err" &&
+	[ "$c3" = -1 ] && grep -q "no aicensus schema" "$d/chk3.err"
+check "central_read_check(): the reader may read (0), a sensor's role is denied with the pointer to the reader role (-2), a database without the schema is -1 ($c1 $c2 $c3)" [ $? = 0 ] ||
+	cat "$d/chk.err" "$d/chk3.err"
 
 nopw() { ! grep -q "$@"; }
 check "no password in any message" nopw -r -e "$PW_ADMIN" -e "$PW_BI" -e "$PW_A" \

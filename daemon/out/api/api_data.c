@@ -307,11 +307,14 @@ api_departments(struct api_call *c)
 /* --- sites (central source) -------------------------------------------- */
 
 /*
- * The sites of the central database: name, when its sensor last
- * shipped, silent (nothing shipped for CENTRAL_VIEW_SILENT_HOURS, or
- * never), whether it has a released scope (?site=NAME), and its last
- * released week with the hours of it the site covered.  Health of
- * sensors, no figure about people.
+ * The sites of the central database (store/central_read.h): name, when
+ * its sensor last shipped and how many hours ago, stale (nothing
+ * shipped for CENTRAL_STALE_HOURS, or never), silent (for the
+ * organisation's last released week: no released period of its scope
+ * or coverage 0), whether it has a released scope (?site=NAME), its
+ * last released week with the hours of it the site covered, and its
+ * late rows.  Health of sensors, no figure about people.
+ * silent_after_hours is the stale threshold under its first name.
  */
 void
 api_sites(struct api_call *c)
@@ -327,23 +330,28 @@ api_sites(struct api_call *c)
 		return;
 	list = json_array();
 	for (i = 0; i < n; i++) {
-		json_t *w = json_null();
+		const struct central_read_site *cs = &s[i].s;
+		json_t *w = json_null(), *h = json_null();
 
-		if (s[i].s.week > 0) {
-			query_period_label(REL_WEEK, s[i].s.week, lab,
+		if (cs->week > 0) {
+			query_period_label(REL_WEEK, cs->week, lab,
 			    sizeof(lab));
 			w = json_string(lab);
 		}
-		json_array_append_new(list, json_pack("{s:s,s:o,s:b,s:b,s:o,"
-		    "s:I,s:I}", "name", s[i].s.name, "last_seen",
-		    epoch_or_null(s[i].s.last_seen), "silent",
-		    s[i].s.silent != 0, "released", s[i].released != 0,
-		    "last_week", w, "coverage_hours",
-		    (json_int_t)s[i].s.coverage_hours, "hours_total",
-		    (json_int_t)s[i].s.hours_total));
+		if (cs->hours_since_seen >= 0)
+			h = json_integer(cs->hours_since_seen);
+		json_array_append_new(list, json_pack("{s:s,s:o,s:o,s:b,s:b,"
+		    "s:b,s:o,s:I,s:I,s:I}", "name", cs->name, "last_seen",
+		    epoch_or_null(cs->last_seen), "hours_since_seen", h,
+		    "stale", cs->stale != 0, "silent", cs->silent != 0,
+		    "released", s[i].released != 0, "last_week", w,
+		    "coverage_hours", (json_int_t)cs->coverage_hours,
+		    "hours_total", (json_int_t)cs->hours_total, "late_rows",
+		    (json_int_t)cs->late_rows));
 	}
-	api_reply_json(c->req, HTTP_OK, json_pack("{s:i,s:o}",
-	    "silent_after_hours", CENTRAL_VIEW_SILENT_HOURS, "sites", list));
+	api_reply_json(c->req, HTTP_OK, json_pack("{s:i,s:i,s:o}",
+	    "stale_after_hours", CENTRAL_STALE_HOURS, "silent_after_hours",
+	    CENTRAL_STALE_HOURS, "sites", list));
 }
 
 /* --- status ----------------------------------------------------------- */

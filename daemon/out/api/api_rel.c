@@ -9,9 +9,9 @@
  * Central: two connections of the reader role.  One holds the read API
  * (released_of() over store/relstore_pg.h), whose scope is switched to
  * the request's site before every use: the API is single-threaded, so
- * the scope set is the scope read.  The other (store/central_view.h)
+ * the scope set is the scope read.  The other (store/central_read.h)
  * reads the version, count and latest released_at of the periods, at
- * most once per second, and the sites view.  The read API is opened
+ * most once per second, and the sites.  The read API is opened
  * again when the version moves (a release wrote its meta, e.g. the
  * time zone, the first time) and after a failure; a database that does
  * not answer is tried again after CENTRAL_RETRY_SEC, one log line per
@@ -32,11 +32,9 @@
 #include "common/log.h"
 #include "release/released.h"
 #include "store/central_pg.h"
-#include "store/central_view.h"
+#include "store/central_read.h"
 #include "store/relstore_pg.h"
 
-/* libpq waits this long for a connection, at most. */
-#define CENTRAL_CONNECT_SEC	5
 /* After a failure the database is not asked again before this. */
 #define CENTRAL_RETRY_SEC	5
 
@@ -44,7 +42,7 @@ struct api_central {
 	/* the central group's, with the password: wiped at the end */
 	char			 conninfo[CONFIG_PATH_MAX + 1024 +
 				    3 * CONFIG_CENTRAL_PASS_MAX];
-	struct central_view	*view;
+	struct central		*view;		/* version and sites */
 	struct relstore		*st;		/* owned by rel */
 	struct released		*rel;
 	int64_t			 rel_ver;	/* the version rel was opened at */
@@ -143,7 +141,7 @@ central_drop(struct api_central *ac)
 	released_close(ac->rel);
 	ac->rel = NULL;
 	ac->st = NULL;
-	central_view_close(ac->view);
+	central_pg_close(ac->view);
 	ac->view = NULL;
 	ac->ver = -1;
 }
@@ -177,15 +175,15 @@ central_version(struct api_central *ac, int *denied)
 	if (ac->ver < 0 && now < ac->retry_at)
 		return -1;
 	ac->ver_at = now;
-	if (ac->view == NULL && (ac->view = central_view_open(ac->conninfo,
+	if (ac->view == NULL && (ac->view = central_pg_connect(ac->conninfo,
 	    ac->err, sizeof(ac->err))) == NULL) {
 		central_failed(ac, now);
 		return -1;
 	}
-	rc = central_view_version(ac->view, &count, &last, ac->err,
+	rc = central_read_version(ac->view, &count, &last, ac->err,
 	    sizeof(ac->err));
 	if (rc != 0) {
-		*denied = rc == CENTRAL_VIEW_DENIED;
+		*denied = rc == CENTRAL_READ_DENIED;
 		central_failed(ac, now);
 		return -1;
 	}
@@ -244,7 +242,7 @@ site_released(void *arg, const char *name)
 static const struct api_site *
 central_sites(struct api_central *ac, size_t *n)
 {
-	struct central_site *cs;
+	struct central_read_site *cs;
 	int64_t now = mono_sec();
 	size_t i, ns;
 
@@ -255,7 +253,8 @@ central_sites(struct api_central *ac, size_t *n)
 	/* the view's connection, and the read API for the released scopes */
 	if (central_get(ac, NULL) == NULL)
 		return NULL;
-	if (central_view_sites(ac->view, &cs, &ns, ac->err,
+	/* from = to = 0: silent for the organisation's last released week */
+	if (central_read_sites(ac->view, 0, 0, &cs, &ns, ac->err,
 	    sizeof(ac->err)) != 0) {
 		central_failed(ac, now);
 		return NULL;
@@ -303,10 +302,10 @@ api_rel_init(struct api *a, const struct config *cfg, char *err,
 	}
 	ac->ver = -1;
 	ac->ver_at = -1;
-	if (central_view_conninfo(cfg->central.conninfo,
-	    cfg->central.password, CENTRAL_CONNECT_SEC, ac->conninfo,
-	    sizeof(ac->conninfo)) != 0) {
-		snprintf(err, errlen, "api: central.conninfo is too long");
+	if (central_read_conninfo(cfg->central.conninfo,
+	    cfg->central.password, CENTRAL_READ_CONNECT_SEC, ac->conninfo,
+	    sizeof(ac->conninfo), ac->err, sizeof(ac->err)) != 0) {
+		snprintf(err, errlen, "api: %s", ac->err);
 		free(ac);
 		return -1;
 	}
@@ -315,9 +314,12 @@ api_rel_init(struct api *a, const struct config *cfg, char *err,
 	 * A role that may not read is a configuration error: say it now.
 	 * A database that does not answer yet is a 503 until it does.
 	 */
-	if ((ac->view = central_view_open(ac->conninfo, ac->err,
-	    sizeof(ac->err))) != NULL && (rc = central_view_version(ac->view,
-	    &count, &last, ac->err, sizeof(ac->err))) == CENTRAL_VIEW_DENIED) {
+	if ((ac->view = central_pg_connect(ac->conninfo, ac->err,
+	    sizeof(ac->err))) != NULL &&
+	    ((rc = central_read_check(ac->view, ac->err, sizeof(ac->err))) ==
+	    CENTRAL_READ_DENIED || (rc == 0 && (rc = central_read_version(
+	    ac->view, &count, &last, ac->err, sizeof(ac->err))) ==
+	    CENTRAL_READ_DENIED))) {
 		snprintf(err, errlen, "api.source = central: %s", ac->err);
 		return -1;
 	}

@@ -7,7 +7,7 @@
  *            the central group's connection (a reader role): the
  *            organisation's scope, or with ?site=NAME one site's
  *            (store/relstore_pg.h), and the sites view
- *            (store/central_view.h).
+ *            (store/central_read.h).
  * Both are read through released_of()/released_open(): the same read
  * API, the same answers.
  */
@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/central_view.h"
+#include "store/central_read.h"
 
 struct api;
 struct api_call;
@@ -63,7 +63,7 @@ const char *api_rel_source(const struct api *);
 
 /* A site of the central database as /api/v1/sites lists it. */
 struct api_site {
-	struct central_site	 s;		/* the sites view's row */
+	struct central_read_site s;		/* central_read_sites() */
 	int			 released;	/* has a released scope */
 };
 /*

@@ -622,12 +622,14 @@ static const char *const text[T_N][LANG_N] = {
 	    "Locaties" },
 	[T_SITES_INTRO] = {
 	    "Each site's sensor ships its figures to the central database."
-	    " A silent site shipped nothing for this period: its traffic is"
-	    " missing from every figure above.",
+	    " A silent site shipped nothing the release used for at least"
+	    " one week of this period (no hour with data): its traffic of"
+	    " that week is missing from every figure above.",
 	    "De sensor van elke locatie stuurt zijn cijfers naar de"
-	    " centrale database. Een stille locatie stuurde niets voor deze"
-	    " periode: het verkeer daar ontbreekt in alle cijfers"
-	    " hierboven." },
+	    " centrale database. Een stille locatie stuurde voor minstens"
+	    " een week van deze periode niets dat de vrijgave gebruikte"
+	    " (geen uur met gegevens): het verkeer daar in die week"
+	    " ontbreekt in alle cijfers hierboven." },
 	[T_SITE] = {
 	    "Site",
 	    "Locatie" },

@@ -1327,7 +1327,7 @@ sites(const struct out *o)
 		fprintf(o->f, "</td><td>");
 		esc(o->f, rfmt_when(R, s->last_seen, v, sizeof(v)));
 		fprintf(o->f, "</td>");
-		snprintf(h, sizeof(h), "%u / %u", s->coverage_hours,
+		snprintf(h, sizeof(h), "%lld / %u", (long long)s->hours_covered,
 		    R->cur.hours_total);
 		td_num(o, h, NULL);
 		fprintf(o->f, "<td>");

@@ -335,8 +335,12 @@ sites(const struct report *R)
 		} else
 			json_object_set_new(o, "last_seen", json_null());
 		json_object_set_new(o, "coverage_hours",
-		    json_integer(s->coverage_hours));
+		    json_integer(s->hours_covered));
 		json_object_set_new(o, "silent", json_boolean(s->silent));
+		json_object_set_new(o, "weeks_silent",
+		    json_integer(s->weeks_silent));
+		json_object_set_new(o, "stale", json_boolean(s->stale));
+		json_object_set_new(o, "late_rows", json_integer(s->late_rows));
 		json_array_append_new(a, o);
 	}
 	return a;

@@ -243,8 +243,12 @@ csv_sites(const struct csv *c)
 			strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		}
 		csv_line(c, &w, "last_seen", b, NULL);
-		csv_u(c, &w, "coverage_hours", s->coverage_hours, NULL);
+		csv_u(c, &w, "coverage_hours", (uint64_t)s->hours_covered,
+		    NULL);
 		csv_u(c, &w, "silent", (uint64_t)s->silent, NULL);
+		csv_u(c, &w, "weeks_silent", s->weeks_silent, NULL);
+		csv_u(c, &w, "stale", (uint64_t)s->stale, NULL);
+		csv_u(c, &w, "late_rows", (uint64_t)s->late_rows, NULL);
 	}
 }
 
@@ -694,9 +698,9 @@ md_sites(const struct report *R, FILE *f)
 
 		fprintf(f, "| ");
 		md_text(f, s->name);
-		fprintf(f, " | %s | %u / %u | %s%s%s |\n",
+		fprintf(f, " | %s | %lld / %u | %s%s%s |\n",
 		    rfmt_when(R, s->last_seen, v, sizeof(v)),
-		    s->coverage_hours, R->cur.hours_total,
+		    (long long)s->hours_covered, R->cur.hours_total,
 		    s->silent ? "**" : "", T(s->silent ? T_SILENT :
 		    T_REPORTING), s->silent ? "**" : "");
 	}
