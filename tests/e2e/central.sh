@@ -266,7 +266,7 @@ b=$(sql "$BI" "SELECT day || ':' || name || '=' || value FROM aicensus.released_
 p=$(sql "$BI" "SELECT string_agg(kind || ':' || period, ' ' ORDER BY kind) FROM aicensus.released_periods
     WHERE site = '*'")
 check "the reader reads aicensus.sites (the last released week of each site's scope, B silent), released_blind and released_periods ($w)" \
-	'[ "$w" = "A:2026-W47:24:168:false:true:0:0 B:2026-W46:100:168:true:false:0" ] &&
+	'[ "$w" = "A:2026-W47:24:168:f:t:0:0 B:2026-W46:100:168:t:f:0" ] &&
 	[ "$b" = "2026-11-18:lost=0" ] && [ "$p" = "day:20261118 week:2026-W47" ]'
 denied=0 total=0
 for s in "SELECT * FROM aicensus.site_cell" "SELECT * FROM aicensus.site_blind" \

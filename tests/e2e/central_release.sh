@@ -486,7 +486,7 @@ cols=$(pg_sql "$ADMIN2" "SELECT (SELECT string_agg(column_name, ',' ORDER BY ord
 sv=$(pg_sql "$BI2" "SELECT string_agg(concat_ws(':', site, coalesce(week, '-'), silent, last_seen IS NOT NULL,
     late_rows), ' ' ORDER BY site) FROM aicensus.sites")
 [ "$cols" = "site,created,last_seen,hours_since_seen,late_rows,week,coverage_hours,hours_total,silent 0 true true false" ] &&
-	[ "$sv" = "a:-:true:true:0 b:-:true:false:0" ]
+	[ "$sv" = "a:-:t:t:0 b:-:t:f:0" ]
 check "... site.coverage_hours dropped, the sites view made again with the released weeks and the reader's grant ($cols; $sv)" [ $? = 0 ]
 post=$(pg_sql "$BI2" "SELECT site || ':' || devices || ':' || connections FROM aicensus.released_week WHERE all_departments")
 pb=$(pg_sql "$BI2" "SELECT site || ':' || name || ':' || value FROM aicensus.released_blind")
@@ -515,7 +515,7 @@ TCR=$PWD/$BUILD/tests/test_central_read
 cr() { "$TCR" sites "$BI2" "$@" | tr '\n' ' '; }
 r0=$(cr) r13=$(cr 202601 202603) r12=$(cr 202601 202602) r11=$(cr 202601 202601)
 # name,seen,hours_since,late,stale,week,coverage,total,weeks,weeks_silent,covered,silent
-[ "$sv" = "a:2026-W03:0:168:true b:2026-W02:50:168:true" ] &&
+[ "$sv" = "a:2026-W03:0:168:t b:2026-W02:50:168:t" ] &&
 	[ "$r0" = "a,1,0,0,0,202603,0,168,1,1,0,1 b,0,-1,0,1,202602,50,168,1,1,0,1 " ] &&
 	[ "$r13" = "a,1,0,0,0,202603,0,168,3,2,100,1 b,0,-1,0,1,202602,50,168,3,2,50,1 " ] &&
 	[ "$r12" = "a,1,0,0,0,202601,100,168,2,1,100,1 b,0,-1,0,1,202602,50,168,2,1,50,1 " ] &&
