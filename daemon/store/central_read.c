@@ -38,7 +38,9 @@ rows(struct central *c, const char *sql, int n, const char *const *v,
 	if (state != NULL && strcmp(state, SQLSTATE_PRIVILEGE) == 0) {
 		*rc = CENTRAL_READ_DENIED;
 		if ((l = strlen(err)) < errlen)
-			snprintf(err + l, errlen - l, "; " CENTRAL_READ_HINT);
+			snprintf(err + l, errlen - l, " (the release is read "
+			    "by members of " CENTRAL_PG_READER "); "
+			    CENTRAL_READ_HINT);
 	}
 	PQclear(res);
 	return NULL;

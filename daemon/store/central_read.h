@@ -49,7 +49,7 @@ int	central_read_conninfo(const char *conninfo, const char *password,
  * no aicensus schema: err says which) or CENTRAL_READ_DENIED: this role
  * may not read the released figures (SQLSTATE 42501: a sensor's writer
  * role, or a role that is no member of aicensus_reader); err is then
- * PostgreSQL's message followed by "; " CENTRAL_READ_HINT.  A denied
+ * PostgreSQL's message, the reader role named, "; " CENTRAL_READ_HINT.  A denied
  * role is a configuration error; -1 may pass.
  */
 #define CENTRAL_READ_DENIED	(-2)
