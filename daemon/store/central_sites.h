@@ -42,7 +42,9 @@ int	central_sites_blind(struct central *, int32_t day, const char *site,
 
 /*
  * Over all registered sites (or the one site): how many, how many
- * were silent for the period (no site_period row or coverage 0), the
+ * were silent for the period (no site_period row or coverage 0: the
+ * silent of central_read.h, before the release, whose site scopes
+ * then hold no period or coverage 0 for exactly these sites), the
  * least coverage among them (silent ones count 0) and the largest
  * hours_total shipped.
  */

@@ -306,11 +306,11 @@ rep --db "$BI" --format json >"$d/r.org.json"
 js=$($PY -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
-print(j["method"], j["scope"], " ".join("%s:%s:%s" % (s["site"], s["silent"], s["last_seen"] is None) for s in j["blind_spots"]["sites"]))' "$d/r.org.json" 2>&1)
+print(j["method"], j["scope"], " ".join("%s:%s:%s:%s:%s:%s" % (s["site"], s["silent"], s["last_seen"] is None, s["stale"], s["weeks_silent"], s["late_rows"]) for s in j["blind_spots"]["sites"]))' "$d/r.org.json" 2>&1)
 c15() {
-	[ "$js" = "ckm-central-1 * a:False:False b:False:False c:False:False d:True:True" ]
+	[ "$js" = "ckm-central-1 * a:False:False:False:0:0 b:False:False:False:0:0 c:False:False:False:0:0 d:True:True:True:1:0" ]
 }
-check "the JSON report: method ckm-central-1, scope *, the sites with silent d ($js)" c15
+check "the JSON report: method ckm-central-1, scope *, the sites with silent (its one week) and stale (never seen) d ($js)" c15
 c16() {
 	[ "$(grep -c "^| [a-d] | " "$d/r.a.md")" = 1 ] && row a "$d/r.a.md" | grep -q "reporting"
 }
@@ -320,7 +320,9 @@ c17() {
 	grep -q "^$WK,meta,,,,,method,ckm-central-1,$" "$d/r.org.csv" &&
 	grep -q "^$WK,meta,,,,,scope,\*,$" "$d/r.org.csv" &&
 	grep -q "^$WK,site:d,,,,,silent,1,$" "$d/r.org.csv" &&
-	grep -q "^$WK,site:a,,,,,silent,0,$" "$d/r.org.csv"
+	grep -q "^$WK,site:d,,,,,stale,1,$" "$d/r.org.csv" &&
+	grep -q "^$WK,site:a,,,,,silent,0,$" "$d/r.org.csv" &&
+	grep -q "^$WK,site:a,,,,,stale,0,$" "$d/r.org.csv"
 }
 check "the CSV report: method, scope and one section per site" c17
 
