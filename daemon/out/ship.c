@@ -73,6 +73,7 @@ struct ship {
 	int			 failed;	/* an attempt failed (drain) */
 	enum link		 link;
 	uint64_t		 shipped, batches;
+	int64_t			 last_push;	/* the last COMMIT, epoch */
 
 	/* the shipper thread only */
 	PGconn			*conn;
@@ -616,6 +617,7 @@ ship_thread(void *arg)
 			s->failed = 0;
 			s->shipped += n;
 			s->batches++;
+			s->last_push = (int64_t)time(NULL);
 			backoff = BACKOFF_MIN;
 			notify(s);
 			continue;
@@ -789,5 +791,14 @@ ship_stats(const struct ship *s, struct ship_stats *st)
 	st->batches = s->batches;
 	st->dropped = s->dropped;
 	st->up = s->link == LINK_UP;
+	st->last_push = s->last_push;
+	switch (s->link) {
+	case LINK_UNKNOWN:	st->link = AIC_SHIP_UNKNOWN; break;
+	case LINK_UP:		st->link = AIC_SHIP_OK; break;
+	case LINK_DOWN:		st->link = AIC_SHIP_UNREACHABLE; break;
+	case LINK_AUTH:		st->link = AIC_SHIP_AUTH; break;
+	case LINK_CERT:		st->link = AIC_SHIP_CERTIFICATE; break;
+	case LINK_REFUSED:	st->link = AIC_SHIP_REFUSED; break;
+	}
 	pthread_mutex_unlock(&m->mu);
 }

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "aggregate/relinput.h"
+#include "common/status.h"
 
 struct config_central;
 struct outbox;
@@ -73,6 +74,8 @@ struct ship_stats {
 	uint64_t	 batches;
 	uint64_t	 dropped;	/* changes the bound dropped */
 	int		 up;		/* the last attempt succeeded */
+	enum aic_ship_link link;	/* what the last attempt found */
+	int64_t		 last_push;	/* epoch seconds of the last commit */
 };
 void	 ship_stats(const struct ship *, struct ship_stats *);
 
