@@ -689,6 +689,9 @@ reload(struct daemon *d)
 		config_free(cfg);
 		return;
 	}
+	/* the shipper's cells were built on the old grid: all again */
+	if (d->ship != NULL)
+		ship_forget(d->ship);
 	dropped = pipeline_reconfigure(d->P, cfg, cat);
 	if (period_set_tz(cfg->timezone) != 0)
 		log_warnx("reload: unknown time zone %s", cfg->timezone);

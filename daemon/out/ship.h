@@ -18,7 +18,10 @@
  * Never a device hash, a sketch or a cell key: the records hold the
  * figures of named grid cells only.  Only what changed since the last
  * shipment is put; after a restart everything open is put once more
- * (harmless: the same values).
+ * (harmless: the same values).  A period (open day, week) that no row
+ * merged since the last collect touched is not built again: its
+ * records are the ones built last time (a release pass, a reload or a
+ * failed put builds everything again).
  *
  * A batch is one PostgreSQL transaction; its outbox rows are deleted
  * only once COMMIT succeeded.  Connection trouble is retried with an
