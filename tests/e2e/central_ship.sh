@@ -27,6 +27,9 @@
 #    site's cells equal the released ones;
 #  - the sensor SIGKILLed while shipping, then the capture run again:
 #    the site's cells equal the released ones;
+#  - the same site live (network namespace, API on 127.0.0.1) over that
+#    outbox: /api/v1/status and /metrics show the rows waiting and the
+#    link unreachable, then, PostgreSQL back, 0 waiting and the link ok;
 #  - a wrong password: one log line naming the refused password, the run
 #    finishes, the outbox holds; after the fix it drains, cells equal;
 #  - no password (right or wrong) in any log line.
@@ -194,7 +197,77 @@ check "... the outbox holds the site's records ($held)" [ "${held:-0}" -gt "$nw"
 clear() { grep -aq -e Finance -e Engineering -e openai "$@"; }
 check "... sealed: no department or service name in the file" \
 	[ -s "$s/aicensus.db" ] && ! clear "$s"/aicensus.db*
-pg_restart || nok "PostgreSQL restarts"
+
+# --- the shipping in the API status and /metrics ---------------------------
+# The same site LIVE (on lo, in a network namespace of its own, the API
+# on 127.0.0.1:8080 there) over a copy of the file the -r run left its
+# outbox in (a live vault is refused by -r afterwards), PostgreSQL still
+# down: the status shows the rows waiting and the link
+# unreachable; PostgreSQL back: 0 waiting and the link ok.  Figures are
+# counts and states: no connection string, host or password.
+
+NS=aic-ship-$$
+LPID=
+trap 'if [ -n "$LPID" ]; then kill $LPID 2>/dev/null; wait $LPID 2>/dev/null; fi; ip netns del $NS 2>/dev/null; pg_stop; [ -n "$KEEP" ] || rm -rf "$d"' EXIT
+l=$d/southlive
+mkdir -p "$l" && chmod 700 "$l"
+cp -a "$s/aicensus.db" "$s/state" "$s/central.pass" "$s/catalog.conf" "$l/"
+TOKEN=$(openssl rand -hex 32)
+(umask 077 && echo "$TOKEN" >"$l/api.token")
+sed -e "s|^aicensus: {|aicensus: {\n  api = { listen = \"127.0.0.1:8080\"; token_file = \"api.token\"; };|" \
+    -e 's|flush_interval = [0-9]*;|flush_interval = 1;|' "$s/aicensus.conf" >"$l/live.conf"
+# api_get PATH: the body, with the token, from inside the namespace
+api_get() { ip netns exec "$NS" curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:8080$1"; }
+# central FIELD: the field of the status's "central" object
+central() { api_get /api/v1/status | $PY -c 'import json,sys; c=json.load(sys.stdin)["central"]; print(c[sys.argv[1]] if c else "none")' "$1" 2>/dev/null; }
+# until SECONDS FIELD VALUE / FIELD -gt N: poll the status
+until_status() {
+	local i
+	for i in $(seq 1 $(($1 * 5))); do
+		[ "$(central link)" = "$2" ] && [ "$(central waiting_rows)" "$3" "$4" ] 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}
+metric() { api_get /metrics | awk -v m="$1" '$1 == m { print $2 }'; }
+waiting0=$(outbox_rows "$s")
+if ip netns add "$NS" && ip -n "$NS" link set lo up; then
+	(cd "$l" && exec ip netns exec "$NS" "$DAEMON" -c live.conf -i lo >live.log 2>&1) &
+	LPID=$!
+	until_status 20 unreachable -gt 0
+	# (the API's own requests on lo are captured too: rows may grow)
+	check "live, PostgreSQL down: /api/v1/status says central link unreachable, $(central waiting_rows) rows waiting (>= $waiting0 the -r run left), $(central waiting_bytes) bytes" \
+		[ "$(central link)" = unreachable ] && [ "$(central waiting_rows)" -ge "$waiting0" ] &&
+		[ "$(central waiting_bytes)" -gt 0 ] && [ "$(central last_push)" = None ] ||
+		{ api_get /api/v1/status; tail -5 "$l/live.log"; }
+	check "... /metrics: aicensus_central_link{state=\"unreachable\"} 1, {state=\"ok\"} 0, aicensus_central_outbox_rows >= $waiting0" \
+		[ "$(metric 'aicensus_central_link{state="unreachable"}')" = 1 ] &&
+		[ "$(metric 'aicensus_central_link{state="ok"}')" = 0 ] &&
+		[ "$(metric aicensus_central_outbox_rows)" -ge "$waiting0" ] &&
+		[ "$(metric aicensus_central_shipped_rows_total)" = 0 ] ||
+		api_get /metrics | grep central
+	clean() { ! { api_get /api/v1/status; api_get /metrics; } | grep -qF -e "$PGHOST" -e sensor_south -e "$PW_S"; }
+	check "... no connection string, socket path or password in the status or /metrics" clean
+	pg_restart || nok "PostgreSQL restarts"
+	# the shipper's back-off after a few seconds down is at most 8 s
+	until_status 60 ok -eq 0
+	check "PostgreSQL back: the link ok, 0 rows waiting, $(central shipped_rows) shipped, last push set" \
+		[ "$(central link)" = ok ] && [ "$(central waiting_rows)" = 0 ] &&
+		[ "$(central shipped_rows)" -ge "$waiting0" ] && [ "$(central last_push)" -gt 0 ] ||
+		{ api_get /api/v1/status; tail -5 "$l/live.log"; }
+	check "... /metrics: aicensus_central_link{state=\"ok\"} 1, aicensus_central_outbox_rows 0" \
+		[ "$(metric 'aicensus_central_link{state="ok"}')" = 1 ] &&
+		[ "$(metric 'aicensus_central_link{state="unreachable"}')" = 0 ] &&
+		[ "$(metric aicensus_central_outbox_rows)" = 0 ] &&
+		[ "$(metric aicensus_central_last_push_timestamp_seconds)" -gt 0 ] ||
+		api_get /metrics | grep central
+	kill $LPID; wait $LPID; lrc=$?; LPID=
+	check "the live sensor stops cleanly (exit $lrc)" [ $lrc = 0 ]
+else
+	nok "a network namespace for the live sensor"
+	pg_restart || nok "PostgreSQL restarts"
+fi
+ip netns del $NS 2>/dev/null
 run "$s" empty.pcap
 shipped south >"$d/south.ship"
 check "back up: a run with an empty capture drains the outbox ($(outbox_rows "$s") left) and the site's cells equal the released ones (0 lost)" \
@@ -339,7 +412,7 @@ check "aicensusd -r refuses to keep its outbox in a live sensor's vault" \
 
 leak=0
 for p in "$PW_N" "$PW_S" "$PW_W" "$PW_M" "$PW_K" "$PW_WRONG"; do
-	grep -rqF -- "$p" "$n"/*.log "$s"/*.log "$w"/*.log "$m"/*.log "$k"/*.log && leak=1
+	grep -rqF -- "$p" "$n"/*.log "$s"/*.log "$l"/*.log "$w"/*.log "$m"/*.log "$k"/*.log && leak=1
 done
 check "no password, right or wrong, in any log line" [ $leak = 0 ]
 
