@@ -1359,6 +1359,12 @@ main(int argc, char **argv)
 	relpath = d.rel_override ? d.rel_override : d.cfg->release_database;
 	if (set_dims(&d, d.cfg, d.cat) != 0)
 		fatalx("out of memory");
+	/* before anything is opened or created */
+	if (d.cfg->central.conninfo[0] != '\0' &&
+	    d.cfg->central.site[0] == '\0')
+		fatalx("central: no central.site, so nothing can be shipped: a "
+		    "configuration with api.source = central and no site is a "
+		    "reader's, for aicensusd --serve");
 	/*
 	 * aicensusd -r keeps its keys and its vault in memory: an old
 	 * capture leaves no key and no raw file behind, only released cells.
@@ -1387,11 +1393,6 @@ main(int argc, char **argv)
 	    release_target_publish, &rt, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	vault_set_dims(d.st, d.cfg->dept_names, d.cfg->n_depts, d.cat);
-	if (!d.finalising && d.cfg->central.conninfo[0] != '\0' &&
-	    d.cfg->central.site[0] == '\0')
-		fatalx("central: no central.site, so nothing can be shipped: a "
-		    "configuration with api.source = central and no site is a "
-		    "reader's, for aicensusd --serve");
 	if (!d.finalising && d.cfg->central.conninfo[0] != '\0' &&
 	    open_central(&d, dbpath, err, sizeof(err)) != 0)
 		fatalx("%s", err);
