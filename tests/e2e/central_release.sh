@@ -486,6 +486,20 @@ pg_sql "$ADMIN2" "INSERT INTO aicensus.period(site, kind, period, week, released
 [ $r1 -eq 0 ] && [ $r2 -ne 0 ]
 check "a site's scope may hold the organisation's period, the organisation's twice it may not" [ $? = 0 ]
 
+# relstore_pg writes a period's rows by COPY: names with every byte its
+# text format escapes, several COPY messages, NULL for a measure not
+# published, a refused COPY leaving nothing (test_relstore_pg roundtrip)
+"$TRS" roundtrip "$ADMIN2" rt >"$d/rt.out" 2>&1; rc=$?
+rt=$(pg_sql "$ADMIN2" "SELECT count(*) || ' ' || count(*) FILTER (WHERE tls IS NULL AND devices IS NOT NULL) || ' ' ||
+    count(*) FILTER (WHERE bytes_up = 9223372036854775807) || ' ' ||
+    (SELECT count(*) FROM aicensus.dim WHERE site = 'rt') || ' ' ||
+    (SELECT count(*) FROM aicensus.blind WHERE site = 'rt') || ' ' ||
+    (SELECT count(*) FROM aicensus.period WHERE site = 'rt') || ' ' ||
+    (SELECT count(*) FROM aicensus.dim WHERE site = 'rt' AND name = E'new\\nline-2')
+    FROM aicensus.cell WHERE site = 'rt'")
+[ $rc -eq 0 ] && [ "$rt" = "800 400 400 60 11 1 1" ]
+check "relstore_pg's COPY: escaped names, 800 cells, NULL measures, clipped figures, service ids twice, a refused period leaves nothing ($rt)" [ $? = 0 ] ||
+	cat "$d/rt.out"
 nopw() { ! grep -q "$@"; }
 check "no password in any message" nopw -r -e "$PW_ADMIN" -e "$PW_BI" -e "$PW_A" \
 	"$d/rel.err" "$d/bi.err" "$d/r5.err" "$d/r.central.err"
