@@ -646,6 +646,7 @@ def central_once(T, work, sites, depts, flush, seed):
                       timed=True)
         res["release_s"] = dt
         res["release_out"] = txt.strip()
+        time.sleep(1.0)      # its backend ends and is counted
         res["server_cpu_release"] = pg.postmaster_cpu() - cpu0
         res["size_release"] = sizes()
         res["rows_release"] = rows()

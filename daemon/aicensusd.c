@@ -285,6 +285,8 @@ release_due(struct daemon *d, int64_t now_sec)
 		d->status.release_failures++;
 }
 
+static void central_status(struct daemon *);
+
 /* A flush ended: committed (rc 0) or rolled back (rc -1). */
 static void
 flush_finished(struct daemon *d, int rc)
@@ -303,8 +305,10 @@ flush_finished(struct daemon *d, int rc)
 		d->status.flush_failures++;
 	}
 	/* the site's changed cells, before a closing day leaves the vault */
-	if (rc == 0 && d->ship != NULL)
+	if (rc == 0 && d->ship != NULL) {
 		ship_collect(d->ship, d->st, &d->dims);
+		central_status(d);
+	}
 	if (rc == 0 && !d->finalising)
 		release_due(d, d->fl_now);
 }
@@ -574,6 +578,34 @@ fail:
 	return -1;
 }
 
+/*
+ * The API's view of the shipping (status.h): the shipper's counters and
+ * link state (under its mutex), and the outbox's size, which is read on
+ * the vault's connection: only with an API to show it, never while a
+ * flush writes on that connection.
+ */
+static void
+central_status(struct daemon *d)
+{
+	struct aic_ship_status *cs = &d->status.ship;
+	struct ship_stats ss;
+	int64_t n, b;
+
+	if (d->ship == NULL)
+		return;
+	ship_stats(d->ship, &ss);
+	cs->link = ss.link;
+	cs->shipped = ss.shipped;
+	cs->last_push = ss.last_push;
+	cs->dropped = outbox_dropped(d->ob);
+	if (d->api == NULL || vault_flush_busy(d->st))
+		return;
+	if ((n = outbox_count(d->ob)) >= 0 && (b = outbox_bytes(d->ob)) >= 0) {
+		cs->waiting = n;
+		cs->waiting_bytes = b;
+	}
+}
+
 /* --- signals and timers ----------------------------------------------- */
 
 static void
@@ -609,9 +641,11 @@ on_ship(evutil_socket_t fd, short what, void *arg)
 	if (vault_flush_busy(d->st)) {
 		while (read(fd, c, sizeof(c)) > 0)
 			;
+		central_status(d);	/* the link state, at least */
 		return;
 	}
 	ship_pump(d->ship);
+	central_status(d);
 }
 
 static void
@@ -680,6 +714,9 @@ reload(struct daemon *d)
 		config_free(cfg);
 		return;
 	}
+	/* the shipper's cells were built on the old grid: all again */
+	if (d->ship != NULL)
+		ship_forget(d->ship);
 	dropped = pipeline_reconfigure(d->P, cfg, cat);
 	if (period_set_tz(cfg->timezone) != 0)
 		log_warnx("reload: unknown time zone %s", cfg->timezone);
@@ -1322,6 +1359,12 @@ main(int argc, char **argv)
 	relpath = d.rel_override ? d.rel_override : d.cfg->release_database;
 	if (set_dims(&d, d.cfg, d.cat) != 0)
 		fatalx("out of memory");
+	/* before anything is opened or created */
+	if (d.cfg->central.conninfo[0] != '\0' &&
+	    d.cfg->central.site[0] == '\0')
+		fatalx("central: no central.site, so nothing can be shipped: a "
+		    "configuration with api.source = central and no site is a "
+		    "reader's, for aicensusd --serve");
 	/*
 	 * aicensusd -r keeps its keys and its vault in memory: an old
 	 * capture leaves no key and no raw file behind, only released cells.
@@ -1350,11 +1393,6 @@ main(int argc, char **argv)
 	    release_target_publish, &rt, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	vault_set_dims(d.st, d.cfg->dept_names, d.cfg->n_depts, d.cat);
-	if (!d.finalising && d.cfg->central.conninfo[0] != '\0' &&
-	    d.cfg->central.site[0] == '\0')
-		fatalx("central: no central.site, so nothing can be shipped: a "
-		    "configuration with api.source = central and no site is a "
-		    "reader's, for aicensusd --serve");
 	if (!d.finalising && d.cfg->central.conninfo[0] != '\0' &&
 	    open_central(&d, dbpath, err, sizeof(err)) != 0)
 		fatalx("%s", err);
@@ -1398,6 +1436,8 @@ main(int argc, char **argv)
 	if (d.rfile == NULL && d.cfg->api.enabled && (d.api = api_new(d.base,
 	    d.cfg, relpath, &d.status, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	/* what a past run left in the outbox shows from the start */
+	central_status(&d);
 	if (drop_privileges(&d, d.rfile && d.obdb == NULL ? NULL : dbpath,
 	    relpath, err,
 	    sizeof(err)) != 0)

@@ -23,6 +23,31 @@ enum aic_capture_state {
 	AIC_CAPTURE_NONE	/* aicensusd --serve: no capture at all */
 };
 
+/*
+ * The central database's link as the shipper last found it (API status
+ * "central", /metrics aicensus_central_*).  States only: never the
+ * connection string, the host or the password.
+ */
+enum aic_ship_link {
+	AIC_SHIP_OFF = 0,	/* no central group: nothing is shipped */
+	AIC_SHIP_UNKNOWN,	/* no push tried yet */
+	AIC_SHIP_OK,		/* the last push committed */
+	AIC_SHIP_UNREACHABLE,
+	AIC_SHIP_AUTH,		/* password or role refused */
+	AIC_SHIP_CERTIFICATE,	/* the server's certificate does not match */
+	AIC_SHIP_REFUSED	/* the database refused the site's rows */
+};
+
+/* Shipping to the central database: counts and states, no figure. */
+struct aic_ship_status {
+	enum aic_ship_link link;
+	int64_t		waiting;	/* outbox rows not yet acknowledged */
+	int64_t		waiting_bytes;	/* their size in the outbox */
+	uint64_t	dropped;	/* changes the outbox bound dropped */
+	int64_t		last_push;	/* epoch seconds of the last commit; 0 */
+	uint64_t	shipped;	/* rows committed since start */
+};
+
 struct aic_status {
 	int64_t		start_time;	/* epoch seconds */
 	uint64_t	packets;	/* seen since start */
@@ -45,6 +70,9 @@ struct aic_status {
 	uint64_t	release_failures;
 	uint64_t	anomalies[ANOM_N];	/* counted since start */
 	uint64_t	releases;	/* periods released since start */
+	/* issue 12: copied from the shipper's thread by the daemon's
+	   (out/ship.h ship_stats, under its mutex) */
+	struct aic_ship_status ship;
 };
 
 #endif /* AIC_STATUS_H */

@@ -73,6 +73,7 @@ struct ship {
 	int			 failed;	/* an attempt failed (drain) */
 	enum link		 link;
 	uint64_t		 shipped, batches;
+	int64_t			 last_push;	/* the last COMMIT, epoch */
 
 	/* the shipper thread only */
 	PGconn			*conn;
@@ -90,7 +91,16 @@ struct wk {
 	int32_t		 week;
 	struct wacc	*acc;
 	int64_t		 seq;
+	/* what the rows merged by this collect touched; a period they did
+	   not touch has the cells it had last time (the cache's) */
+	int		 all;		/* opened whole: everything */
+	int		 week_touched;
+	int32_t		 tdays[16];	/* open days of the new rows */
+	size_t		 ntd;
 };
+
+#define DROPPED_NAME	"outbox_dropped"
+
 
 void
 ship_forget(struct ship *s)
@@ -118,9 +128,17 @@ week_state(struct ship *s, struct vault *v, int32_t week, int *failed)
 		if (s->wk[i].week == week)
 			k = &s->wk[i];
 	if (k != NULL) {
+		k->all = k->week_touched = 0;
+		k->ntd = 0;
 		if (vault_week_load_after(v, week, k->seq, &w, &seq) != 0)
 			goto fail;
 		if (w != NULL) {
+			k->week_touched = 1;
+			k->ntd = wacc_open_days(w, k->tdays,
+			    sizeof(k->tdays) / sizeof(k->tdays[0]));
+			/* more days than fit: all of them (cannot happen) */
+			if (k->ntd > sizeof(k->tdays) / sizeof(k->tdays[0]))
+				k->all = 1;
 			if (wacc_merge(k->acc, w) != 0) {
 				wacc_free(w);
 				goto fail;
@@ -139,9 +157,11 @@ week_state(struct ship *s, struct vault *v, int32_t week, int *failed)
 		goto fail;
 	}
 	s->wk = nk;
+	memset(&s->wk[s->nwk], 0, sizeof(s->wk[s->nwk]));
 	s->wk[s->nwk].week = week;
 	s->wk[s->nwk].acc = w;
 	s->wk[s->nwk].seq = seq;
+	s->wk[s->nwk].all = 1;
 	s->nwk++;
 	return w;
 fail:
@@ -238,29 +258,100 @@ add_period(struct recs *r, const struct rel_dims *dims,
 	return 0;
 }
 
+/* Periods whose records are taken from the cache, not built again. */
+struct kept {
+	struct kp {
+		uint8_t	 kind;
+		int32_t	 period;
+	}	*v;
+	size_t	 n, cap;
+};
+
 static int
-add_week(struct ship *s, struct recs *r, struct vault *v,
-    const struct rel_dims *dims, int32_t week, int32_t *lastday)
+kept_add(struct kept *k, uint8_t kind, int32_t period)
+{
+	if (k->n == k->cap) {
+		size_t nc = k->cap ? k->cap * 2 : 16;
+		void *p = realloc(k->v, nc * sizeof(*k->v));
+
+		if (p == NULL)
+			return -1;
+		k->v = p;
+		k->cap = nc;
+	}
+	k->v[k->n].kind = kind;
+	k->v[k->n].period = period;
+	k->n++;
+	return 0;
+}
+
+static int
+kept_has(const struct kept *k, uint8_t kind, int32_t period)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		if (k->v[i].kind == kind && k->v[i].period == period)
+			return 1;
+	return 0;
+}
+
+static int
+day_touched(const struct wk *k, int32_t day)
+{
+	size_t i;
+
+	if (k->all)
+		return 1;
+	for (i = 0; i < k->ntd; i++)
+		if (k->tdays[i] == day)
+			return 1;
+	return 0;
+}
+
+/*
+ * The week's open periods into r, each built again only when the rows
+ * merged now touched it (or cached is 0: nothing to take over); the
+ * others go to kept: their records are the cache's, unchanged since
+ * nothing of theirs was counted since.
+ */
+static int
+add_week(struct ship *s, struct recs *r, struct kept *kept, int cached,
+    struct vault *v, const struct rel_dims *dims, int32_t week,
+    int32_t *lastday)
 {
 	struct wacc *w;
 	struct wacc_rel wr;
+	struct wk *k = NULL;
 	int32_t days[16];
 	size_t nd, i;
 	int rc, failed;
 
 	if ((w = week_state(s, v, week, &failed)) == NULL)
 		return failed ? -1 : 0;
+	for (i = 0; i < s->nwk; i++)
+		if (s->wk[i].week == week)
+			k = &s->wk[i];
+	if (k == NULL)
+		return -1;
 	nd = wacc_open_days(w, days, sizeof(days) / sizeof(days[0]));
 	for (i = 0; i < nd; i++) {
+		if (days[i] > *lastday)
+			*lastday = days[i];
+		if (cached && !day_touched(k, days[i])) {
+			if (kept_add(kept, REL_DAY, days[i]) != 0)
+				return -1;
+			continue;
+		}
 		if (wacc_rel_day(w, days[i], dims, &wr) != 0)
 			return -1;
 		rc = add_period(r, dims, &wr);
 		wacc_rel_free(&wr);
 		if (rc != 0)
 			return -1;
-		if (days[i] > *lastday)
-			*lastday = days[i];
 	}
+	if (cached && !k->all && !k->week_touched)
+		return kept_add(kept, REL_WEEK, week);
 	if (wacc_rel_week(w, dims, &wr) != 0)
 		return -1;
 	rc = add_period(r, dims, &wr);
@@ -272,11 +363,13 @@ int
 ship_collect(struct ship *s, struct vault *v, const struct rel_dims *dims)
 {
 	struct recs r = { NULL, 0, 0 }, ch = { NULL, 0, 0 };
+	struct recs all = { NULL, 0, 0 };
+	struct kept kept = { NULL, 0, 0 };
 	struct outbox_rec *e, *old;
 	int32_t *weeks = NULL, lastday = 0;
-	size_t nw = 0, i;
+	size_t nw = 0, i, ci;
 	long dropped;
-	int rc = -1;
+	int rc = -1, cached = s->cache != NULL;
 
 	if (vault_weeks(v, &weeks, &nw) != 0)
 		goto done;
@@ -294,12 +387,13 @@ ship_collect(struct ship *s, struct vault *v, const struct rel_dims *dims)
 		s->wk[i] = s->wk[--s->nwk];
 	}
 	for (i = 0; i < nw; i++)
-		if (add_week(s, &r, v, dims, weeks[i], &lastday) != 0)
+		if (add_week(s, &r, &kept, cached, v, dims, weeks[i],
+		    &lastday) != 0)
 			goto done;
 	/* the bound's losses, as a blind-spot figure of the day they hit */
 	if (s->drop_day_n > 0) {
 		if ((e = recs_add(&r, OB_BLIND, REL_DAY, s->drop_day, "",
-		    "outbox_dropped")) == NULL)
+		    DROPPED_NAME)) == NULL)
 			goto done;
 		e->v[0] = s->drop_day_n;
 	}
@@ -315,6 +409,35 @@ ship_collect(struct ship *s, struct vault *v, const struct rel_dims *dims)
 		    r.v[i].period, r.v[i].dept, r.v[i].svc)) == NULL)
 			goto done;
 		memcpy(e->v, r.v[i].v, sizeof(e->v));
+	}
+	/*
+	 * What is put next time is compared with everything open: the
+	 * periods built now and the kept ones' records of the cache (the
+	 * bound's figure is always built), merged in order.
+	 */
+	for (i = ci = 0; kept.n > 0 && (i < r.n || ci < s->ncache); ) {
+		const struct outbox_rec *c = ci < s->ncache ? &s->cache[ci] :
+		    NULL;
+
+		if (c != NULL && (!kept_has(&kept, c->kind, c->period) ||
+		    (c->type == OB_BLIND && strcmp(c->svc,
+		    DROPPED_NAME) == 0))) {
+			ci++;
+			continue;
+		}
+		if (c == NULL || (i < r.n && rec_cmp(&r.v[i], c) < 0))
+			c = &r.v[i++];
+		else
+			ci++;
+		if ((e = recs_add(&all, c->type, c->kind, c->period, c->dept,
+		    c->svc)) == NULL)
+			goto done;
+		memcpy(e->v, c->v, sizeof(e->v));
+	}
+	if (kept.n > 0) {
+		free(r.v);
+		r = all;
+		all.v = NULL;
 	}
 	if ((dropped = outbox_put(s->ob, ch.v, ch.n)) < 0) {
 		log_warnx("central: cannot write the outbox; the changes are "
@@ -354,11 +477,16 @@ ship_collect(struct ship *s, struct vault *v, const struct rel_dims *dims)
 	r.v = NULL;
 	rc = 0;
 done:
-	if (rc != 0)
+	if (rc != 0) {
 		log_warnx("central: collecting the cells to ship failed; "
 		    "retried at the next flush");
+		/* weeks merged but not built: everything again next time */
+		ship_forget(s);
+	}
 	free(r.v);
 	free(ch.v);
+	free(all.v);
+	free(kept.v);
 	free(weeks);
 	ship_pump(s);
 	return rc;
@@ -616,6 +744,7 @@ ship_thread(void *arg)
 			s->failed = 0;
 			s->shipped += n;
 			s->batches++;
+			s->last_push = (int64_t)time(NULL);
 			backoff = BACKOFF_MIN;
 			notify(s);
 			continue;
@@ -789,5 +918,14 @@ ship_stats(const struct ship *s, struct ship_stats *st)
 	st->batches = s->batches;
 	st->dropped = s->dropped;
 	st->up = s->link == LINK_UP;
+	st->last_push = s->last_push;
+	switch (s->link) {
+	case LINK_UNKNOWN:	st->link = AIC_SHIP_UNKNOWN; break;
+	case LINK_UP:		st->link = AIC_SHIP_OK; break;
+	case LINK_DOWN:		st->link = AIC_SHIP_UNREACHABLE; break;
+	case LINK_AUTH:		st->link = AIC_SHIP_AUTH; break;
+	case LINK_CERT:		st->link = AIC_SHIP_CERTIFICATE; break;
+	case LINK_REFUSED:	st->link = AIC_SHIP_REFUSED; break;
+	}
 	pthread_mutex_unlock(&m->mu);
 }

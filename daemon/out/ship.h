@@ -18,7 +18,10 @@
  * Never a device hash, a sketch or a cell key: the records hold the
  * figures of named grid cells only.  Only what changed since the last
  * shipment is put; after a restart everything open is put once more
- * (harmless: the same values).
+ * (harmless: the same values).  A period (open day, week) that no row
+ * merged since the last collect touched is not built again: its
+ * records are the ones built last time (a release pass, a reload or a
+ * failed put builds everything again).
  *
  * A batch is one PostgreSQL transaction; its outbox rows are deleted
  * only once COMMIT succeeded.  Connection trouble is retried with an
@@ -33,6 +36,7 @@
 #include <stdint.h>
 
 #include "aggregate/relinput.h"
+#include "common/status.h"
 
 struct config_central;
 struct outbox;
@@ -73,6 +77,8 @@ struct ship_stats {
 	uint64_t	 batches;
 	uint64_t	 dropped;	/* changes the bound dropped */
 	int		 up;		/* the last attempt succeeded */
+	enum aic_ship_link link;	/* what the last attempt found */
+	int64_t		 last_push;	/* epoch seconds of the last commit */
 };
 void	 ship_stats(const struct ship *, struct ship_stats *);
 

@@ -621,6 +621,13 @@ grid_build(struct grid *g, const struct rel_dims *dims,
 	return 0;
 }
 
+static void
+cell_names(const struct grid *g, size_t di, size_t vi, struct rel_cell *c)
+{
+	snprintf(c->dept, sizeof(c->dept), "%s", g->dname[di]);
+	snprintf(c->svc, sizeof(c->svc), "%s", g->vname[vi]);
+}
+
 /*
  * Every cell of the level, protected by p (k = 1: as counted; dr is
  * then never drawn from), into cells (room for nd x nv); cells with
@@ -635,6 +642,7 @@ grid_cells(struct grid *g, const struct rel_params *p, struct draw *dr,
 	for (di = 0; di < g->nd; di++) {
 		for (vi = 0; vi < g->nv; vi++) {
 			struct rel_cell *c = &cells[ncell];
+			struct acc *a = &g->a[di * g->nv + vi];
 			int j, nz = 0;
 
 			if (!grid_has(g, kind, di, vi))
@@ -643,13 +651,20 @@ grid_cells(struct grid *g, const struct rel_params *p, struct draw *dr,
 			c->period = period;
 			c->published = kind == REL_WEEK ?
 			    REL_ALL_MEASURES : REL_DAY_MEASURES;
-			snprintf(c->dept, sizeof(c->dept), "%s", g->dname[di]);
-			snprintf(c->svc, sizeof(c->svc), "%s", g->vname[vi]);
-			protect(p, dr, &g->a[di * g->nv + vi], c->published, c);
+			/*
+			 * Names only for the cells kept (most of a large grid
+			 * is empty), unless the central cell key needs them.
+			 */
+			if (a->summed)
+				cell_names(g, di, vi, c);
+			protect(p, dr, a, c->published, c);
 			for (j = 0; j < RM_N; j++)
 				nz |= c->m[j] != 0;
-			if (nz)
-				ncell++;
+			if (!nz)
+				continue;
+			if (!a->summed)
+				cell_names(g, di, vi, c);
+			ncell++;
 		}
 	}
 	return ncell;

@@ -353,119 +353,277 @@ write_period(struct pgstore *s, const struct relstore_pub *p)
 	return n == 1 ? 1 : 0;
 }
 
+/*
+ * COPY ... FROM STDIN: a table's rows of a period in two round trips
+ * (the statement, then the data and its end) instead of one INSERT
+ * each, so the period's transaction, which holds the sites' raw tables
+ * locked against the sensors' pushes, is short.  Rows are text format,
+ * fields escaped as COPY reads them back; data messages need not end
+ * at a row's end, so the buffer is sent whenever it is full.
+ */
+struct copyin {
+	struct pgstore	*s;
+	const char	*what;
+	size_t		 n;
+	int		 failed;
+	char		 buf[16384];
+};
+
+static int
+copy_begin(struct pgstore *s, struct copyin *cp, const char *sql,
+    const char *what)
+{
+	PGresult *res;
+
+	cp->s = s;
+	cp->what = what;
+	cp->n = 0;
+	cp->failed = 0;
+	res = PQexec(s->conn, sql);
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+		return pgfail(s, res, what);
+	PQclear(res);
+	return 0;
+}
+
+static void
+copy_flush(struct copyin *cp)
+{
+	if (cp->n > 0 && !cp->failed &&
+	    PQputCopyData(cp->s->conn, cp->buf, (int)cp->n) != 1) {
+		central_pg_err(cp->s->c, NULL, cp->what, cp->s->err,
+		    sizeof(cp->s->err));
+		cp->failed = 1;
+	}
+	cp->n = 0;
+}
+
+static void
+copy_byte(struct copyin *cp, char ch)
+{
+	if (cp->n == sizeof(cp->buf))
+		copy_flush(cp);
+	cp->buf[cp->n++] = ch;
+}
+
+/* One field (NULL: SQL NULL), then a tab, or the row's end if last. */
+static void
+copy_field(struct copyin *cp, const char *v, int last)
+{
+	if (v == NULL) {
+		copy_byte(cp, '\\');
+		copy_byte(cp, 'N');
+	} else
+		for (; *v != '\0'; v++)
+			switch (*v) {
+			case '\\':
+				copy_byte(cp, '\\');
+				copy_byte(cp, '\\');
+				break;
+			case '\t':
+				copy_byte(cp, '\\');
+				copy_byte(cp, 't');
+				break;
+			case '\n':
+				copy_byte(cp, '\\');
+				copy_byte(cp, 'n');
+				break;
+			case '\r':
+				copy_byte(cp, '\\');
+				copy_byte(cp, 'r');
+				break;
+			default:
+				copy_byte(cp, *v);
+			}
+	copy_byte(cp, last ? '\n' : '\t');
+}
+
+/*
+ * Ends the COPY: its rows are in (0), or it failed and wrote nothing
+ * (-1, s->err); either way the connection is ready for the next
+ * statement (the caller's undo()).
+ */
+static int
+copy_end(struct copyin *cp)
+{
+	struct pgstore *s = cp->s;
+	PGresult *res;
+	int rc = 0;
+
+	copy_flush(cp);
+	if (PQputCopyEnd(s->conn, cp->failed ? "aborted by the client" :
+	    NULL) != 1 && !cp->failed) {
+		central_pg_err(s->c, NULL, cp->what, s->err, sizeof(s->err));
+		cp->failed = 1;
+	}
+	while ((res = PQgetResult(s->conn)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
+			if (!cp->failed)
+				central_pg_err(s->c, res, cp->what, s->err,
+				    sizeof(s->err));
+			rc = -1;
+		}
+		PQclear(res);
+	}
+	return cp->failed ? -1 : rc;
+}
+
 static int
 write_cells(struct pgstore *s, const struct relstore_pub *p)
 {
-	char b[4 + RM_N][24];
-	const char *v[5 + RM_N];
+	struct copyin cp;
+	char b[RM_N][24], kind[12], per[12];
 	size_t k;
 	int i;
 
+	if (p->ncell == 0)
+		return 0;
+	if (copy_begin(s, &cp, "COPY aicensus.cell(kind, period, dept, svc, "
+	    CELL_COLS ", site) FROM STDIN", "cannot write a cell") != 0)
+		return -1;
 	for (k = 0; k < p->ncell; k++) {
 		const struct rel_cell *c = &p->cell[k];
 
-		snprintf(b[0], sizeof(b[0]), "%d", (int)c->kind);
-		snprintf(b[1], sizeof(b[1]), "%" PRId32, c->period);
-		v[0] = b[0];
-		v[1] = b[1];
-		v[2] = c->dept;
-		v[3] = c->svc;
+		snprintf(kind, sizeof(kind), "%d", (int)c->kind);
+		snprintf(per, sizeof(per), "%" PRId32, c->period);
+		copy_field(&cp, kind, 0);
+		copy_field(&cp, per, 0);
+		copy_field(&cp, c->dept, 0);
+		copy_field(&cp, c->svc, 0);
 		for (i = 0; i < RM_N; i++) {
 			if (!(c->published & (1u << i))) {
-				v[4 + i] = NULL;
+				copy_field(&cp, NULL, 0);
 				continue;
 			}
-			fmt_u(b[4 + i], sizeof(b[4 + i]), c->m[i]);
-			v[4 + i] = b[4 + i];
+			fmt_u(b[i], sizeof(b[i]), c->m[i]);
+			copy_field(&cp, b[i], 0);
 		}
-		v[4 + RM_N] = s->site;
-		if (cmd(s, "INSERT INTO aicensus.cell(kind, period, dept, svc, "
-		    CELL_COLS ", site) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-		    " $9, $10, $11, $12, $13, $14, $15)", 5 + RM_N, v,
-		    "cannot write a cell") != 0)
-			return -1;
+		copy_field(&cp, s->site, 1);
 	}
-	return 0;
+	return copy_end(&cp);
+}
+
+/*
+ * Service facts: an upsert, which COPY cannot do, so multi-row INSERTs
+ * of up to SVC_ROWS services.  One statement may not touch a row twice:
+ * of a service id given twice in one, only the last is sent, as the
+ * last of one-by-one upserts would have won.
+ */
+#define SVC_ROWS	200
+
+static int
+write_services(struct pgstore *s, const struct relstore_pub *p)
+{
+	const char *v[SVC_ROWS * 6];
+	char *sql = NULL;
+	size_t at, i, j, end, nrow, len;
+	int rc = -1, n;
+
+	len = 512 + (size_t)SVC_ROWS * 48;
+	if ((sql = malloc(len)) == NULL)
+		return seterr(s, "out of memory");
+	for (at = 0; at < p->nservice; at = end) {
+		end = at + SVC_ROWS < p->nservice ? at + SVC_ROWS :
+		    p->nservice;
+		n = snprintf(sql, len, "INSERT INTO aicensus.service(sid,"
+		    " name, vendor, category, jurisdiction, sanctioned)"
+		    " VALUES");
+		for (nrow = 0, i = at; i < end; i++) {
+			const struct rel_service *sv = &p->service[i];
+
+			for (j = i + 1; j < end; j++)
+				if (strcmp(p->service[j].sid, sv->sid) == 0)
+					break;
+			if (j < end)
+				continue;	/* a later one wins */
+			v[nrow * 6] = sv->sid;
+			v[nrow * 6 + 1] = sv->name;
+			v[nrow * 6 + 2] = sv->vendor;
+			v[nrow * 6 + 3] = sv->category;
+			v[nrow * 6 + 4] = sv->jurisdiction;
+			v[nrow * 6 + 5] = sv->sanctioned ? "1" : "0";
+			n += snprintf(sql + n, len - n, "%s ($%zu, $%zu, $%zu,"
+			    " $%zu, $%zu, $%zu::smallint)", nrow > 0 ? "," : "",
+			    nrow * 6 + 1, nrow * 6 + 2, nrow * 6 + 3,
+			    nrow * 6 + 4, nrow * 6 + 5, nrow * 6 + 6);
+			nrow++;
+		}
+		snprintf(sql + n, len - n, " ON CONFLICT (sid) DO UPDATE SET"
+		    " name = EXCLUDED.name, vendor = EXCLUDED.vendor,"
+		    " category = EXCLUDED.category,"
+		    " jurisdiction = EXCLUDED.jurisdiction,"
+		    " sanctioned = EXCLUDED.sanctioned");
+		if (cmd(s, sql, (int)nrow * 6, v,
+		    "cannot write the services") != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(sql);
+	return rc;
 }
 
 static int
 write_dims(struct pgstore *s, const struct relstore_pub *p)
 {
-	char b[4][24];
-	const char *v[6];
+	struct copyin cp;
+	char head[32], ord[24];
 	size_t i;
 
-	snprintf(b[0], sizeof(b[0]), "%d", (int)p->per.kind);
-	snprintf(b[1], sizeof(b[1]), "%" PRId32, p->per.period);
-	v[0] = b[0];
-	v[1] = b[1];
-	for (i = 0; i < p->ndept + p->nsvc; i++) {
-		int axis = i >= p->ndept;
-		size_t ord = axis ? i - p->ndept : i;
-
-		snprintf(b[2], sizeof(b[2]), "%d", axis);
-		snprintf(b[3], sizeof(b[3]), "%zu", ord);
-		v[2] = b[2];
-		v[3] = b[3];
-		v[4] = axis ? p->svc[ord] : p->dept[ord];
-		v[5] = s->site;
-		if (cmd(s, "INSERT INTO aicensus.dim(kind, period, axis, ord,"
-		    " name, site) VALUES ($1, $2, $3, $4, $5, $6)", 6, v,
+	if (p->ndept + p->nsvc > 0) {
+		if (copy_begin(s, &cp, "COPY aicensus.dim(kind, period, axis,"
+		    " ord, name, site) FROM STDIN",
 		    "cannot write the grid") != 0)
 			return -1;
-	}
-	for (i = 0; i < p->nservice; i++) {
-		const struct rel_service *sv = &p->service[i];
+		for (i = 0; i < p->ndept + p->nsvc; i++) {
+			int axis = i >= p->ndept;
+			size_t o = axis ? i - p->ndept : i;
 
-		v[0] = sv->sid;
-		v[1] = sv->name;
-		v[2] = sv->vendor;
-		v[3] = sv->category;
-		v[4] = sv->jurisdiction;
-		v[5] = sv->sanctioned ? "1" : "0";
-		if (cmd(s, "INSERT INTO aicensus.service(sid, name, vendor,"
-		    " category, jurisdiction, sanctioned) VALUES ($1, $2, $3,"
-		    " $4, $5, $6) ON CONFLICT (sid) DO UPDATE SET"
-		    " name = EXCLUDED.name, vendor = EXCLUDED.vendor,"
-		    " category = EXCLUDED.category,"
-		    " jurisdiction = EXCLUDED.jurisdiction,"
-		    " sanctioned = EXCLUDED.sanctioned", 6, v,
-		    "cannot write the services") != 0)
+			snprintf(head, sizeof(head), "%d", (int)p->per.kind);
+			copy_field(&cp, head, 0);
+			snprintf(head, sizeof(head), "%" PRId32, p->per.period);
+			copy_field(&cp, head, 0);
+			copy_field(&cp, axis ? "1" : "0", 0);
+			snprintf(ord, sizeof(ord), "%zu", o);
+			copy_field(&cp, ord, 0);
+			copy_field(&cp, axis ? p->svc[o] : p->dept[o], 0);
+			copy_field(&cp, s->site, 1);
+		}
+		if (copy_end(&cp) != 0)
 			return -1;
 	}
-	return 0;
+	return write_services(s, p);
 }
 
-static int
-write_blind1(struct pgstore *s, int32_t day, const char *name, uint64_t x)
+static void
+blind_row(struct copyin *cp, const char *day, const char *name,
+    uint64_t x)
 {
-	char b[2][24];
-	const char *v[4];
+	char b[24];
 
-	snprintf(b[0], sizeof(b[0]), "%" PRId32, day);
-	fmt_u(b[1], sizeof(b[1]), x);
-	v[0] = b[0];
-	v[1] = name;
-	v[2] = b[1];
-	v[3] = s->site;
-	return cmd(s, "INSERT INTO aicensus.blind(day, name, value, site)"
-	    " VALUES ($1, $2, $3, $4)", 4, v,
-	    "cannot write the blind-spot figures");
+	fmt_u(b, sizeof(b), x);
+	copy_field(cp, day, 0);
+	copy_field(cp, name, 0);
+	copy_field(cp, b, 0);
+	copy_field(cp, cp->s->site, 1);
 }
 
 static int
 write_blind(struct pgstore *s, const struct relstore_pub *p)
 {
+	struct copyin cp;
+	char day[24];
 	int i;
 
-	for (i = 0; i < RB_N; i++)
-		if (write_blind1(s, p->per.period, rel_blind_names[i],
-		    p->blind[i]) != 0)
-			return -1;
-	if (s->has_silent && write_blind1(s, p->per.period, "sites_silent",
-	    s->silent) != 0)
+	snprintf(day, sizeof(day), "%" PRId32, p->per.period);
+	if (copy_begin(s, &cp, "COPY aicensus.blind(day, name, value, site)"
+	    " FROM STDIN", "cannot write the blind-spot figures") != 0)
 		return -1;
-	return 0;
+	for (i = 0; i < RB_N; i++)
+		blind_row(&cp, day, rel_blind_names[i], p->blind[i]);
+	if (s->has_silent)
+		blind_row(&cp, day, "sites_silent", s->silent);
+	return copy_end(&cp);
 }
 
 static int

@@ -528,6 +528,20 @@ c3=$("$TCR" check "dbname=postgres user=bi password=$PW_BI" 2>"$d/chk3.err")
 check "central_read_check(): the reader may read (0), a sensor's role is denied with the pointer to the reader role (-2), a database without the schema is -1 ($c1 $c2 $c3)" [ $? = 0 ] ||
 	cat "$d/chk.err" "$d/chk3.err"
 
+# relstore_pg writes a period's rows by COPY: names with every byte its
+# text format escapes, several COPY messages, NULL for a measure not
+# published, a refused COPY leaving nothing (test_relstore_pg roundtrip)
+"$TRS" roundtrip "$ADMIN2" rt >"$d/rt.out" 2>&1; rc=$?
+rt=$(pg_sql "$ADMIN2" "SELECT count(*) || ' ' || count(*) FILTER (WHERE tls IS NULL AND devices IS NOT NULL) || ' ' ||
+    count(*) FILTER (WHERE bytes_up = 9223372036854775807) || ' ' ||
+    (SELECT count(*) FROM aicensus.dim WHERE site = 'rt') || ' ' ||
+    (SELECT count(*) FROM aicensus.blind WHERE site = 'rt') || ' ' ||
+    (SELECT count(*) FROM aicensus.period WHERE site = 'rt') || ' ' ||
+    (SELECT count(*) FROM aicensus.dim WHERE site = 'rt' AND name = E'new\\nline-2')
+    FROM aicensus.cell WHERE site = 'rt'")
+[ $rc -eq 0 ] && [ "$rt" = "800 400 400 60 11 1 1" ]
+check "relstore_pg's COPY: escaped names, 800 cells, NULL measures, clipped figures, service ids twice, a refused period leaves nothing ($rt)" [ $? = 0 ] ||
+	cat "$d/rt.out"
 nopw() { ! grep -q "$@"; }
 check "no password in any message" nopw -r -e "$PW_ADMIN" -e "$PW_BI" -e "$PW_A" \
 	"$d/rel.err" "$d/bi.err" "$d/r5.err" "$d/r.central.err"

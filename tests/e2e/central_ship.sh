@@ -27,6 +27,9 @@
 #    site's cells equal the released ones;
 #  - the sensor SIGKILLed while shipping, then the capture run again:
 #    the site's cells equal the released ones;
+#  - the same site live (network namespace, API on 127.0.0.1) over that
+#    outbox: /api/v1/status and /metrics show the rows waiting and the
+#    link unreachable, then, PostgreSQL back, 0 waiting and the link ok;
 #  - a wrong password: one log line naming the refused password, the run
 #    finishes, the outbox holds; after the fix it drains, cells equal;
 #  - no password (right or wrong) in any log line.
@@ -39,7 +42,8 @@ PY=/usr/bin/python3
 fails=0
 ok() { echo "ok - $*"; }
 nok() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; return 1; fi; }
+# check WHAT CONDITION...: a single CONDITION is shell text, evaluated whole
+check() { local what=$1; shift; if { [ $# -eq 1 ] && eval "$1"; } || { [ $# -gt 1 ] && "$@"; }; then ok "$what"; else nok "$what"; return 1; fi; }
 
 . tests/central_lib.sh
 
@@ -127,15 +131,15 @@ released "$ref" >"$d/north.rel"
 nw=$(grep -c '^2|' "$d/north.rel")
 nd=$(grep -c '^1|' "$d/north.rel")
 check "the site's $nw week and $nd day cells equal the cells the same capture released at k = 1 without a central group, and nothing else was shipped" \
-	[ "$nw" -gt 20 ] && [ "$nd" -gt 20 ] && cmp -s "$d/north.ship" "$d/north.rel" ||
+	'[ "$nw" -gt 20 ] && [ "$nd" -gt 20 ] && cmp -s "$d/north.ship" "$d/north.rel"' ||
 	diff "$d/north.ship" "$d/north.rel" | head -5
 cov_s=$(pg_sql "$(conn)" "SELECT string_agg(kind || ':' || period || ':' || coverage_hours || ':' || hours_total, ' ' ORDER BY kind, period) FROM aicensus.site_period WHERE site = 'north'")
 cov_r=$(sqlite3 "$n/released.db" "SELECT group_concat(x, ' ') FROM (SELECT kind || ':' || period || ':' || coverage_hours || ':' || hours_total AS x FROM period ORDER BY kind, period)")
-check "the site's period coverage equals the released periods'" [ -n "$cov_s" ] && [ "$cov_s" = "$cov_r" ] ||
+check "the site's period coverage equals the released periods'" '[ -n "$cov_s" ] && [ "$cov_s" = "$cov_r" ]' ||
 	echo "# shipped $cov_s / released $cov_r"
 bl_s=$(pg_sql "$(conn)" "SELECT string_agg(day || ':' || name || ':' || value, ' ' ORDER BY day, name COLLATE \"C\") FROM aicensus.site_blind WHERE site = 'north' AND value > 0")
 bl_r=$(sqlite3 "$n/released.db" "SELECT group_concat(x, ' ') FROM (SELECT day || ':' || name || ':' || value AS x FROM blind WHERE value > 0 ORDER BY day, name)")
-check "the site's day blind-spot figures equal the released ones" [ -n "$bl_s" ] && [ "$bl_s" = "$bl_r" ] ||
+check "the site's day blind-spot figures equal the released ones" '[ -n "$bl_s" ] && [ "$bl_s" = "$bl_r" ]' ||
 	echo "# shipped $bl_s / released $bl_r"
 check "the outbox is empty after the run (every row acknowledged)" [ "$(outbox_rows "$n")" = 0 ]
 
@@ -145,25 +149,25 @@ cnt() { sqlite3 "$1/released.db" "SELECT count(*) FROM $2"; }
 meta() { sqlite3 "$1/released.db" "SELECT value FROM meta WHERE key = '$2'"; }
 np=$(cnt "$n" period) nb=$(cnt "$n" "blind WHERE value > 0")
 check "the shipping sensor's release database has its $np periods and $nb non-zero blind figures, the reference's" \
-	[ "$np" -ge 2 ] && [ "$nb" -gt 0 ] && [ "$np" = "$(cnt "$ref" period)" ] &&
-	[ "$nb" = "$(cnt "$ref" "blind WHERE value > 0")" ]
+	'[ "$np" -ge 2 ] && [ "$nb" -gt 0 ] && [ "$np" = "$(cnt "$ref" period)" ] &&
+	[ "$nb" = "$(cnt "$ref" "blind WHERE value > 0")" ]'
 check "... and no cell, no grid axis, no service (the reference: $(cnt "$ref" cell) cells)" \
 	[ "$(cnt "$n" cell)" = 0 ] && [ "$(cnt "$n" dim)" = 0 ] &&
 	[ "$(cnt "$n" service)" = 0 ] && [ "$(cnt "$ref" cell)" -gt 40 ]
 check "... its meta says published_by = central, site = north; the reference's says neither" \
-	[ "$(meta "$n" published_by)" = central ] && [ "$(meta "$n" site)" = north ] &&
-	[ -z "$(meta "$ref" published_by)" ] && [ -z "$(meta "$ref" site)" ]
+	'[ "$(meta "$n" published_by)" = central ] && [ "$(meta "$n" site)" = north ] &&
+	[ -z "$(meta "$ref" published_by)" ] && [ -z "$(meta "$ref" site)" ]'
 WK=$(sqlite3 "$n/released.db" "SELECT period FROM period WHERE kind = 2 LIMIT 1")
 WK=${WK:0:4}-W${WK:4:2}
 MSG="this sensor's figures are published in the organisation's central release (site north): aicensus report --db"
 for cmd in "query --by department,service" "report --format md"; do
 	out=$("$CLI" $cmd --db "$n/released.db" --week "$WK" 2>"$d/err"); rc=$?
 	check "aicensus ${cmd%% *} on the shipping sensor's file: exit 1, no figure, the central release and the site named" \
-		[ $rc = 1 ] && [ -z "$out" ] && grep -qF "aicensus: $MSG" "$d/err" &&
-		grep -qF -- "--site north" "$d/err" || { echo "# rc $rc: $(cat "$d/err")"; }
+		'[ $rc = 1 ] && [ -z "$out" ] && grep -qF "aicensus: $MSG" "$d/err" &&
+		grep -qF -- "--site north" "$d/err" || { echo "# rc $rc: $(cat "$d/err")"; }'
 	"$CLI" $cmd --db "$ref/released.db" --week "$WK" >"$d/out" 2>"$d/err"; rc=$?
 	check "aicensus ${cmd%% *} on the reference's file: exit 0 with figures" \
-		[ $rc = 0 ] && [ -s "$d/out" ] && ! grep -q central "$d/err"
+		'[ $rc = 0 ] && [ -s "$d/out" ] && ! grep -q central "$d/err"'
 done
 
 # A file whose periods were published before the central group was set:
@@ -174,9 +178,9 @@ cp "$ref/released.db" "$o/released.db"
 before=$(sqlite3 "$o/released.db" .dump | md5sum)
 run "$o" traffic.pcap
 check "periods published before the central group was set stay as they were (the file is unchanged)" \
-	[ $rc -eq 0 ] && [ "$(sqlite3 "$o/released.db" .dump | md5sum)" = "$before" ]
+	'[ $rc -eq 0 ] && [ "$(sqlite3 "$o/released.db" .dump | md5sum)" = "$before" ]'
 out=$("$CLI" query --db "$o/released.db" --week "$WK" 2>/dev/null); rc=$?
-check "... and read as before" [ $rc = 0 ] && [ -n "$out" ]
+check "... and read as before" '[ $rc = 0 ] && [ -n "$out" ]'
 seen=$(pg_sql "$(conn)" "SELECT last_seen IS NOT NULL FROM aicensus.site WHERE name = 'north'")
 check "the site's last_seen is set" [ "$seen" = t ]
 
@@ -188,22 +192,96 @@ pg_stop
 run "$s" traffic.pcap
 down=$(grep -c 'central .*unreachable' "$s/traffic.pcap.log")
 check "PostgreSQL down: the run finishes (exit 0) with one 'unreachable' line" \
-	[ $rc -eq 0 ] && [ "$down" = 1 ] || { echo "# rc $rc, $down lines"; tail -5 "$s/traffic.pcap.log"; }
+	'[ $rc -eq 0 ] && [ "$down" = 1 ] || { echo "# rc $rc, $down lines"; tail -5 "$s/traffic.pcap.log"; }'
 held=$(outbox_rows "$s")
 check "... the outbox holds the site's records ($held)" [ "${held:-0}" -gt "$nw" ]
 clear() { grep -aq -e Finance -e Engineering -e openai "$@"; }
 check "... sealed: no department or service name in the file" \
-	[ -s "$s/aicensus.db" ] && ! clear "$s"/aicensus.db*
-pg_restart || nok "PostgreSQL restarts"
+	'[ -s "$s/aicensus.db" ] && ! clear "$s"/aicensus.db*'
+
+# --- the shipping in the API status and /metrics ---------------------------
+# The same site LIVE (on lo, in a network namespace of its own, the API
+# on 127.0.0.1:8080 there) over a copy of the file the -r run left its
+# outbox in (a live vault is refused by -r afterwards), PostgreSQL still
+# down: the status shows the rows waiting and the link
+# unreachable; PostgreSQL back: 0 waiting and the link ok.  Figures are
+# counts and states: no connection string, host or password.
+
+NS=aic-ship-$$
+LPID=
+trap 'if [ -n "$LPID" ]; then kill $LPID 2>/dev/null; wait $LPID 2>/dev/null; fi; ip netns del $NS 2>/dev/null; pg_stop; [ -n "$KEEP" ] || rm -rf "$d"' EXIT
+l=$d/southlive
+mkdir -p "$l" && chmod 700 "$l"
+cp -a "$s/aicensus.db" "$s/state" "$s/central.pass" "$s/catalog.conf" "$l/"
+TOKEN=$(openssl rand -hex 32)
+(umask 077 && echo "$TOKEN" >"$l/api.token")
+sed -e "s|^aicensus: {|aicensus: {\n  api = { listen = \"127.0.0.1:8080\"; token_file = \"api.token\"; };|" \
+    -e 's|flush_interval = [0-9]*;|flush_interval = 1;|' "$s/aicensus.conf" >"$l/live.conf"
+# api_get PATH: the body, with the token, from inside the namespace
+api_get() { ip netns exec "$NS" curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:8080$1"; }
+# central FIELD: the field of the status's "central" object
+central() { api_get /api/v1/status | $PY -c 'import json,sys; c=json.load(sys.stdin)["central"]; print(c[sys.argv[1]] if c else "none")' "$1" 2>/dev/null; }
+# until SECONDS FIELD VALUE / FIELD -gt N: poll the status
+until_status() {
+	local i
+	for i in $(seq 1 $(($1 * 5))); do
+		[ "$(central link)" = "$2" ] && [ "$(central waiting_rows)" "$3" "$4" ] 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}
+metric() { api_get /metrics | awk -v m="$1" '$1 == m { print $2 }'; }
+waiting0=$(outbox_rows "$s")
+if ip netns add "$NS" && ip -n "$NS" link set lo up; then
+	(cd "$l" && exec ip netns exec "$NS" "$DAEMON" -c live.conf -i lo >live.log 2>&1) &
+	LPID=$!
+	until_status 20 unreachable -gt 0
+	# (the API's own requests on lo are captured too: rows may grow)
+	check "live, PostgreSQL down: /api/v1/status says central link unreachable, $(central waiting_rows) rows waiting (>= $waiting0 the -r run left), $(central waiting_bytes) bytes" \
+		'[ "$(central link)" = unreachable ] && [ "$(central waiting_rows)" -ge "$waiting0" ] &&
+		[ "$(central waiting_bytes)" -gt 0 ] && [ "$(central last_push)" = None ]' ||
+		{ api_get /api/v1/status; tail -5 "$l/live.log"; }
+	cond243() {
+		[ "$(metric 'aicensus_central_link{state="unreachable"}')" = 1 ] &&
+		[ "$(metric 'aicensus_central_link{state="ok"}')" = 0 ] &&
+		[ "$(metric aicensus_central_outbox_rows)" -ge "$waiting0" ] &&
+		[ "$(metric aicensus_central_shipped_rows_total)" = 0 ]
+	}
+	check "... /metrics: aicensus_central_link{state=\"unreachable\"} 1, {state=\"ok\"} 0, aicensus_central_outbox_rows >= $waiting0" cond243 ||
+		api_get /metrics | grep central
+	clean() { ! { api_get /api/v1/status; api_get /metrics; } | grep -qF -e "$PGHOST" -e sensor_south -e "$PW_S"; }
+	check "... no connection string, socket path or password in the status or /metrics" clean
+	pg_restart || nok "PostgreSQL restarts"
+	# the shipper's back-off after a few seconds down is at most 8 s
+	until_status 60 ok -eq 0
+	check "PostgreSQL back: the link ok, 0 rows waiting, $(central shipped_rows) shipped, last push set" \
+		'[ "$(central link)" = ok ] && [ "$(central waiting_rows)" = 0 ] &&
+		[ "$(central shipped_rows)" -ge "$waiting0" ] && [ "$(central last_push)" -gt 0 ]' ||
+		{ api_get /api/v1/status; tail -5 "$l/live.log"; }
+	cond258() {
+		[ "$(metric 'aicensus_central_link{state="ok"}')" = 1 ] &&
+		[ "$(metric 'aicensus_central_link{state="unreachable"}')" = 0 ] &&
+		[ "$(metric aicensus_central_outbox_rows)" = 0 ] &&
+		[ "$(metric aicensus_central_last_push_timestamp_seconds)" -gt 0 ]
+	}
+	check "... /metrics: aicensus_central_link{state=\"ok\"} 1, aicensus_central_outbox_rows 0" cond258 ||
+		api_get /metrics | grep central
+	kill $LPID; wait $LPID; lrc=$?; LPID=
+	check "the live sensor stops cleanly (exit $lrc)" [ $lrc = 0 ]
+else
+	nok "a network namespace for the live sensor"
+	pg_restart || nok "PostgreSQL restarts"
+fi
+ip netns del $NS 2>/dev/null
 run "$s" empty.pcap
 shipped south >"$d/south.ship"
 check "back up: a run with an empty capture drains the outbox ($(outbox_rows "$s") left) and the site's cells equal the released ones (0 lost)" \
-	[ $rc -eq 0 ] && [ "$(outbox_rows "$s")" = 0 ] && cmp -s "$d/south.ship" "$d/north.rel" ||
+	'[ $rc -eq 0 ] && [ "$(outbox_rows "$s")" = 0 ] && cmp -s "$d/south.ship" "$d/north.rel"' ||
 	diff "$d/south.ship" "$d/north.rel" | head -5
 run "$s" traffic.pcap
 shipped south >"$d/south2.ship"
 check "the same capture shipped again changes nothing (0 counted twice)" \
-	[ $rc -eq 0 ] && cmp -s "$d/south2.ship" "$d/north.rel"
+	'[ $rc -eq 0 ] && cmp -s "$d/south2.ship" "$d/north.rel"'
 
 # feed DIR: DIR/live.pcap (a FIFO) gets the first half of the capture,
 # then the rest once DIR/go exists.
@@ -257,13 +335,13 @@ wait $daemon; rc=$?
 wait $writer
 down=$(grep -c 'central .*unreachable' "$m/live.pcap.log")
 check "stopped mid-run (after $part cells had arrived): the run finishes (exit 0), one 'unreachable' line, the outbox holds the rest" \
-	[ "${part:-0}" -gt 0 ] && [ $rc -eq 0 ] && [ "$down" = 1 ] && [ "$(outbox_rows "$m")" -gt 0 ] ||
+	'[ "${part:-0}" -gt 0 ] && [ $rc -eq 0 ] && [ "$down" = 1 ] && [ "$(outbox_rows "$m")" -gt 0 ]' ||
 	{ echo "# rc $rc, $down lines"; grep central "$m/live.pcap.log"; }
 pg_restart || nok "PostgreSQL restarts"
 run "$m" empty.pcap
 shipped mid >"$d/mid.ship"
 check "restarted: the outbox drains; the site's cells equal the released ones (0 lost, 0 counted twice)" \
-	[ $rc -eq 0 ] && [ "$(outbox_rows "$m")" = 0 ] && cmp -s "$d/mid.ship" "$d/north.rel" ||
+	'[ $rc -eq 0 ] && [ "$(outbox_rows "$m")" = 0 ] && cmp -s "$d/mid.ship" "$d/north.rel"' ||
 	diff "$d/mid.ship" "$d/north.rel" | head -5
 
 # --- the sensor SIGKILLed while it ships ------------------------------------
@@ -284,7 +362,7 @@ left=$(outbox_rows "$k")
 run "$k" traffic.pcap
 shipped kill >"$d/kill.ship"
 check "SIGKILLed after $part cells arrived (${left:-0} rows left in its outbox), the capture again: the site's cells equal the released ones (0 lost, 0 counted twice)" \
-	[ "$part" -gt 0 ] && [ $rc -eq 0 ] && [ "$(outbox_rows "$k")" = 0 ] && cmp -s "$d/kill.ship" "$d/north.rel" ||
+	'[ "$part" -gt 0 ] && [ $rc -eq 0 ] && [ "$(outbox_rows "$k")" = 0 ] && cmp -s "$d/kill.ship" "$d/north.rel"' ||
 	diff "$d/kill.ship" "$d/north.rel" | head -5
 
 # --- a wrong password -------------------------------------------------------
@@ -294,13 +372,13 @@ mkrun "$w" west sensor_west "$PW_WRONG"
 run "$w" traffic.pcap
 refused=$(grep -c 'central .*password' "$w/traffic.pcap.log")
 check "wrong password: the run finishes (exit 0) with one line saying the password is refused" \
-	[ $rc -eq 0 ] && [ "$refused" = 1 ] || { echo "# rc $rc"; grep central "$w/traffic.pcap.log"; }
+	'[ $rc -eq 0 ] && [ "$refused" = 1 ] || { echo "# rc $rc"; grep central "$w/traffic.pcap.log"; }'
 check "... the outbox holds the cells" [ "$(outbox_rows "$w")" -gt "$nw" ]
 printf '%s\n' "$PW_W" >"$w/central.pass"
 run "$w" empty.pcap
 shipped west >"$d/west.ship"
 check "after the fix the outbox drains and the site's cells equal the released ones" \
-	[ $rc -eq 0 ] && [ "$(outbox_rows "$w")" = 0 ] && cmp -s "$d/west.ship" "$d/north.rel"
+	'[ $rc -eq 0 ] && [ "$(outbox_rows "$w")" = 0 ] && cmp -s "$d/west.ship" "$d/north.rel"'
 
 # --- the password file's checks -------------------------------------------
 
@@ -310,21 +388,25 @@ line=$(grep -n 'central = {' "$c/aicensus.conf" | cut -d: -f1)
 chmod 644 "$c/central.pass"
 e=$(cd "$c" && "$DAEMON" -n -c aicensus.conf 2>&1); rc=$?
 check "a password file of mode 0644 is refused at file:line, naming the fix" \
-	[ $rc -ne 0 ] && [[ $e == *"aicensus.conf:$line:"*"mode 0644"*"chmod 600"* ]] || echo "# $e"
+	'[ $rc -ne 0 ] && [[ $e == *"aicensus.conf:$line:"*"mode 0644"*"chmod 600"* ]] || echo "# $e"'
 chmod 600 "$c/central.pass"
 chown nobody "$c/central.pass"
 e=$(cd "$c" && "$DAEMON" -n -c aicensus.conf 2>&1); rc=$?
-check "a password file not owned by the daemon's user is refused at file:line" \
+cond390() {
 	[ $rc -ne 0 ] && [[ $e == *"aicensus.conf:$line:"*"not by the daemon's user"* ]] || echo "# $e"
+}
+check "a password file not owned by the daemon's user is refused at file:line" cond390
 chown root "$c/central.pass"
 e=$(cd "$c" && "$DAEMON" -n -v -c aicensus.conf 2>&1); rc=$?
-check "-nv prints the central group (site, password_file) and not the password" \
+cond394() {
 	[ $rc -eq 0 ] && [[ $e == *'site = "north"'* ]] && [[ $e == *password_file* ]] &&
 	[[ $e != *"$PW_N"* ]] || echo "# $e" | head -3
+}
+check "-nv prints the central group (site, password_file) and not the password" cond394
 sed -i "s|user=sensor_north\"|user=sensor_north password=$PW_N\"|" "$c/aicensus.conf"
 e=$(cd "$c" && "$DAEMON" -n -c aicensus.conf 2>&1); rc=$?
 check "a password in conninfo is refused (it belongs in password_file), and not echoed" \
-	[ $rc -ne 0 ] && [[ $e == *"central.conninfo holds a password"* ]] && [[ $e != *"$PW_N"* ]] || echo "# $e"
+	'[ $rc -ne 0 ] && [[ $e == *"central.conninfo holds a password"* ]] && [[ $e != *"$PW_N"* ]] || echo "# $e"'
 
 # A file holding sealed weeks is a live sensor's vault: -r must not ship
 # from it (its values would replace that sensor's).
@@ -332,14 +414,16 @@ cp "$n/aicensus.db" "$c/aicensus.db"
 sqlite3 "$c/aicensus.db" "INSERT INTO delta(week, seq, blob) VALUES(202647, 1, x'00')"
 sed -i "s| password=$PW_N||" "$c/aicensus.conf"
 run "$c" empty.pcap
-check "aicensusd -r refuses to keep its outbox in a live sensor's vault" \
+cond408() {
 	[ $rc -ne 0 ] && grep -q "holds a running sensor's vault" "$c/empty.pcap.log"
+}
+check "aicensusd -r refuses to keep its outbox in a live sensor's vault" cond408
 
 # --- no secret in any log -----------------------------------------------------
 
 leak=0
 for p in "$PW_N" "$PW_S" "$PW_W" "$PW_M" "$PW_K" "$PW_WRONG"; do
-	grep -rqF -- "$p" "$n"/*.log "$s"/*.log "$w"/*.log "$m"/*.log "$k"/*.log && leak=1
+	grep -rqF -- "$p" "$n"/*.log "$s"/*.log "$l"/*.log "$w"/*.log "$m"/*.log "$k"/*.log && leak=1
 done
 check "no password, right or wrong, in any log line" [ $leak = 0 ]
 

@@ -199,6 +199,18 @@ out=$(AICENSUSD=$BUILD/aicensusd SENDMAIL=/bin/false sh systemd/aicensus-weekly-
 [ $? -eq 0 ] && [ "$out" = "aicensus-weekly-report: report.mail_to is not set; not mailing" ] &&
 	ok "the mail service does nothing when report.mail_to is not set" ||
 	nok "mail without report.mail_to: $out"
+# a shipping sensor's figures are the central release's: no local report
+mkdir "$tmp/ship"
+cp "$tmp/gen/aicensus.conf" "$tmp/gen/catalog.conf" "$tmp/ship/"
+(umask 077; echo unused >"$tmp/ship/central.pass")
+sed -i 's|^};|  central = { conninfo = "host=/nonexistent dbname=x user=y"; password_file = "central.pass"; site = "north"; };\n  report = { dir = "'"$tmp/ship"'"; };\n};|' \
+	"$tmp/ship/aicensus.conf"
+out=$(AICENSUSD=$BUILD/aicensusd AICENSUS=/bin/false sh systemd/aicensus-weekly-report \
+	-c "$tmp/ship/aicensus.conf" write 2>&1)
+[ $? -eq 0 ] && [ "$out" = "aicensus-weekly-report: this sensor ships to the central database (site north); its figures are in the organisation's report, none is written here" ] &&
+	[ -z "$(ls "$tmp/ship" | grep '\.html$')" ] &&
+	ok "the report service of a shipping sensor writes nothing and says why (exit 0)" ||
+	nok "weekly report of a shipping sensor: $out"
 # what the capture must add up to: the same traffic read from the file
 mkdir "$tmp/off"
 cp "$tmp/gen/aicensus.conf" "$tmp/gen/catalog.conf" "$tmp/off/"

@@ -396,6 +396,33 @@ last_label(struct released *rel, enum rel_kind k)
 }
 
 /*
+ * The shipping to the central database (status.h): counts and states
+ * only, never the connection, its host or a password; null without a
+ * central group.
+ */
+static const char *const ship_link_names[] = {
+	[AIC_SHIP_OFF] = "off", [AIC_SHIP_UNKNOWN] = "unknown",
+	[AIC_SHIP_OK] = "ok", [AIC_SHIP_UNREACHABLE] = "unreachable",
+	[AIC_SHIP_AUTH] = "auth", [AIC_SHIP_CERTIFICATE] = "certificate",
+	[AIC_SHIP_REFUSED] = "refused"
+};
+
+static json_t *
+central_json(const struct aic_ship_status *cs)
+{
+	if (cs->link == AIC_SHIP_OFF || (unsigned)cs->link >=
+	    sizeof(ship_link_names) / sizeof(ship_link_names[0]))
+		return json_null();
+	return json_pack("{s:s,s:I,s:I,s:I,s:o,s:I}",
+	    "link", ship_link_names[cs->link],
+	    "waiting_rows", (json_int_t)cs->waiting,
+	    "waiting_bytes", (json_int_t)cs->waiting_bytes,
+	    "dropped", (json_int_t)cs->dropped,
+	    "last_push", epoch_or_null(cs->last_push),
+	    "shipped_rows", (json_int_t)cs->shipped);
+}
+
+/*
  * Health only: no AI counts, no department or service figure, no blind
  * spot of a period not released (those are /api/v1/blind).
  */
@@ -433,6 +460,7 @@ api_status(struct api_call *c)
 	json_object_set_new(o, "last_released_week",
 	    last_label(rel, REL_WEEK));
 	json_object_set_new(o, "last_released_day", last_label(rel, REL_DAY));
+	json_object_set_new(o, "central", central_json(&s->ship));
 	json_object_set_new(o, "reloads", jint(s->reloads));
 	json_object_set_new(o, "reload_failures", jint(s->reload_failures));
 	json_object_set_new(o, "flush_interval",

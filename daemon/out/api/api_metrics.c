@@ -78,6 +78,52 @@ cell_sample(struct evbuffer *b, const char *name, const struct rel_cell *c,
 	evbuffer_add_printf(b, "\"} %llu\n", (unsigned long long)v);
 }
 
+/*
+ * The shipping to the central database (status.h), only with a central
+ * group: counts and the link state as a state set (one series per
+ * state, 1 for the current one); never the connection or its host.
+ */
+static void
+central(struct evbuffer *b, const struct aic_ship_status *cs)
+{
+	static const struct {
+		enum aic_ship_link	 l;
+		const char		*name;
+	} states[] = {
+		{ AIC_SHIP_UNKNOWN, "unknown" }, { AIC_SHIP_OK, "ok" },
+		{ AIC_SHIP_UNREACHABLE, "unreachable" },
+		{ AIC_SHIP_AUTH, "auth" },
+		{ AIC_SHIP_CERTIFICATE, "certificate" },
+		{ AIC_SHIP_REFUSED, "refused" }
+	};
+	size_t i;
+
+	if (cs->link == AIC_SHIP_OFF)
+		return;
+	family(b, "aicensus_central_link", "gauge", "The central database's "
+	    "link as the last push found it: 1 for the current state.");
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		evbuffer_add_printf(b, "aicensus_central_link{state=\"%s\"} "
+		    "%d\n", states[i].name, cs->link == states[i].l);
+	family(b, "aicensus_central_outbox_rows", "gauge",
+	    "Outbox rows waiting for the central database.");
+	sample_i(b, "aicensus_central_outbox_rows", cs->waiting);
+	family(b, "aicensus_central_outbox_bytes", "gauge",
+	    "Bytes those rows take in the outbox.");
+	sample_i(b, "aicensus_central_outbox_bytes", cs->waiting_bytes);
+	family(b, "aicensus_central_outbox_dropped_total", "counter",
+	    "Changes the outbox bound (outbox_max_mb) dropped since the "
+	    "start.");
+	sample_u(b, "aicensus_central_outbox_dropped_total", cs->dropped);
+	family(b, "aicensus_central_last_push_timestamp_seconds", "gauge",
+	    "When a push last committed (0: not since the start).");
+	sample_i(b, "aicensus_central_last_push_timestamp_seconds",
+	    cs->last_push);
+	family(b, "aicensus_central_shipped_rows_total", "counter",
+	    "Rows committed to the central database since the start.");
+	sample_u(b, "aicensus_central_shipped_rows_total", cs->shipped);
+}
+
 static void
 health(struct evbuffer *b, const struct api *a, int db_up)
 {
@@ -154,6 +200,7 @@ health(struct evbuffer *b, const struct api *a, int db_up)
 	family(b, "aicensus_release_database_up", "gauge",
 	    "1 when the API could read the release database for this scrape.");
 	sample_u(b, "aicensus_release_database_up", db_up ? 1 : 0);
+	central(b, &s->ship);
 }
 
 /*
