@@ -92,6 +92,29 @@ api_healthz(struct api_call *c)
 
 /* --- usage ------------------------------------------------------------ */
 
+/*
+ * Over the central release the document names its method and scope
+ * first, as aicensus query's does: {"method", "site", ...doc}.
+ */
+static json_t *
+scoped(struct api_call *c, json_t *doc)
+{
+	const char *site = api_rel_site(c);
+	json_t *n;
+
+	if (doc == NULL || site == NULL)
+		return doc;
+	if ((n = json_object()) == NULL || json_object_set(n, "method",
+	    json_object_get(doc, "method")) != 0 || json_object_set_new(n,
+	    "site", json_string(site)) != 0 || json_object_update(n, doc) !=
+	    0) {
+		json_decref(n);
+		n = NULL;
+	}
+	json_decref(doc);
+	return n;
+}
+
 void
 api_usage(struct api_call *c)
 {
@@ -129,7 +152,8 @@ api_usage(struct api_call *c)
 		api_reply_error(c->req, HTTP_SERVUNAVAIL, "%s", err);
 		return;
 	}
-	doc = query_json(&r);
+	r.method = api_rel_method(c->api);
+	doc = scoped(c, query_json(&r));
 	query_free(&r);
 	if (doc == NULL) {
 		api_reply_error(c->req, HTTP_INTERNAL, "out of memory");

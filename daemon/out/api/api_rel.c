@@ -50,6 +50,7 @@ struct api_central {
 	int64_t			 ver_at;	/* when read (monotonic s) */
 	int64_t			 retry_at;	/* not before, after a failure */
 	int			 down;		/* an outage was logged */
+	char			 method[24];	/* meta.method, per rel */
 	struct api_site		*sites;
 	size_t			 nsites;
 	int64_t			 sites_at;
@@ -217,6 +218,12 @@ central_get(struct api_central *ac, const char *site)
 			central_failed(ac, mono_sec());
 			return NULL;
 		}
+		/* the method the answers name, as aicensus query does */
+		if (central_read_method(ac->view, ac->method,
+		    sizeof(ac->method), ac->err, sizeof(ac->err)) != 0) {
+			central_failed(ac, mono_sec());
+			return NULL;
+		}
 		ac->rel_ver = ac->ver;
 	}
 	if (relstore_pg_set_site(ac->st, site) != 0) {
@@ -346,6 +353,25 @@ api_rel_free(struct api *a)
 	explicit_bzero(ac->conninfo, sizeof(ac->conninfo));
 	free(ac);
 	a->central = NULL;
+}
+
+const char *
+api_rel_method(const struct api *a)
+{
+	if (a->central == NULL || a->central->method[0] == '\0')
+		return NULL;
+	return a->central->method;
+}
+
+const char *
+api_rel_site(struct api_call *c)
+{
+	const char *site;
+
+	if (c->api->central == NULL)
+		return NULL;
+	site = evhttp_find_header(c->params, "site");
+	return site != NULL ? site : REL_ALL;
 }
 
 const char *

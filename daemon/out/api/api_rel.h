@@ -60,6 +60,11 @@ int64_t	 api_rel_version(struct api *);
 
 /* "local" or "central". */
 const char *api_rel_source(const struct api *);
+/* Central: the release's meta.method (read with the release, store/
+ * central_read.h), and the request's scope ("*" the organisation);
+ * NULL with a local source. */
+const char *api_rel_method(const struct api *);
+const char *api_rel_site(struct api_call *);
 
 /* A site of the central database as /api/v1/sites lists it. */
 struct api_site {
