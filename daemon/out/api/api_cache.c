@@ -139,7 +139,8 @@ api_cache_put(struct api_cache *c, const char *key, int64_t version,
 		e->key = NULL;
 		return;
 	}
-	memcpy(e->body, body, len);
+	if (len > 0)	/* an empty answer may come with no buffer at all */
+		memcpy(e->body, body, len);
 	e->len = len;
 	e->version = version;
 	e->used = ++c->clock;
