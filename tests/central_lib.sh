@@ -180,3 +180,107 @@ for _ in range(50):
 	echo "pg_ssl: the server does not answer on $PGHOST port $port" >&2
 	return 1
 }
+
+# The checks' helpers, the same in every central*.sh: ok and nok print
+# one TAP-ish line each (nok counts it in $fails); check WHAT TEST...
+# prints ok or not ok for WHAT and returns 1 when it failed.  With one
+# TEST argument it is shell text, evaluated whole (check "x" '[ "$v" = t ]',
+# or a function's name); with several they are a command and its
+# arguments (check "x" [ $rc -eq 0 ]).
+fails=${fails:-0}
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; fails=$((fails + 1)); }
+check() {
+	local what=$1
+	shift
+	if { [ $# -eq 1 ] && eval "$1"; } || { [ $# -gt 1 ] && "$@"; }; then
+		ok "$what"
+	else
+		nok "$what"
+		return 1
+	fi
+}
+
+# central_setup [-b] SITE[:VAR]..., after pg_test_cluster (or pg_start
+# with $d set): the database central owned by aicadmin (password in
+# $PW_ADMIN, its conninfo in $ADMIN, the superuser's in $SU), the schema
+# (aicensus central init) and for every SITE a login role sensor_SITE
+# mapped to it (aicensus central add-site), its password made up into
+# the variable VAR, or none when VAR is not given.  -b adds the reader
+# role bi (password in $PW_BI, conninfo in $BI).  sql SQL then runs SQL
+# as aicadmin.  Logs go to $d/setup.log; a statement that fails is a
+# "not ok", an init or add-site that fails ends the script.
+central_setup() {
+	local bi= a s var sites=() stmts=()
+	[ "$1" = -b ] && { bi=1; shift; }
+	PW_ADMIN=$(pg_password)
+	SU="user=postgres password=$PG_SUPERPW dbname=postgres"
+	ADMIN="dbname=central user=aicadmin password=$PW_ADMIN"
+	stmts=("CREATE ROLE aicadmin LOGIN CREATEROLE PASSWORD '$PW_ADMIN'"
+	    "CREATE DATABASE central OWNER aicadmin")
+	for a in "$@"; do
+		s=${a%%:*}
+		sites+=("$s")
+		if [ "$a" != "$s" ]; then
+			var=${a#*:}
+			printf -v "$var" '%s' "$(pg_password)"
+			stmts+=("CREATE ROLE sensor_$s LOGIN PASSWORD '${!var}'")
+		else
+			stmts+=("CREATE ROLE sensor_$s LOGIN")
+		fi
+	done
+	for a in "${stmts[@]}"; do
+		pg_sql "$SU" "$a" >/dev/null 2>>"$d/setup.log" || nok "setup: $a"
+	done
+	"$CLI" central init --db "$ADMIN" >>"$d/setup.log" 2>&1 || {
+		nok "central init / add-site: $(tail -3 "$d/setup.log")"
+		exit 1
+	}
+	for s in "${sites[@]}"; do
+		"$CLI" central add-site --db "$ADMIN" "$s" "sensor_$s" \
+		    >>"$d/setup.log" 2>&1 || {
+			nok "central init / add-site: $(tail -3 "$d/setup.log")"
+			exit 1
+		}
+	done
+	[ -z "$bi" ] && return 0
+	PW_BI=$(pg_password)
+	BI="dbname=central user=bi password=$PW_BI"
+	pg_sql "$SU" "CREATE ROLE bi LOGIN PASSWORD '$PW_BI' IN ROLE aicensus_reader" \
+	    >/dev/null 2>>"$d/setup.log" || {
+		nok "central init / add-site: $(tail -3 "$d/setup.log")"
+		exit 1
+	}
+}
+sql() { pg_sql "$ADMIN" "$1"; }
+
+# central_mkrun [-k K] [-x SETTINGS] [-f FILE]... DIR [SITE ROLE PASSWORD]:
+# a sensor's run directory DIR (mode 700) with the catalog and the
+# configuration synthesized in $d/gen (and every FILE copied in), its
+# min_group_size set to K when -k is given.  With SITE, a central group
+# ships to SITE as ROLE over the cluster's socket, PASSWORD in
+# DIR/central.pass (mode 600); SETTINGS go into that group as they are.
+central_mkrun() {
+	local k= x= files=() r o
+	local OPTIND=1
+	while getopts k:x:f: o; do
+		case $o in
+		k) k=$OPTARG ;;
+		x) x=$OPTARG ;;
+		f) files+=("$OPTARG") ;;
+		*) return 2 ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	r=$1
+	local sedx=()
+	[ -z "$k" ] || sedx+=(-e "s|min_group_size = [0-9]*;|min_group_size = $k;|")
+	mkdir -p "$r" && chmod 700 "$r" || return 1
+	cp "$d/gen/catalog.conf" "${files[@]}" "$r/" || return 1
+	if [ -n "$2" ]; then
+		printf '%s\n' "$4" >"$r/central.pass"
+		chmod 600 "$r/central.pass"
+		sedx+=(-e "s|^};|  central = { conninfo = \"host=$PGHOST port=$PGPORT dbname=central user=$3\"; password_file = \"central.pass\"; site = \"$2\";${x:+ $x} };\n};|")
+	fi
+	sed -e "" "${sedx[@]}" "$d/gen/aicensus.conf" >"$r/aicensus.conf"
+}

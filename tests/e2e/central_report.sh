@@ -26,37 +26,13 @@ CLI=$PWD/$BUILD/aicensus
 DAEMON=$PWD/$BUILD/aicensusd
 PY=/usr/bin/python3
 fails=0
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; return 1; fi; }
 
 . tests/central_lib.sh
 
 [ -x "$DAEMON" ] && [ -x "$CLI" ] || { nok "not built"; exit 1; }
 pg_test_cluster crep
 
-PW_ADMIN=$(pg_password) PW_A=$(pg_password) PW_B=$(pg_password) PW_C=$(pg_password) PW_BI=$(pg_password)
-SU="user=postgres password=$PG_SUPERPW dbname=postgres"
-ADMIN="dbname=central user=aicadmin password=$PW_ADMIN"
-BI="dbname=central user=bi password=$PW_BI"
-for s in "CREATE ROLE aicadmin LOGIN CREATEROLE PASSWORD '$PW_ADMIN'" \
-    "CREATE DATABASE central OWNER aicadmin" \
-    "CREATE ROLE sensor_a LOGIN PASSWORD '$PW_A'" \
-    "CREATE ROLE sensor_b LOGIN PASSWORD '$PW_B'" \
-    "CREATE ROLE sensor_c LOGIN PASSWORD '$PW_C'" \
-    "CREATE ROLE sensor_d LOGIN"; do
-	pg_sql "$SU" "$s" >/dev/null 2>>"$d/setup.log" || nok "setup: $s"
-done
-add_sites() {
-	local s
-	for s in a b c d; do
-		"$CLI" central add-site --db "$ADMIN" $s sensor_$s >>"$d/setup.log" 2>&1 || return 1
-	done
-}
-"$CLI" central init --db "$ADMIN" >>"$d/setup.log" 2>&1 && add_sites &&
-pg_sql "$SU" "CREATE ROLE bi LOGIN PASSWORD '$PW_BI' IN ROLE aicensus_reader" >/dev/null 2>>"$d/setup.log" ||
-	{ nok "central init / add-site: $(tail -3 "$d/setup.log")"; exit 1; }
-sql() { pg_sql "$ADMIN" "$1"; }
+central_setup -b a:PW_A b:PW_B c:PW_C d
 
 $PY tests/synth/synth.py --seed 3 --out "$d/gen" >/dev/null ||
 	{ nok "synth.py failed"; exit 1; }
@@ -106,7 +82,8 @@ EOF
 
 # mkrun DIR [SITE ROLE PASSWORD]: a lab-mode run directory (k = 1),
 # shipping to SITE when one is given.
-mkrun() {
+mkrun() { central_mkrun -k 1 "$@"; }
+run() {
 	local r=$1
 	mkdir -p "$r" && chmod 700 "$r"
 	cp "$d/gen/catalog.conf" "$r/"
