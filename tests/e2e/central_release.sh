@@ -46,9 +46,6 @@ TCP=$PWD/$BUILD/tests/test_central_pg
 DAEMON=$PWD/$BUILD/aicensusd
 PY=/usr/bin/python3
 fails=0
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; return 1; fi; }
 
 . tests/central_lib.sh
 
@@ -56,25 +53,7 @@ check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; retu
 	{ nok "not built (make all unit)"; exit 1; }
 pg_test_cluster crel
 
-PW_ADMIN=$(pg_password) PW_A=$(pg_password) PW_B=$(pg_password) PW_C=$(pg_password) PW_BI=$(pg_password)
-SU="user=postgres password=$PG_SUPERPW dbname=postgres"
-ADMIN="dbname=central user=aicadmin password=$PW_ADMIN"
-BI="dbname=central user=bi password=$PW_BI"
-for s in "CREATE ROLE aicadmin LOGIN CREATEROLE PASSWORD '$PW_ADMIN'" \
-    "CREATE DATABASE central OWNER aicadmin" \
-    "CREATE ROLE sensor_a LOGIN PASSWORD '$PW_A'" \
-    "CREATE ROLE sensor_b LOGIN PASSWORD '$PW_B'" \
-    "CREATE ROLE sensor_c LOGIN PASSWORD '$PW_C'"; do
-	pg_sql "$SU" "$s" >/dev/null 2>>"$d/setup.log" || nok "setup: $s"
-done
-"$CLI" central init --db "$ADMIN" >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" a sensor_a >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" b sensor_b >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" c sensor_c >>"$d/setup.log" 2>&1 &&
-pg_sql "$SU" "CREATE ROLE sensor_d LOGIN; CREATE ROLE bi LOGIN PASSWORD '$PW_BI' IN ROLE aicensus_reader" >/dev/null 2>>"$d/setup.log" &&
-"$CLI" central add-site --db "$ADMIN" d sensor_d >>"$d/setup.log" 2>&1 ||
-	{ nok "central init / add-site: $(tail -3 "$d/setup.log")"; exit 1; }
-sql() { pg_sql "$ADMIN" "$1"; }
+central_setup -b a:PW_A b:PW_B c:PW_C d
 
 $PY tests/synth/synth.py --seed 3 --out "$d/gen" >/dev/null ||
 	{ nok "synth.py failed"; exit 1; }
@@ -127,7 +106,8 @@ EOF
 
 # mkrun DIR [SITE ROLE PASSWORD]: a lab-mode run directory, shipping to
 # SITE when one is given.
-mkrun() {
+mkrun() { central_mkrun -k 1 -x "outbox_max_mb = 64;" "$@"; }
+run() {
 	local r=$1
 	mkdir -p "$r" && chmod 700 "$r"
 	cp "$d/gen/catalog.conf" "$r/"
