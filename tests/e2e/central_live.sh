@@ -30,10 +30,6 @@ PPS=${AIC_SIG_PPS:-4000}
 NS=aic-clive-$$
 PATH=$PATH:/usr/sbin:/sbin
 fails=0
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fails=$((fails + 1)); }
-# check WHAT CONDITION: CONDITION is shell text, evaluated whole (&&, ||)
-check() { if eval "$2"; then ok "$1"; else nok "$1"; return 1; fi; }
 
 . tests/central_lib.sh
 
@@ -52,24 +48,7 @@ trap 'if [ -n "$dpid" ]; then kill -KILL "$dpid" 2>/dev/null; wait "$dpid" 2>/de
 	pg_stop; ip netns del "$NS" 2>/dev/null; [ -n "$KEEP" ] || rm -rf "$d"' EXIT
 trap 'exit 1' INT TERM HUP
 
-PW_ADMIN=$(pg_password) PW_A=$(pg_password) PW_B=$(pg_password) PW_C=$(pg_password) PW_L=$(pg_password)
-SU="user=postgres password=$PG_SUPERPW dbname=postgres"
-ADMIN="dbname=central user=aicadmin password=$PW_ADMIN"
-for s in "CREATE ROLE aicadmin LOGIN CREATEROLE PASSWORD '$PW_ADMIN'" \
-    "CREATE DATABASE central OWNER aicadmin" \
-    "CREATE ROLE sensor_a LOGIN PASSWORD '$PW_A'" \
-    "CREATE ROLE sensor_b LOGIN PASSWORD '$PW_B'" \
-    "CREATE ROLE sensor_c LOGIN PASSWORD '$PW_C'" \
-    "CREATE ROLE sensor_live LOGIN PASSWORD '$PW_L'"; do
-	pg_sql "$SU" "$s" >/dev/null 2>>"$d/setup.log" || nok "setup: $s"
-done
-"$CLI" central init --db "$ADMIN" >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" a sensor_a >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" b sensor_b >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" c sensor_c >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" live sensor_live >>"$d/setup.log" 2>&1 ||
-	{ nok "central init / add-site: $(tail -3 "$d/setup.log")"; exit 1; }
-sql() { pg_sql "$ADMIN" "$1"; }
+central_setup a:PW_A b:PW_B c:PW_C live:PW_L
 
 # --- the namespace: a veth pair and nothing else ---------------------------------
 
@@ -141,16 +120,7 @@ while off + 16 <= len(data):
 EOF
 
 # mkrun DIR SITE ROLE PASSWORD: a lab-mode run directory shipping to SITE
-mkrun() {
-	local r=$1
-	mkdir -p "$r" && chmod 700 "$r"
-	cp "$d/gen/catalog.conf" "$r/"
-	printf '%s\n' "$4" >"$r/central.pass"
-	chmod 600 "$r/central.pass"
-	sed -e 's|min_group_size = [0-9]*;|min_group_size = 1;|' \
-	    -e "s|^};|  central = { conninfo = \"host=$PGHOST port=$PGPORT dbname=central user=$3\"; password_file = \"central.pass\"; site = \"$2\"; };\n};|" \
-	    "$d/gen/aicensus.conf" >"$r/aicensus.conf"
-}
+mkrun() { central_mkrun -k 1 "$@"; }
 
 # --- three offline sites ------------------------------------------------------------
 
