@@ -284,3 +284,63 @@ central_mkrun() {
 	fi
 	sed -e "" "${sedx[@]}" "$d/gen/aicensus.conf" >"$r/aicensus.conf"
 }
+
+# central_split PCAP DIR SITE=DEPT,DEPT... SITE=*: PCAP split by the
+# client's department (its VLAN, else its address, as tests/synth/model.py
+# assigns them) into DIR/SITE.pcap, one capture per site; the site given
+# * takes every other department, the unassigned and the malformed frames
+# (the synthesizer makes some on purpose).  Records keep their order and
+# bytes.  Non-zero when it fails.
+central_split() {
+	/usr/bin/python3 - "$@" <<'PYEOF'
+import ipaddress, struct, sys
+sys.path.insert(0, "tests/synth")
+import model
+src, out = sys.argv[1], sys.argv[2]
+site, rest, names = {}, None, []
+for arg in sys.argv[3:]:
+    s, depts = arg.split("=", 1)
+    names.append(s)
+    if depts == "*":
+        rest = s
+    else:
+        for dept in depts.split(","):
+            site[dept] = s
+if rest is None:
+    sys.exit("central_split: no site takes the rest (SITE=*)")
+data = open(src, "rb").read()
+hdr, off = data[:24], 24
+def dept_of(pkt):
+    try:
+        et, p, vlan = struct.unpack_from(">H", pkt, 12)[0], 14, None
+        while et in (0x8100, 0x88a8):
+            vlan = struct.unpack_from(">H", pkt, p)[0] & 0xfff
+            et = struct.unpack_from(">H", pkt, p + 2)[0]
+            p += 4
+        addrs = []
+        if et == 0x0800:
+            addrs = [pkt[p + 12:p + 16], pkt[p + 16:p + 20]]
+        elif et == 0x86dd:
+            addrs = [pkt[p + 8:p + 24], pkt[p + 24:p + 40]]
+        dept = model.UNASSIGNED
+        if vlan is not None:
+            dept = model.dept_of("0.0.0.0", vlan)
+        for a in addrs:
+            if dept != model.UNASSIGNED or len(a) not in (4, 16):
+                break
+            dept = model.dept_of(str(ipaddress.ip_address(a)), vlan)
+        return dept
+    except (struct.error, ValueError):
+        return model.UNASSIGNED
+files = {s: open(f"{out}/{s}.pcap", "wb") for s in names}
+for f in files.values():
+    f.write(hdr)
+while off + 16 <= len(data):
+    incl = struct.unpack_from("<I", data, off + 8)[0]
+    rec = data[off:off + 16 + incl]
+    off += 16 + incl
+    files[site.get(dept_of(rec[16:]), rest)].write(rec)
+for f in files.values():
+    f.close()
+PYEOF
+}

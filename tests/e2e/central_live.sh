@@ -77,47 +77,8 @@ TZONE=$($PY tests/faults_lib.py livetz)
 
 # Split the seed-3 capture by the department of its client (the model's
 # own rule: the department VLAN, else the client address's prefix).
-$PY - "$d/gen/traffic.pcap" "$d" <<'EOF' || { nok "split failed"; exit 1; }
-import ipaddress, struct, sys
-sys.path.insert(0, "tests/synth")
-import model
-src, out = sys.argv[1], sys.argv[2]
-site = {"Finance": "a", "Engineering": "a", "Sales": "b"}
-data = open(src, "rb").read()
-hdr, off = data[:24], 24
-def dept_of(pkt):
-    """The client's department; malformed frames (the synthesizer makes
-    some on purpose) are the unassigned's."""
-    try:
-        et, p, vlan = struct.unpack_from(">H", pkt, 12)[0], 14, None
-        while et in (0x8100, 0x88a8):
-            vlan = struct.unpack_from(">H", pkt, p)[0] & 0xfff
-            et = struct.unpack_from(">H", pkt, p + 2)[0]
-            p += 4
-        addrs = []
-        if et == 0x0800:
-            addrs = [pkt[p + 12:p + 16], pkt[p + 16:p + 20]]
-        elif et == 0x86dd:
-            addrs = [pkt[p + 8:p + 24], pkt[p + 24:p + 40]]
-        dept = model.UNASSIGNED
-        if vlan is not None:
-            dept = model.dept_of("0.0.0.0", vlan)
-        for a in addrs:
-            if dept != model.UNASSIGNED or len(a) not in (4, 16):
-                break
-            dept = model.dept_of(str(ipaddress.ip_address(a)), vlan)
-        return dept
-    except (struct.error, ValueError):
-        return model.UNASSIGNED
-files = {s: open(f"{out}/{s}.pcap", "wb") for s in "abc"}
-for f in files.values():
-    f.write(hdr)
-while off + 16 <= len(data):
-    incl = struct.unpack_from("<I", data, off + 8)[0]
-    rec = data[off:off + 16 + incl]
-    off += 16 + incl
-    files[site.get(dept_of(rec[16:]), "c")].write(rec)
-EOF
+central_split "$d/gen/traffic.pcap" "$d" a=Finance,Engineering b=Sales c='*' ||
+	{ nok "split failed"; exit 1; }
 
 # mkrun DIR SITE ROLE PASSWORD: a lab-mode run directory shipping to SITE
 mkrun() { central_mkrun -k 1 "$@"; }
