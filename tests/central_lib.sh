@@ -28,7 +28,7 @@ PG_DIR=
 PG_SUPERPW=
 
 pg_start() {
-	local dir=$1 i
+	local dir=$1
 	PG_DIR=$dir/pg
 	[ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_ctl" ] || {
 		echo "pg_start: no PostgreSQL 15 in $PG_BIN (make deps installs postgresql-15)" >&2
@@ -78,11 +78,7 @@ pg_start() {
 	export PGHOST=$dir/sock PGPORT=5432
 	# Nothing from the caller's environment reaches the tests' psql.
 	unset PGPASSWORD PGPASSFILE PGUSER PGDATABASE PGSERVICE PGSSLMODE
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		pg_sql "user=postgres password=$PG_SUPERPW dbname=postgres" \
-			"SELECT 1" >/dev/null 2>&1 && return 0
-		sleep 0.5
-	done
+	pg_answers && return 0
 	echo "pg_start: the server does not answer on $PGHOST" >&2
 	return 1
 }
@@ -93,6 +89,18 @@ pg_stop() {
 		-w -t 30 stop >/dev/null 2>&1 ||
 		runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" \
 			-m immediate -w -t 30 stop >/dev/null 2>&1
+}
+
+# pg_answers: the superuser's SELECT 1 answered within five seconds
+# (a server that pg_ctl saw start may not take connections yet).
+pg_answers() {
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		pg_sql "user=postgres password=$PG_SUPERPW dbname=postgres" \
+			"SELECT 1" >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	return 1
 }
 
 pg_sql() {
@@ -125,7 +133,7 @@ pg_password() {
 # TCP only hostssl with SCRAM is accepted.  Sets PGPORT and PG_TCPPORT;
 # pg_stop stops it as before.  Non-zero with the reason on stderr.
 pg_ssl() {
-	local dir=$1 cert=$2 key=$3 ns=$4 port i
+	local dir=$1 cert=$2 key=$3 ns=$4 port
 	local nsx=()
 	[ -n "$PG_DIR" ] && [ -f "$PG_DIR/data/postmaster.pid" ] || {
 		echo "pg_ssl: no cluster running (pg_start first)" >&2
@@ -172,11 +180,7 @@ for _ in range(50):
 	}
 	export PGPORT=$port
 	PG_TCPPORT=$port
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		pg_sql "user=postgres password=$PG_SUPERPW dbname=postgres" \
-			"SELECT 1" >/dev/null 2>&1 && return 0
-		sleep 0.5
-	done
+	pg_answers && return 0
 	echo "pg_ssl: the server does not answer on $PGHOST port $port" >&2
 	return 1
 }
