@@ -45,21 +45,6 @@ central_split "$d/gen/traffic.pcap" "$d" a=Finance,Engineering b=Sales c='*' ||
 # mkrun DIR [SITE ROLE PASSWORD]: a lab-mode run directory (k = 1),
 # shipping to SITE when one is given.
 mkrun() { central_mkrun -k 1 "$@"; }
-run() {
-	local r=$1
-	mkdir -p "$r" && chmod 700 "$r"
-	cp "$d/gen/catalog.conf" "$r/"
-	if [ -n "$2" ]; then
-		printf '%s\n' "$4" >"$r/central.pass"
-		chmod 600 "$r/central.pass"
-		sed -e 's|min_group_size = [0-9]*;|min_group_size = 1;|' \
-		    -e "s|^};|  central = { conninfo = \"host=$PGHOST dbname=central user=$3\"; password_file = \"central.pass\"; site = \"$2\"; };\n};|" \
-		    "$d/gen/aicensus.conf" >"$r/aicensus.conf"
-	else
-		sed -e 's|min_group_size = [0-9]*;|min_group_size = 1;|' \
-		    "$d/gen/aicensus.conf" >"$r/aicensus.conf"
-	fi
-}
 run() { (cd "$1" && "$DAEMON" -c aicensus.conf -r "$2" >"$1/run.log" 2>&1); rc=$?; }
 
 for s in a b c; do

@@ -59,18 +59,9 @@ $PY tests/synth/synth.py --seed 3 --out "$d/gen" >/dev/null ||
 $PY -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))' >"$d/empty.pcap"
 
 # mkrun DIR SITE ROLE PASSWORD: a run directory whose configuration
-# ships to SITE as ROLE, the password in a 0600 file.
+# ships to SITE as ROLE, the password in a 0600 file, the capture and
+# the empty capture beside it.
 mkrun() { central_mkrun -k 1 -x "outbox_max_mb = 64;" -f "$d/gen/traffic.pcap" -f "$d/empty.pcap" "$@"; }
-run() {
-	local r=$1
-	mkdir -p "$r" && chmod 700 "$r"
-	cp "$d/gen/catalog.conf" "$d/gen/traffic.pcap" "$d/empty.pcap" "$r/"
-	printf '%s\n' "$4" >"$r/central.pass"
-	chmod 600 "$r/central.pass"
-	sed -e 's|min_group_size = [0-9]*;|min_group_size = 1;|' \
-	    -e "s|^};|  central = { conninfo = \"host=$PGHOST dbname=central user=$3\"; password_file = \"central.pass\"; site = \"$2\"; outbox_max_mb = 64; };\n};|" \
-	    "$d/gen/aicensus.conf" >"$r/aicensus.conf"
-}
 # run DIR PCAP: aicensusd -r; its status in $rc, its log in DIR/PCAP.log
 run() { (cd "$1" && "$DAEMON" -c aicensus.conf -r "$2" >"$2.log" 2>&1); rc=$?; }
 conn() { echo "dbname=central user=aicadmin password=$PW_ADMIN"; }
