@@ -28,7 +28,7 @@ PG_DIR=
 PG_SUPERPW=
 
 pg_start() {
-	local dir=$1 i
+	local dir=$1
 	PG_DIR=$dir/pg
 	[ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_ctl" ] || {
 		echo "pg_start: no PostgreSQL 15 in $PG_BIN (make deps installs postgresql-15)" >&2
@@ -78,11 +78,7 @@ pg_start() {
 	export PGHOST=$dir/sock PGPORT=5432
 	# Nothing from the caller's environment reaches the tests' psql.
 	unset PGPASSWORD PGPASSFILE PGUSER PGDATABASE PGSERVICE PGSSLMODE
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		pg_sql "user=postgres password=$PG_SUPERPW dbname=postgres" \
-			"SELECT 1" >/dev/null 2>&1 && return 0
-		sleep 0.5
-	done
+	pg_answers && return 0
 	echo "pg_start: the server does not answer on $PGHOST" >&2
 	return 1
 }
@@ -93,6 +89,18 @@ pg_stop() {
 		-w -t 30 stop >/dev/null 2>&1 ||
 		runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" \
 			-m immediate -w -t 30 stop >/dev/null 2>&1
+}
+
+# pg_answers: the superuser's SELECT 1 answered within five seconds
+# (a server that pg_ctl saw start may not take connections yet).
+pg_answers() {
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		pg_sql "user=postgres password=$PG_SUPERPW dbname=postgres" \
+			"SELECT 1" >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	return 1
 }
 
 pg_sql() {
@@ -125,7 +133,7 @@ pg_password() {
 # TCP only hostssl with SCRAM is accepted.  Sets PGPORT and PG_TCPPORT;
 # pg_stop stops it as before.  Non-zero with the reason on stderr.
 pg_ssl() {
-	local dir=$1 cert=$2 key=$3 ns=$4 port i
+	local dir=$1 cert=$2 key=$3 ns=$4 port
 	local nsx=()
 	[ -n "$PG_DIR" ] && [ -f "$PG_DIR/data/postmaster.pid" ] || {
 		echo "pg_ssl: no cluster running (pg_start first)" >&2
@@ -172,11 +180,171 @@ for _ in range(50):
 	}
 	export PGPORT=$port
 	PG_TCPPORT=$port
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		pg_sql "user=postgres password=$PG_SUPERPW dbname=postgres" \
-			"SELECT 1" >/dev/null 2>&1 && return 0
-		sleep 0.5
-	done
+	pg_answers && return 0
 	echo "pg_ssl: the server does not answer on $PGHOST port $port" >&2
 	return 1
+}
+
+# The checks' helpers, the same in every central*.sh: ok and nok print
+# one TAP-ish line each (nok counts it in $fails); check WHAT TEST...
+# prints ok or not ok for WHAT and returns 1 when it failed.  With one
+# TEST argument it is shell text, evaluated whole (check "x" '[ "$v" = t ]',
+# or a function's name); with several they are a command and its
+# arguments (check "x" [ $rc -eq 0 ]).
+fails=${fails:-0}
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; fails=$((fails + 1)); }
+check() {
+	local what=$1
+	shift
+	if { [ $# -eq 1 ] && eval "$1"; } || { [ $# -gt 1 ] && "$@"; }; then
+		ok "$what"
+	else
+		nok "$what"
+		return 1
+	fi
+}
+
+# central_setup [-b] SITE[:VAR]..., after pg_test_cluster (or pg_start
+# with $d set): the database central owned by aicadmin (password in
+# $PW_ADMIN, its conninfo in $ADMIN, the superuser's in $SU), the schema
+# (aicensus central init) and for every SITE a login role sensor_SITE
+# mapped to it (aicensus central add-site), its password made up into
+# the variable VAR, or none when VAR is not given.  -b adds the reader
+# role bi (password in $PW_BI, conninfo in $BI).  sql SQL then runs SQL
+# as aicadmin.  Logs go to $d/setup.log; a statement that fails is a
+# "not ok", an init or add-site that fails ends the script.
+central_setup() {
+	local bi= a s var sites=() stmts=()
+	[ "$1" = -b ] && { bi=1; shift; }
+	PW_ADMIN=$(pg_password)
+	SU="user=postgres password=$PG_SUPERPW dbname=postgres"
+	ADMIN="dbname=central user=aicadmin password=$PW_ADMIN"
+	stmts=("CREATE ROLE aicadmin LOGIN CREATEROLE PASSWORD '$PW_ADMIN'"
+	    "CREATE DATABASE central OWNER aicadmin")
+	for a in "$@"; do
+		s=${a%%:*}
+		sites+=("$s")
+		if [ "$a" != "$s" ]; then
+			var=${a#*:}
+			printf -v "$var" '%s' "$(pg_password)"
+			stmts+=("CREATE ROLE sensor_$s LOGIN PASSWORD '${!var}'")
+		else
+			stmts+=("CREATE ROLE sensor_$s LOGIN")
+		fi
+	done
+	for a in "${stmts[@]}"; do
+		pg_sql "$SU" "$a" >/dev/null 2>>"$d/setup.log" || nok "setup: $a"
+	done
+	"$CLI" central init --db "$ADMIN" >>"$d/setup.log" 2>&1 || {
+		nok "central init / add-site: $(tail -3 "$d/setup.log")"
+		exit 1
+	}
+	for s in "${sites[@]}"; do
+		"$CLI" central add-site --db "$ADMIN" "$s" "sensor_$s" \
+		    >>"$d/setup.log" 2>&1 || {
+			nok "central init / add-site: $(tail -3 "$d/setup.log")"
+			exit 1
+		}
+	done
+	[ -z "$bi" ] && return 0
+	PW_BI=$(pg_password)
+	BI="dbname=central user=bi password=$PW_BI"
+	pg_sql "$SU" "CREATE ROLE bi LOGIN PASSWORD '$PW_BI' IN ROLE aicensus_reader" \
+	    >/dev/null 2>>"$d/setup.log" || {
+		nok "central init / add-site: $(tail -3 "$d/setup.log")"
+		exit 1
+	}
+}
+sql() { pg_sql "$ADMIN" "$1"; }
+
+# central_mkrun [-k K] [-x SETTINGS] [-f FILE]... DIR [SITE ROLE PASSWORD]:
+# a sensor's run directory DIR (mode 700) with the catalog and the
+# configuration synthesized in $d/gen (and every FILE copied in), its
+# min_group_size set to K when -k is given.  With SITE, a central group
+# ships to SITE as ROLE over the cluster's socket, PASSWORD in
+# DIR/central.pass (mode 600); SETTINGS go into that group as they are.
+central_mkrun() {
+	local k= x= files=() r o
+	local OPTIND=1
+	while getopts k:x:f: o; do
+		case $o in
+		k) k=$OPTARG ;;
+		x) x=$OPTARG ;;
+		f) files+=("$OPTARG") ;;
+		*) return 2 ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	r=$1
+	local sedx=()
+	[ -z "$k" ] || sedx+=(-e "s|min_group_size = [0-9]*;|min_group_size = $k;|")
+	mkdir -p "$r" && chmod 700 "$r" || return 1
+	cp "$d/gen/catalog.conf" "${files[@]}" "$r/" || return 1
+	if [ -n "$2" ]; then
+		printf '%s\n' "$4" >"$r/central.pass"
+		chmod 600 "$r/central.pass"
+		sedx+=(-e "s|^};|  central = { conninfo = \"host=$PGHOST port=$PGPORT dbname=central user=$3\"; password_file = \"central.pass\"; site = \"$2\";${x:+ $x} };\n};|")
+	fi
+	sed -e "" "${sedx[@]}" "$d/gen/aicensus.conf" >"$r/aicensus.conf"
+}
+
+# central_split PCAP DIR SITE=DEPT,DEPT... SITE=*: PCAP split by the
+# client's department (its VLAN, else its address, as tests/synth/model.py
+# assigns them) into DIR/SITE.pcap, one capture per site; the site given
+# * takes every other department, the unassigned and the malformed frames
+# (the synthesizer makes some on purpose).  Records keep their order and
+# bytes.  Non-zero when it fails.
+central_split() {
+	/usr/bin/python3 - "$@" <<'PYEOF'
+import ipaddress, struct, sys
+sys.path.insert(0, "tests/synth")
+import model
+src, out = sys.argv[1], sys.argv[2]
+site, rest, names = {}, None, []
+for arg in sys.argv[3:]:
+    s, depts = arg.split("=", 1)
+    names.append(s)
+    if depts == "*":
+        rest = s
+    else:
+        for dept in depts.split(","):
+            site[dept] = s
+if rest is None:
+    sys.exit("central_split: no site takes the rest (SITE=*)")
+data = open(src, "rb").read()
+hdr, off = data[:24], 24
+def dept_of(pkt):
+    try:
+        et, p, vlan = struct.unpack_from(">H", pkt, 12)[0], 14, None
+        while et in (0x8100, 0x88a8):
+            vlan = struct.unpack_from(">H", pkt, p)[0] & 0xfff
+            et = struct.unpack_from(">H", pkt, p + 2)[0]
+            p += 4
+        addrs = []
+        if et == 0x0800:
+            addrs = [pkt[p + 12:p + 16], pkt[p + 16:p + 20]]
+        elif et == 0x86dd:
+            addrs = [pkt[p + 8:p + 24], pkt[p + 24:p + 40]]
+        dept = model.UNASSIGNED
+        if vlan is not None:
+            dept = model.dept_of("0.0.0.0", vlan)
+        for a in addrs:
+            if dept != model.UNASSIGNED or len(a) not in (4, 16):
+                break
+            dept = model.dept_of(str(ipaddress.ip_address(a)), vlan)
+        return dept
+    except (struct.error, ValueError):
+        return model.UNASSIGNED
+files = {s: open(f"{out}/{s}.pcap", "wb") for s in names}
+for f in files.values():
+    f.write(hdr)
+while off + 16 <= len(data):
+    incl = struct.unpack_from("<I", data, off + 8)[0]
+    rec = data[off:off + 16 + incl]
+    off += 16 + incl
+    files[site.get(dept_of(rec[16:]), rest)].write(rec)
+for f in files.values():
+    f.close()
+PYEOF
 }

@@ -22,10 +22,6 @@ cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 CLI=$PWD/$BUILD/aicensus
 fails=0
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fails=$((fails + 1)); }
-# check WHAT CONDITION...: a single CONDITION is shell text, evaluated whole
-check() { local what=$1; shift; if { [ $# -eq 1 ] && eval "$1"; } || { [ $# -gt 1 ] && "$@"; }; then ok "$what"; else nok "$what"; return 1; fi; }
 
 . tests/central_lib.sh
 

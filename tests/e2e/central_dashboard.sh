@@ -28,9 +28,6 @@ DAEMON=$PWD/$BUILD/aicensusd
 PY=/usr/bin/python3
 PATH=$PATH:/usr/sbin:/sbin
 fails=0
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; return 1; fi; }
 
 . tests/central_lib.sh
 
@@ -50,75 +47,16 @@ trap 'cleanup_ns; pg_stop; [ -n "$KEEP" ] || rm -rf "$d"' EXIT
 ip netns add "$NS" && ip -n "$NS" link set lo up ||
 	{ nok "cannot make network namespace $NS"; exit 1; }
 
-PW_ADMIN=$(pg_password) PW_A=$(pg_password) PW_B=$(pg_password) PW_BI=$(pg_password)
-SU="user=postgres password=$PG_SUPERPW dbname=postgres"
-ADMIN="dbname=central user=aicadmin password=$PW_ADMIN"
-BI="dbname=central user=bi password=$PW_BI"
-for s in "CREATE ROLE aicadmin LOGIN CREATEROLE PASSWORD '$PW_ADMIN'" \
-    "CREATE DATABASE central OWNER aicadmin" \
-    "CREATE ROLE sensor_a LOGIN PASSWORD '$PW_A'" \
-    "CREATE ROLE sensor_b LOGIN PASSWORD '$PW_B'" \
-    "CREATE ROLE sensor_c LOGIN"; do
-	pg_sql "$SU" "$s" >/dev/null 2>>"$d/setup.log" || nok "setup: $s"
-done
-"$CLI" central init --db "$ADMIN" >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" a sensor_a >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" b sensor_b >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" c sensor_c >>"$d/setup.log" 2>&1 &&
-pg_sql "$SU" "CREATE ROLE bi LOGIN PASSWORD '$PW_BI' IN ROLE aicensus_reader" >/dev/null 2>>"$d/setup.log" ||
-	{ nok "central init / add-site: $(tail -3 "$d/setup.log")"; exit 1; }
-sql() { pg_sql "$ADMIN" "$1"; }
+central_setup -b a:PW_A b:PW_B c
 
 $PY tests/synth/synth.py --seed 3 --out "$d/gen" >/dev/null ||
 	{ nok "synth.py failed"; exit 1; }
 # Site a: Finance and Engineering; site b: every other client.
-$PY - "$d/gen/traffic.pcap" "$d" <<'EOF' || { nok "split failed"; exit 1; }
-import ipaddress, struct, sys
-sys.path.insert(0, "tests/synth")
-import model
-src, out = sys.argv[1], sys.argv[2]
-data = open(src, "rb").read()
-off = 24
-files = {s: open(f"{out}/{s}.pcap", "wb") for s in "ab"}
-for f in files.values():
-    f.write(data[:24])
-def site_of(pkt):
-    try:
-        et, p, vlan = struct.unpack_from(">H", pkt, 12)[0], 14, None
-        while et in (0x8100, 0x88a8):
-            vlan = struct.unpack_from(">H", pkt, p)[0] & 0xfff
-            et = struct.unpack_from(">H", pkt, p + 2)[0]
-            p += 4
-        addrs = []
-        if et == 0x0800:
-            addrs = [pkt[p + 12:p + 16], pkt[p + 16:p + 20]]
-        elif et == 0x86dd:
-            addrs = [pkt[p + 8:p + 24], pkt[p + 24:p + 40]]
-        dept = model.dept_of("0.0.0.0", vlan) if vlan is not None else model.UNASSIGNED
-        for a in addrs:
-            if dept != model.UNASSIGNED or len(a) not in (4, 16):
-                break
-            dept = model.dept_of(str(ipaddress.ip_address(a)), vlan)
-        return "a" if dept in ("Finance", "Engineering") else "b"
-    except (struct.error, ValueError):
-        return "b"
-while off + 16 <= len(data):
-    incl = struct.unpack_from("<I", data, off + 8)[0]
-    rec = data[off:off + 16 + incl]
-    files[site_of(data[off + 16:off + 16 + incl])].write(rec)
-    off += 16 + incl
-EOF
+central_split "$d/gen/traffic.pcap" "$d" a=Finance,Engineering b='*' ||
+	{ nok "split failed"; exit 1; }
 
 # mksite SITE ROLE PASSWORD: a lab-mode sensor run directory shipping to SITE.
-mksite() {
-	local r=$d/$1
-	mkdir -p "$r" && chmod 700 "$r"
-	cp "$d/gen/catalog.conf" "$r/"
-	printf '%s\n' "$3" >"$r/central.pass"
-	chmod 600 "$r/central.pass"
-	sed -e "s|^};|  central = { conninfo = \"host=$PGHOST dbname=central user=$2\"; password_file = \"central.pass\"; site = \"$1\"; };\n};|" \
-	    "$d/gen/aicensus.conf" >"$r/aicensus.conf"
-}
+mksite() { central_mkrun "$d/$1" "$1" "$2" "$3"; }
 for s in a b; do
 	mksite $s sensor_$s "$(eval echo \$PW_${s^^})"
 	(cd "$d/$s" && "$DAEMON" -c aicensus.conf -r "$d/$s.pcap" >run.log 2>&1)

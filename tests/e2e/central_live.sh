@@ -30,10 +30,6 @@ PPS=${AIC_SIG_PPS:-4000}
 NS=aic-clive-$$
 PATH=$PATH:/usr/sbin:/sbin
 fails=0
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fails=$((fails + 1)); }
-# check WHAT CONDITION: CONDITION is shell text, evaluated whole (&&, ||)
-check() { if eval "$2"; then ok "$1"; else nok "$1"; return 1; fi; }
 
 . tests/central_lib.sh
 
@@ -52,24 +48,7 @@ trap 'if [ -n "$dpid" ]; then kill -KILL "$dpid" 2>/dev/null; wait "$dpid" 2>/de
 	pg_stop; ip netns del "$NS" 2>/dev/null; [ -n "$KEEP" ] || rm -rf "$d"' EXIT
 trap 'exit 1' INT TERM HUP
 
-PW_ADMIN=$(pg_password) PW_A=$(pg_password) PW_B=$(pg_password) PW_C=$(pg_password) PW_L=$(pg_password)
-SU="user=postgres password=$PG_SUPERPW dbname=postgres"
-ADMIN="dbname=central user=aicadmin password=$PW_ADMIN"
-for s in "CREATE ROLE aicadmin LOGIN CREATEROLE PASSWORD '$PW_ADMIN'" \
-    "CREATE DATABASE central OWNER aicadmin" \
-    "CREATE ROLE sensor_a LOGIN PASSWORD '$PW_A'" \
-    "CREATE ROLE sensor_b LOGIN PASSWORD '$PW_B'" \
-    "CREATE ROLE sensor_c LOGIN PASSWORD '$PW_C'" \
-    "CREATE ROLE sensor_live LOGIN PASSWORD '$PW_L'"; do
-	pg_sql "$SU" "$s" >/dev/null 2>>"$d/setup.log" || nok "setup: $s"
-done
-"$CLI" central init --db "$ADMIN" >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" a sensor_a >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" b sensor_b >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" c sensor_c >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" live sensor_live >>"$d/setup.log" 2>&1 ||
-	{ nok "central init / add-site: $(tail -3 "$d/setup.log")"; exit 1; }
-sql() { pg_sql "$ADMIN" "$1"; }
+central_setup a:PW_A b:PW_B c:PW_C live:PW_L
 
 # --- the namespace: a veth pair and nothing else ---------------------------------
 
@@ -98,59 +77,11 @@ TZONE=$($PY tests/faults_lib.py livetz)
 
 # Split the seed-3 capture by the department of its client (the model's
 # own rule: the department VLAN, else the client address's prefix).
-$PY - "$d/gen/traffic.pcap" "$d" <<'EOF' || { nok "split failed"; exit 1; }
-import ipaddress, struct, sys
-sys.path.insert(0, "tests/synth")
-import model
-src, out = sys.argv[1], sys.argv[2]
-site = {"Finance": "a", "Engineering": "a", "Sales": "b"}
-data = open(src, "rb").read()
-hdr, off = data[:24], 24
-def dept_of(pkt):
-    """The client's department; malformed frames (the synthesizer makes
-    some on purpose) are the unassigned's."""
-    try:
-        et, p, vlan = struct.unpack_from(">H", pkt, 12)[0], 14, None
-        while et in (0x8100, 0x88a8):
-            vlan = struct.unpack_from(">H", pkt, p)[0] & 0xfff
-            et = struct.unpack_from(">H", pkt, p + 2)[0]
-            p += 4
-        addrs = []
-        if et == 0x0800:
-            addrs = [pkt[p + 12:p + 16], pkt[p + 16:p + 20]]
-        elif et == 0x86dd:
-            addrs = [pkt[p + 8:p + 24], pkt[p + 24:p + 40]]
-        dept = model.UNASSIGNED
-        if vlan is not None:
-            dept = model.dept_of("0.0.0.0", vlan)
-        for a in addrs:
-            if dept != model.UNASSIGNED or len(a) not in (4, 16):
-                break
-            dept = model.dept_of(str(ipaddress.ip_address(a)), vlan)
-        return dept
-    except (struct.error, ValueError):
-        return model.UNASSIGNED
-files = {s: open(f"{out}/{s}.pcap", "wb") for s in "abc"}
-for f in files.values():
-    f.write(hdr)
-while off + 16 <= len(data):
-    incl = struct.unpack_from("<I", data, off + 8)[0]
-    rec = data[off:off + 16 + incl]
-    off += 16 + incl
-    files[site.get(dept_of(rec[16:]), "c")].write(rec)
-EOF
+central_split "$d/gen/traffic.pcap" "$d" a=Finance,Engineering b=Sales c='*' ||
+	{ nok "split failed"; exit 1; }
 
 # mkrun DIR SITE ROLE PASSWORD: a lab-mode run directory shipping to SITE
-mkrun() {
-	local r=$1
-	mkdir -p "$r" && chmod 700 "$r"
-	cp "$d/gen/catalog.conf" "$r/"
-	printf '%s\n' "$4" >"$r/central.pass"
-	chmod 600 "$r/central.pass"
-	sed -e 's|min_group_size = [0-9]*;|min_group_size = 1;|' \
-	    -e "s|^};|  central = { conninfo = \"host=$PGHOST port=$PGPORT dbname=central user=$3\"; password_file = \"central.pass\"; site = \"$2\"; };\n};|" \
-	    "$d/gen/aicensus.conf" >"$r/aicensus.conf"
-}
+mkrun() { central_mkrun -k 1 "$@"; }
 
 # --- three offline sites ------------------------------------------------------------
 

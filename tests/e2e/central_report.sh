@@ -26,101 +26,25 @@ CLI=$PWD/$BUILD/aicensus
 DAEMON=$PWD/$BUILD/aicensusd
 PY=/usr/bin/python3
 fails=0
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; return 1; fi; }
 
 . tests/central_lib.sh
 
 [ -x "$DAEMON" ] && [ -x "$CLI" ] || { nok "not built"; exit 1; }
 pg_test_cluster crep
 
-PW_ADMIN=$(pg_password) PW_A=$(pg_password) PW_B=$(pg_password) PW_C=$(pg_password) PW_BI=$(pg_password)
-SU="user=postgres password=$PG_SUPERPW dbname=postgres"
-ADMIN="dbname=central user=aicadmin password=$PW_ADMIN"
-BI="dbname=central user=bi password=$PW_BI"
-for s in "CREATE ROLE aicadmin LOGIN CREATEROLE PASSWORD '$PW_ADMIN'" \
-    "CREATE DATABASE central OWNER aicadmin" \
-    "CREATE ROLE sensor_a LOGIN PASSWORD '$PW_A'" \
-    "CREATE ROLE sensor_b LOGIN PASSWORD '$PW_B'" \
-    "CREATE ROLE sensor_c LOGIN PASSWORD '$PW_C'" \
-    "CREATE ROLE sensor_d LOGIN"; do
-	pg_sql "$SU" "$s" >/dev/null 2>>"$d/setup.log" || nok "setup: $s"
-done
-add_sites() {
-	local s
-	for s in a b c d; do
-		"$CLI" central add-site --db "$ADMIN" $s sensor_$s >>"$d/setup.log" 2>&1 || return 1
-	done
-}
-"$CLI" central init --db "$ADMIN" >>"$d/setup.log" 2>&1 && add_sites &&
-pg_sql "$SU" "CREATE ROLE bi LOGIN PASSWORD '$PW_BI' IN ROLE aicensus_reader" >/dev/null 2>>"$d/setup.log" ||
-	{ nok "central init / add-site: $(tail -3 "$d/setup.log")"; exit 1; }
-sql() { pg_sql "$ADMIN" "$1"; }
+central_setup -b a:PW_A b:PW_B c:PW_C d
 
 $PY tests/synth/synth.py --seed 3 --out "$d/gen" >/dev/null ||
 	{ nok "synth.py failed"; exit 1; }
 
 # Split the capture by the client's department, as central_release.sh
 # does (a: Finance and Engineering, b: Sales, c: the rest).
-$PY - "$d/gen/traffic.pcap" "$d" <<'EOF' || { nok "split failed"; exit 1; }
-import ipaddress, struct, sys
-sys.path.insert(0, "tests/synth")
-import model
-src, out = sys.argv[1], sys.argv[2]
-site = {"Finance": "a", "Engineering": "a", "Sales": "b"}
-data = open(src, "rb").read()
-hdr, off = data[:24], 24
-def dept_of(pkt):
-    try:
-        et, p, vlan = struct.unpack_from(">H", pkt, 12)[0], 14, None
-        while et in (0x8100, 0x88a8):
-            vlan = struct.unpack_from(">H", pkt, p)[0] & 0xfff
-            et = struct.unpack_from(">H", pkt, p + 2)[0]
-            p += 4
-        addrs = []
-        if et == 0x0800:
-            addrs = [pkt[p + 12:p + 16], pkt[p + 16:p + 20]]
-        elif et == 0x86dd:
-            addrs = [pkt[p + 8:p + 24], pkt[p + 24:p + 40]]
-        dept = model.UNASSIGNED
-        if vlan is not None:
-            dept = model.dept_of("0.0.0.0", vlan)
-        for a in addrs:
-            if dept != model.UNASSIGNED or len(a) not in (4, 16):
-                break
-            dept = model.dept_of(str(ipaddress.ip_address(a)), vlan)
-        return dept
-    except (struct.error, ValueError):
-        return model.UNASSIGNED
-files = {s: open(f"{out}/{s}.pcap", "wb") for s in "abc"}
-for f in files.values():
-    f.write(hdr)
-while off + 16 <= len(data):
-    incl = struct.unpack_from("<I", data, off + 8)[0]
-    rec = data[off:off + 16 + incl]
-    pkt = data[off + 16:off + 16 + incl]
-    off += 16 + incl
-    files[site.get(dept_of(pkt), "c")].write(rec)
-EOF
+central_split "$d/gen/traffic.pcap" "$d" a=Finance,Engineering b=Sales c='*' ||
+	{ nok "split failed"; exit 1; }
 
 # mkrun DIR [SITE ROLE PASSWORD]: a lab-mode run directory (k = 1),
 # shipping to SITE when one is given.
-mkrun() {
-	local r=$1
-	mkdir -p "$r" && chmod 700 "$r"
-	cp "$d/gen/catalog.conf" "$r/"
-	if [ -n "$2" ]; then
-		printf '%s\n' "$4" >"$r/central.pass"
-		chmod 600 "$r/central.pass"
-		sed -e 's|min_group_size = [0-9]*;|min_group_size = 1;|' \
-		    -e "s|^};|  central = { conninfo = \"host=$PGHOST dbname=central user=$3\"; password_file = \"central.pass\"; site = \"$2\"; };\n};|" \
-		    "$d/gen/aicensus.conf" >"$r/aicensus.conf"
-	else
-		sed -e 's|min_group_size = [0-9]*;|min_group_size = 1;|' \
-		    "$d/gen/aicensus.conf" >"$r/aicensus.conf"
-	fi
-}
+mkrun() { central_mkrun -k 1 "$@"; }
 run() { (cd "$1" && "$DAEMON" -c aicensus.conf -r "$2" >"$1/run.log" 2>&1); rc=$?; }
 
 for s in a b c; do

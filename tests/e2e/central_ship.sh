@@ -40,10 +40,6 @@ CLI=$PWD/$BUILD/aicensus
 DAEMON=$PWD/$BUILD/aicensusd
 PY=/usr/bin/python3
 fails=0
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fails=$((fails + 1)); }
-# check WHAT CONDITION...: a single CONDITION is shell text, evaluated whole
-check() { local what=$1; shift; if { [ $# -eq 1 ] && eval "$1"; } || { [ $# -gt 1 ] && "$@"; }; then ok "$what"; else nok "$what"; return 1; fi; }
 
 . tests/central_lib.sh
 
@@ -54,25 +50,8 @@ pg_restart() {
 		-l "$PG_DIR/server.log" start >/dev/null 2>&1
 }
 
-PW_ADMIN=$(pg_password) PW_N=$(pg_password) PW_S=$(pg_password) PW_W=$(pg_password) PW_M=$(pg_password) PW_K=$(pg_password) PW_WRONG=$(pg_password)
-SU="user=postgres password=$PG_SUPERPW dbname=postgres"
-ADMIN="dbname=central user=aicadmin password=$PW_ADMIN"
-for s in "CREATE ROLE aicadmin LOGIN CREATEROLE PASSWORD '$PW_ADMIN'" \
-    "CREATE DATABASE central OWNER aicadmin" \
-    "CREATE ROLE sensor_north LOGIN PASSWORD '$PW_N'" \
-    "CREATE ROLE sensor_south LOGIN PASSWORD '$PW_S'" \
-    "CREATE ROLE sensor_west LOGIN PASSWORD '$PW_W'" \
-    "CREATE ROLE sensor_mid LOGIN PASSWORD '$PW_M'" \
-    "CREATE ROLE sensor_kill LOGIN PASSWORD '$PW_K'"; do
-	pg_sql "$SU" "$s" >/dev/null 2>>"$d/setup.log" || nok "setup: $s"
-done
-"$CLI" central init --db "$ADMIN" >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" north sensor_north >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" south sensor_south >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" west sensor_west >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" mid sensor_mid >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" kill sensor_kill >>"$d/setup.log" 2>&1 ||
-	{ nok "central init / add-site: $(tail -3 "$d/setup.log")"; exit 1; }
+central_setup north:PW_N south:PW_S west:PW_W mid:PW_M kill:PW_K
+PW_WRONG=$(pg_password)
 
 $PY tests/synth/synth.py --seed 3 --out "$d/gen" >/dev/null ||
 	{ nok "synth.py failed"; exit 1; }
@@ -80,17 +59,9 @@ $PY tests/synth/synth.py --seed 3 --out "$d/gen" >/dev/null ||
 $PY -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))' >"$d/empty.pcap"
 
 # mkrun DIR SITE ROLE PASSWORD: a run directory whose configuration
-# ships to SITE as ROLE, the password in a 0600 file.
-mkrun() {
-	local r=$1
-	mkdir -p "$r" && chmod 700 "$r"
-	cp "$d/gen/catalog.conf" "$d/gen/traffic.pcap" "$d/empty.pcap" "$r/"
-	printf '%s\n' "$4" >"$r/central.pass"
-	chmod 600 "$r/central.pass"
-	sed -e 's|min_group_size = [0-9]*;|min_group_size = 1;|' \
-	    -e "s|^};|  central = { conninfo = \"host=$PGHOST dbname=central user=$3\"; password_file = \"central.pass\"; site = \"$2\"; outbox_max_mb = 64; };\n};|" \
-	    "$d/gen/aicensus.conf" >"$r/aicensus.conf"
-}
+# ships to SITE as ROLE, the password in a 0600 file, the capture and
+# the empty capture beside it.
+mkrun() { central_mkrun -k 1 -x "outbox_max_mb = 64;" -f "$d/gen/traffic.pcap" -f "$d/empty.pcap" "$@"; }
 # run DIR PCAP: aicensusd -r; its status in $rc, its log in DIR/PCAP.log
 run() { (cd "$1" && "$DAEMON" -c aicensus.conf -r "$2" >"$2.log" 2>&1); rc=$?; }
 conn() { echo "dbname=central user=aicadmin password=$PW_ADMIN"; }

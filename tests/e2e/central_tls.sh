@@ -27,10 +27,6 @@ PPS=${AIC_SIG_PPS:-4000}
 NS=aic-ctls-$$
 PATH=$PATH:/usr/sbin:/sbin
 fails=0
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fails=$((fails + 1)); }
-# check WHAT CONDITION: CONDITION is shell text, evaluated whole (&&, ||)
-check() { if eval "$2"; then ok "$1"; else nok "$1"; return 1; fi; }
 
 . tests/central_lib.sh
 
@@ -92,18 +88,7 @@ if ! pg_start "$d" 2>"$d/pg.err" || ! pg_ssl "$d" "$d/server.crt" "$d/server.key
 fi
 ok "a throwaway PostgreSQL 15 cluster with ssl = on listens on 127.0.0.1:$PG_TCPPORT in $NS"
 
-PW_ADMIN=$(pg_password) PW_T=$(pg_password)
-SU="user=postgres password=$PG_SUPERPW dbname=postgres"
-ADMIN="dbname=central user=aicadmin password=$PW_ADMIN"
-for s in "CREATE ROLE aicadmin LOGIN CREATEROLE PASSWORD '$PW_ADMIN'" \
-    "CREATE DATABASE central OWNER aicadmin" \
-    "CREATE ROLE sensor_t LOGIN PASSWORD '$PW_T'"; do
-	pg_sql "$SU" "$s" >/dev/null 2>>"$d/setup.log" || nok "setup: $s"
-done
-"$CLI" central init --db "$ADMIN" >>"$d/setup.log" 2>&1 &&
-"$CLI" central add-site --db "$ADMIN" t sensor_t >>"$d/setup.log" 2>&1 ||
-	{ nok "central init / add-site: $(tail -3 "$d/setup.log")"; exit 1; }
-sql() { pg_sql "$ADMIN" "$1"; }
+central_setup t:PW_T
 
 # The server really asks for TLS and checks the name: psql inside the
 # namespace, the right CA, once with the name and once without.
