@@ -271,19 +271,12 @@ relstore_pg_set_nested(struct relstore *rs, int on)
 	pgs(rs)->nested = on != 0;
 }
 
-int
-relstore_pg_sites(struct relstore *rs, relstore_name_fn fn, void *arg)
+/* Hands the first column of every row to fn, then frees res; 0 or -1. */
+static int
+name_rows(struct pgstore *s, PGresult *res, relstore_name_fn fn, void *arg)
 {
-	struct pgstore *s = pgs(rs);
-	PGresult *res;
 	int i, rc = 0;
 
-	if (s->version < 3)
-		return 0;	/* one scope: the organisation's */
-	if ((res = q(s, "SELECT DISTINCT site COLLATE \"C\" AS site FROM"
-	    " aicensus.period WHERE site <> '" REL_ALL "' ORDER BY 1", 0,
-	    NULL, PGRES_TUPLES_OK, "cannot read the sites")) == NULL)
-		return -1;
 	for (i = 0; i < PQntuples(res); i++)
 		if (fn(arg, PQgetvalue(res, i, 0)) != 0) {
 			rc = seterr(s, "read stopped by its caller");
@@ -291,6 +284,21 @@ relstore_pg_sites(struct relstore *rs, relstore_name_fn fn, void *arg)
 		}
 	PQclear(res);
 	return rc;
+}
+
+int
+relstore_pg_sites(struct relstore *rs, relstore_name_fn fn, void *arg)
+{
+	struct pgstore *s = pgs(rs);
+	PGresult *res;
+
+	if (s->version < 3)
+		return 0;	/* one scope: the organisation's */
+	if ((res = q(s, "SELECT DISTINCT site COLLATE \"C\" AS site FROM"
+	    " aicensus.period WHERE site <> '" REL_ALL "' ORDER BY 1", 0,
+	    NULL, PGRES_TUPLES_OK, "cannot read the sites")) == NULL)
+		return -1;
+	return name_rows(s, res, fn, arg);
 }
 
 void
@@ -808,7 +816,6 @@ pg_axis(struct relstore *rs, enum rel_kind kind, int32_t period,
 	char b[3][24];
 	const char *v[4];
 	PGresult *res;
-	int i, rc = 0;
 
 	kp(b, v, kind, period);
 	snprintf(b[2], sizeof(b[2]), "%d", (int)axis);
@@ -819,13 +826,7 @@ pg_axis(struct relstore *rs, enum rel_kind kind, int32_t period,
 	    " name <> '" REL_ALL "' ORDER BY ord"), 4, v, PGRES_TUPLES_OK,
 	    "cannot read the grid")) == NULL)
 		return -1;
-	for (i = 0; i < PQntuples(res); i++)
-		if (fn(arg, PQgetvalue(res, i, 0)) != 0) {
-			rc = seterr(s, "read stopped by its caller");
-			break;
-		}
-	PQclear(res);
-	return rc;
+	return name_rows(s, res, fn, arg);
 }
 
 /* A row's figures from column first on: NULL (not published) reads 0. */
