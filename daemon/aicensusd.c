@@ -579,31 +579,29 @@ fail:
 }
 
 /*
- * The API's view of the shipping (status.h): the shipper's counters and
- * link state (under its mutex), and the outbox's size, which is read on
- * the vault's connection: only with an API to show it, never while a
- * flush writes on that connection.
+ * The API's view of the shipping (status.h): the link state (under the
+ * shipper's mutex), the last contact to the minute, and the outbox's
+ * fill in tenths, read on the vault's connection: only with an API to
+ * show it, never while a flush writes on that connection.
  */
 static void
 central_status(struct daemon *d)
 {
 	struct aic_ship_status *cs = &d->status.ship;
 	struct ship_stats ss;
-	int64_t n, b;
+	int64_t b, max;
 
 	if (d->ship == NULL)
 		return;
 	ship_stats(d->ship, &ss);
 	cs->link = ss.link;
-	cs->shipped = ss.shipped;
-	cs->last_push = ss.last_push;
-	cs->dropped = outbox_dropped(d->ob);
+	cs->last_contact = ss.last_contact - ss.last_contact % 60;
+	cs->full_incidents = ss.full_incidents;
 	if (d->api == NULL || vault_flush_busy(d->st))
 		return;
-	if ((n = outbox_count(d->ob)) >= 0 && (b = outbox_bytes(d->ob)) >= 0) {
-		cs->waiting = n;
-		cs->waiting_bytes = b;
-	}
+	max = (int64_t)d->cfg->central.outbox_max_mb << 20;
+	if ((b = outbox_bytes(d->ob)) >= 0 && max > 0)
+		cs->outbox_fill = b >= max ? 100 : (int)(b * 10 / max) * 10;
 }
 
 /* --- signals and timers ----------------------------------------------- */
@@ -1137,18 +1135,15 @@ run_offline(struct daemon *d)
 	    (unsigned long long)d->status.releases);
 	if (d->ship != NULL) {
 		int64_t left = ship_drain(d->ship, SHIP_DRAIN_SEC);
-		struct ship_stats ss;
 
-		ship_stats(d->ship, &ss);
+		/* no count: how many cells changed is a figure about use */
 		if (left != 0)
-			log_warnx("central: %lld records not shipped; they wait "
+			log_warnx("central: records not shipped; they wait "
 			    "in the outbox of %s for the next run",
-			    (long long)left, d->db_override ? d->db_override :
+			    d->db_override ? d->db_override :
 			    d->cfg->database);
 		else
-			log_info("central: %llu records shipped in %llu "
-			    "transactions", (unsigned long long)ss.shipped,
-			    (unsigned long long)ss.batches);
+			log_info("central: every record shipped");
 	}
 	log_anomalies(d);
 	return d->read_error ? 1 : 0;

@@ -38,14 +38,21 @@ enum aic_ship_link {
 	AIC_SHIP_REFUSED	/* the database refused the site's rows */
 };
 
-/* Shipping to the central database: counts and states, no figure. */
+/*
+ * Shipping to the central database: states, never a figure about use.
+ * How many rows wait or were shipped, and when a push carried rows,
+ * follow the moments people used a service (a scrape before and after
+ * a flush would tell them), so none of them is here: the link state and
+ * the last contact follow the flush clock (a round every flush, rows or
+ * not), the outbox's fill is in tenths of its bound, and the bound's
+ * losses are incidents (what was dropped is a released blind spot).
+ */
 struct aic_ship_status {
 	enum aic_ship_link link;
-	int64_t		waiting;	/* outbox rows not yet acknowledged */
-	int64_t		waiting_bytes;	/* their size in the outbox */
-	uint64_t	dropped;	/* changes the outbox bound dropped */
-	int64_t		last_push;	/* epoch seconds of the last commit; 0 */
-	uint64_t	shipped;	/* rows committed since start */
+	int64_t		last_contact;	/* epoch, the minute of the last
+					   round that committed; 0 */
+	int		outbox_fill;	/* percent of outbox_max_mb, in 10s */
+	uint64_t	full_incidents;	/* times the outbox filled up */
 };
 
 struct aic_status {

@@ -53,6 +53,8 @@ struct ship {
 	int			 drop_incident;	/* logged, not yet over */
 	int32_t			 drop_day;	/* the open day drops go to */
 	uint64_t		 drop_day_n;	/* and how many it has */
+	uint64_t		 full_incidents;	/* times it filled up */
+	int			 beat;		/* a round is due (a flush) */
 
 	/* set once */
 	char			 conninfo[1024];
@@ -74,6 +76,7 @@ struct ship {
 	enum link		 link;
 	uint64_t		 shipped, batches;
 	int64_t			 last_push;	/* the last COMMIT, epoch */
+	int64_t			 last_contact;	/* the last round, epoch */
 
 	/* the shipper thread only */
 	PGconn			*conn;
@@ -371,6 +374,7 @@ ship_collect(struct ship *s, struct vault *v, const struct rel_dims *dims)
 	long dropped;
 	int rc = -1, cached = s->cache != NULL;
 
+	s->beat = 1;
 	if (vault_weeks(v, &weeks, &nw) != 0)
 		goto done;
 	/* a week no longer in the vault (finalised) is not kept */
@@ -454,11 +458,18 @@ ship_collect(struct ship *s, struct vault *v, const struct rel_dims *dims)
 			s->drop_day_n = 0;
 		}
 		s->drop_day_n += (uint64_t)dropped;
-		if (!s->drop_incident)
-			log_warnx("central: the outbox is full (outbox_max_mb); "
-			    "%ld changed cells dropped, counted as "
-			    "outbox_dropped; newer values follow once the "
-			    "database takes the backlog", dropped);
+		/*
+		 * No count in the log: how many cells changed while the
+		 * link was down is a figure about use, and it leaves only
+		 * through the release (outbox_dropped, a blind spot).
+		 */
+		if (!s->drop_incident) {
+			log_warnx("central: the outbox is full "
+			    "(outbox_max_mb); changed cells are dropped and "
+			    "counted as outbox_dropped; newer values follow "
+			    "once the database takes the backlog");
+			s->full_incidents++;
+		}
 		s->drop_incident = 1;
 		/* which ones went is not known: offer everything again */
 		free(s->cache);
@@ -467,8 +478,7 @@ ship_collect(struct ship *s, struct vault *v, const struct rel_dims *dims)
 		free(r.v);
 	} else {
 		if (s->drop_incident && ch.n > 0)
-			log_info("central: the outbox takes changes again "
-			    "(%" PRIu64 " dropped in all)", s->dropped);
+			log_info("central: the outbox takes changes again");
 		s->drop_incident = ch.n > 0 ? 0 : s->drop_incident;
 		free(s->cache);
 		s->cache = r.v;
@@ -743,8 +753,10 @@ ship_thread(void *arg)
 			s->done = 1;
 			s->failed = 0;
 			s->shipped += n;
-			s->batches++;
-			s->last_push = (int64_t)time(NULL);
+			s->batches += n > 0;
+			if (n > 0)
+				s->last_push = (int64_t)time(NULL);
+			s->last_contact = (int64_t)time(NULL);
 			backoff = BACKOFF_MIN;
 			notify(s);
 			continue;
@@ -847,6 +859,8 @@ ship_pump(struct ship *s)
 	while (read(s->pipefd[0], c, sizeof(c)) > 0)
 		;
 	pthread_mutex_lock(&s->mu);
+	if (s->busy && s->done && s->nbatch == 0)	/* a round's beat */
+		s->busy = s->done = 0;
 	if (s->busy && s->done) {
 		size_t nb = s->nbatch;
 
@@ -858,6 +872,7 @@ ship_pump(struct ship *s)
 			log_warnx("central: cannot delete shipped rows from "
 			    "the outbox; they go again (same values)");
 		free(b);
+		b = NULL;
 		pthread_mutex_lock(&s->mu);
 		s->busy = s->done = 0;
 	}
@@ -869,12 +884,21 @@ ship_pump(struct ship *s)
 	if ((b = malloc(BATCH_MAX * sizeof(*b))) == NULL)
 		return;
 	n = outbox_take(s->ob, b, BATCH_MAX);
-	if (n > 0) {
+	/*
+	 * Every flush makes a round, with rows or without (an empty
+	 * transaction that only marks the site seen): when the database is
+	 * contacted, and so the link state, last contact and the site's
+	 * last_seen centrally, follow the flush clock, not the moments
+	 * someone used a service.
+	 */
+	if (n > 0 || (n == 0 && s->beat)) {
 		pthread_mutex_lock(&s->mu);
-		memcpy(s->batch, b, (size_t)n * sizeof(*b));
+		if (n > 0)
+			memcpy(s->batch, b, (size_t)n * sizeof(*b));
 		s->nbatch = (size_t)n;
 		s->busy = 1;
 		s->done = 0;
+		s->beat = 0;
 		pthread_cond_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);
 	}
@@ -919,6 +943,8 @@ ship_stats(const struct ship *s, struct ship_stats *st)
 	st->dropped = s->dropped;
 	st->up = s->link == LINK_UP;
 	st->last_push = s->last_push;
+	st->last_contact = s->last_contact;
+	st->full_incidents = s->full_incidents;
 	switch (s->link) {
 	case LINK_UNKNOWN:	st->link = AIC_SHIP_UNKNOWN; break;
 	case LINK_UP:		st->link = AIC_SHIP_OK; break;

@@ -79,6 +79,8 @@ struct ship_stats {
 	int		 up;		/* the last attempt succeeded */
 	enum aic_ship_link link;	/* what the last attempt found */
 	int64_t		 last_push;	/* epoch seconds of the last commit */
+	int64_t		 last_contact;	/* of the last round that committed */
+	uint64_t	 full_incidents;	/* times the outbox filled up */
 };
 void	 ship_stats(const struct ship *, struct ship_stats *);
 

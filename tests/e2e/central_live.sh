@@ -89,7 +89,7 @@ for s in a b c; do
 	mkrun "$d/$s" $s sensor_$s "$(eval echo \$PW_${s^^})"
 	(cd "$d/$s" && "$DAEMON" -c aicensus.conf -r "$d/$s.pcap" >run.log 2>&1); rc=$?
 	check "site $s: aicensusd -r of its part of the capture ships, exit 0" \
-		'[ $rc -eq 0 ] && grep -q "records shipped" "$d/$s/run.log"' || tail -5 "$d/$s/run.log"
+		'[ $rc -eq 0 ] && grep -q "every record shipped" "$d/$s/run.log"' || tail -5 "$d/$s/run.log"
 done
 
 # --- the live site ------------------------------------------------------------------

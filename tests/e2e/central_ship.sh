@@ -50,7 +50,7 @@ pg_restart() {
 		-l "$PG_DIR/server.log" start >/dev/null 2>&1
 }
 
-central_setup north:PW_N south:PW_S west:PW_W mid:PW_M kill:PW_K
+central_setup north:PW_N south:PW_S west:PW_W mid:PW_M kill:PW_K live:PW_L
 PW_WRONG=$(pg_password)
 
 $PY tests/synth/synth.py --seed 3 --out "$d/gen" >/dev/null ||
@@ -174,69 +174,103 @@ check "... sealed: no department or service name in the file" \
 # The same site LIVE (on lo, in a network namespace of its own, the API
 # on 127.0.0.1:8080 there) over a copy of the file the -r run left its
 # outbox in (a live vault is refused by -r afterwards), PostgreSQL still
-# down: the status shows the rows waiting and the link
-# unreachable; PostgreSQL back: 0 waiting and the link ok.  Figures are
-# counts and states: no connection string, host or password.
+# down: the status shows the link unreachable; PostgreSQL back: the link
+# ok and a last contact.  States only: no connection string, host or
+# password, and no figure that moves with use (rows waiting or shipped),
+# which the attacker below would read AI use off.
 
 NS=aic-ship-$$
 LPID=
 trap 'if [ -n "$LPID" ]; then kill $LPID 2>/dev/null; wait $LPID 2>/dev/null; fi; ip netns del $NS 2>/dev/null; pg_stop; [ -n "$KEEP" ] || rm -rf "$d"' EXIT
 l=$d/southlive
 mkdir -p "$l" && chmod 700 "$l"
-cp -a "$s/aicensus.db" "$s/state" "$s/central.pass" "$s/catalog.conf" "$l/"
+cp -a "$s/aicensus.db" "$s/state" "$s/catalog.conf" "$l/"
+# as a site of its own: the AI use replayed below must not reach south's
+# cells, which the runs after this compare with north's
+(umask 077 && printf '%s\n' "$PW_L" >"$l/central.pass")
 TOKEN=$(openssl rand -hex 32)
 (umask 077 && echo "$TOKEN" >"$l/api.token")
 sed -e "s|^aicensus: {|aicensus: {\n  api = { listen = \"127.0.0.1:8080\"; token_file = \"api.token\"; };|" \
-    -e 's|flush_interval = [0-9]*;|flush_interval = 1;|' "$s/aicensus.conf" >"$l/live.conf"
+    -e 's|flush_interval = [0-9]*;|flush_interval = 1;|' -e 's|user=sensor_south|user=sensor_live|' \
+    -e 's|site = "south"|site = "live"|' "$s/aicensus.conf" >"$l/live.conf"
 # api_get PATH: the body, with the token, from inside the namespace
 api_get() { ip netns exec "$NS" curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:8080$1"; }
 # central FIELD: the field of the status's "central" object
 central() { api_get /api/v1/status | $PY -c 'import json,sys; c=json.load(sys.stdin)["central"]; print(c[sys.argv[1]] if c else "none")' "$1" 2>/dev/null; }
-# until SECONDS FIELD VALUE / FIELD -gt N: poll the status
-until_status() {
+# until SECONDS LINK: poll the status until the link is LINK
+until_link() {
 	local i
 	for i in $(seq 1 $(($1 * 5))); do
-		[ "$(central link)" = "$2" ] && [ "$(central waiting_rows)" "$3" "$4" ] 2>/dev/null && return 0
+		[ "$(central link)" = "$2" ] && return 0
 		sleep 0.2
 	done
 	return 1
 }
 metric() { api_get /metrics | awk -v m="$1" '$1 == m { print $2 }'; }
+# scrape: what a reader of the status and /metrics learns of the shipping
+scrape() {
+	{ api_get /api/v1/status | $PY -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["central"], sort_keys=True))'
+	  api_get /metrics | grep '^aicensus_central_'; } 2>/dev/null
+}
 waiting0=$(outbox_rows "$s")
 if ip netns add "$NS" && ip -n "$NS" link set lo up; then
 	(cd "$l" && exec ip netns exec "$NS" "$DAEMON" -c live.conf -i lo >live.log 2>&1) &
 	LPID=$!
-	until_status 20 unreachable -gt 0
-	# (the API's own requests on lo are captured too: rows may grow)
-	check "live, PostgreSQL down: /api/v1/status says central link unreachable, $(central waiting_rows) rows waiting (>= $waiting0 the -r run left), $(central waiting_bytes) bytes" \
-		'[ "$(central link)" = unreachable ] && [ "$(central waiting_rows)" -ge "$waiting0" ] &&
-		[ "$(central waiting_bytes)" -gt 0 ] && [ "$(central last_push)" = None ]' ||
+	until_link 20 unreachable
+	check "live, PostgreSQL down: /api/v1/status says central link unreachable, no contact yet, the outbox under a tenth full, no incident" \
+		'[ "$(central link)" = unreachable ] && [ "$(central last_contact)" = None ] &&
+		[ "$(central outbox_fill_percent)" = 0 ] && [ "$(central outbox_full_incidents)" = 0 ]' ||
 		{ api_get /api/v1/status; tail -5 "$l/live.log"; }
-	cond243() {
+	cond_down() {
 		[ "$(metric 'aicensus_central_link{state="unreachable"}')" = 1 ] &&
 		[ "$(metric 'aicensus_central_link{state="ok"}')" = 0 ] &&
-		[ "$(metric aicensus_central_outbox_rows)" -ge "$waiting0" ] &&
-		[ "$(metric aicensus_central_shipped_rows_total)" = 0 ]
+		[ "$(metric aicensus_central_last_contact_timestamp_seconds)" = 0 ] &&
+		[ "$(metric aicensus_central_outbox_fill_percent)" = 0 ]
 	}
-	check "... /metrics: aicensus_central_link{state=\"unreachable\"} 1, {state=\"ok\"} 0, aicensus_central_outbox_rows >= $waiting0" cond243 ||
+	check "... /metrics: aicensus_central_link{state=\"unreachable\"} 1, {state=\"ok\"} 0, last contact 0, fill 0 %" cond_down ||
 		api_get /metrics | grep central
-	clean() { ! { api_get /api/v1/status; api_get /metrics; } | grep -qF -e "$PGHOST" -e sensor_south -e "$PW_S"; }
+	clean() { ! { api_get /api/v1/status; api_get /metrics; } | grep -qF -e "$PGHOST" -e sensor_live -e "$PW_L"; }
 	check "... no connection string, socket path or password in the status or /metrics" clean
+	# The attacker: scrape the status and /metrics around every flush
+	# (1 s here) while the site is quiet, then while the capture's AI
+	# use is replayed onto the sensor's interface, and tell the two
+	# apart.  The outbox really grows meanwhile (the file says so), but
+	# nothing scraped may move with it.
+	for i in 0 1 2 3 4 5 6; do scrape >"$l/quiet.$i"; sleep 0.5; done
+	ip netns exec "$NS" tcpreplay -q -i lo --mbps 20 "$d/gen/traffic.pcap" >"$l/replay.log" 2>&1 &
+	rp=$!
+	for i in 1 2 3 4 5 6 7 8 9 10; do scrape >"$l/busy.$i"; sleep 0.5; done
+	wait $rp
+	sleep 2.5
+	scrape >"$l/busy.11"
+	grown=$(outbox_rows "$l")
+	distinct=$(cat "$l"/quiet.* "$l"/busy.* | sort | uniq | wc -l)
+	lines=$(wc -l <"$l/quiet.0")
+	check "attack, scraping status and /metrics every half second: the outbox grew from $waiting0 to $grown records with the replayed AI use, yet all 18 scrapes are the same $lines lines (quiet and busy cannot be told apart)" \
+		'[ "$grown" -gt "$waiting0" ] && [ "$lines" -ge 5 ] && [ "$distinct" = "$lines" ]' ||
+		{ cat "$l/replay.log"; diff "$l/quiet.0" "$l/busy.11" | head; }
+	check "... and no shipping figure counts rows, bytes or pushes" \
+		'[ -s "$l/quiet.0" ] && ! grep -qiE "rows|bytes|shipped|waiting|push" "$l/quiet.0"'
 	pg_restart || nok "PostgreSQL restarts"
-	# the shipper's back-off after a few seconds down is at most 8 s
-	until_status 60 ok -eq 0
-	check "PostgreSQL back: the link ok, 0 rows waiting, $(central shipped_rows) shipped, last push set" \
-		'[ "$(central link)" = ok ] && [ "$(central waiting_rows)" = 0 ] &&
-		[ "$(central shipped_rows)" -ge "$waiting0" ] && [ "$(central last_push)" -gt 0 ]' ||
+	# the shipper's back-off after a few seconds down is at most 16 s
+	until_link 60 ok
+	for i in $(seq 150); do [ "$(outbox_rows "$l")" = 0 ] && break; sleep 0.2; done
+	check "PostgreSQL back: the link ok, a last contact on a whole minute, the outbox drained ($(outbox_rows "$l") left)" \
+		'[ "$(central link)" = ok ] && [ "$(central last_contact)" -gt 0 ] &&
+		[ $(( $(central last_contact) % 60 )) = 0 ] && [ "$(outbox_rows "$l")" = 0 ]' ||
 		{ api_get /api/v1/status; tail -5 "$l/live.log"; }
-	cond258() {
+	cond_up() {
 		[ "$(metric 'aicensus_central_link{state="ok"}')" = 1 ] &&
 		[ "$(metric 'aicensus_central_link{state="unreachable"}')" = 0 ] &&
-		[ "$(metric aicensus_central_outbox_rows)" = 0 ] &&
-		[ "$(metric aicensus_central_last_push_timestamp_seconds)" -gt 0 ]
+		[ "$(metric aicensus_central_last_contact_timestamp_seconds)" -gt 0 ]
 	}
-	check "... /metrics: aicensus_central_link{state=\"ok\"} 1, aicensus_central_outbox_rows 0" cond258 ||
+	check "... /metrics: aicensus_central_link{state=\"ok\"} 1, a last contact" cond_up ||
 		api_get /metrics | grep central
+	# a quiet site is still seen: a round every flush, rows or not
+	seen() { pg_sql "$(conn)" "SELECT (extract(epoch FROM last_seen) * 1000)::bigint FROM aicensus.site WHERE name = 'live'"; }
+	seen1=$(seen); sleep 2.5; seen2=$(seen)
+	check "... with nothing to ship, every flush still contacts the database (last_seen moved by $(( ${seen2:-0} - ${seen1:-0} )) ms): when a site is seen does not follow use" \
+		'[ "$(outbox_rows "$l")" = 0 ] && [ -n "$seen1" ] && [ "$seen2" -gt "$seen1" ]'
 	kill $LPID; wait $LPID; lrc=$?; LPID=
 	check "the live sensor stops cleanly (exit $lrc)" [ $lrc = 0 ]
 else

@@ -420,9 +420,9 @@ last_label(struct released *rel, enum rel_kind k)
 }
 
 /*
- * The shipping to the central database (status.h): counts and states
- * only, never the connection, its host or a password; null without a
- * central group.
+ * The shipping to the central database (status.h): states only (no row
+ * count: see status.h), never the connection, its host or a password;
+ * null without a central group.
  */
 static const char *const ship_link_names[] = {
 	[AIC_SHIP_OFF] = "off", [AIC_SHIP_UNKNOWN] = "unknown",
@@ -437,13 +437,11 @@ central_json(const struct aic_ship_status *cs)
 	if (cs->link == AIC_SHIP_OFF || (unsigned)cs->link >=
 	    sizeof(ship_link_names) / sizeof(ship_link_names[0]))
 		return json_null();
-	return json_pack("{s:s,s:I,s:I,s:I,s:o,s:I}",
+	return json_pack("{s:s,s:o,s:i,s:I}",
 	    "link", ship_link_names[cs->link],
-	    "waiting_rows", (json_int_t)cs->waiting,
-	    "waiting_bytes", (json_int_t)cs->waiting_bytes,
-	    "dropped", (json_int_t)cs->dropped,
-	    "last_push", epoch_or_null(cs->last_push),
-	    "shipped_rows", (json_int_t)cs->shipped);
+	    "last_contact", epoch_or_null(cs->last_contact),
+	    "outbox_fill_percent", cs->outbox_fill,
+	    "outbox_full_incidents", (json_int_t)cs->full_incidents);
 }
 
 /*

@@ -80,8 +80,9 @@ cell_sample(struct evbuffer *b, const char *name, const struct rel_cell *c,
 
 /*
  * The shipping to the central database (status.h), only with a central
- * group: counts and the link state as a state set (one series per
- * state, 1 for the current one); never the connection or its host.
+ * group: the link state as a state set (one series per state, 1 for the
+ * current one), the last contact and the outbox's fill in tenths; no
+ * row count (status.h says why), never the connection or its host.
  */
 static void
 central(struct evbuffer *b, const struct aic_ship_status *cs)
@@ -105,23 +106,19 @@ central(struct evbuffer *b, const struct aic_ship_status *cs)
 	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
 		evbuffer_add_printf(b, "aicensus_central_link{state=\"%s\"} "
 		    "%d\n", states[i].name, cs->link == states[i].l);
-	family(b, "aicensus_central_outbox_rows", "gauge",
-	    "Outbox rows waiting for the central database.");
-	sample_i(b, "aicensus_central_outbox_rows", cs->waiting);
-	family(b, "aicensus_central_outbox_bytes", "gauge",
-	    "Bytes those rows take in the outbox.");
-	sample_i(b, "aicensus_central_outbox_bytes", cs->waiting_bytes);
-	family(b, "aicensus_central_outbox_dropped_total", "counter",
-	    "Changes the outbox bound (outbox_max_mb) dropped since the "
-	    "start.");
-	sample_u(b, "aicensus_central_outbox_dropped_total", cs->dropped);
-	family(b, "aicensus_central_last_push_timestamp_seconds", "gauge",
-	    "When a push last committed (0: not since the start).");
-	sample_i(b, "aicensus_central_last_push_timestamp_seconds",
-	    cs->last_push);
-	family(b, "aicensus_central_shipped_rows_total", "counter",
-	    "Rows committed to the central database since the start.");
-	sample_u(b, "aicensus_central_shipped_rows_total", cs->shipped);
+	family(b, "aicensus_central_last_contact_timestamp_seconds", "gauge",
+	    "The minute of the last shipping round that committed (one "
+	    "every flush, with rows or not; 0: not since the start).");
+	sample_i(b, "aicensus_central_last_contact_timestamp_seconds",
+	    cs->last_contact);
+	family(b, "aicensus_central_outbox_fill_percent", "gauge",
+	    "How full the outbox is, in tenths of outbox_max_mb.");
+	sample_i(b, "aicensus_central_outbox_fill_percent", cs->outbox_fill);
+	family(b, "aicensus_central_outbox_full_incidents_total", "counter",
+	    "Times the outbox filled up and dropped changes (counted as the "
+	    "outbox_dropped blind spot) since the start.");
+	sample_u(b, "aicensus_central_outbox_full_incidents_total",
+	    cs->full_incidents);
 }
 
 static void
