@@ -19,7 +19,7 @@
 
 #define MAX_VLAN_TAGS	4	/* deeper stacks are not seen in practice */
 #define MAX_IP6_EXT	8	/* bound the extension-header walk */
-#define MAX_MPLS_LABELS	8	/* RFC 3031 sets none; 8 covers VPN + TE + FRR */
+#define MAX_MPLS_LABELS	8	/* RFC 3031 sets none: VPN + TE + FRR fit */
 #define GTPU_PORT	2152
 #define VXLAN_PORT	4789
 #define VXLAN_LINUX_PORT 8472	/* the Linux kernel's default before 4789 */
@@ -34,7 +34,7 @@
 #define ETH_PPPOE_S	0x8864
 #define ETH_MPLS_UC	0x8847
 #define ETH_MPLS_MC	0x8848
-#define ETH_TEB		0x6558	/* transparent Ethernet bridging (GRE, Geneve) */
+#define ETH_TEB		0x6558	/* transparent Ethernet (GRE, Geneve) */
 #define ETH_ERSPAN12	0x88be
 #define ETH_ERSPAN3	0x22eb
 
