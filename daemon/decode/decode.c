@@ -9,6 +9,7 @@
  * by the tunnel's own length, and every tunnelled IP packet's length is
  * checked against what its tunnel carries on the wire.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -894,12 +895,16 @@ decode_fast(const uint8_t *p, size_t caplen, struct pkt *out)
 	return DEC_OK;
 }
 
+/*
+ * Everything but the outermost addresses, which only a tunnel sets
+ * (outer_af says so): clearing them too cost a third of the fast path.
+ */
 static void
 decode_reset(struct pkt *out, size_t caplen, size_t wirelen)
 {
 	uint64_t ts = out->ts_usec;
 
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, offsetof(struct pkt, osrc));
 	out->ts_usec = ts;
 	out->vlan = -1;
 	out->snap_cut = caplen < wirelen;
