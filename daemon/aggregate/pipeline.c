@@ -48,6 +48,7 @@ struct pipeline {
 	struct weekkey		*dk;
 	struct flow_table	*flows;
 	struct dnscache		*dns;
+	int			 dns_shared;	/* not ours to free */
 	struct det		 det[MAX_DETECTORS];
 	size_t			 ndet;
 	struct aic_host		 host;
@@ -677,7 +678,9 @@ pipeline_tick(struct pipeline *P, uint64_t now_usec)
 size_t
 pipeline_mem(const struct pipeline *P)
 {
-	return flow_table_mem(P->flows) + dnscache_mem(P->dns);
+	/* a shared cache is the workers' owner's to count, once */
+	return flow_table_mem(P->flows) + (P->dns_shared ? 0 :
+	    dnscache_mem(P->dns));
 }
 
 void
@@ -731,6 +734,15 @@ struct pipeline *
 pipeline_new(const struct config *cfg, const struct catalog *cat,
     struct agg *agg, struct weekkey *dk, char *err, size_t errlen)
 {
+	return pipeline_new_worker(cfg, cat, agg, dk, NULL,
+	    (size_t)cfg->limits.max_flows, err, errlen);
+}
+
+struct pipeline *
+pipeline_new_worker(const struct config *cfg, const struct catalog *cat,
+    struct agg *agg, struct weekkey *dk, struct dnscache *dns,
+    size_t max_flows, char *err, size_t errlen)
+{
 	struct pipeline *P;
 	uint64_t seed;
 	char quic_arg[32];
@@ -746,13 +758,16 @@ pipeline_new(const struct config *cfg, const struct catalog *cat,
 	P->per_sec = INT64_MIN;
 	if (getentropy(&seed, sizeof(seed)) != 0)
 		seed = (uint64_t)(uintptr_t)P ^ 0x5bd1e995;
-	P->flows = flow_table_new((size_t)cfg->limits.max_flows,
-	    PIPELINE_STREAMS, seed);
-	P->dns = dnscache_new((size_t)cfg->limits.dns_cache_entries,
-	    seed ^ 0xa5a5a5a5);
+	P->flows = flow_table_new(max_flows, PIPELINE_STREAMS, seed);
+	if (dns != NULL) {
+		P->dns = dns;
+		P->dns_shared = 1;
+	} else
+		P->dns = dnscache_new((size_t)cfg->limits.dns_cache_entries,
+		    seed ^ 0xa5a5a5a5);
 	if (P->flows == NULL || P->dns == NULL) {
 		snprintf(err, errlen, "cannot allocate the flow table (%zu "
-		    "flows): lower limits.max_flows", (size_t)cfg->limits.max_flows);
+		    "flows): lower limits.max_flows", max_flows);
 		pipeline_free(P);
 		return NULL;
 	}
@@ -784,7 +799,8 @@ pipeline_free(struct pipeline *P)
 		if (P->det[i].pl->fini)
 			P->det[i].pl->fini(P->det[i].state);
 	flow_table_free(P->flows);
-	dnscache_free(P->dns);
+	if (!P->dns_shared)
+		dnscache_free(P->dns);
 	free(P);
 }
 

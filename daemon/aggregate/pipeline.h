@@ -38,6 +38,15 @@ struct pipeline;
 
 struct pipeline *pipeline_new(const struct config *, const struct catalog *,
 	    struct agg *, struct weekkey *, char *err, size_t errlen);
+/*
+ * A capture worker's pipeline (aggregate/workers.h): its own flow table
+ * of max_flows, the DNS answer cache dns shared with the other workers
+ * (dnscache_new_shared; the caller frees it after every pipeline).
+ */
+struct dnscache;
+struct pipeline *pipeline_new_worker(const struct config *,
+	    const struct catalog *, struct agg *, struct weekkey *,
+	    struct dnscache *dns, size_t max_flows, char *err, size_t errlen);
 void	 pipeline_free(struct pipeline *);
 
 /*
