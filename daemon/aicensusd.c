@@ -1538,6 +1538,8 @@ main(int argc, char **argv)
 	/* API: bind now (a port < 1024 needs root), serve in the loop */
 	d.status.start_time = (int64_t)time(NULL);
 	d.status.capturing = d.rfile == NULL;
+	d.status.workers = d.rfile != NULL ? 0 : d.W != NULL ?
+	    workers_count(d.W) : 1;
 	d.status.capture = d.rfile ? AIC_CAPTURE_OFFLINE : AIC_CAPTURE_RUNNING;
 	if (d.rfile == NULL && d.cfg->api.enabled && (d.api = api_new(d.base,
 	    d.cfg, relpath, &d.status, err, sizeof(err))) == NULL)
