@@ -222,18 +222,25 @@ capture_stats(struct capture *c, uint64_t *recv, uint64_t *drop,
  * to one of the group's sockets by a hash of its flow.  The hash is the
  * flow dissector's symmetric one (fanout_demux_hash calls
  * __skb_get_hash_symmetric): addresses and ports are ordered before
- * hashing, so both directions of a connection reach the same socket
- * (tests/e2e/workers.sh checks the counts against one worker's).  DEFRAG reassembles IP
- * fragments before hashing, so a fragmented datagram's pieces (which
- * lack the ports) are not spread.  Called after pcap_activate (which
- * made the socket) on each handle of a group.
+ * hashing, so both directions of a connection reach the same socket.
+ * An IP fragment is hashed on its addresses and protocol alone (no
+ * ports to read), so every fragment of a datagram goes to one socket.
+ *
+ * No PACKET_FANOUT_FLAG_DEFRAG, on purpose: with it the kernel hands
+ * over reassembled datagrams instead of their fragments, so N workers
+ * would see other packets (and decode what one thread counts as an
+ * ip_fragment anomaly) than one thread does; counts must not depend on
+ * the number of workers.  The decoder does not reassemble IP fragments,
+ * so which worker gets a fragment changes nothing.
+ *
+ * Called after pcap_activate (which made the socket) on each handle of
+ * a group.
  */
 int
 capture_join_fanout(struct capture *c, int group, char *err, size_t errlen)
 {
 #ifdef PACKET_FANOUT
-	int v = (group & 0xffff) |
-	    ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+	int v = (group & 0xffff) | (PACKET_FANOUT_HASH << 16);
 
 	if (c->live && setsockopt(pcap_fileno(c->pc), SOL_PACKET,
 	    PACKET_FANOUT, &v, sizeof(v)) == 0)

@@ -53,8 +53,9 @@ int	 capture_dispatch(struct capture *, int max, capture_cb cb, void *arg);
 const char *capture_error(const struct capture *);
 /*
  * Live only: join AF_PACKET fanout group group (0..65535), hashed by
- * flow (both directions of a connection land on one handle) with IP
- * fragments reassembled first.  -1 with a message when not possible.
+ * flow (both directions of a connection land on one handle); fragments
+ * are left as they are (capture.c says why).  -1 with a message when
+ * not possible.
  */
 int	 capture_join_fanout(struct capture *, int group, char *err,
 	    size_t errlen);
