@@ -74,6 +74,15 @@ void	 pipeline_packet(struct pipeline *, int dlt, uint64_t ts_usec,
 /* Capture statistics, added to the hour of ts. */
 void	 pipeline_drops(struct pipeline *, uint64_t ts_usec, uint64_t drops,
 	    uint64_t ifdrops);
+/*
+ * Capture workers (a shared DNS cache): an Encrypted ClientHello whose
+ * answer is not in the cache yet is parked, since the worker that saw
+ * the answer may be a kernel block behind; this decides the parked ones
+ * whose answer came or whose wait (2 s) is over, or all of them (all:
+ * at the end, once every worker has read everything).  A pipeline with
+ * its own cache parks nothing.
+ */
+void	 pipeline_settle(struct pipeline *, int all);
 /* Housekeeping: expire idle flows. */
 void	 pipeline_tick(struct pipeline *, uint64_t now_usec);
 size_t	 pipeline_mem(const struct pipeline *);

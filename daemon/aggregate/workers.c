@@ -145,6 +145,7 @@ read_batches(struct worker *w, int rounds)
 		n = capture_dispatch(w->cap, BATCH, on_packet, w);
 		if (n < 0)
 			lose_handle(w);
+		pipeline_settle(w->P, 0);
 		atomic_store_explicit(&w->pub_packets, w->packets,
 		    memory_order_relaxed);
 		atomic_store_explicit(&w->pub_last, w->last_packet,
@@ -353,6 +354,10 @@ workers_stop(struct workers *W)
 			pthread_join(W->w[i].th, NULL);
 			W->w[i].started = 0;
 		}
+	/* every answer any worker read is in the cache now */
+	for (i = 0; i < W->n; i++)
+		if (W->w[i].P != NULL)
+			pipeline_settle(W->w[i].P, 1);
 }
 
 void

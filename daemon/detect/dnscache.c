@@ -18,6 +18,7 @@
 struct entry {
 	uint8_t		 client[16], server[16];
 	uint32_t	 expire;	/* 0 = empty */
+	uint32_t	 first;		/* packet time of the earliest answer */
 	int32_t		 svc;
 };
 
@@ -172,8 +173,20 @@ dnscache_put(struct dnscache *c, const uint8_t client[16],
 
 		if (live(e, now) && memcmp(e->client, client, 16) == 0 &&
 		    memcmp(e->server, server, 16) == 0) {
-			victim = e;	/* refresh in place */
-			break;
+			uint32_t exp = now + (ttl ? ttl : 1);
+
+			/*
+			 * Refresh in place.  Shared, answers come in from
+			 * workers out of packet-time order: the entry keeps
+			 * the earliest answer's time and the latest expiry.
+			 */
+			e->svc = svc;
+			if (c->mu == NULL || (int32_t)(exp - e->expire) > 0)
+				e->expire = exp != 0 ? exp : 1;
+			if ((int32_t)(now - e->first) < 0)
+				e->first = now;
+			stripe_unlock(m);
+			return;
 		}
 		if (!live(e, now)) {
 			if (victim == NULL || live(victim, now))
@@ -186,6 +199,7 @@ dnscache_put(struct dnscache *c, const uint8_t client[16],
 	memcpy(victim->client, client, 16);
 	memcpy(victim->server, server, 16);
 	victim->svc = svc;
+	victim->first = now;
 	victim->expire = now + (ttl ? ttl : 1);
 	if (victim->expire == 0)
 		victim->expire = 1;
@@ -205,7 +219,12 @@ dnscache_get(const struct dnscache *c, const uint8_t client[16],
 
 		if (live(e, now) && memcmp(e->client, client, 16) == 0 &&
 		    memcmp(e->server, server, 16) == 0) {
-			svc = e->svc;
+			/*
+			 * Shared: a worker may ask after another stored a
+			 * later answer; one thread would not have had it yet.
+			 */
+			if (c->mu == NULL || (int32_t)(now - e->first) >= 0)
+				svc = e->svc;
 			break;
 		}
 	}
