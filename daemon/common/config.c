@@ -1804,6 +1804,9 @@ static const struct config_key keys[] = {
 	{ "capture", "immediate", CFG_BOOL, 0, 0, "false", NULL, false,
 	    "deliver every packet at once", AT(capture.immediate),
 	    sizeof(bool), NULL, NULL, NULL, NULL },
+	{ "capture", "workers", INT(1, 64), "1", "threads", false,
+	    "capture threads fed by AF_PACKET fanout (live only)",
+	    AT(capture.workers), sizeof(int), NULL, NULL, NULL, NULL },
 
 	{ "limits", "max_flows", INT(1024, 16777216), "131072",
 	    "tracked TCP/UDP flows", false, "TCP and UDP flows tracked",

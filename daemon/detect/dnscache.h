@@ -19,6 +19,12 @@
 struct dnscache;
 
 struct dnscache *dnscache_new(size_t entries, uint64_t seed);
+/*
+ * For capture workers: one cache for all of them, so an answer one
+ * worker saw attributes an ECH connection another follows.  Same bound;
+ * put and get lock one stripe of the table.
+ */
+struct dnscache *dnscache_new_shared(size_t entries, uint64_t seed);
 void	dnscache_free(struct dnscache *);
 size_t	dnscache_mem(const struct dnscache *);
 void	dnscache_put(struct dnscache *, const uint8_t client[16],
