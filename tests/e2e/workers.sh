@@ -169,7 +169,7 @@ start() {
 	(cd "$d" && exec ip netns exec "$RX" "$OLDPWD/$BUILD/aicensusd" \
 		-c aicensus.conf -i vrx) >"$d/daemon.log" 2>&1 &
 	dpid=$!
-	wait_for 15 grep -q "capturing on vrx" "$d/daemon.log" &&
+	wait_for 15 grep -qs "capturing on vrx" "$d/daemon.log" &&
 		wait_for 10 sh -c "[ -n \"\$(ip netns exec $RX curl -s -m 1 http://127.0.0.1:8080/healthz)\" ]"
 }
 
