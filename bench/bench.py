@@ -355,7 +355,8 @@ class Netns:
 
 def thread_cpu(pid):
     """{tid: (name, CPU seconds)} of every thread of pid, from
-    /proc/pid/task/*/stat (utime + stime)."""
+    /proc/pid/task/*/schedstat (nanoseconds on a CPU), else stat's
+    utime + stime (clock ticks, 10 ms)."""
     hz = os.sysconf("SC_CLK_TCK")
     out = {}
     try:
@@ -369,7 +370,11 @@ def thread_cpu(pid):
             continue
         name = st[st.index("(") + 1:st.rindex(")")]
         f = st[st.rindex(")") + 2:].split()
-        out[int(t)] = (name, (int(f[11]) + int(f[12])) / hz)
+        try:
+            ns = int(open(f"/proc/{pid}/task/{t}/schedstat").read().split()[0])
+            out[int(t)] = (name, ns / 1e9)
+        except (OSError, ValueError, IndexError):
+            out[int(t)] = (name, (int(f[11]) + int(f[12])) / hz)
     return out
 
 
@@ -380,7 +385,10 @@ def live_once(T, ns, work, conf, pcap, pps=None, workers=None,
                                f" workers = {workers};")
     # released counts compared between runs: lab mode (min_group_size
     # 1), so that the release is the counts, neither suppressed nor noised
-    lab = "\n  min_group_size = 1;" if finalise else ""
+    # and a flush every second, so that the main thread's merges of the
+    # workers' aggregates happen during the replay and are measured
+    lab = "\n  min_group_size = 1;\n  flush_interval = 1;" if finalise \
+        else ""
     text = open(conf).read().replace(
         "  user = \"\";",
         "  user = \"\";\n  capture = { " + cap + " };" + lab)
@@ -401,10 +409,16 @@ def live_once(T, ns, work, conf, pcap, pps=None, workers=None,
         time.sleep(0.3)     # the workers start after the capture line
         threads0 = thread_cpu(d.pid)
         rate = ["--topspeed"] if pps is None else ["--pps", str(int(pps))]
+        # the sender's own CPU (its system time includes the veth's
+        # receive softirq, which runs in the sending thread's context)
+        ru0 = os.times()
         r = subprocess.run(["ip", "netns", "exec", ns.tx, "tcpreplay",
                             *rate, *(["-K"] if preload else []), "-i", "vtx",
                             pcap],
                            capture_output=True, text=True)
+        ru1 = os.times()
+        sender_cpu = (ru1.children_user - ru0.children_user +
+                      ru1.children_system - ru0.children_system)
         check(r.returncode == 0, f"tcpreplay failed: {r.stderr[-300:]}")
         time.sleep(1.0)
         # CPU of the replay alone: start-up (catalog, keys) taken out
@@ -436,6 +450,7 @@ def live_once(T, ns, work, conf, pcap, pps=None, workers=None,
                 threads=sorted(((c, n, t) for t, (n, c) in threads.items()
                                 if t != d.pid), reverse=True),
                 main_cpu=main_cpu, workers=workers, cells=cells,
+                sender_cpu=sender_cpu,
                 mbps=float(rated.group(1)) if rated else None,
                 pps=float(rated.group(2)) if rated else None,
                 seen=row[0] or 0, pcap_drops=row[1] or 0,
@@ -592,6 +607,20 @@ def workers_md(wl, packets, nbytes):
     w("")
     sets = [(k, r["clean"]["cells"]) for k, rounds in R.items()
             for r in rounds if r["clean"] and r["clean"]["cells"]]
+    # Distinct devices are exact up to SKETCH_SPARSE_MAX (1024, sketch.h)
+    # and an estimate above, under the week key each run makes afresh:
+    # those vary from run to run whatever the worker count.
+    est = {}
+
+    def exact(cells):
+        out = {}
+        for key, v in cells.items():
+            if isinstance(v, dict) and v.get("devices", 0) > 1024:
+                est.setdefault(key, []).append(v["devices"])
+                v = {m: x for m, x in v.items() if m != "devices"}
+            out[key] = v
+        return out
+    sets = [(k, exact(c)) for k, c in sets]
     ident = bool(sets) and all(c == sets[0][1] for _, c in sets) and \
         len({k for k, _ in sets}) == len(R)
     diff = []
@@ -606,33 +635,53 @@ def workers_md(wl, packets, nbytes):
       f"day blind spots of the {len(sets)} runs without loss, "
       f"{', '.join(str(k) for k, _ in sets)} workers; device-hours left "
       "out)" + ("" if ident else ": " + "; ".join(diff[:4])) + "\n")
+    if est:
+        w("Device counts above 1,024 are sketch estimates under each run's "
+          "own week key and were compared apart: " + "; ".join(
+              f"{key} {min(v):,}–{max(v):,}" for key, v in
+              sorted(est.items())[:3]) +
+          ".\n")
     m1, m2 = model.get(1), model.get(2)
     if m1 and m1["per_thread"]:
         pw = (m2 or m1)["per_thread"] or m1["per_thread"]
         main_cost = (m2["main"] / m2["seen"]) if m2 and m2["main"] else 0
         main_rate = 1 / main_cost if main_cost else None
         w("Model for a many-core gateway (stated, not measured): a capture "
-          "thread handles r packets per CPU second (with 2 workers: "
-          f"{pw:,.0f}; 1 worker: {m1['per_thread']:,.0f}); the main thread "
-          "merges and flushes at "
-          + (f"{main_cost * 1e6:.2f} µs of CPU per packet "
-             f"(= {main_rate:,.0f} packets/s before it is the bottleneck)"
-             if main_rate else "a cost too small to measure here")
-          + ". With K cores for capture threads and the NIC's queues "
-          "spread by RSS (kernel receive cost on other cores), the "
-          "ceiling is about min(K x r, main-thread rate):")
+          "thread handles r packets per CPU second of its own (with 2 "
+          f"workers: {pw:,.0f}; with 1: {m1['per_thread']:,.0f}); this is "
+          "the daemon's user and system time only, the kernel's receive "
+          "path (softirq, copy into the ring) runs on the sender's core "
+          "here and on the NIC queues' cores on a gateway.  The main "
+          "thread, which merges the workers' aggregates at every flush, "
+          "used "
+          + (f"{main_cost * 1e6:.3f} µs of CPU per packet with a flush "
+             "every second (the worst case: the default interval is 60 s), "
+             f"so it becomes the limit only at ~{main_rate:,.0f} packets/s"
+             if main_rate else "too little CPU to measure")
+          + ".  With K cores for capture threads, ceiling ≈ min(K × r, "
+          "main-thread rate):")
         for K in (1, 2, 4, 8, 16):
             est = K * pw
             if main_rate:
                 est = min(est, main_rate)
-            w(f"- {K} workers: ~{est:,.0f} packets/s "
+            w(f"- K = {K}: ~{est:,.0f} packets/s "
               f"(~{est * nbytes / packets * 8 / 1e6:,.0f} Mbit/s at this "
               "capture's mean frame size)")
-        w(f"\nThis machine has {cores} cores: tcpreplay and the veth's "
-          "receive softirq take most of one, so a second capture thread "
-          "has no core of its own and the measured max rates above do not "
-          "show the scaling; the per-thread CPU figures are what the "
-          "model uses.\n")
+        sc = [r["top"]["sender_cpu"] / (r["top"]["sent"] / r["top"]["pps"])
+              for rounds in R.values() for r in rounds
+              if r["top"].get("pps") and r["top"].get("sent")]
+        all_top = all(r["clean"] is r["top"] for rounds in R.values()
+                      for r in rounds)
+        w(f"\nThis machine has {cores} cores, shared (load average "
+          f"{os.getloadavg()[0]:.1f} at the end).  At topspeed tcpreplay, "
+          "with the veth's receive path in its context, used "
+          + (f"{med(sc):.2f} of a core (median)" if sc else "? of a core")
+          + (": nothing was lost at the highest rate it reached, with "
+             "either worker count, so the sender, not aicensusd, was the "
+             "limit and the max rates above do not show the scaling"
+             if all_top else "") +
+          "; a second capture thread has no core of its own here.  The "
+          "per-thread CPU figures are what the model uses.\n")
     return out
 
 
