@@ -953,6 +953,32 @@ remap_flow(void *arg, struct flow *f)
 	f->svc = r->smap[f->svc];
 }
 
+/*
+ * Parked ECH hellos go on waiting under their department's new index;
+ * one whose department left is dropped, as its counts are.
+ */
+static void
+remap_waiting(struct pipeline *P, const struct remap *r)
+{
+	size_t i, keep = 0;
+
+	for (i = 0; i < P->nwait; i++) {
+		struct ech_wait *w = &P->wait[i];
+		size_t di = (size_t)(w->dept + 1);
+
+		if (di >= r->nd || r->dmap[di] == INT32_MIN) {
+			if (w->f->flags & FL_ECH_WAIT &&
+			    memcmp(w->f->cli, w->cli, 16) == 0 &&
+			    w->f->cport == w->cport)
+				w->f->flags &= (uint8_t)~FL_ECH_WAIT;
+			continue;
+		}
+		w->dept = r->dmap[di];
+		P->wait[keep++] = *w;
+	}
+	P->nwait = keep;
+}
+
 static int32_t
 find_dept(const struct config *cfg, const char *name)
 {
@@ -979,7 +1005,6 @@ pipeline_reconfigure(struct pipeline *P, const struct config *cfg,
 		free(smap);
 		return 0;
 	}
-	pipeline_settle(P, 1);	/* the parked hold old indices */
 	dmap[0] = -1;			/* unassigned stays unassigned */
 	for (i = 1; i < nd; i++)
 		dmap[i] = find_dept(cfg, P->cfg->dept_names[i - 1]);
@@ -994,6 +1019,7 @@ pipeline_reconfigure(struct pipeline *P, const struct config *cfg,
 	r.nd = nd;
 	r.ns = ns;
 	flow_foreach(P->flows, remap_flow, &r);
+	remap_waiting(P, &r);
 	free(dmap);
 	free(smap);
 	P->cfg = cfg;

@@ -79,7 +79,8 @@ void	 pipeline_drops(struct pipeline *, uint64_t ts_usec, uint64_t drops,
  * answer is not in the cache yet is parked, since the worker that saw
  * the answer may be a kernel block behind; this decides the parked ones
  * whose answer came or whose wait (2 s) is over, or all of them (all:
- * at the end, once every worker has read everything).  A pipeline with
+ * at the end, once every worker has read everything).  A reload re-keys
+ * the parked ones with the flows (pipeline_reconfigure).  A pipeline with
  * its own cache parks nothing.
  */
 void	 pipeline_settle(struct pipeline *, int all);
