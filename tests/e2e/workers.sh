@@ -217,6 +217,7 @@ run() {
 	fi
 	ok "workers = $w: aicensusd captures on vrx, API up"
 	status_field "s" >"$d/status-before.json"
+	thread_times "$dpid" >"$d/threads-before"
 	out=$(replay)
 	sent=$(echo "$out" | sed -nE 's/.*Actual: ([0-9]+) packets.*/\1/p')
 	rated=$(echo "$out" | sed -nE 's/.*Rated: .* ([0-9.]+) pps.*/\1/p')
@@ -230,6 +231,8 @@ run() {
 		nok "workers = $w: the status counts $(status_field 's["packets"]') packets seen, want $matched"
 	fi
 	status_field "s" >"$d/status.json"
+	thread_times "$dpid" >"$d/threads-after"
+	busy_threads "$d" "$w"
 	p=$(status_field '(s["pcap_drops"], s["if_drops"])')
 	[ "$p" = "[0, 0]" ] && ok "workers = $w: the status reports no drop (pcap, interface)" ||
 		nok "workers = $w: status drops [pcap, interface] = $p"
@@ -255,6 +258,24 @@ run() {
 		nok "workers = $w: blind packets/pcap_drops/if_drops '$p', want '$matched 0 0'"
 }
 
+# thread_times PID: "TID NANOSECONDS-ON-CPU" for every thread but the main
+thread_times() {
+	local t
+	for t in /proc/$1/task/*; do
+		[ "${t##*/}" = "$1" ] && continue
+		echo "${t##*/} $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null)"
+	done
+}
+# busy_threads DIR W: threads other than the main one that ran during the
+# replay (the capture workers; then also the vault's commit thread)
+busy_threads() {
+	local n
+	n=$(join "$1/threads-before" "$1/threads-after" 2>/dev/null |
+		awk '$3 > $2 { n++ } END { print n + 0 }')
+	echo "# workers = $2: $n threads besides the main one ran during the replay"
+	echo "$n" >"$1/busy"
+}
+
 # workers_shown STATUS.json W: the status says how many capture workers run
 workers_shown() {
 	local got
@@ -267,6 +288,14 @@ run 1
 run 2
 
 # --- 2 workers count what 1 worker counts, and the truth -------------------
+
+# Both members of the fanout group got packets: with 2 workers, two more
+# threads than with 1 spent CPU time during the replay.
+b1=$(cat "$tmp/w1/busy" 2>/dev/null)
+b2=$(cat "$tmp/w2/busy" 2>/dev/null)
+[ -n "$b1" ] && [ -n "$b2" ] && [ "$b2" -ge $((b1 + 2)) ] &&
+	ok "both capture workers took packets: $b2 threads besides the main one ran with 2 workers, $b1 with 1" ||
+	nok "threads besides the main one that ran during the replay: ${b2:-?} with 2 workers, ${b1:-?} with 1 (want 2 more)"
 
 d=$($PY tests/workers_check.py compare "$tmp/w1/leaves.json" "$tmp/w2/leaves.json")
 check "released week cells and day blind spots of 2 workers = those of 1 worker: $d" \
