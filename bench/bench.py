@@ -670,6 +670,18 @@ def workers_md(wl, packets, nbytes):
         sc = [r["top"]["sender_cpu"] / (r["top"]["sent"] / r["top"]["pps"])
               for rounds in R.values() for r in rounds
               if r["top"].get("pps") and r["top"].get("sent")]
+        kp = [r["top"]["sender_cpu"] / r["top"]["sent"]
+              for rounds in R.values() for r in rounds
+              if r["top"].get("sent")]
+        if kp:
+            # the pessimistic bound: every packet also costs, on the same
+            # core, what this machine's whole kernel path cost (send,
+            # veth, receive into the ring: all in the sender's CPU here)
+            lo = 1 / (med(kp) + 1 / pw)
+            w(f"- pessimistic, if each packet also cost a capture core the "
+              f"whole kernel path measured here ({med(kp) * 1e6:.2f} µs: "
+              f"tcpreplay's send, the veth and the receive into the ring): "
+              f"~{lo:,.0f} packets/s per core, K = 8: ~{min(8 * lo, main_rate or 8 * lo):,.0f}")
         all_top = all(r["clean"] is r["top"] for rounds in R.values()
                       for r in rounds)
         w(f"\nThis machine has {cores} cores, shared (load average "
