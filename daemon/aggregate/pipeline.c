@@ -59,7 +59,7 @@ struct ech_wait {
 	int		 dept;
 	uint64_t	 conn_id;
 	struct period	 per;		/* counted in the hour it was seen */
-	uint32_t	 now;		/* packet time, for the cache */
+	uint64_t	 ts_usec;	/* packet time, for the cache */
 	int64_t		 since_ms;	/* monotonic, when parked */
 };
 
@@ -261,7 +261,7 @@ ech_park(struct pipeline *P, struct flow *f, int dept, uint64_t conn_id)
 	w->dept = dept;
 	w->conn_id = conn_id;
 	w->per = P->per;
-	w->now = P->now;
+	w->ts_usec = P->cur->ts_usec;
 	w->since_ms = mono_ms();
 	f->flags |= FL_ECH_WAIT;
 	return 1;
@@ -297,7 +297,8 @@ on_connection(struct pipeline *P, const struct aic_event *ev)
 			return;		/* need the whole hello to tell */
 		if (ev->flags & AIC_EVF_ECH) {
 			agg_blind(P->agg, &P->per, BL_ECH, 1);
-			svc = dnscache_get(P->dns, client, server, P->now);
+			svc = dnscache_get_at(P->dns, client, server,
+			    P->cur->ts_usec);
 			if ((svc < 0 || (size_t)svc >= catalog_count(P->cat)) &&
 			    ech_park(P, f, dept, ev->conn_id))
 				return;
@@ -368,7 +369,8 @@ on_dns(struct pipeline *P, const struct aic_event *ev)
 	for (i = 0; i < ev->n_addrs; i++) {
 		uint32_t ttl = (uint32_t)P->cfg->limits.dns_cache_seconds;
 
-		dnscache_put(P->dns, client, ev->addrs[i], svc, P->now, ttl);
+		dnscache_put_at(P->dns, client, ev->addrs[i], svc,
+		    P->cur->ts_usec, ttl);
 	}
 	report(P, "dns-response", ev, svc, dept,
 	    (ev->flags & AIC_EVF_NXDOMAIN) ? "counted-nxdomain" : "answer");
@@ -739,7 +741,7 @@ pipeline_settle(struct pipeline *P, int all)
 	for (i = 0; i < P->nwait; i++) {
 		struct ech_wait *w = &P->wait[i];
 		struct flow *f = w->f;
-		int svc = dnscache_get(P->dns, w->cli, w->srv, w->now);
+		int svc = dnscache_get_at(P->dns, w->cli, w->srv, w->ts_usec);
 		int same = (f->flags & FL_ECH_WAIT) && f->cport == w->cport &&
 		    f->sport == w->sport && memcmp(f->cli, w->cli, 16) == 0 &&
 		    memcmp(f->srv, w->srv, 16) == 0;

@@ -18,7 +18,7 @@
 struct entry {
 	uint8_t		 client[16], server[16];
 	uint32_t	 expire;	/* 0 = empty */
-	uint32_t	 first;		/* packet time of the earliest answer */
+	uint32_t	 first_ms;	/* shared: earliest answer, ms (wraps) */
 	int32_t		 svc;
 };
 
@@ -164,6 +164,15 @@ void
 dnscache_put(struct dnscache *c, const uint8_t client[16],
     const uint8_t server[16], int svc, uint32_t now, uint32_t ttl)
 {
+	dnscache_put_at(c, client, server, svc, (uint64_t)now * 1000000, ttl);
+}
+
+void
+dnscache_put_at(struct dnscache *c, const uint8_t client[16],
+    const uint8_t server[16], int svc, uint64_t ts_usec, uint32_t ttl)
+{
+	uint32_t now = (uint32_t)(ts_usec / 1000000);
+	uint32_t ms = (uint32_t)(ts_usec / 1000);
 	size_t i, h = hash32(c->seed, client, server);
 	struct entry *victim = NULL;
 	pthread_mutex_t *m = stripe_lock(c, h);
@@ -183,8 +192,8 @@ dnscache_put(struct dnscache *c, const uint8_t client[16],
 			e->svc = svc;
 			if (c->mu == NULL || (int32_t)(exp - e->expire) > 0)
 				e->expire = exp != 0 ? exp : 1;
-			if ((int32_t)(now - e->first) < 0)
-				e->first = now;
+			if ((int32_t)(ms - e->first_ms) < 0)
+				e->first_ms = ms;
 			stripe_unlock(m);
 			return;
 		}
@@ -199,7 +208,7 @@ dnscache_put(struct dnscache *c, const uint8_t client[16],
 	memcpy(victim->client, client, 16);
 	memcpy(victim->server, server, 16);
 	victim->svc = svc;
-	victim->first = now;
+	victim->first_ms = ms;
 	victim->expire = now + (ttl ? ttl : 1);
 	if (victim->expire == 0)
 		victim->expire = 1;
@@ -210,6 +219,15 @@ int
 dnscache_get(const struct dnscache *c, const uint8_t client[16],
     const uint8_t server[16], uint32_t now)
 {
+	return dnscache_get_at(c, client, server, (uint64_t)now * 1000000);
+}
+
+int
+dnscache_get_at(const struct dnscache *c, const uint8_t client[16],
+    const uint8_t server[16], uint64_t ts_usec)
+{
+	uint32_t now = (uint32_t)(ts_usec / 1000000);
+	uint32_t ms = (uint32_t)(ts_usec / 1000);
 	size_t i, h = hash32(c->seed, client, server);
 	pthread_mutex_t *m = stripe_lock(c, h);
 	int svc = -1;
@@ -223,7 +241,7 @@ dnscache_get(const struct dnscache *c, const uint8_t client[16],
 			 * Shared: a worker may ask after another stored a
 			 * later answer; one thread would not have had it yet.
 			 */
-			if (c->mu == NULL || (int32_t)(now - e->first) >= 0)
+			if (c->mu == NULL || (int32_t)(ms - e->first_ms) >= 0)
 				svc = e->svc;
 			break;
 		}
