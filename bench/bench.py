@@ -21,7 +21,11 @@ the repository), then, on that one file read from the page cache:
      (no address on either end: nothing can leave), the capture replayed
      with `tcpreplay --topspeed` into a running aicensusd; pcap's drop
      counters from the database; when it drops, slower rates until it
-     does not;
+     does not; and the same side by side for capture.workers = 1 and 2
+     (rounds alternating 1, 2, 1, 2, ...; median of --workers-runs): drops
+     at topspeed, the highest rate without loss, CPU per thread, whether
+     the released counts are identical, and a stated model of the scaling
+     on a many-core gateway.  Alone: --only workers;
   7. central: 100 simulated sites x one ISO week shipped flush by flush
      through the sensor's shipping code (bench/centralbench) into a
      throwaway PostgreSQL 15 cluster; ingest time, database size, the
@@ -34,7 +38,8 @@ smaller capture and prints the top functions.
 
 usage: bench.py [--build DIR] [--work DIR] [--packets N] [--runs N]
                 [--tshark-runs N] [--seed N] [--flood N] [--skip-live]
-                [--profile] [--only central] [--skip-central]
+                [--profile] [--only central|workers] [--skip-central]
+                [--workers-runs N] [--workers-packets N]
                 [--central-runs N] [--central-sites N] [--central-depts N]
                 [--central-flush SECONDS]
 """
@@ -330,6 +335,8 @@ class Netns:
         sh("ip", "link", "add", "vtx", "netns", self.tx, "type", "veth",
            "peer", "name", "vrx", "netns", self.rx)
         for ns, dev in ((self.tx, "vtx"), (self.rx, "vrx")):
+            # jumbo: full-size frames with VLAN tags must pass the veth
+            sh("ip", "-n", ns, "link", "set", dev, "mtu", "9000")
             sh("ip", "-n", ns, "link", "set", dev, "up")
         for _ in range(50):
             o = subprocess.run(["ip", "-n", self.rx, "link", "show", "vrx"],
@@ -346,11 +353,45 @@ class Netns:
                                capture_output=True)
 
 
-def live_once(T, ns, work, conf, pcap, pps=None):
+def thread_cpu(pid):
+    """{tid: (name, CPU seconds)} of every thread of pid, from
+    /proc/pid/task/*/schedstat (nanoseconds on a CPU), else stat's
+    utime + stime (clock ticks, 10 ms)."""
+    hz = os.sysconf("SC_CLK_TCK")
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for t in tids:
+        try:
+            st = open(f"/proc/{pid}/task/{t}/stat").read()
+        except OSError:
+            continue
+        name = st[st.index("(") + 1:st.rindex(")")]
+        f = st[st.rindex(")") + 2:].split()
+        try:
+            ns = int(open(f"/proc/{pid}/task/{t}/schedstat").read().split()[0])
+            out[int(t)] = (name, ns / 1e9)
+        except (OSError, ValueError, IndexError):
+            out[int(t)] = (name, (int(f[11]) + int(f[12])) / hz)
+    return out
+
+
+def live_once(T, ns, work, conf, pcap, pps=None, workers=None,
+              finalise=False, preload=False):
     rundir = fresh_dir(os.path.join(work, "live"))
+    cap = "promisc = true;" + ("" if workers is None else
+                               f" workers = {workers};")
+    # released counts compared between runs: lab mode (min_group_size
+    # 1), so that the release is the counts, neither suppressed nor noised
+    # and a flush every second, so that the main thread's merges of the
+    # workers' aggregates happen during the replay and are measured
+    lab = "\n  min_group_size = 1;\n  flush_interval = 1;" if finalise \
+        else ""
     text = open(conf).read().replace(
         "  user = \"\";",
-        "  user = \"\";\n  capture = { promisc = true; };")
+        "  user = \"\";\n  capture = { " + cap + " };" + lab)
     open(os.path.join(rundir, "aicensus.conf"), "w").write(text)
     cat = re.search(r'catalog = "([^"]+)"', text).group(1)
     shutil.copy(os.path.join(os.path.dirname(conf), cat), rundir)
@@ -365,12 +406,24 @@ def live_once(T, ns, work, conf, pcap, pps=None):
             check(d.poll() is None, "live aicensusd exited: " +
                   open(logf.name).read()[-300:])
             time.sleep(0.1)
+        time.sleep(0.3)     # the workers start after the capture line
+        threads0 = thread_cpu(d.pid)
         rate = ["--topspeed"] if pps is None else ["--pps", str(int(pps))]
+        # the sender's own CPU (its system time includes the veth's
+        # receive softirq, which runs in the sending thread's context)
+        ru0 = os.times()
         r = subprocess.run(["ip", "netns", "exec", ns.tx, "tcpreplay",
-                            *rate, "-i", "vtx", pcap],
+                            *rate, *(["-K"] if preload else []), "-i", "vtx",
+                            pcap],
                            capture_output=True, text=True)
+        ru1 = os.times()
+        sender_cpu = (ru1.children_user - ru0.children_user +
+                      ru1.children_system - ru0.children_system)
         check(r.returncode == 0, f"tcpreplay failed: {r.stderr[-300:]}")
         time.sleep(1.0)
+        # CPU of the replay alone: start-up (catalog, keys) taken out
+        threads = {t: (n, c - threads0.get(t, ("", 0.0))[1])
+                   for t, (n, c) in thread_cpu(d.pid).items()}
     finally:
         d.send_signal(signal.SIGTERM)
         try:
@@ -386,7 +439,18 @@ def live_once(T, ns, work, conf, pcap, pps=None):
     m = re.search(r"(\d+) packets seen, (\d+) dropped by the kernel, "
                   r"(\d+) by the interface", dlog)
     row = tuple(int(x) for x in m.groups()) if m else (0, 0, 0)
+    cells = None
+    if finalise:
+        f = subprocess.run([T.aicensusd, "-c", "aicensus.conf", "--finalise"],
+                           cwd=rundir, capture_output=True, text=True)
+        check(f.returncode == 0, f"aicensusd --finalise: {f.stderr[-300:]}")
+        cells = released_sums(os.path.join(rundir, "released.db"))
+    main_cpu = threads.get(d.pid, ("", 0.0))[1]
     return dict(sent=int(sent.group(1)) if sent else None,
+                threads=sorted(((c, n, t) for t, (n, c) in threads.items()
+                                if t != d.pid), reverse=True),
+                main_cpu=main_cpu, workers=workers, cells=cells,
+                sender_cpu=sender_cpu,
                 mbps=float(rated.group(1)) if rated else None,
                 pps=float(rated.group(2)) if rated else None,
                 seen=row[0] or 0, pcap_drops=row[1] or 0,
@@ -410,6 +474,227 @@ def live(T, work, conf, pcap):
             r = live_once(T, ns, work, conf, pcap, pps=rate)
             tries.append(r)
     return dict(tries=tries)
+
+
+def released_sums(db):
+    """The released week cells summed over the weeks (a run may straddle
+    a week), and the day blind spots, as one comparable dict.  Device-
+    hours are left out: a run that straddles an hour counts them in two
+    hours, and that is the clock, not the capture threads."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    ms = ["devices", "tls", "quic", "ech", "conns", "dns", "nxdomain",
+          "bytes_up", "bytes_down"]
+    out = {}
+    for row in con.execute(f"SELECT dept, svc, {', '.join(ms)} FROM cell "
+                           "WHERE kind = 2"):
+        c = out.setdefault(f"{row[0]}|{row[1]}", dict.fromkeys(ms, 0))
+        for m, v in zip(ms, row[2:]):
+            c[m] += v or 0
+    for name, v in con.execute("SELECT name, SUM(value) FROM blind "
+                               "GROUP BY name"):
+        out[f"blind|{name}"] = v
+    con.close()
+    return out
+
+
+def live_matched(pcap):
+    """Frames a live socket with the default filter must see (the
+    kernel takes the outer VLAN tag out before the filter runs; see
+    tests/workers_check.py)."""
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    import workers_check
+    return workers_check.matched(pcap, os.path.join(
+        ROOT, "daemon", "capture", "capture.h"))
+
+
+def lost(t, matched):
+    """Packets dropped or never seen: pcap's and the interface's drop
+    counters, and what the kernel lost before the socket (a full
+    backlog) that no counter names."""
+    return t["pcap_drops"] + t["if_drops"] + \
+        max(0, matched - t["seen"] - t["pcap_drops"] - t["if_drops"])
+
+
+def workers_live(T, work, conf, pcap, matched, runs, counts=(1, 2)):
+    """capture.workers side by side: rounds of 1, 2, 1, 2, ...; in each,
+    topspeed, then rates 25 % lower each step until nothing is lost.
+    The runs without loss are released (--finalise) and compared."""
+    if os.geteuid() != 0 or not shutil.which("ip") or \
+            not shutil.which("tcpreplay"):
+        return dict(skipped="needs root, ip and tcpreplay")
+    res = {w: [] for w in counts}
+    with Netns() as ns:
+        for i in range(runs):
+            for w in counts:
+                log(f"bench: workers = {w}, round {i + 1}/{runs}: topspeed")
+                top = live_once(T, ns, work, conf, pcap, workers=w,
+                                finalise=True, preload=True)
+                tries = [top]
+                rate = top["pps"] or 100000
+                while lost(tries[-1], matched) > 0 and len(tries) < 8:
+                    rate *= 0.75
+                    log(f"bench: workers = {w}: {lost(tries[-1], matched):,}"
+                        f" lost, trying {rate:,.0f} pps")
+                    tries.append(live_once(T, ns, work, conf, pcap,
+                                           pps=rate, workers=w,
+                                           finalise=True, preload=True))
+                clean = tries[-1] if lost(tries[-1], matched) == 0 else None
+                res[w].append(dict(top=top, tries=tries, clean=clean))
+    return dict(rounds=res, matched=matched)
+
+
+def workers_md(wl, packets, nbytes):
+    """The workers rows: medians over the rounds, and the model."""
+    out = []
+    w = out.append
+    if "skipped" in wl:
+        return [f"## Live, capture.workers 1 vs 2\n\nskipped: "
+                f"{wl['skipped']}\n"]
+    R = wl["rounds"]
+    matched = wl["matched"]
+    cores = os.cpu_count()
+    w("## Live, capture.workers 1 vs 2 (netns + veth, tcpreplay)\n")
+    w(f"{matched:,} of the {packets:,} packets pass the default capture "
+      f"filter on a live socket; rounds alternate 1, 2, 1, 2, ...; "
+      f"median of {len(next(iter(R.values())))} rounds (min–max). "
+      "'lost' = pcap drops + interface drops + packets never seen; "
+      "'≥': some round lost nothing even at topspeed (tcpreplay -K, "
+      "the sender, was the limit).\n")
+    w("| workers | topspeed: pps | topspeed: lost | max rate without loss: "
+      "pps | Mbit/s | CPU s per capture thread at that rate | main "
+      "thread CPU s | packets per capture-thread CPU s |")
+    w("|---|---|---|---|---|---|---|---|")
+    model = {}
+    for k, rounds in R.items():
+        tp = [r["top"]["pps"] or 0 for r in rounds]
+        tl = [lost(r["top"], matched) for r in rounds]
+        cl = [r["clean"] for r in rounds if r["clean"]]
+        if cl:
+            cp = [c["pps"] or 0 for c in cl]
+            cm = [c["mbps"] or 0 for c in cl]
+            # capture threads: the main thread itself with 1 worker;
+            # with N > 1 the N busiest other threads (the workers; the
+            # rest are the vault's commit thread and such)
+            per = []
+            mains = []
+            rate = []
+            for c in cl:
+                if k == 1:
+                    wc = [c["main_cpu"]]
+                else:
+                    wc = [t[0] for t in c["threads"][:k]]
+                    mains.append(c["main_cpu"])
+                per.extend(wc)
+                if sum(wc) > 0:
+                    rate.append(c["seen"] / sum(wc))
+            model[k] = dict(per_thread=med(rate) if rate else None,
+                            main=med(mains) if mains else None,
+                            seen=med([c["seen"] for c in cl]),
+                            clean_pps=med(cp))
+            pt = model[k]["per_thread"]
+            # no loss at topspeed: the sender is the limit, not aicensusd
+            ge = "≥ " if any(r["clean"] is r["top"] for r in rounds) else ""
+            w(f"| {k} | {med(tp):,.0f} ({min(tp):,.0f}–{max(tp):,.0f}) | "
+              f"{med(tl):,.0f} ({min(tl):,}–{max(tl):,}) | "
+              f"{ge}{med(cp):,.0f} ({min(cp):,.0f}–{max(cp):,.0f}) | "
+              f"{med(cm):,.0f} | "
+              + ", ".join(f"{x:.2f}" for x in per) + " | "
+              + (f"{med(mains):.2f}" if mains else "(is the capture thread)")
+              + " | " + (f"{pt:,.0f}" if pt else "-") + " |")
+        else:
+            w(f"| {k} | {med(tp):,.0f} | {med(tl):,.0f} | lost at every "
+              "rate tried | | | | |")
+    w("")
+    sets = [(k, r["clean"]["cells"]) for k, rounds in R.items()
+            for r in rounds if r["clean"] and r["clean"]["cells"]]
+    # Distinct devices are exact up to SKETCH_SPARSE_MAX (1024, sketch.h)
+    # and an estimate above, under the week key each run makes afresh:
+    # those vary from run to run whatever the worker count.
+    est = {}
+
+    def exact(cells):
+        out = {}
+        for key, v in cells.items():
+            if isinstance(v, dict) and v.get("devices", 0) > 1024:
+                est.setdefault(key, []).append(v["devices"])
+                v = {m: x for m, x in v.items() if m != "devices"}
+            out[key] = v
+        return out
+    sets = [(k, exact(c)) for k, c in sets]
+    ident = bool(sets) and all(c == sets[0][1] for _, c in sets) and \
+        len({k for k, _ in sets}) == len(R)
+    diff = []
+    if sets and not ident:
+        a = sets[0][1]
+        for k, c in sets[1:]:
+            for key in sorted(set(a) | set(c)):
+                if a.get(key) != c.get(key):
+                    diff.append(f"workers {k}: {key} {c.get(key)} vs "
+                                f"{a.get(key)}")
+    w(f"identical: {'yes' if ident else 'no'} (released week cells and "
+      f"day blind spots of the {len(sets)} runs without loss, "
+      f"{', '.join(str(k) for k, _ in sets)} workers; device-hours left "
+      "out)" + ("" if ident else ": " + "; ".join(diff[:4])) + "\n")
+    if est:
+        w("Device counts above 1,024 are sketch estimates under each run's "
+          "own week key and were compared apart: " + "; ".join(
+              f"{key} {min(v):,}–{max(v):,}" for key, v in
+              sorted(est.items())[:3]) +
+          ".\n")
+    m1, m2 = model.get(1), model.get(2)
+    if m1 and m1["per_thread"]:
+        pw = (m2 or m1)["per_thread"] or m1["per_thread"]
+        main_cost = (m2["main"] / m2["seen"]) if m2 and m2["main"] else 0
+        main_rate = 1 / main_cost if main_cost else None
+        w("Model for a many-core gateway (stated, not measured): a capture "
+          "thread handles r packets per CPU second of its own (with 2 "
+          f"workers: {pw:,.0f}; with 1: {m1['per_thread']:,.0f}); this is "
+          "the daemon's user and system time only, the kernel's receive "
+          "path (softirq, copy into the ring) runs on the sender's core "
+          "here and on the NIC queues' cores on a gateway.  The main "
+          "thread, which merges the workers' aggregates at every flush, "
+          "used "
+          + (f"{main_cost * 1e6:.3f} µs of CPU per packet with a flush "
+             "every second (the worst case: the default interval is 60 s), "
+             f"so it becomes the limit only at ~{main_rate:,.0f} packets/s"
+             if main_rate else "too little CPU to measure")
+          + ".  With K cores for capture threads, ceiling ≈ min(K × r, "
+          "main-thread rate):")
+        for K in (1, 2, 4, 8, 16):
+            est = K * pw
+            if main_rate:
+                est = min(est, main_rate)
+            w(f"- K = {K}: ~{est:,.0f} packets/s "
+              f"(~{est * nbytes / packets * 8 / 1e6:,.0f} Mbit/s at this "
+              "capture's mean frame size)")
+        sc = [r["top"]["sender_cpu"] / (r["top"]["sent"] / r["top"]["pps"])
+              for rounds in R.values() for r in rounds
+              if r["top"].get("pps") and r["top"].get("sent")]
+        kp = [r["top"]["sender_cpu"] / r["top"]["sent"]
+              for rounds in R.values() for r in rounds
+              if r["top"].get("sent")]
+        if kp:
+            # the pessimistic bound: every packet also costs, on the same
+            # core, what this machine's whole kernel path cost (send,
+            # veth, receive into the ring: all in the sender's CPU here)
+            lo = 1 / (med(kp) + 1 / pw)
+            w(f"- pessimistic, if each packet also cost a capture core the "
+              f"whole kernel path measured here ({med(kp) * 1e6:.2f} µs: "
+              f"tcpreplay's send, the veth and the receive into the ring): "
+              f"~{lo:,.0f} packets/s per core, K = 8: ~{min(8 * lo, main_rate or 8 * lo):,.0f}")
+        all_top = all(r["clean"] is r["top"] for rounds in R.values()
+                      for r in rounds)
+        w(f"\nThis machine has {cores} cores, shared (load average "
+          f"{os.getloadavg()[0]:.1f} at the end).  At topspeed tcpreplay, "
+          "with the veth's receive path in its context, used "
+          + (f"{med(sc):.2f} of a core (median)" if sc else "? of a core")
+          + (": nothing was lost at the highest rate it reached, with "
+             "either worker count, so the sender, not aicensusd, was the "
+             "limit and the max rates above do not show the scaling"
+             if all_top else "") +
+          "; a second capture thread has no core of its own here.  The "
+          "per-thread CPU figures are what the model uses.\n")
+    return out
 
 
 # ---- 7. central -----------------------------------------------------------------
@@ -898,9 +1183,13 @@ def main():
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--instructions", action="store_true",
                     help="only the scaling rows, in callgrind instructions")
-    ap.add_argument("--only", choices=["central"],
+    ap.add_argument("--only", choices=["central", "workers"],
                     help="only this row (central: sites x one week into "
-                    "PostgreSQL)")
+                    "PostgreSQL; workers: live capture.workers 1 vs 2)")
+    ap.add_argument("--workers-runs", type=int, default=3)
+    ap.add_argument("--workers-packets", type=int, default=300000,
+                    help="packets of the capture replayed by --only "
+                    "workers (the full run uses --packets)")
     ap.add_argument("--skip-central", action="store_true")
     ap.add_argument("--central-runs", type=int, default=1)
     ap.add_argument("--central-sites", type=int, default=100)
@@ -927,6 +1216,39 @@ def main():
         json.dump(cr, open(os.path.join(work, "results-central.json"), "w"),
                   indent=1, default=str)
         log(f"bench: results in {work}/results-central.md")
+        return 0
+    if a.only == "workers":
+        t0 = time.time()
+        pcap = os.path.join(work, "workers.pcap")
+        r = subprocess.run([T.gen, "traffic", "-c",
+                            os.path.join(ROOT, "config", "catalog.conf"),
+                            "-s", str(a.seed), "-n", str(a.workers_packets),
+                            "-o", pcap], capture_output=True, text=True)
+        check(r.returncode == 0, f"gen traffic failed: {r.stderr}")
+        conf = os.path.join(work, "aicensus-workers.conf")
+        shutil.copy(os.path.join(ROOT, "config", "catalog.conf"),
+                    os.path.join(work, "catalog.conf"))
+        r = subprocess.run([T.gen, "config", "-d", "100", "-k",
+                            "catalog.conf", "-b", "bench.db", "-o", conf],
+                           capture_output=True, text=True)
+        check(r.returncode == 0, f"gen config failed: {r.stderr}")
+        warm(pcap)
+        packets, nbytes, _ = capture_size(T.pcaploop, pcap)
+        _, _, matched = live_matched(pcap)
+        wl = workers_live(T, work, conf, pcap, matched, a.workers_runs)
+        m = machine()
+        text = (f"# aicensusd benchmark, live capture.workers rows "
+                f"({time.strftime('%Y-%m-%d %H:%M')}, "
+                f"{(time.time() - t0) / 60:.1f} min)\n\n"
+                f"Machine: {m['cpu']}, {m['cores']} cores, {m['mem_gib']} "
+                f"GiB, Linux {m['kernel']}.  Capture: bench/gen seed "
+                f"{a.seed}, {packets:,} packets, {nbytes / 1e6:,.0f} MB.\n\n"
+                + "\n".join(workers_md(wl, packets, nbytes)) + "\n")
+        print(text)
+        open(os.path.join(work, "results-workers.md"), "w").write(text)
+        json.dump(wl, open(os.path.join(work, "results-workers.json"), "w"),
+                  indent=1, default=str)
+        log(f"bench: results in {work}/results-workers.md")
         return 0
     files, confs, mix = generate(T, work, a.packets, a.seed, a.flood)
     main_conf = confs[(300, 100)]

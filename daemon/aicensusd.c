@@ -51,6 +51,7 @@
 #include "common/log.h"
 #include "common/period.h"
 #include "aggregate/pipeline.h"
+#include "aggregate/workers.h"
 #include "out/plugin.h"
 #include "common/status.h"
 #include "release/due.h"
@@ -102,10 +103,12 @@ struct daemon {
 	struct rel_params	 params;
 	struct pipeline		*P;
 	struct capture		*cap;
+	struct workers		*W;		/* capture.workers > 1 */
 	struct event_base	*base;
 	struct event		*ev_cap, *ev_flush, *ev_wd, *ev_retry;
 	struct event		*ev_step;	/* next slice of a flush */
 	struct event		*ev_ship;	/* the shipper ended a batch */
+	struct event		*ev_wstat;	/* workers' counters to status */
 	uint64_t		 fl_parse;	/* parse failures it holds */
 	uint64_t		 fl_anom[ANOM_N];	/* anomalies it holds */
 	int64_t			 fl_now;	/* its clock */
@@ -313,6 +316,76 @@ flush_finished(struct daemon *d, int rc)
 		release_due(d, d->fl_now);
 }
 
+/* --- capture workers (capture.workers > 1, aggregate/workers.h) -------- */
+
+static void
+workers_to_status(struct daemon *d, const struct workers_stats *ws)
+{
+	d->status.packets = ws->packets;		/* API status */
+	if (ws->last_packet > 0)
+		d->status.last_packet = ws->last_packet;
+	d->status.capturing = ws->down == 0;
+	d->status.capture = ws->down == 0 ? AIC_CAPTURE_RUNNING :
+	    AIC_CAPTURE_DOWN;
+	memcpy(d->status.encap, ws->encap, sizeof(d->status.encap));
+}
+
+/* Every worker's counts into the live side, and the handles' drops. */
+static void
+collect_workers(struct daemon *d, int64_t now_sec)
+{
+	struct workers_stats ws;
+
+	workers_collect(d->W, d->agg, &ws);
+	pipeline_drops(d->P, (uint64_t)now_sec * 1000000, ws.drop_new,
+	    ws.ifdrop_new);
+	d->status.pcap_drops = ws.drop;		/* API status */
+	d->status.if_drops = ws.ifdrop;
+	workers_to_status(d, &ws);
+}
+
+static void
+on_wstat(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct workers_stats ws;
+
+	(void)fd;
+	(void)what;
+	workers_status(d->W, &ws);
+	workers_to_status(d, &ws);
+}
+
+/*
+ * Detector plugins are not known to be thread-safe (the ABI promises
+ * nothing of the kind), so workers run the built-in detectors only.
+ */
+static int
+open_workers(struct daemon *d, char *err, size_t errlen)
+{
+	struct capture_opts o;
+	size_t i;
+
+	for (i = 0; i < d->nplugins; i++)
+		if (d->plugins[i].pl->tcp_claim || d->plugins[i].pl->udp) {
+			snprintf(err, errlen, "capture.workers = %d with the "
+			    "detector plugin %s loaded: plugins are not known "
+			    "to be thread-safe; set capture.workers = 1 or "
+			    "remove the plugin", d->cfg->capture.workers,
+			    d->plugins[i].name);
+			return -1;
+		}
+	o.snaplen = d->cfg->capture.snaplen;
+	o.buffer_mb = d->cfg->capture.buffer_mb;
+	o.promisc = d->cfg->capture.promisc;
+	o.immediate = d->cfg->capture.immediate;
+	o.filter = d->cfg->capture.filter;
+	if ((d->W = workers_open(d->cfg, d->cat, d->keys, d->cfg->interface,
+	    &o, d->cfg->capture.workers, err, errlen)) == NULL)
+		return -1;
+	return 0;
+}
+
 /*
  * Start a flush: what capture gathered becomes the frozen side, which
  * the store writes while packets land in the (now empty) live side.
@@ -325,7 +398,9 @@ flush_start(struct daemon *d, int64_t now_sec)
 	static uint64_t last_drop, last_ifdrop;
 	int rc;
 
-	if (d->cap && capture_stats(d->cap, &recv, &drop, &ifdrop) == 0) {
+	if (d->W != NULL)
+		collect_workers(d, now_sec);
+	else if (d->cap && capture_stats(d->cap, &recv, &drop, &ifdrop) == 0) {
 		pipeline_drops(d->P, (uint64_t)now_sec * 1000000,
 		    drop - last_drop, ifdrop - last_ifdrop);
 		last_drop = drop;
@@ -649,9 +724,13 @@ on_ship(evutil_socket_t fd, short what, void *arg)
 static void
 on_watchdog(evutil_socket_t fd, short what, void *arg)
 {
+	struct daemon *d = arg;
+
 	(void)fd;
 	(void)what;
-	(void)arg;
+	/* a capture worker stuck for 10 s: let systemd restart us */
+	if (d->W != NULL && !workers_alive(d->W, 10))
+		return;
 	sd_notify(0, "WATCHDOG=1");
 }
 
@@ -716,6 +795,8 @@ reload(struct daemon *d)
 	if (d->ship != NULL)
 		ship_forget(d->ship);
 	dropped = pipeline_reconfigure(d->P, cfg, cat);
+	if (d->W != NULL)
+		dropped += workers_reconfigure(d->W, cfg, cat);
 	if (period_set_tz(cfg->timezone) != 0)
 		log_warnx("reload: unknown time zone %s", cfg->timezone);
 	/* keep the capture-time settings of the running instance */
@@ -1047,6 +1128,9 @@ cleanup(struct daemon *d)
 {
 	size_t i;
 
+	workers_free(d->W);	/* before what their pipelines use */
+	if (d->ev_wstat)
+		event_free(d->ev_wstat);
 	api_free(d->api);
 	ship_free(d->ship);
 	outbox_close(d->ob);
@@ -1220,12 +1304,26 @@ run_live(struct daemon *d)
 		d->ev_wd = event_new(d->base, -1, EV_PERSIST, on_watchdog, d);
 		event_add(d->ev_wd, &wtv);
 	}
+	if (d->W != NULL) {
+		static const struct timeval sec = { 1, 0 };
+		char err[256];
+
+		/* after the privileges are dropped: they inherit CAP_NET_RAW */
+		if (workers_start(d->W, err, sizeof(err)) != 0)
+			fatalx("%s", err);
+		d->ev_wstat = event_new(d->base, -1, EV_PERSIST, on_wstat, d);
+		event_add(d->ev_wstat, &sec);
+	}
 	if (d->under_systemd)
 		sd_notify(0, "READY=1\nSTATUS=capturing");
 	log_info("capturing on %s; flushing every %d s", d->cfg->interface,
 	    d->cfg->flush_interval);
+	if (d->W != NULL)
+		log_info("%d capture workers (packet fanout)",
+		    workers_count(d->W));
 	event_base_dispatch(d->base);
 	drain(d);
+	workers_stop(d->W);	/* each drains its buffer; counts stay */
 	flush(d, now_usec() / 1000000);
 	for (i = 0; i < 3; i++)
 		event_free(sig[i]);
@@ -1425,7 +1523,13 @@ main(int argc, char **argv)
 	if (d.agg == NULL || d.frozen == NULL)
 		fatalx("out of memory");
 	agg_pair(d.agg, d.frozen);	/* the limits hold for both together */
-	if ((d.P = pipeline_new(d.cfg, d.cat, d.agg, d.keys, err,
+	/*
+	 * With capture workers this pipeline follows no packet (each worker
+	 * has its own): it only records the drops and hosts exporters.
+	 */
+	if ((d.P = d.rfile == NULL && d.cfg->capture.workers > 1 ?
+	    pipeline_new_worker(d.cfg, d.cat, d.agg, d.keys, NULL, 1024, err,
+	    sizeof(err)) : pipeline_new(d.cfg, d.cat, d.agg, d.keys, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 	pipeline_encap_counts(d.P, d.status.encap);	/* API status */
@@ -1437,12 +1541,17 @@ main(int argc, char **argv)
 		if ((d.cap = capture_open_file(d.rfile, decode_dlt_supported,
 		    err, sizeof(err))) == NULL)
 			fatalx("%s", err);
+	} else if (d.cfg->capture.workers > 1) {
+		if (open_workers(&d, err, sizeof(err)) != 0)
+			fatalx("%s", err);
 	} else if (open_live(&d, err, sizeof(err)) != 0) {
 		fatalx("%s", err);
 	}
 	/* API: bind now (a port < 1024 needs root), serve in the loop */
 	d.status.start_time = (int64_t)time(NULL);
 	d.status.capturing = d.rfile == NULL;
+	d.status.workers = d.rfile != NULL ? 0 : d.W != NULL ?
+	    workers_count(d.W) : 1;
 	d.status.capture = d.rfile ? AIC_CAPTURE_OFFLINE : AIC_CAPTURE_RUNNING;
 	if (d.rfile == NULL && d.cfg->api.enabled && (d.api = api_new(d.base,
 	    d.cfg, relpath, &d.status, err, sizeof(err))) == NULL)

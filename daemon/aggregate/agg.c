@@ -397,12 +397,14 @@ sketch_absorb(struct agg *a, struct sketch *dst, struct sketch *src)
 }
 
 /*
- * No limit is checked: what comes back was held in memory already, and
- * the from side is freed as it goes, so the pair never holds more than
- * before (a cell present on both sides holds less).
+ * agg_absorb: no limit is checked: what comes back was held in memory
+ * already, and the from side is freed as it goes, so the pair never
+ * holds more than before (a cell present on both sides holds less).
+ * agg_merge (a worker's counts into the live side) checks the limits as
+ * counting does: a cell that does not fit is lost and counted so.
  */
-void
-agg_absorb(struct agg *a, struct agg *from)
+static void
+absorb(struct agg *a, struct agg *from, int limited)
 {
 	struct agg_cell *c, *fc;
 	struct agg_dev *d, *fd;
@@ -410,7 +412,8 @@ agg_absorb(struct agg *a, struct agg *from)
 	size_t i;
 
 	for (fc = from->cells; fc != NULL; fc = fc->all) {
-		if ((c = cell_get(a, &fc->per, fc->dept, fc->svc, 0)) == NULL)
+		if ((c = cell_get(a, &fc->per, fc->dept, fc->svc,
+		    limited)) == NULL)
 			continue;
 		for (i = 0; i < C_N; i++)
 			c->c[i] += fc->c[i];
@@ -419,8 +422,11 @@ agg_absorb(struct agg *a, struct agg *from)
 	for (fd = from->devs; fd != NULL; fd = fd->all) {
 		struct period p = { 0 };
 
+		/* a lost device cell is counted in the hour of the flush */
+		if (limited && from->hours != NULL)
+			p = from->hours->per;
 		if ((d = dev_get(a, &p, fd->kind, fd->period, fd->week,
-		    fd->dept, fd->svc, 0)) != NULL)
+		    fd->dept, fd->svc, limited && from->hours != NULL)) != NULL)
 			sketch_absorb(a, &d->dev, &fd->dev);
 	}
 	for (fh = from->hours; fh != NULL; fh = fh->next) {
@@ -433,4 +439,16 @@ agg_absorb(struct agg *a, struct agg *from)
 	}
 	agg_clear(from);
 	a->gen++;
+}
+
+void
+agg_absorb(struct agg *a, struct agg *from)
+{
+	absorb(a, from, 0);
+}
+
+void
+agg_merge(struct agg *a, struct agg *from)
+{
+	absorb(a, from, 1);
 }

@@ -105,6 +105,14 @@ size_t	 agg_mem(const struct agg *);
 void	 agg_pair(struct agg *, struct agg *);
 void	 agg_swap(struct agg *, struct agg *);
 void	 agg_absorb(struct agg *, struct agg *from);
+/*
+ * A capture worker's aggregates into the live side: counters added,
+ * device sketches united (a device seen by two workers counts once), as
+ * agg_absorb, but within the limits of a: what does not fit is counted
+ * lost (BL_LOST, cells_full) as a packet's cell would be.  from is left
+ * empty.  Merging every worker's equals one aggregate fed all packets.
+ */
+void	 agg_merge(struct agg *, struct agg *from);
 
 /* Re-key after a reload; returns the number of cells dropped. */
 size_t	 agg_remap(struct agg *, const int32_t *dept_map, size_t nd,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "aggregate/agg.h"
@@ -27,6 +28,15 @@
 #define PIPELINE_STREAMS 1024
 #define FL_FIN_CLI	0x20
 #define FL_FIN_SRV	0x40
+#define FL_ECH_WAIT	0x80	/* an ECH hello waits for its DNS answer */
+/*
+ * Capture workers: an ECH hello whose DNS answer is not in the shared
+ * cache yet waits this long (wall clock) for the worker that has it,
+ * which may be a kernel block (100 ms) or a backlog behind; at most
+ * ECH_WAIT_MAX at once, past that it is decided at once as before.
+ */
+#define ECH_WAIT_MSEC	2000
+#define ECH_WAIT_MAX	1024
 
 /* Public DNS-over-HTTPS resolvers: lookups the sensor cannot read. */
 static const char *doh_names[] = {
@@ -41,6 +51,18 @@ struct det {
 	void			*state;
 };
 
+/* An ECH connection parked until the answer naming its server shows. */
+struct ech_wait {
+	struct flow	*f;		/* checked against the copy below */
+	uint8_t		 cli[16], srv[16];
+	uint16_t	 cport, sport;
+	int		 dept;
+	uint64_t	 conn_id;
+	struct period	 per;		/* counted in the hour it was seen */
+	uint64_t	 ts_usec;	/* packet time, for the cache */
+	int64_t		 since_ms;	/* monotonic, when parked */
+};
+
 struct pipeline {
 	const struct config	*cfg;
 	const struct catalog	*cat;
@@ -48,6 +70,9 @@ struct pipeline {
 	struct weekkey		*dk;
 	struct flow_table	*flows;
 	struct dnscache		*dns;
+	int			 dns_shared;	/* not ours to free */
+	struct ech_wait		*wait;		/* shared cache only */
+	size_t			 nwait;
 	struct det		 det[MAX_DETECTORS];
 	size_t			 ndet;
 	struct aic_host		 host;
@@ -241,6 +266,42 @@ count_connection(struct pipeline *P, struct flow *f, int dept, int svc,
 	report(P, what, ev, svc, dept, c == C_ECH ? "counted-ech" : "counted");
 }
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Capture workers only: the answer may be on its way through another
+ * worker.  1 when the hello is parked (decided by pipeline_settle).
+ */
+static int
+ech_park(struct pipeline *P, struct flow *f, int dept, uint64_t conn_id)
+{
+	struct ech_wait *w;
+
+	if (P->wait == NULL || P->nwait == ECH_WAIT_MAX ||
+	    (f->flags & (FL_ECH_WAIT | FL_COUNTED)))
+		return 0;
+	w = &P->wait[P->nwait++];
+	w->f = f;
+	memcpy(w->cli, f->cli, 16);
+	memcpy(w->srv, f->srv, 16);
+	w->cport = f->cport;
+	w->sport = f->sport;
+	w->dept = dept;
+	w->conn_id = conn_id;
+	w->per = P->per;
+	w->ts_usec = P->cur->ts_usec;
+	w->since_ms = mono_ms();
+	f->flags |= FL_ECH_WAIT;
+	return 1;
+}
+
 static void
 on_connection(struct pipeline *P, const struct aic_event *ev)
 {
@@ -271,7 +332,11 @@ on_connection(struct pipeline *P, const struct aic_event *ev)
 			return;		/* need the whole hello to tell */
 		if (ev->flags & AIC_EVF_ECH) {
 			agg_blind(P->agg, &P->per, BL_ECH, 1);
-			svc = dnscache_get(P->dns, client, server, P->now);
+			svc = dnscache_get_at(P->dns, client, server,
+			    P->cur->ts_usec);
+			if ((svc < 0 || (size_t)svc >= catalog_count(P->cat)) &&
+			    ech_park(P, f, dept, ev->conn_id))
+				return;
 			if (svc < 0 || (size_t)svc >= catalog_count(P->cat)) {
 				agg_blind(P->agg, &P->per,
 				    BL_ECH_UNATTRIBUTED, 1);
@@ -338,7 +403,8 @@ on_dns(struct pipeline *P, const struct aic_event *ev)
 	for (i = 0; i < ev->n_addrs; i++) {
 		uint32_t ttl = (uint32_t)P->cfg->limits.dns_cache_seconds;
 
-		dnscache_put(P->dns, client, ev->addrs[i], svc, P->now, ttl);
+		dnscache_put_at(P->dns, client, ev->addrs[i], svc,
+		    P->cur->ts_usec, ttl);
 	}
 	report(P, "dns-response", ev, svc, dept,
 	    (ev->flags & AIC_EVF_NXDOMAIN) ? "counted-nxdomain" : "answer");
@@ -586,6 +652,9 @@ handle_tcp(struct pipeline *P, const struct pkt *p)
 	account_bytes(P, f, from_client, p->wire_len);
 	if (p->tcp_flags & TCP_FIN)
 		f->flags |= from_client ? FL_FIN_CLI : FL_FIN_SRV;
+	/* a waiting ECH flow stays: its bytes count if the answer shows */
+	if (f->flags & FL_ECH_WAIT)
+		return;
 	if ((p->tcp_flags & TCP_RST) ||
 	    (f->flags & (FL_FIN_CLI | FL_FIN_SRV)) == (FL_FIN_CLI | FL_FIN_SRV)
 	    || ((f->flags & FL_DONE) && !(f->flags & FL_COUNTED)))
@@ -696,6 +765,56 @@ pipeline_packet(struct pipeline *P, int dlt, uint64_t ts_usec,
 		flow_stat_anomalies(P);
 }
 
+/*
+ * The parked ECH hellos whose answer has come (counted as one thread
+ * would have, in the hour they were seen), or whose wait is over or
+ * all: unattributed.  A flow that went meanwhile (evicted, its slot
+ * reused) is counted without its bytes.
+ */
+void
+pipeline_settle(struct pipeline *P, int all)
+{
+	static const struct aic_event none = { .name = "", .name_len = 0 };
+	struct period saved = P->per;
+	int64_t now = P->nwait > 0 ? mono_ms() : 0;
+	size_t i, keep = 0;
+
+	for (i = 0; i < P->nwait; i++) {
+		struct ech_wait *w = &P->wait[i];
+		struct flow *f = w->f;
+		int svc = dnscache_get_at(P->dns, w->cli, w->srv, w->ts_usec);
+		int same = (f->flags & FL_ECH_WAIT) && f->cport == w->cport &&
+		    f->sport == w->sport && memcmp(f->cli, w->cli, 16) == 0 &&
+		    memcmp(f->srv, w->srv, 16) == 0;
+
+		if (svc >= (int)catalog_count(P->cat))
+			svc = -1;
+		if (svc < 0 && !all && now - w->since_ms < ECH_WAIT_MSEC) {
+			P->wait[keep++] = *w;
+			continue;
+		}
+		if (same)
+			f->flags &= (uint8_t)~FL_ECH_WAIT;
+		P->per = w->per;
+		if (svc < 0)
+			agg_blind(P->agg, &w->per, BL_ECH_UNATTRIBUTED, 1);
+		else if (same)
+			count_connection(P, f, w->dept, svc, C_ECH, w->conn_id,
+			    w->cli, "ech", &none);
+		else {
+			count(P, w->dept, svc, C_ECH);
+			device(P, w->dept, svc, w->cli);
+		}
+		/* what handle_tcp would have done meanwhile */
+		if (same && f->l4 == 6 && (((f->flags & (FL_FIN_CLI |
+		    FL_FIN_SRV)) == (FL_FIN_CLI | FL_FIN_SRV)) ||
+		    ((f->flags & FL_DONE) && !(f->flags & FL_COUNTED))))
+			flow_remove(P->flows, f);
+	}
+	P->nwait = keep;
+	P->per = saved;
+}
+
 void
 pipeline_drops(struct pipeline *P, uint64_t ts_usec, uint64_t drops,
     uint64_t ifdrops)
@@ -718,7 +837,9 @@ pipeline_tick(struct pipeline *P, uint64_t now_usec)
 size_t
 pipeline_mem(const struct pipeline *P)
 {
-	return flow_table_mem(P->flows) + dnscache_mem(P->dns);
+	/* a shared cache is the workers' owner's to count, once */
+	return flow_table_mem(P->flows) + (P->dns_shared ? 0 :
+	    dnscache_mem(P->dns));
 }
 
 void
@@ -778,6 +899,15 @@ struct pipeline *
 pipeline_new(const struct config *cfg, const struct catalog *cat,
     struct agg *agg, struct weekkey *dk, char *err, size_t errlen)
 {
+	return pipeline_new_worker(cfg, cat, agg, dk, NULL,
+	    (size_t)cfg->limits.max_flows, err, errlen);
+}
+
+struct pipeline *
+pipeline_new_worker(const struct config *cfg, const struct catalog *cat,
+    struct agg *agg, struct weekkey *dk, struct dnscache *dns,
+    size_t max_flows, char *err, size_t errlen)
+{
 	struct pipeline *P;
 	uint64_t seed;
 	char quic_arg[32];
@@ -795,13 +925,22 @@ pipeline_new(const struct config *cfg, const struct catalog *cat,
 	P->client_outer = cfg->capture.client_address == CONFIG_CLIENT_OUTER;
 	if (getentropy(&seed, sizeof(seed)) != 0)
 		seed = (uint64_t)(uintptr_t)P ^ 0x5bd1e995;
-	P->flows = flow_table_new((size_t)cfg->limits.max_flows,
-	    PIPELINE_STREAMS, seed);
-	P->dns = dnscache_new((size_t)cfg->limits.dns_cache_entries,
-	    seed ^ 0xa5a5a5a5);
+	P->flows = flow_table_new(max_flows, PIPELINE_STREAMS, seed);
+	if (dns != NULL) {
+		P->dns = dns;
+		P->dns_shared = 1;
+		if ((P->wait = calloc(ECH_WAIT_MAX, sizeof(*P->wait))) ==
+		    NULL) {
+			snprintf(err, errlen, "out of memory");
+			pipeline_free(P);
+			return NULL;
+		}
+	} else
+		P->dns = dnscache_new((size_t)cfg->limits.dns_cache_entries,
+		    seed ^ 0xa5a5a5a5);
 	if (P->flows == NULL || P->dns == NULL) {
 		snprintf(err, errlen, "cannot allocate the flow table (%zu "
-		    "flows): lower limits.max_flows", (size_t)cfg->limits.max_flows);
+		    "flows): lower limits.max_flows", max_flows);
 		pipeline_free(P);
 		return NULL;
 	}
@@ -833,7 +972,9 @@ pipeline_free(struct pipeline *P)
 		if (P->det[i].pl->fini)
 			P->det[i].pl->fini(P->det[i].state);
 	flow_table_free(P->flows);
-	dnscache_free(P->dns);
+	if (!P->dns_shared)
+		dnscache_free(P->dns);
+	free(P->wait);
 	free(P);
 }
 
@@ -861,6 +1002,32 @@ remap_flow(void *arg, struct flow *f)
 	}
 	f->dept = (int16_t)r->dmap[di];
 	f->svc = r->smap[f->svc];
+}
+
+/*
+ * Parked ECH hellos go on waiting under their department's new index;
+ * one whose department left is dropped, as its counts are.
+ */
+static void
+remap_waiting(struct pipeline *P, const struct remap *r)
+{
+	size_t i, keep = 0;
+
+	for (i = 0; i < P->nwait; i++) {
+		struct ech_wait *w = &P->wait[i];
+		size_t di = (size_t)(w->dept + 1);
+
+		if (di >= r->nd || r->dmap[di] == INT32_MIN) {
+			if (w->f->flags & FL_ECH_WAIT &&
+			    memcmp(w->f->cli, w->cli, 16) == 0 &&
+			    w->f->cport == w->cport)
+				w->f->flags &= (uint8_t)~FL_ECH_WAIT;
+			continue;
+		}
+		w->dept = r->dmap[di];
+		P->wait[keep++] = *w;
+	}
+	P->nwait = keep;
 }
 
 static int32_t
@@ -903,6 +1070,7 @@ pipeline_reconfigure(struct pipeline *P, const struct config *cfg,
 	r.nd = nd;
 	r.ns = ns;
 	flow_foreach(P->flows, remap_flow, &r);
+	remap_waiting(P, &r);
 	free(dmap);
 	free(smap);
 	P->cfg = cfg;

@@ -38,6 +38,15 @@ struct pipeline;
 
 struct pipeline *pipeline_new(const struct config *, const struct catalog *,
 	    struct agg *, struct weekkey *, char *err, size_t errlen);
+/*
+ * A capture worker's pipeline (aggregate/workers.h): its own flow table
+ * of max_flows, the DNS answer cache dns shared with the other workers
+ * (dnscache_new_shared; the caller frees it after every pipeline).
+ */
+struct dnscache;
+struct pipeline *pipeline_new_worker(const struct config *,
+	    const struct catalog *, struct agg *, struct weekkey *,
+	    struct dnscache *dns, size_t max_flows, char *err, size_t errlen);
 void	 pipeline_free(struct pipeline *);
 
 /*
@@ -71,6 +80,16 @@ void	 pipeline_packet(struct pipeline *, int dlt, uint64_t ts_usec,
 /* Capture statistics, added to the hour of ts. */
 void	 pipeline_drops(struct pipeline *, uint64_t ts_usec, uint64_t drops,
 	    uint64_t ifdrops);
+/*
+ * Capture workers (a shared DNS cache): an Encrypted ClientHello whose
+ * answer is not in the cache yet is parked, since the worker that saw
+ * the answer may be a kernel block behind; this decides the parked ones
+ * whose answer came or whose wait (2 s) is over, or all of them (all:
+ * at the end, once every worker has read everything).  A reload re-keys
+ * the parked ones with the flows (pipeline_reconfigure).  A pipeline with
+ * its own cache parks nothing.
+ */
+void	 pipeline_settle(struct pipeline *, int all);
 /* Housekeeping: expire idle flows. */
 void	 pipeline_tick(struct pipeline *, uint64_t now_usec);
 size_t	 pipeline_mem(const struct pipeline *);

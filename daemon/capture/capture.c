@@ -1,6 +1,11 @@
 /*
  * capture.c - thin wrapper over libpcap.
  */
+#include <sys/socket.h>
+#ifdef __linux__
+#include <linux/if_packet.h>
+#endif
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,4 +215,44 @@ capture_stats(struct capture *c, uint64_t *recv, uint64_t *drop,
 	*drop = c->drop;
 	*ifdrop = c->ifdrop;
 	return 0;
+}
+
+/*
+ * Join an AF_PACKET fanout group (Linux): the kernel hands each packet
+ * to one of the group's sockets by a hash of its flow.  The hash is the
+ * flow dissector's symmetric one (fanout_demux_hash calls
+ * __skb_get_hash_symmetric): addresses and ports are ordered before
+ * hashing, so both directions of a connection reach the same socket.
+ * An IP fragment is hashed on its addresses and protocol alone (no
+ * ports to read), so every fragment of a datagram goes to one socket.
+ *
+ * No PACKET_FANOUT_FLAG_DEFRAG, on purpose: with it the kernel hands
+ * over reassembled datagrams instead of their fragments, so N workers
+ * would see other packets (and decode what one thread counts as an
+ * ip_fragment anomaly) than one thread does; counts must not depend on
+ * the number of workers.  The decoder does not reassemble IP fragments,
+ * so which worker gets a fragment changes nothing.
+ *
+ * Called after pcap_activate (which made the socket) on each handle of
+ * a group.
+ */
+int
+capture_join_fanout(struct capture *c, int group, char *err, size_t errlen)
+{
+#ifdef PACKET_FANOUT
+	int v = (group & 0xffff) | (PACKET_FANOUT_HASH << 16);
+
+	if (c->live && setsockopt(pcap_fileno(c->pc), SOL_PACKET,
+	    PACKET_FANOUT, &v, sizeof(v)) == 0)
+		return 0;
+	snprintf(err, errlen, "cannot join packet fanout group %d: %s",
+	    group, c->live ? strerror(errno) : "not a live capture");
+	return -1;
+#else
+	(void)c;
+	snprintf(err, errlen, "packet fanout (capture.workers > 1) needs "
+	    "Linux AF_PACKET; group %d not joined", group);
+	(void)errlen;
+	return -1;
+#endif
 }

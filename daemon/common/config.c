@@ -1810,6 +1810,9 @@ static const struct config_key keys[] = {
 	    "(the tunnelled packet's) or outer (the outermost)",
 	    AT(capture.client_address), sizeof(int), client_addresses, NULL,
 	    NULL, NULL },
+	{ "capture", "workers", INT(1, 64), "1", "threads", false,
+	    "capture threads fed by AF_PACKET fanout (live only)",
+	    AT(capture.workers), sizeof(int), NULL, NULL, NULL, NULL },
 
 	{ "limits", "max_flows", INT(1024, 16777216), "131072",
 	    "tracked TCP/UDP flows", false, "TCP and UDP flows tracked",

@@ -83,6 +83,7 @@ struct config_capture {
 	int		buffer_mb;	/* 1..2048 */
 	bool		promisc;
 	bool		immediate;
+	int		workers;	/* 1..64: capture threads (fanout) */
 	char		*filter;	/* "" = the capture module's built-in */
 	int		client_address;	/* enum config_client_address */
 };

@@ -3,6 +3,7 @@
  * weeks through the C library's zone database, and the zone-free civil
  * calendar (dates, ISO weeks, quarters) on day numbers.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,14 @@
 
 #include "common/period.h"
 
-static struct period cache = { INT64_MIN, 0, 0 };
+/*
+ * The last hour looked up, per thread: capture workers (capture.workers)
+ * each keep their own.  A new zone bumps the generation, which every
+ * thread's cache is checked against, so none keeps the old zone's hour.
+ */
+static _Thread_local struct period cache = { INT64_MIN, 0, 0 };
+static _Thread_local unsigned cache_gen;
+static atomic_uint tz_gen;
 
 /* --- the civil calendar (no zone) ----------------------------------- */
 
@@ -184,6 +192,7 @@ period_set_tz(const char *tz)
 	FILE *f;
 
 	cache.hour = INT64_MIN;
+	atomic_fetch_add(&tz_gen, 1);
 	if (tz == NULL || *tz == '\0') {
 		unsetenv("TZ");
 		tzset();
@@ -214,9 +223,10 @@ period_of(int64_t ts_sec, struct period *out)
 	struct tm tm;
 	char buf[16];
 	int64_t local;
+	unsigned gen = atomic_load_explicit(&tz_gen, memory_order_relaxed);
 
-	if (cache.hour != INT64_MIN && ts_sec >= cache.hour &&
-	    ts_sec < cache.hour + 3600) {
+	if (cache.hour != INT64_MIN && cache_gen == gen &&
+	    ts_sec >= cache.hour && ts_sec < cache.hour + 3600) {
 		*out = cache;
 		return;
 	}
@@ -234,6 +244,7 @@ period_of(int64_t ts_sec, struct period *out)
 	strftime(buf, sizeof(buf), "%G%V", &tm);
 	out->week = (int32_t)atoi(buf);
 	cache = *out;
+	cache_gen = gen;
 }
 
 /* Strictly "YYYY-Www", and only weeks the year has (52 or 53). */

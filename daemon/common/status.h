@@ -61,6 +61,7 @@ struct aic_status {
 	uint64_t	packets;	/* seen since start */
 	uint64_t	pcap_drops;	/* dropped by the kernel buffer */
 	uint64_t	if_drops;	/* dropped by the interface */
+	int		workers;	/* capture threads; 0 = none (-r) */
 	uint64_t	parse_failures;	/* malformed packets (stored flushes) */
 	int64_t		last_flush;	/* epoch seconds of the last attempt; 0 */
 	int		last_flush_ok;	/* 1 when it committed */

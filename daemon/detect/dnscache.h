@@ -19,6 +19,12 @@
 struct dnscache;
 
 struct dnscache *dnscache_new(size_t entries, uint64_t seed);
+/*
+ * For capture workers: one cache for all of them, so an answer one
+ * worker saw attributes an ECH connection another follows.  Same bound;
+ * put and get lock one stripe of the table.
+ */
+struct dnscache *dnscache_new_shared(size_t entries, uint64_t seed);
 void	dnscache_free(struct dnscache *);
 size_t	dnscache_mem(const struct dnscache *);
 void	dnscache_put(struct dnscache *, const uint8_t client[16],
@@ -26,5 +32,14 @@ void	dnscache_put(struct dnscache *, const uint8_t client[16],
 /* Service index, or -1 when no live entry matches. */
 int	dnscache_get(const struct dnscache *, const uint8_t client[16],
 	    const uint8_t server[16], uint32_t now);
+/*
+ * The same at a packet's time in microseconds.  A shared cache also
+ * keeps each entry's earliest answer to the millisecond, and a lookup
+ * from before it finds nothing (one thread would not have had it yet).
+ */
+void	dnscache_put_at(struct dnscache *, const uint8_t client[16],
+	    const uint8_t server[16], int svc, uint64_t ts_usec, uint32_t ttl);
+int	dnscache_get_at(const struct dnscache *, const uint8_t client[16],
+	    const uint8_t server[16], uint64_t ts_usec);
 
 #endif /* AIC_DNSCACHE_H */

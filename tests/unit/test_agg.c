@@ -534,6 +534,152 @@ test_pair_swap_absorb(void)
 	agg_free(frozen);
 }
 
+/* Two sketches hold the same devices: same estimate, same bytes. */
+static int
+same_sketch(const struct sketch *a, const struct sketch *b)
+{
+	uint8_t ba[65536], bb[65536];
+	size_t na, nb;
+
+	if (sketch_estimate(a) != sketch_estimate(b))
+		return 0;
+	na = sketch_serialize(a, ba, sizeof(ba));
+	nb = sketch_serialize(b, bb, sizeof(bb));
+	return na == nb && memcmp(ba, bb, na) == 0;
+}
+
+/*
+ * Capture workers: the same events spread over three aggregates (by
+ * event, so one device shows in several), merged with agg_merge, equal
+ * one aggregate fed them all: counters summed, device sketches united
+ * (small sets and ones past the sparse limit), blind spots and anomalies
+ * summed, the same cells and nothing else.
+ */
+static void
+test_merge_equals_single(void)
+{
+	struct agg *one = agg_new(100000, 512u << 20), *merged;
+	struct agg *w[3];
+	const struct agg_cell *c, *mc;
+	const struct agg_dev *d, *md;
+	const struct agg_hour *h, *mh;
+	uint64_t r = 42;
+	size_t i, k, ndiff = 0;
+
+	merged = agg_new(100000, 512u << 20);
+	for (k = 0; k < 3; k++)
+		w[k] = agg_new(100000, 512u << 20);
+	for (i = 0; i < 60000; i++) {
+		struct period p;
+		int dept, svc;
+		uint64_t dev;
+		struct agg *to;
+		struct agg_cell *cc;
+
+		r = mix(r);
+		p = per((int64_t)(r % (3 * 86400)));	/* three days */
+		dept = (int)((r >> 20) % 4) - 1;	/* -1 = unassigned */
+		svc = (int)((r >> 24) % 5);
+		dev = mix((r >> 32) % 10);	/* seen by every worker */
+		to = w[(r >> 40) % 3];
+		agg_packet(one, &p, 100);
+		agg_packet(to, &p, 100);
+		switch ((r >> 44) % 4) {
+		case 0:
+			agg_device(one, &p, dept, svc, dev);
+			agg_device(to, &p, dept, svc, dev);
+			/* FALLTHROUGH */
+		case 1:
+			cc = agg_cell(one, &p, dept, svc);
+			cc->c[C_TLS]++;
+			cc->c[C_UP] += r & 0xfff;
+			cc = agg_cell(to, &p, dept, svc);
+			cc->c[C_TLS]++;
+			cc->c[C_UP] += r & 0xfff;
+			break;
+		case 2:
+			agg_blind(one, &p, BL_ECH_UNATTRIBUTED, 1);
+			agg_blind(to, &p, BL_ECH_UNATTRIBUTED, 1);
+			break;
+		default:
+			agg_anomaly(one, &p, ANOM_BAD_IP);
+			agg_anomaly(to, &p, ANOM_BAD_IP);
+			break;
+		}
+	}
+	/* one service past the sparse form: 2500 devices, each in turn */
+	for (i = 0; i < 6000; i++) {
+		struct period p = per((int64_t)(i * 37 % (2 * 86400)));
+
+		agg_packet(one, &p, 60);
+		agg_packet(w[i % 3], &p, 60);
+		agg_device(one, &p, 0, 0, mix(1000000 + i % 2500));
+		agg_device(w[i % 3], &p, 0, 0, mix(1000000 + i % 2500));
+	}
+	for (k = 0; k < 3; k++) {
+		agg_merge(merged, w[k]);
+		T_CHECK(agg_empty(w[k]));
+	}
+	T_EQ_INT(count_cells(merged), count_cells(one));
+	T_EQ_INT(count_devs(merged), count_devs(one));
+	T_EQ_INT(agg_ncells(merged), agg_ncells(one));
+	for (c = agg_cells(one); c != NULL; c = c->all) {
+		for (mc = agg_cells(merged); mc != NULL; mc = mc->all)
+			if (mc->per.hour == c->per.hour && mc->dept == c->dept &&
+			    mc->svc == c->svc)
+				break;
+		if (mc == NULL || memcmp(mc->c, c->c, sizeof(c->c)) != 0 ||
+		    !same_sketch(&mc->dev, &c->dev))
+			ndiff++;
+	}
+	for (d = agg_devs(one); d != NULL; d = d->all) {
+		md = find_dev(merged, d->kind, d->period, d->dept, d->svc);
+		if (md == NULL || md->week != d->week ||
+		    !same_sketch(&md->dev, &d->dev))
+			ndiff++;
+	}
+	for (h = agg_hours(one); h != NULL; h = h->next) {
+		mh = find_hour(merged, h->per.hour);
+		if (mh == NULL || memcmp(mh->b, h->b, sizeof(h->b)) != 0 ||
+		    memcmp(mh->anom, h->anom, sizeof(h->anom)) != 0)
+			ndiff++;
+	}
+	T_EQ_INT(ndiff, 0);
+	/* the big cell is past the sparse form: a real union was tested */
+	d = find_dev(one, DEV_WEEK, per(0).week, 0, 0);
+	T_CHECK(d != NULL && sketch_is_dense(&d->dev) &&
+	    sketch_estimate(&d->dev) > 2000);
+	for (k = 0; k < 3; k++)
+		agg_free(w[k]);
+	agg_free(one);
+	agg_free(merged);
+}
+
+/*
+ * agg_merge keeps the receiver's limits (agg_absorb does not): a
+ * worker's cells that do not fit are counted lost, like a packet's.
+ */
+static void
+test_merge_limited(void)
+{
+	struct agg *live = agg_new(3, 64u << 20), *w = agg_new(100, 64u << 20);
+	struct period h0 = per(0);
+	const struct agg_hour *h;
+	int s;
+
+	agg_packet(w, &h0, 1);
+	for (s = 0; s < 5; s++)
+		agg_cell(w, &h0, 0, s)->c[C_DNS] = 1;
+	agg_merge(live, w);
+	T_CHECK(agg_empty(w));
+	T_EQ_INT(count_cells(live), 3);
+	h = find_hour(live, T0);
+	T_CHECK(h != NULL && h->b[BL_PACKETS] == 1 && h->b[BL_LOST] == 2 &&
+	    h->anom[ANOM_CELLS_FULL] == 2);
+	agg_free(live);
+	agg_free(w);
+}
+
 int
 main(void)
 {
@@ -547,5 +693,7 @@ main(void)
 	T_RUN(test_clear);
 	T_RUN(test_remap);
 	T_RUN(test_pair_swap_absorb);
+	T_RUN(test_merge_equals_single);
+	T_RUN(test_merge_limited);
 	return T_DONE();
 }

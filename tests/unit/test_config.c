@@ -249,6 +249,7 @@ static const char golden_out[] =
     "    filter = \"udp port 53 or tcp port 443\";\n"
     "    immediate = false;\n"
     "    client_address = \"inner\";\n"
+    "    workers = 1;\n"
     "  };\n"
     "  limits = {\n"
     "    max_flows = 131072;\n"
@@ -411,6 +412,7 @@ test_defaults(void)
 	T_EQ_INT(c->capture.snaplen, 65535);
 	T_EQ_INT(c->capture.buffer_mb, 32);
 	T_CHECK(!c->capture.promisc && !c->capture.immediate);
+	T_EQ_INT(c->capture.workers, 1);
 	T_EQ_STR(c->capture.filter, "");
 	T_EQ_INT(c->capture.client_address, CONFIG_CLIENT_INNER);
 	T_EQ_INT(c->limits.max_flows, 131072);

@@ -25,6 +25,7 @@
 #include "common/encap.h"
 #include "common/period.h"
 #include "detect/catalog.h"
+#include "detect/dnscache.h"
 #include "quic_vectors.h"
 #include "t.h"
 
@@ -577,6 +578,98 @@ test_tunnel_client(void)
 		agg_free(a);
 	}
 	cfg->capture.client_address = CONFIG_CLIENT_INNER;
+/* client_hello with an empty encrypted_client_hello extension after it */
+static size_t
+ech_hello(uint8_t *r, const char *public_name)
+{
+	size_t n = client_hello(r, public_name);
+	unsigned rec = (unsigned)r[3] << 8 | r[4];
+	unsigned hs = (unsigned)r[7] << 8 | r[8];
+	unsigned ext = (unsigned)r[50] << 8 | r[51];
+
+	memcpy(r + n, "\xfe\x0d\x00\x00", 4);
+	put16(r + 3, rec + 4);
+	put16(r + 7, hs + 4);
+	put16(r + 50, ext + 4);
+	return n + 4;
+}
+
+/*
+ * Capture workers: the DNS answer reaches one worker, the Encrypted
+ * ClientHello it explains another, which reads first.  The hello waits
+ * (no count, no unattributed yet); once the answer is in the shared
+ * cache it is counted as one thread counts it, with the bytes the flow
+ * carried meanwhile.  An answer later in packet time than a hello never
+ * attributes it: that one is unattributed when everything is settled.
+ */
+static void
+test_workers_ech_wait(void)
+{
+	struct dnscache *dns = dnscache_new_shared(1024, 9);
+	struct agg *a1 = agg_new(4096, (size_t)64 << 20);
+	struct agg *a2 = agg_new(4096, (size_t)64 << 20);
+	struct pipeline *w1, *w2;
+	uint8_t m[512], f[1600], ch[512];
+	struct agg_cell *c = NULL;
+	const struct agg_hour *h;
+	struct period p0;
+	char err[256];
+	size_t n, chl;
+	int fin = 0;
+
+	w1 = pipeline_new_worker(cfg, cat, a1, dk, dns, 1024, err, sizeof(err));
+	w2 = pipeline_new_worker(cfg, cat, a2, dk, dns, 1024, err, sizeof(err));
+	T_CHECK(dns != NULL && w1 != NULL && w2 != NULL);
+	if (w1 == NULL || w2 == NULL)
+		goto out;
+	chl = ech_hello(ch, "cloudflare-ech.com");
+	/* worker 2: fin2's SYN and ECH hello at +100 ms, no answer yet */
+	n = frame(f, 6, fin2, 41000, chatsrv, 443, 7000, 0x02, NULL, 0);
+	pipeline_packet(w2, DLT_EN10MB, T0 + 100000, f, n, n);
+	n = frame(f, 6, fin2, 41000, chatsrv, 443, 7001, 0x18, ch, chl);
+	pipeline_packet(w2, DLT_EN10MB, T0 + 110000, f, n, n);
+	pipeline_settle(w2, 0);
+	h = agg_hours(a2);
+	T_CHECK(h != NULL && h->b[BL_ECH] == 1 &&
+	    h->b[BL_ECH_UNATTRIBUTED] == 0);
+	/* the server answers on the waiting flow: 100 bytes down */
+	memset(m, 0xab, 100);
+	n = frame(f, 6, chatsrv, 443, fin2, 41000, 9001, 0x18, m, 100);
+	pipeline_packet(w2, DLT_EN10MB, T0 + 120000, f, n, n);
+	/* worker 1 reads the answer, from +50 ms, only now */
+	n = dns_msg(m, 0x4321, chatsrv);
+	n = frame(f, 17, dnssrv, 53, fin2, 40002, 0, 0, m, n);
+	pipeline_packet(w1, DLT_EN10MB, T0 + 50000, f, n, n);
+	pipeline_settle(w2, 0);
+	period_of(HOUR0, &p0);
+	c = agg_cell(a2, &p0, fin, 0);		/* openai-chatgpt */
+	T_CHECK(c != NULL && c->c[C_ECH] == 1 && c->c[C_DOWN] == 100 &&
+	    c->c[C_UP] == chl && sketch_estimate(&c->dev) == 1);
+	h = agg_hours(a2);
+	T_CHECK(h != NULL && h->b[BL_ECH_UNATTRIBUTED] == 0);
+
+	/* fin1's hello at +200 ms; its answer is from +300 ms: too late */
+	n = frame(f, 6, fin1, 41001, chatsrv, 443, 8000, 0x02, NULL, 0);
+	pipeline_packet(w2, DLT_EN10MB, T0 + 200000, f, n, n);
+	n = frame(f, 6, fin1, 41001, chatsrv, 443, 8001, 0x18, ch, chl);
+	pipeline_packet(w2, DLT_EN10MB, T0 + 210000, f, n, n);
+	n = dns_msg(m, 0x4322, chatsrv);
+	n = frame(f, 17, dnssrv, 53, fin1, 40003, 0, 0, m, n);
+	pipeline_packet(w1, DLT_EN10MB, T0 + 300000, f, n, n);
+	pipeline_settle(w2, 0);
+	h = agg_hours(a2);
+	T_CHECK(h != NULL && h->b[BL_ECH_UNATTRIBUTED] == 0);	/* waits */
+	pipeline_settle(w2, 1);
+	h = agg_hours(a2);
+	T_CHECK(h != NULL && h->b[BL_ECH] == 2 &&
+	    h->b[BL_ECH_UNATTRIBUTED] == 1);
+	T_CHECK(c != NULL && c->c[C_ECH] == 1);
+out:
+	pipeline_free(w1);
+	pipeline_free(w2);
+	agg_free(a1);
+	agg_free(a2);
+	dnscache_free(dns);
 }
 
 int
@@ -592,6 +685,7 @@ main(void)
 	T_RUN(test_unassigned_client);
 	T_RUN(test_blind_totals);
 	T_RUN(test_tunnel_client);
+	T_RUN(test_workers_ech_wait);
 	teardown();
 	return T_DONE();
 }

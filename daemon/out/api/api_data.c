@@ -486,6 +486,7 @@ api_status(struct api_call *c)
 	json_object_set_new(o, "pcap_drops", jint(s->pcap_drops));
 	json_object_set_new(o, "if_drops", jint(s->if_drops));
 	json_object_set_new(o, "encap", encap_json(s));
+	json_object_set_new(o, "workers", json_integer(s->workers));
 	json_object_set_new(o, "last_flush", json_pack("{s:o,s:b,s:I}",
 	    "time", epoch_or_null(s->last_flush), "ok", s->last_flush_ok,
 	    "failures", (json_int_t)s->flush_failures));

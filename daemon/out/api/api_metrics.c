@@ -146,6 +146,9 @@ health(struct evbuffer *b, const struct api *a, int db_up)
 	family(b, "aicensus_last_packet_timestamp_seconds", "gauge",
 	    "When the last packet was seen (0: none).");
 	sample_i(b, "aicensus_last_packet_timestamp_seconds", s->last_packet);
+	family(b, "aicensus_capture_workers", "gauge",
+	    "Capture threads (capture.workers; 0 when not capturing live).");
+	sample_u(b, "aicensus_capture_workers", (uint64_t)s->workers);
 	family(b, "aicensus_packets_total", "counter",
 	    "Packets the sensor has seen since it started.");
 	sample_u(b, "aicensus_packets_total", s->packets);
