@@ -14,6 +14,11 @@
  * hold the first STREAM_BUF bytes of a client stream, in sequence order,
  * whatever order the segments arrive in; retransmitted bytes land on
  * themselves.  When the pool is exhausted the oldest stream is dropped.
+ *
+ * A flow whose detector also reads the server's side (DNS over TCP: the
+ * answers) has a second stream from the same pool, kept by the same
+ * code under the same bounds (flow_srv_stream_*).  Losing it to the pool
+ * ends only the server side: the client's stream goes on.
  */
 #ifndef AIC_FLOW_H
 #define AIC_FLOW_H
@@ -37,6 +42,10 @@ struct agg_cell;
 #define FL_COUNTED	0x08	/* bytes go to a usage cell */
 #define FL_UDP_SEEN	0x10	/* a UDP detector consumed a datagram */
 
+/* server-side flags (sflags) */
+#define FS_SRV_BASE	0x01	/* srv_next is the server's first byte */
+#define FS_SRV_DONE	0x02	/* server stream over: declined, ended, evicted */
+
 struct flow {
 	uint8_t		 cli[16], srv[16];	/* client = initiator */
 	uint16_t	 cport, sport;
@@ -49,7 +58,10 @@ struct flow {
 	int32_t		 svc;
 	uint32_t	 isn_next;
 	uint32_t	 last_sec;
-	uint32_t	 slot;		/* stream, or FLOW_NONE */
+	uint32_t	 slot;		/* client stream, or FLOW_NONE */
+	uint32_t	 sslot;		/* server stream, or FLOW_NONE */
+	uint32_t	 srv_next;	/* see FS_SRV_BASE */
+	uint8_t		 sflags;
 	uint64_t	 pend_up, pend_down;	/* bytes before it was counted */
 	uint64_t	 conn_id;	/* QUIC: connection already counted */
 	uint64_t	 hash;
@@ -100,6 +112,17 @@ void	 flow_stream_consume(struct flow_table *, struct flow *, size_t n);
 void	 flow_stream_close(struct flow_table *, struct flow *);
 /* The stream holds no byte at relative offset 0 yet. */
 int	 flow_stream_empty_head(const struct flow_table *, const struct flow *);
+
+/* The server's stream: the same, for the bytes the server sends. */
+int	 flow_srv_stream_open(struct flow_table *, struct flow *,
+	    uint32_t base_seq);
+int	 flow_srv_stream_add(struct flow_table *, struct flow *, uint32_t seq,
+	    const uint8_t *p, size_t len);
+const uint8_t *flow_srv_stream_data(const struct flow_table *,
+	    const struct flow *, size_t *len, uint64_t *off);
+void	*flow_srv_stream_fstate(struct flow_table *, struct flow *);
+void	 flow_srv_stream_consume(struct flow_table *, struct flow *, size_t n);
+void	 flow_srv_stream_close(struct flow_table *, struct flow *);
 
 const struct flow_stats *flow_stats(const struct flow_table *);
 /* Visit every flow in use (for re-keying after a reload). */
