@@ -765,7 +765,7 @@ test_tcp_answer_bad_length(void)
 {
 	static const uint8_t ans[4] = { 203, 0, 113, 37 }, late[4] = {
 	    203, 0, 113, 38 };
-	uint8_t q[512], a[512], big[9000];
+	uint8_t q[512], a[512], big[2 + 0x2400];
 	struct conn c;
 	size_t ql = tcp_dns(q, 0x0501, "chatgpt.com", 0, NULL, 0);
 	size_t al = tcp_dns(a, 0x0501, "chatgpt.com", 1, ans, 0), i;
