@@ -44,7 +44,7 @@ struct agg_cell;
 
 /* server-side flags (sflags) */
 #define FS_SRV_BASE	0x01	/* srv_next is the server's first byte */
-#define FS_SRV_DONE	0x02	/* server stream over: declined, ended, evicted */
+#define FS_SRV_DONE	0x02	/* server side over: declined, ended, lost */
 
 struct flow {
 	uint8_t		 cli[16], srv[16];	/* client = initiator */

@@ -685,7 +685,7 @@ test_tcp_answer_split(void)
 	conn_open(&c, fin1, 45010, res_tcp, 53, T0 + 13000000);
 	conn_send(&c, 1, q, ql);
 	conn_send(&c, 0, a, 20);
-	T_EQ_INT(occurrences(seen, "dns-response "), 0);	/* not whole yet */
+	T_EQ_INT(occurrences(seen, "dns-response "), 0);	/* not whole */
 	conn_send(&c, 0, a + 20, al - 20);
 	T_EQ_INT(occurrences(seen, "dns-response "), 1);
 	T_EQ_INT(ech_to(fin1, 45011, ans, T0 + 14000000), 1);
