@@ -13,13 +13,13 @@ struct range {
 
 struct stream {
 	uint32_t	 owner;		/* flow index, FLOW_NONE when free */
+	uint32_t	 srv;		/* the owner's server stream */
 	uint32_t	 older, newer;	/* in use: allocation order; free:
 					 * newer links the free stack */
 	uint32_t	 base;		/* sequence number of buf[0] */
 	uint64_t	 off;		/* stream offset of buf[0] */
 	uint32_t	 contig;	/* bytes in order from buf[0] */
 	uint32_t	 nranges;
-	uint32_t	 srv;		/* the owner's server stream */
 	struct range	 r[STREAM_RANGES];
 	uint8_t		 fstate[STREAM_FSTATE];
 	uint8_t		 buf[STREAM_BUF];
@@ -566,27 +566,25 @@ flow_srv_stream_add(struct flow_table *t, struct flow *f, uint32_t seq,
 	return grew;
 }
 
+/* Readers of a const flow look through a copy naming the server stream. */
 const uint8_t *
 flow_srv_stream_data(const struct flow_table *t, const struct flow *f,
     size_t *len, uint64_t *off)
 {
-	const struct stream *s;
+	struct flow v = { .slot = f->sslot, .sslot = f->slot };
 
-	if (f->sslot == FLOW_NONE) {
-		*len = 0;
-		return NULL;
-	}
-	s = &t->streams[f->sslot];
-	*len = s->contig;
-	if (off)
-		*off = s->off;
-	return s->buf;
+	return flow_stream_data(t, &v, len, off);
 }
 
 void *
 flow_srv_stream_fstate(struct flow_table *t, struct flow *f)
 {
-	return f->sslot == FLOW_NONE ? NULL : t->streams[f->sslot].fstate;
+	void *fs;
+
+	swap_slots(f);
+	fs = flow_stream_fstate(t, f);
+	swap_slots(f);
+	return fs;
 }
 
 void

@@ -1,5 +1,6 @@
 /*
- * flow.h - the flow table and the bounded TCP client-stream reassembly.
+ * flow.h - the flow table and the bounded TCP stream reassembly (the
+ * client's stream, and the server's where a detector reads it).
  *
  * The table is allocated once, at its full size, and never grows: a flow
  * is an index into a preallocated array, found through a keyed hash (so
@@ -14,11 +15,6 @@
  * hold the first STREAM_BUF bytes of a client stream, in sequence order,
  * whatever order the segments arrive in; retransmitted bytes land on
  * themselves.  When the pool is exhausted the oldest stream is dropped.
- *
- * A flow whose detector also reads the server's side (DNS over TCP: the
- * answers) has a second stream from the same pool, kept by the same
- * code under the same bounds (flow_srv_stream_*).  Losing it to the pool
- * ends only the server side: the client's stream goes on.
  */
 #ifndef AIC_FLOW_H
 #define AIC_FLOW_H
@@ -41,10 +37,6 @@ struct agg_cell;
 #define FL_DONE		0x04	/* detection finished for this flow */
 #define FL_COUNTED	0x08	/* bytes go to a usage cell */
 #define FL_UDP_SEEN	0x10	/* a UDP detector consumed a datagram */
-
-/* server-side flags (sflags) */
-#define FS_SRV_BASE	0x01	/* srv_next is the server's first byte */
-#define FS_SRV_DONE	0x02	/* server side over: declined, ended, lost */
 
 struct flow {
 	uint8_t		 cli[16], srv[16];	/* client = initiator */
@@ -71,6 +63,10 @@ struct flow {
 	/* table links */
 	uint32_t	 hnext, lru_prev, lru_next;
 };
+
+/* server-side flags (sflags) */
+#define FS_SRV_BASE	0x01	/* srv_next is the server's first byte */
+#define FS_SRV_DONE	0x02	/* server side over: declined, ended, lost */
 
 struct flow_stats {
 	uint64_t	 created, evicted, expired, stream_evicted;
@@ -113,7 +109,13 @@ void	 flow_stream_close(struct flow_table *, struct flow *);
 /* The stream holds no byte at relative offset 0 yet. */
 int	 flow_stream_empty_head(const struct flow_table *, const struct flow *);
 
-/* The server's stream: the same, for the bytes the server sends. */
+/*
+ * The server's stream, for a flow whose detector also reads the bytes
+ * the server sends (DNS over TCP: the answers): a second buffer from the
+ * same pool, kept by the same code under the same rules and bounds as
+ * the client's.  Losing it to the pool ends only the server's side
+ * (FS_SRV_DONE); the client's stream goes on.
+ */
 int	 flow_srv_stream_open(struct flow_table *, struct flow *,
 	    uint32_t base_seq);
 int	 flow_srv_stream_add(struct flow_table *, struct flow *, uint32_t seq,

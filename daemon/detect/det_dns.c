@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "aicensus_plugin.h"
+#include "decode/flow.h"
 #include "detect/detectors.h"
 #include "proto/dns.h"
 
@@ -135,12 +136,12 @@ tcp_message(void *arg, const uint8_t *msg, size_t len)
 #define DNS_TCP_MAX_QUERY	4096
 /*
  * A resolver moves to TCP when an answer is too large for UDP, so
- * answers may be as long as the host's stream buffer holds (8 KiB less
- * the prefix).  A longer one is legal DNS but cannot be read whole
+ * answers may be as long as the host's stream buffer holds (STREAM_BUF
+ * less the prefix).  A longer one is legal DNS but cannot be read whole
  * here: it is skipped and counted as the overflow it is, and the
  * answers after it on the connection are still read.
  */
-#define DNS_TCP_MAX_ANSWER	8190
+#define DNS_TCP_MAX_ANSWER	(STREAM_BUF - 2)
 /*
  * A length shorter than a DNS header frames no message: the framing is
  * lost and the server's side is given up.

@@ -701,57 +701,6 @@ test_stream_pool_exhaustion(void)
 	flow_table_free(t);
 }
 
-/* Random arrival order, duplicates and overlaps against a reference. */
-static uint64_t rng = 88172645463325252ULL;
-
-static uint32_t
-rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)rng;
-}
-
-static void
-test_stream_random(void)
-{
-	struct flow_table *t = flow_table_new(16, 1, 1);
-	struct flow *f = mkflow(t, 1, 1, 1);
-	int round, k, bad = 0, incomplete = 0;
-
-	fill_ref();
-	for (round = 0; round < 300; round++) {
-		uint32_t isn = rnd();
-		size_t total = 500 + rnd() % 9000, len, a, n;
-		const uint8_t *d;
-
-		flow_stream_open(t, f, isn);
-		for (k = 0; k < 40; k++) {
-			a = rnd() % total;
-			n = 1 + rnd() % 1500;
-			if (a + n > total)
-				n = total - a;
-			add(t, f, isn, a, a + n);
-			d = flow_stream_data(t, f, &len, NULL);
-			if (len > STREAM_BUF || (len > 0 &&
-			    memcmp(d, ref, len) != 0))
-				bad++;
-		}
-		/* an in-order replay always completes the prefix */
-		for (a = 0; a < total; a += 1000)
-			add(t, f, isn, a, a + 1000 > total ? total : a + 1000);
-		d = flow_stream_data(t, f, &len, NULL);
-		if (len != (total < STREAM_BUF ? total : STREAM_BUF))
-			incomplete++;
-		else if (memcmp(d, ref, len) != 0)
-			bad++;
-	}
-	T_EQ_INT(bad, 0);
-	T_EQ_INT(incomplete, 0);
-	flow_table_free(t);
-}
-
 /* The server stream's contiguous data is exactly ref[off .. off+want). */
 static int
 srv_has(struct flow_table *t, struct flow *f, size_t want, uint64_t want_off)
@@ -863,6 +812,57 @@ test_srv_stream_pool(void)
 	flow_table_free(t);
 }
 
+/* Random arrival order, duplicates and overlaps against a reference. */
+static uint64_t rng = 88172645463325252ULL;
+
+static uint32_t
+rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)rng;
+}
+
+static void
+test_stream_random(void)
+{
+	struct flow_table *t = flow_table_new(16, 1, 1);
+	struct flow *f = mkflow(t, 1, 1, 1);
+	int round, k, bad = 0, incomplete = 0;
+
+	fill_ref();
+	for (round = 0; round < 300; round++) {
+		uint32_t isn = rnd();
+		size_t total = 500 + rnd() % 9000, len, a, n;
+		const uint8_t *d;
+
+		flow_stream_open(t, f, isn);
+		for (k = 0; k < 40; k++) {
+			a = rnd() % total;
+			n = 1 + rnd() % 1500;
+			if (a + n > total)
+				n = total - a;
+			add(t, f, isn, a, a + n);
+			d = flow_stream_data(t, f, &len, NULL);
+			if (len > STREAM_BUF || (len > 0 &&
+			    memcmp(d, ref, len) != 0))
+				bad++;
+		}
+		/* an in-order replay always completes the prefix */
+		for (a = 0; a < total; a += 1000)
+			add(t, f, isn, a, a + 1000 > total ? total : a + 1000);
+		d = flow_stream_data(t, f, &len, NULL);
+		if (len != (total < STREAM_BUF ? total : STREAM_BUF))
+			incomplete++;
+		else if (memcmp(d, ref, len) != 0)
+			bad++;
+	}
+	T_EQ_INT(bad, 0);
+	T_EQ_INT(incomplete, 0);
+	flow_table_free(t);
+}
+
 int
 main(void)
 {
@@ -881,8 +881,8 @@ main(void)
 	T_RUN(test_stream_wrap);
 	T_RUN(test_stream_consume);
 	T_RUN(test_stream_pool_exhaustion);
-	T_RUN(test_stream_random);
 	T_RUN(test_srv_stream);
 	T_RUN(test_srv_stream_pool);
+	T_RUN(test_stream_random);
 	return T_DONE();
 }

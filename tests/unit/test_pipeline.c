@@ -25,6 +25,7 @@
 #include "attribute/weekkey.h"
 #include "common/config.h"
 #include "common/period.h"
+#include "decode/flow.h"
 #include "detect/catalog.h"
 #include "quic_vectors.h"
 #include "t.h"
@@ -760,12 +761,14 @@ test_tcp_answer_out_of_order(void)
  * counted as an overflow, the next answer still read), then one shorter
  * than a DNS header (the server's side is given up, the client's goes on).
  */
+static uint8_t big[STREAM_BUF + 1];
+
 static void
 test_tcp_answer_bad_length(void)
 {
 	static const uint8_t ans[4] = { 203, 0, 113, 37 }, late[4] = {
 	    203, 0, 113, 38 };
-	uint8_t q[512], a[512], big[2 + 0x2400];
+	uint8_t q[512], a[512];
 	struct conn c;
 	size_t ql = tcp_dns(q, 0x0501, "chatgpt.com", 0, NULL, 0);
 	size_t al = tcp_dns(a, 0x0501, "chatgpt.com", 1, ans, 0), i;
@@ -776,13 +779,14 @@ test_tcp_answer_bad_length(void)
 	seen[0] = '\0';
 	conn_open(&c, fin2, 45040, res_tcp, 53, T0 + 19000000);
 	conn_send(&c, 1, q, ql);
-	/* 0x2400 bytes announced, sent in two segments of answer lookalikes */
-	put16(big, 0x2400);
+	/* one byte more than the buffer, in segments of answer lookalikes */
+	put16(big, STREAM_BUF - 1);
 	for (i = 2; i + al <= sizeof(big); i += al)
 		memcpy(big + i, a, al);
 	memset(big + i, 0, sizeof(big) - i);
-	conn_send(&c, 0, big, 4500);
-	conn_send(&c, 0, big + 4500, 2 + 0x2400 - 4500);
+	for (i = 0; i < sizeof(big); i += 4000)
+		conn_send(&c, 0, big + i, sizeof(big) - i < 4000 ?
+		    sizeof(big) - i : 4000);
 	T_EQ_INT(anomalies(ANOM_STREAM_OVERFLOW), over + 1);
 	T_EQ_INT(occurrences(seen, "dns-response "), 0);
 	conn_send(&c, 0, a, al);
