@@ -399,6 +399,77 @@ flow_stream_close(struct flow_table *t, struct flow *f)
 	t->st.streams_in_use--;
 }
 
+/*
+ * The server's stream is kept by the client-stream code itself: for the
+ * length of one call the flow's slot names its server stream, so both
+ * directions follow one set of insertion, overlap and bound rules.
+ */
+static void
+swap_slots(struct flow *f)
+{
+	uint32_t x = f->slot;
+
+	f->slot = f->sslot;
+	f->sslot = x;
+}
+
+int
+flow_srv_stream_open(struct flow_table *t, struct flow *f, uint32_t base_seq)
+{
+	flow_srv_stream_close(t, f);
+	f->sslot = stream_take(t, f, base_seq, 1);
+	return 0;
+}
+
+int
+flow_srv_stream_add(struct flow_table *t, struct flow *f, uint32_t seq,
+    const uint8_t *p, size_t len)
+{
+	int grew;
+
+	swap_slots(f);
+	grew = flow_stream_add(t, f, seq, p, len);
+	swap_slots(f);
+	return grew;
+}
+
+/* Readers of a const flow look through a copy naming the server stream. */
+const uint8_t *
+flow_srv_stream_data(const struct flow_table *t, const struct flow *f,
+    size_t *len, uint64_t *off)
+{
+	struct flow v = { .slot = f->sslot, .sslot = f->slot };
+
+	return flow_stream_data(t, &v, len, off);
+}
+
+void *
+flow_srv_stream_fstate(struct flow_table *t, struct flow *f)
+{
+	void *fs;
+
+	swap_slots(f);
+	fs = flow_stream_fstate(t, f);
+	swap_slots(f);
+	return fs;
+}
+
+void
+flow_srv_stream_consume(struct flow_table *t, struct flow *f, size_t n)
+{
+	swap_slots(f);
+	flow_stream_consume(t, f, n);
+	swap_slots(f);
+}
+
+void
+flow_srv_stream_close(struct flow_table *t, struct flow *f)
+{
+	swap_slots(f);
+	flow_stream_close(t, f);
+	swap_slots(f);
+}
+
 /* Insert [a, b) into the sorted, disjoint range list; merge neighbours. */
 static int
 range_add(struct stream *s, uint32_t a, uint32_t b)
@@ -530,77 +601,6 @@ flow_stream_consume(struct flow_table *t, struct flow *f, size_t n)
 		k++;
 	}
 	s->nranges = k;
-}
-
-/*
- * The server's stream is kept by the client-stream code itself: for the
- * length of one call the flow's slot names its server stream, so both
- * directions follow one set of insertion, overlap and bound rules.
- */
-static void
-swap_slots(struct flow *f)
-{
-	uint32_t x = f->slot;
-
-	f->slot = f->sslot;
-	f->sslot = x;
-}
-
-int
-flow_srv_stream_open(struct flow_table *t, struct flow *f, uint32_t base_seq)
-{
-	flow_srv_stream_close(t, f);
-	f->sslot = stream_take(t, f, base_seq, 1);
-	return 0;
-}
-
-int
-flow_srv_stream_add(struct flow_table *t, struct flow *f, uint32_t seq,
-    const uint8_t *p, size_t len)
-{
-	int grew;
-
-	swap_slots(f);
-	grew = flow_stream_add(t, f, seq, p, len);
-	swap_slots(f);
-	return grew;
-}
-
-/* Readers of a const flow look through a copy naming the server stream. */
-const uint8_t *
-flow_srv_stream_data(const struct flow_table *t, const struct flow *f,
-    size_t *len, uint64_t *off)
-{
-	struct flow v = { .slot = f->sslot, .sslot = f->slot };
-
-	return flow_stream_data(t, &v, len, off);
-}
-
-void *
-flow_srv_stream_fstate(struct flow_table *t, struct flow *f)
-{
-	void *fs;
-
-	swap_slots(f);
-	fs = flow_stream_fstate(t, f);
-	swap_slots(f);
-	return fs;
-}
-
-void
-flow_srv_stream_consume(struct flow_table *t, struct flow *f, size_t n)
-{
-	swap_slots(f);
-	flow_stream_consume(t, f, n);
-	swap_slots(f);
-}
-
-void
-flow_srv_stream_close(struct flow_table *t, struct flow *f)
-{
-	swap_slots(f);
-	flow_stream_close(t, f);
-	swap_slots(f);
 }
 
 void
