@@ -72,13 +72,16 @@ struct aic_payload {
 	/*
 	 * TCP only: data is the client's byte stream from the start of
 	 * what the detector claimed (stream_off 0) up to the first gap;
-	 * it grows with each call.  UDP: one datagram.
+	 * it grows with each call.  With from_client 0 it is the server's
+	 * stream, for a detector that asked for it (tcp_claim).  UDP: one
+	 * datagram.
 	 */
 	int		 is_stream;
 	uint64_t	 stream_off;	/* offset of data[0] in the stream */
 	/*
 	 * Per-flow scratch the host keeps for this detector (flow_state_size
-	 * bytes, zeroed when the detector claims the flow); NULL for UDP.
+	 * bytes, zeroed when the detector claims the flow; the server's
+	 * stream has its own); NULL for UDP.
 	 */
 	void		*fstate;
 };
@@ -152,7 +155,14 @@ struct aic_plugin {
 	int		 (*init)(const struct aic_host *host, const char *arg,
 			    void **state);
 	void		 (*fini)(void *state);
-	/* TCP: is this the start of a stream this detector understands? */
+	/*
+	 * TCP: is this the start of a stream this detector understands?
+	 * Asked about a client's segment (from_client 1).  The detector
+	 * that claimed a client stream is asked once more, about the
+	 * server's first data on that flow (from_client 0): yes hands it
+	 * the server's stream too (tcp_stream with from_client 0), no (what
+	 * a detector that only reads clients answers) ends the question.
+	 */
 	int		 (*tcp_claim)(void *state, const struct aic_payload *pl);
 	/*
 	 * TCP: the stream grew.  *consumed (0 on entry) may be set to the

@@ -521,6 +521,7 @@ static void
 finish_detection(struct pipeline *P, struct flow *f)
 {
 	flow_stream_close(P->flows, f);
+	flow_srv_stream_close(P->flows, f);
 	f->flags = (uint8_t)((f->flags & ~FL_CLAIMED) | FL_DONE);
 	(void)P;
 }
@@ -559,6 +560,91 @@ run_stream(struct pipeline *P, struct flow *f)
 	}
 	if (v != AIC_MORE)
 		finish_detection(P, f);
+}
+
+/*
+ * The server's side of a claimed stream (DNS over TCP: the answers).
+ * The claiming detector is asked once, at the server's first data,
+ * whether it reads that side too; the stream then starts at the
+ * server's first byte when the SYN-ACK or the client's acknowledgement
+ * told it, else at that first segment.  Its end (a verdict, too long a
+ * message, the pool taking it back) ends only the server's side.
+ */
+static void
+run_srv_stream(struct pipeline *P, struct flow *f)
+{
+	struct aic_payload pl;
+	const struct aic_plugin *pg = P->det[f->det].pl;
+	enum aic_verdict v;
+	size_t consumed = 0, len;
+	uint64_t off;
+	const uint8_t *data = flow_srv_stream_data(P->flows, f, &len, &off);
+
+	if (data == NULL || len == 0)
+		return;
+	memset(&pl, 0, sizeof(pl));
+	pl.ts_usec = P->cur->ts_usec;
+	pl.flow_key = P->cur_flow_key;
+	pl.l4 = 6;
+	pl.from_client = 0;
+	pl.sport = f->sport;
+	pl.dport = f->cport;
+	pl.data = data;
+	pl.len = len;
+	pl.is_stream = 1;
+	pl.stream_off = off;
+	pl.fstate = flow_srv_stream_fstate(P->flows, f);
+	P->cur_det = f->det;
+	v = pg->tcp_stream(P->det[f->det].state, &pl, &consumed);
+	if (consumed > 0)
+		flow_srv_stream_consume(P->flows, f, consumed);
+	if (v == AIC_MORE && consumed == 0 && len >= STREAM_BUF) {
+		agg_anomaly(P->agg, &P->per, ANOM_STREAM_OVERFLOW);
+		v = AIC_NOT_MINE;
+	}
+	if (v != AIC_MORE) {
+		flow_srv_stream_close(P->flows, f);
+		f->sflags |= FS_SRV_DONE;
+	}
+}
+
+static void
+tcp_server_data(struct pipeline *P, struct flow *f, const struct pkt *p)
+{
+	struct aic_payload pl;
+	const struct aic_plugin *pg = P->det[f->det].pl;
+
+	if (f->sslot == FLOW_NONE) {
+		payload_of(&pl, P, p, 0);
+		P->cur_det = f->det;
+		if (!pg->tcp_claim(P->det[f->det].state, &pl)) {
+			f->sflags |= FS_SRV_DONE;
+			return;
+		}
+		flow_srv_stream_open(P->flows, f, (f->sflags & FS_SRV_BASE) ?
+		    f->srv_next : p->seq);
+	}
+	if (flow_srv_stream_add(P->flows, f, p->seq, p->payload,
+	    p->payload_len))
+		run_srv_stream(P, f);
+}
+
+/*
+ * Where the server's bytes start: its SYN-ACK says so, else the first
+ * acknowledgement the client sends (before the server has sent data).
+ */
+static void
+srv_base(struct flow *f, const struct pkt *p, int from_client)
+{
+	if (f->sslot != FLOW_NONE || !(p->tcp_flags & TCP_ACK))
+		return;
+	if (!from_client && (p->tcp_flags & TCP_SYN)) {
+		f->srv_next = p->seq + 1;
+		f->sflags |= FS_SRV_BASE;
+	} else if (from_client && !(f->sflags & FS_SRV_BASE)) {
+		f->srv_next = p->ack;
+		f->sflags |= FS_SRV_BASE;
+	}
 }
 
 static void
@@ -634,6 +720,7 @@ handle_tcp(struct pipeline *P, const struct pkt *p)
 		f->isn_next = p->seq;
 		claim_stream(P, f, d, p->seq);
 		from_client = 1;
+		srv_base(f, p, from_client);
 		P->cur_flow = f;
 		if (flow_stream_add(P->flows, f, p->seq, p->payload,
 		    p->payload_len))
@@ -641,12 +728,16 @@ handle_tcp(struct pipeline *P, const struct pkt *p)
 	} else {
 		flow_touch(P->flows, f, P->now);
 		P->cur_flow = f;
+		srv_base(f, p, from_client);
 		if ((p->tcp_flags & TCP_SYN) && from_client &&
 		    !(p->tcp_flags & TCP_ACK) && !(f->flags & FL_CLAIMED)) {
 			f->isn_next = p->seq + 1;	/* SYN retransmitted */
 			f->flags |= FL_SYN_SEEN;
 		} else if (from_client && p->payload_len > 0) {
 			tcp_client_data(P, f, p);
+		} else if (p->payload_len > 0 && (f->flags & FL_CLAIMED) &&
+		    !(f->flags & FL_DONE) && !(f->sflags & FS_SRV_DONE)) {
+			tcp_server_data(P, f, p);
 		}
 	}
 	account_bytes(P, f, from_client, p->wire_len);

@@ -1,5 +1,6 @@
 /*
- * flow.c - fixed-size flow table, LRU recycling, stream reassembly.
+ * flow.c - fixed-size flow table, LRU recycling, stream reassembly
+ * (the client's stream, and the server's where a detector reads it).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@ struct range {
 
 struct stream {
 	uint32_t	 owner;		/* flow index, FLOW_NONE when free */
+	uint32_t	 srv;		/* the owner's server stream */
 	uint32_t	 older, newer;	/* in use: allocation order; free:
 					 * newer links the free stack */
 	uint32_t	 base;		/* sequence number of buf[0] */
@@ -228,8 +230,9 @@ flow_remove(struct flow_table *t, struct flow *f)
 		*pp = f->hnext;
 	lru_unlink(t, f);
 	flow_stream_close(t, f);
+	flow_srv_stream_close(t, f);
 	memset(f, 0, sizeof(*f));
-	f->slot = FLOW_NONE;
+	f->slot = f->sslot = FLOW_NONE;
 	f->hnext = t->free_head;
 	t->free_head = i;
 	t->st.in_use--;
@@ -263,7 +266,7 @@ flow_create(struct flow_table *t, const struct pkt *p, uint64_t hash,
 	f->vlan = (int16_t)p->vlan;
 	f->dept = -1;
 	f->svc = -1;
-	f->slot = FLOW_NONE;
+	f->slot = f->sslot = FLOW_NONE;
 	f->hash = hash;
 	f->last_sec = now;
 	b = &t->buckets[hash & (t->nbuckets - 1)];
@@ -319,17 +322,20 @@ stream_unlink(struct flow_table *t, uint32_t i)
 		t->s_new = s->older;
 }
 
-int
-flow_stream_open(struct flow_table *t, struct flow *f, uint32_t base_seq)
+/*
+ * A stream buffer for f's client (srv 0) or server (srv 1) side: a freed
+ * one, else one never used, else the oldest in use.  A flow that loses
+ * its client stream stops being detected; one that loses its server
+ * stream only stops reading the server (a stream is never picked up
+ * again in the middle, where its framing is unknown).
+ */
+static uint32_t
+stream_take(struct flow_table *t, struct flow *f, uint32_t base_seq,
+    int srv)
 {
 	struct stream *s;
 	uint32_t i;
 
-	flow_stream_close(t, f);
-	/*
-	 * A freed buffer, else one never used, else the oldest in use:
-	 * its flow loses the stream and stops being detected.
-	 */
 	if (t->s_free != FLOW_NONE) {
 		i = t->s_free;
 		t->s_free = t->streams[i].newer;
@@ -341,8 +347,13 @@ flow_stream_open(struct flow_table *t, struct flow *f, uint32_t base_seq)
 		i = t->s_old;
 		victim = &t->flows[t->streams[i].owner];
 		stream_unlink(t, i);
-		victim->slot = FLOW_NONE;
-		victim->flags |= FL_DONE;
+		if (t->streams[i].srv) {
+			victim->sslot = FLOW_NONE;
+			victim->sflags |= FS_SRV_DONE;
+		} else {
+			victim->slot = FLOW_NONE;
+			victim->flags |= FL_DONE;
+		}
 		t->st.streams_in_use--;
 		t->st.stream_evicted++;
 	}
@@ -354,14 +365,22 @@ flow_stream_open(struct flow_table *t, struct flow *f, uint32_t base_seq)
 	else
 		t->s_old = i;
 	t->s_new = i;
-	f->slot = i;
 	s->owner = idx_of(t, f);
+	s->srv = (uint32_t)srv;
 	s->base = base_seq;
 	s->off = 0;
 	s->contig = 0;
 	s->nranges = 0;
 	memset(s->fstate, 0, sizeof(s->fstate));
 	t->st.streams_in_use++;
+	return i;
+}
+
+int
+flow_stream_open(struct flow_table *t, struct flow *f, uint32_t base_seq)
+{
+	flow_stream_close(t, f);
+	f->slot = stream_take(t, f, base_seq, 0);
 	return 0;
 }
 
@@ -378,6 +397,77 @@ flow_stream_close(struct flow_table *t, struct flow *f)
 	t->s_free = f->slot;
 	f->slot = FLOW_NONE;
 	t->st.streams_in_use--;
+}
+
+/*
+ * The server's stream is kept by the client-stream code itself: for the
+ * length of one call the flow's slot names its server stream, so both
+ * directions follow one set of insertion, overlap and bound rules.
+ */
+static void
+swap_slots(struct flow *f)
+{
+	uint32_t x = f->slot;
+
+	f->slot = f->sslot;
+	f->sslot = x;
+}
+
+int
+flow_srv_stream_open(struct flow_table *t, struct flow *f, uint32_t base_seq)
+{
+	flow_srv_stream_close(t, f);
+	f->sslot = stream_take(t, f, base_seq, 1);
+	return 0;
+}
+
+int
+flow_srv_stream_add(struct flow_table *t, struct flow *f, uint32_t seq,
+    const uint8_t *p, size_t len)
+{
+	int grew;
+
+	swap_slots(f);
+	grew = flow_stream_add(t, f, seq, p, len);
+	swap_slots(f);
+	return grew;
+}
+
+/* Readers of a const flow look through a copy naming the server stream. */
+const uint8_t *
+flow_srv_stream_data(const struct flow_table *t, const struct flow *f,
+    size_t *len, uint64_t *off)
+{
+	struct flow v = { .slot = f->sslot, .sslot = f->slot };
+
+	return flow_stream_data(t, &v, len, off);
+}
+
+void *
+flow_srv_stream_fstate(struct flow_table *t, struct flow *f)
+{
+	void *fs;
+
+	swap_slots(f);
+	fs = flow_stream_fstate(t, f);
+	swap_slots(f);
+	return fs;
+}
+
+void
+flow_srv_stream_consume(struct flow_table *t, struct flow *f, size_t n)
+{
+	swap_slots(f);
+	flow_stream_consume(t, f, n);
+	swap_slots(f);
+}
+
+void
+flow_srv_stream_close(struct flow_table *t, struct flow *f)
+{
+	swap_slots(f);
+	flow_stream_close(t, f);
+	swap_slots(f);
 }
 
 /* Insert [a, b) into the sorted, disjoint range list; merge neighbours. */

@@ -1,5 +1,6 @@
 /*
- * flow.h - the flow table and the bounded TCP client-stream reassembly.
+ * flow.h - the flow table and the bounded TCP stream reassembly (the
+ * client's stream, and the server's where a detector reads it).
  *
  * The table is allocated once, at its full size, and never grows: a flow
  * is an index into a preallocated array, found through a keyed hash (so
@@ -49,7 +50,10 @@ struct flow {
 	int32_t		 svc;
 	uint32_t	 isn_next;
 	uint32_t	 last_sec;
-	uint32_t	 slot;		/* stream, or FLOW_NONE */
+	uint32_t	 slot;		/* client stream, or FLOW_NONE */
+	uint32_t	 sslot;		/* server stream, or FLOW_NONE */
+	uint32_t	 srv_next;	/* see FS_SRV_BASE */
+	uint8_t		 sflags;
 	uint64_t	 pend_up, pend_down;	/* bytes before it was counted */
 	uint64_t	 conn_id;	/* QUIC: connection already counted */
 	uint64_t	 hash;
@@ -59,6 +63,10 @@ struct flow {
 	/* table links */
 	uint32_t	 hnext, lru_prev, lru_next;
 };
+
+/* server-side flags (sflags) */
+#define FS_SRV_BASE	0x01	/* srv_next is the server's first byte */
+#define FS_SRV_DONE	0x02	/* server side over: declined, ended, lost */
 
 struct flow_stats {
 	uint64_t	 created, evicted, expired, stream_evicted;
@@ -100,6 +108,23 @@ void	 flow_stream_consume(struct flow_table *, struct flow *, size_t n);
 void	 flow_stream_close(struct flow_table *, struct flow *);
 /* The stream holds no byte at relative offset 0 yet. */
 int	 flow_stream_empty_head(const struct flow_table *, const struct flow *);
+
+/*
+ * The server's stream, for a flow whose detector also reads the bytes
+ * the server sends (DNS over TCP: the answers): a second buffer from the
+ * same pool, kept by the same code under the same rules and bounds as
+ * the client's.  Losing it to the pool ends only the server's side
+ * (FS_SRV_DONE); the client's stream goes on.
+ */
+int	 flow_srv_stream_open(struct flow_table *, struct flow *,
+	    uint32_t base_seq);
+int	 flow_srv_stream_add(struct flow_table *, struct flow *, uint32_t seq,
+	    const uint8_t *p, size_t len);
+const uint8_t *flow_srv_stream_data(const struct flow_table *,
+	    const struct flow *, size_t *len, uint64_t *off);
+void	*flow_srv_stream_fstate(struct flow_table *, struct flow *);
+void	 flow_srv_stream_consume(struct flow_table *, struct flow *, size_t n);
+void	 flow_srv_stream_close(struct flow_table *, struct flow *);
 
 const struct flow_stats *flow_stats(const struct flow_table *);
 /* Visit every flow in use (for re-keying after a reload). */

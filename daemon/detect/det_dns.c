@@ -7,11 +7,19 @@
  * briefly to attribute connections that hide their name (ECH).
  * Multicast DNS (5353) is local service discovery, not a lookup of an
  * internet service, and is left alone.
+ *
+ * Over TCP both directions are streams of length-prefixed messages: the
+ * host hands the client's stream (queries) and, because this detector
+ * says yes when asked about the server's first bytes, the server's
+ * stream (answers), each reassembled and bounded on its own.  A
+ * message's bytes are read once it is whole, several to a segment or
+ * one over several segments, and then dropped from the buffer.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "aicensus_plugin.h"
+#include "decode/flow.h"
 #include "detect/detectors.h"
 #include "proto/dns.h"
 
@@ -20,6 +28,11 @@
 struct dns_state {
 	const struct aic_host	*host;
 	uint8_t			 addrs[DNS_MAX_ADDRS][16];
+};
+
+/* Per TCP stream (the host's scratch, zeroed when the stream opens). */
+struct dns_tcp_flow {
+	uint32_t		 skip;	/* bytes left of an unreadable answer */
 };
 
 static int
@@ -103,11 +116,14 @@ dns_udp(void *state, const struct aic_payload *pl)
 	return AIC_UDP_MINE;
 }
 
+/* The client's stream to port 53, and then the server's from it. */
 static int
 dns_tcp_claim(void *state, const struct aic_payload *pl)
 {
 	(void)state;
-	return pl->from_client && pl->dport == DNS_PORT;
+	if (pl->from_client)
+		return pl->dport == DNS_PORT;
+	return pl->sport == DNS_PORT;
 }
 
 static void
@@ -118,12 +134,68 @@ tcp_message(void *arg, const uint8_t *msg, size_t len)
 
 /* Larger than any query; a length past it means this is not DNS. */
 #define DNS_TCP_MAX_QUERY	4096
+/*
+ * A resolver moves to TCP when an answer is too large for UDP, so
+ * answers may be as long as the host's stream buffer holds (STREAM_BUF
+ * less the prefix).  A longer one is legal DNS but cannot be read whole
+ * here: it is skipped and counted as the overflow it is, and the
+ * answers after it on the connection are still read.
+ */
+#define DNS_TCP_MAX_ANSWER	(STREAM_BUF - 2)
+/*
+ * A length shorter than a DNS header frames no message: the framing is
+ * lost and the server's side is given up.
+ */
+#define DNS_HEADER		12
+
+static enum aic_verdict
+tcp_answers(struct dns_state *s, const struct aic_payload *pl,
+    size_t *consumed)
+{
+	struct dns_tcp_flow *fl = pl->fstate;
+	size_t used = 0, n, mlen;
+	enum aic_verdict v = AIC_MORE;
+
+	if (fl == NULL)
+		return AIC_NOT_MINE;
+	for (;;) {
+		if (fl->skip > 0) {
+			n = pl->len - used < fl->skip ? pl->len - used :
+			    fl->skip;
+			fl->skip -= (uint32_t)n;
+			used += n;
+			if (fl->skip > 0)
+				break;
+		}
+		if (pl->len - used < 2)
+			break;
+		mlen = ((size_t)pl->data[used] << 8) | pl->data[used + 1];
+		if (mlen < DNS_HEADER) {
+			det_anomaly(s->host, ANOM_DNS_TCP_BAD_LEN);
+			v = AIC_NOT_MINE;
+			break;
+		}
+		if (mlen > DNS_TCP_MAX_ANSWER) {
+			det_anomaly(s->host, ANOM_STREAM_OVERFLOW);
+			fl->skip = (uint32_t)(2 + mlen);
+			continue;
+		}
+		if (pl->len - used - 2 < mlen)
+			break;		/* whole later */
+		handle_message(s, pl->data + used + 2, mlen, 0);
+		used += 2 + mlen;
+	}
+	*consumed = used;
+	return v;
+}
 
 static enum aic_verdict
 dns_tcp_stream(void *state, const struct aic_payload *pl, size_t *consumed)
 {
 	size_t used = 0;
 
+	if (!pl->from_client)
+		return tcp_answers(state, pl, consumed);
 	dns_tcp_split(pl->data, pl->len, &used, tcp_message, state);
 	*consumed = used;
 	if (pl->len - used >= 2 &&
@@ -140,7 +212,7 @@ static const struct aic_plugin dns_plugin = {
 	.abi = AIC_PLUGIN_ABI,
 	.name = "dns",
 	.version = "1",
-	.flow_state_size = 0,
+	.flow_state_size = sizeof(struct dns_tcp_flow),
 	.init = dns_init,
 	.fini = dns_fini,
 	.tcp_claim = dns_tcp_claim,

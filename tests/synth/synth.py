@@ -334,19 +334,119 @@ class Synth:
             if complete:
                 t += c.rtt
                 out = b""
+                answered = []
                 for i in complete:
                     name, qt = queries[i]
                     qid = struct.unpack("!H", msgs[i][2:4])[0]
+                    cnames = self.cname_chain(name)
+                    addrs = self.answer_addrs(name, qt)
                     out += db.tcp_frame(db.response(qid, name, DNS_QTYPES[qt], 0,
-                                                    self.cname_chain(name),
-                                                    self.answer_addrs(name, qt), 300))
+                                                    cnames, addrs, 300))
                     self.T.names["dns_response"][name.lower()] += 1
+                    answered += [(a, name) for a in addrs]
                     done.add(i)
                 t = c.bulk(t, False, out)
+                # the daemon reads these answers too (never an ECH address)
+                for a, name in answered:
+                    self.T.answers.append((t - c.rtt / 2, str(cli.addr), a, name, 300))
             else:
                 c.send(t + c.rtt / 2, False, pkt.TCP_ACK)
         assert done == set(range(len(queries)))
         return c.close(t + 0.01)
+
+    def dns_tcp_answers(self, cli, t, queries, cuts=(), order=None):
+        """DNS over TCP read both ways: the queries in one segment, then
+        the stream of their length-prefixed answers cut at the byte
+        offsets `cuts` and sent in `order` (segment indexes; default in
+        order).  queries: (qname, qtype, rcode, addrs).  Returns the time
+        the last answer segment was sent."""
+        rng = self.rng
+        res = self.server(M.PUBLIC_RESOLVER_V6) if cli.v6 else self.resolver
+        c = Tcp(self, cli, res, 53)
+        t = c.handshake(t)
+        t0 = t
+        qmsgs, amsgs = [], []
+        for name, qt, rcode, addrs in queries:
+            qid = rng.getrandbits(16)
+            qmsgs.append(db.tcp_frame(db.query(qid, name, DNS_QTYPES[qt])))
+            amsgs.append(db.tcp_frame(db.response(qid, name, DNS_QTYPES[qt], rcode, [],
+                                                  addrs if rcode == 0 else [], 300)))
+        t += rng.uniform(0.0005, 0.005)
+        c.send(t, True, pkt.TCP_ACK | pkt.TCP_PSH, b"".join(qmsgs))
+        for name, qt, rcode, addrs in queries:
+            self.T.names["dns_query"][name.lower()] += 1
+            self.T.names["dns_query_tcp"][name.lower()] += 1
+            self.T.count("dns_lookups", t, cli, M.match_service(name))
+        t += c.rtt
+        stream = b"".join(amsgs)
+        cuts = sorted(set([0, len(stream)] + list(cuts)))
+        segs = list(zip(cuts, cuts[1:]))
+        base = c.snxt
+        for k in (order if order is not None else range(len(segs))):
+            a, b = segs[k]
+            c.send(t, False, pkt.TCP_ACK | pkt.TCP_PSH, stream[a:b],
+                   seq=(base + a) & 0xFFFFFFFF)
+            t += rng.uniform(0.00003, 0.0004)
+        c.snxt = (base + len(stream)) & 0xFFFFFFFF
+        for name, qt, rcode, addrs in queries:
+            self.T.names["dns_response"][name.lower()] += 1
+            if rcode == db.RC_NXDOMAIN:
+                self.T.count("dns_nxdomain", t, cli, M.match_service(name), use=False)
+            else:
+                for a in addrs:
+                    self.T.answers.append((t, str(cli.addr), a, name, 300))
+        assert M.hour_of(t0) == M.hour_of(t), "DNS exchange crosses an hour"
+        c.send(t + c.rtt / 2, True, pkt.TCP_ACK)
+        c.close(t + c.rtt / 2 + 0.01)
+        return t
+
+    def dns_tcp_specials(self):
+        """Answers over TCP that the daemon must read: ECH connections
+        attributed through them, NXDOMAINs counted.  Generated after the
+        bulk traffic, so the rest of the capture is what it was before
+        these cases existed."""
+        rng = self.rng
+        slot = [0]
+
+        def at():
+            i = slot[0]
+            slot[0] += 1
+            return M.START + (i % 3) * 3600 + 3000 + (i // 3) * 30 + rng.uniform(0, 5)
+
+        D = self.dev
+
+        def ech(cli, addr, t, case):
+            self.tls(cli, addr, t + 3.0, M.ECH_PUBLIC_NAME, ech="real", chrome=True, case=case)
+
+        d = D("Finance", 13)
+        ech(d, "203.0.113.14", self.dns_tcp_answers(
+            d, at(), [("chatgpt.com", "A", 0, ["203.0.113.14"])]),
+            "ech-after-dns-tcp-answer")
+        d = D("Sales", 7)
+        ech(d, "203.0.113.27", self.dns_tcp_answers(
+            d, at(), [("claude.ai", "A", 0, ["203.0.113.27"])], cuts=[25], order=[1, 0]),
+            "ech-after-dns-tcp-answer-out-of-order")
+        d = D("Engineering", 11, True)
+        ech(d, "2001:db8:ffff::26", self.dns_tcp_answers(
+            d, at(), [("claude.ai", "AAAA", 0, ["2001:db8:ffff::26"])], cuts=[1, 40]),
+            "ech-after-dns-tcp-aaaa-3-segments")
+        d = D("Research", 8)
+        t = self.dns_tcp_answers(d, at(), [("deepseek.com", "A", 0, ["198.51.100.52"]),
+                                           ("api.mistral.ai", "A", 0, ["198.51.100.42"])])
+        ech(d, "198.51.100.52", t, "ech-after-dns-tcp-two-answers-first")
+        ech(d, "198.51.100.42", t + 1.0, "ech-after-dns-tcp-two-answers-second")
+        d = D("unassigned", 4)
+        ech(d, "203.0.113.74", self.dns_tcp_answers(
+            d, at(), [("example.org", "A", 0, ["203.0.113.74"])]),
+            "ech-unattributed-dns-tcp-decoy-answer")
+        d = D("Finance", 14)
+        self.dns_tcp_answers(d, at(), [("gemini.google.com", "A", db.RC_NXDOMAIN, []),
+                                       ("chatgpt.com", "AAAA", db.RC_NXDOMAIN, [])],
+                             cuts=[70])
+        self.T.cases.append(dict(case="dns-tcp-nxdomain-two-split", kind="dns"))
+        d = D("Engineering", 12, True)
+        self.dns_tcp_answers(d, at(), [("claude.ai", "AAAA", db.RC_NXDOMAIN, [])])
+        self.T.cases.append(dict(case="dns-tcp-nxdomain-ipv6", kind="dns"))
 
     # --------------------------------------------------------------- TLS
 
@@ -1290,6 +1390,7 @@ def main():
     S.make_devices()
     S.specials()
     S.bulk()
+    S.dns_tcp_specials()
     truth = S.finish(a.out)
     msg = "%d packets, %d usage rows" % (truth["meta"]["packets"], len(truth["usage"]))
     if not a.no_check:

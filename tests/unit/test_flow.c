@@ -2,7 +2,7 @@
  * test_flow.c - the fixed-size flow table (both directions, LRU
  * recycling, expiry, removal, hash chains) and the bounded client-stream
  * reassembly (order, overlap, islands, buffer end, sequence wrap,
- * consume, pool exhaustion).
+ * consume, pool exhaustion), and the server's stream beside it.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -701,6 +701,117 @@ test_stream_pool_exhaustion(void)
 	flow_table_free(t);
 }
 
+/* The server stream's contiguous data is exactly ref[off .. off+want). */
+static int
+srv_has(struct flow_table *t, struct flow *f, size_t want, uint64_t want_off)
+{
+	size_t len;
+	uint64_t off = 99;
+	const uint8_t *d = flow_srv_stream_data(t, f, &len, &off);
+
+	if (len != want || off != want_off)
+		return 0;
+	return len == 0 || (d != NULL && memcmp(d, ref + off, len) == 0);
+}
+
+/*
+ * Both sides of one flow: two buffers, each in its own order, consumed
+ * and closed on its own; removing the flow frees both.
+ */
+static void
+test_srv_stream(void)
+{
+	struct flow_table *t = flow_table_new(16, 4, 1);
+	struct flow *f = mkflow(t, 1, 1, 1);
+	uint32_t cisn = 1000, sisn = 0xfffffff0u;	/* server's wraps */
+	size_t len;
+
+	fill_ref();
+	T_EQ_INT(f->sslot, FLOW_NONE);
+	T_CHECK(flow_srv_stream_data(t, f, &len, NULL) == NULL);
+	T_EQ_INT(len, 0);
+	T_CHECK(flow_srv_stream_fstate(t, f) == NULL);
+	T_EQ_INT(flow_srv_stream_add(t, f, sisn, ref, 10), 0);
+	flow_srv_stream_consume(t, f, 5);		/* nothing to do */
+	flow_srv_stream_close(t, f);
+
+	flow_stream_open(t, f, cisn);
+	flow_srv_stream_open(t, f, sisn);
+	T_CHECK(f->slot != FLOW_NONE && f->sslot != FLOW_NONE &&
+	    f->slot != f->sslot);
+	T_EQ_INT(flow_stats(t)->streams_in_use, 2);
+	T_CHECK(flow_srv_stream_fstate(t, f) != NULL &&
+	    flow_srv_stream_fstate(t, f) != flow_stream_fstate(t, f));
+	/* server: 2 before 1, across the wrap of the sequence space */
+	T_EQ_INT(flow_srv_stream_add(t, f, sisn + 40, ref + 40, 60), 0);
+	T_CHECK(srv_has(t, f, 0, 0));
+	T_EQ_INT(add(t, f, cisn, 0, 30), 1);		/* client: in order */
+	T_EQ_INT(flow_srv_stream_add(t, f, sisn, ref, 40), 1);
+	T_CHECK(srv_has(t, f, 100, 0));
+	T_CHECK(has(t, f, 30, 0));
+	/* a resent server segment lands on itself */
+	T_EQ_INT(flow_srv_stream_add(t, f, sisn + 20, ref + 20, 30), 0);
+	T_CHECK(srv_has(t, f, 100, 0));
+	flow_srv_stream_consume(t, f, 64);
+	T_CHECK(srv_has(t, f, 36, 64));
+	T_CHECK(has(t, f, 30, 0));			/* untouched */
+	T_EQ_INT(flow_srv_stream_add(t, f, sisn + 100, ref + 100, 50), 1);
+	T_CHECK(srv_has(t, f, 86, 64));
+	/* the server's end leaves the client's stream */
+	flow_srv_stream_close(t, f);
+	T_EQ_INT(f->sslot, FLOW_NONE);
+	T_CHECK(f->slot != FLOW_NONE);
+	T_CHECK(has(t, f, 30, 0));
+	T_EQ_INT(flow_stats(t)->streams_in_use, 1);
+	/* and removing the flow frees both */
+	flow_srv_stream_open(t, f, sisn);
+	T_EQ_INT(flow_stats(t)->streams_in_use, 2);
+	flow_remove(t, f);
+	T_EQ_INT(flow_stats(t)->streams_in_use, 0);
+	flow_table_free(t);
+}
+
+/*
+ * One pool for both sides: losing a server stream to it ends the
+ * server's side only (FS_SRV_DONE, no FL_DONE); losing a client stream
+ * ends detection as before.
+ */
+static void
+test_srv_stream_pool(void)
+{
+	struct flow_table *t = flow_table_new(16, 2, 1);
+	struct flow *a = mkflow(t, 1, 1, 1);
+	struct flow *b = mkflow(t, 2, 2, 2);
+	size_t len;
+
+	fill_ref();
+	flow_stream_open(t, a, 100);
+	flow_srv_stream_open(t, a, 900);
+	flow_srv_stream_add(t, a, 900, ref, 10);
+	/* b's client stream takes a's client stream, the oldest */
+	flow_stream_open(t, b, 200);
+	T_EQ_INT(a->slot, FLOW_NONE);
+	T_CHECK((a->flags & FL_DONE) != 0);
+	T_CHECK(a->sslot != FLOW_NONE && srv_has(t, a, 10, 0));
+	/* b's server stream takes a's server stream */
+	flow_srv_stream_open(t, b, 300);
+	T_EQ_INT(a->sslot, FLOW_NONE);
+	T_CHECK((a->sflags & FS_SRV_DONE) != 0);
+	T_CHECK(flow_srv_stream_data(t, a, &len, NULL) == NULL);
+	T_CHECK(srv_has(t, b, 0, 0));		/* none of a's bytes */
+	T_EQ_INT(flow_stats(t)->stream_evicted, 2);
+	T_EQ_INT(flow_stats(t)->streams_in_use, 2);
+	/* a third: b's own client stream is the oldest now */
+	flow_srv_stream_add(t, b, 300, ref, 5);
+	flow_srv_stream_open(t, a, 400);
+	T_EQ_INT(b->slot, FLOW_NONE);
+	T_CHECK((b->flags & FL_DONE) != 0);
+	T_CHECK(srv_has(t, b, 5, 0));
+	T_CHECK((b->sflags & FS_SRV_DONE) == 0);
+	T_EQ_INT(flow_stats(t)->streams_in_use, 2);
+	flow_table_free(t);
+}
+
 /* Random arrival order, duplicates and overlaps against a reference. */
 static uint64_t rng = 88172645463325252ULL;
 
@@ -770,6 +881,8 @@ main(void)
 	T_RUN(test_stream_wrap);
 	T_RUN(test_stream_consume);
 	T_RUN(test_stream_pool_exhaustion);
+	T_RUN(test_srv_stream);
+	T_RUN(test_srv_stream_pool);
 	T_RUN(test_stream_random);
 	return T_DONE();
 }

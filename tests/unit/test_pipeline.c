@@ -9,7 +9,10 @@
  * and its answer, then a TLS ClientHello to the answered address; the
  * QUIC Initial of RFC 9001 A.2; the same query from an ignored resolver
  * and from an address outside every department; the same through an
- * IP-in-IP tunnel, named by the inner or the outer addresses.
+ * IP-in-IP tunnel, named by the inner or the outer addresses.  Then DNS
+ * over TCP read both ways: answers whole, split, two to a stream, out of
+ * order, with lying length prefixes, an NXDOMAIN; each answer proven by
+ * the Encrypted-ClientHello connection it lets the sensor attribute.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -22,12 +25,13 @@
 #include "aggregate/sketch.h"
 #include "attribute/weekkey.h"
 #include "common/config.h"
-#include "common/encap.h"
 #include "common/period.h"
+#include "common/encap.h"
+#include "decode/flow.h"
 #include "detect/catalog.h"
-#include "detect/dnscache.h"
 #include "quic_vectors.h"
 #include "t.h"
+#include "detect/dnscache.h"
 
 #define DLT_EN10MB	1
 /* Monday 2026-11-16 10:00:00 UTC (2026-W47), in microseconds */
@@ -160,12 +164,15 @@ dns_msg(uint8_t *m, uint16_t id, const uint8_t *answer)
 	return n;
 }
 
-/* A TLS record holding a ClientHello whose only extension is the SNI. */
+/*
+ * A TLS record holding a ClientHello whose only extension is the SNI, or
+ * with ech, the SNI and an encrypted_client_hello (0xfe0d) extension.
+ */
 static size_t
-client_hello(uint8_t *r, const char *sni)
+hello(uint8_t *r, const char *sni, int ech)
 {
-	size_t nl = strlen(sni), ext = 9 + nl, hs = 2 + 32 + 1 + 4 + 2 + 2 +
-	    ext, i;
+	size_t nl = strlen(sni), ext = 9 + nl + (ech ? 12 : 0),
+	    hs = 2 + 32 + 1 + 4 + 2 + 2 + ext, i;
 	uint8_t *h = r + 5;
 
 	r[0] = 0x16;
@@ -192,7 +199,19 @@ client_hello(uint8_t *r, const char *sni)
 	h[8] = 0;				/* host_name */
 	put16(h + 9, (unsigned)nl);
 	memcpy(h + 11, sni, nl);
+	if (ech) {
+		h += 11 + nl;
+		put16(h, 0xfe0d);
+		put16(h + 2, 8);
+		memcpy(h + 4, "\x00\x00\x01\x00\x01\x2a\x00\x00", 8);
+	}
 	return 5 + 4 + hs;
+}
+
+static size_t
+client_hello(uint8_t *r, const char *sni)
+{
+	return hello(r, sni, 0);
 }
 
 static int
@@ -472,6 +491,7 @@ test_blind_totals(void)
 	T_EQ_INT(ncells(), 3);	/* Finance x 2 services, unassigned x 1 */
 }
 
+
 /*
  * frame()'s IP packet carried in IPv4 (protocol 4) from tsrc to tdst,
  * as an inline tunnel delivers it: the Ethernet header, the tunnel's
@@ -578,6 +598,8 @@ test_tunnel_client(void)
 		agg_free(a);
 	}
 	cfg->capture.client_address = CONFIG_CLIENT_INNER;
+}
+
 /* client_hello with an empty encrypted_client_hello extension after it */
 static size_t
 ech_hello(uint8_t *r, const char *public_name)
@@ -672,6 +694,374 @@ out:
 	dnscache_free(dns);
 }
 
+
+/* --- DNS over TCP, both directions ------------------------------------ */
+
+static const uint8_t res_tcp[4] = { 198, 51, 100, 54 };
+
+/* One TCP connection as the tests drive it: next sequence numbers. */
+struct conn {
+	const uint8_t	*cli, *srv;
+	unsigned	 cport, sport;
+	uint32_t	 cseq, sseq;	/* next byte each side sends */
+	uint64_t	 ts;
+};
+
+static size_t
+seg(uint8_t *out, const uint8_t *src, unsigned sport, const uint8_t *dst,
+    unsigned dport, uint32_t seq, uint32_t ack, uint8_t flags,
+    const uint8_t *pl, size_t plen)
+{
+	size_t n = frame(out, 6, src, sport, dst, dport, seq, flags, pl, plen);
+
+	put32(out + 34 + 8, ack);
+	return n;
+}
+
+/* SYN, SYN-ACK, ACK. */
+static void
+conn_open(struct conn *c, const uint8_t *cli, unsigned cport,
+    const uint8_t *srv, unsigned sport, uint64_t ts)
+{
+	uint8_t f[128];
+
+	c->cli = cli;
+	c->srv = srv;
+	c->cport = cport;
+	c->sport = sport;
+	c->cseq = 0x10000000u + cport;
+	c->sseq = 0xfffff000u + cport;	/* wraps around 2^32 in the stream */
+	c->ts = ts;
+	feed(c->ts, f, seg(f, cli, cport, srv, sport, c->cseq - 1, 0, 0x02,
+	    NULL, 0));
+	feed(c->ts += 1000, f, seg(f, srv, sport, cli, cport, c->sseq - 1,
+	    c->cseq, 0x12, NULL, 0));
+	feed(c->ts += 1000, f, seg(f, cli, cport, srv, sport, c->cseq,
+	    c->sseq, 0x10, NULL, 0));
+}
+
+/* len bytes at offset off of what a side sends next (off 0: in order). */
+static void
+conn_send_at(struct conn *c, int from_client, size_t off, const uint8_t *p,
+    size_t len)
+{
+	uint8_t f[9000];
+
+	if (from_client)
+		feed(c->ts += 1000, f, seg(f, c->cli, c->cport, c->srv,
+		    c->sport, c->cseq + (uint32_t)off, c->sseq, 0x18, p, len));
+	else
+		feed(c->ts += 1000, f, seg(f, c->srv, c->sport, c->cli,
+		    c->cport, c->sseq + (uint32_t)off, c->cseq, 0x18, p, len));
+}
+
+static void
+conn_advance(struct conn *c, int from_client, size_t len)
+{
+	if (from_client)
+		c->cseq += (uint32_t)len;
+	else
+		c->sseq += (uint32_t)len;
+}
+
+static void
+conn_send(struct conn *c, int from_client, const uint8_t *p, size_t len)
+{
+	conn_send_at(c, from_client, 0, p, len);
+	conn_advance(c, from_client, len);
+}
+
+/*
+ * A length-prefixed DNS message for name, type A: a query, an answer
+ * holding addr, or (addr NULL, nx) an NXDOMAIN.
+ */
+static size_t
+tcp_dns(uint8_t *out, uint16_t id, const char *name, int answer,
+    const uint8_t *addr, int nx)
+{
+	uint8_t *m = out + 2;
+	const char *l = name, *dot;
+	size_t n = 12;
+
+	memset(m, 0, 12);
+	put16(m, id);
+	put16(m + 2, !answer ? 0x0100 : nx ? 0x8183 : 0x8180);
+	put16(m + 4, 1);
+	put16(m + 6, answer && addr ? 1 : 0);
+	for (; *l != '\0'; l = *dot ? dot + 1 : dot) {
+		dot = strchr(l, '.');
+		if (dot == NULL)
+			dot = l + strlen(l);
+		m[n++] = (uint8_t)(dot - l);
+		memcpy(m + n, l, (size_t)(dot - l));
+		n += (size_t)(dot - l);
+	}
+	m[n++] = 0;
+	put16(m + n, 1);
+	put16(m + n + 2, 1);
+	n += 4;
+	if (answer && addr) {
+		put16(m + n, 0xc00c);
+		put16(m + n + 2, 1);
+		put16(m + n + 4, 1);
+		put32(m + n + 6, 300);
+		put16(m + n + 10, 4);
+		memcpy(m + n + 12, addr, 4);
+		n += 16;
+	}
+	put16(out, (unsigned)n);
+	return 2 + n;
+}
+
+static uint64_t
+cnt(int dept, const char *sid, enum agg_counter k)
+{
+	struct agg_cell *c = cell_of(dept, sid);
+
+	return c ? c->c[k] : 0;
+}
+
+static uint64_t
+anomalies(enum anomaly a)
+{
+	const struct agg_hour *h;
+	uint64_t n = 0;
+
+	for (h = agg_hours(agg); h != NULL; h = h->next)
+		n += h->anom[a];
+	return n;
+}
+
+/*
+ * client connects to srv with an ECH ClientHello whose public name is
+ * the configured one: an ECH connection counts only for a service the
+ * client was given srv for.  Returns whether it counted.
+ */
+static int
+ech_to(const uint8_t *client, unsigned cport, const uint8_t *srv,
+    uint64_t ts)
+{
+	uint8_t ch[512];
+	struct conn c;
+	size_t chl = hello(ch, "cloudflare-ech.com", 1);
+	uint64_t before = cnt(0, "openai-chatgpt", C_ECH);
+
+	conn_open(&c, client, cport, srv, 443, ts);
+	conn_send(&c, 1, ch, chl);
+	return cnt(0, "openai-chatgpt", C_ECH) == before + 1;
+}
+
+/* The query in one segment, the answer in one: the answer is read. */
+static void
+test_tcp_answer_one_segment(void)
+{
+	static const uint8_t ans[4] = { 203, 0, 113, 31 };
+	uint8_t q[512], a[512];
+	struct conn c;
+	size_t ql = tcp_dns(q, 0x0101, "chatgpt.com", 0, NULL, 0);
+	size_t al = tcp_dns(a, 0x0101, "chatgpt.com", 1, ans, 0);
+	uint64_t dns = cnt(0, "openai-chatgpt", C_DNS);
+
+	seen[0] = '\0';
+	/* without the answer, an ECH connection to it is not attributed */
+	T_EQ_INT(ech_to(fin1, 45000, ans, T0 + 10000000), 0);
+	conn_open(&c, fin1, 45001, res_tcp, 53, T0 + 11000000);
+	conn_send(&c, 1, q, ql);
+	conn_send(&c, 0, a, al);
+	T_EQ_INT(cnt(0, "openai-chatgpt", C_DNS), dns + 1);
+	T_CHECK(strstr(seen, "dns-response chatgpt.com openai-chatgpt Finance "
+	    "answer\n") != NULL);
+	T_EQ_INT(occurrences(seen, "dns-response "), 1);
+	T_EQ_INT(ech_to(fin1, 45002, ans, T0 + 12000000), 1);
+	/* the answer went to fin1, not to fin2 */
+	T_EQ_INT(ech_to(fin2, 45003, ans, T0 + 12100000), 0);
+}
+
+/* The answer split over two segments (inside the length prefix, too). */
+static void
+test_tcp_answer_split(void)
+{
+	static const uint8_t ans[4] = { 203, 0, 113, 32 }, ans2[4] = {
+	    203, 0, 113, 33 };
+	uint8_t q[512], a[512];
+	struct conn c;
+	size_t ql = tcp_dns(q, 0x0202, "chatgpt.com", 0, NULL, 0);
+	size_t al = tcp_dns(a, 0x0202, "chatgpt.com", 1, ans, 0);
+
+	seen[0] = '\0';
+	conn_open(&c, fin1, 45010, res_tcp, 53, T0 + 13000000);
+	conn_send(&c, 1, q, ql);
+	conn_send(&c, 0, a, 20);
+	T_EQ_INT(occurrences(seen, "dns-response "), 0);	/* not whole */
+	conn_send(&c, 0, a + 20, al - 20);
+	T_EQ_INT(occurrences(seen, "dns-response "), 1);
+	T_EQ_INT(ech_to(fin1, 45011, ans, T0 + 14000000), 1);
+
+	/* a second exchange on the connection, its prefix cut after 1 byte */
+	ql = tcp_dns(q, 0x0203, "chatgpt.com", 0, NULL, 0);
+	al = tcp_dns(a, 0x0203, "chatgpt.com", 1, ans2, 0);
+	conn_send(&c, 1, q, ql);
+	conn_send(&c, 0, a, 1);
+	conn_send(&c, 0, a + 1, al - 1);
+	T_EQ_INT(occurrences(seen, "dns-response "), 2);
+	T_EQ_INT(ech_to(fin1, 45012, ans2, T0 + 14100000), 1);
+}
+
+/* Two queries in one segment, two answers in one segment. */
+static void
+test_tcp_two_answers(void)
+{
+	static const uint8_t ans[4] = { 203, 0, 113, 34 }, ex[4] = {
+	    203, 0, 113, 35 };
+	uint8_t q[1024], a[1024];
+	struct conn c;
+	size_t ql, al;
+	uint64_t dns = cnt(0, "openai-chatgpt", C_DNS),
+	    exdns = cnt(0, "example", C_DNS);
+
+	seen[0] = '\0';
+	ql = tcp_dns(q, 0x0301, "chatgpt.com", 0, NULL, 0);
+	ql += tcp_dns(q + ql, 0x0302, "example.com", 0, NULL, 0);
+	al = tcp_dns(a, 0x0301, "chatgpt.com", 1, ans, 0);
+	al += tcp_dns(a + al, 0x0302, "example.com", 1, ex, 0);
+	conn_open(&c, fin2, 45020, res_tcp, 53, T0 + 15000000);
+	conn_send(&c, 1, q, ql);
+	conn_send(&c, 0, a, al);
+	T_EQ_INT(cnt(0, "openai-chatgpt", C_DNS), dns + 1);
+	T_EQ_INT(cnt(0, "example", C_DNS), exdns + 1);
+	T_CHECK(strstr(seen, "dns-response chatgpt.com openai-chatgpt Finance "
+	    "answer\n") != NULL);
+	T_CHECK(strstr(seen, "dns-response example.com example Finance "
+	    "answer\n") != NULL);
+	T_EQ_INT(ech_to(fin2, 45021, ans, T0 + 16000000), 1);
+	/* ex was answered for example.com: not a ChatGPT connection */
+	T_EQ_INT(ech_to(fin2, 45022, ex, T0 + 16100000), 0);
+	T_EQ_INT(cnt(0, "example", C_ECH), 1);
+}
+
+/* The answer's second segment first, then the first, then a resend. */
+static void
+test_tcp_answer_out_of_order(void)
+{
+	static const uint8_t ans[4] = { 203, 0, 113, 36 };
+	uint8_t q[512], a[512];
+	struct conn c;
+	size_t ql = tcp_dns(q, 0x0401, "chatgpt.com", 0, NULL, 0);
+	size_t al = tcp_dns(a, 0x0401, "chatgpt.com", 1, ans, 0);
+
+	seen[0] = '\0';
+	conn_open(&c, fin1, 45030, res_tcp, 53, T0 + 17000000);
+	conn_send(&c, 1, q, ql);
+	conn_send_at(&c, 0, 25, a + 25, al - 25);
+	T_EQ_INT(occurrences(seen, "dns-response "), 0);
+	conn_send_at(&c, 0, 0, a, 25);
+	T_EQ_INT(occurrences(seen, "dns-response "), 1);
+	conn_send_at(&c, 0, 0, a, al);		/* retransmitted whole */
+	conn_advance(&c, 0, al);
+	T_EQ_INT(occurrences(seen, "dns-response "), 1);
+	T_EQ_INT(ech_to(fin1, 45031, ans, T0 + 18000000), 1);
+}
+
+/*
+ * Length prefixes that lie: one past what the stream holds (skipped,
+ * counted as an overflow, the next answer still read), then one shorter
+ * than a DNS header (the server's side is given up, the client's goes on).
+ */
+static uint8_t big[STREAM_BUF + 1];
+
+static void
+test_tcp_answer_bad_length(void)
+{
+	static const uint8_t ans[4] = { 203, 0, 113, 37 }, late[4] = {
+	    203, 0, 113, 38 };
+	uint8_t q[512], a[512];
+	struct conn c;
+	size_t ql = tcp_dns(q, 0x0501, "chatgpt.com", 0, NULL, 0);
+	size_t al = tcp_dns(a, 0x0501, "chatgpt.com", 1, ans, 0), i;
+	uint64_t over = anomalies(ANOM_STREAM_OVERFLOW),
+	    bad = anomalies(ANOM_DNS_TCP_BAD_LEN),
+	    dns = cnt(0, "openai-chatgpt", C_DNS);
+
+	seen[0] = '\0';
+	conn_open(&c, fin2, 45040, res_tcp, 53, T0 + 19000000);
+	conn_send(&c, 1, q, ql);
+	/* one byte more than the buffer, in segments of answer lookalikes */
+	put16(big, STREAM_BUF - 1);
+	for (i = 2; i + al <= sizeof(big); i += al)
+		memcpy(big + i, a, al);
+	memset(big + i, 0, sizeof(big) - i);
+	for (i = 0; i < sizeof(big); i += 4000)
+		conn_send(&c, 0, big + i, sizeof(big) - i < 4000 ?
+		    sizeof(big) - i : 4000);
+	T_EQ_INT(anomalies(ANOM_STREAM_OVERFLOW), over + 1);
+	T_EQ_INT(occurrences(seen, "dns-response "), 0);
+	conn_send(&c, 0, a, al);
+	T_EQ_INT(occurrences(seen, "dns-response "), 1);
+	T_EQ_INT(ech_to(fin2, 45041, ans, T0 + 20000000), 1);
+
+	/* 3 bytes "long", then an answer for late: never read */
+	put16(big, 3);
+	memcpy(big + 2, "abc", 3);
+	conn_send(&c, 0, big, 5);
+	T_EQ_INT(anomalies(ANOM_DNS_TCP_BAD_LEN), bad + 1);
+	al = tcp_dns(a, 0x0502, "chatgpt.com", 1, late, 0);
+	conn_send(&c, 0, a, al);
+	T_EQ_INT(occurrences(seen, "dns-response "), 1);
+	T_EQ_INT(anomalies(ANOM_DNS_TCP_BAD_LEN), bad + 1);
+	T_EQ_INT(ech_to(fin2, 45042, late, T0 + 20100000), 0);
+	/* the queries are still read */
+	conn_send(&c, 1, q, ql);
+	T_EQ_INT(cnt(0, "openai-chatgpt", C_DNS), dns + 2);
+}
+
+/* NXDOMAIN over TCP counts once, in the client's department. */
+static void
+test_tcp_nxdomain(void)
+{
+	uint8_t q[512], a[512];
+	struct conn c;
+	size_t ql = tcp_dns(q, 0x0601, "chatgpt.com", 0, NULL, 0);
+	size_t al = tcp_dns(a, 0x0601, "chatgpt.com", 1, NULL, 1);
+	uint64_t nx = cnt(0, "openai-chatgpt", C_NXDOMAIN);
+
+	seen[0] = '\0';
+	conn_open(&c, fin1, 45050, res_tcp, 53, T0 + 21000000);
+	conn_send(&c, 1, q, ql);
+	conn_send(&c, 0, a, 30);
+	conn_send(&c, 0, a + 30, al - 30);
+	T_EQ_INT(cnt(0, "openai-chatgpt", C_NXDOMAIN), nx + 1);
+	T_CHECK(strstr(seen, "dns-response chatgpt.com openai-chatgpt Finance "
+	    "counted-nxdomain\n") != NULL);
+	conn_send_at(&c, 0, (size_t)-al, a, al);	/* resent: once */
+	T_EQ_INT(cnt(0, "openai-chatgpt", C_NXDOMAIN), nx + 1);
+}
+
+/*
+ * A TLS server that speaks while the ClientHello is still incomplete:
+ * the TLS detector declines its side (nothing is read as DNS there) and
+ * the client's stream goes on to the name.
+ */
+static void
+test_tcp_tls_server_side(void)
+{
+	uint8_t ch[512], junk[300];
+	struct conn c;
+	size_t chl = client_hello(ch, "example.com");
+	uint64_t tls = cnt(0, "example", C_TLS);
+
+	seen[0] = '\0';
+	conn_open(&c, fin1, 53, chatsrv, 443, T0 + 22000000);
+	conn_send(&c, 1, ch, 20);
+	memset(junk, 0, sizeof(junk));
+	tcp_dns(junk, 0x0701, "chatgpt.com", 1, chatsrv, 1);
+	conn_send(&c, 0, junk, sizeof(junk));
+	conn_send(&c, 1, ch + 20, chl - 20);
+	T_EQ_INT(occurrences(seen, "dns-response "), 0);
+	T_EQ_INT(occurrences(seen, "tls-sni example.com example Finance "
+	    "counted"), 1);
+	T_EQ_INT(cnt(0, "example", C_TLS), tls + 1);
+}
+
 int
 main(void)
 {
@@ -686,6 +1076,13 @@ main(void)
 	T_RUN(test_blind_totals);
 	T_RUN(test_tunnel_client);
 	T_RUN(test_workers_ech_wait);
+	T_RUN(test_tcp_answer_one_segment);
+	T_RUN(test_tcp_answer_split);
+	T_RUN(test_tcp_two_answers);
+	T_RUN(test_tcp_answer_out_of_order);
+	T_RUN(test_tcp_answer_bad_length);
+	T_RUN(test_tcp_nxdomain);
+	T_RUN(test_tcp_tls_server_side);
 	teardown();
 	return T_DONE();
 }
