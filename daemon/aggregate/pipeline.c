@@ -554,7 +554,7 @@ handle_tcp(struct pipeline *P, const struct pkt *p)
 		f->flags |= from_client ? FL_FIN_CLI : FL_FIN_SRV;
 	if ((p->tcp_flags & TCP_RST) ||
 	    (f->flags & (FL_FIN_CLI | FL_FIN_SRV)) == (FL_FIN_CLI | FL_FIN_SRV)
-	    || ((f->flags & FL_DONE) && !(f->flags & FL_COUNTED)))
+	    || ((f->flags & (FL_DONE | FL_COUNTED | FL_CONFLICT)) == FL_DONE))
 		flow_remove(P->flows, f);
 }
 
@@ -617,6 +617,9 @@ flow_stat_anomalies(struct pipeline *P)
 		agg_anomaly(P->agg, &P->per, ANOM_FLOW_EVICTED);
 	for (n = fs->stream_evicted - P->last_fs.stream_evicted; n > 0; n--)
 		agg_anomaly(P->agg, &P->per, ANOM_STREAM_EVICTED);
+	for (n = fs->overlap_conflict - P->last_fs.overlap_conflict; n > 0;
+	    n--)
+		agg_anomaly(P->agg, &P->per, ANOM_TCP_OVERLAP_CONFLICT);
 	P->last_fs = *fs;
 }
 
@@ -651,7 +654,9 @@ pipeline_packet(struct pipeline *P, int dlt, uint64_t ts_usec,
 	P->cur = NULL;
 	P->cur_flow = NULL;
 	if (flow_stats(P->flows)->evicted != P->last_fs.evicted ||
-	    flow_stats(P->flows)->stream_evicted != P->last_fs.stream_evicted)
+	    flow_stats(P->flows)->stream_evicted != P->last_fs.stream_evicted ||
+	    flow_stats(P->flows)->overlap_conflict !=
+	    P->last_fs.overlap_conflict)
 		flow_stat_anomalies(P);
 }
 

@@ -418,6 +418,29 @@ range_add(struct stream *s, uint32_t a, uint32_t b)
 	return 0;
 }
 
+/*
+ * Do the held bytes that [a, b) overlaps differ from p?  Only the
+ * ranges say what is held (an island dropped by range_add() is not),
+ * and a segment that overlaps nothing - the in-order case - costs one
+ * pass over at most STREAM_RANGES ranges.
+ */
+static int
+overlap_differs(const struct stream *s, uint32_t a, uint32_t b,
+    const uint8_t *p)
+{
+	uint32_t i, lo, hi;
+
+	for (i = 0; i < s->nranges && s->r[i].s < b; i++) {
+		if (s->r[i].e <= a)
+			continue;
+		lo = s->r[i].s > a ? s->r[i].s : a;
+		hi = s->r[i].e < b ? s->r[i].e : b;
+		if (memcmp(s->buf + lo, p + (lo - a), hi - lo) != 0)
+			return 1;
+	}
+	return 0;
+}
+
 int
 flow_stream_add(struct flow_table *t, struct flow *f, uint32_t seq,
     const uint8_t *p, size_t len)
@@ -445,6 +468,13 @@ flow_stream_add(struct flow_table *t, struct flow *f, uint32_t seq,
 	if (b > STREAM_BUF) {
 		b = STREAM_BUF;
 		t->st.stream_overflow++;
+	}
+	if (overlap_differs(s, a, b, p)) {
+		flow_stream_close(t, f);
+		f->flags = (uint8_t)((f->flags & ~FL_CLAIMED) | FL_DONE |
+		    FL_CONFLICT);
+		t->st.overlap_conflict++;
+		return 0;
 	}
 	if (range_add(s, a, b) < 0) {
 		t->st.stream_gaps_dropped++;

@@ -36,6 +36,10 @@ struct agg_cell;
 #define FL_DONE		0x04	/* detection finished for this flow */
 #define FL_COUNTED	0x08	/* bytes go to a usage cell */
 #define FL_UDP_SEEN	0x10	/* a UDP detector consumed a datagram */
+#define FL_CONFLICT	0x80	/* overlapping segments disagreed: the
+				 * flow counts nothing (kept, done, until
+				 * it ages out, so it is not picked up
+				 * again mid-connection) */
 
 struct flow {
 	uint8_t		 cli[16], srv[16];	/* client = initiator */
@@ -63,6 +67,8 @@ struct flow {
 struct flow_stats {
 	uint64_t	 created, evicted, expired, stream_evicted;
 	uint64_t	 stream_gaps_dropped, stream_overflow;
+	uint64_t	 overlap_conflict;	/* streams given up, see
+						 * flow_stream_add() */
 	size_t		 in_use, streams_in_use;
 };
 
@@ -90,7 +96,16 @@ size_t	 flow_expire(struct flow_table *, uint32_t now, uint32_t idle_sec,
 
 /* Streams. */
 int	 flow_stream_open(struct flow_table *, struct flow *, uint32_t base_seq);
-/* Store a segment; returns 1 when the contiguous prefix grew. */
+/*
+ * Store a segment; returns 1 when the contiguous prefix grew.  Bytes
+ * that overlap bytes the stream still holds must be the same (a
+ * retransmission): where they differ, someone sends two versions of
+ * the stream and which one the server took cannot be known, so the
+ * stream is closed, the flow marked FL_DONE | FL_CONFLICT (it counts
+ * nothing from now on) and stats.overlap_conflict counted; 0 is
+ * returned.  Bytes no longer held (consumed, or beyond the buffer)
+ * cannot be compared and are not.
+ */
 int	 flow_stream_add(struct flow_table *, struct flow *, uint32_t seq,
 	    const uint8_t *p, size_t len);
 const uint8_t *flow_stream_data(const struct flow_table *,

@@ -752,6 +752,88 @@ test_stream_random(void)
 	flow_table_free(t);
 }
 
+/*
+ * Overlaps: the same bytes again are a retransmission; different bytes
+ * where the stream holds data give the stream up (FL_CONFLICT), in
+ * either order, in the contiguous prefix or in an island.
+ */
+static void
+test_stream_conflict(void)
+{
+	struct flow_table *t = flow_table_new(16, 4, 1);
+	struct flow *f = mkflow(t, 1, 1, 1);
+	uint32_t isn = 1000;
+	uint8_t decoy[200], junk[200];
+	size_t i;
+
+	fill_ref();
+	/* identical retransmissions, partial and whole, keep the stream */
+	flow_stream_open(t, f, isn);
+	T_EQ_INT(add(t, f, isn, 0, 100), 1);
+	T_EQ_INT(add(t, f, isn, 0, 100), 0);
+	T_EQ_INT(add(t, f, isn, 50, 150), 1);
+	T_EQ_INT(add(t, f, isn, 300, 400), 0);
+	T_EQ_INT(add(t, f, isn, 250, 350), 0);	/* overlaps the island */
+	T_EQ_INT(add(t, f, isn, 100, 250), 1);
+	T_CHECK(has(t, f, 400, 0));
+	T_EQ_INT(flow_stats(t)->overlap_conflict, 0);
+	T_CHECK(!(f->flags & (FL_DONE | FL_CONFLICT)));
+
+	/* decoy island first, then the real bytes on it: given up */
+	for (i = 0; i < sizeof(decoy); i++)
+		decoy[i] = ref[100 + i] ^ (i == 150 ? 0x20 : 0);
+	flow_stream_open(t, f, isn);
+	T_EQ_INT(add(t, f, isn, 0, 100), 1);
+	T_EQ_INT(flow_stream_add(t, f, isn + 100, decoy, 200), 1);
+	f->flags |= FL_CLAIMED;
+	T_EQ_INT(add(t, f, isn, 200, 300), 0);	/* one byte differs */
+	T_EQ_INT(f->slot, FLOW_NONE);
+	T_CHECK((f->flags & (FL_DONE | FL_CONFLICT | FL_CLAIMED)) ==
+	    (FL_DONE | FL_CONFLICT));
+	T_EQ_INT(flow_stats(t)->overlap_conflict, 1);
+	T_EQ_INT(flow_stats(t)->streams_in_use, 0);
+	/* the flow has no stream any more: later segments are ignored */
+	T_EQ_INT(add(t, f, isn, 100, 300), 0);
+
+	/* real island first, then a decoy over it, before the head came */
+	f->flags = 0;
+	flow_stream_open(t, f, isn);
+	T_EQ_INT(add(t, f, isn, 100, 300), 0);
+	T_EQ_INT(flow_stream_add(t, f, isn + 100, decoy, 200), 0);
+	T_CHECK(f->flags & FL_CONFLICT);
+	T_EQ_INT(flow_stats(t)->overlap_conflict, 2);
+	T_EQ_INT(add(t, f, isn, 0, 100), 0);	/* the head: nothing */
+
+	/* a segment starting before the base is compared from the base */
+	f->flags = 0;
+	flow_stream_open(t, f, isn + 100);
+	T_EQ_INT(flow_stream_add(t, f, isn + 100, ref + 100, 50), 1);
+	memset(junk, 0xee, 20);			/* before the base: dropped */
+	memcpy(junk + 20, ref + 100, 80);
+	T_EQ_INT(flow_stream_add(t, f, isn + 80, junk, 100), 1);
+	T_CHECK(!(f->flags & FL_CONFLICT));
+	junk[20 + 30] ^= 1;			/* held byte 30 differs */
+	T_EQ_INT(flow_stream_add(t, f, isn + 80, junk, 100), 0);
+	T_CHECK(f->flags & FL_CONFLICT);
+	T_EQ_INT(flow_stats(t)->overlap_conflict, 3);
+
+	/* a consumed prefix is not held: a difference there is not seen */
+	f->flags = 0;
+	flow_stream_open(t, f, isn);
+	T_EQ_INT(add(t, f, isn, 0, 300), 1);
+	flow_stream_consume(t, f, 200);
+	memcpy(junk, ref + 100, 200);
+	junk[50] ^= 1;				/* stream byte 150, consumed */
+	T_EQ_INT(flow_stream_add(t, f, isn + 100, junk, 200), 0);
+	T_CHECK(!(f->flags & FL_CONFLICT));
+	T_CHECK(has(t, f, 100, 200));
+	junk[150] ^= 1;				/* stream byte 250, held */
+	T_EQ_INT(flow_stream_add(t, f, isn + 100, junk, 200), 0);
+	T_CHECK(f->flags & FL_CONFLICT);
+	T_EQ_INT(flow_stats(t)->overlap_conflict, 4);
+	flow_table_free(t);
+}
+
 int
 main(void)
 {
@@ -771,5 +853,6 @@ main(void)
 	T_RUN(test_stream_consume);
 	T_RUN(test_stream_pool_exhaustion);
 	T_RUN(test_stream_random);
+	T_RUN(test_stream_conflict);
 	return T_DONE();
 }
