@@ -79,6 +79,7 @@ anomalies(struct quic_state *s, unsigned bits)
 		{ QA_VERSION_NEG, ANOM_QUIC_VERSION_NEG },
 		{ QA_RETRY, ANOM_QUIC_RETRY },
 		{ QA_BAD_CRYPTO, ANOM_QUIC_MALFORMED },
+		{ QA_CRYPTO_CONFLICT, ANOM_QUIC_CRYPTO_CONFLICT },
 	};
 	size_t i;
 
