@@ -14,10 +14,14 @@ struct stream {
 	uint32_t	 owner;		/* flow index, FLOW_NONE when free */
 	uint32_t	 older, newer;	/* in use: allocation order; free:
 					 * newer links the free stack */
-	uint32_t	 base;		/* sequence number of buf[0] */
+	uint32_t	 base;		/* sequence number of buf[keep] */
 	uint64_t	 off;		/* stream offset of buf[0] */
+	uint32_t	 keep;		/* buf[0..keep): bytes the detector
+					 * kept while cutting framing out
+					 * (flow_stream_cut); they are out of
+					 * sequence space */
 	uint32_t	 contig;	/* bytes in order from buf[0] */
-	uint32_t	 nranges;
+	uint32_t	 nranges;	/* r[] in buffer positions */
 	struct range	 r[STREAM_RANGES];
 	uint8_t		 fstate[STREAM_FSTATE];
 	uint8_t		 buf[STREAM_BUF];
@@ -358,6 +362,7 @@ flow_stream_open(struct flow_table *t, struct flow *f, uint32_t base_seq)
 	s->owner = idx_of(t, f);
 	s->base = base_seq;
 	s->off = 0;
+	s->keep = 0;
 	s->contig = 0;
 	s->nranges = 0;
 	memset(s->fstate, 0, sizeof(s->fstate));
@@ -459,11 +464,11 @@ flow_stream_add(struct flow_table *t, struct flow *f, uint32_t seq,
 		len -= (size_t)-(int64_t)rel;
 		rel = 0;
 	}
-	if ((uint32_t)rel >= STREAM_BUF) {
+	if ((uint32_t)rel >= STREAM_BUF - s->keep) {
 		t->st.stream_overflow++;
 		return 0;
 	}
-	a = (uint32_t)rel;
+	a = s->keep + (uint32_t)rel;
 	b = a + (uint32_t)len;
 	if (b > STREAM_BUF) {
 		b = STREAM_BUF;
@@ -523,14 +528,23 @@ void
 flow_stream_consume(struct flow_table *t, struct flow *f, size_t n)
 {
 	struct stream *s = stream_of(t, f);
-	uint32_t i, k = 0;
+	uint32_t i, k = 0, hi;
 
 	if (s == NULL || n == 0)
 		return;
 	if (n > s->contig)
 		n = s->contig;
-	memmove(s->buf, s->buf + n, STREAM_BUF - n);
-	s->base += (uint32_t)n;
+	if (n == 0)
+		return;
+	/* only what is held moves, not the whole buffer */
+	hi = s->r[s->nranges - 1].e;
+	memmove(s->buf, s->buf + n, hi - n);
+	if (n <= s->keep) {
+		s->keep -= (uint32_t)n;
+	} else {
+		s->base += (uint32_t)n - s->keep;
+		s->keep = 0;
+	}
 	s->off += n;
 	s->contig -= (uint32_t)n;
 	for (i = 0; i < s->nranges; i++) {
@@ -541,6 +555,32 @@ flow_stream_consume(struct flow_table *t, struct flow *f, size_t n)
 		k++;
 	}
 	s->nranges = k;
+}
+
+int
+flow_stream_cut(struct flow_table *t, struct flow *f, size_t at, size_t n)
+{
+	struct stream *s = stream_of(t, f);
+	uint32_t i, hi;
+
+	if (s == NULL || at < s->keep || at > s->contig ||
+	    n > s->contig - at)
+		return -1;
+	if (n == 0)
+		return 0;
+	hi = s->r[s->nranges - 1].e;
+	memmove(s->buf + at, s->buf + at + n, hi - at - n);
+	/* [keep, at) and the n cut bytes leave sequence space */
+	s->base += (uint32_t)(at - s->keep + n);
+	s->keep = (uint32_t)at;
+	s->contig -= (uint32_t)n;
+	/* r[0] is [0, contig + n); every other range lies beyond it */
+	s->r[0].e -= (uint32_t)n;
+	for (i = 1; i < s->nranges; i++) {
+		s->r[i].s -= (uint32_t)n;
+		s->r[i].e -= (uint32_t)n;
+	}
+	return 0;
 }
 
 void

@@ -25,7 +25,17 @@
 
 struct agg_cell;
 
-#define STREAM_BUF		8192	/* a post-quantum ClientHello is ~1.8 KB */
+/*
+ * A ClientHello sent in one TLS record of the largest size a peer may
+ * send (2^14 bytes, RFC 8446 section 5.1; TLS_REC_MAX allows 256 more)
+ * fits whole with its record header, wherever its server_name sits
+ * (browsers send 0.5-2.3 KB, but 9 KB of padding before the name must
+ * not hide it).  With the record headers of a hello spread over many
+ * records cut out as it is read (flow_stream_cut, det_tls.c), the same
+ * bound holds however it is fragmented.  1024 buffers (pipeline.c) are
+ * 17 MiB of address space, touched only as streams are in use.
+ */
+#define STREAM_BUF		(16384 + 512)
 #define STREAM_RANGES		8	/* out-of-order islands kept per stream */
 #define STREAM_FSTATE		64	/* detector scratch per stream */
 #define FLOW_NONE		UINT32_MAX
@@ -112,6 +122,16 @@ const uint8_t *flow_stream_data(const struct flow_table *,
 	    const struct flow *, size_t *len, uint64_t *off);
 void	*flow_stream_fstate(struct flow_table *, struct flow *);
 void	 flow_stream_consume(struct flow_table *, struct flow *, size_t n);
+/*
+ * Cut n bytes at offset at of the contiguous data out of the buffer
+ * (framing a detector has read, e.g. TLS record headers): data[0..at)
+ * stays where it is, out of sequence space, and later bytes move down
+ * by n, so a message spread over many small records fits.  at must not
+ * lie inside what an earlier cut kept, nor at + n beyond the contiguous
+ * data: -1 then, and nothing changes.
+ */
+int	 flow_stream_cut(struct flow_table *, struct flow *, size_t at,
+	    size_t n);
 void	 flow_stream_close(struct flow_table *, struct flow *);
 /* The stream holds no byte at relative offset 0 yet. */
 int	 flow_stream_empty_head(const struct flow_table *, const struct flow *);

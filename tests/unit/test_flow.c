@@ -357,7 +357,7 @@ test_expire(void)
 
 /* --- streams -------------------------------------------------------- */
 
-static uint8_t ref[20000];
+static uint8_t ref[3 * STREAM_BUF];
 
 static void
 fill_ref(void)
@@ -543,11 +543,12 @@ test_stream_buffer_end(void)
 
 	fill_ref();
 	flow_stream_open(t, f, isn);
-	for (i = 0; i + 1000 <= 9000; i += 1000)
+	/* 1000-byte segments up to the first that crosses the end */
+	for (i = 0; i < STREAM_BUF; i += 1000)
 		add(t, f, isn, i, i + 1000);
 	T_CHECK(has(t, f, STREAM_BUF, 0));
-	T_EQ_INT(flow_stats(t)->stream_overflow, 1);	/* 8000..9000 clipped */
-	T_EQ_INT(add(t, f, isn, 9000, 9100), 0);
+	T_EQ_INT(flow_stats(t)->stream_overflow, 1);	/* the last clipped */
+	T_EQ_INT(add(t, f, isn, i, i + 100), 0);
 	T_EQ_INT(add(t, f, isn, STREAM_BUF, STREAM_BUF + 1), 0);
 	T_EQ_INT(flow_stats(t)->stream_overflow, 3);
 	T_CHECK(has(t, f, STREAM_BUF, 0));
@@ -560,8 +561,88 @@ test_stream_buffer_end(void)
 	T_CHECK(has(t, f, STREAM_BUF - 4096, 4096));
 	T_EQ_INT(add(t, f, isn, STREAM_BUF, STREAM_BUF + 1000), 1);
 	T_CHECK(has(t, f, STREAM_BUF - 4096 + 1000, 4096));
-	T_EQ_INT(add(t, f, isn, 9192, 20000), 1);	/* clipped again */
-	T_CHECK(has(t, f, STREAM_BUF, 4096));
+	T_EQ_INT(add(t, f, isn, STREAM_BUF + 1000, 2 * STREAM_BUF), 1);
+	T_CHECK(has(t, f, STREAM_BUF, 4096));		/* clipped again */
+	flow_table_free(t);
+}
+
+/*
+ * Cutting framing out: kept bytes stay, later bytes move down, the
+ * sequence numbers of what is still to come still land right, and
+ * overlaps are still compared where bytes are held.
+ */
+static void
+test_stream_cut(void)
+{
+	struct flow_table *t = flow_table_new(16, 4, 1);
+	struct flow *f = mkflow(t, 1, 1, 1);
+	uint32_t isn = 0xfffffff0u;		/* across the wrap, too */
+	uint8_t want[STREAM_BUF];
+	const uint8_t *d;
+	size_t len, i, w;
+	uint64_t off;
+
+	fill_ref();
+	flow_stream_open(t, f, isn);
+	T_EQ_INT(flow_stream_cut(t, f, 0, 1), -1);	/* nothing held */
+	T_EQ_INT(add(t, f, isn, 0, 100), 1);
+	T_EQ_INT(add(t, f, isn, 300, 400), 0);		/* an island */
+	/* cut 10 bytes at 20: ref[0..20) ref[30..100) */
+	T_EQ_INT(flow_stream_cut(t, f, 20, 10), 0);
+	T_EQ_INT(flow_stream_cut(t, f, 10, 1), -1);	/* inside the kept */
+	T_EQ_INT(flow_stream_cut(t, f, 80, 11), -1);	/* past the data */
+	d = flow_stream_data(t, f, &len, &off);
+	T_EQ_INT(len, 90);
+	T_CHECK(memcmp(d, ref, 20) == 0 && memcmp(d + 20, ref + 30, 70) == 0);
+	/* a retransmission of cut or kept bytes is ignored */
+	T_EQ_INT(add(t, f, isn, 0, 30), 0);
+	T_EQ_INT(flow_stats(t)->overlap_conflict, 0);
+	/* the gap fills and meets the island at its old sequence numbers */
+	T_EQ_INT(add(t, f, isn, 100, 300), 1);
+	d = flow_stream_data(t, f, &len, &off);
+	T_EQ_INT(len, 390);
+	T_CHECK(memcmp(d + 20, ref + 30, 370) == 0);
+	/* overlaps are still compared against what is held */
+	T_EQ_INT(add(t, f, isn, 350, 450), 1);
+	T_EQ_INT(flow_stats(t)->overlap_conflict, 0);
+
+	/* every sixth byte a cut, like 1-byte TLS records: fits 6x more */
+	flow_stream_open(t, f, isn);
+	w = 0;
+	for (i = 0; i < 3 * STREAM_BUF; i += 600) {
+		size_t at;
+
+		add(t, f, isn, i, i + 600 < sizeof(ref) ? i + 600 :
+		    sizeof(ref));
+		d = flow_stream_data(t, f, &len, &off);
+		/* cut the first 5 bytes of every unread group of 6 */
+		for (at = w; at + 6 <= len; at++, w++) {
+			T_EQ_INT(flow_stream_cut(t, f, at, 5), 0);
+			d = flow_stream_data(t, f, &len, &off);
+		}
+	}
+	d = flow_stream_data(t, f, &len, &off);
+	T_EQ_INT(w, 3 * STREAM_BUF / 6);
+	for (i = 0; i < w; i++)
+		want[i] = ref[i * 6 + 5];
+	T_CHECK(len >= w && memcmp(d, want, w) == 0);
+
+	/* consuming across the kept part */
+	flow_stream_open(t, f, isn);
+	T_EQ_INT(add(t, f, isn, 0, 100), 1);
+	T_EQ_INT(flow_stream_cut(t, f, 40, 10), 0);	/* keep ref[0..40) */
+	flow_stream_consume(t, f, 30);			/* 10 kept left */
+	T_EQ_INT(add(t, f, isn, 100, 150), 1);
+	d = flow_stream_data(t, f, &len, &off);
+	T_EQ_INT(len, 10 + 100);
+	T_CHECK(memcmp(d, ref + 30, 10) == 0 && memcmp(d + 10, ref + 50, 100)
+	    == 0);
+	flow_stream_consume(t, f, 20);			/* into sequence */
+	T_EQ_INT(add(t, f, isn, 150, 160), 1);
+	d = flow_stream_data(t, f, &len, &off);
+	T_EQ_INT(len, 100);
+	T_CHECK(memcmp(d, ref + 60, 100) == 0);
+	T_EQ_INT(off, 50);
 	flow_table_free(t);
 }
 
@@ -854,5 +935,6 @@ main(void)
 	T_RUN(test_stream_pool_exhaustion);
 	T_RUN(test_stream_random);
 	T_RUN(test_stream_conflict);
+	T_RUN(test_stream_cut);
 	return T_DONE();
 }
