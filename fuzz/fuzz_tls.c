@@ -12,7 +12,7 @@
 static void
 ftls_check(enum tls_rc rc, const struct tls_ch *ch)
 {
-	FUZZ_ASSERT(rc <= TLS_MALFORMED);
+	FUZZ_ASSERT(rc <= TLS_UNREADABLE);
 	if (rc != TLS_SNI)
 		return;
 	FUZZ_ASSERT(ch->has_sni);

@@ -59,6 +59,7 @@ struct pipeline {
 	struct flow		*cur_flow;
 	uint64_t		 cur_flow_key;
 	size_t			 cur_det;
+	struct flow		*stream_flow;	/* inside tcp_stream */
 	struct period		 per;
 	int64_t			 per_sec;	/* per is for this second */
 	uint32_t		 now;
@@ -335,6 +336,16 @@ host_emit(void *ctx, const struct aic_event *ev)
 	}
 }
 
+static int
+host_stream_cut(void *ctx, size_t at, size_t n)
+{
+	struct pipeline *P = ctx;
+
+	if (P->stream_flow == NULL)
+		return -1;
+	return flow_stream_cut(P->flows, P->stream_flow, at, n);
+}
+
 static void
 host_log(void *ctx, int level, const char *msg)
 {
@@ -450,11 +461,21 @@ run_stream(struct pipeline *P, struct flow *f)
 	pl.stream_off = off;
 	pl.fstate = flow_stream_fstate(P->flows, f);
 	P->cur_det = f->det;
+	P->stream_flow = f;
 	v = pg->tcp_stream(P->det[f->det].state, &pl, &consumed);
+	P->stream_flow = NULL;
 	if (consumed > 0)
 		flow_stream_consume(P->flows, f, consumed);
+	/* what it holds now: the detector may have cut framing out */
+	(void)flow_stream_data(P->flows, f, &len, NULL);
 	if (v == AIC_MORE && consumed == 0 && len >= STREAM_BUF) {
-		agg_anomaly(P->agg, &P->per, ANOM_STREAM_OVERFLOW);
+		/*
+		 * The buffer is full and the detector still wants more.  For
+		 * TLS that is a ClientHello too large to read: a blind spot
+		 * of its own, not a resource limit.
+		 */
+		agg_anomaly(P->agg, &P->per, pg == det_tls_plugin() ?
+		    ANOM_TLS_UNREADABLE : ANOM_STREAM_OVERFLOW);
 		v = AIC_NOT_MINE;
 	}
 	if (v != AIC_MORE)
@@ -765,6 +786,7 @@ pipeline_new(const struct config *cfg, const struct catalog *cat,
 	P->host.ctx = P;
 	P->host.emit = host_emit;
 	P->host.log = host_log;
+	P->host.stream_cut = host_stream_cut;
 	snprintf(quic_arg, sizeof(quic_arg), "%zu", (size_t)cfg->limits.max_quic);
 	if (pipeline_add_detector(P, det_dns_plugin(), "", NULL, err,
 	    errlen) != 0 ||
