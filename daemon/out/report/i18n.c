@@ -357,6 +357,16 @@ static const char *const text[T_N][LANG_N] = {
 	[T_BL_NOSNI_NOTE] = {
 	    "Cannot be matched to any service.",
 	    "Kunnen aan geen dienst gekoppeld worden." },
+	[T_BL_UNREADABLE] = {
+	    "ClientHello not readable",
+	    "ClientHello niet leesbaar" },
+	[T_BL_UNREADABLE_NOTE] = {
+	    "TLS connections whose ClientHello was too large or too"
+	    " fragmented to read (more than 16 KB before the server name):"
+	    " not counted.",
+	    "TLS-verbindingen waarvan de ClientHello te groot of te"
+	    " versnipperd was om te lezen (meer dan 16 KB vóór de"
+	    " servernaam): niet geteld." },
 	[T_BL_HOURS] = {
 	    "Hours with sensor data",
 	    "Uren met sensorgegevens" },

@@ -372,6 +372,7 @@ blind(const struct report *R)
 	U("lost", b->lost);
 	U("parse_failures", b->parse_failures);
 	U("late", b->late);
+	U("unreadable_hellos", b->unreadable);
 #undef U
 	for (d = 0; d < R->ndept; d++) {
 		json_t *u;
