@@ -9,8 +9,9 @@
 # the counts).  Checks, per capture: the service the scenario names is
 # counted exactly once (inspect and the released cell), or nothing at
 # all is counted; the scenario's anomaly is in aicensusd's anomaly line
-# and in the day's released blind-spot figure parse_failures.  A few
-# seconds.
+# and in the day's released blind-spot figure parse_failures; a
+# ClientHello not readable also in the figure unreadable_hellos and the
+# report's blind spots ("ClientHello not readable").  A few seconds.
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 PY=/usr/bin/python3
@@ -97,6 +98,18 @@ while read -r sc want anom; do
 			ok "$sc: $anom=1 recorded, in the released blind figures (parse_failures $pf)" ||
 			nok "$sc: anomalies '$line', released parse_failures $pf; $anom=1 expected"
 	fi
+	# a ClientHello not readable is a blind spot of its own in reports
+	ur=$(sqlite3 "$db" "SELECT COALESCE(SUM(value), 0) FROM blind
+		WHERE name = 'unreadable_hellos'" 2>&1)
+	want_ur=0 cell=–		# the report's one glyph for 0
+	[ "$anom" = tls_clienthello_unreadable ] && want_ur=1 cell=1
+	(cd "$w" && "$root/$BUILD/aicensus" report -c aicensus.conf \
+		--db released.db --week last --format md -o report.md \
+		>report.log 2>&1)
+	row=$(grep -o '| ClientHello not readable | [^|]* |' "$w/report.md" 2>/dev/null)
+	[ "$ur" = "$want_ur" ] && [ "$row" = "| ClientHello not readable | $cell |" ] &&
+		ok "$sc: released unreadable_hellos $ur, the report's blind spots say \"$row\"" ||
+		nok "$sc: released unreadable_hellos '$ur', report row '$row' ($(head -c 200 "$w/report.log")); $want_ur expected"
 done <<<"$names"
 [ "$n" -ge 12 ] && ok "$n crafted captures checked" || nok "only $n crafted captures"
 exit $((fails > 0))
