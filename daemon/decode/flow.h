@@ -13,7 +13,11 @@
  * Reassembly buffers (struct stream) come from a second fixed pool and
  * hold the first STREAM_BUF bytes of a client stream, in sequence order,
  * whatever order the segments arrive in; retransmitted bytes land on
- * themselves.  When the pool is exhausted the oldest stream is dropped.
+ * themselves.  Overlapping bytes must be the same: a segment that
+ * contradicts bytes the stream holds ends its detection (no "last copy
+ * wins", which would let a crafted copy choose what is counted; see
+ * flow_stream_add).  When the pool is exhausted the oldest stream is
+ * dropped.
  */
 #ifndef AIC_FLOW_H
 #define AIC_FLOW_H
