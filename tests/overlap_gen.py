@@ -15,6 +15,7 @@ decoy ClientHello differs from the real one only in the name's bytes:
                      name, then the head: two versions of one stream
   tcp_real_first     the same, real tail first
   tcp_decoy_partial  the decoy tail, then a real copy starting 10 bytes in
+  tcp_conflict_then_whole  decoy tail, real tail, then the whole real hello
   quic_retrans       CRYPTO tail, the same tail again, then the head
   quic_decoy_first   CRYPTO tail with the decoy, then the real, then head
   quic_real_first    the same, real first
@@ -134,6 +135,10 @@ def scenarios():
                             "tcp_overlap_conflict")
     s["tcp_real_first"] = (tcp_conn([tail, dtail, head]), "",
                            "tcp_overlap_conflict")
+    # after the conflict, the whole real hello again from its start: the
+    # flow stays given up (not picked up again as a new connection)
+    s["tcp_conflict_then_whole"] = (tcp_conn([dtail, tail, (0, real)]), "",
+                                    "tcp_overlap_conflict")
     s["tcp_decoy_partial"] = (tcp_conn([dtail, (SNI_AT + 10,
                                                 real[SNI_AT + 10:]), head]),
                               "", "tcp_overlap_conflict")
