@@ -36,11 +36,15 @@ enum rel_blind {
 	RB_UNREADABLE,		/* ClientHellos too large or too fragmented
 				 * to read (anomaly tls_clienthello_unreadable,
 				 * also within parse_failures) */
+	RB_CONFLICT,		/* connections given up: overlapping TCP or
+				 * QUIC CRYPTO copies disagreed (anomalies
+				 * tcp_overlap_conflict, quic_crypto_overlap_
+				 * conflict, also within parse_failures) */
 	RB_N
 };
 /* "packets", "bytes", "pcap_drops", "if_drops", "ech_unattributed",
  * "nosni_conns", "doh_conns", "ignored", "lost", "parse_failures", "late",
- * "unreadable_hellos" */
+ * "unreadable_hellos", "overlap_conflicts" */
 extern const char *const rel_blind_names[RB_N];
 
 #define REL_ALL		"*"		/* all departments / all services */

@@ -10,8 +10,9 @@
 # counted exactly once (inspect and the released cell), or nothing at
 # all is counted; the scenario's anomaly is in aicensusd's anomaly line
 # and in the day's released blind-spot figure parse_failures; a
-# ClientHello not readable also in the figure unreadable_hellos and the
-# report's blind spots ("ClientHello not readable").  A few seconds.
+# ClientHello not readable also in the figure unreadable_hellos, a
+# conflict in overlap_conflicts, each in the report's blind spots under
+# its label.  A few seconds.
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 PY=/usr/bin/python3
@@ -98,18 +99,23 @@ while read -r sc want anom; do
 			ok "$sc: $anom=1 recorded, in the released blind figures (parse_failures $pf)" ||
 			nok "$sc: anomalies '$line', released parse_failures $pf; $anom=1 expected"
 	fi
-	# a ClientHello not readable is a blind spot of its own in reports
-	ur=$(sqlite3 "$db" "SELECT COALESCE(SUM(value), 0) FROM blind
-		WHERE name = 'unreadable_hellos'" 2>&1)
-	want_ur=0 cell=–		# the report's one glyph for 0
-	[ "$anom" = tls_clienthello_unreadable ] && want_ur=1 cell=1
+	# unreadable hellos and conflicts are blind spots of their own in
+	# the released figures and the report
 	(cd "$w" && "$root/$BUILD/aicensus" report -c aicensus.conf \
 		--db released.db --week last --format md -o report.md \
 		>report.log 2>&1)
-	row=$(grep -o '| ClientHello not readable | [^|]* |' "$w/report.md" 2>/dev/null)
-	[ "$ur" = "$want_ur" ] && [ "$row" = "| ClientHello not readable | $cell |" ] &&
-		ok "$sc: released unreadable_hellos $ur, the report's blind spots say \"$row\"" ||
-		nok "$sc: released unreadable_hellos '$ur', report row '$row' ($(head -c 200 "$w/report.log")); $want_ur expected"
+	for fig in "unreadable_hellos:ClientHello not readable:tls_clienthello_unreadable" \
+	    "overlap_conflicts:Connections with conflicting copies:_overlap_conflict"; do
+		IFS=: read -r name label match <<<"$fig"
+		v=$(sqlite3 "$db" "SELECT COALESCE(SUM(value), 0) FROM blind
+			WHERE name = '$name'" 2>&1)
+		want_v=0 cell=–		# the report's one glyph for 0
+		case $anom in *"$match") want_v=1 cell=1 ;; esac
+		row=$(grep -o "| $label | [^|]* |" "$w/report.md" 2>/dev/null)
+		[ "$v" = "$want_v" ] && [ "$row" = "| $label | $cell |" ] &&
+			ok "$sc: released $name $v, the report's blind spots say \"$row\"" ||
+			nok "$sc: released $name '$v', report row '$row' ($(head -c 200 "$w/report.log")); $want_v expected"
+	done
 done <<<"$names"
 [ "$n" -ge 13 ] && ok "$n crafted captures checked" || nok "only $n crafted captures"
 exit $((fails > 0))

@@ -367,6 +367,17 @@ static const char *const text[T_N][LANG_N] = {
 	    "TLS-verbindingen waarvan de ClientHello te groot of te"
 	    " versnipperd was om te lezen (meer dan 16 KB vóór de"
 	    " servernaam): niet geteld." },
+	[T_BL_CONFLICT] = {
+	    "Connections with conflicting copies",
+	    "Verbindingen met tegenstrijdige kopieën" },
+	[T_BL_CONFLICT_NOTE] = {
+	    "Overlapping TCP segments or QUIC CRYPTO data with different"
+	    " bytes (a crafted decoy, or corruption): which copy the"
+	    " server took cannot be known, so they are not counted.",
+	    "Overlappende TCP-segmenten of QUIC-CRYPTO-gegevens met"
+	    " verschillende bytes (een vervalst lokaas, of beschadiging):"
+	    " welke kopie de server nam is niet te weten, dus worden ze"
+	    " niet geteld." },
 	[T_BL_HOURS] = {
 	    "Hours with sensor data",
 	    "Uren met sensorgegevens" },
