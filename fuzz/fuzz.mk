@@ -31,9 +31,9 @@ FUZZ_LIB_OBJ := $(CORE_SRC:daemon/%.c=$(FUZZ)/obj/%.o)
 # Longest input each target is given (libFuzzer's -max_len).
 FUZZ_MAXLEN_decode := 4096
 FUZZ_MAXLEN_dns := 8192
-FUZZ_MAXLEN_tls := 20000
+FUZZ_MAXLEN_tls := 40000
 FUZZ_MAXLEN_quic := 16384
-FUZZ_MAXLEN_tcp_reasm := 12000
+FUZZ_MAXLEN_tcp_reasm := 40000
 FUZZ_MAXLEN_quic_reasm := 12000
 FUZZ_MAXLEN_config := 8192
 FUZZ_MAXLEN_catalog := 32768

@@ -12,7 +12,7 @@
 static void
 ftls_check(enum tls_rc rc, const struct tls_ch *ch)
 {
-	FUZZ_ASSERT(rc <= TLS_MALFORMED);
+	FUZZ_ASSERT(rc <= TLS_UNREADABLE);
 	if (rc != TLS_SNI)
 		return;
 	FUZZ_ASSERT(ch->has_sni);
@@ -21,6 +21,47 @@ ftls_check(enum tls_rc rc, const struct tls_ch *ch)
 }
 
 int FUZZ_ONE(tls)(const uint8_t *data, size_t size);
+
+/*
+ * The records read with their headers cut out as they come
+ * (tls_deframe, as det_tls.c does through the host), the input arriving
+ * in pieces of step bytes: must give what tls_parse_records gives on
+ * the whole input, name included.
+ */
+static void
+ftls_deframe(const uint8_t *data, size_t size, size_t step,
+    enum tls_rc want, const struct tls_ch *wch)
+{
+	static uint8_t b[65536];
+	struct tls_deframe d;
+	struct tls_ch ch;
+	size_t held = 0, got = 0, take, at;
+	int rc = TLS_DF_MORE;
+
+	if (size > sizeof(b))
+		return;
+	memset(&d, 0, sizeof(d));
+	while (got < size) {
+		take = size - got < step ? size - got : step;
+		memcpy(b + held, data + got, take);
+		held += take;
+		got += take;
+		while ((rc = tls_deframe(&d, b, held, &at)) == TLS_DF_CUT) {
+			FUZZ_ASSERT(at >= 5 && at + 5 <= held);
+			memmove(b + at, b + at + 5, held - at - 5);
+			held -= 5;
+		}
+		if (rc != TLS_DF_MORE)
+			break;
+	}
+	if (rc == TLS_DF_MORE || rc == TLS_DF_DONE)
+		rc = tls_deframed(&d, b, held, &ch);
+	FUZZ_ASSERT(rc == (int)want);
+	if (want == TLS_SNI)
+		FUZZ_ASSERT(ch.complete == wch->complete &&
+		    ch.has_ech == wch->has_ech && ch.sni_len == wch->sni_len &&
+		    memcmp(ch.sni, wch->sni, ch.sni_len) == 0);
+}
 
 int
 FUZZ_ONE(tls)(const uint8_t *data, size_t size)
@@ -32,6 +73,8 @@ FUZZ_ONE(tls)(const uint8_t *data, size_t size)
 	rc = tls_parse_records(data, size, &ch);
 	ftls_check(rc, &ch);
 	(void)tls_looks_like_clienthello(data, size);
+	ftls_deframe(data, size, size > 0 ? size : 1, rc, &ch);
+	ftls_deframe(data, size, 7, rc, &ch);
 	if (rc == TLS_SNI && ch.complete) {
 		/* the first half of a complete hello: more, or the name */
 		rh = tls_parse_records(data, size / 2, &half);

@@ -363,6 +363,23 @@ def handmade(C, rng):
                 # a reload (another catalog) before the second segment
                 r = tcp_reasm_input(segs, isn, True)
                 C.add("tcp_reasm", bytes([r[0] | 8 | 1 << 4]) + r[1:])
+    # overlaps with different bytes (a decoy name first or last) and
+    # ClientHellos in one-byte records (record headers cut as read)
+    real = tlsbuild.client_hello(random.Random(5), "claude.ai", chrome=False)
+    fake = tlsbuild.client_hello(random.Random(5), "cloude.ai", chrome=False)
+    isn = 77777
+    for a, b in ((fake, real), (real, fake)):
+        ra, rb = tlsbuild.records(a), tlsbuild.records(b)
+        segs = [(isn + 1 + 40, ra[40:]), (isn + 1 + 40, rb[40:]),
+                (isn + 1, rb[:40])]
+        C.add("tcp_reasm", tcp_reasm_input(segs, isn, True))
+        q = [bytes([0, k]) + squic.frame_crypto(o, d) for k, (o, d) in
+             enumerate([(40, a[40:]), (40, b[40:]), (0, b[:40])])]
+        C.add("quic_reasm", b"\x00" + SEP.join(q))
+    one = tlsbuild.records(real, sizes=[1] * len(real))
+    C.add("tls", one)
+    segs = [(isn + 1 + k, one[k:k + 1400]) for k in range(0, len(one), 1400)]
+    C.add("tcp_reasm", tcp_reasm_input(segs, isn, True))
     for i, n in enumerate(["chatgpt.com", "claude.ai", "example.org",
                            "a.b.c.d.e.f.g.h", "xn--bcher-kva.example"]):
         q = dnsbuild.query(i, n, qtype=(1, 28, 65)[i % 3], edns=bool(i % 2))

@@ -105,6 +105,17 @@ struct aic_host {
 	void		(*emit)(void *ctx, const struct aic_event *ev);
 	/* Logging: never pass an address. */
 	void		(*log)(void *ctx, int level, const char *msg);
+	/*
+	 * TCP, only inside tcp_stream (NULL in hosts that lack it): cut n
+	 * bytes at offset at out of the data just handed over - framing
+	 * the detector has read, e.g. TLS record headers - so a message
+	 * spread over many small records fits the host's stream buffer.
+	 * data[0..at) stays and is handed over again; the bytes after
+	 * move down by n.  at must not lie inside what an earlier cut
+	 * kept, nor at + n beyond len: -1 then.  Appended to ABI 2 (the
+	 * host owns the struct; a plugin built before does not see it).
+	 */
+	int		(*stream_cut)(void *ctx, size_t at, size_t n);
 };
 
 /* Kinds of released period. */

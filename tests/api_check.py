@@ -373,7 +373,9 @@ def dom(path, expect_path):
     check(sorted(p.tables.get("new-services", [])) == sorted(exp["new"]),
           "new services this week listed: %s (want %s)" % (
               p.tables.get("new-services"), exp["new"]))
-    check("Malformed packets" in text and "DNS-over-HTTPS" in text,
+    check("Malformed packets" in text and "DNS-over-HTTPS" in text and
+          "ClientHello not readable" in text and
+          "Conflicting copies" in text,
           "sensor health and blind spots panel rendered")
     print("# dashboard DOM: %d data bars, %d donut arcs" % (len(p.rects),
                                                             len(p.paths)))

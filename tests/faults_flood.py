@@ -27,9 +27,10 @@ kinds, and where in time they go (bursts are what fill the tables):
   hello      TCP ClientHellos that never finish (first 300 bytes of 1.5 KB),
              10 min burst (fills the reassembly pool: tcp_stream_evicted)
   malformed  a few of each: dns_short, dns_no_question, dns_tcp_bad_length,
-             tcp_stream_overflow, zero-length SNI extension (tls_malformed),
-             quic_bad_frame, quic_crypto_overflow,
-             tls_clienthello_incomplete, frames cut by the snap length
+             ClientHellos too large to read over TCP and QUIC
+             (tls_clienthello_unreadable), zero-length SNI extension
+             (tls_malformed), quic_bad_frame, quic_crypto_overflow,
+             frames cut by the snap length
 
 Prints a JSON summary: frames per kind, the flood total, the anomaly names
 the malformed part must produce.
@@ -50,8 +51,8 @@ MAC = bytes.fromhex("02000000f00d02000000f00e")
 CATALOG_NAMES = ["chatgpt.com", "api.openai.com", "claude.ai",
                  "gemini.google.com", "chat.mistral.ai", "chat.deepseek.com"]
 ANOMALIES = ["dns_short", "dns_no_question", "dns_tcp_bad_length",
-             "tcp_stream_overflow", "tls_malformed", "quic_bad_frame",
-             "quic_crypto_overflow", "tls_clienthello_incomplete",
+             "tls_clienthello_unreadable", "tls_malformed",
+             "quic_bad_frame", "quic_crypto_overflow",
              "dns_trunc_question", "quic_auth_fail", "quic_state_evicted",
              "tcp_stream_evicted", "flow_evicted"]
 
@@ -280,13 +281,14 @@ def build(g, total):
         # a ClientHello larger than the QUIC reassembly cap (4 KiB)
         pt = Q.frame_crypto(0, partial_hello(r, 6000, 4200))
         mal.append((at(), g.frame(17, udp(g.port(), 443, initial(g, pt, 0))), None))
-        # a TLS record of 16000 bytes whose hello never ends: the
-        # client stream outgrows its 8 KiB reassembly buffer
-        hs = partial_hello(r, 15996, 15996)
-        data = b"\x16\x03\x01" + struct.pack("!H", 16000) + hs
+        # a 20 KB ClientHello in two records, padding first: no name in
+        # the first 16 KiB, the most any hello is read for
+        hs = partial_hello(r, 20000, 18000)
+        data = b"\x16\x03\x01" + struct.pack("!H", 16384) + hs[:16384] + \
+            b"\x16\x03\x01" + struct.pack("!H", 20004 - 16384) + hs[16384:]
         sp, seq, t = g.port(), r.getrandbits(32), at()
         c, s = g.cli4(), g.srv4()
-        for k in range(7):
+        for k in range(13):
             seg = data[k * 1400:(k + 1) * 1400]
             mal.append((t + k * 1000, ip4(c, s, 6, tcp(sp, 443, seq + k * 1400,
                                                        PSH_ACK, seg)), None))

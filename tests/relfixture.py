@@ -50,7 +50,7 @@ MEASURES = ["devices", "devhours", "tls", "quic", "ech", "conns", "dns",
 DAY_MEASURES = ["devices", "devhours", "conns", "dns", "nxdomain"]
 BLIND = ["packets", "bytes", "pcap_drops", "if_drops", "ech_unattributed",
          "nosni_conns", "doh_conns", "ignored", "lost", "parse_failures",
-         "late"]
+         "late", "unreadable_hellos", "overlap_conflicts"]
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 

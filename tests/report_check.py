@@ -34,7 +34,9 @@ BLIND = {"packets": "packets", "bytes": "bytes", "pcap_drops": "pcap_drops",
          "if_drops": "if_drops", "ech_unattributed": "ech_unattributed",
          "nosni_conns": "nosni_conns", "doh_conns": "doh_conns",
          "ignored": "ignored", "lost": "lost",
-         "parse_failures": "parse_failures", "late": "late"}
+         "parse_failures": "parse_failures", "late": "late",
+         "unreadable_hellos": "unreadable_hellos",
+         "overlap_conflicts": "overlap_conflicts"}
 EU = set("EU AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL "
          "PT RO SK SI ES SE".split())
 

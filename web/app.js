@@ -663,6 +663,8 @@ function renderHealth(d) {
     ['Dropped before counting', (b.pcap_drops || 0) + (b.if_drops || 0)],
     ['ECH, service unknown', b.ech_unattributed || 0],
     ['ClientHello without name', b.nosni_conns || 0],
+    ['ClientHello not readable', b.unreadable_hellos || 0],
+    ['Conflicting copies (not counted)', b.overlap_conflicts || 0],
     ['DNS-over-HTTPS connections', b.doh_conns || 0],
     ['Malformed packets', b.parse_failures || 0],
     ['Counts lost (memory full)', b.lost || 0],

@@ -84,6 +84,7 @@ struct pipeline {
 	struct flow		*cur_flow;
 	uint64_t		 cur_flow_key;
 	size_t			 cur_det;
+	struct flow		*stream_flow;	/* inside tcp_stream */
 	struct period		 per;
 	int64_t			 per_sec;	/* per is for this second */
 	uint32_t		 now;
@@ -435,6 +436,16 @@ host_emit(void *ctx, const struct aic_event *ev)
 	}
 }
 
+static int
+host_stream_cut(void *ctx, size_t at, size_t n)
+{
+	struct pipeline *P = ctx;
+
+	if (P->stream_flow == NULL)
+		return -1;
+	return flow_stream_cut(P->flows, P->stream_flow, at, n);
+}
+
 static void
 host_log(void *ctx, int level, const char *msg)
 {
@@ -551,11 +562,21 @@ run_stream(struct pipeline *P, struct flow *f)
 	pl.stream_off = off;
 	pl.fstate = flow_stream_fstate(P->flows, f);
 	P->cur_det = f->det;
+	P->stream_flow = f;
 	v = pg->tcp_stream(P->det[f->det].state, &pl, &consumed);
+	P->stream_flow = NULL;
 	if (consumed > 0)
 		flow_stream_consume(P->flows, f, consumed);
+	/* what it holds now: the detector may have cut framing out */
+	(void)flow_stream_data(P->flows, f, &len, NULL);
 	if (v == AIC_MORE && consumed == 0 && len >= STREAM_BUF) {
-		agg_anomaly(P->agg, &P->per, ANOM_STREAM_OVERFLOW);
+		/*
+		 * The buffer is full and the detector still wants more.  For
+		 * TLS that is a ClientHello too large to read: a blind spot
+		 * of its own, not a resource limit.
+		 */
+		agg_anomaly(P->agg, &P->per, pg == det_tls_plugin() ?
+		    ANOM_TLS_UNREADABLE : ANOM_STREAM_OVERFLOW);
 		v = AIC_NOT_MINE;
 	}
 	if (v != AIC_MORE)
@@ -748,7 +769,7 @@ handle_tcp(struct pipeline *P, const struct pkt *p)
 		return;
 	if ((p->tcp_flags & TCP_RST) ||
 	    (f->flags & (FL_FIN_CLI | FL_FIN_SRV)) == (FL_FIN_CLI | FL_FIN_SRV)
-	    || ((f->flags & FL_DONE) && !(f->flags & FL_COUNTED)))
+	    || ((f->flags & (FL_DONE | FL_COUNTED | FL_CONFLICT)) == FL_DONE))
 		flow_remove(P->flows, f);
 }
 
@@ -811,6 +832,9 @@ flow_stat_anomalies(struct pipeline *P)
 		agg_anomaly(P->agg, &P->per, ANOM_FLOW_EVICTED);
 	for (n = fs->stream_evicted - P->last_fs.stream_evicted; n > 0; n--)
 		agg_anomaly(P->agg, &P->per, ANOM_STREAM_EVICTED);
+	for (n = fs->overlap_conflict - P->last_fs.overlap_conflict; n > 0;
+	    n--)
+		agg_anomaly(P->agg, &P->per, ANOM_TCP_OVERLAP_CONFLICT);
 	P->last_fs = *fs;
 }
 
@@ -852,7 +876,9 @@ pipeline_packet(struct pipeline *P, int dlt, uint64_t ts_usec,
 	P->cur = NULL;
 	P->cur_flow = NULL;
 	if (flow_stats(P->flows)->evicted != P->last_fs.evicted ||
-	    flow_stats(P->flows)->stream_evicted != P->last_fs.stream_evicted)
+	    flow_stats(P->flows)->stream_evicted != P->last_fs.stream_evicted ||
+	    flow_stats(P->flows)->overlap_conflict !=
+	    P->last_fs.overlap_conflict)
 		flow_stat_anomalies(P);
 }
 
@@ -1039,6 +1065,7 @@ pipeline_new_worker(const struct config *cfg, const struct catalog *cat,
 	P->host.ctx = P;
 	P->host.emit = host_emit;
 	P->host.log = host_log;
+	P->host.stream_cut = host_stream_cut;
 	snprintf(quic_arg, sizeof(quic_arg), "%zu", (size_t)cfg->limits.max_quic);
 	if (pipeline_add_detector(P, det_dns_plugin(), "", NULL, err,
 	    errlen) != 0 ||

@@ -1231,6 +1231,10 @@ blind_map(const struct bhour *h, uint64_t v[RB_N])
 	for (i = 0; i < ANOM_N; i++)
 		if (i != ANOM_IP_FRAGMENT && i != ANOM_FLOW_EVICTED)
 			v[RB_PARSE_FAILURES] += h->anom[i];
+	/* the anomalies reports name among the blind spots */
+	v[RB_UNREADABLE] += h->anom[ANOM_TLS_UNREADABLE];
+	v[RB_CONFLICT] += h->anom[ANOM_TCP_OVERLAP_CONFLICT] +
+	    h->anom[ANOM_QUIC_CRYPTO_CONFLICT];
 }
 
 int

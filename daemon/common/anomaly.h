@@ -33,15 +33,18 @@
 	X(DNS_TCP_BAD_LEN, "dns_tcp_bad_length")			\
 	X(TLS_MALFORMED, "tls_malformed")				\
 	X(TLS_INCOMPLETE, "tls_clienthello_incomplete")			\
+	X(TLS_UNREADABLE, "tls_clienthello_unreadable")			\
 	X(QUIC_AUTH_FAIL, "quic_auth_fail")				\
 	X(QUIC_MALFORMED, "quic_malformed")				\
 	X(QUIC_BAD_FRAME, "quic_bad_frame")				\
 	X(QUIC_CRYPTO_OVERFLOW, "quic_crypto_overflow")			\
+	X(QUIC_CRYPTO_CONFLICT, "quic_crypto_overlap_conflict")		\
 	X(QUIC_VERSION_NEG, "quic_version_negotiation")			\
 	X(QUIC_RETRY, "quic_retry")					\
 	X(QUIC_EVICTED, "quic_state_evicted")				\
 	X(STREAM_EVICTED, "tcp_stream_evicted")				\
 	X(STREAM_OVERFLOW, "tcp_stream_overflow")			\
+	X(TCP_OVERLAP_CONFLICT, "tcp_overlap_conflict")			\
 	X(FLOW_EVICTED, "flow_evicted")					\
 	X(CELLS_FULL, "counts_dropped_memory_full")			\
 	X(PLUGIN_OTHER, "plugin_anomaly")

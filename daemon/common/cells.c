@@ -10,5 +10,6 @@ const char *const rel_measure_names[RM_N] = {
 
 const char *const rel_blind_names[RB_N] = {
 	"packets", "bytes", "pcap_drops", "if_drops", "ech_unattributed",
-	"nosni_conns", "doh_conns", "ignored", "lost", "parse_failures", "late"
+	"nosni_conns", "doh_conns", "ignored", "lost", "parse_failures", "late",
+	"unreadable_hellos", "overlap_conflicts"
 };

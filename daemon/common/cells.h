@@ -33,10 +33,18 @@ extern const char *const rel_measure_names[RM_N];
 enum rel_blind {
 	RB_PACKETS, RB_BYTES, RB_PCAP_DROPS, RB_IF_DROPS, RB_ECH_UNATTRIBUTED,
 	RB_NOSNI, RB_DOH, RB_IGNORED, RB_LOST, RB_PARSE_FAILURES, RB_LATE,
+	RB_UNREADABLE,		/* ClientHellos too large or too fragmented
+				 * to read (anomaly tls_clienthello_unreadable,
+				 * also within parse_failures) */
+	RB_CONFLICT,		/* connections given up: overlapping TCP or
+				 * QUIC CRYPTO copies disagreed (anomalies
+				 * tcp_overlap_conflict, quic_crypto_overlap_
+				 * conflict, also within parse_failures) */
 	RB_N
 };
 /* "packets", "bytes", "pcap_drops", "if_drops", "ech_unattributed",
- * "nosni_conns", "doh_conns", "ignored", "lost", "parse_failures", "late" */
+ * "nosni_conns", "doh_conns", "ignored", "lost", "parse_failures", "late",
+ * "unreadable_hellos", "overlap_conflicts" */
 extern const char *const rel_blind_names[RB_N];
 
 #define REL_ALL		"*"		/* all departments / all services */

@@ -16,10 +16,14 @@ struct stream {
 	uint32_t	 srv;		/* the owner's server stream */
 	uint32_t	 older, newer;	/* in use: allocation order; free:
 					 * newer links the free stack */
-	uint32_t	 base;		/* sequence number of buf[0] */
+	uint32_t	 base;		/* sequence number of buf[keep] */
 	uint64_t	 off;		/* stream offset of buf[0] */
+	uint32_t	 keep;		/* buf[0..keep): bytes the detector
+					 * kept while cutting framing out
+					 * (flow_stream_cut); they are out of
+					 * sequence space */
 	uint32_t	 contig;	/* bytes in order from buf[0] */
-	uint32_t	 nranges;
+	uint32_t	 nranges;	/* r[] in buffer positions */
 	struct range	 r[STREAM_RANGES];
 	uint8_t		 fstate[STREAM_FSTATE];
 	uint8_t		 buf[STREAM_BUF];
@@ -369,6 +373,7 @@ stream_take(struct flow_table *t, struct flow *f, uint32_t base_seq,
 	s->srv = (uint32_t)srv;
 	s->base = base_seq;
 	s->off = 0;
+	s->keep = 0;
 	s->contig = 0;
 	s->nranges = 0;
 	memset(s->fstate, 0, sizeof(s->fstate));
@@ -508,6 +513,29 @@ range_add(struct stream *s, uint32_t a, uint32_t b)
 	return 0;
 }
 
+/*
+ * Do the held bytes that [a, b) overlaps differ from p?  Only the
+ * ranges say what is held (an island dropped by range_add() is not),
+ * and a segment that overlaps nothing - the in-order case - costs one
+ * pass over at most STREAM_RANGES ranges.
+ */
+static int
+overlap_differs(const struct stream *s, uint32_t a, uint32_t b,
+    const uint8_t *p)
+{
+	uint32_t i, lo, hi;
+
+	for (i = 0; i < s->nranges && s->r[i].s < b; i++) {
+		if (s->r[i].e <= a)
+			continue;
+		lo = s->r[i].s > a ? s->r[i].s : a;
+		hi = s->r[i].e < b ? s->r[i].e : b;
+		if (memcmp(s->buf + lo, p + (lo - a), hi - lo) != 0)
+			return 1;
+	}
+	return 0;
+}
+
 int
 flow_stream_add(struct flow_table *t, struct flow *f, uint32_t seq,
     const uint8_t *p, size_t len)
@@ -526,15 +554,28 @@ flow_stream_add(struct flow_table *t, struct flow *f, uint32_t seq,
 		len -= (size_t)-(int64_t)rel;
 		rel = 0;
 	}
-	if ((uint32_t)rel >= STREAM_BUF) {
+	if ((uint32_t)rel >= STREAM_BUF - s->keep) {
 		t->st.stream_overflow++;
 		return 0;
 	}
-	a = (uint32_t)rel;
+	a = s->keep + (uint32_t)rel;
 	b = a + (uint32_t)len;
 	if (b > STREAM_BUF) {
 		b = STREAM_BUF;
 		t->st.stream_overflow++;
+	}
+	if (overlap_differs(s, a, b, p)) {
+		/*
+		 * The flow counts nothing more, from either side: both its
+		 * streams go back to the pool now (the other one is the
+		 * server's, or the client's while a server stream is added).
+		 */
+		flow_stream_close(t, f);
+		flow_srv_stream_close(t, f);
+		f->flags = (uint8_t)((f->flags & ~FL_CLAIMED) | FL_DONE |
+		    FL_CONFLICT);
+		t->st.overlap_conflict++;
+		return 0;
 	}
 	if (range_add(s, a, b) < 0) {
 		t->st.stream_gaps_dropped++;
@@ -583,14 +624,23 @@ void
 flow_stream_consume(struct flow_table *t, struct flow *f, size_t n)
 {
 	struct stream *s = stream_of(t, f);
-	uint32_t i, k = 0;
+	uint32_t i, k = 0, hi;
 
 	if (s == NULL || n == 0)
 		return;
 	if (n > s->contig)
 		n = s->contig;
-	memmove(s->buf, s->buf + n, STREAM_BUF - n);
-	s->base += (uint32_t)n;
+	if (n == 0)
+		return;
+	/* only what is held moves, not the whole buffer */
+	hi = s->r[s->nranges - 1].e;
+	memmove(s->buf, s->buf + n, hi - n);
+	if (n <= s->keep) {
+		s->keep -= (uint32_t)n;
+	} else {
+		s->base += (uint32_t)n - s->keep;
+		s->keep = 0;
+	}
 	s->off += n;
 	s->contig -= (uint32_t)n;
 	for (i = 0; i < s->nranges; i++) {
@@ -601,6 +651,32 @@ flow_stream_consume(struct flow_table *t, struct flow *f, size_t n)
 		k++;
 	}
 	s->nranges = k;
+}
+
+int
+flow_stream_cut(struct flow_table *t, struct flow *f, size_t at, size_t n)
+{
+	struct stream *s = stream_of(t, f);
+	uint32_t i, hi;
+
+	if (s == NULL || at < s->keep || at > s->contig ||
+	    n > s->contig - at)
+		return -1;
+	if (n == 0)
+		return 0;
+	hi = s->r[s->nranges - 1].e;
+	memmove(s->buf + at, s->buf + at + n, hi - at - n);
+	/* [keep, at) and the n cut bytes leave sequence space */
+	s->base += (uint32_t)(at - s->keep + n);
+	s->keep = (uint32_t)at;
+	s->contig -= (uint32_t)n;
+	/* r[0] is [0, contig + n); every other range lies beyond it */
+	s->r[0].e -= (uint32_t)n;
+	for (i = 1; i < s->nranges; i++) {
+		s->r[i].s -= (uint32_t)n;
+		s->r[i].e -= (uint32_t)n;
+	}
+	return 0;
 }
 
 void

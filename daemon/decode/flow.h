@@ -14,7 +14,11 @@
  * Reassembly buffers (struct stream) come from a second fixed pool and
  * hold the first STREAM_BUF bytes of a client stream, in sequence order,
  * whatever order the segments arrive in; retransmitted bytes land on
- * themselves.  When the pool is exhausted the oldest stream is dropped.
+ * themselves.  Overlapping bytes must be the same: a segment that
+ * contradicts bytes the stream holds ends its detection (no "last copy
+ * wins", which would let a crafted copy choose what is counted; see
+ * flow_stream_add).  When the pool is exhausted the oldest stream is
+ * dropped.
  */
 #ifndef AIC_FLOW_H
 #define AIC_FLOW_H
@@ -26,7 +30,17 @@
 
 struct agg_cell;
 
-#define STREAM_BUF		8192	/* a post-quantum ClientHello is ~1.8 KB */
+/*
+ * A ClientHello sent in one TLS record of the largest size a peer may
+ * send (2^14 bytes, RFC 8446 section 5.1; TLS_REC_MAX allows 256 more)
+ * fits whole with its record header, wherever its server_name sits
+ * (browsers send 0.5-2.3 KB, but 9 KB of padding before the name must
+ * not hide it).  With the record headers of a hello spread over many
+ * records cut out as it is read (flow_stream_cut, det_tls.c), the same
+ * bound holds however it is fragmented.  1024 buffers (pipeline.c) are
+ * 17 MiB of address space, touched only as streams are in use.
+ */
+#define STREAM_BUF		(16384 + 512)
 #define STREAM_RANGES		8	/* out-of-order islands kept per stream */
 #define STREAM_FSTATE		64	/* detector scratch per stream */
 #define FLOW_NONE		UINT32_MAX
@@ -37,6 +51,10 @@ struct agg_cell;
 #define FL_DONE		0x04	/* detection finished for this flow */
 #define FL_COUNTED	0x08	/* bytes go to a usage cell */
 #define FL_UDP_SEEN	0x10	/* a UDP detector consumed a datagram */
+#define FL_CONFLICT	0x80	/* overlapping segments disagreed: the
+				 * flow counts nothing (kept, done, until
+				 * it ages out, so it is not picked up
+				 * again mid-connection) */
 
 struct flow {
 	uint8_t		 cli[16], srv[16];	/* client = initiator */
@@ -71,6 +89,8 @@ struct flow {
 struct flow_stats {
 	uint64_t	 created, evicted, expired, stream_evicted;
 	uint64_t	 stream_gaps_dropped, stream_overflow;
+	uint64_t	 overlap_conflict;	/* streams given up, see
+						 * flow_stream_add() */
 	size_t		 in_use, streams_in_use;
 };
 
@@ -98,13 +118,32 @@ size_t	 flow_expire(struct flow_table *, uint32_t now, uint32_t idle_sec,
 
 /* Streams. */
 int	 flow_stream_open(struct flow_table *, struct flow *, uint32_t base_seq);
-/* Store a segment; returns 1 when the contiguous prefix grew. */
+/*
+ * Store a segment; returns 1 when the contiguous prefix grew.  Bytes
+ * that overlap bytes the stream still holds must be the same (a
+ * retransmission): where they differ, someone sends two versions of
+ * the stream and which one the server took cannot be known, so the
+ * stream is closed, the flow marked FL_DONE | FL_CONFLICT (it counts
+ * nothing from now on) and stats.overlap_conflict counted; 0 is
+ * returned.  Bytes no longer held (consumed, or beyond the buffer)
+ * cannot be compared and are not.
+ */
 int	 flow_stream_add(struct flow_table *, struct flow *, uint32_t seq,
 	    const uint8_t *p, size_t len);
 const uint8_t *flow_stream_data(const struct flow_table *,
 	    const struct flow *, size_t *len, uint64_t *off);
 void	*flow_stream_fstate(struct flow_table *, struct flow *);
 void	 flow_stream_consume(struct flow_table *, struct flow *, size_t n);
+/*
+ * Cut n bytes at offset at of the contiguous data out of the buffer
+ * (framing a detector has read, e.g. TLS record headers): data[0..at)
+ * stays where it is, out of sequence space, and later bytes move down
+ * by n, so a message spread over many small records fits.  at must not
+ * lie inside what an earlier cut kept, nor at + n beyond the contiguous
+ * data: -1 then, and nothing changes.
+ */
+int	 flow_stream_cut(struct flow_table *, struct flow *, size_t at,
+	    size_t n);
 void	 flow_stream_close(struct flow_table *, struct flow *);
 /* The stream holds no byte at relative offset 0 yet. */
 int	 flow_stream_empty_head(const struct flow_table *, const struct flow *);

@@ -79,6 +79,7 @@ anomalies(struct quic_state *s, unsigned bits)
 		{ QA_VERSION_NEG, ANOM_QUIC_VERSION_NEG },
 		{ QA_RETRY, ANOM_QUIC_RETRY },
 		{ QA_BAD_CRYPTO, ANOM_QUIC_MALFORMED },
+		{ QA_CRYPTO_CONFLICT, ANOM_QUIC_CRYPTO_CONFLICT },
 	};
 	size_t i;
 
@@ -111,9 +112,18 @@ clienthello(struct quic_state *s, const struct quic_result *res, int final)
 		det_anomaly(s->host, ANOM_TLS_MALFORMED);
 		quic_conn_done(s->t, res->conn);
 		return 0;
+	case TLS_UNREADABLE:		/* not from tls_parse_handshake */
+		det_anomaly(s->host, ANOM_TLS_UNREADABLE);
+		quic_conn_done(s->t, res->conn);
+		return 0;
 	case TLS_MORE:
+		/*
+		 * final and not complete: the CRYPTO buffer is full and the
+		 * name lies beyond it - a hello too large to read.
+		 */
 		if (final)
-			det_anomaly(s->host, ANOM_TLS_INCOMPLETE);
+			det_anomaly(s->host, res->complete ?
+			    ANOM_TLS_INCOMPLETE : ANOM_TLS_UNREADABLE);
 		return 0;
 	}
 	return 0;

@@ -21,6 +21,7 @@ struct tls_state {
 
 struct tls_flow {
 	uint8_t			 partial_sent;
+	struct tls_deframe	 df;
 };
 
 static int
@@ -63,6 +64,34 @@ emit(struct tls_state *s, enum aic_event_kind kind, unsigned flags,
 	s->host->emit(s->host->ctx, &ev);
 }
 
+/*
+ * The ClientHello as far as the stream has it.  Where the host can cut
+ * bytes out of its buffer, the header of every record after the first
+ * is cut as it is read (tls_deframe), so a hello in one-byte records
+ * needs its own size of buffer, not six times it.
+ */
+static enum tls_rc
+read_hello(struct tls_state *s, struct tls_flow *fl,
+    const struct aic_payload *pl, struct tls_ch *ch)
+{
+	size_t len = pl->len, at;
+	int rc;
+
+	if (s->host->stream_cut == NULL)
+		return tls_parse_records(pl->data, pl->len, ch);
+	while ((rc = tls_deframe(&fl->df, pl->data, len, &at)) ==
+	    TLS_DF_CUT) {
+		if (s->host->stream_cut(s->host->ctx, at, 5) != 0)
+			return TLS_MALFORMED;	/* cannot be: at is in data */
+		len -= 5;
+	}
+	if (rc != TLS_DF_MORE && rc != TLS_DF_DONE) {
+		memset(ch, 0, sizeof(*ch));
+		return (enum tls_rc)rc;
+	}
+	return tls_deframed(&fl->df, pl->data, len, ch);
+}
+
 static enum aic_verdict
 tls_tcp_stream(void *state, const struct aic_payload *pl, size_t *consumed)
 {
@@ -72,7 +101,7 @@ tls_tcp_stream(void *state, const struct aic_payload *pl, size_t *consumed)
 	enum tls_rc rc;
 
 	(void)consumed;
-	rc = tls_parse_records(pl->data, pl->len, &ch);
+	rc = read_hello(s, fl, pl, &ch);
 	switch (rc) {
 	case TLS_MORE:
 		return AIC_MORE;
@@ -94,6 +123,9 @@ tls_tcp_stream(void *state, const struct aic_payload *pl, size_t *consumed)
 		return AIC_DONE;
 	case TLS_MALFORMED:
 		det_anomaly(s->host, ANOM_TLS_MALFORMED);
+		return AIC_NOT_MINE;
+	case TLS_UNREADABLE:
+		det_anomaly(s->host, ANOM_TLS_UNREADABLE);
 		return AIC_NOT_MINE;
 	case TLS_NOT_TLS:
 		break;

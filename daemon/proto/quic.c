@@ -56,6 +56,7 @@ struct conn {
 	uint8_t		 dcid_len;
 	uint8_t		 live;
 	uint8_t		 done;
+	uint8_t		 conflict;	/* CRYPTO copies disagreed */
 };
 
 struct quic_table {
@@ -436,6 +437,7 @@ conn_new(struct quic_table *t, uint64_t flow_key, const struct lh *h,
 	c->dcid_len = (uint8_t)h->dcid_len;
 	c->live = 1;
 	c->done = 0;
+	c->conflict = 0;
 	memset(bits_of(t, c), 0, t->words * sizeof(uint64_t));
 	b = bucket_of(t, flow_key);
 	c->hnext = t->buckets[b];
@@ -479,11 +481,57 @@ bits_run(const uint64_t *bm, size_t from, size_t cap)
 	return i;
 }
 
+/* First filled position in [from, to), or to. */
+static size_t
+bits_next_set(const uint64_t *bm, size_t from, size_t to)
+{
+	size_t i = from;
+	uint64_t w;
+
+	while (i < to) {
+		w = bm[i >> 6] >> (i & 63);
+		if (w == 0) {
+			i = (i | 63) + 1;
+			continue;
+		}
+		while (!(w & 1)) {
+			w >>= 1;
+			i++;
+		}
+		return i < to ? i : to;
+	}
+	return to;
+}
+
+/*
+ * Do the bytes already held in [off, off + n) differ from data?  Only
+ * filled runs are compared; a frame over empty space (the usual case)
+ * costs a scan of its bitmap words.
+ */
+static int
+crypto_differs(const struct quic_table *t, const struct conn *c,
+    size_t off, const uint8_t *data, size_t n)
+{
+	const uint64_t *bm = bits_of(t, c);
+	const uint8_t *b = crypto_of(t, c);
+	size_t i = off, j, end = off + n;
+
+	while ((i = bits_next_set(bm, i, end)) < end) {
+		j = bits_run(bm, i, end);
+		if (j > end)		/* it steps whole words */
+			j = end;
+		if (memcmp(b + i, data + (i - off), j - i) != 0)
+			return 1;
+		i = j;
+	}
+	return 0;
+}
+
 static void
 crypto_put(struct quic_table *t, struct conn *c, uint64_t off,
     const uint8_t *data, size_t n, unsigned *anom)
 {
-	if (n == 0)
+	if (n == 0 || c->conflict)
 		return;
 	if (off >= t->cap) {
 		*anom |= QA_CRYPTO_OVERFLOW;
@@ -492,6 +540,13 @@ crypto_put(struct quic_table *t, struct conn *c, uint64_t off,
 	if (n > t->cap - off) {
 		*anom |= QA_CRYPTO_OVERFLOW;
 		n = t->cap - (size_t)off;
+	}
+	if (crypto_differs(t, c, (size_t)off, data, n)) {
+		/* two versions of the ClientHello: neither is counted */
+		*anom |= QA_CRYPTO_CONFLICT;
+		c->conflict = 1;
+		c->done = 1;
+		return;
 	}
 	memcpy(crypto_of(t, c) + off, data, n);
 	bits_set(bits_of(t, c), (size_t)off, (size_t)off + n);
@@ -761,6 +816,8 @@ client_initial(struct quic_table *t, uint64_t flow_key, uint64_t now,
 	if (c->done)
 		return QUIC_IGNORED;
 	frames(t, c, pl, pl_len, anom);
+	if (c->conflict)
+		return QUIC_MALFORMED;
 	o->rc = verdict(t, c, &o->complete, anom);
 	if (o->rc == QUIC_MALFORMED)
 		return o->rc;
@@ -912,6 +969,17 @@ quic_feed(struct quic_table *t, uint64_t flow_key, int from_client,
 		}
 	}
 	res->anomalies = anom;
+	/*
+	 * A later packet of the datagram contradicted an earlier one's
+	 * CRYPTO data: what the earlier one gave is not to be used either.
+	 */
+	if (anom & QA_CRYPTO_CONFLICT) {
+		res->crypto = NULL;
+		res->crypto_len = 0;
+		res->complete = 0;
+		res->conn = 0;
+		return QUIC_MALFORMED;
+	}
 	return best;
 }
 

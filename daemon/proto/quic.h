@@ -18,7 +18,12 @@
  *    Retry); the caller states the direction, see quic_feed().
  *  - The CRYPTO stream is reassembled from frames in any order, across
  *    packets arriving in any order, with duplicates and overlaps; the
- *    filled bytes are tracked by a bitmap.  Bytes beyond max_crypto_bytes
+ *    filled bytes are tracked by a bitmap.  Overlapping bytes must be
+ *    the same (retransmissions): a frame whose bytes differ from those
+ *    held makes the connection done without a ClientHello
+ *    (QA_CRYPTO_CONFLICT, the datagram is QUIC_MALFORMED), since which
+ *    copy the server took cannot be known and a crafted second copy
+ *    must not choose what is counted.  Bytes beyond max_crypto_bytes
  *    are dropped (QA_CRYPTO_OVERFLOW), the prefix below is kept.
  *  - Memory is allocated once in quic_table_new(); this module allocates
  *    nothing per packet, and its OpenSSL contexts are created once and
@@ -97,8 +102,12 @@ enum quic_anomaly {
 	QA_RETRY		= 1u << 6,	/* Retry packet */
 	QA_UNKNOWN_VERSION	= 1u << 7,	/* long header, version not
 						 * v1/v2 */
-	QA_BAD_CRYPTO		= 1u << 8	/* CRYPTO stream does not start
+	QA_BAD_CRYPTO		= 1u << 8,	/* CRYPTO stream does not start
 						 * with a ClientHello (type 1) */
+	QA_CRYPTO_CONFLICT	= 1u << 9	/* CRYPTO data overlapping
+						 * held bytes with different
+						 * ones: connection done,
+						 * nothing reported */
 };
 
 struct quic_result {

@@ -348,8 +348,72 @@ tls_parse_records(const uint8_t *p, size_t len, struct tls_ch *ch)
 	}
 	rc = tls_parse_handshake(buf, n, ch);
 	if (rc == TLS_MORE && n == TLS_CH_MAX)
-		return TLS_MALFORMED;	/* more data could never help */
+		return TLS_UNREADABLE;	/* more data could never help */
 	return (enum tls_rc)rc;
+}
+
+int
+tls_deframe(struct tls_deframe *d, const uint8_t *p, size_t len,
+    size_t *cut_at)
+{
+	size_t pos, take, rlen, want;
+	int rc;
+
+	if (!d->started) {
+		if ((rc = first_check(p, len)) >= 0)
+			return rc == TLS_MORE ? TLS_DF_MORE : rc;
+		d->rec_left = (uint32_t)(((size_t)p[3] << 8) | p[4]);
+		d->started = 1;
+	}
+	for (;;) {
+		pos = REC_HDR_LEN + d->body;
+		if (d->body >= HS_HDR_LEN) {
+			want = hs_want(p + REC_HDR_LEN);
+			if (d->body >= want || d->body >= TLS_CH_MAX)
+				return TLS_DF_DONE;
+		}
+		if (pos > len)
+			return TLS_DF_MORE;	/* cannot be: the caller's */
+		if (d->rec_left > 0) {
+			take = len - pos < d->rec_left ? len - pos :
+			    d->rec_left;
+			if (take == 0)
+				return TLS_DF_MORE;
+			d->body += (uint32_t)take;
+			d->rec_left -= (uint32_t)take;
+			continue;
+		}
+		/* a record boundary inside the handshake message */
+		if (len - pos < REC_HDR_LEN)
+			return TLS_DF_MORE;
+		rlen = ((size_t)p[pos + 3] << 8) | p[pos + 4];
+		if (p[pos] != CT_HANDSHAKE ||
+		    !rec_version_ok(p[pos + 1], p[pos + 2]) || rlen == 0 ||
+		    rlen > TLS_REC_MAX)
+			return TLS_MALFORMED;
+		d->rec_left = (uint32_t)rlen;
+		*cut_at = pos;
+		return TLS_DF_CUT;
+	}
+}
+
+enum tls_rc
+tls_deframed(const struct tls_deframe *d, const uint8_t *p, size_t len,
+    struct tls_ch *ch)
+{
+	enum tls_rc rc;
+	size_t n = d->body;
+
+	if (!d->started || len < REC_HDR_LEN + n) {
+		memset(ch, 0, sizeof(*ch));
+		return TLS_MORE;
+	}
+	if (n > TLS_CH_MAX)
+		n = TLS_CH_MAX;
+	rc = tls_parse_handshake(p + REC_HDR_LEN, n, ch);
+	if (rc == TLS_MORE && n == TLS_CH_MAX)
+		return TLS_UNREADABLE;	/* more data could never help */
+	return rc;
 }
 
 int

@@ -30,6 +30,9 @@
  *  TLS_MALFORMED  a length field contradicts the length that contains
  *                 it, or the SNI is invalid (see above); nothing in *ch
  *                 is to be used.
+ *  TLS_UNREADABLE (records only) the ClientHello is longer than
+ *                 TLS_CH_MAX and its server_name is not within its first
+ *                 TLS_CH_MAX bytes: more data could never help.
  * Bytes after the extension block but inside the handshake length are
  * ignored.  A ClientHello without any extensions is TLS_NO_SNI.
  */
@@ -58,7 +61,8 @@ enum tls_rc {
 	TLS_MORE,
 	TLS_SNI,
 	TLS_NO_SNI,
-	TLS_MALFORMED
+	TLS_MALFORMED,
+	TLS_UNREADABLE
 };
 
 /*
@@ -79,11 +83,44 @@ enum tls_rc tls_parse_handshake(const uint8_t *p, size_t len,
  * as the first bytes cannot start a handshake record carrying a
  * ClientHello.  A non-handshake record before the ClientHello is
  * complete is TLS_MALFORMED.  A ClientHello longer than TLS_CH_MAX whose
- * SNI is not within its first TLS_CH_MAX bytes gives TLS_MALFORMED
+ * SNI is not within its first TLS_CH_MAX bytes gives TLS_UNREADABLE
  * rather than TLS_MORE, since more data could never help.
  */
 enum tls_rc tls_parse_records(const uint8_t *p, size_t len,
 	    struct tls_ch *ch);
+
+/*
+ * Reading a ClientHello spread over many records with a bounded buffer.
+ * The caller holds the client's stream from its first byte and cuts out
+ * of it, as told, the header of every record after the first, so its
+ * buffer holds [first record header][handshake bytes] and a hello sent
+ * in one-byte records takes its own size plus 5 bytes, not six times
+ * its size.  State lives in struct tls_deframe (zeroed at the stream's
+ * start); p/len is the buffer as it is now (after the earlier cuts).
+ *
+ * tls_deframe() returns:
+ *  TLS_DF_CUT   cut 5 bytes at *cut_at out of the buffer, then call
+ *               again with the buffer as it is then.
+ *  TLS_DF_MORE  nothing more to do with these bytes.
+ *  TLS_DF_DONE  the whole handshake message is joined (or no more
+ *               would be; see tls_parse_records for the bounds).
+ *  or a tls_rc: TLS_NOT_TLS / TLS_MALFORMED (as tls_parse_records).
+ * After any of them, tls_deframed() parses what is joined.
+ */
+struct tls_deframe {
+	uint32_t	 body;		/* handshake bytes after the header */
+	uint32_t	 rec_left;	/* of the record being joined */
+	uint8_t		 started;	/* the first header was checked */
+};
+
+#define TLS_DF_CUT	100
+#define TLS_DF_MORE	101
+#define TLS_DF_DONE	102
+
+int	 tls_deframe(struct tls_deframe *, const uint8_t *p, size_t len,
+	    size_t *cut_at);
+enum tls_rc tls_deframed(const struct tls_deframe *, const uint8_t *p,
+	    size_t len, struct tls_ch *ch);
 
 /*
  * Cheap test of a TCP segment start: 0x16 0x03 0x00..0x04, a record

@@ -147,7 +147,8 @@ relfix_write(const char *path)
 	static const char *const blind[] = {
 		"packets", "bytes", "pcap_drops", "if_drops",
 		"ech_unattributed", "nosni_conns", "doh_conns", "ignored",
-		"lost", "parse_failures", "late"
+		"lost", "parse_failures", "late", "unreadable_hellos",
+		"overlap_conflicts"
 	};
 	struct reldb *r;
 	sqlite3 *db = NULL;

@@ -357,7 +357,7 @@ test_expire(void)
 
 /* --- streams -------------------------------------------------------- */
 
-static uint8_t ref[20000];
+static uint8_t ref[3 * STREAM_BUF];
 
 static void
 fill_ref(void)
@@ -543,11 +543,12 @@ test_stream_buffer_end(void)
 
 	fill_ref();
 	flow_stream_open(t, f, isn);
-	for (i = 0; i + 1000 <= 9000; i += 1000)
+	/* 1000-byte segments up to the first that crosses the end */
+	for (i = 0; i < STREAM_BUF; i += 1000)
 		add(t, f, isn, i, i + 1000);
 	T_CHECK(has(t, f, STREAM_BUF, 0));
-	T_EQ_INT(flow_stats(t)->stream_overflow, 1);	/* 8000..9000 clipped */
-	T_EQ_INT(add(t, f, isn, 9000, 9100), 0);
+	T_EQ_INT(flow_stats(t)->stream_overflow, 1);	/* the last clipped */
+	T_EQ_INT(add(t, f, isn, i, i + 100), 0);
 	T_EQ_INT(add(t, f, isn, STREAM_BUF, STREAM_BUF + 1), 0);
 	T_EQ_INT(flow_stats(t)->stream_overflow, 3);
 	T_CHECK(has(t, f, STREAM_BUF, 0));
@@ -560,8 +561,88 @@ test_stream_buffer_end(void)
 	T_CHECK(has(t, f, STREAM_BUF - 4096, 4096));
 	T_EQ_INT(add(t, f, isn, STREAM_BUF, STREAM_BUF + 1000), 1);
 	T_CHECK(has(t, f, STREAM_BUF - 4096 + 1000, 4096));
-	T_EQ_INT(add(t, f, isn, 9192, 20000), 1);	/* clipped again */
-	T_CHECK(has(t, f, STREAM_BUF, 4096));
+	T_EQ_INT(add(t, f, isn, STREAM_BUF + 1000, 2 * STREAM_BUF), 1);
+	T_CHECK(has(t, f, STREAM_BUF, 4096));		/* clipped again */
+	flow_table_free(t);
+}
+
+/*
+ * Cutting framing out: kept bytes stay, later bytes move down, the
+ * sequence numbers of what is still to come still land right, and
+ * overlaps are still compared where bytes are held.
+ */
+static void
+test_stream_cut(void)
+{
+	struct flow_table *t = flow_table_new(16, 4, 1);
+	struct flow *f = mkflow(t, 1, 1, 1);
+	uint32_t isn = 0xfffffff0u;		/* across the wrap, too */
+	uint8_t want[STREAM_BUF];
+	const uint8_t *d;
+	size_t len, i, w;
+	uint64_t off;
+
+	fill_ref();
+	flow_stream_open(t, f, isn);
+	T_EQ_INT(flow_stream_cut(t, f, 0, 1), -1);	/* nothing held */
+	T_EQ_INT(add(t, f, isn, 0, 100), 1);
+	T_EQ_INT(add(t, f, isn, 300, 400), 0);		/* an island */
+	/* cut 10 bytes at 20: ref[0..20) ref[30..100) */
+	T_EQ_INT(flow_stream_cut(t, f, 20, 10), 0);
+	T_EQ_INT(flow_stream_cut(t, f, 10, 1), -1);	/* inside the kept */
+	T_EQ_INT(flow_stream_cut(t, f, 80, 11), -1);	/* past the data */
+	d = flow_stream_data(t, f, &len, &off);
+	T_EQ_INT(len, 90);
+	T_CHECK(memcmp(d, ref, 20) == 0 && memcmp(d + 20, ref + 30, 70) == 0);
+	/* a retransmission of cut or kept bytes is ignored */
+	T_EQ_INT(add(t, f, isn, 0, 30), 0);
+	T_EQ_INT(flow_stats(t)->overlap_conflict, 0);
+	/* the gap fills and meets the island at its old sequence numbers */
+	T_EQ_INT(add(t, f, isn, 100, 300), 1);
+	d = flow_stream_data(t, f, &len, &off);
+	T_EQ_INT(len, 390);
+	T_CHECK(memcmp(d + 20, ref + 30, 370) == 0);
+	/* overlaps are still compared against what is held */
+	T_EQ_INT(add(t, f, isn, 350, 450), 1);
+	T_EQ_INT(flow_stats(t)->overlap_conflict, 0);
+
+	/* every sixth byte a cut, like 1-byte TLS records: fits 6x more */
+	flow_stream_open(t, f, isn);
+	w = 0;
+	for (i = 0; i < 3 * STREAM_BUF; i += 600) {
+		size_t at;
+
+		add(t, f, isn, i, i + 600 < sizeof(ref) ? i + 600 :
+		    sizeof(ref));
+		d = flow_stream_data(t, f, &len, &off);
+		/* cut the first 5 bytes of every unread group of 6 */
+		for (at = w; at + 6 <= len; at++, w++) {
+			T_EQ_INT(flow_stream_cut(t, f, at, 5), 0);
+			d = flow_stream_data(t, f, &len, &off);
+		}
+	}
+	d = flow_stream_data(t, f, &len, &off);
+	T_EQ_INT(w, 3 * STREAM_BUF / 6);
+	for (i = 0; i < w; i++)
+		want[i] = ref[i * 6 + 5];
+	T_CHECK(len >= w && memcmp(d, want, w) == 0);
+
+	/* consuming across the kept part */
+	flow_stream_open(t, f, isn);
+	T_EQ_INT(add(t, f, isn, 0, 100), 1);
+	T_EQ_INT(flow_stream_cut(t, f, 40, 10), 0);	/* keep ref[0..40) */
+	flow_stream_consume(t, f, 30);			/* 10 kept left */
+	T_EQ_INT(add(t, f, isn, 100, 150), 1);
+	d = flow_stream_data(t, f, &len, &off);
+	T_EQ_INT(len, 10 + 100);
+	T_CHECK(memcmp(d, ref + 30, 10) == 0 && memcmp(d + 10, ref + 50, 100)
+	    == 0);
+	flow_stream_consume(t, f, 20);			/* into sequence */
+	T_EQ_INT(add(t, f, isn, 150, 160), 1);
+	d = flow_stream_data(t, f, &len, &off);
+	T_EQ_INT(len, 100);
+	T_CHECK(memcmp(d, ref + 60, 100) == 0);
+	T_EQ_INT(off, 50);
 	flow_table_free(t);
 }
 
@@ -812,6 +893,42 @@ test_srv_stream_pool(void)
 	flow_table_free(t);
 }
 
+/*
+ * A conflicting copy on either side ends the flow's reading on both: the
+ * flow is done and conflicted, and both its streams are back in the pool.
+ */
+static void
+test_conflict_frees_both(void)
+{
+	int side;
+
+	fill_ref();
+	for (side = 0; side < 2; side++) {
+		struct flow_table *t = flow_table_new(16, 4, 1);
+		struct flow *f = mkflow(t, 1, 1, 1);
+		uint8_t decoy[10];
+		int r;
+
+		memcpy(decoy, ref + 5, sizeof(decoy));
+		decoy[3] ^= 0x55;
+		flow_stream_open(t, f, 1000);
+		flow_srv_stream_open(t, f, 5000);
+		T_EQ_INT(add(t, f, 1000, 0, 30), 1);
+		T_EQ_INT(flow_srv_stream_add(t, f, 5000, ref, 30), 1);
+		T_EQ_INT(flow_stats(t)->streams_in_use, 2);
+		r = side == 0 ? flow_stream_add(t, f, 1005, decoy, 10) :
+		    flow_srv_stream_add(t, f, 5005, decoy, 10);
+		T_EQ_INT(r, 0);
+		T_CHECK((f->flags & (FL_DONE | FL_CONFLICT)) ==
+		    (FL_DONE | FL_CONFLICT));
+		T_EQ_INT(f->slot, FLOW_NONE);
+		T_EQ_INT(f->sslot, FLOW_NONE);
+		T_EQ_INT(flow_stats(t)->streams_in_use, 0);
+		T_EQ_INT(flow_stats(t)->overlap_conflict, 1);
+		flow_table_free(t);
+	}
+}
+
 /* Random arrival order, duplicates and overlaps against a reference. */
 static uint64_t rng = 88172645463325252ULL;
 
@@ -863,6 +980,88 @@ test_stream_random(void)
 	flow_table_free(t);
 }
 
+/*
+ * Overlaps: the same bytes again are a retransmission; different bytes
+ * where the stream holds data give the stream up (FL_CONFLICT), in
+ * either order, in the contiguous prefix or in an island.
+ */
+static void
+test_stream_conflict(void)
+{
+	struct flow_table *t = flow_table_new(16, 4, 1);
+	struct flow *f = mkflow(t, 1, 1, 1);
+	uint32_t isn = 1000;
+	uint8_t decoy[200], junk[200];
+	size_t i;
+
+	fill_ref();
+	/* identical retransmissions, partial and whole, keep the stream */
+	flow_stream_open(t, f, isn);
+	T_EQ_INT(add(t, f, isn, 0, 100), 1);
+	T_EQ_INT(add(t, f, isn, 0, 100), 0);
+	T_EQ_INT(add(t, f, isn, 50, 150), 1);
+	T_EQ_INT(add(t, f, isn, 300, 400), 0);
+	T_EQ_INT(add(t, f, isn, 250, 350), 0);	/* overlaps the island */
+	T_EQ_INT(add(t, f, isn, 100, 250), 1);
+	T_CHECK(has(t, f, 400, 0));
+	T_EQ_INT(flow_stats(t)->overlap_conflict, 0);
+	T_CHECK(!(f->flags & (FL_DONE | FL_CONFLICT)));
+
+	/* decoy island first, then the real bytes on it: given up */
+	for (i = 0; i < sizeof(decoy); i++)
+		decoy[i] = ref[100 + i] ^ (i == 150 ? 0x20 : 0);
+	flow_stream_open(t, f, isn);
+	T_EQ_INT(add(t, f, isn, 0, 100), 1);
+	T_EQ_INT(flow_stream_add(t, f, isn + 100, decoy, 200), 1);
+	f->flags |= FL_CLAIMED;
+	T_EQ_INT(add(t, f, isn, 200, 300), 0);	/* one byte differs */
+	T_EQ_INT(f->slot, FLOW_NONE);
+	T_CHECK((f->flags & (FL_DONE | FL_CONFLICT | FL_CLAIMED)) ==
+	    (FL_DONE | FL_CONFLICT));
+	T_EQ_INT(flow_stats(t)->overlap_conflict, 1);
+	T_EQ_INT(flow_stats(t)->streams_in_use, 0);
+	/* the flow has no stream any more: later segments are ignored */
+	T_EQ_INT(add(t, f, isn, 100, 300), 0);
+
+	/* real island first, then a decoy over it, before the head came */
+	f->flags = 0;
+	flow_stream_open(t, f, isn);
+	T_EQ_INT(add(t, f, isn, 100, 300), 0);
+	T_EQ_INT(flow_stream_add(t, f, isn + 100, decoy, 200), 0);
+	T_CHECK(f->flags & FL_CONFLICT);
+	T_EQ_INT(flow_stats(t)->overlap_conflict, 2);
+	T_EQ_INT(add(t, f, isn, 0, 100), 0);	/* the head: nothing */
+
+	/* a segment starting before the base is compared from the base */
+	f->flags = 0;
+	flow_stream_open(t, f, isn + 100);
+	T_EQ_INT(flow_stream_add(t, f, isn + 100, ref + 100, 50), 1);
+	memset(junk, 0xee, 20);			/* before the base: dropped */
+	memcpy(junk + 20, ref + 100, 80);
+	T_EQ_INT(flow_stream_add(t, f, isn + 80, junk, 100), 1);
+	T_CHECK(!(f->flags & FL_CONFLICT));
+	junk[20 + 30] ^= 1;			/* held byte 30 differs */
+	T_EQ_INT(flow_stream_add(t, f, isn + 80, junk, 100), 0);
+	T_CHECK(f->flags & FL_CONFLICT);
+	T_EQ_INT(flow_stats(t)->overlap_conflict, 3);
+
+	/* a consumed prefix is not held: a difference there is not seen */
+	f->flags = 0;
+	flow_stream_open(t, f, isn);
+	T_EQ_INT(add(t, f, isn, 0, 300), 1);
+	flow_stream_consume(t, f, 200);
+	memcpy(junk, ref + 100, 200);
+	junk[50] ^= 1;				/* stream byte 150, consumed */
+	T_EQ_INT(flow_stream_add(t, f, isn + 100, junk, 200), 0);
+	T_CHECK(!(f->flags & FL_CONFLICT));
+	T_CHECK(has(t, f, 100, 200));
+	junk[150] ^= 1;				/* stream byte 250, held */
+	T_EQ_INT(flow_stream_add(t, f, isn + 100, junk, 200), 0);
+	T_CHECK(f->flags & FL_CONFLICT);
+	T_EQ_INT(flow_stats(t)->overlap_conflict, 4);
+	flow_table_free(t);
+}
+
 int
 main(void)
 {
@@ -883,6 +1082,9 @@ main(void)
 	T_RUN(test_stream_pool_exhaustion);
 	T_RUN(test_srv_stream);
 	T_RUN(test_srv_stream_pool);
+	T_RUN(test_conflict_frees_both);
 	T_RUN(test_stream_random);
+	T_RUN(test_stream_conflict);
+	T_RUN(test_stream_cut);
 	return T_DONE();
 }

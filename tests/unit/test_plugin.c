@@ -66,7 +66,7 @@ test_jsonl(void)
 	const char *build = getenv("BUILD");
 	struct loaded_plugin lp;
 	struct plugin_exports ex;
-	struct aic_host host = { AIC_PLUGIN_ABI, NULL, NULL, hlog };
+	struct aic_host host = { AIC_PLUGIN_ABI, NULL, NULL, hlog, NULL };
 	struct rel_period w = { REL_WEEK, 202647, 202647, 1795392060, 160, 168,
 	    1, 5 };
 	struct rel_period d = { REL_DAY, 20261118, 202647, 1795046460, 24, 24,

@@ -1033,6 +1033,96 @@ test_dcids(void)
 	quic_table_free(t);
 }
 
+/* Feed pl as an Initial (v1, rfc_dcid) with packet number pn. */
+static enum quic_rc
+feed_pl(struct quic_table *t, uint32_t pn, const uint8_t *pl, size_t n,
+    struct quic_result *r)
+{
+	uint8_t pkt[1400];
+	size_t plen = build(pkt, &(struct pkt_opts){ QUIC_V1, rfc_dcid, 8, pn,
+	    0, 0 }, pl, n);
+
+	return quic_feed(t, 1, 1, NOW, pkt, plen, r);
+}
+
+/*
+ * Overlapping CRYPTO data: identical copies are retransmissions; a copy
+ * that differs where bytes are held, whichever came first, makes the
+ * connection report nothing.
+ */
+static void
+test_crypto_conflict(void)
+{
+	struct quic_table *t;
+	struct quic_result r;
+	uint8_t ch[700], decoy[700], pl[1200], pkt[2800];
+	size_t chn = fake_ch(ch, 600), n, plen, p1;
+	int order;
+
+	memcpy(decoy, ch, chn);
+	memcpy(decoy + 200, "decoy.example", 13);
+
+	/* identical overlaps across packets and within one: counted */
+	t = quic_table_new(4, CAP);
+	n = crypto_fr(pl, 100, ch + 100, 300);
+	n += crypto_fr(pl + n, 150, ch + 150, 100);
+	T_EQ_INT(feed_pl(t, 0, pl, n, &r), QUIC_PENDING);
+	T_EQ_INT(r.anomalies, 0);
+	n = crypto_fr(pl, 0, ch, 250);
+	n += crypto_fr(pl + n, 250, ch + 250, chn - 250);
+	T_EQ_INT(feed_pl(t, 1, pl, n, &r), QUIC_CLIENTHELLO);
+	T_EQ_INT(r.anomalies, 0);
+	check_ch(&r, QUIC_V1, NULL);
+	T_CHECK(r.crypto != NULL && memcmp(r.crypto, ch, chn) == 0);
+	quic_table_free(t);
+
+	/* decoy first then real, real first then decoy: nothing */
+	for (order = 0; order < 2; order++) {
+		const uint8_t *first = order ? ch : decoy;
+		const uint8_t *second = order ? decoy : ch;
+
+		t = quic_table_new(4, CAP);
+		n = crypto_fr(pl, 150, first + 150, 200);
+		T_EQ_INT(feed_pl(t, 0, pl, n, &r), QUIC_PENDING);
+		T_EQ_INT(r.anomalies, 0);
+		n = crypto_fr(pl, 100, second + 100, 200);
+		T_EQ_INT(feed_pl(t, 1, pl, n, &r), QUIC_MALFORMED);
+		T_EQ_INT(r.anomalies, QA_CRYPTO_CONFLICT);
+		T_CHECK(r.crypto == NULL && r.crypto_len == 0);
+		/* the rest, in agreement with either: the connection is done */
+		n = crypto_fr(pl, 0, ch, 150);
+		n += crypto_fr(pl + n, 350, ch + 350, chn - 350);
+		T_EQ_INT(feed_pl(t, 2, pl, n, &r), QUIC_IGNORED);
+		T_CHECK(r.crypto == NULL);
+		T_EQ_INT(in_use(t), 1);
+		quic_table_free(t);
+	}
+
+	/* two different copies in one packet */
+	t = quic_table_new(4, CAP);
+	n = crypto_fr(pl, 0, ch, 300);
+	n += crypto_fr(pl + n, 190, decoy + 190, 30);
+	T_EQ_INT(feed_pl(t, 0, pl, n, &r), QUIC_MALFORMED);
+	T_EQ_INT(r.anomalies, QA_CRYPTO_CONFLICT);
+	quic_table_free(t);
+
+	/*
+	 * Coalesced: the first packet gives a prefix naming the real data,
+	 * the second contradicts it; the datagram gives nothing to parse.
+	 */
+	t = quic_table_new(4, CAP);
+	n = crypto_fr(pl, 0, ch, 300);
+	p1 = build(pkt, &v1opt, pl, n);
+	n = crypto_fr(pl, 200, decoy + 200, 13);
+	plen = build(pkt + p1, &(struct pkt_opts){ QUIC_V1, rfc_dcid, 8, 1,
+	    0, 0 }, pl, n);
+	T_EQ_INT(quic_feed(t, 1, 1, NOW, pkt, p1 + plen, &r),
+	    QUIC_MALFORMED);
+	T_CHECK(r.anomalies & QA_CRYPTO_CONFLICT);
+	T_CHECK(r.crypto == NULL && r.conn == 0);
+	quic_table_free(t);
+}
+
 int
 main(void)
 {
@@ -1058,5 +1148,6 @@ main(void)
 	T_RUN(test_overflow);
 	T_RUN(test_coalesced);
 	T_RUN(test_dcids);
+	T_RUN(test_crypto_conflict);
 	return T_DONE();
 }

@@ -143,6 +143,8 @@ publish_day(struct reldb *r, const struct rel_dims *dims,
 	in.blind[RB_ECH_UNATTRIBUTED] = ech;
 	in.blind[RB_DOH] = doh;
 	in.blind[RB_PCAP_DROPS] = 50;
+	in.blind[RB_UNREADABLE] = 3;
+	in.blind[RB_CONFLICT] = 2;
 	in.coverage_hours = in.hours_total = 24;
 	in.complete = 1;
 	return release_publish(r, dims, p, &in, keys,
@@ -435,6 +437,8 @@ test_week_k1(void)
 	T_EQ_INT(jint(b, "doh_conns"), 4);
 	T_EQ_INT(jint(b, "pcap_drops"), 100);
 	T_EQ_INT(jint(b, "ech_conns"), 6);
+	T_EQ_INT(jint(b, "unreadable_hellos"), 6);
+	T_EQ_INT(jint(b, "overlap_conflicts"), 4);
 	T_CHECK(json_object_get(b, "cells_suppressed") == NULL);
 	/* the trend: W40..W45 not released, W46 4 devices, W47 16 */
 	c = find(json_object_get(r, "weekly"), "week", "2026-W45", NULL, NULL);
@@ -518,7 +522,15 @@ test_no_suppression(void)
 	/* partial coverage and k = 1 are said in the header */
 	T_CHECK(md && strstr(md, "160 of the 168 hours") != NULL);
 	T_CHECK(md && strstr(md, "WITHOUT protection") != NULL);
+	/* ClientHellos too large to read: a blind spot with its label */
+	T_CHECK(md && strstr(md, "| ClientHello not readable | 6 |") != NULL);
+	T_CHECK(md && strstr(md, "| Connections with conflicting copies | 4 |")
+	    != NULL);
 	free(md);
+	html = render(db1, "html", "2026-W47", "nl");
+	T_CHECK(html && strstr(html, "ClientHello niet leesbaar</td><td"
+	    " class=\"n\"><b>6</b>") != NULL);
+	free(html);
 	/* the methodology: cell key method, rows need not add up */
 	md = render(db5, "md", "2026-W47", "en");
 	T_CHECK(md && strstr(md, "cell key method") != NULL);

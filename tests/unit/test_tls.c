@@ -798,7 +798,7 @@ test_oversized(void)
 	x[1] = sni_ext(&d1, "late.example");
 	ch_build(&hs, x, 2, NULL);
 	recs(&st, &hs, 16384);
-	T_EQ_INT(tls_parse_records(st.b, st.n, &ch), TLS_MALFORMED);
+	T_EQ_INT(tls_parse_records(st.b, st.n, &ch), TLS_UNREADABLE);
 	/* the handshake parser itself has no such limit */
 	T_EQ_INT(tls_parse_handshake(hs.b, hs.n, &ch), TLS_SNI);
 	T_EQ_STR(ch.sni, "late.example");
@@ -895,6 +895,153 @@ test_real_ech(void)
 	check_real(real_ech, sizeof(real_ech), "cloudflare-ech.com");
 }
 
+/* --- record headers cut as the stream is read (tls_deframe) ------------ */
+
+#define DF_CAP	(16384 + 512)		/* flow.h's STREAM_BUF */
+#define DF_OVERFLOW	(-2)
+
+static uint8_t df_stream[7 * 20000];
+
+/* Wrap hs into records of frag bytes into df_stream; returns its size. */
+static size_t
+df_recs(const struct buf *h, size_t frag)
+{
+	size_t off, n, o = 0;
+
+	for (off = 0; off < h->n; off += n) {
+		n = h->n - off < frag ? h->n - off : frag;
+		df_stream[o++] = 22;
+		df_stream[o++] = 3;
+		df_stream[o++] = 1;
+		df_stream[o++] = (uint8_t)(n >> 8);
+		df_stream[o++] = (uint8_t)n;
+		memcpy(df_stream + o, h->b + off, n);
+		o += n;
+	}
+	return o;
+}
+
+/*
+ * What a host with a cap-byte stream buffer reads: the stream arrives
+ * in seg-byte segments, the headers are cut out as told.  Returns the
+ * rc of tls_deframed() at the end (or an error of tls_deframe), or
+ * DF_OVERFLOW when the buffer filled first; *peak = most bytes held.
+ */
+static int
+df_run(const uint8_t *in, size_t n, size_t cap, size_t seg,
+    struct tls_ch *out, size_t *peak)
+{
+	static uint8_t b[DF_CAP];
+	struct tls_deframe d;
+	size_t held = 0, got = 0, take, at;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	*peak = 0;
+	while (got < n) {
+		take = n - got < seg ? n - got : seg;
+		if (take > cap - held)
+			take = cap - held;
+		if (take == 0)
+			return DF_OVERFLOW;
+		memcpy(b + held, in + got, take);
+		held += take;
+		got += take;
+		if (held > *peak)
+			*peak = held;
+		while ((rc = tls_deframe(&d, b, held, &at)) == TLS_DF_CUT) {
+			if (at + 5 > held)
+				return -3;
+			memmove(b + at, b + at + 5, held - at - 5);
+			held -= 5;
+		}
+		if (rc != TLS_DF_MORE && rc != TLS_DF_DONE)
+			return rc;
+		if (rc == TLS_DF_DONE)
+			break;
+	}
+	return tls_deframed(&d, b, held, out);
+}
+
+static void
+test_deframe(void)
+{
+	struct ext x[3];
+	size_t n, peak;
+	int rc;
+
+	/* 9 KB of padding before the name, in one record */
+	x[0] = (struct ext){ 21, 9000, NULL };
+	x[1] = sni_ext(&d1, "real.example");
+	x[2] = (struct ext){ 0x002b, 3, (const uint8_t *)"\x02\x03\x04" };
+	ch_build(&hs, x, 3, NULL);
+	n = df_recs(&hs, 16384);
+	T_EQ_INT(df_run(df_stream, n, DF_CAP, 1460, &ch, &peak), TLS_SNI);
+	T_EQ_STR(ch.sni, "real.example");
+	T_EQ_INT(ch.complete, 1);
+	T_CHECK(n > 8192);		/* the old 8 KB stream buffer: no */
+	/* in one-byte records: 6 x its size, read with the headers cut */
+	n = df_recs(&hs, 1);
+	T_CHECK(n > DF_CAP);
+	T_EQ_INT(tls_parse_records(df_stream, DF_CAP, &ch), TLS_MORE);
+	rc = df_run(df_stream, n, DF_CAP, 1460, &ch, &peak);
+	T_EQ_INT(rc, TLS_SNI);
+	T_EQ_STR(ch.sni, "real.example");
+	T_EQ_INT(ch.complete, 1);
+	T_CHECK(peak <= 5 + hs.n + 1460);
+	/* odd record sizes, segments cutting headers in two */
+	n = df_recs(&hs, 7);
+	T_EQ_INT(df_run(df_stream, n, DF_CAP, 3, &ch, &peak), TLS_SNI);
+	T_EQ_STR(ch.sni, "real.example");
+	/* a small hello in one-byte records, a byte at a time */
+	x[0] = (struct ext){ 21, 300, NULL };
+	ch_build(&hs, x, 3, NULL);
+	n = df_recs(&hs, 1);
+	T_EQ_INT(df_run(df_stream, n, DF_CAP, 1, &ch, &peak), TLS_SNI);
+	T_EQ_STR(ch.sni, "real.example");
+	T_EQ_INT(ch.complete, 1);
+	/* the same as tls_parse_records where that can read it */
+	T_EQ_INT(tls_parse_records(df_stream, n, &ch), TLS_SNI);
+
+	/* beyond any bound: 20 KB before the name */
+	x[0] = (struct ext){ 21, 20000, NULL };
+	ch_build(&hs, x, 3, NULL);
+	n = df_recs(&hs, 1);
+	T_EQ_INT(df_run(df_stream, n, DF_CAP, 1460, &ch, &peak),
+	    TLS_UNREADABLE);
+	n = df_recs(&hs, 16384);
+	T_EQ_INT(df_run(df_stream, n, DF_CAP, 1460, &ch, &peak),
+	    TLS_UNREADABLE);
+	T_EQ_INT(tls_parse_records(df_stream, n, &ch), TLS_UNREADABLE);
+	/* the name first: read, however long the rest */
+	x[0] = sni_ext(&d1, "first.example");
+	x[1] = (struct ext){ 21, 20000, NULL };
+	ch_build(&hs, x, 3, NULL);
+	n = df_recs(&hs, 1);
+	T_EQ_INT(df_run(df_stream, n, DF_CAP, 1460, &ch, &peak), TLS_SNI);
+	T_EQ_STR(ch.sni, "first.example");
+	T_EQ_INT(ch.complete, 0);
+
+	/* a record of another type before the hello is whole */
+	x[0] = sni_ext(&d1, "real.example");
+	ch_build(&hs, x, 1, NULL);
+	n = df_recs(&hs, 10);
+	df_stream[15] = 23;
+	T_EQ_INT(df_run(df_stream, n, DF_CAP, 1460, &ch, &peak),
+	    TLS_MALFORMED);
+	df_stream[15] = 22;
+	df_stream[18] = 0;		/* an empty record */
+	df_stream[19] = 0;
+	T_EQ_INT(df_run(df_stream, n, DF_CAP, 1460, &ch, &peak),
+	    TLS_MALFORMED);
+	/* not TLS at all, and not a ClientHello */
+	T_EQ_INT(df_run((const uint8_t *)"GET / HTTP/1.1\r\n", 16, DF_CAP,
+	    1460, &ch, &peak), TLS_NOT_TLS);
+	n = df_recs(&hs, 10);
+	df_stream[5] = 2;
+	T_EQ_INT(df_run(df_stream, n, DF_CAP, 1460, &ch, &peak), TLS_NOT_TLS);
+}
+
 int
 main(void)
 {
@@ -913,5 +1060,6 @@ main(void)
 	T_RUN(test_looks_like);
 	T_RUN(test_real_kyber);
 	T_RUN(test_real_ech);
+	T_RUN(test_deframe);
 	return T_DONE();
 }

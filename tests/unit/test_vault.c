@@ -99,6 +99,12 @@ fill(struct agg *a, struct weekkey *k, int64_t monday, int ndays,
 			agg_packet(a, &p, 100);
 			agg_blind(a, &p, BL_NOSNI, 2);
 			agg_anomaly(a, &p, ANOM_TLS_MALFORMED);
+			if (h == 14) {	/* blind spots reports name */
+				agg_anomaly(a, &p, ANOM_TLS_UNREADABLE);
+				agg_anomaly(a, &p, ANOM_TCP_OVERLAP_CONFLICT);
+				agg_anomaly(a, &p,
+				    ANOM_QUIC_CRYPTO_CONFLICT);
+			}
 			for (d = 0; d < NDEPT; d++)
 				for (s = 0; s < NSVC; s++) {
 					struct agg_cell *c = agg_cell(a, &p, d,
@@ -326,7 +332,9 @@ test_wacc_rel(void)
 	T_EQ_INT(r.in.coverage_hours, 2);
 	T_EQ_INT(r.in.blind[RB_PACKETS], 2);
 	T_EQ_INT(r.in.blind[RB_NOSNI], 4);
-	T_EQ_INT(r.in.blind[RB_PARSE_FAILURES], 2);
+	T_EQ_INT(r.in.blind[RB_PARSE_FAILURES], 5);
+	T_EQ_INT(r.in.blind[RB_UNREADABLE], 1);
+	T_EQ_INT(r.in.blind[RB_CONFLICT], 2);
 	T_EQ_INT(r.in.nleaf, NDEPT * (NSVC - 1));
 	T_EQ_INT(r.dropped, 2 * NDEPT);
 	for (i = 0; i < r.in.nleaf; i++)
@@ -418,7 +426,9 @@ test_roundtrip_release(void)
 		T_EQ_INT(bl[RB_PACKETS], 2);
 		T_EQ_INT(bl[RB_BYTES], 200);
 		T_EQ_INT(bl[RB_NOSNI], 4);
-		T_EQ_INT(bl[RB_PARSE_FAILURES], 2);
+		T_EQ_INT(bl[RB_PARSE_FAILURES], 5);
+		T_EQ_INT(bl[RB_UNREADABLE], 1);
+		T_EQ_INT(bl[RB_CONFLICT], 2);
 		released_close(rd);
 	}
 	vault_close(v);

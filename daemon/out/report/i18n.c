@@ -357,6 +357,27 @@ static const char *const text[T_N][LANG_N] = {
 	[T_BL_NOSNI_NOTE] = {
 	    "Cannot be matched to any service.",
 	    "Kunnen aan geen dienst gekoppeld worden." },
+	[T_BL_UNREADABLE] = {
+	    "ClientHello not readable",
+	    "ClientHello niet leesbaar" },
+	[T_BL_UNREADABLE_NOTE] = {
+	    "TLS connections whose ClientHello was too large or too"
+	    " fragmented to read (more than 16 KB before the server name):"
+	    " not counted.",
+	    "TLS-verbindingen waarvan de ClientHello te groot of te"
+	    " versnipperd was om te lezen (meer dan 16 KB vóór de"
+	    " servernaam): niet geteld." },
+	[T_BL_CONFLICT] = {
+	    "Connections with conflicting copies",
+	    "Verbindingen met tegenstrijdige kopieën" },
+	[T_BL_CONFLICT_NOTE] = {
+	    "Overlapping TCP segments or QUIC CRYPTO data with different"
+	    " bytes (a crafted decoy, or corruption): which copy the"
+	    " server took cannot be known, so they are not counted.",
+	    "Overlappende TCP-segmenten of QUIC-CRYPTO-gegevens met"
+	    " verschillende bytes (een vervalst lokaas, of beschadiging):"
+	    " welke kopie de server nam is niet te weten, dus worden ze"
+	    " niet geteld." },
 	[T_BL_HOURS] = {
 	    "Hours with sensor data",
 	    "Uren met sensorgegevens" },

@@ -783,6 +783,8 @@ blind_spots(struct report *R, struct released *rel, char *err,
 		b->ignored += v[RB_IGNORED];
 		b->lost += v[RB_LOST];
 		b->parse_failures += v[RB_PARSE_FAILURES];
+		b->unreadable += v[RB_UNREADABLE];
+		b->conflicts += v[RB_CONFLICT];
 		b->late += v[RB_LATE];
 	}
 	free(per);

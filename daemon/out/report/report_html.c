@@ -1381,6 +1381,10 @@ blind(const struct out *o)
 	}
 	blind_row(o, T_BL_NOSNI, rfmt_cnt(R, b->nosni_conns, v, sizeof(v)),
 	    T(T_BL_NOSNI_NOTE));
+	blind_row(o, T_BL_UNREADABLE, rfmt_cnt(R, b->unreadable, v,
+	    sizeof(v)), T(T_BL_UNREADABLE_NOTE));
+	blind_row(o, T_BL_CONFLICT, rfmt_cnt(R, b->conflicts, v, sizeof(v)),
+	    T(T_BL_CONFLICT_NOTE));
 	snprintf(a, sizeof(a), "%u", b->hours);
 	snprintf(c, sizeof(c), "%u", b->hours_total);
 	i18n_fill(m, sizeof(m), T(T_BL_HOURS_NOTE), a, c, NULL);

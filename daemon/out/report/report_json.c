@@ -372,6 +372,8 @@ blind(const struct report *R)
 	U("lost", b->lost);
 	U("parse_failures", b->parse_failures);
 	U("late", b->late);
+	U("unreadable_hellos", b->unreadable);
+	U("overlap_conflicts", b->conflicts);
 #undef U
 	for (d = 0; d < R->ndept; d++) {
 		json_t *u;

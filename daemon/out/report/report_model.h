@@ -103,6 +103,8 @@ struct rblind {
 	uint64_t	 ech_conns;	/* attributed: the org cell's */
 	uint64_t	 ech_unattributed, nosni_conns;
 	uint64_t	 doh_conns, ignored, lost, parse_failures, late;
+	uint64_t	 unreadable;	/* ClientHellos not readable */
+	uint64_t	 conflicts;	/* overlapping copies disagreed */
 };
 
 /* A service first in use (published devices > 0) in the period. */

@@ -276,6 +276,8 @@ csv_blind(const struct csv *c)
 	csv_u(c, &w, "lost", b->lost, NULL);
 	csv_u(c, &w, "parse_failures", b->parse_failures, NULL);
 	csv_u(c, &w, "late", b->late, NULL);
+	csv_u(c, &w, "unreadable_hellos", b->unreadable, NULL);
+	csv_u(c, &w, "overlap_conflicts", b->conflicts, NULL);
 	for (d = 0; d < R->ndept; d++) {
 		if (!R->dept[d].unassigned)
 			continue;
@@ -732,6 +734,10 @@ md_blind(const struct report *R, FILE *f)
 			    sizeof(v)));
 	fprintf(f, "| %s | %s |\n", T(T_BL_NOSNI),
 	    rfmt_cnt(R, b->nosni_conns, v, sizeof(v)));
+	fprintf(f, "| %s | %s |\n", T(T_BL_UNREADABLE),
+	    rfmt_cnt(R, b->unreadable, v, sizeof(v)));
+	fprintf(f, "| %s | %s |\n", T(T_BL_CONFLICT),
+	    rfmt_cnt(R, b->conflicts, v, sizeof(v)));
 	snprintf(a, sizeof(a), "%u", b->hours);
 	snprintf(c, sizeof(c), "%u", b->hours_total);
 	fprintf(f, "| %s | %s / %s |\n", T(T_BL_HOURS), a, c);
