@@ -25,7 +25,7 @@ the repository), then, on that one file read from the page cache:
   7. week: a capture spanning a week of capture time (bench/gen traffic
      -w 7: 2.6 M packets with an office's daily and weekly rhythm) read
      by `aicensusd -r` against bench/pcaploop, alternated with the
-     cadence before 0.13 (a vault write at every flush point,
+     cadence before issue 13 (a vault write at every flush point,
      AICENSUS_OFFLINE_FLUSH=every); median ratio against the target
      (>= 0.5 of the bare loop) and the two cadences' release databases
      compared byte for byte (keys made the same in both runs, clock
@@ -453,7 +453,7 @@ def week_md(wk):
     for k, name in (("pcaploop", "bench/pcaploop"),
                     ("new", "aicensusd -r"),
                     ("every", "aicensusd -r, a write at every flush point "
-                     "(before 0.13)")):
+                     "(before issue 13)")):
         rs = wk["res"][k]
         ws = wk["writes"].get(k)
         wtxt = f"{ws[0]:,} / {ws[1]:,}" if ws else "-"

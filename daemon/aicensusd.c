@@ -431,7 +431,7 @@ on_flush_step(evutil_socket_t fd, short what, void *arg)
  *    point kept them;
  *  - a release failed (it is retried at the next write).
  * AICENSUS_OFFLINE_FLUSH=every in the environment writes at every point
- * (the cadence before 0.13, kept to compare results with).
+ * (the cadence before issue 13, kept to compare results with).
  * Nothing here is about durability: the keys of -r die with the process
  * and its input can be read again.
  */
