@@ -466,6 +466,8 @@ offline_write(struct daemon *d, int64_t sec)
 	struct period per;
 
 	flush(d, sec);
+	if (!agg_empty(d->agg))
+		return;		/* failed: the next point tries again, as before */
 	period_of(sec, &per);
 	oc->day = per.day;
 	oc->floor_usec = period_day_start(per.day) * 1000000;
