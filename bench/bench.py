@@ -710,6 +710,34 @@ def workers_live(T, work, conf, pcap, matched, runs, counts=(1, 2)):
     return dict(rounds=res, matched=matched)
 
 
+def workers_row(T, work, seed, npackets, runs):
+    """The capture.workers rows on a capture of their own (npackets of
+    bench/gen traffic, 100 departments): workers_live and its table."""
+    pcap = os.path.join(work, "workers.pcap")
+    r = subprocess.run([T.gen, "traffic", "-c",
+                        os.path.join(ROOT, "config", "catalog.conf"),
+                        "-s", str(seed), "-n", str(npackets),
+                        "-o", pcap], capture_output=True, text=True)
+    check(r.returncode == 0, f"gen traffic failed: {r.stderr}")
+    conf = os.path.join(work, "aicensus-workers.conf")
+    shutil.copy(os.path.join(ROOT, "config", "catalog.conf"),
+                os.path.join(work, "catalog.conf"))
+    r = subprocess.run([T.gen, "config", "-d", "100", "-k",
+                        "catalog.conf", "-b", "bench.db", "-o", conf],
+                       capture_output=True, text=True)
+    check(r.returncode == 0, f"gen config failed: {r.stderr}")
+    warm(pcap)
+    packets, nbytes, _ = capture_size(T.pcaploop, pcap)
+    _, _, matched = live_matched(pcap)
+    wl = workers_live(T, work, conf, pcap, matched, runs)
+    m = machine()
+    lines = [f"Machine: {m['cpu']}, {m['cores']} cores, {m['mem_gib']} "
+             f"GiB, Linux {m['kernel']}.  Capture: bench/gen seed "
+             f"{seed}, {packets:,} packets, {nbytes / 1e6:,.0f} MB.\n"]
+    md = workers_md(wl, packets, nbytes)
+    return wl, md[:1] + lines + md[1:]
+
+
 def workers_md(wl, packets, nbytes):
     """The workers rows: medians over the rounds, and the model."""
     out = []
@@ -1389,31 +1417,12 @@ def main():
         return 0
     if a.only == "workers":
         t0 = time.time()
-        pcap = os.path.join(work, "workers.pcap")
-        r = subprocess.run([T.gen, "traffic", "-c",
-                            os.path.join(ROOT, "config", "catalog.conf"),
-                            "-s", str(a.seed), "-n", str(a.workers_packets),
-                            "-o", pcap], capture_output=True, text=True)
-        check(r.returncode == 0, f"gen traffic failed: {r.stderr}")
-        conf = os.path.join(work, "aicensus-workers.conf")
-        shutil.copy(os.path.join(ROOT, "config", "catalog.conf"),
-                    os.path.join(work, "catalog.conf"))
-        r = subprocess.run([T.gen, "config", "-d", "100", "-k",
-                            "catalog.conf", "-b", "bench.db", "-o", conf],
-                           capture_output=True, text=True)
-        check(r.returncode == 0, f"gen config failed: {r.stderr}")
-        warm(pcap)
-        packets, nbytes, _ = capture_size(T.pcaploop, pcap)
-        _, _, matched = live_matched(pcap)
-        wl = workers_live(T, work, conf, pcap, matched, a.workers_runs)
-        m = machine()
+        wl, lines = workers_row(T, work, a.seed, a.workers_packets,
+                                a.workers_runs)
         text = (f"# aicensusd benchmark, live capture.workers rows "
                 f"({time.strftime('%Y-%m-%d %H:%M')}, "
                 f"{(time.time() - t0) / 60:.1f} min)\n\n"
-                f"Machine: {m['cpu']}, {m['cores']} cores, {m['mem_gib']} "
-                f"GiB, Linux {m['kernel']}.  Capture: bench/gen seed "
-                f"{a.seed}, {packets:,} packets, {nbytes / 1e6:,.0f} MB.\n\n"
-                + "\n".join(workers_md(wl, packets, nbytes)) + "\n")
+                + "\n".join(lines) + "\n")
         print(text)
         open(os.path.join(work, "results-workers.md"), "w").write(text)
         json.dump(wl, open(os.path.join(work, "results-workers.json"), "w"),
@@ -1454,6 +1463,8 @@ def main():
         week(T, work, a.runs, a.seed, a.week_packets)
     lv = dict(skipped="--skip-live") if a.skip_live else \
         live(T, work, main_conf, files["pcap"])
+    wl, wl_lines = (None, None) if a.skip_live else \
+        workers_row(T, work, a.seed, a.workers_packets, a.workers_runs)
     cr = None if a.skip_central else \
         central(T, work, a.central_runs, a.central_sites, a.central_depts,
                 a.central_flush, a.seed)
@@ -1619,6 +1630,8 @@ def main():
                                        else "none") + "\n")
     else:
         w(f"skipped: {lv['skipped']}\n")
+    if wl_lines:
+        out.extend(wl_lines)
     if cr:
         out.extend(central_md(cr, m))
     w("## Names\n")
@@ -1635,7 +1648,7 @@ def main():
                    filter_matched=matched, pps=pps, cpu=cpu,
                    names=names, scaling={f"{k[0]}s-{k[1]}d": v for k, v in
                                          scal.items()},
-                   memory=mem, flush=fl, live=lv, central=cr,
+                   memory=mem, flush=fl, live=lv, workers=wl, central=cr,
                    week={k: v for k, v in wk.items() if k != "res"}
                    if wk else None,
                    targets=[dict(what=t[0], value=t[1], ok=t[2], want=t[3])
