@@ -64,7 +64,7 @@ struct worker {
 struct workers {
 	struct worker	*w;
 	int		 n;
-	int		 group;		/* fanout group id */
+	int		 group;		/* fanout group id; -1 before the first */
 	struct dnscache	*dns;
 	char		*iface;
 	char		*filter;
@@ -99,7 +99,7 @@ open_handle(struct workers *W, char *err, size_t errlen)
 	if ((c = capture_open_live(W->iface, &W->opts, decode_dlt_supported,
 	    err, errlen)) == NULL)
 		return NULL;
-	if (capture_join_fanout(c, W->group, err, errlen) != 0) {
+	if (capture_join_fanout(c, &W->group, err, errlen) != 0) {
 		capture_close(c);
 		return NULL;
 	}
@@ -276,8 +276,8 @@ workers_open(const struct config *cfg, const struct catalog *cat,
 	W->opts = *o;
 	W->opts.filter = W->filter;
 	W->tick_sec = cfg->flush_interval;
-	/* one group per process: two sensors on one host do not mix */
-	W->group = (int)(getpid() & 0xffff);
+	/* the first handle gets a unique id from the kernel */
+	W->group = -1;
 	if (getentropy(&seed, sizeof(seed)) != 0)
 		seed = (uint64_t)(uintptr_t)W ^ 0x9e3779b97f4a7c15ULL;
 	/* the configured bound, once for all workers */

@@ -237,22 +237,46 @@ capture_stats(struct capture *c, uint64_t *recv, uint64_t *drop,
  * a group.
  */
 int
-capture_join_fanout(struct capture *c, int group, char *err, size_t errlen)
+capture_join_fanout(struct capture *c, int *group, char *err, size_t errlen)
 {
 #ifdef PACKET_FANOUT
-	int v = (group & 0xffff) | (PACKET_FANOUT_HASH << 16);
+	int v = (PACKET_FANOUT_HASH << 16);
+	socklen_t len = sizeof(v);
+	int fd;
 
-	if (c->live && setsockopt(pcap_fileno(c->pc), SOL_PACKET,
-	    PACKET_FANOUT, &v, sizeof(v)) == 0)
-		return 0;
-	snprintf(err, errlen, "cannot join packet fanout group %d: %s",
-	    group, c->live ? strerror(errno) : "not a live capture");
-	return -1;
+	if (!c->live) {
+		snprintf(err, errlen, "packet fanout: not a live capture");
+		return -1;
+	}
+	fd = pcap_fileno(c->pc);
+	/*
+	 * The first handle asks the kernel for a group id no other socket
+	 * uses (another sensor on the host must not share our packets);
+	 * the others join that id.
+	 */
+	if (*group < 0)
+		v |= PACKET_FANOUT_FLAG_UNIQUEID << 16;
+	else
+		v |= *group & 0xffff;
+	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &v, sizeof(v)) != 0) {
+		snprintf(err, errlen, "cannot join a packet fanout group: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (*group < 0) {
+		if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &v, &len) != 0) {
+			snprintf(err, errlen, "cannot read the packet fanout "
+			    "group: %s", strerror(errno));
+			return -1;
+		}
+		*group = v & 0xffff;
+	}
+	return 0;
 #else
 	(void)c;
+	(void)group;
 	snprintf(err, errlen, "packet fanout (capture.workers > 1) needs "
-	    "Linux AF_PACKET; group %d not joined", group);
-	(void)errlen;
+	    "Linux AF_PACKET");
 	return -1;
 #endif
 }

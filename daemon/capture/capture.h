@@ -59,12 +59,13 @@ int	 capture_dlt(const struct capture *);
 int	 capture_dispatch(struct capture *, int max, capture_cb cb, void *arg);
 const char *capture_error(const struct capture *);
 /*
- * Live only: join AF_PACKET fanout group group (0..65535), hashed by
- * flow (both directions of a connection land on one handle); fragments
- * are left as they are (capture.c says why).  -1 with a message when
- * not possible.
+ * Live only: join an AF_PACKET fanout group hashed by flow (both
+ * directions of a connection land on one handle); fragments are left
+ * as they are (capture.c says why).  *group < 0: a new group with an id
+ * the kernel picks unique, stored in *group for the other handles.  -1
+ * with a message when not possible.
  */
-int	 capture_join_fanout(struct capture *, int group, char *err,
+int	 capture_join_fanout(struct capture *, int *group, char *err,
 	    size_t errlen);
 /* Counters since open: received, dropped by the buffer, by the NIC. */
 int	 capture_stats(struct capture *, uint64_t *recv, uint64_t *drop,
