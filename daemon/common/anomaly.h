@@ -22,6 +22,8 @@
 	X(BAD_L4, "bad_l4")						\
 	X(UNSUPPORTED_LINK, "unsupported_link")				\
 	X(IP_FRAGMENT, "ip_fragment_skipped")				\
+	X(ENCAP_MALFORMED, "encap_malformed")				\
+	X(ENCAP_TOO_DEEP, "encap_too_deep")				\
 	X(DNS_SHORT, "dns_short")					\
 	X(DNS_NAME_LOOP, "dns_name_loop")				\
 	X(DNS_NAME_TOO_LONG, "dns_name_too_long")			\

@@ -4,9 +4,40 @@
  * decode_packet() walks the link layer (Ethernet with any number of
  * 802.1Q/802.1ad tags up to a bound, PPPoE, Linux cooked SLL and SLL2,
  * raw IP, BSD loopback, PPP), then IPv4 or IPv6 (extension headers
- * walked, non-first fragments skipped), then TCP or UDP, and unwraps one
- * level of GTP-U.  It never reads past caplen and never allocates.  The
- * addresses it fills in stay in memory; nothing here prints them.
+ * walked, non-first fragments skipped), then TCP or UDP.  On the way it
+ * unwraps tunnels and mirror encapsulations, each kind of common/encap.h:
+ *
+ *   MPLS      ethertype 0x8847/0x8848 (Ethernet, SLL, GRE) and MPLS in
+ *             UDP (port 6635): the label stack to its bottom (at most
+ *             MAX_MPLS_LABELS), then IPv4/IPv6 by the first nibble, or
+ *             an Ethernet pseudowire after a control word (nibble 0)
+ *   GRE       IP protocol 47, version 0 with checksum, key and sequence
+ *             fields; carrying IPv4, IPv6, Ethernet (0x6558), MPLS or
+ *   ERSPAN    type I (0x88be without the S bit: Ethernet at once), II
+ *             (0x88be with S: an 8-byte header) and III (0x22eb: a
+ *             12-byte header, 8 more when its O bit is set)
+ *   VXLAN     UDP port 4789 or 8472 (Linux's), then Ethernet
+ *   Geneve    UDP port 6081, options skipped by their length, then
+ *             Ethernet or IP by the protocol type
+ *   IP-in-IP  IP protocol 4 or 41 in IPv4 or IPv6 (4in4 6in4 4in6 6in6)
+ *   GTP-U     UDP port 2152, one G-PDU level (3GPP TS 29.281)
+ *
+ * An Ethernet frame inside a tunnel is read like an outer one, VLAN
+ * tags included (the innermost tag is the one kept).  At most
+ * DECODE_MAX_ENCAP layers are unwrapped (an ERSPAN header is part of
+ * its GRE layer, a label stack one layer; VLAN tags have their own
+ * bound): a deeper packet is the anomaly encap_too_deep.  A tunnel
+ * header that is cut short or inconsistent, or a tunnelled packet that
+ * does not fit its tunnel or is itself broken, is encap_malformed.  A
+ * tunnel whose payload is of a kind not read here is DEC_NOT_IP with the
+ * "other" kind marked: not an anomaly.  The transport 5-tuple and the
+ * payload are always the innermost packet's; the outermost IP header's
+ * addresses are kept beside them (osrc/odst) for capture.client_address
+ * "outer".  The fast path (plain Ethernet, at most one tag, IPv4/IPv6,
+ * TCP or UDP not to a tunnel port) gives the same answer as the walk.
+ *
+ * It never reads past caplen and never allocates.  The addresses it
+ * fills in stay in memory; nothing here prints them.
  */
 #ifndef AIC_DECODE_H
 #define AIC_DECODE_H
@@ -15,6 +46,10 @@
 #include <stdint.h>
 
 #include "common/anomaly.h"
+#include "common/encap.h"
+
+/* Tunnel layers unwrapped at most; one more is encap_too_deep. */
+#define DECODE_MAX_ENCAP	4
 
 /*
  * Why a frame yielded no transport payload.  The bad ones are counted
@@ -30,6 +65,8 @@ enum decode_result {
 	DEC_BAD_IP,		/* IP header truncated or inconsistent */
 	DEC_BAD_L4,		/* TCP/UDP header truncated or inconsistent */
 	DEC_UNSUPPORTED_DLT,
+	DEC_ENCAP_MALFORMED,	/* a tunnel cut short or inconsistent */
+	DEC_ENCAP_TOO_DEEP,	/* more than DECODE_MAX_ENCAP layers */
 	DEC_NRESULTS
 };
 
@@ -42,7 +79,16 @@ struct pkt {
 	uint8_t		 snap_cut;	/* the capture kept less than the wire */
 	int		 vlan;		/* innermost 802.1Q id, or -1 */
 	/* IPv4 addresses are stored as ::ffff:a.b.c.d */
-	uint8_t		 src[16], dst[16];
+	uint8_t		 src[16], dst[16];	/* the innermost IP header's */
+	/*
+	 * ENCAP_BIT() of every kind unwrapped, set whatever the result
+	 * (the pipeline counts them for every packet).  outer_af is 4 or 6
+	 * when the packet had an IP header outside a tunnel: osrc/odst are
+	 * then the outermost one's addresses; 0 when src/dst are the only.
+	 */
+	uint16_t	 encap;
+	uint8_t		 outer_af;
+	uint8_t		 osrc[16], odst[16];
 	uint16_t	 sport, dport;
 	uint32_t	 seq, ack;
 	const uint8_t	*payload;	/* captured transport payload */
