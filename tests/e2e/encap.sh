@@ -140,10 +140,10 @@ for v in $hostile; do
 			ok "$v: $anomaly = $n, one per hostile frame, no other anomaly" ||
 			nok "$v: $anomaly = $a for $n hostile frames (encap_malformed $m, encap_too_deep $t; other anomalies changed: ${got:-none})"
 	else
-		o=$(figure "$d" encap_other)
+		o=$(figure "$d" other)
 		[ "$m" = 0 ] && [ "$t" = 0 ] && [ -z "$got" ] && [ "$o" = "$n" ] &&
-			ok "$v: payload of an unknown kind: encap_other = $n, no anomaly" ||
-			nok "$v: unknown payload: encap_other $o for $n frames, encap_malformed $m, encap_too_deep $t, other anomalies changed: ${got:-none}"
+			ok "$v: payload of an unknown kind: encap figure other = $n, no anomaly" ||
+			nok "$v: unknown payload: encap figure other = $o for $n frames, encap_malformed $m, encap_too_deep $t, other anomalies changed: ${got:-none}"
 	fi
 done
 

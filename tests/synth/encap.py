@@ -9,14 +9,17 @@ the inner frames' bytes are kept, so a variant carries exactly the traffic
 of its reference capture:
 
   reference "plain"     the input itself, for the variants that carry whole
-                        Ethernet frames (inner VLAN tags kept): vxlan,
-                        geneve, gre-eth, erspan1/2/3, mpls-pw, vxlan-in-gre,
-                        depth4 (4 layers, the decoder's bound);
+                        Ethernet frames (inner VLAN tags kept): vxlan (UDP
+                        4789), vxlan-8472 (Linux's port), geneve, gre-eth,
+                        erspan1/2/3, mpls-pw (Ethernet pseudowire, control
+                        word 0), vxlan-in-gre, depth4 (4 layers, the
+                        decoder's bound);
   reference "plain-l3"  plain-l3.pcap: the input with every IP frame's
                         802.1Q/802.1ad tags removed (the same Ethernet
                         addresses, the IP packet trimmed to its own length),
                         for the variants that carry IP packets and so lose
-                        the link layer: gre-ip, mpls, 4in4, 6in4, 4in6,
+                        the link layer: gre-ip, mpls (Ethernet 0x8847),
+                        mpls-udp (MPLS-in-UDP, port 6635), 4in4, 6in4, 4in6,
                         6in6, mpls-in-gre-in-ipv6, outer.  Frames that are
                         not IP (ARP, PPPoE, broken Ethernet) are copied as
                         they are in both.
@@ -258,6 +261,10 @@ def w_vxlan(f, i):
     return eth4(udp4(vxlan_hdr() + f, 4789)), {"vxlan": 1}
 
 
+def w_vxlan8472(f, i):
+    return eth4(udp4(vxlan_hdr() + f, 8472)), {"vxlan": 1}
+
+
 def w_geneve(f, i):
     return eth4(udp4(geneve_hdr() + f, 6081)), {"geneve": 1}
 
@@ -314,6 +321,10 @@ def w_mpls(fam, p, i):
     return eth(mpls_stack(MPLS_LABELS) + p, 0x8847), {"mpls": 1}
 
 
+def w_mpls_udp(fam, p, i):
+    return eth4(udp4(mpls_stack(MPLS_LABELS) + p, 6635)), {"mpls": 1}
+
+
 def w_in4(fam, p, i):
     return eth4(ip4(p, ipproto(fam))), {"ipip": 1}
 
@@ -336,13 +347,14 @@ def w_outer(fam, p, i):
 
 
 L2_VARIANTS = {
-    "vxlan": w_vxlan, "geneve": w_geneve, "gre-eth": w_gre_eth,
+    "vxlan": w_vxlan, "vxlan-8472": w_vxlan8472, "geneve": w_geneve, "gre-eth": w_gre_eth,
     "erspan1": w_erspan1, "erspan2": w_erspan2, "erspan3": w_erspan3,
     "mpls-pw": w_mpls_pw, "vxlan-in-gre": w_vxlan_in_gre, "depth4": w_depth4,
 }
 # name -> (wrapper, inner families it wraps)
 L3_VARIANTS = {
     "gre-ip": (w_gre_ip, (4, 6)), "mpls": (w_mpls, (4, 6)),
+    "mpls-udp": (w_mpls_udp, (4, 6)),
     "4in4": (w_in4, (4,)), "6in4": (w_in4, (6,)),
     "4in6": (w_in6, (4,)), "6in6": (w_in6, (6,)),
     "mpls-in-gre-in-ipv6": (w_mpls_gre_v6, (4, 6)),
@@ -478,7 +490,9 @@ HOSTILE = {
                           "encap_malformed"),
     "trunc-ipip-inner": (lambda q: eth4(ip4(q[:12], 4)), "encap_malformed"),
     # inconsistent lengths
-    "len-geneve-options": (lambda q: eth4(udp4(geneve_hdr(optlen=8, opts=b"\0" * 4)
+    # options of 63 x 4 = 252 bytes claimed, 4 present, then a frame of
+    # fewer than 248 bytes: the options run past the end
+    "len-geneve-options": (lambda q: eth4(udp4(geneve_hdr(optlen=63, opts=b"\0" * 4)
                                                + inner_eth(q), 6081)), "encap_malformed"),
     "len-gre-inner-ip": (lambda q: eth4(ip4(gre(0x0800) + lie_len(q, 64), 47)),
                          "encap_malformed"),
