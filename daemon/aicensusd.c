@@ -1101,6 +1101,21 @@ log_anomalies(const struct daemon *d)
 		off += (size_t)n;
 	}
 	log_info("%s: anomalies:%s", d->rfile, off ? buf : " none");
+	/* the tunnels the capture carried, packets per kind */
+	off = 0;
+	buf[0] = '\0';
+	for (i = 0; i < ENCAP_N; i++) {
+		if (d->status.encap[i] == 0)
+			continue;
+		n = snprintf(buf + off, sizeof(buf) - off, " %s=%llu",
+		    encap_name((enum encap_kind)i),
+		    (unsigned long long)d->status.encap[i]);
+		if (n < 0 || (size_t)n >= sizeof(buf) - off)
+			break;
+		off += (size_t)n;
+	}
+	if (off > 0)
+		log_info("%s: encapsulations:%s", d->rfile, buf);
 }
 
 static int
@@ -1418,6 +1433,7 @@ main(int argc, char **argv)
 	if ((d.P = pipeline_new(d.cfg, d.cat, d.agg, d.keys, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
+	pipeline_encap_counts(d.P, d.status.encap);	/* API status */
 	if (load_plugins(&d, err, sizeof(err)) != 0)
 		fatalx("%s", err);
 	if ((d.base = event_base_new()) == NULL)

@@ -63,6 +63,12 @@ struct pipeline {
 	int64_t			 per_sec;	/* per is for this second */
 	uint32_t		 now;
 	uint64_t		 last_tick;
+	/* packets per encapsulation kind (pipeline_encap_counts) */
+	uint64_t		 encap_own[ENCAP_N];
+	uint64_t		*encap;
+	/* capture.client_address is "outer"; restart-only: kept from the
+	   configuration the pipeline was made with */
+	int			 client_outer;
 };
 
 /* --- attribution ---------------------------------------------------- */
@@ -76,6 +82,35 @@ af_of(const uint8_t *addr, const uint8_t **a)
 	}
 	*a = addr;
 	return AF_INET6;
+}
+
+/*
+ * The address that names a flow's client.  Its own, unless
+ * capture.client_address is "outer" and the packet came through a
+ * tunnel with an IP header outside it: then the outermost header's
+ * address on the client's side, while the flow itself (and the server
+ * address the DNS answers are matched with) stays the inner one.
+ */
+static const uint8_t *
+client_of(const struct pipeline *P, const struct flow *f)
+{
+	const struct pkt *p = P->cur;
+
+	if (!P->client_outer || p == NULL || p->outer_af == 0)
+		return f->cli;
+	return memcmp(p->src, f->cli, 16) == 0 && p->sport == f->cport ?
+	    p->osrc : p->odst;
+}
+
+/* The same for a packet without a flow: its sender or its receiver. */
+static const uint8_t *
+client_of_pkt(const struct pipeline *P, int to_client)
+{
+	const struct pkt *p = P->cur;
+
+	if (P->client_outer && p->outer_af != 0)
+		return to_client ? p->odst : p->osrc;
+	return to_client ? p->dst : p->src;
 }
 
 static int
@@ -217,7 +252,7 @@ on_connection(struct pipeline *P, const struct aic_event *ev)
 
 	if (f == NULL)
 		return;
-	client = f->cli;
+	client = client_of(P, f);
 	server = f->srv;
 	if (ignored(P, client)) {
 		report(P, what, ev, -1, -2, "ignored-client");
@@ -272,10 +307,9 @@ on_dns(struct pipeline *P, const struct aic_event *ev)
 	unsigned i;
 
 	if (P->cur_flow != NULL)
-		client = P->cur_flow->cli;
+		client = client_of(P, P->cur_flow);
 	else
-		client = (ev->flags & AIC_EVF_TO_CLIENT) ? P->cur->dst :
-		    P->cur->src;
+		client = client_of_pkt(P, (ev->flags & AIC_EVF_TO_CLIENT) != 0);
 	if (ignored(P, client)) {
 		if (!resp)
 			agg_blind(P->agg, &P->per, BL_IGNORED, 1);
@@ -636,6 +670,13 @@ pipeline_packet(struct pipeline *P, int dlt, uint64_t ts_usec,
 	agg_packet(P->agg, &P->per, wirelen);
 	p.ts_usec = ts_usec;
 	r = decode_packet(dlt, data, caplen, wirelen, &p);
+	if (p.encap != 0) {
+		unsigned k;
+
+		for (k = 0; k < ENCAP_N; k++)
+			if (p.encap & ENCAP_BIT(k))
+				P->encap[k]++;
+	}
 	if (r != DEC_OK) {
 		if ((a = decode_result_anomaly(r)) != ANOM_N)
 			agg_anomaly(P->agg, &P->per, a);
@@ -678,6 +719,12 @@ size_t
 pipeline_mem(const struct pipeline *P)
 {
 	return flow_table_mem(P->flows) + dnscache_mem(P->dns);
+}
+
+void
+pipeline_encap_counts(struct pipeline *P, uint64_t *counts)
+{
+	P->encap = counts != NULL ? counts : P->encap_own;
 }
 
 void
@@ -744,6 +791,8 @@ pipeline_new(const struct config *cfg, const struct catalog *cat,
 	P->agg = agg;
 	P->dk = dk;
 	P->per_sec = INT64_MIN;
+	P->encap = P->encap_own;
+	P->client_outer = cfg->capture.client_address == CONFIG_CLIENT_OUTER;
 	if (getentropy(&seed, sizeof(seed)) != 0)
 		seed = (uint64_t)(uintptr_t)P ^ 0x5bd1e995;
 	P->flows = flow_table_new((size_t)cfg->limits.max_flows,

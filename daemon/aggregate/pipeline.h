@@ -60,6 +60,12 @@ size_t	 pipeline_reconfigure(struct pipeline *, const struct config *,
 	    const struct catalog *);
 
 void	 pipeline_set_inspect(struct pipeline *, inspect_cb, void *arg);
+/*
+ * Where packets are counted per encapsulation kind (ENCAP_N counters of
+ * common/encap.h, each packet once per kind it carried): the caller's
+ * array, e.g. the daemon's status, or NULL for the pipeline's own.
+ */
+void	 pipeline_encap_counts(struct pipeline *, uint64_t *counts);
 void	 pipeline_packet(struct pipeline *, int dlt, uint64_t ts_usec,
 	    const uint8_t *p, size_t caplen, size_t wirelen);
 /* Capture statistics, added to the hour of ts. */

@@ -3,8 +3,8 @@
  *
  * Live: non-blocking, a large kernel buffer, and a kernel filter that
  * drops only what can never matter (ARP, ICMP, IGMP, and plain UDP that
- * is neither DNS, nor QUIC, nor GTP-U).  TCP is kept whole on purpose:
- * the second segment of a split ClientHello starts with arbitrary bytes,
+ * is neither DNS, nor QUIC, nor a UDP tunnel the decoder unwraps).  TCP
+ * is kept whole on purpose: the second segment of a split ClientHello starts with arbitrary bytes,
  * and the byte totals of counted connections need every segment.
  * Frames the filter cannot parse (VLAN-tagged, IPv6 UDP) are kept, so
  * the filter can only ever err on the side of keeping a packet.
@@ -15,10 +15,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Kept: DNS, QUIC long headers, and the UDP tunnels the decoder unwraps
+ * (GTP-U 2152, VXLAN 4789 and 8472, Geneve 6081, MPLS in UDP 6635);
+ * GRE, ERSPAN and IP-in-IP are not UDP and MPLS is not IP, so they pass.
+ */
 #define CAPTURE_DEFAULT_FILTER						\
 	"not (arp or rarp or icmp or icmp6 or igmp) and "		\
 	"not (ip and udp and not port 53 and not port 443 and "		\
-	"not port 2152 and udp[8] & 0x80 = 0)"
+	"not port 2152 and not port 4789 and not port 8472 and "	\
+	"not port 6081 and not port 6635 and udp[8] & 0x80 = 0)"
 
 struct capture;
 

@@ -1512,6 +1512,7 @@ check_user(struct config_ctx *x, const config_setting_t *top,
 static const char *const log_dests[] = { "stderr", "syslog", NULL };
 /* in the order of enum config_api_source */
 static const char *const api_sources[] = { "local", "central", NULL };
+static const char *const client_addresses[] = { "inner", "outer", NULL };
 static const char *const languages[] = { "en", "nl", NULL };
 
 static int
@@ -1804,6 +1805,11 @@ static const struct config_key keys[] = {
 	{ "capture", "immediate", CFG_BOOL, 0, 0, "false", NULL, false,
 	    "deliver every packet at once", AT(capture.immediate),
 	    sizeof(bool), NULL, NULL, NULL, NULL },
+	{ "capture", "client_address", CFG_CHOICE, 0, 0, "inner", NULL, false,
+	    "which IP header of a tunnelled packet names the client: inner "
+	    "(the tunnelled packet's) or outer (the outermost)",
+	    AT(capture.client_address), sizeof(int), client_addresses, NULL,
+	    NULL, NULL },
 
 	{ "limits", "max_flows", INT(1024, 16777216), "131072",
 	    "tracked TCP/UDP flows", false, "TCP and UDP flows tracked",

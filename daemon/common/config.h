@@ -72,12 +72,19 @@ struct config_dept {
 	size_t			 n_vlans;
 };
 
+/* capture.client_address: which IP header of a tunnel names the client */
+enum config_client_address {
+	CONFIG_CLIENT_INNER = 0,	/* the tunnelled packet's (default) */
+	CONFIG_CLIENT_OUTER = 1		/* the outermost IP header's */
+};
+
 struct config_capture {
 	int		snaplen;	/* 256..262144 */
 	int		buffer_mb;	/* 1..2048 */
 	bool		promisc;
 	bool		immediate;
 	char		*filter;	/* "" = the capture module's built-in */
+	int		client_address;	/* enum config_client_address */
 };
 
 struct config_limits {

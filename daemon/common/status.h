@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "common/anomaly.h"
+#include "common/encap.h"
 
 /* What the capture is doing (API status "capture", /metrics). */
 enum aic_capture_state {
@@ -70,6 +71,9 @@ struct aic_status {
 	uint64_t	release_failures;
 	uint64_t	anomalies[ANOM_N];	/* counted since start */
 	uint64_t	releases;	/* periods released since start */
+	/* issue 13: packets per encapsulation kind since start, counted by
+	   the pipeline as they arrive (pipeline_encap_counts) */
+	uint64_t	encap[ENCAP_N];
 	/* issue 12: copied from the shipper's thread by the daemon's
 	   (out/ship.h ship_stats, under its mutex) */
 	struct aic_ship_status ship;

@@ -446,6 +446,19 @@ central_json(const struct aic_ship_status *cs)
 	    "shipped_rows", (json_int_t)cs->shipped);
 }
 
+/* Packets per encapsulation kind since the start: every kind, 0 too. */
+static json_t *
+encap_json(const struct aic_status *s)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; i < ENCAP_N; i++)
+		json_object_set_new(o, encap_name((enum encap_kind)i),
+		    jint(s->encap[i]));
+	return o;
+}
+
 /*
  * Health only: no AI counts, no department or service figure, no blind
  * spot of a period not released (those are /api/v1/blind).
@@ -474,6 +487,7 @@ api_status(struct api_call *c)
 	json_object_set_new(o, "packets", jint(s->packets));
 	json_object_set_new(o, "pcap_drops", jint(s->pcap_drops));
 	json_object_set_new(o, "if_drops", jint(s->if_drops));
+	json_object_set_new(o, "encap", encap_json(s));
 	json_object_set_new(o, "last_flush", json_pack("{s:o,s:b,s:I}",
 	    "time", epoch_or_null(s->last_flush), "ok", s->last_flush_ok,
 	    "failures", (json_int_t)s->flush_failures));

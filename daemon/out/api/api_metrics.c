@@ -20,6 +20,7 @@
 #include <event2/buffer.h>
 
 #include "common/anomaly.h"
+#include "common/encap.h"
 #include "out/api/api_cache.h"
 #include "out/api/api_int.h"
 #include "out/api/api_rel.h"
@@ -164,6 +165,14 @@ health(struct evbuffer *b, const struct api *a, int db_up)
 		evbuffer_add_printf(b, "aicensus_anomalies_total{name=\"%s\"} "
 		    "%llu\n", anomaly_name((enum anomaly)i),
 		    (unsigned long long)s->anomalies[i]);
+	family(b, "aicensus_encap_packets_total", "counter",
+	    "Packets that came through a tunnel or mirror encapsulation "
+	    "since the start, once per kind they carried (kind=\"other\": "
+	    "unwrapped, carrying something not decoded).");
+	for (i = 0; i < ENCAP_N; i++)
+		evbuffer_add_printf(b, "aicensus_encap_packets_total{kind=\"%s\"}"
+		    " %llu\n", encap_name((enum encap_kind)i),
+		    (unsigned long long)s->encap[i]);
 	family(b, "aicensus_last_flush_timestamp_seconds", "gauge",
 	    "When the last flush to the vault was attempted (0: none).");
 	sample_i(b, "aicensus_last_flush_timestamp_seconds", s->last_flush);
