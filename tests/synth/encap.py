@@ -510,17 +510,48 @@ HOSTILE = {
 }
 
 
+# Every byte: the encapsulation's own header cut at each length from 1
+# to one short of whole, the outer headers agreeing with the cut (so it
+# is the tunnel that is short, not the capture).  One case per kind;
+# each query yields len(header) - 1 frames.
+def cuts(header, outer):
+    return lambda q: [outer(header(q)[:k]) for k in range(1, len(header(q)))]
+
+
+def gre_out(b):
+    return eth4(ip4(b, 47))
+
+
+CUTS = {
+    "cut-vxlan": cuts(lambda q: vxlan_hdr(), lambda b: eth4(udp4(b, 4789))),
+    "cut-geneve": cuts(lambda q: geneve_hdr(optlen=2, opts=b"\1" * 8),
+                       lambda b: eth4(udp4(b, 6081))),
+    "cut-gre-key-seq": cuts(lambda q: gre(0x0800, seq=7, key=9), gre_out),
+    "cut-erspan2": cuts(lambda q: gre(0x88be, seq=7) + erspan2_hdr(7), gre_out),
+    "cut-erspan3": cuts(lambda q: gre(0x22eb, seq=7) + erspan3_hdr(7, 1)
+                        + erspan3_platform(), gre_out),
+    "cut-mpls": cuts(lambda q: mpls_stack(MPLS_LABELS), lambda b: eth(b, 0x8847)),
+    "cut-4in4": cuts(lambda q: q[:20], lambda b: eth4(ip4(b, 4))),
+    "cut-6in4": cuts(lambda q: v6_of(q)[:40], lambda b: eth4(ip4(b, 41))),
+    "cut-4in6": cuts(lambda q: q[:20], lambda b: eth6(ip6(b, 4))),
+}
+for _k, _fn in CUTS.items():
+    HOSTILE[_k] = (_fn, "encap_malformed")
+
+
 def hostile_variant(frames, qidx, fn):
     targets = set(qidx)
-    out, n = [], 0
+    out, n, q = [], 0, 0
     for i, fr in enumerate(frames):
         out.append(fr)
         if i in targets:
             sec, usec, data, _ = fr
             fam, ipb, _t = ip_packet(data)
-            d = fn(moved(ipb, n))
-            out.append((sec, usec, d, len(d)))
-            n += 1
+            ds = fn(moved(ipb, q))
+            q += 1
+            for d in (ds if isinstance(ds, list) else [ds]):
+                out.append((sec, usec, d, len(d)))
+                n += 1
     return out, n
 
 
