@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Wrap every frame of a capture in an encapsulation, as a mirror sends it.
 
-Usage: encap.py IN.pcap OUTDIR [--only NAME,...]
+Usage: encap.py IN.pcap OUTDIR [--only NAME,...] [--live N]
 
 Writes OUTDIR/<variant>.pcap for each variant below and OUTDIR/summary.json
 describing them.  The input must be Ethernet (link type 1); timestamps and
@@ -40,6 +40,10 @@ encapsulation; each is inserted right after the query it copies.  Each
 variant holds one case, and the summary says which anomaly it must raise
 ("encap_malformed", "encap_too_deep") or, for a payload of an unknown kind,
 none (the status figure encap_other).
+
+--live N also writes live.pcap, the first N frames of every variant
+but the hostile ones and "outer", one after the other, for replaying
+onto a link (the timestamps are the variants', so replay at a rate).
 
 Per variant the summary gives the reference, the number of frames, and
 per encapsulation kind (names of the spec: gre, erspan1, erspan2,
@@ -370,14 +374,21 @@ def wrap_wire(fn, data, wirelen, *args):
     return (out[:len(out) - missing] if missing else out), len(out), kinds
 
 
+def count_kinds(per):
+    counts = {}
+    for kinds in per:
+        for k in kinds:
+            counts[k] = counts.get(k, 0) + 1
+    return counts
+
+
 def l2_variant(frames, fn):
-    out, counts = [], {}
+    out, per = [], []
     for i, (sec, usec, data, wirelen) in enumerate(frames):
         d, wl, kinds = wrap_wire(fn, data, wirelen, i)
         out.append((sec, usec, d, wl))
-        for k in kinds:
-            counts[k] = counts.get(k, 0) + 1
-    return out, counts
+        per.append(kinds)
+    return out, per
 
 
 def plain_l3(frames):
@@ -395,19 +406,19 @@ def plain_l3(frames):
 
 
 def l3_variant(l3frames, fn, fams):
-    out, counts = [], {}
+    out, per = [], []
     for i, (sec, usec, data, wirelen) in enumerate(l3frames):
         ip = ip_packet(data)
         if ip is None or ip[0] not in fams:
             out.append((sec, usec, data, wirelen))
+            per.append({})
             continue
         fam, ipb, _ = ip
         missing = wirelen - len(data)
         o, kinds = fn(fam, ipb + b"\0" * missing, i)
         out.append((sec, usec, o[:len(o) - missing] if missing else o, len(o)))
-        for k in kinds:
-            counts[k] = counts.get(k, 0) + 1
-    return out, counts
+        per.append(kinds)
+    return out, per
 
 
 # --- hostile cases ----------------------------------------------------
@@ -564,6 +575,11 @@ def main():
         k = args.index("--only")
         only = set(args[k + 1].split(","))
         del args[k:k + 2]
+    live_n = 0
+    if "--live" in args:
+        k = args.index("--live")
+        live_n = int(args[k + 1])
+        del args[k:k + 2]
     if len(args) != 2:
         sys.exit(__doc__.split("\n\n")[1])
     src, outdir = args
@@ -572,6 +588,7 @@ def main():
     frames = read_frames(src)
     want = (lambda n: only is None or n in only)
     summary = {}
+    live, live_per = [], []
 
     l3 = plain_l3(frames)
     write_pcap(os.path.join(outdir, "plain-l3.pcap"), l3)
@@ -580,15 +597,22 @@ def main():
     for name, fn in L2_VARIANTS.items():
         if not want(name):
             continue
-        out, counts = l2_variant(frames, fn)
+        out, per = l2_variant(frames, fn)
         write_pcap(os.path.join(outdir, name + ".pcap"), out)
-        summary[name] = {"ref": "plain", "frames": len(out), "kinds": counts}
+        summary[name] = {"ref": "plain", "frames": len(out),
+                         "kinds": count_kinds(per)}
+        live += out[:live_n]
+        live_per += per[:live_n]
     for name, (fn, fams) in L3_VARIANTS.items():
         if not want(name):
             continue
-        out, counts = l3_variant(l3, fn, fams)
+        out, per = l3_variant(l3, fn, fams)
         write_pcap(os.path.join(outdir, name + ".pcap"), out)
-        summary[name] = {"ref": "plain-l3", "frames": len(out), "kinds": counts}
+        summary[name] = {"ref": "plain-l3", "frames": len(out),
+                         "kinds": count_kinds(per)}
+        if name != "outer":
+            live += out[:live_n]
+            live_per += per[:live_n]
     qidx = dns_queries(frames)[:40]
     for name, (fn, anomaly) in HOSTILE.items():
         if not want(name):
@@ -597,6 +621,11 @@ def main():
         write_pcap(os.path.join(outdir, name + ".pcap"), out)
         summary[name] = {"ref": "plain", "frames": len(out), "hostile": n,
                          "anomaly": anomaly}
+    if live_n:
+        write_pcap(os.path.join(outdir, "live.pcap"), live)
+        summary["live"] = {"frames": len(live), "kinds": count_kinds(live_per),
+                           "note": "the first %d frames of each variant but "
+                           "outer, for a live capture" % live_n}
     with open(os.path.join(outdir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1, sort_keys=True)
     return 0
