@@ -233,7 +233,7 @@ sed "s|^aicensus: {|aicensus: {\n  api = { listen = \"127.0.0.1:8080\"; token_fi
 (cd "$L" && exec ip netns exec "$NS" "$OLDPWD/$BUILD/aicensusd" -c aicensus.conf -i vb \
 	>"$L/daemon.log" 2>&1) &
 dpid=$!
-if wait_for 20 grep -q "capturing on vb" "$L/daemon.log"; then
+if wait_for 20 grep -qs "capturing on vb" "$L/daemon.log"; then
 	ok "aicensusd captures on vb with the default filter"
 else
 	nok "aicensusd did not start capturing: $(tail -3 "$L/daemon.log" | tr '\n' ' ')"
@@ -274,4 +274,21 @@ print(" ".join("%s=%s(want %s)" % (k, e.get(k), v) for k, v in sorted(want.items
                if e.get(k) != int(v)))' "$L/status.json" "$want" 2>&1)
 [ -z "$bad" ] && ok "live /api/v1/status \"encap\": the same counts" ||
 	nok "live /api/v1/status \"encap\": $bad"
+
+# Privacy: no client address, inner or outer (the tunnel ends and the
+# hostile frames' fresh clients too), as text in any log or API answer.
+$PY -c '
+import json, sys
+t = json.load(open(sys.argv[1]))
+t["client_addresses"] += ["10.40.250.1", "198.18.0.1", "198.18.0.2",
+                          "fd00:18::1", "fd00:18::2"] + \
+    ["10.10.250.%d" % i for i in range(1, 251)]
+json.dump(t, open(sys.argv[2], "w"))' "$out/gen/truth.json" "$out/addrs.json"
+api /api/v1/status >"$L/status-end.json"
+hits=$($PY tests/privacy_scan.py "$out/addrs.json" "$out"/r/*/daemon.log \
+	"$L/daemon.log" "$L/metrics.txt" "$L/status-end.json" | grep '^text')
+nfiles=$(ls "$out"/r/*/daemon.log | wc -l)
+[ -z "$hits" ] &&
+	ok "privacy: no inner or outer address in the $nfiles run logs, the live log, /metrics or status" ||
+	nok "privacy: address as text: $(echo "$hits" | head -3 | tr '\n' ' ')"
 exit $((fails > 0))
