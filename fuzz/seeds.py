@@ -392,11 +392,89 @@ def handmade(C, rng):
             (7, b"\x00\x00\x00\x02" + ip4), (8, b"\xff\x03\x00\x21" + ip4),
             (8, b"\x57" + ip6), (15, ip4), (0x80, eth + b"\x08\x00" + ip4[:30])]:
         C.add("decode", bytes([sel]) + fr)
+    # every tunnel the decoder unwraps, around ip4/ip6, and nested ones
+    for fr in encap_frames(ip4, ip6):
+        C.add("decode", b"\x00" + fr)
+        C.add("decode", b"\x80" + fr[:len(fr) - 7])   # a snaplen cut
     # IPv6 extension headers: hop-by-hop, fragment (first), routing
     ext = bytes.fromhex("6000000000280040" + "00" * 32) + \
         bytes.fromhex("2c00000000000000") + bytes.fromhex("1100000100000001") + \
         bytes.fromhex("0035003500180000") + bytes(16)
     C.add("decode", b"\x05" + ext)
+
+
+def encap_frames(ip4, ip6):
+    """Ethernet frames of each tunnel kind of decode.h (VXLAN, Geneve,
+    GRE with its fields, ERSPAN I/II/III, MPLS on Ethernet, in GRE and
+    in UDP with a pseudowire, the four IP-in-IP pairs, GTP-U) and two
+    nested twice, for the decoder target (selector 0: Ethernet)."""
+    pk = struct.pack
+    mac = bytes.fromhex("020000000001020000000002")
+
+    def eth(t, p, tag=None):
+        return mac + (pk("!HH", 0x8100, tag) if tag else b"") + \
+            pk("!H", t) + p
+
+    def o4(proto, p):
+        return pk("!BBHHHBBH4s4s", 0x45, 0, 20 + len(p), 0, 0x4000, 64,
+                  proto, 0, bytes([172, 16, 0, 1]), bytes([172, 16, 9, 2])) + p
+
+    def o6(nh, p):
+        return pk("!IHBB", 0x60000000, len(p), nh, 64) + \
+            bytes.fromhex("20010db8ffff" + "00" * 9 + "11") + \
+            bytes.fromhex("20010db8ffff" + "00" * 9 + "22") + p
+
+    def udp(dport, p):
+        return pk("!HHHH", 51515, dport, 8 + len(p), 0) + p
+
+    def gre(proto, p, flags=0, extra=b""):
+        return pk("!HH", flags, proto) + extra + p
+
+    def mpls(p, n=1):
+        return b"".join(pk("!I", (16 + i) << 12 | (0x100 if i == n - 1
+                                                      else 0) | 64)
+                        for i in range(n)) + p
+
+    ip4 = ip4[:2] + pk("!H", len(ip4)) + ip4[4:]    # its own length
+    vx = bytes.fromhex("0800000000123400")
+    gen = lambda proto, opts=b"": bytes([len(opts) // 4, 0]) + \
+        pk("!H", proto) + bytes.fromhex("00567800") + opts
+    e4 = eth(0x0800, ip4)
+    e6t = eth(0x86DD, ip6, 20)
+    out = [
+        eth(0x0800, o4(17, udp(4789, vx + e4))),
+        eth(0x86DD, o6(17, udp(8472, vx + e6t))),
+        eth(0x0800, o4(17, udp(6081, gen(0x6558, bytes.fromhex(
+            "01028000") * 2) + e4))),
+        eth(0x0800, o4(17, udp(6081, gen(0x86DD) + ip6))),
+        eth(0x0800, o4(47, gre(0x0800, ip4))),
+        eth(0x86DD, o6(47, gre(0x86DD, ip6, 0xB000, bytes(12)))),
+        eth(0x0800, o4(47, gre(0x6558, e6t, 0x2000, bytes(4)))),
+        eth(0x0800, o4(47, gre(0x8847, mpls(ip4, 2)))),
+        eth(0x0800, o4(47, gre(0x88BE, e4))),
+        eth(0x0800, o4(47, gre(0x88BE, bytes.fromhex("100a180500000001") +
+                               e4, 0x1000, pk("!I", 7)))),
+        eth(0x0800, o4(47, gre(0x22EB, bytes.fromhex(
+            "200a18051234567800070000") + e4))),
+        eth(0x0800, o4(47, gre(0x22EB, bytes.fromhex(
+            "200a18051234567800070001") + bytes(8) + e4))),
+        eth(0x0800, o4(47, gre(0x22EB, bytes.fromhex(
+            "200a18051234567800070800") + ip4))),
+        eth(0x8847, mpls(ip4)),
+        eth(0x8848, mpls(ip6, 3), 20),
+        eth(0x8847, mpls(b"\0\0\0\7" + e4, 2)),
+        eth(0x0800, o4(17, udp(6635, mpls(ip4)))),
+        eth(0x0800, o4(4, ip4)), eth(0x0800, o4(41, ip6)),
+        eth(0x86DD, o6(4, ip4)), eth(0x86DD, o6(41, ip6)),
+        eth(0x0800, o4(17, pk("!HHHH", 2152, 2152, 16 + len(ip4), 0) +
+                       bytes.fromhex("30ff") + pk("!H", len(ip4)) +
+                       bytes(4) + ip4)),
+        # nested: VXLAN in GRE, MPLS in GRE in IPv6, five IP-in-IP layers
+        eth(0x0800, o4(47, gre(0x0800, o4(17, udp(4789, vx + e4))))),
+        eth(0x86DD, o6(47, gre(0x8847, mpls(ip4, 2)))),
+        eth(0x0800, o4(4, o4(4, o4(4, o4(4, o4(4, ip4)))))),
+    ]
+    return out
 
 
 def configs(C, synth_dir):

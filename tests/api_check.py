@@ -171,7 +171,7 @@ def status(path, truth_path):
     t = json.load(open(truth_path))
     need = ("version", "capture", "last_packet", "packets", "pcap_drops",
             "if_drops", "last_flush", "last_release", "last_released_week",
-            "last_released_day")
+            "last_released_day", "encap")
     text = json.dumps(s)
     bad = [k for k in need if k not in s]
     bad += ["figure %s" % k for k in FIGURES if k in text]
@@ -179,6 +179,12 @@ def status(path, truth_path):
             t["grid"]["services"] if '"%s"' % n in text]
     bad += ["blind figure %s" % k for k in ("blind_spots", "anomalies",
                                             "nosni_conns") if k in text]
+    kinds = ("vlan", "mpls", "gre", "erspan1", "erspan2", "erspan3", "vxlan",
+             "geneve", "ipip", "gtpu", "other")
+    enc = s.get("encap")
+    if not isinstance(enc, dict) or sorted(enc) != sorted(kinds) or \
+            not all(isinstance(v, int) and v >= 0 for v in enc.values()):
+        bad.append("encap %r" % enc)
     if s.get("capture") not in ("running", "down", "offline"):
         bad.append("capture %r" % s.get("capture"))
     if s.get("last_released_week") != "2026-W47" or \
@@ -202,7 +208,7 @@ def metrics(path, truth_path):
               "aicensus_capture_drops_total", "aicensus_anomalies_total",
               "aicensus_last_flush_timestamp_seconds",
               "aicensus_last_release_timestamp_seconds",
-              "aicensus_capture_up")
+              "aicensus_capture_up", "aicensus_encap_packets_total")
     series = {}
     fams = set()
     for line in open(path).read().splitlines():

@@ -4,8 +4,9 @@
  * Live: non-blocking, a large kernel buffer, and a kernel filter that
  * drops only what can never matter (ARP, ICMP, IGMP, and plain UDP that
  * is neither DNS, nor QUIC, nor a UDP tunnel the decoder unwraps).  TCP
- * is kept whole on purpose: the second segment of a split ClientHello starts with arbitrary bytes,
- * and the byte totals of counted connections need every segment.
+ * is kept whole on purpose: the second segment of a split ClientHello
+ * starts with arbitrary bytes, and the byte totals of counted
+ * connections need every segment.
  * Frames the filter cannot parse (VLAN-tagged, IPv6 UDP) are kept, so
  * the filter can only ever err on the side of keeping a packet.
  */

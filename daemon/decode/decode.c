@@ -554,19 +554,25 @@ decode_tcp(struct rd *r, size_t wire_left, struct pkt *out)
 	return DEC_OK;
 }
 
-/* GTP-U (3GPP TS 29.281) G-PDU: unwrap to the inner IP packet. */
+/*
+ * GTP-U (3GPP TS 29.281) G-PDU: 1 and *inner its payload, 0 when the
+ * datagram is no G-PDU, -1 for one whose header the capture cut.
+ */
 static int
 gtpu_inner(const struct pkt *out, struct rd *inner)
 {
 	struct rd r = rd_init(out->payload, out->payload_len);
+	int cut = out->payload_len < out->wire_len;
 	uint8_t flags, type;
 
 	flags = rd_u8(&r);
 	type = rd_u8(&r);
-	rd_skip(&r, 6);			/* length, TEID */
-	if (!rd_ok(&r) || (flags >> 5) != 1 || type != 0xff)
+	if (rd_ok(&r) && ((flags >> 5) != 1 || type != 0xff))
 		return 0;
-	if (flags & 0x07) {
+	if (r.bad && out->payload_len > 0 && (flags >> 5) != 1)
+		return 0;
+	rd_skip(&r, 6);			/* length, TEID */
+	if (rd_ok(&r) && (flags & 0x07)) {
 		uint8_t next;
 
 		rd_skip(&r, 3);		/* sequence number, N-PDU number */
@@ -574,13 +580,16 @@ gtpu_inner(const struct pkt *out, struct rd *inner)
 		while (next != 0 && rd_ok(&r)) {
 			unsigned elen = (unsigned)rd_u8(&r) * 4;
 
-			if (elen < 4 || !rd_skip(&r, elen - 2))
+			if (!rd_ok(&r))
+				break;
+			if (elen < 4)
 				return 0;
+			rd_skip(&r, elen - 2);
 			next = rd_u8(&r);
 		}
 	}
 	if (!rd_ok(&r) || rd_left(&r) == 0)
-		return 0;
+		return cut ? -1 : 0;
 	*inner = r;
 	return 1;
 }
@@ -625,17 +634,21 @@ decode_udp(struct rd *r, size_t wire_left, struct walk *w)
 		return decode_mpls(&in, out->wire_len, w);
 	}
 	/* one level of GTP-U: GTP in GTP leaves the inner datagram */
-	if ((out->dport == GTPU_PORT || out->sport == GTPU_PORT) &&
-	    !(out->encap & ENCAP_BIT(ENCAP_GTPU)) && gtpu_inner(out, &in) &&
-	    ((in.p[0] >> 4) == 4 || (in.p[0] >> 4) == 6)) {
-		size_t wire = wire_less(out->wire_len,
-		    (size_t)(in.p - out->payload));
-
-		if ((res = encap_enter(w, ENCAP_GTPU)) != DEC_OK)
-			return res;
-		return decode_ip_in(&in, wire, w, 0);
+	if ((out->dport != GTPU_PORT && out->sport != GTPU_PORT) ||
+	    (out->encap & ENCAP_BIT(ENCAP_GTPU)))
+		return DEC_OK;
+	switch (gtpu_inner(out, &in)) {
+	case -1:
+		return DEC_ENCAP_MALFORMED;
+	case 0:
+		return DEC_OK;
 	}
-	return DEC_OK;
+	if ((in.p[0] >> 4) != 4 && (in.p[0] >> 4) != 6)
+		return DEC_OK;		/* a G-PDU of something else */
+	if ((res = encap_enter(w, ENCAP_GTPU)) != DEC_OK)
+		return res;
+	return decode_ip_in(&in, wire_less(out->wire_len,
+	    (size_t)(in.p - out->payload)), w, 0);
 }
 
 static enum decode_result

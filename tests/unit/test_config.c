@@ -248,6 +248,7 @@ static const char golden_out[] =
     "    promisc = true;\n"
     "    filter = \"udp port 53 or tcp port 443\";\n"
     "    immediate = false;\n"
+    "    client_address = \"inner\";\n"
     "  };\n"
     "  limits = {\n"
     "    max_flows = 131072;\n"
@@ -411,6 +412,7 @@ test_defaults(void)
 	T_EQ_INT(c->capture.buffer_mb, 32);
 	T_CHECK(!c->capture.promisc && !c->capture.immediate);
 	T_EQ_STR(c->capture.filter, "");
+	T_EQ_INT(c->capture.client_address, CONFIG_CLIENT_INNER);
 	T_EQ_INT(c->limits.max_flows, 131072);
 	T_EQ_INT(c->limits.max_quic, 4096);
 	T_EQ_INT(c->limits.dns_cache_entries, 65536);
@@ -1111,6 +1113,30 @@ test_api_source(void)
 	    "    conninfo = \"host=x\";\n  };\n};\n", 6, "central.site");
 }
 
+/* capture.client_address: inner (default) or outer, nothing else. */
+static void
+test_client_address(void)
+{
+	struct cfgerr e;
+	struct config *c;
+	char *out;
+
+	c = config_load(write_file("ca.conf", "aicensus = {\n"
+	    "  capture = { client_address = \"outer\"; };\n};\n"), &e);
+	T_CHECK(c != NULL);
+	if (c != NULL) {
+		T_EQ_INT(c->capture.client_address, CONFIG_CLIENT_OUTER);
+		out = printed(c);
+		T_CHECK(out != NULL &&
+		    strstr(out, "client_address = \"outer\";") != NULL);
+		free(out);
+	}
+	config_free(c);
+	EXPECT_ERR("aicensus = {\n  capture = {\n"
+	    "    client_address = \"middle\";\n  };\n};\n", 3,
+	    "inner, outer");
+}
+
 int
 main(void)
 {
@@ -1127,6 +1153,7 @@ main(void)
 	T_RUN(test_api_report);
 	T_RUN(test_central);
 	T_RUN(test_api_source);
+	T_RUN(test_client_address);
 	T_RUN(test_errors_api);
 	T_RUN(test_relative_paths);
 	T_RUN(test_errors_basic);

@@ -1,6 +1,7 @@
 /*
  * test_decode.c - every link type, IPv4/IPv6 corner, TCP/UDP length rule
- * and GTP-U unwrapping that decode_packet() promises, plus every
+ * and tunnel (VXLAN, Geneve, GRE, ERSPAN I-III, MPLS, IP-in-IP, GTP-U,
+ * nested) that decode_packet() promises, plus every
  * truncation prefix of each valid frame (each copied into an exact-size
  * heap block so ASan catches a read one byte past caplen).
  */
@@ -1229,6 +1230,707 @@ test_mutations(void)
 	dec_done();
 }
 
+/* --- tunnels and mirror encapsulations ------------------------------ */
+
+/* The tunnel's endpoints: never the addresses of the packet inside. */
+static const uint8_t OSRC4[4] = { 172, 16, 0, 1 };
+static const uint8_t ODST4[4] = { 172, 16, 9, 2 };
+static const uint8_t OSRC6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0x11 };
+static const uint8_t ODST6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0x22 };
+
+static size_t
+outer4(uint8_t *o, uint8_t proto, const uint8_t *in, size_t ilen)
+{
+	size_t n = mk_ip4(o, proto, 0, 0, in, ilen);
+
+	memcpy(o + 12, OSRC4, 4);
+	memcpy(o + 16, ODST4, 4);
+	return n;
+}
+
+static size_t
+outer6(uint8_t *o, uint8_t next, const uint8_t *in, size_t ilen)
+{
+	size_t n = mk_ip6(o, next, NULL, 0, in, ilen);
+
+	memcpy(o + 8, OSRC6, 16);
+	memcpy(o + 24, ODST6, 16);
+	return n;
+}
+
+/* in (not o) inside UDP to dport inside the outer IPv4 or IPv6 header */
+static size_t
+outer_udp(uint8_t *o, int v6, uint16_t dport, const uint8_t *in,
+    size_t ilen)
+{
+	uint8_t u[2048];
+	size_t ul = mk_udp(u, 51515, dport, in, ilen);
+
+	return v6 ? outer6(o, 17, u, ul) : outer4(o, 17, u, ul);
+}
+
+static size_t
+vxlan(uint8_t *o, const uint8_t *in, size_t ilen)
+{
+	static const uint8_t h[8] = { 0x08, 0, 0, 0, 0x00, 0x12, 0x34, 0 };
+
+	return mk_link(o, h, 8, in, ilen);
+}
+
+/* Geneve with optwords 4-byte words of options (one TLV each). */
+static size_t
+geneve(uint8_t *o, unsigned optwords, uint16_t proto, const uint8_t *in,
+    size_t ilen)
+{
+	uint8_t h[8 + 4 * 63];
+	unsigned i;
+
+	memset(h, 0, sizeof(h));
+	h[0] = (uint8_t)optwords;
+	be16(h + 2, proto);
+	h[4] = 0x00;
+	h[5] = 0x56;
+	h[6] = 0x78;
+	for (i = 0; i < optwords; i++) {
+		be16(h + 8 + 4 * i, 0x0102);	/* class */
+		h[8 + 4 * i + 2] = 0x80;	/* type, critical */
+		h[8 + 4 * i + 3] = 0;		/* no data */
+	}
+	return mk_link(o, h, 8 + 4 * optwords, in, ilen);
+}
+
+#define F_C	0x8000
+#define F_K	0x2000
+#define F_S	0x1000
+
+static size_t
+gre(uint8_t *o, uint16_t flags, uint16_t proto, const uint8_t *in,
+    size_t ilen)
+{
+	uint8_t h[16];
+	size_t n = 4;
+
+	be16(h, flags);
+	be16(h + 2, proto);
+	if (flags & F_C) {
+		be32(h + n, 0xbeef0000);
+		n += 4;
+	}
+	if (flags & F_K) {
+		be32(h + n, 0x00000abc);
+		n += 4;
+	}
+	if (flags & F_S) {
+		be32(h + n, 42);
+		n += 4;
+	}
+	return mk_link(o, h, n, in, ilen);
+}
+
+/* ERSPAN type II header (version 1) on a frame. */
+static size_t
+erspan2(uint8_t *o, const uint8_t *in, size_t ilen)
+{
+	static const uint8_t h[8] = { 0x10, 0x0a, 0x18, 0x05, 0, 0, 0, 1 };
+
+	return mk_link(o, h, 8, in, ilen);
+}
+
+/* ERSPAN type III header (version 2), frame type ft, O bit: subheader. */
+static size_t
+erspan3(uint8_t *o, int obit, unsigned ft, const uint8_t *in, size_t ilen)
+{
+	uint8_t h[20];
+
+	memset(h, 0, sizeof(h));
+	h[0] = 0x20;
+	h[1] = 0x0a;
+	h[2] = 0x18;
+	h[3] = 0x05;
+	be32(h + 4, 0x12345678);		/* timestamp */
+	be16(h + 8, 0x0007);			/* SGT */
+	h[10] = (uint8_t)(ft << 2);
+	h[11] = (uint8_t)(obit ? 0x01 : 0);
+	if (obit) {
+		h[12] = 0x0c;			/* platform id 3 */
+		be32(h + 16, 0x9abcdef0);
+	}
+	return mk_link(o, h, obit ? 20 : 12, in, ilen);
+}
+
+/* n MPLS labels, the last with the bottom-of-stack bit. */
+static size_t
+mpls(uint8_t *o, int n, const uint8_t *in, size_t ilen)
+{
+	uint8_t h[4 * 16];
+	int i;
+
+	for (i = 0; i < n; i++)
+		be32(h + 4 * i, (uint32_t)(16 + i) << 12 |
+		    (i == n - 1 ? 0x100 : 0) | 64);
+	return mk_link(o, h, 4 * (size_t)n, in, ilen);
+}
+
+/* An Ethernet pseudowire: the control word, then the frame. */
+static size_t
+pw(uint8_t *o, const uint8_t *in, size_t ilen)
+{
+	static const uint8_t cw[4] = { 0, 0, 0, 7 };	/* sequence 7 */
+
+	return mk_link(o, cw, 4, in, ilen);
+}
+
+/* The reference segment in an Ethernet frame (optionally tagged). */
+static size_t
+eth_of(uint8_t *o, int v6, int tagged)
+{
+	static const uint16_t q[] = { 0x8100 };
+	static const uint16_t vid[] = { 20 };
+	uint8_t ip[512];
+	size_t il = v6 ? ip6_tcp(ip) : ip4_tcp(ip);
+
+	return mk_eth(o, tagged, q, vid, v6 ? 0x86dd : 0x0800, ip, il);
+}
+
+struct tframe {
+	const char	*name;
+	int		 dlt;
+	uint8_t		 f[1024];
+	size_t		 len;
+	int		 inner6;	/* the reference segment is IPv6 */
+	unsigned	 encap;		/* ENCAP_BIT()s expected */
+	int		 outer;		/* 4, 6: outermost addresses; 0 none */
+	int		 vlan;
+};
+
+#define B(k)	ENCAP_BIT(ENCAP_##k)
+#define NTF	30
+
+/* Every kind, the four IP-in-IP pairs, and nested ones. */
+static int
+tunnel_frames(struct tframe *t)
+{
+	uint8_t a[1024], b[1024], c[1024], d[1024];
+	size_t n, m;
+	int i = 0;
+
+#define ADD(nm, dl, v6, bits, out, vl, len_) do {			\
+	t[i].name = nm; t[i].dlt = dl; t[i].inner6 = v6;		\
+	t[i].encap = bits; t[i].outer = out; t[i].vlan = vl;		\
+	t[i].len = len_; i++;						\
+} while (0)
+
+	/* 802.1Q alone (the fast path) */
+	ADD("vlan", DLT_EN10MB, 0, B(VLAN), 0, 20, eth_of(t[i].f, 0, 1));
+
+	/* VXLAN on both ports, over IPv4 and IPv6, an inner tag */
+	n = eth_of(a, 0, 0);
+	n = vxlan(b, a, n);
+	n = outer_udp(c, 0, 4789, b, n);
+	ADD("vxlan", DLT_EN10MB, 0, B(VXLAN), 4, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x0800, c, n));
+	n = eth_of(a, 1, 1);
+	n = vxlan(b, a, n);
+	n = outer_udp(c, 1, 8472, b, n);
+	ADD("vxlan8472-v6-tagged", DLT_EN10MB, 1, B(VXLAN) | B(VLAN), 6, 20,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x86dd, c, n));
+
+	/* Geneve: options skipped; Ethernet, or IP by protocol type */
+	n = eth_of(a, 0, 0);
+	n = geneve(b, 3, 0x6558, a, n);
+	n = outer_udp(c, 0, 6081, b, n);
+	ADD("geneve-eth", DLT_EN10MB, 0, B(GENEVE), 4, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x0800, c, n));
+	n = ip6_tcp(a);
+	n = geneve(b, 0, 0x86dd, a, n);
+	n = outer_udp(c, 1, 6081, b, n);
+	ADD("geneve-ip6", DLT_EN10MB, 1, B(GENEVE), 6, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x86dd, c, n));
+
+	/* GRE: plain, every optional field, Ethernet, MPLS */
+	n = ip4_tcp(a);
+	n = gre(b, 0, 0x0800, a, n);
+	ADD("gre-ip4", DLT_EN10MB, 0, B(GRE), 4, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x0800, c, outer4(c, 47, b, n)));
+	n = ip6_tcp(a);
+	n = gre(b, F_C | F_K | F_S, 0x86dd, a, n);
+	ADD("gre-cks-ip6", DLT_EN10MB, 1, B(GRE), 6, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x86dd, c, outer6(c, 47, b, n)));
+	n = eth_of(a, 0, 1);
+	n = gre(b, F_K, 0x6558, a, n);
+	ADD("gre-teb", DLT_EN10MB, 0, B(GRE) | B(VLAN), 4, 20,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x0800, c, outer4(c, 47, b, n)));
+	n = ip4_tcp(a);
+	n = mpls(b, 2, a, n);
+	n = gre(a, 0, 0x8847, b, n);
+	ADD("gre-mpls", DLT_EN10MB, 0, B(GRE) | B(MPLS), 4, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x0800, c, outer4(c, 47, a, n)));
+
+	/* ERSPAN I, II, III (with and without subheader, an IP frame) */
+	n = eth_of(a, 0, 0);
+	n = gre(b, 0, 0x88be, a, n);
+	ADD("erspan1", DLT_EN10MB, 0, B(GRE) | B(ERSPAN1), 4, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x0800, c, outer4(c, 47, b, n)));
+	n = eth_of(a, 1, 1);
+	n = erspan2(b, a, n);
+	n = gre(a, F_S, 0x88be, b, n);
+	ADD("erspan2", DLT_EN10MB, 1, B(GRE) | B(ERSPAN2) | B(VLAN), 4, 20,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x0800, c, outer4(c, 47, a, n)));
+	n = eth_of(a, 0, 0);
+	n = erspan3(b, 0, 0, a, n);
+	n = gre(a, F_S, 0x22eb, b, n);
+	ADD("erspan3", DLT_EN10MB, 0, B(GRE) | B(ERSPAN3), 6, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x86dd, c, outer6(c, 47, a, n)));
+	n = eth_of(a, 0, 0);
+	n = erspan3(b, 1, 0, a, n);
+	n = gre(a, F_S, 0x22eb, b, n);
+	ADD("erspan3-subheader", DLT_EN10MB, 0, B(GRE) | B(ERSPAN3), 4, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x0800, c, outer4(c, 47, a, n)));
+	n = ip4_tcp(a);
+	n = erspan3(b, 1, 2, a, n);
+	n = gre(a, 0, 0x22eb, b, n);
+	ADD("erspan3-ip", DLT_EN10MB, 0, B(GRE) | B(ERSPAN3), 4, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x0800, c, outer4(c, 47, a, n)));
+
+	/* MPLS on Ethernet (both ethertypes), a pseudowire, in UDP */
+	n = ip4_tcp(a);
+	n = mpls(b, 1, a, n);
+	ADD("mpls-eth", DLT_EN10MB, 0, B(MPLS), 0, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x8847, b, n));
+	n = ip6_tcp(a);
+	n = mpls(b, 3, a, n);
+	ADD("mpls-mc-3labels-ip6", DLT_EN10MB, 1, B(MPLS) | B(VLAN), 0, 20,
+	    mk_eth(t[i].f, 1, (const uint16_t[]){ 0x8100 },
+	    (const uint16_t[]){ 20 }, 0x8848, b, n));
+	n = eth_of(a, 0, 1);
+	n = pw(b, a, n);
+	n = mpls(a, 2, b, n);
+	ADD("mpls-pw", DLT_EN10MB, 0, B(MPLS) | B(VLAN), 0, 20,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x8847, a, n));
+	n = ip4_tcp(a);
+	n = mpls(b, 1, a, n);
+	n = outer_udp(c, 0, 6635, b, n);
+	ADD("mpls-udp", DLT_EN10MB, 0, B(MPLS), 4, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x0800, c, n));
+	n = ip4_tcp(a);
+	n = mpls(b, 1, a, n);
+	ADD("mpls-sll", SLL, 0, B(MPLS), 0, -1, mk_link(t[i].f,
+	    (const uint8_t *)"\0\0\0\1\0\6\2\0\0\0\0\1\0\0\x88\x47", 16, b,
+	    n));
+
+	/* IP in IP, all four pairs, on Ethernet and raw */
+	n = ip4_tcp(a);
+	ADD("4in4", DLT_EN10MB, 0, B(IPIP), 4, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x0800, c, outer4(c, 4, a, n)));
+	n = ip6_tcp(a);
+	ADD("6in4", DLT_EN10MB, 1, B(IPIP), 4, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x0800, c, outer4(c, 41, a, n)));
+	n = ip4_tcp(a);
+	ADD("4in6", DLT_EN10MB, 0, B(IPIP), 6, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x86dd, c, outer6(c, 4, a, n)));
+	n = ip6_tcp(a);
+	ADD("6in6", DLT_EN10MB, 1, B(IPIP), 6, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x86dd, c, outer6(c, 41, a, n)));
+	n = ip6_tcp(a);
+	ADD("6in4-raw", DLT_RAW, 1, B(IPIP), 4, -1, outer4(t[i].f, 41, a, n));
+
+	/* GTP-U, the existing tunnel */
+	n = ip4_tcp(a);
+	n = gtpu(b, 1, 0xff, a, n);
+	{
+		uint8_t u[1024];
+		size_t ul = mk_udp(u, 2152, 2152, b, n);
+
+		n = outer6(c, 17, u, ul);
+	}
+	ADD("gtpu", DLT_EN10MB, 0, B(GTPU), 6, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x86dd, c, n));
+
+	/* nested twice: VXLAN in GRE, MPLS in GRE in IPv6 */
+	n = eth_of(a, 0, 0);
+	n = vxlan(b, a, n);
+	m = mk_udp(c, 40001, 4789, b, n);
+	n = mk_ip4(d, 17, 0, 0, c, m);		/* the middle IPv4 */
+	n = gre(a, F_K, 0x0800, d, n);
+	ADD("vxlan-in-gre", DLT_EN10MB, 0, B(GRE) | B(VXLAN), 4, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x0800, c, outer4(c, 47, a, n)));
+	n = ip4_tcp(a);
+	n = mpls(b, 2, a, n);
+	n = gre(a, 0, 0x8847, b, n);
+	ADD("mpls-in-gre-in-ip6", DLT_EN10MB, 0, B(GRE) | B(MPLS), 6, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x86dd, c, outer6(c, 47, a, n)));
+	/* GTP-U in VXLAN, 6in4 in GRE in 4in6: three and four layers */
+	n = ip6_tcp(a);
+	n = gtpu(b, 0, 0xff, a, n);
+	m = mk_udp(c, 2152, 2152, b, n);
+	n = mk_ip4(d, 17, 0, 0, c, m);
+	n = mk_eth(a, 0, NULL, NULL, 0x0800, d, n);
+	n = vxlan(b, a, n);
+	n = outer_udp(c, 0, 4789, b, n);
+	ADD("gtpu-in-vxlan", DLT_EN10MB, 1, B(VXLAN) | B(GTPU), 4, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x0800, c, n));
+	n = ip6_tcp(a);
+	n = mk_ip4(b, 41, 0, 0, a, n);		/* 6in4 */
+	n = gre(a, 0, 0x0800, b, n);
+	n = mk_ip4(b, 47, 0, 0, a, n);		/* GRE over IPv4 */
+	n = outer6(c, 4, b, n);			/* 4in6 */
+	ADD("6in4-in-gre-in-4in6", DLT_EN10MB, 1, B(IPIP) | B(GRE), 6, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x86dd, c, n));
+	n = ip4_tcp(a);
+	n = mpls(b, 1, a, n);
+	n = gre(a, 0, 0x8847, b, n);
+	n = mk_ip4(b, 47, 0, 0, a, n);
+	n = outer4(c, 4, b, n);			/* MPLS, GRE, 4in4, + VLAN */
+	ADD("mpls-gre-4in4", DLT_EN10MB, 0, B(IPIP) | B(GRE) | B(MPLS) |
+	    B(VLAN), 4, 7, mk_eth(t[i].f, 1, (const uint16_t[]){ 0x8100 },
+	    (const uint16_t[]){ 7 }, 0x0800, c, n));
+#undef ADD
+	return i;
+}
+
+/*
+ * A tunnelled frame yields the plain frame's 5-tuple and payload.  Every
+ * prefix of it, as a lie (caplen = wirelen) or as a snaplen cut, reads
+ * nothing past caplen (an exact-size heap copy: ASan) and is either an
+ * anomaly, not IP, or, for a cut only, the right segment with a prefix
+ * of the right payload: never DEC_OK with another payload.
+ */
+static void
+check_truncations(const struct tframe *t)
+{
+	struct pkt p;
+	size_t k;
+	int bad_lie = 0, bad_kind = 0, bad_cut = 0, cut_ok = 0;
+
+	for (k = 0; k < t->len; k++) {
+		enum decode_result r = dec(t->dlt, t->f, k, k, &p);
+
+		if (r == DEC_OK)
+			bad_lie++;
+		if (r != DEC_OK && r != DEC_NOT_IP &&
+		    decode_result_anomaly(r) == ANOM_N)
+			bad_kind++;
+		r = dec(t->dlt, t->f, k, t->len, &p);
+		if (r == DEC_OK) {
+			cut_ok++;
+			if (!in_frame(&p, k) || p.l4 != 6 || p.sport != 40000 ||
+			    p.dport != 443 || p.wire_len != PLEN ||
+			    p.payload_len > PLEN || !p.snap_cut ||
+			    (p.payload_len > 0 && memcmp(p.payload, PAYLOAD,
+			    p.payload_len) != 0)) {
+				bad_cut++;
+				fprintf(stderr, "  %s: cut at %zu of %zu: "
+				    "%u %u->%u, %zu/%zu bytes\n", t->name, k,
+				    t->len, p.l4, p.sport, p.dport,
+				    p.payload_len, p.wire_len);
+			}
+		} else if (r != DEC_NOT_IP && decode_result_anomaly(r) == ANOM_N)
+			bad_kind++;
+	}
+	if (bad_lie || bad_kind || bad_cut)
+		fprintf(stderr, "  %s: %d lies decoded, %d odd results, "
+		    "%d wrong cuts\n", t->name, bad_lie, bad_kind, bad_cut);
+	T_EQ_INT(bad_lie, 0);
+	T_EQ_INT(bad_kind, 0);
+	T_EQ_INT(bad_cut, 0);
+	T_CHECK(cut_ok >= (int)PLEN);	/* every cut inside the payload */
+	dec_done();
+}
+
+static void
+test_tunnels(void)
+{
+	static struct tframe t[NTF];
+	struct pkt p;
+	int n = tunnel_frames(t), i;
+	unsigned seen = 0;
+
+	T_EQ_INT(n, NTF);
+	for (i = 0; i < n; i++) {
+		enum decode_result r = dec(t[i].dlt, t[i].f, t[i].len, t[i].len,
+		    &p);
+
+		if (r != DEC_OK || p.encap != t[i].encap ||
+		    p.outer_af != t[i].outer || p.vlan != t[i].vlan)
+			fprintf(stderr, "  %s: %s, encap %#x, outer %d, vlan "
+			    "%d\n", t[i].name, decode_result_name(r), p.encap,
+			    p.outer_af, p.vlan);
+		T_EQ_INT(r, DEC_OK);
+		if (t[i].inner6)
+			check_tcp6(&p);
+		else
+			check_tcp4(&p);
+		T_EQ_INT(p.encap, t[i].encap);
+		T_EQ_INT(p.vlan, t[i].vlan);
+		T_EQ_INT(p.outer_af, t[i].outer);
+		if (t[i].outer == 4) {
+			T_CHECK(v4mapped_is(p.osrc, OSRC4));
+			T_CHECK(v4mapped_is(p.odst, ODST4));
+		} else if (t[i].outer == 6) {
+			T_CHECK(memcmp(p.osrc, OSRC6, 16) == 0);
+			T_CHECK(memcmp(p.odst, ODST6, 16) == 0);
+		}
+		seen |= p.encap;
+		check_truncations(&t[i]);
+	}
+	/* every kind but "other" was met */
+	T_EQ_INT(seen, ENCAP_BIT(ENCAP_N) - 1 - ENCAP_BIT(ENCAP_OTHER));
+	dec_done();
+}
+
+/* n levels of IPv4 in IPv4 around the reference segment, raw. */
+static size_t
+ipip_levels(uint8_t *o, int n)
+{
+	uint8_t a[1024];
+	size_t len = ip4_tcp(o);
+	int i;
+
+	for (i = 0; i < n; i++) {
+		memcpy(a, o, len);
+		len = outer4(o, 4, a, len);
+	}
+	return len;
+}
+
+static void
+test_encap_depth(void)
+{
+	uint8_t f[1024], a[1024], b[1024];
+	size_t n, n4;
+	struct pkt p;
+	int i;
+
+	/* DECODE_MAX_ENCAP layers are unwrapped, one more is an anomaly */
+	n = ipip_levels(f, DECODE_MAX_ENCAP);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_OK);
+	check_tcp4(&p);
+	T_EQ_INT(p.encap, ENCAP_BIT(ENCAP_IPIP));
+	n = ipip_levels(f, DECODE_MAX_ENCAP + 1);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_ENCAP_TOO_DEEP);
+	T_EQ_STR(decode_result_name(DEC_ENCAP_TOO_DEEP), "encap_too_deep");
+	T_EQ_INT(decode_result_anomaly(DEC_ENCAP_TOO_DEEP),
+	    ANOM_ENCAP_TOO_DEEP);
+	for (i = 0; i < (int)n; i++) {		/* its prefixes, too */
+		enum decode_result r = dec(DLT_RAW, f, (size_t)i, n, &p);
+
+		T_CHECK(r != DEC_OK && decode_result_anomaly(r) != ANOM_N);
+	}
+	/* five of mixed kinds: VXLAN in GRE in 4in4 in MPLS-in-UDP ... */
+	n = eth_of(a, 0, 0);
+	n = vxlan(b, a, n);
+	n = outer_udp(a, 0, 4789, b, n);		/* 5: VXLAN */
+	n = gre(b, 0, 0x0800, a, n);
+	n = outer4(a, 47, b, n);			/* 4: GRE */
+	n = outer4(b, 4, a, n);				/* 3: IPIP */
+	n = mpls(a, 1, b, n);
+	n = outer_udp(b, 0, 6635, a, n);		/* 2: MPLS */
+	n4 = n;
+	n = gtpu(a, 0, 0xff, b, n);
+	{
+		uint8_t u[1024];
+		size_t ul = mk_udp(u, 2152, 2152, a, n);
+
+		n = outer4(f, 17, u, ul);		/* 1: GTP-U */
+	}
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_ENCAP_TOO_DEEP);
+	/* the same without the GTP-U layer: four, fine */
+	T_EQ_INT(dec(DLT_RAW, b, n4, n4, &p), DEC_OK);
+	check_tcp4(&p);
+	T_EQ_INT(p.encap, B(MPLS) | B(IPIP) | B(GRE) | B(VXLAN));
+	dec_done();
+}
+
+/* Tunnel headers that lie, and payloads of a kind not decoded. */
+static void
+test_encap_bad_and_other(void)
+{
+	uint8_t f[1024], a[1024], b[1024], c[1024];
+	size_t n, il;
+	struct pkt p;
+	int i;
+
+	il = ip4_tcp(a);
+	/* GRE carrying IPX: unwrapped, "other", not an anomaly */
+	n = gre(b, 0, 0x8137, a, il);
+	n = outer4(f, 47, b, n);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_NOT_IP);
+	T_EQ_INT(p.encap, B(GRE) | B(OTHER));
+	/* PPTP's enhanced GRE (version 1): other */
+	n = gre(b, F_K | 0x0001, 0x880b, a, il);
+	n = outer4(f, 47, b, n);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_NOT_IP);
+	T_EQ_INT(p.encap, B(GRE) | B(OTHER));
+	/* RFC 1701 routing, recursion, version 2: malformed */
+	for (i = 0; i < 3; i++) {
+		static const uint16_t fl[3] = { 0x4000, 0x0300, 0x0002 };
+
+		n = gre(b, fl[i], 0x0800, a, il);
+		n = outer4(f, 47, b, n);
+		T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_ENCAP_MALFORMED);
+	}
+	/* GRE header shorter than its flags say */
+	n = gre(b, F_C | F_K | F_S, 0x0800, a, il);
+	n = outer4(f, 47, b, 10);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_ENCAP_MALFORMED);
+	T_EQ_STR(decode_result_name(DEC_ENCAP_MALFORMED), "encap_malformed");
+	T_EQ_INT(decode_result_anomaly(DEC_ENCAP_MALFORMED),
+	    ANOM_ENCAP_MALFORMED);
+	/* ERSPAN II of the wrong version; III of a frame type not read */
+	n = mk_eth(c, 0, NULL, NULL, 0x0800, a, il);
+	n = erspan2(b, c, n);
+	b[0] = 0x20;
+	n = gre(c, F_S, 0x88be, b, n);
+	n = outer4(f, 47, c, n);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_ENCAP_MALFORMED);
+	n = erspan3(b, 0, 5, a, il);
+	n = gre(c, 0, 0x22eb, b, n);
+	n = outer4(f, 47, c, n);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_NOT_IP);
+	T_EQ_INT(p.encap, B(GRE) | B(ERSPAN3) | B(OTHER));
+	/* Geneve: unknown protocol; options past the end; version 1 */
+	n = geneve(b, 1, 0x1234, a, il);
+	n = outer_udp(f, 0, 6081, b, n);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_NOT_IP);
+	T_EQ_INT(p.encap, B(GENEVE) | B(OTHER));
+	n = geneve(b, 0, 0x0800, a, 0);
+	b[0] = 0x3f;				/* 252 bytes of options */
+	n = outer_udp(f, 0, 6081, b, n + 16);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_ENCAP_MALFORMED);
+	n = geneve(b, 0, 0x0800, a, il);
+	b[0] = 0x40;
+	n = outer_udp(f, 0, 6081, b, n);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_OK);	/* a datagram */
+	T_EQ_INT(p.dport, 6081);
+	T_EQ_INT(p.encap, 0);
+	/* VXLAN without its I bit is a datagram; a short one is not */
+	n = mk_eth(c, 0, NULL, NULL, 0x0800, a, il);
+	n = vxlan(b, c, n);
+	b[0] = 0;
+	n = outer_udp(f, 0, 4789, b, n);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_OK);
+	T_EQ_INT(p.l4, 17);
+	T_EQ_INT(p.encap, 0);
+	n = outer_udp(f, 0, 4789, b, 5);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_ENCAP_MALFORMED);
+	/* the port as a source only: an ordinary datagram */
+	{
+		uint8_t u[256];
+		size_t ul = mk_udp(u, 4789, 53, "abc", 3);
+
+		n = outer4(f, 17, u, ul);
+		T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_OK);
+		T_EQ_INT(p.payload_len, 3);
+		T_EQ_INT(p.encap, 0);
+	}
+	/* VXLAN carrying ARP: unwrapped, simply not IP */
+	memset(c, 0, 64);
+	n = mk_eth(b, 0, NULL, NULL, 0x0806, c, 28);
+	n = vxlan(c, b, n);
+	n = outer_udp(f, 0, 4789, c, n);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_NOT_IP);
+	T_EQ_INT(p.encap, B(VXLAN));
+	/* a broken segment inside a tunnel is the tunnel's anomaly */
+	il = ip4_tcp(a);
+	a[20 + 12] = 0x40;			/* data offset 4 */
+	n = outer4(f, 4, a, il);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_ENCAP_MALFORMED);
+	/* ... but a later fragment or ICMP inside is harmless as outside */
+	il = ip4_tcp(a);
+	be16(a + 6, 0x0010);
+	n = gre(b, 0, 0x0800, a, il);
+	n = outer4(f, 47, b, n);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_FRAGMENT);
+	n = mk_ip4(a, 1, 0, 0, (const uint8_t *)"\x08\0\0\0\0\0\0\0", 8);
+	n = outer6(f, 4, a, n);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_NOT_TCPUDP);
+	T_EQ_INT(p.encap, B(IPIP));
+	/* the version the protocol number promises */
+	il = ip6_tcp(a);
+	n = outer4(f, 4, a, il);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_ENCAP_MALFORMED);
+	il = ip4_tcp(a);
+	n = outer4(f, 41, a, il);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_ENCAP_MALFORMED);
+	/* an inner packet longer than its tunnel, even with a cut capture */
+	il = ip4_tcp(a);
+	be16(a + 2, (uint16_t)(il + 8));
+	n = outer4(f, 4, a, il);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_ENCAP_MALFORMED);
+	T_EQ_INT(dec(DLT_RAW, f, n, n + 100, &p), DEC_ENCAP_MALFORMED);
+	/* ... unless the outer packet is a first fragment: cut, not lying */
+	il = ip4_tcp(a);
+	n = outer4(f, 4, a, il - 10);
+	be16(f + 6, 0x2000);			/* MF */
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_OK);
+	T_EQ_INT(p.first_frag, 1);
+	T_EQ_INT(p.wire_len, PLEN);
+	T_EQ_INT(p.payload_len, PLEN - 10);
+	T_EQ_INT(p.encap, B(IPIP));
+	/* MPLS: no bottom of stack within the bound; a G-ACh payload */
+	il = ip4_tcp(a);
+	n = mpls(b, 8, a, il);
+	n = mk_eth(f, 0, NULL, NULL, 0x8847, b, n);
+	T_EQ_INT(dec(DLT_EN10MB, f, n, n, &p), DEC_OK);
+	n = mpls(b, 9, a, il);
+	n = mk_eth(f, 0, NULL, NULL, 0x8847, b, n);
+	T_EQ_INT(dec(DLT_EN10MB, f, n, n, &p), DEC_ENCAP_MALFORMED);
+	n = mpls(b, 2, (const uint8_t *)"\x10\0\0\x21", 4);
+	n = mk_eth(f, 0, NULL, NULL, 0x8847, b, n);
+	T_EQ_INT(dec(DLT_EN10MB, f, n, n, &p), DEC_NOT_IP);
+	T_EQ_INT(p.encap, B(MPLS) | B(OTHER));
+	n = mpls(b, 2, a, il);
+	for (i = 0; i < 8; i++)
+		b[i] &= (uint8_t)~0x01;		/* clear both S bits */
+	n = outer_udp(f, 0, 6635, b, 8);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_ENCAP_MALFORMED);
+	/* GTP-U cut inside its header by the snaplen: not the datagram */
+	n = gtpu(b, 1, 0xff, a, il);
+	{
+		uint8_t u[1024];
+		size_t ul = mk_udp(u, 2152, 2152, b, n);
+
+		n = outer4(f, 17, u, ul);
+	}
+	T_EQ_INT(dec(DLT_RAW, f, 20 + 8 + 10, n, &p), DEC_ENCAP_MALFORMED);
+	T_EQ_INT(dec(DLT_RAW, f, n, n, &p), DEC_OK);
+	check_tcp4(&p);
+	dec_done();
+}
+
+/*
+ * Random flips in tunnelled frames: whatever comes out is a result in
+ * range whose payload lies inside the frame.
+ */
+static void
+test_encap_mutations(void)
+{
+	static struct tframe t[NTF];
+	uint8_t m[1024];
+	int n = tunnel_frames(t), i, k, bad = 0;
+	struct pkt p;
+
+	for (i = 0; i < 30000; i++) {
+		const struct tframe *x = &t[rnd() % (unsigned)n];
+		int flips = 1 + (int)(rnd() % 4);
+		size_t cap;
+		enum decode_result r;
+
+		memcpy(m, x->f, x->len);
+		for (k = 0; k < flips; k++)
+			m[rnd() % x->len] = (uint8_t)rnd();
+		cap = rnd() % 4 ? x->len : rnd() % (x->len + 1);
+		r = dec(x->dlt, m, cap, rnd() % 2 ? cap : x->len, &p);
+		if (r >= DEC_NRESULTS || (r == DEC_OK && (!in_frame(&p, cap) ||
+		    p.payload_len > p.wire_len)))
+			bad++;
+	}
+	T_EQ_INT(bad, 0);
+	dec_done();
+}
+
 int
 main(void)
 {
@@ -1252,5 +1954,9 @@ main(void)
 	T_RUN(test_link_errors);
 	T_RUN(test_result_names);
 	T_RUN(test_mutations);
+	T_RUN(test_tunnels);
+	T_RUN(test_encap_depth);
+	T_RUN(test_encap_bad_and_other);
+	T_RUN(test_encap_mutations);
 	return T_DONE();
 }

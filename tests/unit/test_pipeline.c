@@ -8,7 +8,8 @@
  * is ignored and what only shows as a blind-spot counter.  A DNS query
  * and its answer, then a TLS ClientHello to the answered address; the
  * QUIC Initial of RFC 9001 A.2; the same query from an ignored resolver
- * and from an address outside every department.
+ * and from an address outside every department; the same through an
+ * IP-in-IP tunnel, named by the inner or the outer addresses.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "aggregate/sketch.h"
 #include "attribute/weekkey.h"
 #include "common/config.h"
+#include "common/encap.h"
 #include "common/period.h"
 #include "detect/catalog.h"
 #include "quic_vectors.h"
@@ -469,6 +471,114 @@ test_blind_totals(void)
 	T_EQ_INT(ncells(), 3);	/* Finance x 2 services, unassigned x 1 */
 }
 
+/*
+ * frame()'s IP packet carried in IPv4 (protocol 4) from tsrc to tdst,
+ * as an inline tunnel delivers it: the Ethernet header, the tunnel's
+ * IPv4 header, then the packet.
+ */
+static size_t
+tunnel4(uint8_t *out, const uint8_t *f, size_t fl, const uint8_t *tsrc,
+    const uint8_t *tdst)
+{
+	uint8_t *ip = out + 14;
+
+	memcpy(out, f, 14);
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	put16(ip + 2, (unsigned)(20 + fl - 14));
+	ip[8] = 64;
+	ip[9] = 4;
+	memcpy(ip + 12, tsrc, 4);
+	memcpy(ip + 16, tdst, 4);
+	memcpy(out + 34, f + 14, fl - 14);
+	return fl + 20;
+}
+
+static struct agg_cell *
+cell_in(struct agg *a, int dept, const char *sid)
+{
+	struct agg_cell *c;
+	int svc = catalog_find_id(cat, sid);
+
+	for (c = agg_cells(a); c != NULL; c = c->all)
+		if (c->dept == dept && c->svc == svc)
+			return c;
+	return NULL;
+}
+
+/*
+ * An unassigned address (inside) reaches chatgpt.com through an IP-in-IP
+ * tunnel whose sender is a Finance address (outside): a DNS query, then
+ * a TLS connection and its server's answer (the tunnel the other way).
+ * capture.client_address "inner" (the default) counts the packet
+ * inside: unassigned; "outer" the tunnel's end on the client's side:
+ * Finance.  Either way each packet counts once as kind ipip.
+ */
+static void
+test_tunnel_client(void)
+{
+	static const uint8_t far[4] = { 198, 51, 100, 99 };
+	uint8_t m[512], f[1600], o[1700], ch[512];
+	uint64_t counts[ENCAP_N];
+	char err[256];
+	size_t n, chl, k;
+	int mode;
+
+	for (mode = CONFIG_CLIENT_INNER; mode <= CONFIG_CLIENT_OUTER; mode++) {
+		struct agg *a;
+		struct pipeline *p;
+		struct agg_cell *c;
+		int want = mode == CONFIG_CLIENT_OUTER ? 0 : -1;
+
+		cfg->capture.client_address = mode;
+		memset(counts, 0, sizeof(counts));
+		a = agg_new(4096, (size_t)64 << 20);
+		p = a ? pipeline_new(cfg, cat, a, dk, err, sizeof(err)) : NULL;
+		T_CHECK(p != NULL);
+		if (p == NULL) {
+			agg_free(a);
+			break;
+		}
+		pipeline_encap_counts(p, counts);
+		n = dns_msg(m, 0x7777, NULL);
+		n = frame(f, 17, stranger, 43000, dnssrv, 53, 0, 0, m, n);
+		n = tunnel4(o, f, n, fin2, far);
+		pipeline_packet(p, DLT_EN10MB, T0 + 9000000, o, n, n);
+		n = frame(f, 6, stranger, 43001, chatsrv, 443, 7000, 0x02,
+		    NULL, 0);
+		n = tunnel4(o, f, n, fin2, far);
+		pipeline_packet(p, DLT_EN10MB, T0 + 9100000, o, n, n);
+		chl = client_hello(ch, "chatgpt.com");
+		n = frame(f, 6, stranger, 43001, chatsrv, 443, 7001, 0x18, ch,
+		    chl);
+		n = tunnel4(o, f, n, fin2, far);
+		pipeline_packet(p, DLT_EN10MB, T0 + 9200000, o, n, n);
+		memset(m, 0xcd, 60);
+		n = frame(f, 6, chatsrv, 443, stranger, 43001, 9001, 0x18, m,
+		    60);
+		n = tunnel4(o, f, n, far, fin2);
+		pipeline_packet(p, DLT_EN10MB, T0 + 9300000, o, n, n);
+
+		c = cell_in(a, want, "openai-chatgpt");
+		T_CHECK(c != NULL);
+		if (c != NULL) {
+			T_EQ_INT(c->c[C_DNS], 1);
+			T_EQ_INT(c->c[C_TLS], 1);
+			T_EQ_INT(c->c[C_UP], chl);
+			T_EQ_INT(c->c[C_DOWN], 60);
+			T_EQ_INT(sketch_estimate(&c->dev), 1);
+		}
+		/* and nothing for the other reading */
+		T_CHECK(cell_in(a, want == 0 ? -1 : 0, "openai-chatgpt") ==
+		    NULL);
+		for (k = 0; k < ENCAP_N; k++)
+			T_EQ_INT(counts[k], k == ENCAP_IPIP ? 4 : 0);
+		pipeline_free(p);
+		agg_free(a);
+	}
+	cfg->capture.client_address = CONFIG_CLIENT_INNER;
+}
+
 int
 main(void)
 {
@@ -481,6 +591,7 @@ main(void)
 	T_RUN(test_ignored_prefix);
 	T_RUN(test_unassigned_client);
 	T_RUN(test_blind_totals);
+	T_RUN(test_tunnel_client);
 	teardown();
 	return T_DONE();
 }
