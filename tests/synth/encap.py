@@ -19,8 +19,10 @@ of its reference capture:
                         addresses, the IP packet trimmed to its own length),
                         for the variants that carry IP packets and so lose
                         the link layer: gre-ip, mpls (Ethernet 0x8847),
-                        mpls-udp (MPLS-in-UDP, port 6635), 4in4, 6in4, 4in6,
-                        6in6, mpls-in-gre-in-ipv6, outer.  Frames that are
+                        mpls-udp (MPLS-in-UDP, port 6635), gtpu (GTP-U,
+                        decoded before issue 13: its kind is counted),
+                        4in4, 6in4, 4in6, 6in6, mpls-in-gre-in-ipv6,
+                        outer.  Frames that are
                         not IP (ARP, PPPoE, broken Ethernet) are copied as
                         they are in both.
 
@@ -329,6 +331,12 @@ def w_mpls_udp(fam, p, i):
     return eth4(udp4(mpls_stack(MPLS_LABELS) + p, 6635)), {"mpls": 1}
 
 
+def w_gtpu(fam, p, i):
+    # GTPv1-U G-PDU (version 1, PT 1, no optional fields), TEID 0x1000+i
+    return (eth4(udp4(struct.pack("!BBHI", 0x30, 0xff, len(p), 0x1000 + i) + p,
+                      2152)), {"gtpu": 1})
+
+
 def w_in4(fam, p, i):
     return eth4(ip4(p, ipproto(fam))), {"ipip": 1}
 
@@ -358,7 +366,7 @@ L2_VARIANTS = {
 # name -> (wrapper, inner families it wraps)
 L3_VARIANTS = {
     "gre-ip": (w_gre_ip, (4, 6)), "mpls": (w_mpls, (4, 6)),
-    "mpls-udp": (w_mpls_udp, (4, 6)),
+    "mpls-udp": (w_mpls_udp, (4, 6)), "gtpu": (w_gtpu, (4, 6)),
     "4in4": (w_in4, (4,)), "6in4": (w_in4, (6,)),
     "4in6": (w_in6, (4,)), "6in6": (w_in6, (6,)),
     "mpls-in-gre-in-ipv6": (w_mpls_gre_v6, (4, 6)),
