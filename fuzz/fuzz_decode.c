@@ -5,7 +5,10 @@
  * bits pick the link type (every one the decoder knows, plus one it
  * does not); bit 7 says the capture was cut (wirelen > caplen), so the
  * snaplen paths are explored too.  The promises of decode.h are checked:
- * the payload lies inside the frame and within the wire length.
+ * the payload lies inside the frame and within the wire length, and
+ * whatever the result, only known encapsulation kinds are marked and
+ * the outermost addresses are IPv4 or IPv6 ones.  Seeds hold a frame of
+ * every tunnel kind (fuzz/seeds.py, encap_frames).
  */
 #include <pcap/dlt.h>
 
@@ -42,6 +45,9 @@ FUZZ_ONE(decode)(const uint8_t *data, size_t size)
 	r = decode_packet(dlt, frame, caplen, wirelen, &p);
 	FUZZ_ASSERT(r < DEC_NRESULTS);
 	FUZZ_ASSERT(decode_result_name(r) != NULL);
+	FUZZ_ASSERT((p.encap >> ENCAP_N) == 0);
+	FUZZ_ASSERT(p.outer_af == 0 || p.outer_af == 4 || p.outer_af == 6);
+	FUZZ_ASSERT(p.outer_af != 4 || addr_is_v4(p.osrc));
 	if (r != DEC_OK)
 		return 0;
 	FUZZ_ASSERT(p.ts_usec == 1);

@@ -209,11 +209,15 @@ class Corpus:
     def __init__(self, out):
         self.out = out
         self.items = {}
+        self.pinned = set()     # kept whatever the cap samples
 
-    def add(self, target, data):
+    def add(self, target, data, pin=False):
         if not data:
             return
-        self.items.setdefault(target, {})[hashlib.sha1(data).hexdigest()] = data
+        h = hashlib.sha1(data).hexdigest()
+        self.items.setdefault(target, {})[h] = data
+        if pin:
+            self.pinned.add((target, h))
 
     def write(self, rng):
         for t, items in self.items.items():
@@ -221,7 +225,10 @@ class Corpus:
             os.makedirs(d, exist_ok=True)
             keys = sorted(items)
             if len(keys) > CAP.get(t, 200):
-                keys = sorted(rng.sample(keys, CAP.get(t, 200)))
+                pin = [k for k in keys if (t, k) in self.pinned]
+                rest = [k for k in keys if (t, k) not in self.pinned]
+                keys = sorted(pin + rng.sample(rest, max(0, CAP.get(t, 200) -
+                                                         len(pin))))
             for k in keys:
                 with open(os.path.join(d, k[:16]), "wb") as f:
                     f.write(items[k])
@@ -394,8 +401,8 @@ def handmade(C, rng):
         C.add("decode", bytes([sel]) + fr)
     # every tunnel the decoder unwraps, around ip4/ip6, and nested ones
     for fr in encap_frames(ip4, ip6):
-        C.add("decode", b"\x00" + fr)
-        C.add("decode", b"\x80" + fr[:len(fr) - 7])   # a snaplen cut
+        C.add("decode", b"\x00" + fr, pin=True)
+        C.add("decode", b"\x80" + fr[:len(fr) - 7], pin=True)  # snaplen cut
     # IPv6 extension headers: hop-by-hop, fragment (first), routing
     ext = bytes.fromhex("6000000000280040" + "00" * 32) + \
         bytes.fromhex("2c00000000000000") + bytes.fromhex("1100000100000001") + \

@@ -77,23 +77,27 @@ struct pkt {
 	uint8_t		 tcp_flags;
 	uint8_t		 first_frag;	/* payload may be cut by fragmentation */
 	uint8_t		 snap_cut;	/* the capture kept less than the wire */
+	/*
+	 * 4 or 6 when the packet had an IP header outside a tunnel: osrc
+	 * and odst (below) are then the outermost one's addresses; 0 when
+	 * src/dst are the only ones (and osrc/odst are not set).
+	 */
+	uint8_t		 outer_af;
+	/* ENCAP_BIT() of every kind unwrapped, whatever the result */
+	uint16_t	 encap;
 	int		 vlan;		/* innermost 802.1Q id, or -1 */
 	/* IPv4 addresses are stored as ::ffff:a.b.c.d */
 	uint8_t		 src[16], dst[16];	/* the innermost IP header's */
-	/*
-	 * ENCAP_BIT() of every kind unwrapped, set whatever the result
-	 * (the pipeline counts them for every packet).  outer_af is 4 or 6
-	 * when the packet had an IP header outside a tunnel: osrc/odst are
-	 * then the outermost one's addresses; 0 when src/dst are the only.
-	 */
-	uint16_t	 encap;
-	uint8_t		 outer_af;
-	uint8_t		 osrc[16], odst[16];
 	uint16_t	 sport, dport;
 	uint32_t	 seq, ack;
 	const uint8_t	*payload;	/* captured transport payload */
 	size_t		 payload_len;
 	size_t		 wire_len;	/* transport payload length on the wire */
+	/*
+	 * Last and not cleared for every packet (decode_reset): only a
+	 * tunnelled packet, outer_af != 0, has them.
+	 */
+	uint8_t		 osrc[16], odst[16];
 };
 
 #define TCP_FIN	0x01

@@ -170,8 +170,9 @@ health(struct evbuffer *b, const struct api *a, int db_up)
 	    "since the start, once per kind they carried (kind=\"other\": "
 	    "unwrapped, carrying something not decoded).");
 	for (i = 0; i < ENCAP_N; i++)
-		evbuffer_add_printf(b, "aicensus_encap_packets_total{kind=\"%s\"}"
-		    " %llu\n", encap_name((enum encap_kind)i),
+		evbuffer_add_printf(b,
+		    "aicensus_encap_packets_total{kind=\"%s\"} %llu\n",
+		    encap_name((enum encap_kind)i),
 		    (unsigned long long)s->encap[i]);
 	family(b, "aicensus_last_flush_timestamp_seconds", "gauge",
 	    "When the last flush to the vault was attempted (0: none).");
