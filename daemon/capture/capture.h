@@ -18,14 +18,16 @@
 
 /*
  * Kept: DNS, QUIC long headers, and the UDP tunnels the decoder unwraps
- * (GTP-U 2152, VXLAN 4789 and 8472, Geneve 6081, MPLS in UDP 6635);
+ * (GTP-U 2152, VXLAN 4789 and 8472, Geneve 6081, MPLS in UDP 6635,
+ * GRE in UDP 4754);
  * GRE, ERSPAN and IP-in-IP are not UDP and MPLS is not IP, so they pass.
  */
 #define CAPTURE_DEFAULT_FILTER						\
 	"not (arp or rarp or icmp or icmp6 or igmp) and "		\
 	"not (ip and udp and not port 53 and not port 443 and "		\
 	"not port 2152 and not port 4789 and not port 8472 and "	\
-	"not port 6081 and not port 6635 and udp[8] & 0x80 = 0)"
+	"not port 6081 and not port 6635 and not port 4754 and "	\
+	"udp[8] & 0x80 = 0)"
 
 struct capture;
 

@@ -26,6 +26,7 @@
 #define VXLAN_LINUX_PORT 8472	/* the Linux kernel's default before 4789 */
 #define GENEVE_PORT	6081
 #define MPLS_UDP_PORT	6635	/* RFC 7510 */
+#define GRE_UDP_PORT	4754	/* RFC 8086 */
 
 #define ETH_IPV4	0x0800
 #define ETH_IPV6	0x86dd
@@ -46,6 +47,8 @@
 #define GRE_SSR		0x0800	/* strict source route (RFC 1701) */
 #define GRE_RECUR	0x0700	/* recursion control (RFC 1701) */
 #define GRE_VER		0x0007
+#define GRE_A		0x0080	/* PPTP: acknowledgement present */
+#define GRE_PPP		0x880b	/* PPTP's enhanced GRE (RFC 2637) */
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2	276
@@ -410,6 +413,37 @@ decode_mpls(struct rd *r, size_t wire, struct walk *w)
 }
 
 /*
+ * PPTP's enhanced GRE (RFC 2637, version 1): the key is the payload
+ * length and call id, a sequence and an acknowledgement number may
+ * follow, then a PPP frame.  IP inside is read like any tunnel's; PPP
+ * control, compressed or encrypted (MPPE) frames are another kind.
+ */
+static enum decode_result
+decode_pptp(struct rd *r, uint16_t flags, uint16_t proto,
+    const uint8_t *start, size_t wire, struct walk *w)
+{
+	uint16_t pp;
+
+	if (proto != GRE_PPP || !(flags & GRE_K) ||
+	    (flags & (GRE_C | GRE_R | GRE_SSR | GRE_RECUR)))
+		return DEC_ENCAP_MALFORMED;
+	if (!rd_skip(r, 4) || ((flags & GRE_S) && !rd_skip(r, 4)) ||
+	    ((flags & GRE_A) && !rd_skip(r, 4)))
+		return DEC_ENCAP_MALFORMED;
+	if (rd_left(r) >= 2 && r->p[0] == 0xff && r->p[1] == 0x03)
+		rd_skip(r, 2);
+	if (rd_left(r) >= 1 && (r->p[0] & 1))	/* compressed protocol */
+		pp = rd_u8(r);
+	else
+		pp = rd_u16(r);
+	if (!rd_ok(r))
+		return DEC_ENCAP_MALFORMED;
+	if (!ppp_proto_ip(pp))
+		return encap_other(w);
+	return decode_ip_in(r, wire_less(wire, (size_t)(r->p - start)), w, 0);
+}
+
+/*
  * GRE (RFC 2784, keys and sequence numbers RFC 2890), version 0; the
  * enhanced GRE of PPTP (version 1) carries PPP, a kind not read here.
  * ERSPAN (draft-foschiano-erspan) rides in GRE and is part of its layer.
@@ -430,7 +464,7 @@ decode_gre(struct rd *r, size_t wire, struct walk *w)
 	if (!rd_ok(r))
 		return DEC_ENCAP_MALFORMED;
 	if ((flags & GRE_VER) == 1)
-		return encap_other(w);
+		return decode_pptp(r, flags, proto, start, wire, w);
 	/* RFC 2784: a receiver discards what sets the RFC 1701 fields */
 	if ((flags & GRE_VER) != 0 || (flags & (GRE_R | GRE_SSR | GRE_RECUR)))
 		return DEC_ENCAP_MALFORMED;
@@ -633,6 +667,8 @@ decode_udp(struct rd *r, size_t wire_left, struct walk *w)
 		return res == DEC_NOT_TUNNEL ? DEC_OK : res;
 	case MPLS_UDP_PORT:
 		return decode_mpls(&in, out->wire_len, w);
+	case GRE_UDP_PORT:
+		return decode_gre(&in, out->wire_len, w);
 	}
 	/* one level of GTP-U: GTP in GTP leaves the inner datagram */
 	if ((out->dport != GTPU_PORT && out->sport != GTPU_PORT) ||
@@ -885,7 +921,8 @@ decode_fast(const uint8_t *p, size_t caplen, struct pkt *out)
 	if (hl < 8 || (!out->first_frag && hl > wire) ||
 	    out->sport == GTPU_PORT || out->dport == GTPU_PORT ||
 	    out->dport == VXLAN_PORT || out->dport == VXLAN_LINUX_PORT ||
-	    out->dport == GENEVE_PORT || out->dport == MPLS_UDP_PORT)
+	    out->dport == GENEVE_PORT || out->dport == MPLS_UDP_PORT ||
+	    out->dport == GRE_UDP_PORT)
 		return DEC_SLOW;
 	out->l4 = 17;
 	out->wire_len = hl - 8;

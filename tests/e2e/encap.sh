@@ -291,4 +291,15 @@ nfiles=$(ls "$out"/r/*/daemon.log | wc -l)
 [ -z "$hits" ] &&
 	ok "privacy: no inner or outer address in the $nfiles run logs, the live log, /metrics or status" ||
 	nok "privacy: address as text: $(echo "$hits" | head -3 | tr '\n' ' ')"
+
+# --- public captures: tunnels from Zeek's test suite, names as TShark's ---
+for f in tests/data/tunnels/*.pcap; do
+	n=$(basename "$f" .pcap)
+	got=$("$BUILD/aicensus" inspect -c tests/data/inspect.conf "$f" 2>/dev/null |
+		awk -F'\t' 'NF >= 4 { print $4 }' | sort -u)
+	want=$(cat "tests/data/tunnels/$n.names")
+	[ -n "$want" ] && [ "$got" = "$want" ] &&
+		ok "public capture $n: the names TShark reads inside the tunnel ($(echo $want | tr '\n' ' '))" ||
+		nok "public capture $n: got '$(echo $got)', TShark '$(echo $want)'"
+done
 exit $((fails > 0))

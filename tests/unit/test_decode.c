@@ -1406,7 +1406,7 @@ struct tframe {
 };
 
 #define B(k)	ENCAP_BIT(ENCAP_##k)
-#define NTF	30
+#define NTF	33
 
 /* Every kind, the four IP-in-IP pairs, and nested ones. */
 static int
@@ -1467,6 +1467,22 @@ tunnel_frames(struct tframe *t)
 	n = gre(a, 0, 0x8847, b, n);
 	ADD("gre-mpls", DLT_EN10MB, 0, B(GRE) | B(MPLS), 4, -1,
 	    mk_eth(t[i].f, 0, NULL, NULL, 0x0800, c, outer4(c, 47, a, n)));
+	/* GRE in UDP (RFC 8086), PPTP's enhanced GRE with PPP (RFC 2637) */
+	n = ip6_tcp(a);
+	n = gre(b, 0, 0x86dd, a, n);
+	n = outer_udp(c, 0, 4754, b, n);
+	ADD("gre-udp-ip6", DLT_EN10MB, 1, B(GRE), 4, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x0800, c, n));
+	n = ip4_tcp(a);
+	n = mk_link(b, (const uint8_t *)"\xff\x03\x00\x21", 4, a, n);
+	n = gre(a, F_K | F_S | 1, 0x880b, b, n);
+	ADD("pptp-ppp-ip4", DLT_EN10MB, 0, B(GRE), 4, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x0800, c, outer4(c, 47, a, n)));
+	n = ip6_tcp(a);
+	n = mk_link(b, (const uint8_t *)"\x57", 1, a, n);	/* compressed */
+	n = gre(a, F_K | 1, 0x880b, b, n);
+	ADD("pptp-ppp-ip6", DLT_EN10MB, 1, B(GRE), 6, -1,
+	    mk_eth(t[i].f, 0, NULL, NULL, 0x86dd, c, outer6(c, 47, a, n)));
 
 	/* ERSPAN I, II, III (with and without subheader, an IP frame) */
 	n = eth_of(a, 0, 0);
