@@ -537,6 +537,26 @@ finish_detection(struct pipeline *P, struct flow *f)
 	(void)P;
 }
 
+/* A reassembled side of a TCP flow, as a detector's tcp_stream gets it. */
+static void
+stream_payload(const struct pipeline *P, const struct flow *f,
+    int from_client, const uint8_t *data, size_t len, uint64_t off,
+    void *fstate, struct aic_payload *pl)
+{
+	memset(pl, 0, sizeof(*pl));
+	pl->ts_usec = P->cur->ts_usec;
+	pl->flow_key = P->cur_flow_key;
+	pl->l4 = 6;
+	pl->from_client = from_client;
+	pl->sport = from_client ? f->cport : f->sport;
+	pl->dport = from_client ? f->sport : f->cport;
+	pl->data = data;
+	pl->len = len;
+	pl->is_stream = 1;
+	pl->stream_off = off;
+	pl->fstate = fstate;
+}
+
 static void
 run_stream(struct pipeline *P, struct flow *f)
 {
@@ -549,18 +569,8 @@ run_stream(struct pipeline *P, struct flow *f)
 
 	if (data == NULL || len == 0)
 		return;
-	memset(&pl, 0, sizeof(pl));
-	pl.ts_usec = P->cur->ts_usec;
-	pl.flow_key = P->cur_flow_key;
-	pl.l4 = 6;
-	pl.from_client = 1;
-	pl.sport = f->cport;
-	pl.dport = f->sport;
-	pl.data = data;
-	pl.len = len;
-	pl.is_stream = 1;
-	pl.stream_off = off;
-	pl.fstate = flow_stream_fstate(P->flows, f);
+	stream_payload(P, f, 1, data, len, off,
+	    flow_stream_fstate(P->flows, f), &pl);
 	P->cur_det = f->det;
 	P->stream_flow = f;
 	v = pg->tcp_stream(P->det[f->det].state, &pl, &consumed);
@@ -603,18 +613,8 @@ run_srv_stream(struct pipeline *P, struct flow *f)
 
 	if (data == NULL || len == 0)
 		return;
-	memset(&pl, 0, sizeof(pl));
-	pl.ts_usec = P->cur->ts_usec;
-	pl.flow_key = P->cur_flow_key;
-	pl.l4 = 6;
-	pl.from_client = 0;
-	pl.sport = f->sport;
-	pl.dport = f->cport;
-	pl.data = data;
-	pl.len = len;
-	pl.is_stream = 1;
-	pl.stream_off = off;
-	pl.fstate = flow_srv_stream_fstate(P->flows, f);
+	stream_payload(P, f, 0, data, len, off,
+	    flow_srv_stream_fstate(P->flows, f), &pl);
 	P->cur_det = f->det;
 	v = pg->tcp_stream(P->det[f->det].state, &pl, &consumed);
 	if (consumed > 0)
