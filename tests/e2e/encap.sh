@@ -20,6 +20,7 @@
 # every tunnel through): /metrics and /api/v1/status count each kind.
 # Needs root for that part.  About 60 s (11 min under valgrind, 50 runs).
 cd "$(dirname "$0")/../.." || exit 1
+. tests/netns_lib.sh
 BUILD=${BUILD:-build}
 PY=/usr/bin/python3
 PATH=$PATH:/usr/sbin:/sbin
@@ -197,17 +198,6 @@ done
 [ "$(id -u)" -eq 0 ] || { nok "the live part needs root"; missing=1; }
 [ $missing -eq 0 ] || exit 1
 
-# wait_for SECONDS COMMAND...: poll every tenth of a second
-wait_for() {
-	local n=$(($1 * 10))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
 # both ends of the veth inside the namespace: nothing can clash outside;
 # MTU 9000 as the wrapped frames are longer than 1514 bytes
 if ip netns add "$NS" && ns_made=1 &&

@@ -14,6 +14,7 @@
 # Nothing leaves the two namespaces.  Needs root.  Run from anywhere:
 #   bash tests/e2e/live.sh          (BUILD=build-san for the sanitizer build)
 cd "$(dirname "$0")/../.." || exit 1
+. tests/netns_lib.sh
 BUILD=${BUILD:-build}
 PATH=$PATH:/usr/sbin:/sbin
 export PATH LC_ALL=C
@@ -86,17 +87,6 @@ cp tests/data/live/aicensus.conf tests/data/live/catalog.conf "$tmp/"
 log=$tmp/daemon.log
 db=$tmp/aicensus.db
 
-# Poll until COMMAND succeeds, for at most SECONDS (tenths of a second).
-wait_for() {	# wait_for SECONDS COMMAND...
-	local n=$(($1 * 10))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
 
 # --- the network -------------------------------------------------------------
 

@@ -20,6 +20,7 @@
 #   bash tests/e2e/workers.sh     (BUILD=build-san for the sanitizer build;
 #   WORKERS_PPS=N replay rate, default 8000 packets/s)
 cd "$(dirname "$0")/../.." || exit 1
+. tests/netns_lib.sh
 BUILD=${BUILD:-build}
 PY=/usr/bin/python3
 PATH=$PATH:/usr/sbin:/sbin
@@ -88,37 +89,10 @@ read -r total sendable matched < <($PY tests/workers_check.py matched "$PCAP" \
 echo "# $total frames in the capture, $sendable can be sent, $matched pass the default capture filter"
 $PY tests/workers_check.py truth "$tmp/gen/truth.json" >"$tmp/truth.json"
 
-wait_for() {	# wait_for SECONDS COMMAND...: poll every 0.1 s
-	local n=$(($1 * 10))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
 
 # --- the network -------------------------------------------------------------
 
-setup_net() {
-	ip netns add "$TX" || return 1
-	netns_made=1
-	ip netns add "$RX" || return 1
-	for ns in "$TX" "$RX"; do
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 ||
-			return 1
-	done
-	# created directly inside the namespaces: no name can clash outside
-	ip link add vtx netns "$TX" type veth peer name vrx netns "$RX" &&
-	# jumbo: the capture has full-size frames with one or two VLAN tags
-	ip -n "$TX" link set vtx mtu 9000 &&
-	ip -n "$RX" link set vrx mtu 9000 &&
-	ip -n "$RX" link set lo up &&
-	ip -n "$TX" link set vtx up &&
-	ip -n "$RX" link set vrx up
-}
+setup_net() { netns_pair "$TX" "$RX"; }
 link_up() { ip -n "$RX" link show vrx | grep -q LOWER_UP; }
 no_address() {	# no IPv4/IPv6 address on either end of the veth
 	! ip -n "$TX" addr show vtx | grep -qw inet &&

@@ -14,6 +14,7 @@
 # No address on either end, IPv6 off: nothing leaves the namespaces.
 # Needs root.  BUILD=build-san for the sanitizer build.
 cd "$(dirname "$0")/../.." || exit 1
+. tests/netns_lib.sh
 BUILD=${BUILD:-build}
 PY=/usr/bin/python3
 PATH=$PATH:/usr/sbin:/sbin
@@ -61,16 +62,6 @@ tmp=$(mktemp -d /tmp/aic-wops.XXXXXX) || exit 1
 $PY tests/synth/synth.py --seed 1 --out "$tmp/gen" >"$tmp/synth.log" 2>&1 ||
 	{ nok "synthesizer failed"; exit 1; }
 
-wait_for() {	# wait_for SECONDS COMMAND...
-	local n=$(($1 * 10))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
 
 # --- configuration checks (no capture) -----------------------------------
 
@@ -97,22 +88,7 @@ mkconf "$tmp/good" 64
 
 # --- the network -----------------------------------------------------------
 
-setup_net() {
-	ip netns add "$TX" || return 1
-	netns_made=1
-	ip netns add "$RX" || return 1
-	for ns in "$TX" "$RX"; do
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 ||
-			return 1
-	done
-	ip link add vtx netns "$TX" type veth peer name vrx netns "$RX" &&
-	ip -n "$TX" link set vtx mtu 9000 &&
-	ip -n "$RX" link set vrx mtu 9000 &&
-	ip -n "$RX" link set lo up &&
-	ip -n "$TX" link set vtx up &&
-	ip -n "$RX" link set vrx up
-}
+setup_net() { netns_pair "$TX" "$RX"; }
 link_up() { ip -n "$RX" link show vrx | grep -q LOWER_UP; }
 if setup_net && wait_for 5 link_up; then
 	ok "namespaces $TX and $RX joined by a veth pair with no address"
