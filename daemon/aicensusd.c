@@ -44,6 +44,7 @@
 #include "aggregate/agg.h"
 #include "out/api/api.h"
 #include "capture/capture.h"
+#include "capture/input.h"
 #include "decode/decode.h"
 #include "detect/catalog.h"
 #include "common/cfgerr.h"
@@ -56,6 +57,7 @@
 #include "release/due.h"
 #include "release/release.h"
 #include "out/ship.h"
+#include "store/imports.h"
 #include "store/outbox.h"
 #include "store/vault.h"
 #include "store/vaultdb.h"
@@ -84,7 +86,11 @@
 struct daemon {
 	const char		*cfg_path;
 	const char		*iface;
-	const char		*rfile;
+	const char		*rfile;		/* -r: names the input in logs */
+	struct input		*in;		/* -r: the files, in time order */
+	struct imports		*imp;		/* -r: what was read before */
+	int			 replace;	/* --replace */
+	char			 rlabel[512];	/* -r of several files */
 	const char		*db_override;
 	const char		*rel_override;
 	struct config		*cfg;
@@ -129,14 +135,19 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: aicensusd [-n] [-c CONFIG] [-i IFACE | -r FILE | --finalise]\n"
+	    "usage: aicensusd [-n] [-c CONFIG] [-i IFACE | --finalise |\n"
+	    "                 -r FILE|DIR [FILE|DIR ...] [--replace]]\n"
 	    "                 [--db PATH] [--release-db PATH]\n"
 	    "       aicensusd --serve [-c CONFIG] [--release-db PATH]\n"
 	    "\n"
 	    "  -c, --config FILE  configuration (default %s/aicensus/aicensus.conf)\n"
 	    "  -i, --interface IF capture live on IF (overrides the configuration)\n"
-	    "  -r, --read FILE    read a pcap/pcapng file to its end, release what it\n"
-	    "                     holds, exit (keys in memory only, no raw file)\n"
+	    "  -r, --read FILE    read pcap/pcapng files (or directories of them) to\n"
+	    "                     their end in time order, release what they hold,\n"
+	    "                     exit (keys in memory only, no raw file); a file\n"
+	    "                     read into the release database before is refused\n"
+	    "      --replace      with -r: release the periods of the earlier imports\n"
+	    "                     these files overlap again, from this reading\n"
 	    "      --finalise     release everything counted so far now, destroy\n"
 	    "                     the week keys, exit (decommissioning)\n"
 	    "      --serve        the API and dashboard only (api.source: the\n"
@@ -1068,6 +1079,10 @@ cleanup(struct daemon *d)
 		event_free(d->ev_wd);
 	if (d->ev_retry)
 		event_free(d->ev_retry);
+	if (d->in != NULL)
+		d->cap = NULL;		/* the input's own */
+	input_free(d->in);
+	imports_close(d->imp);
 	capture_close(d->cap);
 	vault_close(d->st);
 	reldb_close(d->rel);
@@ -1103,19 +1118,124 @@ log_anomalies(const struct daemon *d)
 	log_info("%s: anomalies:%s", d->rfile, off ? buf : " none");
 }
 
+/* --- aicensusd -r: the files and their record ------------------------ */
+
+/* -r's argument and the operands after it: scanned, in time order. */
+static int
+open_input(struct daemon *d, char *const *more, size_t nmore, char *err,
+    size_t errlen)
+{
+	const struct input_file *a, *b;
+	char **paths;
+	size_t i, n;
+
+	if ((paths = calloc(nmore + 1, sizeof(*paths))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	paths[0] = (char *)d->rfile;
+	for (i = 0; i < nmore; i++)
+		paths[i + 1] = more[i];
+	d->in = input_scan(paths, nmore + 1, decode_dlt_supported, err,
+	    errlen);
+	free(paths);
+	if (d->in == NULL)
+		return -1;
+	n = input_count(d->in);
+	a = input_file(d->in, 0);
+	b = input_file(d->in, n - 1);
+	if (n == 1)
+		snprintf(d->rlabel, sizeof(d->rlabel), "%s", a->path);
+	else
+		snprintf(d->rlabel, sizeof(d->rlabel), "%zu files (%s .. %s)",
+		    n, a->name, b->name);
+	d->rfile = d->rlabel;
+	if (input_skipped(d->in) > 0)
+		log_info("%zu capture files without a packet left out",
+		    input_skipped(d->in));
+	return 0;
+}
+
+/*
+ * The import record (store/imports.h): refuse files read before, or
+ * with --replace remove what they replace; both before a packet is read.
+ */
+static int
+plan_imports(struct daemon *d, const char *relpath, char *err,
+    size_t errlen)
+{
+	struct import_file *f;
+	const struct input_file *in;
+	size_t i, n = input_count(d->in), replaced = 0;
+	int rc;
+
+	if (d->replace && d->cfg->central.conninfo[0] != '\0') {
+		snprintf(err, errlen, "--replace with a central group: the "
+		    "central database keeps the cells shipped from the earlier "
+		    "reading, which this run cannot take back; refused");
+		return -1;
+	}
+	if ((d->imp = imports_open(relpath, err, errlen)) == NULL)
+		return -1;
+	if ((f = calloc(n, sizeof(*f))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		in = input_file(d->in, i);
+		f[i].path = in->path;
+		f[i].name = in->name;
+		memcpy(f[i].sha256, in->sha256, sizeof(f[i].sha256));
+		f[i].first_usec = in->first_usec;
+		f[i].last_usec = in->last_usec;
+		f[i].packets = in->packets;
+		f[i].size = in->size;
+	}
+	rc = imports_plan(d->imp, f, n, d->replace, (int64_t)time(NULL),
+	    &replaced, err, errlen);
+	free(f);
+	if (rc == 0 && d->replace)
+		log_info("--replace: %zu earlier imports removed with every "
+		    "period they fed; those are released again from %s",
+		    replaced, d->rfile);
+	return rc;
+}
+
+/*
+ * The files one after the other, as one input: the flow table, the
+ * aggregates and the flush clock go on across a file's end.
+ */
 static int
 run_offline(struct daemon *d)
 {
+	char err[1024];
+	size_t idx = 0;
 	int n;
 
-	while ((n = capture_dispatch(d->cap, 4096, on_packet, d)) > 0)
-		;
-	if (n == -1) {
-		log_error("%s: read error after %llu packets: %s; the counts up "
-		    "to there are stored", d->rfile,
-		    (unsigned long long)d->packets, capture_error(d->cap));
-		d->read_error = 1;
+	for (;;) {
+		while ((n = capture_dispatch(d->cap, 4096, on_packet, d)) > 0)
+			;
+		if (n == -1) {
+			log_error("%s: read error after %llu packets: %s; the "
+			    "counts up to there are stored",
+			    input_file(d->in, idx)->path,
+			    (unsigned long long)d->packets,
+			    capture_error(d->cap));
+			d->read_error = 1;
+			break;
+		}
+		/* the next file (the input owns and closes each capture) */
+		if ((d->cap = input_next(d->in, &idx, err, sizeof(err))) ==
+		    NULL) {
+			if (err[0] != '\0') {
+				log_error("%s; the counts up to there are "
+				    "stored", err);
+				d->read_error = 1;
+			}
+			break;
+		}
 	}
+	d->cap = NULL;
 	/*
 	 * The capture's own clock decides what closed while reading; then
 	 * everything still open is released, since the keys of -r live in
@@ -1135,6 +1255,9 @@ run_offline(struct daemon *d)
 	log_info("%s: %llu packets read, %llu periods released", d->rfile,
 	    (unsigned long long)d->packets,
 	    (unsigned long long)d->status.releases);
+	if (!d->read_error && imports_done(d->imp) != 0)
+		log_warnx("the import record could not be marked complete; "
+		    "a later run naming these files needs --replace");
 	if (d->ship != NULL) {
 		int64_t left = ship_drain(d->ship, SHIP_DRAIN_SEC);
 		struct ship_stats ss;
@@ -1249,6 +1372,7 @@ main(int argc, char **argv)
 		{ "read", required_argument, NULL, 'r' },
 		{ "db", required_argument, NULL, 'D' },
 		{ "release-db", required_argument, NULL, 'R' },
+		{ "replace", no_argument, NULL, 'P' },
 		{ "finalise", no_argument, NULL, 'F' },
 		{ "finalize", no_argument, NULL, 'F' },
 		{ "serve", no_argument, NULL, 'S' },
@@ -1276,6 +1400,7 @@ main(int argc, char **argv)
 		case 'r': d.rfile = optarg; break;
 		case 'D': d.db_override = optarg; break;
 		case 'R': d.rel_override = optarg; break;
+		case 'P': d.replace = 1; break;
 		case 'F': d.finalising = 1; break;
 		case 'S': d.serving = 1; break;
 		case 'n': check = 1; break;
@@ -1285,7 +1410,9 @@ main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc || (d.iface && d.rfile) ||
+	/* -r FILE [FILE|DIR ...]: the operands are more input */
+	if ((optind != argc && d.rfile == NULL) || (d.replace && !d.rfile) ||
+	    (d.iface && d.rfile) ||
 	    (d.finalising && (d.iface || d.rfile || check)) ||
 	    (d.serving && (d.iface || d.rfile || d.finalising ||
 	    d.db_override))) {
@@ -1355,6 +1482,16 @@ main(int argc, char **argv)
 	}
 	if (period_set_tz(d.cfg->timezone) != 0)
 		fatalx("unknown time zone %s", d.cfg->timezone);
+	/*
+	 * -r: every file read once, before anything is opened: one that
+	 * cannot be read, is damaged, or overlaps another stops here.
+	 */
+	if (d.rfile != NULL && open_input(&d, argv + optind,
+	    (size_t)(argc - optind), err, sizeof(err)) != 0) {
+		fprintf(stderr, "aicensusd: %s\n", err);
+		cleanup(&d);
+		return 1;
+	}
 	dbpath = d.db_override ? d.db_override : d.cfg->database;
 	relpath = d.rel_override ? d.rel_override : d.cfg->release_database;
 	if (set_dims(&d, d.cfg, d.cat) != 0)
@@ -1382,6 +1519,13 @@ main(int argc, char **argv)
 	    reldb_set_central(d.rel, d.cfg->central.site) != 0)
 		fatalx("central.site \"%s\" cannot be recorded",
 		    d.cfg->central.site);
+	/* -r: refused here when read before, before anything is counted */
+	if (d.rfile != NULL && plan_imports(&d, relpath, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "aicensusd: %s\n", err);
+		cleanup(&d);
+		return 1;
+	}
 	/* --finalise starts no plugin: exporters would have no state */
 	d.exports.v = d.plugins;
 	d.exports.n = d.finalising ? 0 : d.nplugins;
@@ -1423,8 +1567,7 @@ main(int argc, char **argv)
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	if (d.rfile) {
-		if ((d.cap = capture_open_file(d.rfile, decode_dlt_supported,
-		    err, sizeof(err))) == NULL)
+		if ((d.cap = input_next(d.in, NULL, err, sizeof(err))) == NULL)
 			fatalx("%s", err);
 	} else if (open_live(&d, err, sizeof(err)) != 0) {
 		fatalx("%s", err);

@@ -1,0 +1,71 @@
+/*
+ * input.h - what aicensusd -r reads: one or more capture files, or
+ * directories of them (as tcpdump -G / -C rotation leaves them), as one
+ * continuous input in time order.
+ *
+ * input_scan() reads every file once before anything is counted: the
+ * file's SHA-256 (of its bytes, libcrypto EVP), its first and last
+ * packet time and its packet count, and that libpcap reads it to its
+ * end without error.  So a file that cannot be opened, is not a capture,
+ * has a link type the decoder cannot read or is damaged part-way stops
+ * the run with one message naming it, before a packet is counted or a
+ * period released.  The price is one more read of every file (about
+ * 1 s per GB for the digest, page-cached).
+ *
+ * Order: by each file's first packet time, not by name (cap.pcap10
+ * sorts before cap.pcap2); equal times by name.  Files holding no packet
+ * are left out (input_skipped() says how many).  Files whose time spans
+ * overlap are refused: a merged and a rotated copy of the same traffic,
+ * or one file given twice, would be counted twice.  There is no switch
+ * for it: two captures of the same time from different taps are merged
+ * into one file first (mergecap), so that packets reach the flow table
+ * in time order.
+ *
+ * Each file keeps its own link type: its packets are decoded with it
+ * (capture_dlt() of the capture input_next() opens).
+ */
+#ifndef AIC_INPUT_H
+#define AIC_INPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture/capture.h"
+
+#define INPUT_SHA256_HEX	65	/* 64 hex digits and NUL */
+
+struct input_file {
+	char		*path;
+	const char	*name;		/* the last part of path */
+	char		 sha256[INPUT_SHA256_HEX];
+	int64_t		 first_usec;	/* first packet time, UTC */
+	int64_t		 last_usec;	/* latest packet time */
+	uint64_t	 packets;
+	uint64_t	 size;		/* bytes */
+	int		 dlt;
+};
+
+struct input;
+
+/*
+ * Expands paths (a directory: its regular files, not those whose name
+ * starts with a dot, not its subdirectories), scans and orders them.
+ * NULL with err (naming the file) on any failure, on an overlap, and
+ * when no file holds a packet.
+ */
+struct input	*input_scan(char *const *paths, size_t npaths,
+		    capture_link_ok, char *err, size_t errlen);
+void		 input_free(struct input *);
+size_t		 input_count(const struct input *);
+const struct input_file *input_file(const struct input *, size_t i);
+size_t		 input_skipped(const struct input *);
+
+/*
+ * Opens the next file in time order: its capture (owned by the input,
+ * closed by the next call or input_free), NULL at the end or with err.
+ * *index (may be NULL) is the file's index.
+ */
+struct capture	*input_next(struct input *, size_t *index, char *err,
+		    size_t errlen);
+
+#endif /* AIC_INPUT_H */
