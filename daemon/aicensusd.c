@@ -1166,35 +1166,46 @@ plan_imports(struct daemon *d, const char *relpath, char *err,
 {
 	struct import_file *f;
 	const struct input_file *in;
-	size_t i, n = input_count(d->in), replaced = 0;
-	int rc;
+	size_t i, k, n = input_count(d->in), replaced = 0;
+	int rc, flags = d->replace ? IMPORT_REPLACE : 0;
 
-	if (d->replace && d->cfg->central.conninfo[0] != '\0') {
-		snprintf(err, errlen, "--replace with a central group: the "
-		    "central database keeps the cells shipped from the earlier "
-		    "reading, which this run cannot take back; refused");
-		return -1;
+	if (input_file(d->in, 0)->stream) {
+		log_warnx("%s is a pipe: it cannot be checked against earlier "
+		    "imports before it is read, and is not recorded as one",
+		    d->rfile);
+		return 0;
 	}
+	if (d->cfg->central.conninfo[0] != '\0')
+		flags |= IMPORT_SAME_ONLY | IMPORT_UNRECORDED;
 	if ((d->imp = imports_open(relpath, err, errlen)) == NULL)
 		return -1;
 	if ((f = calloc(n, sizeof(*f))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
+	/* a file without a packet (the one left of an empty run) feeds
+	 * nothing and is not recorded */
+	for (i = k = 0; i < n; i++) {
 		in = input_file(d->in, i);
-		f[i].path = in->path;
-		f[i].name = in->name;
-		memcpy(f[i].sha256, in->sha256, sizeof(f[i].sha256));
-		f[i].first_usec = in->first_usec;
-		f[i].last_usec = in->last_usec;
-		f[i].packets = in->packets;
-		f[i].size = in->size;
+		if (in->packets == 0)
+			continue;
+		f[k].path = in->path;
+		f[k].name = in->name;
+		memcpy(f[k].sha256, in->sha256, sizeof(f[k].sha256));
+		f[k].first_usec = in->first_usec;
+		f[k].last_usec = in->last_usec;
+		f[k].packets = in->packets;
+		f[k].size = in->size;
+		k++;
 	}
-	rc = imports_plan(d->imp, f, n, d->replace, (int64_t)time(NULL),
+	rc = imports_plan(d->imp, f, k, flags, (int64_t)time(NULL),
 	    &replaced, err, errlen);
 	free(f);
-	if (rc == 0 && d->replace)
+	if (rc == 0 && d->replace && (flags & IMPORT_SAME_ONLY))
+		log_info("--replace with a central group: %zu earlier imports "
+		    "read and shipped again; the periods they released stay",
+		    replaced);
+	else if (rc == 0 && d->replace)
 		log_info("--replace: %zu earlier imports removed with every "
 		    "period they fed; those are released again from %s",
 		    replaced, d->rfile);

@@ -296,6 +296,17 @@ input_scan(char *const *paths, size_t npaths, capture_link_ok link_ok,
 			    strerror(errno));
 			goto fail;
 		}
+		if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode)) {
+			if (npaths > 1) {
+				snprintf(err, errlen, "%s is not a regular file: "
+				    "a pipe can be read alone only", paths[i]);
+				goto fail;
+			}
+			if (add(in, paths[i], err, errlen) != 0)
+				goto fail;
+			in->f[0].stream = 1;
+			return in;
+		}
 		if ((S_ISDIR(sb.st_mode) ? add_dir(in, paths[i], err,
 		    errlen) : add(in, paths[i], err, errlen)) != 0)
 			goto fail;
@@ -304,16 +315,11 @@ input_scan(char *const *paths, size_t npaths, capture_link_ok link_ok,
 		if (scan_file(&in->f[i], link_ok, err, errlen) != 0)
 			goto fail;
 	for (i = 0; i < in->n; )
-		if (in->f[i].packets == 0) {
+		if (in->f[i].packets == 0 && in->n > 1) {
 			drop_file(in, i);
 			in->skipped++;
 		} else
 			i++;
-	if (in->n == 0) {
-		snprintf(err, errlen, "no packets in %s%s", paths[0],
-		    npaths > 1 || in->skipped > 1 ? " and the rest" : "");
-		goto fail;
-	}
 	qsort(in->f, in->n, sizeof(*in->f), time_cmp);
 	/* the same bytes twice, wherever they sit in the order */
 	for (i = 0; i < in->n; i++)

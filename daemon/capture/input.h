@@ -12,9 +12,15 @@
  * period released.  The price is one more read of every file (about
  * 1 s per GB for the digest, page-cached).
  *
+ * A pipe (a FIFO, a character device) can be read once only: it is
+ * accepted as the only input, not scanned (stream set, no digest, no
+ * span), and read as before.
+ *
  * Order: by each file's first packet time, not by name (cap.pcap10
  * sorts before cap.pcap2); equal times by name.  Files holding no packet
- * are left out (input_skipped() says how many).  Files whose time spans
+ * are left out (input_skipped() says how many), unless no file holds
+ * one: then the first stays, so that a run still starts (and, say,
+ * drains the central outbox) and reads nothing.  Files whose time spans
  * overlap are refused: a merged and a rotated copy of the same traffic,
  * or one file given twice, would be counted twice.  There is no switch
  * for it: two captures of the same time from different taps are merged
@@ -43,6 +49,7 @@ struct input_file {
 	uint64_t	 packets;
 	uint64_t	 size;		/* bytes */
 	int		 dlt;
+	int		 stream;	/* a pipe: not scanned */
 };
 
 struct input;
@@ -50,8 +57,7 @@ struct input;
 /*
  * Expands paths (a directory: its regular files, not those whose name
  * starts with a dot, not its subdirectories), scans and orders them.
- * NULL with err (naming the file) on any failure, on an overlap, and
- * when no file holds a packet.
+ * NULL with err (naming the file) on any failure and on an overlap.
  */
 struct input	*input_scan(char *const *paths, size_t npaths,
 		    capture_link_ok, char *err, size_t errlen);

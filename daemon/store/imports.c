@@ -279,7 +279,7 @@ import_desc(const struct rec *r, char *buf, size_t len)
  */
 static int
 closure(sqlite3 *db, struct rec *r, size_t nr, struct pers *q,
-    const char *who, char *err, size_t errlen)
+    int flags, const char *who, char *err, size_t errlen)
 {
 	size_t i, j;
 	int changed, rc;
@@ -311,7 +311,8 @@ closure(sqlite3 *db, struct rec *r, size_t nr, struct pers *q,
 						changed = 1;
 					}
 				}
-			if (rc == 1 && !owned) {
+			if (rc == 1 && !owned &&
+			    !(flags & IMPORT_UNRECORDED)) {
 				fmt_period(&q->v[j], ps, sizeof(ps));
 				snprintf(err, errlen, "%s falls in %s, which was "
 				    "released without an import record (by a live "
@@ -335,7 +336,7 @@ dberr:
 /* The first conflict of file f with an earlier import, as a refusal. */
 static int
 conflict(sqlite3 *db, const struct import_file *f, const struct pers *fp,
-    struct rec *r, size_t nr, char *err, size_t errlen)
+    struct rec *r, size_t nr, int flags, char *err, size_t errlen)
 {
 	char desc[512], ps[40];
 	size_t i, j;
@@ -373,6 +374,8 @@ conflict(sqlite3 *db, const struct import_file *f, const struct pers *fp,
 			if (pers_has(&r[i].p, fp->v[j].kind, fp->v[j].period))
 				break;
 		fmt_period(&fp->v[j], ps, sizeof(ps));
+		if (i == nr && (flags & IMPORT_UNRECORDED))
+			continue;
 		if (i == nr) {
 			snprintf(err, errlen, "%s falls in %s, which was released "
 			    "without an import record (by a live capture, or "
@@ -393,13 +396,15 @@ conflict(sqlite3 *db, const struct import_file *f, const struct pers *fp,
 
 /* Does this run give r again (its bytes, or a file spanning its time)? */
 static int
-covered(const struct rec *r, const struct import_file *f, size_t n)
+covered(const struct rec *r, const struct import_file *f, size_t n,
+    int flags)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (strcmp(r->sha256, f[i].sha256) == 0 ||
-		    (f[i].first_usec <= r->first_usec &&
+		    (!(flags & IMPORT_SAME_ONLY) &&
+		    f[i].first_usec <= r->first_usec &&
 		    r->last_usec <= f[i].last_usec))
 			return 1;
 	return 0;
@@ -498,8 +503,9 @@ insert_import(sqlite3 *db, const struct import_file *f,
 
 int
 imports_plan(struct imports *im, const struct import_file *f, size_t n,
-    int replace, int64_t now, size_t *replaced, char *err, size_t errlen)
+    int flags, int64_t now, size_t *replaced, char *err, size_t errlen)
 {
+	int replace = (flags & IMPORT_REPLACE) != 0;
 	struct pers *fp = NULL, q;
 	struct rec *r = NULL;
 	size_t nr = 0, i, j;
@@ -523,7 +529,7 @@ imports_plan(struct imports *im, const struct import_file *f, size_t n,
 		if (file_periods(&f[i], &fp[i]) != 0)
 			goto oom;
 	for (i = 0; i < n; i++) {
-		if ((c = conflict(im->db, &f[i], &fp[i], r, nr, err,
+		if ((c = conflict(im->db, &f[i], &fp[i], r, nr, flags, err,
 		    errlen)) < 0)
 			goto out;
 		if (c == 0)
@@ -542,40 +548,54 @@ imports_plan(struct imports *im, const struct import_file *f, size_t n,
 		for (j = 0; j < fp[i].n; j++)
 			if (pers_add(&q, fp[i].v[j].kind, fp[i].v[j].period) < 0)
 				goto oom;
-	if (closure(im->db, r, nr, &q, n == 1 ? f[0].path : "this run", err,
-	    errlen) != 0)
+	if (closure(im->db, r, nr, &q, flags, n == 1 ? f[0].path :
+	    "this run", err, errlen) != 0)
 		goto out;
 	for (i = 0; i < nr; i++) {
 		if (!r[i].in)
 			continue;
-		if (!covered(&r[i], f, n)) {
+		if (!covered(&r[i], f, n, flags)) {
 			import_desc(&r[i], desc, sizeof(desc));
-			for (j = 0; j < r[i].p.n && !pers_has(&q,
-			    r[i].p.v[j].kind, r[i].p.v[j].period); j++)
-				;
-			fmt_period(&r[i].p.v[j < r[i].p.n ? j : 0], ps,
-			    sizeof(ps));
+			if (flags & IMPORT_SAME_ONLY) {
+				snprintf(err, errlen, "--replace with a central "
+				    "group: %s is not given again byte for byte, "
+				    "and the central database keeps the cells "
+				    "its reading shipped, which a different "
+				    "reading cannot take back; refused", desc);
+				goto out;
+			}
+			ps[0] = '\0';
+			if (r[i].p.n > 0)
+				fmt_period(&r[i].p.v[0], ps, sizeof(ps));
 			snprintf(err, errlen, "--replace: the periods this run "
-			    "releases again (%s and others it shares) also hold "
-			    "%s, which this run does not give again; give that "
-			    "file too (or one spanning its time)", ps, desc);
+			    "would release again (%s among them) also hold %s, "
+			    "which this run does not give again: give that file "
+			    "too (or one spanning its time)", ps, desc);
 			goto out;
 		}
 	}
-	if (replace) {
-		for (i = 0; i < q.n; i++)
-			if (delete_period(im->db, &q.v[i]) != 0)
+	/*
+	 * Central: the same bytes are read and shipped again; the periods
+	 * stay as they are, and so do their import rows.
+	 */
+	for (i = 0; replace && i < nr; i++)
+		if (r[i].in) {
+			if (!(flags & IMPORT_SAME_ONLY) &&
+			    delete_import(im->db, r[i].id) != 0)
 				goto dberr;
-		for (i = 0; i < nr; i++)
-			if (r[i].in) {
-				if (delete_import(im->db, r[i].id) != 0)
-					goto dberr;
-				(*replaced)++;
-			}
-	}
+			(*replaced)++;
+		}
+	for (i = 0; replace && !(flags & IMPORT_SAME_ONLY) && i < q.n; i++)
+		if (delete_period(im->db, &q.v[i]) != 0)
+			goto dberr;
 	for (i = 0; i < n; i++) {
+		for (j = 0; (flags & IMPORT_SAME_ONLY) && j < nr; j++)
+			if (r[j].in && strcmp(r[j].sha256, f[i].sha256) == 0)
+				break;
+		if ((flags & IMPORT_SAME_ONLY) && j < nr)
+			continue;
 		if (insert_import(im->db, &f[i], &fp[i], now,
-		    &im->ids[i]) != 0)
+		    &im->ids[im->nids]) != 0)
 			goto dberr;
 		im->nids++;
 	}
@@ -611,6 +631,8 @@ imports_done(struct imports *im)
 	size_t i;
 	int rc = 0;
 
+	if (im == NULL)
+		return 0;
 	if (sqlite3_prepare_v2(im->db, "UPDATE import SET done = 1 WHERE"
 	    " id = ?1", -1, &st, NULL) != SQLITE_OK)
 		return -1;

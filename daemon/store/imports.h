@@ -57,16 +57,33 @@ struct imports	*imports_open(const char *path, char *err, size_t errlen);
 void		 imports_close(struct imports *);
 
 /*
+ * A sensor shipping to a central database (docs/CENTRAL.md) keeps period
+ * rows here but its cells there, where a later reading's cells replace
+ * the earlier ones value by value rather than being dropped:
+ *  IMPORT_SAME_ONLY   --replace only by the same bytes, which are read
+ *                     and shipped again (the same cells) while the
+ *                     periods and their import rows stay as they are; a
+ *                     different reading could not take back the cells
+ *                     the earlier one shipped;
+ *  IMPORT_UNRECORDED  a period released without a record is no refusal
+ *                     (its local row holds no cell to lose).
+ */
+#define IMPORT_REPLACE		0x1
+#define IMPORT_SAME_ONLY	0x2
+#define IMPORT_UNRECORDED	0x4
+
+/*
  * Checks the run's files (periods in the zone period_set_tz() set) and,
- * when allowed, records them as imports under way: with replace, after
- * removing what they replace.  One transaction.  0 recorded (*replaced
- * = how many earlier imports were removed), -1 refused or failed, with
- * err fit for the user.
+ * when allowed, records them as imports under way: with IMPORT_REPLACE,
+ * after removing what they replace.  One transaction.  0 recorded
+ * (*replaced = how many earlier imports were removed), -1 refused or
+ * failed, with err fit for the user.
  */
 int		 imports_plan(struct imports *, const struct import_file *,
-		    size_t n, int replace, int64_t now, size_t *replaced,
+		    size_t n, int flags, int64_t now, size_t *replaced,
 		    char *err, size_t errlen);
-/* The run's imports are complete: every period released.  0 or -1. */
+/* The run's imports are complete: every period released.  0 or -1
+ * (NULL: nothing recorded, 0). */
 int		 imports_done(struct imports *);
 
 #endif /* AIC_IMPORTS_H */
