@@ -1226,6 +1226,7 @@ run_offline(struct daemon *d)
 	for (;;) {
 		while ((n = capture_dispatch(d->cap, 4096, on_packet, d)) > 0)
 			;
+		/* a file cut short: what came before counts, on to the next */
 		if (n == -1) {
 			log_error("%s: read error after %llu packets: %s; the "
 			    "counts up to there are stored",
@@ -1233,7 +1234,6 @@ run_offline(struct daemon *d)
 			    (unsigned long long)d->packets,
 			    capture_error(d->cap));
 			d->read_error = 1;
-			break;
 		}
 		/* the next file (the input owns and closes each capture) */
 		if ((d->cap = input_next(d->in, &idx, err, sizeof(err))) ==
@@ -1266,7 +1266,7 @@ run_offline(struct daemon *d)
 	log_info("%s: %llu packets read, %llu periods released", d->rfile,
 	    (unsigned long long)d->packets,
 	    (unsigned long long)d->status.releases);
-	if (!d->read_error && imports_done(d->imp) != 0)
+	if (imports_done(d->imp) != 0)
 		log_warnx("the import record could not be marked complete; "
 		    "a later run naming these files needs --replace");
 	if (d->ship != NULL) {
@@ -1499,7 +1499,7 @@ main(int argc, char **argv)
 	 */
 	if (d.rfile != NULL && open_input(&d, argv + optind,
 	    (size_t)(argc - optind), err, sizeof(err)) != 0) {
-		fprintf(stderr, "aicensusd: %s\n", err);
+		log_error("%s", err);
 		cleanup(&d);
 		return 1;
 	}
@@ -1533,7 +1533,7 @@ main(int argc, char **argv)
 	/* -r: refused here when read before, before anything is counted */
 	if (d.rfile != NULL && plan_imports(&d, relpath, err,
 	    sizeof(err)) != 0) {
-		fprintf(stderr, "aicensusd: %s\n", err);
+		log_error("%s", err);
 		cleanup(&d);
 		return 1;
 	}

@@ -233,11 +233,9 @@ scan_file(struct input_file *f, capture_link_ok link_ok, char *err,
 			f->first_usec = t;
 		f->packets++;
 	}
-	if (r != PCAP_ERROR_BREAK) {
-		snprintf(err, errlen, "%s: damaged after packet %llu: %s",
-		    f->path, (unsigned long long)f->packets, pcap_geterr(pc));
-		goto out;
-	}
+	/* damaged past its header: its whole records are read (input.h) */
+	if (r != PCAP_ERROR_BREAK)
+		f->damaged = 1;
 	/* what libpcap left unread (nothing, in a sound file) */
 	while ((n = fread(buf, 1, sizeof(buf), hs.fp)) > 0)
 		if (EVP_DigestUpdate(hs.md, buf, n) != 1)

@@ -5,12 +5,16 @@
  *
  * input_scan() reads every file once before anything is counted: the
  * file's SHA-256 (of its bytes, libcrypto EVP), its first and last
- * packet time and its packet count, and that libpcap reads it to its
- * end without error.  So a file that cannot be opened, is not a capture,
- * has a link type the decoder cannot read or is damaged part-way stops
- * the run with one message naming it, before a packet is counted or a
- * period released.  The price is one more read of every file (about
- * 1 s per GB for the digest, page-cached).
+ * packet time and its packet count.  So a file that cannot be opened,
+ * is not a capture (its header unreadable) or has a link type the
+ * decoder cannot read stops the run with one message naming it, before
+ * a packet is counted or a period released.  A file damaged after its
+ * header (most often the last record cut short: tcpdump killed while
+ * writing) is not refused: its whole records before the damage are
+ * read, the run goes on with the next file, and aicensusd says so
+ * naming the file and exits 1 (damaged set; span and packets are those
+ * of the whole records).  The price of the scan is one more read of
+ * every file (about 1 s per GB for the digest, page-cached).
  *
  * A pipe (a FIFO, a character device) can be read once only: it is
  * accepted as the only input, not scanned (stream set, no digest, no
@@ -50,6 +54,7 @@ struct input_file {
 	uint64_t	 size;		/* bytes */
 	int		 dlt;
 	int		 stream;	/* a pipe: not scanned */
+	int		 damaged;	/* unreadable after packets */
 };
 
 struct input;

@@ -16,9 +16,12 @@
 #    day was released from the first);  --replace with only that file is
 #    refused naming the first; both files with --replace, or the whole
 #    directory with --replace, give the single file's figures, not twice;
-#  - two files overlapping in time, a file given twice, a damaged file,
-#    a file that is not a capture and a missing file are refused before
-#    anything is released (no release database row).
+#  - two files overlapping in time, a file given twice, a file cut
+#    inside its header, a file that is not a capture and a missing file
+#    are refused before anything is released (no release database row);
+#  - a file cut short inside a record (tcpdump killed while writing) is
+#    read up to the cut, the run goes on with the next files and exits 1
+#    naming it.
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 DAEMON=$PWD/$BUILD/aicensusd
@@ -180,10 +183,20 @@ cp "${full[@]}" "$out/broken/"
 victim=$out/broken/$(basename "${full[1]}")
 size=$(stat -c %s "$victim")
 truncate -s $((size - 37)) "$victim"
+whole=0
+for f in "$out"/broken/*; do
+	whole=$((whole + $(tshark -r "$f" 2>/dev/null | wc -l)))
+done
 d=$(fresh broken)
 run "$d" "$out/broken"
-check "a damaged file among them: refused, naming it, before anything is released" \
-	'[ $rc -ne 0 ] && [[ $log == *"$victim: damaged after packet"* ]] &&
+check "a file cut short inside a record (tcpdump killed): its whole records and every other file are read ($whole packets), exit 1 naming it" \
+	'[ $rc -eq 1 ] && [[ $log == *"$victim: read error after"* ]] && [[ $log == *": $whole packets read"* ]] &&
+	[ "$(rows "$d" period)" -gt 0 ]' || echo "$log" | grep -v WITHOUT | tail -3
+head -c 20 "${full[0]}" >"$out/header.pcap"
+d=$(fresh header)
+run "$d" "${full[1]}" "$out/header.pcap"
+check "a file cut inside its header: refused, naming it, before anything is released" \
+	'[ $rc -ne 0 ] && [[ $log == *"error: $out/header.pcap: not a capture file"* ]] &&
 	[ "$(rows "$d" period)" = 0 -o "$(rows "$d" period)" = none ]' || echo "$log" | tail -2
 echo "not a capture" >"$out/notes.txt"
 run "$d" "${full[0]}" "$out/notes.txt"
