@@ -24,6 +24,12 @@ eth_only(int dlt)
 	return dlt == DLT_EN10MB;
 }
 
+static int
+eth_or_raw(int dlt)
+{
+	return dlt == DLT_EN10MB || dlt == DLT_RAW;
+}
+
 static const char *
 path_of(const char *name)
 {
@@ -254,6 +260,32 @@ test_damaged_tail(void)
 	input_free(in);
 }
 
+/* Files of different link types: each capture keeps its own. */
+static void
+test_link_types(void)
+{
+	char *paths[2], err[512];
+	struct input *in;
+	struct capture *c;
+
+	reset_dir();
+	write_pcap("eth.pcap", DLT_EN10MB, 2000, 3, 1);
+	write_pcap("raw.pcap", DLT_RAW, 1000, 3, 1);
+	paths[0] = (char *)path_of("eth.pcap");
+	paths[1] = (char *)path_of("raw.pcap");
+	in = input_scan(paths, 2, eth_or_raw, err, sizeof(err));
+	T_CHECK(in != NULL);
+	if (in == NULL)
+		return;
+	T_EQ_INT(input_file(in, 0)->dlt, DLT_RAW);
+	T_EQ_INT(input_file(in, 1)->dlt, DLT_EN10MB);
+	c = input_next(in, NULL, err, sizeof(err));
+	T_CHECK(c != NULL && capture_dlt(c) == DLT_RAW);
+	c = input_next(in, NULL, err, sizeof(err));
+	T_CHECK(c != NULL && capture_dlt(c) == DLT_EN10MB);
+	input_free(in);
+}
+
 int
 main(void)
 {
@@ -266,6 +298,7 @@ main(void)
 	T_RUN(test_directory_and_empty);
 	T_RUN(test_refusals);
 	T_RUN(test_damaged_tail);
+	T_RUN(test_link_types);
 	reset_dir();
 	rmdir(dir);
 	return T_DONE();
