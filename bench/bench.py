@@ -22,7 +22,15 @@ the repository), then, on that one file read from the page cache:
      with `tcpreplay --topspeed` into a running aicensusd; pcap's drop
      counters from the database; when it drops, slower rates until it
      does not;
-  7. central: 100 simulated sites x one ISO week shipped flush by flush
+  7. week: a capture spanning a week of capture time (bench/gen traffic
+     -w 7: 2.6 M packets with an office's daily and weekly rhythm) read
+     by `aicensusd -r` against bench/pcaploop, alternated with the
+     cadence before issue 13 (a vault write at every flush point,
+     AICENSUS_OFFLINE_FLUSH=every); median ratio against the target
+     (>= 0.5 of the bare loop) and the two cadences' release databases
+     compared byte for byte (keys made the same in both runs, clock
+     frozen).  Alone: --only week;
+  8. central: 100 simulated sites x one ISO week shipped flush by flush
      through the sensor's shipping code (bench/centralbench) into a
      throwaway PostgreSQL 15 cluster; ingest time, database size, the
      central release and the organisation-wide weekly report.  Alone:
@@ -34,12 +42,14 @@ smaller capture and prints the top functions.
 
 usage: bench.py [--build DIR] [--work DIR] [--packets N] [--runs N]
                 [--tshark-runs N] [--seed N] [--flood N] [--skip-live]
-                [--profile] [--only central] [--skip-central]
+                [--profile] [--only central|week] [--skip-central]
+                [--skip-week] [--week-packets N]
                 [--central-runs N] [--central-sites N] [--central-depts N]
                 [--central-flush SECONDS]
 """
 import argparse
 import base64
+import glob
 import json
 import os
 import platform
@@ -306,6 +316,163 @@ def flush(T, work):
                                    min=float(m.group(3)),
                                    max=float(m.group(4)))
     return res, r.stdout
+
+
+# ---- 7. a week of capture time ------------------------------------------------
+
+# getrandom() for the week row's comparison runs only (LD_PRELOAD): every
+# call gets the same bytes, so both runs draw the same week keys however
+# many times they ask, and sketches above 1,024 devices (HyperLogLog,
+# whose estimate depends on the keyed hashes) come out the same.
+FIXED_RANDOM_C = r"""
+#include <stddef.h>
+#include <sys/types.h>
+ssize_t getrandom(void *buf, size_t len, unsigned int flags);
+ssize_t
+getrandom(void *buf, size_t len, unsigned int flags)
+{
+	unsigned long long s = 0x9e3779b97f4a7c15ULL;
+	unsigned char *p = buf;
+	size_t i;
+
+	(void)flags;
+	for (i = 0; i < len; i++) {
+		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+		p[i] = (unsigned char)(s >> 56);
+	}
+	return (ssize_t)len;
+}
+"""
+
+
+def week(T, work, runs, seed, packets):
+    """aicensusd -r on a week of capture time against the bare loop, and
+    the released results of the old cadence (a vault write at every
+    flush point) against the new one."""
+    t_row = time.time()
+    d = fresh_dir(os.path.join(work, "week"))
+    src = os.path.join(ROOT, "config", "catalog.conf")
+    pcap = os.path.join(d, "week.pcap")
+
+    def gen(*args):
+        r = subprocess.run([T.gen, *args], capture_output=True, text=True)
+        check(r.returncode == 0, f"gen {args[0]} failed: {r.stderr}")
+        return r.stderr
+
+    t0 = time.time()
+    mix = gen("traffic", "-c", src, "-s", str(seed), "-n", str(packets),
+              "-w", "7", "-o", pcap)
+    gen("catalog", "-c", src, "-S", "300", "-o",
+        os.path.join(d, "catalog-300.conf"))
+    conf = os.path.join(d, "aicensus.conf")
+    gen("config", "-d", "100", "-k", "catalog-300.conf", "-b", "bench.db",
+        "-o", conf)
+    t_gen = time.time() - t0
+    warm(pcap)
+    npk, nbytes, _ = capture_size(T.pcaploop, pcap)
+    span = re.search(r"([\d.]+) s, ", mix)
+    res = {"pcaploop": [], "new": [], "every": []}
+    writes = {}
+    for i in range(runs):
+        log(f"bench: week round {i + 1}/{runs}")
+        r = run_measured([T.pcaploop, pcap])
+        check(r["rc"] == 0, "pcaploop failed")
+        res["pcaploop"].append(r)
+        for k in ("new", "every"):
+            rundir = os.path.join(d, "run-" + k)
+            run_dir(conf, rundir)
+            r = run_measured(["env", "AICENSUS_OFFLINE_FLUSH=" +
+                              ("every" if k == "every" else "default"),
+                              T.aicensusd, "-c", "aicensus.conf", "-r",
+                              pcap], cwd=rundir)
+            check(r["rc"] == 0, f"aicensusd -r failed: {r['err'][-500:]}")
+            m = re.search(r"(\d+) of (\d+) flush points written", r["err"])
+            writes[k] = (int(m.group(1)), int(m.group(2))) if m else None
+            res[k].append(r)
+    # the same released results: both cadences with the same keys and
+    # clock, release databases compared byte for byte
+    same = dict(ok=False, note="libfaketime or cc missing")
+    fake = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
+    cc = shutil.which("cc")
+    if fake and cc:
+        shim_c = os.path.join(d, "fixedrandom.c")
+        shim = os.path.join(d, "fixedrandom.so")
+        open(shim_c, "w").write(FIXED_RANDOM_C)
+        r = subprocess.run([cc, "-shared", "-fPIC", "-O2", "-o", shim,
+                            shim_c], capture_output=True, text=True)
+        check(r.returncode == 0, f"cc fixedrandom.so: {r.stderr}")
+        dbs = {}
+        for k in ("new", "every"):
+            rundir = os.path.join(d, "same-" + k)
+            run_dir(conf, rundir)
+            env = dict(os.environ, LD_PRELOAD=f"{shim} {fake[0]}",
+                       FAKETIME="2026-12-01 12:00:00",
+                       AICENSUS_OFFLINE_FLUSH="every" if k == "every"
+                       else "default")
+            r = subprocess.run([T.aicensusd, "-c", "aicensus.conf", "-r",
+                                pcap], cwd=rundir, env=env,
+                               capture_output=True, text=True)
+            check(r.returncode == 0, f"aicensusd -r (same-{k}) failed: "
+                  f"{r.stderr[-500:]}")
+            dbs[k] = os.path.join(rundir, "released.db")
+        a, b = (open(dbs[k], "rb").read() for k in ("every", "new"))
+        con = sqlite3.connect(dbs["new"])
+        cells = con.execute("SELECT COUNT(*) FROM cell").fetchone()[0]
+        periods = con.execute("SELECT COUNT(*) FROM period").fetchone()[0]
+        con.close()
+        same = dict(ok=a == b and cells > 0, cells=cells, periods=periods,
+                    bytes=len(b),
+                    note=f"{periods} periods, {cells:,} cells, "
+                    f"{len(b):,} bytes" + ("" if a == b else
+                                           ": DIFFERENT"))
+    wall = {k: med([r["wall"] for r in v]) for k, v in res.items()}
+    cpu = {k: med([r["user"] + r["sys"] for r in v]) for k, v in res.items()}
+    return dict(packets=npk, bytes=nbytes, days=float(span.group(1)) / 86400
+                if span else None, runs=runs, wall=wall, cpu=cpu,
+                ratio=wall["pcaploop"] / wall["new"],
+                ratio_every=wall["pcaploop"] / wall["every"],
+                ratio_cpu=cpu["pcaploop"] / cpu["new"], writes=writes,
+                same=same, res=res, gen_s=t_gen,
+                row_s=time.time() - t_row)
+
+
+def week_md(wk):
+    out = []
+    w = out.append
+    w("## A week of capture time (aicensusd -r against the bare loop)\n")
+    w(f"bench/gen traffic -w 7: {wk['packets']:,} packets, "
+      f"{wk['bytes'] / 1e6:,.0f} MB over {wk['days'] or 0:.1f} days of "
+      "capture time (working hours busy, nights and the weekend quiet), "
+      "100 departments, 300 services; from the page cache; "
+      f"{wk['runs']} rounds alternated (loop, aicensusd, aicensusd at the "
+      f"old cadence); median. Row time {wk['row_s']:.0f} s "
+      f"(generation {wk['gen_s']:.0f} s).\n")
+    w("| program | time (median, min–max) | CPU s | vault writes / flush "
+      "points | of the loop's speed |")
+    w("|---|---|---|---|---|")
+    for k, name in (("pcaploop", "bench/pcaploop"),
+                    ("new", "aicensusd -r"),
+                    ("every", "aicensusd -r, a write at every flush point "
+                     "(before issue 13)")):
+        rs = wk["res"][k]
+        ws = wk["writes"].get(k)
+        wtxt = f"{ws[0]:,} / {ws[1]:,}" if ws else "-"
+        w(f"| {name} | {wk['wall'][k]:.2f} s ({min(r['wall'] for r in rs):.2f}"
+          f"–{max(r['wall'] for r in rs):.2f}) | {wk['cpu'][k]:.2f} | {wtxt} "
+          f"| {wk['wall']['pcaploop'] / wk['wall'][k]:.2f} |")
+    w("")
+    w(f"Released results, old cadence = new: "
+      f"{'identical' if wk['same']['ok'] else 'NOT identical'} "
+      f"({wk['same']['note']}).\n")
+    return out
+
+
+def week_targets(wk, target):
+    target("week of capture time: aicensusd -r / pcaploop (wall, median)",
+           f"{wk['ratio']:.2f} (CPU {wk['ratio_cpu']:.2f}; old cadence "
+           f"{wk['ratio_every']:.2f})", wk["ratio"] >= 0.5, ">= 0.5")
+    target("week of capture time: released results = old cadence's",
+           wk["same"]["note"], wk["same"]["ok"], "byte-identical")
 
 
 # ---- 6. live ------------------------------------------------------------------
@@ -898,9 +1065,11 @@ def main():
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--instructions", action="store_true",
                     help="only the scaling rows, in callgrind instructions")
-    ap.add_argument("--only", choices=["central"],
+    ap.add_argument("--only", choices=["central", "week"],
                     help="only this row (central: sites x one week into "
-                    "PostgreSQL)")
+                    "PostgreSQL; week: a week of capture time)")
+    ap.add_argument("--skip-week", action="store_true")
+    ap.add_argument("--week-packets", type=int, default=2600000)
     ap.add_argument("--skip-central", action="store_true")
     ap.add_argument("--central-runs", type=int, default=1)
     ap.add_argument("--central-sites", type=int, default=100)
@@ -928,6 +1097,18 @@ def main():
                   indent=1, default=str)
         log(f"bench: results in {work}/results-central.md")
         return 0
+    if a.only == "week":
+        wk = week(T, work, a.runs, a.seed, a.week_packets)
+        targets = []
+        week_targets(wk, lambda *t: targets.append(t))
+        text = "\n".join(week_md(wk) + [
+            "| what | measured | target | |", "|---|---|---|---|"] + [
+            f"| {n} | {v} | {want} | {'met' if ok else 'MISSED'} |"
+            for n, v, ok, want in targets]) + "\n"
+        print(text)
+        open(os.path.join(work, "results-week.md"), "w").write(text)
+        log(f"bench: results in {work}/results-week.md")
+        return 0
     files, confs, mix = generate(T, work, a.packets, a.seed, a.flood)
     main_conf = confs[(300, 100)]
     if a.profile:
@@ -946,6 +1127,8 @@ def main():
     scal = scaling(T, work, files["pcap"], confs, a.runs, packets)
     mem = memory(T, work, files, main_conf, a.flood)
     fl, fl_text = flush(T, work)
+    wk = None if a.skip_week else \
+        week(T, work, a.runs, a.seed, a.week_packets)
     lv = dict(skipped="--skip-live") if a.skip_live else \
         live(T, work, main_conf, files["pcap"])
     cr = None if a.skip_central else \
@@ -1039,6 +1222,8 @@ def main():
                True, "-")
         target("flush of a full hour: at once (same hour again)",
                f"{fl['same hour again']['median']:.0f} ms", True, "-")
+    if wk:
+        week_targets(wk, target)
     if "tries" in lv:
         first = lv["tries"][0]
         clean = [t for t in lv["tries"] if t["pcap_drops"] + t["if_drops"]
@@ -1089,6 +1274,8 @@ def main():
     w("")
     w("## Flush of one full hour (bench/flushbench, 100 x 300)\n")
     w("```\n" + fl_text.strip() + "\n```\n")
+    if wk:
+        out.extend(week_md(wk))
     w("## Live (network namespaces, veth, tcpreplay)\n")
     if "tries" in lv:
         w(f"{matched:,} of the {packets:,} packets pass aicensusd's default "
@@ -1126,6 +1313,8 @@ def main():
                    names=names, scaling={f"{k[0]}s-{k[1]}d": v for k, v in
                                          scal.items()},
                    memory=mem, flush=fl, live=lv, central=cr,
+                   week={k: v for k, v in wk.items() if k != "res"}
+                   if wk else None,
                    targets=[dict(what=t[0], value=t[1], ok=t[2], want=t[3])
                             for t in targets]),
               open(os.path.join(work, "results.json"), "w"), indent=1,

@@ -3,7 +3,8 @@
  * busy gateway, a catalog of any size, a configuration with any number
  * of departments, and the two floods of the memory rows.
  *
- *   gen traffic  -c SRC_CATALOG [-s SEED] [-n PACKETS] [-p PPS] -o FILE
+ *   gen traffic  -c SRC_CATALOG [-s SEED] [-n PACKETS] [-p PPS] [-w DAYS]
+ *                -o FILE
  *   gen catalog  -c SRC_CATALOG -S SERVICES -o FILE
  *   gen config   -d 10|100|1000 -k CATALOG -b DATABASE -o FILE
  *   gen synflood [-s SEED] [-n SYNS] -o FILE
@@ -28,7 +29,13 @@
  * in five also 2001:db8:T:U::h/64.  10 departments are 10.T/16, 100 are
  * 10.T.16g/20, 1,000 are the /24s (IPv6 alike: /48, /60, /64).  Servers
  * are in 198.18.0.0/15 (RFC 2544, benchmarking) and 2001:db8:ffff::/48,
- * the resolver 198.51.100.53 / 2001:db8:53::53.  Nothing here is sent
+ * the resolver 198.51.100.53 / 2001:db8:53::53.
+ *
+ * -w DAYS spreads the PACKETS over about DAYS days of capture time (from
+ * Monday 09:00 UTC) with an office's rhythm: sessions arrive at a rate
+ * that follows the hour of the day and the day of the week (busy working
+ * hours, a quiet night, a quieter weekend), for the week-long offline
+ * row of the benchmark; -p is then ignored.  Nothing here is sent
  * anywhere: the files are read by the benchmark, or replayed inside
  * network namespaces.
  */
@@ -1626,13 +1633,41 @@ count_kind(void)
 	kind_count[cur_kind]++;
 }
 
+/*
+ * -w: the relative session rate at t seconds after T0 (Monday 09:00
+ * UTC), by hour of the day and day of the week: 1 in working hours,
+ * mornings and evenings in between, little at night and at weekends.
+ */
+static double
+rhythm(double t)
+{
+	static const double hour[24] = {
+		.04, .03, .03, .03, .04, .08, .2, .5, .85, 1, 1, .95,
+		.8, .95, 1, 1, .9, .7, .45, .3, .2, .15, .1, .06
+	};
+	uint64_t s = T0 + (uint64_t)t;
+	unsigned h = (unsigned)(s / 3600 % 24);
+	unsigned wd = (unsigned)((s / 86400 + 3) % 7);	/* 0 = Monday */
+
+	return hour[h] * (wd >= 5 ? .15 : 1);
+}
+
 static void
-traffic(const char *path, uint64_t n, double pps)
+traffic(const char *path, uint64_t n, double pps, double days)
 {
 	/* ~54 packets a second per session/s: sessions a second for pps */
-	double lambda = pps / 54.0, next = 0;
+	double lambda = pps / 54.0, next = 0, peak = 0;
 	uint64_t made = 0;
 	int i;
+
+	if (days > 0) {
+		double sum = 0, t;
+
+		/* the mean rhythm over the span sets the peak rate */
+		for (t = 0; t < days * 86400; t += 600)
+			sum += rhythm(t) * 600;
+		peak = (double)n / 54.0 / sum;
+	}
 
 	pcap_open(path);
 	count_hook = count_kind;
@@ -1642,7 +1677,13 @@ traffic(const char *path, uint64_t n, double pps)
 		if (nheap == 0 || tn <= heap[0]->t) {
 			heap_push(new_session(tn));
 			made++;
-			next += -log(1.0 - ru()) / lambda * 1e6;
+			if (days > 0) {
+				/* thinning: a candidate kept at the hour's rate */
+				do
+					next += -log(1.0 - ru()) / peak * 1e6;
+				while (ru() > rhythm(next / 1e6));
+			} else
+				next += -log(1.0 - ru()) / lambda * 1e6;
 			continue;
 		}
 		{
@@ -1880,7 +1921,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: gen traffic  -c SRC_CATALOG [-s SEED] [-n PACKETS] [-p PPS] -o FILE\n"
+	    "usage: gen traffic  -c SRC_CATALOG [-s SEED] [-n PACKETS] [-p PPS]\n"
+	    "                    [-w DAYS] -o FILE\n"
 	    "       gen catalog  -c SRC_CATALOG -S SERVICES -o FILE\n"
 	    "       gen config   -d 10|100|1000 -k CATALOG -b DATABASE -o FILE\n"
 	    "       gen synflood [-s SEED] [-n SYNS] -o FILE\n"
@@ -1893,7 +1935,7 @@ main(int argc, char **argv)
 {
 	const char *cmd, *o = NULL, *src = NULL, *cat = NULL, *db = NULL;
 	uint64_t seed = 1, n = 2000000;
-	double pps = 20000;
+	double pps = 20000, days = 0;
 	size_t services = BASE_SERVICES, i;
 	int c, depts = 100;
 
@@ -1901,7 +1943,7 @@ main(int argc, char **argv)
 		usage();
 	cmd = argv[1];
 	optind = 2;
-	while ((c = getopt(argc, argv, "b:c:d:k:n:o:p:s:S:")) != -1) {
+	while ((c = getopt(argc, argv, "b:c:d:k:n:o:p:s:S:w:")) != -1) {
 		switch (c) {
 		case 'b': db = optarg; break;
 		case 'c': src = optarg; break;
@@ -1912,6 +1954,7 @@ main(int argc, char **argv)
 		case 'p': pps = atof(optarg); break;
 		case 's': seed = strtoull(optarg, NULL, 10); break;
 		case 'S': services = strtoul(optarg, NULL, 10); break;
+		case 'w': days = atof(optarg); break;
 		default: usage();
 		}
 	}
@@ -1943,7 +1986,7 @@ main(int argc, char **argv)
 	} else if (strcmp(cmd, "traffic") == 0) {
 		make_names();
 		crypto_init();
-		traffic(o, n, pps);
+		traffic(o, n, pps, days);
 	} else if (strcmp(cmd, "dnsflood") == 0) {
 		dnsflood(o, n);
 	} else {

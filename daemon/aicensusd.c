@@ -83,6 +83,23 @@
  */
 #define FLUSH_SLICE_USEC	20000
 
+/*
+ * aicensusd -r keeps live's flush points on the capture's clock (every
+ * flush_interval of capture time: flow expiry, release checks), but
+ * writes the aggregates to the vault at a point only when that can
+ * change what is released (see offline_must_write).  Between two writes
+ * the aggregates hold several intervals' counts; the vault merges rows
+ * by union and sum, so one row of them equals the rows of each.
+ */
+struct offline_cadence {
+	int32_t			 day;		/* clock of the last write */
+	int64_t			 floor_usec;	/* that day's start */
+	int			 every;		/* write at every point */
+	size_t			 cells, mem;	/* held at the last point */
+	size_t			 grow_cells, grow_mem;	/* most per interval */
+	uint64_t		 points, writes;	/* flush points, written */
+};
+
 struct daemon {
 	const char		*cfg_path;
 	const char		*iface;
@@ -121,6 +138,7 @@ struct daemon {
 	struct plugin_exports	 exports;	/* fed by the release stage */
 	int64_t			 next_flush;	/* offline: packet time */
 	int64_t			 last_sec;	/* offline: newest packet time */
+	struct offline_cadence	 oc;		/* offline: which flushes write */
 	uint64_t		 packets;
 	struct aic_status	 status;	/* API: health it reports */
 	struct api		*api;		/* HTTP API, live only */
@@ -253,6 +271,20 @@ status_parse_failures(const struct agg *a, uint64_t anom[ANOM_N])
 	return n;
 }
 
+/* The release database's history: at most once an hour of now_sec. */
+static void
+release_retention(struct daemon *d, int64_t now_sec)
+{
+	struct period cut;
+
+	if (now_sec <= 0 || now_sec - d->last_retention < 3600)
+		return;
+	/* a week goes only once all of it is before the cutoff */
+	period_of(now_sec - (int64_t)d->cfg->retention_days * 86400, &cut);
+	if (reldb_retention(d->rel, cut.day, cut.week) >= 0)
+		d->last_retention = now_sec;
+}
+
 /*
  * Publish every day and week that has closed by now_sec (local time):
  * the release stage takes them from the vault in a crash-safe order and
@@ -280,15 +312,7 @@ release_due(struct daemon *d, int64_t now_sec)
 		ship_forget(d->ship);
 	if (n > 0)
 		d->status.last_release_usec = (uint64_t)(now_usec() - t0);
-	/* the release database's history: at most once an hour */
-	if (now_sec > 0 && now_sec - d->last_retention >= 3600) {
-		struct period cut;
-
-		/* a week goes only once all of it is before the cutoff */
-		period_of(now_sec - (int64_t)d->cfg->retention_days * 86400, &cut);
-		if (reldb_retention(d->rel, cut.day, cut.week) >= 0)
-			d->last_retention = now_sec;
-	}
+	release_retention(d, now_sec);
 	if (n > 0) {
 		d->status.last_release = (int64_t)time(NULL);	/* API status */
 		d->status.releases += (uint64_t)n;
@@ -398,6 +422,71 @@ on_flush_step(evutil_socket_t fd, short what, void *arg)
 		flush_finished(d, rc);
 }
 
+/* --- aicensusd -r: which flush points write -------------------------- */
+
+/*
+ * A flush point of -r writes the aggregates to the vault only when
+ * skipping it could change a released figure; otherwise its counts stay
+ * in memory for the next write, and the released results equal those
+ * of a write at every point (tests/e2e/offline.sh compares them):
+ *  - the capture's clock entered another local day (or week) since the
+ *    last write: the release stage publishes the day now, from a vault
+ *    holding exactly what a write at every point would hold;
+ *  - the capture went back into a day already released (late counts:
+ *    their device-hours are taken from each row's own sketch and their
+ *    lost counts placed in that row's newest hour, so the rows must be
+ *    the same): from here on every point writes, as live does;
+ *  - the aggregates hold half of their bound (max_pending_cells, half
+ *    of memory_mb), or would after two more intervals as large as the
+ *    largest seen: counts must never be lost where a write at every
+ *    point kept them;
+ *  - a release failed (it is retried at the next write).
+ * AICENSUS_OFFLINE_FLUSH=every in the environment writes at every point
+ * (the cadence before issue 13, kept to compare results with).
+ * Nothing here is about durability: the keys of -r die with the process
+ * and its input can be read again.
+ */
+static int
+offline_must_write(struct daemon *d, int64_t sec)
+{
+	struct offline_cadence *oc = &d->oc;
+	size_t cells = agg_ncells(d->agg) + agg_ncells(d->frozen);
+	size_t mem = agg_mem(d->agg) + agg_mem(d->frozen);
+	size_t max_cells = (size_t)d->cfg->limits.max_pending_cells;
+	size_t max_mem = (size_t)d->cfg->limits.memory_mb * 1024 * 1024 / 2;
+	struct period per;
+
+	if (cells > oc->cells && cells - oc->cells > oc->grow_cells)
+		oc->grow_cells = cells - oc->cells;
+	if (mem > oc->mem && mem - oc->mem > oc->grow_mem)
+		oc->grow_mem = mem - oc->mem;
+	oc->cells = cells;
+	oc->mem = mem;
+	period_of(sec, &per);
+	return oc->every || per.day != oc->day ||
+	    d->status.release_failures != 0 ||
+	    cells >= max_cells / 2 || cells + 2 * oc->grow_cells >= max_cells ||
+	    mem >= max_mem / 2 || mem + 2 * oc->grow_mem >= max_mem;
+}
+
+/* A write at a flush point of -r, at the capture's second sec. */
+static void
+offline_write(struct daemon *d, int64_t sec)
+{
+	struct offline_cadence *oc = &d->oc;
+	struct period per;
+
+	flush(d, sec);
+	if (!agg_empty(d->agg))
+		return;		/* failed: the next point tries again, as before */
+	period_of(sec, &per);
+	oc->day = per.day;
+	oc->floor_usec = period_day_start(per.day) * 1000000;
+	oc->cells = agg_ncells(d->agg) + agg_ncells(d->frozen);
+	oc->mem = agg_mem(d->agg) + agg_mem(d->frozen);
+	oc->writes++;
+}
+
 /* --- packets ---------------------------------------------------------- */
 
 static void
@@ -416,11 +505,21 @@ on_packet(void *arg, uint64_t ts, const uint8_t *p, size_t caplen,
 
 		if (sec > d->last_sec)
 			d->last_sec = sec;
-		if (d->next_flush == 0)
+		/* back into a released day: late counts (offline_must_write) */
+		if ((int64_t)ts < d->oc.floor_usec)
+			d->oc.every = 1;
+		if (d->next_flush == 0) {
+			const char *e = getenv("AICENSUS_OFFLINE_FLUSH");
+
+			d->oc.every = e != NULL && strcmp(e, "every") == 0;
 			d->next_flush = sec + d->cfg->flush_interval;
-		else if (sec >= d->next_flush) {
+		} else if (sec >= d->next_flush) {
 			pipeline_tick(d->P, ts);
-			flush(d, sec);
+			d->oc.points++;
+			if (offline_must_write(d, sec))
+				offline_write(d, sec);
+			else
+				release_retention(d, sec);
 			d->next_flush = sec + d->cfg->flush_interval;
 		}
 	}
@@ -1253,6 +1352,9 @@ run_offline(struct daemon *d)
 	 * memory only and die with the process.
 	 */
 	flush(d, d->last_sec);
+	log_info("%s: %llu of %llu flush points written to the vault, and "
+	    "the end", d->rfile, (unsigned long long)d->oc.writes,
+	    (unsigned long long)d->oc.points);
 	if (!agg_empty(d->agg)) {
 		log_error("the final flush failed; counts of this file are NOT "
 		    "released");
