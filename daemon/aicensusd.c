@@ -1225,8 +1225,10 @@ open_input(struct daemon *d, char *const *more, size_t nmore, char *err,
     size_t errlen)
 {
 	const struct input_file *a, *b;
+	struct timespec t0, t1;
 	char **paths;
-	size_t i, n;
+	size_t i, n, walked;
+	uint64_t bytes;
 
 	if ((paths = calloc(nmore + 1, sizeof(*paths))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -1235,12 +1237,23 @@ open_input(struct daemon *d, char *const *more, size_t nmore, char *err,
 	paths[0] = (char *)d->rfile;
 	for (i = 0; i < nmore; i++)
 		paths[i + 1] = more[i];
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	d->in = input_scan(paths, nmore + 1, decode_dlt_supported, err,
 	    errlen);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	free(paths);
 	if (d->in == NULL)
 		return -1;
 	n = input_count(d->in);
+	for (i = walked = 0, bytes = 0; i < n; i++) {
+		walked += input_file(d->in, i)->walked;
+		bytes += input_file(d->in, i)->size;
+	}
+	/* what the scan cost: the pcapng ones are read packet by packet */
+	log_info("scanned %zu capture files (%.1f MB, %zu of them classic "
+	    "pcap walked) in %.3f s", n, (double)bytes / 1e6, walked,
+	    (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	a = input_file(d->in, 0);
 	b = input_file(d->in, n - 1);
 	if (n == 1)
@@ -1290,7 +1303,8 @@ plan_imports(struct daemon *d, const char *relpath, char *err,
 			continue;
 		f[k].path = in->path;
 		f[k].name = in->name;
-		memcpy(f[k].sha256, in->sha256, sizeof(f[k].sha256));
+		memcpy(f[k].fingerprint, in->fingerprint,
+		    sizeof(f[k].fingerprint));
 		f[k].first_usec = in->first_usec;
 		f[k].last_usec = in->last_usec;
 		f[k].packets = in->packets;

@@ -2,14 +2,18 @@
  * input.c - the files of aicensusd -r: expanded, scanned, ordered
  * (input.h).
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <pcap/pcap.h>
@@ -26,34 +30,6 @@ struct input {
 	struct capture		*open;
 	capture_link_ok		 link_ok;
 };
-
-/* libpcap reads the file through this, so the digest costs no read. */
-struct hashed {
-	FILE		*fp;
-	EVP_MD_CTX	*md;
-	int		 failed;
-};
-
-static ssize_t
-hashed_read(void *cookie, char *buf, size_t len)
-{
-	struct hashed *h = cookie;
-	size_t n = fread(buf, 1, len, h->fp);
-
-	if (n == 0 && ferror(h->fp))
-		return -1;
-	if (n > 0 && EVP_DigestUpdate(h->md, buf, n) != 1)
-		h->failed = 1;
-	return (ssize_t)n;
-}
-
-static int
-hashed_close(void *cookie)
-{
-	struct hashed *h = cookie;
-
-	return fclose(h->fp);
-}
 
 static void
 utc(int64_t usec, char *buf, size_t len)
@@ -165,56 +141,208 @@ out:
 }
 
 /*
- * One file read to its end: digest, span, packets.  Messages name the
- * file and say what is wrong with it.
+ * The fingerprint (input.h): SHA-256 of the size, 8 bytes big-endian,
+ * then the first and the last INPUT_FP_PART bytes, or every byte of a
+ * file of no more than twice that.
+ */
+static int
+fingerprint(int fd, uint64_t size, char out[INPUT_FP_HEX])
+{
+	unsigned char md[EVP_MAX_MD_SIZE], be[8], buf[65536];
+	uint64_t part[2][2];	/* offset, length */
+	EVP_MD_CTX *ctx;
+	unsigned mdlen = 0, i;
+	size_t np;
+	int ok;
+
+	for (i = 0; i < 8; i++)
+		be[i] = (unsigned char)(size >> (56 - 8 * i));
+	if (size <= 2 * (uint64_t)INPUT_FP_PART) {
+		part[0][0] = 0;
+		part[0][1] = size;
+		np = 1;
+	} else {
+		part[0][0] = 0;
+		part[0][1] = INPUT_FP_PART;
+		part[1][0] = size - INPUT_FP_PART;
+		part[1][1] = INPUT_FP_PART;
+		np = 2;
+	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, be, sizeof(be)) == 1;
+	for (i = 0; ok && i < np; i++) {
+		uint64_t off = part[i][0], left = part[i][1];
+
+		while (ok && left > 0) {
+			size_t want = left < sizeof(buf) ? (size_t)left :
+			    sizeof(buf);
+			ssize_t n = pread(fd, buf, want, (off_t)off);
+
+			/* short: the file shrank since its size was taken */
+			if (n <= 0) {
+				ok = 0;
+				break;
+			}
+			ok = EVP_DigestUpdate(ctx, buf, (size_t)n) == 1;
+			off += (uint64_t)n;
+			left -= (uint64_t)n;
+		}
+	}
+	ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return -1;
+	for (i = 0; i < mdlen; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+static uint32_t
+get32(const unsigned char *p, int swapped)
+{
+	if (swapped)
+		return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		    (uint32_t)p[2] << 8 | p[3];
+	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[1] << 8 | p[0];
+}
+
+/*
+ * Is this header a classic pcap file's whose records input_walk() can
+ * read?  Version 2.4 only: older files may have their two lengths the
+ * other way round, which libpcap guesses at.  *swapped: big-endian
+ * fields; *nsec: nanosecond time stamps.
+ */
+static int
+classic(const unsigned char h[24], int *swapped, int *nsec)
+{
+	uint32_t m = (uint32_t)h[0] | (uint32_t)h[1] << 8 |
+	    (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
+
+	switch (m) {
+	case 0xa1b2c3d4: *swapped = 0; *nsec = 0; break;
+	case 0xd4c3b2a1: *swapped = 1; *nsec = 0; break;
+	case 0xa1b23c4d: *swapped = 0; *nsec = 1; break;
+	case 0x4d3cb2a1: *swapped = 1; *nsec = 1; break;
+	default:
+		return 0;
+	}
+	if (*swapped)
+		return h[4] == 0 && h[5] == 2 && h[6] == 0 && h[7] == 4;
+	return h[4] == 2 && h[5] == 0 && h[6] == 4 && h[7] == 0;
+}
+
+int
+input_walk(const unsigned char *p, size_t size, struct input_walk *w)
+{
+	int swapped, nsec;
+	size_t off = INPUT_PCAP_HDR;
+
+	memset(w, 0, sizeof(*w));
+	if (size < INPUT_PCAP_HDR || !classic(p, &swapped, &nsec))
+		return -1;
+	while (off < size) {
+		const unsigned char *r = p + off;
+		uint32_t incl;
+		int64_t t;
+
+		if (size - off < INPUT_PCAP_REC) {
+			w->damaged = 1;		/* a record header cut */
+			break;
+		}
+		incl = get32(r + 8, swapped);
+		/* the data cut (libpcap fails there too, whatever the length) */
+		if (incl > size - off - INPUT_PCAP_REC) {
+			w->damaged = 1;
+			break;
+		}
+		/*
+		 * Larger than any snapshot length: libpcap refuses the record
+		 * or not depending on the link type; let it decide.
+		 */
+		if (incl > INPUT_WALK_MAXREC)
+			return -1;
+		/* as libpcap: signed 32-bit fields, nanoseconds scaled down */
+		t = (int64_t)(int32_t)get32(r, swapped) * 1000000;
+		if (nsec)
+			t += get32(r + 4, swapped) / 1000;
+		else
+			t += (int32_t)get32(r + 4, swapped);
+		if (w->packets == 0 || t > w->last_usec)
+			w->last_usec = t;
+		if (w->packets == 0)
+			w->first_usec = t;
+		w->packets++;
+		off += INPUT_PCAP_REC + (size_t)incl;
+	}
+	return 0;
+}
+
+/* Walks a classic pcap file's records: 1 walked, 0 libpcap must, -1 error. */
+static int
+walk_file(int fd, struct input_file *f)
+{
+	struct input_walk w;
+	void *map;
+	int rc;
+
+	if (f->size > SIZE_MAX)
+		return 0;
+	map = mmap(NULL, (size_t)f->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return 0;
+	(void)madvise(map, (size_t)f->size, MADV_SEQUENTIAL);
+	rc = input_walk(map, (size_t)f->size, &w);
+	munmap(map, (size_t)f->size);
+	if (rc != 0)
+		return 0;
+	f->first_usec = w.first_usec;
+	f->last_usec = w.last_usec;
+	f->packets = w.packets;
+	f->damaged = w.damaged;
+	f->walked = 1;
+	return 1;
+}
+
+/*
+ * One file scanned: fingerprint, span, packets.  Messages name the file
+ * and say what is wrong with it.
  */
 static int
 scan_file(struct input_file *f, capture_link_ok link_ok, char *err,
     size_t errlen)
 {
-	static const cookie_io_functions_t io = {
-		.read = hashed_read, .close = hashed_close
-	};
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
-	unsigned char md[EVP_MAX_MD_SIZE], buf[65536];
+	unsigned char hdr[INPUT_PCAP_HDR];
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	struct hashed hs;
 	struct stat sb;
-	unsigned mdlen = 0, i;
 	pcap_t *pc = NULL;
-	FILE *cf;
-	size_t n;
-	int rc = -1, r;
+	FILE *fp;
+	int fd, fd2, rc = -1, r, swapped, nsec;
 
-	memset(&hs, 0, sizeof(hs));
-	if ((hs.fp = fopen(f->path, "rb")) == NULL) {
+	if ((fd = open(f->path, O_RDONLY | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "%s: %s", f->path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fileno(hs.fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", f->path);
-		fclose(hs.fp);
-		return -1;
+		goto out;
 	}
 	f->size = (uint64_t)sb.st_size;
-	if ((hs.md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(hs.md, EVP_sha256(), NULL) != 1) {
-		snprintf(err, errlen, "%s: SHA-256 unavailable", f->path);
-		fclose(hs.fp);
-		EVP_MD_CTX_free(hs.md);
-		return -1;
+	/* libpcap reads the header (its refusals), then from its own fd */
+	if ((fd2 = dup(fd)) == -1 || (fp = fdopen(fd2, "rb")) == NULL) {
+		if (fd2 != -1)
+			close(fd2);
+		snprintf(err, errlen, "%s: %s", f->path, strerror(errno));
+		goto out;
 	}
-	if ((cf = fopencookie(&hs, "rb", io)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		fclose(hs.fp);
-		EVP_MD_CTX_free(hs.md);
-		return -1;
-	}
-	if ((pc = pcap_fopen_offline(cf, ebuf)) == NULL) {
+	if ((pc = pcap_fopen_offline(fp, ebuf)) == NULL) {
 		snprintf(err, errlen, "%s: not a capture file libpcap can "
 		    "read: %s", f->path, ebuf);
-		fclose(cf);
+		fclose(fp);
 		goto out;
 	}
 	f->dlt = pcap_datalink(pc);
@@ -224,6 +352,17 @@ scan_file(struct input_file *f, capture_link_ok link_ok, char *err,
 		    pcap_datalink_val_to_name(f->dlt) : "unknown");
 		goto out;
 	}
+	if (fingerprint(fd, f->size, f->fingerprint) != 0) {
+		snprintf(err, errlen, "%s: cannot compute its fingerprint "
+		    "(SHA-256; did the file change while read?)", f->path);
+		goto out;
+	}
+	if (pread(fd, hdr, sizeof(hdr), 0) == (ssize_t)sizeof(hdr) &&
+	    classic(hdr, &swapped, &nsec) && walk_file(fd, f) == 1) {
+		rc = 0;
+		goto out;
+	}
+	/* pcapng, or what the walk leaves to libpcap: every packet */
 	while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
 		int64_t t = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
 
@@ -236,23 +375,11 @@ scan_file(struct input_file *f, capture_link_ok link_ok, char *err,
 	/* damaged past its header: its whole records are read (input.h) */
 	if (r != PCAP_ERROR_BREAK)
 		f->damaged = 1;
-	/* what libpcap left unread (nothing, in a sound file) */
-	while ((n = fread(buf, 1, sizeof(buf), hs.fp)) > 0)
-		if (EVP_DigestUpdate(hs.md, buf, n) != 1)
-			hs.failed = 1;
-	if (ferror(hs.fp) || hs.failed ||
-	    EVP_DigestFinal_ex(hs.md, md, &mdlen) != 1 || mdlen != 32) {
-		snprintf(err, errlen, "%s: cannot compute its SHA-256",
-		    f->path);
-		goto out;
-	}
-	for (i = 0; i < mdlen; i++)
-		snprintf(f->sha256 + 2 * i, 3, "%02x", md[i]);
 	rc = 0;
 out:
 	if (pc != NULL)
-		pcap_close(pc);		/* closes cf, and hs.fp with it */
-	EVP_MD_CTX_free(hs.md);
+		pcap_close(pc);		/* closes fp and fd2 with it */
+	close(fd);
 	return rc;
 }
 
@@ -319,12 +446,13 @@ input_scan(char *const *paths, size_t npaths, capture_link_ok link_ok,
 		} else
 			i++;
 	qsort(in->f, in->n, sizeof(*in->f), time_cmp);
-	/* the same bytes twice, wherever they sit in the order */
+	/* the same capture twice, wherever it sits in the order */
 	for (i = 0; i < in->n; i++)
 		for (j = i + 1; j < in->n; j++)
-			if (strcmp(in->f[i].sha256, in->f[j].sha256) == 0) {
+			if (input_same(&in->f[i], &in->f[j])) {
 				snprintf(err, errlen, "%s and %s are the same "
-				    "capture (same SHA-256): give it once",
+				    "capture (same size, first and last MiB, time "
+				    "span and packet count): give it once",
 				    in->f[i].path, in->f[j].path);
 				goto fail;
 			}
@@ -379,6 +507,14 @@ size_t
 input_skipped(const struct input *in)
 {
 	return in->skipped;
+}
+
+int
+input_same(const struct input_file *a, const struct input_file *b)
+{
+	return strcmp(a->fingerprint, b->fingerprint) == 0 &&
+	    a->first_usec == b->first_usec && a->last_usec == b->last_usec &&
+	    a->packets == b->packets;
 }
 
 struct capture *

@@ -20,7 +20,7 @@
 
 static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS import(id INTEGER PRIMARY KEY,"
-    " name TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,"
+    " name TEXT NOT NULL, fingerprint TEXT NOT NULL, size INTEGER NOT NULL,"
     " first_usec INTEGER NOT NULL, last_usec INTEGER NOT NULL,"
     " packets INTEGER NOT NULL, imported_at INTEGER NOT NULL,"
     " done INTEGER NOT NULL);"
@@ -43,8 +43,9 @@ struct pers {
 struct rec {
 	int64_t		 id;
 	char		 name[256];
-	char		 sha256[IMPORT_SHA256_HEX];
+	char		 fingerprint[IMPORT_FP_HEX];
 	int64_t		 first_usec, last_usec, at;
+	uint64_t	 packets;
 	int		 done;
 	struct pers	 p;
 	int		 in;		/* in the set being replaced */
@@ -193,8 +194,9 @@ recs_load(sqlite3 *db, struct rec **out, size_t *nout)
 	size_t n = 0, cap = 0, i;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT id, name, sha256, first_usec,"
-	    " last_usec, imported_at, done FROM import ORDER BY id", -1, &st,
+	if (sqlite3_prepare_v2(db, "SELECT id, name, fingerprint,"
+	    " first_usec, last_usec, imported_at, done, packets FROM import"
+	    " ORDER BY id", -1, &st,
 	    NULL) != SQLITE_OK)
 		goto fail;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -208,12 +210,13 @@ recs_load(sqlite3 *db, struct rec **out, size_t *nout)
 		r[n].id = sqlite3_column_int64(st, 0);
 		snprintf(r[n].name, sizeof(r[n].name), "%s",
 		    (const char *)sqlite3_column_text(st, 1));
-		snprintf(r[n].sha256, sizeof(r[n].sha256), "%s",
+		snprintf(r[n].fingerprint, sizeof(r[n].fingerprint), "%s",
 		    (const char *)sqlite3_column_text(st, 2));
 		r[n].first_usec = sqlite3_column_int64(st, 3);
 		r[n].last_usec = sqlite3_column_int64(st, 4);
 		r[n].at = sqlite3_column_int64(st, 5);
 		r[n].done = sqlite3_column_int(st, 6);
+		r[n].packets = (uint64_t)sqlite3_column_int64(st, 7);
 		n++;
 	}
 	if (rc != SQLITE_DONE)
@@ -258,6 +261,20 @@ released(sqlite3 *db, const struct per *p)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * The same capture as an earlier import: the same fingerprint (size,
+ * first and last MiB), time span and packet count.  Two captures that
+ * share size, head and tail but not their span or count are different
+ * files, whose time spans then decide.
+ */
+static int
+same_file(const struct rec *r, const struct import_file *f)
+{
+	return strcmp(r->fingerprint, f->fingerprint) == 0 &&
+	    r->first_usec == f->first_usec && r->last_usec == f->last_usec &&
+	    r->packets == f->packets;
 }
 
 static void
@@ -343,10 +360,11 @@ conflict(sqlite3 *db, const struct import_file *f, const struct pers *fp,
 	int rc;
 
 	for (i = 0; i < nr; i++)
-		if (strcmp(r[i].sha256, f->sha256) == 0) {
+		if (same_file(&r[i], f)) {
 			import_desc(&r[i], desc, sizeof(desc));
 			snprintf(err, errlen, "%s was already imported: %s has "
-			    "the same SHA-256; reading it again would count "
+			    "the same fingerprint (size, first and last MiB), "
+			    "time span and packets; reading it again would count "
 			    "nothing (its periods are released once); pass "
 			    "--replace to release them again from this reading",
 			    f->path, desc);
@@ -402,7 +420,7 @@ covered(const struct rec *r, const struct import_file *f, size_t n,
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (strcmp(r->sha256, f[i].sha256) == 0 ||
+		if (same_file(r, &f[i]) ||
 		    (!(flags & IMPORT_SAME_ONLY) &&
 		    f[i].first_usec <= r->first_usec &&
 		    r->last_usec <= f[i].last_usec))
@@ -467,13 +485,13 @@ insert_import(sqlite3 *db, const struct import_file *f,
 	size_t i;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "INSERT INTO import(name, sha256, size,"
+	if (sqlite3_prepare_v2(db, "INSERT INTO import(name, fingerprint, size,"
 	    " first_usec, last_usec, packets, imported_at, done)"
 	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)", -1, &st, NULL) !=
 	    SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, f->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, f->fingerprint, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)f->size);
 	sqlite3_bind_int64(st, 4, f->first_usec);
 	sqlite3_bind_int64(st, 5, f->last_usec);
@@ -538,7 +556,7 @@ imports_plan(struct imports *im, const struct import_file *f, size_t n,
 			goto out;
 		/* replace: everything this run touches, and what it holds */
 		for (j = 0; j < nr; j++)
-			if (strcmp(r[j].sha256, f[i].sha256) == 0 ||
+			if (same_file(&r[j], &f[i]) ||
 			    (f[i].first_usec <= r[j].last_usec &&
 			    r[j].first_usec <= f[i].last_usec))
 				r[j].in = 1;
@@ -590,7 +608,7 @@ imports_plan(struct imports *im, const struct import_file *f, size_t n,
 			goto dberr;
 	for (i = 0; i < n; i++) {
 		for (j = 0; (flags & IMPORT_SAME_ONLY) && j < nr; j++)
-			if (r[j].in && strcmp(r[j].sha256, f[i].sha256) == 0)
+			if (r[j].in && same_file(&r[j], &f[i]))
 				break;
 		if ((flags & IMPORT_SAME_ONLY) && j < nr)
 			continue;

@@ -13,7 +13,8 @@
  * Where: in the release database, tables `import` and `import_period`
  * (docs/SCHEMA.md).  It is the file whose periods the record is about,
  * and the only file aicensusd -r keeps (its vault and keys live in
- * memory).  What it holds is not an identifier: a file's SHA-256, its
+ * memory).  What it holds is not an identifier: a file's fingerprint
+ * (capture/input.h: SHA-256 of its size, first and last MiB), its
  * last path part (the directory is not kept), its size, the times of
  * its first and last packet, its packet count, when it was read, and
  * which days and weeks it fed.  Report readers could see that these
@@ -21,7 +22,10 @@
  * which hours they cover.
  *
  * What is refused (imports_plan), before anything is read:
- *  - a file whose SHA-256 an earlier import has ("already imported");
+ *  - a file with the fingerprint, time span and packet count of an
+ *    earlier import ("already imported": two different captures of
+ *    identical size, head and tail are taken as the same file only when
+ *    span and count agree too; otherwise the spans decide, below);
  *  - a file sharing a day or week with an earlier import, or overlapping
  *    its time span (an import that did not finish included);
  *  - a file falling in a period released with no import record (a live
@@ -30,7 +34,7 @@
  * With replace, the earlier imports concerned, and every period they fed,
  * are removed and released again from this run, in one transaction
  * before the read; refused when any of those periods also holds an
- * import this run does not give again (the same SHA-256, or a file of
+ * import this run does not give again (the same file, or a file of
  * the run whose time span contains it), naming it.
  */
 #ifndef AIC_IMPORTS_H
@@ -39,12 +43,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IMPORT_SHA256_HEX	65
+#define IMPORT_FP_HEX		65
 
 struct import_file {
 	const char	*path;		/* for messages */
 	const char	*name;		/* kept: the last part of path */
-	char		 sha256[IMPORT_SHA256_HEX];
+	char		 fingerprint[IMPORT_FP_HEX];	/* input.h */
 	int64_t		 first_usec, last_usec;
 	uint64_t	 packets;
 	uint64_t	 size;

@@ -7,9 +7,9 @@
 #    blind-spot figure, every period's coverage);
 #  - names that sort out of time order (cap.pcap10 before cap.pcap2) are
 #    read in time order;
-#  - the import record: one row per file with its SHA-256 (as
-#    sha256sum says), packet count (as capinfos says) and the periods it
-#    fed;
+#  - the import record: one row per file with its fingerprint (SHA-256
+#    of size, first and last MiB, as python's hashlib says), packet
+#    count (as capinfos says) and the periods it fed;
 #  - a file read again is refused with a message naming it and the
 #    earlier import's date, and nothing in the release database changes;
 #  - the next file of a rotation read in a run of its own is refused (its
@@ -94,16 +94,31 @@ check "... the log says $nfull files were read and $((nfiles - nfull)) empty one
 	'[[ $log == *"$nfull files ("* ]] && [[ $log == *"$((nfiles - nfull)) capture files without a packet left out"* ]]' ||
 	echo "$log" | grep info | head -3
 
-# The record: one row per file with packets, its SHA-256 and packets.
+# The fingerprint as capture/input.h defines it, computed apart: SHA-256
+# of the size (8 bytes, big-endian), the first and the last MiB (every
+# byte of a file of 2 MiB or less).
+fingerprint() {
+	$PY -c 'import hashlib, os, sys
+p = sys.argv[1]; n = os.path.getsize(p); M = 1 << 20
+with open(p, "rb") as f:
+	h = hashlib.sha256(n.to_bytes(8, "big"))
+	if n <= 2 * M:
+		h.update(f.read())
+	else:
+		h.update(f.read(M)); f.seek(n - M); h.update(f.read(M))
+print(h.hexdigest())' "$1"
+}
+
+# The record: one row per file with packets, its fingerprint and packets.
 bad=0
 for f in "$out"/rot/*; do
 	n=$(capinfos -c -M "$f" | awk '/Number of packets/ { print $NF }')
 	[ "$n" -gt 0 ] || continue
-	sum=$(sha256sum "$f" | cut -d' ' -f1)
-	got=$(sqlite3 "$d/released.db" "SELECT packets || ' ' || done FROM import WHERE name = '$(basename "$f")' AND sha256 = '$sum'")
+	sum=$(fingerprint "$f")
+	got=$(sqlite3 "$d/released.db" "SELECT packets || ' ' || done FROM import WHERE name = '$(basename "$f")' AND fingerprint = '$sum'")
 	[ "$got" = "$n 1" ] || { bad=$((bad + 1)); echo "# $(basename "$f"): '$got', want '$n 1'"; }
 done
-check "the import record: $nfull rows, each with the file's SHA-256 and packet count, complete" \
+check "the import record: $nfull rows, each with the file's fingerprint and packet count, complete" \
 	'[ $bad -eq 0 ] && [ "$(rows "$d" import)" = "$nfull" ]'
 check "... and the periods each fed (every released period has one)" \
 	'[ "$(sqlite3 "$d/released.db" "SELECT count(*) FROM period WHERE NOT EXISTS (SELECT 1 FROM import_period i WHERE i.kind = period.kind AND i.period = period.period)")" = 0 ]'

@@ -85,7 +85,7 @@ file(const char *name, char c, int64_t first, int64_t last)
 	memset(&f, 0, sizeof(f));
 	f.path = name;
 	f.name = name;
-	memset(f.sha256, c, 64);
+	memset(f.fingerprint, c, 64);
 	f.first_usec = first * US;
 	f.last_usec = last * US;
 	f.packets = 10;
