@@ -576,7 +576,8 @@ imports_plan(struct imports *im, const struct import_file *f, size_t n,
 			import_desc(&r[i], desc, sizeof(desc));
 			if (flags & IMPORT_SAME_ONLY) {
 				snprintf(err, errlen, "--replace with a central "
-				    "group: %s is not given again byte for byte, "
+				    "group: %s is not given again (the same "
+				    "fingerprint, time span and packets), "
 				    "and the central database keeps the cells "
 				    "its reading shipped, which a different "
 				    "reading cannot take back; refused", desc);
@@ -593,7 +594,7 @@ imports_plan(struct imports *im, const struct import_file *f, size_t n,
 		}
 	}
 	/*
-	 * Central: the same bytes are read and shipped again; the periods
+	 * Central: the same file is read and shipped again; the periods
 	 * stay as they are, and so do their import rows.
 	 */
 	for (i = 0; replace && i < nr; i++)

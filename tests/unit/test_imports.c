@@ -163,6 +163,20 @@ test_refused(void)
 	T_CHECK(strstr(err, "imported 2026-12-16") != NULL);
 	T_CHECK(strstr(err, "--replace") != NULL);
 
+	/*
+	 * The same fingerprint (size, first and last MiB) but another
+	 * packet count, or another span: a different file, which the time
+	 * spans then judge (here: overlapping, refused as such).
+	 */
+	f[0] = file("middle.pcap", 'a', MON + 8 * H, MON + 10 * H);
+	f[0].packets = 11;
+	T_EQ_INT(plan(f, 1, 0, NULL, err, sizeof(err)), -1);
+	T_CHECK(strstr(err, "middle.pcap overlaps in time the import of "
+	    "a.pcap") != NULL && strstr(err, "already imported") == NULL);
+	f[0] = file("later.pcap", 'a', MON + 8 * H, MON + 10 * H + 1);
+	T_EQ_INT(plan(f, 1, 0, NULL, err, sizeof(err)), -1);
+	T_CHECK(strstr(err, "later.pcap overlaps in time") != NULL);
+
 	/* other bytes over the same time */
 	f[0] = file("merged.pcap", 'm', MON + 9 * H, MON + 12 * H);
 	T_EQ_INT(plan(f, 1, 0, NULL, err, sizeof(err)), -1);
@@ -265,6 +279,12 @@ test_central(void)
 	T_EQ_INT(sql_int("SELECT id FROM import"), at);
 	/* other bytes could not take back the cells shipped */
 	f[0] = file("other.pcap", 'o', MON + 8 * H, MON + 11 * H);
+	T_EQ_INT(plan(f, 1, IMPORT_REPLACE | IMPORT_SAME_ONLY |
+	    IMPORT_UNRECORDED, &rep, err, sizeof(err)), -1);
+	T_CHECK(strstr(err, "central group: a.pcap") != NULL);
+	/* nor a file of the same fingerprint but another packet count */
+	f[0] = file("a.pcap", 'a', MON + 8 * H, MON + 10 * H);
+	f[0].packets = 9;
 	T_EQ_INT(plan(f, 1, IMPORT_REPLACE | IMPORT_SAME_ONLY |
 	    IMPORT_UNRECORDED, &rep, err, sizeof(err)), -1);
 	T_CHECK(strstr(err, "central group: a.pcap") != NULL);
