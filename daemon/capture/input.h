@@ -108,6 +108,15 @@ struct input_walk {
 
 int		 input_walk(const unsigned char *p, size_t size,
 		    struct input_walk *);
+/*
+ * The same walk as nchains chains stepped in turn (input.c says why),
+ * the same result whatever nchains; input_walk() takes
+ * INPUT_WALK_CHAINS from INPUT_WALK_SPLIT bytes on, else one.
+ */
+#define INPUT_WALK_CHAINS	8
+#define INPUT_WALK_SPLIT	(8 * 1024 * 1024)
+int		 input_walk_chains(const unsigned char *p, size_t size,
+		    int nchains, struct input_walk *);
 /* The same capture: fingerprint, time span and packet count agree. */
 int		 input_same(const struct input_file *, const struct input_file *);
 
