@@ -248,6 +248,7 @@ enum { C_WALK, C_END, C_DAMAGED, C_LONG };
 
 struct chain {
 	size_t		 start, off, end;
+	size_t		 rel;		/* pages before it let go */
 	int64_t		 first, last;
 	uint64_t	 packets;
 	int		 state;
@@ -255,6 +256,7 @@ struct chain {
 
 #define WALK_PROBE	8		/* records a start must chain */
 #define WALK_SEARCH	(1024 * 1024)	/* bytes searched for a start */
+#define WALK_RELEASE	256		/* rounds between releases */
 
 /* One record at c->off: 0 counted, 1 the chain stops (state says why). */
 static inline int
@@ -352,13 +354,31 @@ merge(struct input_walk *w, const struct chain *c)
 	return c->state == C_DAMAGED;
 }
 
-int
-input_walk_chains(const unsigned char *p, size_t size, int nchains,
+/*
+ * The pages a chain has walked past, let go (a mapping of the file, pg
+ * its page size): the walk's resident memory stays a few pages a chain
+ * instead of growing to the file's size (hostile.sh's memory bound).
+ * The data stay in the page cache, for the read that follows.
+ */
+static void
+release(const unsigned char *p, size_t pg, struct chain *c)
+{
+	size_t to = c->off & ~(pg - 1);
+
+	if (to > c->rel) {
+		(void)madvise((void *)(uintptr_t)(p + c->rel), to - c->rel,
+		    MADV_DONTNEED);
+		c->rel = to;
+	}
+}
+
+static int
+walk(const unsigned char *p, size_t size, int nchains, size_t pg,
     struct input_walk *w)
 {
 	struct chain ch[INPUT_WALK_CHAINS], rest;
 	int swapped, nsec, n, k, active;
-	size_t b, s, lim;
+	size_t b, s, lim, rounds = 0;
 	int64_t sec0;
 
 	memset(w, 0, sizeof(*w));
@@ -390,6 +410,7 @@ input_walk_chains(const unsigned char *p, size_t size, int nchains,
 	for (k = 0; k < n; k++) {
 		ch[k].off = ch[k].start;
 		ch[k].end = k + 1 < n ? ch[k + 1].start : size;
+		ch[k].rel = pg != 0 ? ch[k].start & ~(pg - 1) : 0;
 	}
 	/* the chains stepped in turn: their cache misses overlap */
 	do {
@@ -398,6 +419,9 @@ input_walk_chains(const unsigned char *p, size_t size, int nchains,
 			if (ch[k].state == C_WALK &&
 			    step(p, size, swapped, nsec, &ch[k]) == 0)
 				active = 1;
+		if (pg != 0 && ++rounds % WALK_RELEASE == 0)
+			for (k = 0; k < n; k++)
+				release(p, pg, &ch[k]);
 	} while (active);
 	for (k = 0; k < n; k++) {
 		if (ch[k].state == C_LONG)
@@ -410,8 +434,10 @@ input_walk_chains(const unsigned char *p, size_t size, int nchains,
 		memset(&rest, 0, sizeof(rest));
 		rest.start = rest.off = ch[k].off;
 		rest.end = size;
+		rest.rel = ch[k].rel;
 		while (step(p, size, swapped, nsec, &rest) == 0)
-			;
+			if (pg != 0 && ++rounds % WALK_RELEASE == 0)
+				release(p, pg, &rest);
 		if (rest.state == C_LONG)
 			return -1;
 		merge(w, &rest);
@@ -421,39 +447,40 @@ input_walk_chains(const unsigned char *p, size_t size, int nchains,
 }
 
 int
+input_walk_chains(const unsigned char *p, size_t size, int nchains,
+    struct input_walk *w)
+{
+	return walk(p, size, nchains, 0, w);
+}
+
+static int
+chains_for(size_t size)
+{
+	return size >= INPUT_WALK_SPLIT ? INPUT_WALK_CHAINS : 1;
+}
+
+int
 input_walk(const unsigned char *p, size_t size, struct input_walk *w)
 {
-	return input_walk_chains(p, size, size >= INPUT_WALK_SPLIT ?
-	    INPUT_WALK_CHAINS : 1, w);
+	return walk(p, size, chains_for(size), 0, w);
 }
 
 /* Walks a classic pcap file's records: 1 walked, 0 libpcap must, -1 error. */
 static int
 walk_file(int fd, struct input_file *f)
 {
+	long pg = sysconf(_SC_PAGESIZE);
 	struct input_walk w;
 	void *map;
 	int rc;
 
-	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
-	int pop = 0;
-
-	if (f->size > SIZE_MAX)
+	if (f->size > SIZE_MAX || pg <= 0 || (pg & (pg - 1)) != 0)
 		return 0;
-	/*
-	 * Every page holds a record header, so every page is touched: the
-	 * page tables filled at once cost less than a fault each (0.18
-	 * against 0.25 s for 2 GB).  Not for a file larger than a quarter
-	 * of the memory, whose pages the walk is better to let go behind.
-	 */
-	if (pages > 0 && psz > 0 &&
-	    f->size <= (uint64_t)pages * (uint64_t)psz / 4)
-		pop = MAP_POPULATE;
-	map = mmap(NULL, (size_t)f->size, PROT_READ, MAP_PRIVATE | pop, fd,
-	    0);
+	map = mmap(NULL, (size_t)f->size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED)
 		return 0;
-	rc = input_walk(map, (size_t)f->size, &w);
+	rc = walk(map, (size_t)f->size, chains_for((size_t)f->size),
+	    (size_t)pg, &w);
 	munmap(map, (size_t)f->size);
 	if (rc != 0)
 		return 0;
