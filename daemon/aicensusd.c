@@ -44,6 +44,7 @@
 #include "aggregate/agg.h"
 #include "out/api/api.h"
 #include "capture/capture.h"
+#include "capture/input.h"
 #include "decode/decode.h"
 #include "detect/catalog.h"
 #include "common/cfgerr.h"
@@ -57,6 +58,7 @@
 #include "release/due.h"
 #include "release/release.h"
 #include "out/ship.h"
+#include "store/imports.h"
 #include "store/outbox.h"
 #include "store/vault.h"
 #include "store/vaultdb.h"
@@ -102,7 +104,11 @@ struct offline_cadence {
 struct daemon {
 	const char		*cfg_path;
 	const char		*iface;
-	const char		*rfile;
+	const char		*rfile;		/* -r: names the input in logs */
+	struct input		*in;		/* -r: the files, in time order */
+	struct imports		*imp;		/* -r: what was read before */
+	int			 replace;	/* --replace */
+	char			 rlabel[512];	/* -r of several files */
 	const char		*db_override;
 	const char		*rel_override;
 	struct config		*cfg;
@@ -150,14 +156,19 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: aicensusd [-n] [-c CONFIG] [-i IFACE | -r FILE | --finalise]\n"
+	    "usage: aicensusd [-n] [-c CONFIG] [-i IFACE | --finalise |\n"
+	    "                 -r FILE|DIR [FILE|DIR ...] [--replace]]\n"
 	    "                 [--db PATH] [--release-db PATH]\n"
 	    "       aicensusd --serve [-c CONFIG] [--release-db PATH]\n"
 	    "\n"
 	    "  -c, --config FILE  configuration (default %s/aicensus/aicensus.conf)\n"
 	    "  -i, --interface IF capture live on IF (overrides the configuration)\n"
-	    "  -r, --read FILE    read a pcap/pcapng file to its end, release what it\n"
-	    "                     holds, exit (keys in memory only, no raw file)\n"
+	    "  -r, --read FILE    read pcap/pcapng files (or directories of them) to\n"
+	    "                     their end in time order, release what they hold,\n"
+	    "                     exit (keys in memory only, no raw file); a file\n"
+	    "                     read into the release database before is refused\n"
+	    "      --replace      with -r: release the periods of the earlier imports\n"
+	    "                     these files overlap again, from this reading\n"
 	    "      --finalise     release everything counted so far now, destroy\n"
 	    "                     the week keys, exit (decommissioning)\n"
 	    "      --serve        the API and dashboard only (api.source: the\n"
@@ -1249,6 +1260,10 @@ cleanup(struct daemon *d)
 		event_free(d->ev_wd);
 	if (d->ev_retry)
 		event_free(d->ev_retry);
+	if (d->in != NULL)
+		d->cap = NULL;		/* the input's own */
+	input_free(d->in);
+	imports_close(d->imp);
 	capture_close(d->cap);
 	vault_close(d->st);
 	reldb_close(d->rel);
@@ -1299,19 +1314,149 @@ log_anomalies(const struct daemon *d)
 		log_info("%s: encapsulations:%s", d->rfile, buf);
 }
 
+/* --- aicensusd -r: the files and their record ------------------------ */
+
+/* -r's argument and the operands after it: scanned, in time order. */
+static int
+open_input(struct daemon *d, char *const *more, size_t nmore, char *err,
+    size_t errlen)
+{
+	const struct input_file *a, *b;
+	struct timespec t0, t1;
+	char **paths;
+	size_t i, n, walked;
+	uint64_t bytes;
+
+	if ((paths = calloc(nmore + 1, sizeof(*paths))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	paths[0] = (char *)d->rfile;
+	for (i = 0; i < nmore; i++)
+		paths[i + 1] = more[i];
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	d->in = input_scan(paths, nmore + 1, decode_dlt_supported, err,
+	    errlen);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	free(paths);
+	if (d->in == NULL)
+		return -1;
+	n = input_count(d->in);
+	for (i = walked = 0, bytes = 0; i < n; i++) {
+		walked += input_file(d->in, i)->walked;
+		bytes += input_file(d->in, i)->size;
+	}
+	/* what the scan cost: the pcapng ones are read packet by packet */
+	log_info("scanned %zu capture files (%.1f MB, %zu of them classic "
+	    "pcap walked) in %.3f s", n, (double)bytes / 1e6, walked,
+	    (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	a = input_file(d->in, 0);
+	b = input_file(d->in, n - 1);
+	if (n == 1)
+		snprintf(d->rlabel, sizeof(d->rlabel), "%s", a->path);
+	else
+		snprintf(d->rlabel, sizeof(d->rlabel), "%zu files (%s .. %s)",
+		    n, a->name, b->name);
+	d->rfile = d->rlabel;
+	if (input_skipped(d->in) > 0)
+		log_info("%zu capture files without a packet left out",
+		    input_skipped(d->in));
+	return 0;
+}
+
+/*
+ * The import record (store/imports.h): refuse files read before, or
+ * with --replace remove what they replace; both before a packet is read.
+ */
+static int
+plan_imports(struct daemon *d, const char *relpath, char *err,
+    size_t errlen)
+{
+	struct import_file *f;
+	const struct input_file *in;
+	size_t i, k, n = input_count(d->in), replaced = 0;
+	int rc, flags = d->replace ? IMPORT_REPLACE : 0;
+
+	if (input_file(d->in, 0)->stream) {
+		log_warnx("%s is a pipe: it cannot be checked against earlier "
+		    "imports before it is read, and is not recorded as one",
+		    d->rfile);
+		return 0;
+	}
+	if (d->cfg->central.conninfo[0] != '\0')
+		flags |= IMPORT_SAME_ONLY | IMPORT_UNRECORDED;
+	if ((d->imp = imports_open(relpath, err, errlen)) == NULL)
+		return -1;
+	if ((f = calloc(n, sizeof(*f))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* a file without a packet (the one left of an empty run) feeds
+	 * nothing and is not recorded */
+	for (i = k = 0; i < n; i++) {
+		in = input_file(d->in, i);
+		if (in->packets == 0)
+			continue;
+		f[k].path = in->path;
+		f[k].name = in->name;
+		memcpy(f[k].fingerprint, in->fingerprint,
+		    sizeof(f[k].fingerprint));
+		f[k].first_usec = in->first_usec;
+		f[k].last_usec = in->last_usec;
+		f[k].packets = in->packets;
+		f[k].size = in->size;
+		k++;
+	}
+	rc = imports_plan(d->imp, f, k, flags, (int64_t)time(NULL),
+	    &replaced, err, errlen);
+	free(f);
+	if (rc == 0 && d->replace && (flags & IMPORT_SAME_ONLY))
+		log_info("--replace with a central group: %zu earlier imports "
+		    "read and shipped again; the periods they released stay",
+		    replaced);
+	else if (rc == 0 && d->replace)
+		log_info("--replace: %zu earlier imports removed with every "
+		    "period they fed; those are released again from %s",
+		    replaced, d->rfile);
+	return rc;
+}
+
+/*
+ * The files one after the other, as one input: the flow table, the
+ * aggregates and the flush clock go on across a file's end.
+ */
 static int
 run_offline(struct daemon *d)
 {
+	char err[1024];
+	size_t idx = 0;
 	int n;
 
-	while ((n = capture_dispatch(d->cap, 4096, on_packet, d)) > 0)
-		;
-	if (n == -1) {
-		log_error("%s: read error after %llu packets: %s; the counts up "
-		    "to there are stored", d->rfile,
-		    (unsigned long long)d->packets, capture_error(d->cap));
-		d->read_error = 1;
+	for (;;) {
+		while ((n = capture_dispatch(d->cap, 4096, on_packet, d)) > 0)
+			;
+		/* a file cut short: what came before counts, on to the next */
+		if (n == -1) {
+			log_error("%s: read error after %llu packets: %s; the "
+			    "counts up to there are stored",
+			    input_file(d->in, idx)->path,
+			    (unsigned long long)d->packets,
+			    capture_error(d->cap));
+			d->read_error = 1;
+		}
+		/* the next file (the input owns and closes each capture) */
+		if ((d->cap = input_next(d->in, &idx, err, sizeof(err))) ==
+		    NULL) {
+			if (err[0] != '\0') {
+				log_error("%s; the counts up to there are "
+				    "stored", err);
+				d->read_error = 1;
+			}
+			break;
+		}
 	}
+	d->cap = NULL;
 	/*
 	 * The capture's own clock decides what closed while reading; then
 	 * everything still open is released, since the keys of -r live in
@@ -1334,6 +1479,9 @@ run_offline(struct daemon *d)
 	log_info("%s: %llu packets read, %llu periods released", d->rfile,
 	    (unsigned long long)d->packets,
 	    (unsigned long long)d->status.releases);
+	if (imports_done(d->imp) != 0)
+		log_warnx("the import record could not be marked complete; "
+		    "a later run naming these files needs --replace");
 	if (d->ship != NULL) {
 		int64_t left = ship_drain(d->ship, SHIP_DRAIN_SEC);
 
@@ -1459,6 +1607,7 @@ main(int argc, char **argv)
 		{ "read", required_argument, NULL, 'r' },
 		{ "db", required_argument, NULL, 'D' },
 		{ "release-db", required_argument, NULL, 'R' },
+		{ "replace", no_argument, NULL, 'P' },
 		{ "finalise", no_argument, NULL, 'F' },
 		{ "finalize", no_argument, NULL, 'F' },
 		{ "serve", no_argument, NULL, 'S' },
@@ -1486,6 +1635,7 @@ main(int argc, char **argv)
 		case 'r': d.rfile = optarg; break;
 		case 'D': d.db_override = optarg; break;
 		case 'R': d.rel_override = optarg; break;
+		case 'P': d.replace = 1; break;
 		case 'F': d.finalising = 1; break;
 		case 'S': d.serving = 1; break;
 		case 'n': check = 1; break;
@@ -1495,7 +1645,9 @@ main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc || (d.iface && d.rfile) ||
+	/* -r FILE [FILE|DIR ...]: the operands are more input */
+	if ((optind != argc && d.rfile == NULL) || (d.replace && !d.rfile) ||
+	    (d.iface && d.rfile) ||
 	    (d.finalising && (d.iface || d.rfile || check)) ||
 	    (d.serving && (d.iface || d.rfile || d.finalising ||
 	    d.db_override))) {
@@ -1565,6 +1717,16 @@ main(int argc, char **argv)
 	}
 	if (period_set_tz(d.cfg->timezone) != 0)
 		fatalx("unknown time zone %s", d.cfg->timezone);
+	/*
+	 * -r: every file read once, before anything is opened: one that
+	 * cannot be read, is damaged, or overlaps another stops here.
+	 */
+	if (d.rfile != NULL && open_input(&d, argv + optind,
+	    (size_t)(argc - optind), err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		cleanup(&d);
+		return 1;
+	}
 	dbpath = d.db_override ? d.db_override : d.cfg->database;
 	relpath = d.rel_override ? d.rel_override : d.cfg->release_database;
 	if (set_dims(&d, d.cfg, d.cat) != 0)
@@ -1592,6 +1754,13 @@ main(int argc, char **argv)
 	    reldb_set_central(d.rel, d.cfg->central.site) != 0)
 		fatalx("central.site \"%s\" cannot be recorded",
 		    d.cfg->central.site);
+	/* -r: refused here when read before, before anything is counted */
+	if (d.rfile != NULL && plan_imports(&d, relpath, err,
+	    sizeof(err)) != 0) {
+		log_error("%s", err);
+		cleanup(&d);
+		return 1;
+	}
 	/* --finalise starts no plugin: exporters would have no state */
 	d.exports.v = d.plugins;
 	d.exports.n = d.finalising ? 0 : d.nplugins;
@@ -1640,8 +1809,7 @@ main(int argc, char **argv)
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	if (d.rfile) {
-		if ((d.cap = capture_open_file(d.rfile, decode_dlt_supported,
-		    err, sizeof(err))) == NULL)
+		if ((d.cap = input_next(d.in, NULL, err, sizeof(err))) == NULL)
 			fatalx("%s", err);
 	} else if (d.cfg->capture.workers > 1) {
 		if (open_workers(&d, err, sizeof(err)) != 0)

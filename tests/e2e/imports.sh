@@ -1,0 +1,225 @@
+#!/bin/bash
+# aicensusd -r of several files (issue 13): the synthesized capture cut
+# into rotated files as tcpdump -G leaves them, in lab mode
+# (min_group_size = 1), against the same capture read whole:
+#  - the files, the directory, and the files in reverse order give
+#    exactly the released figures of the single file (every cell, every
+#    blind-spot figure, every period's coverage);
+#  - names that sort out of time order (cap.pcap10 before cap.pcap2) are
+#    read in time order;
+#  - the import record: one row per file with its fingerprint (SHA-256
+#    of size, first and last MiB, as python's hashlib says), packet
+#    count (as capinfos says) and the periods it fed;
+#  - a file read again is refused with a message naming it and the
+#    earlier import's date, and nothing in the release database changes;
+#  - the next file of a rotation read in a run of its own is refused (its
+#    day was released from the first);  --replace with only that file is
+#    refused naming the first; both files with --replace, or the whole
+#    directory with --replace, give the single file's figures, not twice;
+#  - two files overlapping in time, a file given twice, a file cut
+#    inside its header, a file that is not a capture and a missing file
+#    are refused before anything is released (no release database row);
+#  - a file cut short inside a record (tcpdump killed while writing) is
+#    read up to the cut, the run goes on with the next files and exits 1
+#    naming it.
+cd "$(dirname "$0")/../.." || exit 1
+BUILD=${BUILD:-build}
+DAEMON=$PWD/$BUILD/aicensusd
+PY=/usr/bin/python3
+out=$(mktemp -d /tmp/aic-imports.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+fails=0
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; fails=$((fails + 1)); }
+check() { local m=$1; shift; if eval "$@"; then ok "$m"; else nok "$m"; return 1; fi; }
+
+$PY tests/synth/synth.py --seed 1 --out "$out/gen" >/dev/null ||
+	{ nok "synthesizer failed"; exit 1; }
+sed -i 's|min_group_size = [0-9]*;|min_group_size = 1;|' "$out/gen/aicensus.conf"
+
+# fresh NAME: a run directory with the configuration and catalog.
+fresh() {
+	rm -rf "$out/run-$1"
+	mkdir -p "$out/run-$1"
+	cp "$out/gen/aicensus.conf" "$out/gen/catalog.conf" "$out/run-$1/"
+	echo "$out/run-$1"
+}
+# run DIR ARGS...: aicensusd -r ARGS in DIR; status in $rc, log in $log.
+run() {
+	local d=$1
+	shift
+	log=$( (cd "$d" && "$DAEMON" -c aicensus.conf -r "$@") 2>&1)
+	rc=$?
+}
+# figures DIR: everything released, except the release time stamps.
+figures() {
+	sqlite3 "$1/released.db" "SELECT * FROM cell ORDER BY 1, 2, 3, 4;
+	    SELECT * FROM blind ORDER BY 1, 2;
+	    SELECT kind, period, week, coverage_hours, hours_total, complete,
+	    min_group FROM period ORDER BY 1, 2" 2>/dev/null
+}
+rows() { sqlite3 "$1/released.db" "SELECT count(*) FROM $2" 2>/dev/null || echo none; }
+state() { sqlite3 "$1/released.db" .dump 2>/dev/null | md5sum; }
+
+# The reference: the capture read whole.
+ref=$(fresh ref)
+cp "$out/gen/traffic.pcap" "$ref/"
+run "$ref" traffic.pcap
+check "the capture read whole: exit 0" '[ $rc -eq 0 ]' || echo "$log" | tail -3
+figures "$ref" >"$out/ref.fig"
+conns=$(sqlite3 "$ref/released.db" "SELECT conns FROM cell WHERE kind = 2 AND dept = '*' AND svc = '*'")
+check "... it released $(grep -c . "$out/ref.fig") rows, $conns connections in the week" \
+	'[ "$(grep -c . "$out/ref.fig")" -gt 50 ] && [ "${conns:-0}" -gt 0 ]'
+
+# The rotation: one file an hour, as tcpdump -G 3600 leaves them (editcap
+# names them cap_NNNNN_TIME.pcap), empty hours included.
+mkdir -p "$out/rot"
+editcap -i 3600 "$out/gen/traffic.pcap" "$out/rot/cap.pcap" >/dev/null ||
+	nok "editcap -i 3600"
+nfiles=$(ls "$out/rot" | wc -l)
+nfull=0
+for f in "$out/rot"/*; do
+	[ "$(capinfos -c -M "$f" | awk '/Number of packets/ { print $NF }')" -gt 0 ] &&
+		nfull=$((nfull + 1))
+done
+check "the capture cut into $nfiles hourly files, $nfull of them with packets" \
+	'[ "$nfiles" -ge 4 ] && [ "$nfull" -ge 3 ]'
+
+d=$(fresh files)
+run "$d" "$out"/rot/*
+check "the $nfiles files given one by one: exit 0" '[ $rc -eq 0 ]' || echo "$log" | tail -3
+check "... exactly the figures of the single file" 'figures "$d" | cmp -s - "$out/ref.fig"' ||
+	diff <(figures "$d") "$out/ref.fig" | head -5
+check "... the log says $nfull files were read and $((nfiles - nfull)) empty ones left out" \
+	'[[ $log == *"$nfull files ("* ]] && [[ $log == *"$((nfiles - nfull)) capture files without a packet left out"* ]]' ||
+	echo "$log" | grep info | head -3
+
+# The fingerprint as capture/input.h defines it, computed apart: SHA-256
+# of the size (8 bytes, big-endian), the first and the last MiB (every
+# byte of a file of 2 MiB or less).
+fingerprint() {
+	$PY -c 'import hashlib, os, sys
+p = sys.argv[1]; n = os.path.getsize(p); M = 1 << 20
+with open(p, "rb") as f:
+	h = hashlib.sha256(n.to_bytes(8, "big"))
+	if n <= 2 * M:
+		h.update(f.read())
+	else:
+		h.update(f.read(M)); f.seek(n - M); h.update(f.read(M))
+print(h.hexdigest())' "$1"
+}
+
+# The record: one row per file with packets, its fingerprint and packets.
+bad=0
+for f in "$out"/rot/*; do
+	n=$(capinfos -c -M "$f" | awk '/Number of packets/ { print $NF }')
+	[ "$n" -gt 0 ] || continue
+	sum=$(fingerprint "$f")
+	got=$(sqlite3 "$d/released.db" "SELECT packets || ' ' || done FROM import WHERE name = '$(basename "$f")' AND fingerprint = '$sum'")
+	[ "$got" = "$n 1" ] || { bad=$((bad + 1)); echo "# $(basename "$f"): '$got', want '$n 1'"; }
+done
+check "the import record: $nfull rows, each with the file's fingerprint and packet count, complete" \
+	'[ $bad -eq 0 ] && [ "$(rows "$d" import)" = "$nfull" ]'
+check "... and the periods each fed (every released period has one)" \
+	'[ "$(sqlite3 "$d/released.db" "SELECT count(*) FROM period WHERE NOT EXISTS (SELECT 1 FROM import_period i WHERE i.kind = period.kind AND i.period = period.period)")" = 0 ]'
+check "... no directory is kept, only the files' names" \
+	'! sqlite3 "$d/released.db" "SELECT name FROM import" | grep -q /'
+
+d=$(fresh dir)
+run "$d" "$out/rot"
+check "the directory: exit 0 and exactly the figures of the single file" \
+	'[ $rc -eq 0 ] && figures "$d" | cmp -s - "$out/ref.fig"' || echo "$log" | tail -3
+
+d=$(fresh reverse)
+run "$d" $(ls "$out"/rot/* | sort -r)
+check "the files in reverse order: exactly the figures of the single file" \
+	'[ $rc -eq 0 ] && figures "$d" | cmp -s - "$out/ref.fig"' || echo "$log" | tail -3
+
+# Names out of time order: cap.pcap0, cap.pcap1, ... cap.pcap10 sorts
+# before cap.pcap2.
+mkdir -p "$out/num"
+i=0
+for f in "$out"/rot/*; do cp "$f" "$out/num/cap.pcap$i"; i=$((i + 1)); done
+d=$(fresh num)
+run "$d" "$out/num"
+first=$(ls "$out/num" | head -1)
+check "a directory whose names sort out of time order ($(ls "$out/num" | head -3 | tr '\n' ' ')...): the figures of the single file" \
+	'[ $rc -eq 0 ] && figures "$d" | cmp -s - "$out/ref.fig"' || echo "$log" | tail -3
+
+# Reading again.
+d=$out/run-dir
+before=$(state "$d")
+one=$(ls "$out"/rot/* | head -1)
+run "$d" "$one"
+check "a file read again is refused (exit $rc), naming it, the earlier import and its date" \
+	'[ $rc -ne 0 ] && [[ $log == *"$one was already imported"* ]] && [[ $log == *"imported 20"*" UTC"* ]]' ||
+	echo "$log" | tail -2
+check "... and nothing in the release database changed" '[ "$(state "$d")" = "$before" ]'
+run "$d" "$out/rot"
+check "the directory read again is refused too, nothing changed" \
+	'[ $rc -ne 0 ] && [[ $log == *"already imported"* ]] && [ "$(state "$d")" = "$before" ]'
+run "$d" "$out/rot" --replace
+check "the directory again with --replace: exit 0, exactly the figures of the single file (not twice)" \
+	'[ $rc -eq 0 ] && figures "$d" | cmp -s - "$out/ref.fig"' || echo "$log" | tail -3
+check "... $nfull import rows still, the log says $nfull were replaced" \
+	'[ "$(rows "$d" import)" = "$nfull" ] && [[ $log == *"--replace: $nfull earlier imports removed"* ]]'
+
+# The next file of the rotation in a run of its own: its day was released
+# from the first file's run, so its counts there would be lost.
+full=($(for f in "$out"/rot/*; do [ "$(capinfos -c -M "$f" | awk '/Number of packets/ { print $NF }')" -gt 0 ] && echo "$f"; done))
+d=$(fresh split)
+run "$d" "${full[0]}"
+check "the first file of the rotation alone: exit 0" '[ $rc -eq 0 ]'
+before=$(state "$d")
+run "$d" "${full[1]}"
+check "the next file in a run of its own is refused: its day is already released from the first (named)" \
+	'[ $rc -ne 0 ] && [[ $log == *"${full[1]} falls in day "*"already released from $(basename "${full[0]}")"* ]] &&
+	[ "$(state "$d")" = "$before" ]' || echo "$log" | tail -2
+run "$d" "${full[1]}" --replace
+check "... with --replace alone still refused, naming the first file, which it does not give again" \
+	'[ $rc -ne 0 ] && [[ $log == *"--replace"*"$(basename "${full[0]}")"*"does not give again"* ]] &&
+	[ "$(state "$d")" = "$before" ]' || echo "$log" | tail -2
+run "$d" "${full[@]}" --replace
+check "... every file with --replace: exactly the figures of the single file" \
+	'[ $rc -eq 0 ] && figures "$d" | cmp -s - "$out/ref.fig"' || echo "$log" | tail -3
+
+# Refused before anything is released.
+d=$(fresh overlap)
+run "$d" "$out/gen/traffic.pcap" "${full[1]}"
+check "the whole capture and one of its hourly files in one run: refused as overlapping, nothing released" \
+	'[ $rc -ne 0 ] && [[ $log == *"may not overlap"* ]] && [ "$(rows "$d" period)" != 1 ] && [ "$(rows "$d" cell)" = 0 -o "$(rows "$d" cell)" = none ]' ||
+	echo "$log" | tail -2
+run "$d" "$out/rot" "${full[1]}"
+check "a file given twice (alone and in its directory): refused as the same capture" \
+	'[ $rc -ne 0 ] && [[ $log == *"same capture"* ]]' || echo "$log" | tail -2
+
+mkdir -p "$out/broken"
+cp "${full[@]}" "$out/broken/"
+victim=$out/broken/$(basename "${full[1]}")
+size=$(stat -c %s "$victim")
+truncate -s $((size - 37)) "$victim"
+whole=0
+for f in "$out"/broken/*; do
+	whole=$((whole + $(tshark -r "$f" 2>/dev/null | wc -l)))
+done
+d=$(fresh broken)
+run "$d" "$out/broken"
+check "a file cut short inside a record (tcpdump killed): its whole records and every other file are read ($whole packets), exit 1 naming it" \
+	'[ $rc -eq 1 ] && [[ $log == *"$victim: read error after"* ]] && [[ $log == *": $whole packets read"* ]] &&
+	[ "$(rows "$d" period)" -gt 0 ]' || echo "$log" | grep -v WITHOUT | tail -3
+head -c 20 "${full[0]}" >"$out/header.pcap"
+d=$(fresh header)
+run "$d" "${full[1]}" "$out/header.pcap"
+check "a file cut inside its header: refused, naming it, before anything is released" \
+	'[ $rc -ne 0 ] && [[ $log == *"error: $out/header.pcap: not a capture file"* ]] &&
+	[ "$(rows "$d" period)" = 0 -o "$(rows "$d" period)" = none ]' || echo "$log" | tail -2
+echo "not a capture" >"$out/notes.txt"
+run "$d" "${full[0]}" "$out/notes.txt"
+check "a file that is not a capture: refused, naming it, nothing released" \
+	'[ $rc -ne 0 ] && [[ $log == *"$out/notes.txt: not a capture file"* ]] &&
+	[ "$(rows "$d" period)" = 0 -o "$(rows "$d" period)" = none ]' || echo "$log" | tail -2
+run "$d" "${full[0]}" "$out/missing.pcap"
+check "a missing file: refused, naming it, nothing released" \
+	'[ $rc -ne 0 ] && [[ $log == *"$out/missing.pcap: No such file"* ]] &&
+	[ "$(rows "$d" period)" = 0 -o "$(rows "$d" period)" = none ]' || echo "$log" | tail -2
+exit $((fails > 0))
