@@ -39,3 +39,15 @@ netns_pair() {
 	ip -n "$1" link set vtx up &&
 	ip -n "$2" link set vrx up
 }
+
+# hour_clear SECONDS: when the next hour (and so the next day) begins in
+# less than SECONDS, wait until it has begun.  Live runs compared with
+# each other count device-hours and days by the clock: a pair of runs
+# that straddles an hour counts devices in both hours.
+hour_clear() {
+	local left=$((3600 - $(date +%s) % 3600))
+	if [ "$left" -lt "$1" ]; then
+		echo "# waiting ${left}s for the hour to turn before the compared runs"
+		sleep $((left + 1))
+	fi
+}

@@ -183,6 +183,8 @@ run() {	# run W
 		sqlite3 "$d/released.db" "SELECT * FROM blind ORDER BY 1, 2" >"$d/blind.txt"
 }
 
+# both runs in one clock hour (and day): device-hours are compared
+hour_clear $([ -n "$VALGRIND" ] && echo 240 || echo 90)
 run 1
 run 2
 if [ -s "$tmp/w1/cells.txt" ] && cmp -s "$tmp/w1/cells.txt" "$tmp/w2/cells.txt" &&
