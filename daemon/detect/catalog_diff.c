@@ -111,6 +111,9 @@ names_of(const struct catalog *cat, size_t idx, size_t *n)
 static int
 has_name(const struct name *v, size_t n, const struct name *x)
 {
+	/* bsearch() must not be given a NULL array, even an empty one */
+	if (v == NULL || n == 0)
+		return 0;
 	return bsearch(x, v, n, sizeof(*v), cmp_name) != NULL;
 }
 
@@ -271,7 +274,8 @@ catalog_diff(const struct catalog *old, const struct catalog *new, FILE *out,
 	if (r.oom)
 		goto fail;
 	/* by service id; within one, in the order the rows were made */
-	qsort(r.v, r.n, sizeof(*r.v), cmp_row);
+	if (r.n > 1)
+		qsort(r.v, r.n, sizeof(*r.v), cmp_row);
 	print_rows(&r, out, tabs);
 	for (i = 0; i < catalog_count(old); i++) {
 		const struct service *s = catalog_service(old, i);
