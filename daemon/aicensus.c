@@ -1200,10 +1200,14 @@ cmd_catalog(int argc, char **argv)
 	size_t nlocal = 0, n = 0, nsvc = 0, i;
 	int ch, rc = 2, np;
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0) {
-		fputs(use, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	if (argc < 2) {
+		fprintf(stderr, "aicensus: catalog needs a command, check or "
+		    "diff\n%s", use);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(use, stdout);
+		return 0;
 	}
 	sub = argv[1];
 	if (strcmp(sub, "check") != 0 && strcmp(sub, "diff") != 0) {
@@ -1262,8 +1266,12 @@ cmd_catalog(int argc, char **argv)
 		rc = np == 0 ? 0 : 1;
 		goto out;
 	}
-	if (argc < 1 || argc > 2)
+	if (argc < 1 || argc > 2) {
+		fprintf(stderr, "aicensus: catalog diff takes %s\n",
+		    argc < 1 ? "NEW, or OLD and NEW" : "at most two files, "
+		    "OLD and NEW");
 		goto usage;
+	}
 	if (argc == 1)
 		a = catalog_load(cfg->catalog, &e);
 	else

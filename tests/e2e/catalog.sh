@@ -155,6 +155,11 @@ expect "check -c: catalog plus one local addition" 0 "$out/want.o" "$out/want.e"
 	ok "an unknown catalog command is named (exit 2)" ||
 	nok "unknown catalog command: exit $rc, $(head -1 "$out/e")"
 
+"$AIC" catalog diff >/dev/null 2>"$out/e"; rc=$?
+[ $rc = 2 ] && head -1 "$out/e" | grep -qx "aicensus: catalog diff takes NEW, or OLD and NEW" &&
+	ok "catalog diff without a file: one line naming what is missing (exit 2)" ||
+	nok "catalog diff without a file: exit $rc, $(head -1 "$out/e")"
+
 # --- diff ----------------------------------------------------------------
 
 {
