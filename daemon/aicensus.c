@@ -1164,6 +1164,139 @@ out:
 	return rc;
 }
 
+/* --- catalog ---------------------------------------------------------- */
+
+/*
+ * catalog check [-c CONFIG] [FILE...]: every problem of the files, read
+ * together in order (a catalog, then local additions), or without FILE
+ * of what the daemon would load (catalog and catalog_dir); exit 0 or 1.
+ * catalog diff [-c CONFIG] [OLD] NEW: what installing NEW changes
+ * (OLD defaults to the configured catalog); exit 0 when they are the
+ * same, 1 when they differ, 2 on an error.
+ */
+static int
+cmd_catalog(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const char use[] =
+	    "usage: aicensus catalog check [-c CONFIG] [FILE...]\n"
+	    "       aicensus catalog diff [-c CONFIG] [OLD] NEW\n"
+	    "check reports every problem of FILE (a catalog, then files of\n"
+	    "local additions checked against it), or, without FILE, of the\n"
+	    "configured catalog and catalog_dir; exit 0 when there is none.\n"
+	    "diff lists the services, names and facts NEW adds, removes or\n"
+	    "changes (OLD: the configured catalog) and warns about every id\n"
+	    "that data may have been collected under; exit 0 when the same,\n"
+	    "1 when they differ, 2 on an error.\n";
+	const char *cfgpath = DEFAULT_CONFIG, *sub, **paths = NULL;
+	struct catalog *a = NULL, *b = NULL;
+	struct config *cfg = NULL;
+	struct cfgerr e;
+	char **local = NULL, buf[1024];
+	size_t nlocal = 0, n = 0, nsvc = 0, i;
+	int ch, rc = 2, np;
+
+	if (argc < 2) {
+		fprintf(stderr, "aicensus: catalog needs a command, check or "
+		    "diff\n%s", use);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(use, stdout);
+		return 0;
+	}
+	sub = argv[1];
+	if (strcmp(sub, "check") != 0 && strcmp(sub, "diff") != 0) {
+		fprintf(stderr, "aicensus: unknown catalog command '%s'\n%s",
+		    sub, use);
+		return 2;
+	}
+	argc--;
+	argv++;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (ch == 'h') {
+			fputs(use, stdout);
+			return 0;
+		}
+		if (ch != 'c') {
+			fputs(use, stderr);
+			return 2;
+		}
+		cfgpath = optarg;
+	}
+	argc -= optind;
+	argv += optind;
+	memset(&e, 0, sizeof(e));
+	/* the configured catalog: check without FILE, diff without OLD */
+	if ((strcmp(sub, "check") == 0 && argc == 0) ||
+	    (strcmp(sub, "diff") == 0 && argc == 1)) {
+		if ((cfg = config_load(cfgpath, &e)) == NULL) {
+			fprintf(stderr, "aicensus: %s\n",
+			    cfgerr_format(&e, buf, sizeof(buf)));
+			return strcmp(sub, "check") == 0 ? 1 : 2;
+		}
+		if (strcmp(sub, "check") == 0 && catalog_dir_files(
+		    cfg->catalog_dir, &local, &nlocal, &e) == -1) {
+			fprintf(stderr, "%s\n",
+			    cfgerr_format(&e, buf, sizeof(buf)));
+			rc = 1;
+			goto out;
+		}
+	}
+	if (strcmp(sub, "check") == 0) {
+		n = argc > 0 ? (size_t)argc : 1 + nlocal;
+		if ((paths = calloc(n, sizeof(*paths))) == NULL)
+			goto out;
+		for (i = 0; i < n; i++)
+			paths[i] = argc > 0 ? argv[i] : i == 0 ?
+			    cfg->catalog : local[i - 1];
+		np = catalog_check_files(paths, n, catalog_report_print,
+		    stderr, &nsvc);
+		if (np == 0)
+			printf("%s%s: catalog OK (%zu services)\n", paths[0],
+			    n > 1 ? " and its local additions" : "", nsvc);
+		else
+			fprintf(stderr, "%d problem%s found\n", np,
+			    np == 1 ? "" : "s");
+		rc = np == 0 ? 0 : 1;
+		goto out;
+	}
+	if (argc < 1 || argc > 2) {
+		fprintf(stderr, "aicensus: catalog diff takes %s\n",
+		    argc < 1 ? "NEW, or OLD and NEW" : "at most two files, "
+		    "OLD and NEW");
+		goto usage;
+	}
+	if (argc == 1)
+		a = catalog_load(cfg->catalog, &e);
+	else
+		a = catalog_load(argv[0], &e);
+	if (a == NULL || (b = catalog_load(argv[argc - 1], &e)) == NULL) {
+		fprintf(stderr, "aicensus: %s — run 'aicensus catalog check' "
+		    "on it\n", cfgerr_format(&e, buf, sizeof(buf)));
+		goto out;
+	}
+	np = catalog_diff(a, b, stdout, stderr, !isatty(STDOUT_FILENO));
+	rc = np < 0 ? 2 : np > 0 ? 1 : 0;
+	if (np < 0)
+		fprintf(stderr, "aicensus: out of memory\n");
+	goto out;
+usage:
+	fputs(use, stderr);
+out:
+	free(paths);
+	catalog_files_free(local, nlocal);
+	catalog_free(a);
+	catalog_free(b);
+	config_free(cfg);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1187,6 +1320,8 @@ main(int argc, char **argv)
 		return cmd_report(argc - 1, argv + 1);
 	if (strcmp(argv[1], "central") == 0)
 		return cmd_central(argc - 1, argv + 1);
+	if (strcmp(argv[1], "catalog") == 0)
+		return cmd_catalog(argc - 1, argv + 1);
 	usage(stderr);
 	return 2;
 }

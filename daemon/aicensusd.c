@@ -206,7 +206,8 @@ load_config(const char *path, struct config **cfgp, struct catalog **catp,
 		cfgerr_format(&err, msg, msglen);
 		return -1;
 	}
-	if ((cat = catalog_load(cfg->catalog, &err)) == NULL) {
+	if ((cat = catalog_load_all(cfg->catalog, cfg->catalog_dir,
+	    &err)) == NULL) {
 		cfgerr_format(&err, msg, msglen);
 		config_free(cfg);
 		return -1;

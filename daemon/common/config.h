@@ -160,6 +160,8 @@ struct config {
 	char		state_dir_file[CONFIG_PATH_MAX];
 	int		state_dir_line;
 	char		catalog[CONFIG_PATH_MAX];
+	/* local additions: every *.conf in it, loaded after catalog */
+	char		catalog_dir[CONFIG_PATH_MAX];
 	char		plugin_dir[CONFIG_PATH_MAX];
 	char		**plugins;
 	size_t		n_plugins;

@@ -13,6 +13,7 @@
  * and since only the catalog decides which slots are occupied, no input
  * name can make them longer.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <limits.h>
@@ -40,11 +41,16 @@ struct entry {
 	uint8_t		 used;
 	int32_t		 svc;
 	int32_t		 line;		/* where it was listed, for messages */
+	uint32_t	 file;		/* index into catalog.files */
 };
 
 struct catalog {
 	struct service	*svc;
 	int		*svc_line;
+	uint32_t	*svc_file;	/* index into files */
+	/* the files it was loaded from: the catalog, then local additions */
+	char		**files;
+	size_t		 nfiles;
 	size_t		 nsvc, svccap;
 	struct entry	*tab;
 	size_t		 tabcap, nent;	/* tabcap is a power of two */
@@ -176,6 +182,7 @@ tab_insert(struct catalog *cat, const char *key, size_t len, int exact,
 	e.used = 1;
 	e.svc = (int32_t)svc;
 	e.line = line;
+	e.file = cat->nfiles > 0 ? (uint32_t)(cat->nfiles - 1) : 0;
 	tab_place(cat->tab, cat->tabcap, &e);
 	cat->nent++;
 	return 0;
@@ -187,6 +194,7 @@ svc_add(struct catalog *cat, int line)
 	if (cat->nsvc == cat->svccap) {
 		size_t cap = cat->svccap ? cat->svccap * 2 : 64;
 		struct service *s;
+		uint32_t *f;
 		int *l;
 
 		if ((s = realloc(cat->svc, cap * sizeof(*s))) == NULL)
@@ -195,10 +203,15 @@ svc_add(struct catalog *cat, int line)
 		if ((l = realloc(cat->svc_line, cap * sizeof(*l))) == NULL)
 			return NULL;
 		cat->svc_line = l;
+		if ((f = realloc(cat->svc_file, cap * sizeof(*f))) == NULL)
+			return NULL;
+		cat->svc_file = f;
 		cat->svccap = cap;
 	}
 	memset(&cat->svc[cat->nsvc], 0, sizeof(cat->svc[0]));
 	cat->svc_line[cat->nsvc] = line;
+	cat->svc_file[cat->nsvc] = cat->nfiles > 0 ?
+	    (uint32_t)(cat->nfiles - 1) : 0;
 	return &cat->svc[cat->nsvc++];
 }
 
@@ -212,6 +225,13 @@ struct loader {
 	/* ids seen so far: open addressing, service index + 1, 0 = empty */
 	uint32_t	*ids;
 	size_t		 idcap;		/* a power of two, kept half empty */
+	/*
+	 * catalog check: every problem goes to report() and loading goes
+	 * on with the next service (or file), so one run lists them all.
+	 */
+	catalog_report_fn *report;
+	void		*arg;
+	int		 nproblems;
 };
 
 static int fail(struct loader *, int, const char *, ...)
@@ -223,12 +243,15 @@ fail(struct loader *ld, int line, const char *fmt, ...)
 	char msg[sizeof(ld->err->msg)];
 	va_list ap;
 
+	ld->nproblems++;
 	if (ld->err == NULL)
 		return -1;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	cfgerr_set(ld->err, ld->path, line, "%s", msg);
+	if (ld->report != NULL)
+		ld->report(ld->err, ld->arg);
 	return -1;
 }
 
@@ -341,10 +364,17 @@ check_unique_id(struct loader *ld, const config_setting_t *m, const char *id)
 	    i = (i + 1) & mask) {
 		size_t k = ld->ids[i] - 1;
 
-		if (strcmp(ld->cat->svc[k].id, id) == 0)
+		if (strcmp(ld->cat->svc[k].id, id) != 0)
+			continue;
+		if (ld->cat->svc_file[k] != ld->cat->nfiles - 1)
 			return fail(ld, line_of(m), "duplicate service id '%s' "
-			    "— line %d already uses it; ids must be unique",
-			    id, ld->cat->svc_line[k]);
+			    "— %s:%d already uses it; a local addition cannot "
+			    "replace or repeat a service: give it an id of "
+			    "its own", id, ld->cat->files[ld->cat->svc_file[k]],
+			    ld->cat->svc_line[k]);
+		return fail(ld, line_of(m), "duplicate service id '%s' "
+		    "— line %d already uses it; ids must be unique",
+		    id, ld->cat->svc_line[k]);
 	}
 	ld->ids[i] = (uint32_t)n;	/* index n - 1, plus one */
 	return 0;
@@ -495,6 +525,13 @@ add_name(struct loader *ld, const config_setting_t *m, const char *list,
 	if (e != NULL && (size_t)e->svc == svc)
 		return fail(ld, line_of(m), "%s: '%s' is listed twice (first "
 		    "at line %d) — keep one", ld->label, key, (int)e->line);
+	if (e != NULL && e->file != cat->nfiles - 1)
+		return fail(ld, line_of(m), "'%s' is listed by both service "
+		    "'%s' (%s:%d) and service '%s' — a local addition cannot "
+		    "take over a name the catalog already gives a service: "
+		    "remove it here (a longer name under it is allowed)", key,
+		    cat->svc[e->svc].id, cat->files[e->file], (int)e->line,
+		    cat->svc[svc].id);
 	if (e != NULL)
 		return fail(ld, line_of(m), "'%s' is listed by both service "
 		    "'%s' (line %d) and service '%s' — a name belongs to one "
@@ -522,10 +559,22 @@ add_names(struct loader *ld, const config_setting_t *grp, const char *list,
 	n = config_setting_length(arr);
 	for (i = 0; i < n; i++)
 		if (add_name(ld, config_setting_get_elem(arr, i), list,
-		    exact) == -1)
+		    exact) == -1 && ld->report == NULL)
 			return -1;
 	return n;
 }
+
+/*
+ * In check mode a failed step does not end the service: the others are
+ * checked too, so that every problem is reported in one run.
+ */
+#define STEP(ld, bad, x) do {						\
+	if ((x) == -1) {						\
+		if ((ld)->report == NULL)				\
+			return -1;					\
+		(bad) = 1;						\
+	}								\
+} while (0)
 
 static int
 load_service(struct loader *ld, const config_setting_t *grp, int idx)
@@ -533,7 +582,7 @@ load_service(struct loader *ld, const config_setting_t *grp, int idx)
 	const config_setting_t *idm;
 	struct service *s;
 	char tmp[64];	/* room to name a wrong value before rejecting it */
-	int nd, nh;
+	int nd, nh, bad = 0;
 
 	snprintf(ld->label, sizeof(ld->label), "service #%d", idx + 1);
 	if (config_setting_type(grp) != CONFIG_TYPE_GROUP)
@@ -543,28 +592,30 @@ load_service(struct loader *ld, const config_setting_t *grp, int idx)
 	idm = config_setting_get_member(grp, "id");
 	if ((s = svc_add(ld->cat, line_of(idm ? idm : grp))) == NULL)
 		return fail(ld, line_of(grp), "out of memory");
-	if (get_text(ld, grp, "id", s->id, sizeof(s->id)) == -1 ||
-	    check_id(ld, grp, s->id) == -1)
-		return -1;
+	if (get_text(ld, grp, "id", s->id, sizeof(s->id)) == -1)
+		return -1;	/* nothing to name the rest by */
+	STEP(ld, bad, check_id(ld, grp, s->id));
 	snprintf(ld->label, sizeof(ld->label), "service '%s'", s->id);
-	if (check_fields(ld, grp) == -1 ||
-	    get_text(ld, grp, "name", s->name, sizeof(s->name)) == -1 ||
-	    get_text(ld, grp, "vendor", s->vendor, sizeof(s->vendor)) == -1 ||
-	    get_text(ld, grp, "category", tmp, sizeof(tmp)) == -1 ||
+	STEP(ld, bad, check_fields(ld, grp));
+	STEP(ld, bad, get_text(ld, grp, "name", s->name, sizeof(s->name)));
+	STEP(ld, bad, get_text(ld, grp, "vendor", s->vendor,
+	    sizeof(s->vendor)));
+	if (get_text(ld, grp, "category", tmp, sizeof(tmp)) == -1 ||
 	    check_category(ld, grp, tmp) == -1)
-		return -1;
-	memcpy(s->category, tmp, strlen(tmp) + 1);
+		STEP(ld, bad, -1);
+	else
+		memcpy(s->category, tmp, strlen(tmp) + 1);
 	if (get_text(ld, grp, "jurisdiction", tmp, sizeof(tmp)) == -1 ||
 	    check_jurisdiction(ld, grp, tmp) == -1)
-		return -1;
-	memcpy(s->jurisdiction, tmp, strlen(tmp) + 1);
-	if ((nd = add_names(ld, grp, "domains", 0)) == -1 ||
-	    (nh = add_names(ld, grp, "hosts", 1)) == -1)
-		return -1;
-	if (nd + nh == 0)
+		STEP(ld, bad, -1);
+	else
+		memcpy(s->jurisdiction, tmp, strlen(tmp) + 1);
+	STEP(ld, bad, nd = add_names(ld, grp, "domains", 0));
+	STEP(ld, bad, nh = add_names(ld, grp, "hosts", 1));
+	if (nd >= 0 && nh >= 0 && nd + nh == 0)
 		return fail(ld, line_of(idm), "%s has no domains and no hosts "
 		    "— add at least one, or remove the service", ld->label);
-	return 0;
+	return bad ? -1 : 0;
 }
 
 static int
@@ -580,18 +631,23 @@ load_root(struct loader *ld, const config_setting_t *root)
 		const char *name = config_setting_name(m);
 
 		if (name != NULL && strcmp(name, "version") != 0 &&
-		    strcmp(name, "services") != 0)
-			return fail(ld, line_of(m), "unknown setting '%s' — "
-			    "a catalog has only 'version' and 'services'",
-			    shown(name, b, sizeof(b)));
+		    strcmp(name, "services") != 0 &&
+		    fail(ld, line_of(m), "unknown setting '%s' — a catalog "
+		    "has only 'version' and 'services'",
+		    shown(name, b, sizeof(b))) == -1 && ld->report == NULL)
+			return -1;
 	}
-	if ((ver = config_setting_get_member(root, "version")) == NULL)
-		return fail(ld, 0, "missing 'version = 1;' — add it at the "
-		    "top of the file");
-	if (config_setting_type(ver) != CONFIG_TYPE_INT ||
-	    config_setting_get_int(ver) != 1)
-		return fail(ld, line_of(ver), "unsupported catalog version — "
-		    "this daemon reads 'version = 1;'");
+	if ((ver = config_setting_get_member(root, "version")) == NULL) {
+		if (fail(ld, 0, "missing 'version = 1;' — add it at the "
+		    "top of the file") == -1 && ld->report == NULL)
+			return -1;
+	} else if (config_setting_type(ver) != CONFIG_TYPE_INT ||
+	    config_setting_get_int(ver) != 1) {
+		if (fail(ld, line_of(ver), "unsupported catalog version — "
+		    "this daemon reads 'version = 1;'") == -1 &&
+		    ld->report == NULL)
+			return -1;
+	}
 	if ((svcs = config_setting_get_member(root, "services")) == NULL)
 		return fail(ld, 0, "missing 'services = ( { ... }, ... );' — "
 		    "the catalog lists no services");
@@ -603,61 +659,290 @@ load_root(struct loader *ld, const config_setting_t *root)
 		return fail(ld, line_of(svcs), "'services' is empty — a "
 		    "catalog without services would count nothing");
 	for (i = 0; i < n; i++)
-		if (load_service(ld, config_setting_get_elem(svcs, i), i) == -1)
+		if (load_service(ld, config_setting_get_elem(svcs, i), i) ==
+		    -1 && ld->report == NULL)
 			return -1;
+	return ld->nproblems > 0 ? -1 : 0;
+}
+
+/* Record path as the file being loaded; -1 on allocation failure. */
+static int
+add_file(struct catalog *cat, const char *path)
+{
+	char **f, *p;
+
+	if ((p = strdup(path)) == NULL)
+		return -1;
+	if ((f = realloc(cat->files, (cat->nfiles + 1) * sizeof(*f))) ==
+	    NULL) {
+		free(p);
+		return -1;
+	}
+	f[cat->nfiles++] = p;
+	cat->files = f;
 	return 0;
+}
+
+/* Parse path and add its services to ld->cat. */
+static int
+load_file(struct loader *ld, const char *path)
+{
+	config_t cf;
+	struct stat st;
+	FILE *fp;
+	int ok, rc;
+
+	ld->path = path;
+	if (add_file(ld->cat, path) == -1)
+		return fail(ld, 0, "out of memory");
+	if ((fp = fopen(path, "r")) == NULL)
+		return fail(ld, 0, "cannot open the catalog: %s — check the "
+		    "path and that the daemon may read it", strerror(errno));
+	/* libconfig 1.5 exit()s on a directory and blocks on a FIFO */
+	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fclose(fp);
+		return fail(ld, 0, "the catalog is not a regular file — set "
+		    "catalog to the path of catalog.conf");
+	}
+	config_init(&cf);
+	ok = config_read(&cf, fp);
+	fclose(fp);
+	if (!ok) {
+		/* an @include'd file has its own name */
+		if (config_error_file(&cf) != NULL)
+			ld->path = config_error_file(&cf);
+		rc = fail(ld, config_error_line(&cf), "%s — in libconfig "
+		    "syntax every 'key = value;' ends with ';', list items are "
+		    "separated by ',' and strings are in double quotes",
+		    config_error_text(&cf));
+		ld->path = path;
+		config_destroy(&cf);
+		return rc;
+	}
+	rc = load_root(ld, config_root_setting(&cf));
+	config_destroy(&cf);
+	return rc;
+}
+
+/*
+ * Load paths[0..n) in order into one catalog.  In check mode
+ * (ld->report set) every file is read whatever the problems before it.
+ */
+static struct catalog *
+load_files(struct loader *ld, const char *const *paths, size_t n)
+{
+	size_t i;
+	int rc = 0;
+
+	if ((ld->cat = calloc(1, sizeof(*ld->cat))) == NULL) {
+		ld->path = n > 0 ? paths[0] : NULL;
+		fail(ld, 0, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		if (load_file(ld, paths[i]) == -1) {
+			rc = -1;
+			if (ld->report == NULL)
+				break;
+		}
+	}
+	free(ld->ids);
+	ld->ids = NULL;
+	if (rc == -1) {
+		catalog_free(ld->cat);
+		ld->cat = NULL;
+	}
+	return ld->cat;
 }
 
 struct catalog *
 catalog_load(const char *path, struct cfgerr *err)
 {
 	struct loader ld;
-	config_t cf;
-	struct stat st;
-	FILE *fp;
-	int ok;
 
-	memset(&ld, 0, sizeof(ld));
-	ld.path = path;
-	ld.err = err;
 	if (path == NULL) {
 		cfgerr_set(err, NULL, 0, "no catalog path given");
 		return NULL;
 	}
-	if ((fp = fopen(path, "r")) == NULL) {
-		cfgerr_set(err, path, 0, "cannot open the catalog: %s — check "
-		    "the path and that the daemon may read it",
-		    strerror(errno));
+	memset(&ld, 0, sizeof(ld));
+	ld.err = err;
+	return load_files(&ld, &path, 1);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+catalog_files_free(char **files, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(files[i]);
+	free(files);
+}
+
+/*
+ * Only regular-looking names: "x.conf", not ".x.conf" (editor and
+ * dpkg leftovers such as .conf.swp, .conf.dpkg-old do not end in .conf
+ * or start with a dot).
+ */
+static int
+is_local_name(const char *n)
+{
+	size_t len = strlen(n);
+
+	return n[0] != '.' && len > 5 && strcmp(n + len - 5, ".conf") == 0;
+}
+
+int
+catalog_dir_files(const char *dir, char ***out, size_t *nout,
+    struct cfgerr *err)
+{
+	char **v = NULL, **nv, *p;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+
+	*out = NULL;
+	*nout = 0;
+	if (dir == NULL || dir[0] == '\0')
+		return 0;
+	if ((d = opendir(dir)) == NULL) {
+		if (errno == ENOENT)
+			return 0;	/* no local additions */
+		cfgerr_set(err, dir, 0, "cannot read the local catalog "
+		    "directory: %s — set catalog_dir to a directory the daemon "
+		    "may read", strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t len;
+
+		if (!is_local_name(de->d_name))
+			continue;
+		len = strlen(dir) + 1 + strlen(de->d_name) + 1;
+		if ((p = malloc(len)) == NULL)
+			goto nomem;
+		snprintf(p, len, "%s/%s", dir, de->d_name);
+		if ((nv = realloc(v, (n + 1) * sizeof(*v))) == NULL) {
+			free(p);
+			goto nomem;
+		}
+		v = nv;
+		v[n++] = p;
+	}
+	closedir(d);
+	/* file-name order: services keep their place from load to load */
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_str);
+	*out = v;
+	*nout = n;
+	return 0;
+nomem:
+	closedir(d);
+	catalog_files_free(v, n);
+	cfgerr_set(err, dir, 0, "out of memory");
+	return -1;
+}
+
+struct catalog *
+catalog_load_all(const char *path, const char *dir, struct cfgerr *err)
+{
+	struct loader ld;
+	struct catalog *cat;
+	const char **paths;
+	char **local;
+	size_t nlocal, i;
+
+	if (path == NULL) {
+		cfgerr_set(err, NULL, 0, "no catalog path given");
 		return NULL;
 	}
-	/* libconfig 1.5 exit()s on a directory and blocks on a FIFO */
-	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-		cfgerr_set(err, path, 0, "the catalog is not a regular file — "
-		    "set catalog to the path of catalog.conf");
-		fclose(fp);
+	if (catalog_dir_files(dir, &local, &nlocal, err) == -1)
 		return NULL;
-	}
-	config_init(&cf);
-	ok = config_read(&cf, fp);
-	fclose(fp);
-	if (!ok) {
-		cfgerr_set(err, config_error_file(&cf) ? config_error_file(&cf)
-		    : path, config_error_line(&cf), "%s — in libconfig syntax "
-		    "every 'key = value;' ends with ';', list items are "
-		    "separated by ',' and strings are in double quotes",
-		    config_error_text(&cf));
-		config_destroy(&cf);
-		return NULL;
-	}
-	if ((ld.cat = calloc(1, sizeof(*ld.cat))) == NULL) {
+	if ((paths = calloc(nlocal + 1, sizeof(*paths))) == NULL) {
+		catalog_files_free(local, nlocal);
 		cfgerr_set(err, path, 0, "out of memory");
-	} else if (load_root(&ld, config_root_setting(&cf)) == -1) {
-		catalog_free(ld.cat);
-		ld.cat = NULL;
+		return NULL;
 	}
-	free(ld.ids);
-	config_destroy(&cf);
-	return ld.cat;
+	paths[0] = path;
+	for (i = 0; i < nlocal; i++)
+		paths[i + 1] = local[i];
+	memset(&ld, 0, sizeof(ld));
+	ld.err = err;
+	cat = load_files(&ld, paths, nlocal + 1);
+	free(paths);
+	catalog_files_free(local, nlocal);
+	return cat;
+}
+
+void
+catalog_report_print(const struct cfgerr *e, void *fp)
+{
+	char buf[1024];
+
+	fprintf(fp, "%s\n", cfgerr_format(e, buf, sizeof(buf)));
+}
+
+int
+catalog_check_files(const char *const *paths, size_t n,
+    catalog_report_fn *report, void *arg, size_t *nservices)
+{
+	struct loader ld;
+	struct cfgerr e;
+	struct catalog *cat;
+
+	memset(&ld, 0, sizeof(ld));
+	memset(&e, 0, sizeof(e));
+	ld.err = &e;
+	ld.report = report;
+	ld.arg = arg;
+	cat = load_files(&ld, paths, n);
+	if (nservices != NULL)
+		*nservices = catalog_count(cat);
+	catalog_free(cat);
+	return ld.nproblems;
+}
+
+size_t
+catalog_nfiles(const struct catalog *cat)
+{
+	return cat != NULL ? cat->nfiles : 0;
+}
+
+const char *
+catalog_service_file(const struct catalog *cat, size_t idx)
+{
+	if (cat == NULL || idx >= cat->nsvc || cat->nfiles == 0)
+		return NULL;
+	return cat->files[cat->svc_file[idx]];
+}
+
+size_t
+catalog_names(const struct catalog *cat, size_t idx, const char **names,
+    int *exact, size_t max)
+{
+	size_t i, n = 0;
+
+	if (cat == NULL || idx >= cat->nsvc)
+		return 0;
+	for (i = 0; i < cat->tabcap; i++) {
+		const struct entry *e = &cat->tab[i];
+
+		if (!e->used || (size_t)e->svc != idx)
+			continue;
+		if (n < max) {
+			names[n] = cat->pool + e->off;
+			if (exact != NULL)
+				exact[n] = e->exact;
+		}
+		n++;
+	}
+	return n;
 }
 
 void
@@ -667,6 +952,8 @@ catalog_free(struct catalog *cat)
 		return;
 	free(cat->svc);
 	free(cat->svc_line);
+	free(cat->svc_file);
+	catalog_files_free(cat->files, cat->nfiles);
 	free(cat->tab);
 	free(cat->pool);
 	free(cat);

@@ -24,6 +24,7 @@
 #define AIC_CATALOG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "common/cfgerr.h"
 
@@ -42,7 +43,61 @@ struct service {
 
 /* NULL on any error, with err (if not NULL) filled in. */
 struct catalog		*catalog_load(const char *path, struct cfgerr *err);
+/*
+ * The catalog at path plus the local additions: every "*.conf" file in
+ * dir (not starting with '.'), in file-name order, same format.  A
+ * missing dir, or dir NULL or "", means no additions.  A local file only
+ * adds services: an id or a domains/hosts name that the catalog or an
+ * earlier local file already has is an error naming both files.  A
+ * longer name under another service's domain is allowed (longest match
+ * wins), as within one file.
+ */
+struct catalog		*catalog_load_all(const char *path, const char *dir,
+			    struct cfgerr *err);
 void			 catalog_free(struct catalog *);
+
+/*
+ * catalog check: load paths[0..n) as catalog_load_all() would, but go on
+ * after a problem and call report() once for each (file, line, message
+ * with the fix).  Returns the number of problems; *nservices (if not
+ * NULL) gets the number of services when there were none.
+ */
+typedef void catalog_report_fn(const struct cfgerr *, void *arg);
+/* A catalog_report_fn printing "file:line: message" to the FILE * arg. */
+void			 catalog_report_print(const struct cfgerr *,
+			    void *fp);
+int			 catalog_check_files(const char *const *paths,
+			    size_t n, catalog_report_fn *report, void *arg,
+			    size_t *nservices);
+/*
+ * The local catalog files of dir, sorted, as malloc'd "dir/name" paths;
+ * 0 with *n == 0 when dir is missing, -1 with err filled in otherwise.
+ */
+int			 catalog_dir_files(const char *dir, char ***files,
+			    size_t *n, struct cfgerr *err);
+void			 catalog_files_free(char **files, size_t n);
+
+/* The file service idx came from (NULL for a synthetic catalog). */
+const char		*catalog_service_file(const struct catalog *,
+			    size_t idx);
+size_t			 catalog_nfiles(const struct catalog *);
+/*
+ * The domains (exact 0) and hosts (exact 1) of service idx, in no
+ * particular order: fills up to max of them, returns how many there are.
+ */
+size_t			 catalog_names(const struct catalog *, size_t idx,
+			    const char **names, int *exact, size_t max);
+
+/*
+ * catalog diff: what changed from old to new, for an operator about to
+ * install new.  Writes the report to out (tab-separated when tabs is
+ * set, aligned otherwise) and one warning per removed id to warn.
+ * Returns the number of services added, removed or changed, -1 on
+ * allocation failure.
+ */
+int			 catalog_diff(const struct catalog *old,
+			    const struct catalog *new, FILE *out, FILE *warn,
+			    int tabs);
 
 size_t			 catalog_count(const struct catalog *);
 /* NULL when idx >= catalog_count(). */

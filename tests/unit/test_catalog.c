@@ -7,6 +7,8 @@
  * derived from it) is matched both by catalog_match() and by a slow,
  * obviously-correct reference, which must agree.
  */
+#include <sys/stat.h>
+
 #include <libconfig.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,7 +192,8 @@ test_load_real(void)
 	T_CHECK(real != NULL);
 	if (real == NULL)
 		return;
-	T_CHECK(catalog_count(real) >= 70);
+	/* issue 14: at least 200 services */
+	T_CHECK(catalog_count(real) >= 200);
 	for (i = 0; i < sizeof(must) / sizeof(must[0]); i++) {
 		if (catalog_find_id(real, must[i]) < 0)
 			fprintf(stderr, "missing service %s\n", must[i]);
@@ -785,6 +788,369 @@ test_cfgerr(void)
 	T_EQ_STR(cfgerr_format(&e, buf, 0), "");
 }
 
+/* ---- issue 14: new services, check mode, local additions, diff ---- */
+
+static void
+test_new_services(void)
+{
+	static const struct {
+		const char *name, *id;
+	} cases[] = {
+		{ "app.granola.ai", "granola" },
+		{ "q.us-east-1.amazonaws.com", "amazon-q-developer" },
+		{ "codewhisperer.us-east-1.amazonaws.com", "amazon-q-developer" },
+		{ "integrate.api.nvidia.com", "nvidia-nim" },
+		{ "api.studio.nebius.ai", "nebius-ai-studio" },
+		{ "api.greenpt.ai", "greenpt" },
+		{ "api.scaleway.ai", "scaleway-generative-apis" },
+		{ "oai.endpoints.kepler.ai.cloud.ovh.net",
+		  "ovhcloud-ai-endpoints" },
+		{ "openai.inference.de-txl.ionos.com", "ionos-ai-model-hub" },
+		{ "gateway.ai.cloudflare.com", "cloudflare-ai-gateway" },
+		{ "antigravity.google", "google-antigravity" },
+		{ "www.diabrowser.com", "dia-browser" },
+		{ "alice.yandex.ru", "yandex-alice" },
+		{ "yuanqi.tencent.com", "tencent-yuanqi" },
+		{ "api.bfl.ai", "black-forest-labs" },
+		{ "kiro.dev", "kiro" },
+		/* shared parents stay unmatched */
+		{ "nvidia.com", "-1" },
+		{ "api.nvidia.com", "-1" },
+		{ "us-east-1.amazonaws.com", "-1" },
+		{ "s3.us-east-1.amazonaws.com", "-1" },
+		{ "www.ionos.com", "-1" },
+		{ "cloud.ovh.net", "-1" },
+		{ "yandex.ru", "-1" },
+		{ "www.tencent.com", "-1" },
+		{ "nebius.com", "-1" },
+		{ "vercel.sh", "-1" },
+		{ "withgoogle.com", "-1" },
+		{ "foo.alice.yandex.ru", "-1" },
+	};
+	size_t i;
+
+	if (real == NULL)
+		return;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (strcmp(mid(real, cases[i].name), cases[i].id) != 0)
+			fprintf(stderr, "%s -> %s, expected %s\n",
+			    cases[i].name, mid(real, cases[i].name),
+			    cases[i].id);
+		T_EQ_STR(mid(real, cases[i].name), cases[i].id);
+	}
+}
+
+struct collected {
+	char	lines[16][1024];
+	int	n;
+};
+
+static void
+collect(const struct cfgerr *e, void *arg)
+{
+	struct collected *c = arg;
+	char buf[1024];
+
+	if (c->n < 16)
+		snprintf(c->lines[c->n++], sizeof(c->lines[0]), "%s",
+		    cfgerr_format(e, buf, sizeof(buf)));
+}
+
+/* Write text as dir/name; returns the path (static, reused). */
+static const char *
+put(const char *dir, const char *name, const char *text)
+{
+	static char path[32][512];
+	static int k;
+	char *p = path[k++ % 32];
+	FILE *f;
+
+	snprintf(p, sizeof(path[0]), "%s/%s", dir, name);
+	if ((f = fopen(p, "w")) == NULL)
+		return NULL;
+	fputs(text, f);
+	fclose(f);
+	return p;
+}
+
+static char tdir[128];
+
+static void
+tdir_make(void)
+{
+	snprintf(tdir, sizeof(tdir), "/tmp/aicensus-test-catd-%d",
+	    (int)getpid());
+	mkdir(tdir, 0700);
+}
+
+static void
+tdir_clean(void)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tdir);
+}
+
+#define SVC(id, cat, list)						\
+	"  { id = \"" id "\"; name = \"N\"; vendor = \"V\";"		\
+	" category = \"" cat "\"; jurisdiction = \"US\";\n"		\
+	"    domains = [ " list " ]; hosts = [ ]; }"
+
+static void
+test_check_every_problem(void)
+{
+	struct collected c;
+	const char *p, *paths[1];
+	size_t n = 99;
+	char want[600];
+	int np;
+
+	tdir_make();
+	/* three broken services and one good one: every problem reported */
+	p = put(tdir, "bad.conf", "version = 1;\nservices = (\n"
+	    SVC("a", "chatbot", "\"a.example\"") ",\n"		/* 3 */
+	    SVC("b", "chat", "\"a.example\"") ",\n"		/* 5, 6 */
+	    SVC("c", "chat", "\"*.c.example\", \"c.example\"") ",\n" /* 8 */
+	    SVC("d", "chat", "\"d.example\"") "\n);\n");
+	paths[0] = p;
+	memset(&c, 0, sizeof(c));
+	np = catalog_check_files(paths, 1, collect, &c, &n);
+	T_EQ_INT(np, 3);
+	T_EQ_INT(c.n, 3);
+	snprintf(want, sizeof(want), "%s:3: service 'a': unknown category "
+	    "'chatbot' — use one of chat, api, code, image, audio, video, "
+	    "writing, search, agent, other", p);
+	T_EQ_STR(c.lines[0], want);
+	snprintf(want, sizeof(want), "%s:6: 'a.example' is listed by both "
+	    "service 'a' (line 4) and service 'b' — a name belongs to one "
+	    "service: keep it in one of them", p);
+	T_EQ_STR(c.lines[1], want);
+	snprintf(want, sizeof(want), "%s:8: service 'c': domains entry "
+	    "'*.c.example' contains a wildcard — write the bare domain in "
+	    "`domains`, which already covers every subdomain", p);
+	T_EQ_STR(c.lines[2], want);
+	/* the loader proper still stops at the first */
+	T_CHECK(catalog_load(p, NULL) == NULL);
+
+	/* a syntax error is one problem; the next file is still read */
+	paths[0] = put(tdir, "syntax.conf", "version = 1;\nservices = (\n"
+	    "  { id = \"x\"; name = ; }\n);\n");
+	memset(&c, 0, sizeof(c));
+	{
+		const char *two[2] = { paths[0], p };
+
+		np = catalog_check_files(two, 2, collect, &c, NULL);
+	}
+	T_EQ_INT(np, 4);
+	T_CHECK(strstr(c.lines[0], "syntax.conf:3: syntax error") != NULL);
+	T_CHECK(strstr(c.lines[1], "bad.conf:3:") != NULL);
+
+	/* every missing field of one service, not only the first */
+	paths[0] = put(tdir, "fields.conf", "version = 1;\nservices = (\n"
+	    "  { id = \"x\"; name = \"X\"; }\n);\n");
+	memset(&c, 0, sizeof(c));
+	T_EQ_INT(catalog_check_files(paths, 1, collect, &c, NULL), 4);
+	T_CHECK(strstr(c.lines[0], "fields.conf:3: service 'x': missing "
+	    "'vendor' — add vendor = \"...\";") != NULL);
+	T_CHECK(strstr(c.lines[1], "missing 'category'") != NULL);
+	T_CHECK(strstr(c.lines[2], "missing 'jurisdiction'") != NULL);
+	T_CHECK(strstr(c.lines[3], "has no domains and no hosts") != NULL);
+
+	/* the real catalog is clean */
+	paths[0] = REAL_CATALOG;
+	memset(&c, 0, sizeof(c));
+	T_EQ_INT(catalog_check_files(paths, 1, collect, &c, &n), 0);
+	T_EQ_INT(c.n, 0);
+	T_EQ_INT(n, catalog_count(real));
+	tdir_clean();
+}
+
+static void
+test_local_additions(void)
+{
+	struct catalog *c;
+	struct cfgerr e;
+	char dir[256], want[1024], buf[1024], **files;
+	const char *mainp, *lp;
+	size_t n, base;
+
+	tdir_make();
+	mainp = put(tdir, "main.conf", "version = 1;\nservices = (\n"
+	    SVC("alpha", "chat", "\"alpha.example\"") ",\n"
+	    SVC("beta", "api", "\"beta.example\"") "\n);\n");
+	snprintf(dir, sizeof(dir), "%s/catalog.d", tdir);
+	mkdir(dir, 0700);
+	base = 2;
+
+	/* empty and missing directories: the catalog alone */
+	c = catalog_load_all(mainp, dir, &e);
+	T_CHECK(c != NULL);
+	T_EQ_INT(catalog_count(c), base);
+	catalog_free(c);
+	c = catalog_load_all(mainp, "/nonexistent/catalog.d", &e);
+	T_EQ_INT(catalog_count(c), base);
+	catalog_free(c);
+	c = catalog_load_all(mainp, NULL, &e);
+	T_EQ_INT(catalog_count(c), base);
+	catalog_free(c);
+
+	/* two additions, read in name order; leftovers are not read */
+	put(dir, "20-b.conf", "version = 1;\nservices = (\n"
+	    SVC("corp-gw", "api", "\"llm.corp.example\"") "\n);\n");
+	put(dir, "10-a.conf", "version = 1;\nservices = (\n"
+	    /* a longer name under a catalog domain is allowed */
+	    SVC("alpha-eu", "chat", "\"eu.alpha.example\"") "\n);\n");
+	put(dir, ".hidden.conf", "garbage");
+	put(dir, "x.conf.dpkg-old", "garbage");
+	put(dir, "notes.txt", "garbage");
+	T_EQ_INT(catalog_dir_files(dir, &files, &n, &e), 0);
+	T_EQ_INT(n, 2);
+	if (n == 2) {
+		snprintf(want, sizeof(want), "%s/10-a.conf", dir);
+		T_EQ_STR(files[0], want);
+		snprintf(want, sizeof(want), "%s/20-b.conf", dir);
+		T_EQ_STR(files[1], want);
+	}
+	catalog_files_free(files, n);
+	c = catalog_load_all(mainp, dir, &e);
+	T_CHECK(c != NULL);
+	if (c != NULL) {
+		T_EQ_INT(catalog_count(c), base + 2);
+		T_EQ_STR(catalog_service(c, base)->id, "alpha-eu");
+		T_EQ_STR(catalog_service(c, base + 1)->id, "corp-gw");
+		T_EQ_STR(mid(c, "x.llm.corp.example"), "corp-gw");
+		T_EQ_STR(mid(c, "eu.alpha.example"), "alpha-eu");
+		T_EQ_STR(mid(c, "www.alpha.example"), "alpha");
+		T_EQ_STR(catalog_service_file(c, 0), mainp);
+		snprintf(want, sizeof(want), "%s/20-b.conf", dir);
+		T_EQ_STR(catalog_service_file(c, base + 1), want);
+		T_EQ_INT(catalog_nfiles(c), 3);
+	}
+	catalog_free(c);
+
+	/* an id of the catalog: refused, naming both files */
+	lp = put(dir, "30-c.conf", "version = 1;\nservices = (\n"
+	    SVC("beta", "api", "\"other.example\"") "\n);\n");
+	T_CHECK(catalog_load_all(mainp, dir, &e) == NULL);
+	snprintf(want, sizeof(want), "%s:3: duplicate service id 'beta' — "
+	    "%s:5 already uses it; a local addition cannot replace or repeat "
+	    "a service: give it an id of its own", lp, mainp);
+	T_EQ_STR(cfgerr_format(&e, buf, sizeof(buf)), want);
+
+	/* a name of the catalog: refused, naming both files */
+	lp = put(dir, "30-c.conf", "version = 1;\nservices = (\n"
+	    SVC("gamma", "api", "\"gamma.example\", \"BETA.example\"")
+	    "\n);\n");
+	T_CHECK(catalog_load_all(mainp, dir, &e) == NULL);
+	snprintf(want, sizeof(want), "%s:4: 'beta.example' is listed by both "
+	    "service 'beta' (%s:6) and service 'gamma' — a local addition "
+	    "cannot take over a name the catalog already gives a service: "
+	    "remove it here (a longer name under it is allowed)", lp, mainp);
+	T_EQ_STR(cfgerr_format(&e, buf, sizeof(buf)), want);
+
+	/* between two local files too */
+	lp = put(dir, "30-c.conf", "version = 1;\nservices = (\n"
+	    SVC("corp-gw", "api", "\"gw2.corp.example\"") "\n);\n");
+	T_CHECK(catalog_load_all(mainp, dir, &e) == NULL);
+	T_CHECK(strstr(e.msg, "20-b.conf:3 already uses it") != NULL);
+
+	/* a broken local file fails the whole load (as the catalog would) */
+	put(dir, "30-c.conf", "version = 1;\nservices = ( { id = \"z\" } );\n");
+	T_CHECK(catalog_load_all(mainp, dir, &e) == NULL);
+	T_CHECK(strstr(e.file, "30-c.conf") != NULL);
+	unlink(lp);
+
+	/* a directory that cannot be read is an error, not "no additions" */
+	T_CHECK(catalog_load_all(mainp, mainp, &e) == NULL);
+	T_CHECK(strstr(e.msg, "cannot read the local catalog directory") !=
+	    NULL);
+	tdir_clean();
+}
+
+static char *
+diff_text(const char *a, const char *b, int *rc, char **warn)
+{
+	struct catalog *ca, *cb;
+	struct cfgerr e;
+	char *out = NULL;
+	size_t len = 0, wlen = 0;
+	FILE *fo, *fw;
+
+	tdir_make();
+	ca = catalog_load(put(tdir, "old.conf", a), &e);
+	cb = catalog_load(put(tdir, "new.conf", b), &e);
+	T_CHECK(ca != NULL && cb != NULL);
+	fo = open_memstream(&out, &len);
+	fw = open_memstream(warn, &wlen);
+	*rc = catalog_diff(ca, cb, fo, fw, 1);
+	fclose(fo);
+	fclose(fw);
+	catalog_free(ca);
+	catalog_free(cb);
+	tdir_clean();
+	return out;
+}
+
+static void
+test_diff(void)
+{
+	char *out, *warn;
+	int rc;
+
+	out = diff_text("version = 1;\nservices = (\n"
+	    SVC("keep", "chat", "\"keep.example\"") ",\n"
+	    SVC("edit", "chat", "\"e1.example\", \"e2.example\"") ",\n"
+	    SVC("gone", "chat", "\"gone.example\"") ",\n"
+	    SVC("old-name", "code", "\"moved.example\"") "\n);\n",
+	    "version = 1;\nservices = (\n"
+	    SVC("keep", "chat", "\"keep.example\"") ",\n"
+	    "  { id = \"edit\"; name = \"N\"; vendor = \"V\";"
+	    " category = \"writing\"; jurisdiction = \"EU\";\n"
+	    "    domains = [ \"e1.example\" ]; hosts = [ \"h.e3.example\" ]; },\n"
+	    SVC("new-name", "code", "\"moved.example\"") ",\n"
+	    SVC("fresh", "api", "\"fresh.example\"") "\n);\n", &rc, &warn);
+	T_EQ_INT(rc, 5);	/* edit changed; gone, old-name out; 2 in */
+	T_EQ_STR(out,
+	    "CHANGE\tSERVICE\tWHAT\tOLD\tNEW\n"
+	    "changed\tedit\tcategory\tchat\twriting\n"
+	    "changed\tedit\tjurisdiction\tUS\tEU\n"
+	    "changed\tedit\tdomain\te2.example\t-\n"
+	    "changed\tedit\thost\t-\th.e3.example\n"
+	    "added\tfresh\tservice\t-\tN (V; api, US)\n"
+	    "added\tfresh\tdomain\t-\tfresh.example\n"
+	    "removed\tgone\tservice\tN (V; chat, US)\t-\n"
+	    "removed\tgone\tdomain\tgone.example\t-\n"
+	    "added\tnew-name\tservice\t-\tN (V; code, US)\n"
+	    "added\tnew-name\tdomain\t-\tmoved.example\n"
+	    "removed\told-name\tservice\tN (V; code, US)\t-\n"
+	    "removed\told-name\tdomain\tmoved.example\t-\n");
+	T_EQ_STR(warn,
+	    "warning: service id 'gone' (N) is not in the new catalog: counts "
+	    "collected under it stay in the database, but nothing more is "
+	    "counted for it — keep the id if the service still exists\n"
+	    "warning: service id 'old-name' (N) is not in the new catalog: "
+	    "counts collected under it stay in the database, but nothing more "
+	    "is counted for it; its names now belong to the new id "
+	    "'new-name': if that is a rename, keep the old id instead\n"
+	    "2 added, 2 removed, 1 changed, 4 services before, 4 after\n");
+	free(out);
+	free(warn);
+
+	/* the same catalog: nothing but the header, 0 */
+	out = diff_text("version = 1;\nservices = (\n"
+	    SVC("keep", "chat", "\"keep.example\"") "\n);\n",
+	    "version = 1;\nservices = (\n"
+	    SVC("keep", "chat", "\"keep.example\"") "\n);\n", &rc, &warn);
+	T_EQ_INT(rc, 0);
+	T_EQ_STR(out, "CHANGE\tSERVICE\tWHAT\tOLD\tNEW\n");
+	T_EQ_STR(warn, "0 added, 0 removed, 0 changed, 1 services before, "
+	    "1 after\n");
+	free(out);
+	free(warn);
+}
+
 int
 main(void)
 {
@@ -806,6 +1172,10 @@ main(void)
 	T_RUN(test_truncated_file);
 	T_RUN(test_synthetic);
 	T_RUN(test_cfgerr);
+	T_RUN(test_new_services);
+	T_RUN(test_check_every_problem);
+	T_RUN(test_local_additions);
+	T_RUN(test_diff);
 	catalog_free(real);
 	free(refs);
 	return T_DONE();

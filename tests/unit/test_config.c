@@ -231,6 +231,7 @@ static const char golden_out[] =
     "  release_database = \"@DIR@/db/released.db\";\n"
     "  state_dir = \"/var/lib/aicensus/state\";\n"
     "  catalog = \"/etc/aicensus/catalog.conf\";\n"
+    "  catalog_dir = \"/etc/aicensus/catalog.d\";\n"
     "  plugin_dir = \"" AIC_PLUGINDIR "\";\n"
     "  plugins = [ \"demo\" ];\n"
     "  user = \"aicensus\";\n"
