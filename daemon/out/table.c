@@ -154,6 +154,20 @@ table_row(struct table *t, const char *const *cells)
 	return ferror(t->out) ? -1 : 0;
 }
 
+void
+table_discard(struct table *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nheld * t->ncols; i++)
+		free(t->held[i]);
+	free(t->held);
+	free(t->w);
+	free(t);
+}
+
 int
 table_end(struct table *t)
 {

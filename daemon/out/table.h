@@ -29,6 +29,9 @@ int		 table_row(struct table *, const char *const *cells);
 /* Prints what is held, frees; 0, -1 when a row could not be kept or written. */
 int		 table_end(struct table *);
 
+/* Frees without printing what is held (NULL: nothing). */
+void		 table_discard(struct table *);
+
 /* Characters of a UTF-8 string: bytes that do not continue a sequence. */
 size_t		 table_width(const char *s);
 
