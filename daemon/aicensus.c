@@ -1,6 +1,9 @@
 /*
  * aicensus.c - the command-line tool: inspect a capture, query the
- * database, set up the central database.  It never writes a sensor's
+ * database, write a report, list the catalog's services, set up the
+ * central database.  One table of commands; each takes -c and --help,
+ * and says every error in one line that starts with its name.  It
+ * never writes a sensor's
  * databases; `central` creates and upgrades the central PostgreSQL
  * database and maps sites to roles in it (store/central_pg.h).
  */
