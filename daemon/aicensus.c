@@ -201,24 +201,27 @@ static int	cmd_report(int, char **);
 static int	cmd_services(int, char **);
 static int	cmd_central(int, char **);
 
-/* The commands: main() dispatches through this table, --help lists it. */
+/*
+ * The commands: main() dispatches through this table and the short
+ * usage lists it.  A command answers -c and --help itself (getopt_long
+ * with ":c:h" and bad_option() for the rest).
+ */
 static const struct command {
 	const char	*name;
 	int		(*run)(int, char **);
-	void		(*usage)(FILE *);
 	const char	*what;
 } commands[] = {
-	{ "inspect", cmd_inspect, usage_inspect,
+	{ "inspect", cmd_inspect,
 	    "the names a capture file holds, as the sensor counts them" },
-	{ "query", cmd_query, usage_query,
+	{ "query", cmd_query,
 	    "released figures, as a table, CSV or JSON" },
-	{ "report", cmd_report, usage_report,
+	{ "report", cmd_report,
 	    "the report of a week or a quarter (HTML, Markdown, CSV, JSON)" },
-	{ "services", cmd_services, usage_services,
+	{ "services", cmd_services,
 	    "the catalog's services and which are sanctioned" },
-	{ "central", cmd_central, usage_central,
+	{ "central", cmd_central,
 	    "set up, map sites to and release the central database" },
-	{ NULL, NULL, NULL, NULL }
+	{ NULL, NULL, NULL }
 };
 
 /* The short usage: the commands, one line each. */
