@@ -1655,8 +1655,22 @@ main(int argc, char **argv)
 			opterr = 0;	/* bad_option() says it, once */
 			return c->run(argc - 1, argv + 1);
 		}
-	complain(argv[1][0] == '-' ? "unknown option '%s'" :
-	    "unknown command '%s'", argv[1]);
+	if (argv[1][0] == '-')
+		complain("unknown option '%s'", argv[1]);
+	else {
+		const char *names[sizeof(commands) / sizeof(commands[0])];
+		const char *near;
+		size_t i;
+
+		for (i = 0; commands[i].name != NULL; i++)
+			names[i] = commands[i].name;
+		names[i] = NULL;
+		if ((near = config_closest(argv[1], names)) != NULL)
+			complain("unknown command '%s' (did you mean '%s'?)",
+			    argv[1], near);
+		else
+			complain("unknown command '%s'", argv[1]);
+	}
 	usage(stderr);
 	return 2;
 }

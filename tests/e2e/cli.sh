@@ -59,6 +59,9 @@ run foo
 check "aicensus foo: 'unknown command' and the commands, exit 2" \
 	eval '[ $rc = 2 ] && [ "$(head -1 "$tmp/err")" = "aicensus: unknown command '"'foo'"'" ] &&
 	grep -q "^  query " "$tmp/err" && grep -q "^  services " "$tmp/err" && [ ! -s "$tmp/out" ]'
+run qeury --week last
+check "aicensus qeury: 'unknown command' with the closest command (exit 2)" \
+	eval '[ $rc = 2 ] && [ "$(head -1 "$tmp/err")" = "aicensus: unknown command '"'qeury'"' (did you mean '"'query'"'?)" ]'
 run
 check "aicensus alone: which command, the commands, exit 2" \
 	eval '[ $rc = 2 ] && [ "$(head -1 "$tmp/err")" = "aicensus: which command?" ] && grep -q "^  inspect " "$tmp/err"'
