@@ -3,14 +3,14 @@
  * database, write a report, list the catalog's services, set up the
  * central database.  One table of commands; each takes -c and --help,
  * and says every error in one line that starts with its name.  It
- * never writes a sensor's
- * databases; `central` creates and upgrades the central PostgreSQL
- * database and maps sites to roles in it (store/central_pg.h).
+ * never writes a sensor's databases; `central` creates and upgrades
+ * the central PostgreSQL database and maps sites to roles in it
+ * (store/central_pg.h).
  */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
