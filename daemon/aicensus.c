@@ -1,11 +1,16 @@
 /*
  * aicensus.c - the command-line tool: inspect a capture, query the
- * database, set up the central database.  It never writes a sensor's
- * databases; `central` creates and upgrades the central PostgreSQL
- * database and maps sites to roles in it (store/central_pg.h).
+ * database, write a report, list the catalog's services, set up the
+ * central database.  One table of commands; each takes -c and --help,
+ * and says every error in one line that starts with its name.  It
+ * never writes a sensor's databases; `central` creates and upgrades
+ * the central PostgreSQL database and maps sites to roles in it
+ * (store/central_pg.h).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +37,7 @@
 #include "store/relstore_pg.h"
 #include "out/report/report.h"
 #include "attribute/weekkey.h"
+#include "out/table.h"
 
 #ifndef AIC_VERSION
 #define AIC_VERSION "dev"
@@ -39,6 +45,49 @@
 #ifndef AIC_SYSCONFDIR
 #define AIC_SYSCONFDIR "/etc"
 #endif
+
+#define DEFAULT_CONFIG	AIC_SYSCONFDIR "/aicensus/aicensus.conf"
+
+/*
+ * "aicensus" or "aicensus query": every error line starts with the
+ * command it comes from, so a line in a cron mail says who wrote it.
+ */
+static char prog[40] = "aicensus";
+
+static void complain(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* One line on stderr: "aicensus query: problem". */
+static void
+complain(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/*
+ * getopt's complaint as one line of ours (opterr is 0 and optstrings
+ * start with ':'), pointing to the command's --help; exit status 2.
+ */
+static int
+bad_option(int ch, char **argv)
+{
+	const char *opt = argv[optind - 1];
+
+	if (ch == ':')
+		complain("%s needs a value (see %s --help)", opt, prog);
+	else if (optopt != 0 && strncmp(opt, "--", 2) != 0)
+		complain("unknown option '-%c' (see %s --help)", optopt,
+		    prog);
+	else
+		complain("unknown option '%s' (see %s --help)", opt, prog);
+	return 2;
+}
 
 /* The report formats, from the one table: "html|md|csv|json". */
 static void
@@ -52,46 +101,145 @@ report_format_names(FILE *f, const char *sep, const char *last)
 }
 
 static void
-usage(FILE *f)
+usage_inspect(FILE *f)
 {
 	fprintf(f,
 	    "usage: aicensus inspect [-c CONFIG] FILE\n"
-	    "       aicensus query [-c CONFIG] [--db DB] [--site NAME|all]\n"
+	    "\n"
+	    "Reads a capture FILE (pcap or pcapng) as the sensor would, with\n"
+	    "the configuration's catalog and departments (-c, default\n"
+	    DEFAULT_CONFIG "), and prints every name seen:\n"
+	    "time, detector, what, name, service, department, outcome.  On a\n"
+	    "terminal the rows are aligned under a header; piped, they are\n"
+	    "tab-separated lines without one.  stderr says first which\n"
+	    "configuration and catalog were used and last sums the run up:\n"
+	    "packets, names seen, names counted per service, anomalies.\n"
+	    "Nothing is written, no key is kept.\n");
+}
+
+static void
+usage_query(FILE *f)
+{
+	fprintf(f,
+	    "usage: aicensus query [-c CONFIG] [--db DB] [--site NAME|all]\n"
 	    "                [--week W | --day D | --from A --to B]\n"
 	    "                [--by department,service,category,day|week]\n"
-	    "                [--format table|csv|json]\n"
-	    "       aicensus report [-c CONFIG] [--db DB] [--site NAME]\n"
-	    "                --week WEEK|--quarter Q [--format ");
-	report_format_names(f, "|", "|");
-	fprintf(f, "] [--lang en|nl] [-o FILE]\n"
-	    "       aicensus central init|migrate --db CONNINFO\n"
-	    "       aicensus central add-site --db CONNINFO SITE ROLE\n"
-	    "       aicensus central release --db CONNINFO -c CONFIG [--grace-hours H]\n"
-	    "       aicensus --version\n"
+	    "                [--min-group N] [--format table|csv|json]\n"
 	    "\n"
 	    "A query reads released periods only: A and B are days (2026-11-16)\n"
 	    "or ISO weeks (2026-W47), widened to whole released periods.\n"
 	    "--by day gives day cells (no department x service), --by week\n"
 	    "week cells; neither sums the weeks of the range (device-weeks).\n"
+	    "The figures were protected when they were released (minimum group\n"
+	    "size, cell key method); --min-group N below that size is raised to\n"
+	    "it with a note, above it is refused: protection is applied at\n"
+	    "release (min_group_size), never afterwards.\n"
+	    "DB is the release database (default: release_database of the\n"
+	    "configuration, -c, default " DEFAULT_CONFIG ")\n"
+	    "or, as a CONNINFO, the central release; without --db a\n"
+	    "configuration with a central group reads the central release\n"
+	    "(its conninfo and password_file, a reader role's).  --site NAME\n"
+	    "reads one site's figures (default: the organisation's); --site\n"
+	    "all prints the organisation (site \"*\") and every site, with a\n"
+	    "site column.  The table is aligned with a header, its footnote on\n"
+	    "stderr; csv and json are for programs.\n");
+}
+
+static void
+usage_report(FILE *f)
+{
+	fprintf(f,
+	    "usage: aicensus report [-c CONFIG] [--db DB] [--site NAME]\n"
+	    "                --week WEEK|--quarter Q [--format ");
+	report_format_names(f, "|", "|");
+	fprintf(f, "] [--lang en|nl] [-o FILE]\n"
+	    "\n"
 	    "A report covers an ISO week (2026-W47) or the ISO weeks of a quarter\n"
 	    "(2026-Q4) from the release database; \"last\" is the last released week\n"
 	    "or the last complete quarter.  -c takes the release database\n"
-	    "(release_database), language and retention from the configuration.\n"
+	    "(release_database), language and retention from the configuration\n"
+	    "(default " DEFAULT_CONFIG "); --db DB or a\n"
+	    "central group reads the central release as query does, --site NAME\n"
+	    "one site's.  -o writes FILE whole or not at all (default: stdout).\n");
+}
+
+static void
+usage_services(FILE *f)
+{
+	fprintf(f,
+	    "usage: aicensus services [-c CONFIG] [SEARCH]\n"
+	    "\n"
+	    "Lists the services of the configuration's catalog (-c, default\n"
+	    DEFAULT_CONFIG "): id, name, vendor, category,\n"
+	    "jurisdiction, and whether the configuration lists it as\n"
+	    "sanctioned.  SEARCH keeps the services whose id, name or vendor\n"
+	    "contains it, ignoring case; none is exit 1.  The id is what\n"
+	    "sanctioned, ignore and the outputs use.  On a terminal the columns\n"
+	    "are aligned under a header; piped, tab-separated lines without one.\n");
+}
+
+static void
+usage_central(FILE *f)
+{
+	fprintf(f,
+	    "usage: aicensus central init|migrate --db CONNINFO\n"
+	    "       aicensus central add-site --db CONNINFO SITE ROLE\n"
+	    "       aicensus central release --db CONNINFO [-c CONFIG] [--grace-hours H]\n"
+	    "\n"
 	    "central works on the central PostgreSQL database (CONNINFO: a libpq\n"
 	    "\"host=... dbname=... user=...\" string or a postgresql:// URI; keep the\n"
 	    "password in ~/.pgpass or PGPASSFILE): init creates it, migrate upgrades\n"
 	    "it, add-site maps an existing login role to a site, release publishes\n"
-	    "the organisation-wide figures of ended periods (docs/CENTRAL.md).\n"
-	    "query and report read the central release when --db is a CONNINFO,\n"
-	    "or, without --db, when the configuration (-c, default\n"
-	    AIC_SYSCONFDIR "/aicensus/aicensus.conf) has a central group: its\n"
-	    "conninfo and password_file, a reader role's.  --site NAME reads one\n"
-	    "site's figures (default: the organisation's); query --site all\n"
-	    "prints the organisation (site \"*\") and every site, with a site\n"
-	    "column.\n");
+	    "the organisation-wide figures of ended periods (docs/CENTRAL.md) with\n"
+	    "the organisation's configuration (-c, default\n"
+	    DEFAULT_CONFIG ").\n");
 }
 
-#define DEFAULT_CONFIG	AIC_SYSCONFDIR "/aicensus/aicensus.conf"
+static int	cmd_inspect(int, char **);
+static int	cmd_query(int, char **);
+static int	cmd_report(int, char **);
+static int	cmd_services(int, char **);
+static int	cmd_central(int, char **);
+static int	cmd_catalog(int, char **);
+
+/*
+ * The commands: main() dispatches through this table and the short
+ * usage lists it.  A command answers -c and --help itself (getopt_long
+ * with ":c:h" and bad_option() for the rest).
+ */
+static const struct command {
+	const char	*name;
+	int		(*run)(int, char **);
+	const char	*what;
+} commands[] = {
+	{ "inspect", cmd_inspect,
+	    "the names a capture file holds, as the sensor counts them" },
+	{ "query", cmd_query,
+	    "released figures, as a table, CSV or JSON" },
+	{ "report", cmd_report,
+	    "the report of a week or a quarter (HTML, Markdown, CSV, JSON)" },
+	{ "services", cmd_services,
+	    "the catalog's services and which are sanctioned" },
+	{ "central", cmd_central,
+	    "set up, map sites to and release the central database" },
+	{ "catalog", cmd_catalog,
+	    "check a catalog file, or compare two (what an update changes)" },
+	{ NULL, NULL, NULL }
+};
+
+/* The short usage: the commands, one line each. */
+static void
+usage(FILE *f)
+{
+	const struct command *c;
+
+	fprintf(f, "usage: aicensus COMMAND [-c CONFIG] [OPTION...]\n"
+	    "       aicensus --version\n"
+	    "commands:\n");
+	for (c = commands; c->name != NULL; c++)
+		fprintf(f, "  %-9s %s\n", c->name, c->what);
+	fprintf(f, "'aicensus COMMAND --help' shows a command's options.\n");
+}
 
 /*
  * Where query and report read: a release database file, or the central
@@ -295,7 +443,7 @@ load_config(const char *cfgpath, const char *db, struct config **cfg)
 	memset(&e, 0, sizeof(e));
 	if ((*cfg = config_load(cfgpath, &e)) == NULL) {
 		cfgerr_format(&e, err, sizeof(err));
-		fprintf(stderr, "aicensus: %s\n", err);
+		complain("%s", err);
 		return 1;
 	}
 	return 0;
@@ -303,42 +451,73 @@ load_config(const char *cfgpath, const char *db, struct config **cfg)
 
 /* --- inspect ---------------------------------------------------------- */
 
+/* The rows' columns; piped, the tab-separated lines tests/pcaps_compare.py reads. */
+static const char *const inspect_head[] = {
+	"time", "detector", "what", "name", "service", "department",
+	"outcome"
+};
+#define INSPECT_COLS	(sizeof(inspect_head) / sizeof(inspect_head[0]))
+/* On a terminal, widths come from the first rows; later ones follow them. */
+#define INSPECT_HOLD	1000
+
 struct inspect_ctx {
 	struct capture	*cap;
 	struct pipeline	*P;
-	unsigned long	 n;
+	const struct catalog *cat;
+	struct table	*t;
+	unsigned long	 n;		/* packets */
+	unsigned long	 names;		/* detections (rows) */
+	unsigned long	 counted;	/* of them counted for a service */
+	unsigned long	*per_svc;	/* counted, per catalog index */
 };
 
+/* A name as a cell: bytes other than printable ASCII as \xNN. */
 static void
-print_name(const char *s, size_t n)
+name_cell(const char *s, size_t n, char *out, size_t outlen)
 {
-	size_t i;
+	size_t i, at = 0;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && at + 5 < outlen; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (isprint(c) && c != '\t' && c != '\\')
-			putchar(c);
+			out[at++] = (char)c;
 		else
-			printf("\\x%02x", c);
+			at += (size_t)snprintf(out + at, outlen - at,
+			    "\\x%02x", c);
 	}
+	out[at] = '\0';
 }
 
 static void
 on_detection(void *arg, const struct detection *d)
 {
+	struct inspect_ctx *c = arg;
 	time_t t = (time_t)(d->ts_usec / 1000000);
 	struct tm tm;
-	char ts[32];
+	char ts[48], day[32], name[CATALOG_NAME_MAX * 4 + 8];
+	const char *row[INSPECT_COLS];
+	int i;
 
-	(void)arg;
 	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	printf("%s.%06uZ\t%s\t%s\t", ts, (unsigned)(d->ts_usec % 1000000),
-	    d->detector, d->what);
-	print_name(d->name, d->name_len);
-	printf("\t%s\t%s\t%s\n", d->service ? d->service : "-",
-	    d->department ? d->department : "-", d->outcome);
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts, sizeof(ts), "%s.%06uZ", day,
+	    (unsigned)(d->ts_usec % 1000000));
+	name_cell(d->name, d->name_len, name, sizeof(name));
+	row[0] = ts;
+	row[1] = d->detector;
+	row[2] = d->what;
+	row[3] = name;
+	row[4] = d->service ? d->service : "-";
+	row[5] = d->department ? d->department : "-";
+	row[6] = d->outcome;
+	table_row(c->t, row);
+	c->names++;
+	if (d->service != NULL && strncmp(d->outcome, "counted", 7) == 0) {
+		c->counted++;
+		if ((i = catalog_find_id(c->cat, d->service)) >= 0)
+			c->per_svc[i]++;
+	}
 }
 
 static void
@@ -351,10 +530,66 @@ on_packet(void *arg, uint64_t ts, const uint8_t *p, size_t caplen,
 	pipeline_packet(c->P, capture_dlt(c->cap), ts, p, caplen, wirelen);
 }
 
+/*
+ * The run summed up on stderr: packets, names seen, counted per service
+ * (most first), anomalies (the counted events the metrics export).
+ */
+static void
+inspect_summary(const struct inspect_ctx *c, struct agg *agg)
+{
+	const struct agg_hour *h;
+	uint64_t anom[ANOM_N];
+	size_t i, j, nsvc = catalog_count(c->cat), shown = 0, *ord;
+	int a, any = 0;
+
+	fprintf(stderr, "%s: %lu packet%s, %lu name%s seen, %lu counted for "
+	    "a service\n", prog, c->n, c->n == 1 ? "" : "s", c->names,
+	    c->names == 1 ? "" : "s", c->counted);
+	if ((ord = calloc(nsvc + 1, sizeof(*ord))) != NULL) {
+		for (i = 0; i < nsvc; i++)
+			if (c->per_svc[i] > 0)
+				ord[shown++] = i;
+		/* insertion sort: most counted first, then catalog order */
+		for (i = 1; i < shown; i++)
+			for (j = i; j > 0 && c->per_svc[ord[j]] >
+			    c->per_svc[ord[j - 1]]; j--) {
+				size_t x = ord[j];
+
+				ord[j] = ord[j - 1];
+				ord[j - 1] = x;
+			}
+		fprintf(stderr, "%s: counted per service:", prog);
+		for (i = 0; i < shown; i++)
+			fprintf(stderr, "%s %s %lu", i > 0 ? "," : "",
+			    catalog_service(c->cat, ord[i])->id,
+			    c->per_svc[ord[i]]);
+		fprintf(stderr, "%s\n", shown > 0 ? "" : " none");
+		free(ord);
+	}
+	memset(anom, 0, sizeof(anom));
+	for (h = agg_hours(agg); h != NULL; h = h->next)
+		for (a = 0; a < ANOM_N; a++)
+			anom[a] += h->anom[a];
+	fprintf(stderr, "%s: anomalies:", prog);
+	for (a = 0; a < ANOM_N; a++)
+		if (anom[a] > 0) {
+			fprintf(stderr, "%s %s %llu", any ? "," : "",
+			    anomaly_name((enum anomaly)a),
+			    (unsigned long long)anom[a]);
+			any = 1;
+		}
+	fprintf(stderr, "%s\n", any ? "" : " none");
+}
+
 static int
 cmd_inspect(int argc, char **argv)
 {
-	const char *cfgpath = AIC_SYSCONFDIR "/aicensus/aicensus.conf";
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *cfgpath = DEFAULT_CONFIG;
 	struct cfgerr e;
 	struct config *cfg;
 	struct catalog *cat;
@@ -365,47 +600,76 @@ cmd_inspect(int argc, char **argv)
 	int ch, n, rc = 0;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "c:")) != -1) {
-		if (ch != 'c') {
-			usage(stderr);
-			return 2;
+	while ((ch = getopt_long(argc, argv, ":c:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cfgpath = optarg; break;
+		case 'h': usage_inspect(stdout); return 0;
+		default: return bad_option(ch, argv);
 		}
-		cfgpath = optarg;
 	}
 	if (optind + 1 != argc) {
-		usage(stderr);
+		complain(optind == argc ? "which capture? aicensus inspect "
+		    "[-c CONFIG] FILE" : "one capture FILE at a time");
 		return 2;
 	}
+	/*
+	 * The log is the daemon's voice: a key drawn for a week, a file
+	 * it could not write.  Here nothing is kept, so only warnings,
+	 * under this command's name, may reach stderr.
+	 */
+	log_init(prog, 0, LOG_LVL_WARN);
 	memset(&e, 0, sizeof(e));
+	memset(&c, 0, sizeof(c));
 	if ((cfg = config_load(cfgpath, &e)) == NULL ||
-	    (cat = catalog_load(cfg->catalog, &e)) == NULL) {
+	    (cat = catalog_load_all(cfg->catalog, cfg->catalog_dir,
+	    &e)) == NULL) {
 		cfgerr_format(&e, err, sizeof(err));
-		fprintf(stderr, "aicensus: %s\n", err);
+		complain("%s", err);
 		config_free(cfg);
 		return 1;
 	}
+	fprintf(stderr, "%s: configuration %s, catalog %s (%zu services), "
+	    "%zu department%s, time zone %s\n", prog, cfgpath, cfg->catalog,
+	    catalog_count(cat), cfg->n_depts, cfg->n_depts == 1 ? "" : "s",
+	    cfg->timezone[0] != '\0' ? cfg->timezone : "system");
 	period_set_tz(cfg->timezone);
-	memset(&c, 0, sizeof(c));
+	c.cat = cat;
 	agg = agg_new(1u << 20, (size_t)1 << 30);
 	dk = weekkey_open(NULL, err, sizeof(err));
+	if ((c.per_svc = calloc(catalog_count(cat) + 1,
+	    sizeof(*c.per_svc))) == NULL || (c.t = table_new(stdout,
+	    isatty(STDOUT_FILENO), INSPECT_COLS, inspect_head, 0,
+	    INSPECT_HOLD)) == NULL) {
+		complain("out of memory");
+		rc = 1;
+		goto out;
+	}
 	if (agg == NULL || dk == NULL ||
 	    (c.P = pipeline_new(cfg, cat, agg, dk, err, sizeof(err))) == NULL ||
 	    (c.cap = capture_open_file(argv[optind],
 	    decode_dlt_supported, err, sizeof(err))) ==
 	    NULL) {
-		fprintf(stderr, "aicensus: %s\n", err);
+		complain("%s", err);
 		rc = 1;
 		goto out;
 	}
 	pipeline_set_inspect(c.P, on_detection, &c);
 	while ((n = capture_dispatch(c.cap, 4096, on_packet, &c)) > 0)
 		;
-	if (n == -1) {
-		fprintf(stderr, "aicensus: %s: read error after %lu packets: "
-		    "%s\n", argv[optind], c.n, capture_error(c.cap));
+	if (table_end(c.t) != 0) {
+		complain("writing the rows: %s", strerror(errno));
 		rc = 1;
 	}
+	c.t = NULL;
+	if (n == -1) {
+		complain("%s: read error after %lu packets: %s", argv[optind],
+		    c.n, capture_error(c.cap));
+		rc = 1;
+	}
+	inspect_summary(&c, agg);
 out:
+	table_end(c.t);
+	free(c.per_svc);
 	capture_close(c.cap);
 	pipeline_free(c.P);
 	weekkey_close(dk);
@@ -641,6 +905,45 @@ fail:
 	return NULL;
 }
 
+/*
+ * --min-group N against the sizes the periods were released with: the
+ * figures were protected once, at release (min_group_size and the cell
+ * key method).  A reader can neither lower that (N below: raised, and
+ * said on stderr, never silently) nor add to it afterwards (N above:
+ * refused).  0, or -1 with the error printed.
+ */
+static int
+min_group_check(const struct scoped *v, size_t n, int want)
+{
+	const struct rel_period *lo = NULL, *hi = NULL, *p;
+	char lab[40];
+	size_t i, j;
+
+	for (j = 0; j < n; j++)
+		for (i = 0; i < v[j].r.nperiods; i++) {
+			p = &v[j].r.periods[i];
+			if (lo == NULL || p->min_group < lo->min_group)
+				lo = p;
+			if (hi == NULL || p->min_group > hi->min_group)
+				hi = p;
+		}
+	if (lo == NULL)
+		return 0;
+	if (want > lo->min_group) {
+		query_period_label(lo->kind, lo->period, lab, sizeof(lab));
+		complain("--min-group %d: %s was released with minimum group "
+		    "size %d; protection is applied when figures are released "
+		    "(min_group_size), it cannot be raised afterwards", want,
+		    lab, lo->min_group);
+		return -1;
+	}
+	if (want < hi->min_group)
+		complain("--min-group %d raised to %d: the figures were "
+		    "released with minimum group size %d and a reader cannot "
+		    "lower it", want, hi->min_group, hi->min_group);
+	return 0;
+}
+
 static int
 cmd_query(int argc, char **argv)
 {
@@ -654,6 +957,8 @@ cmd_query(int argc, char **argv)
 		{ "to", required_argument, NULL, 't' },
 		{ "by", required_argument, NULL, 'b' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "min-group", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct query q;
@@ -664,16 +969,28 @@ cmd_query(int argc, char **argv)
 	    *week = NULL, *day = NULL, *cfgpath = NULL, *site = NULL;
 	const char *one = REL_ALL;
 	enum fmt f = F_TABLE;
-	char err[2048];
+	char err[2048], *end;
 	size_t nv = 0, i;
+	long min_group = 0;
 	int ch, rc = 1, all;
 	json_t *doc;
 
 	memset(&q, 0, sizeof(q));
 	memset(&S, 0, sizeof(S));
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:h", lo, NULL)) != -1) {
 		switch (ch) {
+		case 'h': usage_query(stdout); return 0;
+		case 'm':
+			errno = 0;
+			min_group = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
+			    min_group < 1 || min_group > 1000000) {
+				complain("--min-group: '%s' is not a group size "
+				    "(a whole number, 1 or more)", optarg);
+				return 2;
+			}
+			break;
 		case 'c': cfgpath = optarg; break;
 		case 'd': db = optarg; break;
 		case 's': site = optarg; break;
@@ -687,22 +1004,23 @@ cmd_query(int argc, char **argv)
 			else if (strcmp(optarg, "csv") == 0) f = F_CSV;
 			else if (strcmp(optarg, "json") == 0) f = F_JSON;
 			else {
-				fprintf(stderr, "aicensus: --format is table, "
-				    "csv or json\n");
+				complain("--format: '%s' is not a format "
+				    "(table, csv or json)", optarg);
 				return 2;
 			}
 			break;
-		default: usage(stderr); return 2;
+		default: return bad_option(ch, argv);
 		}
 	}
 	if (optind != argc) {
-		usage(stderr);
+		complain("unexpected argument '%s' (the period is --week, "
+		    "--day or --from/--to)", argv[optind]);
 		return 2;
 	}
 	if ((week != NULL) + (day != NULL) + (from != NULL || to != NULL) >
 	    1) {
-		fprintf(stderr, "aicensus: --week, --day and --from/--to "
-		    "exclude each other\n");
+		complain("--week, --day and --from/--to "
+		    "exclude each other");
 		return 2;
 	}
 	/* --day asks for day cells, --week for week cells */
@@ -710,44 +1028,65 @@ cmd_query(int argc, char **argv)
 	    sizeof(err)) != 0 || ((week != NULL || day != NULL) &&
 	    query_imply_level(&q, day != NULL ? REL_DAY : REL_WEEK, err,
 	    sizeof(err)) != 0)) {
-		fprintf(stderr, "aicensus: %s\n", err);
+		complain("%s", err);
 		return 2;
 	}
 	if (week != NULL) {
 		if (period_week_parse(week) <= 0) {
-			fprintf(stderr, "aicensus: --week %s: use 2026-W47\n",
-			    week);
+			complain("--week: '%s' is not an ISO week (YYYY-Www, "
+			    "e.g. 2026-W47)", week);
 			return 2;
 		}
 		from = to = week;
 	}
 	if (day != NULL) {
-		int32_t d;
-
-		if (period_week_parse(day) > 0 || query_parse_when(day, 0, 0,
-		    &d, err, sizeof(err)) != 0) {
-			fprintf(stderr, "aicensus: --day %s: use 2026-11-18\n",
-			    day);
+		if (period_week_parse(day) > 0 || period_day_parse(day) <= 0) {
+			complain("--day: '%s' is not a date (YYYY-MM-DD)", day);
 			return 2;
 		}
 		from = to = day;
 	}
-	if ((from != NULL && query_parse_when(from, 0, 0, &q.from_day, err,
-	    sizeof(err)) != 0) || (to != NULL && query_parse_when(to, 1, 0,
-	    &q.to_day, err, sizeof(err)) != 0) ||
-	    query_check_range(&q, err, sizeof(err)) != 0) {
-		fprintf(stderr, "aicensus: %s\n", err);
+	if (from != NULL && week == NULL && day == NULL &&
+	    query_parse_when(from, 0, 0, &q.from_day, err, sizeof(err)) != 0) {
+		complain("--from: '%s' is not a date (YYYY-MM-DD) or an ISO "
+		    "week (YYYY-Www)", from);
+		return 2;
+	}
+	if (to != NULL && week == NULL && day == NULL &&
+	    query_parse_when(to, 1, 0, &q.to_day, err, sizeof(err)) != 0) {
+		complain("--to: '%s' is not a date (YYYY-MM-DD) or an ISO "
+		    "week (YYYY-Www)", to);
+		return 2;
+	}
+	if ((week != NULL || day != NULL) && (query_parse_when(from, 0, 0,
+	    &q.from_day, err, sizeof(err)) != 0 || query_parse_when(to, 1, 0,
+	    &q.to_day, err, sizeof(err)) != 0)) {
+		complain("%s", err);
+		return 2;
+	}
+	if (query_check_range(&q, err, sizeof(err)) != 0) {
+		complain("--from %s is after --to %s: the range is reversed",
+		    from, to);
 		return 2;
 	}
 	if (load_config(cfgpath, db, &cfg) != 0)
 		return 1;
 	if (db == NULL && cfg == NULL) {
-		fprintf(stderr, "aicensus: query needs --db DB or -c CONFIG\n");
-		usage(stderr);
+		complain("no release database to read: give --db FILE (or a "
+		    "central CONNINFO), or -c CONFIG naming release_database "
+		    "(%s does not exist)", DEFAULT_CONFIG);
 		return 2;
 	}
+	if (db == NULL && cfg->api.source != CONFIG_API_CENTRAL &&
+	    access(cfg->release_database, F_OK) != 0) {
+		complain("no release database %s (release_database of %s; "
+		    "--db FILE reads another)", cfg->release_database,
+		    cfgpath != NULL ? cfgpath : DEFAULT_CONFIG);
+		rc = 1;
+		goto out;
+	}
 	if ((rc = source_open(&S, db, cfg, site, 1, err, sizeof(err))) != 0) {
-		fprintf(stderr, "aicensus: %s\n", err);
+		complain("%s", err);
 		goto out;
 	}
 	rc = 1;
@@ -758,7 +1097,7 @@ cmd_query(int argc, char **argv)
 	if (S.central && !all)
 		one = S.site;
 	if ((v = calloc(all ? S.nscopes : 1, sizeof(*v))) == NULL) {
-		fprintf(stderr, "aicensus: out of memory\n");
+		complain("out of memory");
 		goto out;
 	}
 	for (nv = 0; nv < (all ? S.nscopes : 1); nv++) {
@@ -768,16 +1107,20 @@ cmd_query(int argc, char **argv)
 		 * API keeps nothing of a scope (the zone is the database's).
 		 */
 		if (all && relstore_pg_set_site(S.st, v[nv].site) != 0) {
-			fprintf(stderr, "aicensus: %s\n",
+			complain("%s",
 			    relstore_error(S.st));
 			goto out;
 		}
 		if (query_run(S.rel, &q, &v[nv].r, err, sizeof(err)) != 0) {
-			fprintf(stderr, "aicensus: %s%s%s\n", all ? "site " :
+			complain("%s%s%s", all ? "site " :
 			    "", all ? v[nv].site : "", err);
 			goto out;
 		}
 		v[nv].r.method = S.central ? S.method : NULL;
+	}
+	if (min_group > 0 && min_group_check(v, nv, (int)min_group) != 0) {
+		rc = 2;
+		goto out;
 	}
 	rc = 0;
 	if (f == F_JSON) {
@@ -868,6 +1211,7 @@ cmd_report(int argc, char **argv)
 		{ "lang", required_argument, NULL, 'l' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "now", required_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct report_opts o;
@@ -884,8 +1228,9 @@ cmd_report(int argc, char **argv)
 	report_opts_init(&o);
 	memset(&S, 0, sizeof(S));
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:o:", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:o:h", lo, NULL)) != -1) {
 		switch (ch) {
+		case 'h': usage_report(stdout); return 0;
 		case 'c': cfgpath = optarg; break;
 		case 'd': db = optarg; break;
 		case 's': site = optarg; break;
@@ -896,25 +1241,35 @@ cmd_report(int argc, char **argv)
 		case 'N': o.now = strtoll(optarg, NULL, 10); break;
 		case 'F':
 			if ((o.format = report_format_find(optarg)) == NULL) {
-				fprintf(stderr, "aicensus: --format is ");
+				fprintf(stderr, "%s: --format: '%s' is not a "
+				    "format (", prog, optarg);
 				report_format_names(stderr, ", ", " or ");
-				fprintf(stderr, "\n");
+				fprintf(stderr, ")\n");
 				return 2;
 			}
 			break;
-		default: usage(stderr); return 2;
+		default: return bad_option(ch, argv);
 		}
 	}
-	if (optind != argc || (week != NULL) == (quarter != NULL)) {
-		fprintf(stderr, "aicensus: report needs one of --week or"
-		    " --quarter\n");
-		usage(stderr);
+	if (optind != argc) {
+		complain("unexpected argument '%s' (the period is --week or "
+		    "--quarter)", argv[optind]);
 		return 2;
 	}
-	if ((week && report_parse_week(week, &o) != 0) ||
-	    (quarter && report_parse_quarter(quarter, &o) != 0)) {
-		fprintf(stderr, "aicensus: use --week 2026-W47 or --week last,"
-		    " --quarter 2026-Q4 or --quarter last\n");
+	if ((week != NULL) == (quarter != NULL)) {
+		complain("%s", week == NULL ? "which period? --week 2026-W47 "
+		    "(or last) or --quarter 2026-Q4 (or last)" : "--week and "
+		    "--quarter exclude each other");
+		return 2;
+	}
+	if (week && report_parse_week(week, &o) != 0) {
+		complain("--week: '%s' is not an ISO week (YYYY-Www, e.g. "
+		    "2026-W47) or last", week);
+		return 2;
+	}
+	if (quarter && report_parse_quarter(quarter, &o) != 0) {
+		complain("--quarter: '%s' is not a quarter (YYYY-Qn, e.g. "
+		    "2026-Q4) or last", quarter);
 		return 2;
 	}
 	if (load_config(cfgpath, db, &cfg) != 0)
@@ -925,17 +1280,21 @@ cmd_report(int argc, char **argv)
 	}
 	if (lang != NULL) {
 		if (strcmp(lang, "en") != 0 && strcmp(lang, "nl") != 0) {
-			fprintf(stderr, "aicensus: --lang is en or nl\n");
+			complain("--lang: '%s' is not a language (en or "
+			    "nl)", lang);
 			goto out;
 		}
 		snprintf(o.lang, sizeof(o.lang), "%s", lang);
 	}
 	if (db == NULL && cfg == NULL) {
-		fprintf(stderr, "aicensus: report needs --db DB or -c CONFIG\n");
+		complain("no release database to read: give --db FILE (or a "
+		    "central CONNINFO), or -c CONFIG naming release_database "
+		    "(%s does not exist)", DEFAULT_CONFIG);
+		rc = 2;
 		goto out;
 	}
 	if ((rc = source_open(&S, db, cfg, site, 0, err, sizeof(err))) != 0) {
-		fprintf(stderr, "aicensus: %s\n", err);
+		complain("%s", err);
 		goto out;
 	}
 	rc = 1;
@@ -944,7 +1303,7 @@ cmd_report(int argc, char **argv)
 		if (report_period_weeks(S.rel, &o, &wfrom, &wto, err,
 		    sizeof(err)) != 0 || central_read_sites(S.c, wfrom, wto,
 		    &sites, &nsites, err, sizeof(err)) != 0) {
-			fprintf(stderr, "aicensus: report: %s\n", err);
+			complain("%s", err);
 			goto out;
 		}
 		/* a site's report lists that site */
@@ -964,12 +1323,117 @@ cmd_report(int argc, char **argv)
 	else
 		rc = report_write(S.rel, &o, stdout, err, sizeof(err));
 	if (rc != 0) {
-		fprintf(stderr, "aicensus: report: %s\n", err);
+		complain("%s", err);
 		rc = 1;
 	}
 out:
 	free(sites);
 	source_close(&S);
+	config_free(cfg);
+	return rc;
+}
+
+/* --- services ---------------------------------------------------------- */
+
+static int
+is_sanctioned(const struct config *cfg, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_sanctioned; i++)
+		if (strcmp(cfg->sanctioned[i].s, id) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The ids sanctioned, ignore and the outputs use, with what a person
+ * knows a service by, so an id can be looked up by name or vendor.
+ */
+static int
+cmd_services(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const char *const head[] = {
+		"id", "name", "vendor", "category", "jurisdiction",
+		"sanctioned"
+	};
+	const char *cfgpath = DEFAULT_CONFIG, *search = NULL, *row[6];
+	const struct service *sv;
+	struct config *cfg = NULL;
+	struct catalog *cat = NULL;
+	struct table *t = NULL;
+	struct cfgerr e;
+	char err[1024];
+	size_t i, shown = 0;
+	int ch, rc = 1, tty = isatty(STDOUT_FILENO);
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":c:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cfgpath = optarg; break;
+		case 'h': usage_services(stdout); return 0;
+		default: return bad_option(ch, argv);
+		}
+	}
+	if (argc - optind > 1) {
+		complain("one SEARCH at a time ('%s', then '%s')",
+		    argv[optind], argv[optind + 1]);
+		return 2;
+	}
+	if (optind < argc)
+		search = argv[optind];
+	memset(&e, 0, sizeof(e));
+	if ((cfg = config_load(cfgpath, &e)) == NULL ||
+	    (cat = catalog_load_all(cfg->catalog, cfg->catalog_dir,
+	    &e)) == NULL) {
+		cfgerr_format(&e, err, sizeof(err));
+		complain("%s", err);
+		goto out;
+	}
+	if ((t = table_new(stdout, tty, 6, head, 0, 0)) == NULL) {
+		complain("out of memory");
+		goto out;
+	}
+	for (i = 0; i < catalog_count(cat); i++) {
+		sv = catalog_service(cat, i);
+		if (search != NULL && strcasestr(sv->id, search) == NULL &&
+		    strcasestr(sv->name, search) == NULL &&
+		    strcasestr(sv->vendor, search) == NULL)
+			continue;
+		row[0] = sv->id;
+		row[1] = sv->name;
+		row[2] = sv->vendor;
+		row[3] = sv->category;
+		row[4] = sv->jurisdiction;
+		row[5] = is_sanctioned(cfg, sv->id) ? "yes" : "no";
+		if (table_row(t, row) != 0)
+			break;
+		shown++;
+	}
+	if (shown == 0 && search != NULL) {
+		/* no header alone on a terminal: the table is not printed */
+		complain("no service's id, name or vendor contains '%s' (%zu "
+		    "services in %s)", search, catalog_count(cat),
+		    cfg->catalog);
+		rc = 1;
+		goto out;
+	}
+	rc = table_end(t) == 0 ? 0 : 1;
+	t = NULL;
+	if (rc != 0)
+		complain("writing the list: %s", strerror(errno));
+	else if (tty)
+		fprintf(stderr, "%zu of %zu services, catalog %s, sanctioned "
+		    "per %s\n", shown, catalog_count(cat), cfg->catalog,
+		    cfgpath);
+out:
+	table_discard(t);	/* an error was said instead */
+	catalog_free(cat);
 	config_free(cfg);
 	return rc;
 }
@@ -996,13 +1460,14 @@ central_release(const char *db, const char *cfgpath, int grace)
 
 	memset(&e, 0, sizeof(e));
 	if ((cfg = config_load(cfgpath, &e)) == NULL ||
-	    (cat = catalog_load(cfg->catalog, &e)) == NULL) {
+	    (cat = catalog_load_all(cfg->catalog, cfg->catalog_dir,
+	    &e)) == NULL) {
 		cfgerr_format(&e, err, sizeof(err));
-		fprintf(stderr, "aicensus: %s\n", err);
+		complain("%s", err);
 		goto out;
 	}
 	if (period_set_tz(cfg->timezone) != 0) {
-		fprintf(stderr, "aicensus: unknown time zone in %s\n", cfgpath);
+		complain("release: unknown time zone in %s", cfgpath);
 		goto out;
 	}
 	if ((sanct = calloc(cfg->n_sanctioned + 1, sizeof(*sanct))) == NULL)
@@ -1023,7 +1488,7 @@ central_release(const char *db, const char *cfgpath, int grace)
 	o.retention_days = cfg->retention_days;
 	o.now = (int64_t)time(NULL);
 	if (crelease_run(db, &o, &res, err, sizeof(err)) != 0) {
-		fprintf(stderr, "aicensus: central release: %s\n", err);
+		complain("release: %s", err);
 		goto out;
 	}
 	printf("central release: %u days, %u weeks published; %u periods "
@@ -1058,6 +1523,8 @@ cmd_central(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "grace-hours", required_argument, NULL, 'g' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct central *c = NULL;
@@ -1067,8 +1534,11 @@ cmd_central(int argc, char **argv)
 	int ch, from, nargs, rc = 1;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:h", lo, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			usage_central(stdout);
+			return 0;
 		case 'd':
 			db = optarg;
 			break;
@@ -1079,51 +1549,54 @@ cmd_central(int argc, char **argv)
 			grace = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || grace < 0 ||
 			    grace > 24 * 366) {
-				fprintf(stderr, "aicensus: --grace-hours is "
-				    "0 to 8784\n");
+				complain("--grace-hours: '%s' is not 0 to "
+				    "8784 hours", optarg);
 				return 2;
 			}
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			return bad_option(ch, argv);
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr);
+		complain("which command? init, migrate, add-site SITE ROLE "
+		    "or release (see %s --help)", prog);
 		return 2;
 	}
 	sub = argv[optind];
 	nargs = argc - optind - 1;
-	if (!((strcmp(sub, "init") == 0 && nargs == 0) ||
-	    (strcmp(sub, "migrate") == 0 && nargs == 0) ||
-	    (strcmp(sub, "release") == 0 && nargs == 0) ||
-	    (strcmp(sub, "add-site") == 0 && nargs == 2))) {
-		usage(stderr);
+	if (strcmp(sub, "init") != 0 && strcmp(sub, "migrate") != 0 &&
+	    strcmp(sub, "release") != 0 && strcmp(sub, "add-site") != 0) {
+		complain("unknown command '%s' (init, migrate, add-site or "
+		    "release)", sub);
+		return 2;
+	}
+	if (nargs != (strcmp(sub, "add-site") == 0 ? 2 : 0)) {
+		complain("%s takes %s", sub, strcmp(sub, "add-site") == 0 ?
+		    "SITE and ROLE" : "no argument");
 		return 2;
 	}
 	if (db == NULL) {
-		fprintf(stderr, "aicensus: central %s needs --db CONNINFO\n",
-		    sub);
+		complain("%s needs --db CONNINFO (the central database)", sub);
 		return 2;
 	}
 	if (strcmp(sub, "release") == 0) {
 		if (cfgpath == NULL)
-			cfgpath = AIC_SYSCONFDIR "/aicensus/aicensus.conf";
+			cfgpath = DEFAULT_CONFIG;
 		return central_release(db, cfgpath, (int)grace);
 	}
 	if (strcmp(sub, "add-site") == 0 &&
 	    (!central_pg_site_ok(argv[optind + 1]) ||
 	    !central_pg_role_ok(argv[optind + 2]))) {
-		fprintf(stderr, "aicensus: central add-site SITE ROLE: a site"
+		complain("add-site SITE ROLE: a site"
 		    " is 1 to 63 letters, digits, '.', '_' or '-' starting"
 		    " with a letter or digit; a role the same, not starting"
 		    " with a digit, '.' or '-', and not pg_*, public or a"
-		    " group role\n");
+		    " group role");
 		return 2;
 	}
 	if ((c = central_pg_connect(db, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "aicensus: %s\n", err);
+		complain("%s", err);
 		return 1;
 	}
 	if (strcmp(sub, "add-site") == 0) {
@@ -1141,7 +1614,7 @@ cmd_central(int argc, char **argv)
 			rc = 0;
 			break;
 		default:
-			fprintf(stderr, "aicensus: %s: %s\n",
+			complain("%s: %s",
 			    central_pg_name(c), err);
 		}
 		goto out;
@@ -1149,7 +1622,7 @@ cmd_central(int argc, char **argv)
 	if ((strcmp(sub, "init") == 0 ? central_pg_init(c, &from, err,
 	    sizeof(err)) : central_pg_migrate(c, &from, err, sizeof(err))) !=
 	    0) {
-		fprintf(stderr, "aicensus: %s: %s\n", central_pg_name(c), err);
+		complain("%s: %s", central_pg_name(c), err);
 		goto out;
 	}
 	if (from == CENTRAL_PG_VERSION)
@@ -1201,8 +1674,8 @@ cmd_catalog(int argc, char **argv)
 	int ch, rc = 2, np;
 
 	if (argc < 2) {
-		fprintf(stderr, "aicensus: catalog needs a command, check or "
-		    "diff\n%s", use);
+		complain("a command is needed, check or diff (see aicensus "
+		    "catalog --help)");
 		return 2;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -1211,22 +1684,20 @@ cmd_catalog(int argc, char **argv)
 	}
 	sub = argv[1];
 	if (strcmp(sub, "check") != 0 && strcmp(sub, "diff") != 0) {
-		fprintf(stderr, "aicensus: unknown catalog command '%s'\n%s",
-		    sub, use);
+		complain("unknown command '%s', not check or diff (see "
+		    "aicensus catalog --help)", sub);
 		return 2;
 	}
 	argc--;
 	argv++;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:h", lo, NULL)) != -1) {
 		if (ch == 'h') {
 			fputs(use, stdout);
 			return 0;
 		}
-		if (ch != 'c') {
-			fputs(use, stderr);
-			return 2;
-		}
+		if (ch != 'c')
+			return bad_option(ch, argv);
 		cfgpath = optarg;
 	}
 	argc -= optind;
@@ -1236,7 +1707,7 @@ cmd_catalog(int argc, char **argv)
 	if ((strcmp(sub, "check") == 0 && argc == 0) ||
 	    (strcmp(sub, "diff") == 0 && argc == 1)) {
 		if ((cfg = config_load(cfgpath, &e)) == NULL) {
-			fprintf(stderr, "aicensus: %s\n",
+			complain("%s",
 			    cfgerr_format(&e, buf, sizeof(buf)));
 			return strcmp(sub, "check") == 0 ? 1 : 2;
 		}
@@ -1267,7 +1738,7 @@ cmd_catalog(int argc, char **argv)
 		goto out;
 	}
 	if (argc < 1 || argc > 2) {
-		fprintf(stderr, "aicensus: catalog diff takes %s\n",
+		complain("diff takes %s",
 		    argc < 1 ? "NEW, or OLD and NEW" : "at most two files, "
 		    "OLD and NEW");
 		goto usage;
@@ -1277,14 +1748,14 @@ cmd_catalog(int argc, char **argv)
 	else
 		a = catalog_load(argv[0], &e);
 	if (a == NULL || (b = catalog_load(argv[argc - 1], &e)) == NULL) {
-		fprintf(stderr, "aicensus: %s — run 'aicensus catalog check' "
-		    "on it\n", cfgerr_format(&e, buf, sizeof(buf)));
+		complain("%s — run 'aicensus catalog check' "
+		    "on it", cfgerr_format(&e, buf, sizeof(buf)));
 		goto out;
 	}
 	np = catalog_diff(a, b, stdout, stderr, !isatty(STDOUT_FILENO));
 	rc = np < 0 ? 2 : np > 0 ? 1 : 0;
 	if (np < 0)
-		fprintf(stderr, "aicensus: out of memory\n");
+		complain("out of memory");
 	goto out;
 usage:
 	fputs(use, stderr);
@@ -1300,7 +1771,10 @@ out:
 int
 main(int argc, char **argv)
 {
+	const struct command *c;
+
 	if (argc < 2) {
+		complain("which command?");
 		usage(stderr);
 		return 2;
 	}
@@ -1312,16 +1786,28 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (strcmp(argv[1], "inspect") == 0)
-		return cmd_inspect(argc - 1, argv + 1);
-	if (strcmp(argv[1], "query") == 0)
-		return cmd_query(argc - 1, argv + 1);
-	if (strcmp(argv[1], "report") == 0)
-		return cmd_report(argc - 1, argv + 1);
-	if (strcmp(argv[1], "central") == 0)
-		return cmd_central(argc - 1, argv + 1);
-	if (strcmp(argv[1], "catalog") == 0)
-		return cmd_catalog(argc - 1, argv + 1);
+	for (c = commands; c->name != NULL; c++)
+		if (strcmp(argv[1], c->name) == 0) {
+			snprintf(prog, sizeof(prog), "aicensus %s", c->name);
+			opterr = 0;	/* bad_option() says it, once */
+			return c->run(argc - 1, argv + 1);
+		}
+	if (argv[1][0] == '-')
+		complain("unknown option '%s'", argv[1]);
+	else {
+		const char *names[sizeof(commands) / sizeof(commands[0])];
+		const char *near;
+		size_t i;
+
+		for (i = 0; commands[i].name != NULL; i++)
+			names[i] = commands[i].name;
+		names[i] = NULL;
+		if ((near = config_closest(argv[1], names)) != NULL)
+			complain("unknown command '%s' (did you mean '%s'?)",
+			    argv[1], near);
+		else
+			complain("unknown command '%s'", argv[1]);
+	}
 	usage(stderr);
 	return 2;
 }

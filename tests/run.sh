@@ -5,7 +5,7 @@
 # printed as the last line.
 #
 # ONLY="name ..." runs only those unit binaries and scripts ("unit" for
-# every unit binary).  VALGRIND=1 runs every program under memcheck
+# every unit binary); a name that is neither is an error (exit 2).  VALGRIND=1 runs every program under memcheck
 # (tests/valgrind/): $BUILD is the real build, the suite sees wrappers,
 # and one more check per program says whether its memcheck logs are
 # clean.  TEST_FUZZ=N then runs every fuzz target N seconds (fuzz/fuzz.mk)
@@ -19,6 +19,28 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 only() { [ -z "$ONLY" ] || case " $ONLY " in *" $1 "*|*" $2 "*) true;; *) false;; esac; }
+
+# Every word of ONLY must name a part: a typo (ONLY=uint) would run
+# nothing and pass with "0 passed, 0 failed".
+if [ -n "$ONLY" ]; then
+	units=$(for t in tests/unit/test_*.c "$BUILD"/tests/test_*; do
+		[ -e "$t" ] && basename "$t" .c; done | sort -u | tr '\n' ' ')
+	scripts=$(for s in tests/e2e/*.sh; do basename "$s" .sh; done | tr '\n' ' ')
+	bad=
+	for w in $ONLY; do
+		case " unit $units$scripts" in
+		*" $w "*) ;;
+		*) bad="$bad '$w'" ;;
+		esac
+	done
+	if [ -n "$bad" ]; then
+		echo "tests/run.sh: ONLY names no test part:$bad" >&2
+		echo "  unit binaries: $units" >&2
+		echo "  end-to-end scripts: $scripts" >&2
+		echo "  unit: every unit binary" >&2
+		exit 2
+	fi
+fi
 
 if [ -n "$VALGRIND" ]; then
 	VG_BUILD=$BUILD

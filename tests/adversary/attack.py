@@ -1341,7 +1341,7 @@ def cmd_combined(a):
         if key[4] in exact:
             err_c += abs(cv - t) / t
             err_avg += abs((lv + cv) / 2 - t) / t
-    told = [r for r in refused if r.startswith("aicensus: " + CENTRAL_MSG) and "--site " in r]
+    told = [r for r in refused if r.startswith("aicensus query: " + CENTRAL_MSG) and "--site " in r]
     print("# local file: %d periods, %d blind figures, %d cell figures; %d CLI reads refused; "
           "central: %d figures; %d published by both (%d with two different values); "
           "sum of relative errors on counters: average %.2f, central alone %.2f"

@@ -151,12 +151,12 @@ expect "check -c: catalog plus one local addition" 0 "$out/want.o" "$out/want.e"
 	nok "aicensusd -n with a local addition: exit $rc, $(head -2 "$out/o")"
 
 "$AIC" catalog frob x >/dev/null 2>"$out/e"; rc=$?
-[ $rc = 2 ] && head -1 "$out/e" | grep -qx "aicensus: unknown catalog command 'frob'" &&
+[ $rc = 2 ] && head -1 "$out/e" | grep -qx "aicensus catalog: unknown command 'frob', not check or diff (see aicensus catalog --help)" &&
 	ok "an unknown catalog command is named (exit 2)" ||
 	nok "unknown catalog command: exit $rc, $(head -1 "$out/e")"
 
 "$AIC" catalog diff >/dev/null 2>"$out/e"; rc=$?
-[ $rc = 2 ] && head -1 "$out/e" | grep -qx "aicensus: catalog diff takes NEW, or OLD and NEW" &&
+[ $rc = 2 ] && head -1 "$out/e" | grep -qx "aicensus catalog: diff takes NEW, or OLD and NEW" &&
 	ok "catalog diff without a file: one line naming what is missing (exit 2)" ||
 	nok "catalog diff without a file: exit $rc, $(head -1 "$out/e")"
 
@@ -208,7 +208,7 @@ expect "diff -c NEW: the configured catalog against NEW" 0 "$out/want.o" "$out/w
 	"$AIC" catalog diff -c "$run/aicensus.conf" config/catalog.conf
 
 "$AIC" catalog diff "$out/old.conf" "$bad" >"$out/o" 2>"$out/e"; rc=$?
-[ $rc = 2 ] && [ ! -s "$out/o" ] && grep -qF "aicensus: $bad:3: service 'a': unknown category" "$out/e" &&
+[ $rc = 2 ] && [ ! -s "$out/o" ] && grep -qF "aicensus catalog: $bad:3: service 'a': unknown category" "$out/e" &&
 	ok "diff: a broken catalog is an error naming file:line (exit 2)" ||
 	nok "diff with a broken catalog: exit $rc, $(head -1 "$out/e")"
 

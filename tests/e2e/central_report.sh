@@ -255,8 +255,8 @@ check "the CSV report: method, scope and one section per site" c17
 q --db "$ONE" --site a >/dev/null 2>"$d/e1"; r1=$?
 rep --db "$ONE" --site a >/dev/null 2>"$d/e2"; r2=$?
 c18() {
-	[ $r1 -eq 2 ] && [ $r2 -eq 2 ] && grep -q "^aicensus: --site needs the central release" "$d/e1" &&
-	grep -q "^aicensus: --site needs the central release" "$d/e2"
+	[ $r1 -eq 2 ] && [ $r2 -eq 2 ] && grep -q "^aicensus query: --site needs the central release" "$d/e1" &&
+	grep -q "^aicensus report: --site needs the central release" "$d/e2"
 }
 check "--site without a central release: a usage error (exit 2) that says so" c18
 q --db "$BI" --site zz >/dev/null 2>"$d/e3"; r3=$?

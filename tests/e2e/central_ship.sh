@@ -136,7 +136,7 @@ MSG="this sensor's figures are published in the organisation's central release (
 for cmd in "query --by department,service" "report --format md"; do
 	out=$("$CLI" $cmd --db "$n/released.db" --week "$WK" 2>"$d/err"); rc=$?
 	check "aicensus ${cmd%% *} on the shipping sensor's file: exit 1, no figure, the central release and the site named" \
-		'[ $rc = 1 ] && [ -z "$out" ] && grep -qF "aicensus: $MSG" "$d/err" &&
+		'[ $rc = 1 ] && [ -z "$out" ] && grep -qF "aicensus ${cmd%% *}: $MSG" "$d/err" &&
 		grep -qF -- "--site north" "$d/err" || { echo "# rc $rc: $(cat "$d/err")"; }'
 	"$CLI" $cmd --db "$ref/released.db" --week "$WK" >"$d/out" 2>"$d/err"; rc=$?
 	check "aicensus ${cmd%% *} on the reference's file: exit 0 with figures" \

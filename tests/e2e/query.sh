@@ -65,7 +65,7 @@ refuse() {	# refuse MESSAGE ARGS...
 	shift
 	out=$("$A" query --db "$REL" "$@" 2>&1 >/dev/null)
 	rc=$?
-	[ $rc -eq 2 ] && [ "$out" = "aicensus: $msg" ] && return 0
+	[ $rc -eq 2 ] && [ "$out" = "aicensus query: $msg" ] && return 0
 	echo "  query $*: exit $rc: $out"
 	return 1
 }
@@ -79,11 +79,11 @@ refuse "hour figures are not released (use day or week)" --by department,hour
 pass "hour is refused (exit 2)"
 refuse "by: day or week, not both" --by day,week
 pass "day and week together are refused (exit 2)"
-refuse "the range is reversed: from is after to" --from 2026-11-20 --to 2026-11-18
-pass "a reversed range is refused (exit 2)"
-refuse "from: use a date (2026-11-18) or an ISO week (2026-W47)" --from 1794787200
+refuse "--from 2026-11-20 is after --to 2026-11-18: the range is reversed" --from 2026-11-20 --to 2026-11-18
+pass "a reversed range is refused naming both ends (exit 2)"
+refuse "--from: '1794787200' is not a date (YYYY-MM-DD) or an ISO week (YYYY-Www)" --from 1794787200
 pass "the CLI takes no epoch seconds (exit 2)"
-refuse "--day 2026-02-30: use 2026-11-18" --day 2026-02-30
+refuse "--day: '2026-02-30' is not a date (YYYY-MM-DD)" --day 2026-02-30
 pass "a day that does not exist is refused (exit 2)"
 sqlite3 "$tmp/vault.db" "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 	INSERT INTO meta VALUES ('schema_version', '2');
