@@ -993,15 +993,22 @@ check_interface(const struct daemon *d, struct cfgerr *ce)
 		return 0;	/* main() says "no interface" */
 	if (strlen(name) < IF_NAMESIZE && if_nametoindex(name) != 0)
 		return 0;
-	interface_names(have, sizeof(have));
+	/* (a sandbox without netlink sockets cannot list them) */
+	interface_names(have + 2, sizeof(have) - 3);
+	if (have[2] != '\0') {
+		have[0] = ' ';
+		have[1] = '(';
+		strcat(have, ")");
+	} else {
+		have[0] = '\0';
+	}
 	if (d->iface != NULL)
 		cfgerr_set(ce, NULL, 0, "interface %s (-i) does not exist on "
-		    "this machine — use a name `ip link` shows (%s)", name,
-		    have);
+		    "this machine — use a name `ip link` shows%s", name, have);
 	else
 		setting_err(d->cfg, "", "interface", ce, "interface \"%s\" "
 		    "does not exist on this machine — use a name `ip link` "
-		    "shows (%s), or give -i IFACE", name, have);
+		    "shows%s, or give -i IFACE", name, have);
 	return -1;
 }
 
@@ -1040,6 +1047,7 @@ start_checks(struct daemon *d, struct cfgerr *ce)
 	const struct config *cfg = d->cfg;
 	struct runas who, self;
 	char why[900];
+	int opens;
 
 	if (cfg->user[0] != '\0' && getpwnam(cfg->user) == NULL) {
 		setting_err(cfg, "", "user", ce, "user \"%s\" does not exist — "
@@ -1057,8 +1065,13 @@ start_checks(struct daemon *d, struct cfgerr *ce)
 		    "account database: %s", cfg->user, strerror(errno));
 		return -1;
 	}
-	/* -r keeps its vault and keys in memory: only the release is written */
-	if (mode != MODE_FILE && check_db_dir(d, &who, "database",
+	/*
+	 * -r keeps its vault and keys in memory: only the release is
+	 * written, and, when it ships, the outbox in the database file and
+	 * its key in state_dir.
+	 */
+	opens = mode != MODE_FILE || cfg->central.conninfo[0] != '\0';
+	if (opens && check_db_dir(d, &who, "database",
 	    d->db_override ? d->db_override : cfg->database,
 	    d->db_override ? "--db" : NULL, ce) != 0)
 		return -1;
@@ -1066,7 +1079,7 @@ start_checks(struct daemon *d, struct cfgerr *ce)
 	    d->rel_override : cfg->release_database, d->rel_override ?
 	    "--release-db" : NULL, ce) != 0)
 		return -1;
-	if (mode == MODE_FILE || cfg->state_dir[0] == '\0')
+	if (!opens || cfg->state_dir[0] == '\0')
 		return 0;
 	/* the daemon makes a missing state directory itself, before dropping */
 	if (runas_dir_writable(&who, &self, cfg->state_dir, why,
