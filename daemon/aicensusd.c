@@ -976,8 +976,10 @@ interface_names(char *buf, size_t len)
 	for (i = ifs; i->if_index != 0 && i->if_name != NULL; i++) {
 		n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
 		    i->if_name);
-		if (n < 0 || (size_t)n >= len - off)
+		if (n < 0 || (size_t)n >= len - off) {
+			buf[off] = '\0';	/* whole names only */
 			break;
+		}
 		off += (size_t)n;
 	}
 	if_freenameindex(ifs);
@@ -1095,7 +1097,7 @@ start_checks(struct daemon *d, struct cfgerr *ce)
  * warnings the API prints itself when it starts (api_new()).  Returns
  * how many were put in w.
  */
-#define MAX_WARNINGS	8
+#define MAX_WARNINGS	8	/* more than start_warnings() can give */
 static size_t
 start_warnings(const struct daemon *d, int checking, struct cfgerr *w,
     size_t max)
@@ -1107,12 +1109,12 @@ start_warnings(const struct daemon *d, int checking, struct cfgerr *w,
 	size_t n = 0;
 	int e;
 
-	if (mode != MODE_SERVE && cfg->min_group_size == 1 && n < max)
+	/* --serve releases nothing: the figures it serves are released */
+	if (mode != MODE_SERVE && cfg->min_group_size == 1)
 		setting_err(cfg, "", "min_group_size", &w[n++], "min_group_size "
 		    "is 1: figures are released WITHOUT any protection; for "
 		    "validation with synthetic traffic only");
-	else if (mode != MODE_SERVE && cfg->min_group_size <
-	    CONFIG_SAFE_GROUP_SIZE && n < max)
+	else if (mode != MODE_SERVE && cfg->min_group_size_unsafe)
 		setting_err(cfg, "", "min_group_size", &w[n++], "min_group_size "
 		    "is %d: groups this small can single people out; use %d or "
 		    "more outside tests", cfg->min_group_size,
