@@ -132,7 +132,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: aicensusd [-n] [-c CONFIG] [-i IFACE | -r FILE | --finalise]\n"
+	    "usage: aicensusd [-n [--file-only]] [-c CONFIG]\n"
+	    "                 [-i IFACE | -r FILE | --finalise]\n"
 	    "                 [--db PATH] [--release-db PATH]\n"
 	    "       aicensusd --serve [-c CONFIG] [--release-db PATH]\n"
 	    "\n"
@@ -147,7 +148,9 @@ usage(FILE *f)
 	    "                     capture, nothing written\n"
 	    "      --db PATH      raw working database (overrides the configuration)\n"
 	    "      --release-db PATH  release database (overrides the configuration)\n"
-	    "  -n, --check        check the configuration and catalog, then exit\n"
+	    "  -n, --check        check the configuration and catalog, and what a\n"
+	    "                     start needs from this machine, then exit\n"
+	    "      --file-only    with -n: the files only, not this machine\n"
 	    "  -v, --verbose      with -n: print the configuration normalised\n"
 	    "  -h, --help         this text\n"
 	    "  -V, --version      print the version\n", AIC_SYSCONFDIR);
@@ -1494,6 +1497,7 @@ main(int argc, char **argv)
 		{ "finalize", no_argument, NULL, 'F' },
 		{ "serve", no_argument, NULL, 'S' },
 		{ "check", no_argument, NULL, 'n' },
+		{ "file-only", no_argument, NULL, 'O' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -1505,7 +1509,7 @@ main(int argc, char **argv)
 	char err[1024];
 	const char *dbpath, *relpath;
 	size_t i, nwarn;
-	int ch, check = 0, verbose = 0, rc;
+	int ch, check = 0, file_only = 0, verbose = 0, rc;
 
 	memset(&d, 0, sizeof(d));
 	d.cfg_path = AIC_SYSCONFDIR "/aicensus/aicensus.conf";
@@ -1522,13 +1526,14 @@ main(int argc, char **argv)
 		case 'F': d.finalising = 1; break;
 		case 'S': d.serving = 1; break;
 		case 'n': check = 1; break;
+		case 'O': file_only = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("aicensusd %s\n", AIC_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc || (d.iface && d.rfile) ||
+	if (optind != argc || (d.iface && d.rfile) || (file_only && !check) ||
 	    (d.finalising && (d.iface || d.rfile || check)) ||
 	    (d.serving && (d.iface || d.rfile || d.finalising ||
 	    d.db_override))) {
@@ -1546,6 +1551,20 @@ main(int argc, char **argv)
 		    "group in %s\n", d.cfg_path);
 		cleanup(&d);
 		return 1;
+	}
+	/*
+	 * -n --file-only: the configuration and the catalog as files, for a
+	 * tool that reads them somewhere the daemon does not run (the report
+	 * service: no network, no state directory); no warnings either.
+	 */
+	if (file_only) {
+		if (verbose)
+			config_print(d.cfg, stdout);
+		printf("%s: configuration OK (%zu departments, %zu services; "
+		    "files only)\n", d.cfg_path, d.cfg->n_depts,
+		    catalog_count(d.cat));
+		cleanup(&d);
+		return 0;
 	}
 	/* --serve runs no plugin: they are fed by the release stage */
 	memset(&ce, 0, sizeof(ce));

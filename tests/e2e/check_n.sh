@@ -206,4 +206,26 @@ warned "API on 0.0.0.0" "aicensusd: warning: $dir/aicensus.conf:14: api.listen 0
 sed -i '14s|0.0.0.0:8080|[::1]:8080|' "$dir/aicensus.conf"
 warned "API on [::1]" ""
 
+# --- --file-only: the files, not this machine -------------------------------
+
+# what the report service asks (aicensus-weekly-report): its sandbox has
+# no network and no state directory, so only the files can be checked
+edit "files only" 3 '  interface = "aicnope0";'
+sed -i '12c\  min_group_size = 3;' "$dir/aicensus.conf"
+r=$("$DAEMON" -n --file-only -c "$dir/aicensus.conf" 2>"$dir/stderr")
+rc=$?
+[ $rc -eq 0 ] && [ "$r" = "$dir/aicensus.conf: configuration OK (1 departments, 2 services; files only)" ] &&
+	[ ! -s "$dir/stderr" ] &&
+	ok "-n --file-only: a missing interface is not looked at, no warning: ${r//$out\//}" ||
+	nok "-n --file-only: exit $rc, stdout $r, stderr $(cat "$dir/stderr")"
+sed -i '17c\    "chat-too"' "$dir/aicensus.conf"
+want="aicensusd: $dir/aicensus.conf:17: sanctioned service \"chat-too\" is not in the catalog $dir/catalog.conf — did you mean \"chat-two\"? \`aicensus services\` lists the ids"
+cmd=("$DAEMON" -n --file-only -c "$dir/aicensus.conf")
+refused "-n --file-only, a misspelt sanctioned id" "-n --file-only" "$want"
+"$DAEMON" --file-only -c "$dir/aicensus.conf" >/dev/null 2>"$dir/stderr"
+rc=$?
+[ $rc -eq 2 ] && grep -q '^usage:' "$dir/stderr" &&
+	ok "--file-only without -n is a usage error (exit 2)" ||
+	nok "--file-only without -n: exit $rc"
+
 exit $((fails > 0))
