@@ -1064,6 +1064,15 @@ start_checks(struct daemon *d, struct cfgerr *ce)
 		return -1;
 	if (mode == MODE_SERVE)
 		return 0;	/* it reads released figures, writes nothing */
+	/* a reader's configuration (api.source = central) needs no site */
+	if (cfg->central.conninfo[0] != '\0' &&
+	    cfg->central.site[0] == '\0') {
+		setting_err(cfg, "central", "conninfo", ce, "central: no "
+		    "central.site, so nothing can be shipped: a configuration "
+		    "with api.source = central and no site is a reader's, for "
+		    "aicensusd --serve — add site = \"...\" to ship");
+		return -1;
+	}
 	if (runas_resolve(cfg->user, &who) != 0 ||
 	    runas_resolve(NULL, &self) != 0) {
 		setting_err(cfg, "", "user", ce, "user \"%s\": cannot read the "
@@ -1080,6 +1089,16 @@ start_checks(struct daemon *d, struct cfgerr *ce)
 	    d->db_override ? d->db_override : cfg->database,
 	    d->db_override ? "--db" : NULL, ce) != 0)
 		return -1;
+	/* a raw working database others may read is refused at open */
+	if (opens && vault_check_file(d->db_override ? d->db_override :
+	    cfg->database, why, sizeof(why)) != 0) {
+		if (d->db_override)
+			cfgerr_set(ce, NULL, 0, "--db: %s", why);
+		else
+			setting_err(cfg, "", "database", ce, "database: %s",
+			    why);
+		return -1;
+	}
 	if (check_db_dir(d, &who, "release_database", d->rel_override ?
 	    d->rel_override : cfg->release_database, d->rel_override ?
 	    "--release-db" : NULL, ce) != 0)

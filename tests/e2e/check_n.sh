@@ -188,6 +188,32 @@ want="aicensusd: $dir/aicensus.conf:16: sanctioned service \"zzzz-nothing-like\"
 cmd=("$DAEMON" -n -c "$dir/aicensus.conf")
 refused "sanctioned id close to none" "-n" "$want"
 
+# the raw working database others may read: a start refuses it, so -n does
+edit "raw database of mode 0644" 4 '  database = "db/raw.db";'
+(umask 022; : >"$dir/db/raw.db")
+chmod 644 "$dir/db/raw.db"
+want="aicensusd: $dir/aicensus.conf:4: database: database $dir/db/raw.db is accessible to group or others (mode 0644); it holds the raw counts: chmod 600 $dir/db/raw.db"
+cmd=("$DAEMON" -n -c "$dir/aicensus.conf")
+timeout 20 "${cmd[@]}" >"$dir/stdout" 2>"$dir/stderr"
+rc=$?
+[ $rc -eq 1 ] && [ "$(cat "$dir/stderr")" = "$want" ] && [ ! -s "$dir/stdout" ] &&
+	[ "$(stat -c %a "$dir/db/raw.db")" = 644 ] && [ ! -e "$dir/state" ] &&
+	ok "raw database of mode 0644 (-n): exit 1, left as it was: $(sed "s|$out/||g" "$dir/stderr")" ||
+	nok "raw database of mode 0644 (-n): exit $rc: $(cat "$dir/stderr"); want: $want"
+
+# a reader's configuration (central release, no site) started as a sensor
+edit "reader's configuration started as a sensor" 14 '  api = { enabled = true; listen = "127.0.0.1:8080"; token_file = "api.token"; web_dir = "web"; source = "central"; };'
+sed -i '15i\  central = { conninfo = "host=/nonexistent dbname=x user=reader"; };' "$dir/aicensus.conf"
+want="aicensusd: $dir/aicensus.conf:15: central: no central.site, so nothing can be shipped: a configuration with api.source = central and no site is a reader's, for aicensusd --serve — add site = \"...\" to ship"
+cmd=("$DAEMON" -n -c "$dir/aicensus.conf")
+refused "reader's configuration" "-n" "$want"
+cmd=("$DAEMON" -c "$dir/aicensus.conf" -r "$out/empty.pcap")
+refused "reader's configuration" "-r" "$want"
+r=$("$DAEMON" --serve -n -c "$dir/aicensus.conf" 2>&1)
+[ $? -eq 0 ] && [[ $r == *"configuration OK"* ]] &&
+	ok "reader's configuration: --serve -n accepts it" ||
+	nok "reader's configuration: --serve -n: $r"
+
 # --- warnings --------------------------------------------------------------
 
 edit "min_group_size 3" 12 '  min_group_size = 3;'
