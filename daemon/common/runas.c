@@ -110,7 +110,10 @@ not_writable(const struct runas *who, const char *dir, const struct stat *sb,
 	owner_text(sb, own, sizeof(own));
 	if (e == EROFS)
 		snprintf(why, whylen, "%s is on a read-only file system — "
-		    "choose a directory on a writable one", dir);
+		    "choose a directory on a writable one (under "
+		    "aicensusd.service, whose ProtectSystem=strict leaves only "
+		    "/var/lib/aicensus writable: add ReadWritePaths=%s in a "
+		    "drop-in)", dir, dir);
 	else if (runas_access(who, dir, X_OK) != 0)
 		snprintf(why, whylen, "%s cannot be reached by user %s (a "
 		    "directory on the way is closed to it) — open the "

@@ -5,7 +5,11 @@
  * in a forked child; whatever the user, they are made for ourselves too.
  * Directories are made in a fresh one under /tmp.
  */
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <sched.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -155,6 +159,48 @@ test_other(void)
 	T_EQ_INT(getuid(), 0);
 }
 
+/*
+ * A read-only mount: root may not write there either, and the message
+ * names the unit's ReadWritePaths=.  The mount is made in a child of
+ * its own mount namespace, so the host never sees it.
+ */
+static void
+test_readonly(void)
+{
+	struct runas me;
+	char why[1024];
+	pid_t pid;
+	int st;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "not root: no read-only mount is made\n");
+		T_CHECK(geteuid() != 0);
+		return;
+	}
+	T_EQ_INT(runas_resolve(NULL, &me), 0);
+	T_EQ_INT(mkdir(sub("ro"), 0755), 0);
+	if ((pid = fork()) == 0) {
+		if (unshare(CLONE_NEWNS) != 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+		    mount("aic-ro", sub("ro"), "tmpfs", MS_RDONLY, NULL) != 0)
+			_exit(3);
+		if (runas_dir_writable(&me, NULL, sub("ro"), why,
+		    sizeof(why)) != -1)
+			_exit(1);
+		if (strstr(why, "is on a read-only file system") == NULL ||
+		    strstr(why, "ReadWritePaths=") == NULL)
+			_exit(2);
+		_exit(0);
+	}
+	T_CHECK(pid > 0);
+	T_CHECK(waitpid(pid, &st, 0) == pid);
+	T_CHECK(WIFEXITED(st));
+	T_EQ_INT(WEXITSTATUS(st), 0);
+	/* outside the child, the same directory is writable */
+	T_EQ_INT(runas_dir_writable(&me, NULL, sub("ro"), why, sizeof(why)),
+	    0);
+}
+
 int
 main(void)
 {
@@ -168,6 +214,7 @@ main(void)
 	T_RUN(test_resolve);
 	T_RUN(test_self);
 	T_RUN(test_other);
+	T_RUN(test_readonly);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
