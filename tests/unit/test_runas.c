@@ -181,7 +181,7 @@ test_readonly(void)
 	T_EQ_INT(mkdir(sub("ro"), 0755), 0);
 	if ((pid = fork()) == 0) {
 		if (unshare(CLONE_NEWNS) != 0 ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+		    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
 		    mount("aic-ro", sub("ro"), "tmpfs", MS_RDONLY, NULL) != 0)
 			_exit(3);
 		if (runas_dir_writable(&me, NULL, sub("ro"), why,
