@@ -17,6 +17,7 @@
  * database, which is all that outputs read.
  */
 #include <linux/capability.h>
+#include <net/if.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -31,6 +32,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +53,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/period.h"
+#include "common/runas.h"
 #include "aggregate/pipeline.h"
 #include "aggregate/workers.h"
 #include "out/plugin.h"
@@ -156,8 +159,9 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: aicensusd [-n] [-c CONFIG] [-i IFACE | --finalise |\n"
-	    "                 -r FILE|DIR [FILE|DIR ...] [--replace]]\n"
+	    "usage: aicensusd [-n [--file-only]] [-c CONFIG]\n"
+	    "                 [-i IFACE | --finalise |\n"
+	    "                  -r FILE|DIR [FILE|DIR ...] [--replace]]\n"
 	    "                 [--db PATH] [--release-db PATH]\n"
 	    "       aicensusd --serve [-c CONFIG] [--release-db PATH]\n"
 	    "\n"
@@ -176,7 +180,9 @@ usage(FILE *f)
 	    "                     capture, nothing written\n"
 	    "      --db PATH      raw working database (overrides the configuration)\n"
 	    "      --release-db PATH  release database (overrides the configuration)\n"
-	    "  -n, --check        check the configuration and catalog, then exit\n"
+	    "  -n, --check        check the configuration and catalog, and what a\n"
+	    "                     start needs from this machine, then exit\n"
+	    "      --file-only    with -n: the files only, not this machine\n"
 	    "  -v, --verbose      with -n: print the configuration normalised\n"
 	    "  -h, --help         this text\n"
 	    "  -V, --version      print the version\n", AIC_SYSCONFDIR);
@@ -1046,21 +1052,32 @@ make_dir(const char *path, mode_t mode)
 
 /* --- plugins ---------------------------------------------------------- */
 
-/* dlopen and ABI check only: before anything is created, and with -n */
+/*
+ * dlopen and ABI check only: before anything is created, and with -n.
+ * An error names the line the plugin is listed on.
+ */
 static int
-open_plugins(struct daemon *d, char *err, size_t errlen)
+open_plugins(struct daemon *d, struct cfgerr *ce)
 {
+	const char *file;
+	char err[1024];
 	size_t i;
+	int line;
 
+	config_where(d->cfg, "", "plugins", &file);
 	for (i = 0; i < d->cfg->n_plugins; i++) {
+		line = d->cfg->plugin_lines != NULL ?
+		    d->cfg->plugin_lines[i] : 0;
 		if (d->nplugins == MAX_PLUGINS) {
-			snprintf(err, errlen, "too many plugins (at most %d)",
-			    MAX_PLUGINS);
+			cfgerr_set(ce, file, line, "plugins: too many plugins "
+			    "(at most %d) — remove some", MAX_PLUGINS);
 			return -1;
 		}
 		if (plugin_load(d->cfg->plugin_dir, d->cfg->plugins[i],
-		    &d->plugins[d->nplugins], err, errlen) != 0)
+		    &d->plugins[d->nplugins], err, sizeof(err)) != 0) {
+			cfgerr_set(ce, file, line, "%s", err);
 			return -1;
+		}
 		d->nplugins++;
 	}
 	return 0;
@@ -1097,6 +1114,252 @@ load_plugins(struct daemon *d, char *err, size_t errlen)
 		    pl->version ? pl->version : "");
 	}
 	return 0;
+}
+
+/* --- start-up checks ---------------------------------------------------- */
+
+/*
+ * What a start needs from the machine, checked before anything is opened
+ * or created, by `aicensusd -n` and by every start alike: a check that
+ * passes where the start then fails is worth nothing.  Each error names
+ * the file and line of the setting (or the option) behind it.
+ */
+enum run_mode { MODE_LIVE, MODE_FILE, MODE_FINALISE, MODE_SERVE };
+
+static enum run_mode
+run_mode(const struct daemon *d)
+{
+	if (d->serving)
+		return MODE_SERVE;
+	if (d->finalising)
+		return MODE_FINALISE;
+	return d->rfile != NULL ? MODE_FILE : MODE_LIVE;
+}
+
+/* ce: "file:line: msg" at the setting section.name (its file if unset) */
+static void setting_err(const struct config *, const char *, const char *,
+    struct cfgerr *, const char *, ...) __attribute__((format(printf, 5, 6)));
+static void
+setting_err(const struct config *cfg, const char *sec, const char *name,
+    struct cfgerr *ce, const char *fmt, ...)
+{
+	char msg[sizeof(ce->msg)];
+	const char *file;
+	int line;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	line = config_where(cfg, sec, name, &file);
+	cfgerr_set(ce, file, line, "%s", msg);
+}
+
+/* The interfaces this machine has, for the message about one it has not. */
+static void
+interface_names(char *buf, size_t len)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	size_t off = 0;
+	int n;
+
+	buf[0] = '\0';
+	if (ifs == NULL)
+		return;
+	for (i = ifs; i->if_index != 0 && i->if_name != NULL; i++) {
+		n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
+		    i->if_name);
+		if (n < 0 || (size_t)n >= len - off) {
+			buf[off] = '\0';	/* whole names only */
+			break;
+		}
+		off += (size_t)n;
+	}
+	if_freenameindex(ifs);
+}
+
+static int
+check_interface(const struct daemon *d, struct cfgerr *ce)
+{
+	const char *name = d->iface != NULL ? d->iface : d->cfg->interface;
+	char have[256];
+
+	if (name[0] == '\0')
+		return 0;	/* main() says "no interface" */
+	if (strlen(name) < IF_NAMESIZE && if_nametoindex(name) != 0)
+		return 0;
+	/* (a sandbox without netlink sockets cannot list them) */
+	interface_names(have + 2, sizeof(have) - 3);
+	if (have[2] != '\0') {
+		have[0] = ' ';
+		have[1] = '(';
+		strcat(have, ")");
+	} else {
+		have[0] = '\0';
+	}
+	if (d->iface != NULL)
+		cfgerr_set(ce, NULL, 0, "interface %s (-i) does not exist on "
+		    "this machine — use a name `ip link` shows%s", name, have);
+	else
+		setting_err(d->cfg, "", "interface", ce, "interface \"%s\" "
+		    "does not exist on this machine — use a name `ip link` "
+		    "shows%s, or give -i IFACE", name, have);
+	return -1;
+}
+
+/*
+ * The directory of a database file (from the setting, or from --db /
+ * --release-db when given) must be writable by who: SQLite creates its
+ * -wal and -shm files beside the database.
+ */
+static int
+check_db_dir(const struct daemon *d, const struct runas *who,
+    const char *key, const char *path, const char *option, struct cfgerr *ce)
+{
+	char dir[PATH_MAX], why[900];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (runas_dir_writable(who, NULL, dir, why, sizeof(why)) == 0)
+		return 0;
+	if (option != NULL)
+		cfgerr_set(ce, NULL, 0, "%s %s: %s", option, path, why);
+	else
+		setting_err(d->cfg, "", key, ce, "%s: %s", key, why);
+	return -1;
+}
+
+static int
+start_checks(struct daemon *d, struct cfgerr *ce)
+{
+	enum run_mode mode = run_mode(d);
+	const struct config *cfg = d->cfg;
+	struct runas who, self;
+	char why[900];
+	int opens;
+
+	if (cfg->user[0] != '\0' && getpwnam(cfg->user) == NULL) {
+		setting_err(cfg, "", "user", ce, "user \"%s\" does not exist — "
+		    "create it (systemd-sysusers, or useradd --system %s) or "
+		    "set user = \"\"", cfg->user, cfg->user);
+		return -1;
+	}
+	if (mode == MODE_LIVE && check_interface(d, ce) != 0)
+		return -1;
+	if (mode == MODE_SERVE)
+		return 0;	/* it reads released figures, writes nothing */
+	/* a reader's configuration (api.source = central) needs no site */
+	if (cfg->central.conninfo[0] != '\0' &&
+	    cfg->central.site[0] == '\0') {
+		setting_err(cfg, "central", "conninfo", ce, "central: no "
+		    "central.site, so nothing can be shipped: a configuration "
+		    "with api.source = central and no site is a reader's, for "
+		    "aicensusd --serve — add site = \"...\" to ship");
+		return -1;
+	}
+	if (runas_resolve(cfg->user, &who) != 0 ||
+	    runas_resolve(NULL, &self) != 0) {
+		setting_err(cfg, "", "user", ce, "user \"%s\": cannot read the "
+		    "account database: %s", cfg->user, strerror(errno));
+		return -1;
+	}
+	/*
+	 * -r keeps its vault and keys in memory: only the release is
+	 * written, and, when it ships, the outbox in the database file and
+	 * its key in state_dir.
+	 */
+	opens = mode != MODE_FILE || cfg->central.conninfo[0] != '\0';
+	if (opens && check_db_dir(d, &who, "database",
+	    d->db_override ? d->db_override : cfg->database,
+	    d->db_override ? "--db" : NULL, ce) != 0)
+		return -1;
+	/* a raw working database others may read is refused at open */
+	if (opens && vault_check_file(d->db_override ? d->db_override :
+	    cfg->database, why, sizeof(why)) != 0) {
+		if (d->db_override)
+			cfgerr_set(ce, NULL, 0, "--db: %s", why);
+		else
+			setting_err(cfg, "", "database", ce, "database: %s",
+			    why);
+		return -1;
+	}
+	if (check_db_dir(d, &who, "release_database", d->rel_override ?
+	    d->rel_override : cfg->release_database, d->rel_override ?
+	    "--release-db" : NULL, ce) != 0)
+		return -1;
+	if (!opens || cfg->state_dir[0] == '\0')
+		return 0;
+	/* the daemon makes a missing state directory itself, before dropping */
+	if (runas_dir_writable(&who, &self, cfg->state_dir, why,
+	    sizeof(why)) != 0) {
+		setting_err(cfg, "", "state_dir", ce, "state_dir: %s", why);
+		return -1;
+	}
+	return weekkey_check_state_dir(cfg, ce);
+}
+
+/*
+ * What a start warns about, with file:line.  checking: for -n, also the
+ * warnings the API prints itself when it starts (api_new()).  Returns
+ * how many were put in w.
+ */
+#define MAX_WARNINGS	8	/* more than start_warnings() can give */
+static size_t
+start_warnings(const struct daemon *d, int checking, struct cfgerr *w,
+    size_t max)
+{
+	enum run_mode mode = run_mode(d);
+	const struct config *cfg = d->cfg;
+	struct runas who;
+	char why[900];
+	size_t n = 0;
+	int e;
+
+	/* --serve releases nothing: the figures it serves are released */
+	if (mode != MODE_SERVE && cfg->min_group_size == 1)
+		setting_err(cfg, "", "min_group_size", &w[n++], "min_group_size "
+		    "is 1: figures are released WITHOUT any protection; for "
+		    "validation with synthetic traffic only");
+	else if (mode != MODE_SERVE && cfg->min_group_size_unsafe)
+		setting_err(cfg, "", "min_group_size", &w[n++], "min_group_size "
+		    "is %d: groups this small can single people out; use %d or "
+		    "more outside tests", cfg->min_group_size,
+		    CONFIG_SAFE_GROUP_SIZE);
+	if (!checking)
+		return n;
+	if (mode == MODE_LIVE && d->iface == NULL &&
+	    cfg->interface[0] == '\0' && n < max)
+		cfgerr_set(&w[n++], cfg->path, 0, "no interface is set: a start "
+		    "without -i IFACE (as aicensusd.service makes it) stops "
+		    "with an error — set interface");
+	if ((mode == MODE_LIVE || mode == MODE_SERVE) && cfg->api.enabled) {
+		if (!api_listen_loopback(cfg) && n < max)
+			setting_err(cfg, "api", "listen", &w[n++], "api.listen "
+			    "%s is not loopback: without TLS the token crosses "
+			    "the network in clear — listen on 127.0.0.1 and put "
+			    "a TLS proxy in front", cfg->api.listen);
+		if (runas_resolve(cfg->user, &who) == 0 && (e = runas_access(
+		    &who, cfg->api.web_dir, R_OK | X_OK)) != 0 && n < max)
+			setting_err(cfg, "api", "web_dir", &w[n++], "api.web_dir "
+			    "%s: %s for user %s; the dashboard is not served "
+			    "(the API is)", cfg->api.web_dir, strerror(e),
+			    who.name);
+	}
+	/* reports are written by aicensus-report.service, as the same user */
+	if (mode == MODE_LIVE && !(cfg->central.site[0] != '\0' &&
+	    cfg->api.source != CONFIG_API_CENTRAL) &&
+	    runas_resolve(cfg->user, &who) == 0 &&
+	    runas_dir_writable(&who, NULL, cfg->report.dir, why,
+	    sizeof(why)) != 0 && n < max)
+		setting_err(cfg, "report", "dir", &w[n++], "report.dir: %s; "
+		    "the weekly report cannot be written", why);
+	return n;
 }
 
 /* --- aicensusd --serve ------------------------------------------------ */
@@ -1613,6 +1876,7 @@ main(int argc, char **argv)
 		{ "finalize", no_argument, NULL, 'F' },
 		{ "serve", no_argument, NULL, 'S' },
 		{ "check", no_argument, NULL, 'n' },
+		{ "file-only", no_argument, NULL, 'O' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -1620,9 +1884,11 @@ main(int argc, char **argv)
 	};
 	struct daemon d;
 	struct release_target rt;	/* a v1 vault's weeks, at open */
+	struct cfgerr ce, warn[MAX_WARNINGS];
 	char err[1024];
 	const char *dbpath, *relpath;
-	int ch, check = 0, verbose = 0, rc;
+	size_t i, nwarn;
+	int ch, check = 0, file_only = 0, verbose = 0, rc;
 
 	memset(&d, 0, sizeof(d));
 	d.cfg_path = AIC_SYSCONFDIR "/aicensus/aicensus.conf";
@@ -1640,6 +1906,7 @@ main(int argc, char **argv)
 		case 'F': d.finalising = 1; break;
 		case 'S': d.serving = 1; break;
 		case 'n': check = 1; break;
+		case 'O': file_only = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("aicensusd %s\n", AIC_VERSION); return 0;
@@ -1648,7 +1915,7 @@ main(int argc, char **argv)
 	}
 	/* -r FILE [FILE|DIR ...]: the operands are more input */
 	if ((optind != argc && d.rfile == NULL) || (d.replace && !d.rfile) ||
-	    (d.iface && d.rfile) ||
+	    (d.iface && d.rfile) || (file_only && !check) ||
 	    (d.finalising && (d.iface || d.rfile || check)) ||
 	    (d.serving && (d.iface || d.rfile || d.finalising ||
 	    d.db_override))) {
@@ -1660,29 +1927,41 @@ main(int argc, char **argv)
 		fprintf(stderr, "aicensusd: %s\n", err);
 		return 1;
 	}
-	/* --serve runs no plugin: they are fed by the release stage */
-	if (!d.serving && open_plugins(&d, err, sizeof(err)) != 0) {
-		fprintf(stderr, "aicensusd: %s\n", err);
+	/* --serve -n: what --serve needs (no state directory) */
+	if (check && d.serving && !d.cfg->api.enabled) {
+		fprintf(stderr, "aicensusd: --serve needs an enabled api "
+		    "group in %s\n", d.cfg_path);
 		cleanup(&d);
 		return 1;
 	}
+	/*
+	 * -n --file-only: the configuration and the catalog as files, for a
+	 * tool that reads them somewhere the daemon does not run (the report
+	 * service: no network, no state directory); no warnings either.
+	 */
+	if (file_only) {
+		if (verbose)
+			config_print(d.cfg, stdout);
+		printf("%s: configuration OK (%zu departments, %zu services; "
+		    "files only)\n", d.cfg_path, d.cfg->n_depts,
+		    catalog_count(d.cat));
+		cleanup(&d);
+		return 0;
+	}
+	/* --serve runs no plugin: they are fed by the release stage */
+	memset(&ce, 0, sizeof(ce));
+	if ((!d.serving && open_plugins(&d, &ce) != 0) ||
+	    start_checks(&d, &ce) != 0) {
+		fprintf(stderr, "aicensusd: %s\n",
+		    cfgerr_format(&ce, err, sizeof(err)));
+		cleanup(&d);
+		return 1;
+	}
+	nwarn = start_warnings(&d, check, warn, MAX_WARNINGS);
 	if (check) {
-		struct cfgerr ce;
-
-		memset(&ce, 0, sizeof(ce));
-		/* --serve -n: what --serve needs (no state directory) */
-		if (d.serving && !d.cfg->api.enabled) {
-			fprintf(stderr, "aicensusd: --serve needs an enabled api "
-			    "group in %s\n", d.cfg_path);
-			cleanup(&d);
-			return 1;
-		}
-		if (!d.serving && weekkey_check_state_dir(d.cfg, &ce) != 0) {
-			cfgerr_format(&ce, err, sizeof(err));
-			fprintf(stderr, "aicensusd: %s\n", err);
-			cleanup(&d);
-			return 1;
-		}
+		for (i = 0; i < nwarn; i++)
+			fprintf(stderr, "aicensusd: warning: %s\n",
+			    cfgerr_format(&warn[i], err, sizeof(err)));
 		if (verbose)
 			config_print(d.cfg, stdout);
 		printf("%s: configuration OK (%zu departments, %zu services)\n",
@@ -1692,24 +1971,16 @@ main(int argc, char **argv)
 	}
 	d.under_systemd = getenv("NOTIFY_SOCKET") != NULL;
 	log_init("aicensusd", d.cfg->log_syslog, d.cfg->log_level);
+	for (i = 0; i < nwarn; i++)
+		log_warnx("%s", cfgerr_format(&warn[i], err, sizeof(err)));
 	if (d.serving) {
 		rc = serve(&d);
 		cleanup(&d);
 		return rc;
 	}
-	if (d.cfg->min_group_size == 1)
-		log_warnx("min_group_size is 1: figures are released WITHOUT any "
-		    "protection; for validation with synthetic traffic only");
-	else if (d.cfg->min_group_size < 5)
-		log_warnx("min_group_size is %d: groups this small can single "
-		    "people out; use 5 or more outside tests",
-		    d.cfg->min_group_size);
-	if (d.iface) {
-		if (strlen(d.iface) >= sizeof(d.cfg->interface))
-			fatalx("interface name %s is too long", d.iface);
+	if (d.iface)	/* start_checks() saw it exists, so it fits */
 		snprintf(d.cfg->interface, sizeof(d.cfg->interface), "%s",
 		    d.iface);
-	}
 	if (d.rfile == NULL && !d.finalising && d.cfg->interface[0] == '\0') {
 		fprintf(stderr, "aicensusd: no interface: set interface in %s "
 		    "or give -i IFACE (or -r FILE)\n", d.cfg_path);

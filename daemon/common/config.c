@@ -1189,8 +1189,20 @@ load_plugins(struct config_ctx *x, const config_setting_t *top,
 {
 	const config_setting_t *seq;
 
-	return load_strings(x, top, k->name, "\"example\"", valid_plugin,
-	    "write a plugin name", &seq, &x->c->plugins, &x->c->n_plugins);
+	struct config *c = x->c;
+	size_t i;
+
+	if (load_strings(x, top, k->name, "\"example\"", valid_plugin,
+	    "write a plugin name", &seq, &c->plugins, &c->n_plugins) != 0)
+		return -1;
+	/* a plugin that does not load is reported at its own line */
+	if (c->n_plugins == 0)
+		return 0;
+	if ((c->plugin_lines = calloc(c->n_plugins, sizeof(int))) == NULL)
+		return fail(x, seq, "out of memory");
+	for (i = 0; i < c->n_plugins; i++)
+		c->plugin_lines[i] = element_line(x, seq, (int)i);
+	return 0;
 }
 
 /* Stored in lower case: names are compared that way. */
@@ -1973,6 +1985,21 @@ load_key(struct config_ctx *x, const config_setting_t *g,
 	return fail(x, g, "%s%s has no loader", where, k->name);
 }
 
+/* Where row k was written, if it was (config_where). */
+static void
+note_where(struct config_ctx *x, const config_setting_t *g,
+    const struct config_key *k)
+{
+	const config_setting_t *s = member(g, k->name);
+	struct config_loc *l;
+
+	if (s == NULL || x->c->locs == NULL)
+		return;
+	l = &x->c->locs[k - keys];
+	snprintf(l->file, sizeof(l->file), "%s", setting_file(x, s));
+	l->line = (int)config_setting_source_line(s);
+}
+
 /*
  * Row by row: entering a group checks that it is one and that it holds
  * only its own keys; leaving it runs the group's own checks.
@@ -2000,6 +2027,7 @@ load_keys(struct config_ctx *x, const config_setting_t *top)
 			    check_keys(x, g, sec->name) != 0)
 				return -1;
 		}
+		note_where(x, g, k);
 		if ((k->load != NULL ? k->load(x, g, k) :
 		    load_key(x, g, k)) != 0)
 			return -1;
@@ -2200,7 +2228,8 @@ config_load(const char *path, struct cfgerr *err)
 	config_init(&x.lc);
 	x.c->depts = dept_map_new();
 	x.c->ignore = dept_map_new();
-	if (x.c->depts == NULL || x.c->ignore == NULL)
+	x.c->locs = calloc(sizeof(keys) / sizeof(keys[0]), sizeof(*x.c->locs));
+	if (x.c->depts == NULL || x.c->ignore == NULL || x.c->locs == NULL)
 		rc = fail_at(&x, path, 0, "out of memory");
 	else if ((rc = set_paths(&x, path)) == 0 && (rc = read_file(&x)) == 0)
 		rc = load_top(&x);
@@ -2232,6 +2261,8 @@ config_free(struct config *c)
 	if (c == NULL)
 		return;
 	free_strv(c->plugins, c->n_plugins);
+	free(c->plugin_lines);
+	free(c->locs);
 	free_strv(c->ech_public_names, c->n_ech_public_names);
 	for (i = 0; i < c->n_sanctioned; i++)
 		free(c->sanctioned[i].s);
@@ -2252,6 +2283,27 @@ config_free(struct config *c)
 }
 
 /* ---- queries ---- */
+
+int
+config_where(const struct config *c, const char *section, const char *name,
+    const char **file)
+{
+	const struct config_key *k;
+
+	if (file != NULL)
+		*file = c->path;
+	for (k = keys; k->name != NULL; k++) {
+		if (strcmp(k->section, section) != 0 ||
+		    strcmp(k->name, name) != 0)
+			continue;
+		if (c->locs == NULL || c->locs[k - keys].line <= 0)
+			return 0;
+		if (file != NULL)
+			*file = c->locs[k - keys].file;
+		return c->locs[k - keys].line;
+	}
+	return 0;
+}
 
 int
 config_dept_of(const struct config *c, int af, const uint8_t *addr, int vlan)

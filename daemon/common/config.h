@@ -57,6 +57,15 @@ struct config_prefix {
 	int		line;		/* where it was written, 0 if unknown */
 };
 
+/*
+ * Where a setting was written (for checks made after loading: the
+ * catalog's ids, and what `aicensusd -n` and a start look at).
+ */
+struct config_loc {
+	char		 file[CONFIG_PATH_MAX];	/* "" = not written */
+	int		 line;
+};
+
 /* A string from a list, with where it was written (for late checks). */
 struct config_item {
 	char		*s;
@@ -164,6 +173,7 @@ struct config {
 	char		catalog_dir[CONFIG_PATH_MAX];
 	char		plugin_dir[CONFIG_PATH_MAX];
 	char		**plugins;
+	int		*plugin_lines;		/* where each was written */
 	size_t		n_plugins;
 	char		user[33];		/* "" = do not drop privileges */
 	bool		log_syslog;		/* false: stderr */
@@ -192,6 +202,9 @@ struct config {
 	struct config_dept	*departments;
 	char			**dept_names;	/* -> departments[i].name */
 	size_t			 n_depts;
+
+	/* per row of config_keys(): where it was written (config_where) */
+	struct config_loc	*locs;
 
 	struct dept_map		*depts;		/* prefix -> department index */
 	struct dept_map		*ignore;	/* prefix -> 0 */
@@ -280,6 +293,16 @@ void	config_restart_changes(const struct config *old,
 /* The rows, in the order -v prints them. */
 const struct config_key	*config_keys(size_t *n);
 const char		*config_type_name(enum config_type);
+
+/*
+ * Where key section.name (section "" for aicensus itself, "api", ...)
+ * was written: its line, and *file (if not NULL) the file, which may be
+ * an @included one.  0 when it was not written (its default holds), with
+ * *file the configuration's own path, so that an error about a default
+ * still names the file to add the setting to.
+ */
+int	config_where(const struct config *, const char *section,
+	    const char *name, const char **file);
 
 /*
  * The name in names (NULL-terminated) closest to s, for a "did you mean"

@@ -1072,7 +1072,7 @@ int
 catalog_check_sanctioned(const struct catalog *cat, const struct config *c,
     struct cfgerr *err)
 {
-	const char *names[256], *near;
+	const char **names, *near;
 	size_t i, j, n;
 
 	n = catalog_count(cat);
@@ -1081,16 +1081,19 @@ catalog_check_sanctioned(const struct catalog *cat, const struct config *c,
 
 		if (catalog_find_id(cat, it->s) >= 0)
 			continue;
-		/* Suggest from the first 255 ids: plenty for a typo. */
-		for (j = 0; j < n && j < 255; j++)
-			names[j] = catalog_service(cat, j)->id;
-		names[j] = NULL;
-		near = config_closest(it->s, names);
+		/* the suggestion comes from every id, local additions too */
+		near = NULL;
+		if ((names = calloc(n + 1, sizeof(*names))) != NULL) {
+			for (j = 0; j < n; j++)
+				names[j] = catalog_service(cat, j)->id;
+			near = config_closest(it->s, names);
+		}
 		cfgerr_set(err, it->file, it->line, "sanctioned service \"%s\" "
-		    "is not in the catalog %s — %s%s%s", it->s, c->catalog,
-		    near ? "did you mean \"" : "use an id from the catalog "
-		    "(aicensus-report --services lists them)",
-		    near ? near : "", near ? "\"?" : "");
+		    "is not in the catalog %s — %s%s%s`aicensus services` lists "
+		    "the ids", it->s, c->catalog, near ? "did you mean \"" :
+		    "use an id from the catalog; ", near ? near : "",
+		    near ? "\"? " : "");
+		free(names);
 		return -1;
 	}
 	return 0;

@@ -145,11 +145,10 @@ seal_wacc(struct vault *v, const struct wacc *w, int64_t seq, uint8_t **out,
  * The raw database is for its owner only: refuse one that others may
  * read (the fix is named), create a new one 0600 before SQLite opens it.
  */
-static int
-check_mode(const char *path, char *err, size_t errlen)
+int
+vault_check_file(const char *path, char *err, size_t errlen)
 {
 	struct stat sb;
-	int fd;
 
 	if (stat(path, &sb) == 0) {
 		if (!S_ISREG(sb.st_mode)) {
@@ -170,6 +169,19 @@ check_mode(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "database %s: %s", path, strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+static int
+check_mode(const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+	int fd;
+
+	if (vault_check_file(path, err, errlen) != 0)
+		return -1;
+	if (stat(path, &sb) == 0)
+		return 0;
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    0600)) < 0) {
 		snprintf(err, errlen, "cannot create database %s: %s", path,

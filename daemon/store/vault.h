@@ -54,6 +54,13 @@ typedef int (*vault_publish_fn)(void *arg, const struct rel_input *in,
 	    const struct weekkey *keys, int64_t now);
 
 /*
+ * 0 when path is absent (vault_open() creates it 0600) or a regular file
+ * only its owner may access; else -1 with err naming the fix.  What
+ * vault_open() refuses first, for `aicensusd -n`.
+ */
+int	 vault_check_file(const char *path, char *err, size_t errlen);
+
+/*
  * path NULL: an in-memory vault (aicensusd -r: nothing raw is ever
  * written).  keys is borrowed and must outlive the vault.  dims name
  * the grid (and the time zone recorded); dims and publish are needed to

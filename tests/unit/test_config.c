@@ -188,7 +188,57 @@ test_sanctioned_vs_catalog(void)
 		snprintf(want, sizeof(want), "%s:4: ", path);
 		T_CHECK(strncmp(buf, want, strlen(want)) == 0);
 		T_CHECK(strstr(buf, "did you mean \"openai-chatgpt\"") != NULL);
+		/* the command that lists the ids, not one that does not exist */
+		T_CHECK(strstr(buf, "`aicensus services` lists the ids") !=
+		    NULL);
+		T_CHECK(strstr(buf, "aicensus-report") == NULL);
 		if (strncmp(buf, want, strlen(want)) != 0)
+			fprintf(stderr, "got %s\n", buf);
+	}
+	config_free(c);
+	catalog_free(cat);
+}
+
+/* The suggestion looks at every id: the catalog has more than 255. */
+static void
+test_sanctioned_suggest_all(void)
+{
+	struct cfgerr e;
+	struct catalog *cat;
+	struct config *c;
+	char *text, buf[1024];
+	size_t len = 0, cap = 300 * 200 + 64;
+	int i;
+
+	if ((text = malloc(cap)) == NULL) {
+		T_CHECK(text != NULL);
+		return;
+	}
+	len += (size_t)snprintf(text + len, cap - len,
+	    "version = 1;\nservices = (\n");
+	for (i = 0; i < 300; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+		    "%s{ id = \"svc-%03d\"; name = \"Service %03d\"; vendor = "
+		    "\"V\"; category = \"chat\"; jurisdiction = \"EU\"; "
+		    "domains = [\"s%03d.example\"]; hosts = []; }\n",
+		    i ? "," : "", i, i, i);
+	snprintf(text + len, cap - len, ");\n");
+	memset(&e, 0, sizeof(e));
+	cat = catalog_load(write_file("big.catalog", text), &e);
+	free(text);
+	T_CHECK(cat != NULL);
+	if (cat == NULL) {
+		fprintf(stderr, "%s\n", cfgerr_format(&e, buf, sizeof(buf)));
+		return;
+	}
+	c = config_load(write_file("big.conf", "aicensus = {\n"
+	    "  sanctioned = [ \"svc-299x\" ];\n};\n"), &e);
+	T_CHECK(c != NULL);
+	if (c != NULL) {
+		T_EQ_INT(catalog_check_sanctioned(cat, c, &e), -1);
+		cfgerr_format(&e, buf, sizeof(buf));
+		T_CHECK(strstr(buf, "did you mean \"svc-299\"?") != NULL);
+		if (strstr(buf, "did you mean \"svc-299\"?") == NULL)
 			fprintf(stderr, "got %s\n", buf);
 	}
 	config_free(c);
@@ -930,6 +980,78 @@ test_check_state_dir(void)
 }
 
 /*
+ * config_where(): the line each setting was written on, in the file it
+ * was written in (an @included one too), 0 and the main file for a
+ * default; plugin_lines: each plugin's own line.
+ */
+static void
+test_where(void)
+{
+	char inc[PATH_MAX + 64];
+	struct cfgerr e;
+	struct config *c;
+	const char *path, *file;
+
+	snprintf(inc, sizeof(inc), "%s/api.inc", dir);
+	write_file("api.inc", "listen = \"0.0.0.0:8080\";\n"
+	    "token_file = \"tok\";\n");
+	write_file("tok", "0123456789abcdef0123456789abcdef\n");
+	chmod(inc, 0644);
+	{
+		char tok[PATH_MAX + 8];
+
+		snprintf(tok, sizeof(tok), "%s/tok", dir);
+		chmod(tok, 0600);
+	}
+	path = write_file("where.conf", "# where\n"
+	    "aicensus = {\n"
+	    "  interface = \"eth1\";\n"
+	    "\n"
+	    "  user =\n"
+	    "    \"nobody\";\n"
+	    "  plugins = [\n"
+	    "    \"one\",\n"
+	    "    \"two:arg\"\n"
+	    "  ];\n"
+	    "  min_group_size = 3;\n"
+	    "  api = {\n"
+	    "    @include \"api.inc\"\n"
+	    "  };\n"
+	    "};\n");
+	memset(&e, 0, sizeof(e));
+	c = config_load(path, &e);
+	T_CHECK(c != NULL);
+	if (c == NULL) {
+		char got[1024];
+
+		fprintf(stderr, "%s\n", cfgerr_format(&e, got, sizeof(got)));
+		return;
+	}
+	T_EQ_INT(config_where(c, "", "interface", &file), 3);
+	T_EQ_STR(file, path);
+	T_EQ_INT(config_where(c, "", "user", &file), 5);
+	T_EQ_INT(config_where(c, "", "min_group_size", NULL), 11);
+	T_EQ_INT(config_where(c, "", "plugins", NULL), 7);
+	T_EQ_INT(c->n_plugins, 2);
+	T_EQ_INT(c->plugin_lines[0], 8);
+	T_EQ_INT(c->plugin_lines[1], 9);
+	/* inside a group, from an included file */
+	T_EQ_INT(config_where(c, "api", "listen", &file), 1);
+	T_EQ_STR(file, inc);
+	T_EQ_INT(config_where(c, "api", "token_file", &file), 2);
+	/* defaults: line 0, the main file */
+	file = NULL;
+	T_EQ_INT(config_where(c, "", "database", &file), 0);
+	T_EQ_STR(file, c->path);
+	T_EQ_INT(config_where(c, "report", "dir", &file), 0);
+	T_EQ_STR(file, c->path);
+	/* not a key at all */
+	T_EQ_INT(config_where(c, "", "nosuch", &file), 0);
+	T_EQ_INT(config_where(c, "api", "interface", NULL), 0);
+	config_free(c);
+}
+
+/*
  * The table drives loading: every integer row loads its default when
  * absent, its min and max, and refuses min-1 and max+1 naming its
  * bounds; every other scalar row loads its default.  A row added to the
@@ -1151,6 +1273,7 @@ main(void)
 	}
 	T_RUN(test_shipped_config);
 	T_RUN(test_sanctioned_vs_catalog);
+	T_RUN(test_sanctioned_suggest_all);
 	T_RUN(test_print_golden);
 	T_RUN(test_defaults);
 	T_RUN(test_api_report);
@@ -1166,6 +1289,7 @@ main(void)
 	T_RUN(test_truncated);
 	T_RUN(test_release_database);
 	T_RUN(test_check_state_dir);
+	T_RUN(test_where);
 	T_RUN(test_table_rows);
 	{
 		char cmd[PATH_MAX + 16];

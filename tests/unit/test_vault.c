@@ -836,12 +836,28 @@ test_modes(void)
 		vault_close(v);
 		agg_free(a);
 	}
+	/* vault_check_file (aicensusd -n) refuses what vault_open refuses */
+	T_EQ_INT(vault_check_file(p, err, sizeof(err)), 0);
 	chmod(p, 0644);
+	T_EQ_INT(vault_check_file(p, err, sizeof(err)), -1);
+	T_CHECK(strstr(err, "mode 0644") != NULL && strstr(err, "chmod 600"));
 	T_CHECK(vault_open(p, k, &dims, NULL, NULL, err, sizeof(err)) == NULL);
 	T_CHECK(strstr(err, "chmod 600") != NULL);
 	chmod(p, 0640);
+	T_EQ_INT(vault_check_file(p, err, sizeof(err)), -1);
 	T_CHECK(vault_open(p, k, &dims, NULL, NULL, err, sizeof(err)) == NULL);
 	chmod(p, 0600);
+	{
+		char q[300];
+
+		/* absent: fine (vault_open makes it 0600), and not made here */
+		path_of(q, sizeof(q), "absent.db");
+		T_EQ_INT(vault_check_file(q, err, sizeof(err)), 0);
+		T_CHECK(access(q, F_OK) != 0);
+		/* a directory is not a database */
+		T_EQ_INT(vault_check_file(dir, err, sizeof(err)), -1);
+		T_CHECK(strstr(err, "not a regular file") != NULL);
+	}
 	/* a newer schema is refused */
 	T_CHECK(sqlite3_open(p, &db) == SQLITE_OK);
 	sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL);

@@ -215,9 +215,10 @@ on_request(struct evhttp_request *req, void *arg)
 
 /* --- set-up ----------------------------------------------------------- */
 
-static int
-is_loopback(const char *host)
+int
+api_listen_loopback(const struct config *cfg)
 {
+	const char *host = cfg->api.host;
 	struct in_addr v4;
 	struct in6_addr v6;
 
@@ -282,7 +283,7 @@ api_new(struct event_base *base, const struct config *cfg,
 		api_free(a);
 		return NULL;
 	}
-	if (!is_loopback(cfg->api.host))
+	if (!api_listen_loopback(cfg))
 		log_warnx("api: listening on %s, not loopback: without TLS the "
 		    "token crosses the network in clear", cfg->api.listen);
 	log_info("api: listening on http://%s/", cfg->api.listen);

@@ -64,4 +64,10 @@ void		 api_set_config(struct api *, const struct config *cfg);
 
 void		 api_free(struct api *);
 
+/*
+ * Non-zero when api.host (numeric, as config_load() leaves it) is a
+ * loopback address; api_new() and `aicensusd -n` warn when it is not.
+ */
+int		 api_listen_loopback(const struct config *cfg);
+
 #endif /* AIC_API_H */
