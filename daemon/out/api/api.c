@@ -67,10 +67,11 @@
  * Descriptors the daemon holds besides the API's connections: stdio,
  * the log, capture handles, the event loop, the vault, the release
  * database (twice: the release stage and the API) with their -wal and
- * -shm, the listener, a key or catalog being read.  Measured at about
- * 25 (tests/e2e/api_limits.sh); this leaves room for more capture
- * handles.  Each connection holds its socket and, while a dashboard
- * file is being sent, that file.
+ * -shm, the listener, a key or catalog being read.  15 with one capture
+ * handle (tests/e2e/api_limits.sh counts them); this leaves room for
+ * more.  Each connection holds its socket; it is counted twice for
+ * what is opened while answering (a dashboard file, read whole and
+ * closed; the release database, reopened after a release).
  */
 #define API_FD_RESERVE		64
 #define API_FD_PER_CONN		2
