@@ -473,6 +473,11 @@ grep -qE "^Uid:\s+$uid\s+$uid\s+$uid\s+$uid$" "$tmp/status" &&
 [ "$caps" = "0000000000002000 0000000000002000 0000000000002000 0000000000002000 0000000000002000 " ] &&
 	ok "its capabilities are CAP_NET_RAW only (inheritable, permitted, effective, bounding, ambient)" ||
 	nok "its capabilities: $caps"
+[ "${mp:-0}" -gt 1 ] && lim=$(in_ns cat "/proc/$mp/limits" 2>/dev/null |
+	awk '/^Max open files/ { print $4, $5 }')
+[ "$lim" = "512 512" ] &&
+	ok "its descriptor limit is the unit's LimitNOFILE=512 (api.max_connections = 64 needs 192)" ||
+	nok "its descriptor limit: $lim (want 512 512)"
 grep -qE '^NoNewPrivs:\s+1$' "$tmp/status" && grep -qE '^Seccomp:\s+2$' "$tmp/status" &&
 	ok "no new privileges, and a seccomp filter is in force" ||
 	nok "NoNewPrivs/Seccomp: $(grep -E '^(NoNewPrivs|Seccomp):' "$tmp/status" | tr '\n' ' ')"
