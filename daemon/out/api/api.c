@@ -115,11 +115,12 @@ authorised(const struct api *a, struct evhttp_request *req)
 /* --- connections ------------------------------------------------------ */
 
 /*
- * evhttp (libevent 2.1) has no cap on connections and only per-read
- * timeouts: a client sending one byte every few seconds holds its
- * connection forever.  Libevent 2.1 has no hook at accept that names
- * the connection (evhttp_set_newreqcb is 2.2), so one is built from
- * what it has:
+ * evhttp (libevent 2.1, Debian 12) has no cap on connections and only
+ * per-read timeouts (evhttp_set_timeout: each read or write waits at
+ * most that long, so a client sending one byte every few seconds holds
+ * its connection forever).  evhttp_set_max_connections and a hook at
+ * accept that names the connection (evhttp_set_newreqcb) came after
+ * 2.1.12, so both are built from what 2.1 has:
  *  - evhttp_set_bevcb: evhttp asks us for every accepted connection's
  *    bufferevent.  We make it, take a reference (so it outlives an
  *    evhttp that gives the connection up at once) and activate the
