@@ -263,6 +263,9 @@ on_accept(struct event_base *base, void *arg)
 	c->bev = bev;
 	bufferevent_incref(bev);
 	LIST_INSERT_HEAD(&a->conns, c, entry);
+	/* the first priority: adopted before any read, should the loop
+	 * ever use priorities */
+	event_priority_set(c->timer, 0);
 	event_active(c->timer, EV_TIMEOUT, 1);
 	return bev;
 }
