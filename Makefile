@@ -8,6 +8,7 @@ LIBDIR	?= $(PREFIX)/lib
 SYSCONFDIR ?= /etc
 MANDIR	?= $(PREFIX)/share/man
 UNITDIR	?= /lib/systemd/system
+GENERATORDIR ?= /lib/systemd/system-generators
 SYSUSERSDIR ?= /usr/lib/sysusers.d
 TMPFILESDIR ?= /usr/lib/tmpfiles.d
 PLUGINDIR ?= $(LIBDIR)/aicensus/plugins
@@ -176,6 +177,10 @@ install: all
 	$(AIC_SUBST) systemd/aicensus-weekly-report \
 		>$(DESTDIR)$(AIC_LIBEXECDIR)/aicensus-weekly-report
 	chmod 0755 $(DESTDIR)$(AIC_LIBEXECDIR)/aicensus-weekly-report
+	install -d $(DESTDIR)$(GENERATORDIR)
+	$(AIC_SUBST) systemd/aicensus-report-generator \
+		>$(DESTDIR)$(GENERATORDIR)/aicensus-report-generator
+	chmod 0755 $(DESTDIR)$(GENERATORDIR)/aicensus-report-generator
 	for m in $(AIC_MANS); do \
 		d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
 		$(AIC_SUBST) docs/man/$$m >$$d/$$m && chmod 0644 $$d/$$m || exit 1; done
@@ -204,6 +209,7 @@ uninstall:
 		$(DESTDIR)$(SYSUSERSDIR)/aicensus.conf $(DESTDIR)$(TMPFILESDIR)/aicensus.conf \
 		$(addprefix $(DESTDIR)$(UNITDIR)/,$(AIC_UNITS)) \
 		$(DESTDIR)$(AIC_LIBEXECDIR)/aicensus-weekly-report \
+		$(DESTDIR)$(GENERATORDIR)/aicensus-report-generator \
 		$(foreach m,$(AIC_MANS),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(m))
 	rm -rf $(DESTDIR)$(AIC_WEBDIR)
 	-rmdir $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(AIC_LIBEXECDIR) \

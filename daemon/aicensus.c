@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1149,7 +1150,7 @@ out:
 
 /*
  * Written next to FILE and renamed over it, so a reader (a mail job, the
- * web server) never sees half a report.  Anything but a regular file
+ * web server) never sees half a report; mode 0640.  Anything but a regular file
  * (/dev/stdout, a pipe) is written in place: renaming over it would
  * replace the device.
  */
@@ -1161,6 +1162,7 @@ report_to_file(struct released *h, const struct report_opts *o,
 	struct stat sb;
 	char tmp[1024];
 	FILE *f;
+	int fd;
 
 	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
 		if ((f = fopen(path, "w")) == NULL) {
@@ -1181,8 +1183,21 @@ report_to_file(struct released *h, const struct report_opts *o,
 		snprintf(err, errlen, "%s: path too long", path);
 		return -1;
 	}
-	if ((f = fopen(tmp, "w")) == NULL) {
+	/*
+	 * 0640 whatever the caller's umask: a report is for the aicensus
+	 * group (report.dir is theirs), not for every account on the host,
+	 * also when written by hand from a shell with umask 022.  Not
+	 * through a symbolic link planted at the temporary name.
+	 */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0640)) < 0) {
 		snprintf(err, errlen, "%s: %m", tmp);
+		return -1;
+	}
+	if (fchmod(fd, 0640) != 0 || (f = fdopen(fd, "w")) == NULL) {
+		snprintf(err, errlen, "%s: %m", tmp);
+		close(fd);
+		unlink(tmp);
 		return -1;
 	}
 	if (report_write(h, o, f, err, errlen) != 0) {

@@ -208,7 +208,14 @@ def metrics(path, truth_path):
               "aicensus_capture_drops_total", "aicensus_anomalies_total",
               "aicensus_last_flush_timestamp_seconds",
               "aicensus_last_release_timestamp_seconds",
-              "aicensus_capture_up", "aicensus_encap_packets_total")
+              "aicensus_capture_up", "aicensus_encap_packets_total",
+              "aicensus_api_connections",
+              "aicensus_api_connections_refused_total",
+              "aicensus_api_connections_timed_out_total")
+    # the API's own HTTP connections (api.max_connections), not AI traffic
+    http = ("aicensus_api_connections",
+            "aicensus_api_connections_refused_total",
+            "aicensus_api_connections_timed_out_total")
     series = {}
     fams = set()
     for line in open(path).read().splitlines():
@@ -226,8 +233,9 @@ def metrics(path, truth_path):
             continue
         if any("department" in lb or "service" in lb for lb, _ in ss):
             bad.append("%s has department/service labels" % name)
-        if any(k in name for k in ("devices", "connections", "dns_lookups",
-                                   "device_hour", "bytes")):
+        if name not in http and \
+                any(k in name for k in ("devices", "connections", "dns_lookups",
+                                        "device_hour", "bytes")):
             bad.append("%s looks like an AI count" % name)
     cats = ["cat:" + c for c in g["categories"]]
     depts = g["departments"] + ["*"]

@@ -13,7 +13,9 @@
 # fixture_cleanup: stop what was started (by pid), delete the namespace.
 #
 # The caller sets ROOT (the repository), BUILD, PY, tmp (a fresh
-# directory) and defines ok/nok.  Provides NS, TOKEN, DB, REL, WEEK (the
+# directory) and defines ok/nok; optionally API_EXTRA (more keys of the
+# api group, e.g. "max_connections = 8;") and FIXTURE_WRAP (a command
+# that execs the daemon, e.g. "prlimit --nofile=512:512").  Provides NS, TOKEN, DB, REL, WEEK (the
 # last released week), RUN, DPID, in_ns (run a command in the namespace),
 # api_get (curl with the token).
 
@@ -67,14 +69,14 @@ fixture_daemon() {
 	TOKEN=$(openssl rand -hex 32) || return 1
 	(umask 077 && echo "$TOKEN" >"$RUN/api.token")
 	# the safe default group size: some cells of the week fall below it
-	sed -e "s|^aicensus: {|aicensus: {\n  api = { listen = \"127.0.0.1:8080\"; token_file = \"api.token\"; web_dir = \"$webdir\"; };|" \
+	sed -e "s|^aicensus: {|aicensus: {\n  api = { listen = \"127.0.0.1:8080\"; token_file = \"api.token\"; web_dir = \"$webdir\"; ${API_EXTRA:-} };|" \
 		-e "s|min_group_size = 2;|min_group_size = $MIN_GROUP;|" \
 		"$RUN/aicensus.conf" >"$RUN/api.conf"
 	ip netns add "$NS" || return 1
 	fixture_ns=1
 	ip -n "$NS" link set lo up || return 1
 	# not through in_ns: $! must be the daemon itself (ip execs it)
-	ip netns exec "$NS" "$(daemon_bin)" -c "$RUN/api.conf" -i lo \
+	ip netns exec "$NS" ${FIXTURE_WRAP:-} "$(daemon_bin)" -c "$RUN/api.conf" -i lo \
 		--db "$DB" >"$RUN/daemon.log" 2>&1 &
 	DPID=$!
 	fixture_pids+=("$DPID")

@@ -1866,6 +1866,10 @@ static const struct config_key keys[] = {
 	{ "api", "web_dir", CFG_PATH, 0, 0, AIC_WEBDIR, NULL, true,
 	    "the dashboard's static files", STR(api.web_dir), NULL, NULL,
 	    NULL, NULL },
+	{ "api", "max_connections", INT(1, 1024), "64", "connections",
+	    true, "open API connections at once; beyond, new ones get 503 "
+	    "and are closed", AT(api.max_connections), sizeof(int), NULL,
+	    NULL, NULL, NULL },
 	{ "api", "source", CFG_CHOICE, 0, 0, "local", NULL, false,
 	    "where the API, dashboard and CLI read figures: local "
 	    "(release_database) or central (the central group, a reader "

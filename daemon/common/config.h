@@ -132,6 +132,7 @@ struct config_api {
 	unsigned char	token_sha256[32];
 	char		web_dir[CONFIG_PATH_MAX];	/* checked when served */
 	int		source;			/* enum config_api_source */
+	int		max_connections;	/* open at once; more: 503 */
 };
 
 /* Reports (group report): where they are written and who gets them. */

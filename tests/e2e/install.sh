@@ -39,6 +39,7 @@ expected() {
 0644 /lib/systemd/system/aicensus-report-mail.service
 0644 /lib/systemd/system/aicensus-report.timer
 0755 /usr/lib/aicensus/aicensus-weekly-report
+0755 /lib/systemd/system-generators/aicensus-report-generator
 0644 /usr/share/man/man1/aicensus.1
 0644 /usr/share/man/man5/aicensus.conf.5
 0644 /usr/share/man/man8/aicensusd.8
@@ -65,7 +66,7 @@ expected | sort -k2 >"$tmp/want"
 installed "$D" | sort -k2 >"$tmp/got"
 n=$(wc -l <"$tmp/want")
 if diff "$tmp/want" "$tmp/got" >"$tmp/diff"; then
-	ok "exactly the $n expected files, with their modes (binaries, plugins, header, config, catalog, sysusers, tmpfiles, 3 services and a timer, report helper, 3 man pages, web files)"
+	ok "exactly the $n expected files, with their modes (binaries, plugins, header, config, catalog, sysusers, tmpfiles, 3 services and a timer, report helper and generator, 3 man pages, web files)"
 else
 	nok "installed files differ from the expected list: $(grep '^[<>]' "$tmp/diff" | head -8 | tr '\n' ' ')"
 fi
@@ -88,6 +89,8 @@ grep -qx 'ExecStart=/usr/sbin/aicensusd -c /etc/aicensus/aicensus.conf' \
 	grep -q '^ExecStart=/usr/lib/aicensus/aicensus-weekly-report -c /etc/aicensus/aicensus.conf write$' \
 	"$D/lib/systemd/system/aicensus-report.service" &&
 	grep -q '^AICENSUS=${AICENSUS:-/usr/bin/aicensus}$' "$D/usr/lib/aicensus/aicensus-weekly-report" &&
+	grep -q '^weekly=${AICENSUS_WEEKLY_REPORT:-/usr/lib/aicensus/aicensus-weekly-report}$' \
+	"$D/lib/systemd/system-generators/aicensus-report-generator" &&
 	grep -q '/usr/lib/aicensus/plugins' "$D/usr/share/man/man5/aicensus.conf.5" &&
 	ok "units, report helper and man pages name this installation's paths" ||
 	nok "installed paths are not PREFIX=/usr ones"

@@ -12,11 +12,17 @@
  *
  * Nothing here logs a request: a request line can carry anything, and
  * the peer's address must not reach a log.
+ *
+ * Under load (see "connections" below): at most api.max_connections
+ * are open at once, a connection beyond is answered 503 and closed at
+ * once, and each must deliver a whole request within
+ * API_DEADLINE_SEC, however slowly its bytes trickle in.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -30,6 +36,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -52,7 +59,22 @@
 #define API_MAX_BODY		1024
 #define API_MAX_QUERY		2048
 #define API_MAX_PATH		512
+/* evhttp's: the longest wait for any one read or write */
 #define API_TIMEOUT_SEC		10
+/* ours: for a whole request, from the accept or the request before */
+#define API_DEADLINE_SEC	10
+/*
+ * Descriptors the daemon holds besides the API's connections: stdio,
+ * the log, capture handles, the event loop, the vault, the release
+ * database (twice: the release stage and the API) with their -wal and
+ * -shm, the listener, a key or catalog being read.  15 with one capture
+ * handle (tests/e2e/api_limits.sh counts them); this leaves room for
+ * more.  Each connection holds its socket; it is counted twice for
+ * what is opened while answering (a dashboard file, read whole and
+ * closed; the release database, reopened after a release).
+ */
+#define API_FD_RESERVE		64
+#define API_FD_PER_CONN		2
 #define API_CACHE_ENTRIES	64
 #define API_CACHE_BYTES		(8u << 20)
 #define API_ALL_METHODS							\
@@ -88,6 +110,205 @@ authorised(const struct api *a, struct evhttp_request *req)
 	    EVP_Digest(h, n, got, &dlen, EVP_sha256(), NULL) != 1)
 		return 0;
 	return CRYPTO_memcmp(got, a->cfg->api.token_sha256, sizeof(got)) == 0;
+}
+
+/* --- connections ------------------------------------------------------ */
+
+/*
+ * evhttp (libevent 2.1, Debian 12) has no cap on connections and only
+ * per-read timeouts (evhttp_set_timeout: each read or write waits at
+ * most that long, so a client sending one byte every few seconds holds
+ * its connection forever).  evhttp_set_max_connections and a hook at
+ * accept that names the connection (evhttp_set_newreqcb) came after
+ * 2.1.12, so both are built from what 2.1 has:
+ *  - evhttp_set_bevcb: evhttp asks us for every accepted connection's
+ *    bufferevent.  We make it, take a reference (so it outlives an
+ *    evhttp that gives the connection up at once) and activate the
+ *    connection's timer, which runs right after the accept callback,
+ *    before any byte of the connection is read;
+ *  - that first run "adopts" it: evhttp has set itself as the
+ *    bufferevent's callback argument, i.e. the connection; we register
+ *    a close callback (every end of the connection passes there) and
+ *    either refuse the connection beyond the cap or count it and arm
+ *    the deadline.  Only adopted connections count, so of a burst
+ *    accepted at once the first ones get the free places;
+ *  - each request re-arms the deadline; when it fires the connection
+ *    is freed.
+ */
+struct api_conn {
+	LIST_ENTRY(api_conn)		 entry;
+	struct api			*api;
+	struct bufferevent		*bev;	/* until adopted */
+	struct evhttp_connection	*evcon;	/* once adopted */
+	struct event			*timer;
+	int				 counted;	/* in api->nconns */
+};
+
+#define REFUSAL_BODY	"{\"error\":{\"status\":503,\"message\":\"too many " \
+	"connections (api.max_connections); try again\"}}\n"
+
+/* The cap in force: the configured one, within what the fds allow. */
+static int
+conn_cap(const struct api *a)
+{
+	return a->cfg->api.max_connections < a->fd_cap ?
+	    a->cfg->api.max_connections : a->fd_cap;
+}
+
+static void
+conn_drop(struct api_conn *c)
+{
+	LIST_REMOVE(c, entry);
+	if (c->counted)
+		c->api->nconns--;
+	event_free(c->timer);
+	free(c);
+}
+
+/* evhttp frees the connection, for whatever reason. */
+static void
+on_conn_close(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	conn_drop(arg);
+}
+
+/*
+ * Best effort: the client learns why before the close.  What it has
+ * sent already is read away first, or the close would reset the
+ * connection and the client might never see the answer.
+ */
+static void
+refuse(int fd)
+{
+	char buf[2048];
+	int n;
+
+	if (fd < 0)
+		return;
+	(void)recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	n = snprintf(buf, sizeof(buf), "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\nRetry-After: %d\r\n"
+	    "Connection: close\r\n\r\n%s", sizeof(REFUSAL_BODY) - 1,
+	    API_DEADLINE_SEC, REFUSAL_BODY);
+	if (n > 0 && (size_t)n < sizeof(buf))
+		(void)send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static void
+adopt(struct api_conn *c)
+{
+	struct api *a = c->api;
+	struct bufferevent *bev = c->bev;
+	struct timeval tv = { API_DEADLINE_SEC, 0 };
+	bufferevent_data_cb rd;
+	void *evcon;
+
+	c->bev = NULL;
+	bufferevent_getcb(bev, &rd, NULL, NULL, &evcon);
+	if (rd == NULL || evcon == NULL) {
+		/* evhttp gave the connection up already (out of memory) */
+		conn_drop(c);
+		bufferevent_decref(bev);
+		return;
+	}
+	c->evcon = evcon;
+	evhttp_connection_set_closecb(c->evcon, on_conn_close, c);
+	if (a->nconns >= conn_cap(a)) {
+		a->refused++;
+		refuse(bufferevent_getfd(bev));
+		bufferevent_decref(bev);
+		evhttp_connection_free(c->evcon);	/* frees c */
+		return;
+	}
+	bufferevent_decref(bev);
+	c->counted = 1;
+	a->nconns++;
+	evtimer_add(c->timer, &tv);
+}
+
+static void
+on_conn_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct api_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->evcon == NULL) {
+		adopt(c);
+		return;
+	}
+	c->api->timed_out++;
+	evhttp_connection_free(c->evcon);	/* frees c */
+}
+
+static struct bufferevent *
+on_accept(struct event_base *base, void *arg)
+{
+	struct api *a = arg;
+	struct bufferevent *bev;
+	struct api_conn *c;
+
+	/* NULL: evhttp makes one itself (and likely fails too) */
+	if ((bev = bufferevent_socket_new(base, -1, 0)) == NULL)
+		return NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->timer = evtimer_new(base, on_conn_timer, c)) == NULL) {
+		free(c);
+		bufferevent_free(bev);
+		return NULL;
+	}
+	c->api = a;
+	c->bev = bev;
+	bufferevent_incref(bev);
+	LIST_INSERT_HEAD(&a->conns, c, entry);
+	/* the first priority: adopted before any read, should the loop
+	 * ever use priorities */
+	event_priority_set(c->timer, 0);
+	event_active(c->timer, EV_TIMEOUT, 1);
+	return bev;
+}
+
+/* A whole request came: the next must come within the deadline. */
+static void
+conn_request(struct api *a, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct timeval tv = { API_DEADLINE_SEC, 0 };
+	struct api_conn *c;
+
+	LIST_FOREACH(c, &a->conns, entry)
+		if (c->evcon == evcon) {
+			evtimer_add(c->timer, &tv);
+			return;
+		}
+}
+
+/* How many connections the descriptor limit leaves room for. */
+static int
+fd_cap(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > API_FD_RESERVE + API_FD_PER_CONN * 1024)
+		return 1024;
+	if (rl.rlim_cur < API_FD_RESERVE + API_FD_PER_CONN)
+		return 1;
+	return (int)((rl.rlim_cur - API_FD_RESERVE) / API_FD_PER_CONN);
+}
+
+static void
+check_cap(const struct api *a, const char *when)
+{
+	if (a->cfg->api.max_connections > a->fd_cap)
+		log_warnx("%sapi.max_connections = %d needs %d file descriptors "
+		    "(%d each and %d for the rest); the limit (LimitNOFILE, "
+		    "ulimit -n) allows %d connections, which is the cap",
+		    when, a->cfg->api.max_connections, API_FD_RESERVE +
+		    API_FD_PER_CONN * a->cfg->api.max_connections,
+		    API_FD_PER_CONN, API_FD_RESERVE, a->fd_cap);
 }
 
 /* --- routing ---------------------------------------------------------- */
@@ -170,6 +391,7 @@ on_request(struct evhttp_request *req, void *arg)
 	const struct route *r;
 	const char *path, *query;
 
+	conn_request(a, req);
 	if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Allow", "GET, HEAD");
@@ -249,6 +471,9 @@ api_new(struct event_base *base, const struct config *cfg,
 	a->base = base;
 	a->cfg = cfg;
 	a->st = status;
+	LIST_INIT(&a->conns);
+	a->fd_cap = fd_cap();
+	check_cap(a, "");
 	/* outputs read the release database only (not dbpath, the vault) */
 	(void)dbpath;
 	snprintf(a->relpath, sizeof(a->relpath), "%s", cfg->release_database);
@@ -259,6 +484,7 @@ api_new(struct event_base *base, const struct config *cfg,
 	/* every method reaches on_request, which answers 405 in JSON */
 	evhttp_set_allowed_methods(a->http, API_ALL_METHODS);
 	evhttp_set_gencb(a->http, on_request, a);
+	evhttp_set_bevcb(a->http, on_accept, a);
 	if ((bound = evhttp_bind_socket_with_handle(a->http, cfg->api.host,
 	    (ev_uint16_t)cfg->api.port)) == NULL) {
 		snprintf(err, errlen, "api: cannot listen on %s: %s — another "
@@ -306,6 +532,7 @@ api_set_config(struct api *a, const struct config *cfg)
 		    "reading the %s release", cfg->api.source ==
 		    CONFIG_API_CENTRAL ? "central" : "local", api_rel_source(a));
 	a->cfg = cfg;
+	check_cap(a, "reload: ");
 	if (a->central == NULL &&
 	    strcmp(cfg->release_database, a->relpath) != 0) {
 		snprintf(a->relpath, sizeof(a->relpath), "%s",
@@ -320,9 +547,16 @@ api_set_config(struct api *a, const struct config *cfg)
 void
 api_free(struct api *a)
 {
+	struct api_conn *c;
+
 	if (a == NULL)
 		return;
-	evhttp_free(a->http);
+	evhttp_free(a->http);		/* the adopted ones: on_conn_close */
+	while ((c = LIST_FIRST(&a->conns)) != NULL) {
+		if (c->bev != NULL)
+			bufferevent_decref(c->bev);
+		conn_drop(c);
+	}
 	api_rel_free(a);
 	api_cache_free(a->cache);
 	free(a);

@@ -12,6 +12,8 @@
 #ifndef AIC_API_INT_H
 #define AIC_API_INT_H
 
+#include <sys/queue.h>
+
 #include <stdint.h>
 
 #include <event2/http.h>
@@ -36,6 +38,13 @@ struct api {
 	struct api_central		*central;	/* central: api_rel.c's */
 	struct api_cache		*cache;	/* answers until a release */
 	char				 listen[64];	/* bound at start */
+	/* open connections (api.c): each with its request deadline */
+	LIST_HEAD(, api_conn)		 conns;
+	int				 nconns;
+	int				 fd_cap;	/* what RLIMIT_NOFILE
+							   allows */
+	uint64_t			 refused;	/* beyond the cap */
+	uint64_t			 timed_out;	/* past the deadline */
 };
 
 /* One request, as handlers see it. */

@@ -210,6 +210,18 @@ health(struct evbuffer *b, const struct api *a, int db_up)
 	family(b, "aicensus_release_database_up", "gauge",
 	    "1 when the API could read the release database for this scrape.");
 	sample_u(b, "aicensus_release_database_up", db_up ? 1 : 0);
+	family(b, "aicensus_api_connections", "gauge",
+	    "API connections open now (api.max_connections at most).");
+	sample_i(b, "aicensus_api_connections", a->nconns);
+	family(b, "aicensus_api_connections_refused_total", "counter",
+	    "API connections answered 503 and closed at once because "
+	    "api.max_connections were open.");
+	sample_u(b, "aicensus_api_connections_refused_total", a->refused);
+	family(b, "aicensus_api_connections_timed_out_total", "counter",
+	    "API connections closed because a whole request had not come "
+	    "within the deadline.");
+	sample_u(b, "aicensus_api_connections_timed_out_total",
+	    a->timed_out);
 	central(b, &s->ship);
 }
 
