@@ -39,6 +39,7 @@ expected() {
 0644 /lib/systemd/system/aicensus-report-mail.service
 0644 /lib/systemd/system/aicensus-report.timer
 0755 /usr/lib/aicensus/aicensus-weekly-report
+0755 /usr/lib/aicensus/aicensus-forget
 0644 /usr/share/man/man1/aicensus.1
 0644 /usr/share/man/man5/aicensus.conf.5
 0644 /usr/share/man/man8/aicensusd.8
@@ -65,7 +66,7 @@ expected | sort -k2 >"$tmp/want"
 installed "$D" | sort -k2 >"$tmp/got"
 n=$(wc -l <"$tmp/want")
 if diff "$tmp/want" "$tmp/got" >"$tmp/diff"; then
-	ok "exactly the $n expected files, with their modes (binaries, plugins, header, config, catalog, sysusers, tmpfiles, 3 services and a timer, report helper, 3 man pages, web files)"
+	ok "exactly the $n expected files, with their modes (binaries, plugins, header, config, catalog, sysusers, tmpfiles, 3 services and a timer, report and forget helpers, 3 man pages, web files)"
 else
 	nok "installed files differ from the expected list: $(grep '^[<>]' "$tmp/diff" | head -8 | tr '\n' ' ')"
 fi
