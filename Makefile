@@ -250,7 +250,8 @@ uninstall:
 # this tree's build directories nor its parent get anything; the package,
 # aicensus_<version>_<arch>.deb, is left here.  Its files are those of
 # `make install PREFIX=/usr` (debian/rules); tests/e2e/deb.sh installs,
-# checks, removes and purges it.
+# checks, removes and purges it.  DEB_OUT: where the package goes.
+DEB_OUT ?= .
 deb:
 	@v=$$(dpkg-parsechangelog -S Version) && [ "$$v" = "$(VERSION)" ] || \
 		{ echo "make deb: debian/changelog is at $$v, the Makefile's VERSION is $(VERSION)" >&2; exit 1; }
@@ -260,7 +261,7 @@ deb:
 		tar -C "$$t/aicensus-$(VERSION)" -xf - && \
 	(cd "$$t/aicensus-$(VERSION)" && dpkg-buildpackage -us -uc -b) >"$$t/build.log" 2>&1 || \
 		{ tail -n 40 "$$t/build.log" >&2; echo "make deb: dpkg-buildpackage failed" >&2; exit 1; }; \
-	mv "$$t"/aicensus_$(VERSION)_*.deb . && ls aicensus_$(VERSION)_*.deb
+	mv "$$t"/aicensus_$(VERSION)_*.deb $(DEB_OUT)/ && ls $(DEB_OUT)/aicensus_$(VERSION)_*.deb
 
 # Fuzzing: every fuzz/fuzz_*.c built with clang (libFuzzer, ASan, UBSan)
 # into build-fuzz/ and run FUZZ_SECONDS each, one after the other, on
