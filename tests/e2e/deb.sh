@@ -22,7 +22,9 @@
 #     and the working database are removed and named, the released
 #     figures, the reports and the (edited) configuration are kept and
 #     named; purge removes the configuration and what is left of the
-#     state, names what it keeps, and leaves no unit state behind.
+#     state, names what it keeps, and leaves no unit state behind;
+#  4. on the same fresh root, `make install` then `make uninstall`: the
+#     secrets go as with the package, and what is kept is named.
 #
 # Needs root (CI runs the suite as root).
 cd "$(dirname "$0")/../.." || exit 1
@@ -232,6 +234,39 @@ case $(dpkg-query -W -f='${Status}' aicensus 2>/dev/null) in
 ""|*not-installed) ok "dpkg no longer knows aicensus" ;;
 *) nok "dpkg still knows aicensus: $(dpkg-query -W -f='${Status}' aicensus)" ;;
 esac
+
+# make install and make uninstall on the same fresh root (the overlay):
+# uninstall forgets the secrets too and names what it keeps
+cd "$2" || exit 1
+rm -rf /var/lib/aicensus
+if make -s install SANITIZE="$3" >/tmp/mi.log 2>&1; then
+	for f in state/week-202649.key aicensus.db released.db reports/aicensus-2026-W48.html; do
+		echo x >"/var/lib/aicensus/$f"
+	done
+	(umask 027; echo 0123456789abcdef0123 >/etc/aicensus/api.token)
+	if make -s uninstall SANITIZE="$3" >/tmp/mu.log 2>&1; then
+		g=
+		for f in /var/lib/aicensus/state/week-202649.key /etc/aicensus/api.token \
+		    /var/lib/aicensus/aicensus.db /usr/local/sbin/aicensusd /etc/aicensus/catalog.conf; do
+			[ -e "$f" ] && g="$g $f"
+		done
+		grep -q '^removed a key: /var/lib/aicensus/state/week-202649.key$' /tmp/mu.log &&
+			grep -q '^removed the API token: /etc/aicensus/api.token$' /tmp/mu.log || g="$g (removals not named)"
+		[ -z "$g" ] && ok "make uninstall removed the programs, the week key, the API token and the working database, and named them" ||
+			nok "after make uninstall:$g"
+		k=
+		for f in /var/lib/aicensus/released.db /var/lib/aicensus/reports; do
+			[ -e "$f" ] && grep -q "^kept .*: $f\$" /tmp/mu.log || k="$k $f"
+		done
+		[ -e /etc/aicensus/aicensus.conf ] && grep -q '^kept: /etc/aicensus/aicensus.conf' /tmp/mu.log || k="$k aicensus.conf"
+		[ -z "$k" ] && ok "make uninstall kept and named the configuration, the released figures and the reports" ||
+			nok "make uninstall and what it keeps:$k: $(tr '\n' ' ' </tmp/mu.log)"
+	else
+		nok "make uninstall failed: $(tail -n 3 /tmp/mu.log | tr '\n' ' ')"
+	fi
+else
+	nok "make install in the overlay failed: $(tail -n 3 /tmp/mi.log | tr '\n' ' ')"
+fi
 EOF
 
 cat >"$tmp/ns.sh" <<EOF
@@ -246,7 +281,7 @@ mount -t proc proc \$d/ov/m/proc
 mount --rbind /dev \$d/ov/m/dev
 mount -t tmpfs tmpfs \$d/ov/m/run
 set +e
-chroot \$d/ov/m /bin/bash $tmp/inside.sh "$deb"
+chroot \$d/ov/m /bin/bash $tmp/inside.sh "$deb" "$PWD" "$san"
 EOF
 if unshare -m -p --fork --propagation private bash "$tmp/ns.sh" >"$tmp/inside.log" 2>&1; then
 	:
@@ -256,7 +291,7 @@ fi
 grep -E '^(ok|not ok) - ' "$tmp/inside.log"
 fails=$((fails + $(grep -c '^not ok - ' "$tmp/inside.log")))
 n=$(grep -c '^ok - ' "$tmp/inside.log")
-[ "$n" -ge 15 ] || nok "only $n of the installation checks passed"
+[ "$n" -ge 20 ] || nok "only $n of the installation checks passed"
 
 machine >"$tmp/machine.after"
 diff -q "$tmp/machine.before" "$tmp/machine.after" >/dev/null &&
