@@ -177,9 +177,9 @@ w=$(/usr/sbin/aicensusd -nv -c /etc/aicensus/aicensus.conf 2>/dev/null | sed -n 
 rc=$?
 [ $rc -lt 126 ] && ok "/usr/bin/aicensus runs (no command: usage, status $rc)" ||
 	nok "/usr/bin/aicensus does not run: status $rc"
-sum1=$(md5sum /etc/aicensus/* /usr/sbin/aicensusd /lib/systemd/system/aicensus* 2>/dev/null; stat -c '%n %a %U %G' /etc/aicensus/aicensus.conf /var/lib/aicensus)
+sum1=$(md5sum /etc/aicensus/*.conf /usr/sbin/aicensusd /lib/systemd/system/aicensus* 2>/dev/null; stat -c '%n %a %U %G' /etc/aicensus/aicensus.conf /var/lib/aicensus)
 installed 2
-[ "$sum1" = "$(md5sum /etc/aicensus/* /usr/sbin/aicensusd /lib/systemd/system/aicensus* 2>/dev/null; stat -c '%n %a %U %G' /etc/aicensus/aicensus.conf /var/lib/aicensus)" ] &&
+[ "$sum1" = "$(md5sum /etc/aicensus/*.conf /usr/sbin/aicensusd /lib/systemd/system/aicensus* 2>/dev/null; stat -c '%n %a %U %G' /etc/aicensus/aicensus.conf /var/lib/aicensus)" ] &&
 	ok "installing again keeps the edited configuration and changes nothing" ||
 	nok "a second dpkg -i changed files"
 

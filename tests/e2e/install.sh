@@ -128,7 +128,7 @@ for i in 1 2; do
 	fi
 	[ $i -eq 1 ] && md5sum /usr/local/sbin/aicensusd /usr/local/bin/aicensus \
 		/lib/systemd/system/aicensus* /usr/local/lib/aicensus/aicensus-weekly-report \
-		/usr/local/share/man/man*/aicensus* /etc/aicensus/* >"$tmp/real1"
+		/usr/local/share/man/man*/aicensus* /etc/aicensus/*.conf >"$tmp/real1"
 done
 md5sum -c --quiet "$tmp/real1" >/dev/null 2>&1 &&
 	ok "the second real install left the installed files as they were" ||
