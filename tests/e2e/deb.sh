@@ -7,17 +7,18 @@
 #     pages gzipped, /usr/share/doc/aicensus added), the units unchanged,
 #     the example configuration naming /usr paths; aicensus.conf and
 #     catalog.conf are conffiles;
-#  2. installed with dpkg on this machine as seen through an overlay: a
-#     private mount and pid namespace where / is an overlay of the real
-#     root with a tmpfs on top, made fresh first (no aicensus user, no
-#     files of an earlier `make install`, which tests/e2e/install.sh puts
-#     on this machine), so every change, the dpkg database's included,
-#     vanishes with the namespace and the machine is left as it was
-#     (checked at the end: dpkg's view of aicensus, the user, the files).  Installed: the user, the state directories,
-#     the configuration readable by the daemon's group, the units neither
-#     enabled nor started, no daemon running; configured (interface lo),
-#     `aicensusd -n` as the service user accepts the installed
-#     configuration; installing it again changes nothing;
+#  2. installed with dpkg on this machine as seen through an overlay
+#     (tests/tools/overlay-root.sh: private mount and pid namespaces, /
+#     an overlay of the real root with a tmpfs on top), made fresh first
+#     (no aicensus user, no files of an earlier `make install`, which
+#     tests/e2e/install.sh puts on this machine), so every change, the
+#     dpkg database's included, vanishes with the namespaces and the
+#     machine is left as it was (checked at the end: dpkg's view of
+#     aicensus, the user, the files).  Installed: the user, the state
+#     directories, the configuration readable by the daemon's group, the
+#     units neither enabled nor started, no daemon running; configured
+#     (interface lo), `aicensusd -n` as the service user accepts the
+#     installed configuration; installing it again changes nothing;
 #  3. removal stops and forgets: the week and outbox keys, the API token
 #     and the working database are removed and named, the released
 #     figures, the reports and the (edited) configuration are kept and
@@ -111,7 +112,7 @@ machine() {
 machine >"$tmp/machine.before"
 
 cat >"$tmp/inside.sh" <<'EOF'
-# runs as PID 1's child of a new pid namespace, chrooted into the overlay
+# runs in new mount and pid namespaces, chrooted into the overlay
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH LC_ALL=C
 deb=$1
@@ -269,25 +270,8 @@ else
 fi
 EOF
 
-cat >"$tmp/ns.sh" <<EOF
-set -e
-d=$tmp/ns
-mkdir -p \$d/lower \$d/ov
-mount --bind / \$d/lower
-mount -t tmpfs -o size=512m tmpfs \$d/ov
-mkdir \$d/ov/u \$d/ov/w \$d/ov/m
-mount -t overlay overlay -o lowerdir=\$d/lower,upperdir=\$d/ov/u,workdir=\$d/ov/w \$d/ov/m
-mount -t proc proc \$d/ov/m/proc
-mount --rbind /dev \$d/ov/m/dev
-mount -t tmpfs tmpfs \$d/ov/m/run
-set +e
-chroot \$d/ov/m /bin/bash $tmp/inside.sh "$deb" "$PWD" "$san"
-EOF
-if unshare -m -p --fork --propagation private bash "$tmp/ns.sh" >"$tmp/inside.log" 2>&1; then
-	:
-else
-	nok "the overlay namespace failed: $(grep -v '^\(not \)\?ok - ' "$tmp/inside.log" | tail -n 3 | tr '\n' ' ')"
-fi
+bash tests/tools/overlay-root.sh "$tmp/inside.sh" "$deb" "$PWD" "$san" >"$tmp/inside.log" 2>&1 ||
+	nok "the overlay failed: $(grep -v '^\(not \)\?ok - ' "$tmp/inside.log" | tail -n 3 | tr '\n' ' ')"
 grep -E '^(ok|not ok) - ' "$tmp/inside.log"
 fails=$((fails + $(grep -c '^not ok - ' "$tmp/inside.log")))
 n=$(grep -c '^ok - ' "$tmp/inside.log")
@@ -297,5 +281,4 @@ machine >"$tmp/machine.after"
 diff -q "$tmp/machine.before" "$tmp/machine.after" >/dev/null &&
 	ok "the machine is as it was: dpkg database, aicensus user and group, its files under /etc, /var/lib and the unit directories" ||
 	nok "the machine changed: $(diff "$tmp/machine.before" "$tmp/machine.after" | grep '^[<>]' | head -4 | tr '\n' ' ')"
-rmdir "$tmp/ns/lower" "$tmp/ns/ov" "$tmp/ns" 2>/dev/null
 exit $((fails > 0))

@@ -18,6 +18,15 @@
 #     Debian's base system (priority optional or extra) is enabled, the
 #     services it ships are masked and not running, and no PostgreSQL
 #     cluster is online.
+#  3. The fresh case, which a machine that already has the packages never
+#     shows: in an overlay of this machine's root (private mount, pid and
+#     network namespaces; every change vanishes with them) without the
+#     container's own policy-rc.d, prometheus and postgresql-15 are
+#     purged and installed again from apt's cache, first plainly (the
+#     control: Debian enables prometheus.service and creates the "main"
+#     cluster, and on a machine with an init starts both) and then
+#     through quiet-install.sh: nothing listens or runs, the services are
+#     masked, the "main" cluster Debian created is dropped.
 cd "$(dirname "$0")/../.." || exit 1
 PATH=$PATH:/usr/sbin:/sbin
 export PATH LC_ALL=C
@@ -71,7 +80,7 @@ done
 TOOLS="tshark tcpreplay tcprewrite valgrind chromium promtool prometheus
 	/usr/lib/postgresql/15/bin/initdb /usr/lib/postgresql/15/bin/pg_ctl
 	clang wrk curl pdftotext pdfinfo mandoc sqlite3 dig dnsmasq faketime
-	ndpiReader bc lintian dh dh_installsystemd python3"
+	ndpiReader bc lintian dh dh_installsystemd /usr/bin/python3"
 bad=
 none=
 for t in $TOOLS; do
@@ -135,4 +144,35 @@ done
 on=$(pg_lsclusters -h 2>/dev/null | awk '$4 == "online" {print $1 "/" $2}' | tr '\n' ' ')
 [ -z "$on" ] && ok "no PostgreSQL cluster online ($(pg_lsclusters -h 2>/dev/null | wc -l) cluster(s) known, all down)" ||
 	nok "PostgreSQL clusters online: $on"
+
+# --- 3. a fresh installation, in an overlay ---------------------------------
+for p in prometheus postgresql-15; do
+	v=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null | sed 's/^[0-9]*://')
+	ls /var/cache/apt/archives/"${p}_${v}"_*.deb >/dev/null 2>&1 ||
+		apt-get -o DPkg::Lock::Timeout=600 install -y -d --reinstall --no-install-recommends "$p" >/dev/null 2>&1 ||
+		nok "no $p $v in apt's cache and no download"
+done
+t0=$(date +%s)
+bash tests/tools/overlay-root.sh -n tests/tools/deps-fresh.sh "$PWD" >"$tmp/fresh.log" 2>&1 ||
+	nok "the overlay failed: $(tail -n 3 "$tmp/fresh.log" | tr '\n' ' ')"
+grep '^not ok - ' "$tmp/fresh.log"
+fails=$((fails + $(grep -c '^not ok - ' "$tmp/fresh.log")))
+val() { sed -n "s/^$1 $2: //p" "$tmp/fresh.log"; }
+echo "# control, plain apt-get install: $(sed -n 's/^control //p' "$tmp/fresh.log" | tr '\n' ';')"
+echo "# through quiet-install.sh: $(sed -n 's/^quiet //p' "$tmp/fresh.log" | tr '\n' ';')"
+# Without an init (a container) invoke-rc.d cannot tell the runlevel and
+# starts nothing even plainly; what a plain installation still shows is
+# the enabled unit and Debian's main cluster
+case "$(val control units)|$(val control clusters)" in
+enabled*"|"*15/main*) ok "control: a plain fresh installation enables prometheus.service and creates the main cluster (listening: '$(val control listen)'$([ -d /run/systemd/system ] || echo ', no init here to start anything'))" ;;
+*) nok "control: a plain fresh installation enabled nothing and created no cluster ('$(val control units)', '$(val control clusters)'): the checks below would prove nothing" ;;
+esac
+[ -z "$(val quiet listen)" ] && [ "$(val quiet procs)" = 0 ] &&
+	ok "a fresh installation through quiet-install.sh: nothing listens, no prometheus or postgres process ($(($(date +%s) - t0)) s for both)" ||
+	nok "a fresh installation through quiet-install.sh listens on '$(val quiet listen)', $(val quiet procs) processes"
+[ "$(val quiet units)" = "masked masked " ] &&
+	ok "prometheus.service and postgresql.service are masked" || nok "unit states: $(val quiet units)"
+[ -z "$(val quiet clusters)" ] && grep -q '^quiet-log test-deps: dropped the PostgreSQL cluster 15/main' "$tmp/fresh.log" &&
+	ok "the main cluster Debian created was dropped (control: $(val control clusters))" ||
+	nok "clusters after quiet-install.sh: '$(val quiet clusters)'"
 exit $((fails > 0))
