@@ -253,6 +253,7 @@ uninstall:
 # checks, removes and purges it.  DEB_OUT: where the package goes.
 DEB_OUT ?= .
 deb:
+	@command -v dh >/dev/null || { echo "make deb: needs debhelper (make test-deps installs it)" >&2; exit 1; }
 	@v=$$(dpkg-parsechangelog -S Version) && [ "$$v" = "$(VERSION)" ] || \
 		{ echo "make deb: debian/changelog is at $$v, the Makefile's VERSION is $(VERSION)" >&2; exit 1; }
 	@t=$$(mktemp -d /tmp/aicensus-deb.XXXXXX) && trap 'rm -rf "$$t"' EXIT && \
