@@ -216,15 +216,16 @@ install: all
 		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; fi
 
 # Everything install put in place but the configuration and the records.
-# On the live system (no DESTDIR) first the secrets go, read from the
-# configuration by aicensus-forget: the week and outbox keys, the API
-# token and the working database (sealed under those keys); the released
-# figures and the reports are kept and named.
+# On the live system (no DESTDIR) first the secrets go, at the paths the
+# configuration names (systemd/aicensus-forget, run from this tree with
+# this installation's paths, so also for an installation older than the
+# helper): the week and outbox keys, the API token and the working
+# database (sealed under those keys); the released figures and the
+# reports are kept and named.
 uninstall:
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
 		systemctl disable --now aicensusd.service aicensus-report.timer || true; fi
-	if [ -z "$(DESTDIR)" ] && [ -x $(AIC_LIBEXECDIR)/aicensus-forget ]; then \
-		$(AIC_LIBEXECDIR)/aicensus-forget; fi
+	if [ -z "$(DESTDIR)" ]; then $(AIC_SUBST) systemd/aicensus-forget | sh -s; fi
 	rm -f $(DESTDIR)$(SBINDIR)/aicensusd $(DESTDIR)$(BINDIR)/aicensus \
 		$(addprefix $(DESTDIR)$(PLUGINDIR)/,$(notdir $(PLUGINS))) \
 		$(DESTDIR)$(SYSCONFDIR)/aicensus/catalog.conf \
