@@ -10,7 +10,17 @@ export PATH LC_ALL=C DEBIAN_FRONTEND=noninteractive
 cd "$1" || exit 1
 ip link set lo up
 rm -f /usr/sbin/policy-rc.d
+# apt's cache is the only source (no network here); an apt configuration
+# that empties it after each installation must not leave the second
+# installation without packages
+mkdir -p /var/tmp/aic-debs
+for p in prometheus postgresql-15; do
+	v=$(dpkg-query -W -f='${Version}' "$p" | sed 's/^[0-9]*://')
+	cp /var/cache/apt/archives/"${p}_${v}"_*.deb /var/tmp/aic-debs/ ||
+		echo "not ok - no $p $v in apt's cache"
+done
 fresh() {	# as if the packages had never been installed
+	cp -n /var/tmp/aic-debs/*.deb /var/cache/apt/archives/ 2>/dev/null
 	pkill -x prometheus; pkill -x postgres; sleep 1
 	systemctl unmask prometheus.service postgresql.service >/dev/null 2>&1
 	dpkg --purge postgresql-contrib postgresql postgresql-15 prometheus >/tmp/purge.log 2>&1
