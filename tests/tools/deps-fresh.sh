@@ -10,6 +10,12 @@ export PATH LC_ALL=C DEBIAN_FRONTEND=noninteractive
 cd "$1" || exit 1
 ip link set lo up
 rm -f /usr/sbin/policy-rc.d
+# a runlevel as on a booted sysvinit machine (there is no init here):
+# invoke-rc.d then really starts what a package's maintainer scripts ask
+# it to, unless policy-rc.d forbids it
+rm -f /sbin/runlevel
+printf '#!/bin/sh\necho N 2\n' >/sbin/runlevel
+chmod 0755 /sbin/runlevel
 # apt's cache is the only source (no network here); an apt configuration
 # that empties it after each installation must not leave the second
 # installation without packages
@@ -21,7 +27,7 @@ for p in prometheus postgresql-15; do
 done
 fresh() {	# as if the packages had never been installed
 	cp -n /var/tmp/aic-debs/*.deb /var/cache/apt/archives/ 2>/dev/null
-	pkill -x prometheus; pkill -x postgres; sleep 1
+	pkill -x prometheus; pkill -x postgres; sleep 2
 	systemctl unmask prometheus.service postgresql.service >/dev/null 2>&1
 	dpkg --purge postgresql-contrib postgresql postgresql-15 prometheus >/tmp/purge.log 2>&1
 	rm -rf /etc/postgresql/15 /var/lib/postgresql/15 /var/lib/prometheus
@@ -31,7 +37,7 @@ fresh() {	# as if the packages had never been installed
 look() {	# listeners, processes, unit states, clusters
 	sleep 2
 	echo "listen: $(ss -Hltn | awk '{print $4}' | sort | tr '\n' ' ')"
-	echo "procs: $(pgrep -x 'prometheus|postgres' | wc -l)"
+	echo "procs: $(($(pgrep -cx prometheus) + $(pgrep -cx postgres)))"
 	echo "units: $(systemctl is-enabled prometheus.service postgresql.service 2>/dev/null | tr '\n' ' ')"
 	echo "clusters: $(pg_lsclusters -h 2>/dev/null | awk '{print $1 "/" $2 ":" $4}' | tr '\n' ' ')"
 }
