@@ -24,8 +24,8 @@
 #     container's own policy-rc.d and with a runlevel as on a booted
 #     machine, prometheus and postgresql-15 are purged and installed
 #     again from apt's cache, first plainly (the control: Debian enables
-#     and starts prometheus, which listens on port 9090 on all
-#     interfaces, and creates the "main" cluster) and then
+#     and starts prometheus, listening on port 9090 on all interfaces,
+#     and creates and starts the "main" cluster on 5432) and then
 #     through quiet-install.sh: nothing listens or runs, the services are
 #     masked, the "main" cluster Debian created is dropped.
 cd "$(dirname "$0")/../.." || exit 1
@@ -162,8 +162,9 @@ val() { sed -n "s/^$1 $2: //p" "$tmp/fresh.log"; }
 echo "# control, plain apt-get install: $(sed -n 's/^control //p' "$tmp/fresh.log" | tr '\n' ';')"
 echo "# through quiet-install.sh: $(sed -n 's/^quiet //p' "$tmp/fresh.log" | tr '\n' ';')"
 case "$(val control units)|$(val control clusters)|$(val control listen)" in
-enabled*"|"*15/main*"|"*:9090*) ok "control: a plain fresh installation enables and starts prometheus, listening on $(val control listen)(on all interfaces), and creates the main cluster" ;;
-*) nok "control: a plain fresh installation did not enable and start prometheus or create the cluster ('$(val control units)', '$(val control listen)', '$(val control clusters)'): the checks below would prove nothing" ;;
+"enabled enabled |"*15/main:online*"|"*:9090*:5432*|"enabled enabled |"*15/main:online*"|"*:5432*:9090*)
+	ok "control: a plain fresh installation enables and starts both services, listening on $(val control listen)($(val control procs) processes, cluster $(val control clusters))" ;;
+*) nok "control: a plain fresh installation did not enable and start prometheus and postgresql ('$(val control units)', '$(val control listen)', '$(val control clusters)'): the checks below would prove nothing" ;;
 esac
 [ -z "$(val quiet listen)" ] && [ "$(val quiet procs)" = 0 ] &&
 	ok "a fresh installation through quiet-install.sh: nothing listens, no prometheus or postgres process ($(($(date +%s) - t0)) s for both)" ||

@@ -29,6 +29,9 @@ fresh() {	# as if the packages had never been installed
 	cp -n /var/tmp/aic-debs/*.deb /var/cache/apt/archives/ 2>/dev/null
 	pkill -x prometheus; pkill -x postgres; sleep 2
 	systemctl unmask prometheus.service postgresql.service >/dev/null 2>&1
+	# postgresql-common stays (its package is not in apt's cache); its
+	# service back to the state its installation leaves: enabled
+	systemctl enable postgresql.service >/dev/null 2>&1
 	dpkg --purge postgresql-contrib postgresql postgresql-15 prometheus >/tmp/purge.log 2>&1
 	rm -rf /etc/postgresql/15 /var/lib/postgresql/15 /var/lib/prometheus
 	dpkg-query -W -f='${Status}\n' prometheus postgresql-15 2>/dev/null | grep -q ' installed' &&
