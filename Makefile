@@ -1,5 +1,6 @@
 # aicensus - build, test, install.  `make deps` installs what Debian 12
-# needs to build and test; `make test` runs the whole suite.
+# needs to build and run, `make test-deps` what the tests need on top;
+# `make test` runs the whole suite, `make deb` builds the Debian package.
 
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
@@ -83,7 +84,7 @@ $(BUILD)/aicensus: $(BUILD)/aicensus.o $(BUILD)/libaicensus.a
 $(BUILD)/plugins/%.so: plugins/%.c plugins/aicensus_plugin.h | $(BUILD)
 	@mkdir -p $(BUILD)/plugins
 	@echo "  PLUGIN  $@"
-	@$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared $< $(PKG_LIBS) -o $@
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -Wl,-z,relro,-z,now $< $(PKG_LIBS) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libaicensus.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(BUILD)/tests
@@ -128,22 +129,41 @@ check:
 	    echo "0 1 $(s) (did not finish)" >>"$$t";) \
 	sh tests/sum.sh "$$t"
 
-# Debian 12 packages needed to build and to run every test.  libpq-dev:
-# the client library the central store speaks through; postgresql-15 is
-# for the tests only (tests/central_lib.sh starts a throwaway cluster) -
-# neither a sensor nor the central CLI needs a server on its own host.
-DEPS_BUILD := build-essential pkg-config libpcap-dev libevent-dev \
+# Debian 12 packages.  DEPS: what building and running need (compiler,
+# -dev libraries that pull in the runtime libraries, tzdata for the
+# configured time zone, systemd for sysusers, tmpfiles and the units):
+# all a gateway gets from `make deps`.  libpq-dev: the client library the
+# central store speaks through; no server.  DEPS_TEST: everything the
+# suite, the benchmarks, fuzzing, the man-page and the package checks use
+# on top (`make test-deps`); tests/e2e/deps.sh checks that none of it is
+# in DEPS.  postgresql-15 is for the tests only (tests/central_lib.sh
+# starts a throwaway cluster of its own) and prometheus for its promtool
+# and a scraping server that tests/e2e/api.sh starts itself: neither a
+# sensor nor the central CLI needs a server on its own host.
+DEPS := build-essential pkg-config libpcap-dev libevent-dev \
 	libsqlite3-dev libconfig-dev libssl-dev libsystemd-dev libjansson-dev \
-	libpq-dev
+	libpq-dev tzdata systemd
 DEPS_TEST := tshark tcpreplay python3 python3-scapy python3-cryptography \
-	sqlite3 iproute2 dnsutils openssl dnsmasq-base valgrind tzdata \
+	sqlite3 iproute2 dnsutils openssl dnsmasq-base valgrind \
 	prometheus chromium wrk curl poppler-utils mandoc man-db groff-base \
-	systemd util-linux clang libclang-rt-14-dev time e2fsprogs \
-	libndpi-bin faketime bc postgresql-15
+	util-linux clang libclang-rt-14-dev time e2fsprogs \
+	libndpi-bin faketime bc postgresql-15 debhelper lintian
+# Units of DEPS_TEST packages that Debian enables (and would start) on
+# installation; `make test-deps` leaves them disabled, stopped and masked.
+TEST_SERVICES := prometheus.service postgresql.service
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 \
+	install -y --no-install-recommends
 deps:
 	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		$(DEPS_BUILD) $(DEPS_TEST)
+	$(APT_INSTALL) $(DEPS)
+
+# The test packages go in with starting services forbidden (policy-rc.d,
+# tests/tools/quiet-install.sh); their services are then disabled and
+# masked, and a PostgreSQL "main" cluster that the installation created
+# is dropped: the tests start servers of their own, in their own
+# directories and network namespaces.
+test-deps: deps
+	sh tests/tools/quiet-install.sh "$(TEST_SERVICES)" $(DEPS_TEST)
 
 # Installed with this installation's paths filled in (@sbindir@ & co.).
 install uninstall: AIC_UNITS = aicensusd.service aicensus-report.service \
@@ -174,13 +194,16 @@ install: all
 	for f in $(AIC_UNITS); do \
 		$(AIC_SUBST) systemd/$$f >$(DESTDIR)$(UNITDIR)/$$f && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$f || exit 1; done
-	$(AIC_SUBST) systemd/aicensus-weekly-report \
-		>$(DESTDIR)$(AIC_LIBEXECDIR)/aicensus-weekly-report
-	chmod 0755 $(DESTDIR)$(AIC_LIBEXECDIR)/aicensus-weekly-report
+	for f in aicensus-weekly-report aicensus-forget; do \
+		$(AIC_SUBST) systemd/$$f >$(DESTDIR)$(AIC_LIBEXECDIR)/$$f && \
+		chmod 0755 $(DESTDIR)$(AIC_LIBEXECDIR)/$$f || exit 1; done
 	install -d $(DESTDIR)$(GENERATORDIR)
 	$(AIC_SUBST) systemd/aicensus-report-generator \
 		>$(DESTDIR)$(GENERATORDIR)/aicensus-report-generator
 	chmod 0755 $(DESTDIR)$(GENERATORDIR)/aicensus-report-generator
+	# local additions to the catalog (catalog_dir), never touched by an
+	# upgrade or by uninstall
+	install -d $(DESTDIR)$(SYSCONFDIR)/aicensus/catalog.d
 	for m in $(AIC_MANS); do \
 		d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
 		$(AIC_SUBST) docs/man/$$m >$$d/$$m && chmod 0644 $$d/$$m || exit 1; done
@@ -197,11 +220,17 @@ install: all
 		chgrp aicensus $(SYSCONFDIR)/aicensus/aicensus.conf && \
 		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; fi
 
-# Everything install put in place but the configuration and the data
-# (/etc/aicensus/aicensus.conf, /var/lib/aicensus): remove those by hand.
+# Everything install put in place but the configuration and the records.
+# On the live system (no DESTDIR) first the secrets go, at the paths the
+# configuration names (systemd/aicensus-forget, run from this tree with
+# this installation's paths, so also for an installation older than the
+# helper): the week and outbox keys, the API token and the working
+# database (sealed under those keys); the released figures and the
+# reports are kept and named.
 uninstall:
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
 		systemctl disable --now aicensusd.service aicensus-report.timer || true; fi
+	if [ -z "$(DESTDIR)" ]; then $(AIC_SUBST) systemd/aicensus-forget | sh -s; fi
 	rm -f $(DESTDIR)$(SBINDIR)/aicensusd $(DESTDIR)$(BINDIR)/aicensus \
 		$(addprefix $(DESTDIR)$(PLUGINDIR)/,$(notdir $(PLUGINS))) \
 		$(DESTDIR)$(SYSCONFDIR)/aicensus/catalog.conf \
@@ -210,15 +239,37 @@ uninstall:
 		$(addprefix $(DESTDIR)$(UNITDIR)/,$(AIC_UNITS)) \
 		$(DESTDIR)$(AIC_LIBEXECDIR)/aicensus-weekly-report \
 		$(DESTDIR)$(GENERATORDIR)/aicensus-report-generator \
+		$(DESTDIR)$(AIC_LIBEXECDIR)/aicensus-forget \
 		$(foreach m,$(AIC_MANS),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(m))
 	rm -rf $(DESTDIR)$(AIC_WEBDIR)
 	-rmdir $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(AIC_LIBEXECDIR) \
-		$(DESTDIR)$(PREFIX)/share/aicensus 2>/dev/null
+		$(DESTDIR)$(PREFIX)/share/aicensus \
+		$(DESTDIR)$(SYSCONFDIR)/aicensus/catalog.d 2>/dev/null
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
 		systemctl daemon-reload; fi
-	@echo "kept: $(DESTDIR)$(SYSCONFDIR)/aicensus/aicensus.conf and /var/lib/aicensus"
+	@echo "kept: $(DESTDIR)$(SYSCONFDIR)/aicensus/aicensus.conf (and catalog.d/ if it holds local additions)"
+	@[ -n "$(DESTDIR)" ] || echo "kept: the released figures and the reports under /var/lib/aicensus (aicensus-forget named them above); rm -rf /var/lib/aicensus removes them"
 
 .PHONY: uninstall
+
+# The Debian package (debian/, `dpkg-buildpackage -us -uc -b`): built
+# from a copy of the sources in a temporary directory, so that neither
+# this tree's build directories nor its parent get anything; the package,
+# aicensus_<version>_<arch>.deb, is left here.  Its files are those of
+# `make install PREFIX=/usr` (debian/rules); tests/e2e/deb.sh installs,
+# checks, removes and purges it.  DEB_OUT: where the package goes.
+DEB_OUT ?= .
+deb:
+	@command -v dh >/dev/null || { echo "make deb: needs debhelper (make test-deps installs it)" >&2; exit 1; }
+	@v=$$(dpkg-parsechangelog -S Version) && [ "$$v" = "$(VERSION)" ] || \
+		{ echo "make deb: debian/changelog is at $$v, the Makefile's VERSION is $(VERSION)" >&2; exit 1; }
+	@t=$$(mktemp -d /tmp/aicensus-deb.XXXXXX) && trap 'rm -rf "$$t"' EXIT && \
+	mkdir "$$t/aicensus-$(VERSION)" && \
+	tar --exclude-vcs --exclude='./build*' --exclude='./*.deb' -cf - . | \
+		tar -C "$$t/aicensus-$(VERSION)" -xf - && \
+	(cd "$$t/aicensus-$(VERSION)" && dpkg-buildpackage -us -uc -b) >"$$t/build.log" 2>&1 || \
+		{ tail -n 40 "$$t/build.log" >&2; echo "make deb: dpkg-buildpackage failed" >&2; exit 1; }; \
+	mv "$$t"/aicensus_$(VERSION)_*.deb $(DEB_OUT)/ && ls $(DEB_OUT)/aicensus_$(VERSION)_*.deb
 
 # Fuzzing: every fuzz/fuzz_*.c built with clang (libFuzzer, ASan, UBSan)
 # into build-fuzz/ and run FUZZ_SECONDS each, one after the other, on
@@ -255,4 +306,4 @@ bench: all $(BENCH_BIN)
 clean:
 	rm -rf build build-san build-vg
 
-.PHONY: all unit layers test check deps install demo bench clean
+.PHONY: all unit layers test check deps test-deps install demo bench clean deb

@@ -919,7 +919,7 @@ class PgCluster:
 
     def __enter__(self):
         check(os.access(os.path.join(PG_BIN, "initdb"), os.X_OK),
-              f"no PostgreSQL 15 in {PG_BIN} (make deps installs "
+              f"no PostgreSQL 15 in {PG_BIN} (make test-deps installs "
               "postgresql-15)")
         os.chmod(self.dir, 0o711)
         for p in (os.path.dirname(self.data), self.sock):

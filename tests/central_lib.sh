@@ -31,7 +31,7 @@ pg_start() {
 	local dir=$1
 	PG_DIR=$dir/pg
 	[ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_ctl" ] || {
-		echo "pg_start: no PostgreSQL 15 in $PG_BIN (make deps installs postgresql-15)" >&2
+		echo "pg_start: no PostgreSQL 15 in $PG_BIN (make test-deps installs postgresql-15)" >&2
 		return 1
 	}
 	getent passwd postgres >/dev/null || {

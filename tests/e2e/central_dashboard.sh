@@ -32,7 +32,7 @@ fails=0
 . tests/central_lib.sh
 
 for t in ip curl chromium; do
-	command -v $t >/dev/null 2>&1 || { nok "$t missing (make deps)"; exit 1; }
+	command -v $t >/dev/null 2>&1 || { nok "$t missing (make test-deps)"; exit 1; }
 done
 [ -x "$DAEMON" ] && [ -x "$CLI" ] || { nok "not built"; exit 1; }
 [ "$(id -u)" -eq 0 ] || { nok "needs root (network namespace)"; exit 1; }

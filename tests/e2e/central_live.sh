@@ -36,10 +36,10 @@ fails=0
 [ -x "$DAEMON" ] && [ -x "$CLI" ] || { nok "not built"; exit 1; }
 [ "$(id -u)" -eq 0 ] || { nok "needs root (network namespace, capture)"; exit 1; }
 for t in ip tcpreplay sqlite3; do
-	command -v $t >/dev/null || { nok "$t missing (make deps)"; exit 1; }
+	command -v $t >/dev/null || { nok "$t missing (make test-deps)"; exit 1; }
 done
 FAKELIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
-[ -n "$FAKELIB" ] || { nok "libfaketime is missing (make deps)"; exit 1; }
+[ -n "$FAKELIB" ] || { nok "libfaketime is missing (make test-deps)"; exit 1; }
 
 dpid=
 pg_test_cluster clive

@@ -33,7 +33,7 @@ fails=0
 [ -x "$DAEMON" ] && [ -x "$CLI" ] || { nok "not built"; exit 1; }
 [ "$(id -u)" -eq 0 ] || { nok "needs root (network namespace, capture)"; exit 1; }
 for t in ip tcpreplay openssl sqlite3; do
-	command -v $t >/dev/null || { nok "$t missing (make deps)"; exit 1; }
+	command -v $t >/dev/null || { nok "$t missing (make test-deps)"; exit 1; }
 done
 
 d=$(mktemp -d /tmp/aic-ctls.XXXXXX) || { nok "cannot make a temporary directory"; exit 1; }

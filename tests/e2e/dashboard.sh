@@ -37,7 +37,7 @@ trap 'exit 1' INT TERM HUP
 
 missing=0
 for t in ip curl openssl chromium; do
-	command -v "$t" >/dev/null 2>&1 || { nok "$t missing (make deps)"; missing=1; }
+	command -v "$t" >/dev/null 2>&1 || { nok "$t missing (make test-deps)"; missing=1; }
 done
 for b in "$BUILD/aicensusd" "$BUILD/aicensus"; do
 	[ -x "$b" ] || { nok "$b missing (run make)"; missing=1; }

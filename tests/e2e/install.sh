@@ -40,6 +40,7 @@ expected() {
 0644 /lib/systemd/system/aicensus-report.timer
 0755 /usr/lib/aicensus/aicensus-weekly-report
 0755 /lib/systemd/system-generators/aicensus-report-generator
+0755 /usr/lib/aicensus/aicensus-forget
 0644 /usr/share/man/man1/aicensus.1
 0644 /usr/share/man/man5/aicensus.conf.5
 0644 /usr/share/man/man8/aicensusd.8
@@ -66,7 +67,7 @@ expected | sort -k2 >"$tmp/want"
 installed "$D" | sort -k2 >"$tmp/got"
 n=$(wc -l <"$tmp/want")
 if diff "$tmp/want" "$tmp/got" >"$tmp/diff"; then
-	ok "exactly the $n expected files, with their modes (binaries, plugins, header, config, catalog, sysusers, tmpfiles, 3 services and a timer, report helper and generator, 3 man pages, web files)"
+	ok "exactly the $n expected files, with their modes (binaries, plugins, header, config, catalog, sysusers, tmpfiles, 3 services and a timer, report and forget helpers, the report generator, 3 man pages, web files)"
 else
 	nok "installed files differ from the expected list: $(grep '^[<>]' "$tmp/diff" | head -8 | tr '\n' ' ')"
 fi
@@ -130,7 +131,7 @@ for i in 1 2; do
 	fi
 	[ $i -eq 1 ] && md5sum /usr/local/sbin/aicensusd /usr/local/bin/aicensus \
 		/lib/systemd/system/aicensus* /usr/local/lib/aicensus/aicensus-weekly-report \
-		/usr/local/share/man/man*/aicensus* /etc/aicensus/* >"$tmp/real1"
+		/usr/local/share/man/man*/aicensus* /etc/aicensus/*.conf >"$tmp/real1"
 done
 md5sum -c --quiet "$tmp/real1" >/dev/null 2>&1 &&
 	ok "the second real install left the installed files as they were" ||

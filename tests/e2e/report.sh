@@ -96,7 +96,7 @@ has_all() {
 }
 
 if ! command -v chromium >/dev/null || ! command -v pdftotext >/dev/null; then
-	nok "chromium and poppler-utils are needed (make deps)"
+	nok "chromium and poppler-utils are needed (make test-deps)"
 else
 	for lang in en nl; do
 		html=$out/report-$lang.html

@@ -22,7 +22,7 @@ nok() { echo "not ok - $*"; fails=$((fails + 1)); }
 
 [ "$(id -u)" -eq 0 ] || { nok "needs root (network namespace)"; exit 1; }
 FAKELIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
-[ -n "$FAKELIB" ] || { nok "libfaketime is missing (make deps)"; exit 1; }
+[ -n "$FAKELIB" ] || { nok "libfaketime is missing (make test-deps)"; exit 1; }
 tmp=$(mktemp -d /tmp/aic-wkend.XXXXXX)
 dpid=
 cleanup() {

@@ -31,7 +31,7 @@ for b in "$BASE" "$NEW"; do
 		{ echo "$b: no aicensusd or aicensus" >&2; exit 2; }
 done
 FAKELIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
-[ -n "$FAKELIB" ] || { echo "not ok - libfaketime is missing (make deps)"; exit 1; }
+[ -n "$FAKELIB" ] || { echo "not ok - libfaketime is missing (make test-deps)"; exit 1; }
 frozen() { LD_PRELOAD=$FAKELIB FAKETIME="2026-12-01 12:00:00" "$@"; }
 
 out=$(mktemp -d /tmp/aic-same.XXXXXX)
@@ -124,7 +124,7 @@ for in in "${inputs[@]}"; do
 done
 
 [ -n "$SAMENESS_NO_CALLGRIND" ] && exit $((fails > 0))
-command -v valgrind >/dev/null || { nok "valgrind is missing (make deps)"; exit 1; }
+command -v valgrind >/dev/null || { nok "valgrind is missing (make test-deps)"; exit 1; }
 
 # Instructions, as bench/bench.py counts them: the whole -r run less the
 # start-up (the header-only capture), over the packets.
