@@ -1,0 +1,980 @@
+/*
+ * alert.c - alerts from released figures (alert.h): judging each
+ * released week, building the alert's JSON, posting it, mailing it.
+ *
+ * Everything read here comes through release/released.h; the JSON of an
+ * alert is built from a released cell and the catalog facts published
+ * with the release, so an alert can say nothing a released table does
+ * not (tests/e2e/alerts.sh compares every figure with `aicensus query`).
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "common/log.h"
+#include "common/period.h"
+#include "release/released.h"
+#include "store/alertlog.h"
+#include "out/alert.h"
+
+#ifndef AIC_VERSION
+#define AIC_VERSION "dev"
+#endif
+
+/* ---- judging ---------------------------------------------------------- */
+
+/* dept "\t" svc of every positive cell of the weeks before: sorted */
+struct seen {
+	char	**v;
+	size_t	  n, cap;
+};
+
+static int
+cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+seen_has(const struct seen *s, const char *dept, const char *svc)
+{
+	char key[sizeof(((struct rel_cell *)0)->dept) +
+	    sizeof(((struct rel_cell *)0)->svc) + 2];
+	const char *k = key;
+
+	snprintf(key, sizeof(key), "%s\t%s", dept, svc);
+	return s->n > 0 && bsearch(&k, s->v, s->n, sizeof(*s->v),
+	    cmpstr) != NULL;
+}
+
+static int
+seen_add(struct seen *s, const char *dept, const char *svc)
+{
+	char key[sizeof(((struct rel_cell *)0)->dept) +
+	    sizeof(((struct rel_cell *)0)->svc) + 2];
+	char **nv;
+
+	/* duplicates are harmless once sorted: no lookup while unsorted */
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 64;
+		if ((nv = realloc(s->v, s->cap * sizeof(*nv))) == NULL)
+			return -1;
+		s->v = nv;
+	}
+	snprintf(key, sizeof(key), "%s\t%s", dept, svc);
+	if ((s->v[s->n] = strdup(key)) == NULL)
+		return -1;
+	s->n++;
+	return 0;
+}
+
+static void
+seen_free(struct seen *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+}
+
+/* A catalog service's cell (not "*", not a category). */
+static int
+is_service(const char *svc)
+{
+	return strcmp(svc, REL_ALL) != 0 && strncmp(svc, REL_CAT_PREFIX,
+	    strlen(REL_CAT_PREFIX)) != 0;
+}
+
+static const struct rel_cell *
+find_cell(const struct rel_cell *c, size_t n, const char *dept,
+    const char *svc)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(c[i].dept, dept) == 0 && strcmp(c[i].svc, svc) == 0)
+			return &c[i];
+	return NULL;
+}
+
+static const struct rel_service *
+find_service(const struct rel_service *s, size_t n, const char *sid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(s[i].sid, sid) == 0)
+			return &s[i];
+	return NULL;
+}
+
+static json_t *
+service_json(const struct rel_service *s, const char *sid)
+{
+	if (s == NULL)
+		return json_pack("{s:s}", "id", sid);
+	return json_pack("{s:s,s:s,s:s,s:s,s:b}", "id", s->sid, "name",
+	    s->name, "vendor", s->vendor, "category", s->category,
+	    "sanctioned", s->sanctioned != 0);
+}
+
+/* One decided alert, waiting for its week's transaction. */
+struct decided {
+	char	 key[160];
+	char	*body;
+};
+
+struct decisions {
+	struct decided	*v;
+	size_t		 n, cap;
+};
+
+static int
+decide(struct decisions *d, const char *key, json_t *o)
+{
+	struct decided *nv;
+	char *body;
+
+	if (o == NULL)
+		return -1;
+	body = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (body == NULL)
+		return -1;
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 8;
+		if ((nv = realloc(d->v, d->cap * sizeof(*nv))) == NULL) {
+			free(body);
+			return -1;
+		}
+		d->v = nv;
+	}
+	snprintf(d->v[d->n].key, sizeof(d->v[d->n].key), "%s", key);
+	d->v[d->n].body = body;
+	d->n++;
+	return 0;
+}
+
+static void
+decisions_free(struct decisions *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		free(d->v[i].body);
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
+
+static json_t *
+new_service_json(const char *label, const struct rel_cell *c,
+    const struct rel_service *s)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "alert", json_string("new_service"));
+	json_object_set_new(o, "period", json_string(label));
+	json_object_set_new(o, "service", service_json(s, c->svc));
+	if (strcmp(c->dept, REL_ALL) != 0)
+		json_object_set_new(o, "department", json_string(c->dept));
+	json_object_set_new(o, "published", json_pack("{s:I,s:I}",
+	    "devices", (json_int_t)c->m[RM_DEVICES],
+	    "connections", (json_int_t)c->m[RM_CONNS]));
+	return o;
+}
+
+static json_t *
+shadow_json(const char *label, const struct rel_cell *c,
+    const struct rel_cell *all, const struct rel_service *s, int pct)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "alert", json_string("shadow_share"));
+	json_object_set_new(o, "period", json_string(label));
+	json_object_set_new(o, "service", service_json(s, c->svc));
+	json_object_set_new(o, "threshold_percent", json_integer(pct));
+	json_object_set_new(o, "published", json_pack("{s:I,s:I,s:I}",
+	    "devices", (json_int_t)c->m[RM_DEVICES],
+	    "connections", (json_int_t)c->m[RM_CONNS],
+	    "all_ai_connections", (json_int_t)all->m[RM_CONNS]));
+	return o;
+}
+
+/* svc's published connections reach pct % of the organisation's */
+static int
+at_share(const struct rel_cell *c, size_t n, const char *svc, int pct)
+{
+	const struct rel_cell *all = find_cell(c, n, REL_ALL, REL_ALL);
+	const struct rel_cell *s = find_cell(c, n, REL_ALL, svc);
+
+	if (all == NULL || s == NULL || all->m[RM_CONNS] == 0 ||
+	    s->m[RM_CONNS] == 0)
+		return 0;
+	/* both below 2^63: the products fit in 128 bits, compare halves */
+	return (unsigned __int128)s->m[RM_CONNS] * 100 >=
+	    (unsigned __int128)all->m[RM_CONNS] * (unsigned)pct;
+}
+
+/* The alerts of one week against the weeks before it. */
+static int
+judge_week(const struct rel_period *p, const struct rel_cell *c, size_t n,
+    const struct rel_cell *prev, size_t nprev, int earlier,
+    const struct seen *seen, const struct rel_service *svc, size_t nsvc,
+    const struct config_alerts *cfg, struct decisions *d)
+{
+	char label[16], key[160];
+	size_t i;
+
+	period_week_format(p->period, label, sizeof(label));
+	for (i = 0; i < n && earlier; i++) {
+		const struct rel_cell *x = &c[i];
+		int org = strcmp(x->dept, REL_ALL) == 0;
+
+		if (!is_service(x->svc) || x->m[RM_DEVICES] == 0)
+			continue;
+		if (org ? !cfg->new_service :
+		    (!cfg->new_service_per_department ||
+		    strcmp(x->dept, REL_UNASSIGNED) == 0))
+			continue;
+		if (seen_has(seen, x->dept, x->svc))
+			continue;
+		snprintf(key, sizeof(key), "new_service/%d/%s/%s",
+		    (int)p->period, org ? "" : x->dept, x->svc);
+		if (decide(d, key, new_service_json(label, x,
+		    find_service(svc, nsvc, x->svc))) != 0)
+			return -1;
+	}
+	if (cfg->shadow_share_percent <= 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		const struct rel_cell *x = &c[i];
+		const struct rel_service *s;
+
+		if (strcmp(x->dept, REL_ALL) != 0 || !is_service(x->svc))
+			continue;
+		s = find_service(svc, nsvc, x->svc);
+		if (s == NULL || s->sanctioned)
+			continue;
+		if (!at_share(c, n, x->svc, cfg->shadow_share_percent))
+			continue;
+		/* a crossing: not at the share the week before */
+		if (prev != NULL && at_share(prev, nprev, x->svc,
+		    cfg->shadow_share_percent))
+			continue;
+		snprintf(key, sizeof(key), "shadow_share/%d/%s",
+		    (int)p->period, x->svc);
+		if (decide(d, key, shadow_json(label, x, find_cell(c, n,
+		    REL_ALL, REL_ALL), s, cfg->shadow_share_percent)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+alert_judge(struct released *rel, struct alertlog *log,
+    const struct config_alerts *cfg, int fresh, int64_t since, int64_t now,
+    char *err, size_t errlen)
+{
+	struct rel_period *per = NULL;
+	struct rel_cell *cells = NULL, *prev = NULL;
+	struct rel_service *svc = NULL;
+	struct decisions d;
+	struct seen seen;
+	size_t nper = 0, ncell = 0, nprev = 0, nsvc = 0, i, j;
+	int want[ALERT_NCHANNEL], todo = 0, r, recorded = 0, ret = -1;
+
+	memset(&d, 0, sizeof(d));
+	memset(&seen, 0, sizeof(seen));
+	want[ALERT_WEBHOOK] = cfg->webhook[0] != '\0';
+	want[ALERT_MAIL] = cfg->mail_to[0] != '\0';
+	/* a shipping sensor's cells are the central release's */
+	if (released_central_site(rel, NULL, 0) == 1)
+		return 0;
+	if (released_periods(rel, REL_WEEK, 0, 0, &per, &nper, err,
+	    errlen) != 0)
+		return -1;
+	if (fresh) {
+		if (alertlog_begin(log) != 0)
+			goto dberr;
+		for (i = 0; i < nper; i++)
+			if (per[i].released_at < since &&
+			    alertlog_mark(log, per[i].period) != 0) {
+				alertlog_rollback(log);
+				goto dberr;
+			}
+		if (alertlog_commit(log) != 0)
+			goto dberr;
+	}
+	for (i = 0; i < nper; i++) {
+		if ((r = alertlog_judged(log, per[i].period)) < 0)
+			goto dberr;
+		todo += r == 0;
+	}
+	if (todo == 0) {
+		free(per);
+		return 0;
+	}
+	if (released_services(rel, &svc, &nsvc) != 0) {
+		snprintf(err, errlen, "cannot read the released services");
+		goto out;
+	}
+	for (i = 0; i < nper; i++) {
+		if (released_cells(rel, REL_WEEK, per[i].period, &cells, &ncell,
+		    err, errlen) != 0)
+			goto out;
+		if ((r = alertlog_judged(log, per[i].period)) < 0)
+			goto dberr;
+		if (r == 0) {
+			if (judge_week(&per[i], cells, ncell, prev, nprev,
+			    i > 0, &seen, svc, nsvc, cfg, &d) != 0) {
+				snprintf(err, errlen, "out of memory");
+				goto out;
+			}
+			/* the week's alerts and its mark: together or not */
+			if (alertlog_begin(log) != 0)
+				goto dberr;
+			for (j = 0; j < d.n; j++) {
+				if ((r = alertlog_add(log, d.v[j].key,
+				    per[i].period, d.v[j].body, now,
+				    want)) < 0)
+					break;
+				recorded += r;
+			}
+			if (j < d.n || alertlog_mark(log, per[i].period) != 0) {
+				alertlog_rollback(log);
+				goto dberr;
+			}
+			if (alertlog_commit(log) != 0)
+				goto dberr;
+			for (j = 0; j < d.n; j++)
+				log_info("alert %s recorded", d.v[j].key);
+			decisions_free(&d);
+		}
+		for (j = 0; j < ncell; j++)
+			if (cells[j].m[RM_DEVICES] > 0 &&
+			    is_service(cells[j].svc) &&
+			    seen_add(&seen, cells[j].dept, cells[j].svc) != 0) {
+				snprintf(err, errlen, "out of memory");
+				goto out;
+			}
+		qsort(seen.v, seen.n, sizeof(*seen.v), cmpstr);
+		free(prev);
+		prev = cells;
+		nprev = ncell;
+		cells = NULL;
+	}
+	ret = recorded;
+	goto out;
+dberr:
+	snprintf(err, errlen, "alert record: %s", alertlog_error(log));
+out:
+	decisions_free(&d);
+	seen_free(&seen);
+	free(cells);
+	free(prev);
+	free(svc);
+	free(per);
+	return ret;
+}
+
+/* ---- delivery: the webhook ------------------------------------------- */
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for ev on fd until deadline (monotonic ms): 0 ready, -1 not. */
+static int
+wait_fd(int fd, short ev, int64_t deadline)
+{
+	struct pollfd p;
+	int64_t left;
+	int r;
+
+	for (;;) {
+		if ((left = deadline - mono_ms()) <= 0)
+			return -1;
+		p.fd = fd;
+		p.events = ev;
+		p.revents = 0;
+		r = poll(&p, 1, left > 1000 ? 1000 : (int)left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/*
+ * http://HOST[:PORT][/PATH] into its parts (the configuration checked
+ * the form).  HOST may be [IPv6].  0 or -1.
+ */
+static int
+parse_url(const char *url, char *host, size_t hlen, char *port, size_t plen,
+    char *hostport, size_t hplen, const char **path)
+{
+	const char *a, *slash, *colon;
+	size_t n;
+
+	if (strncmp(url, "http://", 7) != 0)
+		return -1;
+	a = url + 7;
+	slash = strchr(a, '/');
+	*path = slash != NULL ? slash : "/";
+	n = slash != NULL ? (size_t)(slash - a) : strlen(a);
+	if (n == 0 || n >= hplen)
+		return -1;
+	memcpy(hostport, a, n);
+	hostport[n] = '\0';
+	if (hostport[0] == '[') {
+		const char *rb = strchr(hostport, ']');
+
+		if (rb == NULL || (size_t)(rb - hostport - 1) >= hlen)
+			return -1;
+		memcpy(host, hostport + 1, (size_t)(rb - hostport - 1));
+		host[rb - hostport - 1] = '\0';
+		colon = rb[1] == ':' ? rb + 1 : NULL;
+		if (rb[1] != '\0' && colon == NULL)
+			return -1;
+	} else {
+		colon = strrchr(hostport, ':');
+		n = colon != NULL ? (size_t)(colon - hostport) : strlen(hostport);
+		if (n == 0 || n >= hlen)
+			return -1;
+		memcpy(host, hostport, n);
+		host[n] = '\0';
+	}
+	if (snprintf(port, plen, "%s", colon != NULL && colon[1] != '\0' ?
+	    colon + 1 : "80") >= (int)plen)
+		return -1;
+	return 0;
+}
+
+static int
+connect_by(const struct addrinfo *ai, int64_t deadline)
+{
+	socklen_t sl = sizeof(int);
+	int fd, e = 0;
+
+	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, ai->ai_protocol)) == -1)
+		return -1;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		return fd;
+	if (errno != EINPROGRESS || wait_fd(fd, POLLOUT, deadline) != 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) != 0 || e != 0) {
+		if (e != 0)
+			errno = e;
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+alert_http_post(const char *url, const char *body, int timeout_ms, char *err,
+    size_t errlen)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char host[256], port[16], hostport[300], head[1024], resp[256];
+	const char *path;
+	int64_t deadline = mono_ms() + timeout_ms;
+	size_t blen = strlen(body), got = 0, off;
+	int fd = -1, r, code, hn, ret = -1;
+	ssize_t w;
+
+	if (parse_url(url, host, sizeof(host), port, sizeof(port), hostport,
+	    sizeof(hostport), &path) != 0) {
+		snprintf(err, errlen, "not an http:// address");
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
+		snprintf(err, errlen, "cannot resolve the webhook's host: %s",
+		    gai_strerror(r));
+		return -1;
+	}
+	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next)
+		fd = connect_by(ai, deadline);
+	if (fd == -1) {
+		snprintf(err, errlen, "cannot connect to the webhook: %s",
+		    mono_ms() >= deadline ? "timed out" : strerror(errno));
+		goto out;
+	}
+	hn = snprintf(head, sizeof(head), "POST %s HTTP/1.1\r\nHost: %s\r\n"
+	    "User-Agent: aicensusd/%s\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", path, hostport,
+	    AIC_VERSION, blen);
+	if (hn < 0 || (size_t)hn >= sizeof(head)) {
+		snprintf(err, errlen, "the webhook's path is too long");
+		goto out;
+	}
+	/* the head, then the body: MSG_NOSIGNAL, a closed peer is an error */
+	for (off = 0; off < (size_t)hn + blen; off += (size_t)w) {
+		const char *p = off < (size_t)hn ? head + off :
+		    body + (off - (size_t)hn);
+		size_t len = off < (size_t)hn ? (size_t)hn - off :
+		    blen - (off - (size_t)hn);
+
+		if (wait_fd(fd, POLLOUT, deadline) != 0) {
+			snprintf(err, errlen, "the webhook timed out");
+			goto out;
+		}
+		if ((w = send(fd, p, len, MSG_NOSIGNAL)) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				w = 0;
+			else {
+				snprintf(err, errlen, "sending to the webhook: "
+				    "%s", strerror(errno));
+				goto out;
+			}
+		}
+	}
+	/* the status line is all that is read */
+	while (got < sizeof(resp) - 1 && memchr(resp, '\n', got) == NULL) {
+		ssize_t n;
+
+		if (wait_fd(fd, POLLIN, deadline) != 0) {
+			snprintf(err, errlen, "the webhook did not answer in "
+			    "time");
+			goto out;
+		}
+		if ((n = recv(fd, resp + got, sizeof(resp) - 1 - got, 0)) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			snprintf(err, errlen, "reading the webhook's answer: %s",
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	resp[got] = '\0';
+	if (sscanf(resp, "HTTP/1.%*1[01] %3d", &code) != 1) {
+		snprintf(err, errlen, "the webhook's answer is not HTTP");
+		goto out;
+	}
+	if (code < 200 || code > 299) {
+		snprintf(err, errlen, "the webhook answered %d", code);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	freeaddrinfo(res);
+	return ret;
+}
+
+/* ---- delivery: mail ---------------------------------------------------- */
+
+/*
+ * The message goes to the program's standard input through a socket
+ * pair, not a pipe: send(MSG_NOSIGNAL) makes a program that exits early
+ * an error instead of a SIGPIPE for the whole daemon.
+ */
+int
+alert_sendmail(const char *prog, const char *msg, int timeout_ms, char *err,
+    size_t errlen)
+{
+	int64_t deadline = mono_ms() + timeout_ms;
+	size_t len = strlen(msg), off = 0;
+	int sv[2], st = 0, ret = -1;
+	pid_t pid, w;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int nul = open("/dev/null", O_WRONLY);
+
+		/* async-signal-safe calls only: the daemon has threads */
+		if (dup2(sv[1], 0) == -1)
+			_exit(127);
+		if (nul != -1)
+			dup2(nul, 1);
+		execl(prog, "sendmail", "-t", "-oi", (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	while (off < len) {
+		ssize_t n;
+
+		if (wait_fd(sv[0], POLLOUT, deadline) != 0)
+			break;
+		if ((n = send(sv[0], msg + off, len - off, MSG_NOSIGNAL)) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			break;
+		}
+		off += (size_t)n;
+	}
+	close(sv[0]);		/* end of the message */
+	for (;;) {
+		if ((w = waitpid(pid, &st, WNOHANG)) == pid)
+			break;
+		if (w == -1 && errno != EINTR) {
+			snprintf(err, errlen, "waitpid: %s", strerror(errno));
+			return -1;
+		}
+		if (mono_ms() >= deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			snprintf(err, errlen, "%s did not finish within %d s; "
+			    "killed", prog, timeout_ms / 1000);
+			return -1;
+		}
+		usleep(20000);
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && off == len)
+		ret = 0;
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		snprintf(err, errlen, "cannot run %s", prog);
+	else if (WIFEXITED(st))
+		snprintf(err, errlen, "%s exited with status %d", prog,
+		    WEXITSTATUS(st));
+	else
+		snprintf(err, errlen, "%s was killed by signal %d", prog,
+		    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	return ret;
+}
+
+/* Control characters out of a header's words (names come from a file). */
+static void
+header_clean(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
+			*s = ' ';
+}
+
+/* Subject: as is when ASCII, else RFC 2047 base64 in UTF-8. */
+static void
+subject_line(const char *text, char *out, size_t len)
+{
+	unsigned char b64[512];
+	const char *p;
+	size_t n = strlen(text);
+
+	for (p = text; *p != '\0' && (unsigned char)*p < 0x80; p++)
+		;
+	if (*p == '\0' || n > 300) {
+		snprintf(out, len, "Subject: %s\n", text);
+		return;
+	}
+	EVP_EncodeBlock(b64, (const unsigned char *)text, (int)n);
+	snprintf(out, len, "Subject: =?UTF-8?B?%s?=\n", (const char *)b64);
+}
+
+static const char *
+jstr(json_t *o, const char *path1, const char *path2)
+{
+	json_t *v = json_object_get(o, path1);
+
+	if (path2 != NULL)
+		v = json_object_get(v, path2);
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+static long long
+jnum(json_t *o, const char *path1, const char *path2)
+{
+	json_t *v = json_object_get(o, path1);
+
+	if (path2 != NULL)
+		v = json_object_get(v, path2);
+	return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+}
+
+/* The mail of one alert, its text built from the JSON body alone. */
+static char *
+mail_of(const char *to, const char *body)
+{
+	json_t *o;
+	char subj[600], hdr[1400], words[600], *msg = NULL;
+	const char *kind, *name, *dept;
+	json_error_t je;
+
+	if ((o = json_loads(body, 0, &je)) == NULL)
+		return NULL;
+	kind = jstr(o, "alert", NULL);
+	name = jstr(o, "service", "name");
+	if (*name == '\0')
+		name = jstr(o, "service", "id");
+	dept = jstr(o, "department", NULL);
+	if (strcmp(kind, "shadow_share") == 0) {
+		snprintf(subj, sizeof(subj), "aicensus: unsanctioned %s at %lld%% "
+		    "or more of AI connections in %s", name,
+		    jnum(o, "threshold_percent", NULL), jstr(o, "period", NULL));
+		snprintf(words, sizeof(words), "%s (%s), not sanctioned, had "
+		    "%lld of the organisation's %lld published AI connections in "
+		    "%s (%lld devices): at or above the alert threshold of "
+		    "%lld%%.", name, jstr(o, "service", "id"),
+		    jnum(o, "published", "connections"),
+		    jnum(o, "published", "all_ai_connections"),
+		    jstr(o, "period", NULL), jnum(o, "published", "devices"),
+		    jnum(o, "threshold_percent", NULL));
+	} else {
+		snprintf(subj, sizeof(subj), "aicensus: new AI service %s%s%s in "
+		    "%s", name, *dept ? " in " : "", dept, jstr(o, "period",
+		    NULL));
+		snprintf(words, sizeof(words), "%s (%s) was used for the first "
+		    "time %s%s in %s: %lld devices, %lld connections "
+		    "(published figures).", name, jstr(o, "service", "id"),
+		    *dept ? "in department " : "in the organisation", dept,
+		    jstr(o, "period", NULL), jnum(o, "published", "devices"),
+		    jnum(o, "published", "connections"));
+	}
+	header_clean(subj);
+	subject_line(subj, hdr, sizeof(hdr));
+	json_decref(o);
+	if (asprintf(&msg, "To: %s\n%sMIME-Version: 1.0\nContent-Type: "
+	    "text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n"
+	    "Auto-Submitted: auto-generated\n\n%s\n\nOnly released figures "
+	    "(protected, as published in the release database) are in this "
+	    "alert.\n\n%s\n", to, hdr, words, body) < 0)
+		return NULL;
+	return msg;
+}
+
+struct deliver {
+	struct alertlog			*log;
+	const struct config_alerts	*cfg;
+	enum alert_channel		 c;
+	int				 failed;	/* stop: try later */
+	int				 waiting;
+	char				 err[256];
+};
+
+static int
+deliver_one(void *arg, const char *key, const char *body)
+{
+	struct deliver *d = arg;
+	char *msg;
+	int r;
+
+	if (d->failed) {
+		d->waiting++;
+		return 0;
+	}
+	if (d->c == ALERT_WEBHOOK)
+		r = alert_http_post(d->cfg->webhook, body,
+		    ALERT_TIMEOUT_SEC * 1000, d->err, sizeof(d->err));
+	else if ((msg = mail_of(d->cfg->mail_to, body)) == NULL) {
+		snprintf(d->err, sizeof(d->err), "out of memory");
+		r = -1;
+	} else {
+		r = alert_sendmail(d->cfg->sendmail, msg,
+		    ALERT_TIMEOUT_SEC * 1000, d->err, sizeof(d->err));
+		free(msg);
+	}
+	if (r == 0 && alertlog_delivered(d->log, key, d->c) == 0) {
+		log_info("alert %s %s", key, d->c == ALERT_WEBHOOK ?
+		    "posted to the webhook" : "mailed");
+		return 0;
+	}
+	/* one receiver down: the rest waits too, for the next pass */
+	d->failed = 1;
+	d->waiting++;
+	return 0;
+}
+
+int
+alert_deliver(struct alertlog *log, const struct config_alerts *cfg)
+{
+	struct deliver d;
+	int c, waiting = 0;
+
+	for (c = 0; c < ALERT_NCHANNEL; c++) {
+		if (c == ALERT_WEBHOOK ? cfg->webhook[0] == '\0' :
+		    cfg->mail_to[0] == '\0')
+			continue;
+		memset(&d, 0, sizeof(d));
+		d.log = log;
+		d.cfg = cfg;
+		d.c = (enum alert_channel)c;
+		if (alertlog_waiting(log, d.c, deliver_one, &d) != 0)
+			return -1;
+		if (d.failed)
+			log_warnx("alerts: %s failed: %s; %d alert%s wait for the "
+			    "next release pass", c == ALERT_WEBHOOK ?
+			    "the webhook" : "mailing", d.err, d.waiting,
+			    d.waiting == 1 ? "" : "s");
+		waiting += d.waiting;
+	}
+	return waiting;
+}
+
+/* ---- the alert thread ------------------------------------------------- */
+
+struct alerter {
+	char			 path[4096];
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	pthread_t		 th;
+	int			 started;	/* th to be joined */
+	int			 busy;		/* a pass runs */
+	int			 again;		/* run once more */
+	struct config_alerts	 cfg;		/* under mu */
+	int64_t			 since;		/* alerter_new's time */
+};
+
+static void
+alert_pass(const char *path, const struct config_alerts *cfg, int64_t since)
+{
+	struct released *rel;
+	struct alertlog *log;
+	char err[512];
+	int fresh = 0;
+
+	if ((rel = released_open(path, err, sizeof(err))) == NULL) {
+		log_warnx("alerts: %s", err);
+		return;
+	}
+	if ((log = alertlog_open(path, &fresh, err, sizeof(err))) == NULL) {
+		log_warnx("alerts: %s", err);
+		released_close(rel);
+		return;
+	}
+	if (alert_judge(rel, log, cfg, fresh, since, (int64_t)time(NULL), err,
+	    sizeof(err)) < 0)
+		log_warnx("alerts: %s; tried again at the next release pass",
+		    err);
+	released_close(rel);
+	if (alert_deliver(log, cfg) < 0)
+		log_warnx("alerts: %s", alertlog_error(log));
+	alertlog_close(log);
+}
+
+static void *
+alert_thread(void *arg)
+{
+	struct alerter *a = arg;
+	struct config_alerts cfg;
+
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		cfg = a->cfg;
+		a->again = 0;
+		pthread_mutex_unlock(&a->mu);
+		alert_pass(a->path, &cfg, a->since);
+		pthread_mutex_lock(&a->mu);
+		if (!a->again)
+			break;
+	}
+	a->busy = 0;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+struct alerter *
+alerter_new(const char *release_db, int64_t since)
+{
+	struct alerter *a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	if (snprintf(a->path, sizeof(a->path), "%s", release_db) >=
+	    (int)sizeof(a->path)) {
+		free(a);
+		return NULL;
+	}
+	a->since = since;
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	return a;
+}
+
+void
+alerter_run(struct alerter *a, const struct config_alerts *cfg)
+{
+	sigset_t all, old;
+
+	if (a == NULL || (cfg->webhook[0] == '\0' && cfg->mail_to[0] == '\0'))
+		return;
+	pthread_mutex_lock(&a->mu);
+	a->cfg = *cfg;
+	if (a->busy) {
+		a->again = 1;
+		pthread_mutex_unlock(&a->mu);
+		return;
+	}
+	if (a->started) {
+		/* it ended (busy is 0): collect it before the next */
+		pthread_join(a->th, NULL);
+		a->started = 0;
+	}
+	a->busy = 1;
+	/* signals stay with the event loop's thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&a->th, NULL, alert_thread, a) == 0)
+		a->started = 1;
+	else {
+		a->busy = 0;
+		log_warnx("alerts: cannot start the alert thread; tried again "
+		    "at the next release pass");
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_mutex_unlock(&a->mu);
+}
+
+void
+alerter_wait(struct alerter *a)
+{
+	if (a == NULL)
+		return;
+	pthread_mutex_lock(&a->mu);
+	while (a->busy)
+		pthread_cond_wait(&a->cv, &a->mu);
+	if (a->started) {
+		pthread_join(a->th, NULL);
+		a->started = 0;
+	}
+	pthread_mutex_unlock(&a->mu);
+}
+
+void
+alerter_free(struct alerter *a)
+{
+	if (a == NULL)
+		return;
+	alerter_wait(a);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv);
+	free(a);
+}
