@@ -201,4 +201,28 @@ fails=$((fails + $(grep -c '^not ok' "$tmp/check.out")))
 grep -q "10\.[12]\.0\." "$tmp/hook/posts.jsonl" "$tmp/hook/posts-k1.jsonl" "$tmp"/mail/*.msg &&
 	nok "an address reached an alert" || ok "no device address in any alert or mail"
 
+# ---- 5. the weekly report names the hours without sensor data ----------
+# W46's traffic came on Tuesday 10 November, 10:00-11:00 UTC only
+"$AIC" report --db "$tmp/run/released.db" --week 2026-W46 --format json \
+	-o "$tmp/w46.json" 2>"$tmp/report.err" &&
+$PY - "$tmp/w46.json" <<'EOF' && ok "report JSON: uncovered_days lists the 7 days (Tuesday 23 of 24 h)" || nok "report uncovered_days: $(cat "$tmp/report.err")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+want = [{"day": "2026-11-%02d" % d, "hours_missing": 23 if d == 10 else 24,
+         "hours": 24} for d in range(9, 16)]
+if r["uncovered_days"] != want:
+    print(r["uncovered_days"])
+    sys.exit(1)
+EOF
+"$AIC" report --db "$tmp/run/released.db" --week 2026-W46 --format md \
+	-o "$tmp/w46.md" 2>/dev/null
+grep -qF "Hours without sensor data (the sensor was not running, or saw no traffic), by day: 9 November (24 of 24 h), 10 November (23 of 24 h), 11 November (24 of 24 h)" "$tmp/w46.md" &&
+	ok "the report's text says which days and hours were not covered" ||
+	nok "report text: $(grep -i "hours without" "$tmp/w46.md")"
+"$AIC" report --db "$tmp/run/released.db" --week 2026-W46 --format html \
+	--lang nl -o "$tmp/w46.html" 2>/dev/null
+grep -qF "per dag: 9 november (24 van 24 u), 10 november (23 van 24 u)" "$tmp/w46.html" &&
+	ok "... and in Dutch in the HTML report" ||
+	nok "Dutch HTML: $(grep -o "Uren zonder[^<]*" "$tmp/w46.html")"
+
 exit $((fails > 0))

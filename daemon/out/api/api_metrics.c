@@ -32,6 +32,8 @@
 #endif
 
 #define TEXT_FORMAT	"text/plain; version=0.0.4; charset=utf-8"
+#define QSTR_(x)	#x
+#define QSTR(x)		QSTR_(x)
 
 static void
 family(struct evbuffer *b, const char *name, const char *type,
@@ -148,6 +150,25 @@ health(struct evbuffer *b, const struct api *a, int db_up)
 	family(b, "aicensus_last_packet_timestamp_seconds", "gauge",
 	    "When the last packet was seen (0: none).");
 	sample_i(b, "aicensus_last_packet_timestamp_seconds", s->last_packet);
+	{
+		static const char *const hb_names[] = { "traffic", "quiet",
+		    "capture_down", "no_capture" };
+		enum aic_heartbeat hb;
+		int64_t idle;
+		int k;
+
+		hb = aic_heartbeat(s, (int64_t)time(NULL), &idle);
+		family(b, "aicensus_heartbeat", "gauge",
+		    "1 for the capture's state now: traffic, quiet (running, "
+		    "no packet for " QSTR(AIC_QUIET_SEC) " s), capture_down, no_capture.");
+		for (k = 0; k < 4; k++)
+			evbuffer_add_printf(b, "aicensus_heartbeat{state=\"%s\"} "
+			    "%d\n", hb_names[k], (int)hb == k);
+		family(b, "aicensus_capture_idle_seconds", "gauge",
+		    "Seconds since the last packet (since the start before "
+		    "the first); -1 without a capture.");
+		sample_i(b, "aicensus_capture_idle_seconds", idle);
+	}
 	family(b, "aicensus_packets_total", "counter",
 	    "Packets the sensor has seen since it started.");
 	sample_u(b, "aicensus_packets_total", s->packets);

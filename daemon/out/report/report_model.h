@@ -103,6 +103,18 @@ struct rblind {
 	uint64_t	 ech_conns;	/* attributed: the org cell's */
 	uint64_t	 ech_unattributed, nosni_conns;
 	uint64_t	 doh_conns, ignored, lost, parse_failures, late;
+	/*
+	 * A week report of a released week: its days with hours without
+	 * sensor data (the sensor was not running, or saw no traffic),
+	 * from the released days' coverage; a day not released at all is
+	 * missing whole.
+	 */
+	struct rgap {
+		int32_t	 day;		/* YYYYMMDD */
+		unsigned missing;	/* hours */
+		unsigned total;		/* hours of the day */
+	}		 gap[7];
+	size_t		 ngap;
 };
 
 /* A service first in use (published devices > 0) in the period. */
