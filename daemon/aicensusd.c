@@ -291,6 +291,7 @@ release_due(struct daemon *d, int64_t now_sec)
 	 * a receiver that was down gets its alerts at the next one.
 	 */
 	alerter_run(d->alerts, &d->cfg->alerts);
+	alerter_stats(d->alerts, &d->status.alerts);	/* the last pass's */
 }
 
 static void central_status(struct daemon *);

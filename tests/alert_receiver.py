@@ -13,6 +13,7 @@ import http.server
 import json
 import os
 import sys
+import time
 
 
 class H(http.server.BaseHTTPRequestHandler):
@@ -21,6 +22,10 @@ class H(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(n).decode("utf-8", "replace")
+        open(os.path.join(D, "got"), "w").close()   # a request came
+        slow = os.path.join(D, "slow")
+        if os.path.exists(slow):
+            time.sleep(float(open(slow).read().strip() or "1"))
         status = 500 if os.path.exists(os.path.join(D, "fail")) else 200
         with open(os.path.join(D, "posts.jsonl"), "a") as f:
             f.write(json.dumps({"path": self.path, "status": status,

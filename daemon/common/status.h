@@ -64,6 +64,16 @@ enum aic_heartbeat {
 	AIC_HB_NO_CAPTURE	/* -r, --finalise, --serve: nothing captured */
 };
 
+/* The alerts (out/alert.h), as of their last pass: counts, no figure. */
+struct aic_alert_status {
+	int		enabled;	/* a webhook or mail_to is set */
+	int64_t		waiting;	/* deliveries not done yet */
+	uint64_t	recorded;	/* alerts decided since the start */
+	uint64_t	delivered;	/* deliveries done since the start */
+	uint64_t	failures;	/* delivery attempts that failed */
+	int64_t		last_failure;	/* epoch seconds; 0 */
+};
+
 struct aic_status {
 	int64_t		start_time;	/* epoch seconds */
 	uint64_t	packets;	/* seen since start */
@@ -89,6 +99,8 @@ struct aic_status {
 	/* issue 12: copied from the shipper's thread by the daemon's
 	   (out/ship.h ship_stats, under its mutex) */
 	struct aic_ship_status ship;
+	/* copied from the alert thread's counters after each release pass */
+	struct aic_alert_status alerts;
 };
 
 /*

@@ -776,6 +776,7 @@ struct deliver {
 	enum alert_channel		 c;
 	int				 failed;	/* stop: try later */
 	int				 waiting;
+	unsigned			 delivered;
 	char				 err[256];
 };
 
@@ -802,6 +803,7 @@ deliver_one(void *arg, const char *key, const char *body)
 		free(msg);
 	}
 	if (r == 0 && alertlog_delivered(d->log, key, d->c) == 0) {
+		d->delivered++;
 		log_info("alert %s %s", key, d->c == ALERT_WEBHOOK ?
 		    "posted to the webhook" : "mailed");
 		return 0;
@@ -813,10 +815,16 @@ deliver_one(void *arg, const char *key, const char *body)
 }
 
 int
-alert_deliver(struct alertlog *log, const struct config_alerts *cfg)
+alert_deliver(struct alertlog *log, const struct config_alerts *cfg,
+    unsigned *delivered, unsigned *failed)
 {
 	struct deliver d;
 	int c, waiting = 0;
+
+	if (delivered != NULL)
+		*delivered = 0;
+	if (failed != NULL)
+		*failed = 0;
 
 	for (c = 0; c < ALERT_NCHANNEL; c++) {
 		if (c == ALERT_WEBHOOK ? cfg->webhook[0] == '\0' :
@@ -828,6 +836,10 @@ alert_deliver(struct alertlog *log, const struct config_alerts *cfg)
 		d.c = (enum alert_channel)c;
 		if (alertlog_waiting(log, d.c, deliver_one, &d) != 0)
 			return -1;
+		if (delivered != NULL)
+			*delivered += d.delivered;
+		if (failed != NULL)
+			*failed += d.failed != 0;
 		if (d.failed)
 			log_warnx("alerts: %s failed: %s; %d alert%s wait for the "
 			    "next release pass", c == ALERT_WEBHOOK ?
@@ -850,15 +862,18 @@ struct alerter {
 	int			 again;		/* run once more */
 	struct config_alerts	 cfg;		/* under mu */
 	int64_t			 since;		/* alerter_new's time */
+	struct aic_alert_status	 st;		/* under mu */
 };
 
 static void
-alert_pass(const char *path, const struct config_alerts *cfg, int64_t since)
+alert_pass(struct alerter *a, const struct config_alerts *cfg)
 {
 	struct released *rel;
 	struct alertlog *log;
+	const char *path = a->path;
 	char err[512];
-	int fresh = 0;
+	unsigned delivered = 0, failed = 0;
+	int fresh = 0, recorded, waiting;
 
 	if ((rel = released_open(path, err, sizeof(err))) == NULL) {
 		log_warnx("alerts: %s", err);
@@ -869,14 +884,24 @@ alert_pass(const char *path, const struct config_alerts *cfg, int64_t since)
 		released_close(rel);
 		return;
 	}
-	if (alert_judge(rel, log, cfg, fresh, since, (int64_t)time(NULL), err,
-	    sizeof(err)) < 0)
+	if ((recorded = alert_judge(rel, log, cfg, fresh, a->since,
+	    (int64_t)time(NULL), err, sizeof(err))) < 0)
 		log_warnx("alerts: %s; tried again at the next release pass",
 		    err);
 	released_close(rel);
-	if (alert_deliver(log, cfg) < 0)
+	if ((waiting = alert_deliver(log, cfg, &delivered, &failed)) < 0)
 		log_warnx("alerts: %s", alertlog_error(log));
 	alertlog_close(log);
+	pthread_mutex_lock(&a->mu);
+	if (recorded > 0)
+		a->st.recorded += (uint64_t)recorded;
+	a->st.delivered += delivered;
+	a->st.failures += failed;
+	if (failed > 0)
+		a->st.last_failure = (int64_t)time(NULL);
+	if (waiting >= 0)
+		a->st.waiting = waiting;
+	pthread_mutex_unlock(&a->mu);
 }
 
 static void *
@@ -890,7 +915,7 @@ alert_thread(void *arg)
 		cfg = a->cfg;
 		a->again = 0;
 		pthread_mutex_unlock(&a->mu);
-		alert_pass(a->path, &cfg, a->since);
+		alert_pass(a, &cfg);
 		pthread_mutex_lock(&a->mu);
 		if (!a->again)
 			break;
@@ -924,10 +949,14 @@ alerter_run(struct alerter *a, const struct config_alerts *cfg)
 {
 	sigset_t all, old;
 
-	if (a == NULL || (cfg->webhook[0] == '\0' && cfg->mail_to[0] == '\0'))
+	if (a == NULL)
 		return;
 	pthread_mutex_lock(&a->mu);
-	a->cfg = *cfg;
+	a->cfg = *cfg;		/* also what alerter_stats says is enabled */
+	if (cfg->webhook[0] == '\0' && cfg->mail_to[0] == '\0') {
+		pthread_mutex_unlock(&a->mu);
+		return;
+	}
 	if (a->busy) {
 		a->again = 1;
 		pthread_mutex_unlock(&a->mu);
@@ -950,6 +979,17 @@ alerter_run(struct alerter *a, const struct config_alerts *cfg)
 		    "at the next release pass");
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_mutex_unlock(&a->mu);
+}
+
+void
+alerter_stats(struct alerter *a, struct aic_alert_status *out)
+{
+	if (a == NULL)
+		return;
+	pthread_mutex_lock(&a->mu);
+	*out = a->st;
+	out->enabled = a->cfg.webhook[0] != '\0' || a->cfg.mail_to[0] != '\0';
 	pthread_mutex_unlock(&a->mu);
 }
 

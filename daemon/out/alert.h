@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/status.h"
 
 #define ALERT_TIMEOUT_SEC	10
 
@@ -53,8 +54,10 @@ int	 alert_judge(struct released *, struct alertlog *,
 	    int64_t now, char *err, size_t errlen);
 
 /* Delivers what waits on every configured channel; returns the number
- * still waiting afterwards (0: all delivered), -1 on a database error. */
-int	 alert_deliver(struct alertlog *, const struct config_alerts *);
+ * still waiting afterwards (0: all delivered), -1 on a database error.
+ * *delivered and *failed (may be NULL) get this call's counts. */
+int	 alert_deliver(struct alertlog *, const struct config_alerts *,
+	    unsigned *delivered, unsigned *failed);
 
 /*
  * One JSON POST to an http:// url (alerts.webhook); 0 when the receiver
@@ -76,6 +79,8 @@ int	 alert_sendmail(const char *prog, const char *msg, int timeout_ms,
 struct alerter;
 struct alerter *alerter_new(const char *release_db, int64_t since);
 void	 alerter_run(struct alerter *, const struct config_alerts *);
+/* The counters of the passes so far (API status, /metrics). */
+void	 alerter_stats(struct alerter *, struct aic_alert_status *);
 /* Waits for the pass under way and any it was asked to repeat. */
 void	 alerter_wait(struct alerter *);
 /* Waits, then frees. */

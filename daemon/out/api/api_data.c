@@ -470,6 +470,23 @@ central_json(const struct aic_ship_status *cs)
 }
 
 /*
+ * The alerts' delivery (out/alert.h), as of their last pass: counts of
+ * alerts, never what they say; null when none are configured.
+ */
+static json_t *
+alerts_json(const struct aic_alert_status *a)
+{
+	if (!a->enabled)
+		return json_null();
+	return json_pack("{s:I,s:I,s:I,s:I,s:o}",
+	    "waiting", (json_int_t)a->waiting,
+	    "recorded", (json_int_t)a->recorded,
+	    "delivered", (json_int_t)a->delivered,
+	    "failures", (json_int_t)a->failures,
+	    "last_failure", epoch_or_null(a->last_failure));
+}
+
+/*
  * Health only: no AI counts, no department or service figure, no blind
  * spot of a period not released (those are /api/v1/blind).
  */
@@ -509,6 +526,7 @@ api_status(struct api_call *c)
 	    last_label(rel, REL_WEEK));
 	json_object_set_new(o, "last_released_day", last_label(rel, REL_DAY));
 	json_object_set_new(o, "central", central_json(&s->ship));
+	json_object_set_new(o, "alerts", alerts_json(&s->alerts));
 	json_object_set_new(o, "reloads", jint(s->reloads));
 	json_object_set_new(o, "reload_failures", jint(s->reload_failures));
 	json_object_set_new(o, "flush_interval",

@@ -169,6 +169,19 @@ health(struct evbuffer *b, const struct api *a, int db_up)
 		    "the first); -1 without a capture.");
 		sample_i(b, "aicensus_capture_idle_seconds", idle);
 	}
+	if (s->alerts.enabled) {
+		family(b, "aicensus_alerts_waiting", "gauge",
+		    "Alert deliveries waiting for the next release pass.");
+		sample_i(b, "aicensus_alerts_waiting", s->alerts.waiting);
+		family(b, "aicensus_alerts_delivered_total", "counter",
+		    "Alert deliveries done since the start (webhook, mail).");
+		sample_u(b, "aicensus_alerts_delivered_total",
+		    s->alerts.delivered);
+		family(b, "aicensus_alert_failures_total", "counter",
+		    "Alert delivery attempts that failed since the start.");
+		sample_u(b, "aicensus_alert_failures_total",
+		    s->alerts.failures);
+	}
 	family(b, "aicensus_packets_total", "counter",
 	    "Packets the sensor has seen since it started.");
 	sample_u(b, "aicensus_packets_total", s->packets);
