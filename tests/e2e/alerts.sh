@@ -248,11 +248,14 @@ api() { ip netns exec "$NS" curl -s -m 3 -H "Authorization: Bearer $TOKEN" "http
 for _ in $(seq 100); do [ -e "$tmp/hook/got" ] && break; sleep 0.1; done
 [ -e "$tmp/hook/got" ] && ok "the live daemon's first release pass posts the waiting alert" ||
 	nok "no POST from the live daemon: $(tail -3 "$tmp/run/live.log")"
+# the hang is 6 s; under memcheck an answer takes longer than plain
+hz_ms=1000
+[ -n "$VALGRIND" ] && hz_ms=4000
 t0=$(date +%s%N)
 hz=$(api /healthz)
 t1=$(date +%s%N)
 [ "$hz" = '{"status":"ok"}' ] || [ "$(echo "$hz" | tr -d ' \n')" = '{"status":"ok"}' ] &&
-	[ $(( (t1 - t0) / 1000000 )) -lt 1000 ] &&
+	[ $(( (t1 - t0) / 1000000 )) -lt "$hz_ms" ] &&
 	ok "/healthz answers in $(( (t1 - t0) / 1000000 )) ms while the webhook hangs" ||
 	nok "/healthz while the webhook hangs: '$hz' after $(( (t1 - t0) / 1000000 )) ms"
 for _ in $(seq 150); do
