@@ -60,17 +60,6 @@ int	 alert_deliver(struct alertlog *, const struct config_alerts *,
 	    unsigned *delivered, unsigned *failed);
 
 /*
- * One JSON POST to an http:// url (alerts.webhook); 0 when the receiver
- * answered 2xx within timeout_ms, -1 with err.  The body is sent as is.
- */
-int	 alert_http_post(const char *url, const char *body, int timeout_ms,
-	    char *err, size_t errlen);
-/* One message through "prog -t -oi" on its standard input; 0 when it
- * exited 0 within timeout_ms (killed otherwise), -1 with err. */
-int	 alert_sendmail(const char *prog, const char *msg, int timeout_ms,
-	    char *err, size_t errlen);
-
-/*
  * The daemon's handle: alerter_run() after every release pass starts a
  * pass on the alert thread (judge, then deliver) and returns at once; a
  * call while a pass runs makes it run once more.  A configuration with

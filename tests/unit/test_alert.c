@@ -25,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "out/alert.h"
+#include "out/alert_send.h"
 #include "release/release.h"
 #include "release/released.h"
 #include "store/alertlog.h"
