@@ -1071,6 +1071,22 @@ check_alert_mail_to(struct config_ctx *x, const config_setting_t *g,
 	return 0;
 }
 
+/* Mail needs a program to hand it to: checked only when mail_to is set. */
+static int
+check_sendmail(struct config_ctx *x, const config_setting_t *g,
+    const struct config_key *k)
+{
+	const struct config_alerts *a = &x->c->alerts;
+
+	if (a->mail_to[0] == '\0' || access(a->sendmail, X_OK) == 0)
+		return 0;
+	return fail(x, member(g, k->name) != NULL ? member(g, k->name) :
+	    member(g, "mail_to"), "alerts.sendmail \"%s\" is not a program "
+	    "this user can run, and alerts.mail_to is set — install an MTA "
+	    "(nullmailer, msmtp-mta, postfix), point sendmail at one, or set "
+	    "mail_to = \"\"", a->sendmail);
+}
+
 /*
  * The webhook is posted over plain HTTP/1.1 by the daemon itself (no
  * TLS library): http://HOST[:PORT][/PATH], HOST a name, an IPv4
@@ -1911,7 +1927,7 @@ static const struct config_key keys[] = {
 	    STR(alerts.mail_to), NULL, NULL, check_alert_mail_to, NULL },
 	{ "alerts", "sendmail", CFG_PATH, 0, 0, "/usr/sbin/sendmail", NULL,
 	    true, "the program alerts are mailed with (sendmail -t)",
-	    STR(alerts.sendmail), NULL, NULL, NULL, NULL },
+	    STR(alerts.sendmail), NULL, NULL, check_sendmail, NULL },
 	{ "alerts", "new_service", CFG_BOOL, 0, 0, "true", NULL, true,
 	    "alert when a service is released for the first time",
 	    AT(alerts.new_service), sizeof(bool), NULL, NULL, NULL, NULL },

@@ -592,6 +592,9 @@ test_errors_api(void)
 	    "};\n", 2, "shadow_share_percent");
 	EXPECT_ERR("aicensus = {\n  alerts = { new_services = true; };\n"
 	    "};\n", 2, "did you mean 'new_service'");
+	EXPECT_ERR("aicensus = {\n  alerts = {\n    mail_to = \"a@b.example\";\n"
+	    "    sendmail = \"/nonexistent/sendmail\"; };\n};\n", 4,
+	    "alerts.sendmail \"/nonexistent/sendmail\" is not a program");
 }
 
 static void
