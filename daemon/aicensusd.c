@@ -290,7 +290,7 @@ release_due(struct daemon *d, int64_t now_sec)
 	 * own thread (created once privileges are dropped): every pass, so
 	 * a receiver that was down gets its alerts at the next one.
 	 */
-	alerter_run(d->alerts, &d->cfg->alerts);
+	alerter_run(d->alerts, &d->cfg->alerts, d->cfg->language);
 	alerter_stats(d->alerts, &d->status.alerts);	/* the last pass's */
 }
 

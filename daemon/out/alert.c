@@ -386,6 +386,7 @@ out:
 struct deliver {
 	struct alertlog			*log;
 	const struct config_alerts	*cfg;
+	int				 nl;	/* mail in Dutch */
 	enum alert_channel		 c;
 	int				 failed;	/* stop: try later */
 	int				 waiting;
@@ -407,7 +408,7 @@ deliver_one(void *arg, const char *key, const char *body)
 	if (d->c == ALERT_WEBHOOK)
 		r = alert_http_post(d->cfg->webhook, body,
 		    ALERT_TIMEOUT_SEC * 1000, d->err, sizeof(d->err));
-	else if ((msg = alert_mail(d->cfg->mail_to, body)) == NULL) {
+	else if ((msg = alert_mail(d->cfg->mail_to, body, d->nl)) == NULL) {
 		snprintf(d->err, sizeof(d->err), "out of memory");
 		r = -1;
 	} else {
@@ -428,7 +429,7 @@ deliver_one(void *arg, const char *key, const char *body)
 }
 
 int
-alert_deliver(struct alertlog *log, const struct config_alerts *cfg,
+alert_deliver(struct alertlog *log, const struct config_alerts *cfg, int nl,
     unsigned *delivered, unsigned *failed)
 {
 	struct deliver d;
@@ -446,6 +447,7 @@ alert_deliver(struct alertlog *log, const struct config_alerts *cfg,
 		memset(&d, 0, sizeof(d));
 		d.log = log;
 		d.cfg = cfg;
+		d.nl = nl;
 		d.c = (enum alert_channel)c;
 		if (alertlog_waiting(log, d.c, deliver_one, &d) != 0)
 			return -1;
@@ -474,12 +476,13 @@ struct alerter {
 	int			 busy;		/* a pass runs */
 	int			 again;		/* run once more */
 	struct config_alerts	 cfg;		/* under mu */
+	int			 nl;		/* language "nl", under mu */
 	int64_t			 since;		/* alerter_new's time */
 	struct aic_alert_status	 st;		/* under mu */
 };
 
 static void
-alert_pass(struct alerter *a, const struct config_alerts *cfg)
+alert_pass(struct alerter *a, const struct config_alerts *cfg, int nl)
 {
 	struct released *rel;
 	struct alertlog *log;
@@ -502,7 +505,7 @@ alert_pass(struct alerter *a, const struct config_alerts *cfg)
 		log_warnx("alerts: %s; tried again at the next release pass",
 		    err);
 	released_close(rel);
-	if ((waiting = alert_deliver(log, cfg, &delivered, &failed)) < 0)
+	if ((waiting = alert_deliver(log, cfg, nl, &delivered, &failed)) < 0)
 		log_warnx("alerts: %s", alertlog_error(log));
 	alertlog_close(log);
 	pthread_mutex_lock(&a->mu);
@@ -522,13 +525,15 @@ alert_thread(void *arg)
 {
 	struct alerter *a = arg;
 	struct config_alerts cfg;
+	int nl;
 
 	pthread_mutex_lock(&a->mu);
 	for (;;) {
 		cfg = a->cfg;
+		nl = a->nl;
 		a->again = 0;
 		pthread_mutex_unlock(&a->mu);
-		alert_pass(a, &cfg);
+		alert_pass(a, &cfg, nl);
 		pthread_mutex_lock(&a->mu);
 		if (!a->again)
 			break;
@@ -558,7 +563,8 @@ alerter_new(const char *release_db, int64_t since)
 }
 
 void
-alerter_run(struct alerter *a, const struct config_alerts *cfg)
+alerter_run(struct alerter *a, const struct config_alerts *cfg,
+    const char *language)
 {
 	sigset_t all, old;
 
@@ -566,6 +572,7 @@ alerter_run(struct alerter *a, const struct config_alerts *cfg)
 		return;
 	pthread_mutex_lock(&a->mu);
 	a->cfg = *cfg;		/* also what alerter_stats says is enabled */
+	a->nl = language != NULL && strcmp(language, "nl") == 0;
 	if (cfg->webhook[0] == '\0' && cfg->mail_to[0] == '\0') {
 		pthread_mutex_unlock(&a->mu);
 		return;

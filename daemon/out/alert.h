@@ -53,11 +53,14 @@ int	 alert_judge(struct released *, struct alertlog *,
 	    const struct config_alerts *, int fresh, int64_t since,
 	    int64_t now, char *err, size_t errlen);
 
-/* Delivers what waits on every configured channel; returns the number
- * still waiting afterwards (0: all delivered), -1 on a database error.
- * *delivered and *failed (may be NULL) get this call's counts. */
+/*
+ * Delivers what waits on every configured channel (mail in Dutch when
+ * nl, else English); returns the number still waiting afterwards (0:
+ * all delivered), -1 on a database error.  *delivered and *failed (may
+ * be NULL) get this call's counts.
+ */
 int	 alert_deliver(struct alertlog *, const struct config_alerts *,
-	    unsigned *delivered, unsigned *failed);
+	    int nl, unsigned *delivered, unsigned *failed);
 
 /*
  * The daemon's handle: alerter_run() after every release pass starts a
@@ -67,7 +70,8 @@ int	 alert_deliver(struct alertlog *, const struct config_alerts *,
  */
 struct alerter;
 struct alerter *alerter_new(const char *release_db, int64_t since);
-void	 alerter_run(struct alerter *, const struct config_alerts *);
+void	 alerter_run(struct alerter *, const struct config_alerts *,
+	    const char *language);	/* "en" or "nl": the mail's */
 /* The counters of the passes so far (API status, /metrics). */
 void	 alerter_stats(struct alerter *, struct aic_alert_status *);
 /* Waits for the pass under way and any it was asked to repeat. */

@@ -357,53 +357,77 @@ jnum(json_t *o, const char *path1, const char *path2)
 	return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
 }
 
+/* The mail's words in English or Dutch (configuration "language"). */
 char *
-alert_mail(const char *to, const char *body)
+alert_mail(const char *to, const char *body, int nl)
 {
 	json_t *o;
 	char subj[600], hdr[1400], words[600], *msg = NULL;
-	const char *kind, *name, *dept;
+	const char *kind, *name, *id, *dept, *per;
+	long long dev, conns, all, pct;
 	json_error_t je;
 
 	if ((o = json_loads(body, 0, &je)) == NULL)
 		return NULL;
 	kind = jstr(o, "alert", NULL);
+	id = jstr(o, "service", "id");
 	name = jstr(o, "service", "name");
 	if (*name == '\0')
-		name = jstr(o, "service", "id");
+		name = id;
 	dept = jstr(o, "department", NULL);
+	per = jstr(o, "period", NULL);
+	dev = jnum(o, "published", "devices");
+	conns = jnum(o, "published", "connections");
+	all = jnum(o, "published", "all_ai_connections");
+	pct = jnum(o, "threshold_percent", NULL);
 	if (strcmp(kind, "shadow_share") == 0) {
-		snprintf(subj, sizeof(subj), "aicensus: unsanctioned %s at %lld%% "
-		    "or more of AI connections in %s", name,
-		    jnum(o, "threshold_percent", NULL), jstr(o, "period", NULL));
-		snprintf(words, sizeof(words), "%s (%s), not sanctioned, had "
-		    "%lld of the organisation's %lld published AI connections in "
-		    "%s (%lld devices): at or above the alert threshold of "
-		    "%lld%%.", name, jstr(o, "service", "id"),
-		    jnum(o, "published", "connections"),
-		    jnum(o, "published", "all_ai_connections"),
-		    jstr(o, "period", NULL), jnum(o, "published", "devices"),
-		    jnum(o, "threshold_percent", NULL));
+		snprintf(subj, sizeof(subj), nl ?
+		    "aicensus: niet-goedgekeurde dienst %s op %lld%% of meer "
+		    "van de AI-verbindingen in %s" :
+		    "aicensus: unsanctioned %s at %lld%% or more of AI "
+		    "connections in %s", name, pct, per);
+		snprintf(words, sizeof(words), nl ?
+		    "%s (%s), niet goedgekeurd, had %lld van de %lld "
+		    "gepubliceerde AI-verbindingen van de organisatie in %s "
+		    "(%lld apparaten): op of boven de drempel van %lld%%." :
+		    "%s (%s), not sanctioned, had %lld of the organisation's "
+		    "%lld published AI connections in %s (%lld devices): at or "
+		    "above the alert threshold of %lld%%.", name, id, conns,
+		    all, per, dev, pct);
+	} else if (*dept != '\0') {
+		snprintf(subj, sizeof(subj), nl ?
+		    "aicensus: nieuwe AI-dienst %s bij %s in %s" :
+		    "aicensus: new AI service %s in %s in %s", name, dept, per);
+		snprintf(words, sizeof(words), nl ?
+		    "%s (%s) werd voor het eerst gebruikt in afdeling %s, in "
+		    "%s: %lld apparaten, %lld verbindingen (gepubliceerde "
+		    "cijfers)." :
+		    "%s (%s) was used for the first time in department %s in "
+		    "%s: %lld devices, %lld connections (published figures).",
+		    name, id, dept, per, dev, conns);
 	} else {
-		snprintf(subj, sizeof(subj), "aicensus: new AI service %s%s%s in "
-		    "%s", name, *dept ? " in " : "", dept, jstr(o, "period",
-		    NULL));
-		snprintf(words, sizeof(words), "%s (%s) was used for the first "
-		    "time %s%s in %s: %lld devices, %lld connections "
-		    "(published figures).", name, jstr(o, "service", "id"),
-		    *dept ? "in department " : "in the organisation", dept,
-		    jstr(o, "period", NULL), jnum(o, "published", "devices"),
-		    jnum(o, "published", "connections"));
+		snprintf(subj, sizeof(subj), nl ?
+		    "aicensus: nieuwe AI-dienst %s in %s" :
+		    "aicensus: new AI service %s in %s", name, per);
+		snprintf(words, sizeof(words), nl ?
+		    "%s (%s) werd in %s voor het eerst gebruikt in de "
+		    "organisatie: %lld apparaten, %lld verbindingen "
+		    "(gepubliceerde cijfers)." :
+		    "%s (%s) was used for the first time in the organisation "
+		    "in %s: %lld devices, %lld connections (published "
+		    "figures).", name, id, per, dev, conns);
 	}
 	header_clean(subj);
 	subject_line(subj, hdr, sizeof(hdr));
-	json_decref(o);
 	if (asprintf(&msg, "To: %s\n%sMIME-Version: 1.0\nContent-Type: "
 	    "text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n"
-	    "Auto-Submitted: auto-generated\n\n%s\n\nOnly released figures "
-	    "(protected, as published in the release database) are in this "
-	    "alert.\n\n%s\n", to, hdr, words, body) < 0)
-		return NULL;
+	    "Auto-Submitted: auto-generated\n\n%s\n\n%s\n\n%s\n", to, hdr,
+	    words, nl ? "Deze melding bevat alleen vrijgegeven cijfers "
+	    "(beschermd, zoals gepubliceerd in de vrijgavedatabase)." :
+	    "Only released figures (protected, as published in the release "
+	    "database) are in this alert.", body) < 0)
+		msg = NULL;
+	json_decref(o);
 	return msg;
 }
 

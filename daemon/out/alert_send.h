@@ -28,10 +28,10 @@ int	 alert_sendmail(const char *prog, const char *msg, int timeout_ms,
 
 /*
  * The mail of one alert to `to` (a checked list of addresses): headers,
- * its words in English, then the JSON; built from body (the alert's
- * JSON) alone.  malloc'd; NULL when body is not an alert or out of
- * memory.
+ * its words in English (nl 0) or Dutch (nl 1), then the JSON; built
+ * from body (the alert's JSON) alone.  malloc'd; NULL when body is not
+ * JSON or out of memory.
  */
-char	*alert_mail(const char *to, const char *body);
+char	*alert_mail(const char *to, const char *body, int nl);
 
 #endif /* AIC_ALERT_SEND_H */

@@ -453,6 +453,63 @@ test_sendmail(void)
 	T_CHECK(strstr(err, "cannot run") != NULL);
 }
 
+/* ---- the mail's words -------------------------------------------------- */
+
+static void
+test_mail(void)
+{
+	const char *shadow = "{\"alert\":\"shadow_share\",\"period\":"
+	    "\"2026-W47\",\"service\":{\"id\":\"beta\",\"name\":\"Beta\"},"
+	    "\"threshold_percent\":30,\"published\":{\"devices\":3,"
+	    "\"connections\":4,\"all_ai_connections\":10}}";
+	const char *dept = "{\"alert\":\"new_service\",\"period\":"
+	    "\"2026-W46\",\"service\":{\"id\":\"b\",\"name\":\"B\\u00e9ta\\n"
+	    "Bcc: x@y\"},\"department\":\"Ops\",\"published\":{\"devices\":2,"
+	    "\"connections\":5}}";
+	char *m;
+
+	m = alert_mail("sec@example.org", shadow, 0);
+	T_CHECK(m != NULL && strncmp(m, "To: sec@example.org\nSubject: "
+	    "aicensus: unsanctioned Beta at 30% or more of AI connections in "
+	    "2026-W47\n", 95) == 0);
+	T_CHECK(m != NULL && strstr(m, "had 4 of the organisation's 10 "
+	    "published AI connections in 2026-W47 (3 devices)") != NULL);
+	T_CHECK(m != NULL && strstr(m, shadow) != NULL);
+	free(m);
+	m = alert_mail("sec@example.org", shadow, 1);
+	T_CHECK(m != NULL && strstr(m, "Subject: aicensus: niet-goedgekeurde "
+	    "dienst Beta op 30% of meer van de AI-verbindingen in 2026-W47\n")
+	    != NULL);
+	T_CHECK(m != NULL && strstr(m, "had 4 van de 10 gepubliceerde "
+	    "AI-verbindingen van de organisatie in 2026-W47 (3 apparaten)")
+	    != NULL);
+	T_CHECK(m != NULL && strstr(m, "Deze melding bevat alleen "
+	    "vrijgegeven cijfers") != NULL);
+	free(m);
+	/* a name with a newline: no header injection; UTF-8: RFC 2047 */
+	m = alert_mail("sec@example.org", dept, 0);
+	if (m != NULL) {
+		char *end = strstr(m, "\n\n");
+
+		/* the headers end at the first blank line: no Bcc among them */
+		T_CHECK(end != NULL);
+		if (end != NULL)
+			*end = '\0';
+		T_CHECK(strstr(m, "Bcc") == NULL);
+		if (end != NULL)
+			*end = '\n';
+	}
+	T_CHECK(m != NULL && strstr(m, "\nSubject: =?UTF-8?B?") != NULL);
+	T_CHECK(m != NULL && strstr(m, "for the first time in department Ops "
+	    "in 2026-W46: 2 devices, 5 connections") != NULL);
+	free(m);
+	m = alert_mail("sec@example.org", dept, 1);
+	T_CHECK(m != NULL && strstr(m, "voor het eerst gebruikt in afdeling "
+	    "Ops, in 2026-W46: 2 apparaten, 5 verbindingen") != NULL);
+	free(m);
+	T_CHECK(alert_mail("a@b", "not json", 0) == NULL);
+}
+
 int
 main(void)
 {
@@ -464,6 +521,7 @@ main(void)
 	T_RUN(test_history);
 	T_RUN(test_http);
 	T_RUN(test_sendmail);
+	T_RUN(test_mail);
 	{
 		char cmd[PATH_MAX + 32];
 
