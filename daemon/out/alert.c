@@ -422,6 +422,13 @@ deliver_one(void *arg, const char *key, const char *body)
 		    "posted to the webhook" : "mailed");
 		return 0;
 	}
+	/*
+	 * Delivered but not recorded (the file busy): sent again at the next
+	 * pass, a duplicate rather than a loss.
+	 */
+	if (r == 0)
+		snprintf(d->err, sizeof(d->err), "recording the delivery: %s",
+		    alertlog_error(d->log));
 	/* one receiver down: the rest waits too, for the next pass */
 	d->failed = 1;
 	d->waiting++;
@@ -439,7 +446,6 @@ alert_deliver(struct alertlog *log, const struct config_alerts *cfg, int nl,
 		*delivered = 0;
 	if (failed != NULL)
 		*failed = 0;
-
 	for (c = 0; c < ALERT_NCHANNEL; c++) {
 		if (c == ALERT_WEBHOOK ? cfg->webhook[0] == '\0' :
 		    cfg->mail_to[0] == '\0')
