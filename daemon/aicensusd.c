@@ -44,6 +44,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "aggregate/agg.h"
+#include "out/alert.h"
 #include "out/api/api.h"
 #include "capture/capture.h"
 #include "capture/input.h"
@@ -124,6 +125,7 @@ struct daemon {
 	struct outbox		*ob;		/* central: cells to ship */
 	struct vaultdb		*obdb;		/* -r: the outbox's own file */
 	struct ship		*ship;		/* central: its thread */
+	struct alerter		*alerts;	/* out/alert.h: its thread */
 	struct rel_dims		 dims;
 	char			**sanct;	/* dims.sanctioned */
 	struct rel_params	 params;
@@ -328,6 +330,13 @@ release_due(struct daemon *d, int64_t now_sec)
 		d->status.releases += (uint64_t)n;
 	} else if (n < 0)
 		d->status.release_failures++;
+	/*
+	 * Alerts judge what is released now and retry what waits, on their
+	 * own thread (created once privileges are dropped): every pass, so
+	 * a receiver that was down gets its alerts at the next one.
+	 */
+	alerter_run(d->alerts, &d->cfg->alerts, d->cfg->language);
+	alerter_stats(d->alerts, &d->status.alerts);	/* the last pass's */
 }
 
 static void central_status(struct daemon *);
@@ -1502,6 +1511,7 @@ cleanup(struct daemon *d)
 {
 	size_t i;
 
+	alerter_free(d->alerts);	/* the pass under way ends first */
 	workers_free(d->W);	/* before what their pipelines use */
 	if (d->ev_wstat)
 		event_free(d->ev_wstat);
@@ -1736,6 +1746,7 @@ run_offline(struct daemon *d)
 		return 1;
 	}
 	release_due(d, 0);
+	alerter_wait(d->alerts);	/* the last release's alerts, sent */
 	if (d->status.release_failures > 0) {
 		log_error("releasing the counts of %s failed", d->rfile);
 		return 1;
@@ -2104,6 +2115,9 @@ main(int argc, char **argv)
 	    relpath, err,
 	    sizeof(err)) != 0)
 		fatalx("%s", err);
+	/* as the service user: the alert thread writes the release file */
+	if ((d.alerts = alerter_new(relpath, (int64_t)time(NULL))) == NULL)
+		fatalx("out of memory");
 	rc = d.rfile ? run_offline(&d) : run_live(&d);
 	cleanup(&d);
 	return rc;

@@ -187,6 +187,20 @@ def status(path, truth_path):
         bad.append("encap %r" % enc)
     if s.get("capture") not in ("running", "down", "offline"):
         bad.append("capture %r" % s.get("capture"))
+    # the heartbeat: a live capture is "traffic" or "quiet", never
+    # "capture_down" while the capture runs; idle seconds since a packet
+    hb = s.get("heartbeat") or {}
+    want_hb = {"running": ("traffic", "quiet"), "down": ("capture_down",),
+               "offline": ("no_capture",)}.get(s.get("capture"), ())
+    if hb.get("state") not in want_hb or \
+            hb.get("quiet_after_seconds") != 300 or \
+            (hb.get("state") != "no_capture" and
+             not isinstance(hb.get("idle_seconds"), int)):
+        bad.append("heartbeat %r with capture %r" % (hb, s.get("capture")))
+    elif s.get("last_packet") and hb["state"] == "traffic" and \
+            hb["idle_seconds"] != s["now"] - s["last_packet"]:
+        bad.append("heartbeat idle %r, now - last_packet %r" %
+                   (hb["idle_seconds"], s["now"] - s["last_packet"]))
     if s.get("last_released_week") != "2026-W47" or \
             s.get("last_released_day") != "2026-11-24":
         bad.append("last released %r %r" % (s.get("last_released_week"),
@@ -209,6 +223,7 @@ def metrics(path, truth_path):
               "aicensus_last_flush_timestamp_seconds",
               "aicensus_last_release_timestamp_seconds",
               "aicensus_capture_up", "aicensus_encap_packets_total",
+              "aicensus_heartbeat", "aicensus_capture_idle_seconds",
               "aicensus_api_connections",
               "aicensus_api_connections_refused_total",
               "aicensus_api_connections_timed_out_total")
@@ -228,6 +243,10 @@ def metrics(path, truth_path):
                                  m[2] or ""))
         series.setdefault(m[1], []).append((labels, m[3]))
     bad = ["family %s missing" % f for f in health if f not in fams]
+    hb = {lb.get("state"): v for lb, v in series.get("aicensus_heartbeat", [])}
+    if sorted(hb) != ["capture_down", "no_capture", "quiet", "traffic"] or \
+            sorted(hb.values()) != ["0", "0", "0", "1"]:
+        bad.append("aicensus_heartbeat: one state at 1, got %r" % hb)
     for name, ss in series.items():
         if name.startswith("aicensus_released_"):
             continue

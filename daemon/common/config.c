@@ -1059,6 +1059,68 @@ check_mail_to(struct config_ctx *x, const config_setting_t *g,
 }
 
 static int
+check_alert_mail_to(struct config_ctx *x, const config_setting_t *g,
+    const struct config_key *k)
+{
+	if (!valid_mail_list(x->c->alerts.mail_to))
+		return fail(x, member(g, k->name), "alerts.mail_to = \"%s\" "
+		    "is not a list of mail addresses — write "
+		    "\"security@example.org\" or \"a@example.org, "
+		    "b@example.org\", or \"\" to not mail alerts",
+		    x->c->alerts.mail_to);
+	return 0;
+}
+
+/* Mail needs a program to hand it to: checked only when mail_to is set. */
+static int
+check_sendmail(struct config_ctx *x, const config_setting_t *g,
+    const struct config_key *k)
+{
+	const struct config_alerts *a = &x->c->alerts;
+
+	if (a->mail_to[0] == '\0' || access(a->sendmail, X_OK) == 0)
+		return 0;
+	return fail(x, member(g, k->name) != NULL ? member(g, k->name) :
+	    member(g, "mail_to"), "alerts.sendmail \"%s\" is not a program "
+	    "this user can run, and alerts.mail_to is set — install an MTA "
+	    "(nullmailer, msmtp-mta, postfix), point sendmail at one, or set "
+	    "mail_to = \"\"", a->sendmail);
+}
+
+/*
+ * The webhook is posted over plain HTTP/1.1 by the daemon itself (no
+ * TLS library): http://HOST[:PORT][/PATH], HOST a name, an IPv4
+ * address or [IPv6].  An https:// receiver is reached through a local
+ * relay (docs/ALERTS.md).
+ */
+static int
+check_webhook(struct config_ctx *x, const config_setting_t *g,
+    const struct config_key *k)
+{
+	const char *u = x->c->alerts.webhook;
+	size_t i;
+
+	if (u[0] == '\0')
+		return 0;
+	for (i = 0; u[i] != '\0'; i++)
+		if ((unsigned char)u[i] <= ' ' || (unsigned char)u[i] >= 0x7f)
+			goto bad;
+	if (strncmp(u, "https://", 8) == 0)
+		return fail(x, member(g, k->name), "alerts.webhook = \"%s\": "
+		    "https is not spoken by aicensusd — point it at a local "
+		    "relay (e.g. \"http://127.0.0.1:8081/hook\" of a reverse "
+		    "proxy that forwards over TLS)", u);
+	if (strncmp(u, "http://", 7) != 0 || u[7] == '\0' || u[7] == '/' ||
+	    u[7] == ':')
+		goto bad;
+	return 0;
+bad:
+	return fail(x, member(g, k->name), "alerts.webhook = \"%s\" is not "
+	    "an http:// address — write \"http://host:port/path\", or \"\" "
+	    "for no webhook", u);
+}
+
+static int
 prefix_error(struct config_ctx *x, const config_setting_t *seq, int i,
     const char *what, const char *v, int rc, int af, const uint8_t *addr,
     unsigned plen)
@@ -1706,6 +1768,8 @@ static const struct section sections[] = {
 	    "api = { token_file = \"api.token\"; };", api_done },
 	{ "report", "report", "report = { ... }",
 	    "report = { dir = \"/var/lib/aicensus/reports\"; };", NULL },
+	{ "alerts", "alerts", "alerts = { ... }",
+	    "alerts = { webhook = \"http://127.0.0.1:8081/hook\"; };", NULL },
 	{ "central", "central", "central = { ... }",
 	    "central = { conninfo = \"host=db.example.org dbname=aicensus "
 	    "user=sensor_north sslmode=verify-full\"; site = \"north\"; };",
@@ -1882,6 +1946,28 @@ static const struct config_key keys[] = {
 	{ "report", "mail_to", CFG_STRING, 0, 0, "", NULL, true,
 	    "mail reports to these addresses; \"\" = do not",
 	    STR(report.mail_to), NULL, NULL, check_mail_to, NULL },
+
+	{ "alerts", "webhook", CFG_STRING, 0, 0, "", NULL, true,
+	    "POST each alert as JSON to this http:// address; \"\" = do not",
+	    STR(alerts.webhook), NULL, NULL, check_webhook, NULL },
+	{ "alerts", "mail_to", CFG_STRING, 0, 0, "", NULL, true,
+	    "mail each alert to these addresses; \"\" = do not",
+	    STR(alerts.mail_to), NULL, NULL, check_alert_mail_to, NULL },
+	{ "alerts", "sendmail", CFG_PATH, 0, 0, "/usr/sbin/sendmail", NULL,
+	    true, "the program alerts are mailed with (sendmail -t)",
+	    STR(alerts.sendmail), NULL, NULL, check_sendmail, NULL },
+	{ "alerts", "new_service", CFG_BOOL, 0, 0, "true", NULL, true,
+	    "alert when a service is released for the first time",
+	    AT(alerts.new_service), sizeof(bool), NULL, NULL, NULL, NULL },
+	{ "alerts", "new_service_per_department", CFG_BOOL, 0, 0, "false",
+	    NULL, true, "also when a department uses a service first",
+	    AT(alerts.new_service_per_department), sizeof(bool), NULL, NULL,
+	    NULL, NULL },
+	{ "alerts", "shadow_share_percent", INT(0, 100), "0", "percent", true,
+	    "alert when an unsanctioned service reaches this share of the "
+	    "week's AI connections; 0 = off",
+	    AT(alerts.shadow_share_percent), sizeof(int), NULL, NULL, NULL,
+	    NULL },
 
 	{ "central", "conninfo", CFG_STRING, 0, 0, "", NULL, false,
 	    "libpq connection string of the central database, no password",

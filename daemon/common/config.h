@@ -142,6 +142,21 @@ struct config_report {
 };
 
 /*
+ * Alerts (group alerts, out/alert.h): a new service or an unsanctioned
+ * service above a share, from released figures only, to a webhook
+ * (plain http://; https through a local relay) and/or by mail.  Off
+ * while both webhook and mail_to are "".
+ */
+struct config_alerts {
+	char		webhook[512];		/* "" = no webhook */
+	char		mail_to[512];		/* "" = no mail */
+	char		sendmail[CONFIG_PATH_MAX];
+	bool		new_service;
+	bool		new_service_per_department;
+	int		shadow_share_percent;	/* 0 = off */
+};
+
+/*
  * The central database (group central, docs/CENTRAL.md): where the
  * sensor ships its site's per-cell figures.  The password is read from
  * password_file at load (0600 or 0400, owned by the daemon's user) and
@@ -190,6 +205,7 @@ struct config {
 	struct config_limits	limits;
 	struct config_api	api;
 	struct config_report	report;
+	struct config_alerts	alerts;
 	struct config_central	central;
 
 	struct config_prefix	*ignore_prefixes;
@@ -260,7 +276,8 @@ struct config_key {
 	/* what the key is: the manual's words */
 	const char	*section;	/* "" = aicensus itself, "capture",
 					   "limits", "api", "report",
-					   "central", "department" */
+					   "alerts", "central",
+					   "department" */
 	const char	*name;
 	enum config_type type;
 	long long	 min, max;	/* CFG_INT */

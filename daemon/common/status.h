@@ -56,6 +56,32 @@ struct aic_ship_status {
 	uint64_t	full_incidents;	/* times the outbox filled up */
 };
 
+/*
+ * The heartbeat (API status "heartbeat", /metrics aicensus_traffic_*):
+ * a running capture that saw no packet for AIC_QUIET_SEC is "quiet" —
+ * no traffic on a working sensor — which is not "capture_down" (the
+ * interface is lost) and not silence from the API (the daemon is down:
+ * /metrics does not answer, Prometheus' up is 0).
+ */
+#define AIC_QUIET_SEC	300
+
+enum aic_heartbeat {
+	AIC_HB_TRAFFIC,		/* running, a packet within AIC_QUIET_SEC */
+	AIC_HB_QUIET,		/* running, no packet for AIC_QUIET_SEC */
+	AIC_HB_CAPTURE_DOWN,	/* live, the interface lost */
+	AIC_HB_NO_CAPTURE	/* -r, --finalise, --serve: nothing captured */
+};
+
+/* The alerts (out/alert.h), as of their last pass: counts, no figure. */
+struct aic_alert_status {
+	int		enabled;	/* a webhook or mail_to is set */
+	int64_t		waiting;	/* deliveries not done yet */
+	uint64_t	recorded;	/* alerts decided since the start */
+	uint64_t	delivered;	/* deliveries done since the start */
+	uint64_t	failures;	/* delivery attempts that failed */
+	int64_t		last_failure;	/* epoch seconds; 0 */
+};
+
 struct aic_status {
 	int64_t		start_time;	/* epoch seconds */
 	uint64_t	packets;	/* seen since start */
@@ -85,6 +111,29 @@ struct aic_status {
 	/* issue 12: copied from the shipper's thread by the daemon's
 	   (out/ship.h ship_stats, under its mutex) */
 	struct aic_ship_status ship;
+	/* copied from the alert thread's counters after each release pass */
+	struct aic_alert_status alerts;
 };
+
+/*
+ * The heartbeat at now (epoch seconds); *idle: seconds since the last
+ * packet, or since the start when none came yet (-1 without a capture).
+ */
+static inline enum aic_heartbeat
+aic_heartbeat(const struct aic_status *s, int64_t now, int64_t *idle)
+{
+	int running = s->capture == AIC_CAPTURE_UNSET ? s->capturing != 0 :
+	    s->capture == AIC_CAPTURE_RUNNING;
+
+	*idle = -1;
+	if (s->capture == AIC_CAPTURE_OFFLINE || s->capture == AIC_CAPTURE_NONE)
+		return AIC_HB_NO_CAPTURE;
+	*idle = now - (s->last_packet > 0 ? s->last_packet : s->start_time);
+	if (*idle < 0)
+		*idle = 0;
+	if (!running)
+		return AIC_HB_CAPTURE_DOWN;
+	return *idle >= AIC_QUIET_SEC ? AIC_HB_QUIET : AIC_HB_TRAFFIC;
+}
 
 #endif /* AIC_STATUS_H */

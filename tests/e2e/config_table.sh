@@ -86,7 +86,8 @@ def unescape(s):
 
 SECTIONS = {"GENERAL SETTINGS": "", "DEPARTMENTS": "department",
             "CAPTURE": "capture", "LIMITS": "limits", "HTTP API": "api",
-            "REPORTS": "report", "CENTRAL DATABASE": "central"}
+            "REPORTS": "report", "ALERTS": "alerts",
+            "CENTRAL DATABASE": "central"}
 man = {}
 body = {}
 intro = {}	# section -> its text before the first key

@@ -322,6 +322,14 @@ static const char golden_out[] =
     "    dir = \"@DIR@/reports\";\n"
     "    mail_to = \"cio@example.org, it.dept@example.org\";\n"
     "  };\n"
+    "  alerts = {\n"
+    "    webhook = \"\";\n"
+    "    mail_to = \"\";\n"
+    "    sendmail = \"/usr/sbin/sendmail\";\n"
+    "    new_service = true;\n"
+    "    new_service_per_department = false;\n"
+    "    shadow_share_percent = 0;\n"
+    "  };\n"
     "  central = {\n"
     "    conninfo = \"\";\n"
     "    password_file = \"\";\n"
@@ -625,6 +633,24 @@ test_errors_api(void)
 	    "report.dir must not be empty");
 	EXPECT_ERR("aicensus = {\n  report = { dir = 5; };\n};\n", 2,
 	    "report.dir must be a string");
+	/* alerts */
+	EXPECT_ERR("aicensus = {\n  alerts = {\n    webhook = "
+	    "\"https://hooks.example/x\"; };\n};\n", 3, "local relay");
+	EXPECT_ERR("aicensus = {\n  alerts = { webhook = \"ftp://x/\"; };\n"
+	    "};\n", 2, "is not an http:// address");
+	EXPECT_ERR("aicensus = {\n  alerts = { webhook = \"http://\"; };\n"
+	    "};\n", 2, "is not an http:// address");
+	EXPECT_ERR("aicensus = {\n  alerts = { webhook = \"http://a b/\"; };\n"
+	    "};\n", 2, "is not an http:// address");
+	EXPECT_ERR("aicensus = {\n  alerts = { mail_to = \"sec\"; };\n};\n",
+	    2, "alerts.mail_to = \"sec\" is not a list of mail addresses");
+	EXPECT_ERR("aicensus = {\n  alerts = { shadow_share_percent = 101; };\n"
+	    "};\n", 2, "shadow_share_percent");
+	EXPECT_ERR("aicensus = {\n  alerts = { new_services = true; };\n"
+	    "};\n", 2, "did you mean 'new_service'");
+	EXPECT_ERR("aicensus = {\n  alerts = {\n    mail_to = \"a@b.example\";\n"
+	    "    sendmail = \"/nonexistent/sendmail\"; };\n};\n", 4,
+	    "alerts.sendmail \"/nonexistent/sendmail\" is not a program");
 }
 
 static void

@@ -399,6 +399,29 @@ epoch_or_null(int64_t t)
 	return t > 0 ? json_integer(t) : json_null();
 }
 
+/*
+ * No traffic is not a dead capture: "traffic", "quiet" (running, no
+ * packet for quiet_after_seconds), "capture_down", "no_capture"; with
+ * the seconds since the last packet (since the start before the first).
+ */
+static const char *const heartbeat_names[] = {
+	[AIC_HB_TRAFFIC] = "traffic", [AIC_HB_QUIET] = "quiet",
+	[AIC_HB_CAPTURE_DOWN] = "capture_down",
+	[AIC_HB_NO_CAPTURE] = "no_capture"
+};
+
+static json_t *
+heartbeat_json(const struct aic_status *s, int64_t now)
+{
+	enum aic_heartbeat hb;
+	int64_t idle;
+
+	hb = aic_heartbeat(s, now, &idle);
+	return json_pack("{s:s,s:o,s:i}", "state", heartbeat_names[hb],
+	    "idle_seconds", idle >= 0 ? json_integer(idle) : json_null(),
+	    "quiet_after_seconds", AIC_QUIET_SEC);
+}
+
 /* The last released period of a kind, as its label; null when none. */
 static json_t *
 last_label(struct released *rel, enum rel_kind k)
@@ -458,6 +481,23 @@ encap_json(const struct aic_status *s)
 }
 
 /*
+ * The alerts' delivery (out/alert.h), as of their last pass: counts of
+ * alerts, never what they say; null when none are configured.
+ */
+static json_t *
+alerts_json(const struct aic_alert_status *a)
+{
+	if (!a->enabled)
+		return json_null();
+	return json_pack("{s:I,s:I,s:I,s:I,s:o}",
+	    "waiting", (json_int_t)a->waiting,
+	    "recorded", (json_int_t)a->recorded,
+	    "delivered", (json_int_t)a->delivered,
+	    "failures", (json_int_t)a->failures,
+	    "last_failure", epoch_or_null(a->last_failure));
+}
+
+/*
  * Health only: no AI counts, no department or service figure, no blind
  * spot of a period not released (those are /api/v1/blind).
  */
@@ -482,6 +522,7 @@ api_status(struct api_call *c)
 	json_object_set_new(o, "capture", json_string(capture_state(s)));
 	json_object_set_new(o, "interface", json_string(c->api->cfg->interface));
 	json_object_set_new(o, "last_packet", epoch_or_null(s->last_packet));
+	json_object_set_new(o, "heartbeat", heartbeat_json(s, now));
 	json_object_set_new(o, "packets", jint(s->packets));
 	json_object_set_new(o, "pcap_drops", jint(s->pcap_drops));
 	json_object_set_new(o, "if_drops", jint(s->if_drops));
@@ -498,6 +539,7 @@ api_status(struct api_call *c)
 	    last_label(rel, REL_WEEK));
 	json_object_set_new(o, "last_released_day", last_label(rel, REL_DAY));
 	json_object_set_new(o, "central", central_json(&s->ship));
+	json_object_set_new(o, "alerts", alerts_json(&s->alerts));
 	json_object_set_new(o, "reloads", jint(s->reloads));
 	json_object_set_new(o, "reload_failures", jint(s->reload_failures));
 	json_object_set_new(o, "flush_interval",

@@ -33,6 +33,8 @@
 #endif
 
 #define TEXT_FORMAT	"text/plain; version=0.0.4; charset=utf-8"
+#define QSTR_(x)	#x
+#define QSTR(x)		QSTR_(x)
 
 static void
 family(struct evbuffer *b, const char *name, const char *type,
@@ -149,6 +151,38 @@ health(struct evbuffer *b, const struct api *a, int db_up)
 	family(b, "aicensus_capture_workers", "gauge",
 	    "Capture threads (capture.workers; 0 when not capturing live).");
 	sample_u(b, "aicensus_capture_workers", (uint64_t)s->workers);
+	{
+		static const char *const hb_names[] = { "traffic", "quiet",
+		    "capture_down", "no_capture" };
+		enum aic_heartbeat hb;
+		int64_t idle;
+		int k;
+
+		hb = aic_heartbeat(s, (int64_t)time(NULL), &idle);
+		family(b, "aicensus_heartbeat", "gauge",
+		    "1 for the capture's state now: traffic, quiet (running, "
+		    "no packet for " QSTR(AIC_QUIET_SEC) " s), capture_down, no_capture.");
+		for (k = 0; k < 4; k++)
+			evbuffer_add_printf(b, "aicensus_heartbeat{state=\"%s\"} "
+			    "%d\n", hb_names[k], (int)hb == k);
+		family(b, "aicensus_capture_idle_seconds", "gauge",
+		    "Seconds since the last packet (since the start before "
+		    "the first); -1 without a capture.");
+		sample_i(b, "aicensus_capture_idle_seconds", idle);
+	}
+	if (s->alerts.enabled) {
+		family(b, "aicensus_alerts_waiting", "gauge",
+		    "Alert deliveries waiting for the next release pass.");
+		sample_i(b, "aicensus_alerts_waiting", s->alerts.waiting);
+		family(b, "aicensus_alerts_delivered_total", "counter",
+		    "Alert deliveries done since the start (webhook, mail).");
+		sample_u(b, "aicensus_alerts_delivered_total",
+		    s->alerts.delivered);
+		family(b, "aicensus_alert_failures_total", "counter",
+		    "Alert delivery attempts that failed since the start.");
+		sample_u(b, "aicensus_alert_failures_total",
+		    s->alerts.failures);
+	}
 	family(b, "aicensus_packets_total", "counter",
 	    "Packets the sensor has seen since it started.");
 	sample_u(b, "aicensus_packets_total", s->packets);

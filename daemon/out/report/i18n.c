@@ -569,6 +569,14 @@ static const char *const text[T_N][LANG_N] = {
 	    " period; the figures cover those hours only.",
 	    "De sensor zag verkeer in {1} van de {2} uren van deze"
 	    " periode; de cijfers gaan alleen over die uren." },
+	[T_UNCOVERED] = {
+	    "Hours without sensor data (the sensor was not running, or"
+	    " saw no traffic), by day: {1}.",
+	    "Uren zonder gegevens van de sensor (de sensor draaide niet"
+	    " of zag geen verkeer), per dag: {1}." },
+	[T_UNCOVERED_DAY] = {
+	    "{1} ({2} of {3} h)",
+	    "{1} ({2} van {3} u)" },
 	[T_INCOMPLETE] = {
 	    "Released before the end of its period (the sensor stopped):"
 	    " the figures are incomplete.",

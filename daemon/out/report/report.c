@@ -787,6 +787,30 @@ blind_spots(struct report *R, struct released *rel, char *err,
 		b->conflicts += v[RB_CONFLICT];
 		b->late += v[RB_LATE];
 	}
+	/* which hours were not covered, day by day (a week report) */
+	if (!R->quarter && R->cur.weeks_with_data > 0) {
+		int32_t day = R->cur.first_day;
+		size_t k, j;
+
+		for (k = 0; k < 7; k++, day = period_day_add(day, 1)) {
+			unsigned total = (unsigned)((period_day_start(
+			    period_day_add(day, 1)) - period_day_start(day)) /
+			    3600), missing = total;
+
+			for (j = 0; j < n; j++)
+				if (per[j].period == day) {
+					total = per[j].hours_total;
+					missing = per[j].coverage_hours < total ?
+					    total - per[j].coverage_hours : 0;
+				}
+			if (missing == 0)
+				continue;
+			b->gap[b->ngap].day = day;
+			b->gap[b->ngap].missing = missing;
+			b->gap[b->ngap].total = total;
+			b->ngap++;
+		}
+	}
 	free(per);
 	return 0;
 }

@@ -115,6 +115,31 @@ rfmt_day(const struct report *R, int32_t day, char *buf, size_t n)
 }
 
 const char *
+rfmt_gaps(const struct report *R, char *buf, size_t n)
+{
+	char list[512], dm[48], a[16], b[16], item[96];
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	list[0] = '\0';
+	for (i = 0; i < R->blind.ngap; i++) {
+		const struct rgap *g = &R->blind.gap[i];
+
+		snprintf(a, sizeof(a), "%u", g->missing);
+		snprintf(b, sizeof(b), "%u", g->total);
+		i18n_fill(item, sizeof(item), i18n(R->lang, T_UNCOVERED_DAY),
+		    rfmt_daymonth(R, g->day, dm, sizeof(dm)), a, b);
+		off += (size_t)snprintf(list + off, off < sizeof(list) ?
+		    sizeof(list) - off : 0, "%s%s", i ? ", " : "", item);
+		if (off >= sizeof(list))
+			break;
+	}
+	if (R->blind.ngap > 0)
+		i18n_fill(buf, n, i18n(R->lang, T_UNCOVERED), list, NULL, NULL);
+	return buf;
+}
+
+const char *
 rfmt_daymonth(const struct report *R, int32_t day, char *buf, size_t n)
 {
 	int y, m, d;

@@ -29,6 +29,9 @@ const char *rfmt_day(const struct report *, int32_t day, char *buf,
 /* 16 November / 16 november */
 const char *rfmt_daymonth(const struct report *, int32_t day, char *buf,
 	    size_t n);
+/* The week's hours without sensor data (report.blind.gap), as the
+ * T_UNCOVERED sentence: "16 November: 24 of 24 h, ..."; "" when none. */
+const char *rfmt_gaps(const struct report *, char *buf, size_t n);
 /* 16–22 November 2026 */
 const char *rfmt_range(const struct report *, int32_t first, int32_t last,
 	    char *buf, size_t n);

@@ -232,6 +232,13 @@ notices(const struct out *o)
 		fill(o, T_COVERAGE, a, b, NULL);
 		fprintf(o->f, "</p>");
 	}
+	if (R->blind.ngap > 0) {
+		char g[640];
+
+		fprintf(o->f, "<p class=\"cover\">");
+		esc(o->f, rfmt_gaps(R, g, sizeof(g)));
+		fprintf(o->f, "</p>");
+	}
 }
 
 static void

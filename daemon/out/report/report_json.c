@@ -490,6 +490,21 @@ report_json(const struct report *R, FILE *out)
 	    json_integer(R->cur.coverage_hours));
 	json_object_set_new(root, "hours_total",
 	    json_integer(R->cur.hours_total));
+	{
+		json_t *gaps = json_array();
+		char d[16];
+		size_t i;
+
+		/* a week's days with hours without sensor data */
+		for (i = 0; i < R->blind.ngap; i++) {
+			period_day_format(R->blind.gap[i].day, d, sizeof(d));
+			json_array_append_new(gaps, json_pack("{s:s,s:i,s:i}",
+			    "day", d, "hours_missing",
+			    (int)R->blind.gap[i].missing, "hours",
+			    (int)R->blind.gap[i].total));
+		}
+		json_object_set_new(root, "uncovered_days", gaps);
+	}
 	json_object_set_new(root, "derived", json_boolean(R->quarter));
 	json_object_set_new(root, "headline", headline(R));
 	json_object_set_new(root, "departments", departments(R, didx));

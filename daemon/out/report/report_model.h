@@ -105,6 +105,18 @@ struct rblind {
 	uint64_t	 doh_conns, ignored, lost, parse_failures, late;
 	uint64_t	 unreadable;	/* ClientHellos not readable */
 	uint64_t	 conflicts;	/* overlapping copies disagreed */
+	/*
+	 * A week report of a released week: its days with hours without
+	 * sensor data (the sensor was not running, or saw no traffic),
+	 * from the released days' coverage; a day not released at all is
+	 * missing whole.
+	 */
+	struct rgap {
+		int32_t	 day;		/* YYYYMMDD */
+		unsigned missing;	/* hours */
+		unsigned total;		/* hours of the day */
+	}		 gap[7];
+	size_t		 ngap;
 };
 
 /* A service first in use (published devices > 0) in the period. */

@@ -835,6 +835,11 @@ md_notices(const struct report *R, FILE *f)
 		fprintf(f, "\n%s\n", i18n_fill(t, sizeof(t), T(T_COVERAGE), a,
 		    b, NULL));
 	}
+	if (R->blind.ngap > 0) {
+		char g[640];
+
+		fprintf(f, "\n%s\n", rfmt_gaps(R, g, sizeof(g)));
+	}
 }
 
 int
