@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "aggregate/agg.h"
+#include "common/clock.h"
 #include "detect/catalog.h"
 #include "common/config.h"
 #include "decode/decode.h"
@@ -265,15 +266,6 @@ count_connection(struct pipeline *P, struct flow *f, int dept, int svc,
 	}
 	f->conn_id = conn_id;
 	report(P, what, ev, svc, dept, c == C_ECH ? "counted-ech" : "counted");
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*

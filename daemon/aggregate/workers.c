@@ -24,6 +24,7 @@
 #include "aggregate/pipeline.h"
 #include "aggregate/workers.h"
 #include "capture/capture.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/encap.h"
 #include "common/log.h"
@@ -72,15 +73,6 @@ struct workers {
 	int		 tick_sec;
 	atomic_int	 stop;
 };
-
-static int64_t
-mono_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec;
-}
 
 static int64_t
 real_usec(void)

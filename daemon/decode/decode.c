@@ -254,6 +254,21 @@ decode_ethertype(struct rd *r, uint16_t type, size_t wire, struct walk *w)
 	return DEC_NOT_IP;
 }
 
+/*
+ * A PPP frame's header: the address and control bytes when present,
+ * then the protocol, one byte when compressed.  The protocol; the
+ * caller checks rd_ok().
+ */
+static uint16_t
+ppp_header(struct rd *r)
+{
+	if (rd_left(r) >= 2 && r->p[0] == 0xff && r->p[1] == 0x03)
+		rd_skip(r, 2);
+	if (rd_left(r) >= 1 && (r->p[0] & 1))	/* compressed protocol */
+		return rd_u8(r);
+	return rd_u16(r);
+}
+
 /* PPP protocol field -> IP version, or 0. */
 static int
 ppp_proto_ip(uint16_t proto)
@@ -357,14 +372,8 @@ decode_null(struct rd *r, struct walk *w)
 static enum decode_result
 decode_ppp(struct rd *r, struct walk *w)
 {
-	uint16_t proto;
+	uint16_t proto = ppp_header(r);
 
-	if (rd_left(r) >= 2 && r->p[0] == 0xff && r->p[1] == 0x03)
-		rd_skip(r, 2);
-	if (rd_left(r) >= 1 && (r->p[0] & 1))	/* compressed protocol */
-		proto = rd_u8(r);
-	else
-		proto = rd_u16(r);
 	if (!rd_ok(r))
 		return DEC_BAD_LINK;
 	if (!ppp_proto_ip(proto))
@@ -430,12 +439,7 @@ decode_pptp(struct rd *r, uint16_t flags, uint16_t proto,
 	if (!rd_skip(r, 4) || ((flags & GRE_S) && !rd_skip(r, 4)) ||
 	    ((flags & GRE_A) && !rd_skip(r, 4)))
 		return DEC_ENCAP_MALFORMED;
-	if (rd_left(r) >= 2 && r->p[0] == 0xff && r->p[1] == 0x03)
-		rd_skip(r, 2);
-	if (rd_left(r) >= 1 && (r->p[0] & 1))	/* compressed protocol */
-		pp = rd_u8(r);
-	else
-		pp = rd_u16(r);
+	pp = ppp_header(r);
 	if (!rd_ok(r))
 		return DEC_ENCAP_MALFORMED;
 	if (!ppp_proto_ip(pp))
@@ -445,7 +449,7 @@ decode_pptp(struct rd *r, uint16_t flags, uint16_t proto,
 
 /*
  * GRE (RFC 2784, keys and sequence numbers RFC 2890), version 0; the
- * enhanced GRE of PPTP (version 1) carries PPP, a kind not read here.
+ * enhanced GRE of PPTP (version 1) goes to decode_pptp().
  * ERSPAN (draft-foschiano-erspan) rides in GRE and is part of its layer.
  */
 static enum decode_result

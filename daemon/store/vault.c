@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "aggregate/agg.h"
+#include "common/clock.h"
 #include "detect/catalog.h"
 #include "common/log.h"
 #include "common/period.h"
@@ -363,15 +364,6 @@ vault_bytes(struct vault *v)
 }
 
 /* ---- flushing ---- */
-
-static uint64_t
-mono_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static void
 flush_failed(struct vault *v, const char *why)

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "out/api/api_int.h"
 #include "out/api/api_rel.h"
 #include "out/api/api_reply.h"
@@ -56,15 +57,6 @@ struct api_central {
 	int64_t			 sites_at;
 	char			 err[512];	/* why nothing can be read */
 };
-
-static int64_t
-mono_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec;
-}
 
 static uint64_t
 mix(uint64_t h, uint64_t v)
