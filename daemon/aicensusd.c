@@ -1673,7 +1673,6 @@ plan_imports(struct daemon *d, const char *relpath, char *err,
 		if (in->packets == 0)
 			continue;
 		f[k].path = in->path;
-		f[k].name = in->name;
 		memcpy(f[k].fingerprint, in->fingerprint,
 		    sizeof(f[k].fingerprint));
 		f[k].first_usec = in->first_usec;
@@ -1981,7 +1980,14 @@ main(int argc, char **argv)
 		return 0;
 	}
 	d.under_systemd = getenv("NOTIFY_SOCKET") != NULL;
-	log_init("aicensusd", d.cfg->log_syslog, d.cfg->log_level);
+	/*
+	 * -r names its files as the operator gave them (a capture's name
+	 * may carry an address or a host), so it writes to the operator's
+	 * stderr only, never to syslog, whatever `log` says
+	 * (docs/PRIVACY.md).
+	 */
+	log_init("aicensusd", d.rfile == NULL && d.cfg->log_syslog,
+	    d.cfg->log_level);
 	for (i = 0; i < nwarn; i++)
 		log_warnx("%s", cfgerr_format(&warn[i], err, sizeof(err)));
 	if (d.serving) {

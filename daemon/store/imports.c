@@ -18,9 +18,10 @@
 #include "common/period.h"
 #include "store/imports.h"
 
+/* No file name: it may carry an identifier (imports.h). */
 static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS import(id INTEGER PRIMARY KEY,"
-    " name TEXT NOT NULL, fingerprint TEXT NOT NULL, size INTEGER NOT NULL,"
+    " fingerprint TEXT NOT NULL, size INTEGER NOT NULL,"
     " first_usec INTEGER NOT NULL, last_usec INTEGER NOT NULL,"
     " packets INTEGER NOT NULL, imported_at INTEGER NOT NULL,"
     " done INTEGER NOT NULL);"
@@ -42,7 +43,6 @@ struct pers {
 
 struct rec {
 	int64_t		 id;
-	char		 name[256];
 	char		 fingerprint[IMPORT_FP_HEX];
 	int64_t		 first_usec, last_usec, at;
 	uint64_t	 packets;
@@ -138,6 +138,47 @@ exec(sqlite3 *db, const char *sql)
 	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
+/*
+ * A record written before names were dropped has a name column: the
+ * table is copied without it.  secure_delete (set for this connection
+ * in imports_open) overwrites the old rows' bytes as their pages are
+ * freed, so no name is left in the file's free pages either.  0 done
+ * or nothing to do, -1 error.
+ */
+static int
+drop_names(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int has;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM"
+	    " pragma_table_info('import') WHERE name = 'name'", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	has = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+	sqlite3_finalize(st);
+	if (!has)
+		return 0;
+	if (exec(db, "BEGIN IMMEDIATE") != 0)
+		return -1;
+	if (exec(db, "UPDATE import SET name = ''") != 0 ||
+	    exec(db, "CREATE TABLE import_new(id INTEGER PRIMARY KEY,"
+	    " fingerprint TEXT NOT NULL, size INTEGER NOT NULL,"
+	    " first_usec INTEGER NOT NULL, last_usec INTEGER NOT NULL,"
+	    " packets INTEGER NOT NULL, imported_at INTEGER NOT NULL,"
+	    " done INTEGER NOT NULL)") != 0 ||
+	    exec(db, "INSERT INTO import_new SELECT id, fingerprint, size,"
+	    " first_usec, last_usec, packets, imported_at, done FROM"
+	    " import") != 0 ||
+	    exec(db, "DROP TABLE import") != 0 ||
+	    exec(db, "ALTER TABLE import_new RENAME TO import") != 0 ||
+	    exec(db, "COMMIT") != 0) {
+		exec(db, "ROLLBACK");
+		return -1;
+	}
+	return 0;
+}
+
 struct imports *
 imports_open(const char *path, char *err, size_t errlen)
 {
@@ -154,7 +195,8 @@ imports_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_busy_timeout(im->db, 5000);
-	if (exec(im->db, schema_sql) != 0) {
+	if (exec(im->db, "PRAGMA secure_delete = ON") != 0 ||
+	    drop_names(im->db) != 0 || exec(im->db, schema_sql) != 0) {
 		snprintf(err, errlen, "%s: cannot keep the import record: %s",
 		    path, sqlite3_errmsg(im->db));
 		goto fail;
@@ -194,7 +236,7 @@ recs_load(sqlite3 *db, struct rec **out, size_t *nout)
 	size_t n = 0, cap = 0, i;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT id, name, fingerprint,"
+	if (sqlite3_prepare_v2(db, "SELECT id, fingerprint,"
 	    " first_usec, last_usec, imported_at, done, packets FROM import"
 	    " ORDER BY id", -1, &st,
 	    NULL) != SQLITE_OK)
@@ -208,15 +250,13 @@ recs_load(sqlite3 *db, struct rec **out, size_t *nout)
 		}
 		memset(&r[n], 0, sizeof(r[n]));
 		r[n].id = sqlite3_column_int64(st, 0);
-		snprintf(r[n].name, sizeof(r[n].name), "%s",
-		    (const char *)sqlite3_column_text(st, 1));
 		snprintf(r[n].fingerprint, sizeof(r[n].fingerprint), "%s",
-		    (const char *)sqlite3_column_text(st, 2));
-		r[n].first_usec = sqlite3_column_int64(st, 3);
-		r[n].last_usec = sqlite3_column_int64(st, 4);
-		r[n].at = sqlite3_column_int64(st, 5);
-		r[n].done = sqlite3_column_int(st, 6);
-		r[n].packets = (uint64_t)sqlite3_column_int64(st, 7);
+		    (const char *)sqlite3_column_text(st, 1));
+		r[n].first_usec = sqlite3_column_int64(st, 2);
+		r[n].last_usec = sqlite3_column_int64(st, 3);
+		r[n].at = sqlite3_column_int64(st, 4);
+		r[n].done = sqlite3_column_int(st, 5);
+		r[n].packets = (uint64_t)sqlite3_column_int64(st, 6);
 		n++;
 	}
 	if (rc != SQLITE_DONE)
@@ -277,6 +317,13 @@ same_file(const struct rec *r, const struct import_file *f)
 	    r->packets == f->packets;
 }
 
+/*
+ * An earlier import, by what the record keeps: a fingerprint prefix
+ * (enough to tell imports apart; docs/SCHEMA.md says how to compute
+ * a file's) and its time span, which the operator finds the file by.
+ */
+#define IMPORT_FP_SHORT	12
+
 static void
 import_desc(const struct rec *r, char *buf, size_t len)
 {
@@ -285,8 +332,9 @@ import_desc(const struct rec *r, char *buf, size_t len)
 	fmt_time(r->at, at, sizeof(at));
 	fmt_time(r->first_usec / 1000000, t1, sizeof(t1));
 	fmt_time(r->last_usec / 1000000, t2, sizeof(t2));
-	snprintf(buf, len, "%s (imported %s%s, packets %s .. %s)", r->name,
-	    at, r->done ? "" : ", a run that did not finish", t1, t2);
+	snprintf(buf, len, "the import with fingerprint %.*s (packets %s .. "
+	    "%s, imported %s%s)", IMPORT_FP_SHORT, r->fingerprint, t1, t2, at,
+	    r->done ? "" : ", a run that did not finish");
 }
 
 /*
@@ -374,8 +422,7 @@ conflict(sqlite3 *db, const struct import_file *f, const struct pers *fp,
 		if (f->first_usec <= r[i].last_usec &&
 		    r[i].first_usec <= f->last_usec) {
 			import_desc(&r[i], desc, sizeof(desc));
-			snprintf(err, errlen, "%s overlaps in time the import of "
-			    "%s: the same traffic would be counted twice, or "
+			snprintf(err, errlen, "%s overlaps in time %s: the same traffic would be counted twice, or "
 			    "dropped; pass --replace to release its periods "
 			    "again from this reading", f->path, desc);
 			return 1;
@@ -406,7 +453,7 @@ conflict(sqlite3 *db, const struct import_file *f, const struct pers *fp,
 		snprintf(err, errlen, "%s falls in %s, already released from "
 		    "%s: a period is released once, so the counts of %s there "
 		    "would be lost; read the files of that period together in "
-		    "one run with --replace", f->path, ps, desc, f->name);
+		    "one run with --replace", f->path, ps, desc, f->path);
 		return 1;
 	}
 	return 0;
@@ -485,18 +532,17 @@ insert_import(sqlite3 *db, const struct import_file *f,
 	size_t i;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "INSERT INTO import(name, fingerprint, size,"
+	if (sqlite3_prepare_v2(db, "INSERT INTO import(fingerprint, size,"
 	    " first_usec, last_usec, packets, imported_at, done)"
-	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)", -1, &st, NULL) !=
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0)", -1, &st, NULL) !=
 	    SQLITE_OK)
 		return -1;
-	sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, f->fingerprint, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)f->size);
-	sqlite3_bind_int64(st, 4, f->first_usec);
-	sqlite3_bind_int64(st, 5, f->last_usec);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)f->packets);
-	sqlite3_bind_int64(st, 7, now);
+	sqlite3_bind_text(st, 1, f->fingerprint, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)f->size);
+	sqlite3_bind_int64(st, 3, f->first_usec);
+	sqlite3_bind_int64(st, 4, f->last_usec);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)f->packets);
+	sqlite3_bind_int64(st, 6, now);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)

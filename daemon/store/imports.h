@@ -15,9 +15,12 @@
  * and the only file aicensusd -r keeps (its vault and keys live in
  * memory).  What it holds is not an identifier: a file's fingerprint
  * (capture/input.h: SHA-256 of its size, first and last MiB), its
- * last path part (the directory is not kept), its size, the times of
- * its first and last packet, its packet count, when it was read, and
- * which days and weeks it fed.  Report readers could see that these
+ * size, the times of its first and last packet, its packet count, when
+ * it was read, and which days and weeks it fed.  No name: a capture's
+ * file name may carry an address or a host ("10.1.2.3-laptop.pcap"),
+ * so an earlier import is named by the first 12 hex digits of its
+ * fingerprint and its time span; only a file of this run is named, by
+ * the path the operator gave (f->path, in err).  Report readers could see that these
  * periods come from files read offline; the period rows already say
  * which hours they cover.
  *
@@ -46,8 +49,7 @@
 #define IMPORT_FP_HEX		65
 
 struct import_file {
-	const char	*path;		/* for messages */
-	const char	*name;		/* kept: the last part of path */
+	const char	*path;		/* for this run's messages; never kept */
 	char		 fingerprint[IMPORT_FP_HEX];	/* input.h */
 	int64_t		 first_usec, last_usec;
 	uint64_t	 packets;
@@ -56,7 +58,11 @@ struct import_file {
 
 struct imports;
 
-/* The record in the release database at path (tables made if absent). */
+/*
+ * The record in the release database at path (tables made if absent; a
+ * record from before names were dropped loses its name column, its
+ * bytes overwritten).
+ */
 struct imports	*imports_open(const char *path, char *err, size_t errlen);
 void		 imports_close(struct imports *);
 

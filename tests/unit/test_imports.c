@@ -84,7 +84,6 @@ file(const char *name, char c, int64_t first, int64_t last)
 
 	memset(&f, 0, sizeof(f));
 	f.path = name;
-	f.name = name;
 	memset(f.fingerprint, c, 64);
 	f.first_usec = first * US;
 	f.last_usec = last * US;
@@ -132,15 +131,18 @@ test_record(void)
 	T_EQ_INT(plan(f, 2, 0, NULL, err, sizeof(err)), 0);
 	T_EQ_INT(sql_int("SELECT count(*) FROM import WHERE done = 1"), 2);
 	T_EQ_INT(sql_int("SELECT count(*) FROM import_period i JOIN import"
-	    " ON i.import = id WHERE name = 'a.pcap'"), 4);
+	    " ON i.import = id WHERE fingerprint LIKE 'a%'"), 4);
 	T_EQ_INT(sql_int("SELECT count(*) FROM import_period i JOIN import"
-	    " ON i.import = id WHERE name = 'a.pcap' AND ((kind = 1 AND"
+	    " ON i.import = id WHERE fingerprint LIKE 'a%' AND ((kind = 1 AND"
 	    " period IN (20261122, 20261123)) OR (kind = 2 AND period IN"
 	    " (202647, 202648)))"), 4);
-	T_EQ_INT(sql_int("SELECT packets FROM import WHERE name = 'b.pcap'"),
+	T_EQ_INT(sql_int("SELECT packets FROM import WHERE fingerprint LIKE 'b%'"),
 	    10);
-	T_EQ_INT(sql_int("SELECT first_usec FROM import WHERE name ="
-	    " 'b.pcap'"), (MON + 7 * 24 * H + 2 * H) * US);
+	T_EQ_INT(sql_int("SELECT first_usec FROM import WHERE fingerprint"
+	    " LIKE 'b%'"), (MON + 7 * 24 * H + 2 * H) * US);
+	/* no name is kept: the file's name may carry an identifier */
+	T_EQ_INT(sql_int("SELECT count(*) FROM pragma_table_info('import')"
+	    " WHERE name = 'name'"), 0);
 }
 
 static void
@@ -158,9 +160,11 @@ test_refused(void)
 	/* the same bytes under another name */
 	f[0] = file("copy.pcap", 'a', MON + 8 * H, MON + 10 * H);
 	T_EQ_INT(plan(f, 1, 0, NULL, err, sizeof(err)), -1);
-	T_CHECK(strstr(err, "copy.pcap was already imported: a.pcap") !=
-	    NULL);
-	T_CHECK(strstr(err, "imported 2026-12-16") != NULL);
+	T_CHECK(strstr(err, "copy.pcap was already imported: the import "
+	    "with fingerprint aaaaaaaaaaaa (packets 2026-11-16 08:00:00 UTC "
+	    ".. 2026-11-16 10:00:00 UTC, imported 2026-12-16") != NULL);
+	/* the earlier import by its fingerprint's first 12 digits only */
+	T_CHECK(strstr(err, "aaaaaaaaaaaaa") == NULL);
 	T_CHECK(strstr(err, "--replace") != NULL);
 
 	/*
@@ -171,8 +175,9 @@ test_refused(void)
 	f[0] = file("middle.pcap", 'a', MON + 8 * H, MON + 10 * H);
 	f[0].packets = 11;
 	T_EQ_INT(plan(f, 1, 0, NULL, err, sizeof(err)), -1);
-	T_CHECK(strstr(err, "middle.pcap overlaps in time the import of "
-	    "a.pcap") != NULL && strstr(err, "already imported") == NULL);
+	T_CHECK(strstr(err, "middle.pcap overlaps in time the import with "
+	    "fingerprint aaaaaaaaaaaa") != NULL &&
+	    strstr(err, "already imported") == NULL);
 	f[0] = file("later.pcap", 'a', MON + 8 * H, MON + 10 * H + 1);
 	T_EQ_INT(plan(f, 1, 0, NULL, err, sizeof(err)), -1);
 	T_CHECK(strstr(err, "later.pcap overlaps in time") != NULL);
@@ -180,14 +185,15 @@ test_refused(void)
 	/* other bytes over the same time */
 	f[0] = file("merged.pcap", 'm', MON + 9 * H, MON + 12 * H);
 	T_EQ_INT(plan(f, 1, 0, NULL, err, sizeof(err)), -1);
-	T_CHECK(strstr(err, "merged.pcap overlaps in time the import of "
-	    "a.pcap") != NULL);
+	T_CHECK(strstr(err, "merged.pcap overlaps in time the import with "
+	    "fingerprint aaaaaaaaaaaa") != NULL);
 
 	/* the next hour of the rotation: the same day, released */
 	f[0] = file("next.pcap", 'n', MON + 11 * H, MON + 12 * H);
 	T_EQ_INT(plan(f, 1, 0, NULL, err, sizeof(err)), -1);
 	T_CHECK(strstr(err, "next.pcap falls in day 2026-11-16, already "
-	    "released from a.pcap") != NULL);
+	    "released from the import with fingerprint aaaaaaaaaaaa") !=
+	    NULL && strstr(err, "counts of next.pcap there") != NULL);
 	/* nothing was recorded by the refusals */
 	T_EQ_INT(sql_int("SELECT count(*) FROM import"), 1);
 	T_EQ_INT(sql_int("SELECT count(*) FROM period"), 2);
@@ -202,8 +208,8 @@ test_refused(void)
 	/* ... which a shipping sensor does not refuse (no cell to lose)
 	 * (but the week it shares with a.pcap it does) */
 	T_EQ_INT(plan(f, 1, IMPORT_UNRECORDED, NULL, err, sizeof(err)), -1);
-	T_CHECK(strstr(err, "week 2026-W47, already released from a.pcap") !=
-	    NULL);
+	T_CHECK(strstr(err, "week 2026-W47, already released from the "
+	    "import with fingerprint aaaaaaaaaaaa") != NULL);
 }
 
 static void
@@ -228,7 +234,8 @@ test_replace(void)
 	/* --replace with the next hour alone: the day holds h08.pcap */
 	f[0] = file("h09.pcap", '2', MON + 9 * H, MON + 10 * H - 1);
 	T_EQ_INT(plan(f, 1, IMPORT_REPLACE, NULL, err, sizeof(err)), -1);
-	T_CHECK(strstr(err, "also hold h08.pcap") != NULL &&
+	T_CHECK(strstr(err, "also hold the import with fingerprint "
+	    "111111111111 (packets 2026-11-16 08:00:00 UTC") != NULL &&
 	    strstr(err, "does not give again") != NULL);
 	T_EQ_INT(sql_int("SELECT count(*) FROM period"), 4);
 
@@ -243,8 +250,8 @@ test_replace(void)
 	    " (20261116, 202647)"), 0);
 	T_EQ_INT(sql_int("SELECT count(*) FROM period"), 2);
 	T_EQ_INT(sql_int("SELECT count(*) FROM import"), 3);
-	T_EQ_INT(sql_int("SELECT count(*) FROM import WHERE name ="
-	    " 'later.pcap'"), 1);
+	T_EQ_INT(sql_int("SELECT count(*) FROM import WHERE fingerprint"
+	    " LIKE 'l%'"), 1);
 
 	/* a merged file spanning both hours replaces the two */
 	released(1, 20261116);
@@ -281,14 +288,88 @@ test_central(void)
 	f[0] = file("other.pcap", 'o', MON + 8 * H, MON + 11 * H);
 	T_EQ_INT(plan(f, 1, IMPORT_REPLACE | IMPORT_SAME_ONLY |
 	    IMPORT_UNRECORDED, &rep, err, sizeof(err)), -1);
-	T_CHECK(strstr(err, "central group: a.pcap") != NULL);
+	T_CHECK(strstr(err, "central group: the import with fingerprint "
+	    "aaaaaaaaaaaa") != NULL);
 	/* nor a file of the same fingerprint but another packet count */
 	f[0] = file("a.pcap", 'a', MON + 8 * H, MON + 10 * H);
 	f[0].packets = 9;
 	T_EQ_INT(plan(f, 1, IMPORT_REPLACE | IMPORT_SAME_ONLY |
 	    IMPORT_UNRECORDED, &rep, err, sizeof(err)), -1);
-	T_CHECK(strstr(err, "central group: a.pcap") != NULL);
+	T_CHECK(strstr(err, "central group: the import with fingerprint "
+	    "aaaaaaaaaaaa") != NULL);
 	T_EQ_INT(sql_int("SELECT count(*) FROM period"), 2);
+}
+
+/* 1 when the bytes of s are anywhere in the file at path. */
+static int
+file_has(const char *path, const char *s)
+{
+	FILE *fp;
+	char *buf;
+	size_t n, len = strlen(s), i;
+	int found = 0;
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return 0;
+	if ((buf = malloc(1 << 22)) == NULL) {
+		fclose(fp);
+		return 0;
+	}
+	n = fread(buf, 1, 1 << 22, fp);
+	fclose(fp);
+	for (i = 0; i + len <= n && !found; i++)
+		found = memcmp(buf + i, s, len) == 0;
+	free(buf);
+	return found;
+}
+
+/*
+ * A record written before names were dropped: the name column goes at
+ * open, the rows stay and still refuse, and the names' bytes are gone
+ * from the file (not left in a free page).
+ */
+static void
+test_migrate(void)
+{
+	struct import_file f[1];
+	struct imports *im;
+	char err[1024];
+
+	fresh();
+	sql_exec("CREATE TABLE import(id INTEGER PRIMARY KEY,"
+	    " name TEXT NOT NULL, fingerprint TEXT NOT NULL, size INTEGER NOT"
+	    " NULL, first_usec INTEGER NOT NULL, last_usec INTEGER NOT NULL,"
+	    " packets INTEGER NOT NULL, imported_at INTEGER NOT NULL,"
+	    " done INTEGER NOT NULL);"
+	    "CREATE TABLE import_period(import INTEGER NOT NULL,"
+	    " kind INTEGER NOT NULL, period INTEGER NOT NULL,"
+	    " PRIMARY KEY(import, kind, period)) WITHOUT ROWID;"
+	    "INSERT INTO import VALUES(7, '10.1.2.3-jdoe-laptop.pcap',"
+	    " 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',"
+	    " 1000, 1794816000000000, 1794823200000000, 10, 1797000000, 1);"
+	    "INSERT INTO import_period VALUES(7, 1, 20261116), (7, 2, 202647);");
+	released(1, 20261116);
+	released(2, 202647);
+	T_CHECK(file_has(db, "jdoe-laptop"));
+	im = imports_open(db, err, sizeof(err));
+	T_CHECK(im != NULL);
+	imports_close(im);
+	T_EQ_INT(sql_int("SELECT count(*) FROM pragma_table_info('import')"
+	    " WHERE name = 'name'"), 0);
+	T_EQ_INT(sql_int("SELECT count(*) FROM import WHERE id = 7 AND"
+	    " packets = 10 AND done = 1"), 1);
+	T_CHECK(!file_has(db, "jdoe-laptop"));
+	T_CHECK(!file_has(db, "10.1.2.3"));
+	/* the migrated row still refuses the same file */
+	f[0] = file("again.pcap", 'a', MON + 8 * H, MON + 10 * H);
+	T_EQ_INT(plan(f, 1, 0, NULL, err, sizeof(err)), -1);
+	T_CHECK(strstr(err, "again.pcap was already imported: the import "
+	    "with fingerprint aaaaaaaaaaaa") != NULL);
+	/* a second open finds nothing to do */
+	im = imports_open(db, err, sizeof(err));
+	T_CHECK(im != NULL);
+	imports_close(im);
+	T_EQ_INT(sql_int("SELECT count(*) FROM import"), 1);
 }
 
 int
@@ -306,6 +387,7 @@ main(void)
 	T_RUN(test_refused);
 	T_RUN(test_replace);
 	T_RUN(test_central);
+	T_RUN(test_migrate);
 	unlink(db);
 	rmdir(dir);
 	return T_DONE();
