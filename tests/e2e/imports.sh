@@ -27,7 +27,7 @@ BUILD=${BUILD:-build}
 DAEMON=$PWD/$BUILD/aicensusd
 PY=/usr/bin/python3
 out=$(mktemp -d /tmp/aic-imports.XXXXXX)
-trap 'rm -rf "$out"' EXIT
+trap '[ -n "$KEEP" ] || rm -rf "$out"' EXIT	# KEEP=1: left to look at
 fails=0
 ok() { echo "ok - $*"; }
 nok() { echo "not ok - $*"; fails=$((fails + 1)); }
@@ -115,15 +115,18 @@ for f in "$out"/rot/*; do
 	n=$(capinfos -c -M "$f" | awk '/Number of packets/ { print $NF }')
 	[ "$n" -gt 0 ] || continue
 	sum=$(fingerprint "$f")
-	got=$(sqlite3 "$d/released.db" "SELECT packets || ' ' || done FROM import WHERE name = '$(basename "$f")' AND fingerprint = '$sum'")
+	t1=$(capinfos -a -S -M "$f" | awk '/First packet time/ { print $NF }')
+	t2=$(capinfos -e -S -M "$f" | awk '/Last packet time/ { print $NF }')
+	got=$(sqlite3 "$d/released.db" "SELECT packets || ' ' || done FROM import WHERE fingerprint = '$sum' AND first_usec / 1000000 = ${t1%.*} AND last_usec / 1000000 = ${t2%.*}")
 	[ "$got" = "$n 1" ] || { bad=$((bad + 1)); echo "# $(basename "$f"): '$got', want '$n 1'"; }
 done
-check "the import record: $nfull rows, each with the file's fingerprint and packet count, complete" \
+check "the import record: $nfull rows, each with the file's fingerprint, time span and packet count, complete" \
 	'[ $bad -eq 0 ] && [ "$(rows "$d" import)" = "$nfull" ]'
 check "... and the periods each fed (every released period has one)" \
 	'[ "$(sqlite3 "$d/released.db" "SELECT count(*) FROM period WHERE NOT EXISTS (SELECT 1 FROM import_period i WHERE i.kind = period.kind AND i.period = period.period)")" = 0 ]'
-check "... no directory is kept, only the files' names" \
-	'! sqlite3 "$d/released.db" "SELECT name FROM import" | grep -q /'
+check "... no name is kept (a capture's name may carry an identifier): no such column, no file's name in the database" \
+	'[ "$(sqlite3 "$d/released.db" "SELECT count(*) FROM pragma_table_info('"'"'import'"'"') WHERE name = '"'"'name'"'"'")" = 0 ] &&
+	! for f in "$out"/rot/*; do basename "$f"; done | grep -qaFf - "$d/released.db"'
 
 d=$(fresh dir)
 run "$d" "$out/rot"
@@ -151,8 +154,9 @@ d=$out/run-dir
 before=$(state "$d")
 one=$(ls "$out"/rot/* | head -1)
 run "$d" "$one"
-check "a file read again is refused (exit $rc), naming it, the earlier import and its date" \
-	'[ $rc -ne 0 ] && [[ $log == *"$one was already imported"* ]] && [[ $log == *"imported 20"*" UTC"* ]]' ||
+fp1=$(fingerprint "$one" | cut -c1-12)
+check "a file read again is refused (exit $rc), naming it, the earlier import by fingerprint ($fp1), span and date" \
+	'[ $rc -ne 0 ] && [[ $log == *"$one was already imported: the import with fingerprint $fp1 (packets 20"*" UTC .. 20"*" UTC, imported 20"*" UTC)"* ]]' ||
 	echo "$log" | tail -2
 check "... and nothing in the release database changed" '[ "$(state "$d")" = "$before" ]'
 run "$d" "$out/rot"
@@ -173,11 +177,11 @@ check "the first file of the rotation alone: exit 0" '[ $rc -eq 0 ]'
 before=$(state "$d")
 run "$d" "${full[1]}"
 check "the next file in a run of its own is refused: its day is already released from the first (named)" \
-	'[ $rc -ne 0 ] && [[ $log == *"${full[1]} falls in day "*"already released from $(basename "${full[0]}")"* ]] &&
+	'[ $rc -ne 0 ] && [[ $log == *"${full[1]} falls in day "*"already released from the import with fingerprint $(fingerprint "${full[0]}" | cut -c1-12) (packets "* ]] &&
 	[ "$(state "$d")" = "$before" ]' || echo "$log" | tail -2
 run "$d" "${full[1]}" --replace
 check "... with --replace alone still refused, naming the first file, which it does not give again" \
-	'[ $rc -ne 0 ] && [[ $log == *"--replace"*"$(basename "${full[0]}")"*"does not give again"* ]] &&
+	'[ $rc -ne 0 ] && [[ $log == *"--replace"*"fingerprint $(fingerprint "${full[0]}" | cut -c1-12)"*"does not give again"* ]] &&
 	[ "$(state "$d")" = "$before" ]' || echo "$log" | tail -2
 run "$d" "${full[@]}" --replace
 check "... every file with --replace: exactly the figures of the single file" \
@@ -222,4 +226,69 @@ run "$d" "${full[0]}" "$out/missing.pcap"
 check "a missing file: refused, naming it, nothing released" \
 	'[ $rc -ne 0 ] && [[ $log == *"$out/missing.pcap: No such file"* ]] &&
 	[ "$(rows "$d" period)" = 0 -o "$(rows "$d" period)" = none ]' || echo "$log" | tail -2
+
+# The attacker's test: capture files named after an address and a host,
+# and after a MAC, read, refused and read again with --replace.  No such
+# name, nor any part of one, may reach the release database (any table,
+# any byte of any file the runs leave, journals included), a query or
+# report answer, or anything the daemon writes except the operator's
+# stderr: every write, send and connect is traced, with log = "syslog"
+# and the connect to /dev/log made to succeed, so a syslog line would
+# be sent, and seen.
+ids=$out/ids
+mkdir -p "$ids"
+ipname=10.1.2.3-jdoe-laptop.pcap
+macname=aa:bb:cc:dd:ee:ff.pcap
+cp "${full[0]}" "$ids/$ipname"
+cp "${full[1]}" "$ids/$macname"
+secrets=("$ipname" "$macname" 10.1.2.3 jdoe aa:bb:cc:dd:ee:ff)
+d=$(fresh ids)
+sed -i 's|timezone = "UTC";|timezone = "UTC";\n  log = "syslog";|' "$d/aicensus.conf"
+ntr=0
+# traced DIR ARGS...: run, under strace (the trace in $out/trace.N).
+traced() {
+	local d=$1
+	shift
+	ntr=$((ntr + 1))
+	log=$( (cd "$d" && strace -f -qq -s 65536 -o "$out/trace.$ntr" \
+		-e trace=connect,sendto,sendmsg,write,writev,pwrite64,pwritev \
+		-e inject=connect:retval=0 "$DAEMON" -c aicensus.conf -r "$@") 2>&1)
+	rc=$?
+}
+# hits WHAT: how many times the names or their parts occur in WHAT (stdin).
+hits() {
+	local s n=0
+	cat >"$out/hits"
+	for s in "${secrets[@]}"; do
+		n=$((n + $(grep -aoF -- "$s" "$out/hits" | wc -l)))
+	done
+	echo $n
+}
+traced "$d" "$ids/$ipname"
+rc1=$rc
+traced "$d" "$ids/$macname"
+check "a file named $macname after one named $ipname: refused, naming this run's file on stderr and the earlier import by fingerprint only" \
+	'[ $rc1 -eq 0 ] && [ $rc -ne 0 ] && [[ $log == *"$ids/$macname falls in day "*"already released from the import with fingerprint "* ]] &&
+	[[ $log != *jdoe* ]] && [[ $log != *10.1.2.3* ]]' || echo "$log" | tail -2
+traced "$d" "$ids"
+rc3=$rc
+traced "$d" "$ids" --replace
+check "... their directory: refused, then with --replace read (exit $rc3, $rc)" \
+	'[ $rc3 -ne 0 ] && [ $rc -eq 0 ] && [[ $log == *"--replace: 1 earlier imports removed"* ]]' ||
+	echo "$log" | tail -2
+n=$(cat "$d"/* "$d"/*/* 2>/dev/null | hits)
+check "... no name nor part in any byte of the files the runs left in $(basename "$d") ($(ls -A "$d" | tr '\n' ' ')): $n hits" '[ "$n" = 0 ]'
+n=0
+for f in "$d"/*.db; do n=$((n + $(sqlite3 "$f" .dump | hits))); done
+check "... none in any table of the databases (sqlite3 .dump): $n hits" '[ "$n" = 0 ]'
+AIC=$PWD/$BUILD/aicensus
+n=$( (cd "$d" && "$AIC" query -c aicensus.conf --db released.db --format json --by department,service &&
+	"$AIC" report -c aicensus.conf --db released.db --week last --format json &&
+	"$AIC" report -c aicensus.conf --db released.db --week last --format md) 2>&1 | tee "$out/answers" | hits)
+check "... none in what query and report answer ($(wc -c <"$out/answers") bytes): $n hits" \
+	'[ "$n" = 0 ] && [ "$(grep -c '"'"'"connections"'"'"' "$out/answers")" -gt 0 ]' || tail -3 "$out/answers"
+n=$(cat "$out"/trace.* | grep -avE '^[0-9]+ +writev?\(2,' | hits)
+nlog=$(cat "$out"/trace.* | grep -ac /dev/log)
+check "... none in anything the daemon wrote, sent or connected to except its stderr (log = \"syslog\"; $ntr runs traced): $n hits, $nlog connects to /dev/log" \
+	'[ "$n" = 0 ] && [ "$nlog" = 0 ] && [ "$(cat "$out"/trace.* | grep -acE "writev?\(2,")" -gt 0 ]'
 exit $((fails > 0))
