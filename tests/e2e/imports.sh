@@ -8,10 +8,11 @@
 #  - names that sort out of time order (cap.pcap10 before cap.pcap2) are
 #    read in time order;
 #  - the import record: one row per file with its fingerprint (SHA-256
-#    of size, first and last MiB, as python's hashlib says), packet
-#    count (as capinfos says) and the periods it fed;
+#    of size, first and last MiB, as python's hashlib says), time span
+#    and packet count (as capinfos says) and the periods it fed; no name;
 #  - a file read again is refused with a message naming it and the
-#    earlier import's date, and nothing in the release database changes;
+#    earlier import by fingerprint prefix, span and date, and nothing in
+#    the release database changes;
 #  - the next file of a rotation read in a run of its own is refused (its
 #    day was released from the first);  --replace with only that file is
 #    refused naming the first; both files with --replace, or the whole
@@ -21,7 +22,11 @@
 #    are refused before anything is released (no release database row);
 #  - a file cut short inside a record (tcpdump killed while writing) is
 #    read up to the cut, the run goes on with the next files and exits 1
-#    naming it.
+#    naming it;
+#  - files named after an address and a host, and a MAC, read, refused
+#    and replaced: no name nor part of one in any byte of the files left,
+#    any table, query or report answer, or anything the daemon writes
+#    (traced) other than its stderr, even with log = "syslog".
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 DAEMON=$PWD/$BUILD/aicensusd
