@@ -2038,6 +2038,12 @@ main(int argc, char **argv)
 		fatalx("%s", err);
 	if ((d.rel = reldb_open(relpath, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	/* an import record from before names were dropped loses them */
+	if ((rc = imports_migrate(relpath, err, sizeof(err))) < 0)
+		fatalx("%s", err);
+	if (rc == 1)
+		log_info("release database: the capture file names of its "
+		    "import record removed (a name may carry an address)");
 	/* one publication per figure: the central release's (release.h) */
 	if (d.cfg->central.conninfo[0] != '\0' &&
 	    reldb_set_central(d.rel, d.cfg->central.site) != 0)

@@ -142,8 +142,8 @@ exec(sqlite3 *db, const char *sql)
  * A record written before names were dropped has a name column: the
  * table is copied without it.  secure_delete (set for this connection
  * in imports_open) overwrites the old rows' bytes as their pages are
- * freed, so no name is left in the file's free pages either.  0 done
- * or nothing to do, -1 error.
+ * freed, so no name is left in the file's free pages either.  1 done,
+ * 0 nothing to do, -1 error.
  */
 static int
 drop_names(sqlite3 *db)
@@ -176,7 +176,30 @@ drop_names(sqlite3 *db)
 		exec(db, "ROLLBACK");
 		return -1;
 	}
-	return 0;
+	return 1;
+}
+
+int
+imports_migrate(const char *path, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	int rc = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	sqlite3_busy_timeout(db, 5000);
+	if (exec(db, "PRAGMA secure_delete = ON") != 0 ||
+	    (rc = drop_names(db)) < 0)
+		goto fail;
+	sqlite3_close(db);
+	return rc;
+fail:
+	snprintf(err, errlen, "%s: cannot remove the file names of the "
+	    "import record: %s", path, db ? sqlite3_errmsg(db) :
+	    "cannot open");
+	sqlite3_close(db);
+	return -1;
 }
 
 struct imports *
@@ -196,7 +219,7 @@ imports_open(const char *path, char *err, size_t errlen)
 	}
 	sqlite3_busy_timeout(im->db, 5000);
 	if (exec(im->db, "PRAGMA secure_delete = ON") != 0 ||
-	    drop_names(im->db) != 0 || exec(im->db, schema_sql) != 0) {
+	    drop_names(im->db) < 0 || exec(im->db, schema_sql) != 0) {
 		snprintf(err, errlen, "%s: cannot keep the import record: %s",
 		    path, sqlite3_errmsg(im->db));
 		goto fail;

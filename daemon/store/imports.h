@@ -65,6 +65,12 @@ struct imports;
  */
 struct imports	*imports_open(const char *path, char *err, size_t errlen);
 void		 imports_close(struct imports *);
+/*
+ * The same for a daemon that never runs -r again: an older record's
+ * names removed from the release database at path, nothing created.
+ * 1 removed, 0 nothing to do, -1 error (err).
+ */
+int		 imports_migrate(const char *path, char *err, size_t errlen);
 
 /*
  * A sensor shipping to a central database (docs/CENTRAL.md) keeps period

@@ -329,12 +329,8 @@ file_has(const char *path, const char *s)
  * from the file (not left in a free page).
  */
 static void
-test_migrate(void)
+old_record(void)
 {
-	struct import_file f[1];
-	struct imports *im;
-	char err[1024];
-
 	fresh();
 	sql_exec("CREATE TABLE import(id INTEGER PRIMARY KEY,"
 	    " name TEXT NOT NULL, fingerprint TEXT NOT NULL, size INTEGER NOT"
@@ -350,6 +346,16 @@ test_migrate(void)
 	    "INSERT INTO import_period VALUES(7, 1, 20261116), (7, 2, 202647);");
 	released(1, 20261116);
 	released(2, 202647);
+}
+
+static void
+test_migrate(void)
+{
+	struct import_file f[1];
+	struct imports *im;
+	char err[1024];
+
+	old_record();
 	T_CHECK(file_has(db, "jdoe-laptop"));
 	im = imports_open(db, err, sizeof(err));
 	T_CHECK(im != NULL);
@@ -370,6 +376,18 @@ test_migrate(void)
 	T_CHECK(im != NULL);
 	imports_close(im);
 	T_EQ_INT(sql_int("SELECT count(*) FROM import"), 1);
+
+	/* what a live daemon does at start: the same, nothing created */
+	old_record();
+	T_CHECK(file_has(db, "jdoe-laptop"));
+	T_EQ_INT(imports_migrate(db, err, sizeof(err)), 1);
+	T_CHECK(!file_has(db, "jdoe-laptop"));
+	T_EQ_INT(sql_int("SELECT count(*) FROM import WHERE packets = 10"), 1);
+	T_EQ_INT(imports_migrate(db, err, sizeof(err)), 0);
+	fresh();
+	T_EQ_INT(imports_migrate(db, err, sizeof(err)), 0);
+	T_EQ_INT(sql_int("SELECT count(*) FROM sqlite_master WHERE name ="
+	    " 'import'"), 0);
 }
 
 int
