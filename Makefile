@@ -147,7 +147,7 @@ DEPS_TEST := tshark tcpreplay python3 python3-scapy python3-cryptography \
 	sqlite3 iproute2 dnsutils openssl dnsmasq-base valgrind \
 	prometheus chromium wrk curl poppler-utils mandoc man-db groff-base \
 	util-linux clang libclang-rt-14-dev time e2fsprogs \
-	libndpi-bin faketime bc postgresql-15 debhelper lintian
+	libndpi-bin faketime bc postgresql-15 debhelper lintian strace
 # Units of DEPS_TEST packages that Debian enables (and would start) on
 # installation; `make test-deps` leaves them disabled, stopped and masked.
 TEST_SERVICES := prometheus.service postgresql.service

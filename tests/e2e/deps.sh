@@ -81,7 +81,7 @@ done
 TOOLS="tshark tcpreplay tcprewrite valgrind chromium promtool prometheus
 	/usr/lib/postgresql/15/bin/initdb /usr/lib/postgresql/15/bin/pg_ctl
 	clang wrk curl pdftotext pdfinfo mandoc sqlite3 dig dnsmasq faketime
-	ndpiReader bc lintian dh dh_installsystemd /usr/bin/python3"
+	ndpiReader bc lintian dh dh_installsystemd strace /usr/bin/python3"
 bad=
 none=
 for t in $TOOLS; do
