@@ -82,7 +82,7 @@ static const char *const text[T_N][LANG_N] = {
 	    "Niet toe te wijzen" },
 	[T_UNATTRIBUTED_SUB] = {
 	    "{1} encrypted (ECH), {2} DNS-over-HTTPS connections",
-	    "{1} versleutelde (ECH), {2} DNS-over-HTTPS-verbindingen" },
+	    "{1} versleutelde (ECH) en {2} DNS-over-HTTPS-verbindingen" },
 	[T_AND] = {
 	    " and ",
 	    " en " },
@@ -126,7 +126,7 @@ static const char *const text[T_N][LANG_N] = {
 	    "Voor het eerst gezien: {1}." },
 	[T_F_NONEW] = {
 	    "No service was seen for the first time.",
-	    "Er is geen nieuwe dienst gezien." },
+	    "Er is geen dienst voor het eerst gezien." },
 	[T_F_CN] = {
 	    "{1} of connections went to vendors under Chinese"
 	    " jurisdiction.",
@@ -146,7 +146,7 @@ static const char *const text[T_N][LANG_N] = {
 	    " van de verbindingen kwam van adressen buiten elke afdeling." },
 	[T_CHART_WEEKS] = {
 	    "Devices using generative AI, per week",
-	    "Apparaten met generatieve AI, per week" },
+	    "Apparaten die generatieve AI gebruiken, per week" },
 	[T_CHART_SHADOW] = {
 	    "Share of connections: sanctioned and shadow AI",
 	    "Aandeel verbindingen: goedgekeurd en schaduw-AI" },
@@ -158,7 +158,7 @@ static const char *const text[T_N][LANG_N] = {
 	    "Schaduw-AI (niet goedgekeurd)" },
 	[T_SHADOW_SHORT] = {
 	    "Shadow",
-	    "Schaduw" },
+	    "Schaduw-AI" },
 	[T_ORGANISATION] = {
 	    "Organisation",
 	    "Organisatie" },
@@ -275,7 +275,7 @@ static const char *const text[T_N][LANG_N] = {
 	    " proxy for data-leak risk (how much left, not what it was).",
 	    "Bytes die over de getelde verbindingen naar de dienst zijn"
 	    " verstuurd: een indicatie voor het risico op datalekken"
-	    " (hoeveel er vertrok, niet wat)." },
+	    " (hoeveel er is verstuurd, niet wat)." },
 	[T_CHART_UPLOAD] = {
 	    "Uploaded per service",
 	    "Geüpload per dienst" },
@@ -354,7 +354,7 @@ static const char *const text[T_N][LANG_N] = {
 	    "TLS-verbindingen zonder servernaam" },
 	[T_BL_NOSNI_NOTE] = {
 	    "Cannot be matched to any service.",
-	    "Kunnen aan geen dienst gekoppeld worden." },
+	    "Deze zijn aan geen dienst te koppelen." },
 	[T_BL_UNREADABLE] = {
 	    "ClientHello not readable",
 	    "ClientHello niet leesbaar" },
@@ -383,7 +383,7 @@ static const char *const text[T_N][LANG_N] = {
 	    "{1} of {2} hours in the period; an hour without data had no"
 	    " traffic or the sensor was down.",
 	    "{1} van de {2} uur in de periode; een uur zonder gegevens"
-	    " had geen verkeer of de sensor lag stil." },
+	    " had geen verkeer of de sensor draaide niet." },
 	[T_BL_LOST] = {
 	    "Counts lost",
 	    "Verloren tellingen" },
@@ -500,8 +500,9 @@ static const char *const text[T_N][LANG_N] = {
 	    " configuration, every other service counts as shadow AI;"
 	    " changes compare with the previous ISO week (or quarter).",
 	    "verbindingen zijn TLS-, QUIC- en toegewezen"
-	    " ECH-verbindingen; goedgekeurde diensten zijn die in de"
-	    " configuratie van de sensor, elke andere dienst telt als"
+	    " ECH-verbindingen; goedgekeurde diensten zijn de diensten"
+	    " die in de configuratie van de sensor zijn goedgekeurd, elke"
+	    " andere dienst telt als"
 	    " schaduw-AI; veranderingen vergelijken met de vorige"
 	    " ISO-week (of het vorige kwartaal)." },
 	[T_LEGEND] = {
@@ -510,7 +511,8 @@ static const char *const text[T_N][LANG_N] = {
 	    " add up to totals.",
 	    "„–”: geen gebruik, of te weinig apparaten om te tonen · cijfers"
 	    " kunnen een beetje verschoven zijn om kleine groepen te"
-	    " beschermen, dus rijen tellen niet per se op tot totalen." },
+	    " beschermen, dus rijen tellen niet per se op tot hun"
+	    " totaal." },
 	[T_MATRIX] = {
 	    "Devices per department and service",
 	    "Apparaten per afdeling en dienst" },
@@ -592,7 +594,7 @@ static const char *const text[T_N][LANG_N] = {
 	    " validatiemodus): niet verspreiden." },
 	[T_BL_LATE] = {
 	    "Counts that arrived after their period was released",
-	    "Tellingen die binnenkwamen na vrijgave van hun periode" },
+	    "Tellingen die binnenkwamen na de vrijgave van hun periode" },
 	[T_BL_LATE_NOTE] = {
 	    "Released figures are never revised: these are not in any"
 	    " figure of this report.",
@@ -737,7 +739,7 @@ static const struct {
 	{ "video", { "Video", "Video" } },
 	{ "writing", { "Writing and translation", "Schrijven en vertalen" } },
 	{ "search", { "Search", "Zoeken" } },
-	{ "agent", { "Agents", "Agents" } },
+	{ "agent", { "Agents", "AI-agents" } },
 	{ "other", { "Other", "Overig" } },
 }, jurisdictions[] = {
 	{ "EU", { "European Union", "Europese Unie" } },
