@@ -146,10 +146,10 @@ static const char *const text[T_N][LANG_N] = {
 	    " van de verbindingen kwam van adressen buiten elke afdeling." },
 	[T_CHART_WEEKS] = {
 	    "Devices using generative AI, per week",
-	    "Apparaten die generatieve AI gebruiken, per week" },
+	    "Apparaten met generatieve AI, per week" },
 	[T_CHART_SHADOW] = {
 	    "Share of connections: sanctioned and shadow AI",
-	    "Aandeel verbindingen: goedgekeurd en schaduw-AI" },
+	    "Verbindingen: goedgekeurd en schaduw-AI" },
 	[T_SANCTIONED] = {
 	    "Sanctioned",
 	    "Goedgekeurd" },

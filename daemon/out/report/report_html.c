@@ -131,7 +131,7 @@ static const char css[] =
 ".mini .d{font-size:7.5pt;color:var(--muted)}\n"
 ".up{color:var(--up)}.down{color:var(--down)}\n"
 ".findings ul{margin:0;padding-left:5mm}\n"
-".findings li{margin:0 0 .8mm}\n"
+".findings li{margin:0 0 .4mm}\n"
 ".two{display:grid;grid-template-columns:1fr 1fr;gap:6mm}\n"
 "figure{margin:0}\n"
 "figcaption{font-size:9pt;font-weight:600;margin-bottom:1.5mm}\n"
@@ -441,7 +441,7 @@ static void
 chart_weeks(const struct out *o)
 {
 	const struct report *R = o->R;
-	const double W = 340, H = 132, top = 14, bottom = 20, left = 8;
+	const double W = 340, H = 120, top = 14, bottom = 20, left = 8;
 	size_t i, n = rep_series_n(R);
 	double bw, max = 0, plot = H - top - bottom;
 
@@ -541,7 +541,7 @@ static void
 chart_shadow(const struct out *o)
 {
 	const struct report *R = o->R;
-	const double W = 340, row = 14, left = 92, right = 40;
+	const double W = 340, row = 12.5, left = 92, right = 40;
 	size_t i, n, pick[SHADOW_ROWS];
 	double H, y;
 	char p[32];
