@@ -449,8 +449,8 @@ static const char *const text[T_N][LANG_N] = {
 	    " dezelfde apparaten geteld worden, zodat het vergelijken"
 	    " van tabellen niets prijsgeeft. Een cel met minder dan {1}"
 	    " apparaten staat er als „–” of als {1}; „–” betekent geen"
-	    " gebruik, of te weinig apparaten om te tonen, en die twee zijn niet"
-	    " te onderscheiden. Rijen en kolommen tellen daarom niet"
+	    " gebruik, of te weinig apparaten om te tonen, en die twee"
+	    " zijn niet te onderscheiden. Rijen en kolommen tellen daarom niet"
 	    " per se op tot hun totaal." },
 	[T_M_KEY_H] = {
 	    "Key rotation:",
