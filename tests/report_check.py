@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """report_check.py - the JSON and CSV report against the release database.
 
-usage: report_check.py RELEASED.db REPORT.json REPORT.csv
+usage: report_check.py RELEASED.db REPORT.json REPORT.csv [REPORT-nl.csv]
 
 Recomputes every figure of the report independently, straight from the
 release database's tables with sqlite3 (the schema of spec.md: period,
@@ -15,12 +15,19 @@ dim, service, cell, blind; a cell absent from `cell` is a released zero):
     busiest week;
   - a first use is the first released week whose cell has devices > 0;
   - blind spots are the sums of the released B1 days of the period;
-  - nothing is "suppressed", "<k", or a lower bound, in JSON or in CSV.
+  - nothing is "suppressed", "<k", or a lower bound, in JSON or in CSV;
+  - the shadow share's change is in percentage points against the
+    previous period's released service cells (null when none released);
+  - coverage: incomplete when fewer hours have data than the weeks have;
+  - the English CSV is ','-separated with a decimal point, no BOM; the
+    Dutch one (REPORT-nl.csv, the same period) opens in Dutch Excel: a
+    UTF-8 BOM, ';'-separated, decimal commas, and the same figures.
 Prints one "ok - " / "not ok - " line per check; exits 1 on a failure.
 """
 import csv
 import datetime
 import json
+import re
 import sqlite3
 import sys
 
@@ -64,6 +71,30 @@ def week_id(label):
 
 def week_label(w):
     return "%04d-W%02d" % (w // 100, w % 100)
+
+
+def week_add(w, n):
+    monday = datetime.date.fromisocalendar(w // 100, w % 100, 1)
+    y, k, _ = (monday + datetime.timedelta(weeks=n)).isocalendar()
+    return y * 100 + k
+
+
+def quarter_weeks(label):
+    """ISO weeks whose Thursday falls in the quarter "YYYY-Qn"."""
+    y, q = int(label[:4]), int(label[6])
+    d = datetime.date(y, 3 * q - 2, 1)
+    out = []
+    while d.year == y and (d.month - 1) // 3 + 1 == q:
+        if d.isoweekday() == 4:
+            iy, iw, _ = d.isocalendar()
+            out.append(iy * 100 + iw)
+        d += datetime.timedelta(days=1)
+    return out
+
+
+def shadow_share(e):
+    conns = sum(r.m["connections"] for r in e["svcs"].values())
+    return round(100 * e["org"].shadow / conns, 1) if conns else None
 
 
 def week_days(w):
@@ -180,9 +211,9 @@ def counts_match(j, row):
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 5):
         sys.exit(__doc__)
-    db, jpath, cpath = sys.argv[1:]
+    db, jpath, cpath = sys.argv[1:4]
     rep = json.load(open(jpath))
     D = load(db)
     quarter = rep["kind"] == "quarter"
@@ -316,7 +347,43 @@ def main():
     check(not bad and "<" not in json.dumps(rep),
           "JSON: no suppressed flag, lower bound or <k marker", bad[:3])
 
+    # the shadow share against the previous period, in percentage points
+    if quarter:
+        y, q = int(rep["period"][:4]), int(rep["period"][6])
+        plabel = "%d-Q%d" % ((y, q - 1) if q > 1 else (y - 1, 4))
+        pweeks = quarter_weeks(plabel)
+    else:
+        pweeks = [week_add(weeks[0], -1)]
+        plabel = week_label(pweeks[0])
+    check(rep["previous_period"] == plabel,
+          "previous period named: %s" % plabel, rep["previous_period"])
+    pe = expected(D, pweeks)
+    cur, prev = shadow_share(e), shadow_share(pe)
+    if not pe["released"] or prev is None or cur is None:
+        check(h["shadow_share_change_pp"] is None and
+              h["shadow_share_previous_pct"] is None,
+              "shadow share change: none, %s has no released figures"
+              % rep["previous_period"])
+    else:
+        check(abs(h["shadow_share_previous_pct"] - prev) < 0.051 and
+              abs(h["shadow_share_change_pp"] - round(cur - prev, 1))
+              < 0.051,
+              "shadow share change: %+.1f percentage points vs. %s (%.1f%%"
+              " -> %.1f%%)" % (cur - prev, rep["previous_period"], prev,
+                               cur), (h["shadow_share_change_pp"],
+                                      h["shadow_share_previous_pct"]))
+    cov = sum(D["weeks"][w]["coverage"] for w in e["released"])
+    tot = sum(D["weeks"][w]["total"] for w in e["released"])
+    check(rep["coverage_incomplete"] == (cov < tot),
+          "coverage %d of %d hours: incomplete is %s" % (cov, tot,
+                                                        cov < tot))
+
     # CSV: the same figures; no marker, no suppressed or lower-bound flag
+    raw = open(cpath, "rb").read()
+    check(not raw.startswith(b"\xef\xbb\xbf") and
+          all(len(r) == 9 for r in csv.reader(
+              raw.decode("utf-8").splitlines())),
+          "English CSV: no byte order mark, 9 ','-separated fields a line")
     rows = list(csv.DictReader(open(cpath, newline="")))
     bad = [r for r in rows if r["flag"] not in ("", "derived", "new") or
            r["value"].startswith("<")]
@@ -341,7 +408,44 @@ def main():
             bad.append((d, s))
     check(not bad, "CSV: headline, departments and cells equal the released"
           " cells", bad[:3])
+    decs = [r for r in rows if re.fullmatch(r"-?[0-9]+\.[0-9]", r["value"])]
+    check(len(decs) > 0, "English CSV: %d decimals with a point (%s)"
+          % (len(decs), decs[0]["value"] if decs else ""))
+    if len(sys.argv) == 5:
+        check_nl_csv(sys.argv[4], rows)
     return 1 if fails else 0
+
+
+def check_nl_csv(path, en):
+    """The Dutch CSV: Dutch Excel's dialect, the English CSV's figures."""
+    raw = open(path, "rb").read()
+    check(raw.startswith(b"\xef\xbb\xbf"),
+          "Dutch CSV starts with a UTF-8 byte order mark")
+    text = raw.decode("utf-8-sig")
+    lines = list(csv.reader(text.splitlines(), delimiter=";"))
+    check(lines and lines[0] == list(en[0].keys()) and
+          all(len(r) == 9 for r in lines),
+          "Dutch CSV: 9 ';'-separated fields on each of %d lines"
+          % len(lines))
+    nl = list(csv.DictReader(text.splitlines(), delimiter=";"))
+    bad, ndec = [], 0
+    for a, b in zip(en, nl):
+        va = a["value"]
+        if re.fullmatch(r"-?[0-9]+\.[0-9]", va):
+            ndec += 1
+            va = va.replace(".", ",")
+        if a["metric"] == "language":
+            va = "nl"
+        if dict(a, value=va) != b:
+            bad.append((a, b))
+    check(not bad and len(en) == len(nl) and ndec > 0,
+          "Dutch CSV: the English CSV's %d figures, %d decimals with a"
+          " comma (e.g. %s)" % (len(nl), ndec, next(
+              (r["value"] for r in nl if "," in r["value"]), "")),
+          bad[:2])
+    check(not any(re.fullmatch(r"-?[0-9]+\.[0-9]+", r["value"])
+                  for r in nl),
+          "Dutch CSV: no decimal point left")
 
 
 if __name__ == "__main__":

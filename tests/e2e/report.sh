@@ -5,11 +5,19 @@
 # for exact figures), then
 #  - JSON and CSV against the released cells, read straight from the
 #    database's tables (tests/report_check.py), for two weeks and the
-#    quarter (sums of the weekly cells), at k = 5 and k = 1;
+#    quarter (sums of the weekly cells), at k = 5 and k = 1; the Dutch
+#    CSV (';', decimal comma, UTF-8 BOM) parsed with delimiter=';' and
+#    held to the English one's figures;
 #  - no "<5", "suppressed" or "at least" in any format or language;
 #  - the HTML printed to PDF by headless Chromium: pages, the headline
 #    figures, the section titles and the legend in English and in Dutch;
-#    page one is kept as tests/artefacts/report-page1.png;
+#    page one is kept as tests/artefacts/report-page1.png (English) and
+#    tests/artefacts/report-nl-page1.png (Dutch);
+#  - headline cards give a comparison or say there is none, never both;
+#    the shadow share's change in the key points; a partly covered week
+#    marked in the header and the key points; the current quarter
+#    warned; the Dutch wording (gesleutelde hash, zoekopdrachten, niet
+#    toegewezen);
 #  - Markdown, --week last, -c CONFIG, weeks not released or in the
 #    future refused, and errors that leave no file.
 cd "$(dirname "$0")/../.." || exit 1
@@ -42,9 +50,12 @@ for d in "$db" "$db1"; do
 	for p in "--week 2026-W47" "--week 2026-W46" "--quarter 2026-Q4"; do
 		tag=${p##* }
 		if $AIC report --db "$d" $p --now $NOW --format json -o "$out/$tag.k$k.json" &&
-			$AIC report --db "$d" $p --now $NOW --format csv -o "$out/$tag.k$k.csv"; then
+			$AIC report --db "$d" $p --now $NOW --format csv -o "$out/$tag.k$k.csv" &&
+			$AIC report --db "$d" $p --now $NOW --format csv --lang nl \
+				-o "$out/$tag.k$k.nl.csv"; then
 			$PY tests/report_check.py "$d" "$out/$tag.k$k.json" \
-				"$out/$tag.k$k.csv" | sed "s/^\(not \)\{0,1\}ok - /&$tag k=$k: /"
+				"$out/$tag.k$k.csv" "$out/$tag.k$k.nl.csv" |
+				sed "s/^\(not \)\{0,1\}ok - /&$tag k=$k: /"
 			[ "${PIPESTATUS[0]}" -eq 0 ] || fails=$((fails + 1))
 		else
 			nok "$tag k=$k: report --format json/csv failed"
@@ -61,6 +72,9 @@ for p in "--week 2026-W47" "--week 2026-W44" "--quarter 2026-Q4"; do
 				-o "$out/any.$f" || { bad="$bad $p/$f/$lang:failed"; continue; }
 			grep -qE '<5|&lt;5|\\<5|[Ss]uppress|[Oo]nderdrukt|lower_bound|≥' \
 				"$out/any.$f" && bad="$bad $p/$f/$lang"
+			# a card gives a comparison or says there is none
+			grep -qE '(no comparison|geen vergelijking)[^<]*(vs\.|t\.o\.v\.)' \
+				"$out/any.$f" && bad="$bad $p/$f/$lang:comparison"
 			case $f in html | md)
 				grep -q '–' "$out/any.$f" || bad="$bad $p/$f/$lang:no-dash"
 			esac
@@ -149,7 +163,7 @@ EOF
 				"Kernpunten" "Afdelingen" "Apparaten per afdeling en dienst"
 				"Voor het eerst geziene diensten" "Jurisdictie van de leverancier"
 				"Uploadvolume per afdeling en dienst"
-				"Door het DNS-beleid geblokkeerde opzoekingen"
+				"Door het DNS-beleid geblokkeerde zoekopdrachten"
 				"Blinde vlekken: hoeveel de tellingen missen"
 				"Methode en privacy" "Schaduw-AI" "Europese Unie")
 		fi
@@ -163,11 +177,11 @@ EOF
 		# zeros: one glyph, explained; the method named
 		n=$(grep -o '<td class="n nil">–</td>' "$html" | wc -l)
 		if [ $lang = en ]; then
-			legend=("“–” : none, or too few devices to show"
+			legend=("“–”: none, or too few devices to show"
 				"cell key method" "need not add up"
 				"cannot be linked across weeks or sites")
 		else
-			legend=("„–” : geen, of te weinig apparaten om te tonen"
+			legend=("„–”: geen gebruik, of te weinig apparaten om te tonen"
 				"celsleutelmethode" "niet per se op"
 				"niet over weken of locaties heen te koppelen")
 		fi
@@ -175,14 +189,21 @@ EOF
 		[ -z "$miss" ] && [ "$n" -ge 4 ] &&
 			ok "$lang: $n zero figures shown as –, legend and methodology (cell key method)" ||
 			nok "$lang: legend or methodology lacks '$miss' ($n zeros as –)"
-		if [ $lang = en ]; then
-			mkdir -p tests/artefacts
-			pdftoppm -png -r 60 -f 1 -l 1 -singlefile "$out/report-en.pdf" \
-				tests/artefacts/report-page1 &&
-				[ -s tests/artefacts/report-page1.png ] &&
-				ok "page one kept as tests/artefacts/report-page1.png" ||
-				nok "pdftoppm could not make page one"
-		fi
+		# page one explains its "–" (the legend under the top services)
+		pdftotext -f 1 -l 1 "$out/report-$lang.pdf" - | tr -s ' \n' '  ' \
+			>"$out/page1-$lang.txt"
+		miss=$(has_all "$out/page1-$lang.txt" "${legend[0]}")
+		[ -z "$miss" ] && ok "$lang: page one has the legend: ${legend[0]}" ||
+			nok "$lang: page one lacks the legend '${legend[0]}'"
+		# page one as a picture: report-page1.png, report-nl-page1.png
+		png=report-page1
+		[ $lang = nl ] && png=report-nl-page1
+		mkdir -p tests/artefacts
+		pdftoppm -png -r 60 -f 1 -l 1 -singlefile "$out/report-$lang.pdf" \
+			"tests/artefacts/$png" &&
+			[ -s "tests/artefacts/$png.png" ] &&
+			ok "$lang: page one kept as tests/artefacts/$png.png" ||
+			nok "$lang: pdftoppm could not make page one"
 	done
 	# the quarterly roll-up prints too, and says devices are per week
 	if $AIC report --db "$db" --quarter 2026-Q4 --now $NOW -o "$out/q.html" &&
@@ -191,8 +212,8 @@ EOF
 		miss=$(has_all "$out/q.txt" "quarterly report" "Q4 2026" "Per week" \
 			"Busiest week" "cannot count distinct devices over the quarter" \
 			"device-weeks" "8 of the quarter's 14 weeks are released" \
-			"not released")
-		[ -z "$miss" ] && ok "quarterly HTML prints, device-weeks and unreleased weeks explained" ||
+			"not released" "2026-Q4 is not over yet (it ends on 3 January 2027)")
+		[ -z "$miss" ] && ok "quarterly HTML prints, device-weeks and unreleased weeks explained, the unfinished quarter warned" ||
 			nok "quarterly PDF lacks '$miss'"
 	else
 		nok "quarterly HTML report or its PDF failed"
@@ -206,11 +227,63 @@ $AIC report --db "$db" --week 2026-W47 --now $NOW --format md -o "$out/r.md" &&
 	ok "Markdown report with sections, zeros as –" ||
 	nok "Markdown report"
 $AIC report --db "$db" --week 2026-W46 --now $NOW --format md |
-	grep -qF 'The sensor saw traffic in 150 of the 168 hours' &&
+	grep -qF '**Incomplete coverage:** the sensor covered 150 of 168 hours' &&
 	$AIC report --db "$db" --week 2026-W44 --now $NOW --format md |
 	grep -qF 'Released before the end of its period' &&
 	ok "a partly covered week and one released before its end say so" ||
 	nok "coverage or incomplete week not stated"
+# the key points: the shadow share's change against the week before,
+# in percentage points, from the released figures (the JSON's)
+for lang in en nl; do
+	$AIC report --db "$db" --week 2026-W47 --now $NOW --format md --lang $lang \
+		-o "$out/w47.$lang.md"
+	$AIC report --db "$db" --week 2026-W40 --now $NOW --format md --lang $lang \
+		-o "$out/w40.$lang.md"
+done
+want=$($PY - "$out/2026-W47.k5.json" <<'EOF'
+import json, sys
+h = json.load(open(sys.argv[1]))["headline"]
+pp, prev = h["shadow_share_change_pp"], h["shadow_share_previous_pct"]
+def nl(v): return ("%.1f" % v).replace(".", ",")
+if pp == 0:
+    print("The shadow share is the same as in 2026-W46 (%.1f%%)." % prev)
+    print("Het aandeel schaduw-AI is gelijk aan dat in 2026-W46 (%s%%)."
+          % nl(prev))
+else:
+    print("The shadow share %s by %.1f percentage points compared with"
+          " 2026-W46 (then %.1f%%)." % ("rose" if pp > 0 else "fell",
+                                        abs(pp), prev))
+    print("Het aandeel schaduw-AI %s met %s procentpunt ten opzichte van"
+          " 2026-W46 (toen %s%%)." % ("steeg" if pp > 0 else "daalde",
+                                      nl(abs(pp)), nl(prev)))
+EOF
+)
+en_pp=$(echo "$want" | sed -n 1p)
+nl_pp=$(echo "$want" | sed -n 2p)
+grep -qxF -- "- $en_pp" "$out/w47.en.md" &&
+	grep -qxF -- "- $nl_pp" "$out/w47.nl.md" &&
+	grep -qxF -- "- The shadow share cannot be compared with 2026-W39: no figures of 2026-W39 are released." "$out/w40.en.md" &&
+	grep -qxF -- "- Het aandeel schaduw-AI is niet te vergelijken met 2026-W39: van 2026-W39 zijn geen cijfers vrijgegeven." "$out/w40.nl.md" &&
+	ok "key points: the shadow share's change vs. the week before ($en_pp / $nl_pp), or why there is none" ||
+	nok "key points: shadow share change ('$en_pp' / '$nl_pp') missing"
+# a partly covered week: marked in the header and in the key points
+$AIC report --db "$db" --week 2026-W46 --now $NOW --format md --lang nl -o "$out/w46.nl.md"
+$AIC report --db "$db" --week 2026-W46 --now $NOW --format html -o "$out/w46.html"
+grep -qxF -- "- Onvolledige dekking: de sensor dekte 150 van de 168 uur van deze periode; over de andere 18 uur zeggen deze cijfers niets." "$out/w46.nl.md" &&
+	grep -qF '**Onvolledige dekking:** de sensor dekte 150 van de 168 uur' "$out/w46.nl.md" &&
+	grep -qF '<p class="warn">Incomplete coverage: the sensor covered 150 of 168 hours' "$out/w46.html" &&
+	grep -qF '<li>Incomplete coverage: the sensor covered 150 of 168 hours of this period, so these figures say nothing about the other 18 hours.</li>' "$out/w46.html" &&
+	! grep -q 'ncomplete coverage' "$out/w47.en.md" &&
+	ok "2026-W46 (150 of 168 hours) marked in header and key points, en and nl; 2026-W47 (168) not" ||
+	nok "incomplete coverage not marked"
+# Netherlands Dutch
+bad=$(grep -ohE 'versleutelde hash|[Nn]iet-toegewezen|[Oo]pzoeking[a-z]*|[Uu]nassigned|lookups' \
+	"$out/w47.nl.md" "$out/report-nl.html" 2>/dev/null | sort -u | tr '\n' ' ')
+[ -z "$bad" ] && grep -qF 'gesleutelde hash' "$out/w47.nl.md" &&
+	grep -qF 'afdeling „Niet toegewezen”' "$out/w47.nl.md" &&
+	grep -qF 'zoekopdrachten' "$out/w47.nl.md" &&
+	ok "Dutch: gesleutelde hash, zoekopdrachten, „Niet toegewezen” in the blind spots; no Flemish or English left" ||
+	nok "Dutch wording: $bad"
 cat >"$out/aicensus.conf" <<EOF
 aicensus = {
   database = "aicensus.db";
@@ -238,6 +311,7 @@ refused() {	# refused MESSAGE ARGS...
 		2>"$out/refused.err"
 	rc=$?
 	[ $rc -eq 1 ] && grep -qF "$msg" "$out/refused.err" &&
+		[ "$(wc -l <"$out/refused.err")" -eq 1 ] &&
 		[ ! -e "$out/refused.html" ]
 }
 refused "week 2026-W48 is not released yet; weeks are released at the end of the ISO week" \
@@ -247,7 +321,7 @@ refused "week 2026-W48 is not released yet; weeks are released at the end of the
 	nok "a week not released: $(cat "$out/refused.err")"
 refused "week 2026-W49 is in the future" --week 2026-W49 &&
 	refused "quarter 2027-Q1 is in the future" --quarter 2027-Q1 &&
-	ok "a future week and quarter are refused" ||
+	ok "a future week and quarter are refused: one line naming the period, exit 1" ||
 	nok "the future: $(cat "$out/refused.err")"
 refused "quarter 2026-Q3 has no released week yet" --quarter last &&
 	ok "--quarter last (2026-Q3) with no released week is refused" ||

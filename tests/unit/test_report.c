@@ -31,7 +31,7 @@
 #include "t.h"
 #include "attribute/weekkey.h"
 
-static char db1[64], db5[64];
+static char db1[64], db5[64], dbc[64];
 
 static const char catalog_text[] =
     "version = 1;\n"
@@ -82,7 +82,8 @@ dev(int week, int i)
 static int
 publish_week(struct reldb *r, const struct rel_dims *dims,
     const struct rel_params *p, struct weekkey *keys, int32_t week,
-    const struct spec *sp, size_t n, unsigned coverage, int complete)
+    const struct spec *sp, size_t n, unsigned coverage, int complete,
+    int64_t at)
 {
 	struct sketch sk[8];
 	struct rel_leaf lf[8];
@@ -118,7 +119,8 @@ publish_week(struct reldb *r, const struct rel_dims *dims,
 	in.coverage_hours = coverage;
 	in.hours_total = 168;
 	in.complete = complete;
-	rc = release_publish(r, dims, p, &in, keys,
+	/* at: when it was released; 0 at the end of the week */
+	rc = release_publish(r, dims, p, &in, keys, at ? at :
 	    period_week_start(week) + 7 * 86400);
 	for (i = 0; i < n; i++)
 		sketch_reset(&sk[i]);
@@ -152,7 +154,7 @@ publish_day(struct reldb *r, const struct rel_dims *dims,
 }
 
 static int
-make_db(const char *path, int k)
+make_db(const char *path, int k, int cover)
 {
 	struct rel_params p = { k };
 	struct rel_dims dims;
@@ -185,10 +187,25 @@ make_db(const char *path, int k)
 	dims.sanctioned = sanct;
 	dims.nsanct = 1;
 	dims.timezone = "UTC";
-	if (publish_week(r, &dims, &p, keys, 202646, w46, 1, 168, 1) == 0 &&
+	if (cover) {
+		/*
+		 * "dbc": 2026-W46 released with no use at all, 2026-W47 with
+		 * sensor data in 4 of its 168 hours, and 2026-W48 (now's
+		 * week) released early, on Wednesday, as when the sensor
+		 * stops.
+		 */
+		if (publish_week(r, &dims, &p, keys, 202646, NULL, 0, 0, 1,
+		    0) == 0 &&
+		    publish_week(r, &dims, &p, keys, 202647, w47, 6, 4, 1,
+		    0) == 0 &&
+		    publish_week(r, &dims, &p, keys, 202648, w46, 1, 60, 0,
+		    NOW - 3600) == 0)
+			rc = 0;
+	} else if (publish_week(r, &dims, &p, keys, 202646, w46, 1, 168, 1,
+	    0) == 0 &&
 	    publish_day(r, &dims, &p, keys, 20261116, 7, 3) == 0 &&
 	    publish_day(r, &dims, &p, keys, 20261117, 5, 1) == 0 &&
-	    publish_week(r, &dims, &p, keys, 202647, w47, 6, 160, 1) == 0)
+	    publish_week(r, &dims, &p, keys, 202647, w47, 6, 160, 1, 0) == 0)
 		rc = 0;
 	reldb_close(r);
 out:
@@ -510,6 +527,7 @@ test_no_suppression(void)
 	check_no_suppression(db1, "2026-W47");
 	check_no_suppression(db5, "2026-W47");
 	check_no_suppression(db5, "2026-Q4");
+	check_no_suppression(dbc, "2026-W47");
 	/* B never used c-chat: its cell is "–" in the matrix */
 	md = render(db1, "md", "2026-W47", "en");
 	T_CHECK(md && strstr(md, "| C Chat | \xe2\x80\x93 | \xe2\x80\x93 | 1 |"
@@ -520,7 +538,7 @@ test_no_suppression(void)
 	T_CHECK(md && strstr(md, "they are exact") != NULL);
 	T_CHECK(md && strstr(md, "linked across weeks or sites") != NULL);
 	/* partial coverage and k = 1 are said in the header */
-	T_CHECK(md && strstr(md, "160 of the 168 hours") != NULL);
+	T_CHECK(md && strstr(md, "covered 160 of 168 hours") != NULL);
 	T_CHECK(md && strstr(md, "WITHOUT protection") != NULL);
 	/* ClientHellos too large to read: a blind spot with its label */
 	T_CHECK(md && strstr(md, "| ClientHello not readable | 6 |") != NULL);
@@ -812,6 +830,273 @@ test_cells_as_query(void)
 	json_decref(rep);
 }
 
+
+/* s has needle; a NULL s (a failed render) has nothing. */
+static int
+has(const char *s, const char *needle)
+{
+	return s != NULL && strstr(s, needle) != NULL;
+}
+
+/*
+ * A headline card says either that there is no comparison or gives one,
+ * never both: no card's line holds "no comparison" and "vs." together.
+ */
+static int
+cards_one_sentence(const char *html)
+{
+	const char *p = html, *e;
+
+	while (p != NULL && (p = strstr(p, "<div class=\"d\">")) != NULL) {
+		char line[512];
+		size_t n;
+
+		p += 15;
+		if ((e = strstr(p, "</div>")) == NULL)
+			return 0;
+		n = (size_t)(e - p) < sizeof(line) - 1 ? (size_t)(e - p) :
+		    sizeof(line) - 1;
+		memcpy(line, p, n);
+		line[n] = '\0';
+		if ((strstr(line, "no comparison") != NULL &&
+		    strstr(line, "vs.") != NULL) ||
+		    (strstr(line, "geen vergelijking") != NULL &&
+		    strstr(line, "t.o.v.") != NULL))
+			return 0;
+		p = e;
+	}
+	return 1;
+}
+
+static void
+test_wording(void)
+{
+	static const char *const dbs[] = { db1, db5, dbc };
+	static const char *const lang[] = { "en", "nl" };
+	char *s;
+	size_t d, l;
+
+	for (d = 0; d < 3; d++)
+		for (l = 0; l < 2; l++) {
+			s = render(dbs[d], "html", "2026-W47", lang[l]);
+			T_CHECK(s != NULL && cards_one_sentence(s));
+			/* zeros are "–", explained in the legend */
+			T_CHECK(has(s, l ? "„–”: geen gebruik, of te weinig"
+			    " apparaten om te tonen" : "“–”: none, or too few"
+			    " devices to show"));
+			T_CHECK(!has(s, "\xe2\x89\xa5 0") && !has(s,
+			    "\xe2\x89\xa5"));
+			free(s);
+		}
+	/* dbc: 2026-W46 released without any use: no figure to compare */
+	s = render(dbc, "html", "2026-W47", "en");
+	T_CHECK(has(s, "<div class=\"d\">no comparison with 2026-W46</div>"));
+	T_CHECK(!has(s, "vs. 2026-W46:"));
+	free(s);
+	s = render(dbc, "html", "2026-W47", "nl");
+	T_CHECK(has(s, "<div class=\"d\">geen vergelijking met 2026-W46"
+	    "</div>"));
+	T_CHECK(!has(s, "t.o.v. 2026-W46:"));
+	free(s);
+	/* a comparison is given with the previous week's figure */
+	s = render(db1, "html", "2026-W47", "en");
+	T_CHECK(has(s, "</b> vs. 2026-W46: 4</div>"));
+	T_CHECK(!has(s, "no comparison"));
+	free(s);
+	s = render(db1, "md", "2026-W47", "en");
+	T_CHECK(has(s, "_\xe2\x80\x9c\xe2\x80\x93\xe2\x80\x9d: none, or too"
+	    " few devices to show"));
+	free(s);
+}
+
+/* Netherlands Dutch, and nothing left in English. */
+static void
+test_dutch(void)
+{
+	static const char *const fmts[] = { "html", "md" };
+	static const char *const bad[] = { "versleutelde hash",
+	    "niet-toegewezen", "Niet-toegewezen", "opzoeking", "Opzoeking",
+	    "niet-gekoppelde", "unassigned", "Unassigned", "lookups",
+	    "Shadow", "devices", "not released", "no comparison",
+	    "blokkadelijst", "lokaas", "apparaat-weken", "Apparaat-weken" };
+	size_t f, i;
+	char *s;
+
+	for (f = 0; f < 2; f++) {
+		s = render(db1, fmts[f], "2026-W47", "nl");
+		T_CHECK(has(s, "gesleutelde hash van zijn adres"));
+		T_CHECK(has(s, "zoekopdrachten"));
+		/* the blind-spot row of the unmapped addresses */
+		T_CHECK(has(s, "Verbindingen vanaf adressen buiten elke"
+		    " afdeling (afdeling „Niet toegewezen”)"));
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			if (has(s, bad[i])) {
+				fprintf(stderr, "nl %s: '%s'\n", fmts[f],
+				    bad[i]);
+				T_CHECK(0);
+			}
+		free(s);
+	}
+	s = render(db1, "md", "2026-W47", "nl");
+	T_CHECK(has(s, "| Geblokkeerde zoekopdrachten |"));
+	free(s);
+}
+
+static void
+test_shadow_change(void)
+{
+	json_t *r, *h;
+	char *s;
+
+	/* W46: a-chat only (sanctioned), 0 %; W47: 50 % */
+	s = render(db1, "md", "2026-W47", "en");
+	T_CHECK(has(s, "- The shadow share rose by 50.0 percentage points"
+	    " compared with 2026-W46 (then 0.0%).\n"));
+	free(s);
+	s = render(db1, "html", "2026-W47", "nl");
+	T_CHECK(has(s, "<li>Het aandeel schaduw-AI steeg met 50,0"
+	    " procentpunt ten opzichte van 2026-W46 (toen 0,0%).</li>"));
+	free(s);
+	r = render_json(db1, "2026-W47");
+	h = json_object_get(r, "headline");
+	T_CHECK(json_real_value(json_object_get(h, "shadow_share_change_pp"))
+	    == 50.0);
+	T_CHECK(json_is_real(json_object_get(h, "shadow_share_previous_pct"))
+	    && json_real_value(json_object_get(h,
+	    "shadow_share_previous_pct")) == 0.0);
+	json_decref(r);
+	/* the week before W46 has no released figures: said plainly */
+	s = render(db1, "md", "2026-W46", "en");
+	T_CHECK(has(s, "- The shadow share cannot be compared with 2026-W45:"
+	    " no figures of 2026-W45 are released.\n"));
+	free(s);
+	s = render(db1, "md", "2026-W46", "nl");
+	T_CHECK(has(s, "- Het aandeel schaduw-AI is niet te vergelijken met"
+	    " 2026-W45: van 2026-W45 zijn geen cijfers vrijgegeven.\n"));
+	free(s);
+	r = render_json(db1, "2026-W46");
+	h = json_object_get(r, "headline");
+	T_CHECK(h != NULL && json_is_null(json_object_get(h,
+	    "shadow_share_change_pp")));
+	json_decref(r);
+	/* released, but no connections in it */
+	s = render(dbc, "md", "2026-W47", "en");
+	T_CHECK(has(s, "- The shadow share cannot be compared with 2026-W46:"
+	    " it had no connections to AI services.\n"));
+	free(s);
+	/* dbc W48 (a-chat only) after W47 (50 %): a fall */
+	s = render(dbc, "md", "2026-W48", "en");
+	T_CHECK(has(s, "- The shadow share fell by 50.0 percentage points"
+	    " compared with 2026-W47 (then 50.0%).\n"));
+	free(s);
+}
+
+static void
+test_coverage(void)
+{
+	json_t *r;
+	char *s;
+
+	/* 4 of 168 hours: in the header and as the first key point */
+	s = render(dbc, "md", "2026-W47", "en");
+	T_CHECK(has(s, "\n**Incomplete coverage:** the sensor covered 4 of 168"
+	    " hours of this period (hours with sensor data); the figures"
+	    " cover those hours only.\n"));
+	T_CHECK(has(s, "## Key points\n\n- Incomplete coverage: the sensor"
+	    " covered 4 of 168 hours of this period, so these figures say"
+	    " nothing about the other 164 hours.\n"));
+	free(s);
+	s = render(dbc, "md", "2026-W47", "nl");
+	T_CHECK(has(s, "\n**Onvolledige dekking:** de sensor dekte 4 van de"
+	    " 168 uur van deze periode"));
+	T_CHECK(has(s, "## Kernpunten\n\n- Onvolledige dekking: de sensor"
+	    " dekte 4 van de 168 uur van deze periode; over de andere 164"
+	    " uur zeggen deze cijfers niets.\n"));
+	free(s);
+	s = render(dbc, "html", "2026-W47", "en");
+	T_CHECK(has(s, "<p class=\"warn\">Incomplete coverage: the sensor"
+	    " covered 4 of 168 hours"));
+	T_CHECK(has(s, "<li>Incomplete coverage: the sensor covered 4 of 168"
+	    " hours"));
+	free(s);
+	r = render_json(dbc, "2026-W47");
+	T_CHECK(json_is_true(json_object_get(r, "coverage_incomplete")));
+	T_CHECK(json_is_false(json_object_get(r, "unfinished")));
+	T_EQ_INT(jint(r, "coverage_hours"), 4);
+	json_decref(r);
+	/* a fully covered week says nothing of the kind */
+	s = render(db1, "md", "2026-W46", "en");
+	T_CHECK(s != NULL && !has(s, "ncomplete coverage") &&
+	    !has(s, "not over yet"));
+	free(s);
+	r = render_json(db1, "2026-W46");
+	T_CHECK(json_is_false(json_object_get(r, "coverage_incomplete")));
+	json_decref(r);
+}
+
+static void
+test_unfinished(void)
+{
+	char err[256], *s;
+	json_t *r;
+
+	/* now's week, released early: written, with a warning on top */
+	s = render(dbc, "md", "2026-W48", "en");
+	T_CHECK(has(s, "\n**2026-W48 is not over yet (it ends on 29 November"
+	    " 2026): the figures cover only part of it.**\n"));
+	T_CHECK(has(s, "Released before the end of its period"));
+	free(s);
+	s = render(dbc, "html", "2026-W48", "nl");
+	T_CHECK(has(s, "<p class=\"warn\">2026-W48 is nog niet voorbij (einde:"
+	    " 29 november 2026): de cijfers gaan maar over een deel"
+	    " ervan.</p>"));
+	free(s);
+	r = render_json(dbc, "2026-W48");
+	T_CHECK(json_is_true(json_object_get(r, "unfinished")));
+	json_decref(r);
+	/* the same week read after its end: no warning */
+	s = render_at(dbc, "md", "2026-W48", "en", NOW + 7 * 86400, err,
+	    sizeof(err));
+	T_CHECK(s != NULL && !has(s, "not over yet"));
+	free(s);
+	/* the current quarter */
+	s = render(db1, "md", "2026-Q4", "en");
+	T_CHECK(has(s, "**2026-Q4 is not over yet (it ends on 3 January"
+	    " 2027)"));
+	free(s);
+	s = render(db1, "md", "2026-W47", "en");
+	T_CHECK(s != NULL && !has(s, "not over yet"));
+	free(s);
+	/* the future: refused, the week named */
+	s = render_at(dbc, "md", "2026-W49", "en", NOW, err, sizeof(err));
+	T_CHECK(s == NULL);
+	T_EQ_STR(err, "week 2026-W49 is in the future");
+	free(s);
+}
+
+/* English CSV as before; Dutch CSV as Dutch Excel reads it. */
+static void
+test_csv_dialect(void)
+{
+	char *en = render(db1, "csv", "2026-W47", "en");
+	char *nl = render(db1, "csv", "2026-W47", "nl");
+
+	T_CHECK(en != NULL && strncmp(en, "period,section,department,"
+	    "service,category,jurisdiction,metric,value,flag\n", 65) == 0);
+	T_CHECK(has(en, "\n2026-W47,headline,,,,,shadow_share_pct,50.0,\n"));
+	T_CHECK(has(en, "\n2026-W47,headline,,,,,shadow_share_change_pp,"
+	    "50.0,\n"));
+	T_CHECK(nl != NULL && strncmp(nl, "\xef\xbb\xbfperiod;section;"
+	    "department;service;category;jurisdiction;metric;value;flag\n",
+	    68) == 0);
+	T_CHECK(has(nl, "\n2026-W47;headline;;;;;shadow_share_pct;50,0;\n"));
+	T_CHECK(has(nl, "\n2026-W47;headline;;;;;devices;16;\n"));
+	T_CHECK(has(nl, "\n2026-W47;meta;;;;;language;nl;\n"));
+	T_CHECK(!has(nl, ",headline,") && !has(nl, "50.0"));
+	free(en);
+	free(nl);
+}
+
 int
 main(void)
 {
@@ -820,7 +1105,10 @@ main(void)
 	snprintf(db5, sizeof(db5), "/tmp/aic-test-report5-%d.db",
 	    (int)getpid());
 	period_set_tz("UTC");
-	if (make_db(db1, 1) != 0 || make_db(db5, 5) != 0) {
+	snprintf(dbc, sizeof(dbc), "/tmp/aic-test-reportc-%d.db",
+	    (int)getpid());
+	if (make_db(db1, 1, 0) != 0 || make_db(db5, 5, 0) != 0 ||
+	    make_db(dbc, 1, 1) != 0) {
 		fprintf(stderr, "cannot make the test databases\n");
 		return 1;
 	}
@@ -834,7 +1122,14 @@ main(void)
 	T_RUN(test_cells_as_query);
 	T_RUN(test_i18n);
 	T_RUN(test_numbers);
+	T_RUN(test_wording);
+	T_RUN(test_dutch);
+	T_RUN(test_shadow_change);
+	T_RUN(test_coverage);
+	T_RUN(test_unfinished);
+	T_RUN(test_csv_dialect);
 	unlink(db1);
 	unlink(db5);
+	unlink(dbc);
 	return T_DONE();
 }

@@ -32,9 +32,6 @@ static const char *const text[T_N][LANG_N] = {
 	[T_VS_PREV] = {
 	    "vs. {1}: {2}",
 	    "t.o.v. {1}: {2}" },
-	[T_NO_COMPARISON] = {
-	    "no comparison",
-	    "geen vergelijking" },
 	[T_KPI_DEVICES] = {
 	    "Devices using generative AI",
 	    "Apparaten die generatieve AI gebruiken" },
@@ -55,7 +52,7 @@ static const char *const text[T_N][LANG_N] = {
 	    "Schaduw-AI" },
 	[T_KPI_SHADOW_SUB] = {
 	    "of connections went to services that are not sanctioned",
-	    "van de verbindingen ging naar niet-goedgekeurde diensten" },
+	    "van de verbindingen ging naar niet goedgekeurde diensten" },
 	[T_KPI_SERVICES] = {
 	    "Services in use",
 	    "Diensten in gebruik" },
@@ -76,16 +73,16 @@ static const char *const text[T_N][LANG_N] = {
 	    "naar de diensten verstuurd" },
 	[T_BLOCKED] = {
 	    "Blocked lookups",
-	    "Geblokkeerde opzoekingen" },
+	    "Geblokkeerde zoekopdrachten" },
 	[T_BLOCKED_SUB] = {
 	    "{1} of all lookups",
-	    "{1} van alle opzoekingen" },
+	    "{1} van alle zoekopdrachten" },
 	[T_UNATTRIBUTED] = {
 	    "Not attributable",
 	    "Niet toe te wijzen" },
 	[T_UNATTRIBUTED_SUB] = {
 	    "{1} encrypted (ECH), {2} DNS-over-HTTPS connections",
-	    "{1} versleutelde (ECH), {2} DNS-over-HTTPS-verbindingen" },
+	    "{1} versleutelde (ECH) en {2} DNS-over-HTTPS-verbindingen" },
 	[T_AND] = {
 	    " and ",
 	    " en " },
@@ -129,7 +126,7 @@ static const char *const text[T_N][LANG_N] = {
 	    "Voor het eerst gezien: {1}." },
 	[T_F_NONEW] = {
 	    "No service was seen for the first time.",
-	    "Er is geen nieuwe dienst gezien." },
+	    "Er is geen dienst voor het eerst gezien." },
 	[T_F_CN] = {
 	    "{1} of connections went to vendors under Chinese"
 	    " jurisdiction.",
@@ -137,7 +134,7 @@ static const char *const text[T_N][LANG_N] = {
 	    " Chinese jurisdictie." },
 	[T_F_BLOCKED] = {
 	    "{1} lookups were blocked by the resolver's policy.",
-	    "{1} opzoekingen zijn door het DNS-beleid geblokkeerd." },
+	    "{1} zoekopdrachten zijn door het DNS-beleid geblokkeerd." },
 	[T_F_BLIND] = {
 	    "The counts are a lower bound: {1} of connections could not"
 	    " be attributed (encrypted ClientHello), {2} connections"
@@ -152,7 +149,7 @@ static const char *const text[T_N][LANG_N] = {
 	    "Apparaten met generatieve AI, per week" },
 	[T_CHART_SHADOW] = {
 	    "Share of connections: sanctioned and shadow AI",
-	    "Aandeel verbindingen: goedgekeurd en schaduw-AI" },
+	    "Verbindingen: goedgekeurd en schaduw-AI" },
 	[T_SANCTIONED] = {
 	    "Sanctioned",
 	    "Goedgekeurd" },
@@ -161,7 +158,7 @@ static const char *const text[T_N][LANG_N] = {
 	    "Schaduw-AI (niet goedgekeurd)" },
 	[T_SHADOW_SHORT] = {
 	    "Shadow",
-	    "Schaduw" },
+	    "Schaduw-AI" },
 	[T_ORGANISATION] = {
 	    "Organisation",
 	    "Organisatie" },
@@ -188,7 +185,7 @@ static const char *const text[T_N][LANG_N] = {
 	    "t.o.v. vorig kwartaal" },
 	[T_SHADOW_SHARE] = {
 	    "Shadow share",
-	    "Aandeel schaduw" },
+	    "Aandeel schaduw-AI" },
 	[T_DEPT_NOTE] = {
 	    "Devices are distinct devices per ISO week; a device counts"
 	    " for the department its address belongs to. Every figure"
@@ -198,7 +195,7 @@ static const char *const text[T_N][LANG_N] = {
 	    " telt voor de afdeling waar zijn adres bij hoort. Elk"
 	    " cijfer is beschermd door een kleine willekeurige"
 	    " verandering, dus de afdelingen tellen niet per se op tot"
-	    " de organisatie." },
+	    " het totaal van de organisatie." },
 	[T_NONE] = {
 	    "None.",
 	    "Geen." },
@@ -240,13 +237,13 @@ static const char *const text[T_N][LANG_N] = {
 	    "Leverancier" },
 	[T_FIRST_SEEN] = {
 	    "First seen",
-	    "Eerst gezien" },
+	    "Voor het eerst gezien" },
 	[T_NEW_NOTE] = {
 	    "First seen is the first released week in which the"
 	    " service, or the department's use of it, has a device"
 	    " figure (not “–”). Earlier use too small to show is not"
 	    " known to this report.",
-	    "Eerst gezien is de eerste vrijgegeven week waarin de"
+	    "„Voor het eerst gezien” is de eerste vrijgegeven week waarin de"
 	    " dienst, of het gebruik ervan door de afdeling, een"
 	    " apparaatcijfer heeft (geen „–”). Eerder gebruik dat te"
 	    " klein was om te tonen, kent dit rapport niet." },
@@ -278,19 +275,19 @@ static const char *const text[T_N][LANG_N] = {
 	    " proxy for data-leak risk (how much left, not what it was).",
 	    "Bytes die over de getelde verbindingen naar de dienst zijn"
 	    " verstuurd: een indicatie voor het risico op datalekken"
-	    " (hoeveel er vertrok, niet wat)." },
+	    " (hoeveel er is verstuurd, niet wat)." },
 	[T_CHART_UPLOAD] = {
 	    "Uploaded per service",
 	    "Geüpload per dienst" },
 	[T_BLOCKED_TITLE] = {
 	    "Lookups blocked by the resolver's policy",
-	    "Door het DNS-beleid geblokkeerde opzoekingen" },
+	    "Door het DNS-beleid geblokkeerde zoekopdrachten" },
 	[T_BLOCKED_NOTE] = {
 	    "Attempts: lookups of a service's names that the resolver"
 	    " answered NXDOMAIN, as a DNS block list does.",
-	    "Pogingen: opzoekingen van namen van een dienst die de"
-	    " resolver met NXDOMAIN beantwoordde, zoals een"
-	    " DNS-blokkadelijst doet." },
+	    "Pogingen: zoekopdrachten naar namen van een dienst die de"
+	    " resolver met NXDOMAIN beantwoordde, zoals bij een"
+	    " DNS-blokkeerlijst." },
 	[T_BLIND_TITLE] = {
 	    "Blind spots: how far the counts undercount",
 	    "Blinde vlekken: hoeveel de tellingen missen" },
@@ -330,12 +327,13 @@ static const char *const text[T_N][LANG_N] = {
 	    "Lookups sent this way are invisible, so lookups and blocked"
 	    " attempts undercount; the connections that follow are still"
 	    " counted.",
-	    "Opzoekingen via deze weg zijn onzichtbaar, dus opzoekingen"
-	    " en geblokkeerde pogingen worden te laag geteld; de"
-	    " verbindingen die volgen worden wel geteld." },
+	    "Zoekopdrachten via deze weg zijn onzichtbaar, dus"
+	    " zoekopdrachten en geblokkeerde pogingen worden te laag"
+	    " geteld; de verbindingen die erop volgen, worden wel"
+	    " geteld." },
 	[T_BL_DROPS] = {
 	    "Packets lost by the capture",
-	    "Door de opname verloren pakketten" },
+	    "Pakketten die bij het vastleggen verloren gingen" },
 	[T_BL_DROPS_NOTE] = {
 	    "{1} of the packets ({2} seen); lost packets can hide"
 	    " connections.",
@@ -343,9 +341,9 @@ static const char *const text[T_N][LANG_N] = {
 	    " kunnen verbindingen verbergen." },
 	[T_BL_UNASSIGNED] = {
 	    "Connections from unmapped addresses (department"
-	    " “unassigned”)",
-	    "Verbindingen vanaf niet-gekoppelde adressen (afdeling"
-	    " „unassigned”)" },
+	    " “Unassigned”)",
+	    "Verbindingen vanaf adressen buiten elke afdeling (afdeling"
+	    " „Niet toegewezen”)" },
 	[T_BL_UNASSIGNED_NOTE] = {
 	    "{1} of counted connections, by {2} devices: counted, but"
 	    " not attributed to any department.",
@@ -356,7 +354,7 @@ static const char *const text[T_N][LANG_N] = {
 	    "TLS-verbindingen zonder servernaam" },
 	[T_BL_NOSNI_NOTE] = {
 	    "Cannot be matched to any service.",
-	    "Kunnen aan geen dienst gekoppeld worden." },
+	    "Deze zijn aan geen dienst te koppelen." },
 	[T_BL_UNREADABLE] = {
 	    "ClientHello not readable",
 	    "ClientHello niet leesbaar" },
@@ -375,24 +373,24 @@ static const char *const text[T_N][LANG_N] = {
 	    " bytes (a crafted decoy, or corruption): which copy the"
 	    " server took cannot be known, so they are not counted.",
 	    "Overlappende TCP-segmenten of QUIC-CRYPTO-gegevens met"
-	    " verschillende bytes (een vervalst lokaas, of beschadiging):"
-	    " welke kopie de server nam is niet te weten, dus worden ze"
-	    " niet geteld." },
+	    " verschillende bytes (opzettelijke misleiding of"
+	    " beschadiging): welke kopie de server gebruikte, is niet te"
+	    " weten, dus worden ze niet geteld." },
 	[T_BL_HOURS] = {
 	    "Hours with sensor data",
 	    "Uren met sensorgegevens" },
 	[T_BL_HOURS_NOTE] = {
 	    "{1} of {2} hours in the period; an hour without data had no"
 	    " traffic or the sensor was down.",
-	    "{1} van de {2} uren in de periode; een uur zonder gegevens"
-	    " had geen verkeer of de sensor lag stil." },
+	    "{1} van de {2} uur in de periode; een uur zonder gegevens"
+	    " had geen verkeer of de sensor draaide niet." },
 	[T_BL_LOST] = {
 	    "Counts lost",
 	    "Verloren tellingen" },
 	[T_BL_LOST_NOTE] = {
 	    "Dropped while memory was full and the database unavailable.",
-	    "Weggevallen terwijl het geheugen vol was en de database"
-	    " onbereikbaar." },
+	    "Verloren gegaan toen het geheugen vol was en de database"
+	    " niet bereikbaar was." },
 	[T_METHOD_TITLE] = {
 	    "Methodology and privacy",
 	    "Methode en privacy" },
@@ -404,7 +402,7 @@ static const char *const text[T_N][LANG_N] = {
 	    " it estimates the distinct devices behind them per day and"
 	    " ISO week.",
 	    "aicensus luistert passief mee op de internetgateway. Per"
-	    " uur, afdeling en dienst telt het de DNS-opzoekingen en de"
+	    " uur, afdeling en dienst telt het de DNS-zoekopdrachten en de"
 	    " TLS- en QUIC-verbindingen waarvan de servernaam hoort bij"
 	    " een van de {1} generatieve-AI-diensten in de catalogus, en"
 	    " het schat het aantal unieke apparaten daarachter per dag"
@@ -417,10 +415,10 @@ static const char *const text[T_N][LANG_N] = {
 	    " blocked lookups, connections, bytes and distinct devices;"
 	    " per day, what the sensor could not see. Figures are"
 	    " published once, at the end of each day and ISO week.",
-	    "per afdeling en dienst de aantallen opzoekingen,"
-	    " geblokkeerde opzoekingen, verbindingen, bytes en unieke"
+	    "per afdeling en dienst de aantallen zoekopdrachten,"
+	    " geblokkeerde zoekopdrachten, verbindingen, bytes en unieke"
 	    " apparaten; per dag wat de sensor niet kon zien. Cijfers"
-	    " worden eenmaal gepubliceerd, aan het eind van elke dag en"
+	    " worden één keer gepubliceerd, aan het eind van elke dag en"
 	    " ISO-week." },
 	[T_M_NOT_COLLECTED_H] = {
 	    "Not collected:",
@@ -450,9 +448,9 @@ static const char *const text[T_N][LANG_N] = {
 	    " met een willekeurige waarde die gelijk is overal waar"
 	    " dezelfde apparaten geteld worden, zodat het vergelijken"
 	    " van tabellen niets prijsgeeft. Een cel met minder dan {1}"
-	    " apparaten staat er als „–” of als {1}; „–” betekent geen,"
-	    " of te weinig apparaten om te tonen, en die twee zijn niet"
-	    " te onderscheiden. Rijen en kolommen tellen daarom niet"
+	    " apparaten staat er als „–” of als {1}; „–” betekent geen"
+	    " gebruik, of te weinig apparaten om te tonen, en die twee"
+	    " zijn niet te onderscheiden. Rijen en kolommen tellen daarom niet"
 	    " per se op tot hun totaal." },
 	[T_M_KEY_H] = {
 	    "Key rotation:",
@@ -463,7 +461,7 @@ static const char *const text[T_N][LANG_N] = {
 	    " destroyed with every per-device trace when the ISO week"
 	    " is released, so devices cannot be linked across weeks or"
 	    " sites, or traced back to an address.",
-	    "een apparaat wordt geteld als een versleutelde hash van"
+	    "een apparaat wordt geteld als een gesleutelde hash van"
 	    " zijn adres. De sleutel is willekeurig, staat los van de"
 	    " database en wordt samen met elk spoor per apparaat"
 	    " vernietigd zodra de ISO-week is vrijgegeven, zodat"
@@ -481,7 +479,7 @@ static const char *const text[T_N][LANG_N] = {
 	    " vrijgegeven weken: elke telling is de som van de"
 	    " vrijgegeven weekcijfers; apparaten staan er als"
 	    " gemiddelde per week en als drukste week, en hun som is"
-	    " apparaat-weken, geen apparaten." },
+	    " apparaatweken, geen apparaten." },
 	[T_M_RETENTION_H] = {
 	    "Retention:",
 	    "Bewaartermijn:" },
@@ -502,17 +500,19 @@ static const char *const text[T_N][LANG_N] = {
 	    " configuration, every other service counts as shadow AI;"
 	    " changes compare with the previous ISO week (or quarter).",
 	    "verbindingen zijn TLS-, QUIC- en toegewezen"
-	    " ECH-verbindingen; goedgekeurde diensten zijn die in de"
-	    " configuratie van de sensor, elke andere dienst telt als"
+	    " ECH-verbindingen; goedgekeurde diensten zijn de diensten"
+	    " die in de configuratie van de sensor zijn goedgekeurd, elke"
+	    " andere dienst telt als"
 	    " schaduw-AI; veranderingen vergelijken met de vorige"
 	    " ISO-week (of het vorige kwartaal)." },
 	[T_LEGEND] = {
-	    "“–” : none, or too few devices to show · figures may be"
+	    "“–”: none, or too few devices to show · figures may be"
 	    " moved a little to protect small groups, so rows need not"
 	    " add up to totals.",
-	    "„–” : geen, of te weinig apparaten om te tonen · cijfers"
+	    "„–”: geen gebruik, of te weinig apparaten om te tonen · cijfers"
 	    " kunnen een beetje verschoven zijn om kleine groepen te"
-	    " beschermen, dus rijen tellen niet per se op tot totalen." },
+	    " beschermen, dus rijen tellen niet per se op tot hun"
+	    " totaal." },
 	[T_MATRIX] = {
 	    "Devices per department and service",
 	    "Apparaten per afdeling en dienst" },
@@ -563,12 +563,12 @@ static const char *const text[T_N][LANG_N] = {
 	    " JSON-versie van dit rapport." },
 	[T_NEW_SERVICES_FIRST] = {
 	    "New services (first seen)",
-	    "Nieuwe diensten (eerst gezien)" },
+	    "Nieuwe diensten (voor het eerst gezien)" },
 	[T_COVERAGE] = {
-	    "The sensor saw traffic in {1} of the {2} hours of this"
-	    " period; the figures cover those hours only.",
-	    "De sensor zag verkeer in {1} van de {2} uren van deze"
-	    " periode; de cijfers gaan alleen over die uren." },
+	    "the sensor covered {1} of {2} hours of this period (hours"
+	    " with sensor data); the figures cover those hours only.",
+	    "de sensor dekte {1} van de {2} uur van deze periode (uren"
+	    " met sensorgegevens); de cijfers gaan alleen over die uren." },
 	[T_UNCOVERED] = {
 	    "Hours without sensor data (the sensor was not running, or"
 	    " saw no traffic), by day: {1}.",
@@ -580,7 +580,7 @@ static const char *const text[T_N][LANG_N] = {
 	[T_INCOMPLETE] = {
 	    "Released before the end of its period (the sensor stopped):"
 	    " the figures are incomplete.",
-	    "Vrijgegeven voor het einde van de periode (de sensor"
+	    "Vrijgegeven vóór het einde van de periode (de sensor"
 	    " stopte): de cijfers zijn onvolledig." },
 	[T_Q_WEEKS] = {
 	    "{1} of the quarter's {2} weeks are released; this report"
@@ -594,7 +594,7 @@ static const char *const text[T_N][LANG_N] = {
 	    " validatiemodus): niet verspreiden." },
 	[T_BL_LATE] = {
 	    "Counts that arrived after their period was released",
-	    "Tellingen die binnenkwamen na vrijgave van hun periode" },
+	    "Tellingen die binnenkwamen na de vrijgave van hun periode" },
 	[T_BL_LATE_NOTE] = {
 	    "Released figures are never revised: these are not in any"
 	    " figure of this report.",
@@ -614,7 +614,7 @@ static const char *const text[T_N][LANG_N] = {
 	    "niet vrijgegeven" },
 	[T_DEVICE_WEEKS] = {
 	    "Device-weeks",
-	    "Apparaat-weken" },
+	    "Apparaatweken" },
 	[T_SCOPE_ORG] = {
 	    "Organisation (all sites)",
 	    "Organisatie (alle locaties)" },
@@ -656,7 +656,7 @@ static const char *const text[T_N][LANG_N] = {
 	    " that week is missing from every figure above.",
 	    "De sensor van elke locatie stuurt zijn cijfers naar de"
 	    " centrale database. Een stille locatie stuurde voor minstens"
-	    " een week van deze periode niets dat de vrijgave gebruikte"
+	    " één week van deze periode niets dat de vrijgave gebruikte"
 	    " (geen uur met gegevens): het verkeer daar in die week"
 	    " ontbreekt in alle cijfers hierboven." },
 	[T_SITE] = {
@@ -677,6 +677,47 @@ static const char *const text[T_N][LANG_N] = {
 	[T_NEVER] = {
 	    "never",
 	    "nooit" },
+	[T_NO_COMPARISON_WITH] = {
+	    "no comparison with {1}",
+	    "geen vergelijking met {1}" },
+	[T_COVERAGE_MARK] = {
+	    "Incomplete coverage:",
+	    "Onvolledige dekking:" },
+	[T_F_COVERAGE] = {
+	    "Incomplete coverage: the sensor covered {1} of {2} hours of"
+	    " this period, so these figures say nothing about the other"
+	    " {3} hours.",
+	    "Onvolledige dekking: de sensor dekte {1} van de {2} uur van"
+	    " deze periode; over de andere {3} uur zeggen deze cijfers"
+	    " niets." },
+	[T_UNFINISHED] = {
+	    "{1} is not over yet (it ends on {2}): the figures cover only"
+	    " part of it.",
+	    "{1} is nog niet voorbij (einde: {2}): de cijfers gaan maar"
+	    " over een deel ervan." },
+	[T_F_SHADOW_UP] = {
+	    "The shadow share rose by {1} percentage points compared with"
+	    " {2} (then {3}).",
+	    "Het aandeel schaduw-AI steeg met {1} procentpunt ten opzichte"
+	    " van {2} (toen {3})." },
+	[T_F_SHADOW_DOWN] = {
+	    "The shadow share fell by {1} percentage points compared with"
+	    " {2} (then {3}).",
+	    "Het aandeel schaduw-AI daalde met {1} procentpunt ten"
+	    " opzichte van {2} (toen {3})." },
+	[T_F_SHADOW_SAME] = {
+	    "The shadow share is the same as in {2} ({3}).",
+	    "Het aandeel schaduw-AI is gelijk aan dat in {2} ({3})." },
+	[T_F_SHADOW_NOPREV] = {
+	    "The shadow share cannot be compared with {1}: no figures of"
+	    " {1} are released.",
+	    "Het aandeel schaduw-AI is niet te vergelijken met {1}: van"
+	    " {1} zijn geen cijfers vrijgegeven." },
+	[T_F_SHADOW_NOCONN] = {
+	    "The shadow share cannot be compared with {1}: it had no"
+	    " connections to AI services.",
+	    "Het aandeel schaduw-AI is niet te vergelijken met {1}: toen"
+	    " waren er geen verbindingen met AI-diensten." },
 };
 
 static const char *const months[LANG_N][12] = {
@@ -693,12 +734,12 @@ static const struct {
 	{ "chat", { "Chat assistants", "Chatassistenten" } },
 	{ "api", { "APIs", "API's" } },
 	{ "code", { "Coding", "Programmeren" } },
-	{ "image", { "Images", "Beeld" } },
+	{ "image", { "Images", "Afbeeldingen" } },
 	{ "audio", { "Audio and speech", "Audio en spraak" } },
 	{ "video", { "Video", "Video" } },
 	{ "writing", { "Writing and translation", "Schrijven en vertalen" } },
 	{ "search", { "Search", "Zoeken" } },
-	{ "agent", { "Agents", "Agents" } },
+	{ "agent", { "Agents", "AI-agents" } },
 	{ "other", { "Other", "Overig" } },
 }, jurisdictions[] = {
 	{ "EU", { "European Union", "Europese Unie" } },

@@ -909,6 +909,8 @@ report_write(struct released *rel, const struct report_opts *o, FILE *out,
 	    errlen) != 0))
 		goto out;
 	R.min_group = R.cur.min_group;
+	/* released early (the sensor stopped), or the current quarter */
+	R.unfinished = R.generated < R.cur.to;
 	if (first_uses(&R, rel, err, errlen) != 0 ||
 	    blind_spots(&R, rel, err, errlen) != 0)
 		goto out;

@@ -24,6 +24,10 @@
  *
  * A week that is not released (the current one, or one the daemon has
  * not closed yet) is refused, and so is a week or quarter in the future.
+ * A period not over yet (the current week, released early because the
+ * sensor stopped, or the current quarter) is written with a warning in
+ * its header; a period the sensor covered for fewer hours than it has
+ * is marked as incompletely covered in the header and the key points.
  *
  * Side effect: sets the process time zone (period_set_tz) to the one the
  * release database was counted in (meta.timezone).

@@ -259,6 +259,35 @@ rfmt_when(const struct report *R, int64_t t, char *buf, size_t n)
 	return buf;
 }
 
+/*
+ * The shadow share against the previous period, in percentage points,
+ * the previous period named; or why there is no comparison.
+ */
+static void
+shadow_change(const struct report *R, char *out, size_t *k)
+{
+	char a[64], b[64];
+	double cur, prev, pp;
+	int rc = rep_shadow_change(R, &cur, &prev, &pp);
+	const char *label = R->prev.label;
+
+	if (rc == 1)
+		return;		/* no share to compare */
+	if (rc == 2 || rc == 3) {
+		i18n_fill(out, RFINDING_LEN, i18n(R->lang, rc == 2 ?
+		    T_F_SHADOW_NOPREV : T_F_SHADOW_NOCONN), label, NULL, NULL);
+	} else if (pp == 0) {
+		i18n_fill(out, RFINDING_LEN, i18n(R->lang, T_F_SHADOW_SAME),
+		    NULL, label, rfmt_pct(R, prev, b, sizeof(b)));
+	} else {
+		rfmt_dec(R, pp < 0 ? -pp : pp, a, sizeof(a));
+		i18n_fill(out, RFINDING_LEN, i18n(R->lang, pp > 0 ?
+		    T_F_SHADOW_UP : T_F_SHADOW_DOWN), a, label,
+		    rfmt_pct(R, prev, b, sizeof(b)));
+	}
+	(*k)++;
+}
+
 size_t
 rep_findings(const struct report *R, char out[][RFINDING_LEN])
 {
@@ -271,6 +300,14 @@ rep_findings(const struct report *R, char out[][RFINDING_LEN])
 #define T(id)	i18n(R->lang, (id))
 #define ADD(tmpl, x, y, z) \
 	i18n_fill(out[k++], RFINDING_LEN, (tmpl), (x), (y), (z))
+	/* first: a week covered for 4 of 168 hours is not a week */
+	if (rep_coverage_incomplete(R)) {
+		rfmt_int(R, R->cur.coverage_hours, a, sizeof(a));
+		rfmt_int(R, R->cur.hours_total, b, sizeof(b));
+		rfmt_int(R, R->cur.hours_total - R->cur.coverage_hours, d,
+		    sizeof(d));
+		ADD(T(T_F_COVERAGE), a, b, d);
+	}
 	if (idx == NULL || RFIG_ZERO(&c->dev)) {
 		ADD(T(T_F_NODATA), NULL, NULL, NULL);
 		free(idx);
@@ -302,6 +339,7 @@ rep_findings(const struct report *R, char out[][RFINDING_LEN])
 		rfmt_pct(R, rep_share(c->shadow, c->svc_conns), a, sizeof(a));
 		ADD(T(n ? T_F_SHADOW : T_F_SHADOW_NONE), a, names, NULL);
 	}
+	shadow_change(R, out[k], &k);
 	for (i = 0, n = 0; i < R->nnews && n < 8; i++)
 		if (R->news[i].dept == (size_t)-1)
 			pick[n++] = R->news[i].svc;

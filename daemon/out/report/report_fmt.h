@@ -52,7 +52,7 @@ const char *rfmt_when(const struct report *, int64_t t, char *buf,
 #define RFMT_ZERO	"\xe2\x80\x93"	/* "–" */
 
 /* The key points, as sentences in the report's language. */
-#define RFINDINGS_MAX	8
+#define RFINDINGS_MAX	10
 #define RFINDING_LEN	768
 size_t	rep_findings(const struct report *, char out[][RFINDING_LEN]);
 

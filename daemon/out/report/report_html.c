@@ -131,7 +131,7 @@ static const char css[] =
 ".mini .d{font-size:7.5pt;color:var(--muted)}\n"
 ".up{color:var(--up)}.down{color:var(--down)}\n"
 ".findings ul{margin:0;padding-left:5mm}\n"
-".findings li{margin:0 0 .8mm}\n"
+".findings li{margin:0 0 .4mm}\n"
 ".two{display:grid;grid-template-columns:1fr 1fr;gap:6mm}\n"
 "figure{margin:0}\n"
 "figcaption{font-size:9pt;font-weight:600;margin-bottom:1.5mm}\n"
@@ -225,10 +225,20 @@ notices(const struct out *o)
 		esc(o->f, T(T_INCOMPLETE));
 		fprintf(o->f, "</p>");
 	}
-	if (R->cur.coverage_hours < R->cur.hours_total) {
-		snprintf(a, sizeof(a), "%u", R->cur.coverage_hours);
-		snprintf(b, sizeof(b), "%u", R->cur.hours_total);
-		fprintf(o->f, "<p class=\"cover\">");
+	if (R->unfinished) {
+		char d[64];
+
+		fprintf(o->f, "<p class=\"warn\">");
+		fill(o, T_UNFINISHED, R->cur.label, rfmt_day(R,
+		    R->cur.last_day, d, sizeof(d)), NULL);
+		fprintf(o->f, "</p>");
+	}
+	if (rep_coverage_incomplete(R)) {
+		rfmt_int(R, R->cur.coverage_hours, a, sizeof(a));
+		rfmt_int(R, R->cur.hours_total, b, sizeof(b));
+		fprintf(o->f, "<p class=\"warn\">");
+		esc(o->f, T(T_COVERAGE_MARK));
+		fputc(' ', o->f);
 		fill(o, T_COVERAGE, a, b, NULL);
 		fprintf(o->f, "</p>");
 	}
@@ -279,16 +289,18 @@ delta(const struct out *o, int ok, double pct, const char *prev_label,
 		fprintf(o->f, "</div>");
 		return;
 	}
-	i18n_fill(ctx, sizeof(ctx), T(T_VS_PREV), prev_label, prev_value,
-	    NULL);
+	/*
+	 * Either a comparison or none: "no comparison" next to a value of
+	 * the previous period read as both.
+	 */
 	if (ok != 0) {
 		fprintf(o->f, "<div class=\"d\">");
-		esc(o->f, T(T_NO_COMPARISON));
-		fprintf(o->f, " &middot; ");
-		esc(o->f, ctx);
+		fill(o, T_NO_COMPARISON_WITH, prev_label, NULL, NULL);
 		fprintf(o->f, "</div>");
 		return;
 	}
+	i18n_fill(ctx, sizeof(ctx), T(T_VS_PREV), prev_label, prev_value,
+	    NULL);
 	fprintf(o->f, "<div class=\"d\"><b class=\"%s\">%s</b> ",
 	    pct >= 0 ? "up" : "down", rfmt_change(o->R, pct, c, sizeof(c)));
 	esc(o->f, ctx);
@@ -372,7 +384,9 @@ minis(const struct out *o)
 		i18n_fill(s, sizeof(s), T(T_CHANGE_VS), rfmt_change(R, pct, a,
 		    sizeof(a)), R->prev.label, NULL);
 	else
-		snprintf(s, sizeof(s), "%s", T(T_NO_COMPARISON));
+		i18n_fill(s, sizeof(s), T(R->prev.weeks_with_data == 0 ?
+		    T_NO_DATA_FOR : T_NO_COMPARISON_WITH), R->prev.label, NULL,
+		    NULL);
 	mini(o, T_CONNECTIONS, v, s);
 	count_txt(o, c->m[RM_UP], 1, v, sizeof(v));
 	mini(o, T_UPLOADED, v, T(T_UPLOADED_SUB));
@@ -427,7 +441,7 @@ static void
 chart_weeks(const struct out *o)
 {
 	const struct report *R = o->R;
-	const double W = 340, H = 132, top = 14, bottom = 20, left = 8;
+	const double W = 340, H = 120, top = 14, bottom = 20, left = 8;
 	size_t i, n = rep_series_n(R);
 	double bw, max = 0, plot = H - top - bottom;
 
@@ -527,7 +541,7 @@ static void
 chart_shadow(const struct out *o)
 {
 	const struct report *R = o->R;
-	const double W = 340, row = 14, left = 92, right = 40;
+	const double W = 340, row = 12.5, left = 92, right = 40;
 	size_t i, n, pick[SHADOW_ROWS];
 	double H, y;
 	char p[32];

@@ -141,6 +141,16 @@ headline(const struct report *R)
 	json_object_set_new(h, "connections_change_pct", jchange(ok, pct));
 	json_object_set_new(h, "shadow_share_pct",
 	    jdec(rep_share(c->shadow, c->svc_conns)));
+	{
+		/* null: no comparison (no released figures, no connections) */
+		double cs, ps, pp;
+
+		ok = rep_shadow_change(R, &cs, &ps, &pp);
+		json_object_set_new(h, "shadow_share_previous_pct", ok == 0 ?
+		    jdec(ps) : json_null());
+		json_object_set_new(h, "shadow_share_change_pp", ok == 0 ?
+		    jdec(pp) : json_null());
+	}
 	return h;
 }
 
@@ -490,6 +500,9 @@ report_json(const struct report *R, FILE *out)
 	    json_integer(R->cur.coverage_hours));
 	json_object_set_new(root, "hours_total",
 	    json_integer(R->cur.hours_total));
+	json_object_set_new(root, "coverage_incomplete",
+	    json_boolean(rep_coverage_incomplete(R)));
+	json_object_set_new(root, "unfinished", json_boolean(R->unfinished));
 	{
 		json_t *gaps = json_array();
 		char d[16];

@@ -170,6 +170,41 @@ rep_change(const struct report *R, const struct rfig *cur,
 	return 0;
 }
 
+/* To the 0.1 the report prints (non-negative shares only). */
+static double
+round_tenth(double v)
+{
+	return (double)(long long)(v * 10.0 + 0.5) / 10.0;
+}
+
+int
+rep_shadow_change(const struct report *R, double *cur, double *prev,
+    double *pp)
+{
+	const struct rrow *c = &R->cur.org, *p = &R->prev.org;
+
+	*cur = *prev = *pp = 0;
+	if (c->svc_conns == 0)
+		return 1;
+	*cur = round_tenth(rep_share(c->shadow, c->svc_conns));
+	if (R->prev.weeks_with_data == 0)
+		return 2;
+	if (p->svc_conns == 0)
+		return 3;
+	*prev = round_tenth(rep_share(p->shadow, p->svc_conns));
+	*pp = round_tenth(*cur > *prev ? *cur - *prev : *prev - *cur);
+	if (*cur < *prev)
+		*pp = -*pp;
+	return 0;
+}
+
+int
+rep_coverage_incomplete(const struct report *R)
+{
+	return R->cur.weeks_with_data > 0 &&
+	    R->cur.coverage_hours < R->cur.hours_total;
+}
+
 double
 rep_share(uint64_t part, uint64_t whole)
 {

@@ -134,6 +134,12 @@ struct report {
 	int		 min_group;	/* the released periods' */
 	char		 tz[64];
 	int64_t		 generated;
+	/*
+	 * The period is not over when the report is written (the current
+	 * week, released early because the sensor stopped, or the current
+	 * quarter): the header says so.
+	 */
+	int		 unfinished;
 
 	struct rdept	*dept;
 	size_t		 ndept;
@@ -193,6 +199,19 @@ double	rep_fig_value(const struct report *, const struct rfig *);
 int	rep_change(const struct report *, const struct rfig *cur,
 	    const struct rfig *prev, double *pct);
 int	rep_change_u(uint64_t cur, uint64_t prev, double *pct);
+/*
+ * The shadow share of the organisation now and in the previous period,
+ * each rounded to the 0.1 % the report prints, and the change between
+ * them in percentage points (so the sentence agrees with the figures
+ * beside it).  0; 1 when the current period has no connections; 2 when
+ * the previous period has no released figures; 3 when it has no
+ * connections.
+ */
+int	rep_shadow_change(const struct report *, double *cur, double *prev,
+	    double *pp);
+/* Fewer hours covered by sensor data than the period's released weeks
+ * have: the report marks the period as incompletely covered. */
+int	rep_coverage_incomplete(const struct report *);
 /* Percent share; 0 when the whole is 0. */
 double	rep_share(uint64_t part, uint64_t whole);
 /* The share of counted use the blind spots hide, in percent. */

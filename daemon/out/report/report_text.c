@@ -6,6 +6,11 @@
  * (a released zero is 0 here, for the spreadsheet; the other formats
  * print it "–"); flag "derived" marks a sum of released cells (a
  * quarter, a jurisdiction, a shadow count) rather than a cell.
+ *
+ * In Dutch the CSV is what Dutch Excel opens by a double click: fields
+ * separated by ';' (the comma is the decimal mark there), decimals with
+ * a comma, and a UTF-8 byte order mark so that é and ë are read as
+ * UTF-8, not as Windows-1252.  In English: ',' and '.', no mark.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +31,7 @@ struct csv {
 	const struct report	*R;
 	FILE			*f;
 	const char		*period;
+	char			 sep;	/* ',' or ';' */
 };
 
 struct where {
@@ -33,9 +39,9 @@ struct where {
 };
 
 static void
-csv_field(FILE *f, const char *s)
+csv_field(FILE *f, char sep, const char *s)
 {
-	if (strpbrk(s, ",\"\r\n") == NULL) {
+	if (strchr(s, sep) == NULL && strpbrk(s, "\"\r\n") == NULL) {
 		fputs(s, f);
 		return;
 	}
@@ -59,8 +65,8 @@ csv_line(const struct csv *c, const struct where *w, const char *metric,
 
 	for (i = 0; i < 9; i++) {
 		if (i)
-			fputc(',', c->f);
-		csv_field(c->f, f[i]);
+			fputc(c->sep, c->f);
+		csv_field(c->f, c->sep, f[i]);
 	}
 	fputc('\n', c->f);
 }
@@ -75,14 +81,25 @@ csv_u(const struct csv *c, const struct where *w, const char *metric,
 	csv_line(c, w, metric, b, flag);
 }
 
+/* One decimal, with the language's decimal mark. */
+static const char *
+csv_dec(const struct csv *c, double v, char *buf, size_t n)
+{
+	char *dot;
+
+	snprintf(buf, n, "%.1f", v);
+	if ((dot = strchr(buf, '.')) != NULL)
+		*dot = i18n_decimal(c->R->lang)[0];
+	return buf;
+}
+
 static void
 csv_d(const struct csv *c, const struct where *w, const char *metric,
     double v)
 {
 	char b[32];
 
-	snprintf(b, sizeof(b), "%.1f", v);
-	csv_line(c, w, metric, b, NULL);
+	csv_line(c, w, metric, csv_dec(c, v, b, sizeof(b)), NULL);
 }
 
 /*
@@ -108,8 +125,7 @@ csv_fig(const struct csv *c, const struct where *w, const char *prefix,
 
 	if (c->R->quarter) {
 		snprintf(m, sizeof(m), "%sdevices_avg_week", prefix);
-		snprintf(b, sizeof(b), "%.1f", f->avg);
-		csv_line(c, w, m, b, "derived");
+		csv_line(c, w, m, csv_dec(c, f->avg, b, sizeof(b)), "derived");
 		snprintf(m, sizeof(m), "%sdevices_peak_week", prefix);
 		csv_u(c, w, m, f->max, NULL);
 		snprintf(m, sizeof(m), "%sdevice_weeks", prefix);
@@ -195,6 +211,9 @@ csv_meta(const struct csv *c)
 	csv_u(c, &w, "weeks_incomplete", R->cur.weeks_incomplete, NULL);
 	csv_u(c, &w, "coverage_hours", R->cur.coverage_hours, NULL);
 	csv_u(c, &w, "hours_total", R->cur.hours_total, NULL);
+	csv_u(c, &w, "coverage_incomplete",
+	    (uint64_t)rep_coverage_incomplete(R), NULL);
+	csv_u(c, &w, "unfinished", (uint64_t)R->unfinished, NULL);
 	csv_line(c, &w, "method", R->method, NULL);
 	if (R->scope[0] != '\0')
 		csv_line(c, &w, "scope", R->scope, NULL);
@@ -205,7 +224,7 @@ csv_headline(const struct csv *c)
 {
 	const struct report *R = c->R;
 	struct where w = { "headline", NULL, NULL, NULL, NULL };
-	double pct;
+	double pct, cs, ps, pp;
 
 	csv_row(c, &w, &R->cur.org, &R->prev.org);
 	csv_u(c, &w, "departments_using", rep_depts_using(R), NULL);
@@ -219,6 +238,11 @@ csv_headline(const struct csv *c)
 		csv_d(c, &w, "connections_change_pct", pct);
 	csv_d(c, &w, "shadow_share_pct", rep_share(R->cur.org.shadow,
 	    R->cur.org.svc_conns));
+	/* no line when there is no comparison (as JSON's null) */
+	if (rep_shadow_change(R, &cs, &ps, &pp) == 0) {
+		csv_d(c, &w, "shadow_share_previous_pct", ps);
+		csv_d(c, &w, "shadow_share_change_pp", pp);
+	}
 }
 
 /* A central release's sites, one section each: "site:NAME". */
@@ -315,7 +339,9 @@ csv_weeks(const struct csv *c)
 int
 report_csv(const struct report *R, FILE *f)
 {
-	struct csv c = { R, f, R->cur.label };
+	struct csv c = { R, f, R->cur.label, R->lang == LANG_NL ? ';' : ',' };
+	static const char *const head[] = { "period", "section", "department",
+	    "service", "category", "jurisdiction", "metric", "value", "flag" };
 	size_t *sidx = calloc(R->nsvc + 1, sizeof(*sidx));
 	size_t *didx = calloc(R->ndept + 1, sizeof(*didx));
 	size_t i, j, ns, nd;
@@ -328,8 +354,14 @@ report_csv(const struct report *R, FILE *f)
 	}
 	ns = rep_svc_order(R, sidx);
 	nd = rep_dept_order(R, didx);
-	fprintf(f, "period,section,department,service,category,jurisdiction,"
-	    "metric,value,flag\n");
+	if (R->lang == LANG_NL)
+		fputs("\xef\xbb\xbf", f);	/* UTF-8 byte order mark */
+	for (i = 0; i < sizeof(head) / sizeof(head[0]); i++) {
+		if (i)
+			fputc(c.sep, f);
+		fputs(head[i], f);
+	}
+	fputc('\n', f);
 	csv_meta(&c);
 	csv_headline(&c);
 	for (i = 0; i < nd; i++) {
@@ -829,11 +861,18 @@ md_notices(const struct report *R, FILE *f)
 	}
 	if (R->cur.weeks_incomplete > 0)
 		fprintf(f, "\n%s\n", T(T_INCOMPLETE));
-	if (R->cur.coverage_hours < R->cur.hours_total) {
-		snprintf(a, sizeof(a), "%u", R->cur.coverage_hours);
-		snprintf(b, sizeof(b), "%u", R->cur.hours_total);
-		fprintf(f, "\n%s\n", i18n_fill(t, sizeof(t), T(T_COVERAGE), a,
-		    b, NULL));
+	if (R->unfinished) {
+		char d[64];
+
+		fprintf(f, "\n**%s**\n", i18n_fill(t, sizeof(t),
+		    T(T_UNFINISHED), R->cur.label, rfmt_day(R,
+		    R->cur.last_day, d, sizeof(d)), NULL));
+	}
+	if (rep_coverage_incomplete(R)) {
+		rfmt_int(R, R->cur.coverage_hours, a, sizeof(a));
+		rfmt_int(R, R->cur.hours_total, b, sizeof(b));
+		fprintf(f, "\n**%s** %s\n", T(T_COVERAGE_MARK), i18n_fill(t,
+		    sizeof(t), T(T_COVERAGE), a, b, NULL));
 	}
 	if (R->blind.ngap > 0) {
 		char g[640];
