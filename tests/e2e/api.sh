@@ -218,7 +218,7 @@ for pt in "/ text/html" "/index.html text/html" "/app.js text/javascript" \
 	set -- $pt
 	c=$(status "$tmp/static" -D "$tmp/hs" "$U$1")
 	if [ "$c" != 200 ] || ! grep -qi "^Content-Type: $2" "$tmp/hs" ||
-		! cmp -s "$tmp/static" "web/$( [ "$1" = / ] && echo index.html || echo "${1#/}")"; then
+		! cmp -s "$tmp/static" "daemon/out/dashboard/$( [ "$1" = / ] && echo index.html || echo "${1#/}")"; then
 		bad=$((bad + 1))
 		echo "  $1: $c $(grep -i '^Content-Type' "$tmp/hs")"
 	fi

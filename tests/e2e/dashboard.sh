@@ -1,6 +1,6 @@
 #!/bin/bash
 # The dashboard end to end: aicensusd runs LIVE (on lo, in a network
-# namespace of its own) serving the repository's web/ and a release
+# namespace of its own) serving the repository's daemon/out/dashboard/ and a release
 # database written by tests/relfixture.py (tests/api_fixture.sh);
 # headless Chromium, in the same namespace, opens the page with the token
 # in the URL fragment.  The rendered DOM must hold SVG bars whose
@@ -46,14 +46,14 @@ done
 [ $missing -eq 0 ] || exit 1
 tmp=$(mktemp -d /tmp/aic-dash.XXXXXX) || exit 1
 
-# No external code or fonts: every URL in web/ is an XML namespace.
-ext=$(grep -rhoE "(https?:)?//[a-zA-Z0-9.-]+\.[a-z]{2,}[^\"' )]*" web/ | grep -v '^http://www.w3.org/' | sort -u)
+# No external code or fonts: every URL in daemon/out/dashboard/ is an XML namespace.
+ext=$(grep -rhoE "(https?:)?//[a-zA-Z0-9.-]+\.[a-z]{2,}[^\"' )]*" daemon/out/dashboard/ | grep -v '^http://www.w3.org/' | sort -u)
 [ -z "$ext" ]
-pass "web/ loads nothing from elsewhere (no CDN)${ext:+: $ext}"
+pass "the dashboard loads nothing from elsewhere (no CDN)${ext:+: $ext}"
 
 fixture_db || { nok "could not build the test database: $(tail -3 "$RUN/offline.log" 2>/dev/null)"; exit 1; }
-fixture_daemon "$ROOT/web" || { nok "aicensusd with the API did not come up"; exit 1; }
-ok "aicensusd serves web/ live in namespace $NS, released weeks up to $WEEK"
+fixture_daemon "$ROOT/daemon/out/dashboard" || { nok "aicensusd with the API did not come up"; exit 1; }
+ok "aicensusd serves daemon/out/dashboard/ live in namespace $NS, released weeks up to $WEEK"
 
 # What the page must show, from the CLI (the same query and encoder the
 # API uses), over the release database.
