@@ -62,7 +62,7 @@ mkdir -p "$ans"
 # A copy of the dashboard with traps in it: a symlink to a file outside
 # the web root, one to a directory outside, a directory without index.
 web=$tmp/web
-cp -r web "$web"
+cp -r daemon/out/dashboard "$web"
 mkdir -p "$tmp/outside" "$web/empty"
 echo "OUTSIDE-SECRET" >"$tmp/outside/secret.html"
 echo "OUTSIDE-SECRET" >"$tmp/outside/index.html"
