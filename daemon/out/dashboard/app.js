@@ -185,7 +185,7 @@ const STR = {
     k_devicesSub: 'in de week, alle afdelingen', k_services: 'Diensten in gebruik',
     k_servicesSub: '{1} goedgekeurd · {2} schaduw', k_share: 'Aandeel schaduw-AI',
     k_shareSub: '{1} verbindingen met schaduwdiensten', k_sensor: 'Sensor',
-    capturing: 'Meet verkeer', offline: 'Offline', ifLost: 'Interface kwijt',
+    capturing: 'Actief', offline: 'Offline', ifLost: 'Interface kwijt',
     upNoRelease: 'actief {1}, geen vrijgave sinds de start',
     lastRelease: 'laatste vrijgave {1}',
     agoS: '{1} s geleden', agoMin: '{1} min geleden', agoH: '{1} uur geleden',
