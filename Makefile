@@ -207,11 +207,12 @@ install: all
 	for m in $(AIC_MANS); do \
 		d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
 		$(AIC_SUBST) docs/man/$$m >$$d/$$m && chmod 0644 $$d/$$m || exit 1; done
-	# the dashboard: exactly the files of web/, nothing left from before
+	# the dashboard: exactly the files of daemon/out/dashboard/, nothing
+	# left from before
 	rm -rf $(DESTDIR)$(AIC_WEBDIR)
-	if [ -d web ]; then cd web && find . -type f | while read -r f; do \
+	cd daemon/out/dashboard && find . -type f | while read -r f; do \
 		install -D -m 0644 "$$f" "$(DESTDIR)$(AIC_WEBDIR)/$$f" || exit 1; \
-		done; fi
+		done
 	# on a live system (no DESTDIR) create the user and the state directory
 	# now; the daemon runs as aicensus and must read its configuration
 	if [ -z "$(DESTDIR)" ]; then \

@@ -185,6 +185,9 @@ def status(path, truth_path):
     if not isinstance(enc, dict) or sorted(enc) != sorted(kinds) or \
             not all(isinstance(v, int) and v >= 0 for v in enc.values()):
         bad.append("encap %r" % enc)
+    # the configured language (the fixture sets none: the default)
+    if s.get("language") != "en":
+        bad.append("language %r (want the default, en)" % s.get("language"))
     if s.get("capture") not in ("running", "down", "offline"):
         bad.append("capture %r" % s.get("capture"))
     # the heartbeat: a live capture is "traffic" or "quiet", never

@@ -62,7 +62,7 @@ mkdir -p "$ans"
 # A copy of the dashboard with traps in it: a symlink to a file outside
 # the web root, one to a directory outside, a directory without index.
 web=$tmp/web
-cp -r web "$web"
+cp -r daemon/out/dashboard "$web"
 mkdir -p "$tmp/outside" "$web/empty"
 echo "OUTSIDE-SECRET" >"$tmp/outside/secret.html"
 echo "OUTSIDE-SECRET" >"$tmp/outside/index.html"
@@ -218,7 +218,7 @@ for pt in "/ text/html" "/index.html text/html" "/app.js text/javascript" \
 	set -- $pt
 	c=$(status "$tmp/static" -D "$tmp/hs" "$U$1")
 	if [ "$c" != 200 ] || ! grep -qi "^Content-Type: $2" "$tmp/hs" ||
-		! cmp -s "$tmp/static" "web/$( [ "$1" = / ] && echo index.html || echo "${1#/}")"; then
+		! cmp -s "$tmp/static" "daemon/out/dashboard/$( [ "$1" = / ] && echo index.html || echo "${1#/}")"; then
 		bad=$((bad + 1))
 		echo "  $1: $c $(grep -i '^Content-Type' "$tmp/hs")"
 	fi

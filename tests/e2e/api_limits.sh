@@ -60,7 +60,7 @@ tmp=$(mktemp -d /tmp/aic-apil.XXXXXX) || exit 1
 fixture_db || { nok "could not build the test database: $(tail -3 "$RUN/offline.log" 2>/dev/null)"; exit 1; }
 API_EXTRA="max_connections = $CAP;"
 FIXTURE_WRAP="prlimit --nofile=$NOFILE:$NOFILE"
-fixture_daemon "$ROOT/web" || { nok "aicensusd with the API did not come up"; exit 1; }
+fixture_daemon "$ROOT/daemon/out/dashboard" || { nok "aicensusd with the API did not come up"; exit 1; }
 ok "aicensusd runs live on lo in $NS, max_connections = $CAP, ulimit -n $NOFILE"
 check "the daemon runs with the unit's descriptor limit" \
 	grep -q "^Max open files *$NOFILE *$NOFILE " "/proc/$DPID/limits"

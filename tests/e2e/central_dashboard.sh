@@ -71,7 +71,7 @@ check "a sensor without a central group: aicensusd -r, exit 0" [ $? -eq 0 ]
 # The serving directory: a reader's configuration, source = central.
 S=$d/serve
 mkdir -p "$S/web" && chmod 700 "$S"
-cp web/* "$S/web/"
+cp daemon/out/dashboard/* "$S/web/"
 cp "$d/gen/catalog.conf" "$S/"
 TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 (umask 077 && echo "$TOKEN" >"$S/api.token")

@@ -48,9 +48,7 @@ EOF
 	for p in plugins/*.c; do
 		echo "0644 /usr/lib/aicensus/plugins/$(basename "$p" .c).so"
 	done
-	if [ -d web ]; then
-		(cd web && find . -type f) | sed 's|^\./|0644 /usr/share/aicensus/web/|'
-	fi
+	(cd daemon/out/dashboard && find . -type f) | sed 's|^\./|0644 /usr/share/aicensus/web/|'
 }
 installed() {	# mode and path of every file under $1
 	(cd "$1" && find . -type f -printf '%#m /%P\n') | sed 's/^0*\([0-7]\{3\}\) /0\1 /'
@@ -79,11 +77,9 @@ same config/catalog.conf "$D/etc/aicensus/catalog.conf" || all=0
 # under valgrind $BUILD holds wrappers; make install (VALGRIND=1 in the
 # environment) installs the real programs of $VG_BUILD
 same "${VG_BUILD:-$BUILD}/aicensusd" "$D/usr/sbin/aicensusd" || all=0
-if [ -d web ]; then
-	for f in $(cd web && find . -type f); do
-		same "web/$f" "$D/usr/share/aicensus/web/$f" || all=0
-	done
-fi
+for f in $(cd daemon/out/dashboard && find . -type f); do
+	same "daemon/out/dashboard/$f" "$D/usr/share/aicensus/web/$f" || all=0
+done
 [ $all -eq 1 ] && ok "configuration, catalog, daemon and web files are the repository's"
 grep -qx 'ExecStart=/usr/sbin/aicensusd -c /etc/aicensus/aicensus.conf' \
 	"$D/lib/systemd/system/aicensusd.service" &&

@@ -133,7 +133,7 @@ mkconf() {
 	(umask 077; echo "$TOKEN" >"$d/api.token")
 	sed -e 's|min_group_size = [0-9]*;|min_group_size = 1;|' \
 		-e 's|flush_interval = [0-9]*;|flush_interval = 1;|' \
-		-e "s|^aicensus: {|aicensus: {\n  log = \"stderr\";\n  capture = { promisc = true; buffer_mb = 16; workers = $w; };\n  api = { enabled = true; listen = \"127.0.0.1:8080\"; token_file = \"api.token\"; web_dir = \"$PWD/web\"; };|" \
+		-e "s|^aicensus: {|aicensus: {\n  log = \"stderr\";\n  capture = { promisc = true; buffer_mb = 16; workers = $w; };\n  api = { enabled = true; listen = \"127.0.0.1:8080\"; token_file = \"api.token\"; web_dir = \"$PWD/daemon/out/dashboard\"; };|" \
 		"$tmp/gen/aicensus.conf" >"$d/aicensus.conf"
 }
 

@@ -28,7 +28,9 @@ import sys
 
 RANK = {"common": 0, "capture": 1, "decode": 2, "proto": 3, "detect": 4,
         "attribute": 5, "aggregate": 6, "store": 7, "release": 8, "out": 9,
-        "out/report": 10, "out/api": 10, "": 11}
+        "out/report": 10, "out/api": 10, "": 11,
+        # the dashboard's static files (no C), served by out/api
+        "out/dashboard": 10}
 ABI = "plugins/aicensus_plugin.h"
 INC = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 # a function definition in this tree's style: the name at column 0

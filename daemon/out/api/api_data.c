@@ -548,5 +548,8 @@ api_status(struct api_call *c)
 	    json_integer(c->api->cfg->min_group_size));
 	json_object_set_new(o, "timezone", json_string(
 	    c->api->cfg->timezone[0] ? c->api->cfg->timezone : "system"));
+	/* the report's language: the dashboard's first choice */
+	json_object_set_new(o, "language", json_string(
+	    c->api->cfg->language[0] ? c->api->cfg->language : "en"));
 	api_reply_json(c->req, HTTP_OK, o);
 }
