@@ -17,7 +17,8 @@
 # api group, e.g. "max_connections = 8;") and FIXTURE_WRAP (a command
 # that execs the daemon, e.g. "prlimit --nofile=512:512").  Provides NS, TOKEN, DB, REL, WEEK (the
 # last released week), RUN, DPID, in_ns (run a command in the namespace),
-# api_get (curl with the token).
+# api_get (curl with the token).  FIXTURE_COHERENT=1: cells that add up
+# as a real release's do (relfixture.py --coherent), for pictures.
 
 NS=aic-api-$$
 MIN_GROUP=${MIN_GROUP:-10}
@@ -57,7 +58,7 @@ fixture_db() {
 	DB=$RUN/aicensus.db
 	REL=$RUN/released.db
 	$PY tests/relfixture.py "$REL" --weeks 2026-W46,2026-W47 \
-		--open-days 2 --min-group "$MIN_GROUP" \
+		--open-days 2 --min-group "$MIN_GROUP" ${FIXTURE_COHERENT:+--coherent} \
 		--grid-from "$RUN/aicensus.conf" --truth "$RUN/released.json" \
 		>>"$RUN/offline.log" 2>&1 || return 1
 	WEEK=2026-W47

@@ -231,6 +231,9 @@ def noge(path):
     n = sum(1 for e in d.elems if "data-ge" in e)
     leg = [e for e in d.elems if e.get("id") == "ge-legend"]
     hidden = bool(leg) and "hidden" in leg[0]
+    # "≥ 0" says nothing (every part "–"): the page never writes it
+    zero = re.findall(r"≥(?:\s|&nbsp;|\u00a0)*0(?![0-9.,])", open(path).read())
+    check(not zero, "no \"≥ 0\" anywhere on the page (%d found)" % len(zero))
     check(sums and not bad and (n == 0) == hidden,
           "no ≥ on a sum its total does not exceed (%d sum lines, %d marks, "
           "legend %s)%s" % (len(sums), n, "hidden" if hidden else "shown",

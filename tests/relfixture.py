@@ -23,6 +23,15 @@ synthesizer's truth released without protection (min_group 1), as
 day it covers, day devices per department (all services) left 0 (the
 truth has no such union; query_check.py does not judge them).
 
+--coherent: the cells are drawn as parts that add up, the way a real
+release looks: per day a hidden department x service table (devices 1
+to 40, so some below K), from which every released cell of the day and
+the week is the sum (devices: between the largest part and the sum).  A
+part below K is left out, as the release stage suppresses it, while the
+totals keep it: they are then more than their shown parts, which is what
+the dashboard's lower-bound marks are for.  The screenshots in
+tests/artefacts come from such a database, so their figures agree.
+
 Every listed week is released whole (its seven days, then the week);
 --open-days N more days of the following week are released without
 their week (a week in progress).  --truth writes what was stored, as
@@ -161,6 +170,80 @@ def from_truth(db, t, depts, svc_axis):
                    (did, d, s, *[v[m] for m in MEASURES]))
 
 
+def coherent(db, rng, k, days, weeks, depts, services, truth, period):
+    """--coherent: released cells that are sums of hidden parts."""
+    cat_of = {sv[0]: sv[3] for sv in services}
+    busy = {sv[0]: rng.choice((0.2, 0.5, 1.0)) for sv in services}
+
+    def part():
+        dev = rng.randint(1, 40)
+        tls = rng.randint(dev, dev * 12)
+        quic = rng.randint(0, dev * 3)
+        ech = rng.randint(0, dev)
+        return {"devices": dev, "devhours": dev * rng.randint(1, 6),
+                "tls": tls, "quic": quic, "ech": ech,
+                "conns": tls + quic + ech, "dns": rng.randint(dev, dev * 20),
+                "nxdomain": rng.randint(0, 2),
+                "bytes_up": rng.randint(0, 10 ** 6) * dev,
+                "bytes_down": rng.randint(0, 10 ** 7) * dev}
+
+    def total(parts, measures):
+        v = {m: sum(p[m] for p in parts) for m in measures}
+        if "devices" in measures:
+            big = max(p["devices"] for p in parts)
+            # the same devices use several services and days
+            v["devices"] = big + (v["devices"] - big) // 3
+        return v
+
+    def store(kind, per, key, v, measures, out):
+        if v["devices"] < k:
+            return  # suppressed: a released zero, absent from `cell`
+        out["%s|%s" % key] = {m: v[m] for m in measures}
+        db.execute("INSERT INTO cell VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   (kind, per, key[0], key[1],
+                    *[v[m] if m in measures else 0 for m in MEASURES]))
+
+    def release(kind, per, parts, measures, cats, out):
+        # parts: {(dept, sid): part}; every margin sums its parts
+        groups = {}
+        for (d, sid), p in parts.items():
+            keys = [(d, "cat:" + cat_of[sid]), (d, "*"), ("*", sid),
+                    ("*", "cat:" + cat_of[sid]), ("*", "*")]
+            if cats is False:
+                keys.append((d, sid))
+            for key in keys:
+                groups.setdefault(key, []).append(p)
+        for key, ps in groups.items():
+            v = total(ps, MEASURES)
+            store(kind, per, key, v, measures, out)
+
+    week_parts = {}
+    for d, _ in days:
+        did = d.year * 10000 + d.month * 100 + d.day
+        period(1, did, week_id(d), day_start(d), 24)
+        parts = {}
+        for dept in depts:
+            for sv in services:
+                if rng.random() < busy[sv[0]]:
+                    parts[(dept, sv[0])] = part()
+        release(1, did, parts, DAY_MEASURES, True,
+                truth["days"].setdefault(str(did), {}))
+        wk = week_id(d)
+        for key, p in parts.items():
+            week_parts.setdefault(wk, {}).setdefault(key, []).append(p)
+        b = {n: rng.randint(0, 10 ** 6) for n in BLIND}
+        truth["blind"][str(did)] = b
+        db.executemany("INSERT INTO blind VALUES (?,?,?)",
+                       [(did, n, v) for n, v in b.items()])
+    for mon in weeks:
+        wid = week_id(mon)
+        period(2, wid, wid, day_start(mon), 168)
+        parts = {key: total(ps, MEASURES)
+                 for key, ps in week_parts.get(wid, {}).items()}
+        release(2, wid, parts, MEASURES, False,
+                truth["weeks"].setdefault(str(wid), {}))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -171,6 +254,7 @@ def main():
     ap.add_argument("--truth")
     ap.add_argument("--grid-from")
     ap.add_argument("--from-truth")
+    ap.add_argument("--coherent", action="store_true")
     a = ap.parse_args()
     global DEPTS, SERVICES
     if a.grid_from:
@@ -231,6 +315,15 @@ def main():
         nxt = weeks[-1] + datetime.timedelta(days=7)
         days += [(nxt + datetime.timedelta(days=i), False)
                  for i in range(a.open_days)]
+    if a.coherent:
+        coherent(db, rng, k, days, weeks, depts, SERVICES, truth, period)
+        db.commit()
+        db.close()
+        os.chmod(a.out, 0o640)
+        if a.truth:
+            with open(a.truth, "w") as f:
+                json.dump(truth, f, indent=1)
+        return 0
     for d, _ in days:
         did = d.year * 10000 + d.month * 100 + d.day
         period(1, did, week_id(d), day_start(d), 24)

@@ -297,11 +297,15 @@ function short(v) {
   return nfmt({ maximumFractionDigits: 2 }).format(v);
 }
 
-/* "≥ " before a sum that is a lower bound, and the legend line shown */
-function ge(lower, text) {
-  if (!lower) return text;
+/*
+ * "≥ " before a sum that is a lower bound, and the legend line shown.
+ * Never before a zero: "≥ 0" says nothing a reader could use (the
+ * parts are all "–" then, and the released total stands beside them).
+ */
+function ge(lower, v, fmt = fig) {
+  if (!lower || !(v > 0)) return fmt(v);
   state.ge = true;
-  return GE + text;
+  return GE + fmt(v);
 }
 
 function $(id) { return document.getElementById(id); }
@@ -638,8 +642,8 @@ function stackedBars(box, o) {
     if (pick && se.key === o.picked) item.classList.add('on');
     const sw = el('i');
     sw.style.background = se.color;
-    const b = el('b', {}, ge(se.lower, short(total)));
-    if (se.lower) item.dataset.ge = '1';
+    const b = el('b', {}, ge(se.lower, total, short));
+    if (se.lower && total > 0) item.dataset.ge = '1';
     item.append(sw, document.createTextNode(se.name + ' '), b);
     if (pick) item.addEventListener('click', () => o.pick(se.key));
     legend.appendChild(item);
@@ -651,8 +655,8 @@ function stackedBars(box, o) {
     const line = el('p', { class: 'sumline', 'data-sum': o.id,
       'data-parts': parts, 'data-total': rel });
     const lower = rel > parts && short_.size > 0;
-    if (lower) line.dataset.ge = '1';
-    line.textContent = t('sumLine', ge(lower, fig(parts)), fig(rel));
+    if (lower && parts > 0) line.dataset.ge = '1';
+    line.textContent = t('sumLine', ge(lower, parts), fig(rel));
     box.appendChild(line);
   }
 }
@@ -842,7 +846,7 @@ function renderKpis(d) {
     kpi(t('k_services'), fig(svcs.length), t('k_servicesSub', num(sanct.length),
       num(svcs.length - sanct.length))),
     kpi(t('k_share'), s + u ? pct(u / (s + u)) : '–',
-      t('k_shareSub', ge(lowerU && u > 0, fig(u))),
+      t('k_shareSub', ge(lowerU, u)),
       s + u && u / (s + u) >= 0.5 ? 'warn' : ''),
   );
   const st = d.status;
@@ -919,7 +923,7 @@ function renderTrend(d) {
     const row = el('tr', { 'data-week': s.key });
     const cell = (v, key) => {
       const lower = short_.has(s.key) && zero(key, s.key) && v > 0;
-      const c = el('td', { class: 'num' }, ge(lower, fig(v)));
+      const c = el('td', { class: 'num' }, ge(lower, v));
       if (lower) c.dataset.ge = '1';
       return c;
     };
@@ -980,8 +984,8 @@ function renderDrill(d) {
   const whole = metricOf(week, state.metric);
   const lower = whole > sum && rows.some((r) => !metricOf(r, state.metric));
   const foot = el('tr', { class: 'sum' });
-  const sc = el('td', { class: 'num' }, ge(lower, fig(sum)));
-  if (lower) sc.dataset.ge = '1';
+  const sc = el('td', { class: 'num' }, ge(lower, sum));
+  if (lower && sum > 0) sc.dataset.ge = '1';
   foot.append(el('td', { colspan: 3 }, t('drillSum', fig(whole))), sc);
   table.appendChild(foot);
   box.appendChild(scroller(table));
@@ -1025,8 +1029,8 @@ function renderSanction(d) {
   const lower = whole > sum && d.cells.rows.some((r) => !r.connections);
   const line = el('p', { class: 'sumline', 'data-sum': 'sanction',
     'data-parts': sum, 'data-total': whole });
-  if (lower) line.dataset.ge = '1';
-  line.textContent = t('sumLine', ge(lower, fig(sum)), fig(whole));
+  if (lower && sum > 0) line.dataset.ge = '1';
+  line.textContent = t('sumLine', ge(lower, sum), fig(whole));
   box.appendChild(line);
   box.appendChild(colorKey());
   /* shadow AI: the unsanctioned services with the most use */
