@@ -128,7 +128,7 @@ def lang(path, want):
         other, want, ": " + ", ".join(left) if left else ""))
     # numbers per language: a share with one decimal, thousands grouped
     if want == "nl":
-        pc = re.search(r"\d,\d %", text)
+        pc = re.search(r"\d,\d%", text)
         th = re.search(r"\b\d{1,3}\.\d{3}\b", text)
         bad = re.search(r"\d\.\d%|\b\d{1,3},\d{3}\b", text)
         check(pc and th and not bad, "Dutch numbers: %r and %r, no English "

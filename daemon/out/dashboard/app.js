@@ -18,7 +18,7 @@
  * language chosen before in this browser (localStorage), else the
  * configured one (/api/v1/status "language", the report's), else
  * English; EN/NL in the header switches and remembers.  Numbers follow
- * the language (nl: 1.234 and 12,5 %).
+ * the language (nl: 1.234 and 12,5%).
  *
  * Over the organisation's central release (aicensusd --serve with
  * api.source = central) /api/v1/sites answers: a site selector appears,
@@ -281,11 +281,11 @@ function nfmt(opts) {
 const num = (v) => nfmt().format(v);
 /* one glyph for every zero: nothing, or too few devices to show */
 const fig = (v) => (v ? num(v) : '–');
-/* a share 0..1: "12.5%" or "12,5 %" */
+/* a share 0..1: "12.5%" or "12,5%" (as the Dutch report writes it) */
 function pct(frac) {
   const s = nfmt({ minimumFractionDigits: 1, maximumFractionDigits: 1 })
     .format(100 * frac);
-  return state.lang === 'nl' ? s + ' %' : s + '%';
+  return s + '%';
 }
 
 function short(v) {
