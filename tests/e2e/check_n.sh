@@ -110,12 +110,14 @@ refused() {
 
 # $1 = case name, $2 = the one warning line stderr must be; -n exits 0
 warned() {
-	local got r rc
+	local got r rc short
 	r=$("${cmd[@]}" 2>"$dir/stderr")
 	rc=$?
 	got=$(cat "$dir/stderr")
+	short=", no warning"
+	[ -z "$got" ] || short=", and: ${got//"$out/"/}"
 	[ $rc -eq 0 ] && [[ $r == *"configuration OK"* ]] && [ "$got" = "$2" ] &&
-		ok "$1: configuration OK${got:+, and: ${got//$out\//}}${got:-, no warning}" ||
+		ok "$1: configuration OK$short" ||
 		nok "$1: exit $rc, stdout $r, stderr: $got; want: $2"
 }
 
