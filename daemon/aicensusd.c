@@ -78,6 +78,8 @@
 #define MAX_PLUGINS		16
 #define DISPATCH_BATCH		256
 #define CAPTURE_RETRY_SEC	5
+/* "1 department", "5 departments" */
+#define PLURAL(n)		((n) == 1 ? "" : "s")
 /* aicensusd -r waits this long at most for the central database. */
 #define SHIP_DRAIN_SEC		120
 /*
@@ -1952,9 +1954,10 @@ main(int argc, char **argv)
 	if (file_only) {
 		if (verbose)
 			config_print(d.cfg, stdout);
-		printf("%s: configuration OK (%zu departments, %zu services; "
-		    "files only)\n", d.cfg_path, d.cfg->n_depts,
-		    catalog_count(d.cat));
+		printf("%s: configuration OK (%zu department%s, %zu "
+		    "service%s; files only)\n", d.cfg_path, d.cfg->n_depts,
+		    PLURAL(d.cfg->n_depts), catalog_count(d.cat),
+		    PLURAL(catalog_count(d.cat)));
 		cleanup(&d);
 		return 0;
 	}
@@ -1974,8 +1977,10 @@ main(int argc, char **argv)
 			    cfgerr_format(&warn[i], err, sizeof(err)));
 		if (verbose)
 			config_print(d.cfg, stdout);
-		printf("%s: configuration OK (%zu departments, %zu services)\n",
-		    d.cfg_path, d.cfg->n_depts, catalog_count(d.cat));
+		printf("%s: configuration OK (%zu department%s, %zu "
+		    "service%s)\n", d.cfg_path, d.cfg->n_depts,
+		    PLURAL(d.cfg->n_depts), catalog_count(d.cat),
+		    PLURAL(catalog_count(d.cat)));
 		cleanup(&d);
 		return 0;
 	}

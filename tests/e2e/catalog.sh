@@ -146,7 +146,7 @@ echo "$run/catalog.conf and its local additions: catalog OK ($((n + 1)) services
 expect "check -c: catalog plus one local addition" 0 "$out/want.o" "$out/want.e" -- \
 	"$AIC" catalog check -c "$run/aicensus.conf"
 "$DAEMON" -n -c "$run/aicensus.conf" >"$out/o" 2>&1; rc=$?
-[ $rc = 0 ] && grep -qF "configuration OK (1 departments, $((n + 1)) services)" "$out/o" &&
+[ $rc = 0 ] && grep -qF "configuration OK (1 department, $((n + 1)) services)" "$out/o" &&
 	ok "aicensusd -n counts the local addition ($((n + 1)) services)" ||
 	nok "aicensusd -n with a local addition: exit $rc, $(head -2 "$out/o")"
 

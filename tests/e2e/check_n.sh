@@ -242,7 +242,7 @@ edit "files only" 3 '  interface = "aicnope0";'
 sed -i '12c\  min_group_size = 3;' "$dir/aicensus.conf"
 r=$("$DAEMON" -n --file-only -c "$dir/aicensus.conf" 2>"$dir/stderr")
 rc=$?
-[ $rc -eq 0 ] && [ "$r" = "$dir/aicensus.conf: configuration OK (1 departments, 2 services; files only)" ] &&
+[ $rc -eq 0 ] && [ "$r" = "$dir/aicensus.conf: configuration OK (1 department, 2 services; files only)" ] &&
 	[ ! -s "$dir/stderr" ] &&
 	ok "-n --file-only: a missing interface is not looked at, no warning: ${r//$out\//}" ||
 	nok "-n --file-only: exit $rc, stdout $r, stderr $(cat "$dir/stderr")"
