@@ -229,6 +229,10 @@ start() {	# $1 = run directory
 		sleep 0.1
 	done
 	nok "daemon did not start: $(tail -2 "$run/daemon.log")"
+	# not left behind: cleanup's wait would wait for it forever
+	kill -KILL "$dpid" 2>/dev/null
+	wait "$dpid" 2>/dev/null
+	dpid=
 	return 1
 }
 
