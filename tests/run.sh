@@ -82,13 +82,19 @@ run_part() {
 	unit)	"$BUILD/tests/$2" >"$jobs/$2.out" 2>&1 ;;
 	e2e)	if [ "$TEST_JOBS" -eq 1 ]; then
 			bash "tests/e2e/$2.sh" >"$jobs/$2.out" 2>&1
-		else	# its PID for the signal trap below
-			bash "tests/e2e/$2.sh" >"$jobs/$2.out" 2>&1 &
+		else	# its PID for the signal trap below; SIGINT and SIGQUIT
+			# as in the foreground (sh ignores them in the background,
+			# and bash, python and tcpreplay would inherit that)
+			env --default-signal=INT,QUIT \
+				bash "tests/e2e/$2.sh" >"$jobs/$2.out" 2>&1 &
 			echo $! >"$jobs/$2.pid"
 			wait $!
 		fi ;;
 	esac
-	echo "$? $(($(date +%s) - t0))" >"$jobs/$2.tmp" && mv "$jobs/$2.tmp" "$jobs/$2.rc"
+	st=$?
+	# (quiet: after an interrupt $jobs may be gone already)
+	{ echo "$st $(($(date +%s) - t0))" >"$jobs/$2.tmp" &&
+		mv "$jobs/$2.tmp" "$jobs/$2.rc"; } 2>/dev/null
 }
 
 report_unit() {
@@ -203,7 +209,7 @@ if [ "$TEST_JOBS" -eq 1 ]; then
 	done
 else
 	# the scripts that run alone first, then TEST_JOBS parts at a time;
-	# a signal stops the running parts (asynchronous ones ignore SIGINT)
+	# a signal to this script stops the running scripts
 	started=
 	trap 'for w in $started; do [ -e "$jobs/$w.pid" ] &&
 		kill -TERM $(cat "$jobs/$w.pid") 2>/dev/null; done; exit 130' INT TERM
