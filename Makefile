@@ -109,18 +109,29 @@ layers:
 
 # The whole suite: unit tests, then the end-to-end scripts; with
 # VALGRIND=1 every program of it under memcheck; with TEST_FUZZ=N also
-# every fuzz target N seconds (tests/run.sh).
+# every fuzz target N seconds; TEST_JOBS=N runs N parts at once (output
+# and totals as one at a time; scripts marked "# test: alone" run by
+# themselves); see tests/run.sh.  TEST_PLAIN_ONLY: scripts that build
+# and install what they test from the source tree and apt (the package,
+# a fresh `make deps`/`make test-deps`), never from $(BUILD): a
+# sanitizer or valgrind build would repeat them to test nothing more, so
+# there they are left out with one "# name: plain stage only" line.
 TEST_FUZZ ?=
+TEST_JOBS ?= 1
+TEST_PLAIN_ONLY := deps deb
 test: all unit
-	@BUILD=$(BUILD) VALGRIND=$(VALGRIND) TEST_FUZZ=$(TEST_FUZZ) sh tests/run.sh
+	@BUILD=$(BUILD) VALGRIND=$(VALGRIND) TEST_FUZZ=$(TEST_FUZZ) \
+	    TEST_JOBS=$(TEST_JOBS) \
+	    TEST_SKIP="$(if $(SANITIZE)$(VALGRIND),$(TEST_PLAIN_ONLY))" sh tests/run.sh
 
 # What CI runs: the suite, the suite again under ASan and UBSan followed
-# by the fuzz stage, then the suite under valgrind.  Every stage runs
-# even when one before failed; the last line sums them all.
+# by the fuzz stage, then the suite under valgrind, two parts at a time
+# (memcheck runs a process on one core; the machine has two).  Every
+# stage runs even when one before failed; the last line sums them all.
 CHECK_STAGES := plain sanitized valgrind
 check_args_plain =
 check_args_sanitized = SANITIZE=address,undefined TEST_FUZZ=$(FUZZ_SECONDS)
-check_args_valgrind = VALGRIND=1
+check_args_valgrind = VALGRIND=1 TEST_JOBS=2
 check:
 	@t=$$(mktemp); trap 'rm -f "$$t"' EXIT; \
 	$(foreach s,$(CHECK_STAGES),echo "=== stage: $(s)"; \

@@ -20,6 +20,7 @@
 #
 # Needs root (network namespace).  Run from anywhere:
 #   bash tests/e2e/api.sh          (BUILD=build-san for the sanitizer build)
+# test: alone (the wrk latency figures are measured with nothing beside them)
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
 BUILD=${BUILD:-build}

@@ -20,6 +20,7 @@
 # log says so).  About 25 s.
 #
 # Needs root (network namespace) and tcpreplay.
+# test: alone (asserts response times: 503 at once during the flood, /healthz back within the deadline + 1 s)
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
 BUILD=${BUILD:-build}

@@ -304,7 +304,7 @@ aicensus: {
 EOF
 ip netns exec "$NS" "$DAEMON" -c "$live/aicensus.conf" -i v1 2>"$live/daemon.log" &
 dpid=$!
-for _ in $(seq 50); do
+for _ in $(seq 300); do
 	grep -q 'capturing on v1' "$live/daemon.log" && break
 	sleep 0.1
 done
@@ -320,7 +320,7 @@ sleep 1
 	echo ');'
 } >"$live/catalog.d/corp.conf"
 kill -HUP "$dpid"
-for _ in $(seq 50); do
+for _ in $(seq 300); do
 	grep -q 'configuration reloaded' "$live/daemon.log" && break
 	sleep 0.1
 done

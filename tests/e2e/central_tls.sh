@@ -135,7 +135,7 @@ start() {
 	log=$r/$1
 	(cd "$r" && exec ip netns exec "$NS" "$DAEMON" -c aicensus.conf -i v1 2>"$log") &
 	dpid=$!
-	wait_log 'capturing on v1' 50 && return 0
+	wait_log 'capturing on v1' 300 && return 0
 	nok "the daemon did not start: $(tail -2 "$log")"
 	return 1
 }

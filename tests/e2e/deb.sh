@@ -28,6 +28,7 @@
 #     secrets go as with the package, and what is kept is named.
 #
 # Needs root (CI runs the suite as root).
+# test: alone (dpkg-buildpackage in the source tree; dpkg in an overlay of the real root, which nothing may change meanwhile)
 cd "$(dirname "$0")/../.." || exit 1
 PATH=$PATH:/usr/sbin:/sbin
 export PATH LC_ALL=C

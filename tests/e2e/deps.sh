@@ -28,6 +28,7 @@
 #     and creates and starts the "main" cluster on 5432) and then
 #     through quiet-install.sh: nothing listens or runs, the services are
 #     masked, the "main" cluster Debian created is dropped.
+# test: alone (apt-get in an overlay of the real root, which nothing may change meanwhile; counts the listening sockets)
 cd "$(dirname "$0")/../.." || exit 1
 PATH=$PATH:/usr/sbin:/sbin
 export PATH LC_ALL=C

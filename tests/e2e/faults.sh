@@ -36,6 +36,7 @@
 # Needs root, ip(8) and tcpreplay; prints "# SKIP" and exits 0 without.
 # AIC_FAULT_PPS sets the replay rate (default 4000 packets/s);
 # AIC_FAULTS="kill reader writer ro full iface" picks cases (default all).
+# test: alone (the SIGKILL case bounds the loss by 1.5 s of replay: the daemon must keep up with tcpreplay)
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 PY=/usr/bin/python3
@@ -136,13 +137,17 @@ start() {	# $1 = run directory, more: daemon arguments
 	ip netns exec "$NS" "$DAEMON" -c "$run/aicensus.conf" -i v1 "$@" \
 		2>>"$run/daemon.log" &
 	dpid=$!
-	for _ in $(seq 50); do
+	for _ in $(seq 300); do
 		[ "$(cat "$run/daemon.log" 2>/dev/null | grep -c 'capturing on v1')" -gt "${n0:-0}" ] &&
 			return 0
 		kill -0 "$dpid" 2>/dev/null || break
 		sleep 0.1
 	done
 	nok "daemon did not start: $(tail -2 "$run/daemon.log")"
+	# not left behind: cleanup's wait would wait for it forever
+	kill -KILL "$dpid" 2>/dev/null
+	wait "$dpid" 2>/dev/null
+	dpid=
 	return 1
 }
 

@@ -8,6 +8,7 @@
 # directories, a configuration the daemon's user can read, and units
 # that `systemd-analyze verify` accepts as they are.  Only what is under
 # the DESTDIR is cleaned up; the real install stays (it is idempotent).
+# test: alone (installs into /usr/local and creates the aicensus user)
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 PATH=$PATH:/usr/sbin:/sbin

@@ -223,12 +223,16 @@ start() {	# $1 = run directory
 	ip netns exec "$NS" "$DAEMON" -c "$run/aicensus.conf" -i v1 \
 		2>"$run/daemon.log" &
 	dpid=$!
-	for _ in $(seq 50); do
+	for _ in $(seq 300); do
 		grep -q 'capturing on v1' "$run/daemon.log" && return 0
 		kill -0 "$dpid" 2>/dev/null || break
 		sleep 0.1
 	done
 	nok "daemon did not start: $(tail -2 "$run/daemon.log")"
+	# not left behind: cleanup's wait would wait for it forever
+	kill -KILL "$dpid" 2>/dev/null
+	wait "$dpid" 2>/dev/null
+	dpid=
 	return 1
 }
 
@@ -311,7 +315,7 @@ base_conf "$out/b" && start "$out/b" && {
 	sed -i 's/flush_interval = 3600;/flush_interval = 1800;/' "$run/new.conf"
 	mv "$run/new.conf" "$run/aicensus.conf"
 	kill -HUP "$dpid"
-	for _ in $(seq 50); do
+	for _ in $(seq 300); do
 		grep -q 'configuration reloaded' "$run/daemon.log" && break
 		sleep 0.1
 	done
@@ -336,7 +340,7 @@ base_conf "$out/c" && start "$out/c" && {
 	cp "$run/aicensus.conf" "$run/good.conf"
 	sed -i '10a\  = 5;' "$run/aicensus.conf"	# line 11: a value without a name
 	kill -HUP "$dpid"
-	for _ in $(seq 50); do
+	for _ in $(seq 300); do
 		grep -q 'reload rejected' "$run/daemon.log" && break
 		sleep 0.1
 	done

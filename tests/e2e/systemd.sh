@@ -24,6 +24,7 @@
 # Needs root.  Leaves nothing behind but the aicensus system user (created
 # from systemd/aicensus.sysusers when missing).  Starting a systemd raises
 # fs.file-max to its maximum, as every systemd boot does.
+# test: alone (a real systemd with the installed units; the aicensus user)
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 PY=/usr/bin/python3

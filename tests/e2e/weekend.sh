@@ -114,7 +114,7 @@ base=$tmp/base
 mkdir -p "$base"
 cp "$tmp/aicensus.conf" "$tmp/catalog.conf" "$base/"
 start "$base" ""
-wait_log "$base" "capturing on lo" 50 || nok "daemon did not start: $(tail -2 "$base/daemon.log")"
+wait_log "$base" "capturing on lo" 300 || nok "daemon did not start: $(tail -2 "$base/daemon.log")"
 sleep 0.5
 lookups
 sleep 3
@@ -143,7 +143,7 @@ a=$tmp/a
 cp -a "$base" "$a"
 : >"$a/daemon.log"
 start "$a" "$(at $((monday - 6)))"
-wait_log "$a" "capturing on lo" 50
+wait_log "$a" "capturing on lo" 300
 released=0
 for i in $(seq 1 150); do
 	[ ! -e "$a/state/week-$week.key" ] && released=1 && break
@@ -168,7 +168,7 @@ b=$tmp/b
 cp -a "$base" "$b"
 : >"$b/daemon.log"
 start "$b" "$(at $((monday + 86400 + 3600)))"
-wait_log "$b" "capturing on lo" 50
+wait_log "$b" "capturing on lo" 300
 stop
 [ ! -e "$b/state/week-$week.key" ] && [ "$(cells "$b")" = "$want" ] &&
 	ok "after downtime across the boundary, start-up released the week (same cells) and destroyed its key" ||
