@@ -33,6 +33,7 @@
 # (attack.py --expect-vulnerable); documentation, not part of make check.
 #
 # Needs root (network namespace).  bash tests/e2e/adversary.sh
+# test: alone (live replays whose counts are compared exactly: the capture must keep up, so no other part beside it)
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
 BUILD=${BUILD:-build}

@@ -21,6 +21,7 @@
 #    as `aicensus query --db FILE`, and refuses ?site= with 400.
 # Needs root (network namespace, the cluster's postgres user).  If the
 # cluster cannot start that is a failure, never a skip.
+# test: alone (the dashboard must list a release within a second of it: timing)
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 CLI=$PWD/$BUILD/aicensus

@@ -34,6 +34,7 @@
 #    finishes, the outbox holds; after the fix it drains, cells equal;
 #  - no password (right or wrong) in any log line.
 # If the cluster cannot start that is a failure, never a skip.
+# test: alone (a quiet site's last_seen must move within 2.5 s: timing)
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 CLI=$PWD/$BUILD/aicensus

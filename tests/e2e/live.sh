@@ -13,6 +13,7 @@
 #
 # Nothing leaves the two namespaces.  Needs root.  Run from anywhere:
 #   bash tests/e2e/live.sh          (BUILD=build-san for the sanitizer build)
+# test: alone (live replays whose counts are compared exactly: the capture must keep up, so no other part beside it)
 cd "$(dirname "$0")/../.." || exit 1
 . tests/netns_lib.sh
 BUILD=${BUILD:-build}

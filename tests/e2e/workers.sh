@@ -19,6 +19,7 @@
 # nothing leaves the namespaces.  Needs root.  Run from anywhere:
 #   bash tests/e2e/workers.sh     (BUILD=build-san for the sanitizer build;
 #   WORKERS_PPS=N replay rate, default 8000 packets/s)
+# test: alone (live replays whose counts are compared exactly: the capture must keep up, so no other part beside it)
 cd "$(dirname "$0")/../.." || exit 1
 . tests/netns_lib.sh
 BUILD=${BUILD:-build}

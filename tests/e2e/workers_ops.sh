@@ -13,6 +13,7 @@
 #
 # No address on either end, IPv6 off: nothing leaves the namespaces.
 # Needs root.  BUILD=build-san for the sanitizer build.
+# test: alone (live replays whose counts are compared exactly: the capture must keep up, so no other part beside it)
 cd "$(dirname "$0")/../.." || exit 1
 . tests/netns_lib.sh
 BUILD=${BUILD:-build}
