@@ -170,7 +170,8 @@ def from_truth(db, t, depts, svc_axis):
                    (did, d, s, *[v[m] for m in MEASURES]))
 
 
-def coherent(db, rng, k, days, weeks, depts, services, truth, period):
+def coherent(db, rng, k, days, weeks, depts, services, truth, period,
+             blind):
     """--coherent: released cells that are sums of hidden parts."""
     cat_of = {sv[0]: sv[3] for sv in services}
     busy = {sv[0]: rng.choice((0.2, 0.5, 1.0)) for sv in services}
@@ -231,10 +232,7 @@ def coherent(db, rng, k, days, weeks, depts, services, truth, period):
         wk = week_id(d)
         for key, p in parts.items():
             week_parts.setdefault(wk, {}).setdefault(key, []).append(p)
-        b = {n: rng.randint(0, 10 ** 6) for n in BLIND}
-        truth["blind"][str(did)] = b
-        db.executemany("INSERT INTO blind VALUES (?,?,?)",
-                       [(did, n, v) for n, v in b.items()])
+        blind(did)
     for mon in weeks:
         wid = week_id(mon)
         period(2, wid, wid, day_start(mon), 168)
@@ -315,29 +313,27 @@ def main():
         nxt = weeks[-1] + datetime.timedelta(days=7)
         days += [(nxt + datetime.timedelta(days=i), False)
                  for i in range(a.open_days)]
-    if a.coherent:
-        coherent(db, rng, k, days, weeks, depts, SERVICES, truth, period)
-        db.commit()
-        db.close()
-        os.chmod(a.out, 0o640)
-        if a.truth:
-            with open(a.truth, "w") as f:
-                json.dump(truth, f, indent=1)
-        return 0
-    for d, _ in days:
-        did = d.year * 10000 + d.month * 100 + d.day
-        period(1, did, week_id(d), day_start(d), 24)
-        store = truth["days"].setdefault(str(did), {})
-        cells(1, did, day_grid, DAY_MEASURES, store)
+    def blind(did):
         b = {n: rng.randint(0, 10 ** 6) for n in BLIND}
         truth["blind"][str(did)] = b
         db.executemany("INSERT INTO blind VALUES (?,?,?)",
                        [(did, n, v) for n, v in b.items()])
-    for mon in weeks:
-        wid = week_id(mon)
-        period(2, wid, wid, day_start(mon), 168)
-        store = truth["weeks"].setdefault(str(wid), {})
-        cells(2, wid, week_grid, MEASURES, store)
+
+    if a.coherent:
+        coherent(db, rng, k, days, weeks, depts, SERVICES, truth, period,
+                 blind)
+    else:
+        for d, _ in days:
+            did = d.year * 10000 + d.month * 100 + d.day
+            period(1, did, week_id(d), day_start(d), 24)
+            store = truth["days"].setdefault(str(did), {})
+            cells(1, did, day_grid, DAY_MEASURES, store)
+            blind(did)
+        for mon in weeks:
+            wid = week_id(mon)
+            period(2, wid, wid, day_start(mon), 168)
+            store = truth["weeks"].setdefault(str(wid), {})
+            cells(2, wid, week_grid, MEASURES, store)
     db.commit()
     db.close()
     os.chmod(a.out, 0o640)
