@@ -1072,7 +1072,7 @@ int
 catalog_check_sanctioned(const struct catalog *cat, const struct config *c,
     struct cfgerr *err)
 {
-	const char **names, *near;
+	const char **names, *near, *hit;
 	size_t i, j, n;
 
 	n = catalog_count(cat);
@@ -1081,12 +1081,27 @@ catalog_check_sanctioned(const struct catalog *cat, const struct config *c,
 
 		if (catalog_find_id(cat, it->s) >= 0)
 			continue;
-		/* the suggestion comes from every id, local additions too */
+		/*
+		 * The suggestion is an id, from every service, local
+		 * additions too, found by what people write: the id, the
+		 * name ("ChatGPT", "Claude") or the id without its vendor
+		 * ("chatgpt" of openai-chatgpt).
+		 */
 		near = NULL;
-		if ((names = calloc(n + 1, sizeof(*names))) != NULL) {
-			for (j = 0; j < n; j++)
-				names[j] = catalog_service(cat, j)->id;
-			near = config_closest(it->s, names);
+		if ((names = calloc(3 * n + 1, sizeof(*names))) != NULL) {
+			for (j = 0; j < n; j++) {
+				const struct service *sv = catalog_service(cat, j);
+				const char *dash = strchr(sv->id, '-');
+
+				names[3 * j] = sv->id;
+				names[3 * j + 1] = sv->name;
+				names[3 * j + 2] = dash != NULL ? dash + 1 : sv->id;
+			}
+			if ((hit = config_closest(it->s, names)) != NULL)
+				for (j = 0; j < 3 * n && near == NULL; j++)
+					if (names[j] == hit)
+						near = catalog_service(cat,
+						    j / 3)->id;
 		}
 		cfgerr_set(err, it->file, it->line, "sanctioned service \"%s\" "
 		    "is not in the catalog %s — %s%s%s`aicensus services` lists "

@@ -196,6 +196,37 @@ test_sanctioned_vs_catalog(void)
 			fprintf(stderr, "got %s\n", buf);
 	}
 	config_free(c);
+
+	/* what people write: a name, an id without its vendor, a typo of either */
+	{
+		static const char *const said[][2] = {
+			{ "chatgpt", "openai-chatgpt" },
+			{ "chatgtp", "openai-chatgpt" },
+			{ "claude", "anthropic-claude" },
+			{ "gemni", "google-gemini" },
+		};
+		size_t k;
+
+		for (k = 0; k < sizeof(said) / sizeof(said[0]); k++) {
+			char text[256];
+
+			snprintf(text, sizeof(text), "aicensus = {\n"
+			    "  sanctioned = [ \"%s\" ];\n};\n", said[k][0]);
+			path = write_file("sanct2.conf", text);
+			c = config_load(path, &e);
+			T_CHECK(c != NULL);
+			if (c == NULL)
+				continue;
+			snprintf(want, sizeof(want), "did you mean \"%s\"?",
+			    said[k][1]);
+			T_EQ_INT(catalog_check_sanctioned(cat, c, &e), -1);
+			cfgerr_format(&e, buf, sizeof(buf));
+			T_CHECK(strstr(buf, want) != NULL);
+			if (strstr(buf, want) == NULL)
+				fprintf(stderr, "%s: got %s\n", said[k][0], buf);
+			config_free(c);
+		}
+	}
 	catalog_free(cat);
 }
 
