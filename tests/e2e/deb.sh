@@ -238,23 +238,29 @@ case $(dpkg-query -W -f='${Status}' aicensus 2>/dev/null) in
 esac
 
 # make install and make uninstall on the same fresh root (the overlay):
-# uninstall forgets the secrets too and names what it keeps
+# uninstall forgets the secrets too and names what it keeps.  The keys
+# are where the configuration says (state_dir moved to keys/), and the
+# configured interface (the example's eth1) does not exist here: the
+# paths must come from the configuration all the same, not the defaults.
 cd "$2" || exit 1
 rm -rf /var/lib/aicensus
 if make -s install SANITIZE="$3" >/tmp/mi.log 2>&1; then
-	for f in state/week-202649.key aicensus.db released.db reports/aicensus-2026-W48.html; do
+	sed -i 's|^  state_dir = .*|  state_dir = "/var/lib/aicensus/keys";|' /etc/aicensus/aicensus.conf
+	mkdir -p /var/lib/aicensus/keys
+	for f in keys/week-202649.key aicensus.db released.db reports/aicensus-2026-W48.html; do
 		echo x >"/var/lib/aicensus/$f"
 	done
 	(umask 027; echo 0123456789abcdef0123 >/etc/aicensus/api.token)
 	if make -s uninstall SANITIZE="$3" >/tmp/mu.log 2>&1; then
 		g=
-		for f in /var/lib/aicensus/state/week-202649.key /etc/aicensus/api.token \
+		for f in /var/lib/aicensus/keys/week-202649.key /etc/aicensus/api.token \
 		    /var/lib/aicensus/aicensus.db /usr/local/sbin/aicensusd /etc/aicensus/catalog.conf; do
 			[ -e "$f" ] && g="$g $f"
 		done
-		grep -q '^removed a key: /var/lib/aicensus/state/week-202649.key$' /tmp/mu.log &&
+		grep -q 'not readable as a configuration' /tmp/mu.log && g="$g (fell back to the default paths)"
+		grep -q '^removed a key: /var/lib/aicensus/keys/week-202649.key$' /tmp/mu.log &&
 			grep -q '^removed the API token: /etc/aicensus/api.token$' /tmp/mu.log || g="$g (removals not named)"
-		[ -z "$g" ] && ok "make uninstall removed the programs, the week key, the API token and the working database, and named them" ||
+		[ -z "$g" ] && ok "make uninstall removed the programs, the week key (in the configured state_dir, with the configured interface missing), the API token and the working database, and named them" ||
 			nok "after make uninstall:$g"
 		k=
 		for f in /var/lib/aicensus/released.db /var/lib/aicensus/reports; do
