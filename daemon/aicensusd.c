@@ -18,7 +18,9 @@
  */
 #include <linux/capability.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -1321,6 +1323,30 @@ start_checks(struct daemon *d, struct cfgerr *ce)
  * how many were put in w.
  */
 #define MAX_WARNINGS	8	/* more than start_warnings() can give */
+/*
+ * The capture interface exists but is down: a live start now stops with
+ * an error (libpcap will not activate it).  Not an error of -n, since
+ * boot may bring it up before the unit starts.  0 when it cannot be
+ * asked (a sandbox without sockets).
+ */
+static int
+interface_down(const char *name)
+{
+	struct ifreq ifr;
+	int fd, down = 0;
+
+	if (name[0] == '\0' || strlen(name) >= IF_NAMESIZE)
+		return 0;
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, name, strlen(name));
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
+		down = !(ifr.ifr_flags & IFF_UP);
+	close(fd);
+	return down;
+}
+
 static size_t
 start_warnings(const struct daemon *d, int checking, struct cfgerr *w,
     size_t max)
@@ -1349,6 +1375,18 @@ start_warnings(const struct daemon *d, int checking, struct cfgerr *w,
 		cfgerr_set(&w[n++], cfg->path, 0, "no interface is set: a start "
 		    "without -i IFACE (as aicensusd.service makes it) stops "
 		    "with an error — set interface");
+	if (mode == MODE_LIVE && n < max && interface_down(d->iface != NULL ?
+	    d->iface : cfg->interface)) {
+		if (d->iface != NULL)
+			cfgerr_set(&w[n++], NULL, 0, "interface %s (-i) is "
+			    "down: a start now stops with an error — bring it "
+			    "up (ip link set %s up) first", d->iface, d->iface);
+		else
+			setting_err(cfg, "", "interface", &w[n++], "interface "
+			    "\"%s\" is down: a start now stops with an error — "
+			    "bring it up (ip link set %s up) first",
+			    cfg->interface, cfg->interface);
+	}
 	if ((mode == MODE_LIVE || mode == MODE_SERVE) && cfg->api.enabled) {
 		if (!api_listen_loopback(cfg) && n < max)
 			setting_err(cfg, "api", "listen", &w[n++], "api.listen "

@@ -21,7 +21,8 @@ nok() { echo "not ok - $*"; fails=$((fails + 1)); }
 [ "$(id -u)" = 0 ] || { nok "needs root: it checks as user nobody"; exit 1; }
 id nobody >/dev/null 2>&1 || { nok "no user nobody"; exit 1; }
 out=$(mktemp -d /tmp/aic-checkn.XXXXXX)
-trap 'rm -rf "$out"' EXIT
+NS=aic-checkn-$$
+trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$out"' EXIT
 chmod 755 "$out"	# user nobody must reach the case directories
 
 # --- a configuration that starts; each case changes one line -------------
@@ -233,6 +234,29 @@ cmd=("$DAEMON" -n -c "$dir/aicensus.conf")
 warned "API on 0.0.0.0" "aicensusd: warning: $dir/aicensus.conf:14: api.listen 0.0.0.0:8080 is not loopback: without TLS the token crosses the network in clear — listen on 127.0.0.1 and put a TLS proxy in front"
 sed -i '14s|0.0.0.0:8080|[::1]:8080|' "$dir/aicensus.conf"
 warned "API on [::1]" ""
+
+# an interface that exists but is down: a start would stop with an error
+# (libpcap does not activate it), so -n says so, as a warning (boot may
+# bring it up first).  A veth pair, down as made, in a namespace of this
+# test.
+if ip netns add "$NS" && ip -n "$NS" link add aicdown0 type veth peer name aicdown1; then
+	edit "interface down" 3 '  interface = "aicdown0";'
+	cmd=(ip netns exec "$NS" "$DAEMON" -n -c "$dir/aicensus.conf")
+	warned "interface down" "aicensusd: warning: $dir/aicensus.conf:3: interface \"aicdown0\" is down: a start now stops with an error — bring it up (ip link set aicdown0 up) first"
+	"${cmd[@]}" -i aicdown0 >/dev/null 2>"$dir/stderr"
+	grep -qx "aicensusd: warning: interface aicdown0 (-i) is down: a start now stops with an error — bring it up (ip link set aicdown0 up) first" "$dir/stderr" &&
+		ok "interface down, given with -i: the same warning without a line" ||
+		nok "interface down with -i: $(cat "$dir/stderr")"
+	ip netns exec "$NS" "$DAEMON" -c "$dir/aicensus.conf" >/dev/null 2>"$dir/start.err"
+	rc=$?
+	[ $rc -ne 0 ] && grep -q "aicdown0" "$dir/start.err" &&
+		ok "interface down: a start does stop with an error (exit $rc), as -n warned" ||
+		nok "interface down: a start gave exit $rc: $(tr '\n' '|' <"$dir/start.err")"
+	ip -n "$NS" link set aicdown0 up
+	warned "interface up again" ""
+else
+	nok "a network namespace with a veth pair"
+fi
 
 # --- --file-only: the files, not this machine -------------------------------
 
