@@ -267,10 +267,11 @@ shown(const char *s, char *buf, size_t len)
 	return buf;
 }
 
+/* 0 (no line) for a setting that is not there, e.g. a missing id */
 static int
 line_of(const config_setting_t *s)
 {
-	return (int)config_setting_source_line(s);
+	return s != NULL ? (int)config_setting_source_line(s) : 0;
 }
 
 static int
@@ -613,8 +614,9 @@ load_service(struct loader *ld, const config_setting_t *grp, int idx)
 	STEP(ld, bad, nd = add_names(ld, grp, "domains", 0));
 	STEP(ld, bad, nh = add_names(ld, grp, "hosts", 1));
 	if (nd >= 0 && nh >= 0 && nd + nh == 0)
-		return fail(ld, line_of(idm), "%s has no domains and no hosts "
-		    "— add at least one, or remove the service", ld->label);
+		return fail(ld, line_of(idm ? idm : grp), "%s has no domains "
+		    "and no hosts — add at least one, or remove the service",
+		    ld->label);
 	return bad ? -1 : 0;
 }
 

@@ -361,7 +361,8 @@ alert_judge(struct released *rel, struct alertlog *log,
 				snprintf(err, errlen, "out of memory");
 				goto out;
 			}
-		qsort(seen.v, seen.n, sizeof(*seen.v), cmpstr);
+		if (seen.n > 1)	/* (seen.v is NULL while empty) */
+			qsort(seen.v, seen.n, sizeof(*seen.v), cmpstr);
 		free(prev);
 		prev = cells;
 		nprev = ncell;
