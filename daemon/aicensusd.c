@@ -1323,6 +1323,16 @@ start_checks(struct daemon *d, struct cfgerr *ce)
  * how many were put in w.
  */
 #define MAX_WARNINGS	8	/* more than start_warnings() can give */
+/* -n's last line; how: what was left out ("" when nothing) */
+static void
+print_ok(const struct daemon *d, const char *how)
+{
+	size_t nd = d->cfg->n_depts, ns = catalog_count(d->cat);
+
+	printf("%s: configuration OK (%zu department%s, %zu service%s%s)\n",
+	    d->cfg_path, nd, PLURAL(nd), ns, PLURAL(ns), how);
+}
+
 /*
  * The capture interface exists but is down: a live start now stops with
  * an error (libpcap will not activate it).  Not an error of -n, since
@@ -1992,10 +2002,7 @@ main(int argc, char **argv)
 	if (file_only) {
 		if (verbose)
 			config_print(d.cfg, stdout);
-		printf("%s: configuration OK (%zu department%s, %zu "
-		    "service%s; files only)\n", d.cfg_path, d.cfg->n_depts,
-		    PLURAL(d.cfg->n_depts), catalog_count(d.cat),
-		    PLURAL(catalog_count(d.cat)));
+		print_ok(&d, "; files only");
 		cleanup(&d);
 		return 0;
 	}
@@ -2015,10 +2022,7 @@ main(int argc, char **argv)
 			    cfgerr_format(&warn[i], err, sizeof(err)));
 		if (verbose)
 			config_print(d.cfg, stdout);
-		printf("%s: configuration OK (%zu department%s, %zu "
-		    "service%s)\n", d.cfg_path, d.cfg->n_depts,
-		    PLURAL(d.cfg->n_depts), catalog_count(d.cat),
-		    PLURAL(catalog_count(d.cat)));
+		print_ok(&d, "");
 		cleanup(&d);
 		return 0;
 	}
